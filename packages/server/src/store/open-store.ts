@@ -1,0 +1,35 @@
+import { userInfo } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { PostgresDriver } from './postgres/postgres-driver.ts';
+import { SqliteDriver } from './sqlite/sqlite-driver.ts';
+import { createSqlStore } from './sql/sql-store.ts';
+import type { Store } from './store.ts';
+
+const migrations = (dialect: 'sqlite' | 'postgres') => fileURLToPath(new URL(`./${dialect}/migrations/`, import.meta.url));
+
+/**
+ * Opens the store a database URL names:
+ * - `sqlite:<path>` (relative to the working directory), `sqlite::memory:`;
+ * - `postgres://user@host:port/db[?schema=name&pool=n]` (also `postgresql://`).
+ * Migrations are not applied here; call `store.migrate()` (`mandate migrate`, and `serve` on start).
+ */
+export async function openStore(url: string, options: { sqliteSynchronous?: 'NORMAL' | 'FULL' } = {}): Promise<Store> {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (!path) throw new TypeError('sqlite URL needs a path, e.g. sqlite:./.mandate/mandate.db');
+    return createSqlStore(new SqliteDriver(path, { synchronous: options.sqliteSynchronous }), migrations('sqlite'));
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const parsed = new URL(url);
+    const schema = parsed.searchParams.get('schema') ?? undefined;
+    const pool = parsed.searchParams.get('pool');
+    parsed.searchParams.delete('schema');
+    parsed.searchParams.delete('pool');
+    // As libpq does: no user in the URL means the operating-system user.
+    if (!parsed.username) parsed.username = process.env['PGUSER'] ?? userInfo().username;
+    const driver = new PostgresDriver(parsed.toString(), { schema, poolSize: pool ? Number(pool) : undefined });
+    await driver.ensureSchema();
+    return createSqlStore(driver, migrations('postgres'));
+  }
+  throw new TypeError(`database URL must start with sqlite: or postgres://, got "${url.replace(/\/\/[^@]*@/, '//***@')}"`);
+}

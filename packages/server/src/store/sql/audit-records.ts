@@ -1,0 +1,73 @@
+import type { AuditFilter, AuditHead, AuditRecords, AuditRow } from '../store.ts';
+import { type ColumnMap, decodeRow } from './columns.ts';
+import type { SqlDriver, SqlValue } from './driver.ts';
+
+const auditColumns: ColumnMap<AuditRow> = {
+  seq: { column: 'seq' },
+  tsMs: { column: 'ts_ms' },
+  event: { column: 'event' },
+  actor: { column: 'actor' },
+  subject: { column: 'subject' },
+  clientId: { column: 'client_id' },
+  ip: { column: 'ip' },
+  detail: { column: 'detail', json: true },
+  prevHash: { column: 'prev_hash' },
+  hash: { column: 'hash' },
+};
+
+/** Lock key that serialises audit appends across PostgreSQL instances (SQLite's BEGIN IMMEDIATE does it there). */
+const AUDIT_APPEND_LOCK = 0x6d6e_6b02;
+export const GENESIS_HASH = '0'.repeat(64);
+const INSERT_COLUMNS = 'seq, ts_ms, event, actor, subject, client_id, ip, detail, prev_hash, hash';
+const ROWS_PER_INSERT = 200;
+
+function values(row: AuditRow): SqlValue[] {
+  return [row.seq, row.tsMs, row.event, row.actor, row.subject, row.clientId, row.ip, JSON.stringify(row.detail), row.prevHash, row.hash];
+}
+
+export function auditRecords(db: SqlDriver): AuditRecords {
+  const head = async (exec: Pick<SqlDriver, 'get'>): Promise<AuditHead> => {
+    const row = await exec.get('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    return row ? { seq: Number(row['seq']), hash: String(row['hash']) } : { seq: 0, hash: GENESIS_HASH };
+  };
+
+  return {
+    async appendAuditRows(build) {
+      await db.transaction(async (tx) => {
+        const rows = build(await head(tx));
+        if (db.dialect === 'sqlite') {
+          // One cached statement per row is the fastest path in SQLite (no round trips to save).
+          for (const row of rows) await tx.run(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, values(row));
+          return;
+        }
+        for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+          const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+          const marks = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+          await tx.run(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${marks}`, chunk.flatMap(values));
+        }
+      }, AUDIT_APPEND_LOCK);
+    },
+
+    async listAuditRows(filter: AuditFilter) {
+      const where: string[] = [];
+      const params: SqlValue[] = [];
+      const add = (clause: string, ...values: SqlValue[]) => {
+        where.push(clause);
+        params.push(...values);
+      };
+      if (filter.event !== undefined) add(filter.event.endsWith('*') ? 'event LIKE ?' : 'event = ?', filter.event.replace(/\*$/, '%'));
+      if (filter.clientId !== undefined) add('client_id = ?', filter.clientId);
+      if (filter.principal !== undefined) add('(actor = ? OR subject = ? OR client_id = ?)', filter.principal, filter.principal, filter.principal);
+      if (filter.sinceMs !== undefined) add('ts_ms >= ?', filter.sinceMs);
+      if (filter.untilMs !== undefined) add('ts_ms < ?', filter.untilMs);
+      if (filter.afterSeq !== undefined) add('seq > ?', filter.afterSeq);
+      const sql =
+        `SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
+        ` ORDER BY seq ${filter.descending ? 'DESC' : 'ASC'} LIMIT ?`;
+      params.push(filter.limit ?? 100);
+      return (await db.all(sql, params)).map((row) => decodeRow(auditColumns, row));
+    },
+
+    auditHead: () => head(db),
+  };
+}

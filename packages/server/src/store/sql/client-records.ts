@@ -1,0 +1,64 @@
+import type { ClientRecord, ClientRecords } from '../store.ts';
+import { StoreConflictError } from '../store.ts';
+import { type ColumnMap, decodeRow, insertStatement, updateStatement } from './columns.ts';
+import { isUniqueViolation, type SqlExecutor } from './driver.ts';
+
+const clientColumns: ColumnMap<ClientRecord> = {
+  clientId: { column: 'client_id' },
+  kind: { column: 'kind' },
+  name: { column: 'name' },
+  description: { column: 'description' },
+  owner: { column: 'owner' },
+  status: { column: 'status' },
+  allowedScopes: { column: 'allowed_scopes', json: true },
+  allowedAudiences: { column: 'allowed_audiences', json: true },
+  accessTokenTtlSeconds: { column: 'access_token_ttl_seconds' },
+  tokenEndpointAuthMethod: { column: 'token_endpoint_auth_method' },
+  secretHash: { column: 'secret_hash' },
+  previousSecretHash: { column: 'previous_secret_hash' },
+  previousSecretExpiresAt: { column: 'previous_secret_expires_at' },
+  jwks: { column: 'jwks', json: true },
+  redirectUris: { column: 'redirect_uris', json: true },
+  grantTypes: { column: 'grant_types', json: true },
+  tokensValidAfter: { column: 'tokens_valid_after' },
+  createdAt: { column: 'created_at' },
+  updatedAt: { column: 'updated_at' },
+};
+
+export function clientRecords(db: SqlExecutor): ClientRecords {
+  const records: ClientRecords = {
+    async createClient(record) {
+      const [sql, values] = insertStatement('clients', clientColumns, record);
+      try {
+        await db.run(sql, values);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError(`client ${record.clientId} exists`);
+        throw err;
+      }
+    },
+
+    async getClient(clientId) {
+      const row = await db.get('SELECT * FROM clients WHERE client_id = ?', [clientId]);
+      return row ? decodeRow(clientColumns, row) : null;
+    },
+
+    async listClients(filter = {}) {
+      const rows = filter.kind
+        ? await db.all('SELECT * FROM clients WHERE kind = ? ORDER BY created_at, client_id', [filter.kind])
+        : await db.all('SELECT * FROM clients ORDER BY created_at, client_id');
+      return rows.map((row) => decodeRow(clientColumns, row));
+    },
+
+    async updateClient(clientId, patch) {
+      const statement = updateStatement('clients', clientColumns, patch, 'client_id', clientId);
+      if (!statement) return records.getClient(clientId);
+      const row = await db.get(...statement);
+      return row ? decodeRow(clientColumns, row) : null;
+    },
+
+    async deleteClient(clientId) {
+      return (await db.run('DELETE FROM clients WHERE client_id = ?', [clientId])) > 0;
+    },
+  };
+  return records;
+}

@@ -1,0 +1,47 @@
+import type { ResourceRecord, ResourceRecords } from '../store.ts';
+import { StoreConflictError } from '../store.ts';
+import { type ColumnMap, decodeRow, insertStatement, updateStatement } from './columns.ts';
+import { isUniqueViolation, type SqlExecutor } from './driver.ts';
+
+const resourceColumns: ColumnMap<ResourceRecord> = {
+  id: { column: 'id' },
+  uri: { column: 'uri' },
+  name: { column: 'name' },
+  scopes: { column: 'scopes', json: true },
+  apiKeyId: { column: 'api_key_id' },
+  apiKeyHash: { column: 'api_key_hash' },
+  createdAt: { column: 'created_at' },
+  updatedAt: { column: 'updated_at' },
+};
+
+export function resourceRecords(db: SqlExecutor): ResourceRecords {
+  const one = async (sql: string, value: string) => {
+    const row = await db.get(sql, [value]);
+    return row ? decodeRow(resourceColumns, row) : null;
+  };
+  return {
+    async createResource(record) {
+      const [sql, values] = insertStatement('resources', resourceColumns, record);
+      try {
+        await db.run(sql, values);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError(`a resource with URI ${record.uri} exists`);
+        throw err;
+      }
+    },
+    getResourceByUri: (uri) => one('SELECT * FROM resources WHERE uri = ?', uri),
+    getResourceByApiKeyId: (apiKeyId) => one('SELECT * FROM resources WHERE api_key_id = ?', apiKeyId),
+    async listResources() {
+      return (await db.all('SELECT * FROM resources ORDER BY created_at, id')).map((r) => decodeRow(resourceColumns, r));
+    },
+    async updateResource(id, patch) {
+      const statement = updateStatement('resources', resourceColumns, patch, 'id', id);
+      if (!statement) return one('SELECT * FROM resources WHERE id = ?', id);
+      const row = await db.get(...statement);
+      return row ? decodeRow(resourceColumns, row) : null;
+    },
+    async deleteResource(id) {
+      return (await db.run('DELETE FROM resources WHERE id = ?', [id])) > 0;
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AuditRow, ClientRecord, SigningKeyRecord, Store } from '../../src/store/store.ts';
+import { StoreConflictError } from '../../src/store/store.ts';
+import { forEachStore } from '../helpers/stores.ts';
+
+function agent(clientId: string, overrides: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    clientId,
+    kind: 'agent',
+    name: `agent ${clientId}`,
+    description: null,
+    owner: 'owner@example.com',
+    status: 'active',
+    allowedScopes: ['calc', 'files:read'],
+    allowedAudiences: ['https://mcp.example.com/mcp'],
+    accessTokenTtlSeconds: null,
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    secretHash: 'a'.repeat(64),
+    previousSecretHash: null,
+    previousSecretExpiresAt: null,
+    jwks: null,
+    redirectUris: [],
+    grantTypes: ['client_credentials'],
+    tokensValidAfter: 0,
+    createdAt: 1000,
+    updatedAt: 1000,
+    ...overrides,
+  };
+}
+
+function key(kid: string): SigningKeyRecord {
+  return {
+    kid,
+    alg: 'ES256',
+    publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid },
+    privateKeyEncrypted: 'v1.encrypted',
+    status: 'active',
+    createdAt: 1000,
+    retiredAt: null,
+    publishUntil: null,
+  };
+}
+
+forEachStore('store contract', (fixture) => {
+  let store: Store;
+  test('opens', () => {
+    store = fixture.store;
+  });
+
+  test('migrate twice applies nothing the second time', async () => {
+    assert.deepEqual(await store.migrate(), []);
+  });
+
+  test('clients: create, read back every field, list by kind, update, delete', async () => {
+    const record = agent('agt_one', { jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] }, accessTokenTtlSeconds: 300 });
+    await store.createClient(record);
+    await store.createClient({ ...agent('app_one'), kind: 'app', redirectUris: ['https://app.example.com/cb'] });
+    assert.deepEqual(await store.getClient('agt_one'), record);
+    assert.equal(await store.getClient('missing'), null);
+    assert.deepEqual((await store.listClients({ kind: 'agent' })).map((c) => c.clientId), ['agt_one']);
+    assert.equal((await store.listClients()).length, 2);
+
+    const updated = await store.updateClient('agt_one', { status: 'disabled', tokensValidAfter: 2000, allowedScopes: ['calc'] });
+    assert.equal(updated?.status, 'disabled');
+    assert.equal(updated?.tokensValidAfter, 2000);
+    assert.deepEqual(updated?.allowedScopes, ['calc']);
+    assert.equal(await store.updateClient('missing', { status: 'disabled' }), null);
+
+    assert.equal(await store.deleteClient('app_one'), true);
+    assert.equal(await store.deleteClient('app_one'), false);
+  });
+
+  test('clients: a duplicate id is a StoreConflictError', async () => {
+    await store.createClient(agent('agt_dup'));
+    await assert.rejects(store.createClient(agent('agt_dup')), StoreConflictError);
+  });
+
+  test('resources: unique URI, lookup by URI and by API key id', async () => {
+    const resource = {
+      id: 'res_1',
+      uri: 'https://mcp.example.com/mcp',
+      name: 'MCP',
+      scopes: [{ name: 'calc', description: null, risk: 'low' as const }],
+      apiKeyId: 'key1',
+      apiKeyHash: 'b'.repeat(64),
+      createdAt: 1,
+      updatedAt: 1,
+    };
+    await store.createResource(resource);
+    await assert.rejects(store.createResource({ ...resource, id: 'res_2', apiKeyId: 'key2' }), StoreConflictError);
+    assert.deepEqual(await store.getResourceByUri(resource.uri), resource);
+    assert.deepEqual(await store.getResourceByApiKeyId('key1'), resource);
+    const renamed = await store.updateResource('res_1', { name: 'Renamed', updatedAt: 2 });
+    assert.equal(renamed?.name, 'Renamed');
+    assert.equal((await store.listResources()).length, 1);
+    assert.equal(await store.deleteResource('res_1'), true);
+  });
+
+  test('admin tokens: revoke once', async () => {
+    await store.createAdminToken({ id: 'adm1', name: 'ops', secretHash: 'c'.repeat(64), createdAt: 1, revokedAt: null });
+    assert.equal(await store.revokeAdminToken('adm1', 5), true);
+    assert.equal(await store.revokeAdminToken('adm1', 6), false);
+    assert.equal((await store.getAdminToken('adm1'))?.revokedAt, 5);
+  });
+
+  test('signing keys: one active key even when two starts race; rotation retires it', async () => {
+    const results = await Promise.all([store.insertFirstActiveKey(key('k1')), store.insertFirstActiveKey(key('k2'))]);
+    assert.deepEqual(results.sort(), [false, true]);
+    const first = (await store.listSigningKeys()).find((k) => k.status === 'active');
+    assert.ok(first);
+    await store.rotateActiveKey(key('k3'), 5000, 9000);
+    const keys = await store.listSigningKeys();
+    assert.deepEqual(
+      keys.map((k) => [k.kid, k.status, k.publishUntil]).sort(),
+      [[first.kid, 'retired', 9000], ['k3', 'active', null]].sort(),
+    );
+  });
+
+  test('revocations and replay markers expire and are purged', async () => {
+    await store.revokeTokenId('jti-1', 100);
+    await store.revokeTokenId('jti-1', 100);
+    assert.equal(await store.isTokenIdRevoked('jti-1'), true);
+    assert.equal(await store.isTokenIdRevoked('jti-2'), false);
+    assert.equal(await store.consumeOnce('assertion:1', 100, 50), true);
+    assert.equal(await store.consumeOnce('assertion:1', 100, 60), false);
+    assert.equal(await store.consumeOnce('assertion:1', 300, 150), true, 'an expired marker no longer counts as a replay');
+    assert.equal(await store.purgeExpired(200), 1);
+    assert.equal(await store.isTokenIdRevoked('jti-1'), false);
+  });
+
+  test('audit: concurrent appends extend one chain without gaps; filters work', async () => {
+    const row = (head: { seq: number; hash: string }, i: number, event: string): AuditRow => ({
+      seq: head.seq + i + 1,
+      tsMs: 1000 + head.seq + i,
+      event,
+      actor: 'cli',
+      subject: null,
+      clientId: i % 2 ? 'agt_a' : 'agt_b',
+      ip: null,
+      detail: { n: i, nested: { z: 1, a: [1, 2] } },
+      prevHash: i === 0 ? head.hash : `h${head.seq + i}`,
+      hash: `h${head.seq + i + 1}`,
+    });
+    await Promise.all(
+      Array.from({ length: 5 }, (_, batch) =>
+        store.appendAuditRows((head) => Array.from({ length: 3 }, (_, i) => row(head, i, batch % 2 ? 'token.issued' : 'agent.created'))),
+      ),
+    );
+    const rows = await store.listAuditRows({ limit: 100 });
+    assert.deepEqual(
+      rows.map((r) => r.seq),
+      Array.from({ length: 15 }, (_, i) => i + 1),
+    );
+    for (let i = 1; i < rows.length; i++) assert.equal(rows[i]?.prevHash, rows[i - 1]?.hash);
+    assert.deepEqual(rows[0]?.detail, { n: 0, nested: { z: 1, a: [1, 2] } });
+    assert.deepEqual(await store.auditHead(), { seq: 15, hash: 'h15' });
+    assert.equal((await store.listAuditRows({ event: 'token.*', limit: 100 })).length, 6);
+    assert.ok((await store.listAuditRows({ clientId: 'agt_a', limit: 100 })).every((r) => r.clientId === 'agt_a'));
+    assert.deepEqual((await store.listAuditRows({ afterSeq: 13, limit: 100 })).map((r) => r.seq), [14, 15]);
+    assert.deepEqual((await store.listAuditRows({ descending: true, limit: 2 })).map((r) => r.seq), [15, 14]);
+  });
+});
