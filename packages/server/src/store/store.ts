@@ -146,6 +146,9 @@ export interface AuditRow {
   hash: string;
 }
 
+/** The `prevHash` of the first audit row. */
+export const AUDIT_GENESIS_HASH = '0'.repeat(64);
+
 export interface AuditHead {
   seq: number;
   hash: string;

@@ -1,4 +1,4 @@
-import type { AuditFilter, AuditHead, AuditRecords, AuditRow } from '../store.ts';
+import { AUDIT_GENESIS_HASH, type AuditFilter, type AuditHead, type AuditRecords, type AuditRow } from '../store.ts';
 import { type ColumnMap, decodeRow } from './columns.ts';
 import type { SqlDriver, SqlValue } from './driver.ts';
 
@@ -17,7 +17,6 @@ const auditColumns: ColumnMap<AuditRow> = {
 
 /** Lock key that serialises audit appends across PostgreSQL instances (SQLite's BEGIN IMMEDIATE does it there). */
 const AUDIT_APPEND_LOCK = 0x6d6e_6b02;
-export const GENESIS_HASH = '0'.repeat(64);
 const INSERT_COLUMNS = 'seq, ts_ms, event, actor, subject, client_id, ip, detail, prev_hash, hash';
 const ROWS_PER_INSERT = 200;
 
@@ -28,7 +27,7 @@ function values(row: AuditRow): SqlValue[] {
 export function auditRecords(db: SqlDriver): AuditRecords {
   const head = async (exec: Pick<SqlDriver, 'get'>): Promise<AuditHead> => {
     const row = await exec.get('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    return row ? { seq: Number(row['seq']), hash: String(row['hash']) } : { seq: 0, hash: GENESIS_HASH };
+    return row ? { seq: Number(row['seq']), hash: String(row['hash']) } : { seq: 0, hash: AUDIT_GENESIS_HASH };
   };
 
   return {

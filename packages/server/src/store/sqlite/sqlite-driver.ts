@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { SqlDriver, SqlExecutor, SqlRow, SqlValue } from '../sql/driver.ts';
@@ -22,8 +22,11 @@ export class SqliteDriver implements SqlDriver {
   #transactionDone: Promise<void> | null = null;
 
   constructor(path: string, options: SqliteOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const isNewFile = path !== ':memory:' && !existsSync(path);
+    if (isNewFile) mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path);
+    // Hashes and encrypted keys are still nobody else's business; SQLite gives its -wal/-shm files the same mode.
+    if (isNewFile) chmodSync(path, 0o600);
     this.#db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.#db.exec('PRAGMA journal_mode = WAL');
     this.#db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'NORMAL'}`);

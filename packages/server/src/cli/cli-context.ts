@@ -1,0 +1,62 @@
+import { AuditLog } from '../audit/audit-log.ts';
+import { type ConfigOverrides, configFromEnv, type MandateConfig, resolveConfig } from '../config.ts';
+import type { ManagementDeps } from '../management/management-deps.ts';
+import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/store.ts';
+
+/** A usage mistake: printed with the command's help, exit status 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface Output {
+  json: boolean;
+  /** Prints `value` as JSON with --json, else the human text. */
+  print(value: unknown, human: string): void;
+}
+
+export function output(json: boolean): Output {
+  return {
+    json,
+    print(value, human) {
+      process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`);
+    },
+  };
+}
+
+/** Config for a CLI command: defaults, then the environment, then flags. */
+export function cliConfig(flags: ConfigOverrides): MandateConfig {
+  return resolveConfig(configFromEnv(process.env), flags);
+}
+
+/**
+ * Runs a management command against the store the config names: migrations applied (so a first command on a
+ * new database works), every change audited with actor `cli`, the audit trail committed before exit.
+ */
+export async function withManagement<T>(config: MandateConfig, fn: (deps: ManagementDeps) => Promise<T>): Promise<T> {
+  const store: Store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  const audit = new AuditLog(store);
+  try {
+    await store.migrate();
+    return await fn({ store, audit, config, now: Math.floor(Date.now() / 1000), actor: 'cli' });
+  } finally {
+    await audit.flush();
+    await store.close();
+  }
+}
+
+/** Splits `--scope "a b"` (and repeated --scope) into scope tokens. */
+export function scopeList(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
+}
+
+export function formatTime(epochSeconds: number | null): string {
+  return epochSeconds === null ? '-' : new Date(epochSeconds * 1000).toISOString();
+}
+
+/** A fixed-width table for human output. */
+export function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type AgentView, createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus } from '../../management/agents.ts';
+import { cliConfig, formatTime, output, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+
+export const agentHelp = `mandate agent <command>
+
+  create --name <name> [--scope "<s1 s2>"] [--audience <uri>]... [--owner <email>]
+         [--description <text>] [--ttl <seconds>] [--jwks-file <path>]
+                          create an agent; prints its client_id and, once, its client_secret
+                          (--jwks-file: authenticate with private_key_jwt instead of a secret)
+  list                    list agents
+  show <client_id>        show one agent
+  disable <client_id>     disable it; every token it holds becomes inactive at once
+  enable <client_id>      enable it again (tokens from before the disable stay inactive)
+  rotate-secret <client_id>
+                          issue a new secret; the old one keeps working for the grace period
+  delete <client_id>      delete it and invalidate its tokens
+
+Every command takes --db <url> and --json.`;
+
+function describe(agent: AgentView): string {
+  return table([
+    ['client_id', agent.client_id],
+    ['name', agent.name],
+    ['status', agent.status],
+    ['owner', agent.owner ?? '-'],
+    ['scopes', agent.scopes.join(' ') || '-'],
+    ['audiences', agent.audiences.join(' ') || '-'],
+    ['auth method', agent.token_endpoint_auth_method],
+    ['token ttl', agent.access_token_ttl_seconds === null ? 'server default' : `${agent.access_token_ttl_seconds}s`],
+    ['created', formatTime(agent.created_at)],
+  ]);
+}
+
+export async function agentCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      db: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      audience: { type: 'string', multiple: true },
+      owner: { type: 'string' },
+      description: { type: 'string' },
+      ttl: { type: 'string' },
+      'jwks-file': { type: 'string' },
+    },
+  });
+  const out = output(values.json);
+  const config = cliConfig({ databaseUrl: values.db });
+  const id = () => {
+    if (positionals.length !== 1) throw new UsageError(`mandate agent ${sub} needs exactly one <client_id>`);
+    return positionals[0]!;
+  };
+
+  switch (sub) {
+    case 'create': {
+      if (!values.name) throw new UsageError('mandate agent create needs --name');
+      if (values.ttl !== undefined && !/^\d+$/.test(values.ttl)) throw new UsageError('--ttl must be a whole number of seconds');
+      const jwks = values['jwks-file'] ? JSON.parse(readFileSync(values['jwks-file'], 'utf8')) : undefined;
+      const { agent, clientSecret } = await withManagement(config, (deps) =>
+        createAgent(
+          {
+            name: values.name,
+            scopes: scopeList(values.scope),
+            audiences: values.audience ?? [],
+            owner: values.owner,
+            description: values.description,
+            access_token_ttl_seconds: values.ttl === undefined ? undefined : Number(values.ttl),
+            ...(jwks ? { token_endpoint_auth_method: 'private_key_jwt', jwks } : {}),
+          },
+          deps,
+        ),
+      );
+      const secretLine = clientSecret ? `\n\nclient_secret  ${clientSecret}\n(shown once: store it now)` : '';
+      return out.print({ ...agent, ...(clientSecret ? { client_secret: clientSecret } : {}) }, `${describe(agent)}${secretLine}`);
+    }
+    case 'list': {
+      const agents = await withManagement(config, (deps) => listAgents(deps.store));
+      const rows = [['CLIENT_ID', 'NAME', 'STATUS', 'SCOPES'], ...agents.map((a) => [a.client_id, a.name, a.status, a.scopes.join(' ')])];
+      return out.print(agents, agents.length ? table(rows) : 'no agents');
+    }
+    case 'show': {
+      const agent = await withManagement(config, (deps) => getAgent(deps.store, id()));
+      return out.print(agent, describe(agent));
+    }
+    case 'disable':
+    case 'enable': {
+      const agent = await withManagement(config, (deps) => setAgentStatus(id(), sub === 'disable' ? 'disabled' : 'active', deps));
+      return out.print(agent, `${agent.client_id} is ${agent.status}`);
+    }
+    case 'rotate-secret': {
+      const { agent, clientSecret } = await withManagement(config, (deps) => rotateAgentSecret(id(), deps));
+      return out.print(
+        { ...agent, client_secret: clientSecret },
+        `client_secret  ${clientSecret}\n(shown once; the previous secret works until ${formatTime(agent.previous_secret_expires_at)})`,
+      );
+    }
+    case 'delete': {
+      const clientId = id();
+      await withManagement(config, (deps) => deleteAgent(clientId, deps));
+      return out.print({ deleted: clientId }, `deleted ${clientId}`);
+    }
+    default:
+      throw new UsageError(agentHelp);
+  }
+}

@@ -1,0 +1,33 @@
+import type { ServerContext } from '../../http/context.ts';
+import { createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus, updateAgent } from '../../management/agents.ts';
+import type { RouteDefinition } from '../route.ts';
+import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
+
+/** `/admin/v1/agents`: the REST face of `mandate agent …`. */
+export function adminAgentRoutes(ctx: ServerContext): RouteDefinition[] {
+  return [
+    adminRoute('GET', '/agents', async (_request, reply) => sendJson(reply, 200, { agents: await listAgents(ctx.store) })),
+    adminRoute('POST', '/agents', async (request, reply) => {
+      const { agent, clientSecret } = await createAgent(request.body ?? {}, managementDeps(ctx, request));
+      return sendJson(reply, 201, { ...agent, ...(clientSecret ? { client_secret: clientSecret } : {}) });
+    }),
+    adminRoute('GET', '/agents/:id', async (request, reply) => sendJson(reply, 200, await getAgent(ctx.store, idParam(request)))),
+    adminRoute('PATCH', '/agents/:id', async (request, reply) =>
+      sendJson(reply, 200, await updateAgent(idParam(request), request.body ?? {}, managementDeps(ctx, request))),
+    ),
+    adminRoute('POST', '/agents/:id/disable', async (request, reply) =>
+      sendJson(reply, 200, await setAgentStatus(idParam(request), 'disabled', managementDeps(ctx, request))),
+    ),
+    adminRoute('POST', '/agents/:id/enable', async (request, reply) =>
+      sendJson(reply, 200, await setAgentStatus(idParam(request), 'active', managementDeps(ctx, request))),
+    ),
+    adminRoute('POST', '/agents/:id/rotate-secret', async (request, reply) => {
+      const { agent, clientSecret } = await rotateAgentSecret(idParam(request), managementDeps(ctx, request));
+      return sendJson(reply, 200, { ...agent, client_secret: clientSecret });
+    }),
+    adminRoute('DELETE', '/agents/:id', async (request, reply) => {
+      await deleteAgent(idParam(request), managementDeps(ctx, request));
+      return reply.code(204).send();
+    }),
+  ];
+}

@@ -1,0 +1,27 @@
+import type { ServerContext } from '../../http/context.ts';
+import { createResource, deleteResource, getResource, listResources, rotateResourceKey, updateResource } from '../../management/resources.ts';
+import type { RouteDefinition } from '../route.ts';
+import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
+
+/** `/admin/v1/resources`: the REST face of `mandate resource …`. `:id` is the resource id (`res_…`). */
+export function adminResourceRoutes(ctx: ServerContext): RouteDefinition[] {
+  return [
+    adminRoute('GET', '/resources', async (_request, reply) => sendJson(reply, 200, { resources: await listResources(ctx) })),
+    adminRoute('POST', '/resources', async (request, reply) => {
+      const { resource, apiKey } = await createResource(request.body ?? {}, managementDeps(ctx, request));
+      return sendJson(reply, 201, { ...resource, api_key: apiKey });
+    }),
+    adminRoute('GET', '/resources/:id', async (request, reply) => sendJson(reply, 200, await getResource(idParam(request), managementDeps(ctx, request)))),
+    adminRoute('PATCH', '/resources/:id', async (request, reply) =>
+      sendJson(reply, 200, await updateResource(idParam(request), request.body ?? {}, managementDeps(ctx, request))),
+    ),
+    adminRoute('POST', '/resources/:id/rotate-key', async (request, reply) => {
+      const { resource, apiKey } = await rotateResourceKey(idParam(request), managementDeps(ctx, request));
+      return sendJson(reply, 200, { ...resource, api_key: apiKey });
+    }),
+    adminRoute('DELETE', '/resources/:id', async (request, reply) => {
+      await deleteResource(idParam(request), managementDeps(ctx, request));
+      return reply.code(204).send();
+    }),
+  ];
+}

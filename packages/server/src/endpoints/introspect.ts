@@ -1,0 +1,113 @@
+import type { FastifyRequest } from 'fastify';
+import { authenticateAdminToken, bearerCredential } from '../http/admin-auth.ts';
+import { authenticateClient } from '../http/client-auth.ts';
+import type { ServerContext } from '../http/context.ts';
+import { endpointPaths } from '../http/context.ts';
+import { OAuthError, invalidClient, invalidRequest } from '../http/oauth-error.ts';
+import { authorizationHeader, requestForm } from '../http/request-form.ts';
+import type { FormParams } from '../http/form.ts';
+import { ADMIN_TOKEN_PREFIX, parsePrefixedCredential, RESOURCE_KEY_PREFIX, secretMatchesHash } from '../tokens/secret.ts';
+import { ACCESS_TOKEN_TYPS, type AccessTokenClaims } from '../tokens/access-token.ts';
+import { isAccessTokenActive } from '../tokens/access-token-status.ts';
+import { verifyOwnJwt } from '../tokens/jwt.ts';
+import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
+import { clientAuthDeps } from './token.ts';
+import { sendNoStoreJson } from './oauth-response.ts';
+import type { RouteDefinition } from './route.ts';
+
+/** Who is asking. RFC 7662 §2.1 requires authorization; each kind sees a different slice of tokens. */
+type IntrospectionCaller =
+  | { kind: 'resource'; uri: string }
+  | { kind: 'client'; clientId: string }
+  | { kind: 'admin'; tokenId: string };
+
+const bearerRefused = () =>
+  new OAuthError('invalid_client', 'caller authentication failed', {
+    status: 401,
+    headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' },
+  });
+
+async function authenticateCaller(request: FastifyRequest, params: FormParams, ctx: ServerContext): Promise<IntrospectionCaller> {
+  const authorization = authorizationHeader(request);
+  const bearer = bearerCredential(authorization);
+  if (bearer !== undefined) {
+    const resourceKey = parsePrefixedCredential(RESOURCE_KEY_PREFIX, bearer);
+    if (resourceKey) {
+      const resource = await ctx.store.getResourceByApiKeyId(resourceKey.id);
+      if (!resource || !secretMatchesHash(resourceKey.secret, resource.apiKeyHash)) throw bearerRefused();
+      return { kind: 'resource', uri: resource.uri };
+    }
+    if (bearer.startsWith(`${ADMIN_TOKEN_PREFIX}_`)) {
+      const tokenId = await authenticateAdminToken(bearer, ctx.store);
+      if (!tokenId) throw bearerRefused();
+      return { kind: 'admin', tokenId };
+    }
+    throw bearerRefused();
+  }
+  const { client, method } = await authenticateClient({ authorization, params }, clientAuthDeps(ctx));
+  if (method === 'none') throw invalidClient('public clients may not introspect tokens');
+  return { kind: 'client', clientId: client.clientId };
+}
+
+/** RFC 7662 §2.2: a caller learns about a token only if it is meant for it (its audience, or its own token). */
+function mayInspect(caller: IntrospectionCaller, claims: AccessTokenClaims): boolean {
+  switch (caller.kind) {
+    case 'admin':
+      return true;
+    case 'client':
+      return claims.client_id === caller.clientId;
+    case 'resource':
+      return Array.isArray(claims.aud) ? claims.aud.includes(caller.uri) : claims.aud === caller.uri;
+  }
+}
+
+/**
+ * RFC 7662 token introspection. Inactive, unknown, expired, revoked, foreign, malformed or wrongly signed tokens,
+ * and tokens whose agent was disabled, all answer exactly `{"active": false}`. Signature checks are cached by the
+ * token's SHA-256 until it expires; revocation and agent status are read on every call.
+ */
+export function introspectionEndpoint(ctx: ServerContext): RouteDefinition {
+  const verified = new VerifiedTokenCache<AccessTokenClaims>();
+  return {
+    method: 'POST',
+    url: endpointPaths.introspection,
+    access: 'oauth',
+    errorFormat: 'oauth',
+    async handler(request, reply) {
+      const params = requestForm(request);
+      params.rejectRepeated(new Set());
+      const caller = await authenticateCaller(request, params, ctx);
+      const token = params.get('token');
+      if (token === undefined) throw invalidRequest('token is required');
+
+      const now = ctx.now();
+      const cacheKey = VerifiedTokenCache.keyOf(token);
+      let claims = verified.get(cacheKey, now);
+      if (!claims) {
+        const result = await verifyOwnJwt(token, ctx.keys, { typ: ACCESS_TOKEN_TYPS, issuer: ctx.config.issuer, now, clockSkewSeconds: 0 });
+        if (!result.ok) return sendNoStoreJson(reply, 200, { active: false });
+        claims = result.claims as unknown as AccessTokenClaims;
+        verified.set(cacheKey, claims, claims.exp);
+      }
+      if (!mayInspect(caller, claims) || !(await isAccessTokenActive(claims, { revocations: ctx.store, clients: ctx.store }))) {
+        return sendNoStoreJson(reply, 200, { active: false });
+      }
+      return sendNoStoreJson(reply, 200, {
+        active: true,
+        iss: claims.iss,
+        sub: claims.sub,
+        aud: claims.aud,
+        exp: claims.exp,
+        iat: claims.iat,
+        jti: claims.jti,
+        client_id: claims.client_id,
+        token_type: claims.cnf ? 'DPoP' : 'Bearer',
+        ...(claims.scope !== undefined && { scope: claims.scope }),
+        ...(claims.sub_profile !== undefined && { sub_profile: claims.sub_profile }),
+        ...(claims.act !== undefined && { act: claims.act }),
+        ...(claims.cnf !== undefined && { cnf: claims.cnf }),
+        ...(claims.auth_time !== undefined && { auth_time: claims.auth_time }),
+      });
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { Grant } from '../grants/grant.ts';
+import { CLIENT_ASSERTION_ALGS } from '../http/client-auth.ts';
+import type { ServerContext } from '../http/context.ts';
+import { endpointPaths, endpointUrl } from '../http/context.ts';
+import type { RouteDefinition } from './route.ts';
+
+/** Client authentication methods the token, introspection and revocation endpoints take (RFC 8414 names). */
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+
+/**
+ * RFC 8414 authorization server metadata, listing exactly what this server implements: endpoints, grants and
+ * authentication methods come from what is registered, so the document cannot advertise a missing feature.
+ */
+export async function authorizationServerMetadata(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): Promise<Record<string, unknown>> {
+  const { issuer } = ctx.config;
+  const scopes = new Set<string>();
+  for (const resource of await ctx.store.listResources()) for (const scope of resource.scopes) scopes.add(scope.name);
+  return {
+    issuer,
+    token_endpoint: endpointUrl(issuer, endpointPaths.token),
+    jwks_uri: endpointUrl(issuer, endpointPaths.jwks),
+    introspection_endpoint: endpointUrl(issuer, endpointPaths.introspection),
+    revocation_endpoint: endpointUrl(issuer, endpointPaths.revocation),
+    scopes_supported: [...scopes].sort(),
+    response_types_supported: [],
+    grant_types_supported: [...grants.keys()],
+    token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+    introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+    revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+    // RFC 8707 resource indicators are accepted at the token endpoint; RFC 9068 JWT access tokens.
+    resource_indicators_supported: true,
+    access_token_signing_alg_values_supported: [ctx.keys.active.alg],
+  };
+}
+
+/** OpenID Connect Discovery 1.0 §3 adds a few members to the same document. */
+async function openIdConfiguration(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): Promise<Record<string, unknown>> {
+  return {
+    ...(await authorizationServerMetadata(ctx, grants)),
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [ctx.keys.active.alg],
+  };
+}
+
+export function metadataEndpoints(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): RouteDefinition[] {
+  const issuerPath = new URL(ctx.config.issuer).pathname.replace(/\/$/, '');
+  const send = (build: () => Promise<Record<string, unknown>>): RouteDefinition['handler'] =>
+    async (_request, reply) =>
+      reply.header('cache-control', 'public, max-age=300').header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(await build()));
+  const oauth = send(() => authorizationServerMetadata(ctx, grants));
+  const oidc = send(() => openIdConfiguration(ctx, grants));
+  const routes: RouteDefinition[] = [
+    // RFC 8414 §3: the well-known suffix is inserted between the host and the issuer's path.
+    { method: 'GET', url: `/.well-known/oauth-authorization-server${issuerPath}`, fromOrigin: true, access: 'public', errorFormat: 'oauth', handler: oauth },
+    // OIDC Discovery §4 appends it to the issuer; MCP clients also try the path-inserted form.
+    { method: 'GET', url: `${issuerPath}/.well-known/openid-configuration`, fromOrigin: true, access: 'public', errorFormat: 'oauth', handler: oidc },
+  ];
+  if (issuerPath) {
+    routes.push({ method: 'GET', url: `/.well-known/openid-configuration${issuerPath}`, fromOrigin: true, access: 'public', errorFormat: 'oauth', handler: oidc });
+  }
+  return routes;
+}
+
+export function jwksEndpoint(ctx: ServerContext): RouteDefinition {
+  return {
+    method: 'GET',
+    url: endpointPaths.jwks,
+    access: 'public',
+    errorFormat: 'oauth',
+    async handler(_request, reply) {
+      // Short enough that a new key is seen soon after rotation; resource servers also refetch on an unknown kid.
+      const untilChange = ctx.keys.secondsUntilJwksChange();
+      const maxAge = Math.max(0, Math.min(300, untilChange ?? 300));
+      return reply
+        .header('cache-control', `public, max-age=${maxAge}`)
+        .header('content-type', 'application/jwk-set+json')
+        .send(JSON.stringify(ctx.keys.jwks()));
+    },
+  };
+}

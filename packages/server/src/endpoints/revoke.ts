@@ -1,0 +1,42 @@
+import { authenticateClient } from '../http/client-auth.ts';
+import type { ServerContext } from '../http/context.ts';
+import { endpointPaths } from '../http/context.ts';
+import { invalidRequest, unauthorizedClient } from '../http/oauth-error.ts';
+import { authorizationHeader, requestForm } from '../http/request-form.ts';
+import { ACCESS_TOKEN_TYPS, type AccessTokenClaims } from '../tokens/access-token.ts';
+import { verifyOwnJwt } from '../tokens/jwt.ts';
+import { clientAuthDeps } from './token.ts';
+import type { RouteDefinition } from './route.ts';
+
+/**
+ * RFC 7009 token revocation. The client must own the token (RFC 7009 §2.1); an unknown, invalid or expired token
+ * answers 200 with no effect (§2.2), since there is nothing left to revoke.
+ */
+export function revocationEndpoint(ctx: ServerContext): RouteDefinition {
+  return {
+    method: 'POST',
+    url: endpointPaths.revocation,
+    access: 'oauth',
+    errorFormat: 'oauth',
+    async handler(request, reply) {
+      const params = requestForm(request);
+      params.rejectRepeated(new Set());
+      const { client } = await authenticateClient({ authorization: authorizationHeader(request), params }, clientAuthDeps(ctx));
+      const token = params.get('token');
+      if (token === undefined) throw invalidRequest('token is required');
+
+      const now = ctx.now();
+      const result = await verifyOwnJwt(token, ctx.keys, { typ: ACCESS_TOKEN_TYPS, issuer: ctx.config.issuer, now, clockSkewSeconds: 0 });
+      if (result.ok) {
+        const claims = result.claims as unknown as AccessTokenClaims;
+        if (claims.client_id !== client.clientId) {
+          await ctx.audit.record({ event: 'token.revocation_refused', actor: client.clientId, clientId: client.clientId, ip: request.ip, detail: { jti: claims.jti, reason: 'not the token owner' } });
+          throw unauthorizedClient('the token was not issued to this client');
+        }
+        await ctx.store.revokeTokenId(claims.jti, claims.exp);
+        await ctx.audit.record({ event: 'token.revoked', actor: client.clientId, subject: claims.sub, clientId: client.clientId, ip: request.ip, detail: { jti: claims.jti } });
+      }
+      return reply.code(200).header('cache-control', 'no-store').send();
+    },
+  };
+}

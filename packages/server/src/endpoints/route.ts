@@ -1,0 +1,34 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * Who may call a route. Every route must declare one (the app refuses to start otherwise), so nothing is
+ * reachable by accident:
+ * - `public`: anyone (metadata, JWKS, health);
+ * - `oauth`: an OAuth endpoint that authenticates its caller itself, from headers or body (token, revoke, introspect);
+ * - `admin`: a management route; the app checks an admin credential before the handler runs.
+ */
+export type RouteAccess = 'public' | 'oauth' | 'admin';
+
+/** How errors on a route are written: RFC 6749 JSON on OAuth endpoints, RFC 9457 problem+json elsewhere. */
+export type ErrorFormat = 'oauth' | 'problem';
+
+export interface RouteDefinition {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the issuer's path, or from the origin's root when `fromOrigin` is set (well-known URIs). */
+  url: string;
+  fromOrigin?: boolean;
+  access: RouteAccess;
+  errorFormat: ErrorFormat;
+  handler(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+    errorFormat?: ErrorFormat;
+  }
+  interface FastifyRequest {
+    /** Set by the admin guard on `admin` routes: `admin:<token id>`. */
+    adminActor?: string;
+  }
+}

@@ -1,0 +1,92 @@
+import type { AuditEvent } from '../audit/audit-log.ts';
+import type { Grant } from '../grants/grant.ts';
+import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from '../http/client-auth.ts';
+import type { ServerContext } from '../http/context.ts';
+import { endpointPaths, endpointUrl } from '../http/context.ts';
+import { OAuthError, invalidRequest, unauthorizedClient } from '../http/oauth-error.ts';
+import { RateLimiter } from '../http/rate-limit.ts';
+import { authorizationHeader, requestForm } from '../http/request-form.ts';
+import { sendNoStoreJson } from './oauth-response.ts';
+import type { RouteDefinition } from './route.ts';
+
+/** Thrown for a rate-limited request; `audit` is false after the first refusal of a burst, so a flood writes one row. */
+class RateLimited extends OAuthError {
+  readonly audit: boolean;
+  constructor(refusal: { retryAfter: number; first: boolean }, scope: string) {
+    // RFC 6749 has no code for this; 429 with Retry-After is what clients (and RFC 6585) understand.
+    super('invalid_request', `too many token requests; retry after ${refusal.retryAfter}s`, {
+      status: 429,
+      detail: `rate limited by ${scope}`,
+      headers: { 'retry-after': String(refusal.retryAfter) },
+    });
+    this.audit = refusal.first;
+  }
+}
+
+export function clientAuthDeps(ctx: ServerContext): ClientAuthDeps {
+  return {
+    clients: ctx.store,
+    replay: ctx.store,
+    issuer: ctx.config.issuer,
+    assertionAudiences: Object.values(endpointPaths).map((path) => endpointUrl(ctx.config.issuer, path)),
+    now: ctx.now(),
+    clockSkewSeconds: ctx.config.tokens.clockSkewSeconds,
+    clientAssertionMaxTtlSeconds: ctx.config.tokens.clientAssertionMaxTtlSeconds,
+  };
+}
+
+/**
+ * RFC 6749 §3.2 token endpoint, as a list of named steps: parse the form, find the grant, refuse repeated
+ * parameters, rate-limit by address, authenticate the client, rate-limit by client, check the client may use the
+ * grant, run it, and commit the audit row before answering. Every refusal is audited too.
+ */
+export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): RouteDefinition {
+  const perIp = new RateLimiter(ctx.config.rateLimit.tokenPerIpPerMinute);
+  const perClient = new RateLimiter(ctx.config.rateLimit.tokenPerClientPerMinute);
+
+  return {
+    method: 'POST',
+    url: endpointPaths.token,
+    access: 'oauth',
+    errorFormat: 'oauth',
+    async handler(request, reply) {
+      const ip = request.ip;
+      let authenticated: AuthenticatedClient | undefined;
+      let grantType: string | undefined;
+      try {
+        const ipRefusal = perIp.take(ip);
+        if (ipRefusal) throw new RateLimited(ipRefusal, 'address');
+
+        const params = requestForm(request);
+        grantType = params.get('grant_type');
+        if (!grantType) throw invalidRequest('grant_type is required');
+        const grant = grants.get(grantType);
+        if (!grant) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
+        params.rejectRepeated(grant.repeatable);
+
+        authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, clientAuthDeps(ctx));
+        const clientRefusal = perClient.take(authenticated.client.clientId);
+        if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
+        if (!authenticated.client.grantTypes.includes(grantType)) {
+          throw unauthorizedClient(`this client may not use ${grantType}`);
+        }
+
+        const result = await grant.handle({ client: authenticated, params, ip, now: ctx.now() });
+        await ctx.audit.record({ ...result.audit, ip });
+        return sendNoStoreJson(reply, 200, result.response);
+      } catch (err) {
+        if (err instanceof OAuthError && !(err instanceof RateLimited && !err.audit)) {
+          const refusal: AuditEvent = {
+            event: 'token.refused',
+            actor: authenticated?.client.clientId ?? null,
+            clientId: authenticated?.client.clientId ?? null,
+            ip,
+            detail: { grant_type: grantType, error: err.error, reason: err.detail ?? err.message },
+          };
+          await ctx.audit.record(refusal);
+        }
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { AdminTokenRecords } from '../store/store.ts';
+import { ADMIN_TOKEN_PREFIX, parsePrefixedCredential, secretMatchesHash } from '../tokens/secret.ts';
+
+/** The credential of `Authorization: Bearer <credential>`, or undefined. */
+export function bearerCredential(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(authorization.trim());
+  return match ? match[1] : undefined;
+}
+
+/** Resolves an admin token to its id, or null when it is unknown, revoked or wrong. */
+export async function authenticateAdminToken(credential: string, store: Pick<AdminTokenRecords, 'getAdminToken'>): Promise<string | null> {
+  const parsed = parsePrefixedCredential(ADMIN_TOKEN_PREFIX, credential);
+  if (!parsed) return null;
+  const record = await store.getAdminToken(parsed.id);
+  if (!record || record.revokedAt !== null) return null;
+  return secretMatchesHash(parsed.secret, record.secretHash) ? record.id : null;
+}

@@ -1,0 +1,118 @@
+import type { Server } from 'node:http';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from 'fastify';
+import { adminAgentRoutes } from '../endpoints/admin/agents.ts';
+import { adminAuditAndKeyRoutes } from '../endpoints/admin/audit-and-keys.ts';
+import { adminResourceRoutes } from '../endpoints/admin/resources.ts';
+import { introspectionEndpoint } from '../endpoints/introspect.ts';
+import { jwksEndpoint, metadataEndpoints } from '../endpoints/metadata.ts';
+import { revocationEndpoint } from '../endpoints/revoke.ts';
+import type { ErrorFormat, RouteDefinition } from '../endpoints/route.ts';
+import { tokenEndpoint } from '../endpoints/token.ts';
+import { clientCredentialsGrant } from '../grants/client-credentials.ts';
+import type { Grant } from '../grants/grant.ts';
+import { authenticateAdminToken, bearerCredential } from './admin-auth.ts';
+import type { ServerContext } from './context.ts';
+import { errorResponse } from './error-response.ts';
+import { Problem } from './problem.ts';
+
+/** Every route the server serves, with its access declaration. The only place grants meet their dependencies. */
+export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
+  const grants = new Map<string, Grant>();
+  for (const grant of [
+    clientCredentialsGrant({
+      resources: ctx.store,
+      keys: ctx.keys,
+      issuer: ctx.config.issuer,
+      defaultAccessTokenTtlSeconds: ctx.config.tokens.accessTokenTtlSeconds,
+      maxAccessTokenTtlSeconds: ctx.config.tokens.maxAccessTokenTtlSeconds,
+    }),
+  ]) {
+    grants.set(grant.grantType, grant);
+  }
+
+  return [
+    ...metadataEndpoints(ctx, grants),
+    jwksEndpoint(ctx),
+    tokenEndpoint(ctx, grants),
+    introspectionEndpoint(ctx),
+    revocationEndpoint(ctx),
+    { method: 'GET', url: '/healthz', access: 'public', errorFormat: 'problem', handler: async (_r, reply) => reply.send({ status: 'ok' }) },
+    ...adminAgentRoutes(ctx),
+    ...adminResourceRoutes(ctx),
+    ...adminAuditAndKeyRoutes(ctx),
+  ];
+}
+
+export interface BuildAppOptions {
+  /** Serve on an existing node:http server (so the port is known before the issuer is). */
+  server?: Server;
+}
+
+/**
+ * Assembles the Fastify app: body parsing with a hard size limit, deny-by-default route access, one error
+ * handler per error format, and security headers. Handlers never see a stack trace escape.
+ */
+export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const issuerPath = new URL(config.issuer).pathname.replace(/\/$/, '');
+  const fastifyOptions: FastifyHttpOptions<Server> = {
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    // Per-request log lines cost more than the token logic itself; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    return503OnClosing: true,
+  };
+  const { server } = options;
+  if (server) fastifyOptions.serverFactory = (handler) => server.on('request', handler);
+  const app = Fastify(fastifyOptions);
+
+  // Bodies: form (OAuth endpoints) and JSON (admin API); anything else is refused before a handler runs.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  const methodsByUrl = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    // Deny by default: a route that does not say who may call it never gets registered.
+    if (!route.config?.access) throw new Error(`route ${route.method} ${route.url} declares no access`);
+    for (const method of [route.method].flat()) methodsByUrl.set(route.url, (methodsByUrl.get(route.url) ?? new Set()).add(method));
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    if (request.routeOptions.config?.access !== 'admin') return;
+    const credential = bearerCredential(typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined);
+    const tokenId = credential ? await authenticateAdminToken(credential, ctx.store) : null;
+    if (!tokenId) {
+      reply.header('www-authenticate', credential ? 'Bearer realm="mandate-admin", error="invalid_token"' : 'Bearer realm="mandate-admin"');
+      throw new Problem('unauthorized', 'an admin API token is required (Authorization: Bearer mad_…)');
+    }
+    request.adminActor = `admin:${tokenId}`;
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const format: ErrorFormat = request.routeOptions.config?.errorFormat ?? 'problem';
+    const response = errorResponse(err, format, config.http.bodyLimitBytes);
+    if (response.unexpected) request.log.error({ err }, 'unhandled error');
+    return reply.code(response.status).headers(response.headers).header('cache-control', 'no-store').type(response.contentType).send(response.body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = [...methodsByUrl.entries()].find(([url]) => url === path)?.[1];
+    const problem = allowed ? new Problem('method-not-allowed', `use ${[...allowed].join(', ')}`) : new Problem('not-found', `no route ${request.method} ${path}`);
+    if (allowed) reply.header('allow', [...allowed].join(', '));
+    return reply.code(problem.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(problem.toJSON()));
+  });
+
+  for (const route of defineRoutes(ctx)) {
+    app.route({
+      method: route.method,
+      url: route.fromOrigin ? route.url : `${issuerPath}${route.url}`,
+      config: { access: route.access, errorFormat: route.errorFormat },
+      handler: route.handler,
+    });
+  }
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,153 @@
+import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import type { ClientRecord, ClientRecords, ReplayRecords, TokenEndpointAuthMethod } from '../store/store.ts';
+import { hashSecret, secretMatchesHash } from '../tokens/secret.ts';
+import type { FormParams } from './form.ts';
+import { invalidClient, invalidRequest } from './oauth-error.ts';
+
+/**
+ * Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3, RFC 7523 §2.2,
+ * OAuth 2.1 §2.4): `client_secret_basic`, `client_secret_post`, `private_key_jwt`, or `none` for public clients.
+ * Exactly one method per request. Failures say only "client authentication failed" to the client; the reason
+ * goes to the audit trail.
+ */
+
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+/** Asymmetric algorithms accepted for client assertions; MAC-based `client_secret_jwt` is not offered. */
+export const CLIENT_ASSERTION_ALGS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const;
+
+export interface AuthenticatedClient {
+  client: ClientRecord;
+  method: TokenEndpointAuthMethod;
+}
+
+export interface ClientAuthDeps {
+  clients: Pick<ClientRecords, 'getClient'>;
+  replay: Pick<ReplayRecords, 'consumeOnce'>;
+  issuer: string;
+  /** URLs that identify us as an assertion audience besides the issuer (RFC 7523 §3: the token endpoint). */
+  assertionAudiences: readonly string[];
+  now: number;
+  clockSkewSeconds: number;
+  clientAssertionMaxTtlSeconds: number;
+}
+
+const FAILED = 'client authentication failed';
+
+/** Decodes `Authorization: Basic` per RFC 6749 §2.3.1: both parts are form-urlencoded before base64. */
+function parseBasic(authorization: string): { clientId: string; secret: string } | null {
+  const match = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(authorization.trim());
+  if (!match) return null;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  try {
+    const clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+    const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+    return clientId ? { clientId, secret } : null;
+  } catch {
+    return null;
+  }
+}
+
+function secretMatches(client: ClientRecord, secret: string, now: number): boolean {
+  if (secretMatchesHash(secret, client.secretHash)) return true;
+  return client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt > now && secretMatchesHash(secret, client.previousSecretHash);
+}
+
+async function activeClient(deps: ClientAuthDeps, clientId: string, basicChallenge: boolean): Promise<ClientRecord> {
+  const client = await deps.clients.getClient(clientId);
+  if (!client) throw invalidClient(FAILED, { detail: `unknown client ${clientId}`, basicChallenge });
+  if (client.status !== 'active') throw invalidClient(FAILED, { detail: `client ${clientId} is disabled`, basicChallenge });
+  return client;
+}
+
+export async function authenticateClient(
+  request: { authorization: string | undefined; params: FormParams },
+  deps: ClientAuthDeps,
+): Promise<AuthenticatedClient> {
+  const { params } = request;
+  const usesBasic = request.authorization !== undefined && /^Basic /i.test(request.authorization);
+  const usesPost = params.has('client_secret');
+  const usesAssertion = params.has('client_assertion') || params.has('client_assertion_type');
+  if (Number(usesBasic) + Number(usesPost) + Number(usesAssertion) > 1) {
+    throw invalidRequest('use exactly one client authentication method');
+  }
+  const bodyClientId = params.get('client_id');
+
+  if (usesBasic) {
+    const credentials = parseBasic(request.authorization!);
+    if (!credentials) throw invalidClient(FAILED, { detail: 'malformed Basic credentials', basicChallenge: true });
+    if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
+      throw invalidRequest('client_id does not match the authenticated client');
+    }
+    const client = await activeClient(deps, credentials.clientId, true);
+    if (!secretMatches(client, credentials.secret, deps.now)) throw invalidClient(FAILED, { detail: 'wrong client secret', basicChallenge: true });
+    return { client, method: 'client_secret_basic' };
+  }
+
+  if (usesPost) {
+    if (bodyClientId === undefined) throw invalidRequest('client_id is required with client_secret');
+    const client = await activeClient(deps, bodyClientId, false);
+    if (!secretMatches(client, params.get('client_secret')!, deps.now)) throw invalidClient(FAILED, { detail: 'wrong client secret' });
+    return { client, method: 'client_secret_post' };
+  }
+
+  if (usesAssertion) return authenticateByAssertion(params, bodyClientId, deps);
+
+  if (bodyClientId === undefined) throw invalidClient(FAILED, { detail: 'no client authentication' });
+  const client = await activeClient(deps, bodyClientId, false);
+  if (client.tokenEndpointAuthMethod !== 'none') throw invalidClient(FAILED, { detail: `client ${bodyClientId} must authenticate` });
+  return { client, method: 'none' };
+}
+
+/** RFC 7523 §3 rules for a `private_key_jwt` client assertion, plus single use of its `jti`. */
+async function authenticateByAssertion(params: FormParams, bodyClientId: string | undefined, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
+  if (params.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE) {
+    throw invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+  }
+  const assertion = params.get('client_assertion');
+  if (!assertion) throw invalidRequest('client_assertion is required');
+
+  let unverified: ReturnType<typeof decodeJwt>;
+  try {
+    unverified = decodeJwt(assertion);
+  } catch {
+    throw invalidClient(FAILED, { detail: 'client_assertion is not a JWT' });
+  }
+  const clientId = unverified.sub;
+  if (typeof clientId !== 'string' || unverified.iss !== clientId) {
+    throw invalidClient(FAILED, { detail: 'client_assertion iss and sub must both be the client id' });
+  }
+  if (bodyClientId !== undefined && bodyClientId !== clientId) throw invalidRequest('client_id does not match client_assertion');
+
+  const client = await activeClient(deps, clientId, false);
+  if (client.tokenEndpointAuthMethod !== 'private_key_jwt' || !client.jwks) {
+    throw invalidClient(FAILED, { detail: `client ${clientId} is not registered for private_key_jwt` });
+  }
+
+  let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+  try {
+    ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0]), {
+      algorithms: [...CLIENT_ASSERTION_ALGS],
+      issuer: clientId,
+      subject: clientId,
+      audience: [deps.issuer, ...deps.assertionAudiences],
+      requiredClaims: ['exp', 'jti'],
+      currentDate: new Date(deps.now * 1000),
+      clockTolerance: deps.clockSkewSeconds,
+    }));
+  } catch (err) {
+    const reason = err instanceof joseErrors.JOSEError ? err.code : 'verification failed';
+    throw invalidClient(FAILED, { detail: `client_assertion rejected: ${reason}` });
+  }
+  const exp = payload.exp!;
+  if (exp - deps.now > deps.clientAssertionMaxTtlSeconds) {
+    throw invalidClient(FAILED, { detail: `client_assertion lives longer than ${deps.clientAssertionMaxTtlSeconds}s` });
+  }
+  // Hashed so an oversized jti cannot bloat the replay table.
+  const replayKey = `client_assertion:${hashSecret(`${clientId}\u0000${String(payload.jti)}`)}`;
+  const fresh = await deps.replay.consumeOnce(replayKey, exp + deps.clockSkewSeconds, deps.now);
+  if (!fresh) throw invalidClient(FAILED, { detail: 'client_assertion jti was already used' });
+  return { client, method: 'private_key_jwt' };
+}

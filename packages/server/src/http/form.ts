@@ -1,0 +1,57 @@
+import { invalidRequest, invalidScope } from './oauth-error.ts';
+
+/**
+ * Parameters of an `application/x-www-form-urlencoded` body (RFC 6749 Appendix B). RFC 6749 §3.1/§3.2: parameters
+ * without a value are treated as omitted, and a parameter sent more than once is an error unless the extension
+ * that defines it allows repetition (`resource`, `audience`).
+ */
+export class FormParams {
+  readonly #values = new Map<string, string[]>();
+
+  constructor(body: string) {
+    for (const [name, value] of new URLSearchParams(body)) {
+      if (value === '') continue;
+      const values = this.#values.get(name);
+      if (values) values.push(value);
+      else this.#values.set(name, [value]);
+    }
+  }
+
+  /** The single value of `name`; a repeated parameter is `invalid_request`. */
+  get(name: string): string | undefined {
+    const values = this.#values.get(name);
+    if (!values) return undefined;
+    if (values.length > 1) throw invalidRequest(`parameter ${name} must not be repeated`);
+    return values[0];
+  }
+
+  /** Every value of a parameter that may repeat. */
+  getAll(name: string): string[] {
+    return this.#values.get(name) ?? [];
+  }
+
+  has(name: string): boolean {
+    return this.#values.has(name);
+  }
+
+  names(): string[] {
+    return [...this.#values.keys()];
+  }
+
+  /** Rejects any parameter outside `repeatable` that appears more than once. */
+  rejectRepeated(repeatable: ReadonlySet<string>): void {
+    for (const [name, values] of this.#values) {
+      if (values.length > 1 && !repeatable.has(name)) throw invalidRequest(`parameter ${name} must not be repeated`);
+    }
+  }
+}
+
+/** A space-delimited scope string (RFC 6749 §3.3) as a set, preserving order; rejects characters outside NQCHAR. */
+export function parseScope(scope: string | undefined): string[] | undefined {
+  if (scope === undefined) return undefined;
+  const scopes = scope.split(' ').filter(Boolean);
+  for (const s of scopes) {
+    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s)) throw invalidScope('scope contains a character outside RFC 6749 §3.3 (NQCHAR)');
+  }
+  return [...new Set(scopes)];
+}

@@ -1,0 +1,54 @@
+/**
+ * The one error type of the OAuth endpoints (RFC 6749 §5.2 and the RFCs that add codes). `description` is sent to
+ * the client; `detail` stays in logs and the audit trail. Only `http/` turns it into a response.
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'unsupported_token_type'
+  | 'access_denied'
+  | 'server_error'
+  | 'temporarily_unavailable';
+
+export class OAuthError extends Error {
+  override readonly name = 'OAuthError';
+  readonly error: OAuthErrorCode;
+  readonly status: number;
+  /** For logs and the audit trail only; never sent to the client. */
+  readonly detail: string | undefined;
+  /** Extra response headers (WWW-Authenticate on 401, Retry-After on 429). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(error: OAuthErrorCode, description: string, init: { status?: number; detail?: string; headers?: Record<string, string> } = {}) {
+    super(description);
+    this.error = error;
+    this.status = init.status ?? (error === 'invalid_client' ? 401 : 400);
+    this.detail = init.detail;
+    this.headers = init.headers ?? {};
+  }
+
+  toJSON(): { error: OAuthErrorCode; error_description: string } {
+    return { error: this.error, error_description: this.message };
+  }
+}
+
+export const invalidRequest = (description: string, detail?: string) => new OAuthError('invalid_request', description, { detail });
+export const invalidGrant = (description: string, detail?: string) => new OAuthError('invalid_grant', description, { detail });
+export const invalidScope = (description: string, detail?: string) => new OAuthError('invalid_scope', description, { detail });
+export const invalidTarget = (description: string, detail?: string) => new OAuthError('invalid_target', description, { detail });
+export const unauthorizedClient = (description: string, detail?: string) => new OAuthError('unauthorized_client', description, { detail });
+
+/**
+ * RFC 6749 §5.2: 401 for a failed client authentication, with a WWW-Authenticate challenge for the scheme the
+ * client tried when it used the Authorization header.
+ */
+export const invalidClient = (description: string, init: { detail?: string; basicChallenge?: boolean } = {}) =>
+  new OAuthError('invalid_client', description, {
+    detail: init.detail,
+    headers: init.basicChallenge ? { 'www-authenticate': 'Basic realm="mandate", charset="UTF-8"' } : {},
+  });

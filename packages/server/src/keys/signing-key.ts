@@ -1,0 +1,62 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint } from 'jose';
+import type { SigningAlgorithm, SigningKeyRecord } from '../store/store.ts';
+import { decryptPrivateKey, encryptPrivateKey } from './kek.ts';
+
+/** A signing key as the running server holds it: decrypted once at load, never per request. */
+export interface LoadedSigningKey {
+  kid: string;
+  alg: SigningAlgorithm;
+  status: SigningKeyRecord['status'];
+  publicKey: KeyObject;
+  /** Only the active key keeps its private half in memory. */
+  privateKey: KeyObject | null;
+  /** The public JWK as published (`kid`, `alg`, `use` set). */
+  publicJwk: Record<string, unknown>;
+  publishUntil: number | null;
+}
+
+function generateKeyPair(alg: SigningAlgorithm): { publicKey: KeyObject; privateKey: KeyObject } {
+  switch (alg) {
+    case 'ES256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    case 'EdDSA':
+      return generateKeyPairSync('ed25519');
+    case 'RS256':
+      return generateKeyPairSync('rsa', { modulusLength: 2048 });
+  }
+}
+
+/** Generates a key pair; its `kid` is the RFC 7638 thumbprint, so it is stable and collision-free. */
+export async function generateSigningKey(alg: SigningAlgorithm, kek: Buffer, now: number): Promise<SigningKeyRecord> {
+  const { publicKey, privateKey } = generateKeyPair(alg);
+  const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
+  const kid = await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0]);
+  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
+  return {
+    kid,
+    alg,
+    publicJwk: { ...jwk, kid, alg, use: 'sig' },
+    privateKeyEncrypted: encryptPrivateKey(kek, kid, pkcs8),
+    status: 'active',
+    createdAt: now,
+    retiredAt: null,
+    publishUntil: null,
+  };
+}
+
+export function loadSigningKey(record: SigningKeyRecord, kek: Buffer): LoadedSigningKey {
+  const privateKey =
+    record.status === 'active'
+      ? createPrivateKey({ key: decryptPrivateKey(kek, record.kid, record.privateKeyEncrypted), format: 'der', type: 'pkcs8' })
+      : null;
+  return {
+    kid: record.kid,
+    alg: record.alg,
+    status: record.status,
+    publicKey: createPublicKey({ key: record.publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
+    privateKey,
+    publicJwk: record.publicJwk,
+    publishUntil: record.publishUntil,
+  };
+}

@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import type { ClientRecord, ClientRecords } from '../store/store.ts';
+import { StoreConflictError } from '../store/store.ts';
+import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
+import { jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
+import { ManagementError } from './management-error.ts';
+import type { ManagementDeps } from './management-deps.ts';
+
+/** Agent management, shared by `mandate agent …` and `/admin/v1/agents`. Every change is audited. */
+
+
+/** The public view of an agent: everything but secret hashes. */
+export interface AgentView {
+  client_id: string;
+  name: string;
+  description: string | null;
+  owner: string | null;
+  status: ClientRecord['status'];
+  scopes: string[];
+  audiences: string[];
+  access_token_ttl_seconds: number | null;
+  token_endpoint_auth_method: ClientRecord['tokenEndpointAuthMethod'];
+  jwks: ClientRecord['jwks'];
+  previous_secret_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function agentView(record: ClientRecord): AgentView {
+  return {
+    client_id: record.clientId,
+    name: record.name,
+    description: record.description,
+    owner: record.owner,
+    status: record.status,
+    scopes: record.allowedScopes,
+    audiences: record.allowedAudiences,
+    access_token_ttl_seconds: record.accessTokenTtlSeconds,
+    token_endpoint_auth_method: record.tokenEndpointAuthMethod,
+    jwks: record.jwks,
+    previous_secret_expires_at: record.previousSecretExpiresAt,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+const agentFields = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).nullable(),
+  owner: z.string().email().max(320).nullable(),
+  scopes: z.array(scopeToken).max(200),
+  audiences: z.array(resourceUri).max(50),
+  access_token_ttl_seconds: z.number().int().min(60).nullable(),
+};
+
+const createSchema = z
+  .object({
+    ...agentFields,
+    description: agentFields.description.optional(),
+    owner: agentFields.owner.optional(),
+    scopes: agentFields.scopes.default([]),
+    audiences: agentFields.audiences.default([]),
+    access_token_ttl_seconds: agentFields.access_token_ttl_seconds.optional(),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']).default('client_secret_basic'),
+    jwks: jwksInput.optional(),
+  })
+  .strict()
+  .refine((a) => (a.token_endpoint_auth_method === 'private_key_jwt') === (a.jwks !== undefined), {
+    message: 'jwks is required with private_key_jwt and not allowed otherwise',
+    path: ['jwks'],
+  });
+
+const updateSchema = z.object(agentFields).partial().strict();
+
+export type AgentCreateInput = z.input<typeof createSchema>;
+export type AgentUpdateInput = z.input<typeof updateSchema>;
+
+function checkTtl(ttl: number | null | undefined, deps: ManagementDeps): void {
+  if (ttl != null && ttl > deps.config.tokens.maxAccessTokenTtlSeconds) {
+    throw new ManagementError('invalid-request', `access_token_ttl_seconds must be at most ${deps.config.tokens.maxAccessTokenTtlSeconds}`);
+  }
+}
+
+async function existingAgent(store: ClientRecords, clientId: string): Promise<ClientRecord> {
+  const record = await store.getClient(clientId);
+  if (!record || record.kind !== 'agent') throw new ManagementError('not-found', `no agent ${clientId}`);
+  return record;
+}
+
+/** Creates an agent; the client secret is returned once and stored only as its SHA-256. */
+export async function createAgent(input: unknown, deps: ManagementDeps): Promise<{ agent: AgentView; clientSecret: string | null }> {
+  const parsed = parseInput(createSchema, input);
+  checkTtl(parsed.access_token_ttl_seconds, deps);
+  const usesSecret = parsed.token_endpoint_auth_method !== 'private_key_jwt';
+  const clientSecret = usesSecret ? generateSecret() : null;
+  const record: ClientRecord = {
+    clientId: newId('agt'),
+    kind: 'agent',
+    name: parsed.name,
+    description: parsed.description ?? null,
+    owner: parsed.owner ?? null,
+    status: 'active',
+    allowedScopes: [...new Set(parsed.scopes)],
+    allowedAudiences: [...new Set(parsed.audiences)],
+    accessTokenTtlSeconds: parsed.access_token_ttl_seconds ?? null,
+    tokenEndpointAuthMethod: parsed.token_endpoint_auth_method,
+    secretHash: clientSecret ? hashSecret(clientSecret) : null,
+    previousSecretHash: null,
+    previousSecretExpiresAt: null,
+    jwks: parsed.jwks ?? null,
+    redirectUris: [],
+    grantTypes: ['client_credentials'],
+    tokensValidAfter: 0,
+    createdAt: deps.now,
+    updatedAt: deps.now,
+  };
+  try {
+    await deps.store.createClient(record);
+  } catch (err) {
+    if (err instanceof StoreConflictError) throw new ManagementError('conflict', 'an agent with this id exists; retry');
+    throw err;
+  }
+  await deps.audit.record({
+    event: 'agent.created',
+    actor: deps.actor,
+    subject: record.clientId,
+    clientId: record.clientId,
+    detail: { name: record.name, owner: record.owner, scopes: record.allowedScopes, audiences: record.allowedAudiences, auth_method: record.tokenEndpointAuthMethod },
+  });
+  return { agent: agentView(record), clientSecret };
+}
+
+export async function listAgents(store: ClientRecords): Promise<AgentView[]> {
+  return (await store.listClients({ kind: 'agent' })).map(agentView);
+}
+
+export async function getAgent(store: ClientRecords, clientId: string): Promise<AgentView> {
+  return agentView(await existingAgent(store, clientId));
+}
+
+export async function updateAgent(clientId: string, input: unknown, deps: ManagementDeps): Promise<AgentView> {
+  const parsed = parseInput(updateSchema, input);
+  checkTtl(parsed.access_token_ttl_seconds, deps);
+  await existingAgent(deps.store, clientId);
+  const updated = await deps.store.updateClient(clientId, {
+    name: parsed.name,
+    description: parsed.description,
+    owner: parsed.owner,
+    allowedScopes: parsed.scopes && [...new Set(parsed.scopes)],
+    allowedAudiences: parsed.audiences && [...new Set(parsed.audiences)],
+    accessTokenTtlSeconds: parsed.access_token_ttl_seconds,
+    updatedAt: deps.now,
+  });
+  if (!updated) throw new ManagementError('not-found', `no agent ${clientId}`);
+  await deps.audit.record({ event: 'agent.updated', actor: deps.actor, subject: clientId, clientId, detail: { fields: Object.keys(parsed) } });
+  return agentView(updated);
+}
+
+/**
+ * Disabling makes every token the agent holds (or acts in) inactive at once: introspection compares each token's
+ * `iat` with `tokensValidAfter`, so they stay dead even if the agent is enabled again.
+ */
+export async function setAgentStatus(clientId: string, status: 'active' | 'disabled', deps: ManagementDeps): Promise<AgentView> {
+  const current = await existingAgent(deps.store, clientId);
+  const patch = status === 'disabled' ? { status, tokensValidAfter: deps.now + 1, updatedAt: deps.now } : { status, updatedAt: deps.now };
+  const updated = (await deps.store.updateClient(clientId, patch))!;
+  if (current.status !== status) {
+    await deps.audit.record({ event: status === 'disabled' ? 'agent.disabled' : 'agent.enabled', actor: deps.actor, subject: clientId, clientId });
+  }
+  return agentView(updated);
+}
+
+/** Issues a new secret; the previous one stays valid for the configured grace period so deployments can roll over. */
+export async function rotateAgentSecret(clientId: string, deps: ManagementDeps): Promise<{ agent: AgentView; clientSecret: string }> {
+  const current = await existingAgent(deps.store, clientId);
+  if (current.tokenEndpointAuthMethod === 'private_key_jwt') {
+    throw new ManagementError('invalid-request', 'this agent authenticates with private_key_jwt and has no secret');
+  }
+  const clientSecret = generateSecret();
+  const graceEnds = deps.now + deps.config.agents.secretRotationGraceSeconds;
+  const updated = (await deps.store.updateClient(clientId, {
+    secretHash: hashSecret(clientSecret),
+    previousSecretHash: deps.config.agents.secretRotationGraceSeconds > 0 ? current.secretHash : null,
+    previousSecretExpiresAt: deps.config.agents.secretRotationGraceSeconds > 0 ? graceEnds : null,
+    updatedAt: deps.now,
+  }))!;
+  await deps.audit.record({ event: 'agent.secret_rotated', actor: deps.actor, subject: clientId, clientId, detail: { previous_valid_until: graceEnds } });
+  return { agent: agentView(updated), clientSecret };
+}
+
+export async function deleteAgent(clientId: string, deps: ManagementDeps): Promise<void> {
+  await existingAgent(deps.store, clientId);
+  await deps.store.deleteClient(clientId);
+  await deps.audit.record({ event: 'agent.deleted', actor: deps.actor, subject: clientId, clientId });
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { canonicalResourceUri } from '../policy/resource-uri.ts';
+import { ManagementError } from './management-error.ts';
+
+/** Shared zod pieces for management input, from the CLI and the admin API alike. */
+
+export const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, 'must be a scope token (RFC 6749 §3.3)');
+
+export const resourceUri = z.string().transform((value, ctx) => {
+  const uri = canonicalResourceUri(value);
+  if (!uri) {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URI without fragment' });
+    return z.NEVER;
+  }
+  return uri;
+});
+
+export const jwksInput = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) });
+
+/** Parses with a schema and turns the first issues into a ManagementError naming each path. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const errors = result.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+  throw new ManagementError('invalid-request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+}

@@ -1,0 +1,13 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { MandateConfig } from '../config.ts';
+import type { Store } from '../store/store.ts';
+
+/** What a management operation needs; the CLI and the admin API build it the same way. */
+export interface ManagementDeps {
+  store: Store;
+  audit: Pick<AuditLog, 'record'>;
+  config: MandateConfig;
+  now: number;
+  /** Who acts: `cli`, `admin:<token id>`. */
+  actor: string;
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { ResourceRecord } from '../store/store.ts';
+import { StoreConflictError } from '../store/store.ts';
+import { hashSecret, newId, newPrefixedCredential, RESOURCE_KEY_PREFIX } from '../tokens/secret.ts';
+import { parseInput, resourceUri, scopeToken } from './input.ts';
+import type { ManagementDeps } from './management-deps.ts';
+import { ManagementError } from './management-error.ts';
+
+/** Resource (API / MCP server) management, shared by `mandate resource …` and `/admin/v1/resources`. */
+
+export interface ResourceView {
+  id: string;
+  resource: string;
+  name: string;
+  scopes: ResourceRecord['scopes'];
+  created_at: number;
+  updated_at: number;
+}
+
+export function resourceView(record: ResourceRecord): ResourceView {
+  return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, created_at: record.createdAt, updated_at: record.updatedAt };
+}
+
+const scopeInput = z.union([
+  scopeToken.transform((name) => ({ name, description: null, risk: 'low' as const })),
+  z
+    .object({ name: scopeToken, description: z.string().max(500).nullable().default(null), risk: z.enum(['low', 'medium', 'high']).default('low') })
+    .strict(),
+]);
+
+const createSchema = z
+  .object({
+    resource: resourceUri,
+    name: z.string().trim().min(1).max(200).optional(),
+    scopes: z.array(scopeInput).max(200).default([]),
+  })
+  .strict();
+
+const updateSchema = z.object({ name: z.string().trim().min(1).max(200), scopes: z.array(scopeInput).max(200) }).partial().strict();
+
+function uniqueScopes(scopes: ResourceRecord['scopes']): ResourceRecord['scopes'] {
+  const byName = new Map(scopes.map((s) => [s.name, s]));
+  return [...byName.values()];
+}
+
+async function existingResource(deps: ManagementDeps, idOrUri: string): Promise<ResourceRecord> {
+  const all = await deps.store.listResources();
+  const found = all.find((r) => r.id === idOrUri || r.uri === idOrUri);
+  if (!found) throw new ManagementError('not-found', `no resource ${idOrUri}`);
+  return found;
+}
+
+/** Registers a resource and issues its API key (for introspection), shown once and stored as a SHA-256. */
+export async function createResource(input: unknown, deps: ManagementDeps): Promise<{ resource: ResourceView; apiKey: string }> {
+  const parsed = parseInput(createSchema, input);
+  const key = newPrefixedCredential(RESOURCE_KEY_PREFIX);
+  const record: ResourceRecord = {
+    id: newId('res'),
+    uri: parsed.resource,
+    name: parsed.name ?? parsed.resource,
+    scopes: uniqueScopes(parsed.scopes),
+    apiKeyId: key.id,
+    apiKeyHash: hashSecret(key.secret),
+    createdAt: deps.now,
+    updatedAt: deps.now,
+  };
+  try {
+    await deps.store.createResource(record);
+  } catch (err) {
+    if (err instanceof StoreConflictError) throw new ManagementError('conflict', `resource ${record.uri} is already registered`);
+    throw err;
+  }
+  await deps.audit.record({ event: 'resource.created', actor: deps.actor, subject: record.uri, detail: { id: record.id, scopes: record.scopes.map((s) => s.name) } });
+  return { resource: resourceView(record), apiKey: key.credential };
+}
+
+export async function listResources(deps: Pick<ManagementDeps, 'store'>): Promise<ResourceView[]> {
+  return (await deps.store.listResources()).map(resourceView);
+}
+
+export async function getResource(idOrUri: string, deps: ManagementDeps): Promise<ResourceView> {
+  return resourceView(await existingResource(deps, idOrUri));
+}
+
+export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps): Promise<ResourceView> {
+  const parsed = parseInput(updateSchema, input);
+  const current = await existingResource(deps, idOrUri);
+  const updated = (await deps.store.updateResource(current.id, {
+    name: parsed.name,
+    scopes: parsed.scopes && uniqueScopes(parsed.scopes),
+    updatedAt: deps.now,
+  }))!;
+  await deps.audit.record({ event: 'resource.updated', actor: deps.actor, subject: current.uri, detail: { fields: Object.keys(parsed) } });
+  return resourceView(updated);
+}
+
+/** Replaces the resource's API key; the old one stops working at once. */
+export async function rotateResourceKey(idOrUri: string, deps: ManagementDeps): Promise<{ resource: ResourceView; apiKey: string }> {
+  const current = await existingResource(deps, idOrUri);
+  const key = newPrefixedCredential(RESOURCE_KEY_PREFIX);
+  const updated = (await deps.store.updateResource(current.id, { apiKeyId: key.id, apiKeyHash: hashSecret(key.secret), updatedAt: deps.now }))!;
+  await deps.audit.record({ event: 'resource.key_rotated', actor: deps.actor, subject: current.uri });
+  return { resource: resourceView(updated), apiKey: key.credential };
+}
+
+export async function deleteResource(idOrUri: string, deps: ManagementDeps): Promise<void> {
+  const current = await existingResource(deps, idOrUri);
+  await deps.store.deleteResource(current.id);
+  await deps.audit.record({ event: 'resource.deleted', actor: deps.actor, subject: current.uri });
+}

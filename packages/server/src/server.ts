@@ -1,0 +1,88 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { AuditLog } from './audit/audit-log.ts';
+import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
+import { buildApp } from './http/app.ts';
+import type { ServerContext } from './http/context.ts';
+import { loadKek } from './keys/kek.ts';
+import { KeyRing } from './keys/key-ring.ts';
+import { openStore } from './store/open-store.ts';
+
+export interface RunningServer {
+  /** The issuer, which is also the base URL of every endpoint. */
+  readonly issuer: string;
+  readonly port: number;
+  readonly config: MandateConfig;
+  readonly context: ServerContext;
+  readonly app: FastifyInstance;
+  /** Stops accepting requests, commits pending audit rows and closes the store. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Injectable clock (epoch seconds), for tests. */
+  now?: () => number;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Opens the store (applying migrations), loads or creates the signing keys, and serves the app. The port is bound
+ * first, so with port 0 and no configured issuer the issuer becomes `http://localhost:<bound port>`.
+ */
+export async function startServer(overrides: ConfigOverrides, options: StartOptions = {}): Promise<RunningServer> {
+  const provisional = resolveConfig(overrides);
+  const http = createServer({ keepAliveTimeout: 65_000 });
+  const port = await listen(http, provisional.port, provisional.host);
+  const config = overrides.issuer ? provisional : resolveConfig(overrides, { issuer: `http://localhost:${port}` });
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+
+  try {
+    const store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+    await store.migrate();
+    const keys = await KeyRing.open(store, loadKek(config.keys), config.keys.algorithm, now);
+    const audit = new AuditLog(store);
+    const context: ServerContext = { config, store, keys, audit, now };
+    const app = await buildApp(context, { server: http });
+
+    const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
+    const purge = setInterval(() => void store.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed')), 600_000);
+    reload.unref();
+    purge.unref();
+
+    let closed: Promise<void> | null = null;
+    return {
+      issuer: config.issuer,
+      port,
+      config,
+      context,
+      app,
+      close() {
+        closed ??= (async () => {
+          clearInterval(reload);
+          clearInterval(purge);
+          // Fastify did not call listen() itself, so it leaves the server to us.
+          const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+          http.closeAllConnections();
+          await app.close();
+          await stopped;
+          await audit.flush();
+          await store.close();
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    http.close();
+    throw err;
+  }
+}
