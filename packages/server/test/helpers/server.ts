@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import type { ConfigOverrides } from '../../src/config.ts';
+import { AuditLog } from '../../src/audit/audit-log.ts';
+import { createAdminToken } from '../../src/management/admin-tokens.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
+import type { StoreFixture } from './stores.ts';
+
+/** A clock tests can move forward; the server reads it for every time check. */
+export class TestClock {
+  #offsetSeconds = 0;
+  readonly now = (): number => Math.floor(Date.now() / 1000) + this.#offsetSeconds;
+  advance(seconds: number): void {
+    this.#offsetSeconds += seconds;
+  }
+}
+
+export interface TestServer extends RunningServer {
+  clock: TestClock;
+  /** An admin API token for this server's store. */
+  adminToken: string;
+  /** POSTs a form to a path under the issuer. */
+  postForm(path: string, params: Record<string, string | string[]>, headers?: Record<string, string>): Promise<Response>;
+  /** Calls the admin API with the admin token. */
+  admin(method: string, path: string, body?: unknown): Promise<Response>;
+}
+
+export function basicAuth(clientId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+export function formBody(params: Record<string, string | string[]>): string {
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) for (const v of [value].flat()) body.append(name, v);
+  return body.toString();
+}
+
+/** Starts a real server on a free port over the fixture's database, with a random KEK and a movable clock. */
+export async function startTestServer(fixture: StoreFixture, overrides: ConfigOverrides = {}): Promise<TestServer> {
+  const clock = new TestClock();
+  const server = await startServer(
+    {
+      port: 0,
+      databaseUrl: fixture.url,
+      logLevel: 'silent',
+      keys: { kek: randomBytes(32).toString('base64url'), ...overrides.keys },
+      ...overrides,
+    },
+    { now: clock.now },
+  );
+  const audit = new AuditLog(server.context.store);
+  const { token } = await createAdminToken(
+    { name: 'tests' },
+    { store: server.context.store, audit, config: server.config, now: clock.now(), actor: 'test' },
+  );
+  await audit.flush();
+  return Object.assign(server, {
+    clock,
+    adminToken: token,
+    postForm(path: string, params: Record<string, string | string[]>, headers: Record<string, string> = {}) {
+      return fetch(`${server.issuer}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: formBody(params),
+      });
+    },
+    admin(method: string, path: string, body?: unknown) {
+      return fetch(`${server.issuer}/admin/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    },
+  });
+}
+
+export const MCP_RESOURCE = 'https://mcp.example.com/mcp';
+
+/** Registers the example MCP resource and an agent allowed some of its scopes, through the admin API. */
+export async function registerAgentAndResource(
+  server: TestServer,
+  agent: Record<string, unknown> = {},
+  resourceUri = MCP_RESOURCE,
+): Promise<{ clientId: string; clientSecret: string; apiKey: string }> {
+  let apiKey = '';
+  const existing = await server.admin('GET', '/resources');
+  const known = ((await existing.json()) as { resources: { resource: string }[] }).resources.some((r) => r.resource === resourceUri);
+  if (!known) {
+    const created = await server.admin('POST', '/resources', {
+      resource: resourceUri,
+      scopes: ['calc', 'files:read', 'files:write', { name: 'exec', risk: 'high' }],
+    });
+    if (created.status !== 201) throw new Error(`resource creation failed: ${created.status} ${await created.text()}`);
+    apiKey = ((await created.json()) as { api_key: string }).api_key;
+  }
+  const response = await server.admin('POST', '/agents', { name: 'test agent', scopes: ['calc', 'files:read'], audiences: [resourceUri], ...agent });
+  if (response.status !== 201) throw new Error(`agent creation failed: ${response.status} ${await response.text()}`);
+  const created = (await response.json()) as { client_id: string; client_secret: string };
+  return { clientId: created.client_id, clientSecret: created.client_secret, apiKey };
+}
+
+/** Decodes a JWT's header and payload without verifying it (tests assert on what is on the wire). */
+export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+  const [header, payload] = token.split('.');
+  return {
+    header: JSON.parse(Buffer.from(header!, 'base64url').toString()),
+    payload: JSON.parse(Buffer.from(payload!, 'base64url').toString()),
+  };
+}
