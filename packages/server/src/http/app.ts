@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from 'fastify';
+import { adminTokenRoutes } from '../endpoints/admin/admin-tokens.ts';
 import { adminAgentRoutes } from '../endpoints/admin/agents.ts';
 import { adminAuditAndKeyRoutes } from '../endpoints/admin/audit-and-keys.ts';
 import { adminResourceRoutes } from '../endpoints/admin/resources.ts';
 import { introspectionEndpoint } from '../endpoints/introspect.ts';
 import { jwksEndpoint, metadataEndpoints } from '../endpoints/metadata.ts';
 import { revocationEndpoint } from '../endpoints/revoke.ts';
-import type { ErrorFormat, RouteDefinition } from '../endpoints/route.ts';
+import type { ErrorFormat, RouteAccess, RouteDefinition } from '../endpoints/route.ts';
 import { tokenEndpoint } from '../endpoints/token.ts';
 import { clientCredentialsGrant } from '../grants/client-credentials.ts';
 import type { Grant } from '../grants/grant.ts';
@@ -40,7 +41,21 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
     ...adminAgentRoutes(ctx),
     ...adminResourceRoutes(ctx),
     ...adminAuditAndKeyRoutes(ctx),
+    ...adminTokenRoutes(ctx),
   ];
+}
+
+/** What the app registered, for the deny-by-default test and for operators' curiosity. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: readonly RegisteredRoute[];
+  }
 }
 
 export interface BuildAppOptions {
@@ -72,10 +87,17 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   const methodsByUrl = new Map<string, Set<string>>();
+  const routeTable: RegisteredRoute[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     // Deny by default: a route that does not say who may call it never gets registered.
-    if (!route.config?.access) throw new Error(`route ${route.method} ${route.url} declares no access`);
-    for (const method of [route.method].flat()) methodsByUrl.set(route.url, (methodsByUrl.get(route.url) ?? new Set()).add(method));
+    const access = route.config?.access;
+    if (!access) throw new Error(`route ${route.method} ${route.url} declares no access`);
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      methodsByUrl.set(route.url, (methodsByUrl.get(route.url) ?? new Set()).add(method));
+      routeTable.push({ method, url: route.url, access });
+    }
   });
 
   app.addHook('onRequest', async (request, reply) => {
