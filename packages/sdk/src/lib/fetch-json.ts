@@ -23,11 +23,16 @@ export interface JsonAnswer {
  */
 export async function fetchJson(url: string, init: RequestInit, options: HttpOptions): Promise<JsonAnswer> {
   const doFetch = options.fetch ?? fetch;
-  const response = await doFetch(url, {
-    ...init,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(options.httpTimeoutMs ?? 5000),
-  });
+  const send = () => doFetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(options.httpTimeoutMs ?? 5000) });
+  let response: Response;
+  try {
+    response = await send();
+  } catch (err) {
+    // A pooled keep-alive connection that the server closed while idle fails with a reset on reuse; a GET (metadata,
+    // JWKS) is safe to send once more on a fresh connection. Anything else is the caller's to handle.
+    if ((init.method ?? 'GET') !== 'GET' || !isConnectionReset(err)) throw err;
+    response = await send();
+  }
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxBodyBytes) {
     await response.body?.cancel();
@@ -42,6 +47,11 @@ export async function fetchJson(url: string, init: RequestInit, options: HttpOpt
     json = undefined;
   }
   return { status: response.status, headers: response.headers, json };
+}
+
+function isConnectionReset(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  return cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET';
 }
 
 /** True for a plain JSON object (not an array, not null). */
