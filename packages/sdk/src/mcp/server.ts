@@ -27,6 +27,11 @@ import type { AuthInfo } from '../verify/auth-info.ts';
 export interface McpAuthOptions extends AuthenticateOptions {
   /** Largest JSON-RPC body read by the node guard, in bytes. Default 4 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Scopes per tool name, known before any tool is registered. Useful for stateless servers that build their
+   * `McpServer` per request, where `registerTool` runs only after the guard has seen the request.
+   */
+  toolScopes?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The config of `McpServer.registerTool`, plus the scopes a call of the tool needs. */
@@ -98,6 +103,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
   checkAuthenticateOptions(options);
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const scopesByTool = new Map<string, readonly string[]>();
+  for (const [name, scopes] of Object.entries(options.toolScopes ?? {})) scopesByTool.set(name, checkScopes(name, scopes));
   const baseScopes = options.requiredScopes ?? [];
 
   function scopesForBody(body: unknown): string[] {
@@ -128,11 +134,13 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     config: ScopedToolConfig<InputArgs, OutputArgs>,
     handler: ToolCallback<InputArgs>,
   ): RegisteredTool {
-    const { scopes = [], ...toolConfig } = config;
-    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && s !== '')) {
-      throw new TypeError(`scopes of tool ${name} must be an array of scope strings`);
+    const { scopes: declared = [], ...toolConfig } = config;
+    const scopes = checkScopes(name, declared);
+    const known = scopesByTool.get(name);
+    if (known !== undefined && (known.length !== scopes.length || known.some((s) => !scopes.includes(s)))) {
+      throw new TypeError(`tool ${name} is registered with scopes that differ from those declared before`);
     }
-    scopesByTool.set(name, [...scopes]);
+    scopesByTool.set(name, scopes);
     // The handler takes (extra) or (args, extra) depending on inputSchema; extra is always last.
     const guarded = (...params: unknown[]) => {
       const extra = params[params.length - 1] as { authInfo?: McpAuthInfo } | undefined;
@@ -206,6 +214,13 @@ export function getAuthInfo(extra: { authInfo?: McpAuthInfo }): AuthInfo {
     throw new TypeError('extra.authInfo is not a Mandate AuthInfo: is the endpoint behind createMcpAuth()?');
   }
   return info;
+}
+
+function checkScopes(name: string, scopes: unknown): readonly string[] {
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && s !== '')) {
+    throw new TypeError(`scopes of tool ${name} must be an array of scope strings`);
+  }
+  return [...scopes];
 }
 
 function toolCallName(message: unknown): string | undefined {

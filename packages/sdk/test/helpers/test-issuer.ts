@@ -46,6 +46,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
   const revoked = new Set<string>();
   const resources = new Map<string, string>(); // API key → resource URI
   const clients = new Map<string, TestClient>();
+  const resourceClients = new Map<string, { secret: string; uri: string }>(); // client id → resource, for introspection
   const counts = { metadata: 0, jwks: 0, introspection: 0, token: 0 };
   const tokenRequests: URLSearchParams[] = [];
   let tokenTtlSeconds = options.tokenTtlSeconds ?? 300;
@@ -183,7 +184,12 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
   async function introspect(req: IncomingMessage, res: ServerResponse): Promise<void> {
     counts.introspection++;
     const header = req.headers.authorization ?? '';
-    const caller = header.startsWith('Bearer ') ? resources.get(header.slice(7)) : undefined;
+    const basic = basicCredentials(req);
+    const caller = header.startsWith('Bearer ')
+      ? resources.get(header.slice(7))
+      : basic !== undefined && resourceClients.get(basic[0])?.secret === basic[1]
+        ? resourceClients.get(basic[0])?.uri
+        : undefined;
     const form = await readForm(req);
     if (caller === undefined) return json(res, 401, { error: 'invalid_client' });
     const token = form.get('token') ?? '';
@@ -276,6 +282,10 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
       const apiKey = `mrk_${randomUUID().slice(0, 8)}.${createHash('sha256').update(randomUUID()).digest('base64url')}`;
       resources.set(apiKey, uri);
       return apiKey;
+    },
+    /** Registers a resource server that introspects with client credentials (HTTP Basic). */
+    addResourceClient(clientId: string, secret: string, uri: string) {
+      resourceClients.set(clientId, { secret, uri });
     },
     addClient(client: TestClient) {
       clients.set(client.clientId, client);

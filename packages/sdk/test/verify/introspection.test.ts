@@ -69,6 +69,33 @@ describe('introspection mode (RFC 7662)', () => {
     assert.equal(as.counts.introspection - start, 1);
   });
 
+  test('the resource may authenticate with client credentials (HTTP Basic) instead of an API key', async () => {
+    as.addResourceClient('rs:files', 'p@ss word', as.resource);
+    const verifier = createVerifier({
+      issuer: as.issuer,
+      audience: as.resource,
+      introspection: { credentials: { clientId: 'rs:files', clientSecret: 'p@ss word' }, cacheTtlSeconds: 0 },
+    });
+    const token = as.accessToken();
+    assert.equal((await verifier.verify(token)).subject, 'usr_alice');
+    as.revoke(token);
+    await assert.rejects(verifier.verify(token), { code: 'ERR_TOKEN_INACTIVE' });
+  });
+
+  test('the local checks run first: a token for another resource never reaches the introspection endpoint', async () => {
+    const otherKey = as.addResource('https://other.example.test/api');
+    const verifier = createVerifier({
+      issuer: as.issuer,
+      audience: 'https://other.example.test/api',
+      introspection: { credentials: { apiKey: otherKey }, cacheTtlSeconds: 0 },
+    });
+    await verifier.verify(as.accessToken({ aud: [as.resource, 'https://other.example.test/api'] }));
+    const start = as.counts.introspection;
+    await assert.rejects(verifier.verify(as.accessToken({ aud: as.resource })), { code: 'ERR_AUDIENCE_MISMATCH' });
+    await assert.rejects(verifier.verify('e30.e30.AAAA'), { code: 'ERR_JWS_ALG_NOT_ALLOWED' });
+    assert.equal(as.counts.introspection, start);
+  });
+
   test('a resource the AS does not know (bad API key) → ERR_INTROSPECTION_FAILED', async () => {
     const verifier = createVerifier({ issuer: as.issuer, audience: as.resource, introspection: { credentials: { apiKey: 'mrk_x.nope' } } });
     await assert.rejects(verifier.verify(as.accessToken()), { code: 'ERR_INTROSPECTION_FAILED' });
