@@ -283,7 +283,7 @@ export type AnyMandateError =
   | MetadataInvalid
   | TokenRequestFailed;
 
-/** True when `err` is one of the SDK's coded errors; narrows to {@link AnyMandateError}. */
+/** True when `err` is one of the SDK's coded errors (token checks of RFC 9068 §4, RFC 6750 §3.1); narrows to {@link AnyMandateError}. */
 export function isMandateError(err: unknown): err is AnyMandateError {
   return err instanceof MandateError;
 }

@@ -111,6 +111,10 @@ export class AgentAuthClient {
   getAgentToken(request: AgentTokenRequest = {}): Promise<AgentToken> {
     const scopes = normalizeList(request.scope, 'scope');
     const resources = normalizeList(request.resource, 'resource');
+    for (const resource of resources) {
+      // RFC 8707 §2: an absolute URI without a fragment.
+      if (!URL.canParse(resource) || resource.includes('#')) throw new TypeError(`resource ${resource} must be an absolute URI without a fragment`);
+    }
     const key = JSON.stringify([scopes, resources]);
     const cached = this.#cache.get(key);
     if (cached !== undefined && this.#http.clock() < cached.renewAtMs) return Promise.resolve(cached.token);

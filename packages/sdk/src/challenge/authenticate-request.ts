@@ -107,7 +107,7 @@ export function rejectionFor(err: AnyMandateError, options: Pick<AuthenticateOpt
   }
 }
 
-/** A fetch `Response` for a rejection. */
+/** A fetch `Response` for a rejection: its status, the RFC 6750 §3 `WWW-Authenticate` challenge and a JSON body. */
 export function rejectionResponse(rejection: Rejection): Response {
   return Response.json(rejection.body, { status: rejection.status, headers: rejection.headers });
 }

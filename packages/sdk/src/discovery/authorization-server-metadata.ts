@@ -68,8 +68,8 @@ export async function fetchAuthorizationServerMetadata(
 }
 
 /**
- * Returns a function that fetches the metadata once and then serves it from memory. A failed fetch is not cached,
- * so the next call tries again.
+ * Returns a function that fetches the metadata (RFC 8414 §3) once and then serves it from memory. A failed fetch is
+ * not cached, so the next call tries again.
  */
 export function cachedMetadata(issuer: string, options: HttpOptions): () => Promise<AuthorizationServerMetadata> {
   let pending: Promise<AuthorizationServerMetadata> | undefined;

@@ -54,7 +54,7 @@ function isConnectionReset(err: unknown): boolean {
   return cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET';
 }
 
-/** True for a plain JSON object (not an array, not null). */
+/** True for a plain JSON object (RFC 8259 §4), not an array and not null. */
 export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

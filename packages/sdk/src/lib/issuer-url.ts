@@ -16,7 +16,7 @@ export function assertIssuerIdentifier(issuer: unknown, option = 'issuer'): asse
   }
 }
 
-/** True when a URL found in metadata is https, or http on a loopback host. */
+/** True when an endpoint URL found in metadata is https (RFC 8414 §2 requires TLS), or http on a loopback host. */
 export function isAcceptableEndpoint(value: unknown): value is string {
   if (typeof value !== 'string' || !URL.canParse(value)) return false;
   const url = new URL(value);

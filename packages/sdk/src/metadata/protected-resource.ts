@@ -67,7 +67,7 @@ export function buildProtectedResourceMetadata(options: ProtectedResourceMetadat
   return metadata;
 }
 
-/** The request paths at which the metadata of `resource` is served: the path-inserted one, then the root one. */
+/** The request paths at which the metadata of `resource` is served (RFC 9728 §3.1): the path-inserted one, then the root one. */
 export function protectedResourceMetadataPaths(resource: string, serveRootPath = true): string[] {
   const path = new URL(protectedResourceMetadataUrl(resource)).pathname;
   return serveRootPath && path !== protectedResourceWellKnown ? [path, protectedResourceWellKnown] : [path];
@@ -100,7 +100,10 @@ export interface MetadataAnswer {
   body: string | null;
 }
 
-/** The metadata answer for a method and path, or undefined when the path is not a metadata path of the resource. */
+/**
+ * The metadata answer (RFC 9728 §3.2: 200 `application/json`) for a method and path, or undefined when the path is not
+ * a metadata path of the resource. What the fetch handler and the framework adapters write.
+ */
 export function metadataAnswer(options: ProtectedResourceMetadataOptions): (method: string, pathname: string) => MetadataAnswer | undefined {
   const body = JSON.stringify(buildProtectedResourceMetadata(options));
   const paths = new Set(protectedResourceMetadataPaths(options.resource, options.serveRootPath));

@@ -39,7 +39,10 @@ export function protectedResourceMetadata(options: ProtectedResourceMetadataOpti
   };
 }
 
-/** The `AuthInfo` that {@link requireAuth} put on the request. Throws TypeError when the middleware did not run. */
+/**
+ * The `AuthInfo` (of an RFC 9068 token) that {@link requireAuth} put on the request, typed. Throws TypeError when the
+ * middleware did not run.
+ */
 export function getAuth(req: Request): AuthInfo {
   const auth = (req as Request & { auth?: AuthInfo }).auth;
   if (auth === undefined) throw new TypeError('req.auth is not set: mount requireAuth() before this handler');

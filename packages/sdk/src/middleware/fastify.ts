@@ -23,7 +23,7 @@ const skipOverride = Symbol.for('skip-override');
 
 /**
  * Declares `request.auth` (initially `null`) with `decorateRequest`, as Fastify wants request properties declared
- * up front. Register it once before routes that use {@link requireAuth}.
+ * up front. Register it once before routes that use {@link requireAuth}, the RFC 6750 guard.
  */
 export const mandateAuthPlugin: FastifyPluginCallback = Object.assign(
   (app: FastifyInstance, _options: unknown, done: (err?: Error) => void) => {

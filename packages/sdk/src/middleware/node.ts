@@ -72,7 +72,10 @@ export function protectedResourceMetadata(options: ProtectedResourceMetadataOpti
   };
 }
 
-/** Checks the middleware options once, at setup (hono's factory shape): misuse is a TypeError, not a 500 later. */
+/**
+ * Checks the options of an RFC 6750 guard once, at setup (hono's factory shape): misuse is a TypeError, not a 500 on
+ * the first request.
+ */
 export function checkAuthenticateOptions(options: AuthenticateOptions): void {
   if (typeof options !== 'object' || options === null || typeof options.verifier?.verify !== 'function') {
     throw new TypeError('options.verifier must be a verifier from createVerifier()');
@@ -95,13 +98,17 @@ export function credentialSources(req: IncomingMessage) {
   };
 }
 
-/** A `get()` over node's raw header list that joins repeated fields with ", ", as fetch's `Headers` does. */
+/**
+ * A `get()` over node's raw header list that joins repeated fields with ", ", as fetch's `Headers` does, so that a
+ * repeated `Authorization` stays visible (RFC 6750 §3.1 `invalid_request`).
+ */
 export function rawHeaderSource(rawHeaders: readonly string[]): HeaderSource {
   return {
     get(name) {
+      const wanted = name.toLowerCase();
       let value: string | null = null;
       for (let i = 0; i < rawHeaders.length; i += 2) {
-        if ((rawHeaders[i] as string).length === name.length && (rawHeaders[i] as string).toLowerCase() === name) {
+        if ((rawHeaders[i] as string).length === wanted.length && (rawHeaders[i] as string).toLowerCase() === wanted) {
           value = value === null ? (rawHeaders[i + 1] as string) : `${value}, ${rawHeaders[i + 1] as string}`;
         }
       }
@@ -117,7 +124,7 @@ export function parsedBodyHasAccessToken(contentType: string | undefined, body: 
   return body instanceof URLSearchParams ? body.has('access_token') : Object.hasOwn(body, 'access_token');
 }
 
-/** Writes a rejection as JSON with its headers. */
+/** Writes a rejection: status, RFC 6750 §3 `WWW-Authenticate` challenge, JSON body. */
 export function writeRejection(res: ServerResponse, rejection: Rejection): void {
   const body = JSON.stringify(rejection.body);
   res.writeHead(rejection.status, { ...rejection.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

@@ -41,7 +41,7 @@ const specs: Record<JwsAlgorithm, AlgorithmSpec> = {
 /** Node's names for the JWK curves, as `KeyObject.asymmetricKeyDetails.namedCurve` reports them. */
 const nodeCurves: Record<string, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
 
-/** True when `alg` names an algorithm this SDK can verify. */
+/** True when `alg` names an asymmetric JWS algorithm (RFC 7518 §3.1, RFC 8037 §3.1) this SDK can verify. */
 export function isSupportedAlgorithm(alg: unknown): alg is JwsAlgorithm {
   return typeof alg === 'string' && Object.hasOwn(specs, alg);
 }
@@ -80,7 +80,7 @@ export function signatureCheckFor(alg: JwsAlgorithm, key: KeyObject): SignatureC
   }
 }
 
-/** The JWK `kty` an algorithm needs (used to skip unrelated JWKS entries early). */
+/** The JWK `kty` (RFC 7518 §6.1) an algorithm needs, used to skip unrelated JWKS entries early. */
 export function keyTypeFor(alg: JwsAlgorithm): 'EC' | 'OKP' | 'RSA' {
   return specs[alg].kty;
 }

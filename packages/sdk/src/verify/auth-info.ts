@@ -90,7 +90,7 @@ export function actorChain(act: ActClaim | undefined): Actor[] {
   return actors;
 }
 
-/** Builds the {@link AuthInfo} of a token whose claims were verified. */
+/** Builds the {@link AuthInfo} of a token whose claims were verified (RFC 9068 §2.2, RFC 8693 §4.1 `act`). */
 export function buildAuthInfo(token: string, claims: AccessTokenClaims, scopes: string[], matchedAudience: string): AuthInfo {
   const actors = claims.act === undefined ? [] : actorChain(claims.act);
   const info: AuthInfo = {

@@ -111,5 +111,8 @@ describe('AgentAuthClient (client_credentials, RFC 6749 §4.4)', () => {
     assert.throws(() => new AgentAuthClient({ issuer: 'http://as.example', clientId: 'a', clientSecret: 'b' }), TypeError);
     assert.throws(() => new AgentAuthClient({ issuer: as.issuer, clientId: '', clientSecret: 'b' }), TypeError);
     assert.throws(() => new AgentAuthClient({ issuer: as.issuer, clientId: 'a', privateKey: keyPair.publicKey }), TypeError);
+    const agent = new AgentAuthClient({ issuer: as.issuer, clientId: 'agt_alpha', clientSecret: secret });
+    assert.throws(() => agent.getAgentToken({ resource: 'https://r.example/mcp#frag' }), TypeError);
+    assert.throws(() => agent.getAgentToken({ resource: 'not a uri' }), TypeError);
   });
 });
