@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { authenticateRequest, rejectionFor } from '../../src/challenge/authenticate-request.ts';
 import { extractBearerToken } from '../../src/challenge/extract-token.ts';
 import { buildWwwAuthenticate } from '../../src/challenge/www-authenticate.ts';
-import { InsufficientScope, TokenMissing } from '../../src/errors.ts';
+import { InsufficientScope, MetadataFetchFailed, TokenMissing } from '../../src/errors.ts';
 
 describe('buildWwwAuthenticate (RFC 6750 §3)', () => {
   test('BR-01 no error parameter when no credentials were sent', () => {
@@ -31,6 +31,14 @@ describe('buildWwwAuthenticate (RFC 6750 §3)', () => {
 
 describe('rejectionFor', () => {
   const verifier = { audience: ['https://h.example/mcp'], verify: async () => { throw new Error('unused'); } };
+
+  test('an authorization server that cannot be reached → 503 temporarily_unavailable, no challenge', () => {
+    const rejection = rejectionFor(new MetadataFetchFailed('down'), { verifier });
+    assert.equal(rejection.status, 503);
+    assert.equal(rejection.headers['www-authenticate'], undefined);
+    assert.equal(rejection.headers['retry-after'], '5');
+    assert.deepEqual(rejection.body, { error: 'temporarily_unavailable', error_description: 'authorization server unavailable' });
+  });
 
   test('MCP-RS-05 offline_access is never named in a challenge scope', () => {
     const missing = rejectionFor(new TokenMissing(), { verifier, requiredScopes: ['files:read', 'offline_access'] });

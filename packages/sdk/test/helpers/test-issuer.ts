@@ -50,6 +50,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
   const counts = { metadata: 0, jwks: 0, introspection: 0, token: 0 };
   const tokenRequests: URLSearchParams[] = [];
   let tokenTtlSeconds = options.tokenTtlSeconds ?? 300;
+  let jwksStatus = 200;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -169,6 +170,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
     }
     if (req.method === 'GET' && url.pathname === `${path}/jwks`) {
       counts.jwks++;
+      if (jwksStatus !== 200) return json(res, jwksStatus, { error: 'unavailable' });
       return json(res, 200, { keys: keys.filter((k) => k.published).map((k) => k.publicJwk) });
     }
     if (req.method === 'POST' && url.pathname === `${path}/introspect`) return introspect(req, res);
@@ -289,6 +291,10 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
     },
     addClient(client: TestClient) {
       clients.set(client.clientId, client);
+    },
+    /** Makes the JWKS endpoint answer with this status (200 restores it). */
+    setJwksStatus(status: number) {
+      jwksStatus = status;
     },
     setTokenTtl(seconds: number) {
       tokenTtlSeconds = seconds;

@@ -242,6 +242,31 @@ describe('createVerifier (RFC 9068 §4)', () => {
     assert.deepEqual(auth.actors, []);
   });
 
+  test('an unreachable authorization server → ERR_METADATA_FETCH_FAILED (503 at the middleware, not 401)', async () => {
+    const gone = await startTestIssuer();
+    const verifier = createVerifier({ issuer: gone.issuer, audience: gone.resource, httpTimeoutMs: 1000 });
+    const token = gone.accessToken();
+    await gone.close();
+    await assert.rejects(verifier.verify(token), { code: 'ERR_METADATA_FETCH_FAILED' });
+  });
+
+  test('a JWKS that cannot be fetched → ERR_JWKS_FETCH_FAILED, retried only after the cooldown', async () => {
+    let now = Date.now();
+    const verifier = verifierFor({ clock: () => now });
+    const before = as.counts.jwks;
+    as.setJwksStatus(503);
+    try {
+      await assert.rejects(verifier.verify(as.accessToken()), { code: 'ERR_JWKS_FETCH_FAILED' });
+      await assert.rejects(verifier.verify(as.accessToken()), { code: 'ERR_JWKS_FETCH_FAILED' });
+      assert.equal(as.counts.jwks - before, 1);
+    } finally {
+      as.setJwksStatus(200);
+    }
+    now += 31_000;
+    assert.equal((await verifier.verify(as.accessToken())).subject, 'usr_alice');
+    assert.equal(as.counts.jwks - before, 2);
+  });
+
   test('misuse throws TypeError at creation', () => {
     assert.throws(() => createVerifier({ audience: 'https://r.example' } as VerifierOptions), TypeError);
     assert.throws(() => createVerifier({ issuer: 'http://as.example', audience: 'https://r.example' }), TypeError);
