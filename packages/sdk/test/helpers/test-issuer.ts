@@ -164,6 +164,9 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
       return json(res, 200, {
         issuer: options.metadataIssuer ?? issuer,
         ...endpoints,
+        authorization_endpoint: `${origin}${path}/authorize`,
+        response_types_supported: ['code'],
+        code_challenge_methods_supported: ['S256'],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
         grant_types_supported: ['client_credentials'],
       });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { discoverOAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
+import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -140,6 +141,24 @@ describe('MCP server adapter with the real MCP SDK client (Streamable HTTP)', ()
     try {
       const result = await client.callTool({ name: 'write_file', arguments: { path: 'x.txt' } });
       assert.deepEqual(result.content, [{ type: 'text', text: '{"written":"x.txt"}' }]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('MCP-RS-02 end to end: the MCP SDK client follows our 401 to the metadata, gets a token for this resource, calls a tool', async () => {
+    as.addClient({ clientId: 'agt_mcp', secret: 'mcp-secret' });
+    const transport = new StreamableHTTPClientTransport(mcpUrl, {
+      authProvider: new ClientCredentialsProvider({ clientId: 'agt_mcp', clientSecret: 'mcp-secret', scope: 'files:read', expectedIssuer: as.issuer }),
+    });
+    const client = new Client({ name: 'agent', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const listed = await client.callTool({ name: 'list_files', arguments: {} });
+      assert.deepEqual(listed.content, [{ type: 'text', text: '["a.txt","b.txt"]' }]);
+      const request = as.tokenRequests.at(-1);
+      assert.equal(request?.get('grant_type'), 'client_credentials');
+      assert.deepEqual(request?.getAll('resource'), [mcpUrl.href]); // MCP-C-04, honoured through our PRM
     } finally {
       await client.close();
     }
