@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { McpServer, RegisteredTool, ToolCallback } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AnySchema, ZodRawShapeCompat } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import type { AuthInfo as McpAuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { authenticateCredentials, rejectionFor, rejectionResponse } from '../challenge/authenticate-request.ts';
 import type { AuthenticateOptions, AuthOutcome } from '../challenge/authenticate-request.ts';
 import type { CredentialSources } from '../challenge/extract-token.ts';
@@ -40,7 +41,8 @@ export type ScopedToolConfig<InputArgs, OutputArgs> = {
   description?: string;
   inputSchema?: InputArgs;
   outputSchema?: OutputArgs;
-  annotations?: Parameters<McpServer['registerTool']>[1]['annotations'];
+  // Not Parameters<McpServer['registerTool']>[1]['annotations']: Parameters of that generic method is `never`.
+  annotations?: ToolAnnotations;
   _meta?: Record<string, unknown>;
   /** Scopes a `tools/call` of this tool needs; a token without them gets HTTP 403 `insufficient_scope`. */
   scopes?: readonly string[];

@@ -22,7 +22,12 @@ import type { TestIssuer } from '../helpers/test-issuer.ts';
 function buildMcpServer(mcpAuth: McpAuth): McpServer {
   const server = new McpServer({ name: 'files', version: '1.0.0' });
   const text = (value: unknown) => ({ content: [{ type: 'text' as const, text: JSON.stringify(value) }] });
-  mcpAuth.registerTool(server, 'list_files', { scopes: ['files:read'], description: 'List files' }, async () => text(['a.txt', 'b.txt']));
+  mcpAuth.registerTool(
+    server,
+    'list_files',
+    { scopes: ['files:read'], description: 'List files', annotations: { readOnlyHint: true } },
+    async () => text(['a.txt', 'b.txt']),
+  );
   mcpAuth.registerTool(
     server,
     'write_file',
@@ -172,6 +177,18 @@ describe('MCP server adapter with the real MCP SDK client (Streamable HTTP)', ()
       body: '{}',
     });
     assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+  });
+
+  test('registerTool passes the tool config through: tools/list shows descriptions and annotations', async () => {
+    const { client } = await connect(token({ scope: 'files:read' }));
+    try {
+      const { tools } = await client.listTools();
+      const listFiles = tools.find((t) => t.name === 'list_files');
+      assert.equal(listFiles?.description, 'List files');
+      assert.deepEqual(listFiles?.annotations, { readOnlyHint: true });
+    } finally {
+      await client.close();
+    }
   });
 
   test('a whoami tool receives AuthInfo: the user, and the agent acting for them', async () => {
