@@ -163,6 +163,7 @@ function fail(err: unknown, relative: string): never {
     case 'ENOENT':
       throw new SandboxError(`no such file or directory: ${relative}`);
     case 'ENOTDIR':
+    case 'EEXIST': // mkdir of a path whose ancestor is a file
       throw new SandboxError(`not a directory: ${relative}`);
     case 'EISDIR':
       throw new SandboxError(`is a directory: ${relative}`);
