@@ -21,10 +21,13 @@ class CliError extends Error {
   }
 }
 
-/** Runs `mandate <args> --json` and parses its output. */
-export function mandateJson<T>(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<T> {
+/**
+ * Runs `mandate <args> --json -- <positionals>` and parses its output. The `--` lets an id that begins with `-`
+ * (admin-token ids may) pass as a positional.
+ */
+function mandateJson<T>(args: string[], positionals: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args, '--json', '--', ...positionals], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -44,13 +47,12 @@ export interface DemoResource {
 /** `adminBaseUrl`: where the running AS answers, e.g. `http://localhost:8787`. */
 export async function ensureDemoResource(resource: string, adminBaseUrl: string, env: NodeJS.ProcessEnv = process.env): Promise<DemoResource> {
   try {
-    await mandateJson(['resource', 'show', resource], env);
-    const rotated = await mandateJson<{ api_key: string }>(['resource', 'rotate-key', resource], env);
+    const rotated = await mandateJson<{ api_key: string }>(['resource', 'rotate-key'], [resource], env);
     return { created: false, apiKey: rotated.api_key };
   } catch (err) {
     if (!(err instanceof CliError && err.status === 1 && err.stderr.includes('no resource'))) throw err;
   }
-  const admin = await mandateJson<{ id: string; token: string }>(['admin-token', 'create', '--name', 'npm start: register the demo MCP server'], env);
+  const admin = await mandateJson<{ id: string; token: string }>(['admin-token', 'create', '--name', 'npm start: register the demo MCP server'], [], env);
   try {
     const response = await fetch(`${adminBaseUrl}/admin/v1/resources`, {
       method: 'POST',
@@ -60,6 +62,6 @@ export async function ensureDemoResource(resource: string, adminBaseUrl: string,
     if (response.status !== 201) throw new Error(`registering ${resource} failed: ${response.status} ${await response.text()}`);
     return { created: true, apiKey: ((await response.json()) as { api_key: string }).api_key };
   } finally {
-    await mandateJson(['admin-token', 'revoke', admin.id], env);
+    await mandateJson(['admin-token', 'revoke'], [admin.id], env);
   }
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { demoScopes } from '../examples/mcp-server/src/scopes.ts';
 import { ensureDemoResource } from './demo-resource.ts';
@@ -102,7 +103,20 @@ function nextSteps(issuer: string, verify: string): string {
 `;
 }
 
+/** Fails early, with the variable to change, when a port is taken (rather than with the child's stack trace). */
+async function checkPortFree(port: number, host: string, variable: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set ${variable} to another port`) : err),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 try {
+  await checkPortFree(port, process.env['MANDATE_HOST'] || '127.0.0.1', 'PORT');
+  await checkPortFree(mcpPort, process.env['MCP_HOST'] || '127.0.0.1', 'MCP_PORT');
   const [, issuer] = await startChild(
     '[mandate]',
     'cyan',
