@@ -80,8 +80,10 @@ export async function startDemoMcpServer(config: DemoServerConfig, options: Star
   // DNS rebinding (MCP transport spec): a loopback server answers only to its own host names.
   const allowedHosts = [...new Set([resourceUrl.host, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])];
 
+  // The tools each accepted request calls, for its log line.
+  const toolsCalled = new WeakMap<ServerResponse, string[]>();
   const handleMcp = mcpAuth.nodeHandler(async (req, res, body) => {
-    (res as ServerResponse & { tools?: string[] }).tools = calledTools(body);
+    toolsCalled.set(res, calledTools(body));
     const server = new McpServer({ name: 'mandate-demo', version: '0.1.0' });
     registerDemoTools(server, mcpAuth, { sandbox: options.sandbox, commandTimeoutMs: options.commandTimeoutMs });
     const transport = new StreamableHTTPServerTransport({
@@ -105,7 +107,7 @@ export async function startDemoMcpServer(config: DemoServerConfig, options: Star
       res.on('finish', () => {
         const auth = (req as { auth?: { subject: string; agentId?: string } }).auth;
         const who = auth === undefined ? '' : ` ${auth.subject}${auth.agentId !== undefined && auth.agentId !== auth.subject ? ` via ${auth.agentId}` : ''}`;
-        const tools = (res as ServerResponse & { tools?: string[] }).tools ?? [];
+        const tools = toolsCalled.get(res) ?? [];
         log(`${req.method} ${path} ${res.statusCode}${who}${tools.length ? ` tools/call ${tools.join(',')}` : ''}`);
       });
     }
