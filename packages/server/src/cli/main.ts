@@ -6,10 +6,12 @@ import { openStore } from '../store/open-store.ts';
 import { cliConfig, output, UsageError } from './cli-context.ts';
 import { adminTokenCommand, adminTokenHelp } from './commands/admin-token.ts';
 import { agentCommand, agentHelp } from './commands/agent.ts';
+import { clientCommand, clientHelp } from './commands/client.ts';
 import { auditCommand, auditHelp } from './commands/audit.ts';
 import { keysCommand, keysHelp } from './commands/keys.ts';
 import { resourceCommand, resourceHelp } from './commands/resource.ts';
 import { serveCommand, serveHelp } from './commands/serve.ts';
+import { userCommand, userHelp } from './commands/user.ts';
 
 const help = `mandate: OAuth 2.1 / OpenID Connect authorization server for AI agents and MCP servers
 
@@ -18,6 +20,8 @@ usage: mandate <command> [options]
   serve                   run the server (default http://localhost:8787)
   migrate                 apply pending database migrations
   agent …                 create and manage agents (create, list, show, disable, enable, rotate-secret, delete)
+  client …                register OAuth applications (create, list, show, disable, enable, delete)
+  user …                  create and manage users (create reads the password from stdin)
   resource …              register resource servers and their scopes
   admin-token …           create admin API tokens
   keys …                  rotate and list signing keys
@@ -29,6 +33,8 @@ MANDATE_DATABASE_URL) and --json. Run \`mandate <command> --help\` for details.`
 const commandHelp: Record<string, string> = {
   serve: serveHelp,
   agent: agentHelp,
+  client: clientHelp,
+  user: userHelp,
   resource: resourceHelp,
   'admin-token': adminTokenHelp,
   keys: keysHelp,
@@ -69,6 +75,12 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       case 'agent':
         await agentCommand(args);
+        return 0;
+      case 'client':
+        await clientCommand(args);
+        return 0;
+      case 'user':
+        await userCommand(args);
         return 0;
       case 'resource':
         await resourceCommand(args);

@@ -19,6 +19,7 @@ import { authorizationCodeGrant } from '../grants/authorization-code.ts';
 import { clientCredentialsGrant } from '../grants/client-credentials.ts';
 import type { Grant } from '../grants/grant.ts';
 import { refreshTokenGrant } from '../grants/refresh-token.ts';
+import { tokenExchangeGrant } from '../grants/token-exchange.ts';
 import type { UserTokenDeps } from '../grants/user-tokens.ts';
 import { BrowserSessions } from './browser-session.ts';
 import { registerBrowserGuard } from './browser-guard.ts';
@@ -53,6 +54,18 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
     }),
     authorizationCodeGrant({ ...userTokens, grants: ctx.store, users: ctx.store, clients: ctx.store, status: tokenStatus, audit: ctx.audit }),
     refreshTokenGrant({ ...userTokens, grants: ctx.store, users: ctx.store, clients: ctx.store, audit: ctx.audit }),
+    tokenExchangeGrant({
+      keys: ctx.keys,
+      issuer: ctx.config.issuer,
+      clients: ctx.store,
+      resources: ctx.store,
+      grants: ctx.store,
+      status: tokenStatus,
+      defaultAccessTokenTtlSeconds: ctx.config.tokens.accessTokenTtlSeconds,
+      maxAccessTokenTtlSeconds: ctx.config.tokens.maxAccessTokenTtlSeconds,
+      maxChainDepth: ctx.config.delegation.maxChainDepth,
+      allowImpersonation: ctx.config.delegation.allowImpersonation,
+    }),
   ]) {
     grants.set(grant.grantType, grant);
   }
