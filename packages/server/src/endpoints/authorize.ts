@@ -141,7 +141,9 @@ export function authorizationEndpoints(ctx: ServerContext, sessions: BrowserSess
           if (auth.prompt.has('none')) return redirectError(request, reply, auth, 'login_required', 'the user is not signed in', null);
           // After login, come back without prompt=login, or the user would be asked again forever.
           const params = new URLSearchParams(query);
-          params.delete('prompt');
+          const remaining = [...auth.prompt].filter((p) => p !== 'login');
+          if (remaining.length) params.set('prompt', remaining.join(' '));
+          else params.delete('prompt');
           if (session) await sessions.logout(request, reply);
           const returnTo = `${base}${userEndpointPaths.authorization}?${params}`;
           return reply.code(302).header('location', `${base}${userEndpointPaths.login}?${new URLSearchParams({ return_to: returnTo })}`).send();
