@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { TestServer } from './server.ts';
+import { basicAuth, type TestServer } from './server.ts';
 
 /** A cookie jar over fetch, with redirects left to the caller (tests assert on each hop). */
 export class Browser {
@@ -94,4 +94,55 @@ export function redirectParams(response: Response): URLSearchParams {
   const location = response.headers.get('location');
   if (!location) throw new Error(`expected a redirect, got ${response.status}`);
   return new URL(location).searchParams;
+}
+
+export interface CodeFlowOptions {
+  clientId: string;
+  clientSecret?: string;
+  scope: string;
+  resource?: string;
+  requestedActor?: string;
+  redirectUri?: string;
+  nonce?: string;
+  email?: string;
+}
+
+/** Runs the browser part of a code flow and returns the code with its PKCE verifier. */
+export async function obtainCode(server: TestServer, options: CodeFlowOptions, browser = new Browser()): Promise<{ code: string; verifier: string }> {
+  const { verifier, challenge } = pkce();
+  const params: Record<string, string> = {
+    response_type: 'code',
+    client_id: options.clientId,
+    redirect_uri: options.redirectUri ?? 'https://app.example.com/callback',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 'st',
+    scope: options.scope,
+  };
+  if (options.resource) params['resource'] = options.resource;
+  if (options.requestedActor) params['requested_actor'] = options.requestedActor;
+  if (options.nonce) params['nonce'] = options.nonce;
+  const { response } = await authorizeInBrowser(server, browser, params, { email: options.email });
+  const code = redirectParams(response).get('code');
+  if (!code) throw new Error(`no code: ${response.headers.get('location')}`);
+  return { code, verifier };
+}
+
+/** Redeems a code at the token endpoint (public client by default, Basic auth with a secret). */
+export function redeemCode(server: TestServer, options: CodeFlowOptions, code: string, verifier: string, extra: Record<string, string> = {}): Promise<Response> {
+  const params: Record<string, string> = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: options.redirectUri ?? 'https://app.example.com/callback', ...extra };
+  if (options.clientSecret) return server.postForm('/token', params, { authorization: basicAuth(options.clientId, options.clientSecret) });
+  return server.postForm('/token', { ...params, client_id: options.clientId });
+}
+
+export async function agentToken(server: TestServer, agent: { clientId: string; clientSecret: string }, params: Record<string, string> = {}): Promise<string> {
+  const response = await server.postForm('/token', { grant_type: 'client_credentials', ...params }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
+  if (response.status !== 200) throw new Error(`agent token failed: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** Introspects with the resource's API key; true when active. */
+export async function isActive(server: TestServer, apiKey: string, token: string): Promise<boolean> {
+  const response = await server.postForm('/introspect', { token }, { authorization: `Bearer ${apiKey}` });
+  return ((await response.json()) as { active: boolean }).active;
 }
