@@ -1,1 +1,29 @@
-export {};
+/**
+ * @mandate/sdk: verify Mandate access tokens in resource and MCP servers, and get tokens as an agent.
+ * This entry point re-exports the framework-free modules; framework adapters have their own subpaths
+ * (`@mandate/sdk/middleware/{node,express,hono,fastify}`, `@mandate/sdk/mcp/server`) so that importing the core
+ * never loads a framework.
+ */
+export * from './errors.ts';
+export { createVerifier } from './verify/create-verifier.ts';
+export type { Verifier, VerifierOptions, VerifyOptions } from './verify/create-verifier.ts';
+export type { AccessTokenClaims, ActClaim, Actor, AuthInfo } from './verify/auth-info.ts';
+export type { JwsAlgorithm } from './verify/algorithms.ts';
+export type { IntrospectionCredentials, IntrospectionOptions } from './verify/introspection.ts';
+export { authenticateCredentials, authenticateRequest, rejectionFor, rejectionResponse } from './challenge/authenticate-request.ts';
+export type { AuthenticateOptions, AuthOutcome, Rejection } from './challenge/authenticate-request.ts';
+export { extractBearerToken } from './challenge/extract-token.ts';
+export type { CredentialSources, HeaderSource } from './challenge/extract-token.ts';
+export { buildWwwAuthenticate } from './challenge/www-authenticate.ts';
+export type { BearerChallenge } from './challenge/www-authenticate.ts';
+export {
+  buildProtectedResourceMetadata,
+  createProtectedResourceMetadataHandler,
+  protectedResourceMetadataUrl,
+} from './metadata/protected-resource.ts';
+export type { ProtectedResourceMetadata, ProtectedResourceMetadataOptions } from './metadata/protected-resource.ts';
+export { fetchAuthorizationServerMetadata } from './discovery/authorization-server-metadata.ts';
+export type { AuthorizationServerMetadata } from './discovery/authorization-server-metadata.ts';
+export { AgentAuthClient } from './agent/client.ts';
+export type { AgentAuthClientOptions, AgentToken, AgentTokenRequest } from './agent/client.ts';
+export type { HttpOptions } from './lib/fetch-json.ts';

@@ -8,6 +8,7 @@ import type { ServerContext } from './http/context.ts';
 import { loadKek } from './keys/kek.ts';
 import { KeyRing } from './keys/key-ring.ts';
 import { openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
 
 export interface RunningServer {
   /** The issuer, which is also the base URL of every endpoint. */
@@ -46,16 +47,18 @@ export async function startServer(overrides: ConfigOverrides, options: StartOpti
   const config = overrides.issuer ? provisional : resolveConfig(overrides, { issuer: `http://localhost:${port}` });
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
 
+  let store: Store | undefined;
   try {
-    const store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+    store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
     await store.migrate();
     const keys = await KeyRing.open(store, loadKek(config.keys), config.keys.algorithm, now);
     const audit = new AuditLog(store);
-    const context: ServerContext = { config, store, keys, audit, now };
+    const opened = store;
+    const context: ServerContext = { config, store: opened, keys, audit, now };
     const app = await buildApp(context, { server: http });
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
-    const purge = setInterval(() => void store.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed')), 600_000);
+    const purge = setInterval(() => void opened.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed')), 600_000);
     reload.unref();
     purge.unref();
 
@@ -76,13 +79,14 @@ export async function startServer(overrides: ConfigOverrides, options: StartOpti
           await app.close();
           await stopped;
           await audit.flush();
-          await store.close();
+          await opened.close();
         })();
         return closed;
       },
     };
   } catch (err) {
     http.close();
+    await store?.close();
     throw err;
   }
 }

@@ -4,14 +4,6 @@ import { KekError } from '../keys/kek.ts';
 import { ManagementError } from '../management/management-error.ts';
 import { openStore } from '../store/open-store.ts';
 import { cliConfig, output, UsageError } from './cli-context.ts';
-import { adminTokenCommand, adminTokenHelp } from './commands/admin-token.ts';
-import { agentCommand, agentHelp } from './commands/agent.ts';
-import { clientCommand, clientHelp } from './commands/client.ts';
-import { auditCommand, auditHelp } from './commands/audit.ts';
-import { keysCommand, keysHelp } from './commands/keys.ts';
-import { resourceCommand, resourceHelp } from './commands/resource.ts';
-import { serveCommand, serveHelp } from './commands/serve.ts';
-import { userCommand, userHelp } from './commands/user.ts';
 
 const help = `mandate: OAuth 2.1 / OpenID Connect authorization server for AI agents and MCP servers
 
@@ -30,17 +22,20 @@ usage: mandate <command> [options]
 Every command takes --db <url> (sqlite:<path> or postgres://…; default sqlite:./.mandate/mandate.db, or
 MANDATE_DATABASE_URL) and --json. Run \`mandate <command> --help\` for details.`;
 
-const commandHelp: Record<string, string> = {
-  serve: serveHelp,
-  agent: agentHelp,
-  client: clientHelp,
-  user: userHelp,
-  resource: resourceHelp,
-  'admin-token': adminTokenHelp,
-  keys: keysHelp,
-  audit: auditHelp,
-  migrate: 'mandate migrate [--db <url>] [--json]\n\n  Applies pending migrations of the store the URL names.',
+/** Each command's module, loaded only when it runs: `agent list` need not load the HTTP server. */
+const commands: Record<string, () => Promise<{ help: string; run(args: string[]): Promise<number | void> }>> = {
+  serve: async () => import('./commands/serve.ts').then((m) => ({ help: m.serveHelp, run: m.serveCommand })),
+  agent: async () => import('./commands/agent.ts').then((m) => ({ help: m.agentHelp, run: m.agentCommand })),
+  client: async () => import('./commands/client.ts').then((m) => ({ help: m.clientHelp, run: m.clientCommand })),
+  user: async () => import('./commands/user.ts').then((m) => ({ help: m.userHelp, run: m.userCommand })),
+  resource: async () => import('./commands/resource.ts').then((m) => ({ help: m.resourceHelp, run: m.resourceCommand })),
+  'admin-token': async () => import('./commands/admin-token.ts').then((m) => ({ help: m.adminTokenHelp, run: m.adminTokenCommand })),
+  keys: async () => import('./commands/keys.ts').then((m) => ({ help: m.keysHelp, run: m.keysCommand })),
+  audit: async () => import('./commands/audit.ts').then((m) => ({ help: m.auditHelp, run: m.auditCommand })),
+  migrate: async () => ({ help: migrateHelp, run: migrateCommand }),
 };
+
+const migrateHelp = 'mandate migrate [--db <url>] [--json]\n\n  Applies pending migrations of the store the URL names.';
 
 async function migrateCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { db: { type: 'string' }, json: { type: 'boolean', default: false } } });
@@ -61,41 +56,18 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(`${help}\n`);
     return command ? 0 : 2;
   }
+  const load = commands[command];
+  if (!load) {
+    process.stderr.write(`unknown command ${command}\n\n${help}\n`);
+    return 2;
+  }
+  const module = await load();
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${commandHelp[command] ?? help}\n`);
-    return commandHelp[command] ? 0 : 2;
+    process.stdout.write(`${module.help}\n`);
+    return 0;
   }
   try {
-    switch (command) {
-      case 'serve':
-        await serveCommand(args);
-        return 0;
-      case 'migrate':
-        await migrateCommand(args);
-        return 0;
-      case 'agent':
-        await agentCommand(args);
-        return 0;
-      case 'client':
-        await clientCommand(args);
-        return 0;
-      case 'user':
-        await userCommand(args);
-        return 0;
-      case 'resource':
-        await resourceCommand(args);
-        return 0;
-      case 'admin-token':
-        await adminTokenCommand(args);
-        return 0;
-      case 'keys':
-        await keysCommand(args);
-        return 0;
-      case 'audit':
-        return await auditCommand(args);
-      default:
-        throw new UsageError(`unknown command ${command}\n\n${help}`);
-    }
+    return (await module.run(args)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`${(err as Error).message}\n`);

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from 'fastify';
+import { adminTokenRoutes } from '../endpoints/admin/admin-tokens.ts';
 import { adminAgentRoutes } from '../endpoints/admin/agents.ts';
 import { adminAuditAndKeyRoutes } from '../endpoints/admin/audit-and-keys.ts';
 import { adminResourceRoutes } from '../endpoints/admin/resources.ts';
@@ -13,7 +14,7 @@ import { userinfoEndpoints } from '../endpoints/userinfo.ts';
 import { introspectionEndpoint } from '../endpoints/introspect.ts';
 import { jwksEndpoint, metadataEndpoints } from '../endpoints/metadata.ts';
 import { revocationEndpoint } from '../endpoints/revoke.ts';
-import type { ErrorFormat, RouteDefinition } from '../endpoints/route.ts';
+import type { ErrorFormat, RouteAccess, RouteDefinition } from '../endpoints/route.ts';
 import { tokenEndpoint } from '../endpoints/token.ts';
 import { authorizationCodeGrant } from '../grants/authorization-code.ts';
 import { clientCredentialsGrant } from '../grants/client-credentials.ts';
@@ -80,6 +81,7 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
     ...adminAgentRoutes(ctx),
     ...adminResourceRoutes(ctx),
     ...adminAuditAndKeyRoutes(ctx),
+    ...adminTokenRoutes(ctx),
     ...adminUserRoutes(ctx),
     ...adminClientRoutes(ctx),
     ...userinfoEndpoints(ctx),
@@ -88,6 +90,19 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
     ...accountEndpoints(ctx, sessions),
     ...staticAssetRoutes(),
   ];
+}
+
+/** What the app registered, for the deny-by-default test and for operators' curiosity. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: readonly RegisteredRoute[];
+  }
 }
 
 export interface BuildAppOptions {
@@ -119,10 +134,17 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   const methodsByUrl = new Map<string, Set<string>>();
+  const routeTable: RegisteredRoute[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     // Deny by default: a route that does not say who may call it never gets registered.
-    if (!route.config?.access) throw new Error(`route ${route.method} ${route.url} declares no access`);
-    for (const method of [route.method].flat()) methodsByUrl.set(route.url, (methodsByUrl.get(route.url) ?? new Set()).add(method));
+    const access = route.config?.access;
+    if (!access) throw new Error(`route ${route.method} ${route.url} declares no access`);
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      methodsByUrl.set(route.url, (methodsByUrl.get(route.url) ?? new Set()).add(method));
+      routeTable.push({ method, url: route.url, access });
+    }
   });
 
   app.addHook('onRequest', async (request, reply) => {

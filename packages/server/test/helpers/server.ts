@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import type { ConfigOverrides } from '../../src/config.ts';
 import { AuditLog } from '../../src/audit/audit-log.ts';
 import { createAdminToken } from '../../src/management/admin-tokens.ts';
@@ -22,6 +23,18 @@ export interface TestServer extends RunningServer {
   postForm(path: string, params: Record<string, string | string[]>, headers?: Record<string, string>): Promise<Response>;
   /** Calls the admin API with the admin token. */
   admin(method: string, path: string, body?: unknown): Promise<Response>;
+}
+
+/** A TCP port that was free a moment ago (for servers whose issuer must name their port before they start). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 export function basicAuth(clientId: string, secret: string): string {

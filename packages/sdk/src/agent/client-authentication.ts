@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { importJWK, SignJWT } from 'jose';
+import type { JWK } from 'jose';
+import { basicAuthorization } from '../lib/basic-auth.ts';
+
+/** Token endpoint client authentication methods (RFC 6749 §2.3.1, RFC 7523 §2.2 / OIDC Core §9). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** Where a client assertion's `aud` points: the AS issuer (RFC 7523bis) or the token endpoint URL (OIDC Core §9). */
+export type AssertionAudience = 'issuer' | 'token_endpoint';
+
+/** What a request to an AS endpoint needs to authenticate the client. */
+export interface AuthenticationTarget {
+  issuer: string;
+  endpoint: string;
+}
+
+/**
+ * Adds client authentication to a request to one of the AS's endpoints (token, and later revocation or PAR): sets
+ * a header or adds form parameters. One function per method, so that new methods slot in without touching callers.
+ */
+export type ClientAuthentication = (form: URLSearchParams, headers: Headers, target: AuthenticationTarget) => Promise<void>;
+
+/** `client_secret_basic` (RFC 6749 §2.3.1): HTTP Basic with the form-urlencoded id and secret. */
+export function clientSecretBasic(clientId: string, clientSecret: string): ClientAuthentication {
+  const authorization = basicAuthorization(clientId, clientSecret);
+  return async (_form, headers) => {
+    headers.set('authorization', authorization);
+  };
+}
+
+/** `client_secret_post` (RFC 6749 §2.3.1): the id and secret as form parameters. */
+export function clientSecretPost(clientId: string, clientSecret: string): ClientAuthentication {
+  return async (form) => {
+    form.set('client_id', clientId);
+    form.set('client_secret', clientSecret);
+  };
+}
+
+/** Options of {@link privateKeyJwt}. */
+export interface PrivateKeyJwtOptions {
+  /** JWS algorithm of the assertion. Default: ES256 for a P-256 key, EdDSA for Ed25519, RS256 for RSA. */
+  alg?: string;
+  /** `kid` header, so the AS can pick the key among the client's registered ones. */
+  kid?: string;
+  /** Default `issuer`: an audience only the AS accepts, which defeats assertion reuse across endpoints. */
+  audience?: AssertionAudience;
+  /** Assertion lifetime in seconds. Default 60. */
+  lifetimeSeconds?: number;
+  clock?: () => number;
+}
+
+/**
+ * `private_key_jwt` (RFC 7523 §2.2, §3): a short-lived JWT signed with the client's private key, with
+ * `iss` = `sub` = client id, `aud` = the AS, a fresh `jti`, and `exp`.
+ */
+export function privateKeyJwt(clientId: string, privateKey: KeyObject | JWK, options: PrivateKeyJwtOptions = {}): ClientAuthentication {
+  const alg = options.alg ?? inferAlgorithm(privateKey);
+  const lifetime = options.lifetimeSeconds ?? 60;
+  const clock = options.clock ?? Date.now;
+  const key = isKeyObject(privateKey) ? Promise.resolve(privateKey) : importJWK(privateKey, alg);
+  return async (form, _headers, target) => {
+    const now = Math.floor(clock() / 1000);
+    const header = options.kid === undefined ? { alg } : { alg, kid: options.kid };
+    const assertion = await new SignJWT({})
+      .setProtectedHeader(header)
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(options.audience === 'token_endpoint' ? target.endpoint : target.issuer)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + lifetime)
+      .sign(await key);
+    form.set('client_id', clientId);
+    form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    form.set('client_assertion', assertion);
+  };
+}
+
+function isKeyObject(key: unknown): key is KeyObject {
+  return typeof key === 'object' && key !== null && 'asymmetricKeyType' in key && 'export' in key;
+}
+
+function inferAlgorithm(key: KeyObject | JWK): string {
+  if (isKeyObject(key)) {
+    if (key.type !== 'private') throw new TypeError('privateKey must be a private key');
+    switch (key.asymmetricKeyType) {
+      case 'ec':
+        if (key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+        break;
+      case 'ed25519':
+        return 'EdDSA';
+      case 'rsa':
+        return 'RS256';
+    }
+    throw new TypeError('cannot infer the JWS algorithm of privateKey: pass privateKeyAlg');
+  }
+  if (typeof key.alg === 'string') return key.alg;
+  if (key.kty === 'EC' && key.crv === 'P-256') return 'ES256';
+  if (key.kty === 'OKP' && key.crv === 'Ed25519') return 'EdDSA';
+  if (key.kty === 'RSA') return 'RS256';
+  throw new TypeError('cannot infer the JWS algorithm of privateKey: pass privateKeyAlg');
+}

@@ -1,0 +1,61 @@
+import { TokenRequestFailed } from '../errors.ts';
+import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
+import type { HttpOptions } from '../lib/fetch-json.ts';
+import type { AuthenticationTarget, ClientAuthentication } from './client-authentication.ts';
+
+/** A successful token response (RFC 6749 §5.1), camelCased, with `expiresAt` computed when `expires_in` was given. */
+export interface TokenResponse {
+  accessToken: string;
+  tokenType: string;
+  /** Seconds since the epoch; undefined when the server did not say (`expires_in` is only RECOMMENDED). */
+  expiresAt?: number;
+  /** The granted scope when the server stated it (RFC 6749 §5.1: it must when it differs from the request). */
+  scope?: string;
+  refreshToken?: string;
+  /** RFC 8693 §2.2.1 `issued_token_type`, for token exchange. */
+  issuedTokenType?: string;
+  /** The whole JSON response, for members this type does not name. */
+  raw: Record<string, unknown>;
+}
+
+/**
+ * POSTs a grant to the token endpoint (RFC 6749 §3.2) with client authentication and parses the answer: a token
+ * response (§5.1) or an error response (§5.2, thrown as {@link TokenRequestFailed} with `error` and status).
+ * Every grant (client credentials now; code, refresh, token exchange later) goes through here.
+ */
+export async function requestToken(
+  target: AuthenticationTarget,
+  form: URLSearchParams,
+  authenticate: ClientAuthentication,
+  options: HttpOptions & { clock: () => number },
+): Promise<TokenResponse> {
+  const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
+  await authenticate(form, headers, target);
+  let answer;
+  try {
+    answer = await fetchJson(target.endpoint, { method: 'POST', headers, body: form.toString() }, options);
+  } catch (cause) {
+    throw new TokenRequestFailed(`could not reach ${target.endpoint}`, { status: 0, cause });
+  }
+  const body = answer.json;
+  if (answer.status !== 200) {
+    const error = isJsonObject(body) && typeof body.error === 'string' ? body.error : undefined;
+    const errorDescription = isJsonObject(body) && typeof body.error_description === 'string' ? body.error_description : undefined;
+    throw new TokenRequestFailed(`the token endpoint answered ${answer.status}${error === undefined ? '' : ` ${error}`}`, {
+      status: answer.status,
+      ...(error === undefined ? {} : { error }),
+      ...(errorDescription === undefined ? {} : { errorDescription }),
+    });
+  }
+  if (!isJsonObject(body) || typeof body.access_token !== 'string' || body.access_token === '' || typeof body.token_type !== 'string') {
+    throw new TokenRequestFailed('the token endpoint answered without access_token and token_type', { status: answer.status });
+  }
+  const response: TokenResponse = { accessToken: body.access_token, tokenType: body.token_type, raw: body };
+  if (typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) && body.expires_in > 0) {
+    response.expiresAt = Math.floor(options.clock() / 1000) + body.expires_in;
+  }
+  if (typeof body.scope === 'string') response.scope = body.scope;
+  if (typeof body.refresh_token === 'string') response.refreshToken = body.refresh_token;
+  if (typeof body.issued_token_type === 'string') response.issuedTokenType = body.issued_token_type;
+  return response;
+}

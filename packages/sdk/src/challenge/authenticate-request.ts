@@ -1,0 +1,118 @@
+import { MandateError } from '../errors.ts';
+import type { AnyMandateError } from '../errors.ts';
+import { protectedResourceMetadataUrl } from '../metadata/protected-resource.ts';
+import type { AuthInfo } from '../verify/auth-info.ts';
+import type { Verifier } from '../verify/create-verifier.ts';
+import { extractBearerToken } from './extract-token.ts';
+import type { CredentialSources } from './extract-token.ts';
+import { buildWwwAuthenticate } from './www-authenticate.ts';
+
+/** Options shared by every middleware: what to verify against and how to challenge. */
+export interface AuthenticateOptions {
+  verifier: Pick<Verifier, 'verify' | 'audience'>;
+  /** Scopes every request must carry; a token without them gets a 403 `insufficient_scope`. */
+  requiredScopes?: readonly string[];
+  /**
+   * The `resource_metadata` URL put in every challenge (RFC 9728 §5.1). Default: the path-inserted metadata URL
+   * of the verifier's first audience.
+   */
+  resourceMetadataUrl?: string;
+  /** Optional `realm` of the challenge (RFC 6750 §3). */
+  realm?: string;
+}
+
+/** A refusal ready to be written by any framework: status, headers and a small JSON body. */
+export interface Rejection {
+  status: 400 | 401 | 403 | 503;
+  headers: Record<string, string>;
+  body: { error: string; error_description?: string };
+  /** The error behind the refusal, for logs. */
+  cause: AnyMandateError;
+}
+
+/** The outcome of {@link authenticateCredentials}. */
+export type AuthOutcome = { ok: true; auth: AuthInfo } | { ok: false; rejection: Rejection };
+
+/**
+ * The web-standard core of every middleware: finds the bearer token (RFC 6750 §2), verifies it, checks scopes, and
+ * either returns the {@link AuthInfo} or a {@link Rejection} with the right status and `WWW-Authenticate` challenge.
+ * Errors that are not the SDK's (bugs) are rethrown for the framework's error handling.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ */
+export async function authenticateCredentials(sources: CredentialSources, options: AuthenticateOptions): Promise<AuthOutcome> {
+  try {
+    const token = extractBearerToken(sources);
+    const verifyOptions = options.requiredScopes === undefined ? undefined : { requiredScopes: options.requiredScopes };
+    return { ok: true, auth: await options.verifier.verify(token, verifyOptions) };
+  } catch (err) {
+    if (!(err instanceof MandateError)) throw err;
+    return { ok: false, rejection: rejectionFor(err as AnyMandateError, options) };
+  }
+}
+
+/**
+ * {@link authenticateCredentials} for a fetch `Request`. A form body (RFC 6750 §2.2) is read from a clone, only to
+ * refuse a token sent there as well.
+ */
+export async function authenticateRequest(request: Request, options: AuthenticateOptions): Promise<AuthOutcome> {
+  let bodyHasAccessToken = false;
+  const type = request.headers.get('content-type') ?? '';
+  if (request.body !== null && type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    bodyHasAccessToken = new URLSearchParams(await request.clone().text()).has('access_token');
+  }
+  return authenticateCredentials({ headers: request.headers, url: request.url, bodyHasAccessToken }, options);
+}
+
+/** Scopes never named in a challenge (MCP-RS-05, MCP 2026-07-28: clients must not be steered to `offline_access`). */
+const unadvertisedScopes = new Set(['offline_access']);
+
+/**
+ * Maps an SDK error to its HTTP refusal: `invalid_request` 400, `invalid_token` 401, `insufficient_scope` 403
+ * (RFC 6750 §3.1), a bare 401 challenge when no token was sent, and 503 when the authorization server could not be
+ * reached (the token was not judged, so the client should retry rather than re-authorize).
+ */
+export function rejectionFor(err: AnyMandateError, options: Pick<AuthenticateOptions, 'realm' | 'resourceMetadataUrl' | 'verifier' | 'requiredScopes'>): Rejection {
+  const resourceMetadata = options.resourceMetadataUrl ?? defaultMetadataUrl(options.verifier.audience);
+  const challenge = { realm: options.realm, resourceMetadata };
+  const announced = (options.requiredScopes ?? []).filter((s) => !unadvertisedScopes.has(s));
+  const reject = (status: Rejection['status'], error: string, wwwAuthenticate?: string): Rejection => {
+    const headers: Record<string, string> = { 'cache-control': 'no-store' };
+    if (wwwAuthenticate !== undefined) headers['www-authenticate'] = wwwAuthenticate;
+    const body: Rejection['body'] = { error };
+    if (err.code !== 'ERR_TOKEN_MISSING') body.error_description = status === 503 ? 'authorization server unavailable' : err.message;
+    return { status, headers, body, cause: err };
+  };
+  switch (err.code) {
+    case 'ERR_TOKEN_MISSING':
+      return reject(401, 'unauthorized', buildWwwAuthenticate({ ...challenge, scope: announced }));
+    case 'ERR_REQUEST_INVALID':
+      return reject(400, 'invalid_request', buildWwwAuthenticate({ ...challenge, error: 'invalid_request', errorDescription: err.message }));
+    case 'ERR_INSUFFICIENT_SCOPE': {
+      const scope = err.requiredScopes.filter((s) => !unadvertisedScopes.has(s));
+      return reject(403, 'insufficient_scope', buildWwwAuthenticate({ ...challenge, error: 'insufficient_scope', errorDescription: err.message, scope }));
+    }
+    case 'ERR_JWKS_FETCH_FAILED':
+    case 'ERR_METADATA_FETCH_FAILED':
+    case 'ERR_METADATA_ISSUER_MISMATCH':
+    case 'ERR_METADATA_INVALID':
+    case 'ERR_INTROSPECTION_FAILED':
+    case 'ERR_TOKEN_REQUEST_FAILED': {
+      const rejection = reject(503, 'temporarily_unavailable');
+      rejection.headers['retry-after'] = '5';
+      return rejection;
+    }
+    default:
+      return reject(401, 'invalid_token', buildWwwAuthenticate({ ...challenge, error: 'invalid_token', errorDescription: err.message }));
+  }
+}
+
+/** A fetch `Response` for a rejection: its status, the RFC 6750 §3 `WWW-Authenticate` challenge and a JSON body. */
+export function rejectionResponse(rejection: Rejection): Response {
+  return Response.json(rejection.body, { status: rejection.status, headers: rejection.headers });
+}
+
+function defaultMetadataUrl(audience: readonly string[]): string | undefined {
+  const first = audience[0];
+  return first !== undefined && URL.canParse(first) ? protectedResourceMetadataUrl(first) : undefined;
+}

@@ -1,0 +1,173 @@
+import { cachedMetadata } from '../discovery/authorization-server-metadata.ts';
+import {
+  AlgorithmNotAllowed,
+  InsufficientScope,
+  MetadataInvalid,
+  NoMatchingKey,
+  SenderConstrainedToken,
+  SignatureInvalid,
+  TokenMalformed,
+  TokenTypeInvalid,
+} from '../errors.ts';
+import type { HttpOptions } from '../lib/fetch-json.ts';
+import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
+import { defaultAlgorithms, isSupportedAlgorithm } from './algorithms.ts';
+import type { JwsAlgorithm } from './algorithms.ts';
+import { buildAuthInfo } from './auth-info.ts';
+import type { AuthInfo } from './auth-info.ts';
+import { validateClaims } from './claims.ts';
+import { parseCompactJws } from './compact-jws.ts';
+import { Introspector } from './introspection.ts';
+import type { IntrospectionOptions } from './introspection.ts';
+import { RemoteKeySet } from './key-set.ts';
+
+/** Options of {@link createVerifier}. */
+export interface VerifierOptions extends HttpOptions {
+  /** The authorization server's issuer identifier, exactly as its metadata states it (RFC 8414 §3.3). */
+  issuer: string;
+  /** This resource's canonical URI (RFC 8707 §2), or several; a token's `aud` must contain one, compared exactly. */
+  audience: string | readonly string[];
+  /** Asymmetric JWS algorithms to accept. Default `['ES256', 'EdDSA', 'RS256']`. */
+  algorithms?: readonly JwsAlgorithm[];
+  /** Allowed clock skew for `exp`, `nbf` and `iat`, in seconds. Default 30, at most 300. */
+  clockToleranceSeconds?: number;
+  /** Current time in milliseconds since the epoch. Default `Date.now`; tests inject their own. */
+  clock?: () => number;
+  /** Least time between two JWKS fetches caused by unknown `kid`s, in seconds. Default 30. */
+  jwksRefetchCooldownSeconds?: number;
+  /** Age after which the JWKS is refetched even when every `kid` is known, in seconds. Default 600. */
+  jwksMaxAgeSeconds?: number;
+  /** Also ask the introspection endpoint (RFC 7662) about each token, for resources that must honour revocation. */
+  introspection?: IntrospectionOptions;
+}
+
+/** Per-call options of {@link Verifier.verify}. */
+export interface VerifyOptions {
+  /** Scopes the token must all carry; otherwise {@link InsufficientScope} (RFC 6750 §3.1). */
+  requiredScopes?: readonly string[];
+}
+
+/** A configured access-token verifier for one resource. */
+export interface Verifier {
+  readonly issuer: string;
+  /** The resource identifiers a token's `aud` may name; the first is the canonical one. */
+  readonly audience: readonly string[];
+  /**
+   * Verifies a JWT access token per RFC 9068 §4 and returns what it says. Rejects with a coded
+   * {@link MandateError} for any token that fails a check.
+   */
+  verify(token: string, options?: VerifyOptions): Promise<AuthInfo>;
+}
+
+const typValues = new Set(['at+jwt', 'application/at+jwt']);
+
+/**
+ * Creates a verifier of Mandate access tokens (RFC 9068 JWTs) for one resource server. It discovers the issuer's
+ * metadata (RFC 8414) and JWKS on first use, then verifies locally with cached node `KeyObject`s.
+ *
+ * Checks, in order: compact JWS form; `alg` among the configured asymmetric algorithms (never `none` or HS*);
+ * `typ` is `at+jwt` (RFC 9068 §4); the key is found by `kid` in the issuer's JWKS only (`jku`, `x5u`, `jwk` and
+ * `x5c` headers are ignored); signature; `iss`; `aud`; `exp`/`nbf`/`iat` within the clock tolerance; required
+ * claims; no `cnf` (sender-constrained tokens are refused until DPoP is verified); introspection when configured;
+ * required scopes.
+ *
+ * @example
+ * const verifier = createVerifier({ issuer: 'https://as.example.com', audience: 'https://mcp.example.com/mcp' });
+ * const auth = await verifier.verify(token, { requiredScopes: ['files:read'] });
+ * auth.subject; auth.agentId; auth.actors;
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const config = checkOptions(options);
+  const http: HttpOptions = {};
+  if (options.fetch !== undefined) http.fetch = options.fetch;
+  if (options.httpTimeoutMs !== undefined) http.httpTimeoutMs = options.httpTimeoutMs;
+  const metadata = cachedMetadata(config.issuer, http);
+  const endpoint = (member: 'jwks_uri' | 'introspection_endpoint') => async () => {
+    const value = (await metadata())[member];
+    if (!isAcceptableEndpoint(value)) throw new MetadataInvalid(member);
+    return value;
+  };
+  const keySet = new RemoteKeySet(endpoint('jwks_uri'), {
+    ...http,
+    algorithms: config.algorithms,
+    refetchCooldownMs: config.cooldownSeconds * 1000,
+    maxAgeMs: config.maxAgeSeconds * 1000,
+    clock: config.clock,
+  });
+  const introspector =
+    options.introspection === undefined
+      ? undefined
+      : new Introspector(endpoint('introspection_endpoint'), options.introspection, {
+          http,
+          clock: config.clock,
+          issuer: config.issuer,
+        });
+  const allowed = new Set<string>(config.algorithms);
+
+  async function verify(token: string, verifyOptions: VerifyOptions = {}): Promise<AuthInfo> {
+    if (typeof token !== 'string') throw new TypeError('token must be a string');
+    const required = verifyOptions.requiredScopes ?? [];
+    const { header, payload, signingInput, signature } = parseCompactJws(token);
+    const { alg, kid, typ } = header;
+    if (!allowed.has(alg as string) || !isSupportedAlgorithm(alg)) throw new AlgorithmNotAllowed(alg);
+    if (typeof typ !== 'string' || !typValues.has(typ.toLowerCase())) throw new TokenTypeInvalid(typ);
+    // RFC 7515 §4.1.11: an unknown extension named in `crit` must make the JWS invalid; this verifier knows none.
+    if (header.crit !== undefined) throw new TokenMalformed('the JWS has critical header parameters');
+    if (typeof kid !== 'string' || kid === '') throw new NoMatchingKey(kid, 'the JWS header has no kid');
+    const check = keySet.cached(kid, alg) ?? (await keySet.resolve(kid, alg));
+    if (!check(signingInput, signature)) throw new SignatureInvalid();
+    const { claims, audience, scopes } = validateClaims(payload, {
+      issuer: config.issuer,
+      audiences: config.audiences,
+      nowSeconds: config.clock() / 1000,
+      clockToleranceSeconds: config.toleranceSeconds,
+    });
+    // RFC 9449 §7.1: a DPoP-bound token must come with a proof. Proofs are not verified yet, so refuse.
+    if (claims.cnf !== undefined) throw new SenderConstrainedToken();
+    if (introspector !== undefined) await introspector.assertActive(token, claims);
+    if (required.length > 0) {
+      const missing = required.filter((s) => !scopes.includes(s));
+      if (missing.length > 0) throw new InsufficientScope(required, missing);
+    }
+    return buildAuthInfo(token, claims, scopes, audience);
+  }
+
+  return { issuer: config.issuer, audience: config.audiences, verify };
+}
+
+interface CheckedOptions {
+  issuer: string;
+  audiences: readonly string[];
+  algorithms: readonly JwsAlgorithm[];
+  toleranceSeconds: number;
+  cooldownSeconds: number;
+  maxAgeSeconds: number;
+  clock: () => number;
+}
+
+/** Misuse is thrown as a TypeError when the verifier is created, never on the first request. */
+function checkOptions(options: VerifierOptions): CheckedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  assertIssuerIdentifier(options.issuer);
+  const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
+  if (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string' && a !== '')) {
+    throw new TypeError('audience must be a non-empty string or a non-empty array of them');
+  }
+  const algorithms = options.algorithms ?? defaultAlgorithms;
+  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new TypeError('algorithms must be a non-empty array');
+  for (const alg of algorithms) {
+    if (!isSupportedAlgorithm(alg)) throw new TypeError(`algorithm ${String(alg)} is not a supported asymmetric JWS algorithm`);
+  }
+  const toleranceSeconds = options.clockToleranceSeconds ?? 30;
+  if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0 || toleranceSeconds > 300) {
+    throw new TypeError('clockToleranceSeconds must be between 0 and 300');
+  }
+  const cooldownSeconds = options.jwksRefetchCooldownSeconds ?? 30;
+  const maxAgeSeconds = options.jwksMaxAgeSeconds ?? 600;
+  if (!Number.isFinite(cooldownSeconds) || cooldownSeconds < 0) throw new TypeError('jwksRefetchCooldownSeconds must be ≥ 0');
+  if (!Number.isFinite(maxAgeSeconds) || maxAgeSeconds <= 0) throw new TypeError('jwksMaxAgeSeconds must be > 0');
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== 'function') throw new TypeError('clock must be a function returning milliseconds');
+  return { issuer: options.issuer, audiences: [...audiences], algorithms, toleranceSeconds, cooldownSeconds, maxAgeSeconds, clock };
+}

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { IntrospectionFailed, TokenInactive } from '../errors.ts';
+import { basicAuthorization } from '../lib/basic-auth.ts';
+import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
+import type { HttpOptions } from '../lib/fetch-json.ts';
+import type { AccessTokenClaims } from './auth-info.ts';
+
+/** How the resource authenticates to the introspection endpoint (RFC 7662 §2.1 requires it to). */
+export type IntrospectionCredentials =
+  | { apiKey: string }
+  | { clientId: string; clientSecret: string };
+
+/** Introspection mode: every token is also checked with the authorization server (RFC 7662), for revocation. */
+export interface IntrospectionOptions {
+  credentials: IntrospectionCredentials;
+  /**
+   * Longest time an answer is reused, in seconds. An answer is never kept past the token's `exp`. Default 30: the
+   * window in which a revoked token can still be accepted. 0 asks the server on every request.
+   */
+  cacheTtlSeconds?: number;
+  /** Most answers held at once; the oldest is dropped first. Default 10,000. */
+  cacheMaxEntries?: number;
+}
+
+interface CachedAnswer {
+  active: boolean;
+  expiresAtMs: number;
+}
+
+/**
+ * Asks the introspection endpoint (RFC 7662 §2) whether a token is still active, with a cache keyed by the SHA-256
+ * of the whole token (never a prefix: two tokens sharing a prefix must never share an answer) and concurrent
+ * questions about the same token sharing one request.
+ */
+export class Introspector {
+  readonly #endpoint: () => Promise<string>;
+  readonly #authorization: string;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #http: HttpOptions;
+  readonly #clock: () => number;
+  readonly #issuer: string;
+  readonly #cache = new Map<string, CachedAnswer>();
+  readonly #inflight = new Map<string, Promise<boolean>>();
+
+  constructor(endpoint: () => Promise<string>, options: IntrospectionOptions, init: { http: HttpOptions; clock: () => number; issuer: string }) {
+    const { credentials } = options;
+    if ('apiKey' in credentials && typeof credentials.apiKey === 'string' && credentials.apiKey !== '') {
+      this.#authorization = `Bearer ${credentials.apiKey}`;
+    } else if ('clientId' in credentials && typeof credentials.clientId === 'string' && typeof credentials.clientSecret === 'string') {
+      this.#authorization = basicAuthorization(credentials.clientId, credentials.clientSecret);
+    } else {
+      throw new TypeError('introspection.credentials must be { apiKey } or { clientId, clientSecret }');
+    }
+    const ttl = options.cacheTtlSeconds ?? 30;
+    const maxEntries = options.cacheMaxEntries ?? 10_000;
+    if (!Number.isFinite(ttl) || ttl < 0) throw new TypeError('introspection.cacheTtlSeconds must be a number ≥ 0');
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('introspection.cacheMaxEntries must be a positive integer');
+    this.#endpoint = endpoint;
+    this.#ttlMs = ttl * 1000;
+    this.#maxEntries = maxEntries;
+    this.#http = init.http;
+    this.#clock = init.clock;
+    this.#issuer = init.issuer;
+  }
+
+  /** Resolves when the token is active; throws {@link TokenInactive} or {@link IntrospectionFailed}. */
+  async assertActive(token: string, claims: AccessTokenClaims): Promise<void> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const now = this.#clock();
+    const cached = this.#cache.get(key);
+    let active: boolean;
+    if (cached !== undefined && cached.expiresAtMs > now) {
+      active = cached.active;
+    } else {
+      if (cached !== undefined) this.#cache.delete(key);
+      let pending = this.#inflight.get(key);
+      if (pending === undefined) {
+        pending = this.#introspect(token, claims).finally(() => this.#inflight.delete(key));
+        this.#inflight.set(key, pending);
+      }
+      active = await pending;
+      this.#remember(key, active, claims.exp * 1000);
+    }
+    if (!active) throw new TokenInactive();
+  }
+
+  #remember(key: string, active: boolean, tokenExpiresAtMs: number): void {
+    const expiresAtMs = Math.min(this.#clock() + this.#ttlMs, tokenExpiresAtMs);
+    if (expiresAtMs <= this.#clock()) return;
+    this.#cache.delete(key);
+    this.#cache.set(key, { active, expiresAtMs });
+    // A Map iterates in insertion order, so the first key is the oldest entry.
+    if (this.#cache.size > this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value as string);
+  }
+
+  async #introspect(token: string, claims: AccessTokenClaims): Promise<boolean> {
+    const endpoint = await this.#endpoint();
+    let answer;
+    try {
+      answer = await fetchJson(
+        endpoint,
+        {
+          method: 'POST',
+          headers: {
+            authorization: this.#authorization,
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+          },
+          body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+        },
+        this.#http,
+      );
+    } catch (cause) {
+      throw new IntrospectionFailed(`could not reach ${endpoint}`, { cause });
+    }
+    if (answer.status !== 200 || !isJsonObject(answer.json) || typeof answer.json.active !== 'boolean') {
+      throw new IntrospectionFailed(`${endpoint} answered ${answer.status} without an RFC 7662 response`);
+    }
+    const body = answer.json;
+    if (!body.active) return false;
+    // An active answer must describe this very token from this issuer; anything else is treated as inactive.
+    if (body.iss !== undefined && body.iss !== this.#issuer) return false;
+    if (body.jti !== undefined && body.jti !== claims.jti) return false;
+    return true;
+  }
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, test } from 'node:test';
+import fc from 'fast-check';
+import { basicAuth, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { forEachStore } from '../helpers/stores.ts';
+
+/**
+ * Property: whatever arrives at the OAuth endpoints (wrong methods, content types, encodings, repeated or huge
+ * parameters, garbage credentials and tokens), the answer is a precise 4xx in the endpoint's format, never a 5xx.
+ * 1,800 requests per endpoint per store: 5,400 on SQLite and 5,400 on PostgreSQL.
+ */
+
+const RUNS_PER_ENDPOINT = 1800;
+const PARAM_NAMES = [
+  'grant_type', 'client_id', 'client_secret', 'scope', 'resource', 'audience', 'token', 'token_type_hint',
+  'client_assertion', 'client_assertion_type', 'code', 'redirect_uri', 'refresh_token', 'subject_token', '',
+];
+
+interface Sent {
+  method: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+}
+
+/** Raw HTTP, so malformed headers and bodies reach the server exactly as generated (fetch would normalise them). */
+function send(url: URL, sent: Sent): Promise<{ status: number; contentType: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: sent.method, headers: sent.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(sent.body);
+  });
+}
+
+function arbitraries(path: string, valid: { clientId: string; clientSecret: string; apiKey: string; token: string }) {
+  const text = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.constantFrom('client_credentials', 'authorization_code', 'urn:ietf:params:oauth:grant-type:token-exchange', valid.clientId, valid.clientSecret,
+      valid.token, `${valid.token}x`, 'https://mcp.example.com/mcp', 'https://mcp.example.com/mcp#x', 'calc', 'calc files:read exec', '%zz', '%', '\u0000', 'a'.repeat(5000),
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'access_token'),
+  );
+  const formBody = fc.array(fc.tuple(fc.constantFrom(...PARAM_NAMES), text), { maxLength: 8 }).map((pairs) => {
+    const body = new URLSearchParams();
+    for (const [name, value] of pairs) body.append(name, value);
+    return body.toString();
+  });
+  const rawBody = fc.oneof(
+    formBody,
+    fc.string({ maxLength: 200 }),
+    fc.constantFrom('{"grant_type":"client_credentials"}', '&&&==&=', 'grant_type=client_credentials&grant_type=client_credentials', '%E0%A4%A', 'a'.repeat(70_000)),
+  );
+  const contentType = fc.option(
+    fc.constantFrom('application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=UTF-8', 'application/json', 'text/plain',
+      'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded;;;', 'APPLICATION/X-WWW-FORM-URLENCODED', '*/*', ''),
+    { nil: undefined },
+  );
+  const authorization = fc.option(
+    fc.oneof(
+      fc.constantFrom(basicAuth(valid.clientId, valid.clientSecret), `Bearer ${valid.apiKey}`, 'Basic', 'Basic !!!', 'Basic Og==', 'Bearer', 'Bearer mrk_.', 'Digest x', `Basic ${Buffer.from(`${valid.clientId}:%zz`).toString('base64')}`),
+      fc.string({ maxLength: 60 }).map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+      fc.string({ maxLength: 60 }).map((s) => `Bearer ${s.replace(/[^\x21-\x7e]/g, '')}`),
+    ),
+    { nil: undefined },
+  );
+  const random = fc.record({
+    method: fc.constantFrom('POST', 'POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE', 'PATCH'),
+    contentType,
+    authorization,
+    body: rawBody,
+    lie: fc.boolean(),
+  });
+  // A well-formed request for this endpoint, with a random extra parameter: keeps the success path in play.
+  const wellFormed = fc.tuple(fc.constantFrom(...PARAM_NAMES.filter((n) => n !== 'grant_type' && n !== 'token')), text, fc.boolean()).map(([name, value, keep]) => {
+    const base = path === '/token' ? 'grant_type=client_credentials' : `token=${valid.token}`;
+    return {
+      method: 'POST',
+      contentType: 'application/x-www-form-urlencoded' as string | undefined,
+      authorization: (path === '/introspect' ? `Bearer ${valid.apiKey}` : basicAuth(valid.clientId, valid.clientSecret)) as string | undefined,
+      body: keep ? base : `${base}&${new URLSearchParams([[name, value]])}`,
+      lie: false,
+    };
+  });
+  return fc.oneof({ arbitrary: random, weight: 4 }, { arbitrary: wellFormed, weight: 1 });
+}
+
+forEachStore('malformed requests (property)', (fixture) => {
+  let server: TestServer;
+  let valid: { clientId: string; clientSecret: string; apiKey: string; token: string };
+
+  before(async () => {
+    server = await startTestServer(fixture, { rateLimit: { tokenPerClientPerMinute: 0, tokenPerIpPerMinute: 0 } });
+    const agent = await registerAgentAndResource(server);
+    const response = await server.postForm('/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
+    valid = { ...agent, token: ((await response.json()) as { access_token: string }).access_token };
+  });
+  after(() => server.close());
+
+  for (const path of ['/token', '/introspect', '/revoke']) {
+    test(`${path}: ${RUNS_PER_ENDPOINT} random and malformed requests, no 5xx, every error in RFC 6749 JSON or problem+json`, async () => {
+      const statuses = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(arbitraries(path, valid), async (input) => {
+          const body = input.method === 'GET' ? undefined : Buffer.from(input.body);
+          const headers: Record<string, string> = {};
+          if (input.contentType !== undefined) headers['content-type'] = input.contentType;
+          if (input.authorization !== undefined) headers['authorization'] = input.authorization;
+          // Sometimes announce a length that is not the body's.
+          if (body && input.lie) headers['content-length'] = String(Math.max(0, body.length - 1));
+          const response = await send(new URL(`${server.issuer}${path}`), { method: input.method, headers, body });
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          assert.ok(response.status < 500, `${response.status} ${response.body}`);
+          if (response.status >= 400) {
+            assert.match(response.contentType, /^application\/(problem\+)?json/, `${response.status} ${response.contentType}`);
+            const parsed = JSON.parse(response.body) as Record<string, unknown>;
+            assert.ok(typeof parsed['error'] === 'string' || typeof parsed['type'] === 'string', response.body);
+            assert.doesNotMatch(response.body, /at .*\.ts:\d+/, 'no stack trace');
+          }
+        }),
+        { numRuns: RUNS_PER_ENDPOINT, seed: Number(process.env['FC_SEED'] ?? Date.now() % 2 ** 31) },
+      );
+      // The generators must actually reach the success paths as well as the error paths.
+      assert.ok([...statuses.keys()].some((s) => s === 200), `statuses seen: ${JSON.stringify([...statuses])}`);
+      assert.ok([...statuses.keys()].some((s) => s >= 400), `statuses seen: ${JSON.stringify([...statuses])}`);
+    });
+  }
+});

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { before, test } from 'node:test';
+import { forEachStore } from '../packages/server/test/helpers/stores.ts';
+import { CLI, mandateEnv, runCli, runCliJson } from './helpers/processes.ts';
+
+forEachStore('mandate CLI', (fixture) => {
+  let env: NodeJS.ProcessEnv;
+  before(() => {
+    env = mandateEnv(fixture.url);
+  });
+
+  test('agent create --json prints client_id and client_secret; list/show/disable/enable/rotate-secret/delete', async () => {
+    const agent = await runCliJson<Record<string, unknown>>(
+      ['agent', 'create', '--name', 'cli bot', '--scope', 'calc files:read', '--audience', 'https://MCP.example.com/mcp', '--owner', 'ana@example.com'],
+      env,
+    );
+    assert.match(agent['client_id'] as string, /^agt_/);
+    assert.match(agent['client_secret'] as string, /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(agent['audiences'], ['https://mcp.example.com/mcp'], 'canonicalised');
+    const id = agent['client_id'] as string;
+
+    const list = await runCliJson<{ client_id: string }[]>(['agent', 'list'], env);
+    assert.ok(list.some((a) => a.client_id === id));
+    assert.match(await runCli(['agent', 'list'], env), /CLIENT_ID\s+NAME\s+STATUS/);
+    assert.equal((await runCliJson<{ status: string }>(['agent', 'disable', id], env)).status, 'disabled');
+    assert.equal((await runCliJson<{ status: string }>(['agent', 'enable', id], env)).status, 'active');
+    const rotated = await runCliJson<{ client_secret: string; previous_secret_expires_at: number }>(['agent', 'rotate-secret', id], env);
+    assert.notEqual(rotated.client_secret, agent['client_secret']);
+    assert.ok(rotated.previous_secret_expires_at > Date.now() / 1000);
+    assert.deepEqual(await runCliJson(['agent', 'delete', id], env), { deleted: id });
+  });
+
+  test('resource create --json prints resource and api_key; admin-token create prints a token once', async () => {
+    const resource = await runCliJson<{ resource: string; api_key: string }>(['resource', 'create', '--uri', 'https://api.example.com/v1', '--scope', 'read write'], env);
+    assert.equal(resource.resource, 'https://api.example.com/v1');
+    assert.match(resource.api_key, /^mrk_/);
+    const token = await runCliJson<{ token: string; id: string }>(['admin-token', 'create', '--name', 'ops'], env);
+    assert.match(token.token, /^mad_/);
+    const tokens = await runCliJson<Record<string, unknown>[]>(['admin-token', 'list'], env);
+    assert.ok(tokens.every((t) => !('token' in t) && !('secret_hash' in t)));
+  });
+
+  test('keys rotate and list; audit verify and list with filters', async () => {
+    const rotated = await runCliJson<{ kid: string; retiredKid: string }>(['keys', 'rotate'], env);
+    const keys = await runCliJson<{ kid: string; status: string; published: boolean }[]>(['keys', 'list'], env);
+    assert.deepEqual(
+      keys.filter((k) => k.published).map((k) => k.kid).sort(),
+      [rotated.kid, rotated.retiredKid].sort(),
+    );
+    const report = await runCliJson<{ ok: boolean; rowsChecked: number }>(['audit', 'verify'], env);
+    assert.equal(report.ok, true);
+    assert.ok(report.rowsChecked >= 5);
+    const events = await runCliJson<{ event: string }[]>(['audit', 'list', '--event', 'agent.*', '--asc'], env);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['agent.created', 'agent.disabled', 'agent.enabled', 'agent.secret_rotated', 'agent.deleted'],
+    );
+  });
+
+  test('mistakes: usage errors exit 2, refused operations exit 1 with a one-line message', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8' });
+    assert.equal(run('agent', 'create').status, 2);
+    assert.equal(run('agent', 'show').status, 2);
+    assert.equal(run('no-such-command').status, 2);
+    assert.equal(run('agent', 'create', '--bogus-flag').status, 2);
+    const missing = run('agent', 'show', 'agt_missing');
+    assert.equal(missing.status, 1);
+    assert.equal(missing.stderr, 'error: no agent agt_missing\n');
+    const invalid = run('agent', 'create', '--name', 'x', '--audience', 'not a uri');
+    assert.equal(invalid.status, 1);
+    assert.match(invalid.stderr, /audiences\.0: must be an absolute http\(s\) URI/);
+    assert.equal(run('--help').status, 0);
+    assert.match(run('agent', '--help').stdout, /rotate-secret/);
+  });
+});

@@ -1,0 +1,66 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+/** Cross-package tests drive the real CLI and server as separate processes, as an operator would. */
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = `${REPO_ROOT}packages/server/bin/run-cli.ts`;
+
+export interface ServerProcess {
+  issuer: string;
+  child: ChildProcess;
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+/** Environment for one server and the CLI commands that share its database and KEK. */
+export function mandateEnv(databaseUrl: string): NodeJS.ProcessEnv {
+  return { ...process.env, MANDATE_DATABASE_URL: databaseUrl, MANDATE_KEK: randomBytes(32).toString('base64url'), MANDATE_LOG_LEVEL: 'warn' };
+}
+
+/** Runs `mandate <args>` and resolves with its stdout; rejects with stderr on a non-zero exit. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`mandate ${args.join(' ')} exited ${code}: ${stderr}`))));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+export async function runCliJson<T>(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<T> {
+  return JSON.parse(await runCli([...args, '--json'], env, stdin)) as T;
+}
+
+/** Starts `mandate serve` on `port` and waits until it announces itself. */
+export function startServerProcess(port: number, env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const match = /Mandate authorization server on (\S+)/.exec(output);
+      if (match) {
+        child.stdout!.off('data', onData);
+        resolve({
+          issuer: match[1]!,
+          child,
+          env,
+          stop: () =>
+            new Promise((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d) => (output += d));
+    child.once('exit', (code) => reject(new Error(`mandate serve exited ${code}: ${output}`)));
+  });
+}
