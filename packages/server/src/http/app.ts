@@ -9,6 +9,8 @@ import { adminUserRoutes } from '../endpoints/admin/users.ts';
 import { accountEndpoints } from '../endpoints/account.ts';
 import { authorizationEndpoints } from '../endpoints/authorize.ts';
 import { loginEndpoints } from '../endpoints/login.ts';
+import { passkeyEndpoints } from '../endpoints/passkeys.ts';
+import { upstreamLoginEndpoints } from '../endpoints/upstream-login.ts';
 import { staticAssetRoutes } from '../endpoints/static-assets.ts';
 import { userinfoEndpoints } from '../endpoints/userinfo.ts';
 import { introspectionEndpoint } from '../endpoints/introspect.ts';
@@ -88,6 +90,8 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
     ...authorizationEndpoints(ctx, sessions),
     ...loginEndpoints(ctx, sessions),
     ...accountEndpoints(ctx, sessions),
+    ...passkeyEndpoints(ctx, sessions),
+    ...upstreamLoginEndpoints(ctx, sessions),
     ...staticAssetRoutes(),
   ];
 }
