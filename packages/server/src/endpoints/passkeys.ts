@@ -134,7 +134,7 @@ export function passkeyEndpoints(ctx: ServerContext, sessions: BrowserSessions):
         }
         if (!info) return problem(reply, 400, 'the passkey could not be verified');
         const now = ctx.now();
-        const name = body.data.name ?? `Passkey added ${new Date(now * 1000).toISOString().slice(0, 10)}`;
+        const name = body.data.name ?? 'Passkey';
         await ctx.store.createPasskey({
           credentialId: info.credential.id,
           userId: session.user.id,

@@ -1,4 +1,15 @@
-import type { ConsentRecord, PasskeyRecord, UserIdentityRecord, UserRecord } from '../store/store.ts';
+import type { PasskeyRecord, UserIdentityRecord, UserRecord } from '../store/store.ts';
+
+/** What the user authorized one client (and agent) to do, across resources. */
+export interface AuthorizedApp {
+  clientId: string;
+  clientName: string;
+  actorId: string;
+  actorName: string | null;
+  /** Scopes per resource ('' for the OpenID scopes). */
+  access: { resource: string; scopes: string[] }[];
+  since: number;
+}
 import { html } from './html.ts';
 import { page } from './layout.ts';
 
@@ -6,7 +17,7 @@ export interface AccountPageModel {
   base: string;
   csrf: string;
   user: UserRecord;
-  consents: (ConsentRecord & { clientName: string; actorName: string | null })[];
+  consents: AuthorizedApp[];
   passkeys: PasskeyRecord[];
   identities: UserIdentityRecord[];
   notice?: string;
@@ -37,9 +48,9 @@ ${
 ${model.consents.map(
   (c) => html`<tr><td>${c.clientName}<br><code>${c.clientId}</code></td>
 <td>${c.actorId ? html`${c.actorName ?? c.actorId}<br><code>${c.actorId}</code>` : html`<span class="muted">none</span>`}</td>
-<td>${c.resource ? html`<code>${c.resource}</code><br>` : ''}${c.scopes.join(' ')}<br><span class="muted">since ${day(c.createdAt)}</span></td>
+<td>${c.access.map((a) => html`${a.resource ? html`<code>${a.resource}</code>: ` : ''}${a.scopes.join(' ')}<br>`)}<span class="muted">since ${day(c.since)}</span></td>
 <td><form method="post" action="${base}/account/consents/revoke"><input type="hidden" name="csrf" value="${csrf}">
-<input type="hidden" name="client_id" value="${c.clientId}"><input type="hidden" name="actor_id" value="${c.actorId}"><input type="hidden" name="resource" value="${c.resource}">
+<input type="hidden" name="client_id" value="${c.clientId}"><input type="hidden" name="actor_id" value="${c.actorId}">
 <button type="submit" class="danger" aria-label="Revoke ${c.clientName}${c.actorId ? ` and agent ${c.actorName ?? c.actorId}` : ''}">Revoke</button></form></td></tr>`,
 )}</tbody></table>`
 }
