@@ -154,6 +154,18 @@ export function authorizationEndpoints(ctx: ServerContext, sessions: BrowserSess
       },
     },
     {
+      // OIDC Core §3.1.2.1: the authorization endpoint takes POST too (form-encoded). It changes nothing, so it
+      // carries no CSRF token: it only turns the form into the equivalent GET, where every check happens.
+      method: 'POST',
+      url: userEndpointPaths.authorization,
+      access: 'public',
+      errorFormat: 'problem',
+      async handler(request, reply) {
+        const query = new URLSearchParams(typeof request.body === 'string' ? request.body : '').toString();
+        return reply.code(303).header('cache-control', 'no-store').header('location', `${base}${userEndpointPaths.authorization}?${query}`).send();
+      },
+    },
+    {
       method: 'POST',
       url: userEndpointPaths.consent,
       access: 'browser',

@@ -38,7 +38,8 @@ export async function authorizationServerMetadata(ctx: ServerContext, grants: Re
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
     introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
-    revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    // Public clients revoke their own refresh tokens with client_id alone (RFC 7009 §2.1).
+    revocation_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     // RFC 8707 resource indicators are accepted at the token endpoint; RFC 9068 JWT access tokens.
     resource_indicators_supported: true,

@@ -1,4 +1,6 @@
 /**
+ * (Longer than the usual 400 lines on purpose: the whole storage contract in one file is its documentation.)
+ *
  * The storage contract. `sqlite/` and `postgres/` implement it; nothing outside `store/` imports either.
  *
  * The store speaks in records, hashes, expiry times and atomic operations. It never sees a raw secret or token

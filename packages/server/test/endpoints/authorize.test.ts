@@ -32,6 +32,14 @@ forEachStore('authorization endpoint and consent', (fixture) => {
     }
   });
 
+  test('OIDC Core §3.1.2.1 a form POST to /authorize becomes the equivalent GET', async () => {
+    const response = await fetch(`${server.issuer}/authorize`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...base(), scope: 'openid' }), redirect: 'manual' });
+    assert.equal(response.status, 303);
+    const location = new URL(response.headers.get('location')!, server.issuer);
+    assert.equal(location.pathname, '/authorize');
+    assert.equal(location.searchParams.get('client_id'), app.clientId);
+  });
+
   test('unknown client_id → 400 page, never a redirect', async () => {
     const response = await authorize({ ...base(), client_id: 'app_nobody' });
     assert.equal(response.status, 400);
