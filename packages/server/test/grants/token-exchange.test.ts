@@ -216,6 +216,18 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
       const claims = decodeJwt(((await response.json()) as Body)['access_token']!).payload;
       assert.equal(claims['sub'], userId);
       assert.deepEqual(claims['act'], decodeJwt(subject).payload['act']);
+
+      // systems-review gap: an ID token whose grant holds no resource scope must not be exchanged for any.
+      const exchanger = await createApp(lenient, { name: 'Identity only', grant_types: ['authorization_code', TE] });
+      const options = { clientId: exchanger.clientId, clientSecret: exchanger.clientSecret, scope: 'openid' };
+      const { code, verifier } = await obtainCode(lenient, options);
+      const identity = ((await (await redeemCode(lenient, options, code, verifier)).json()) as Body)['id_token']!;
+      const auth = { authorization: basicAuth(exchanger.clientId, exchanger.clientSecret!) };
+      const widened = await lenient.postForm('/token', { grant_type: TE, subject_token: identity, subject_token_type: ID, resource: MCP_RESOURCE, scope: 'calc' }, auth);
+      assert.equal(await error(widened), 'invalid_scope');
+      const empty = await lenient.postForm('/token', { grant_type: TE, subject_token: identity, subject_token_type: ID, resource: MCP_RESOURCE }, auth);
+      assert.equal(empty.status, 200);
+      assert.equal(((await empty.json()) as Body)['scope'], '', 'no scope in, no scope out');
     } finally {
       await lenient.close();
     }
