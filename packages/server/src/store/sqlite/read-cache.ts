@@ -3,16 +3,18 @@ import type { Store } from '../store.ts';
 /**
  * Keeps the records the hot paths read on every request (the client, the resource, whether a token id is revoked)
  * in memory for the embedded store, without ever serving a stale one:
- * - any write through this store clears the cache (every method not listed below counts as a write);
+ * - any write through this store clears the cache (every method that is not a read — `get…`, `list…`, `is…` —
+ *   or listed as unrelated counts as a write);
  * - a write by another process (`mandate agent disable` from the CLI) changes SQLite's `data_version`, which is
  *   checked before every cached read.
  * PostgreSQL gets no such cache: other instances write without telling us.
  */
 
-/** Reads answered from the cache, by method name. */
-const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId', 'isTokenIdRevoked']);
-/** Methods that touch none of the cached rows, so they need not clear it. */
-const UNRELATED = new Set(['appendAuditRows', 'listAuditRows', 'auditHead', 'consumeOnce', 'close', 'dialect']);
+/** Reads answered from the cache, by method name: each takes one string key. */
+const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId', 'isTokenIdRevoked', 'getGrant', 'getUser']);
+/** Writes that touch none of the cached rows, so they need not clear it. */
+const UNRELATED = new Set(['appendAuditRows', 'auditHead', 'consumeOnce', 'close']);
+const READ = /^(get|list|is)[A-Z]/;
 const MAX_ENTRIES = 10_000;
 
 function deepFreeze<T>(value: T): T {
@@ -56,6 +58,7 @@ export function withReadCache(store: Store, dataVersion: () => number): Store {
     get(target, name, receiver) {
       const value: unknown = Reflect.get(target, name, receiver);
       if (typeof value !== 'function' || typeof name !== 'string' || UNRELATED.has(name)) return value;
+      if (READ.test(name) && !CACHED.has(name)) return value;
       let wrapper = wrappers.get(name);
       if (!wrapper) {
         const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
