@@ -41,6 +41,54 @@ export const defaults = {
     /** After `rotate-secret`, the previous secret keeps working this long so deployments can roll over. */
     secretRotationGraceSeconds: 86_400,
   },
+  users: {
+    /** Lifetime of a signed-in browser session (absolute, not sliding). 12 hours: a working day, then log in again. */
+    sessionTtlSeconds: 43_200,
+    /** Lifetime of a session before anyone logs in (it carries CSRF and WebAuthn state only). */
+    anonymousSessionTtlSeconds: 1800,
+    /** Failed logins per account before each further failure locks the account (exponential backoff). */
+    accountFreeFailures: 5,
+    /** Failed logins per client address before the address is locked the same way; higher, since NAT is shared. */
+    ipFreeFailures: 30,
+    /** First lock after the free failures, doubled for each further failure, capped by `maxLockSeconds`. */
+    baseLockSeconds: 2,
+    maxLockSeconds: 900,
+    /** A failure counter resets when the last failure is older than this. */
+    failureWindowSeconds: 3600,
+    /**
+     * WebAuthn relying-party id: a registrable suffix of the issuer's host. Default: the issuer's host name.
+     * Passkeys are bound to it; changing it later orphans every registered passkey.
+     */
+    webauthnRpId: undefined as string | undefined,
+  },
+  authorization: {
+    /** Authorization codes live at most this long (OAuth 2.1 §4.1.2 recommends ≤ 10 min; one minute is plenty). */
+    codeTtlSeconds: 60,
+    /** A refresh token not used for this long expires (each use rotates it and restarts the clock). 30 days. */
+    refreshTokenIdleTtlSeconds: 2_592_000,
+    /** A refresh-token family (one user grant) ends this long after the user consented, however it is used. 90 days. */
+    refreshTokenFamilyTtlSeconds: 7_776_000,
+    /** ID token lifetime. One hour; ID tokens say who logged in, they authorise nothing by themselves. */
+    idTokenTtlSeconds: 3600,
+  },
+  delegation: {
+    /** Deepest `act` nesting a token exchange may produce (user → agent → sub-agent … counts actors). */
+    maxChainDepth: 5,
+    /**
+     * Token exchange without `actor_token` (RFC 8693 impersonation: a token for the subject, no new `act`).
+     * Off: every exchange must name its actor, so the delegation chain always records who acts.
+     */
+    allowImpersonation: false,
+  },
+  /**
+   * Upstream OpenID providers users may log in with (Google, or any issuer with OIDC discovery), shown as buttons
+   * on the login page. Each: `id` (URL-safe), `name`, `issuer`, `clientId`, optional `clientSecret` (else PKCE-only
+   * public client), `scopes` (default openid email profile), `linkByVerifiedEmail` (link to an existing account
+   * whose email the provider reports as verified; default false, since that trusts the provider with every local
+   * account), `provision` (create an account on first login; default true). The redirect URI to register with the
+   * provider is `<issuer>/login/upstream/<id>/callback`. Env: MANDATE_UPSTREAM_PROVIDERS as a JSON array.
+   */
+  upstreamProviders: [] as UpstreamProviderConfig[],
   rateLimit: {
     /** Token-endpoint requests per minute per client id (after authentication). 0 disables the limit. */
     tokenPerClientPerMinute: 600,
@@ -57,6 +105,17 @@ export const defaults = {
   logLevel: 'info' as 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent',
 };
 
+export interface UpstreamProviderConfig {
+  id: string;
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecret?: string | undefined;
+  scopes: string[];
+  linkByVerifiedEmail: boolean;
+  provision: boolean;
+}
+
 export type MandateConfig = {
   readonly issuer: string;
   readonly host: string;
@@ -71,6 +130,10 @@ export type MandateConfig = {
   }>;
   readonly tokens: Readonly<typeof defaults.tokens>;
   readonly agents: Readonly<typeof defaults.agents>;
+  readonly users: Readonly<typeof defaults.users>;
+  readonly authorization: Readonly<typeof defaults.authorization>;
+  readonly delegation: Readonly<typeof defaults.delegation>;
+  readonly upstreamProviders: readonly Readonly<UpstreamProviderConfig>[];
   readonly rateLimit: Readonly<typeof defaults.rateLimit>;
   readonly http: Readonly<typeof defaults.http>;
   readonly logLevel: typeof defaults.logLevel;
@@ -85,6 +148,30 @@ const issuerSchema = z
     const url = new URL(value);
     return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !value.endsWith('/');
   }, 'must be an http(s) URL without query, fragment or trailing slash');
+
+/** An upstream issuer: https, or http on a loopback host (tests and local development). */
+const upstreamIssuer = z
+  .string()
+  .url()
+  .refine((value) => {
+    const url = new URL(value);
+    const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+    return (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) && !url.search && !url.hash;
+  }, 'must be an https URL (http only on a loopback host) without query or fragment');
+
+const upstreamProviderSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes'),
+    name: z.string().min(1).max(100),
+    issuer: upstreamIssuer,
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1).optional(),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/)).default(['openid', 'email', 'profile']),
+    linkByVerifiedEmail: z.boolean().default(false),
+    provision: z.boolean().default(true),
+  })
+  .strict()
+  .refine((p) => p.scopes.includes('openid'), { message: 'must include openid', path: ['scopes'] });
 
 const configSchema = z
   .object({
@@ -109,6 +196,27 @@ const configSchema = z
       clientAssertionMaxTtlSeconds: seconds(30, 3600),
     }),
     agents: z.object({ secretRotationGraceSeconds: seconds(0, 2_592_000) }),
+    users: z.object({
+      sessionTtlSeconds: seconds(300, 2_592_000),
+      anonymousSessionTtlSeconds: seconds(60, 86_400),
+      accountFreeFailures: z.number().int().min(1).max(100),
+      ipFreeFailures: z.number().int().min(1).max(10_000),
+      baseLockSeconds: seconds(1, 3600),
+      maxLockSeconds: seconds(1, 86_400),
+      failureWindowSeconds: seconds(60, 86_400),
+      webauthnRpId: z.string().regex(/^[a-z0-9.-]+$/, 'must be a host name').optional(),
+    }),
+    authorization: z.object({
+      codeTtlSeconds: seconds(10, 600),
+      refreshTokenIdleTtlSeconds: seconds(300, 31_536_000),
+      refreshTokenFamilyTtlSeconds: seconds(300, 31_536_000),
+      idTokenTtlSeconds: seconds(60, 86_400),
+    }),
+    delegation: z.object({ maxChainDepth: z.number().int().min(1).max(20), allowImpersonation: z.boolean() }),
+    upstreamProviders: z
+      .array(upstreamProviderSchema)
+      .max(20)
+      .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'provider ids must be unique'),
     rateLimit: z.object({
       tokenPerClientPerMinute: z.number().int().min(0),
       tokenPerIpPerMinute: z.number().int().min(0),
@@ -120,6 +228,14 @@ const configSchema = z
   .refine((c) => c.tokens.accessTokenTtlSeconds <= c.tokens.maxAccessTokenTtlSeconds, {
     message: 'must not exceed tokens.maxAccessTokenTtlSeconds',
     path: ['tokens', 'accessTokenTtlSeconds'],
+  })
+  .refine((c) => c.authorization.idTokenTtlSeconds <= c.tokens.maxAccessTokenTtlSeconds, {
+    message: 'must not exceed tokens.maxAccessTokenTtlSeconds (the key-rotation overlap)',
+    path: ['authorization', 'idTokenTtlSeconds'],
+  })
+  .refine((c) => c.authorization.refreshTokenIdleTtlSeconds <= c.authorization.refreshTokenFamilyTtlSeconds, {
+    message: 'must not exceed authorization.refreshTokenFamilyTtlSeconds',
+    path: ['authorization', 'refreshTokenIdleTtlSeconds'],
   });
 
 export type ConfigOverrides = {
@@ -168,6 +284,16 @@ const int = (name: string, value: string | undefined): number | undefined => {
   return Number(value);
 };
 
+/** MANDATE_UPSTREAM_PROVIDERS: a JSON array of `upstreamProviders` entries (validated with the rest of the config). */
+function upstreamProvidersFromEnv(value: string | undefined): UpstreamProviderConfig[] | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return JSON.parse(value) as UpstreamProviderConfig[];
+  } catch {
+    throw new ConfigError('MANDATE_UPSTREAM_PROVIDERS must be a JSON array of providers');
+  }
+}
+
 /** The environment variables Mandate reads, mapped onto config paths. Documented in the README. */
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
   return {
@@ -188,6 +314,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
       tokenPerClientPerMinute: int('MANDATE_RATE_LIMIT_CLIENT', env['MANDATE_RATE_LIMIT_CLIENT']),
       tokenPerIpPerMinute: int('MANDATE_RATE_LIMIT_IP', env['MANDATE_RATE_LIMIT_IP']),
     },
+    delegation: {
+      allowImpersonation: env['MANDATE_ALLOW_IMPERSONATION'] === undefined ? undefined : env['MANDATE_ALLOW_IMPERSONATION'] === 'true',
+    },
+    upstreamProviders: upstreamProvidersFromEnv(env['MANDATE_UPSTREAM_PROVIDERS']),
     http: { trustProxy: env['MANDATE_TRUST_PROXY'] === undefined ? undefined : env['MANDATE_TRUST_PROXY'] === 'true' },
     logLevel: (env['MANDATE_LOG_LEVEL'] as MandateConfig['logLevel'] | undefined) || undefined,
   };

@@ -12,6 +12,8 @@ usage: mandate <command> [options]
   serve                   run the server (default http://localhost:8787)
   migrate                 apply pending database migrations
   agent …                 create and manage agents (create, list, show, disable, enable, rotate-secret, delete)
+  client …                register OAuth applications (create, list, show, disable, enable, delete)
+  user …                  create and manage users (create reads the password from stdin)
   resource …              register resource servers and their scopes
   admin-token …           create admin API tokens
   keys …                  rotate and list signing keys
@@ -24,6 +26,8 @@ MANDATE_DATABASE_URL) and --json. Run \`mandate <command> --help\` for details.`
 const commands: Record<string, () => Promise<{ help: string; run(args: string[]): Promise<number | void> }>> = {
   serve: async () => import('./commands/serve.ts').then((m) => ({ help: m.serveHelp, run: m.serveCommand })),
   agent: async () => import('./commands/agent.ts').then((m) => ({ help: m.agentHelp, run: m.agentCommand })),
+  client: async () => import('./commands/client.ts').then((m) => ({ help: m.clientHelp, run: m.clientCommand })),
+  user: async () => import('./commands/user.ts').then((m) => ({ help: m.userHelp, run: m.userCommand })),
   resource: async () => import('./commands/resource.ts').then((m) => ({ help: m.resourceHelp, run: m.resourceCommand })),
   'admin-token': async () => import('./commands/admin-token.ts').then((m) => ({ help: m.adminTokenHelp, run: m.adminTokenCommand })),
   keys: async () => import('./commands/keys.ts').then((m) => ({ help: m.keysHelp, run: m.keysCommand })),

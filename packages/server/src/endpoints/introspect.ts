@@ -89,7 +89,7 @@ export function introspectionEndpoint(ctx: ServerContext): RouteDefinition {
         claims = result.claims as unknown as AccessTokenClaims;
         verified.set(cacheKey, claims, claims.exp);
       }
-      if (!mayInspect(caller, claims) || !(await isAccessTokenActive(claims, { revocations: ctx.store, clients: ctx.store }))) {
+      if (!mayInspect(caller, claims) || !(await isAccessTokenActive(claims, { revocations: ctx.store, clients: ctx.store, grants: ctx.store, users: ctx.store }))) {
         return sendNoStoreJson(reply, 200, { active: false });
       }
       return sendNoStoreJson(reply, 200, {

@@ -1,11 +1,14 @@
 import type { Grant } from '../grants/grant.ts';
 import { CLIENT_ASSERTION_ALGS } from '../http/client-auth.ts';
 import type { ServerContext } from '../http/context.ts';
-import { endpointPaths, endpointUrl } from '../http/context.ts';
+import { endpointPaths, endpointUrl, userEndpointPaths } from '../http/context.ts';
+import { OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import type { RouteDefinition } from './route.ts';
 
-/** Client authentication methods the token, introspection and revocation endpoints take (RFC 8414 names). */
+/** Client authentication methods the introspection and revocation endpoints take (RFC 8414 names). */
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+/** The token endpoint also takes public clients (`none`), which must use PKCE (OAuth 2.1 §2.4, MCP-AS-01). */
+const TOKEN_AUTH_METHODS = [...CLIENT_AUTH_METHODS, 'none'];
 
 /**
  * RFC 8414 authorization server metadata, listing exactly what this server implements: endpoints, grants and
@@ -17,18 +20,26 @@ export async function authorizationServerMetadata(ctx: ServerContext, grants: Re
   for (const resource of await ctx.store.listResources()) for (const scope of resource.scopes) scopes.add(scope.name);
   return {
     issuer,
+    authorization_endpoint: endpointUrl(issuer, userEndpointPaths.authorization),
     token_endpoint: endpointUrl(issuer, endpointPaths.token),
     jwks_uri: endpointUrl(issuer, endpointPaths.jwks),
     introspection_endpoint: endpointUrl(issuer, endpointPaths.introspection),
     revocation_endpoint: endpointUrl(issuer, endpointPaths.revocation),
-    scopes_supported: [...scopes].sort(),
-    response_types_supported: [],
+    userinfo_endpoint: endpointUrl(issuer, userEndpointPaths.userinfo),
+    scopes_supported: [...Object.keys(OIDC_SCOPES), ...[...scopes].sort()],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    // RFC 7636 / OAuth 2.1: S256 only; MCP clients refuse to proceed without this member (MCP-C-05).
+    code_challenge_methods_supported: ['S256'],
+    // RFC 9207 §3: every authorization response, success or error, carries `iss`.
+    authorization_response_iss_parameter_supported: true,
     grant_types_supported: [...grants.keys()],
-    token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
     introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
-    revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    // Public clients revoke their own refresh tokens with client_id alone (RFC 7009 §2.1).
+    revocation_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     // RFC 8707 resource indicators are accepted at the token endpoint; RFC 9068 JWT access tokens.
     resource_indicators_supported: true,
@@ -42,6 +53,10 @@ async function openIdConfiguration(ctx: ServerContext, grants: ReadonlyMap<strin
     ...(await authorizationServerMetadata(ctx, grants)),
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [ctx.keys.active.alg],
+    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'email', 'email_verified', 'name'],
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    claims_parameter_supported: false,
   };
 }
 

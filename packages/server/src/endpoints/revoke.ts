@@ -5,6 +5,7 @@ import { invalidRequest, unauthorizedClient } from '../http/oauth-error.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import { ACCESS_TOKEN_TYPS, type AccessTokenClaims } from '../tokens/access-token.ts';
 import { verifyOwnJwt } from '../tokens/jwt.ts';
+import { refreshTokenHash } from '../tokens/refresh-token.ts';
 import { clientAuthDeps } from './token.ts';
 import type { RouteDefinition } from './route.ts';
 
@@ -26,6 +27,23 @@ export function revocationEndpoint(ctx: ServerContext): RouteDefinition {
       if (token === undefined) throw invalidRequest('token is required');
 
       const now = ctx.now();
+      // A refresh token: revoking it revokes its whole grant, so the access tokens issued from it (which carry the
+      // grant's `gid`) become inactive too (RFC 7009 §2.1: SHOULD).
+      const refreshHash = refreshTokenHash(token);
+      if (refreshHash) {
+        const record = await ctx.store.getRefreshToken(refreshHash);
+        const grant = record ? await ctx.store.getGrant(record.grantId) : null;
+        if (grant) {
+          if (grant.clientId !== client.clientId) {
+            await ctx.audit.record({ event: 'token.revocation_refused', actor: client.clientId, clientId: client.clientId, ip: request.ip, detail: { grant_id: grant.id, reason: 'not the token owner' } });
+            throw unauthorizedClient('the token was not issued to this client');
+          }
+          if (await ctx.store.revokeGrant(grant.id, now)) {
+            await ctx.audit.record({ event: 'grant.revoked', actor: client.clientId, subject: grant.userId, clientId: client.clientId, ip: request.ip, detail: { grant_id: grant.id, reason: 'refresh token revoked by the client' } });
+          }
+        }
+        return reply.code(200).header('cache-control', 'no-store').send();
+      }
       const result = await verifyOwnJwt(token, ctx.keys, { typ: ACCESS_TOKEN_TYPS, issuer: ctx.config.issuer, now, clockSkewSeconds: 0 });
       if (result.ok) {
         const claims = result.claims as unknown as AccessTokenClaims;

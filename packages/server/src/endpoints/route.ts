@@ -5,9 +5,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * reachable by accident:
  * - `public`: anyone (metadata, JWKS, health);
  * - `oauth`: an OAuth endpoint that authenticates its caller itself, from headers or body (token, revoke, introspect);
- * - `admin`: a management route; the app checks an admin credential before the handler runs.
+ * - `admin`: a management route; the app checks an admin credential before the handler runs;
+ * - `browser`: an interactive page (login, consent, account). The app adds anti-framing, CSP and no-store, and
+ *   refuses every POST without the session's CSRF token before the handler runs (`http/browser-guard.ts`); the
+ *   handler itself decides whether a signed-in user is needed.
  */
-export type RouteAccess = 'public' | 'oauth' | 'admin';
+export type RouteAccess = 'public' | 'oauth' | 'admin' | 'browser';
 
 /** How errors on a route are written: RFC 6749 JSON on OAuth endpoints, RFC 9457 problem+json elsewhere. */
 export type ErrorFormat = 'oauth' | 'problem';

@@ -4,13 +4,29 @@ import { adminTokenRoutes } from '../endpoints/admin/admin-tokens.ts';
 import { adminAgentRoutes } from '../endpoints/admin/agents.ts';
 import { adminAuditAndKeyRoutes } from '../endpoints/admin/audit-and-keys.ts';
 import { adminResourceRoutes } from '../endpoints/admin/resources.ts';
+import { adminClientRoutes } from '../endpoints/admin/clients.ts';
+import { adminUserRoutes } from '../endpoints/admin/users.ts';
+import { accountEndpoints } from '../endpoints/account.ts';
+import { authorizationEndpoints } from '../endpoints/authorize.ts';
+import { loginEndpoints } from '../endpoints/login.ts';
+import { passkeyEndpoints } from '../endpoints/passkeys.ts';
+import { upstreamLoginEndpoints } from '../endpoints/upstream-login.ts';
+import { staticAssetRoutes } from '../endpoints/static-assets.ts';
+import { userinfoEndpoints } from '../endpoints/userinfo.ts';
 import { introspectionEndpoint } from '../endpoints/introspect.ts';
 import { jwksEndpoint, metadataEndpoints } from '../endpoints/metadata.ts';
 import { revocationEndpoint } from '../endpoints/revoke.ts';
 import type { ErrorFormat, RouteAccess, RouteDefinition } from '../endpoints/route.ts';
 import { tokenEndpoint } from '../endpoints/token.ts';
+import { authorizationCodeGrant } from '../grants/authorization-code.ts';
 import { clientCredentialsGrant } from '../grants/client-credentials.ts';
 import type { Grant } from '../grants/grant.ts';
+import { refreshTokenGrant } from '../grants/refresh-token.ts';
+import { tokenExchangeGrant } from '../grants/token-exchange.ts';
+import type { UserTokenDeps } from '../grants/user-tokens.ts';
+import { BrowserSessions } from './browser-session.ts';
+import { registerBrowserGuard } from './browser-guard.ts';
+import { endpointUrl, userEndpointPaths } from './context.ts';
 import { authenticateAdminToken, bearerCredential } from './admin-auth.ts';
 import type { ServerContext } from './context.ts';
 import { errorResponse } from './error-response.ts';
@@ -18,6 +34,18 @@ import { Problem } from './problem.ts';
 
 /** Every route the server serves, with its access declaration. The only place grants meet their dependencies. */
 export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
+  const sessions = new BrowserSessions(ctx.store, ctx.config, ctx.now);
+  const userTokens: UserTokenDeps = {
+    keys: ctx.keys,
+    issuer: ctx.config.issuer,
+    userinfoUrl: endpointUrl(ctx.config.issuer, userEndpointPaths.userinfo),
+    defaultAccessTokenTtlSeconds: ctx.config.tokens.accessTokenTtlSeconds,
+    maxAccessTokenTtlSeconds: ctx.config.tokens.maxAccessTokenTtlSeconds,
+    idTokenTtlSeconds: ctx.config.authorization.idTokenTtlSeconds,
+    refreshTokenIdleTtlSeconds: ctx.config.authorization.refreshTokenIdleTtlSeconds,
+    refreshTokens: ctx.store,
+  };
+  const tokenStatus = { revocations: ctx.store, clients: ctx.store, grants: ctx.store, users: ctx.store };
   const grants = new Map<string, Grant>();
   for (const grant of [
     clientCredentialsGrant({
@@ -26,6 +54,20 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
       issuer: ctx.config.issuer,
       defaultAccessTokenTtlSeconds: ctx.config.tokens.accessTokenTtlSeconds,
       maxAccessTokenTtlSeconds: ctx.config.tokens.maxAccessTokenTtlSeconds,
+    }),
+    authorizationCodeGrant({ ...userTokens, grants: ctx.store, users: ctx.store, clients: ctx.store, status: tokenStatus, audit: ctx.audit }),
+    refreshTokenGrant({ ...userTokens, grants: ctx.store, users: ctx.store, clients: ctx.store, audit: ctx.audit }),
+    tokenExchangeGrant({
+      keys: ctx.keys,
+      issuer: ctx.config.issuer,
+      clients: ctx.store,
+      resources: ctx.store,
+      grants: ctx.store,
+      status: tokenStatus,
+      defaultAccessTokenTtlSeconds: ctx.config.tokens.accessTokenTtlSeconds,
+      maxAccessTokenTtlSeconds: ctx.config.tokens.maxAccessTokenTtlSeconds,
+      maxChainDepth: ctx.config.delegation.maxChainDepth,
+      allowImpersonation: ctx.config.delegation.allowImpersonation,
     }),
   ]) {
     grants.set(grant.grantType, grant);
@@ -42,6 +84,15 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
     ...adminResourceRoutes(ctx),
     ...adminAuditAndKeyRoutes(ctx),
     ...adminTokenRoutes(ctx),
+    ...adminUserRoutes(ctx),
+    ...adminClientRoutes(ctx),
+    ...userinfoEndpoints(ctx),
+    ...authorizationEndpoints(ctx, sessions),
+    ...loginEndpoints(ctx, sessions),
+    ...accountEndpoints(ctx, sessions),
+    ...passkeyEndpoints(ctx, sessions),
+    ...upstreamLoginEndpoints(ctx, sessions),
+    ...staticAssetRoutes(),
   ];
 }
 
@@ -111,6 +162,8 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
     }
     request.adminActor = `admin:${tokenId}`;
   });
+
+  registerBrowserGuard(app, ctx, new BrowserSessions(ctx.store, ctx.config, ctx.now));
 
   app.setErrorHandler((err, request, reply) => {
     const format: ErrorFormat = request.routeOptions.config?.errorFormat ?? 'problem';

@@ -11,6 +11,16 @@ export const endpointPaths = {
   jwks: '/jwks.json',
 } as const;
 
+/** Paths of the user-facing endpoints (kept apart from `endpointPaths`, which are also client-assertion audiences). */
+export const userEndpointPaths = {
+  authorization: '/authorize',
+  consent: '/authorize/consent',
+  userinfo: '/userinfo',
+  login: '/login',
+  logout: '/logout',
+  account: '/account',
+} as const;
+
 /** What the HTTP layer is built from; `app.ts` is the only place that assembles it. */
 export interface ServerContext {
   readonly config: MandateConfig;

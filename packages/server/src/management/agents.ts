@@ -109,7 +109,9 @@ export async function createAgent(input: unknown, deps: ManagementDeps): Promise
     previousSecretExpiresAt: null,
     jwks: parsed.jwks ?? null,
     redirectUris: [],
-    grantTypes: ['client_credentials'],
+    // Token exchange lets an agent take part in delegation chains (RFC 8693); it confers nothing by itself, since
+    // every exchange must present a subject token that names the agent (aud, act or may_act) or was issued to it.
+    grantTypes: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
     tokensValidAfter: 0,
     createdAt: deps.now,
     updatedAt: deps.now,

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PostgresDriver } from './postgres/postgres-driver.ts';
+import { withReadCache } from './sqlite/read-cache.ts';
 import { SqliteDriver } from './sqlite/sqlite-driver.ts';
 import { createSqlStore } from './sql/sql-store.ts';
 import type { Store } from './store.ts';
@@ -17,7 +18,8 @@ export async function openStore(url: string, options: { sqliteSynchronous?: 'NOR
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new TypeError('sqlite URL needs a path, e.g. sqlite:./.mandate/mandate.db');
-    return createSqlStore(new SqliteDriver(path, { synchronous: options.sqliteSynchronous }), migrations('sqlite'));
+    const driver = new SqliteDriver(path, { synchronous: options.sqliteSynchronous });
+    return withReadCache(createSqlStore(driver, migrations('sqlite')), () => driver.dataVersion());
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const parsed = new URL(url);

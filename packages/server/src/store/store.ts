@@ -1,4 +1,6 @@
 /**
+ * (Longer than the usual 400 lines on purpose: the whole storage contract in one file is its documentation.)
+ *
  * The storage contract. `sqlite/` and `postgres/` implement it; nothing outside `store/` imports either.
  *
  * The store speaks in records, hashes, expiry times and atomic operations. It never sees a raw secret or token
@@ -177,6 +179,220 @@ export interface AuditRecords {
   auditHead(): Promise<AuditHead>;
 }
 
+export type UserStatus = 'active' | 'disabled';
+
+/** A person. Their id (`usr_…`) is the `sub` of the tokens issued for them; it never collides with an agent id. */
+export interface UserRecord {
+  id: string;
+  /** Lower-cased; null for an upstream account that shared no email. Unique. */
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  /** Versioned scrypt hash (`users/password.ts`); null for accounts without a password. */
+  passwordHash: string | null;
+  isAdmin: boolean;
+  status: UserStatus;
+  /** Tokens whose `iat` is before this are inactive: set when the user is disabled. */
+  tokensValidAfter: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A user's account at an upstream OpenID provider, found by (issuer, subject). */
+export interface UserIdentityRecord {
+  issuer: string;
+  subject: string;
+  userId: string;
+  providerId: string;
+  email: string | null;
+  createdAt: number;
+}
+
+export interface UserRecords {
+  /** Throws StoreConflictError when the id or email exists. */
+  createUser(record: UserRecord): Promise<void>;
+  getUser(id: string): Promise<UserRecord | null>;
+  /** `email` must already be lower-cased. */
+  getUserByEmail(email: string): Promise<UserRecord | null>;
+  listUsers(): Promise<UserRecord[]>;
+  updateUser(id: string, patch: Partial<Omit<UserRecord, 'id' | 'createdAt'>>): Promise<UserRecord | null>;
+  deleteUser(id: string): Promise<boolean>;
+  /** Creates the user and links the identity in one transaction (first login through an upstream provider). */
+  createUserWithIdentity(user: UserRecord, identity: UserIdentityRecord): Promise<void>;
+  /** Throws StoreConflictError when (issuer, subject) is linked already. */
+  linkIdentity(record: UserIdentityRecord): Promise<void>;
+  getIdentity(issuer: string, subject: string): Promise<UserIdentityRecord | null>;
+  listIdentities(userId: string): Promise<UserIdentityRecord[]>;
+}
+
+/** A WebAuthn credential (passkey) registered by a user. */
+export interface PasskeyRecord {
+  /** base64url credential id. */
+  credentialId: string;
+  userId: string;
+  /** base64url COSE public key. */
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface PasskeyRecords {
+  createPasskey(record: PasskeyRecord): Promise<void>;
+  getPasskey(credentialId: string): Promise<PasskeyRecord | null>;
+  listPasskeys(userId: string): Promise<PasskeyRecord[]>;
+  recordPasskeyUse(credentialId: string, counter: number, usedAt: number): Promise<void>;
+  deletePasskey(userId: string, credentialId: string): Promise<boolean>;
+}
+
+/**
+ * A browser session, keyed by the SHA-256 of its cookie value. Anonymous (no user) until someone logs in; the
+ * login replaces it with a new one (a new id) so a planted session id never becomes authenticated.
+ */
+export interface SessionRecord {
+  idHash: string;
+  userId: string | null;
+  authTime: number | null;
+  /** RFC 8176 authentication methods: `pwd`, `hwk`/`user` for passkeys, `fed` for upstream providers. */
+  amr: string[];
+  /** Pending WebAuthn challenge; single use (`takeSessionChallenge`). */
+  challenge: string | null;
+  challengeExpiresAt: number | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface SessionRecords {
+  createSession(record: SessionRecord): Promise<void>;
+  /** The session if it exists and has not expired at `now`. */
+  getSession(idHash: string, now: number): Promise<SessionRecord | null>;
+  setSessionChallenge(idHash: string, challenge: string, expiresAt: number): Promise<void>;
+  /** Returns and clears the pending challenge atomically; null when none or expired. */
+  takeSessionChallenge(idHash: string, now: number): Promise<string | null>;
+  deleteSession(idHash: string): Promise<void>;
+  deleteUserSessions(userId: string): Promise<number>;
+}
+
+/** The `state` of a login through an upstream provider, bound to the browser session that started it. */
+export interface UpstreamLoginStateRecord {
+  stateHash: string;
+  sessionHash: string;
+  providerId: string;
+  returnTo: string;
+  expiresAt: number;
+}
+
+export interface UpstreamLoginStateRecords {
+  createUpstreamLoginState(record: UpstreamLoginStateRecord): Promise<void>;
+  /** Deletes and returns the state (single use); null when unknown or expired. */
+  takeUpstreamLoginState(stateHash: string, now: number): Promise<UpstreamLoginStateRecord | null>;
+}
+
+/** Failed-login counters, per account and per address. */
+export interface LoginThrottleRecord {
+  key: string;
+  failures: number;
+  lockedUntil: number;
+  updatedAt: number;
+}
+
+export interface LoginThrottleRecords {
+  getLoginThrottle(key: string): Promise<LoginThrottleRecord | null>;
+  /**
+   * Counts one more failure and returns the count. A counter whose last failure is older than `resetAfterSeconds`
+   * starts again at 1. Atomic, so concurrent guesses are all counted.
+   */
+  recordLoginFailure(key: string, now: number, resetAfterSeconds: number): Promise<number>;
+  lockLogin(key: string, lockedUntil: number): Promise<void>;
+  clearLoginFailures(key: string): Promise<void>;
+}
+
+export type UserGrantStatus = 'active' | 'revoked';
+
+/**
+ * What a user granted a client (and the agent it named) in one authorization: the root of an authorization code,
+ * a refresh-token family and every access token derived from them (which carry its id as `gid`). Revoking it
+ * makes all of those inactive at once.
+ */
+export interface UserGrantRecord {
+  id: string;
+  userId: string;
+  clientId: string;
+  actorId: string | null;
+  scopes: string[];
+  resources: string[];
+  authTime: number;
+  status: UserGrantStatus;
+  createdAt: number;
+  /** Absolute end of the refresh-token family. */
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface AuthorizationCodeRecord {
+  codeHash: string;
+  grantId: string;
+  redirectUri: string;
+  /** The S256 `code_challenge`; the verifier itself is never stored. */
+  codeChallenge: string;
+  nonce: string | null;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+/** `redeemed`: this call consumed the code. `replayed`: it was consumed before (RFC 9700 §4.5: revoke the grant). */
+export type CodeRedemption =
+  | { status: 'redeemed'; code: AuthorizationCodeRecord; grant: UserGrantRecord }
+  | { status: 'replayed'; grant: UserGrantRecord }
+  | { status: 'unknown' };
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  grantId: string;
+  status: 'active' | 'rotated';
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface UserGrantRecords {
+  /** Writes the grant and its authorization code in one transaction. */
+  createGrantWithCode(grant: UserGrantRecord, code: AuthorizationCodeRecord): Promise<void>;
+  getGrant(id: string): Promise<UserGrantRecord | null>;
+  listUserGrants(userId: string): Promise<UserGrantRecord[]>;
+  /** Marks the grant revoked; false when it was unknown or revoked already. */
+  revokeGrant(id: string, now: number): Promise<boolean>;
+  /** Consumes the code atomically: exactly one concurrent caller gets `redeemed`. */
+  redeemAuthorizationCode(codeHash: string, now: number): Promise<CodeRedemption>;
+  createRefreshToken(record: RefreshTokenRecord): Promise<void>;
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  /**
+   * Marks `oldHash` rotated and stores `next`, atomically. `reused` when `oldHash` was rotated already (by an
+   * earlier or a concurrent call): the caller must treat the family as stolen.
+   */
+  rotateRefreshToken(oldHash: string, next: RefreshTokenRecord): Promise<'rotated' | 'reused' | 'unknown'>;
+}
+
+/** Remembered consent per (user, client, agent or '', resource or ''). */
+export interface ConsentRecord {
+  userId: string;
+  clientId: string;
+  actorId: string;
+  resource: string;
+  scopes: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConsentRecords {
+  getConsent(userId: string, clientId: string, actorId: string, resource: string): Promise<ConsentRecord | null>;
+  /** Inserts or replaces the remembered scopes of that key. */
+  saveConsent(record: ConsentRecord): Promise<void>;
+  listConsents(userId: string): Promise<ConsentRecord[]>;
+  deleteConsent(userId: string, clientId: string, actorId: string, resource: string): Promise<boolean>;
+}
+
 export interface Store
   extends ClientRecords,
     ResourceRecords,
@@ -184,11 +400,18 @@ export interface Store
     SigningKeyRecords,
     RevocationRecords,
     ReplayRecords,
-    AuditRecords {
+    AuditRecords,
+    UserRecords,
+    PasskeyRecords,
+    SessionRecords,
+    UpstreamLoginStateRecords,
+    LoginThrottleRecords,
+    UserGrantRecords,
+    ConsentRecords {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<string[]>;
-  /** Deletes rows whose expiry has passed (revocations, replay markers). */
+  /** Deletes rows whose expiry has passed (revocations, replay markers, sessions, codes, refresh tokens, throttles). */
   purgeExpired(now: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,13 +1,15 @@
-import type { ClientRecords, RevocationRecords } from '../store/store.ts';
+import type { ClientRecords, RevocationRecords, UserGrantRecords, UserRecords } from '../store/store.ts';
 import type { AccessTokenClaims, ActorClaim } from './access-token.ts';
 
 export interface AccessTokenStatusDeps {
   revocations: Pick<RevocationRecords, 'isTokenIdRevoked'>;
   clients: Pick<ClientRecords, 'getClient'>;
+  grants: Pick<UserGrantRecords, 'getGrant'>;
+  users: Pick<UserRecords, 'getUser'>;
 }
 
 /** The agents and clients a token speaks for: its client, an agent subject, and every agent or client in its actor chain. */
-export function principalsOf(claims: AccessTokenClaims): string[] {
+export function principalsOf(claims: Pick<AccessTokenClaims, 'client_id' | 'sub' | 'sub_profile' | 'act'>): string[] {
   const ids = new Set<string>([claims.client_id]);
   if (claims.sub_profile === 'ai_agent') ids.add(claims.sub);
   for (let actor: ActorClaim | undefined = claims.act; actor; actor = actor.act) {
@@ -18,9 +20,22 @@ export function principalsOf(claims: AccessTokenClaims): string[] {
 }
 
 /**
- * Whether a signature-valid, unexpired token is still good: not revoked, and every agent or client it speaks for
+ * Whether a token derived from a user's decision still stands: its grant (`gid`) exists and is not revoked (code
+ * replay, refresh-token reuse, consent or refresh token revoked), and the user is active and was not disabled after
+ * the token was issued. Tokens without `gid` (an agent acting for itself) have no user behind them.
+ */
+export async function isUserGrantActive(claims: { gid?: string | undefined; iat: number }, deps: Pick<AccessTokenStatusDeps, 'grants' | 'users'>): Promise<boolean> {
+  if (claims.gid === undefined) return true;
+  const grant = await deps.grants.getGrant(claims.gid);
+  if (!grant || grant.status !== 'active') return false;
+  const user = await deps.users.getUser(grant.userId);
+  return !!user && user.status === 'active' && claims.iat >= user.tokensValidAfter;
+}
+
+/**
+ * Whether a signature-valid, unexpired token is still good: not revoked, every agent or client it speaks for
  * still exists, is active, and was not disabled after the token was issued (a disabled-then-enabled agent's old
- * tokens stay dead).
+ * tokens stay dead), and the user grant it derives from, if any, still stands.
  */
 export async function isAccessTokenActive(claims: AccessTokenClaims, deps: AccessTokenStatusDeps): Promise<boolean> {
   if (await deps.revocations.isTokenIdRevoked(claims.jti)) return false;
@@ -28,5 +43,5 @@ export async function isAccessTokenActive(claims: AccessTokenClaims, deps: Acces
     const client = await deps.clients.getClient(id);
     if (!client || client.status !== 'active' || claims.iat < client.tokensValidAfter) return false;
   }
-  return true;
+  return isUserGrantActive(claims, deps);
 }

@@ -29,6 +29,14 @@ export interface AccessTokenClaims {
   cnf?: { jkt: string };
   auth_time?: number;
   acr?: string;
+  /**
+   * Mandate extension: the user grant this token derives from (authorization code, refresh, or a token exchange of
+   * such a token). Introspection treats the token as inactive once that grant is revoked (code replay, refresh-token
+   * reuse, consent revoked, user disabled), so revocation reaches every token derived from a user's decision.
+   */
+  gid?: string;
+  /** RFC 8693 §4.4: the party authorised to become the actor for this subject (Mandate sets it on hand-off tokens). */
+  may_act?: { sub: string };
 }
 
 export interface AccessTokenGrant {
@@ -42,6 +50,8 @@ export interface AccessTokenGrant {
   act?: ActorClaim;
   dpopJkt?: string;
   authTime?: number;
+  grantId?: string;
+  mayAct?: { sub: string };
 }
 
 export interface MintedAccessToken {
@@ -70,5 +80,7 @@ export function mintAccessToken(grant: AccessTokenGrant, deps: { keys: KeyRing; 
   if (grant.act) claims.act = grant.act;
   if (grant.dpopJkt) claims.cnf = { jkt: grant.dpopJkt };
   if (grant.authTime !== undefined) claims.auth_time = grant.authTime;
+  if (grant.grantId !== undefined) claims.gid = grant.grantId;
+  if (grant.mayAct !== undefined) claims.may_act = grant.mayAct;
   return { token: encodeJwt(deps.keys.active, ACCESS_TOKEN_TYP, claims), claims, expiresIn: grant.ttlSeconds };
 }

@@ -49,3 +49,6 @@ export function parsePrefixedCredential(prefix: string, credential: string): { i
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || !/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
   return { id, secret };
 }
+
+/** Refresh tokens look like `mrt_<secret>`: opaque, 256 random bits, stored only as a SHA-256 (`tokens/refresh-token.ts`). */
+export const REFRESH_TOKEN_PREFIX = 'mrt';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { openStore } from '../../src/store/open-store.ts';
 import { basicAuth, decodeJwt, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
 
@@ -111,6 +112,21 @@ forEachStore('introspection and revocation', (fixture) => {
     assert.deepEqual(await introspect(token), { active: false });
     await server.admin('POST', `/agents/${victim.clientId}/enable`);
     assert.deepEqual(await introspect(token), { active: false });
+  });
+
+  test('a disable written by another process (the CLI) is seen by the very next introspection', async () => {
+    const victim = await registerAgentAndResource(server);
+    const token = await issueToken({ ...victim, apiKey: agent.apiKey });
+    assert.equal((await introspect(token))['active'], true, 'primes every cache on the way');
+    const other = await openStore(fixture.url);
+    try {
+      await other.updateClient(victim.clientId, { status: 'disabled', tokensValidAfter: server.clock.now() + 1 });
+    } finally {
+      await other.close();
+    }
+    assert.deepEqual(await introspect(token), { active: false });
+    const refused = await server.postForm('/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(victim.clientId, victim.clientSecret) });
+    assert.equal(refused.status, 401);
   });
 
   test('deleting the agent makes its tokens inactive', async () => {

@@ -7,12 +7,15 @@ import type { SqlRow, SqlValue } from './driver.ts';
 export interface ColumnSpec {
   column: string;
   json?: boolean;
+  /** A boolean: INTEGER 0/1 in SQLite, BOOLEAN in PostgreSQL (which accepts 0/1 as input). */
+  bool?: boolean;
 }
 
 export type ColumnMap<R> = { readonly [K in keyof R]-?: ColumnSpec };
 
 export function encodeValue(spec: ColumnSpec, value: unknown): SqlValue {
   if (spec.json) return value === null || value === undefined ? null : JSON.stringify(value);
+  if (spec.bool) return value ? 1 : 0;
   if (value === undefined) return null;
   return value as SqlValue;
 }
@@ -21,7 +24,8 @@ export function decodeRow<R>(map: ColumnMap<R>, row: SqlRow): R {
   const record: Record<string, unknown> = {};
   for (const [field, spec] of Object.entries(map) as [string, ColumnSpec][]) {
     const raw = row[spec.column];
-    record[field] = spec.json && typeof raw === 'string' ? JSON.parse(raw) : (raw ?? null);
+    if (spec.bool) record[field] = raw === true || raw === 1;
+    else record[field] = spec.json && typeof raw === 'string' ? JSON.parse(raw) : (raw ?? null);
   }
   return record as R;
 }

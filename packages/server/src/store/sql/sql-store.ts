@@ -6,7 +6,13 @@ import type { SqlDriver } from './driver.ts';
 import { applyMigrations } from './migrations.ts';
 import { resourceRecords } from './resource-records.ts';
 import { signingKeyRecords } from './signing-key-records.ts';
+import { consentRecords, userGrantRecords } from './grant-records.ts';
+import { sessionRecords } from './session-records.ts';
 import { replayRecords, revocationRecords } from './token-records.ts';
+import { passkeyRecords, userRecords } from './user-records.ts';
+
+/** Consumed codes are kept this long past their expiry, so a late replay still finds (and revokes) its grant. */
+const CODE_RETENTION_SECONDS = 86_400;
 
 /** Assembles the record families over one driver. The dialects differ only in their driver and migrations. */
 export function createSqlStore(db: SqlDriver, migrationsDirectory: string): Store {
@@ -19,11 +25,23 @@ export function createSqlStore(db: SqlDriver, migrationsDirectory: string): Stor
     ...revocationRecords(db),
     ...replayRecords(db),
     ...auditRecords(db),
+    ...userRecords(db),
+    ...passkeyRecords(db),
+    ...sessionRecords(db),
+    ...userGrantRecords(db),
+    ...consentRecords(db),
     migrate: () => applyMigrations(db, migrationsDirectory),
     async purgeExpired(now) {
       let purged = 0;
       purged += await db.run('DELETE FROM revoked_tokens WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM replay_markers WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM login_throttle WHERE locked_until < ? AND updated_at < ?', [now, now - 86_400]);
+      purged += await db.run('DELETE FROM authorization_codes WHERE expires_at < ?', [now - CODE_RETENTION_SECONDS]);
+      purged += await db.run('DELETE FROM refresh_tokens WHERE expires_at < ?', [now]);
+      // A grant past its family's end has no live token left; its row goes with its codes and refresh tokens.
+      purged += await db.run('DELETE FROM user_grants WHERE expires_at < ?', [now]);
       return purged;
     },
     close: () => db.close(),

@@ -86,6 +86,14 @@ export class SqliteDriver implements SqlDriver {
     }
   }
 
+  /**
+   * SQLite's `PRAGMA data_version`: changes whenever another connection (the CLI, another process) commits, and
+   * only then. Cheap enough to ask before every cached read.
+   */
+  dataVersion(): number {
+    return Number((this.#statement('PRAGMA data_version').get() as { data_version: number }).data_version);
+  }
+
   async execScript(sql: string): Promise<void> {
     this.#db.exec(sql);
   }

@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+import { type ClientView, createClient, deleteClient, getClient, listClients, setClientStatus } from '../../management/clients.ts';
+import { cliConfig, formatTime, output, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+
+export const clientHelp = `mandate client <command>
+
+  create --name <name> --redirect-uri <uri>... [--public] [--scope "<s1 s2>"] [--audience <uri>]...
+         [--grant-type <type>]... [--owner <email>] [--description <text>]
+                          register an OAuth application; prints its client_id and, unless --public,
+                          its client_secret (once). Public clients authenticate with PKCE only.
+                          Grant types default to authorization_code refresh_token.
+  list                    list applications
+  show <client_id>        show one
+  disable <client_id>     disable: every token issued to it becomes inactive at once
+  enable <client_id>      enable again
+  delete <client_id>      delete it
+
+Every command takes --db <url> and --json.`;
+
+function describe(client: ClientView): string {
+  return table([
+    ['client_id', client.client_id],
+    ['name', client.name],
+    ['status', client.status],
+    ['auth method', client.token_endpoint_auth_method],
+    ['redirect uris', client.redirect_uris.join(' ')],
+    ['scopes', client.scopes.join(' ') || '-'],
+    ['audiences', client.audiences.join(' ') || 'any registered resource'],
+    ['grant types', client.grant_types.join(' ')],
+    ['created', formatTime(client.created_at)],
+  ]);
+}
+
+export async function clientCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      db: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      public: { type: 'boolean', default: false },
+      scope: { type: 'string', multiple: true },
+      audience: { type: 'string', multiple: true },
+      'grant-type': { type: 'string', multiple: true },
+      owner: { type: 'string' },
+      description: { type: 'string' },
+    },
+  });
+  const out = output(values.json);
+  const config = cliConfig({ databaseUrl: values.db });
+  const id = () => {
+    if (positionals.length !== 1) throw new UsageError(`mandate client ${sub} needs exactly one <client_id>`);
+    return positionals[0]!;
+  };
+
+  switch (sub) {
+    case 'create': {
+      if (!values.name) throw new UsageError('mandate client create needs --name');
+      if (!values['redirect-uri']?.length) throw new UsageError('mandate client create needs --redirect-uri');
+      const { client, clientSecret } = await withManagement(config, (deps) =>
+        createClient(
+          {
+            name: values.name,
+            redirect_uris: values['redirect-uri'],
+            public: values.public,
+            scopes: scopeList(values.scope),
+            audiences: values.audience ?? [],
+            owner: values.owner,
+            description: values.description,
+            ...(values['grant-type'] ? { grant_types: values['grant-type'] } : {}),
+          },
+          deps,
+        ),
+      );
+      const secretLine = clientSecret ? `\n\nclient_secret  ${clientSecret}\n(shown once: store it now)` : '';
+      return out.print({ ...client, ...(clientSecret ? { client_secret: clientSecret } : {}) }, `${describe(client)}${secretLine}`);
+    }
+    case 'list': {
+      const clients = await withManagement(config, (deps) => listClients(deps));
+      const rows = [['CLIENT_ID', 'NAME', 'STATUS', 'AUTH'], ...clients.map((c) => [c.client_id, c.name, c.status, c.token_endpoint_auth_method])];
+      return out.print(clients, clients.length ? table(rows) : 'no clients');
+    }
+    case 'show': {
+      const client = await withManagement(config, (deps) => getClient(id(), deps));
+      return out.print(client, describe(client));
+    }
+    case 'disable':
+    case 'enable': {
+      const client = await withManagement(config, (deps) => setClientStatus(id(), sub === 'disable' ? 'disabled' : 'active', deps));
+      return out.print(client, `${client.client_id} is ${client.status}`);
+    }
+    case 'delete': {
+      const target = id();
+      await withManagement(config, (deps) => deleteClient(target, deps));
+      return out.print({ deleted: target }, `deleted ${target}`);
+    }
+    default:
+      throw new UsageError(clientHelp);
+  }
+}

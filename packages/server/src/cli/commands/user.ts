@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import { createUser, deleteUser, getUser, listUsers, setUserStatus, updateUser, type UserView } from '../../management/users.ts';
+import { cliConfig, formatTime, output, table, UsageError, withManagement } from '../cli-context.ts';
+import { readSecretFromStdin } from '../read-secret.ts';
+
+export const userHelp = `mandate user <command>
+
+  create --email <email> [--name <name>] [--admin] [--no-password]
+                          create a user; the password is read from standard input
+                          (echo 'pw' | mandate user create …, or typed at the prompt)
+  list                    list users
+  show <id|email>         show one user
+  set-password <id|email> read a new password from standard input; ends the user's sessions
+  disable <id|email>      disable: ends sessions, every token issued for the user becomes inactive
+  enable <id|email>       enable again (tokens from before the disable stay inactive)
+  delete <id|email>       delete the user with their grants, passkeys and consents
+
+Every command takes --db <url> and --json.`;
+
+function describe(user: UserView): string {
+  return table([
+    ['id', user.id],
+    ['email', user.email ?? '-'],
+    ['name', user.name ?? '-'],
+    ['admin', user.is_admin ? 'yes' : 'no'],
+    ['status', user.status],
+    ['password', user.has_password ? 'set' : 'none'],
+    ['created', formatTime(user.created_at)],
+  ]);
+}
+
+export async function userCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      db: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      admin: { type: 'boolean', default: false },
+      'no-password': { type: 'boolean', default: false },
+    },
+  });
+  const out = output(values.json);
+  const config = cliConfig({ databaseUrl: values.db });
+  const id = () => {
+    if (positionals.length !== 1) throw new UsageError(`mandate user ${sub} needs exactly one <id|email>`);
+    return positionals[0]!;
+  };
+
+  switch (sub) {
+    case 'create': {
+      if (!values.email) throw new UsageError('mandate user create needs --email');
+      const password = values['no-password'] ? undefined : await readSecretFromStdin('Password: ');
+      const user = await withManagement(config, (deps) => createUser({ email: values.email, name: values.name, is_admin: values.admin, password }, deps));
+      return out.print(user, describe(user));
+    }
+    case 'list': {
+      const users = await withManagement(config, (deps) => listUsers(deps));
+      const rows = [['ID', 'EMAIL', 'STATUS', 'ADMIN'], ...users.map((u) => [u.id, u.email ?? '-', u.status, u.is_admin ? 'yes' : ''])];
+      return out.print(users, users.length ? table(rows) : 'no users');
+    }
+    case 'show': {
+      const user = await withManagement(config, (deps) => getUser(id(), deps));
+      return out.print(user, describe(user));
+    }
+    case 'set-password': {
+      const target = id();
+      const password = await readSecretFromStdin('New password: ');
+      const user = await withManagement(config, (deps) => updateUser(target, { password }, deps));
+      return out.print(user, `password updated for ${user.email ?? user.id}`);
+    }
+    case 'disable':
+    case 'enable': {
+      const user = await withManagement(config, (deps) => setUserStatus(id(), sub === 'disable' ? 'disabled' : 'active', deps));
+      return out.print(user, `${user.email ?? user.id} is ${user.status}`);
+    }
+    case 'delete': {
+      const target = id();
+      await withManagement(config, (deps) => deleteUser(target, deps));
+      return out.print({ deleted: target }, `deleted ${target}`);
+    }
+    default:
+      throw new UsageError(userHelp);
+  }
+}

@@ -1,0 +1,29 @@
+import type { ServerContext } from '../../http/context.ts';
+import { createClient, deleteClient, getClient, listClients, setClientStatus, updateClient } from '../../management/clients.ts';
+import type { RouteDefinition } from '../route.ts';
+import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
+
+/** `/admin/v1/clients`: the REST face of `mandate client …` (OAuth applications; agents are under /agents). */
+export function adminClientRoutes(ctx: ServerContext): RouteDefinition[] {
+  return [
+    adminRoute('GET', '/clients', async (_request, reply) => sendJson(reply, 200, { clients: await listClients(ctx) })),
+    adminRoute('POST', '/clients', async (request, reply) => {
+      const { client, clientSecret } = await createClient(request.body ?? {}, managementDeps(ctx, request));
+      return sendJson(reply, 201, { ...client, ...(clientSecret ? { client_secret: clientSecret } : {}) });
+    }),
+    adminRoute('GET', '/clients/:id', async (request, reply) => sendJson(reply, 200, await getClient(idParam(request), managementDeps(ctx, request)))),
+    adminRoute('PATCH', '/clients/:id', async (request, reply) =>
+      sendJson(reply, 200, await updateClient(idParam(request), request.body ?? {}, managementDeps(ctx, request))),
+    ),
+    adminRoute('POST', '/clients/:id/disable', async (request, reply) =>
+      sendJson(reply, 200, await setClientStatus(idParam(request), 'disabled', managementDeps(ctx, request))),
+    ),
+    adminRoute('POST', '/clients/:id/enable', async (request, reply) =>
+      sendJson(reply, 200, await setClientStatus(idParam(request), 'active', managementDeps(ctx, request))),
+    ),
+    adminRoute('DELETE', '/clients/:id', async (request, reply) => {
+      await deleteClient(idParam(request), managementDeps(ctx, request));
+      return reply.code(204).send();
+    }),
+  ];
+}

@@ -1,0 +1,131 @@
+import { FormParams, parseScope } from '../http/form.ts';
+import { OAuthError } from '../http/oauth-error.ts';
+import { matchRedirectUri } from '../policy/redirect-uri.ts';
+import { canonicalResourceUri } from '../policy/resource-uri.ts';
+import { decideUserAuthorization } from '../policy/user-authorization.ts';
+import type { ClientRecord, ClientRecords, ResourceRecord, ResourceRecords } from '../store/store.ts';
+
+/**
+ * Parses and validates an authorization request (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1, RFC 7636, RFC 8707,
+ * OIDC Core §3.1.2.1, draft-oauth-ai-agents-on-behalf-of-user-02 §4.1), as a list of named checks. Until the
+ * client and its redirect URI are verified, an error is only shown (RFC 6749 §4.1.2.1: never redirect to an
+ * unverified URI); after that, errors go back to the client with `state` and `iss`.
+ */
+
+export interface AuthorizationRequest {
+  client: ClientRecord;
+  /** The redirect URI as presented (a loopback one may carry its own port). */
+  redirectUri: string;
+  state: string | undefined;
+  codeChallenge: string;
+  nonce: string | undefined;
+  prompt: ReadonlySet<string>;
+  /** The agent named by `requested_actor`, when there is one. */
+  actor: ClientRecord | null;
+  scopes: string[];
+  resources: string[];
+  /** Registered resources by URI (for the consent page's scope descriptions). */
+  registered: ReadonlyMap<string, ResourceRecord>;
+}
+
+export type ParsedAuthorizationRequest =
+  | { ok: true; request: AuthorizationRequest }
+  | { ok: false; redirect: false; clientId: string | undefined; description: string }
+  | { ok: false; redirect: true; clientId: string; redirectUri: string; state: string | undefined; error: string; description: string };
+
+export interface AuthorizationRequestDeps {
+  clients: Pick<ClientRecords, 'getClient'>;
+  resources: Pick<ResourceRecords, 'listResources'>;
+}
+
+const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+const PROMPTS = new Set(['none', 'login', 'consent']);
+
+export const AUTHORIZATION_CODE = 'authorization_code';
+
+export async function parseAuthorizationRequest(query: string, deps: AuthorizationRequestDeps): Promise<ParsedAuthorizationRequest> {
+  const params = new FormParams(query);
+  const shown = (description: string, clientId?: string): ParsedAuthorizationRequest => ({ ok: false, redirect: false, clientId, description });
+
+  // Step 1: the client, then its redirect URI. Nothing is redirected before both are verified.
+  let clientId: string | undefined;
+  let presentedRedirect: string | undefined;
+  try {
+    params.rejectRepeated(new Set(['resource']));
+    clientId = params.get('client_id');
+    presentedRedirect = params.get('redirect_uri');
+  } catch (err) {
+    return shown((err as Error).message);
+  }
+  if (!clientId) return shown('client_id is required');
+  const client = await deps.clients.getClient(clientId);
+  if (!client || client.kind !== 'app' || client.status !== 'active') return shown('unknown or disabled client', clientId);
+  if (!client.grantTypes.includes(AUTHORIZATION_CODE)) return shown('this client may not use the authorization code flow', clientId);
+  // OAuth 2.1 §4.1.1: redirect_uri may be omitted only when exactly one is registered.
+  const redirectUri = presentedRedirect ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined);
+  if (!redirectUri) return shown('redirect_uri is required', clientId);
+  if (!matchRedirectUri(client.redirectUris, redirectUri)) return shown('redirect_uri does not match a registered redirect URI', clientId);
+
+  // Step 2: everything else; errors now go back to the client.
+  const state = params.get('state');
+  const back = (error: string, description: string): ParsedAuthorizationRequest => ({ ok: false, redirect: true, clientId, redirectUri, state, error, description });
+  try {
+    if (params.has('request')) return back('request_not_supported', 'request objects are not supported');
+    if (params.has('request_uri')) return back('request_uri_not_supported', 'request_uri is not supported');
+    const responseType = params.get('response_type');
+    if (responseType !== 'code') return back(responseType ? 'unsupported_response_type' : 'invalid_request', 'response_type must be code');
+    const responseMode = params.get('response_mode');
+    if (responseMode !== undefined && responseMode !== 'query') return back('invalid_request', 'response_mode must be query');
+
+    // RFC 7636 + OAuth 2.1 §4.1.1: PKCE is required, and only S256 (plain would expose the verifier; RFC 9700 §2.1.1).
+    const codeChallenge = params.get('code_challenge');
+    const method = params.get('code_challenge_method');
+    if (!codeChallenge) return back('invalid_request', 'code_challenge is required (PKCE)');
+    if (method !== 'S256') return back('invalid_request', 'code_challenge_method must be S256');
+    if (!PKCE_CHALLENGE.test(codeChallenge)) return back('invalid_request', 'code_challenge must be a base64url SHA-256 (43 characters)');
+
+    const prompt = new Set((params.get('prompt') ?? '').split(' ').filter(Boolean));
+    if ([...prompt].some((p) => !PROMPTS.has(p)) || (prompt.has('none') && prompt.size > 1)) return back('invalid_request', 'unsupported prompt value');
+
+    // draft-oauth-ai-agents-on-behalf-of-user-02 §4.1: the AS must recognise the actor (an active agent).
+    const requestedActor = params.get('requested_actor');
+    let actor: ClientRecord | null = null;
+    if (requestedActor !== undefined) {
+      actor = await deps.clients.getClient(requestedActor);
+      if (!actor || actor.kind !== 'agent' || actor.status !== 'active') return back('invalid_request', 'requested_actor is not an active agent');
+    }
+
+    const requestedResources: string[] = [];
+    for (const value of params.getAll('resource')) {
+      const uri = canonicalResourceUri(value);
+      if (!uri) return back('invalid_target', 'resource must be an absolute http(s) URI without a fragment');
+      if (!requestedResources.includes(uri)) requestedResources.push(uri);
+    }
+    const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
+    const decision = decideUserAuthorization({
+      requestedScopes: parseScope(params.get('scope')),
+      requestedResources,
+      client: { allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences, mayRefresh: client.grantTypes.includes('refresh_token') },
+      actor: actor && { allowedScopes: actor.allowedScopes, allowedAudiences: actor.allowedAudiences },
+      resources: registered,
+    });
+    if (!decision.ok) return back(decision.error, decision.description);
+
+    const nonce = params.get('nonce');
+    if (nonce !== undefined && nonce.length > 512) return back('invalid_request', 'nonce is too long');
+    return {
+      ok: true,
+      request: { client, redirectUri, state, codeChallenge, nonce, prompt, actor, scopes: decision.scopes, resources: decision.resources, registered },
+    };
+  } catch (err) {
+    if (err instanceof OAuthError) return back(err.error, err.message);
+    throw err;
+  }
+}
+
+/** The client's redirect URI with response parameters added (RFC 6749 §4.1.2: its own query is kept). */
+export function redirectWith(redirectUri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  return url.href;
+}

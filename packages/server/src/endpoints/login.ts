@@ -1,0 +1,64 @@
+import type { BrowserSessions } from '../http/browser-session.ts';
+import { csrfToken } from '../http/browser-session.ts';
+import type { ServerContext } from '../http/context.ts';
+import { userEndpointPaths } from '../http/context.ts';
+import { loginPage } from '../ui/login-page.ts';
+import { loginWithPassword } from '../users/password-login.ts';
+import { pageForm, safeReturnTo, seeOther, sendPage } from './page-response.ts';
+import type { RouteDefinition } from './route.ts';
+
+/** The login page (password, passkey, upstream providers) and logout. */
+export function loginEndpoints(ctx: ServerContext, sessions: BrowserSessions): RouteDefinition[] {
+  const base = new URL(ctx.config.issuer).pathname.replace(/\/$/, '');
+  const providers = ctx.config.upstreamProviders.map((p) => ({ id: p.id, name: p.name }));
+
+  return [
+    {
+      method: 'GET',
+      url: userEndpointPaths.login,
+      access: 'browser',
+      errorFormat: 'problem',
+      async handler(request, reply) {
+        const session = await sessions.ensure(request, reply);
+        const query = request.query as Record<string, string | undefined>;
+        const returnTo = safeReturnTo(query['return_to'], base);
+        const error = query['error'] === 'upstream' ? 'Signing in with that provider did not work. Try again or use another method.' : undefined;
+        return sendPage(reply, 200, loginPage({ base, csrf: csrfToken(session), returnTo, providers, error }));
+      },
+    },
+    {
+      method: 'POST',
+      url: userEndpointPaths.login,
+      access: 'browser',
+      errorFormat: 'problem',
+      async handler(request, reply) {
+        const form = pageForm(request);
+        const email = form.get('email') ?? '';
+        const returnTo = safeReturnTo(form.get('return_to'), base);
+        const result = await loginWithPassword(email, form.get('password') ?? '', request.ip, { store: ctx.store, audit: ctx.audit, config: ctx.config, now: ctx.now() });
+        if (!result.ok) {
+          const session = await sessions.ensure(request, reply);
+          const error =
+            result.reason === 'throttled'
+              ? `Too many failed attempts. Try again in ${result.retryAfterSeconds} seconds.`
+              : 'The email or password is not correct.';
+          if (result.retryAfterSeconds) reply.header('retry-after', String(result.retryAfterSeconds));
+          return sendPage(reply, result.reason === 'throttled' ? 429 : 401, loginPage({ base, csrf: csrfToken(session), returnTo, providers, error, email }));
+        }
+        await sessions.login(request, reply, result.user.id, ['pwd']);
+        return seeOther(reply, returnTo);
+      },
+    },
+    {
+      method: 'POST',
+      url: userEndpointPaths.logout,
+      access: 'browser',
+      errorFormat: 'problem',
+      async handler(request, reply) {
+        const userId = await sessions.logout(request, reply);
+        if (userId) await ctx.audit.record({ event: 'logout', actor: userId, subject: userId, ip: request.ip });
+        return seeOther(reply, `${base}${userEndpointPaths.login}`);
+      },
+    },
+  ];
+}

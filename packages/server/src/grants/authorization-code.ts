@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { invalidGrant, invalidRequest, invalidTarget } from '../http/oauth-error.ts';
+import type { ClientRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
+import type { AccessTokenStatusDeps } from '../tokens/access-token-status.ts';
+import { verifyActiveAccessToken } from '../tokens/own-token.ts';
+import { hashSecret } from '../tokens/secret.ts';
+import { requestedResources } from './client-credentials.ts';
+import type { Grant, GrantInput, GrantResult } from './grant.ts';
+import { issueUserTokens, narrowResources, type UserTokenDeps } from './user-tokens.ts';
+
+export interface AuthorizationCodeDeps extends UserTokenDeps {
+  grants: Pick<UserGrantRecords, 'redeemAuthorizationCode' | 'revokeGrant'>;
+  users: Pick<UserRecords, 'getUser'>;
+  clients: Pick<ClientRecords, 'getClient'>;
+  status: AccessTokenStatusDeps;
+  audit: Pick<AuditLog, 'record'>;
+}
+
+/** RFC 7636 §4.1: 43–128 characters of the unreserved set. */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+const ACCESS_TOKEN_TYPES = new Set(['urn:ietf:params:oauth:token-type:access_token', 'urn:ietf:params:oauth:token-type:jwt']);
+
+/**
+ * RFC 6749 §4.1.3 / OAuth 2.1 §4.1.3 authorization code grant, with PKCE S256 and the on-behalf-of extension
+ * (draft-oauth-ai-agents-on-behalf-of-user-02 §4.3). Steps:
+ * 1. consume the code atomically; a code seen before is a replay: revoke the grant and every token derived from it
+ *    (RFC 9700 §4.5.3.1, BCP-03);
+ * 2. check it belongs to this client, is unexpired, and that the redirect URI and PKCE verifier match;
+ * 3. for a grant that named an agent: the `actor_token` must be an active access token we issued to that agent for
+ *    itself (its `sub` and `client_id` are the agent); anything else is `invalid_grant` (OBO-02);
+ * 4. issue the access token (`sub` = user, `act` = agent), a refresh token with `offline_access`, an ID token with `openid`.
+ * A failure after step 1 also revokes the grant: the code is spent and nothing may come of it.
+ */
+export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant {
+  const refuse = async (grant: UserGrantRecord, now: number, description: string, detail: string, clientId: string) => {
+    if (await deps.grants.revokeGrant(grant.id, now)) {
+      await deps.audit.record({ event: 'grant.revoked', actor: clientId, subject: grant.userId, clientId, detail: { grant_id: grant.id, reason: detail } });
+    }
+    return invalidGrant(description, detail);
+  };
+
+  return {
+    grantType: 'authorization_code',
+    repeatable: new Set(['resource']),
+    async handle({ client: { client }, params, now }: GrantInput): Promise<GrantResult> {
+      const code = params.get('code');
+      const verifier = params.get('code_verifier');
+      if (!code) throw invalidRequest('code is required');
+      // RFC 9700 §2.1.1: PKCE is mandatory here, so a missing verifier is refused outright (no downgrade).
+      if (!verifier) throw invalidRequest('code_verifier is required');
+      const actorToken = params.get('actor_token');
+      const actorTokenType = params.get('actor_token_type');
+      if (actorTokenType !== undefined && !ACCESS_TOKEN_TYPES.has(actorTokenType)) throw invalidRequest('actor_token_type must be access_token or jwt');
+      const resources = requestedResources(params);
+
+      const redemption = await deps.grants.redeemAuthorizationCode(hashSecret(code), now);
+      if (redemption.status === 'unknown') throw invalidGrant('the authorization code is invalid', 'unknown code');
+      if (redemption.status === 'replayed') {
+        throw await refuse(redemption.grant, now, 'the authorization code was already used', 'authorization code replayed', client.clientId);
+      }
+      const { grant, code: record } = redemption;
+      if (grant.clientId !== client.clientId) throw await refuse(grant, now, 'the authorization code was issued to another client', 'code of another client', client.clientId);
+      if (record.expiresAt <= now) throw await refuse(grant, now, 'the authorization code has expired', 'expired code', client.clientId);
+      const redirectUri = params.get('redirect_uri');
+      if (redirectUri !== undefined && redirectUri !== record.redirectUri) throw await refuse(grant, now, 'redirect_uri does not match the authorization request', 'redirect_uri mismatch', client.clientId);
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      if (!CODE_VERIFIER.test(verifier) || challenge !== record.codeChallenge) {
+        throw await refuse(grant, now, 'code_verifier does not match the code_challenge', 'PKCE mismatch', client.clientId);
+      }
+
+      if (grant.actorId) {
+        if (!actorToken) throw await refuse(grant, now, 'actor_token is required: the user authorized an agent', 'missing actor_token', client.clientId);
+        const actor = await verifyActiveAccessToken(actorToken, { keys: deps.keys, issuer: deps.issuer, now, status: deps.status });
+        if (!actor.ok) throw await refuse(grant, now, `actor_token is not valid (${actor.reason})`, `actor_token ${actor.reason}`, client.clientId);
+        const { claims } = actor;
+        if (claims.sub !== grant.actorId || claims.client_id !== grant.actorId || claims.act !== undefined) {
+          throw await refuse(grant, now, 'actor_token does not belong to the agent the user authorized', `actor_token of ${claims.sub}, expected ${grant.actorId}`, client.clientId);
+        }
+      } else if (actorToken) {
+        throw await refuse(grant, now, 'actor_token was not expected: the user authorized no agent', 'unexpected actor_token', client.clientId);
+      }
+
+      const user = await deps.users.getUser(grant.userId);
+      if (grant.status !== 'active' || !user || user.status !== 'active') throw invalidGrant('the authorization is no longer valid', 'grant revoked or user disabled');
+      const narrowed = narrowResources(grant.resources, resources);
+      if (!Array.isArray(narrowed)) throw invalidTarget(narrowed.error);
+
+      const issued = await issueUserTokens({ grant, user, client, scopes: grant.scopes, resources: narrowed, nonce: record.nonce, now }, deps);
+      return {
+        response: issued.response,
+        audit: {
+          event: 'token.issued',
+          actor: grant.actorId ?? client.clientId,
+          subject: user.id,
+          clientId: client.clientId,
+          detail: {
+            grant_type: 'authorization_code',
+            grant_id: grant.id,
+            jti: issued.jti,
+            act: grant.actorId ?? undefined,
+            scope: issued.response.scope ?? '',
+            exp: issued.exp,
+            refresh_token_issued: issued.response.refresh_token !== undefined,
+            id_token_issued: issued.response.id_token !== undefined,
+          },
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import { parseScope } from '../http/form.ts';
+import { invalidGrant, invalidRequest, invalidScope, invalidTarget } from '../http/oauth-error.ts';
+import type { ClientRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
+import { mintRefreshToken, refreshTokenHash } from '../tokens/refresh-token.ts';
+import { requestedResources } from './client-credentials.ts';
+import type { Grant, GrantInput, GrantResult } from './grant.ts';
+import { issueUserTokens, narrowResources, type UserTokenDeps } from './user-tokens.ts';
+
+export interface RefreshTokenDeps extends UserTokenDeps {
+  grants: Pick<UserGrantRecords, 'getRefreshToken' | 'rotateRefreshToken' | 'getGrant' | 'revokeGrant'>;
+  users: Pick<UserRecords, 'getUser'>;
+  clients: Pick<ClientRecords, 'getClient'>;
+  audit: Pick<AuditLog, 'record'>;
+}
+
+/**
+ * RFC 6749 §6 refresh with rotation (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2, BCP-04, MCP-AS-03): every use returns a
+ * new refresh token and retires the old one. A retired token presented again means two parties hold the family:
+ * the whole grant is revoked (its refresh tokens and every access token carrying its `gid`). The token is bound to
+ * its client; `scope` and `resource` may only narrow what the user granted.
+ */
+export function refreshTokenGrant(deps: RefreshTokenDeps): Grant {
+  const revokeFamily = async (grant: UserGrantRecord, now: number, reason: string, clientId: string) => {
+    if (await deps.grants.revokeGrant(grant.id, now)) {
+      await deps.audit.record({ event: 'grant.revoked', actor: clientId, subject: grant.userId, clientId, detail: { grant_id: grant.id, reason } });
+    }
+  };
+
+  return {
+    grantType: 'refresh_token',
+    repeatable: new Set(['resource']),
+    async handle({ client: { client }, params, now }: GrantInput): Promise<GrantResult> {
+      const presented = params.get('refresh_token');
+      if (!presented) throw invalidRequest('refresh_token is required');
+      const hash = refreshTokenHash(presented);
+      const record = hash ? await deps.grants.getRefreshToken(hash) : null;
+      const grant = record ? await deps.grants.getGrant(record.grantId) : null;
+      if (!record || !grant) throw invalidGrant('the refresh token is invalid', 'unknown refresh token');
+      // RFC 6749 §6: bound to the client it was issued to. Another client's attempt must not rotate (or burn) it.
+      if (grant.clientId !== client.clientId) throw invalidGrant('the refresh token is invalid', 'refresh token of another client');
+      if (record.status === 'rotated') {
+        await revokeFamily(grant, now, 'refresh token reused', client.clientId);
+        throw invalidGrant('the refresh token was already used', 'refresh token reuse: family revoked');
+      }
+      if (grant.status !== 'active') throw invalidGrant('the refresh token is invalid', 'grant revoked');
+      if (record.expiresAt <= now || grant.expiresAt <= now) throw invalidGrant('the refresh token has expired', 'expired refresh token');
+      const user = await deps.users.getUser(grant.userId);
+      if (!user || user.status !== 'active') throw invalidGrant('the refresh token is invalid', 'user disabled');
+      if (grant.actorId) {
+        const agent = await deps.clients.getClient(grant.actorId);
+        if (!agent || agent.status !== 'active') throw invalidGrant('the refresh token is invalid', 'agent disabled');
+      }
+
+      const requested = parseScope(params.get('scope'));
+      if (requested) for (const s of requested) if (!grant.scopes.includes(s)) throw invalidScope(`scope ${s} was not granted`);
+      const narrowed = narrowResources(grant.resources, requestedResources(params));
+      if (!Array.isArray(narrowed)) throw invalidTarget(narrowed.error);
+
+      const next = mintRefreshToken();
+      const rotation = await deps.grants.rotateRefreshToken(record.tokenHash, {
+        tokenHash: next.hash,
+        grantId: grant.id,
+        status: 'active',
+        createdAt: now,
+        expiresAt: Math.min(now + deps.refreshTokenIdleTtlSeconds, grant.expiresAt),
+      });
+      if (rotation !== 'rotated') {
+        // A concurrent request rotated it first: the same token was used twice.
+        await revokeFamily(grant, now, 'refresh token reused concurrently', client.clientId);
+        throw invalidGrant('the refresh token was already used', 'refresh token reuse (concurrent): family revoked');
+      }
+
+      const issued = await issueUserTokens(
+        { grant, user, client, scopes: requested ?? grant.scopes, resources: narrowed, nonce: null, rotatedRefreshToken: { token: next.token }, now },
+        deps,
+      );
+      return {
+        response: issued.response,
+        audit: {
+          event: 'token.issued',
+          actor: grant.actorId ?? client.clientId,
+          subject: user.id,
+          clientId: client.clientId,
+          detail: { grant_type: 'refresh_token', grant_id: grant.id, jti: issued.jti, act: grant.actorId ?? undefined, scope: issued.response.scope ?? '', exp: issued.exp },
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import type { KeyRing } from '../keys/key-ring.ts';
+import type { ClientRecord, UserGrantRecord, UserGrantRecords, UserRecord } from '../store/store.ts';
+import type { ActorClaim } from '../tokens/access-token.ts';
+import { mintAccessToken } from '../tokens/access-token.ts';
+import { mintIdToken } from '../tokens/id-token.ts';
+import { mintRefreshToken } from '../tokens/refresh-token.ts';
+import type { TokenResponse } from './grant.ts';
+
+/**
+ * Token issuance shared by the authorization-code and refresh-token grants: an RFC 9068 access token for the
+ * user (with `act` naming the agent of an on-behalf-of grant), a rotated refresh token when `offline_access` was
+ * granted, and an ID token when `openid` was.
+ */
+
+export interface UserTokenDeps {
+  keys: KeyRing;
+  issuer: string;
+  /** The userinfo endpoint URL: the audience of tokens that target no resource. */
+  userinfoUrl: string;
+  defaultAccessTokenTtlSeconds: number;
+  maxAccessTokenTtlSeconds: number;
+  idTokenTtlSeconds: number;
+  refreshTokenIdleTtlSeconds: number;
+  refreshTokens: Pick<UserGrantRecords, 'createRefreshToken'>;
+}
+
+export interface UserTokenRequest {
+  grant: UserGrantRecord;
+  user: UserRecord;
+  client: ClientRecord;
+  /** Scopes for this token (the grant's, or fewer). */
+  scopes: string[];
+  /** Resources for this token (the grant's, or fewer). */
+  resources: string[];
+  nonce: string | null;
+  /** When set, the refresh token to store instead of minting and storing one (refresh rotation stores it itself). */
+  rotatedRefreshToken?: { token: string };
+  now: number;
+}
+
+/** `act` of an on-behalf-of token: the agent, marked as one (draft-oauth-ai-agents-on-behalf-of-user-02 §5). */
+export function agentActor(agentId: string): ActorClaim {
+  return { sub: agentId, client_id: agentId, sub_profile: 'ai_agent' };
+}
+
+export function wantsRefreshToken(grant: UserGrantRecord, client: ClientRecord): boolean {
+  return grant.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token');
+}
+
+export async function issueUserTokens(request: UserTokenRequest, deps: UserTokenDeps): Promise<{ response: TokenResponse; jti: string; exp: number }> {
+  const { grant, user, client, now } = request;
+  const ttlSeconds = Math.max(1, Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, grant.expiresAt - now));
+  const minted = mintAccessToken(
+    {
+      subject: user.id,
+      subjectIsAgent: false,
+      clientId: client.clientId,
+      audience: request.resources.length > 0 ? request.resources : [deps.userinfoUrl],
+      scopes: request.scopes,
+      ttlSeconds,
+      authTime: grant.authTime,
+      grantId: grant.id,
+      ...(grant.actorId ? { act: agentActor(grant.actorId) } : {}),
+    },
+    { keys: deps.keys, issuer: deps.issuer, now },
+  );
+  const response: TokenResponse = { access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresIn };
+  if (minted.claims.scope) response.scope = minted.claims.scope;
+
+  if (request.rotatedRefreshToken) response.refresh_token = request.rotatedRefreshToken.token;
+  else if (wantsRefreshToken(grant, client)) {
+    const refresh = mintRefreshToken();
+    await deps.refreshTokens.createRefreshToken({
+      tokenHash: refresh.hash,
+      grantId: grant.id,
+      status: 'active',
+      createdAt: now,
+      expiresAt: Math.min(now + deps.refreshTokenIdleTtlSeconds, grant.expiresAt),
+    });
+    response.refresh_token = refresh.token;
+  }
+  if (request.scopes.includes('openid')) {
+    response.id_token = mintIdToken(
+      { user, clientId: client.clientId, scopes: request.scopes, authTime: grant.authTime, nonce: request.nonce, grantId: grant.id, ttlSeconds: Math.min(deps.idTokenTtlSeconds, grant.expiresAt - now) },
+      { keys: deps.keys, issuer: deps.issuer, now },
+    );
+  }
+  return { response, jti: minted.claims.jti, exp: minted.claims.exp };
+}
+
+/** Narrows to the `resource` parameters of a token request (RFC 8707 §2.2): each must be one the user granted. */
+export function narrowResources(granted: readonly string[], requested: string[]): string[] | { error: string } {
+  if (requested.length === 0) return [...granted];
+  for (const uri of requested) if (!granted.includes(uri)) return { error: `resource ${uri} was not granted` };
+  return requested;
+}

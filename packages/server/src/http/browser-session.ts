@@ -1,0 +1,114 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { MandateConfig } from '../config.ts';
+import type { SessionRecord, SessionRecords, UserRecord, UserRecords } from '../store/store.ts';
+import { generateSecret, hashSecret } from '../tokens/secret.ts';
+import { readCookie, serializeCookie } from './cookies.ts';
+
+/**
+ * Browser sessions for the login, consent and account pages. The cookie holds a random 256-bit id; the store keeps
+ * only its SHA-256. Every browser that reaches a page gets a session (anonymous until login), which anchors:
+ * - CSRF tokens: HMAC-SHA256(session id, purpose). Only a holder of the HttpOnly cookie can compute one, nothing
+ *   extra is stored, and a token dies with its session;
+ * - WebAuthn challenges and upstream-login `state`.
+ * Logging in replaces the session with a new id (no session fixation); logging out deletes it.
+ */
+
+export interface ActiveSession {
+  /** The raw cookie value: never stored, never logged. */
+  raw: string;
+  record: SessionRecord;
+}
+
+export interface SignedInSession extends ActiveSession {
+  user: UserRecord;
+}
+
+type SessionStore = SessionRecords & Pick<UserRecords, 'getUser'>;
+
+export class BrowserSessions {
+  readonly #store: SessionStore;
+  readonly #config: MandateConfig;
+  readonly #now: () => number;
+  readonly cookieName: string;
+  readonly #cookiePath: string;
+  readonly #secure: boolean;
+
+  constructor(store: SessionStore, config: MandateConfig, now: () => number) {
+    this.#store = store;
+    this.#config = config;
+    this.#now = now;
+    const issuer = new URL(config.issuer);
+    this.#secure = issuer.protocol === 'https:';
+    this.#cookiePath = issuer.pathname.replace(/\/$/, '') || '/';
+    // RFC 6265bis §4.1.3: `__Host-` pins the cookie to this host and path /; `__Secure-` where the issuer has a path.
+    this.cookieName = !this.#secure ? 'mandate_session' : this.#cookiePath === '/' ? '__Host-mandate_session' : '__Secure-mandate_session';
+  }
+
+  async current(request: FastifyRequest): Promise<ActiveSession | null> {
+    const raw = readCookie(request.headers.cookie, this.cookieName);
+    if (!raw || !/^[A-Za-z0-9_-]{43}$/.test(raw)) return null;
+    const record = await this.#store.getSession(hashSecret(raw), this.#now());
+    return record ? { raw, record } : null;
+  }
+
+  /** The session's user, when someone is logged in and their account is still active. */
+  async signedIn(request: FastifyRequest): Promise<SignedInSession | null> {
+    const session = await this.current(request);
+    if (!session?.record.userId) return null;
+    const user = await this.#store.getUser(session.record.userId);
+    return user && user.status === 'active' ? { ...session, user } : null;
+  }
+
+  /** The current session, or a new anonymous one (with its cookie set on `reply`). */
+  async ensure(request: FastifyRequest, reply: FastifyReply): Promise<ActiveSession> {
+    return (await this.current(request)) ?? this.#create(reply, null, [], this.#config.users.anonymousSessionTtlSeconds);
+  }
+
+  /** Ends the current session and starts a signed-in one with a fresh id. */
+  async login(request: FastifyRequest, reply: FastifyReply, userId: string, amr: string[]): Promise<ActiveSession> {
+    const previous = await this.current(request);
+    if (previous) await this.#store.deleteSession(previous.record.idHash);
+    return this.#create(reply, userId, amr, this.#config.users.sessionTtlSeconds);
+  }
+
+  async logout(request: FastifyRequest, reply: FastifyReply): Promise<string | null> {
+    const session = await this.current(request);
+    if (session) await this.#store.deleteSession(session.record.idHash);
+    reply.header('set-cookie', serializeCookie(this.cookieName, '', { path: this.#cookiePath, maxAgeSeconds: 0, secure: this.#secure }));
+    return session?.record.userId ?? null;
+  }
+
+  async #create(reply: FastifyReply, userId: string | null, amr: string[], ttlSeconds: number): Promise<ActiveSession> {
+    const raw = generateSecret();
+    const now = this.#now();
+    const record: SessionRecord = {
+      idHash: hashSecret(raw),
+      userId,
+      authTime: userId ? now : null,
+      amr,
+      challenge: null,
+      challengeExpiresAt: null,
+      createdAt: now,
+      expiresAt: now + ttlSeconds,
+    };
+    await this.#store.createSession(record);
+    reply.header('set-cookie', serializeCookie(this.cookieName, raw, { path: this.#cookiePath, maxAgeSeconds: ttlSeconds, secure: this.#secure }));
+    return { raw, record };
+  }
+}
+
+/** The CSRF token of a session for one purpose (every form of a session shares the `form` purpose). */
+export function csrfToken(session: ActiveSession, purpose = 'form'): string {
+  return createHmac('sha256', session.raw).update(`mandate-csrf:${purpose}`).digest('base64url');
+}
+
+export function csrfTokenMatches(session: ActiveSession, presented: string | undefined, purpose = 'form'): boolean {
+  if (!presented || presented.length !== 43) return false;
+  return timingSafeEqual(Buffer.from(csrfToken(session, purpose)), Buffer.from(presented));
+}
+
+/** A key derived from the session for values the browser must not be able to predict (upstream PKCE verifier, nonce). */
+export function sessionBoundSecret(session: ActiveSession, label: string): string {
+  return createHmac('sha256', session.raw).update(`mandate-bound:${label}`).digest('base64url');
+}

@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { redirectUriProblem } from '../policy/redirect-uri.ts';
+import type { ClientRecord } from '../store/store.ts';
+import { StoreConflictError } from '../store/store.ts';
+import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
+import { parseInput, resourceUri, scopeToken } from './input.ts';
+import type { ManagementDeps } from './management-deps.ts';
+import { ManagementError } from './management-error.ts';
+
+/**
+ * OAuth application ("app" clients: web apps, CLIs, MCP clients) management, shared by `mandate client …` and
+ * `/admin/v1/clients`. Public clients (`--public`) authenticate with `none` and rely on PKCE; confidential ones get
+ * a secret, shown once and stored as a SHA-256.
+ */
+
+export interface ClientView {
+  client_id: string;
+  name: string;
+  description: string | null;
+  owner: string | null;
+  status: ClientRecord['status'];
+  redirect_uris: string[];
+  scopes: string[];
+  audiences: string[];
+  grant_types: string[];
+  token_endpoint_auth_method: ClientRecord['tokenEndpointAuthMethod'];
+  access_token_ttl_seconds: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function clientView(record: ClientRecord): ClientView {
+  return {
+    client_id: record.clientId,
+    name: record.name,
+    description: record.description,
+    owner: record.owner,
+    status: record.status,
+    redirect_uris: record.redirectUris,
+    scopes: record.allowedScopes,
+    audiences: record.allowedAudiences,
+    grant_types: record.grantTypes,
+    token_endpoint_auth_method: record.tokenEndpointAuthMethod,
+    access_token_ttl_seconds: record.accessTokenTtlSeconds,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+const redirectUri = z.string().max(2000).superRefine((value, ctx) => {
+  const problem = redirectUriProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const grantType = z.enum(['authorization_code', 'refresh_token', TOKEN_EXCHANGE]);
+
+const fields = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).nullable(),
+  owner: z.string().email().max(320).nullable(),
+  redirect_uris: z.array(redirectUri).min(1).max(20),
+  scopes: z.array(scopeToken).max(200),
+  audiences: z.array(resourceUri).max(50),
+  access_token_ttl_seconds: z.number().int().min(60).nullable(),
+  grant_types: z.array(grantType).min(1).max(3),
+};
+
+const createSchema = z
+  .object({
+    ...fields,
+    description: fields.description.optional(),
+    owner: fields.owner.optional(),
+    scopes: fields.scopes.default([]),
+    audiences: fields.audiences.default([]),
+    access_token_ttl_seconds: fields.access_token_ttl_seconds.optional(),
+    grant_types: fields.grant_types.default(['authorization_code', 'refresh_token']),
+    public: z.boolean().default(false),
+  })
+  .strict();
+
+const updateSchema = z.object(fields).partial().strict();
+
+async function existingClient(deps: ManagementDeps, clientId: string): Promise<ClientRecord> {
+  const record = await deps.store.getClient(clientId);
+  if (!record || record.kind !== 'app') throw new ManagementError('not-found', `no client ${clientId}`);
+  return record;
+}
+
+function checkTtl(ttl: number | null | undefined, deps: ManagementDeps): void {
+  if (ttl != null && ttl > deps.config.tokens.maxAccessTokenTtlSeconds) {
+    throw new ManagementError('invalid-request', `access_token_ttl_seconds must be at most ${deps.config.tokens.maxAccessTokenTtlSeconds}`);
+  }
+}
+
+export async function createClient(input: unknown, deps: ManagementDeps): Promise<{ client: ClientView; clientSecret: string | null }> {
+  const parsed = parseInput(createSchema, input);
+  checkTtl(parsed.access_token_ttl_seconds, deps);
+  const clientSecret = parsed.public ? null : generateSecret();
+  const record: ClientRecord = {
+    clientId: newId('app'),
+    kind: 'app',
+    name: parsed.name,
+    description: parsed.description ?? null,
+    owner: parsed.owner ?? null,
+    status: 'active',
+    allowedScopes: [...new Set(parsed.scopes)],
+    allowedAudiences: [...new Set(parsed.audiences)],
+    accessTokenTtlSeconds: parsed.access_token_ttl_seconds ?? null,
+    tokenEndpointAuthMethod: parsed.public ? 'none' : 'client_secret_basic',
+    secretHash: clientSecret ? hashSecret(clientSecret) : null,
+    previousSecretHash: null,
+    previousSecretExpiresAt: null,
+    jwks: null,
+    redirectUris: [...new Set(parsed.redirect_uris)],
+    grantTypes: [...new Set(parsed.grant_types)],
+    tokensValidAfter: 0,
+    createdAt: deps.now,
+    updatedAt: deps.now,
+  };
+  try {
+    await deps.store.createClient(record);
+  } catch (err) {
+    if (err instanceof StoreConflictError) throw new ManagementError('conflict', 'a client with this id exists; retry');
+    throw err;
+  }
+  await deps.audit.record({
+    event: 'client.created',
+    actor: deps.actor,
+    subject: record.clientId,
+    clientId: record.clientId,
+    detail: { name: record.name, redirect_uris: record.redirectUris, scopes: record.allowedScopes, public: parsed.public, grant_types: record.grantTypes },
+  });
+  return { client: clientView(record), clientSecret };
+}
+
+export async function listClients(deps: Pick<ManagementDeps, 'store'>): Promise<ClientView[]> {
+  return (await deps.store.listClients({ kind: 'app' })).map(clientView);
+}
+
+export async function getClient(clientId: string, deps: ManagementDeps): Promise<ClientView> {
+  return clientView(await existingClient(deps, clientId));
+}
+
+export async function updateClient(clientId: string, input: unknown, deps: ManagementDeps): Promise<ClientView> {
+  const parsed = parseInput(updateSchema, input);
+  checkTtl(parsed.access_token_ttl_seconds, deps);
+  await existingClient(deps, clientId);
+  const updated = (await deps.store.updateClient(clientId, {
+    name: parsed.name,
+    description: parsed.description,
+    owner: parsed.owner,
+    redirectUris: parsed.redirect_uris,
+    allowedScopes: parsed.scopes,
+    allowedAudiences: parsed.audiences,
+    accessTokenTtlSeconds: parsed.access_token_ttl_seconds,
+    grantTypes: parsed.grant_types,
+    updatedAt: deps.now,
+  }))!;
+  await deps.audit.record({ event: 'client.updated', actor: deps.actor, subject: clientId, clientId, detail: { fields: Object.keys(parsed) } });
+  return clientView(updated);
+}
+
+/** Disabling a client makes every token issued to it inactive (introspection checks the client behind a token). */
+export async function setClientStatus(clientId: string, status: ClientRecord['status'], deps: ManagementDeps): Promise<ClientView> {
+  const current = await existingClient(deps, clientId);
+  const updated = (await deps.store.updateClient(clientId, { status, updatedAt: deps.now, ...(status === 'disabled' ? { tokensValidAfter: deps.now + 1 } : {}) }))!;
+  if (current.status !== status) await deps.audit.record({ event: status === 'disabled' ? 'client.disabled' : 'client.enabled', actor: deps.actor, subject: clientId, clientId });
+  return clientView(updated);
+}
+
+export async function deleteClient(clientId: string, deps: ManagementDeps): Promise<void> {
+  await existingClient(deps, clientId);
+  await deps.store.deleteClient(clientId);
+  await deps.audit.record({ event: 'client.deleted', actor: deps.actor, subject: clientId, clientId });
+}

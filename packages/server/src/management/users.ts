@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import type { UserRecord } from '../store/store.ts';
+import { StoreConflictError } from '../store/store.ts';
+import { newId } from '../tokens/secret.ts';
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/password.ts';
+import { parseInput } from './input.ts';
+import type { ManagementDeps } from './management-deps.ts';
+import { ManagementError } from './management-error.ts';
+
+/** User management, shared by `mandate user …` and `/admin/v1/users`. Every change is audited; no password ever is. */
+
+export interface UserView {
+  id: string;
+  email: string | null;
+  email_verified: boolean;
+  name: string | null;
+  is_admin: boolean;
+  status: UserRecord['status'];
+  has_password: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export function userView(record: UserRecord): UserView {
+  return {
+    id: record.id,
+    email: record.email,
+    email_verified: record.emailVerified,
+    name: record.name,
+    is_admin: record.isAdmin,
+    status: record.status,
+    has_password: record.passwordHash !== null,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(MAX_PASSWORD_LENGTH);
+
+const createSchema = z
+  .object({
+    email: z.string().trim().toLowerCase().email().max(320),
+    name: z.string().trim().min(1).max(200).optional(),
+    password: password.optional(),
+    is_admin: z.boolean().default(false),
+    /** Accounts created by an operator are trusted to own their address; set false for unchecked input. */
+    email_verified: z.boolean().default(true),
+  })
+  .strict();
+
+const updateSchema = z
+  .object({ name: z.string().trim().min(1).max(200).nullable(), password, is_admin: z.boolean(), email_verified: z.boolean() })
+  .partial()
+  .strict();
+
+async function existingUser(deps: ManagementDeps, idOrEmail: string): Promise<UserRecord> {
+  const user = (await deps.store.getUser(idOrEmail)) ?? (await deps.store.getUserByEmail(idOrEmail.toLowerCase()));
+  if (!user) throw new ManagementError('not-found', `no user ${idOrEmail}`);
+  return user;
+}
+
+export async function createUser(input: unknown, deps: ManagementDeps): Promise<UserView> {
+  const parsed = parseInput(createSchema, input);
+  const record: UserRecord = {
+    id: newId('usr'),
+    email: parsed.email,
+    emailVerified: parsed.email_verified,
+    name: parsed.name ?? null,
+    passwordHash: parsed.password ? await hashPassword(parsed.password) : null,
+    isAdmin: parsed.is_admin,
+    status: 'active',
+    tokensValidAfter: 0,
+    createdAt: deps.now,
+    updatedAt: deps.now,
+  };
+  try {
+    await deps.store.createUser(record);
+  } catch (err) {
+    if (err instanceof StoreConflictError) throw new ManagementError('conflict', `a user with email ${parsed.email} exists`);
+    throw err;
+  }
+  await deps.audit.record({ event: 'user.created', actor: deps.actor, subject: record.id, detail: { email: record.email, is_admin: record.isAdmin, has_password: record.passwordHash !== null } });
+  return userView(record);
+}
+
+export async function listUsers(deps: Pick<ManagementDeps, 'store'>): Promise<UserView[]> {
+  return (await deps.store.listUsers()).map(userView);
+}
+
+export async function getUser(idOrEmail: string, deps: ManagementDeps): Promise<UserView> {
+  return userView(await existingUser(deps, idOrEmail));
+}
+
+export async function updateUser(idOrEmail: string, input: unknown, deps: ManagementDeps): Promise<UserView> {
+  const parsed = parseInput(updateSchema, input);
+  const current = await existingUser(deps, idOrEmail);
+  const updated = (await deps.store.updateUser(current.id, {
+    name: parsed.name,
+    isAdmin: parsed.is_admin,
+    emailVerified: parsed.email_verified,
+    passwordHash: parsed.password === undefined ? undefined : await hashPassword(parsed.password),
+    updatedAt: deps.now,
+  }))!;
+  if (parsed.password !== undefined) await deps.store.deleteUserSessions(current.id);
+  await deps.audit.record({ event: 'user.updated', actor: deps.actor, subject: current.id, detail: { fields: Object.keys(parsed) } });
+  return userView(updated);
+}
+
+/**
+ * Disabling a user ends their sessions and makes every token issued for them inactive at once (introspection
+ * checks the user behind a token's grant, and `tokensValidAfter` keeps the old ones dead after re-enabling).
+ */
+export async function setUserStatus(idOrEmail: string, status: UserRecord['status'], deps: ManagementDeps): Promise<UserView> {
+  const current = await existingUser(deps, idOrEmail);
+  const updated = (await deps.store.updateUser(current.id, {
+    status,
+    updatedAt: deps.now,
+    ...(status === 'disabled' ? { tokensValidAfter: deps.now + 1 } : {}),
+  }))!;
+  if (status === 'disabled') await deps.store.deleteUserSessions(current.id);
+  if (current.status !== status) await deps.audit.record({ event: status === 'disabled' ? 'user.disabled' : 'user.enabled', actor: deps.actor, subject: current.id });
+  return userView(updated);
+}
+
+export async function deleteUser(idOrEmail: string, deps: ManagementDeps): Promise<void> {
+  const current = await existingUser(deps, idOrEmail);
+  // Grants, sessions, passkeys, identities and consents go with the row (ON DELETE CASCADE); tokens whose grant is
+  // gone are inactive.
+  await deps.store.deleteUser(current.id);
+  await deps.audit.record({ event: 'user.deleted', actor: deps.actor, subject: current.id });
+}

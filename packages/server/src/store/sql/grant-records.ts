@@ -1,0 +1,122 @@
+import type {
+  AuthorizationCodeRecord,
+  ConsentRecord,
+  ConsentRecords,
+  RefreshTokenRecord,
+  UserGrantRecord,
+  UserGrantRecords,
+} from '../store.ts';
+import { type ColumnMap, decodeRow, insertStatement } from './columns.ts';
+import type { SqlDriver } from './driver.ts';
+
+const grantColumns: ColumnMap<UserGrantRecord> = {
+  id: { column: 'id' },
+  userId: { column: 'user_id' },
+  clientId: { column: 'client_id' },
+  actorId: { column: 'actor_id' },
+  scopes: { column: 'scopes', json: true },
+  resources: { column: 'resources', json: true },
+  authTime: { column: 'auth_time' },
+  status: { column: 'status' },
+  createdAt: { column: 'created_at' },
+  expiresAt: { column: 'expires_at' },
+  revokedAt: { column: 'revoked_at' },
+};
+
+const codeColumns: ColumnMap<AuthorizationCodeRecord> = {
+  codeHash: { column: 'code_hash' },
+  grantId: { column: 'grant_id' },
+  redirectUri: { column: 'redirect_uri' },
+  codeChallenge: { column: 'code_challenge' },
+  nonce: { column: 'nonce' },
+  expiresAt: { column: 'expires_at' },
+  consumedAt: { column: 'consumed_at' },
+};
+
+const refreshColumns: ColumnMap<RefreshTokenRecord> = {
+  tokenHash: { column: 'token_hash' },
+  grantId: { column: 'grant_id' },
+  status: { column: 'status' },
+  createdAt: { column: 'created_at' },
+  expiresAt: { column: 'expires_at' },
+};
+
+const consentColumns: ColumnMap<ConsentRecord> = {
+  userId: { column: 'user_id' },
+  clientId: { column: 'client_id' },
+  actorId: { column: 'actor_id' },
+  resource: { column: 'resource' },
+  scopes: { column: 'scopes', json: true },
+  createdAt: { column: 'created_at' },
+  updatedAt: { column: 'updated_at' },
+};
+
+export function userGrantRecords(db: SqlDriver): UserGrantRecords {
+  const grant = async (id: string) => {
+    const row = await db.get('SELECT * FROM user_grants WHERE id = ?', [id]);
+    return row ? decodeRow(grantColumns, row) : null;
+  };
+  return {
+    async createGrantWithCode(record, code) {
+      await db.transaction(async (tx) => {
+        await tx.run(...insertStatement('user_grants', grantColumns, record));
+        await tx.run(...insertStatement('authorization_codes', codeColumns, code));
+      });
+    },
+    getGrant: grant,
+    async listUserGrants(userId) {
+      return (await db.all('SELECT * FROM user_grants WHERE user_id = ? ORDER BY created_at, id', [userId])).map((r) => decodeRow(grantColumns, r));
+    },
+    async revokeGrant(id, now) {
+      return (await db.run("UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'", [now, id])) > 0;
+    },
+    async redeemAuthorizationCode(codeHash, now) {
+      // One UPDATE decides the race: only the caller whose statement flips consumed_at gets the code.
+      const row = await db.get('UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL RETURNING *', [now, codeHash]);
+      if (row) {
+        const code = decodeRow(codeColumns, row);
+        const owner = await grant(code.grantId);
+        return owner ? { status: 'redeemed', code, grant: owner } : { status: 'unknown' };
+      }
+      const consumed = await db.get('SELECT grant_id FROM authorization_codes WHERE code_hash = ?', [codeHash]);
+      const owner = consumed ? await grant(String(consumed['grant_id'])) : null;
+      return owner ? { status: 'replayed', grant: owner } : { status: 'unknown' };
+    },
+    async createRefreshToken(record) {
+      await db.run(...insertStatement('refresh_tokens', refreshColumns, record));
+    },
+    async getRefreshToken(tokenHash) {
+      const row = await db.get('SELECT * FROM refresh_tokens WHERE token_hash = ?', [tokenHash]);
+      return row ? decodeRow(refreshColumns, row) : null;
+    },
+    async rotateRefreshToken(oldHash, next) {
+      return db.transaction(async (tx) => {
+        const changed = await tx.run("UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active'", [oldHash]);
+        if (changed === 0) {
+          return (await tx.get('SELECT 1 AS found FROM refresh_tokens WHERE token_hash = ?', [oldHash])) ? 'reused' : 'unknown';
+        }
+        await tx.run(...insertStatement('refresh_tokens', refreshColumns, next));
+        return 'rotated';
+      });
+    },
+  };
+}
+
+export function consentRecords(db: SqlDriver): ConsentRecords {
+  return {
+    async getConsent(userId, clientId, actorId, resource) {
+      const row = await db.get('SELECT * FROM consents WHERE user_id = ? AND client_id = ? AND actor_id = ? AND resource = ?', [userId, clientId, actorId, resource]);
+      return row ? decodeRow(consentColumns, row) : null;
+    },
+    async saveConsent(record) {
+      const [sql, values] = insertStatement('consents', consentColumns, record);
+      await db.run(`${sql} ON CONFLICT (user_id, client_id, actor_id, resource) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`, values);
+    },
+    async listConsents(userId) {
+      return (await db.all('SELECT * FROM consents WHERE user_id = ? ORDER BY created_at, client_id', [userId])).map((r) => decodeRow(consentColumns, r));
+    },
+    async deleteConsent(userId, clientId, actorId, resource) {
+      return (await db.run('DELETE FROM consents WHERE user_id = ? AND client_id = ? AND actor_id = ? AND resource = ?', [userId, clientId, actorId, resource])) > 0;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { Store } from '../store.ts';
+
+/**
+ * Keeps the records the hot paths read on every request (the client, the resource, whether a token id is revoked)
+ * in memory for the embedded store, without ever serving a stale one:
+ * - any write through this store clears the cache (every method that is not a read — `get…`, `list…`, `is…` —
+ *   or listed as unrelated counts as a write);
+ * - a write by another process (`mandate agent disable` from the CLI) changes SQLite's `data_version`, which is
+ *   checked before every cached read.
+ * PostgreSQL gets no such cache: other instances write without telling us.
+ */
+
+/** Reads answered from the cache, by method name: each takes one string key. */
+const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId', 'isTokenIdRevoked', 'getGrant', 'getUser']);
+/** Writes that touch none of the cached rows, so they need not clear it. */
+const UNRELATED = new Set(['appendAuditRows', 'auditHead', 'consumeOnce', 'close']);
+const READ = /^(get|list|is)[A-Z]/;
+const MAX_ENTRIES = 10_000;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function withReadCache(store: Store, dataVersion: () => number): Store {
+  const cache = new Map<string, unknown>();
+  let seenVersion = dataVersion();
+  const wrappers = new Map<PropertyKey, unknown>();
+
+  const cachedRead = (name: string, read: (key: string) => Promise<unknown>) => async (key: string) => {
+    const version = dataVersion();
+    if (version !== seenVersion) {
+      cache.clear();
+      seenVersion = version;
+    }
+    const cacheKey = `${name}\u0000${key}`;
+    if (cache.has(cacheKey)) return cache.get(cacheKey);
+    // Frozen, because every caller now shares the object: a mutation would throw rather than corrupt the cache.
+    const value = deepFreeze(await read(key));
+    if (cache.size >= MAX_ENTRIES) cache.clear();
+    cache.set(cacheKey, value);
+    return value;
+  };
+
+  const write = (method: (...args: unknown[]) => Promise<unknown>) => async (...args: unknown[]) => {
+    try {
+      return await method(...args);
+    } finally {
+      cache.clear();
+      seenVersion = dataVersion();
+    }
+  };
+
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function' || typeof name !== 'string' || UNRELATED.has(name)) return value;
+      if (READ.test(name) && !CACHED.has(name)) return value;
+      let wrapper = wrappers.get(name);
+      if (!wrapper) {
+        const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+        wrapper = CACHED.has(name) ? cachedRead(name, method as (key: string) => Promise<unknown>) : write(method);
+        wrappers.set(name, wrapper);
+      }
+      return wrapper;
+    },
+  });
+}

@@ -1,0 +1,37 @@
+import type { KeyRing } from '../keys/key-ring.ts';
+import { ACCESS_TOKEN_TYPS, type AccessTokenClaims } from './access-token.ts';
+import { type AccessTokenStatusDeps, isAccessTokenActive, isUserGrantActive } from './access-token-status.ts';
+import { ID_TOKEN_TYP, type IdTokenClaims } from './id-token.ts';
+import { verifyOwnJwt } from './jwt.ts';
+
+/**
+ * Tokens this server issued, presented back to it as an `actor_token` or `subject_token`: signature, `typ`, `iss`
+ * and `exp` first, then whether they are still active (revocation, agents, the user grant). The failure says which,
+ * for the audit trail; clients only learn that the token was not accepted.
+ */
+export type OwnTokenResult<C> = { ok: true; claims: C } | { ok: false; reason: 'expired' | 'invalid' | 'inactive' };
+
+export interface OwnTokenDeps {
+  keys: KeyRing;
+  issuer: string;
+  now: number;
+  status: AccessTokenStatusDeps;
+}
+
+export async function verifyActiveAccessToken(token: string, deps: OwnTokenDeps): Promise<OwnTokenResult<AccessTokenClaims>> {
+  const result = await verifyOwnJwt(token, deps.keys, { typ: ACCESS_TOKEN_TYPS, issuer: deps.issuer, now: deps.now, clockSkewSeconds: 0 });
+  if (!result.ok) return { ok: false, reason: result.failure === 'expired' ? 'expired' : 'invalid' };
+  const claims = result.claims as unknown as AccessTokenClaims;
+  if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string' || typeof claims.iat !== 'number') return { ok: false, reason: 'invalid' };
+  return (await isAccessTokenActive(claims, deps.status)) ? { ok: true, claims } : { ok: false, reason: 'inactive' };
+}
+
+export async function verifyActiveIdToken(token: string, deps: OwnTokenDeps): Promise<OwnTokenResult<IdTokenClaims>> {
+  const result = await verifyOwnJwt(token, deps.keys, { typ: [ID_TOKEN_TYP], issuer: deps.issuer, now: deps.now, clockSkewSeconds: 0 });
+  if (!result.ok) return { ok: false, reason: result.failure === 'expired' ? 'expired' : 'invalid' };
+  const claims = result.claims as unknown as IdTokenClaims;
+  if (typeof claims.sub !== 'string' || typeof claims.aud !== 'string' || typeof claims.iat !== 'number') return { ok: false, reason: 'invalid' };
+  const client = await deps.status.clients.getClient(claims.aud);
+  if (!client || client.status !== 'active' || claims.iat < client.tokensValidAfter) return { ok: false, reason: 'inactive' };
+  return (await isUserGrantActive(claims, deps.status)) ? { ok: true, claims } : { ok: false, reason: 'inactive' };
+}

@@ -1,0 +1,72 @@
+import type { ScopeRisk } from '../store/store.ts';
+import { html } from './html.ts';
+import { page } from './layout.ts';
+
+export interface ConsentScope {
+  name: string;
+  description: string;
+  risk: ScopeRisk;
+  /** The resource that defines it, or null for OpenID scopes. */
+  resource: string | null;
+}
+
+export interface ConsentPageModel {
+  base: string;
+  csrf: string;
+  userEmail: string;
+  client: { id: string; name: string; redirectHost: string; isPublic: boolean };
+  /** The agent named by `requested_actor` (draft-oauth-ai-agents-on-behalf-of-user-02 §4: consent names it). */
+  agent: { id: string; name: string; owner: string | null; description: string | null } | null;
+  scopes: ConsentScope[];
+  resources: string[];
+  offlineAccess: boolean;
+  /** The original authorization request's query, posted back and validated again. */
+  request: string;
+}
+
+const riskLabel: Record<ScopeRisk, string> = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
+
+/**
+ * The consent page names the client, the agent that will act (Asgardeo #28110: the user must see who acts), each
+ * scope with its description and risk, and the resources; high-risk scopes are highlighted.
+ */
+export function consentPage(model: ConsentPageModel): string {
+  const { base, agent, client } = model;
+  const highRisk = model.scopes.some((s) => s.risk === 'high');
+  return page({
+    title: 'Authorize access',
+    base,
+    signedInAs: model.userEmail,
+    csrf: model.csrf,
+    body: html`<section class="card" aria-labelledby="title">
+<h1 id="title">${agent ? html`Let <strong>${agent.name}</strong> act for you?` : html`Authorize <strong>${client.name}</strong>?`}</h1>
+<p>Signed in as <strong>${model.userEmail}</strong>.</p>
+${
+  agent
+    ? html`<div class="agent" role="group" aria-label="Agent">
+  <p><strong>${agent.name}</strong> is an AI agent. It will act on your behalf through <strong>${client.name}</strong>.</p>
+  <p class="muted">Agent id <code>${agent.id}</code>${agent.owner ? html` · owned by ${agent.owner}` : ''}</p>
+  ${agent.description ? html`<p class="muted">${agent.description}</p>` : ''}
+</div>`
+    : ''
+}
+<p>Application <strong>${client.name}</strong> (<code>${client.id}</code>) will receive the result at <strong>${client.redirectHost}</strong>.</p>
+<h2>${agent ? 'The agent' : 'It'} will be allowed to:</h2>
+<ul class="scopes">
+${model.scopes.map(
+  (s) => html`<li class="risk-${s.risk}"><strong>${s.description}</strong><span class="badge">${riskLabel[s.risk]}</span><br>
+<span class="muted"><code>${s.name}</code>${s.resource ? html` on ${s.resource}` : ''}</span></li>`,
+)}
+</ul>
+${highRisk ? html`<p class="error" role="note">This request includes high-risk permissions. Approve only if you trust ${agent ? agent.name : client.name}.</p>` : ''}
+${model.offlineAccess ? html`<p>Access continues after you close this page, until you revoke it from your account.</p>` : ''}
+<form method="post" action="${base}/authorize/consent">
+  <input type="hidden" name="csrf" value="${model.csrf}">
+  <input type="hidden" name="request" value="${model.request}">
+  <p><input type="checkbox" id="remember" name="remember" value="1" checked> <label for="remember" class="inline-label">Remember this decision</label></p>
+  <button type="submit" name="decision" value="approve">Approve</button>
+  <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>
+</section>`,
+  });
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { forEachStore } from '../helpers/stores.ts';
+import { verifyPassword } from '../../src/users/password.ts';
+
+const bin = fileURLToPath(new URL('../../bin/run-cli.ts', import.meta.url));
+
+function mandate(args: string[], input?: string) {
+  return spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', env: { ...process.env, MANDATE_LOG_LEVEL: 'silent' } });
+}
+
+forEachStore('CLI: mandate user and mandate client', (fixture) => {
+  test('mandate user create reads the password from stdin and stores only its scrypt hash', async () => {
+    const result = mandate(['user', 'create', '--email', 'Ada@Example.com', '--name', 'Ada', '--admin', '--json', '--db', fixture.url], 'a long password\n');
+    assert.equal(result.status, 0, result.stderr);
+    const user = JSON.parse(result.stdout) as Record<string, unknown>;
+    assert.equal(user['email'], 'ada@example.com');
+    assert.equal(user['is_admin'], true);
+    assert.equal(user['has_password'], true);
+    assert.doesNotMatch(result.stdout, /a long password/);
+    const record = await fixture.store.getUser(user['id'] as string);
+    assert.match(record!.passwordHash!, /^\$scrypt\$ln=15,r=8,p=1\$/);
+    assert.equal(await verifyPassword('a long password', record!.passwordHash), true, 'the trailing newline is not part of the password');
+  });
+
+  test('mandate user create refuses a short password; a duplicate email exits 1', () => {
+    assert.equal(mandate(['user', 'create', '--email', 'b@example.com', '--db', fixture.url], 'short').status, 1);
+    assert.equal(mandate(['user', 'create', '--email', 'ada@example.com', '--db', fixture.url], 'another long one').status, 1);
+  });
+
+  test('mandate client create --public --json prints the client without a secret; confidential ones get one', () => {
+    const pub = mandate(['client', 'create', '--name', 'CLI', '--redirect-uri', 'http://127.0.0.1/callback', '--public', '--scope', 'calc files:read', '--json', '--db', fixture.url]);
+    assert.equal(pub.status, 0, pub.stderr);
+    const client = JSON.parse(pub.stdout) as Record<string, unknown>;
+    assert.match(client['client_id'] as string, /^app_/);
+    assert.equal(client['token_endpoint_auth_method'], 'none');
+    assert.deepEqual(client['scopes'], ['calc', 'files:read']);
+    assert.equal(client['client_secret'], undefined);
+    const conf = JSON.parse(mandate(['client', 'create', '--name', 'Web', '--redirect-uri', 'https://web.example/cb', '--json', '--db', fixture.url]).stdout) as Record<string, unknown>;
+    assert.equal(conf['token_endpoint_auth_method'], 'client_secret_basic');
+    assert.match(conf['client_secret'] as string, /^[A-Za-z0-9_-]{43}$/);
+    const bad = mandate(['client', 'create', '--name', 'Bad', '--redirect-uri', 'http://evil.example/cb', '--db', fixture.url]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /loopback/);
+  });
+});

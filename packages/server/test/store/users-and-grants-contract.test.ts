@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Store, UserGrantRecord, UserRecord } from '../../src/store/store.ts';
+import { StoreConflictError } from '../../src/store/store.ts';
+import { forEachStore } from '../helpers/stores.ts';
+
+function user(id: string, email: string | null, overrides: Partial<UserRecord> = {}): UserRecord {
+  return {
+    id,
+    email,
+    emailVerified: true,
+    name: 'Ada',
+    passwordHash: 'scrypt$1$x',
+    isAdmin: false,
+    status: 'active',
+    tokensValidAfter: 0,
+    createdAt: 10,
+    updatedAt: 10,
+    ...overrides,
+  };
+}
+
+function grant(id: string, userId: string, overrides: Partial<UserGrantRecord> = {}): UserGrantRecord {
+  return {
+    id,
+    userId,
+    clientId: 'app_1',
+    actorId: 'agt_1',
+    scopes: ['openid', 'calc'],
+    resources: ['https://mcp.example.com/mcp'],
+    authTime: 100,
+    status: 'active',
+    createdAt: 100,
+    expiresAt: 10_000,
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
+  let store: Store;
+  test('opens', () => {
+    store = fixture.store;
+  });
+
+  test('users: create, read back every field (booleans too), unique email, update, delete', async () => {
+    const ada = user('usr_ada', 'ada@example.com', { isAdmin: true, emailVerified: false });
+    await store.createUser(ada);
+    assert.deepEqual(await store.getUser('usr_ada'), ada);
+    assert.deepEqual(await store.getUserByEmail('ada@example.com'), ada);
+    await assert.rejects(store.createUser(user('usr_other', 'ada@example.com')), StoreConflictError);
+    await store.createUser(user('usr_noemail', null));
+    await store.createUser(user('usr_noemail2', null));
+    const updated = await store.updateUser('usr_ada', { status: 'disabled', tokensValidAfter: 50, isAdmin: false });
+    assert.equal(updated?.status, 'disabled');
+    assert.equal(updated?.isAdmin, false);
+    await assert.rejects(store.updateUser('usr_noemail', { email: 'ada@example.com' }), StoreConflictError);
+    assert.equal((await store.listUsers()).length, 3);
+    assert.equal(await store.deleteUser('usr_noemail2'), true);
+    assert.equal(await store.deleteUser('usr_noemail2'), false);
+  });
+
+  test('identities: created with the user in one transaction; (issuer, subject) unique; a conflict writes nothing', async () => {
+    const identity = { issuer: 'https://idp.example', subject: 's1', userId: 'usr_fed', providerId: 'idp', email: 'f@example.com', createdAt: 1 };
+    await store.createUserWithIdentity(user('usr_fed', 'fed@example.com'), identity);
+    assert.deepEqual(await store.getIdentity('https://idp.example', 's1'), identity);
+    await assert.rejects(store.createUserWithIdentity(user('usr_fed2', 'fed2@example.com'), { ...identity, userId: 'usr_fed2' }), StoreConflictError);
+    assert.equal(await store.getUser('usr_fed2'), null, 'the transaction rolled back the user');
+    await store.linkIdentity({ ...identity, subject: 's2' });
+    assert.equal((await store.listIdentities('usr_fed')).length, 2);
+  });
+
+  test('passkeys: create, list, record use, delete only by owner', async () => {
+    const passkey = { credentialId: 'cred1', userId: 'usr_fed', publicKey: 'pk', counter: 0, transports: ['internal'], name: 'laptop', createdAt: 1, lastUsedAt: null };
+    await store.createPasskey(passkey);
+    assert.deepEqual(await store.getPasskey('cred1'), passkey);
+    await store.recordPasskeyUse('cred1', 7, 99);
+    assert.equal((await store.getPasskey('cred1'))?.counter, 7);
+    assert.equal(await store.deletePasskey('usr_other', 'cred1'), false);
+    assert.equal((await store.listPasskeys('usr_fed')).length, 1);
+    assert.equal(await store.deletePasskey('usr_fed', 'cred1'), true);
+  });
+
+  test('sessions: expiry, single-use challenge, delete per user', async () => {
+    const session = { idHash: 'h1', userId: 'usr_fed', authTime: 5, amr: ['pwd'], challenge: null, challengeExpiresAt: null, createdAt: 5, expiresAt: 100 };
+    await store.createSession(session);
+    await store.createSession({ ...session, idHash: 'anon', userId: null, authTime: null, amr: [] });
+    assert.deepEqual(await store.getSession('h1', 50), session);
+    assert.equal(await store.getSession('h1', 100), null, 'expired');
+    await store.setSessionChallenge('anon', 'chal', 60);
+    assert.equal(await store.takeSessionChallenge('anon', 50), 'chal');
+    assert.equal(await store.takeSessionChallenge('anon', 50), null, 'single use');
+    await store.setSessionChallenge('anon', 'late', 60);
+    assert.equal(await store.takeSessionChallenge('anon', 61), null, 'expired challenge');
+    assert.equal(await store.deleteUserSessions('usr_fed'), 1);
+    assert.equal(await store.getSession('h1', 50), null);
+  });
+
+  test('upstream login states are single use and expire', async () => {
+    await store.createUpstreamLoginState({ stateHash: 's', sessionHash: 'anon', providerId: 'idp', returnTo: '/authorize?x=1', expiresAt: 100 });
+    assert.equal((await store.takeUpstreamLoginState('s', 50))?.returnTo, '/authorize?x=1');
+    assert.equal(await store.takeUpstreamLoginState('s', 50), null);
+    await store.createUpstreamLoginState({ stateHash: 't', sessionHash: 'anon', providerId: 'idp', returnTo: '/', expiresAt: 100 });
+    assert.equal(await store.takeUpstreamLoginState('t', 101), null);
+  });
+
+  test('login throttle: concurrent failures all count; a quiet window resets; lock and clear', async () => {
+    const counts = await Promise.all(Array.from({ length: 5 }, () => store.recordLoginFailure('account:x', 1000, 900)));
+    assert.deepEqual(counts.sort(), [1, 2, 3, 4, 5]);
+    await store.lockLogin('account:x', 1060);
+    assert.deepEqual(await store.getLoginThrottle('account:x'), { key: 'account:x', failures: 5, lockedUntil: 1060, updatedAt: 1000 });
+    assert.equal(await store.recordLoginFailure('account:x', 3000, 900), 1, 'reset after a quiet window');
+    await store.clearLoginFailures('account:x');
+    assert.equal(await store.getLoginThrottle('account:x'), null);
+  });
+
+  test('grants and codes: exactly one concurrent redemption wins; later ones see a replay', async () => {
+    await store.createUser(user('usr_g', 'g@example.com'));
+    const g = grant('grt_1', 'usr_g');
+    await store.createGrantWithCode(g, { codeHash: 'c1', grantId: 'grt_1', redirectUri: 'https://app/cb', codeChallenge: 'x', nonce: 'n', expiresAt: 160, consumedAt: null });
+    assert.deepEqual(await store.getGrant('grt_1'), g);
+    const results = await Promise.all(Array.from({ length: 4 }, () => store.redeemAuthorizationCode('c1', 120)));
+    assert.deepEqual(results.map((r) => r.status).sort(), ['redeemed', 'replayed', 'replayed', 'replayed']);
+    const won = results.find((r) => r.status === 'redeemed');
+    assert.equal(won?.status === 'redeemed' && won.code.nonce, 'n');
+    assert.deepEqual(await store.redeemAuthorizationCode('nope', 120), { status: 'unknown' });
+    assert.equal(await store.revokeGrant('grt_1', 130), true);
+    assert.equal(await store.revokeGrant('grt_1', 131), false);
+    assert.equal((await store.getGrant('grt_1'))?.status, 'revoked');
+    assert.equal((await store.listUserGrants('usr_g')).length, 1);
+  });
+
+  test('refresh tokens: rotation is atomic; the rotated token is seen as reused', async () => {
+    await store.createGrantWithCode(grant('grt_2', 'usr_g'), { codeHash: 'c2', grantId: 'grt_2', redirectUri: 'r', codeChallenge: 'x', nonce: null, expiresAt: 160, consumedAt: null });
+    await store.createRefreshToken({ tokenHash: 'r1', grantId: 'grt_2', status: 'active', createdAt: 1, expiresAt: 500 });
+    const next = (n: number) => ({ tokenHash: `r1-${n}`, grantId: 'grt_2', status: 'active' as const, createdAt: 2, expiresAt: 500 });
+    const results = await Promise.all([1, 2, 3].map((n) => store.rotateRefreshToken('r1', next(n))));
+    assert.deepEqual(results.sort(), ['reused', 'reused', 'rotated']);
+    assert.equal((await store.getRefreshToken('r1'))?.status, 'rotated');
+    assert.equal(await store.rotateRefreshToken('unknown', next(9)), 'unknown');
+  });
+
+  test('consent: upsert per (user, client, actor, resource), list, delete', async () => {
+    const consent = { userId: 'usr_g', clientId: 'app_1', actorId: 'agt_1', resource: 'https://mcp.example.com/mcp', scopes: ['calc'], createdAt: 1, updatedAt: 1 };
+    await store.saveConsent(consent);
+    await store.saveConsent({ ...consent, scopes: ['calc', 'files:read'], updatedAt: 2 });
+    await store.saveConsent({ ...consent, actorId: '', resource: '' });
+    assert.deepEqual((await store.getConsent('usr_g', 'app_1', 'agt_1', 'https://mcp.example.com/mcp'))?.scopes, ['calc', 'files:read']);
+    assert.equal((await store.listConsents('usr_g')).length, 2);
+    assert.equal(await store.deleteConsent('usr_g', 'app_1', '', ''), true);
+    assert.equal(await store.getConsent('usr_g', 'app_1', '', ''), null);
+  });
+
+  test('purge removes expired sessions, states, codes past retention, refresh tokens and grants', async () => {
+    const purged = await store.purgeExpired(1_000_000);
+    assert.ok(purged > 0);
+    assert.equal(await store.getGrant('grt_2'), null);
+    assert.equal(await store.getRefreshToken('r1'), null);
+  });
+});
