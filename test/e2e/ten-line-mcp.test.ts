@@ -78,25 +78,19 @@ forEachStore('the ten-line MCP server as its own process, against mandate serve'
     }
   });
 
-  test(
-    'the MCP SDK client with ClientCredentialsProvider follows the 401 to the AS, gets a token and calls add',
-    // RFC 8414 §2 lets an AS without an authorization endpoint omit authorization_endpoint, and mandate serve has
-    // none yet; the MCP SDK 1.32 metadata schema requires it, so its discovery fails before the token request.
-    { todo: 'needs authorization_endpoint in the AS metadata (arrives with the authorization code flow)' },
-    async () => {
-      const transport = new StreamableHTTPClientTransport(new URL(resource), {
-        authProvider: new ClientCredentialsProvider({ clientId: calcAgent.client_id, clientSecret: calcAgent.client_secret, expectedIssuer: as.issuer }),
-      });
-      const client = new Client({ name: 'e2e', version: '1.0.0' });
-      try {
-        await client.connect(transport);
-        const result = await client.callTool({ name: 'add', arguments: { a: 20, b: 22 } });
-        assert.deepEqual(result.content, [{ type: 'text', text: `42, computed for ${calcAgent.client_id}` }]);
-      } finally {
-        await client.close();
-      }
-    },
-  );
+  test('MCP-RS-02 the MCP SDK client with ClientCredentialsProvider follows the 401 to the metadata and the AS, gets a token, calls add', async () => {
+    const transport = new StreamableHTTPClientTransport(new URL(resource), {
+      authProvider: new ClientCredentialsProvider({ clientId: calcAgent.client_id, clientSecret: calcAgent.client_secret, expectedIssuer: as.issuer }),
+    });
+    const client = new Client({ name: 'e2e', version: '1.0.0' });
+    try {
+      await client.connect(transport);
+      const result = await client.callTool({ name: 'add', arguments: { a: 20, b: 22 } });
+      assert.deepEqual(result.content, [{ type: 'text', text: `42, computed for ${calcAgent.client_id}` }]);
+    } finally {
+      await client.close();
+    }
+  });
 
   test('MCP-RS-03 a token without calc → 403 insufficient_scope', async () => {
     const token = await fetch(`${as.issuer}/token`, {
