@@ -9,6 +9,7 @@ import { freePort } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { ensureDemoResource } from '../../scripts/demo-resource.ts';
 import { type AgentEvent, type McpServerProcess, runAgent, startInteractiveAgent, startMcpServerProcess } from '../helpers/demo-processes.ts';
+import { createUserAndApp, exchangeToken, onBehalfOfToken } from '../helpers/obo-flow.ts';
 import { mandateEnv, runCliJson, type ServerProcess, startServerProcess } from '../helpers/processes.ts';
 
 /**
@@ -52,6 +53,14 @@ function callTool(url: string, token: string | undefined, name: string, args: Re
     },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
   });
+}
+
+/** The text of a tools/call answer (JSON, as the demo server answers with enableJsonResponse). */
+async function toolText(response: Response): Promise<string> {
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { result: { content: { text: string }[]; isError?: boolean } };
+  assert.notEqual(body.result.isError, true, JSON.stringify(body));
+  return body.result.content.map((c) => c.text).join('');
 }
 
 const step = (events: AgentEvent[], tool: string) => events.find((e) => e.event === 'step' && e['tool'] === tool)?.['outcome'] as Record<string, unknown> | undefined;
@@ -187,6 +196,36 @@ forEachStore('demo: AS, MCP server and agent as separate processes', (fixture) =
     assert.equal((await revoke(as.issuer, agent, token)).status, 200);
     assert.equal((await callTool(url, token, 'add', { a: 1, b: 2 })).status, 200);
     assert.equal((await callTool(resource, token, 'add', { a: 1, b: 2 })).status, 401, 'the introspecting server refuses it');
+  });
+
+  test('whoami on behalf of a user: the user is the subject, the agent the actor (OBO through login and consent)', async () => {
+    const app = await createUserAndApp(env, 'ada@example.com', 'calc files:read', resource);
+    const obo = await onBehalfOfToken(as.issuer, { app, agent, email: 'ada@example.com', scope: 'calc files:read', resource });
+    const whoami = JSON.parse(await toolText(await callTool(resource, obo, 'whoami')));
+    assert.match(whoami.subject, /^usr_/);
+    assert.equal(whoami.subject_profile, null);
+    assert.equal(whoami.agent, agent.client_id);
+    assert.equal(whoami.client_id, app.client_id);
+    assert.equal(whoami.acting_for_itself, false);
+    assert.deepEqual(whoami.delegation_chain, [{ subject: agent.client_id, clientId: agent.client_id, subjectProfile: 'ai_agent' }]);
+  });
+
+  test('whoami through a hand-off: user → planner → researcher, the whole chain; disabling the user stops it', async () => {
+    const researcher = await runCliJson<Credentials>(['agent', 'create', '--name', 'e2e researcher', '--scope', 'calc files:read', '--audience', resource], env);
+    const obo = await onBehalfOfToken(as.issuer, { app: await createUserAndApp(env, 'grace@example.com', 'calc', resource), agent, email: 'grace@example.com', scope: 'calc', resource });
+    const handOff = await exchangeToken(as.issuer, agent, obo, { audience: researcher.client_id }, 'calc', resource);
+    const derived = await exchangeToken(as.issuer, researcher, handOff, { resource }, 'calc', resource);
+    const whoami = JSON.parse(await toolText(await callTool(resource, derived, 'whoami')));
+    assert.match(whoami.subject, /^usr_/);
+    assert.equal(whoami.agent, researcher.client_id, 'the current actor');
+    assert.deepEqual(
+      whoami.delegation_chain.map((a: { subject: string }) => a.subject),
+      [researcher.client_id, agent.client_id],
+    );
+    assert.deepEqual(whoami.scopes, ['calc']);
+    assert.equal((await callTool(resource, derived, 'add', { a: 1, b: 1 })).status, 200);
+    await runCliJson(['user', 'disable', 'grace@example.com'], env);
+    assert.equal((await callTool(resource, derived, 'add', { a: 1, b: 1 })).status, 401, 'every token derived from the user is inactive');
   });
 
   test('openai mode: the agent process follows the tool calls of a chat-completions endpoint (a local fake)', async () => {
