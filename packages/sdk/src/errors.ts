@@ -4,6 +4,8 @@
  *
  * Error codes are public API: add new ones, never rename one. A caller's misuse (a bad option) is a `TypeError`;
  * untrusted input that fails a check (a token, a metadata document, a server's answer) is a `MandateError`.
+ *
+ * Longer than the usual 400 lines on purpose: every code of the public API is listed in this one file.
  */
 
 export type MandateErrorCode =
@@ -27,7 +29,16 @@ export type MandateErrorCode =
   | 'ERR_METADATA_FETCH_FAILED'
   | 'ERR_METADATA_ISSUER_MISMATCH'
   | 'ERR_METADATA_INVALID'
-  | 'ERR_TOKEN_REQUEST_FAILED';
+  | 'ERR_TOKEN_REQUEST_FAILED'
+  | 'ERR_AUTHORIZATION_STATE_MISMATCH'
+  | 'ERR_AUTHORIZATION_ISSUER_MISMATCH'
+  | 'ERR_AUTHORIZATION_DENIED'
+  | 'ERR_AUTHORIZATION_RESPONSE_INVALID'
+  | 'ERR_AUTHORIZATION_TIMEOUT'
+  | 'ERR_ID_TOKEN_INVALID'
+  | 'ERR_REVOCATION_FAILED'
+  | 'ERR_TOKEN_STORE_INSECURE'
+  | 'ERR_TOKEN_STORE_MALFORMED';
 
 /** Base class of every error the SDK throws for untrusted input. */
 export class MandateError extends Error {
@@ -259,6 +270,127 @@ export class TokenRequestFailed extends MandateError {
   }
 }
 
+/**
+ * An authorization response whose `state` matches no pending authorization request of this client (RFC 6749
+ * §10.12, RFC 9700 §4.7): forged, replayed, expired, or meant for another client. Nothing in it is acted upon.
+ */
+export class AuthorizationStateMismatch extends MandateError {
+  declare readonly code: 'ERR_AUTHORIZATION_STATE_MISMATCH';
+  constructor(message = 'the authorization response matches no pending authorization request (state)') {
+    super('ERR_AUTHORIZATION_STATE_MISMATCH', message);
+  }
+}
+
+/**
+ * The authorization response's `iss` is not the issuer the request was sent to, or is missing although the AS
+ * advertises `authorization_response_iss_parameter_supported` (RFC 9207 §2.4, MCP-C-07): a possible mix-up attack.
+ * The code is never redeemed and an `error` in the response is neither acted on nor shown.
+ */
+export class AuthorizationIssuerMismatch extends MandateError {
+  declare readonly code: 'ERR_AUTHORIZATION_ISSUER_MISMATCH';
+  readonly expected: string;
+  /** The `iss` received; undefined when it was missing. */
+  readonly received: string | undefined;
+  readonly reason: 'missing' | 'mismatch';
+  constructor(expected: string, received: string | undefined) {
+    super(
+      'ERR_AUTHORIZATION_ISSUER_MISMATCH',
+      received === undefined ? `the authorization response has no iss (expected ${JSON.stringify(expected)})` : `the authorization response comes from ${JSON.stringify(received)}, not ${JSON.stringify(expected)}`,
+    );
+    this.expected = expected;
+    this.received = received;
+    this.reason = received === undefined ? 'missing' : 'mismatch';
+  }
+}
+
+/**
+ * The authorization server answered the authorization request with an error (RFC 6749 §4.1.2.1), after `state`
+ * and `iss` were verified: `access_denied` when the user declined, or `invalid_scope`, `invalid_target`,
+ * `invalid_request`, … when the AS refused the request.
+ */
+export class AuthorizationDenied extends MandateError {
+  declare readonly code: 'ERR_AUTHORIZATION_DENIED';
+  /** RFC 6749 §4.1.2.1 `error`. */
+  readonly error: string;
+  readonly errorDescription: string | undefined;
+  constructor(error: string, errorDescription: string | undefined) {
+    super('ERR_AUTHORIZATION_DENIED', `the authorization request was refused: ${error}${errorDescription === undefined ? '' : ` (${errorDescription})`}`);
+    this.error = error;
+    this.errorDescription = errorDescription;
+  }
+}
+
+/** The authorization response is malformed: no `code`, or a parameter repeated (RFC 6749 §3.1, §4.1.2). */
+export class AuthorizationResponseInvalid extends MandateError {
+  declare readonly code: 'ERR_AUTHORIZATION_RESPONSE_INVALID';
+  constructor(message: string) {
+    super('ERR_AUTHORIZATION_RESPONSE_INVALID', message);
+  }
+}
+
+/** No valid authorization response reached the loopback redirect URI in time (RFC 8252 §7.3). */
+export class AuthorizationTimeout extends MandateError {
+  declare readonly code: 'ERR_AUTHORIZATION_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super('ERR_AUTHORIZATION_TIMEOUT', `no authorization response arrived within ${Math.round(timeoutMs / 1000)} s`);
+  }
+}
+
+/** Why an ID token was refused. */
+export type IdTokenFailureReason = 'missing' | 'signature' | 'claims' | 'nonce' | 'subject';
+
+/**
+ * The ID token of a token response failed validation (OpenID Connect Core §3.1.3.7): missing although `openid`
+ * was granted, a bad signature or `alg`, wrong `iss`/`aud`/`azp`, expired, a `nonce` that is not the request's,
+ * or (on refresh, §12.2) a different `sub`. The tokens of that response are not used.
+ */
+export class IdTokenInvalid extends MandateError {
+  declare readonly code: 'ERR_ID_TOKEN_INVALID';
+  readonly reason: IdTokenFailureReason;
+  constructor(reason: IdTokenFailureReason, message: string, options?: { cause?: unknown }) {
+    super('ERR_ID_TOKEN_INVALID', message, options);
+    this.reason = reason;
+  }
+}
+
+/** The revocation endpoint refused a request (RFC 7009 §2.2.1: `unsupported_token_type`, or an RFC 6749 §5.2 error). */
+export class RevocationFailed extends MandateError {
+  declare readonly code: 'ERR_REVOCATION_FAILED';
+  /** HTTP status of the answer (0 when the endpoint could not be reached). */
+  readonly status: number;
+  readonly error: string | undefined;
+  readonly errorDescription: string | undefined;
+  constructor(message: string, init: { status: number; error?: string; errorDescription?: string; cause?: unknown }) {
+    super('ERR_REVOCATION_FAILED', message, { cause: init.cause });
+    this.status = init.status;
+    this.error = init.error;
+    this.errorDescription = init.errorDescription;
+  }
+}
+
+/**
+ * A token store file that others could read or replace: not a regular file, not owned by this user, or readable or
+ * writable by group or others. It is refused rather than used, since it holds refresh tokens.
+ */
+export class TokenStoreInsecure extends MandateError {
+  declare readonly code: 'ERR_TOKEN_STORE_INSECURE';
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super('ERR_TOKEN_STORE_INSECURE', `token store ${path} ${problem}`);
+    this.path = path;
+  }
+}
+
+/** A token store file that is not the JSON document the store writes. */
+export class TokenStoreMalformed extends MandateError {
+  declare readonly code: 'ERR_TOKEN_STORE_MALFORMED';
+  readonly path: string;
+  constructor(path: string, options?: { cause?: unknown }) {
+    super('ERR_TOKEN_STORE_MALFORMED', `token store ${path} is not a valid token store file`, options);
+    this.path = path;
+  }
+}
+
 /** Every SDK error, discriminated by `code`. */
 export type AnyMandateError =
   | TokenMissing
@@ -281,7 +413,16 @@ export type AnyMandateError =
   | MetadataFetchFailed
   | MetadataIssuerMismatch
   | MetadataInvalid
-  | TokenRequestFailed;
+  | TokenRequestFailed
+  | AuthorizationStateMismatch
+  | AuthorizationIssuerMismatch
+  | AuthorizationDenied
+  | AuthorizationResponseInvalid
+  | AuthorizationTimeout
+  | IdTokenInvalid
+  | RevocationFailed
+  | TokenStoreInsecure
+  | TokenStoreMalformed;
 
 /** True when `err` is one of the SDK's coded errors (token checks of RFC 9068 §4, RFC 6750 §3.1); narrows to {@link AnyMandateError}. */
 export function isMandateError(err: unknown): err is AnyMandateError {

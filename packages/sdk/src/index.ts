@@ -25,5 +25,8 @@ export type { ProtectedResourceMetadata, ProtectedResourceMetadataOptions } from
 export { fetchAuthorizationServerMetadata } from './discovery/authorization-server-metadata.ts';
 export type { AuthorizationServerMetadata } from './discovery/authorization-server-metadata.ts';
 export { AgentAuthClient } from './agent/client.ts';
-export type { AgentAuthClientOptions, AgentToken, AgentTokenRequest } from './agent/client.ts';
+export type { AgentAuthClientOptions, AgentToken, AgentTokenRequest, AppClientOptions } from './agent/client-options.ts';
+export { FileTokenStore } from './agent/file-token-store.ts';
+export { MemoryTokenStore, tokenSetKey } from './agent/token-store.ts';
+export type { DelegatedTokenSet, TokenStore } from './agent/token-store.ts';
 export type { HttpOptions } from './lib/fetch-json.ts';

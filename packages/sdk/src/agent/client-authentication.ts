@@ -3,9 +3,13 @@ import type { KeyObject } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
 import type { JWK } from 'jose';
 import { basicAuthorization } from '../lib/basic-auth.ts';
+import type { AppClientOptions } from './client-options.ts';
 
 /** Token endpoint client authentication methods (RFC 6749 §2.3.1, RFC 7523 §2.2 / OIDC Core §9). */
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** An application's methods: those of {@link TokenEndpointAuthMethod}, or `none` for a public client. */
+export type AppAuthMethod = TokenEndpointAuthMethod | 'none';
 
 /** Where a client assertion's `aud` points: the AS issuer (RFC 7523bis) or the token endpoint URL (OIDC Core §9). */
 export type AssertionAudience = 'issuer' | 'token_endpoint';
@@ -101,4 +105,72 @@ function inferAlgorithm(key: KeyObject | JWK): string {
   if (key.kty === 'OKP' && key.crv === 'Ed25519') return 'EdDSA';
   if (key.kty === 'RSA') return 'RS256';
   throw new TypeError('cannot infer the JWS algorithm of privateKey: pass privateKeyAlg');
+}
+
+/**
+ * `none` (OAuth 2.1 §2.4, RFC 7591 §2): a public client names itself with `client_id` and proves nothing else; its
+ * codes are protected by PKCE and its refresh tokens by rotation.
+ */
+export function publicClient(clientId: string): ClientAuthentication {
+  return async (form) => {
+    form.set('client_id', clientId);
+  };
+}
+
+/** The options that choose a client's authentication. */
+export interface AuthenticationOptions {
+  clientId: string;
+  clientSecret?: string | undefined;
+  privateKey?: KeyObject | JWK | undefined;
+  privateKeyAlg?: string | undefined;
+  privateKeyKid?: string | undefined;
+  assertionAudience?: AssertionAudience | undefined;
+  /** Default: `private_key_jwt` when `privateKey` is given, else `client_secret_basic`. */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined;
+  clock?: (() => number) | undefined;
+}
+
+/** An application's client id, redirect URI and authentication, ready to use. */
+export interface AppClient {
+  clientId: string;
+  redirectUri: string | undefined;
+  authenticate: ClientAuthentication;
+}
+
+/** An application's authentication: `none` (public, the default) unless it has a secret or a key. */
+export function appClientFor(app: AppClientOptions, options: Pick<AuthenticationOptions, 'assertionAudience' | 'clock'>): AppClient {
+  if (typeof app !== 'object' || app === null) throw new TypeError('app must be an object');
+  if (typeof app.clientId !== 'string' || app.clientId === '') throw new TypeError('app.clientId must be a non-empty string');
+  if (app.redirectUri !== undefined && (typeof app.redirectUri !== 'string' || !URL.canParse(app.redirectUri))) throw new TypeError('app.redirectUri must be an absolute URI');
+  const method = app.tokenEndpointAuthMethod ?? (app.privateKey !== undefined ? 'private_key_jwt' : app.clientSecret !== undefined ? 'client_secret_basic' : 'none');
+  const authenticate =
+    method === 'none'
+      ? publicClient(app.clientId)
+      : clientAuthenticationFor({ ...app, tokenEndpointAuthMethod: method, assertionAudience: options.assertionAudience, clock: options.clock });
+  return { clientId: app.clientId, redirectUri: app.redirectUri, authenticate };
+}
+
+/** The {@link ClientAuthentication} the options describe; a missing secret or key is a `TypeError`. */
+export function clientAuthenticationFor(options: AuthenticationOptions): ClientAuthentication {
+  const method = options.tokenEndpointAuthMethod ?? (options.privateKey !== undefined ? 'private_key_jwt' : 'client_secret_basic');
+  switch (method) {
+    case 'client_secret_basic':
+    case 'client_secret_post':
+      if (typeof options.clientSecret !== 'string' || options.clientSecret === '') {
+        throw new TypeError(`clientSecret is required for ${method}`);
+      }
+      return method === 'client_secret_basic'
+        ? clientSecretBasic(options.clientId, options.clientSecret)
+        : clientSecretPost(options.clientId, options.clientSecret);
+    case 'private_key_jwt':
+      if (options.privateKey === undefined) throw new TypeError('privateKey is required for private_key_jwt');
+      return privateKeyJwt(options.clientId, options.privateKey, {
+        ...(options.privateKeyAlg === undefined ? {} : { alg: options.privateKeyAlg }),
+        ...(options.privateKeyKid === undefined ? {} : { kid: options.privateKeyKid }),
+        ...(options.assertionAudience === undefined ? {} : { audience: options.assertionAudience }),
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+      });
+    default:
+      throw new TypeError(`unsupported tokenEndpointAuthMethod ${String(method)}`);
+  }
 }

@@ -39,6 +39,9 @@ export interface TestClient {
   publicJwk?: JWK;
 }
 
+/** A programmed answer of the token endpoint; `client` is undefined for a public client (client_id only). */
+export type GrantHandler = (form: URLSearchParams, client: TestClient | undefined) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
+
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export async function startTestIssuer(options: TestIssuerOptions = {}) {
@@ -49,6 +52,12 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
   const resourceClients = new Map<string, { secret: string; uri: string }>(); // client id → resource, for introspection
   const counts = { metadata: 0, jwks: 0, introspection: 0, token: 0 };
   const tokenRequests: URLSearchParams[] = [];
+  const revocationRequests: { form: URLSearchParams; authorization: string | undefined }[] = [];
+  /** Members added to (or, when undefined, removed from) the metadata document. */
+  let metadataExtra: Record<string, unknown> = {};
+  /** Answers token requests of grant types other than client_credentials (authorization_code, refresh_token, …). */
+  let grantHandler: GrantHandler | undefined;
+  let revocationStatus = 200;
   let tokenTtlSeconds = options.tokenTtlSeconds ?? 300;
   let jwksStatus = 200;
 
@@ -161,7 +170,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
       : [`/.well-known/oauth-authorization-server${path}`, `/.well-known/openid-configuration${path}`];
     if (req.method === 'GET' && metadataPaths.includes(url.pathname)) {
       counts.metadata++;
-      return json(res, 200, {
+      const document: Record<string, unknown> = {
         issuer: options.metadataIssuer ?? issuer,
         ...endpoints,
         authorization_endpoint: `${origin}${path}/authorize`,
@@ -169,7 +178,12 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
         code_challenge_methods_supported: ['S256'],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
         grant_types_supported: ['client_credentials'],
-      });
+      };
+      for (const [name, value] of Object.entries(metadataExtra)) {
+        if (value === undefined) delete document[name];
+        else document[name] = value;
+      }
+      return json(res, 200, document);
     }
     if (req.method === 'GET' && url.pathname === `${path}/jwks`) {
       counts.jwks++;
@@ -178,6 +192,11 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
     }
     if (req.method === 'POST' && url.pathname === `${path}/introspect`) return introspect(req, res);
     if (req.method === 'POST' && url.pathname === `${path}/token`) return token(req, res);
+    if (req.method === 'POST' && url.pathname === `${path}/revoke`) {
+      revocationRequests.push({ form: await readForm(req), authorization: req.headers.authorization });
+      if (revocationStatus === 200) return void res.writeHead(200, { 'cache-control': 'no-store' }).end();
+      return json(res, revocationStatus, { error: 'unsupported_token_type', error_description: 'programmed refusal' });
+    }
     json(res, 404, { error: 'not_found' });
   }
 
@@ -215,6 +234,10 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
     tokenRequests.push(form);
     if (options.tokenDelayMs) await new Promise((r) => setTimeout(r, options.tokenDelayMs));
     const client = await authenticateClient(req, form);
+    if (form.get('grant_type') !== 'client_credentials' && grantHandler !== undefined) {
+      const answer = await grantHandler(form, client);
+      return json(res, answer.status, answer.body);
+    }
     if (client === undefined) return json(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' });
     if (form.get('grant_type') !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type' });
     const scope = form.get('scope') ?? 'files:read';
@@ -268,6 +291,24 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
     endpoints,
     counts,
     tokenRequests,
+    revocationRequests,
+    /** Members to add to the metadata (undefined removes one); takes effect for clients that fetch it afterwards. */
+    setMetadataExtra(extra: Record<string, unknown>) {
+      metadataExtra = extra;
+    },
+    /** Programs the answers for grants other than client_credentials; undefined restores unsupported_grant_type. */
+    setGrantHandler(handler: GrantHandler | undefined) {
+      grantHandler = handler;
+    },
+    setRevocationStatus(status: number) {
+      revocationStatus = status;
+    },
+    /** An ID token (`typ: JWT`) for `clientId`, signed with the ES256 key unless `init` says otherwise. */
+    idToken(payload: Record<string, unknown>, init: { key?: TestKey; header?: Record<string, unknown> } = {}): string {
+      const key = init.key ?? keyFor('ES256');
+      const now = Math.floor(Date.now() / 1000);
+      return signJws({ alg: key.alg, typ: 'JWT', kid: key.kid, ...init.header }, { iss: issuer, iat: now, exp: now + 300, ...payload }, key);
+    },
     keys,
     createKey,
     keyFor,
