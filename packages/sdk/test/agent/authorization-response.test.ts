@@ -151,7 +151,7 @@ describe('authorizationUrl and handleCallback', () => {
 
   test('no code, or a repeated code or iss → ERR_AUTHORIZATION_RESPONSE_INVALID', async () => {
     const agent = client();
-    for (const params of [{}, { code: ['a', 'b'] }, { code: 'a', iss: [as.issuer, as.issuer] }, { code: '' }]) {
+    for (const params of [{}, { code: ['a', 'b'] }, { code: 'a', iss: [as.issuer, as.issuer] }, { code: '' }] as Record<string, string | string[]>[]) {
       const { state } = await agent.authorizationUrl({ scope: 'files:read' });
       assert.throws(() => agent.handleCallback(callback({ iss: as.issuer, ...params, state })), { code: 'ERR_AUTHORIZATION_RESPONSE_INVALID' }, JSON.stringify(params));
     }
