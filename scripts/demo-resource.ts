@@ -11,7 +11,7 @@ import { demoScopes } from '../examples/mcp-server/src/scopes.ts';
 
 const CLI = fileURLToPath(new URL('../packages/server/bin/run-cli.ts', import.meta.url));
 
-class CliError extends Error {
+export class CliError extends Error {
   readonly status: number | null;
   readonly stderr: string;
   constructor(args: string[], status: number | null, stderr: string) {
@@ -25,7 +25,7 @@ class CliError extends Error {
  * Runs `mandate <args> --json -- <positionals>` and parses its output. The `--` lets an id that begins with `-`
  * (admin-token ids may) pass as a positional.
  */
-function mandateJson<T>(args: string[], positionals: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<T> {
+export function mandateJson<T>(args: string[], positionals: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args, '--json', '--', ...positionals], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

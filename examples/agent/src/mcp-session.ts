@@ -25,6 +25,17 @@ export interface SessionOptions {
   scope: string;
   reporter: Reporter;
   fetch?: typeof fetch;
+  /** Where the bearer tokens come from. Default: the agent's own (`client_credentials` for this server). */
+  tokenSource?: TokenSource;
+}
+
+/** The tokens a session sends: the agent's own, or a user's delegated to it (on-behalf-of). */
+export interface TokenSource {
+  /** Who the tokens speak for, for the log line (never the token). */
+  describe: string;
+  get(): Promise<{ accessToken: string; scope: string[]; expiresAt?: number }>;
+  /** Drops the current token after the server refused it as `invalid_token`. */
+  invalidate(): void;
 }
 
 /** What became of one tool call. */
@@ -66,23 +77,29 @@ async function checkProtectedResource(options: SessionOptions, fetchImpl: typeof
   options.reporter.event('discovered', { resource: metadata.resource, authorization_servers: servers, scopes_supported: metadata.scopes_supported ?? [] }, `resource ${options.mcpUrl} accepts tokens from ${options.issuer}`);
 }
 
+/** The agent acting as itself: its own token for exactly this server, cached and renewed by `AgentAuthClient`. */
+function agentTokenSource(options: SessionOptions, fetchImpl: typeof fetch): TokenSource {
+  const agent = new AgentAuthClient({ issuer: options.issuer, clientId: options.clientId, clientSecret: options.clientSecret, fetch: fetchImpl });
+  const tokenRequest = { scope: options.scope, resource: options.mcpUrl };
+  return { describe: options.clientId, get: () => agent.getAgentToken(tokenRequest), invalidate: () => agent.invalidate(tokenRequest) };
+}
+
 export async function openMcpSession(options: SessionOptions): Promise<McpSession> {
   const fetchImpl = options.fetch ?? fetch;
   const { reporter } = options;
   await checkProtectedResource(options, fetchImpl);
 
-  const agent = new AgentAuthClient({ issuer: options.issuer, clientId: options.clientId, clientSecret: options.clientSecret, fetch: fetchImpl });
-  const tokenRequest = { scope: options.scope, resource: options.mcpUrl };
+  const source = options.tokenSource ?? agentTokenSource(options, fetchImpl);
   let currentToken: string | undefined;
   let lastChallenge: { status: number; params: Record<string, string> } | undefined;
 
   const bearer = async (): Promise<string> => {
-    const token = await agent.getAgentToken(tokenRequest);
+    const token = await source.get();
     if (token.accessToken !== currentToken) {
       currentToken = token.accessToken;
       const expires = token.expiresAt === undefined ? 'unknown' : new Date(token.expiresAt * 1000).toISOString();
       // Never the token itself: only what it grants.
-      reporter.event('token', { scope: token.scope, resource: options.mcpUrl, expires_at: expires }, `token for ${options.clientId}: scope "${token.scope.join(' ')}", expires ${expires}`);
+      reporter.event('token', { scope: token.scope, resource: options.mcpUrl, expires_at: expires }, `token for ${source.describe}: scope "${token.scope.join(' ')}", expires ${expires}`);
     }
     return token.accessToken;
   };
@@ -97,7 +114,7 @@ export async function openMcpSession(options: SessionOptions): Promise<McpSessio
     const challenge = () => parseBearerChallenge(response.headers.get('www-authenticate'));
     if (response.status === 401 && challenge()['error'] === 'invalid_token') {
       reporter.event('token_rejected', { description: challenge()['error_description'] ?? null }, `the server refused the token (${challenge()['error_description'] ?? 'invalid_token'}); getting a new one`);
-      agent.invalidate(tokenRequest);
+      source.invalidate();
       currentToken = undefined;
       response = await send();
     }
