@@ -80,12 +80,11 @@ process.on('SIGTERM', () => void stopAll(0));
 
 function nextSteps(issuer: string, verify: string): string {
   const risk = (s: (typeof demoScopes)[number]) => (s.risk === 'low' ? s.name : `${s.name} (${s.risk} risk)`);
-  const agentEnv = [
+  const serverEnv = [
     ...(issuer === 'http://localhost:8787' ? [] : [`MANDATE_ISSUER=${issuer}`]),
     ...(resource === 'http://localhost:8788/mcp' ? [] : [`MCP_URL=${resource}`]),
-    'MANDATE_CLIENT_ID=agt_…',
-    'MANDATE_CLIENT_SECRET=…',
-  ].join(' ');
+  ];
+  const agentEnv = [...serverEnv, 'MANDATE_CLIENT_ID=agt_…', 'MANDATE_CLIENT_SECRET=…'].join(' ');
   const db = process.env['MANDATE_DATABASE_URL'] ? `MANDATE_DATABASE_URL=${process.env['MANDATE_DATABASE_URL']} ` : '';
   return `
   authorization server  ${issuer}   (metadata: ${issuer}/.well-known/oauth-authorization-server)
@@ -98,6 +97,9 @@ function nextSteps(issuer: string, verify: string): string {
          ${agentEnv} npm run agent
        It calls whoami, add, list_files and read_file, and is refused write_file (403 insufficient_scope).
        With a model: add OPENAI_BASE_URL, OPENAI_API_KEY, MANDATE_AGENT_MODEL and run \`npm run agent -- --mode openai\`.
+    3. Or let an agent act for you (on-behalf-of: you sign in and approve it in the browser):
+         ${db}npx mandate user create --email you@example.com      (it reads your password)
+         ${db}${serverEnv.map((v) => `${v} `).join('')}npm run demo:obo
 
   Ctrl-C stops both servers.
 `;

@@ -8,7 +8,8 @@ import { protectedResourceMetadataUrl } from '@mandate/sdk/metadata';
 import type { Reporter } from './reporter.ts';
 
 /**
- * The agent's connection to one MCP server, authenticated as the agent itself: `AgentAuthClient` gets a
+ * The agent's connection to one MCP server, authenticated as the agent itself (or, with a `tokenSource`, with a
+ * user's token delegated to it): `AgentAuthClient` gets a
  * `client_credentials` token for exactly this server (RFC 8707 `resource`), caches it and renews it before it
  * expires; every HTTP request of the MCP client carries the current one. When the server refuses a token as
  * `invalid_token` (revoked, expired, agent disabled), the cached token is dropped and the request is sent once more
