@@ -3,10 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { demoScopes } from '../examples/mcp-server/src/scopes.ts';
 
 /**
- * Registers the demo MCP server as a resource of the AS, once, and gets it an introspection API key on every start.
- * Everything goes through `mandate` commands and the admin API, as an operator would: `resource create` cannot set
- * risk levels, so a first start makes a short-lived admin token, creates the resource with its scopes and risks
- * through `POST /admin/v1/resources`, and revokes the token again.
+ * Registers the demo MCP server as a resource of the AS, once, with its scopes, risk levels and descriptions, and
+ * gets it an introspection API key on every start. Everything goes through `mandate` commands, as an operator would.
  */
 
 const CLI = fileURLToPath(new URL('../packages/server/bin/run-cli.ts', import.meta.url));
@@ -21,10 +19,7 @@ export class CliError extends Error {
   }
 }
 
-/**
- * Runs `mandate <args> --json -- <positionals>` and parses its output. The `--` lets an id that begins with `-`
- * (admin-token ids may) pass as a positional.
- */
+/** Runs `mandate <args> --json -- <positionals>` and parses its output. */
 export function mandateJson<T>(args: string[], positionals: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args, '--json', '--', ...positionals], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,24 +39,21 @@ export interface DemoResource {
   apiKey: string;
 }
 
-/** `adminBaseUrl`: where the running AS answers, e.g. `http://localhost:8787`. */
-export async function ensureDemoResource(resource: string, adminBaseUrl: string, env: NodeJS.ProcessEnv = process.env): Promise<DemoResource> {
+export async function ensureDemoResource(resource: string, env: NodeJS.ProcessEnv = process.env): Promise<DemoResource> {
   try {
     const rotated = await mandateJson<{ api_key: string }>(['resource', 'rotate-key'], [resource], env);
     return { created: false, apiKey: rotated.api_key };
   } catch (err) {
     if (!(err instanceof CliError && err.status === 1 && err.stderr.includes('no resource'))) throw err;
   }
-  const admin = await mandateJson<{ id: string; token: string }>(['admin-token', 'create', '--name', 'npm start: register the demo MCP server'], [], env);
-  try {
-    const response = await fetch(`${adminBaseUrl}/admin/v1/resources`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ resource, name: 'Mandate demo MCP server', scopes: demoScopes }),
-    });
-    if (response.status !== 201) throw new Error(`registering ${resource} failed: ${response.status} ${await response.text()}`);
-    return { created: true, apiKey: ((await response.json()) as { api_key: string }).api_key };
-  } finally {
-    await mandateJson(['admin-token', 'revoke'], [admin.id], env);
-  }
+  const created = await mandateJson<{ api_key: string }>(
+    [
+      'resource', 'create', '--uri', resource, '--name', 'Mandate demo MCP server',
+      '--scope', demoScopes.map((s) => s.name).join(' '),
+      ...demoScopes.flatMap((s) => ['--risk', `${s.name}=${s.risk}`, '--describe', `${s.name}=${s.description}`]),
+    ],
+    [],
+    env,
+  );
+  return { created: true, apiKey: created.api_key };
 }

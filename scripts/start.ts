@@ -126,7 +126,7 @@ try {
     process.env,
     /Mandate authorization server on (\S+)/,
   );
-  const { created, apiKey } = await ensureDemoResource(resource, `http://localhost:${port}`);
+  const { created, apiKey } = await ensureDemoResource(resource);
   say(created ? `registered ${resource} with scopes ${demoScopes.map((s) => s.name).join(' ')}` : `${resource} is registered; issued it a fresh API key`);
   const verify = process.env['MCP_VERIFY'] || 'jwt';
   await startChild(

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { before, test } from 'node:test';
 import { forEachStore } from '../packages/server/test/helpers/stores.ts';
 import { CLI, mandateEnv, runCli, runCliJson } from './helpers/processes.ts';
@@ -39,6 +41,33 @@ forEachStore('mandate CLI', (fixture) => {
     assert.match(token.token, /^mad_/);
     const tokens = await runCliJson<Record<string, unknown>[]>(['admin-token', 'list'], env);
     assert.ok(tokens.every((t) => !('token' in t) && !('secret_hash' in t)));
+  });
+
+  test('resource create --risk/--describe set what the consent page shows; a bad level is a usage error', async () => {
+    const resource = await runCliJson<{ scopes: { name: string; risk: string; description: string | null }[] }>(
+      ['resource', 'create', '--uri', 'https://tools.example.com/mcp', '--scope', 'read exec', '--risk', 'exec=high', '--describe', 'exec=Run commands'],
+      env,
+    );
+    assert.deepEqual(resource.scopes, [
+      { name: 'read', risk: 'low', description: null },
+      { name: 'exec', risk: 'high', description: 'Run commands' },
+    ]);
+    const bad = spawnSync(process.execPath, [CLI, 'resource', 'create', '--uri', 'https://x.example.com', '--scope', 'a', '--risk', 'a=extreme'], { env, encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /must be low, medium or high/);
+  });
+
+  test('serve on a port in use: one line on stderr, exit 1', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const result = spawnSync(process.execPath, [CLI, 'serve', '--port', String(port)], { env, encoding: 'utf8', timeout: 20_000 });
+      assert.equal(result.status, 1);
+      assert.equal(result.stderr, `error: cannot listen on 127.0.0.1:${port} (in use); choose another with --port or PORT\n`);
+    } finally {
+      blocker.close();
+    }
   });
 
   test('keys rotate and list; audit verify and list with filters', async () => {

@@ -61,7 +61,7 @@ forEachStore('browser: npm run demo:obo', (fixture) => {
     as = await startServerProcess(await freePort(), env);
     const mcpPort = await freePort();
     resource = `http://localhost:${mcpPort}/mcp`;
-    const { apiKey } = await ensureDemoResource(resource, as.issuer, env);
+    const { apiKey } = await ensureDemoResource(resource, env);
     mcp = await startMcpServerProcess({ ...env, MANDATE_ISSUER: as.issuer, MCP_PORT: String(mcpPort), MANDATE_RESOURCE_API_KEY: apiKey, MCP_SANDBOX_DIR: sandbox });
     await runCli(['user', 'create', '--email', 'ada@example.com', '--name', 'Ada Lovelace'], env, `${PASSWORD}\n`);
     userId = (await runCliJson<{ id: string }>(['user', 'show', 'ada@example.com'], env)).id;

@@ -83,7 +83,7 @@ forEachStore('demo: AS, MCP server and agent as separate processes', (fixture) =
     const mcpPort = await freePort();
     resource = `http://localhost:${mcpPort}/mcp`;
     metadataUrl = `http://localhost:${mcpPort}/.well-known/oauth-protected-resource/mcp`;
-    const { apiKey } = await ensureDemoResource(resource, as.issuer, env);
+    const { apiKey } = await ensureDemoResource(resource, env);
     agent = await runCliJson<Credentials>(['agent', 'create', '--name', 'e2e demo agent', '--scope', 'calc files:read', '--audience', resource], env);
     mcp = await startMcpServerProcess({
       ...env,

@@ -21,12 +21,13 @@ export function resourceView(record: ResourceRecord): ResourceView {
   return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, created_at: record.createdAt, updated_at: record.updatedAt };
 }
 
-const scopeInput = z.union([
-  scopeToken.transform((name) => ({ name, description: null, risk: 'low' as const })),
+/** A scope as a bare name (risk low, no description) or as an object; errors name the exact field. */
+const scopeInput = z.preprocess(
+  (value) => (typeof value === 'string' ? { name: value } : value),
   z
     .object({ name: scopeToken, description: z.string().max(500).nullable().default(null), risk: z.enum(['low', 'medium', 'high']).default('low') })
     .strict(),
-]);
+);
 
 const createSchema = z
   .object({

@@ -35,7 +35,8 @@ export const RESOURCE_KEY_PREFIX = 'mrk';
  * only the hash of the secret part is stored.
  */
 export function newPrefixedCredential(prefix: string): { id: string; secret: string; credential: string } {
-  const id = randomBytes(9).toString('base64url');
+  // Hex, so an id never starts with `-` and passes as a CLI argument.
+  const id = randomBytes(8).toString('hex');
   const secret = generateSecret();
   return { id, secret, credential: `${prefix}_${id}.${secret}` };
 }

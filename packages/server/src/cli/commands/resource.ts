@@ -5,7 +5,9 @@ import { cliConfig, output, scopeList, table, UsageError, withManagement } from 
 export const resourceHelp = `mandate resource <command>
 
   create --uri <uri> [--scope "<s1 s2>"] [--name <name>]
-                          register a resource server (an API or MCP server) and its scopes;
+         [--risk <scope>=<low|medium|high>]… [--describe <scope>=<text>]…
+                          register a resource server (an API or MCP server) and its scopes, with the risk
+                          level and description the consent page shows (default: low, none);
                           prints its API key for introspection, once
   list                    list resources
   show <id|uri>           show one resource
@@ -14,12 +16,23 @@ export const resourceHelp = `mandate resource <command>
 
 Every command takes --db <url> and --json.`;
 
+/** `--risk exec=high` and `--describe exec=Run commands`: the part before the first `=` names a scope. */
+function scopeAssignments(flag: string, values: string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const value of values ?? []) {
+    const at = value.indexOf('=');
+    if (at <= 0) throw new UsageError(`${flag} takes <scope>=<value>, got "${value}"`);
+    out.set(value.slice(0, at), value.slice(at + 1));
+  }
+  return out;
+}
+
 const describe = (r: ResourceView) =>
   table([
     ['id', r.id],
     ['resource', r.resource],
     ['name', r.name],
-    ['scopes', r.scopes.map((s) => s.name).join(' ') || '-'],
+    ['scopes', r.scopes.map((s) => (s.risk === 'low' ? s.name : `${s.name} (${s.risk})`)).join(' ') || '-'],
   ]);
 
 export async function resourceCommand(args: string[]): Promise<void> {
@@ -33,6 +46,8 @@ export async function resourceCommand(args: string[]): Promise<void> {
       uri: { type: 'string' },
       scope: { type: 'string', multiple: true },
       name: { type: 'string' },
+      risk: { type: 'string', multiple: true },
+      describe: { type: 'string', multiple: true },
     },
   });
   const out = output(values.json);
@@ -45,9 +60,17 @@ export async function resourceCommand(args: string[]): Promise<void> {
   switch (sub) {
     case 'create': {
       if (!values.uri) throw new UsageError('mandate resource create needs --uri');
-      const { resource, apiKey } = await withManagement(config, (deps) =>
-        createResource({ resource: values.uri, scopes: scopeList(values.scope), name: values.name }, deps),
-      );
+      const risks = scopeAssignments('--risk', values.risk);
+      for (const [name, risk] of risks) {
+        if (!['low', 'medium', 'high'].includes(risk)) throw new UsageError(`--risk ${name}=${risk}: the level must be low, medium or high`);
+      }
+      const descriptions = scopeAssignments('--describe', values.describe);
+      const names = scopeList(values.scope);
+      for (const name of [...risks.keys(), ...descriptions.keys()]) {
+        if (!names.includes(name)) throw new UsageError(`--risk/--describe name ${name}, which is not in --scope`);
+      }
+      const scopes = names.map((name) => ({ name, risk: risks.get(name) ?? 'low', description: descriptions.get(name) ?? null }));
+      const { resource, apiKey } = await withManagement(config, (deps) => createResource({ resource: values.uri, scopes, name: values.name }, deps));
       return out.print({ ...resource, api_key: apiKey }, `${describe(resource)}\n\napi_key  ${apiKey}\n(shown once: store it now)`);
     }
     case 'list': {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { configFromEnv } from '../../config.ts';
+import { ConfigError, configFromEnv } from '../../config.ts';
 import { startServer } from '../../server.ts';
 import { UsageError } from '../cli-context.ts';
 
@@ -17,7 +17,17 @@ export async function serveCommand(args: string[]): Promise<void> {
   const env = configFromEnv(process.env);
   const port = values.port === undefined ? env.port : Number(values.port);
   const issuer = values.issuer ?? env.issuer ?? (port !== undefined && port !== 0 ? `http://localhost:${port}` : undefined);
-  const server = await startServer({ ...env, port, host: values.host ?? env.host, issuer, databaseUrl: values.db ?? env.databaseUrl });
+  const host = values.host ?? env.host;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ ...env, port, host, issuer, databaseUrl: values.db ?? env.databaseUrl });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new ConfigError(`cannot listen on ${host ?? '127.0.0.1'}:${port ?? 8787} (${code === 'EADDRINUSE' ? 'in use' : 'not permitted'}); choose another with --port or PORT`);
+    }
+    throw err;
+  }
   server.app.log.info({ issuer: server.issuer, store: server.context.store.dialect, kid: server.context.keys.active.kid }, 'mandate listening');
   process.stdout.write(`Mandate authorization server on ${server.issuer} (${server.context.store.dialect} store)\n`);
 
