@@ -89,7 +89,7 @@ export class AgentAuthClient {
   readonly #pending: PendingAuthorizations;
   readonly #authorizationTtlMs: number;
   readonly #idTokens: IdTokenVerifier;
-  readonly #refreshing = new Map<string, Promise<DelegatedTokenSet>>();
+  readonly #refreshing = new Map<string, { promise: Promise<DelegatedTokenSet>; plain: boolean }>();
 
   constructor(options: AgentAuthClientOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -324,18 +324,19 @@ export class AgentAuthClient {
   refresh(tokens: DelegatedTokenSet | string, request: RefreshRequest = {}): Promise<DelegatedTokenSet> {
     const key = typeof tokens === 'string' ? tokens : tokens.key;
     const running = this.#refreshing.get(key);
-    if (running !== undefined && request.scope === undefined) return running;
+    const plain = request.scope === undefined;
+    if (running !== undefined && running.plain && plain) return running.promise;
     const run = async () => {
-      await running?.catch(() => undefined);
+      await running?.promise.catch(() => undefined);
       const set = typeof tokens === 'string' ? await this.#store.get(key) : tokens;
       if (set === undefined) throw new TypeError('no token set is stored under this key');
       return refreshTokenSet(set, request, this.#store, this.#tokenSetDeps());
     };
-    const next = run().finally(() => {
-      if (this.#refreshing.get(key) === next) this.#refreshing.delete(key);
+    const promise = run().finally(() => {
+      if (this.#refreshing.get(key)?.promise === promise) this.#refreshing.delete(key);
     });
-    this.#refreshing.set(key, next);
-    return next;
+    this.#refreshing.set(key, { promise, plain });
+    return promise;
   }
 
   /**
