@@ -44,6 +44,8 @@ export async function authorizationServerMetadata(ctx: ServerContext, grants: Re
     // RFC 8707 resource indicators are accepted at the token endpoint; RFC 9068 JWT access tokens.
     resource_indicators_supported: true,
     access_token_signing_alg_values_supported: [ctx.keys.active.alg],
+    // Also here, not only in OIDC discovery: RFC 8414 clients (our SDK among them) pin ID-token algorithms from it.
+    id_token_signing_alg_values_supported: [ctx.keys.active.alg],
   };
 }
 
@@ -52,7 +54,6 @@ async function openIdConfiguration(ctx: ServerContext, grants: ReadonlyMap<strin
   return {
     ...(await authorizationServerMetadata(ctx, grants)),
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [ctx.keys.active.alg],
     claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'email', 'email_verified', 'name'],
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
