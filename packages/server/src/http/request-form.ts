@@ -11,9 +11,15 @@ export function requestForm(request: FastifyRequest): FormParams {
   return new FormParams(request.body);
 }
 
-/** The single Authorization header; RFC 6750 §2 and common sense refuse two. */
+/**
+ * The single Authorization header. Node keeps only the first of repeated Authorization headers in
+ * `request.headers`, so count them in the raw headers: two credentials in one request are refused, not guessed at.
+ */
 export function authorizationHeader(request: FastifyRequest): string | undefined {
+  const raw = request.raw.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') count++;
+  if (count > 1) throw invalidRequest('only one Authorization header is allowed');
   const value = request.headers.authorization;
-  if (Array.isArray(value)) throw invalidRequest('only one Authorization header is allowed');
-  return value;
+  return typeof value === 'string' ? value : undefined;
 }
