@@ -1,4 +1,4 @@
-import { coreBusySeconds, LOAD_CORE, SERVER_CORE, waitForQuiet } from './lib-machine.ts';
+import { coreBusySeconds, LOAD_CORE, probeSignMicroseconds, SERVER_CORE, waitForQuiet } from './lib-machine.ts';
 import type { BenchOptions, ServerName } from './lib-options.ts';
 import type { ServerProcess } from './lib-process.ts';
 import type { Window } from './lib-profile.ts';
@@ -26,6 +26,8 @@ export interface RoundResult extends WrkResult {
   foreignCpuOnServerCore: number | null;
   /** Pinned runs: busy share of wrk's core, wrk included; near 1 means the load generator may have been starved. */
   loadCoreBusy: number | null;
+  /** The machine-speed probe just before the round: µs per ES256 signature in a hot loop on the server's core. */
+  probeSignUs: number;
   /** Another process took enough of either core to distort this round; it was run again. */
   disturbed: boolean;
   window: Window;
@@ -40,6 +42,7 @@ export interface ContenderSummary {
   requestsPerSecond: { median: number; min: number; max: number };
   latencyMs: { p50: number; p95: number; p99: number };
   serverCpuUsPerRequest: number;
+  probeSignUs: number;
   non2xx: number;
   wrongBody: number;
   socketErrors: number;
@@ -52,6 +55,7 @@ const median = (values: readonly number[]) => {
 };
 
 async function measureRound(c: Contender, round: number, seconds: number, script: string, options: BenchOptions): Promise<RoundResult> {
+  const probeSignUs = probeSignMicroseconds(options.pinned ? SERVER_CORE : null);
   const cpuBefore = c.server.cpuSeconds();
   const serverCoreBefore = options.pinned ? coreBusySeconds(SERVER_CORE) : 0;
   const loadCoreBefore = options.pinned ? coreBusySeconds(LOAD_CORE) : 0;
@@ -69,6 +73,7 @@ async function measureRound(c: Contender, round: number, seconds: number, script
     serverCpuUsPerRequest: (serverCpuSeconds * 1e6) / result.requests,
     foreignCpuOnServerCore: foreign,
     loadCoreBusy,
+    probeSignUs,
     disturbed: (foreign ?? 0) > MAX_FOREIGN_ON_SERVER_CORE || (loadCoreBusy ?? 0) > MAX_LOAD_CORE_BUSY,
     window: { startUs, endUs },
   };
@@ -91,6 +96,7 @@ async function measureUndisturbed(c: Contender, round: number, script: () => Pro
 const describe = (r: RoundResult) =>
   `${Math.round(r.requestsPerSecond).toLocaleString('en-US').padStart(7)} req/s  p50 ${r.latencyMs.p50.toFixed(2)}  p95 ${r.latencyMs.p95.toFixed(2)}  p99 ${r.latencyMs.p99.toFixed(2)} ms` +
   `  cpu ${(r.serverCpu * 100).toFixed(0)}%${r.foreignCpuOnServerCore === null ? '' : ` (others ${(r.foreignCpuOnServerCore * 100).toFixed(1)}%, wrk core ${(r.loadCoreBusy! * 100).toFixed(0)}%)`}` +
+  `  probe ${r.probeSignUs.toFixed(1)} µs` +
   (r.non2xx + r.wrongBody + r.socketErrors > 0 ? `  ERRORS non2xx=${r.non2xx} wrong=${r.wrongBody} socket=${r.socketErrors}` : '');
 
 /**
@@ -138,6 +144,7 @@ export function summarise(name: ServerName, rounds: readonly RoundResult[]): Con
       p99: median(rounds.map((r) => r.latencyMs.p99)),
     },
     serverCpuUsPerRequest: median(rounds.map((r) => r.serverCpuUsPerRequest)),
+    probeSignUs: median(rounds.map((r) => r.probeSignUs)),
     non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
     wrongBody: rounds.reduce((n, r) => n + r.wrongBody, 0),
     socketErrors: rounds.reduce((n, r) => n + r.socketErrors, 0),

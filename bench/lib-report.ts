@@ -40,7 +40,7 @@ export function ratioOf(summaries: readonly ContenderSummary[], rounds: Readonly
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function formatTable(summaries: readonly ContenderSummary[], ratio: Ratio | null, options: BenchOptions): string {
-  const header = ['server', 'req/s median (min–max)', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU µs/req', 'req per CPU-s', 'errors'];
+  const header = ['server', 'req/s median (min–max)', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU µs/req', 'req per CPU-s', 'probe µs', 'errors'];
   const rows = summaries.map((s) => [
     s.name,
     `${int(s.requestsPerSecond.median)} (${int(s.requestsPerSecond.min)}–${int(s.requestsPerSecond.max)})`,
@@ -49,6 +49,7 @@ export function formatTable(summaries: readonly ContenderSummary[], ratio: Ratio
     s.latencyMs.p99.toFixed(2),
     s.serverCpuUsPerRequest.toFixed(1),
     int(1e6 / s.serverCpuUsPerRequest),
+    s.probeSignUs.toFixed(1),
     s.non2xx + s.wrongBody + s.socketErrors === 0 ? '0' : `non2xx ${s.non2xx}, wrong body ${s.wrongBody}, socket ${s.socketErrors}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -67,7 +68,8 @@ export function formatTable(summaries: readonly ContenderSummary[], ratio: Ratio
   out.push(
     '',
     `${options.rounds} × ${options.durationSeconds} s per server after ${options.warmupSeconds} s warm-up, interleaved; ` +
-      `wrk -t1 -c${options.connections} keep-alive; ${options.pinned ? 'each server pinned to core 1, wrk to core 0 (taskset)' : 'unpinned'}; medians.`,
+      `wrk -t1 -c${options.connections} keep-alive; ${options.pinned ? 'each server pinned to core 1, wrk to core 0 (taskset)' : 'unpinned'}; medians. ` +
+      'probe: µs per ES256 signature in a hot loop before each round, to see the machine\'s own speed drift.',
   );
   return out.join('\n');
 }
