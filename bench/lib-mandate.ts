@@ -39,6 +39,8 @@ export interface MandateStartOptions {
  */
 export async function startMandate(options: MandateStartOptions): Promise<MandateUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'mandate-bench-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
   const db = `sqlite:${join(dir, 'mandate.db')}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -75,11 +77,13 @@ export async function startMandate(options: MandateStartOptions): Promise<Mandat
       },
       async close() {
         await server.stop();
-        rmSync(dir, { recursive: true, force: true });
+        removeDir();
+        process.off('exit', removeDir);
       },
     };
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
+    process.off('exit', removeDir);
     throw err;
   }
 }

@@ -16,7 +16,6 @@ export interface SpawnServer {
   label: string;
   args: readonly string[];
   env: NodeJS.ProcessEnv;
-  cwd?: string;
   /** Core to pin every thread to, or null. Threads inherit the affinity, so libuv's pool and GC helpers stay there too. */
   core: number | null;
   /** Finds the base URL in a line of the server's stdout. */
@@ -35,9 +34,13 @@ export function processCpuSeconds(pid: number): number {
 
 export function startServerProcess(spec: SpawnServer): Promise<ServerProcess> {
   const [command, args] = spec.core === null ? [process.execPath, spec.args] : ['taskset', ['-c', String(spec.core), process.execPath, ...spec.args]];
-  const child: ChildProcess = spawn(command, args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(command, args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If the harness dies (an error, a closed pipe), the server must not live on, pinned to its core.
+  const killOrphan = () => child.kill('SIGKILL');
+  process.once('exit', killOrphan);
+  child.once('exit', () => process.off('exit', killOrphan));
 
   return new Promise((resolve, reject) => {
     const fail = (why: string) => {

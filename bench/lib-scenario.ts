@@ -40,15 +40,11 @@ export async function runScenario(scenario: Scenario, argv: readonly string[]): 
   const { serverCore } = prepareMachine(options);
   // wrk scripts and Mandate's profile; the servers' databases live in directories of their own.
   const workDir = mkdtempSync(join(tmpdir(), 'mandate-bench-'));
+  process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
   const profileDir = options.profile ? join(workDir, 'profile') : null;
   const prepared: Prepared[] = [];
   const closeAll = () => Promise.all(prepared.splice(0).map((p) => p.close()));
-  process.once('SIGINT', () =>
-    void closeAll().finally(() => {
-      rmSync(workDir, { recursive: true, force: true });
-      process.exit(130);
-    }),
-  );
+  process.once('SIGINT', () => void closeAll().finally(() => process.exit(130)));
 
   console.log(`${scenario.title}\n${scenario.load}\n`);
   try {
@@ -103,6 +99,5 @@ export async function runScenario(scenario: Scenario, argv: readonly string[]): 
     console.log(`\nResults written to ${path}`);
   } finally {
     await closeAll();
-    rmSync(workDir, { recursive: true, force: true });
   }
 }

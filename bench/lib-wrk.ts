@@ -129,7 +129,11 @@ export function runWrk(run: WrkRun): Promise<WrkResult> {
   // Without pinning, taskset gets every core.
   const cores = run.core === null ? `0-${availableParallelism() - 1}` : String(run.core);
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', WRAPPER, cores, ...wrkArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so the harness can stop wrk with the bash wrapper around it if it exits first.
+    const child = spawn('bash', ['-c', WRAPPER, cores, ...wrkArgs], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killOrphan = () => process.kill(-child.pid!, 'SIGKILL');
+    process.once('exit', killOrphan);
+    child.once('exit', () => process.off('exit', killOrphan));
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
