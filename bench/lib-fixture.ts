@@ -46,7 +46,7 @@ export async function discoverEndpoints(baseUrl: string): Promise<Endpoints> {
 }
 
 /** Issues `count` tokens with `client_credentials`, 32 requests in flight; fails on any non-200. */
-export async function issueTokens(endpoints: Endpoints, authorization: string, count: number, body = CLIENT_CREDENTIALS_BODY): Promise<string[]> {
+export async function issueTokens(endpoints: Endpoints, authorization: string, count: number): Promise<string[]> {
   const tokens: string[] = new Array(count);
   let next = 0;
   const worker = async () => {
@@ -55,7 +55,7 @@ export async function issueTokens(endpoints: Endpoints, authorization: string, c
       const response = await fetch(`${endpoints.origin}${endpoints.tokenPath}`, {
         method: 'POST',
         headers: { authorization, 'content-type': FORM_CONTENT_TYPE },
-        body,
+        body: CLIENT_CREDENTIALS_BODY,
       });
       const json = (await response.json()) as { access_token?: string };
       if (response.status !== 200 || !json.access_token) throw new Error(`token request answered ${response.status}: ${JSON.stringify(json)}`);
