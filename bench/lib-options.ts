@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+
+/** What every benchmark accepts on its command line (`npm run bench -- cc --rounds 5`). */
+export interface BenchOptions {
+  /** Seconds of load per server before round 1, discarded: JIT and heap sizing settle in about 8 s. */
+  warmupSeconds: number;
+  rounds: number;
+  durationSeconds: number;
+  connections: number;
+  /** Pin each server to core 1 and wrk to core 0; off only to compare with unpinned figures. */
+  pinned: boolean;
+  /** Run Mandate under `--cpu-prof` (alone: a profiled server's figures are not comparable with the peer's). */
+  profile: boolean;
+  servers: readonly ServerName[];
+  /** Distinct tokens cycled through by the introspection load (1 = the same token every time). */
+  tokens: number;
+}
+
+export type ServerName = 'mandate' | 'oidc-provider';
+const SERVER_NAMES: readonly ServerName[] = ['mandate', 'oidc-provider'];
+
+const usage = (name: string) => `usage: npm run bench -- ${name} [options]
+
+  --duration <s>     seconds per measured round (default 15)
+  --rounds <n>       measured rounds per server, interleaved between servers (default 3)
+  --warmup <s>       seconds of discarded load per server before round 1 (default 10)
+  --quick            1 round of 5 s after 3 s of warm-up, to check the setup
+  --connections <n>  wrk keep-alive connections (default 32)
+  --unpinned         no taskset: servers and wrk share both cores
+  --servers <list>   comma-separated: mandate,oidc-provider (default both)
+  --tokens <n>       introspect only: distinct tokens cycled through (default 1)
+  --profile          Mandate alone under --cpu-prof; writes bench/results/<name>-<date>.cpuprofile and
+                     prints the top self-time functions of the measured rounds`;
+
+function positiveInt(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^[1-9]\d*$/.test(value)) throw new Error(`--${flag} must be a positive whole number, got "${value}"`);
+  return Number(value);
+}
+
+export function parseBenchOptions(name: string, argv: readonly string[]): BenchOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        duration: { type: 'string' },
+        rounds: { type: 'string' },
+        warmup: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        connections: { type: 'string' },
+        unpinned: { type: 'boolean', default: false },
+        servers: { type: 'string' },
+        tokens: { type: 'string' },
+        profile: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+    if (parsed.help) {
+      console.log(usage(name));
+      process.exit(0);
+    }
+    const servers = (parsed.servers ?? SERVER_NAMES.join(',')).split(',').filter(Boolean);
+    for (const s of servers) if (!SERVER_NAMES.includes(s as ServerName)) throw new Error(`--servers: unknown server "${s}"`);
+    const quick = parsed.quick;
+    return {
+      warmupSeconds: positiveInt('warmup', parsed.warmup, quick ? 3 : 10),
+      rounds: positiveInt('rounds', parsed.rounds, quick ? 1 : 3),
+      durationSeconds: positiveInt('duration', parsed.duration, quick ? 5 : 15),
+      connections: positiveInt('connections', parsed.connections, 32),
+      pinned: !parsed.unpinned,
+      profile: parsed.profile,
+      servers: parsed.profile ? ['mandate'] : (servers as ServerName[]),
+      tokens: positiveInt('tokens', parsed.tokens, 1),
+    };
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${usage(name)}`);
+    process.exit(2);
+  }
+}
