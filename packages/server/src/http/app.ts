@@ -25,9 +25,8 @@ import { refreshTokenGrant } from '../grants/refresh-token.ts';
 import { tokenExchangeGrant } from '../grants/token-exchange.ts';
 import type { UserTokenDeps } from '../grants/user-tokens.ts';
 import { BrowserSessions } from './browser-session.ts';
-import { registerBrowserGuard } from './browser-guard.ts';
+import { routeHooksByAccess } from './route-guards.ts';
 import { endpointUrl, userEndpointPaths } from './context.ts';
-import { authenticateAdminToken, bearerCredential } from './admin-auth.ts';
 import type { ServerContext } from './context.ts';
 import { errorResponse } from './error-response.ts';
 import { Problem } from './problem.ts';
@@ -151,19 +150,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
     }
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
-    if (request.routeOptions.config?.access !== 'admin') return;
-    const credential = bearerCredential(typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined);
-    const tokenId = credential ? await authenticateAdminToken(credential, ctx.store) : null;
-    if (!tokenId) {
-      reply.header('www-authenticate', credential ? 'Bearer realm="mandate-admin", error="invalid_token"' : 'Bearer realm="mandate-admin"');
-      throw new Problem('unauthorized', 'an admin API token is required (Authorization: Bearer mad_…)');
-    }
-    request.adminActor = `admin:${tokenId}`;
-  });
-
-  registerBrowserGuard(app, ctx, new BrowserSessions(ctx.store, ctx.config, ctx.now));
+  const hooks = routeHooksByAccess(ctx, new BrowserSessions(ctx.store, ctx.config, ctx.now));
 
   app.setErrorHandler((err, request, reply) => {
     const format: ErrorFormat = request.routeOptions.config?.errorFormat ?? 'problem';
@@ -185,6 +172,8 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
       method: route.method,
       url: route.fromOrigin ? route.url : `${issuerPath}${route.url}`,
       config: { access: route.access, errorFormat: route.errorFormat },
+      onRequest: hooks[route.access].onRequest,
+      preHandler: hooks[route.access].preHandler,
       handler: route.handler,
     });
   }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { messagePage } from '../ui/layout.ts';
 import { type BrowserSessions, csrfTokenMatches } from './browser-session.ts';
 import type { ServerContext } from './context.ts';
@@ -6,19 +6,21 @@ import type { ServerContext } from './context.ts';
 /** RFC 9700 §4.16 (clickjacking) and a CSP with no inline script: pages load only their own stylesheet and scripts. */
 export const PAGE_CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/** Headers every `browser` response carries: a strict CSP, anti-framing, and no caching of pages with forms. */
+export function browserPageHeaders(_request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.header('content-security-policy', PAGE_CSP).header('x-frame-options', 'DENY').header('cache-control', 'no-store');
+  done();
+}
+
 /**
- * Deny-by-default protection of `browser` routes (the login, consent and account pages): anti-framing, CSP and
- * no-store on every response, and on every POST a valid session plus its CSRF token (form field `csrf`, or header
- * `x-csrf-token` for the passkey script's JSON calls). A route cannot forget it: the access kind brings it.
+ * CSRF protection of `browser` routes (the login, consent and account pages): every POST needs a valid session
+ * plus its CSRF token (form field `csrf`, or header `x-csrf-token` for the passkey script's JSON calls). Attached to
+ * every `browser` route by `route-guards.ts`, so a route cannot forget it: the access kind brings it.
  */
-export function registerBrowserGuard(app: FastifyInstance, ctx: ServerContext, sessions: BrowserSessions): void {
+export function csrfGuard(ctx: ServerContext, sessions: BrowserSessions): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
   const base = new URL(ctx.config.issuer).pathname.replace(/\/$/, '');
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config?.access !== 'browser') return;
-    reply.header('content-security-policy', PAGE_CSP).header('x-frame-options', 'DENY').header('cache-control', 'no-store');
-  });
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.config?.access !== 'browser' || request.method !== 'POST') return;
+  return async function checkCsrf(request: FastifyRequest, reply: FastifyReply) {
+    if (request.method !== 'POST') return;
     const session = await sessions.current(request);
     const header = request.headers['x-csrf-token'];
     let presented = typeof header === 'string' ? header : undefined;
@@ -34,5 +36,5 @@ export function registerBrowserGuard(app: FastifyInstance, ctx: ServerContext, s
     reply.code(403);
     if (json) return reply.type('application/problem+json').send(JSON.stringify({ type: 'urn:mandate:problem:forbidden', title: 'Forbidden', status: 403, detail: 'the form expired; reload the page' }));
     return reply.type('text/html; charset=utf-8').send(messagePage(base, 'Form expired', 'This form is no longer valid (its security token is missing or expired). Go back, reload the page and try again.'));
-  });
+  };
 }

@@ -6,7 +6,8 @@ import type { Store } from '../store.ts';
  * - any write through this store clears the cache (every method that is not a read — `get…`, `list…`, `is…` —
  *   or listed as unrelated counts as a write);
  * - a write by another process (`mandate agent disable` from the CLI) changes SQLite's `data_version`, which is
- *   checked before every cached read.
+ *   checked once per event-loop turn, before the turn's first cached read. Every request served in a turn was
+ *   already received when the turn began, so none of them started after a commit it does not see.
  * PostgreSQL gets no such cache: other instances write without telling us.
  */
 
@@ -30,12 +31,20 @@ export function withReadCache(store: Store, dataVersion: () => number): Store {
   let seenVersion = dataVersion();
   const wrappers = new Map<PropertyKey, unknown>();
 
-  const cachedRead = (name: string, read: (key: string) => Promise<unknown>) => async (key: string) => {
+  let checkedThisTurn = false;
+  const checkVersion = () => {
+    if (checkedThisTurn) return;
+    checkedThisTurn = true;
+    setImmediate(() => (checkedThisTurn = false));
     const version = dataVersion();
     if (version !== seenVersion) {
       cache.clear();
       seenVersion = version;
     }
+  };
+
+  const cachedRead = (name: string, read: (key: string) => Promise<unknown>) => async (key: string) => {
+    checkVersion();
     const cacheKey = `${name}\u0000${key}`;
     if (cache.has(cacheKey)) return cache.get(cacheKey);
     // Frozen, because every caller now shares the object: a mutation would throw rather than corrupt the cache.

@@ -1,0 +1,49 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteAccess } from '../endpoints/route.ts';
+import { authenticateAdminToken, bearerCredential } from './admin-auth.ts';
+import { browserPageHeaders, csrfGuard } from './browser-guard.ts';
+import type { BrowserSessions } from './browser-session.ts';
+import type { ServerContext } from './context.ts';
+import { Problem } from './problem.ts';
+
+/**
+ * The hooks each access kind brings to its routes. Attached per route (not globally) so an OAuth request pays only
+ * for what it needs; every route has an access kind (the app refuses one without), so none goes unguarded:
+ * - every route: `nosniff` and `no-referrer`;
+ * - `admin`: an admin API token, checked before the handler;
+ * - `browser`: page headers (CSP, anti-framing, no-store) and CSRF on every POST.
+ */
+/** A Fastify route hook: synchronous with `done`, or async. */
+export type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => void | Promise<unknown>;
+
+export interface RouteHooks {
+  onRequest: RouteHook[];
+  preHandler: RouteHook[];
+}
+
+function baseHeaders(_request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+  done();
+}
+
+function adminGuard(ctx: ServerContext): RouteHook {
+  return async function requireAdminToken(request: FastifyRequest, reply: FastifyReply) {
+    const credential = bearerCredential(typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined);
+    const tokenId = credential ? await authenticateAdminToken(credential, ctx.store) : null;
+    if (!tokenId) {
+      reply.header('www-authenticate', credential ? 'Bearer realm="mandate-admin", error="invalid_token"' : 'Bearer realm="mandate-admin"');
+      throw new Problem('unauthorized', 'an admin API token is required (Authorization: Bearer mad_…)');
+    }
+    request.adminActor = `admin:${tokenId}`;
+  };
+}
+
+export function routeHooksByAccess(ctx: ServerContext, sessions: BrowserSessions): Record<RouteAccess, RouteHooks> {
+  return {
+    public: { onRequest: [baseHeaders], preHandler: [] },
+    oauth: { onRequest: [baseHeaders], preHandler: [] },
+    // onRequest, not preHandler: an admin request is refused before its body is even parsed.
+    admin: { onRequest: [baseHeaders, adminGuard(ctx)], preHandler: [] },
+    browser: { onRequest: [baseHeaders, browserPageHeaders], preHandler: [csrfGuard(ctx, sessions)] },
+  };
+}
