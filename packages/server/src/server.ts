@@ -9,7 +9,6 @@ import { loadKek } from './keys/kek.ts';
 import { KeyRing } from './keys/key-ring.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
-import { VerifiedTokenCache } from './tokens/verified-token-cache.ts';
 
 export interface RunningServer {
   /** The issuer, which is also the base URL of every endpoint. */
@@ -55,7 +54,7 @@ export async function startServer(overrides: ConfigOverrides, options: StartOpti
     const keys = await KeyRing.open(store, loadKek(config.keys), config.keys.algorithm, now);
     const audit = new AuditLog(store);
     const opened = store;
-    const context: ServerContext = { config, store: opened, keys, audit, verifiedTokens: new VerifiedTokenCache(), now };
+    const context: ServerContext = { config, store: opened, keys, audit, now };
     const app = await buildApp(context, { server: http });
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);

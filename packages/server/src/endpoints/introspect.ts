@@ -10,6 +10,7 @@ import { ADMIN_TOKEN_PREFIX, parsePrefixedCredential, RESOURCE_KEY_PREFIX, secre
 import { ACCESS_TOKEN_TYPS, type AccessTokenClaims } from '../tokens/access-token.ts';
 import { isAccessTokenActive } from '../tokens/access-token-status.ts';
 import { verifyOwnJwt } from '../tokens/jwt.ts';
+import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
 import { clientAuthDeps } from './token.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
 import type { RouteDefinition } from './route.ts';
@@ -62,11 +63,11 @@ function mayInspect(caller: IntrospectionCaller, claims: AccessTokenClaims): boo
 
 /**
  * RFC 7662 token introspection. Inactive, unknown, expired, revoked, foreign, malformed or wrongly signed tokens,
- * and tokens whose agent was disabled, all answer exactly `{"active": false}`. Tokens minted or already verified by
- * this instance skip the signature check (`ctx.verifiedTokens`); revocation and agent, grant and user status are read
- * on every call.
+ * and tokens whose agent was disabled, all answer exactly `{"active": false}`. Signature checks are cached by the
+ * token's SHA-256 until it expires; revocation and agent status are read on every call.
  */
 export function introspectionEndpoint(ctx: ServerContext): RouteDefinition {
+  const verified = new VerifiedTokenCache<AccessTokenClaims>();
   return {
     method: 'POST',
     url: endpointPaths.introspection,
@@ -80,12 +81,13 @@ export function introspectionEndpoint(ctx: ServerContext): RouteDefinition {
       if (token === undefined) throw invalidRequest('token is required');
 
       const now = ctx.now();
-      let claims = ctx.verifiedTokens.get(token, now);
+      const cacheKey = VerifiedTokenCache.keyOf(token);
+      let claims = verified.get(cacheKey, now);
       if (!claims) {
         const result = await verifyOwnJwt(token, ctx.keys, { typ: ACCESS_TOKEN_TYPS, issuer: ctx.config.issuer, now, clockSkewSeconds: 0 });
         if (!result.ok) return sendNoStoreJson(reply, 200, { active: false });
         claims = result.claims as unknown as AccessTokenClaims;
-        ctx.verifiedTokens.set(token, claims);
+        verified.set(cacheKey, claims, claims.exp);
       }
       if (!mayInspect(caller, claims) || !(await isAccessTokenActive(claims, { revocations: ctx.store, clients: ctx.store, grants: ctx.store, users: ctx.store }))) {
         return sendNoStoreJson(reply, 200, { active: false });

@@ -72,7 +72,6 @@ export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Gr
         }
 
         const result = await grant.handle({ client: authenticated, params, ip, now: ctx.now() });
-        ctx.verifiedTokens.set(result.minted.token, result.minted.claims);
         await ctx.audit.record({ ...result.audit, ip });
         return sendNoStoreJson(reply, 200, result.response);
       } catch (err) {

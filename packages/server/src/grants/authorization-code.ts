@@ -89,7 +89,6 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant {
       const issued = await issueUserTokens({ grant, user, client, scopes: grant.scopes, resources: narrowed, nonce: record.nonce, now }, deps);
       return {
         response: issued.response,
-        minted: issued.minted,
         audit: {
           event: 'token.issued',
           actor: grant.actorId ?? client.clientId,

@@ -71,7 +71,6 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant {
       const scope = minted.claims.scope;
       return {
         response: { access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresIn, ...(scope ? { scope } : {}) },
-        minted,
         audit: {
           event: 'token.issued',
           actor: client.clientId,

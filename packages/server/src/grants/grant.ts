@@ -1,7 +1,6 @@
 import type { AuthenticatedClient } from '../http/client-auth.ts';
 import type { FormParams } from '../http/form.ts';
 import type { AuditEvent } from '../audit/audit-log.ts';
-import type { MintedAccessToken } from '../tokens/access-token.ts';
 
 /** What every grant receives: the authenticated client and the request's parameters, never an HTTP object. */
 export interface GrantInput {
@@ -26,8 +25,6 @@ export interface GrantResult {
   response: TokenResponse;
   /** The audit row for the issuance (`token.issued`); the endpoint records it before answering. */
   audit: AuditEvent;
-  /** The access token as minted, so introspection knows it without checking its signature again. */
-  minted: MintedAccessToken;
 }
 
 /**

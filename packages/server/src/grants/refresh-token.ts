@@ -77,7 +77,6 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant {
       );
       return {
         response: issued.response,
-        minted: issued.minted,
         audit: {
           event: 'token.issued',
           actor: grant.actorId ?? client.clientId,

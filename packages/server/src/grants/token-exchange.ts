@@ -188,7 +188,6 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
       );
       return {
         response: { access_token: minted.token, issued_token_type: requestedType, token_type: 'Bearer', expires_in: minted.expiresIn, scope: scopes.join(' ') },
-        minted,
         audit: {
           event: 'token.issued',
           actor: actor?.act.sub ?? client.clientId,

@@ -1,6 +1,6 @@
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { ClientRecord, UserGrantRecord, UserGrantRecords, UserRecord } from '../store/store.ts';
-import type { ActorClaim, MintedAccessToken } from '../tokens/access-token.ts';
+import type { ActorClaim } from '../tokens/access-token.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { mintIdToken } from '../tokens/id-token.ts';
 import { mintRefreshToken } from '../tokens/refresh-token.ts';
@@ -47,7 +47,7 @@ export function wantsRefreshToken(grant: UserGrantRecord, client: ClientRecord):
   return grant.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token');
 }
 
-export async function issueUserTokens(request: UserTokenRequest, deps: UserTokenDeps): Promise<{ response: TokenResponse; jti: string; exp: number; minted: MintedAccessToken }> {
+export async function issueUserTokens(request: UserTokenRequest, deps: UserTokenDeps): Promise<{ response: TokenResponse; jti: string; exp: number }> {
   const { grant, user, client, now } = request;
   const ttlSeconds = Math.max(1, Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, grant.expiresAt - now));
   const minted = mintAccessToken(
@@ -85,7 +85,7 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
       { keys: deps.keys, issuer: deps.issuer, now },
     );
   }
-  return { response, jti: minted.claims.jti, exp: minted.claims.exp, minted };
+  return { response, jti: minted.claims.jti, exp: minted.claims.exp };
 }
 
 /** Narrows to the `resource` parameters of a token request (RFC 8707 §2.2): each must be one the user granted. */

@@ -2,7 +2,6 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { MandateConfig } from '../config.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { Store } from '../store/store.ts';
-import type { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
 
 /** Paths of the endpoints below the issuer (the issuer may itself have a path, e.g. `https://id.example/tenant1`). */
 export const endpointPaths = {
@@ -28,8 +27,6 @@ export interface ServerContext {
   readonly store: Store;
   readonly keys: KeyRing;
   readonly audit: AuditLog;
-  /** Access tokens known to be ours (minted or verified here), so introspection skips their signature check. */
-  readonly verifiedTokens: VerifiedTokenCache;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
 }

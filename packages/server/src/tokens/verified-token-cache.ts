@@ -1,35 +1,38 @@
-import type { AccessTokenClaims } from './access-token.ts';
+import { createHash } from 'node:crypto';
 
 /**
- * Access tokens this server knows to be its own: minted here, or whose signature it already verified. Keyed by the
- * whole token (never a prefix: every JWT begins `eyJhbGciOi`), kept no longer than the token's `exp`, at most
- * `maxEntries` of them (oldest first out). Only the signature check is spared; revocation and agent, grant and user
- * status are checked on every use. With it, a resource server introspecting a fresh token costs no ES256 verify.
+ * Remembers tokens whose signature was already verified, keyed by the SHA-256 of the whole token (never a prefix:
+ * two JWTs share their first characters) and kept no longer than the token's own `exp`. Only the signature check
+ * is cached; revocation and agent status are checked on every use.
  */
-export class VerifiedTokenCache {
-  readonly #entries = new Map<string, AccessTokenClaims>();
+export class VerifiedTokenCache<T> {
+  readonly #entries = new Map<string, { value: T; exp: number }>();
   readonly #maxEntries: number;
 
-  constructor(maxEntries = 20_000) {
+  constructor(maxEntries = 10_000) {
     this.#maxEntries = maxEntries;
   }
 
-  get(token: string, now: number): AccessTokenClaims | undefined {
-    const claims = this.#entries.get(token);
-    if (claims === undefined) return undefined;
-    if (claims.exp <= now) {
-      this.#entries.delete(token);
-      return undefined;
-    }
-    return claims;
+  static keyOf(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
   }
 
-  set(token: string, claims: AccessTokenClaims): void {
+  get(key: string, now: number): T | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.exp <= now) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: T, exp: number): void {
     if (this.#entries.size >= this.#maxEntries) {
-      // Map iterates in insertion order: the first key is the oldest.
+      // Evict the oldest insertion; Map iterates in insertion order.
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#entries.set(token, claims);
+    this.#entries.set(key, { value, exp });
   }
 }
