@@ -21,8 +21,9 @@ const SERVER_NAMES: readonly ServerName[] = ['mandate', 'oidc-provider'];
 
 const usage = (name: string) => `usage: npm run bench -- ${name} [options]
 
-  --duration <s>     seconds per measured round (default 15)
-  --rounds <n>       measured rounds per server, interleaved between servers (default 3)
+  --duration <s>     seconds per measured round (default 8)
+  --rounds <n>       measured rounds per server, interleaved between servers (default 7: the VM's speed drifts by
+                     minutes, so many short alternating rounds give steadier medians than a few long ones)
   --warmup <s>       seconds of discarded load per server before round 1 (default 10)
   --quick            1 round of 5 s after 3 s of warm-up, to check the setup
   --connections <n>  wrk keep-alive connections (default 32)
@@ -65,8 +66,8 @@ export function parseBenchOptions(name: string, argv: readonly string[]): BenchO
     const quick = parsed.quick;
     return {
       warmupSeconds: positiveInt('warmup', parsed.warmup, quick ? 3 : 10),
-      rounds: positiveInt('rounds', parsed.rounds, quick ? 1 : 3),
-      durationSeconds: positiveInt('duration', parsed.duration, quick ? 5 : 15),
+      rounds: positiveInt('rounds', parsed.rounds, quick ? 1 : 7),
+      durationSeconds: positiveInt('duration', parsed.duration, quick ? 5 : 8),
       connections: positiveInt('connections', parsed.connections, 32),
       pinned: !parsed.unpinned,
       profile: parsed.profile,
