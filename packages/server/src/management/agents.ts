@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { ClientRecord, ClientRecords } from '../store/store.ts';
-import { StoreConflictError } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
 import { ManagementError } from './management-error.ts';
+import { checkAccessTokenTtl, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
 
 /** Agent management, shared by `mandate agent …` and `/admin/v1/agents`. Every change is audited. */
@@ -75,22 +75,12 @@ const updateSchema = z.object(agentFields).partial().strict();
 export type AgentCreateInput = z.input<typeof createSchema>;
 export type AgentUpdateInput = z.input<typeof updateSchema>;
 
-function checkTtl(ttl: number | null | undefined, deps: ManagementDeps): void {
-  if (ttl != null && ttl > deps.config.tokens.maxAccessTokenTtlSeconds) {
-    throw new ManagementError('invalid-request', `access_token_ttl_seconds must be at most ${deps.config.tokens.maxAccessTokenTtlSeconds}`);
-  }
-}
-
-async function existingAgent(store: ClientRecords, clientId: string): Promise<ClientRecord> {
-  const record = await store.getClient(clientId);
-  if (!record || record.kind !== 'agent') throw new ManagementError('not-found', `no agent ${clientId}`);
-  return record;
-}
+const existingAgent = (store: ClientRecords, clientId: string) => existingClientOfKind({ store }, 'agent', clientId);
 
 /** Creates an agent; the client secret is returned once and stored only as its SHA-256. */
 export async function createAgent(input: unknown, deps: ManagementDeps): Promise<{ agent: AgentView; clientSecret: string | null }> {
   const parsed = parseInput(createSchema, input);
-  checkTtl(parsed.access_token_ttl_seconds, deps);
+  checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   const usesSecret = parsed.token_endpoint_auth_method !== 'private_key_jwt';
   const clientSecret = usesSecret ? generateSecret() : null;
   const record: ClientRecord = {
@@ -116,19 +106,11 @@ export async function createAgent(input: unknown, deps: ManagementDeps): Promise
     createdAt: deps.now,
     updatedAt: deps.now,
   };
-  try {
-    await deps.store.createClient(record);
-  } catch (err) {
-    if (err instanceof StoreConflictError) throw new ManagementError('conflict', 'an agent with this id exists; retry');
-    throw err;
-  }
-  await deps.audit.record({
-    event: 'agent.created',
-    actor: deps.actor,
-    subject: record.clientId,
-    clientId: record.clientId,
-    detail: { name: record.name, owner: record.owner, scopes: record.allowedScopes, audiences: record.allowedAudiences, auth_method: record.tokenEndpointAuthMethod },
-  });
+  await insertClient(
+    record,
+    { name: record.name, owner: record.owner, scopes: record.allowedScopes, audiences: record.allowedAudiences, auth_method: record.tokenEndpointAuthMethod },
+    deps,
+  );
   return { agent: agentView(record), clientSecret };
 }
 
@@ -142,7 +124,7 @@ export async function getAgent(store: ClientRecords, clientId: string): Promise<
 
 export async function updateAgent(clientId: string, input: unknown, deps: ManagementDeps): Promise<AgentView> {
   const parsed = parseInput(updateSchema, input);
-  checkTtl(parsed.access_token_ttl_seconds, deps);
+  checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   await existingAgent(deps.store, clientId);
   const updated = await deps.store.updateClient(clientId, {
     name: parsed.name,
@@ -158,18 +140,8 @@ export async function updateAgent(clientId: string, input: unknown, deps: Manage
   return agentView(updated);
 }
 
-/**
- * Disabling makes every token the agent holds (or acts in) inactive at once: introspection compares each token's
- * `iat` with `tokensValidAfter`, so they stay dead even if the agent is enabled again.
- */
 export async function setAgentStatus(clientId: string, status: 'active' | 'disabled', deps: ManagementDeps): Promise<AgentView> {
-  const current = await existingAgent(deps.store, clientId);
-  const patch = status === 'disabled' ? { status, tokensValidAfter: deps.now + 1, updatedAt: deps.now } : { status, updatedAt: deps.now };
-  const updated = (await deps.store.updateClient(clientId, patch))!;
-  if (current.status !== status) {
-    await deps.audit.record({ event: status === 'disabled' ? 'agent.disabled' : 'agent.enabled', actor: deps.actor, subject: clientId, clientId });
-  }
-  return agentView(updated);
+  return agentView(await setClientRecordStatus('agent', clientId, status, deps));
 }
 
 /** Issues a new secret; the previous one stays valid for the configured grace period so deployments can roll over. */
@@ -191,7 +163,5 @@ export async function rotateAgentSecret(clientId: string, deps: ManagementDeps):
 }
 
 export async function deleteAgent(clientId: string, deps: ManagementDeps): Promise<void> {
-  await existingAgent(deps.store, clientId);
-  await deps.store.deleteClient(clientId);
-  await deps.audit.record({ event: 'agent.deleted', actor: deps.actor, subject: clientId, clientId });
+  await deleteClientRecord('agent', clientId, deps);
 }

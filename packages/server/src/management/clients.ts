@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord } from '../store/store.ts';
-import { StoreConflictError } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { parseInput, resourceUri, scopeToken } from './input.ts';
+import { checkAccessTokenTtl, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
-import { ManagementError } from './management-error.ts';
 
 /**
  * OAuth application ("app" clients: web apps, CLIs, MCP clients) management, shared by `mandate client …` and
@@ -81,21 +80,11 @@ const createSchema = z
 
 const updateSchema = z.object(fields).partial().strict();
 
-async function existingClient(deps: ManagementDeps, clientId: string): Promise<ClientRecord> {
-  const record = await deps.store.getClient(clientId);
-  if (!record || record.kind !== 'app') throw new ManagementError('not-found', `no client ${clientId}`);
-  return record;
-}
-
-function checkTtl(ttl: number | null | undefined, deps: ManagementDeps): void {
-  if (ttl != null && ttl > deps.config.tokens.maxAccessTokenTtlSeconds) {
-    throw new ManagementError('invalid-request', `access_token_ttl_seconds must be at most ${deps.config.tokens.maxAccessTokenTtlSeconds}`);
-  }
-}
+const existingClient = (deps: ManagementDeps, clientId: string) => existingClientOfKind(deps, 'app', clientId);
 
 export async function createClient(input: unknown, deps: ManagementDeps): Promise<{ client: ClientView; clientSecret: string | null }> {
   const parsed = parseInput(createSchema, input);
-  checkTtl(parsed.access_token_ttl_seconds, deps);
+  checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   const clientSecret = parsed.public ? null : generateSecret();
   const record: ClientRecord = {
     clientId: newId('app'),
@@ -118,19 +107,11 @@ export async function createClient(input: unknown, deps: ManagementDeps): Promis
     createdAt: deps.now,
     updatedAt: deps.now,
   };
-  try {
-    await deps.store.createClient(record);
-  } catch (err) {
-    if (err instanceof StoreConflictError) throw new ManagementError('conflict', 'a client with this id exists; retry');
-    throw err;
-  }
-  await deps.audit.record({
-    event: 'client.created',
-    actor: deps.actor,
-    subject: record.clientId,
-    clientId: record.clientId,
-    detail: { name: record.name, redirect_uris: record.redirectUris, scopes: record.allowedScopes, public: parsed.public, grant_types: record.grantTypes },
-  });
+  await insertClient(
+    record,
+    { name: record.name, redirect_uris: record.redirectUris, scopes: record.allowedScopes, public: parsed.public, grant_types: record.grantTypes },
+    deps,
+  );
   return { client: clientView(record), clientSecret };
 }
 
@@ -144,7 +125,7 @@ export async function getClient(clientId: string, deps: ManagementDeps): Promise
 
 export async function updateClient(clientId: string, input: unknown, deps: ManagementDeps): Promise<ClientView> {
   const parsed = parseInput(updateSchema, input);
-  checkTtl(parsed.access_token_ttl_seconds, deps);
+  checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   await existingClient(deps, clientId);
   const updated = (await deps.store.updateClient(clientId, {
     name: parsed.name,
@@ -163,14 +144,9 @@ export async function updateClient(clientId: string, input: unknown, deps: Manag
 
 /** Disabling a client makes every token issued to it inactive (introspection checks the client behind a token). */
 export async function setClientStatus(clientId: string, status: ClientRecord['status'], deps: ManagementDeps): Promise<ClientView> {
-  const current = await existingClient(deps, clientId);
-  const updated = (await deps.store.updateClient(clientId, { status, updatedAt: deps.now, ...(status === 'disabled' ? { tokensValidAfter: deps.now + 1 } : {}) }))!;
-  if (current.status !== status) await deps.audit.record({ event: status === 'disabled' ? 'client.disabled' : 'client.enabled', actor: deps.actor, subject: clientId, clientId });
-  return clientView(updated);
+  return clientView(await setClientRecordStatus('app', clientId, status, deps));
 }
 
 export async function deleteClient(clientId: string, deps: ManagementDeps): Promise<void> {
-  await existingClient(deps, clientId);
-  await deps.store.deleteClient(clientId);
-  await deps.audit.record({ event: 'client.deleted', actor: deps.actor, subject: clientId, clientId });
+  await deleteClientRecord('app', clientId, deps);
 }

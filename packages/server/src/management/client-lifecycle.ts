@@ -1,0 +1,54 @@
+import type { ClientKind, ClientRecord, ClientRecords } from '../store/store.ts';
+import { StoreConflictError } from '../store/store.ts';
+import type { ManagementDeps } from './management-deps.ts';
+import { ManagementError } from './management-error.ts';
+
+/**
+ * What agents (`kind: 'agent'`) and OAuth applications (`kind: 'app'`) share: both are rows of `clients`, created,
+ * disabled, enabled and deleted the same way, each change audited as `agent.*` or `client.*`.
+ */
+
+const noun = (kind: ClientKind) => (kind === 'agent' ? 'agent' : 'client');
+
+/** The record, if it exists and is of this kind; otherwise not-found (an agent id is no client id, and back). */
+export async function existingClientOfKind(deps: { store: Pick<ClientRecords, 'getClient'> }, kind: ClientKind, clientId: string): Promise<ClientRecord> {
+  const record = await deps.store.getClient(clientId);
+  if (!record || record.kind !== kind) throw new ManagementError('not-found', `no ${noun(kind)} ${clientId}`);
+  return record;
+}
+
+export function checkAccessTokenTtl(ttl: number | null | undefined, deps: ManagementDeps): void {
+  if (ttl != null && ttl > deps.config.tokens.maxAccessTokenTtlSeconds) {
+    throw new ManagementError('invalid-request', `access_token_ttl_seconds must be at most ${deps.config.tokens.maxAccessTokenTtlSeconds}`);
+  }
+}
+
+export async function insertClient(record: ClientRecord, detail: Record<string, unknown>, deps: ManagementDeps): Promise<void> {
+  try {
+    await deps.store.createClient(record);
+  } catch (err) {
+    if (err instanceof StoreConflictError) throw new ManagementError('conflict', `a ${noun(record.kind)} with this id exists; retry`);
+    throw err;
+  }
+  await deps.audit.record({ event: `${noun(record.kind)}.created`, actor: deps.actor, subject: record.clientId, clientId: record.clientId, detail });
+}
+
+/**
+ * Disabling makes every token the client holds (or acts in, for an agent) inactive at once: introspection compares
+ * each token's `iat` with `tokensValidAfter`, so they stay dead even if it is enabled again.
+ */
+export async function setClientRecordStatus(kind: ClientKind, clientId: string, status: ClientRecord['status'], deps: ManagementDeps): Promise<ClientRecord> {
+  const current = await existingClientOfKind(deps, kind, clientId);
+  const patch = status === 'disabled' ? { status, tokensValidAfter: deps.now + 1, updatedAt: deps.now } : { status, updatedAt: deps.now };
+  const updated = (await deps.store.updateClient(clientId, patch))!;
+  if (current.status !== status) {
+    await deps.audit.record({ event: `${noun(kind)}.${status === 'disabled' ? 'disabled' : 'enabled'}`, actor: deps.actor, subject: clientId, clientId });
+  }
+  return updated;
+}
+
+export async function deleteClientRecord(kind: ClientKind, clientId: string, deps: ManagementDeps): Promise<void> {
+  await existingClientOfKind(deps, kind, clientId);
+  await deps.store.deleteClient(clientId);
+  await deps.audit.record({ event: `${noun(kind)}.deleted`, actor: deps.actor, subject: clientId, clientId });
+}
