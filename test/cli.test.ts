@@ -71,11 +71,11 @@ forEachStore('mandate CLI', (fixture) => {
   });
 
   test('keys rotate and list; audit verify and list with filters', async () => {
-    const rotated = await runCliJson<{ kid: string; retiredKid: string }>(['keys', 'rotate'], env);
+    const rotated = await runCliJson<{ kid: string; retired_kid: string }>(['keys', 'rotate'], env);
     const keys = await runCliJson<{ kid: string; status: string; published: boolean }[]>(['keys', 'list'], env);
     assert.deepEqual(
       keys.filter((k) => k.published).map((k) => k.kid).sort(),
-      [rotated.kid, rotated.retiredKid].sort(),
+      [rotated.kid, rotated.retired_kid].sort(),
     );
     const report = await runCliJson<{ ok: boolean; rowsChecked: number }>(['audit', 'verify'], env);
     assert.equal(report.ok, true);

@@ -70,6 +70,11 @@ export class KeyRing {
     return { kid: record.kid, retiredKid, retiredPublishedUntil: now + publishForSeconds };
   }
 
+  /** The wire view of a rotation (CLI `--json`, admin API), snake_case like every other Mandate JSON. */
+  static rotationView(rotated: { kid: string; retiredKid: string; retiredPublishedUntil: number }) {
+    return { kid: rotated.kid, retired_kid: rotated.retiredKid, retired_published_until: rotated.retiredPublishedUntil };
+  }
+
   /** Every key with its status, for `mandate keys list` and the admin API; no private material. */
   list(): { kid: string; alg: SigningAlgorithm; status: string; published: boolean; publish_until: number | null }[] {
     return [...this.#keys.values()].map((k) => ({

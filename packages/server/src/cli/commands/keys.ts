@@ -28,6 +28,6 @@ export async function keysCommand(args: string[]): Promise<void> {
     }
     const rotated = await ring.rotate(config.keys.algorithm, keyOverlapSeconds({ config }));
     await deps.audit.record({ event: 'key.rotated', actor: deps.actor, detail: { kid: rotated.kid, retired_kid: rotated.retiredKid } });
-    out.print(rotated, `active key   ${rotated.kid}\nretired key  ${rotated.retiredKid} (published until ${formatTime(rotated.retiredPublishedUntil)})`);
+    out.print(KeyRing.rotationView(rotated), `active key   ${rotated.kid}\nretired key  ${rotated.retiredKid} (published until ${formatTime(rotated.retiredPublishedUntil)})`);
   });
 }

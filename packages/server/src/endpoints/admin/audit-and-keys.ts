@@ -1,3 +1,4 @@
+import { KeyRing } from '../../keys/key-ring.ts';
 import { verifyAuditChain } from '../../audit/verify-audit-chain.ts';
 import type { ServerContext } from '../../http/context.ts';
 import { queryAudit } from '../../management/audit.ts';
@@ -13,7 +14,7 @@ export function adminAuditAndKeyRoutes(ctx: ServerContext): RouteDefinition[] {
     adminRoute('POST', '/keys/rotate', async (request, reply) => {
       const rotated = await ctx.keys.rotate(ctx.config.keys.algorithm, keyOverlapSeconds(ctx));
       await ctx.audit.record({ event: 'key.rotated', actor: request.adminActor ?? 'admin', detail: { kid: rotated.kid, retired_kid: rotated.retiredKid } });
-      return sendJson(reply, 200, rotated);
+      return sendJson(reply, 200, KeyRing.rotationView(rotated));
     }),
   ];
 }
