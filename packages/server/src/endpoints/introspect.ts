@@ -7,9 +7,9 @@ import { OAuthError, invalidClient, invalidRequest } from '../http/oauth-error.t
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { FormParams } from '../http/form.ts';
 import { ADMIN_TOKEN_PREFIX, parsePrefixedCredential, RESOURCE_KEY_PREFIX, secretMatchesHash } from '../tokens/secret.ts';
-import { ACCESS_TOKEN_TYPS, type AccessTokenClaims } from '../tokens/access-token.ts';
+import type { AccessTokenClaims } from '../tokens/access-token.ts';
 import { isAccessTokenActive } from '../tokens/access-token-status.ts';
-import { verifyOwnJwt } from '../tokens/jwt.ts';
+import { verifyOwnAccessToken } from '../tokens/own-token.ts';
 import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
 import { clientAuthDeps } from './token.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
@@ -84,9 +84,9 @@ export function introspectionEndpoint(ctx: ServerContext): RouteDefinition {
       const cacheKey = VerifiedTokenCache.keyOf(token);
       let claims = verified.get(cacheKey, now);
       if (!claims) {
-        const result = await verifyOwnJwt(token, ctx.keys, { typ: ACCESS_TOKEN_TYPS, issuer: ctx.config.issuer, now, clockSkewSeconds: 0 });
+        const result = await verifyOwnAccessToken(token, { keys: ctx.keys, issuer: ctx.config.issuer, now });
         if (!result.ok) return sendNoStoreJson(reply, 200, { active: false });
-        claims = result.claims as unknown as AccessTokenClaims;
+        claims = result.claims;
         verified.set(cacheKey, claims, claims.exp);
       }
       if (!mayInspect(caller, claims) || !(await isAccessTokenActive(claims, { revocations: ctx.store, clients: ctx.store, grants: ctx.store, users: ctx.store }))) {

@@ -3,8 +3,7 @@ import type { ServerContext } from '../http/context.ts';
 import { endpointPaths } from '../http/context.ts';
 import { invalidRequest, unauthorizedClient } from '../http/oauth-error.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
-import { ACCESS_TOKEN_TYPS, type AccessTokenClaims } from '../tokens/access-token.ts';
-import { verifyOwnJwt } from '../tokens/jwt.ts';
+import { verifyOwnAccessToken } from '../tokens/own-token.ts';
 import { refreshTokenHash } from '../tokens/refresh-token.ts';
 import { clientAuthDeps } from './token.ts';
 import type { RouteDefinition } from './route.ts';
@@ -44,9 +43,9 @@ export function revocationEndpoint(ctx: ServerContext): RouteDefinition {
         }
         return reply.code(200).header('cache-control', 'no-store').send();
       }
-      const result = await verifyOwnJwt(token, ctx.keys, { typ: ACCESS_TOKEN_TYPS, issuer: ctx.config.issuer, now, clockSkewSeconds: 0 });
+      const result = await verifyOwnAccessToken(token, { keys: ctx.keys, issuer: ctx.config.issuer, now });
       if (result.ok) {
-        const claims = result.claims as unknown as AccessTokenClaims;
+        const { claims } = result;
         if (claims.client_id !== client.clientId) {
           await ctx.audit.record({ event: 'token.revocation_refused', actor: client.clientId, clientId: client.clientId, ip: request.ip, detail: { jti: claims.jti, reason: 'not the token owner' } });
           throw unauthorizedClient('the token was not issued to this client');

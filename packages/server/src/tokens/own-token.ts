@@ -18,12 +18,26 @@ export interface OwnTokenDeps {
   status: AccessTokenStatusDeps;
 }
 
-export async function verifyActiveAccessToken(token: string, deps: OwnTokenDeps): Promise<OwnTokenResult<AccessTokenClaims>> {
+/**
+ * The first half of every check of an access token presented back to us (introspection, revocation, actor and
+ * subject tokens): ours, unexpired, with the claims we always put in. Whether it is still active is the caller's
+ * next step: introspection and revocation decide that differently.
+ */
+export async function verifyOwnAccessToken(
+  token: string,
+  deps: Omit<OwnTokenDeps, 'status'>,
+): Promise<OwnTokenResult<AccessTokenClaims>> {
   const result = await verifyOwnJwt(token, deps.keys, { typ: ACCESS_TOKEN_TYPS, issuer: deps.issuer, now: deps.now, clockSkewSeconds: 0 });
   if (!result.ok) return { ok: false, reason: result.failure === 'expired' ? 'expired' : 'invalid' };
   const claims = result.claims as unknown as AccessTokenClaims;
   if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string' || typeof claims.iat !== 'number') return { ok: false, reason: 'invalid' };
-  return (await isAccessTokenActive(claims, deps.status)) ? { ok: true, claims } : { ok: false, reason: 'inactive' };
+  return { ok: true, claims };
+}
+
+export async function verifyActiveAccessToken(token: string, deps: OwnTokenDeps): Promise<OwnTokenResult<AccessTokenClaims>> {
+  const result = await verifyOwnAccessToken(token, deps);
+  if (!result.ok) return result;
+  return (await isAccessTokenActive(result.claims, deps.status)) ? result : { ok: false, reason: 'inactive' };
 }
 
 export async function verifyActiveIdToken(token: string, deps: OwnTokenDeps): Promise<OwnTokenResult<IdTokenClaims>> {
