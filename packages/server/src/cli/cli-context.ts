@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { AuditLog } from '../audit/audit-log.ts';
 import { type ConfigOverrides, configFromEnv, type MandateConfig, resolveConfig } from '../config.ts';
 import type { ManagementDeps } from '../management/management-deps.ts';
@@ -59,4 +60,26 @@ export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+const commonOptions = { db: { type: 'string' }, json: { type: 'boolean', default: false } } as const;
+
+/**
+ * The argument handling every management subcommand shares: `--db` and `--json` next to its own options, the
+ * output and config they select, and `one()` for a subcommand that takes exactly one positional (an id).
+ */
+export function commandArgs<const T extends Record<string, ParseArgsOptionDescriptor>>(command: string, sub: string | undefined, args: string[], options: T, positionalName: string) {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...commonOptions, ...options } });
+  // The generic spread hides the common options from the checker; they are always there.
+  const common = values as unknown as { db?: string; json: boolean };
+  return {
+    values,
+    positionals,
+    out: output(common.json),
+    config: cliConfig({ databaseUrl: common.db }),
+    one(): string {
+      if (positionals.length !== 1) throw new UsageError(`mandate ${command} ${sub} needs exactly one <${positionalName}>`);
+      return positionals[0]!;
+    },
+  };
 }

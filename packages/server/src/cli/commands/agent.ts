@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { type AgentView, createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus } from '../../management/agents.ts';
-import { cliConfig, formatTime, output, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+import { commandArgs, formatTime, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
 
 export const agentHelp = `mandate agent <command>
 
@@ -35,27 +34,15 @@ function describe(agent: AgentView): string {
 
 export async function agentCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      db: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      name: { type: 'string' },
-      scope: { type: 'string', multiple: true },
-      audience: { type: 'string', multiple: true },
-      owner: { type: 'string' },
-      description: { type: 'string' },
-      ttl: { type: 'string' },
-      'jwks-file': { type: 'string' },
-    },
-  });
-  const out = output(values.json);
-  const config = cliConfig({ databaseUrl: values.db });
-  const id = () => {
-    if (positionals.length !== 1) throw new UsageError(`mandate agent ${sub} needs exactly one <client_id>`);
-    return positionals[0]!;
-  };
+  const { values, out, config, one: id } = commandArgs('agent', sub, rest, {
+    name: { type: 'string' },
+    scope: { type: 'string', multiple: true },
+    audience: { type: 'string', multiple: true },
+    owner: { type: 'string' },
+    description: { type: 'string' },
+    ttl: { type: 'string' },
+    'jwks-file': { type: 'string' },
+  }, 'client_id');
 
   switch (sub) {
     case 'create': {

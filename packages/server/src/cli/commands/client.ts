@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { type ClientView, createClient, deleteClient, getClient, listClients, setClientStatus } from '../../management/clients.ts';
-import { cliConfig, formatTime, output, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+import { commandArgs, formatTime, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
 
 export const clientHelp = `mandate client <command>
 
@@ -33,28 +32,16 @@ function describe(client: ClientView): string {
 
 export async function clientCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      db: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      name: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true },
-      public: { type: 'boolean', default: false },
-      scope: { type: 'string', multiple: true },
-      audience: { type: 'string', multiple: true },
-      'grant-type': { type: 'string', multiple: true },
-      owner: { type: 'string' },
-      description: { type: 'string' },
-    },
-  });
-  const out = output(values.json);
-  const config = cliConfig({ databaseUrl: values.db });
-  const id = () => {
-    if (positionals.length !== 1) throw new UsageError(`mandate client ${sub} needs exactly one <client_id>`);
-    return positionals[0]!;
-  };
+  const { values, out, config, one: id } = commandArgs('client', sub, rest, {
+    name: { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
+    public: { type: 'boolean', default: false },
+    scope: { type: 'string', multiple: true },
+    audience: { type: 'string', multiple: true },
+    'grant-type': { type: 'string', multiple: true },
+    owner: { type: 'string' },
+    description: { type: 'string' },
+  }, 'client_id');
 
   switch (sub) {
     case 'create': {

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { createResource, deleteResource, getResource, listResources, type ResourceView, rotateResourceKey } from '../../management/resources.ts';
-import { cliConfig, output, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+import { commandArgs, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
 
 export const resourceHelp = `mandate resource <command>
 
@@ -37,25 +36,13 @@ const describe = (r: ResourceView) =>
 
 export async function resourceCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      db: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      uri: { type: 'string' },
-      scope: { type: 'string', multiple: true },
-      name: { type: 'string' },
-      risk: { type: 'string', multiple: true },
-      describe: { type: 'string', multiple: true },
-    },
-  });
-  const out = output(values.json);
-  const config = cliConfig({ databaseUrl: values.db });
-  const ref = () => {
-    if (positionals.length !== 1) throw new UsageError(`mandate resource ${sub} needs exactly one <id|uri>`);
-    return positionals[0]!;
-  };
+  const { values, out, config, one: ref } = commandArgs('resource', sub, rest, {
+    uri: { type: 'string' },
+    scope: { type: 'string', multiple: true },
+    name: { type: 'string' },
+    risk: { type: 'string', multiple: true },
+    describe: { type: 'string', multiple: true },
+  }, 'id|uri');
 
   switch (sub) {
     case 'create': {

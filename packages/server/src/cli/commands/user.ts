@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { createUser, deleteUser, getUser, listUsers, setUserStatus, updateUser, type UserView } from '../../management/users.ts';
-import { cliConfig, formatTime, output, table, UsageError, withManagement } from '../cli-context.ts';
+import { commandArgs, formatTime, table, UsageError, withManagement } from '../cli-context.ts';
 import { readSecretFromStdin } from '../read-secret.ts';
 
 export const userHelp = `mandate user <command>
@@ -31,24 +30,12 @@ function describe(user: UserView): string {
 
 export async function userCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      db: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      email: { type: 'string' },
-      name: { type: 'string' },
-      admin: { type: 'boolean', default: false },
-      'no-password': { type: 'boolean', default: false },
-    },
-  });
-  const out = output(values.json);
-  const config = cliConfig({ databaseUrl: values.db });
-  const id = () => {
-    if (positionals.length !== 1) throw new UsageError(`mandate user ${sub} needs exactly one <id|email>`);
-    return positionals[0]!;
-  };
+  const { values, out, config, one: id } = commandArgs('user', sub, rest, {
+    email: { type: 'string' },
+    name: { type: 'string' },
+    admin: { type: 'boolean', default: false },
+    'no-password': { type: 'boolean', default: false },
+  }, 'id|email');
 
   switch (sub) {
     case 'create': {
