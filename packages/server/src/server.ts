@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from './audit/audit-log.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
-import { buildApp } from './http/app.ts';
+import { buildApp } from './app.ts';
 import type { ServerContext } from './http/context.ts';
 import { loadKek } from './keys/kek.ts';
 import { KeyRing } from './keys/key-ring.ts';

@@ -4,7 +4,7 @@ import type { ServerContext } from '../http/context.ts';
 import { userEndpointPaths } from '../http/context.ts';
 import { accountPage, type AuthorizedApp } from '../ui/account-page.ts';
 import { pageForm, seeOther, sendPage } from './page-response.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /**
  * The signed-in user's page: remembered consents (one row per client and agent) with revoke, passkeys, linked

@@ -1,7 +1,7 @@
-import { FormParams, parseScope } from '../http/form.ts';
-import { OAuthError } from '../http/oauth-error.ts';
+import { FormParams } from '../oauth/form-params.ts';
+import { OAuthError } from '../oauth/oauth-error.ts';
 import { matchRedirectUri } from '../policy/redirect-uri.ts';
-import { canonicalResourceUri } from '../policy/resource-uri.ts';
+import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import { decideUserAuthorization } from '../policy/user-authorization.ts';
 import type { ClientRecord, ClientRecords, ResourceRecord, ResourceRecords } from '../store/store.ts';
 
@@ -95,12 +95,7 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
       if (!actor || actor.kind !== 'agent' || actor.status !== 'active') return back('invalid_request', 'requested_actor is not an active agent');
     }
 
-    const requestedResources: string[] = [];
-    for (const value of params.getAll('resource')) {
-      const uri = canonicalResourceUri(value);
-      if (!uri) return back('invalid_target', 'resource must be an absolute http(s) URI without a fragment');
-      if (!requestedResources.includes(uri)) requestedResources.push(uri);
-    }
+    const requestedResources = parseResourceParameters(params);
     const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
     const decision = decideUserAuthorization({
       requestedScopes: parseScope(params.get('scope')),

@@ -8,7 +8,7 @@ import { type ConsentScope, consentPage } from '../ui/consent-page.ts';
 import { messagePage } from '../ui/layout.ts';
 import { type AuthorizationRequest, parseAuthorizationRequest, type ParsedAuthorizationRequest, redirectWith } from './authorization-request.ts';
 import { pageForm, rawQuery, sendPage } from './page-response.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /**
  * The authorization endpoint (RFC 6749 §3.1, OAuth 2.1 §4.1) and its consent step, as named steps:

@@ -1,11 +1,12 @@
 import type { FastifyRequest } from 'fastify';
-import { authenticateAdminToken, bearerCredential } from '../http/admin-auth.ts';
-import { authenticateClient } from '../http/client-auth.ts';
+import { bearerCredential } from '../oauth/bearer-token.ts';
+import { authenticateAdminToken } from '../tokens/admin-token.ts';
+import { authenticateClient } from '../oauth/client-authentication.ts';
 import type { ServerContext } from '../http/context.ts';
 import { endpointPaths } from '../http/context.ts';
-import { OAuthError, invalidClient, invalidRequest } from '../http/oauth-error.ts';
+import { OAuthError, invalidClient, invalidRequest } from '../oauth/oauth-error.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
-import type { FormParams } from '../http/form.ts';
+import type { FormParams } from '../oauth/form-params.ts';
 import { ADMIN_TOKEN_PREFIX, parsePrefixedCredential, RESOURCE_KEY_PREFIX, secretMatchesHash } from '../tokens/secret.ts';
 import type { AccessTokenClaims } from '../tokens/access-token.ts';
 import { isAccessTokenActive } from '../tokens/access-token-status.ts';
@@ -13,7 +14,7 @@ import { verifyOwnAccessToken } from '../tokens/own-token.ts';
 import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
 import { clientAuthDeps } from './token.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /** Who is asking. RFC 7662 §2.1 requires authorization; each kind sees a different slice of tokens. */
 type IntrospectionCaller =

@@ -5,7 +5,7 @@ import { userEndpointPaths } from '../http/context.ts';
 import { loginPage } from '../ui/login-page.ts';
 import { loginWithPassword } from '../users/password-login.ts';
 import { pageForm, safeReturnTo, seeOther, sendPage } from './page-response.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /** The login page (password, passkey, upstream providers) and logout. */
 export function loginEndpoints(ctx: ServerContext, sessions: BrowserSessions): RouteDefinition[] {

@@ -1,9 +1,9 @@
 import type { Grant } from '../grants/grant.ts';
-import { CLIENT_ASSERTION_ALGS } from '../http/client-auth.ts';
+import { CLIENT_ASSERTION_ALGS } from '../oauth/client-authentication.ts';
 import type { ServerContext } from '../http/context.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from '../http/context.ts';
 import { OIDC_SCOPES } from '../policy/oidc-scopes.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /** Client authentication methods the introspection and revocation endpoints take (RFC 8414 names). */
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];

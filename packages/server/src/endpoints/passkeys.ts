@@ -10,7 +10,7 @@ import type { BrowserSessions } from '../http/browser-session.ts';
 import type { ServerContext } from '../http/context.ts';
 import { userEndpointPaths } from '../http/context.ts';
 import { safeReturnTo } from './page-response.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /**
  * Passkeys (WebAuthn Level 3, via @simplewebauthn/server): registration from the account page, login from the

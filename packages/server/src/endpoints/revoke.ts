@@ -1,12 +1,12 @@
-import { authenticateClient } from '../http/client-auth.ts';
+import { authenticateClient } from '../oauth/client-authentication.ts';
 import type { ServerContext } from '../http/context.ts';
 import { endpointPaths } from '../http/context.ts';
-import { invalidRequest, unauthorizedClient } from '../http/oauth-error.ts';
+import { invalidRequest, unauthorizedClient } from '../oauth/oauth-error.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import { verifyOwnAccessToken } from '../tokens/own-token.ts';
 import { refreshTokenHash } from '../tokens/refresh-token.ts';
 import { clientAuthDeps } from './token.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /**
  * RFC 7009 token revocation. The client must own the token (RFC 7009 §2.1); an unknown, invalid or expired token

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { PAGE_CSP } from '../http/browser-guard.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 const ASSETS: Record<string, string> = { 'mandate.css': 'text/css; charset=utf-8', 'passkey.js': 'text/javascript; charset=utf-8' };
 

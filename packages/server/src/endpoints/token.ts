@@ -1,13 +1,13 @@
 import type { AuditEvent } from '../audit/audit-log.ts';
 import type { Grant } from '../grants/grant.ts';
-import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from '../http/client-auth.ts';
+import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
 import type { ServerContext } from '../http/context.ts';
 import { endpointPaths, endpointUrl } from '../http/context.ts';
-import { OAuthError, invalidRequest, unauthorizedClient } from '../http/oauth-error.ts';
+import { OAuthError, invalidRequest, unauthorizedClient } from '../oauth/oauth-error.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /** Thrown for a rate-limited request; `audit` is false after the first refusal of a burst, so a flood writes one row. */
 class RateLimited extends OAuthError {

@@ -7,7 +7,7 @@ import { messagePage } from '../ui/layout.ts';
 import { resolveUpstreamAccount } from '../users/upstream-account.ts';
 import { UpstreamProviders } from '../users/upstream-oidc.ts';
 import { pageForm, safeReturnTo, seeOther, sendPage } from './page-response.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /**
  * Login through an upstream OpenID provider: POST starts it (CSRF-checked, so no site can start a login in the

@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { bearerCredential } from '../http/admin-auth.ts';
+import { bearerCredential } from '../oauth/bearer-token.ts';
 import type { ServerContext } from '../http/context.ts';
 import { endpointUrl, userEndpointPaths } from '../http/context.ts';
 import { authorizationHeader } from '../http/request-form.ts';
 import { userClaims } from '../tokens/id-token.ts';
 import { verifyActiveAccessToken } from '../tokens/own-token.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
-import type { RouteDefinition } from './route.ts';
+import type { RouteDefinition } from '../http/route.ts';
 
 /**
  * OIDC Core §5.3 UserInfo. The access token must be ours, active, meant for this endpoint (its `aud` names the

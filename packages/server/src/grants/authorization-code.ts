@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { invalidGrant, invalidRequest, invalidTarget } from '../http/oauth-error.ts';
+import { invalidGrant, invalidRequest, invalidTarget } from '../oauth/oauth-error.ts';
+import { parseResourceParameters } from '../oauth/target-parameters.ts';
 import type { ClientRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
 import type { AccessTokenStatusDeps } from '../tokens/access-token-status.ts';
 import { verifyActiveAccessToken } from '../tokens/own-token.ts';
 import { hashSecret } from '../tokens/secret.ts';
-import { requestedResources } from './client-credentials.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { issueUserTokens, narrowResources, type UserTokenDeps } from './user-tokens.ts';
 
@@ -52,7 +52,7 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant {
       const actorToken = params.get('actor_token');
       const actorTokenType = params.get('actor_token_type');
       if (actorTokenType !== undefined && !ACCESS_TOKEN_TYPES.has(actorTokenType)) throw invalidRequest('actor_token_type must be access_token or jwt');
-      const resources = requestedResources(params);
+      const resources = parseResourceParameters(params);
 
       const redemption = await deps.grants.redeemAuthorizationCode(hashSecret(code), now);
       if (redemption.status === 'unknown') throw invalidGrant('the authorization code is invalid', 'unknown code');

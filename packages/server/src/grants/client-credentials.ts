@@ -1,8 +1,7 @@
-import { invalidRequest, invalidScope, invalidTarget } from '../http/oauth-error.ts';
-import { parseScope } from '../http/form.ts';
+import { invalidRequest, invalidScope, invalidTarget } from '../oauth/oauth-error.ts';
+import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { decideAudienceAndScopes, selectAudience } from '../policy/audience-and-scope.ts';
-import { canonicalResourceUri } from '../policy/resource-uri.ts';
 import type { ResourceRecord, ResourceRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
@@ -15,17 +14,6 @@ export interface ClientCredentialsDeps {
   maxAccessTokenTtlSeconds: number;
 }
 
-/** Canonical URIs of the `resource` parameters (RFC 8707 §2); a malformed one is `invalid_target`. */
-export function requestedResources(params: GrantInput['params']): string[] {
-  const out: string[] = [];
-  for (const value of params.getAll('resource')) {
-    const uri = canonicalResourceUri(value);
-    if (!uri) throw invalidTarget('resource must be an absolute http(s) URI without a fragment');
-    if (!out.includes(uri)) out.push(uri);
-  }
-  return out;
-}
-
 /**
  * RFC 6749 §4.4: an agent (or other confidential client) gets a token for itself. `sub` = `client_id` = the
  * agent id; the audience is the requested resource (RFC 8707), and scopes never exceed the agent's allowance.
@@ -36,7 +24,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant {
     repeatable: new Set(['resource']),
     async handle({ client: { client }, params, now }: GrantInput): Promise<GrantResult> {
       if (client.tokenEndpointAuthMethod === 'none') throw invalidRequest('client_credentials needs a confidential client');
-      const resourcesRequested = requestedResources(params);
+      const resourcesRequested = parseResourceParameters(params);
       const scopesRequested = parseScope(params.get('scope'));
 
       const audience = selectAudience(resourcesRequested, client.allowedAudiences);

@@ -1,5 +1,5 @@
-import type { AuthenticatedClient } from '../http/client-auth.ts';
-import type { FormParams } from '../http/form.ts';
+import type { AuthenticatedClient } from '../oauth/client-authentication.ts';
+import type { FormParams } from '../oauth/form-params.ts';
 import type { AuditEvent } from '../audit/audit-log.ts';
 
 /** What every grant receives: the authenticated client and the request's parameters, never an HTTP object. */

@@ -1,9 +1,8 @@
 import type { AuditLog } from '../audit/audit-log.ts';
-import { parseScope } from '../http/form.ts';
-import { invalidGrant, invalidRequest, invalidScope, invalidTarget } from '../http/oauth-error.ts';
+import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
+import { invalidGrant, invalidRequest, invalidScope, invalidTarget } from '../oauth/oauth-error.ts';
 import type { ClientRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
 import { mintRefreshToken, refreshTokenHash } from '../tokens/refresh-token.ts';
-import { requestedResources } from './client-credentials.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { issueUserTokens, narrowResources, type UserTokenDeps } from './user-tokens.ts';
 
@@ -54,7 +53,7 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant {
 
       const requested = parseScope(params.get('scope'));
       if (requested) for (const s of requested) if (!grant.scopes.includes(s)) throw invalidScope(`scope ${s} was not granted`);
-      const narrowed = narrowResources(grant.resources, requestedResources(params));
+      const narrowed = narrowResources(grant.resources, parseResourceParameters(params));
       if (!Array.isArray(narrowed)) throw invalidTarget(narrowed.error);
 
       const next = mintRefreshToken();

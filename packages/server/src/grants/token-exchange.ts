@@ -1,9 +1,9 @@
-import { parseScope } from '../http/form.ts';
-import { invalidRequest, invalidScope, invalidTarget } from '../http/oauth-error.ts';
+import { parseScope } from '../oauth/target-parameters.ts';
+import { invalidRequest, invalidScope, invalidTarget } from '../oauth/oauth-error.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { decideDelegation } from '../policy/delegation.ts';
 import { isOidcScope } from '../policy/oidc-scopes.ts';
-import { canonicalResourceUri } from '../policy/resource-uri.ts';
+import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import type { ClientRecord, ClientRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
 import { type ActorClaim, mintAccessToken } from '../tokens/access-token.ts';
 import type { AccessTokenStatusDeps } from '../tokens/access-token-status.ts';

@@ -1,6 +1,6 @@
 import { ManagementError } from '../management/management-error.ts';
-import type { ErrorFormat } from '../endpoints/route.ts';
-import { OAuthError } from './oauth-error.ts';
+import type { ErrorFormat } from './route.ts';
+import { OAuthError } from '../oauth/oauth-error.ts';
 import { Problem } from './problem.ts';
 
 export interface ErrorResponse {

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { FormParams } from './form.ts';
-import { invalidRequest } from './oauth-error.ts';
+import { FormParams } from '../oauth/form-params.ts';
+import { invalidRequest } from '../oauth/oauth-error.ts';
 
 /** The request's form parameters; OAuth endpoints accept only `application/x-www-form-urlencoded` (RFC 6749 §3.2). */
 export function requestForm(request: FastifyRequest): FormParams {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RouteAccess } from '../endpoints/route.ts';
-import { authenticateAdminToken, bearerCredential } from './admin-auth.ts';
+import type { RouteAccess } from './route.ts';
+import { bearerCredential } from '../oauth/bearer-token.ts';
+import { authenticateAdminToken } from '../tokens/admin-token.ts';
 import { browserPageHeaders, csrfGuard } from './browser-guard.ts';
 import type { BrowserSessions } from './browser-session.ts';
 import type { ServerContext } from './context.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalResourceUri } from '../policy/resource-uri.ts';
+import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { ManagementError } from './management-error.ts';
 
 /** Shared zod pieces for management input, from the CLI and the admin API alike. */

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { keyOverlapSeconds } from '../../endpoints/admin/audit-and-keys.ts';
 import { loadKek } from '../../keys/kek.ts';
 import { KeyRing } from '../../keys/key-ring.ts';
+import { rotateSigningKey } from '../../management/signing-keys.ts';
 import { cliConfig, formatTime, output, table, UsageError, withManagement } from '../cli-context.ts';
 
 export const keysHelp = `mandate keys <command>
@@ -26,8 +26,7 @@ export async function keysCommand(args: string[]): Promise<void> {
       const rows = [['KID', 'ALG', 'STATUS', 'PUBLISHED', 'UNTIL'], ...keys.map((k) => [k.kid, k.alg, k.status, String(k.published), formatTime(k.publish_until)])];
       return out.print(keys, table(rows));
     }
-    const rotated = await ring.rotate(config.keys.algorithm, keyOverlapSeconds({ config }));
-    await deps.audit.record({ event: 'key.rotated', actor: deps.actor, detail: { kid: rotated.kid, retired_kid: rotated.retiredKid } });
+    const rotated = await rotateSigningKey(ring, deps);
     out.print(KeyRing.rotationView(rotated), `active key   ${rotated.kid}\nretired key  ${rotated.retiredKid} (published until ${formatTime(rotated.retiredPublishedUntil)})`);
   });
 }

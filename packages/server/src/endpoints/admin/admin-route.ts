@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../../http/context.ts';
 import type { ManagementDeps } from '../../management/management-deps.ts';
-import type { RouteDefinition } from '../route.ts';
+import type { RouteDefinition } from '../../http/route.ts';
 
 /** Admin API routes live under this prefix, all `admin` access and problem+json errors. */
 export const ADMIN_PREFIX = '/admin/v1';

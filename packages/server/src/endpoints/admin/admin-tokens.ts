@@ -1,6 +1,6 @@
 import type { ServerContext } from '../../http/context.ts';
 import { createAdminToken, listAdminTokens, revokeAdminToken } from '../../management/admin-tokens.ts';
-import type { RouteDefinition } from '../route.ts';
+import type { RouteDefinition } from '../../http/route.ts';
 import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/admin-tokens`: an admin may mint further admin tokens (e.g. one per operator) and revoke them. */

@@ -1,6 +1,6 @@
 import type { ServerContext } from '../../http/context.ts';
 import { createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus, updateAgent } from '../../management/agents.ts';
-import type { RouteDefinition } from '../route.ts';
+import type { RouteDefinition } from '../../http/route.ts';
 import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/agents`: the REST face of `mandate agent …`. */

@@ -2,7 +2,8 @@ import { KeyRing } from '../../keys/key-ring.ts';
 import { verifyAuditChain } from '../../audit/verify-audit-chain.ts';
 import type { ServerContext } from '../../http/context.ts';
 import { queryAudit } from '../../management/audit.ts';
-import type { RouteDefinition } from '../route.ts';
+import { rotateSigningKey } from '../../management/signing-keys.ts';
+import type { RouteDefinition } from '../../http/route.ts';
 import { adminRoute, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/audit` (query and chain check) and `/admin/v1/keys` (list and rotate). */
@@ -12,14 +13,8 @@ export function adminAuditAndKeyRoutes(ctx: ServerContext): RouteDefinition[] {
     adminRoute('GET', '/audit/verify', async (_request, reply) => sendJson(reply, 200, await verifyAuditChain(ctx.store))),
     adminRoute('GET', '/keys', async (_request, reply) => sendJson(reply, 200, { keys: ctx.keys.list() })),
     adminRoute('POST', '/keys/rotate', async (request, reply) => {
-      const rotated = await ctx.keys.rotate(ctx.config.keys.algorithm, keyOverlapSeconds(ctx));
-      await ctx.audit.record({ event: 'key.rotated', actor: request.adminActor ?? 'admin', detail: { kid: rotated.kid, retired_kid: rotated.retiredKid } });
+      const rotated = await rotateSigningKey(ctx.keys, { audit: ctx.audit, config: ctx.config, actor: request.adminActor ?? 'admin' });
       return sendJson(reply, 200, KeyRing.rotationView(rotated));
     }),
   ];
-}
-
-/** How long a retired key stays published: the longest token lifetime plus the allowed clock skew. */
-export function keyOverlapSeconds(ctx: Pick<ServerContext, 'config'>): number {
-  return ctx.config.tokens.maxAccessTokenTtlSeconds + ctx.config.tokens.clockSkewSeconds;
 }

@@ -1,6 +1,6 @@
 import type { ServerContext } from '../../http/context.ts';
 import { createClient, deleteClient, getClient, listClients, setClientStatus, updateClient } from '../../management/clients.ts';
-import type { RouteDefinition } from '../route.ts';
+import type { RouteDefinition } from '../../http/route.ts';
 import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/clients`: the REST face of `mandate client …` (OAuth applications; agents are under /agents). */

@@ -1,6 +1,6 @@
 import type { ServerContext } from '../../http/context.ts';
 import { createResource, deleteResource, getResource, listResources, rotateResourceKey, updateResource } from '../../management/resources.ts';
-import type { RouteDefinition } from '../route.ts';
+import type { RouteDefinition } from '../../http/route.ts';
 import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/resources`: the REST face of `mandate resource …`. `:id` is the resource id (`res_…`). */

@@ -1,6 +1,6 @@
 import type { ServerContext } from '../../http/context.ts';
 import { createUser, deleteUser, getUser, listUsers, setUserStatus, updateUser } from '../../management/users.ts';
-import type { RouteDefinition } from '../route.ts';
+import type { RouteDefinition } from '../../http/route.ts';
 import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/users`: the REST face of `mandate user …`. `:id` is a user id or an email. */

@@ -1,4 +1,4 @@
-import { invalidRequest, invalidScope } from './oauth-error.ts';
+import { invalidRequest } from './oauth-error.ts';
 
 /**
  * Parameters of an `application/x-www-form-urlencoded` body (RFC 6749 Appendix B). RFC 6749 §3.1/§3.2: parameters
@@ -44,14 +44,4 @@ export class FormParams {
       if (values.length > 1 && !repeatable.has(name)) throw invalidRequest(`parameter ${name} must not be repeated`);
     }
   }
-}
-
-/** A space-delimited scope string (RFC 6749 §3.3) as a set, preserving order; rejects characters outside NQCHAR. */
-export function parseScope(scope: string | undefined): string[] | undefined {
-  if (scope === undefined) return undefined;
-  const scopes = scope.split(' ').filter(Boolean);
-  for (const s of scopes) {
-    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s)) throw invalidScope('scope contains a character outside RFC 6749 §3.3 (NQCHAR)');
-  }
-  return [...new Set(scopes)];
 }

@@ -1,12 +1,5 @@
 import type { AdminTokenRecords } from '../store/store.ts';
-import { ADMIN_TOKEN_PREFIX, parsePrefixedCredential, secretMatchesHash } from '../tokens/secret.ts';
-
-/** The credential of `Authorization: Bearer <credential>`, or undefined. */
-export function bearerCredential(authorization: string | undefined): string | undefined {
-  if (!authorization) return undefined;
-  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(authorization.trim());
-  return match ? match[1] : undefined;
-}
+import { ADMIN_TOKEN_PREFIX, parsePrefixedCredential, secretMatchesHash } from './secret.ts';
 
 /** Resolves an admin token to its id, or null when it is unknown, revoked or wrong. */
 export async function authenticateAdminToken(credential: string, store: Pick<AdminTokenRecords, 'getAdminToken'>): Promise<string | null> {

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { ClientRecord, ClientRecords, ReplayRecords, TokenEndpointAuthMethod } from '../store/store.ts';
 import { hashSecret, secretMatchesHash } from '../tokens/secret.ts';
-import type { FormParams } from './form.ts';
+import type { FormParams } from './form-params.ts';
 import { invalidClient, invalidRequest } from './oauth-error.ts';
 
 /**
