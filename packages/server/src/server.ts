@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { deriveAuditKey } from './audit/audit-chain.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
 import { buildApp } from './app.ts';
@@ -51,8 +52,9 @@ export async function startServer(overrides: ConfigOverrides, options: StartOpti
   try {
     store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
     await store.migrate();
-    const keys = await KeyRing.open(store, loadKek(config.keys), config.keys.algorithm, now);
-    const audit = new AuditLog(store);
+    const kek = loadKek(config.keys);
+    const keys = await KeyRing.open(store, kek, config.keys.algorithm, now);
+    const audit = new AuditLog(store, deriveAuditKey(kek));
     const opened = store;
     const context: ServerContext = { config, store: opened, keys, audit, now };
     const app = await buildApp(context, { server: http });

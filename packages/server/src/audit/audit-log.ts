@@ -1,5 +1,6 @@
-import type { AuditHead, AuditRecords, AuditRow } from '../store/store.ts';
-import { auditRowHash } from './audit-chain.ts';
+import type { AuditAnchor, AuditChainState, AuditRecords, AuditRow } from '../store/store.ts';
+import { AuditAnchorError, anchorProblem, auditAnchorMac, auditRowMac } from './audit-chain.ts';
+import { type AuditChainReport, type VerifyOptions, verifyAuditChain } from './verify-audit-chain.ts';
 
 /** One event for the audit trail. Never put a secret in it: `detail` keys that look like one are redacted anyway. */
 export interface AuditEvent {
@@ -36,17 +37,24 @@ interface Pending {
  * loop are written in one transaction, and each `record()` resolves only once its row is committed. A caller that
  * awaits `record()` before answering therefore never answers for an action whose audit row could be lost to a
  * crash, while the cost per row stays that of a batched insert.
+ *
+ * Each batch also moves the chain's anchor (audit-chain.ts). A batch is refused, and its callers' `record()`
+ * rejects, when the anchor does not verify or rows were added after it: extending such a chain would re-anchor it
+ * and hide the tampering. `reanchor()` is the operator's deliberate way out, and it leaves a row saying so.
  */
 export class AuditLog {
-  readonly #store: Pick<AuditRecords, 'appendAuditRows'>;
+  readonly #store: AuditRecords;
+  readonly #key: Buffer;
   readonly #nowMs: () => number;
   #pending: Pending[] = [];
   #waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   #scheduled = false;
   #draining = false;
 
-  constructor(store: Pick<AuditRecords, 'appendAuditRows'>, nowMs: () => number = Date.now) {
+  /** `key` is the audit MAC key, `deriveAuditKey(kek)`. */
+  constructor(store: AuditRecords, key: Buffer, nowMs: () => number = Date.now) {
     this.#store = store;
+    this.#key = key;
     this.#nowMs = nowMs;
   }
 
@@ -68,6 +76,36 @@ export class AuditLog {
     }
   }
 
+  /** Walks the whole chain and checks it against the anchor (see verify-audit-chain.ts). */
+  verify(options: VerifyOptions = {}): Promise<AuditChainReport> {
+    return verifyAuditChain(this.#store, this.#key, options);
+  }
+
+  /**
+   * Continues the chain from the last row actually in the table and anchors it anew, whatever the old anchor says:
+   * for an operator who has seen `audit verify` report a broken anchor and must get the server writing again. The
+   * first new row, `audit.reanchored`, records the old anchor and the table's head; the damage before it stays
+   * visible to `audit verify`, since rows are never rewritten.
+   */
+  async reanchor(actor: string): Promise<{ previous: AuditAnchor | null; problem: string | null; seq: number }> {
+    await this.flush();
+    let result: { previous: AuditAnchor | null; problem: string | null; seq: number } | undefined;
+    await this.#store.appendAuditRows((state) => {
+      const problem = anchorProblem(this.#key, state.anchor, state.lastRow) ?? (state.anchor && state.lastRow.seq > state.anchor.seq ? 'rows were added after the anchored head' : null);
+      // A forged anchor's keyedFromSeq is not to be believed: every row is then expected to carry a MAC.
+      const keyedFromSeq = problem === null && state.anchor ? state.anchor.keyedFromSeq : 1;
+      const event: AuditEvent = {
+        event: 'audit.reanchored',
+        actor,
+        detail: { previous_anchor: state.anchor && { seq: state.anchor.seq, hash: state.anchor.hash }, table_head: state.lastRow, problem },
+      };
+      const built = chainRows(this.#key, { ...state.lastRow, keyedFromSeq }, [{ event, tsMs: this.#nowMs() }]);
+      result = { previous: state.anchor, problem, seq: built.anchor.seq };
+      return built;
+    });
+    return result!;
+  }
+
   /** Writes batches until nothing is pending; one drain at a time keeps rows in recording order. */
   async #drain(): Promise<void> {
     this.#scheduled = false;
@@ -80,7 +118,7 @@ export class AuditLog {
         this.#pending = [];
         this.#waiters = [];
         try {
-          await this.#store.appendAuditRows((head) => buildRows(head, batch));
+          await this.#store.appendAuditRows((state) => chainRows(this.#key, trustedHead(this.#key, state), batch));
           for (const w of waiters) w.resolve();
         } catch (err) {
           for (const w of waiters) w.reject(err);
@@ -92,7 +130,18 @@ export class AuditLog {
   }
 }
 
-function buildRows(head: AuditHead, batch: Pending[]): AuditRow[] {
+/** Where a batch may continue: the verified anchor, which a deletion of tail rows does not move. */
+function trustedHead(key: Buffer, state: AuditChainState): Omit<AuditAnchor, 'mac'> {
+  const problem = anchorProblem(key, state.anchor, state.lastRow);
+  if (problem !== null) throw new AuditAnchorError(`${problem}; refusing to extend the audit chain (see mandate audit verify, mandate audit reanchor)`);
+  const anchor = state.anchor!;
+  if (state.lastRow.seq > anchor.seq) {
+    throw new AuditAnchorError(`audit rows after the anchored head ${anchor.seq} were not written by Mandate; refusing to extend the audit chain (see mandate audit verify)`);
+  }
+  return anchor;
+}
+
+function chainRows(key: Buffer, head: Omit<AuditAnchor, 'mac'>, batch: Pending[]): { rows: AuditRow[]; anchor: AuditAnchor } {
   const rows: AuditRow[] = [];
   let prevHash = head.hash;
   let seq = head.seq;
@@ -108,9 +157,10 @@ function buildRows(head: AuditHead, batch: Pending[]): AuditRow[] {
       ip: event.ip ?? null,
       detail: redact(event.detail),
     };
-    const hash = auditRowHash(prevHash, row);
+    const hash = auditRowMac(key, prevHash, row);
     rows.push({ ...row, prevHash, hash });
     prevHash = hash;
   }
-  return rows;
+  const next = { seq, hash: prevHash, keyedFromSeq: head.keyedFromSeq };
+  return { rows, anchor: { ...next, mac: auditAnchorMac(key, next) } };
 }

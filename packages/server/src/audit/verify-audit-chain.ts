@@ -1,38 +1,96 @@
 import { AUDIT_GENESIS_HASH, type AuditRecords } from '../store/store.ts';
-import { auditRowHash } from './audit-chain.ts';
+import { anchorProblem, auditRowMac, macsEqual, unkeyedAuditRowHash } from './audit-chain.ts';
 
 export type AuditChainProblem =
   | { kind: 'missing'; seq: number; message: string }
-  | { kind: 'altered'; seq: number; message: string };
+  | { kind: 'altered'; seq: number; message: string }
+  | { kind: 'anchor'; seq: number; message: string }
+  | { kind: 'unkeyed'; seq: number; message: string };
 
 export interface AuditChainReport {
   ok: boolean;
   rowsChecked: number;
+  /** The last row that verified. */
   head: { seq: number; hash: string };
+  /** The anchored head the table was compared with. */
+  anchor: { seq: number; hash: string; keyedFromSeq: number } | null;
+  /** Rows written before the audit key existed (plain SHA-256, no MAC). */
+  unkeyedRows: number;
+  /** Rows where `mandate audit reanchor` continued a chain whose anchor had been broken: look at their detail. */
+  reanchoredAt: number[];
   problem: AuditChainProblem | null;
 }
 
-/** Walks the whole chain from the first row and reports the first row that is missing or does not hash as recorded. */
-export async function verifyAuditChain(store: Pick<AuditRecords, 'listAuditRows'>, pageSize = 1000): Promise<AuditChainReport> {
+export interface VerifyOptions {
+  /**
+   * Rows up to this seq may lack a MAC: the operator vouches that they predate the upgrade that introduced the key
+   * (`mandate audit verify` printed that number then). Default 0: any unkeyed row is a problem.
+   */
+  allowUnkeyedThrough?: number;
+  pageSize?: number;
+}
+
+/**
+ * Checks the anchor's MAC, then walks the chain from the first row to the anchored head and reports the first
+ * problem: a row missing (a `seq` gap, or a tail cut short of the anchor), a row whose MAC does not verify
+ * (altered, or the chain recomputed without the key), or rows without a MAC that the caller did not vouch for.
+ */
+export async function verifyAuditChain(store: Pick<AuditRecords, 'listAuditRows' | 'auditChainState'>, key: Buffer, options: VerifyOptions = {}): Promise<AuditChainReport> {
+  const pageSize = options.pageSize ?? 1000;
+  const { anchor, lastRow } = await store.auditChainState();
   let prevHash = AUDIT_GENESIS_HASH;
   let expectedSeq = 1;
   let rowsChecked = 0;
-  for (;;) {
+  const reanchoredAt: number[] = [];
+  const report = (problem: AuditChainProblem | null): AuditChainReport => ({
+    ok: problem === null,
+    rowsChecked,
+    head: { seq: expectedSeq - 1, hash: prevHash },
+    anchor: anchor && { seq: anchor.seq, hash: anchor.hash, keyedFromSeq: anchor.keyedFromSeq },
+    unkeyedRows: anchor ? anchor.keyedFromSeq - 1 : 0,
+    reanchoredAt,
+    problem,
+  });
+
+  const untrusted = anchorProblem(key, anchor, lastRow);
+  if (untrusted !== null || anchor === null) return report({ kind: 'anchor', seq: anchor?.seq ?? 0, message: untrusted ?? 'the audit anchor is missing' });
+  if (lastRow.seq > anchor.seq) {
+    // An append commits its rows and the anchor together, so rows past the anchor were written by someone else.
+    return report({ kind: 'anchor', seq: anchor.seq + 1, message: `rows ${anchor.seq + 1}–${lastRow.seq} come after the anchored head ${anchor.seq}: not written by Mandate` });
+  }
+
+  while (expectedSeq <= anchor.seq) {
     const rows = await store.listAuditRows({ afterSeq: expectedSeq - 1, limit: pageSize });
     if (rows.length === 0) break;
     for (const row of rows) {
-      const head = { seq: expectedSeq - 1, hash: prevHash };
+      if (row.seq > anchor.seq) break;
       if (row.seq !== expectedSeq) {
         const message = row.seq > expectedSeq ? `rows ${expectedSeq}–${row.seq - 1} are missing` : `row ${row.seq} is out of order`;
-        return { ok: false, rowsChecked, head, problem: { kind: 'missing', seq: expectedSeq, message } };
+        return report({ kind: 'missing', seq: expectedSeq, message });
       }
-      if (row.prevHash !== prevHash || auditRowHash(prevHash, row) !== row.hash) {
-        return { ok: false, rowsChecked, head, problem: { kind: 'altered', seq: row.seq, message: `row ${row.seq} was altered` } };
+      const expected = row.seq < anchor.keyedFromSeq ? unkeyedAuditRowHash(prevHash, row) : auditRowMac(key, prevHash, row);
+      if (row.prevHash !== prevHash || !macsEqual(expected, row.hash)) {
+        return report({ kind: 'altered', seq: row.seq, message: `row ${row.seq} was altered (or its chain recomputed without the audit key)` });
       }
+      if (row.event === 'audit.reanchored') reanchoredAt.push(row.seq);
       prevHash = row.hash;
       expectedSeq += 1;
       rowsChecked += 1;
     }
   }
-  return { ok: true, rowsChecked, head: { seq: expectedSeq - 1, hash: prevHash }, problem: null };
+  if (expectedSeq <= anchor.seq) {
+    return report({ kind: 'missing', seq: expectedSeq, message: `rows ${expectedSeq}–${anchor.seq} are missing: the tail was cut short of the anchored head ${anchor.seq}` });
+  }
+  if (prevHash !== anchor.hash) return report({ kind: 'anchor', seq: anchor.seq, message: `row ${anchor.seq} is not the anchored head` });
+  const allowed = options.allowUnkeyedThrough ?? 0;
+  if (anchor.keyedFromSeq - 1 > allowed) {
+    const first = allowed + 1;
+    const last = anchor.keyedFromSeq - 1;
+    return report({
+      kind: 'unkeyed',
+      seq: first,
+      message: `rows ${first}–${last} carry no MAC, so anyone could have rewritten them; if they predate the audit key (migration 020), accept them with --allow-unkeyed ${last}`,
+    });
+  }
+  return report(null);
 }

@@ -1,6 +1,8 @@
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
+import { deriveAuditKey } from '../audit/audit-chain.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { type ConfigOverrides, configFromEnv, type MandateConfig, resolveConfig } from '../config.ts';
+import { loadKek } from '../keys/kek.ts';
 import type { ManagementDeps } from '../management/management-deps.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
@@ -32,11 +34,13 @@ export function cliConfig(flags: ConfigOverrides): MandateConfig {
 
 /**
  * Runs a management command against the store the config names: migrations applied (so a first command on a
- * new database works), every change audited with actor `cli`, the audit trail committed before exit.
+ * new database works), every change audited with actor `cli`, the audit trail committed before exit. The audit
+ * rows are MACed with the key derived from the KEK, so the CLI needs the server's KEK (MANDATE_KEK or its file).
  */
-export async function withManagement<T>(config: MandateConfig, fn: (deps: ManagementDeps) => Promise<T>): Promise<T> {
+export async function withManagement<T>(config: MandateConfig, fn: (deps: ManagementDeps & { audit: AuditLog }) => Promise<T>): Promise<T> {
+  const auditKey = deriveAuditKey(loadKek(config.keys));
   const store: Store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
-  const audit = new AuditLog(store);
+  const audit = new AuditLog(store, auditKey);
   try {
     await store.migrate();
     return await fn({ store, audit, config, now: Math.floor(Date.now() / 1000), actor: 'cli' });

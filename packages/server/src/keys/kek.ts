@@ -21,7 +21,13 @@ export function loadKek(options: { kek: string | undefined; kekFile: string }): 
   }
   const kek = randomBytes(32);
   mkdirSync(dirname(options.kekFile), { recursive: true, mode: 0o700 });
-  writeFileSync(options.kekFile, `${kek.toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(options.kekFile, `${kek.toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process (a server and a CLI command started together) created it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadKek(options);
+    throw err;
+  }
   chmodSync(options.kekFile, 0o600);
   return kek;
 }

@@ -156,6 +156,26 @@ export interface AuditHead {
   hash: string;
 }
 
+/**
+ * The chain head as the last append committed it, kept in its own table so that deleting rows from `audit_log`
+ * does not move it. Its `mac` (made with the audit key, which never enters the database) stops anyone without the
+ * key from setting it back; see audit/audit-chain.ts.
+ */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+  /** Rows before this seq were written before the audit key existed: chained with plain SHA-256, no MAC. */
+  keyedFromSeq: number;
+  /** Null only until the first keyed append adopts the rows written before migration 020. */
+  mac: string | null;
+}
+
+/** What an append or a verification starts from: the anchor, and the last row actually in the table. */
+export interface AuditChainState {
+  anchor: AuditAnchor | null;
+  lastRow: AuditHead;
+}
+
 export interface AuditFilter {
   event?: string;
   /** Matches actor, subject or client id. */
@@ -171,12 +191,14 @@ export interface AuditFilter {
 
 export interface AuditRecords {
   /**
-   * Appends rows at the end of the chain in one transaction. `build` receives the current head inside the
-   * transaction, so concurrent writers (other processes, other instances) never fork the chain.
+   * Appends rows at the end of the chain and replaces the anchor, in one transaction. `build` receives the chain
+   * state inside the transaction, so concurrent writers (other processes, other instances) never fork the chain;
+   * an exception from `build` writes nothing.
    */
-  appendAuditRows(build: (head: AuditHead) => AuditRow[]): Promise<void>;
+  appendAuditRows(build: (state: AuditChainState) => { rows: AuditRow[]; anchor: AuditAnchor }): Promise<void>;
   listAuditRows(filter: AuditFilter): Promise<AuditRow[]>;
-  auditHead(): Promise<AuditHead>;
+  /** The anchor and the last row, read together. */
+  auditChainState(): Promise<AuditChainState>;
 }
 
 export type UserStatus = 'active' | 'disabled';

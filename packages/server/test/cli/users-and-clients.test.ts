@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { forEachStore } from '../helpers/stores.ts';
 import { verifyPassword } from '../../src/users/password.ts';
 
 const bin = fileURLToPath(new URL('../../bin/run-cli.ts', import.meta.url));
+/** The audit rows the commands write are MACed with a key derived from the KEK: one KEK for the whole suite. */
+const kek = randomBytes(32).toString('base64url');
 
 function mandate(args: string[], input?: string) {
-  return spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', env: { ...process.env, MANDATE_LOG_LEVEL: 'silent' } });
+  return spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', env: { ...process.env, MANDATE_KEK: kek, MANDATE_LOG_LEVEL: 'silent' } });
 }
 
 forEachStore('CLI: mandate user and mandate client', (fixture) => {

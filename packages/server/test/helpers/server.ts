@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { ConfigOverrides } from '../../src/config.ts';
-import { AuditLog } from '../../src/audit/audit-log.ts';
 import { createAdminToken } from '../../src/management/admin-tokens.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { StoreFixture } from './stores.ts';
@@ -48,7 +47,7 @@ export function formBody(params: Record<string, string | string[]>): string {
 }
 
 /** Starts a real server on a free port over the fixture's database, with a random KEK and a movable clock. */
-export async function startTestServer(fixture: StoreFixture, overrides: ConfigOverrides = {}): Promise<TestServer> {
+export async function startTestServer(fixture: Pick<StoreFixture, 'url'>, overrides: ConfigOverrides = {}): Promise<TestServer> {
   const clock = new TestClock();
   const server = await startServer(
     {
@@ -60,7 +59,7 @@ export async function startTestServer(fixture: StoreFixture, overrides: ConfigOv
     },
     { now: clock.now },
   );
-  const audit = new AuditLog(server.context.store);
+  const audit = server.context.audit;
   const { token } = await createAdminToken(
     { name: 'tests' },
     { store: server.context.store, audit, config: server.config, now: clock.now(), actor: 'test' },

@@ -129,7 +129,7 @@ forEachStore('store contract', (fixture) => {
     assert.equal(await store.isTokenIdRevoked('jti-1'), false);
   });
 
-  test('audit: concurrent appends extend one chain without gaps; filters work', async () => {
+  test('audit: concurrent appends extend one chain without gaps and move the anchor with it; filters work', async () => {
     const row = (head: { seq: number; hash: string }, i: number, event: string): AuditRow => ({
       seq: head.seq + i + 1,
       tsMs: 1000 + head.seq + i,
@@ -144,7 +144,11 @@ forEachStore('store contract', (fixture) => {
     });
     await Promise.all(
       Array.from({ length: 5 }, (_, batch) =>
-        store.appendAuditRows((head) => Array.from({ length: 3 }, (_, i) => row(head, i, batch % 2 ? 'token.issued' : 'agent.created'))),
+        store.appendAuditRows(({ anchor }) => {
+          const head = anchor!;
+          const rows = Array.from({ length: 3 }, (_, i) => row(head, i, batch % 2 ? 'token.issued' : 'agent.created'));
+          return { rows, anchor: { seq: head.seq + 3, hash: rows[2]!.hash, keyedFromSeq: head.keyedFromSeq, mac: `m${head.seq + 3}` } };
+        }),
       ),
     );
     const rows = await store.listAuditRows({ limit: 100 });
@@ -154,7 +158,7 @@ forEachStore('store contract', (fixture) => {
     );
     for (let i = 1; i < rows.length; i++) assert.equal(rows[i]?.prevHash, rows[i - 1]?.hash);
     assert.deepEqual(rows[0]?.detail, { n: 0, nested: { z: 1, a: [1, 2] } });
-    assert.deepEqual(await store.auditHead(), { seq: 15, hash: 'h15' });
+    assert.deepEqual(await store.auditChainState(), { anchor: { seq: 15, hash: 'h15', keyedFromSeq: 1, mac: 'm15' }, lastRow: { seq: 15, hash: 'h15' } });
     assert.equal((await store.listAuditRows({ event: 'token.*', limit: 100 })).length, 6);
     assert.ok((await store.listAuditRows({ clientId: 'agt_a', limit: 100 })).every((r) => r.clientId === 'agt_a'));
     assert.deepEqual((await store.listAuditRows({ afterSeq: 13, limit: 100 })).map((r) => r.seq), [14, 15]);

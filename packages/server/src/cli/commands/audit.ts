@@ -1,16 +1,21 @@
 import { parseArgs } from 'node:util';
-import { verifyAuditChain } from '../../audit/verify-audit-chain.ts';
 import { queryAudit } from '../../management/audit.ts';
 import { cliConfig, output, table, UsageError, withManagement } from '../cli-context.ts';
 
 export const auditHelp = `mandate audit <command>
 
-  verify                  check the hash chain; reports the first altered or missing row (exit 1 if any)
+  verify [--allow-unkeyed <seq>]
+                          check the keyed chain against its anchor; reports the first altered or missing row,
+                          a truncated tail or a forged anchor (exit 1 if any). Rows without a MAC (written before
+                          the audit key existed) are a problem unless --allow-unkeyed covers them
+  reanchor                continue the chain from the table's last row after verify reported a broken anchor
+                          (the server refuses to write audit rows until then); records an audit.reanchored row
   list [--event <name|prefix.*>] [--client <client_id>] [--principal <id>]
        [--since <time>] [--until <time>] [--after <seq>] [--limit <n>] [--asc]
                           list audit events, newest first (times: ISO 8601 or epoch ms)
 
-Both take --db <url> and --json.`;
+All take --db <url> and --json. The audit key is derived from the KEK: give the CLI the server's
+MANDATE_KEK (or MANDATE_KEK_FILE).`;
 
 export async function auditCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -27,17 +32,31 @@ export async function auditCommand(args: string[]): Promise<number> {
       after: { type: 'string' },
       limit: { type: 'string' },
       asc: { type: 'boolean', default: false },
+      'allow-unkeyed': { type: 'string' },
     },
   });
   const out = output(values.json);
   const config = cliConfig({ databaseUrl: values.db });
   if (sub === 'verify') {
-    const report = await withManagement(config, (deps) => verifyAuditChain(deps.store));
+    const allowed = values['allow-unkeyed'];
+    if (allowed !== undefined && !/^\d+$/.test(allowed)) throw new UsageError('--allow-unkeyed takes a row number (seq)');
+    const report = await withManagement(config, (deps) => deps.audit.verify(allowed === undefined ? {} : { allowUnkeyedThrough: Number(allowed) }));
     const human = report.ok
-      ? `audit chain intact: ${report.rowsChecked} rows, head ${report.head.seq} ${report.head.hash}`
+      ? `audit chain intact: ${report.rowsChecked} rows, head ${report.head.seq} ${report.head.hash} (anchored)` +
+        (report.unkeyedRows ? `; rows 1–${report.unkeyedRows} predate the audit key and carry no MAC` : '') +
+        (report.reanchoredAt.length ? `; re-anchored by an operator at row ${report.reanchoredAt.join(', ')} (see those rows' detail)` : '')
       : `audit chain BROKEN at row ${report.problem!.seq}: ${report.problem!.message} (${report.rowsChecked} rows verified before it)`;
     out.print(report, human);
     return report.ok ? 0 : 1;
+  }
+  if (sub === 'reanchor') {
+    const result = await withManagement(config, (deps) => deps.audit.reanchor('cli'));
+    const human =
+      result.problem === null
+        ? `the anchor verified; the chain continues at row ${result.seq} (audit.reanchored)`
+        : `re-anchored at row ${result.seq} (audit.reanchored) after: ${result.problem}. audit verify still reports the damage before it.`;
+    out.print(result, human);
+    return 0;
   }
   if (sub === 'list') {
     const events = await withManagement(config, (deps) =>

@@ -1,7 +1,8 @@
 import { KeyRing } from '../../keys/key-ring.ts';
-import { verifyAuditChain } from '../../audit/verify-audit-chain.ts';
+import { z } from 'zod';
 import type { ServerContext } from '../../http/context.ts';
 import { queryAudit } from '../../management/audit.ts';
+import { parseInput } from '../../management/input.ts';
 import { rotateSigningKey } from '../../management/signing-keys.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { adminRoute, sendJson } from './admin-route.ts';
@@ -10,7 +11,10 @@ import { adminRoute, sendJson } from './admin-route.ts';
 export function adminAuditAndKeyRoutes(ctx: ServerContext): RouteDefinition[] {
   return [
     adminRoute('GET', '/audit', async (request, reply) => sendJson(reply, 200, { events: await queryAudit(ctx.store, request.query ?? {}) })),
-    adminRoute('GET', '/audit/verify', async (_request, reply) => sendJson(reply, 200, await verifyAuditChain(ctx.store))),
+    adminRoute('GET', '/audit/verify', async (request, reply) => {
+      const { allow_unkeyed } = parseInput(verifyQuery, request.query ?? {});
+      return sendJson(reply, 200, await ctx.audit.verify({ allowUnkeyedThrough: allow_unkeyed }));
+    }),
     adminRoute('GET', '/keys', async (_request, reply) => sendJson(reply, 200, { keys: ctx.keys.list() })),
     adminRoute('POST', '/keys/rotate', async (request, reply) => {
       const rotated = await rotateSigningKey(ctx.keys, { audit: ctx.audit, config: ctx.config, actor: request.adminActor ?? 'admin' });
@@ -18,3 +22,5 @@ export function adminAuditAndKeyRoutes(ctx: ServerContext): RouteDefinition[] {
     }),
   ];
 }
+
+const verifyQuery = z.object({ allow_unkeyed: z.coerce.number().int().nonnegative().optional() }).strict();

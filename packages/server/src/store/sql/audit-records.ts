@@ -1,4 +1,4 @@
-import { AUDIT_GENESIS_HASH, type AuditFilter, type AuditHead, type AuditRecords, type AuditRow } from '../store.ts';
+import { AUDIT_GENESIS_HASH, type AuditAnchor, type AuditChainState, type AuditFilter, type AuditRecords, type AuditRow } from '../store.ts';
 import { type ColumnMap, decodeRow } from './columns.ts';
 import type { SqlDriver, SqlValue } from './driver.ts';
 
@@ -24,26 +24,51 @@ function values(row: AuditRow): SqlValue[] {
   return [row.seq, row.tsMs, row.event, row.actor, row.subject, row.clientId, row.ip, JSON.stringify(row.detail), row.prevHash, row.hash];
 }
 
+/** The anchor and the last row in one statement: one round trip, and one snapshot of both. */
+const CHAIN_STATE =
+  'SELECT a.seq AS anchor_seq, a.hash AS anchor_hash, a.keyed_from_seq, a.mac, t.seq AS last_seq, t.hash AS last_hash' +
+  ' FROM (SELECT 1 AS one) o' +
+  ' LEFT JOIN audit_anchor a ON a.id = 1' +
+  ' LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) t ON 1 = 1';
+
+const SAVE_ANCHOR =
+  'INSERT INTO audit_anchor (id, seq, hash, keyed_from_seq, mac) VALUES (1, ?, ?, ?, ?)' +
+  ' ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, keyed_from_seq = excluded.keyed_from_seq, mac = excluded.mac';
+
 export function auditRecords(db: SqlDriver): AuditRecords {
-  const head = async (exec: Pick<SqlDriver, 'get'>): Promise<AuditHead> => {
-    const row = await exec.get('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    return row ? { seq: Number(row['seq']), hash: String(row['hash']) } : { seq: 0, hash: AUDIT_GENESIS_HASH };
+  const chainState = async (exec: Pick<SqlDriver, 'get'>): Promise<AuditChainState> => {
+    const row = (await exec.get(CHAIN_STATE))!;
+    const anchor: AuditAnchor | null =
+      row['anchor_seq'] === null || row['anchor_seq'] === undefined
+        ? null
+        : {
+            seq: Number(row['anchor_seq']),
+            hash: String(row['anchor_hash']),
+            keyedFromSeq: Number(row['keyed_from_seq']),
+            mac: row['mac'] === null ? null : String(row['mac']),
+          };
+    const lastRow =
+      row['last_seq'] === null || row['last_seq'] === undefined
+        ? { seq: 0, hash: AUDIT_GENESIS_HASH }
+        : { seq: Number(row['last_seq']), hash: String(row['last_hash']) };
+    return { anchor, lastRow };
   };
 
   return {
     async appendAuditRows(build) {
       await db.transaction(async (tx) => {
-        const rows = build(await head(tx));
+        const { rows, anchor } = build(await chainState(tx));
         if (db.dialect === 'sqlite') {
           // One cached statement per row is the fastest path in SQLite (no round trips to save).
           for (const row of rows) await tx.run(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, values(row));
-          return;
+        } else {
+          for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+            const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+            const marks = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+            await tx.run(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${marks}`, chunk.flatMap(values));
+          }
         }
-        for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-          const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-          const marks = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-          await tx.run(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES ${marks}`, chunk.flatMap(values));
-        }
+        await tx.run(SAVE_ANCHOR, [anchor.seq, anchor.hash, anchor.keyedFromSeq, anchor.mac]);
       }, AUDIT_APPEND_LOCK);
     },
 
@@ -67,6 +92,6 @@ export function auditRecords(db: SqlDriver): AuditRecords {
       return (await db.all(sql, params)).map((row) => decodeRow(auditColumns, row));
     },
 
-    auditHead: () => head(db),
+    auditChainState: () => chainState(db),
   };
 }
