@@ -38,7 +38,8 @@ export type MandateErrorCode =
   | 'ERR_ID_TOKEN_INVALID'
   | 'ERR_REVOCATION_FAILED'
   | 'ERR_TOKEN_STORE_INSECURE'
-  | 'ERR_TOKEN_STORE_MALFORMED';
+  | 'ERR_TOKEN_STORE_MALFORMED'
+  | 'ERR_TOKEN_STORE_LOCKED';
 
 /** Base class of every error the SDK throws for untrusted input. */
 export class MandateError extends Error {
@@ -391,6 +392,18 @@ export class TokenStoreMalformed extends MandateError {
   }
 }
 
+/** Another writer held the token store's lock file longer than `lockTimeoutMs` (and it is not stale). */
+export class TokenStoreLocked extends MandateError {
+  declare readonly code: 'ERR_TOKEN_STORE_LOCKED';
+  readonly path: string;
+  readonly lockPath: string;
+  constructor(path: string, lockPath: string) {
+    super('ERR_TOKEN_STORE_LOCKED', `token store ${path} is locked by another writer (${lockPath})`);
+    this.path = path;
+    this.lockPath = lockPath;
+  }
+}
+
 /** Every SDK error, discriminated by `code`. */
 export type AnyMandateError =
   | TokenMissing
@@ -422,7 +435,8 @@ export type AnyMandateError =
   | IdTokenInvalid
   | RevocationFailed
   | TokenStoreInsecure
-  | TokenStoreMalformed;
+  | TokenStoreMalformed
+  | TokenStoreLocked;
 
 /** True when `err` is one of the SDK's coded errors (token checks of RFC 9068 §4, RFC 6750 §3.1); narrows to {@link AnyMandateError}. */
 export function isMandateError(err: unknown): err is AnyMandateError {

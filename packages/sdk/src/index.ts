@@ -26,7 +26,7 @@ export { fetchAuthorizationServerMetadata } from './discovery/authorization-serv
 export type { AuthorizationServerMetadata } from './discovery/authorization-server-metadata.ts';
 export { AgentAuthClient } from './agent/client.ts';
 export type { AgentAuthClientOptions, AgentToken, AgentTokenRequest, AppClientOptions } from './agent/client-options.ts';
-export { FileTokenStore } from './agent/file-token-store.ts';
+export { FileTokenStore, type FileTokenStoreOptions } from './agent/file-token-store.ts';
 export { MemoryTokenStore, tokenSetKey } from './agent/token-store.ts';
 export type { DelegatedTokenSet, TokenStore } from './agent/token-store.ts';
 export type { HttpOptions } from './lib/fetch-json.ts';

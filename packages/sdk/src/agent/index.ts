@@ -14,7 +14,7 @@ export { verifyAuthorizationResponse } from './authorization-response.ts';
 export type { AuthorizationResponse } from './authorization-response.ts';
 export { clientSecretBasic, clientSecretPost, privateKeyJwt, publicClient } from './client-authentication.ts';
 export type { AppAuthMethod, AssertionAudience, ClientAuthentication, PrivateKeyJwtOptions, TokenEndpointAuthMethod } from './client-authentication.ts';
-export { FileTokenStore } from './file-token-store.ts';
+export { FileTokenStore, type FileTokenStoreOptions } from './file-token-store.ts';
 export { listenForCallback } from './loopback.ts';
 export type { LoopbackListener, LoopbackListenerOptions } from './loopback.ts';
 export { createPkcePair } from './pkce.ts';

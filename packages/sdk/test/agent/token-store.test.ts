@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, describe, test } from 'node:test';
 import { FileTokenStore } from '../../src/agent/file-token-store.ts';
 import { MemoryTokenStore, tokenSetKey } from '../../src/agent/token-store.ts';
@@ -82,7 +84,8 @@ describe('token stores', () => {
     const link = join(dir, 'link.json');
     symlinkSync(path, link);
     await assert.rejects(new FileTokenStore(link).get('k'), { code: 'ERR_TOKEN_STORE_INSECURE', message: /symbolic link/ });
-    await assert.rejects(new FileTokenStore(dir).get('k'), { code: 'ERR_TOKEN_STORE_INSECURE', message: /regular file/ });
+    mkdirSync(join(dir, 'a-directory.json'));
+    await assert.rejects(new FileTokenStore(join(dir, 'a-directory.json')).get('k'), { code: 'ERR_TOKEN_STORE_INSECURE', message: /regular file/ });
   });
 
   test('FileTokenStore: a file that is not its JSON document → ERR_TOKEN_STORE_MALFORMED; a bad value or path → TypeError', async () => {
@@ -93,5 +96,102 @@ describe('token stores', () => {
     }
     assert.throws(() => new FileTokenStore(''), TypeError);
     assert.throws(() => new FileTokenStore(join(dir, 'x.json')).set('k', { accessToken: 'x' } as unknown as DelegatedTokenSet), TypeError);
+  });
+
+  test('SR-21 two store objects on one file in one process lose no update (40 concurrent sets)', async () => {
+    const path = join(dir, 'two-objects.json');
+    const a = new FileTokenStore(path);
+    const b = new FileTokenStore(path);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).set(`k${i}`, set(i))));
+    for (let i = 0; i < 40; i++) assert.equal((await a.get(`k${i}`))?.accessToken, `at_${i}`, `k${i} lost`);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('two-objects')), ['two-objects.json'], 'no lock or temporary file left');
+  });
+
+  test('SR-21 writers in several processes and in this one lose no update', async () => {
+    const path = join(dir, 'processes.json');
+    const moduleUrl = new URL('../../src/agent/file-token-store.ts', import.meta.url).href;
+    const script = (n: number) => `
+      import { FileTokenStore } from ${JSON.stringify(moduleUrl)};
+      const store = new FileTokenStore(${JSON.stringify(path)});
+      const template = ${JSON.stringify(set(0))};
+      await Promise.all(Array.from({ length: 15 }, (_, i) => store.set('p${n}-' + i, { ...template, accessToken: 'at_p${n}_' + i })));
+    `;
+    const children = Array.from({ length: 4 }, (_, n) => spawn(process.execPath, ['--input-type=module', '-e', script(n)], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    const errors = children.map((child) => {
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      return once(child, 'exit').then(([code]) => assert.equal(code, 0, stderr));
+    });
+    const local = new FileTokenStore(path);
+    await Promise.all([...errors, ...Array.from({ length: 15 }, (_, i) => local.set(`here-${i}`, set(i)))]);
+    for (let n = 0; n < 4; n++) for (let i = 0; i < 15; i++) assert.equal((await local.get(`p${n}-${i}`))?.accessToken, `at_p${n}_${i}`);
+    for (let i = 0; i < 15; i++) assert.equal((await local.get(`here-${i}`))?.accessToken, `at_${i}`);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('processes')), ['processes.json']);
+  });
+
+  test('SR-21 a stale refresh token never overwrites a rotated one (50 races, either order)', async () => {
+    const path = join(dir, 'rotation.json');
+    const refresher = new FileTokenStore(path);
+    const stale = new FileTokenStore(path);
+    await refresher.set('k', set(0));
+    for (let round = 1; round <= 50; round++) {
+      const before = (await stale.get('k'))!;
+      const rotated = { ...before, refreshToken: `mrt_r${round}`, accessToken: `at_r${round}`, updatedAt: before.updatedAt + (round % 2) };
+      // Same updatedAt on even rounds: only the retired refresh token tells the stale write apart.
+      const writes = [refresher.set('k', rotated), stale.set('k', before)];
+      if (round % 3 === 0) writes.reverse();
+      await Promise.all(writes);
+      assert.equal((await refresher.get('k'))?.refreshToken, `mrt_r${round}`, `round ${round}`);
+    }
+    // A deleted (revoked) set is not brought back by a stale writer either.
+    const last = (await stale.get('k'))!;
+    await refresher.delete('k');
+    await stale.set('k', last);
+    assert.equal(await refresher.get('k'), undefined);
+  });
+
+  test('SR-21 a parent directory that is a symbolic link or that others may write is refused', async () => {
+    const real = join(dir, 'real-parent');
+    mkdirSync(real, { mode: 0o700 });
+    const linked = join(dir, 'linked-parent');
+    symlinkSync(real, linked);
+    await assert.rejects(new FileTokenStore(join(linked, 'tokens.json')).set('k', set(1)), { code: 'ERR_TOKEN_STORE_INSECURE', message: /symbolic link/ });
+    await new FileTokenStore(join(real, 'tokens.json')).set('k', set(1));
+    await assert.rejects(new FileTokenStore(join(linked, 'tokens.json')).get('k'), { code: 'ERR_TOKEN_STORE_INSECURE', message: /symbolic link/ });
+    for (const mode of [0o777, 0o770, 0o1777, 0o702]) {
+      chmodSync(real, mode);
+      await assert.rejects(new FileTokenStore(join(real, 'tokens.json')).get('k'), { code: 'ERR_TOKEN_STORE_INSECURE', message: /others may write/ }, mode.toString(8));
+      await assert.rejects(new FileTokenStore(join(real, 'tokens.json')).set('k', set(2)), { code: 'ERR_TOKEN_STORE_INSECURE' }, mode.toString(8));
+    }
+    chmodSync(real, 0o700);
+    assert.equal((await new FileTokenStore(join(real, 'tokens.json')).get('k'))?.accessToken, 'at_1');
+  });
+
+  test('SR-21 a lock of a dead process is taken over, a live one is waited for (ERR_TOKEN_STORE_LOCKED), an old one is taken over', async () => {
+    const path = join(dir, 'locked.json');
+    const lockPath = `${path}.lock`;
+    const child = spawn(process.execPath, ['-e', '']);
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+    const lock = (pid: number, createdAtMs: number) => writeFileSync(lockPath, JSON.stringify({ host: hostname(), pid, nonce: 'theirs', createdAtMs }), { mode: 0o600 });
+
+    lock(child.pid!, Date.now());
+    await new FileTokenStore(path).set('k', set(1));
+    assert.equal(existsSync(lockPath), false);
+
+    // A live holder (this very process, under another nonce): a clock that moves 1 s per reading runs the timeout out.
+    const base = Date.now();
+    lock(process.pid, base);
+    let ticks = 0;
+    const ticking = () => base + 1000 * ticks++;
+    await assert.rejects(new FileTokenStore(path, { now: ticking, lockTimeoutMs: 5000, staleLockMs: 60_000 }).set('k', set(2)), {
+      code: 'ERR_TOKEN_STORE_LOCKED',
+      lockPath,
+    });
+    assert.equal(existsSync(lockPath), true, 'a live lock is left alone');
+    await new FileTokenStore(path, { now: () => base + 61_000, staleLockMs: 60_000 }).set('k', set(3));
+    assert.equal((await new FileTokenStore(path).get('k'))?.accessToken, 'at_3');
+    assert.equal(existsSync(lockPath), false);
+    assert.throws(() => new FileTokenStore(path, { lockTimeoutMs: 0 }), TypeError);
   });
 });
