@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ClientRecord, ClientRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
-import { jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
+import { emailAddress, jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
 import { ManagementError } from './management-error.ts';
 import { checkAccessTokenTtl, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
@@ -47,7 +47,7 @@ export function agentView(record: ClientRecord): AgentView {
 const agentFields = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2000).nullable(),
-  owner: z.string().email().max(320).nullable(),
+  owner: emailAddress.nullable(),
   scopes: z.array(scopeToken).max(200),
   audiences: z.array(resourceUri).max(50),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
-import { parseInput, resourceUri, scopeToken } from './input.ts';
+import { emailAddress, parseInput, resourceUri, scopeToken } from './input.ts';
 import { checkAccessTokenTtl, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
 
@@ -57,7 +57,7 @@ const grantType = z.enum(['authorization_code', 'refresh_token', TOKEN_EXCHANGE]
 const fields = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2000).nullable(),
-  owner: z.string().email().max(320).nullable(),
+  owner: emailAddress.nullable(),
   redirect_uris: z.array(redirectUri).min(1).max(20),
   scopes: z.array(scopeToken).max(200),
   audiences: z.array(resourceUri).max(50),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
+import { normalizeEmail } from '../users/email-address.ts';
 import { ManagementError } from './management-error.ts';
 
 /** Shared zod pieces for management input, from the CLI and the admin API alike. */
@@ -13,6 +14,16 @@ export const resourceUri = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
   return uri;
+});
+
+/** An e-mail address in its one normalised form (users/email-address.ts), or the reason it has none. */
+export const emailAddress = z.string().transform((value, ctx) => {
+  const normalized = normalizeEmail(value);
+  if (!normalized.ok) {
+    ctx.addIssue({ code: 'custom', message: normalized.reason });
+    return z.NEVER;
+  }
+  return normalized.email;
 });
 
 export const jwksInput = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) });

@@ -3,7 +3,8 @@ import type { UserRecord } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { newId } from '../tokens/secret.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/password.ts';
-import { parseInput } from './input.ts';
+import { normalizeEmail } from '../users/email-address.ts';
+import { emailAddress, parseInput } from './input.ts';
 import type { ManagementDeps } from './management-deps.ts';
 import { ManagementError } from './management-error.ts';
 
@@ -39,7 +40,7 @@ const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PAS
 
 const createSchema = z
   .object({
-    email: z.string().trim().toLowerCase().email().max(320),
+    email: emailAddress,
     name: z.string().trim().min(1).max(200).optional(),
     password: password.optional(),
     is_admin: z.boolean().default(false),
@@ -54,7 +55,8 @@ const updateSchema = z
   .strict();
 
 async function existingUser(deps: ManagementDeps, idOrEmail: string): Promise<UserRecord> {
-  const user = (await deps.store.getUser(idOrEmail)) ?? (await deps.store.getUserByEmail(idOrEmail.toLowerCase()));
+  const email = normalizeEmail(idOrEmail);
+  const user = (await deps.store.getUser(idOrEmail)) ?? (email.ok ? await deps.store.getUserByEmail(email.email) : null);
   if (!user) throw new ManagementError('not-found', `no user ${idOrEmail}`);
   return user;
 }

@@ -206,7 +206,7 @@ export type UserStatus = 'active' | 'disabled';
 /** A person. Their id (`usr_…`) is the `sub` of the tokens issued for them; it never collides with an agent id. */
 export interface UserRecord {
   id: string;
-  /** Lower-cased; null for an upstream account that shared no email. Unique. */
+  /** Normalised (users/email-address.ts); null for an upstream account that shared no email. Unique. */
   email: string | null;
   emailVerified: boolean;
   name: string | null;
@@ -234,7 +234,7 @@ export interface UserRecords {
   /** Throws StoreConflictError when the id or email exists. */
   createUser(record: UserRecord): Promise<void>;
   getUser(id: string): Promise<UserRecord | null>;
-  /** `email` must already be lower-cased. */
+  /** `email` must already be normalised (users/email-address.ts). */
   getUserByEmail(email: string): Promise<UserRecord | null>;
   listUsers(): Promise<UserRecord[]>;
   updateUser(id: string, patch: Partial<Omit<UserRecord, 'id' | 'createdAt'>>): Promise<UserRecord | null>;

@@ -3,6 +3,7 @@ import type { MandateConfig } from '../config.ts';
 import { lockSecondsAfter } from '../policy/login-throttle.ts';
 import type { LoginThrottleRecords, UserRecord, UserRecords } from '../store/store.ts';
 import { hashSecret } from '../tokens/secret.ts';
+import { normalizeEmail } from './email-address.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, needsRehash, verifyPassword } from './password.ts';
 
 export interface PasswordLoginDeps {
@@ -24,7 +25,9 @@ const ipKey = (ip: string) => `ip:${ip}`;
  * them (exponential backoff); success clears the account's counter. Every outcome is audited, never the password.
  */
 export async function loginWithPassword(emailInput: string, password: string, ip: string, deps: PasswordLoginDeps): Promise<PasswordLoginResult> {
-  const email = emailInput.trim().toLowerCase();
+  // The account's own normal form (SR-17); input that has none cannot name an account but is throttled all the same.
+  const normalized = normalizeEmail(emailInput);
+  const email = normalized.ok ? normalized.email : emailInput.trim().toLowerCase();
   const { users } = deps.config;
   const keys = [
     { key: accountKey(email), settings: { freeFailures: users.accountFreeFailures, baseLockSeconds: users.baseLockSeconds, maxLockSeconds: users.maxLockSeconds } },
@@ -37,7 +40,7 @@ export async function loginWithPassword(emailInput: string, password: string, ip
     return { ok: false, reason: 'throttled', retryAfterSeconds: lockedUntil - deps.now };
   }
 
-  const user = email.length <= 320 ? await deps.store.getUserByEmail(email) : null;
+  const user = normalized.ok ? await deps.store.getUserByEmail(email) : null;
   const valid = await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH + 1), user?.passwordHash ?? null);
   if (!valid || !user || user.status !== 'active') {
     for (const { key, settings } of keys) {

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import type { UpstreamProviderConfig } from '../config.ts';
+import { normalizeEmail } from './email-address.ts';
 
 /**
  * Login through upstream OpenID providers (Google or any issuer with discovery), as a relying party built on
@@ -97,9 +98,20 @@ export class UpstreamProviders {
     return {
       issuer: as.issuer,
       subject: claims.sub,
-      email: typeof profile['email'] === 'string' ? profile['email'].toLowerCase() : null,
+      email: upstreamEmail(profile['email']),
       emailVerified: profile['email_verified'] === true,
       name: typeof profile['name'] === 'string' ? profile['name'] : null,
     };
   }
+}
+
+/**
+ * The provider's address in the form local accounts use (SR-17), or null when it has none: an address with
+ * invisible or compatibility characters is dropped rather than folded onto another account's (it neither links
+ * nor is given to a new account, whose ID tokens would carry it).
+ */
+function upstreamEmail(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const normalized = normalizeEmail(value);
+  return normalized.ok ? normalized.email : null;
 }

@@ -1,27 +1,22 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import Provider from 'oidc-provider';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
+import { listenUpstreamIdp, type UpstreamIdp, upstreamLogin as loginAt } from '../helpers/upstream-idp.ts';
 import { Browser, createUser, inputValue } from '../helpers/user-flow.ts';
-
-const unescape = (v: string) => v.replace(/&amp;/g, '&').replace(/&#x2F;/g, '/').replace(/&#x3D;/g, '=');
 
 /**
  * Login through a real upstream OpenID provider: panva's oidc-provider, started in the test with its development
  * login and consent pages, as the IdP that Mandate (the relying party) sends the browser to.
  */
 forEachStore('login through an upstream OpenID provider', (fixture) => {
-  let idpServer: Server;
+  let idp: UpstreamIdp;
   let idpIssuer: string;
   let server: TestServer;
 
   before(async () => {
-    idpServer = createServer();
-    await new Promise<void>((resolve) => idpServer.listen(0, '127.0.0.1', resolve));
-    idpIssuer = `http://localhost:${(idpServer.address() as AddressInfo).port}`;
+    idp = await listenUpstreamIdp();
+    idpIssuer = idp.issuer;
     const upstream = { issuer: idpIssuer, clientId: 'mandate', clientSecret: 'upstream-secret', scopes: ['openid', 'email', 'profile'] };
     server = await startTestServer(fixture, {
       upstreamProviders: [
@@ -29,56 +24,18 @@ forEachStore('login through an upstream OpenID provider', (fixture) => {
         { id: 'idp-link', name: 'Example IdP (trusted email)', ...upstream, linkByVerifiedEmail: true, provision: false },
       ],
     });
-    const provider = new Provider(idpIssuer, {
-      clients: [
-        {
-          client_id: 'mandate',
-          client_secret: 'upstream-secret',
-          redirect_uris: [`${server.issuer}/login/upstream/idp/callback`, `${server.issuer}/login/upstream/idp-link/callback`],
-        },
-      ],
-      async findAccount(_ctx, id) {
-        return { accountId: id, claims: async () => ({ sub: id, email: `${id}@example.com`, email_verified: true, name: `Upstream ${id}` }) };
-      },
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-      features: { devInteractions: { enabled: true } },
-    });
-    idpServer.on('request', provider.callback());
+    idp.serve([`${server.issuer}/login/upstream/idp/callback`, `${server.issuer}/login/upstream/idp-link/callback`], (id) => ({
+      email: `${id}@example.com`,
+      email_verified: true,
+      name: `Upstream ${id}`,
+    }));
   });
   after(async () => {
     await server.close();
-    idpServer.closeAllConnections();
-    await new Promise((resolve) => idpServer.close(resolve));
+    await idp.close();
   });
 
-  /** Starts the upstream login from Mandate's login page and signs in at the IdP as `login`. */
-  async function upstreamLogin(browser: Browser, providerId: string, login: string): Promise<Response> {
-    const page = await (await browser.fetch(`${server.issuer}/login?return_to=%2Faccount`)).text();
-    assert.match(page, /Example IdP/);
-    let response = await browser.postForm(`${server.issuer}/login/upstream/${providerId}`, { csrf: inputValue(page, 'csrf'), return_to: '/account' });
-    assert.equal(response.status, 303);
-    const authorize = new URL(response.headers.get('location')!);
-    assert.equal(authorize.origin, idpIssuer);
-    assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
-    assert.ok(authorize.searchParams.get('nonce'));
-    let url = authorize.href;
-    for (let hop = 0; hop < 20; hop++) {
-      response = await browser.fetch(url);
-      const location = response.headers.get('location');
-      if (location) {
-        url = new URL(location, url).href;
-        if (url.startsWith(server.issuer)) return browser.fetch(url);
-        continue;
-      }
-      const html = await response.text();
-      const action = unescape(/<form[^>]*action="([^"]+)"/.exec(html)![1]!);
-      const prompt = /name="prompt" value="([^"]+)"/.exec(html)![1]!;
-      const form: Record<string, string> = prompt === 'login' ? { prompt, login, password: 'anything' } : { prompt };
-      response = await browser.postForm(new URL(action, url).href, form);
-      url = new URL(response.headers.get('location')!, url).href;
-    }
-    throw new Error('the upstream login did not come back');
-  }
+  const upstreamLogin = (browser: Browser, providerId: string, login: string) => loginAt(server, idpIssuer, browser, providerId, login);
 
   test('first login provisions an account from the verified email; the next one finds it by (issuer, sub)', async () => {
     const browser = new Browser();
