@@ -44,14 +44,14 @@ function shortUrl(url: string): string {
  * caller a rule does name, so `crypto.sign` counts as ES256 and `createHash` as whoever hashes.
  */
 const LAYERS: { layer: string; match: RegExp }[] = [
-  { layer: 'ES256 sign/verify (node:crypto + DER↔r‖s)', match: /packages\/server\/src\/keys\/(jws-algorithms|ecdsa-signature)\.ts/ },
+  { layer: 'ES256 sign/verify (node:crypto + DER↔r‖s)', match: /packages\/protocol\/src\/(algorithms|ecdsa-signature)\.ts/ },
   { layer: 'audit: hash chain (SHA-256 + canonical JSON)', match: /packages\/server\/src\/audit\/(audit-chain|canonical-json)\.ts/ },
   { layer: 'SQLite (node:sqlite statements, BEGIN/COMMIT)', match: /packages\/server\/src\/store\/sqlite\/sqlite-driver\.ts/ },
   { layer: 'audit: batching and row building', match: /packages\/server\/src\/(audit\/audit-log|store\/sql\/audit-records)\.ts/ },
   { layer: 'store: row decoding (JSON columns)', match: /packages\/server\/src\/store\// },
   { layer: 'SHA-256 of secrets / token cache key', match: /packages\/server\/src\/tokens\/(secret|verified-token-cache)\.ts/ },
   { layer: 'form + Authorization parsing', match: /packages\/server\/src\/http\/(form|request-form|client-auth)\.ts/ },
-  { layer: 'JWT claims, JSON, base64url', match: /packages\/server\/src\/tokens\/(jwt|access-token)\.ts/ },
+  { layer: 'JWT claims, JSON, base64url', match: /packages\/(server\/src\/tokens\/(jwt|access-token)|protocol\/src\/(encode|parse|verify)-compact-jws)\.ts/ },
   { layer: 'Mandate endpoint/grant/policy logic', match: /packages\/server\/src\// },
   { layer: 'Fastify (routing, hooks, reply)', match: /node_modules\/(fastify|find-my-way|avvio|light-my-request|@fastify|fast-json-stringify|pino|abstract-logging)/ },
   { layer: 'node:http + net (parse, write, sockets)', match: /^node:(_http|http|net|internal\/(http|stream|streams|net|js_stream|stream_base_commons|url))/ },

@@ -7,8 +7,8 @@
 export * from './errors.ts';
 export { createVerifier } from './verify/create-verifier.ts';
 export type { Verifier, VerifierOptions, VerifyOptions } from './verify/create-verifier.ts';
-export type { AccessTokenClaims, ActClaim, Actor, AuthInfo } from './verify/auth-info.ts';
-export type { JwsAlgorithm } from './verify/algorithms.ts';
+export type { Actor, AuthInfo } from './verify/auth-info.ts';
+export type { AccessTokenClaims, ActClaim, JwsAlgorithm } from '@mandate/protocol';
 export type { IntrospectionCredentials, IntrospectionOptions } from './verify/introspection.ts';
 export { authenticateCredentials, authenticateRequest, rejectionFor, rejectionResponse } from './challenge/authenticate-request.ts';
 export type { AuthenticateOptions, AuthOutcome, Rejection } from './challenge/authenticate-request.ts';

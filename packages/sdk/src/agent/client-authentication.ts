@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from '@mandate/protocol';
 import { importJWK, SignJWT } from 'jose';
 import type { JWK } from 'jose';
 import { basicAuthorization } from '../lib/basic-auth.ts';
@@ -77,7 +78,7 @@ export function privateKeyJwt(clientId: string, privateKey: KeyObject | JWK, opt
       .setExpirationTime(now + lifetime)
       .sign(await key);
     form.set('client_id', clientId);
-    form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    form.set('client_assertion_type', CLIENT_ASSERTION_TYPE_JWT_BEARER);
     form.set('client_assertion', assertion);
   };
 }

@@ -1,3 +1,4 @@
+import { TOKEN_TYPE_ACCESS_TOKEN } from '@mandate/protocol';
 import { decodeJwt } from 'jose';
 import { IdTokenInvalid } from '../errors.ts';
 import type { AuthorizationResponse } from './authorization-response.ts';
@@ -5,9 +6,6 @@ import type { IdTokenVerifier } from './id-token.ts';
 import type { TokenResponse } from './token-request.ts';
 import { tokenSetKey } from './token-store.ts';
 import type { DelegatedTokenSet } from './token-store.ts';
-
-/** The RFC 8693 §3 type of an access token, sent as `actor_token_type`. */
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** What redeeming a code and refreshing need: the token endpoint as the application, and ID-token checks. */
 export interface TokenSetDeps {
@@ -37,7 +35,7 @@ export async function redeemCode(response: AuthorizationResponse, actorToken: st
   for (const resource of response.resource) form.append('resource', resource);
   if (actorToken !== undefined) {
     form.set('actor_token', actorToken);
-    form.set('actor_token_type', ACCESS_TOKEN_TYPE);
+    form.set('actor_token_type', TOKEN_TYPE_ACCESS_TOKEN);
   }
   const tokens = await deps.requestAsApp(form);
   const scope = grantedScope(tokens, response.scope);

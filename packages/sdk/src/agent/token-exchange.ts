@@ -1,9 +1,6 @@
+import { GRANT_TYPE_TOKEN_EXCHANGE, TOKEN_TYPE_ACCESS_TOKEN } from '@mandate/protocol';
 import { TokenRequestFailed } from '../errors.ts';
-import { ACCESS_TOKEN_TYPE } from './exchange-code.ts';
 import type { TokenResponse } from './token-request.ts';
-
-/** The RFC 8693 §2.1 grant type. */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** Parameters of an RFC 8693 token exchange made by the agent. */
 export interface TokenExchangeRequest {
@@ -49,13 +46,13 @@ export interface ExchangedToken {
  */
 export function tokenExchangeForm(request: TokenExchangeRequest, actorToken: string | undefined, lists: { audience: string[]; resource: string[]; scope: string[] }): URLSearchParams {
   const form = new URLSearchParams({
-    grant_type: TOKEN_EXCHANGE_GRANT,
+    grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
     subject_token: request.subjectToken,
-    subject_token_type: request.subjectTokenType ?? ACCESS_TOKEN_TYPE,
+    subject_token_type: request.subjectTokenType ?? TOKEN_TYPE_ACCESS_TOKEN,
   });
   if (actorToken !== undefined) {
     form.set('actor_token', actorToken);
-    form.set('actor_token_type', request.actorTokenType ?? ACCESS_TOKEN_TYPE);
+    form.set('actor_token_type', request.actorTokenType ?? TOKEN_TYPE_ACCESS_TOKEN);
   }
   for (const audience of lists.audience) form.append('audience', audience);
   for (const resource of lists.resource) form.append('resource', resource);

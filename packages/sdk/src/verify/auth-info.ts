@@ -1,33 +1,4 @@
-/**
- * One node of an RFC 8693 §4.1 `act` chain. The outermost node is the current actor; each may nest the prior one.
- */
-export interface ActClaim {
-  sub: string;
-  client_id?: string;
-  sub_profile?: string;
-  iss?: string;
-  act?: ActClaim;
-  [claim: string]: unknown;
-}
-
-/** The claims of a Mandate access token (RFC 9068 §2.2 plus RFC 8693 `act`, RFC 7800 `cnf`). */
-export interface AccessTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  exp: number;
-  iat: number;
-  jti: string;
-  client_id: string;
-  scope?: string;
-  nbf?: number;
-  auth_time?: number;
-  acr?: string;
-  act?: ActClaim;
-  cnf?: { jkt?: string; [member: string]: unknown };
-  sub_profile?: string;
-  [claim: string]: unknown;
-}
+import type { AccessTokenClaims, ActClaim } from '@mandate/protocol';
 
 /** An actor of the delegation chain, flattened (camelCase; the wire names stay in `claims`). */
 export interface Actor {

@@ -1,5 +1,5 @@
+import type { AccessTokenClaims, ActClaim } from '@mandate/protocol';
 import { AudienceMismatch, ClaimInvalid, IssuerMismatch, TokenExpired, TokenNotYetValid } from '../errors.ts';
-import type { AccessTokenClaims, ActClaim } from './auth-info.ts';
 
 /** What the claims are checked against. */
 export interface ClaimExpectations {

@@ -1,3 +1,5 @@
+import { ACCESS_TOKEN_TYP, isJwsAlgorithm, SIGNING_ALGORITHMS, verifyCompactJws } from '@mandate/protocol';
+import type { JwsAlgorithm, JwsRefusal } from '@mandate/protocol';
 import { cachedMetadata } from '../discovery/authorization-server-metadata.ts';
 import {
   AlgorithmNotAllowed,
@@ -9,14 +11,12 @@ import {
   TokenMalformed,
   TokenTypeInvalid,
 } from '../errors.ts';
+import type { MandateError } from '../errors.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
-import { defaultAlgorithms, isSupportedAlgorithm } from './algorithms.ts';
-import type { JwsAlgorithm } from './algorithms.ts';
 import { buildAuthInfo } from './auth-info.ts';
 import type { AuthInfo } from './auth-info.ts';
 import { validateClaims } from './claims.ts';
-import { parseCompactJws } from './compact-jws.ts';
 import { Introspector } from './introspection.ts';
 import type { IntrospectionOptions } from './introspection.ts';
 import { RemoteKeySet } from './key-set.ts';
@@ -58,8 +58,6 @@ export interface Verifier {
    */
   verify(token: string, options?: VerifyOptions): Promise<AuthInfo>;
 }
-
-const typValues = new Set(['at+jwt', 'application/at+jwt']);
 
 /**
  * Creates a verifier of Mandate access tokens (RFC 9068 JWTs) for one resource server. It discovers the issuer's
@@ -103,21 +101,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
           clock: config.clock,
           issuer: config.issuer,
         });
-  const allowed = new Set<string>(config.algorithms);
+  const jwsOptions = {
+    algorithms: new Set(config.algorithms),
+    typ: ACCESS_TOKEN_TYP,
+    keyFor: (kid: string, alg: JwsAlgorithm) => keySet.cached(kid, alg) ?? keySet.resolve(kid, alg),
+  };
 
   async function verify(token: string, verifyOptions: VerifyOptions = {}): Promise<AuthInfo> {
     if (typeof token !== 'string') throw new TypeError('token must be a string');
     const required = verifyOptions.requiredScopes ?? [];
-    const { header, payload, signingInput, signature } = parseCompactJws(token);
-    const { alg, kid, typ } = header;
-    if (!allowed.has(alg as string) || !isSupportedAlgorithm(alg)) throw new AlgorithmNotAllowed(alg);
-    if (typeof typ !== 'string' || !typValues.has(typ.toLowerCase())) throw new TokenTypeInvalid(typ);
-    // RFC 7515 §4.1.11: an unknown extension named in `crit` must make the JWS invalid; this verifier knows none.
-    if (header.crit !== undefined) throw new TokenMalformed('the JWS has critical header parameters');
-    if (typeof kid !== 'string' || kid === '') throw new NoMatchingKey(kid, 'the JWS header has no kid');
-    const check = keySet.cached(kid, alg) ?? (await keySet.resolve(kid, alg));
-    if (!check(signingInput, signature)) throw new SignatureInvalid();
-    const { claims, audience, scopes } = validateClaims(payload, {
+    const jws = await verifyCompactJws(token, jwsOptions);
+    if (!jws.ok) throw refusalError(jws);
+    const { claims, audience, scopes } = validateClaims(jws.payload, {
       issuer: config.issuer,
       audiences: config.audiences,
       nowSeconds: config.clock() / 1000,
@@ -134,6 +129,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   return { issuer: config.issuer, audience: config.audiences, verify };
+}
+
+/** The coded error for each way the JWS itself can fail (RFC 7515, RFC 8725 §3.1 and §3.11). */
+function refusalError(refusal: JwsRefusal): MandateError {
+  switch (refusal.failure) {
+    case 'malformed':
+      return new TokenMalformed(refusal.reason);
+    case 'alg_not_allowed':
+      return new AlgorithmNotAllowed(refusal.alg);
+    case 'typ_mismatch':
+      return new TokenTypeInvalid(refusal.typ);
+    case 'no_kid':
+      return new NoMatchingKey(refusal.kid, 'the JWS header has no kid');
+    case 'unknown_key':
+      return new NoMatchingKey(refusal.kid);
+    case 'bad_signature':
+      return new SignatureInvalid();
+  }
 }
 
 interface CheckedOptions {
@@ -154,10 +167,10 @@ function checkOptions(options: VerifierOptions): CheckedOptions {
   if (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string' && a !== '')) {
     throw new TypeError('audience must be a non-empty string or a non-empty array of them');
   }
-  const algorithms = options.algorithms ?? defaultAlgorithms;
+  const algorithms = options.algorithms ?? SIGNING_ALGORITHMS;
   if (!Array.isArray(algorithms) || algorithms.length === 0) throw new TypeError('algorithms must be a non-empty array');
   for (const alg of algorithms) {
-    if (!isSupportedAlgorithm(alg)) throw new TypeError(`algorithm ${String(alg)} is not a supported asymmetric JWS algorithm`);
+    if (!isJwsAlgorithm(alg)) throw new TypeError(`algorithm ${String(alg)} is not a supported asymmetric JWS algorithm`);
   }
   const toleranceSeconds = options.clockToleranceSeconds ?? 30;
   if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0 || toleranceSeconds > 300) {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { AccessTokenClaims } from '@mandate/protocol';
 import { IntrospectionFailed, TokenInactive } from '../errors.ts';
 import { basicAuthorization } from '../lib/basic-auth.ts';
 import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
-import type { AccessTokenClaims } from './auth-info.ts';
 
 /** How the resource authenticates to the introspection endpoint (RFC 7662 §2.1 requires it to). */
 export type IntrospectionCredentials =

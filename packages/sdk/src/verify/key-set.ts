@@ -1,10 +1,10 @@
 import { createPublicKey } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
+import { keyTypeFor, signatureCheckFor } from '@mandate/protocol';
+import type { JwsAlgorithm, SignatureCheck } from '@mandate/protocol';
 import { JwksFetchFailed, NoMatchingKey } from '../errors.ts';
 import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
-import { keyTypeFor, signatureCheckFor } from './algorithms.ts';
-import type { JwsAlgorithm, SignatureCheck } from './algorithms.ts';
 
 /** How the key set caches and refetches. */
 export interface KeySetOptions extends HttpOptions {

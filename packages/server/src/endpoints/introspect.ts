@@ -1,3 +1,4 @@
+import type { AccessTokenClaims } from '@mandate/protocol';
 import type { FastifyRequest } from 'fastify';
 import { bearerCredential } from '../oauth/bearer-token.ts';
 import { authenticateAdminToken } from '../tokens/admin-token.ts';
@@ -8,7 +9,6 @@ import { OAuthError, invalidClient, invalidRequest } from '../oauth/oauth-error.
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { FormParams } from '../oauth/form-params.ts';
 import { ADMIN_TOKEN_PREFIX, parsePrefixedCredential, RESOURCE_KEY_PREFIX, secretMatchesHash } from '../tokens/secret.ts';
-import type { AccessTokenClaims } from '../tokens/access-token.ts';
 import { isAccessTokenActive } from '../tokens/access-token-status.ts';
 import { verifyOwnAccessToken } from '../tokens/own-token.ts';
 import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT } from '@mandate/protocol';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { invalidGrant, invalidRequest, invalidTarget } from '../oauth/oauth-error.ts';
 import { parseResourceParameters } from '../oauth/target-parameters.ts';
@@ -19,7 +20,7 @@ export interface AuthorizationCodeDeps extends UserTokenDeps {
 
 /** RFC 7636 §4.1: 43–128 characters of the unreserved set. */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
-const ACCESS_TOKEN_TYPES = new Set(['urn:ietf:params:oauth:token-type:access_token', 'urn:ietf:params:oauth:token-type:jwt']);
+const ACCESS_TOKEN_TYPES = new Set([TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT]);
 
 /**
  * RFC 6749 §4.1.3 / OAuth 2.1 §4.1.3 authorization code grant, with PKCE S256 and the on-behalf-of extension

@@ -1,3 +1,11 @@
+import {
+  type ActClaim,
+  GRANT_TYPE_TOKEN_EXCHANGE,
+  type MayActClaim,
+  TOKEN_TYPE_ACCESS_TOKEN,
+  TOKEN_TYPE_ID_TOKEN,
+  TOKEN_TYPE_JWT,
+} from '@mandate/protocol';
 import { parseScope } from '../oauth/target-parameters.ts';
 import { invalidRequest, invalidScope, invalidTarget } from '../oauth/oauth-error.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
@@ -5,16 +13,11 @@ import { decideDelegation } from '../policy/delegation.ts';
 import { isOidcScope } from '../policy/oidc-scopes.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import type { ClientRecord, ClientRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
-import { type ActorClaim, mintAccessToken } from '../tokens/access-token.ts';
+import { mintAccessToken } from '../tokens/access-token.ts';
 import type { AccessTokenStatusDeps } from '../tokens/access-token-status.ts';
 import { verifyActiveAccessToken, verifyActiveIdToken } from '../tokens/own-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 
-export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const TYPE = 'urn:ietf:params:oauth:token-type:';
-const ACCESS_TOKEN = `${TYPE}access_token`;
-const JWT = `${TYPE}jwt`;
-const ID_TOKEN = `${TYPE}id_token`;
 
 export interface TokenExchangeDeps {
   keys: KeyRing;
@@ -36,8 +39,8 @@ interface Subject {
   clientId: string;
   aud: string[];
   scopes: string[];
-  act: ActorClaim | undefined;
-  mayAct: { sub: string } | undefined;
+  act: ActClaim | undefined;
+  mayAct: MayActClaim | undefined;
   exp: number;
   gid: string | undefined;
   authTime: number | undefined;
@@ -56,7 +59,7 @@ interface Subject {
 export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
   async function verifySubject(token: string, type: string, now: number): Promise<Subject> {
     const own = { keys: deps.keys, issuer: deps.issuer, now, status: deps.status };
-    if (type === ACCESS_TOKEN || type === JWT) {
+    if (type === TOKEN_TYPE_ACCESS_TOKEN || type === TOKEN_TYPE_JWT) {
       const result = await verifyActiveAccessToken(token, own);
       if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
       const c = result.claims;
@@ -65,7 +68,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
         act: c.act, mayAct: c.may_act, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti,
       };
     }
-    if (type === ID_TOKEN) {
+    if (type === TOKEN_TYPE_ID_TOKEN) {
       const result = await verifyActiveIdToken(token, own);
       if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
       const c = result.claims;
@@ -76,8 +79,8 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
     throw invalidRequest('subject_token_type must be access_token, jwt or id_token');
   }
 
-  async function verifyActor(token: string, type: string, client: ClientRecord, now: number): Promise<{ act: ActorClaim; exp: number; record: ClientRecord | null }> {
-    if (type !== ACCESS_TOKEN && type !== JWT) throw invalidRequest('actor_token_type must be access_token or jwt');
+  async function verifyActor(token: string, type: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord | null }> {
+    if (type !== TOKEN_TYPE_ACCESS_TOKEN && type !== TOKEN_TYPE_JWT) throw invalidRequest('actor_token_type must be access_token or jwt');
     const result = await verifyActiveAccessToken(token, { keys: deps.keys, issuer: deps.issuer, now, status: deps.status });
     if (!result.ok) throw invalidRequest(`actor_token is not valid (${result.reason})`);
     const c = result.claims;
@@ -129,7 +132,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
   }
 
   return {
-    grantType: TOKEN_EXCHANGE,
+    grantType: GRANT_TYPE_TOKEN_EXCHANGE,
     repeatable: new Set(['resource', 'audience']),
     async handle({ client: { client }, params, now }: GrantInput): Promise<GrantResult> {
       const subjectToken = params.get('subject_token');
@@ -139,8 +142,8 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
       const actorTokenType = params.get('actor_token_type');
       // RFC 8693 §2.1: actor_token_type is required with actor_token and must not be sent without it.
       if ((actorToken === undefined) !== (actorTokenType === undefined)) throw invalidRequest('actor_token and actor_token_type go together');
-      const requestedType = params.get('requested_token_type') ?? ACCESS_TOKEN;
-      if (requestedType !== ACCESS_TOKEN && requestedType !== JWT) throw invalidRequest('requested_token_type must be access_token or jwt');
+      const requestedType = params.get('requested_token_type') ?? TOKEN_TYPE_ACCESS_TOKEN;
+      if (requestedType !== TOKEN_TYPE_ACCESS_TOKEN && requestedType !== TOKEN_TYPE_JWT) throw invalidRequest('requested_token_type must be access_token or jwt');
 
       const subject = await verifySubject(subjectToken, subjectTokenType, now);
       const actor = actorToken ? await verifyActor(actorToken, actorTokenType!, client, now) : null;
@@ -194,7 +197,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
           subject: subject.sub,
           clientId: client.clientId,
           detail: {
-            grant_type: TOKEN_EXCHANGE,
+            grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
             jti: minted.claims.jti,
             subject_jti: subject.jti,
             subject_token_type: subjectTokenType,

@@ -1,6 +1,6 @@
+import type { ActClaim } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { ClientRecord, UserGrantRecord, UserGrantRecords, UserRecord } from '../store/store.ts';
-import type { ActorClaim } from '../tokens/access-token.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { mintIdToken } from '../tokens/id-token.ts';
 import { mintRefreshToken } from '../tokens/refresh-token.ts';
@@ -39,7 +39,7 @@ export interface UserTokenRequest {
 }
 
 /** `act` of an on-behalf-of token: the agent, marked as one (draft-oauth-ai-agents-on-behalf-of-user-02 §5). */
-export function agentActor(agentId: string): ActorClaim {
+export function agentActor(agentId: string): ActClaim {
   return { sub: agentId, client_id: agentId, sub_profile: 'ai_agent' };
 }
 

@@ -1,4 +1,5 @@
-import type { SigningAlgorithm, SigningKeyRecords } from '../store/store.ts';
+import type { SigningAlgorithm } from '@mandate/protocol';
+import type { SigningKeyRecords } from '../store/store.ts';
 import { generateSigningKey, type LoadedSigningKey, loadSigningKey } from './signing-key.ts';
 
 export type Clock = () => number;

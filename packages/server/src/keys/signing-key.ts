@@ -1,6 +1,7 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { type JwsSigningKey, type SignatureCheck, signatureCheckFor, type SigningAlgorithm, signatureMakerFor } from '@mandate/protocol';
 import { calculateJwkThumbprint } from 'jose';
-import type { SigningAlgorithm, SigningKeyRecord } from '../store/store.ts';
+import type { SigningKeyRecord } from '../store/store.ts';
 import { decryptPrivateKey, encryptPrivateKey } from './kek.ts';
 
 /** A signing key as the running server holds it: decrypted once at load, never per request. */
@@ -9,8 +10,12 @@ export interface LoadedSigningKey {
   alg: SigningAlgorithm;
   status: SigningKeyRecord['status'];
   publicKey: KeyObject;
+  /** Verifies signatures of this key's algorithm only (bound at load: a token's `alg` cannot pick another). */
+  verify: SignatureCheck;
   /** Only the active key keeps its private half in memory. */
   privateKey: KeyObject | null;
+  /** The active key's signer for compact JWS; null for retired keys. */
+  signer: JwsSigningKey | null;
   /** The public JWK as published (`kid`, `alg`, `use` set). */
   publicJwk: Record<string, unknown>;
   publishUntil: number | null;
@@ -45,17 +50,23 @@ export async function generateSigningKey(alg: SigningAlgorithm, kek: Buffer, now
   };
 }
 
+/** Decrypts and binds a stored key; a key that does not fit its recorded algorithm fails here, at load. */
 export function loadSigningKey(record: SigningKeyRecord, kek: Buffer): LoadedSigningKey {
   const privateKey =
     record.status === 'active'
       ? createPrivateKey({ key: decryptPrivateKey(kek, record.kid, record.privateKeyEncrypted), format: 'der', type: 'pkcs8' })
       : null;
+  const publicKey = createPublicKey({ key: record.publicJwk as JsonWebKey, format: 'jwk' });
+  const verify = signatureCheckFor(record.alg, publicKey);
+  if (!verify) throw new Error(`signing key ${record.kid} is not a public key for ${record.alg}`);
   return {
     kid: record.kid,
     alg: record.alg,
     status: record.status,
-    publicKey: createPublicKey({ key: record.publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
+    publicKey,
+    verify,
     privateKey,
+    signer: privateKey && { alg: record.alg, kid: record.kid, sign: signatureMakerFor(record.alg, privateKey) },
     publicJwk: record.publicJwk,
     publishUntil: record.publishUntil,
   };

@@ -1,3 +1,4 @@
+import { GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
 import type { ClientRecord, ClientRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
@@ -101,7 +102,7 @@ export async function createAgent(input: unknown, deps: ManagementDeps): Promise
     redirectUris: [],
     // Token exchange lets an agent take part in delegation chains (RFC 8693); it confers nothing by itself, since
     // every exchange must present a subject token that names the agent (aud, act or may_act) or was issued to it.
-    grantTypes: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+    grantTypes: ['client_credentials', GRANT_TYPE_TOKEN_EXCHANGE],
     tokensValidAfter: 0,
     createdAt: deps.now,
     updatedAt: deps.now,

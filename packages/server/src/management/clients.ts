@@ -1,3 +1,4 @@
+import { GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord } from '../store/store.ts';
@@ -51,8 +52,7 @@ const redirectUri = z.string().max(2000).superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const grantType = z.enum(['authorization_code', 'refresh_token', TOKEN_EXCHANGE]);
+const grantType = z.enum(['authorization_code', 'refresh_token', GRANT_TYPE_TOKEN_EXCHANGE]);
 
 const fields = {
   name: z.string().trim().min(1).max(200),

@@ -1,3 +1,4 @@
+import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from '@mandate/protocol';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { ClientRecord, ClientRecords, ReplayRecords, TokenEndpointAuthMethod } from '../store/store.ts';
 import { hashSecret, secretMatchesHash } from '../tokens/secret.ts';
@@ -11,7 +12,6 @@ import { invalidClient, invalidRequest } from './oauth-error.ts';
  * goes to the audit trail.
  */
 
-export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 /** Asymmetric algorithms accepted for client assertions; MAC-based `client_secret_jwt` is not offered. */
 export const CLIENT_ASSERTION_ALGS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const;
@@ -103,8 +103,8 @@ export async function authenticateClient(
 
 /** RFC 7523 §3 rules for a `private_key_jwt` client assertion, plus single use of its `jti`. */
 async function authenticateByAssertion(params: FormParams, bodyClientId: string | undefined, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
-  if (params.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE) {
-    throw invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+  if (params.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE_JWT_BEARER) {
+    throw invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE_JWT_BEARER}`);
   }
   const assertion = params.get('client_assertion');
   if (!assertion) throw invalidRequest('client_assertion is required');

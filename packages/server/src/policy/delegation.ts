@@ -1,4 +1,4 @@
-import type { ActorClaim } from '../tokens/access-token.ts';
+import type { ActClaim, MayActClaim } from '@mandate/protocol';
 
 /**
  * Delegation-chain policy for RFC 8693 token exchange (pure). Given the subject token's facts, the actor (or none,
@@ -14,17 +14,17 @@ import type { ActorClaim } from '../tokens/access-token.ts';
  */
 
 export interface DelegationFacts {
-  subject: { sub: string; clientId: string; aud: readonly string[]; act: ActorClaim | undefined; mayAct: { sub: string } | undefined };
+  subject: { sub: string; clientId: string; aud: readonly string[]; act: ActClaim | undefined; mayAct: MayActClaim | undefined };
   /** The actor proven by `actor_token`, or null when none was sent. */
-  actor: ActorClaim | null;
+  actor: ActClaim | null;
   clientId: string;
   maxDepth: number;
   allowImpersonation: boolean;
 }
 
-export type DelegationDecision = { ok: true; act: ActorClaim | undefined; impersonation: boolean } | { ok: false; description: string };
+export type DelegationDecision = { ok: true; act: ActClaim | undefined; impersonation: boolean } | { ok: false; description: string };
 
-export function chainDepth(act: ActorClaim | undefined): number {
+export function chainDepth(act: ActClaim | undefined): number {
   let depth = 0;
   for (let a = act; a; a = a.act) depth++;
   return depth;
@@ -47,7 +47,7 @@ export function decideDelegation(facts: DelegationFacts): DelegationDecision {
 
   if (!actor) return { ok: true, act: subject.act, impersonation: true };
   if (subject.act?.sub === actor.sub || (!subject.act && subject.sub === actor.sub)) return { ok: true, act: subject.act, impersonation: false };
-  const act: ActorClaim = { ...actor, ...(subject.act ? { act: subject.act } : {}) };
+  const act: ActClaim = { ...actor, ...(subject.act ? { act: subject.act } : {}) };
   if (chainDepth(act) > facts.maxDepth) return { ok: false, description: `the delegation chain would exceed ${facts.maxDepth} actors` };
   return { ok: true, act, impersonation: false };
 }

@@ -9,6 +9,7 @@
  *
  * Every method is async so both backends share one shape; the SQLite one completes synchronously underneath.
  */
+import type { SigningAlgorithm } from '@mandate/protocol';
 
 export type ClientKind = 'agent' | 'app';
 export type ClientStatus = 'active' | 'disabled';
@@ -99,7 +100,6 @@ export interface AdminTokenRecords {
   revokeAdminToken(id: string, revokedAt: number): Promise<boolean>;
 }
 
-export type SigningAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
 export type SigningKeyStatus = 'active' | 'retired';
 
 export interface SigningKeyRecord {

@@ -1,5 +1,5 @@
+import type { AccessTokenClaims, ActClaim } from '@mandate/protocol';
 import type { ClientRecords, RevocationRecords, UserGrantRecords, UserRecords } from '../store/store.ts';
-import type { AccessTokenClaims, ActorClaim } from './access-token.ts';
 
 export interface AccessTokenStatusDeps {
   revocations: Pick<RevocationRecords, 'isTokenIdRevoked'>;
@@ -12,7 +12,7 @@ export interface AccessTokenStatusDeps {
 export function principalsOf(claims: Pick<AccessTokenClaims, 'client_id' | 'sub' | 'sub_profile' | 'act'>): string[] {
   const ids = new Set<string>([claims.client_id]);
   if (claims.sub_profile === 'ai_agent') ids.add(claims.sub);
-  for (let actor: ActorClaim | undefined = claims.act; actor; actor = actor.act) {
+  for (let actor: ActClaim | undefined = claims.act; actor; actor = actor.act) {
     if (actor.sub_profile === 'ai_agent') ids.add(actor.sub);
     if (actor.client_id) ids.add(actor.client_id);
   }

@@ -1,43 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { ACCESS_TOKEN_TYP, type AccessTokenClaims, type ActClaim, type MayActClaim } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { encodeJwt } from './jwt.ts';
-
-/** RFC 8693 §4.1 actor claim: the current actor outermost, earlier actors nested inside. */
-export interface ActorClaim {
-  sub: string;
-  client_id?: string;
-  /** `ai_agent` when the actor is an agent (draft-mcguinness-oauth-actor-profile, as Auth0 emits it). */
-  sub_profile?: string;
-  iss?: string;
-  act?: ActorClaim;
-}
-
-/** RFC 9068 §2.2 claims of a Mandate access token, plus the extensions Mandate uses. */
-export interface AccessTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  exp: number;
-  iat: number;
-  jti: string;
-  client_id: string;
-  scope?: string;
-  /** `ai_agent` when the subject itself is an agent acting for itself. */
-  sub_profile?: string;
-  act?: ActorClaim;
-  /** RFC 9449 §6.1 key binding. */
-  cnf?: { jkt: string };
-  auth_time?: number;
-  acr?: string;
-  /**
-   * Mandate extension: the user grant this token derives from (authorization code, refresh, or a token exchange of
-   * such a token). Introspection treats the token as inactive once that grant is revoked (code replay, refresh-token
-   * reuse, consent revoked, user disabled), so revocation reaches every token derived from a user's decision.
-   */
-  gid?: string;
-  /** RFC 8693 §4.4: the party authorised to become the actor for this subject (Mandate sets it on hand-off tokens). */
-  may_act?: { sub: string };
-}
 
 export interface AccessTokenGrant {
   subject: string;
@@ -47,11 +11,11 @@ export interface AccessTokenGrant {
   audience: readonly string[];
   scopes: readonly string[];
   ttlSeconds: number;
-  act?: ActorClaim;
+  act?: ActClaim;
   dpopJkt?: string;
   authTime?: number;
   grantId?: string;
-  mayAct?: { sub: string };
+  mayAct?: MayActClaim;
 }
 
 export interface MintedAccessToken {
@@ -59,10 +23,6 @@ export interface MintedAccessToken {
   claims: AccessTokenClaims;
   expiresIn: number;
 }
-
-export const ACCESS_TOKEN_TYP = 'at+jwt';
-/** RFC 9068 §4: resource servers accept the short and the full media type. */
-export const ACCESS_TOKEN_TYPS = ['at+jwt', 'application/at+jwt'] as const;
 
 /** Signs an RFC 9068 JWT access token with the active key. */
 export function mintAccessToken(grant: AccessTokenGrant, deps: { keys: KeyRing; issuer: string; now: number }): MintedAccessToken {

@@ -1,26 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { ID_TOKEN_TYP, type IdTokenClaims } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { UserRecord } from '../store/store.ts';
 import { encodeJwt } from './jwt.ts';
-
-/** OpenID Connect Core §2 ID token claims as Mandate issues them. */
-export interface IdTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string;
-  exp: number;
-  iat: number;
-  auth_time: number;
-  jti: string;
-  nonce?: string;
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-  /** The user grant it was issued under (see AccessTokenClaims.gid); lets token exchange find the granted scopes. */
-  gid?: string;
-}
-
-export const ID_TOKEN_TYP = 'JWT';
 
 /** The user claims a scope set releases (OIDC Core §5.4): `email` → email, email_verified; `profile` → name. */
 export function userClaims(user: UserRecord, scopes: readonly string[]): Pick<IdTokenClaims, 'email' | 'email_verified' | 'name'> {

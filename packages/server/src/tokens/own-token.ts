@@ -1,7 +1,6 @@
+import { ACCESS_TOKEN_TYP, type AccessTokenClaims, ID_TOKEN_TYP, type IdTokenClaims } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
-import { ACCESS_TOKEN_TYPS, type AccessTokenClaims } from './access-token.ts';
 import { type AccessTokenStatusDeps, isAccessTokenActive, isUserGrantActive } from './access-token-status.ts';
-import { ID_TOKEN_TYP, type IdTokenClaims } from './id-token.ts';
 import { verifyOwnJwt } from './jwt.ts';
 
 /**
@@ -27,9 +26,9 @@ export async function verifyOwnAccessToken(
   token: string,
   deps: Omit<OwnTokenDeps, 'status'>,
 ): Promise<OwnTokenResult<AccessTokenClaims>> {
-  const result = await verifyOwnJwt(token, deps.keys, { typ: ACCESS_TOKEN_TYPS, issuer: deps.issuer, now: deps.now, clockSkewSeconds: 0 });
+  const result = await verifyOwnJwt(token, deps.keys, { typ: ACCESS_TOKEN_TYP, issuer: deps.issuer, now: deps.now, clockSkewSeconds: 0 });
   if (!result.ok) return { ok: false, reason: result.failure === 'expired' ? 'expired' : 'invalid' };
-  const claims = result.claims as unknown as AccessTokenClaims;
+  const claims = result.claims as AccessTokenClaims;
   if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string' || typeof claims.iat !== 'number') return { ok: false, reason: 'invalid' };
   return { ok: true, claims };
 }
@@ -40,11 +39,16 @@ export async function verifyActiveAccessToken(token: string, deps: OwnTokenDeps)
   return (await isAccessTokenActive(result.claims, deps.status)) ? result : { ok: false, reason: 'inactive' };
 }
 
-export async function verifyActiveIdToken(token: string, deps: OwnTokenDeps): Promise<OwnTokenResult<IdTokenClaims>> {
-  const result = await verifyOwnJwt(token, deps.keys, { typ: [ID_TOKEN_TYP], issuer: deps.issuer, now: deps.now, clockSkewSeconds: 0 });
+/** An ID token as this server issues them: one audience (the client), and a `jti`. */
+export type OwnIdTokenClaims = IdTokenClaims & { aud: string; jti: string };
+
+export async function verifyActiveIdToken(token: string, deps: OwnTokenDeps): Promise<OwnTokenResult<OwnIdTokenClaims>> {
+  const result = await verifyOwnJwt(token, deps.keys, { typ: ID_TOKEN_TYP, issuer: deps.issuer, now: deps.now, clockSkewSeconds: 0 });
   if (!result.ok) return { ok: false, reason: result.failure === 'expired' ? 'expired' : 'invalid' };
-  const claims = result.claims as unknown as IdTokenClaims;
-  if (typeof claims.sub !== 'string' || typeof claims.aud !== 'string' || typeof claims.iat !== 'number') return { ok: false, reason: 'invalid' };
+  const claims = result.claims as OwnIdTokenClaims;
+  if (typeof claims.sub !== 'string' || typeof claims.aud !== 'string' || typeof claims.iat !== 'number' || typeof claims.jti !== 'string') {
+    return { ok: false, reason: 'invalid' };
+  }
   const client = await deps.status.clients.getClient(claims.aud);
   if (!client || client.status !== 'active' || claims.iat < client.tokensValidAfter) return { ok: false, reason: 'inactive' };
   return (await isUserGrantActive(claims, deps.status)) ? { ok: true, claims } : { ok: false, reason: 'inactive' };

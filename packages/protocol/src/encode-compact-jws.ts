@@ -1,0 +1,33 @@
+import type { SignatureMaker, SigningAlgorithm } from './algorithms.ts';
+
+/** A private key ready to sign: its algorithm, its `kid` as published in the JWKS, and a bound signer. */
+export interface JwsSigningKey {
+  readonly alg: SigningAlgorithm;
+  readonly kid: string;
+  readonly sign: SignatureMaker;
+}
+
+// One encoded header per key and `typ`, encoded once: every token of that kind repeats it byte for byte.
+// Bounded, and cleared when full (a rotation adds one key at a time).
+const headerCache = new Map<string, string>();
+const headerCacheMax = 64;
+
+function encodedHeader(key: JwsSigningKey, typ: string): string {
+  const cacheKey = `${key.alg}\u0000${key.kid}\u0000${typ}`;
+  let header = headerCache.get(cacheKey);
+  if (header === undefined) {
+    header = Buffer.from(JSON.stringify({ alg: key.alg, typ, kid: key.kid })).toString('base64url');
+    if (headerCache.size >= headerCacheMax) headerCache.clear();
+    headerCache.set(cacheKey, header);
+  }
+  return header;
+}
+
+/**
+ * Signs `payload` as a compact JWS (RFC 7515 §7.1) with the header `{ alg, typ, kid }`: `typ` names what the token
+ * is (RFC 8725 §3.11), e.g. `at+jwt` for an access token (RFC 9068 §2.1), so that one kind never passes for another.
+ */
+export function encodeCompactJws(key: JwsSigningKey, typ: string, payload: object): string {
+  const signingInput = `${encodedHeader(key, typ)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${signingInput}.${key.sign(Buffer.from(signingInput, 'latin1')).toString('base64url')}`;
+}

@@ -1,0 +1,22 @@
+/**
+ * @mandate/protocol: the protocol code the server and the SDK share, written once. It depends on node:crypto alone
+ * and never on HTTP, storage or either package. Published with the SDK at the same version (docs/sdk.md).
+ */
+export type { AccessTokenClaims, ActClaim, ActorIdentity, CnfClaim, IdTokenClaims, MayActClaim } from './claims.ts';
+export { ACCESS_TOKEN_TYP, ID_TOKEN_TYP } from './claims.ts';
+export {
+  CLIENT_ASSERTION_TYPE_JWT_BEARER,
+  GRANT_TYPE_TOKEN_EXCHANGE,
+  TOKEN_TYPE_ACCESS_TOKEN,
+  TOKEN_TYPE_ID_TOKEN,
+  TOKEN_TYPE_JWT,
+} from './urns.ts';
+export type { JwsAlgorithm, SignatureCheck, SignatureMaker, SigningAlgorithm } from './algorithms.ts';
+export { isJwsAlgorithm, JWS_ALGORITHMS, keyTypeFor, SIGNING_ALGORITHMS, signatureCheckFor, signatureMakerFor } from './algorithms.ts';
+export { ecdsaDerToJose, ecdsaJoseToDer } from './ecdsa-signature.ts';
+export { MAX_COMPACT_JWS_LENGTH, parseCompactJws } from './parse-compact-jws.ts';
+export type { MalformedJws, ParsedJws } from './parse-compact-jws.ts';
+export { encodeCompactJws } from './encode-compact-jws.ts';
+export type { JwsSigningKey } from './encode-compact-jws.ts';
+export { normalizeTyp, verifyCompactJws } from './verify-compact-jws.ts';
+export type { JwsRefusal, JwsVerifyOptions, VerifiedJws } from './verify-compact-jws.ts';
