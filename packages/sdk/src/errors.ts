@@ -39,7 +39,12 @@ export type MandateErrorCode =
   | 'ERR_REVOCATION_FAILED'
   | 'ERR_TOKEN_STORE_INSECURE'
   | 'ERR_TOKEN_STORE_MALFORMED'
-  | 'ERR_TOKEN_STORE_LOCKED';
+  | 'ERR_TOKEN_STORE_LOCKED'
+  | 'ERR_INTROSPECTION_UNAUTHORIZED'
+  | 'ERR_RESOURCE_MISMATCH'
+  | 'ERR_REGISTRATION_FAILED'
+  | 'ERR_CLIENT_UNIDENTIFIED'
+  | 'ERR_AUTHORIZATION_LIMIT';
 
 /** Base class of every error the SDK throws for untrusted input. */
 export class MandateError extends Error {
@@ -404,6 +409,83 @@ export class TokenStoreLocked extends MandateError {
   }
 }
 
+/**
+ * The introspection endpoint refused the resource's own credentials (RFC 7662 §2.1 requires the caller to
+ * authenticate; 401 or 403): a wrong or revoked API key or client secret. Not an outage: retrying will not help
+ * until the resource's configuration is fixed.
+ */
+export class IntrospectionUnauthorized extends MandateError {
+  declare readonly code: 'ERR_INTROSPECTION_UNAUTHORIZED';
+  /** HTTP status of the answer (401 or 403). */
+  readonly status: number;
+  /** RFC 6749 §5.2 `error` of the answer, when it had one (`invalid_client`). */
+  readonly error: string | undefined;
+  constructor(endpoint: string, status: number, error: string | undefined) {
+    super('ERR_INTROSPECTION_UNAUTHORIZED', `${endpoint} refused the resource's credentials (${status}${error === undefined ? '' : ` ${error}`})`);
+    this.status = status;
+    this.error = error;
+  }
+}
+
+/**
+ * Protected resource metadata whose `resource` is not the resource the client asked about (RFC 9728 §3.3: the
+ * metadata MUST NOT be used). An attacker's server could otherwise send the client, and its tokens, elsewhere.
+ */
+export class ResourceMismatch extends MandateError {
+  declare readonly code: 'ERR_RESOURCE_MISMATCH';
+  readonly expected: readonly string[];
+  readonly received: unknown;
+  constructor(expected: readonly string[], received: unknown) {
+    super('ERR_RESOURCE_MISMATCH', `protected resource metadata names resource ${JSON.stringify(received)}, not ${expected.map((e) => JSON.stringify(e)).join(' or ')}`);
+    this.expected = expected;
+    this.received = received;
+  }
+}
+
+/** Dynamic client registration (RFC 7591 §3.2.2) was refused, or answered with something that is not a registration. */
+export class RegistrationFailed extends MandateError {
+  declare readonly code: 'ERR_REGISTRATION_FAILED';
+  /** HTTP status of the answer (0 when the endpoint could not be reached). */
+  readonly status: number;
+  /** RFC 7591 §3.2.2 `error` (`invalid_redirect_uri`, `invalid_client_metadata`, …), when the server sent one. */
+  readonly error: string | undefined;
+  readonly errorDescription: string | undefined;
+  constructor(message: string, init: { status: number; error?: string; errorDescription?: string; cause?: unknown }) {
+    super('ERR_REGISTRATION_FAILED', message, { cause: init.cause });
+    this.status = init.status;
+    this.error = init.error;
+    this.errorDescription = init.errorDescription;
+  }
+}
+
+/**
+ * The client has no way to identify itself to this authorization server: no pre-registered credentials for it, no
+ * Client ID Metadata Document it accepts, and no registration endpoint (MCP authorization, "Client Registration
+ * Approaches"). An operator has to register the client.
+ */
+export class ClientUnidentified extends MandateError {
+  declare readonly code: 'ERR_CLIENT_UNIDENTIFIED';
+  readonly issuer: string;
+  constructor(issuer: string) {
+    super('ERR_CLIENT_UNIDENTIFIED', `no client registration for ${issuer}: it supports neither Client ID Metadata Documents (or none is configured) nor dynamic registration; register the client there and pass its client_id`);
+    this.issuer = issuer;
+  }
+}
+
+/**
+ * More authorizations were started in a row than allowed without one of them leading to a successful call (MCP
+ * authorization, "Step-Up Authorization Flow": retry limits). The server keeps asking for something the
+ * authorization server does not grant.
+ */
+export class AuthorizationLimit extends MandateError {
+  declare readonly code: 'ERR_AUTHORIZATION_LIMIT';
+  readonly attempts: number;
+  constructor(attempts: number) {
+    super('ERR_AUTHORIZATION_LIMIT', `gave up after ${attempts} authorizations in a row that did not lead to a successful call`);
+    this.attempts = attempts;
+  }
+}
+
 /** Every SDK error, discriminated by `code`. */
 export type AnyMandateError =
   | TokenMissing
@@ -436,7 +518,12 @@ export type AnyMandateError =
   | RevocationFailed
   | TokenStoreInsecure
   | TokenStoreMalformed
-  | TokenStoreLocked;
+  | TokenStoreLocked
+  | IntrospectionUnauthorized
+  | ResourceMismatch
+  | RegistrationFailed
+  | ClientUnidentified
+  | AuthorizationLimit;
 
 /** True when `err` is one of the SDK's coded errors (token checks of RFC 9068 §4, RFC 6750 §3.1); narrows to {@link AnyMandateError}. */
 export function isMandateError(err: unknown): err is AnyMandateError {

@@ -10,6 +10,8 @@ export type { Verifier, VerifierOptions, VerifyOptions } from './verify/create-v
 export type { Actor, AuthInfo } from './verify/auth-info.ts';
 export type { AccessTokenClaims, ActClaim, JwsAlgorithm } from '@mandate/protocol';
 export type { IntrospectionCredentials, IntrospectionOptions } from './verify/introspection.ts';
+export { createIntrospector, introspect } from './verify/introspect.ts';
+export type { IntrospectionClient, IntrospectionResponse, IntrospectOptions } from './verify/introspect.ts';
 export { authenticateCredentials, authenticateRequest, rejectionFor, rejectionResponse } from './challenge/authenticate-request.ts';
 export type { AuthenticateOptions, AuthOutcome, Rejection } from './challenge/authenticate-request.ts';
 export { extractBearerToken } from './challenge/extract-token.ts';
@@ -24,6 +26,10 @@ export {
 export type { ProtectedResourceMetadata, ProtectedResourceMetadataOptions } from './metadata/protected-resource.ts';
 export { fetchAuthorizationServerMetadata } from './discovery/authorization-server-metadata.ts';
 export type { AuthorizationServerMetadata } from './discovery/authorization-server-metadata.ts';
+export { discoverResource } from './discovery/discover-resource.ts';
+export type { ResourceDiscovery, ResourceDiscoveryOptions } from './discovery/discover-resource.ts';
+export { fetchProtectedResourceMetadata } from './discovery/protected-resource-metadata.ts';
+export type { ResourceMetadata, ResourceMetadataDocument } from './discovery/protected-resource-metadata.ts';
 export { AgentAuthClient } from './agent/client.ts';
 export type { AgentAuthClientOptions, AgentToken, AgentTokenRequest, AppClientOptions } from './agent/client-options.ts';
 export { FileTokenStore, type FileTokenStoreOptions } from './agent/file-token-store.ts';

@@ -23,7 +23,7 @@ export interface AuthenticateOptions {
 
 /** A refusal ready to be written by any framework: status, headers and a small JSON body. */
 export interface Rejection {
-  status: 400 | 401 | 403 | 503;
+  status: 400 | 401 | 403 | 500 | 503;
   headers: Record<string, string>;
   body: { error: string; error_description?: string };
   /** The error behind the refusal, for logs. */
@@ -80,7 +80,8 @@ export function rejectionFor(err: AnyMandateError, options: Pick<AuthenticateOpt
     const headers: Record<string, string> = { 'cache-control': 'no-store' };
     if (wwwAuthenticate !== undefined) headers['www-authenticate'] = wwwAuthenticate;
     const body: Rejection['body'] = { error };
-    if (err.code !== 'ERR_TOKEN_MISSING') body.error_description = status === 503 ? 'authorization server unavailable' : err.message;
+    // A 5xx says nothing about the resource's own configuration or the AS to the client; the cause is for logs.
+    if (err.code !== 'ERR_TOKEN_MISSING') body.error_description = status === 503 ? 'authorization server unavailable' : status === 500 ? 'the token could not be checked' : err.message;
     return { status, headers, body, cause: err };
   };
   switch (err.code) {
@@ -92,6 +93,9 @@ export function rejectionFor(err: AnyMandateError, options: Pick<AuthenticateOpt
       const scope = err.requiredScopes.filter((s) => !unadvertisedScopes.has(s));
       return reject(403, 'insufficient_scope', buildWwwAuthenticate({ ...challenge, error: 'insufficient_scope', errorDescription: err.message, scope }));
     }
+    // The AS refused this resource's own introspection credentials: a configuration error, not an outage (no Retry-After).
+    case 'ERR_INTROSPECTION_UNAUTHORIZED':
+      return reject(500, 'server_error');
     case 'ERR_JWKS_FETCH_FAILED':
     case 'ERR_METADATA_FETCH_FAILED':
     case 'ERR_METADATA_ISSUER_MISMATCH':

@@ -11,7 +11,16 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint?: string;
   revocation_endpoint?: string;
   authorization_endpoint?: string;
+  registration_endpoint?: string;
+  scopes_supported?: string[];
+  response_types_supported?: string[];
+  grant_types_supported?: string[];
+  code_challenge_methods_supported?: string[];
   token_endpoint_auth_methods_supported?: string[];
+  /** RFC 9207 §3: the AS puts `iss` in every authorization response. */
+  authorization_response_iss_parameter_supported?: boolean;
+  /** draft-ietf-oauth-client-id-metadata-document §4: an https URL may serve as `client_id`. */
+  client_id_metadata_document_supported?: boolean;
   [member: string]: unknown;
 }
 
@@ -35,8 +44,8 @@ export function metadataUrls(issuer: string): string[] {
 
 /**
  * Fetches an authorization server's metadata (RFC 8414 §3) and checks that its `issuer` is identical to the
- * configured one (RFC 8414 §3.3: otherwise the metadata MUST NOT be used). A 404 moves on to the next discovery URL;
- * an issuer mismatch stops at once.
+ * configured one (RFC 8414 §3.3: otherwise the metadata MUST NOT be used). A 4xx moves on to the next discovery URL
+ * (MCP authorization, "Authorization Server Metadata Discovery"); a 5xx or an issuer mismatch stops at once.
  *
  * @example
  * const metadata = await fetchAuthorizationServerMetadata('https://as.example.com');
@@ -57,7 +66,7 @@ export async function fetchAuthorizationServerMetadata(
       throw new MetadataFetchFailed(`could not fetch ${url}`, { cause });
     }
     lastStatus = answer.status;
-    if (answer.status === 404) continue;
+    if (answer.status >= 400 && answer.status < 500) continue;
     if (answer.status !== 200 || !isJsonObject(answer.json)) {
       throw new MetadataFetchFailed(`${url} answered ${answer.status} without a JSON object`);
     }

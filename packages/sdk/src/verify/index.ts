@@ -3,3 +3,5 @@ export type { Verifier, VerifierOptions, VerifyOptions } from './create-verifier
 export type { Actor, AuthInfo } from './auth-info.ts';
 export type { AccessTokenClaims, ActClaim, JwsAlgorithm } from '@mandate/protocol';
 export type { IntrospectionCredentials, IntrospectionOptions } from './introspection.ts';
+export { createIntrospector, introspect } from './introspect.ts';
+export type { IntrospectionClient, IntrospectionResponse, IntrospectOptions } from './introspect.ts';

@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AccessTokenClaims } from '@mandate/protocol';
-import { IntrospectionFailed, TokenInactive } from '../errors.ts';
-import { basicAuthorization } from '../lib/basic-auth.ts';
-import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
+import { TokenInactive } from '../errors.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
+import { introspectionAuthorization, requestIntrospection } from './introspect.ts';
+import type { IntrospectionCredentials } from './introspect.ts';
 
-/** How the resource authenticates to the introspection endpoint (RFC 7662 §2.1 requires it to). */
-export type IntrospectionCredentials =
-  | { apiKey: string }
-  | { clientId: string; clientSecret: string };
+export type { IntrospectionCredentials } from './introspect.ts';
 
 /** Introspection mode: every token is also checked with the authorization server (RFC 7662), for revocation. */
 export interface IntrospectionOptions {
@@ -44,14 +41,7 @@ export class Introspector {
   readonly #inflight = new Map<string, Promise<boolean>>();
 
   constructor(endpoint: () => Promise<string>, options: IntrospectionOptions, init: { http: HttpOptions; clock: () => number; issuer: string }) {
-    const { credentials } = options;
-    if ('apiKey' in credentials && typeof credentials.apiKey === 'string' && credentials.apiKey !== '') {
-      this.#authorization = `Bearer ${credentials.apiKey}`;
-    } else if ('clientId' in credentials && typeof credentials.clientId === 'string' && typeof credentials.clientSecret === 'string') {
-      this.#authorization = basicAuthorization(credentials.clientId, credentials.clientSecret);
-    } else {
-      throw new TypeError('introspection.credentials must be { apiKey } or { clientId, clientSecret }');
-    }
+    this.#authorization = introspectionAuthorization(options.credentials);
     const ttl = options.cacheTtlSeconds ?? 30;
     const maxEntries = options.cacheMaxEntries ?? 10_000;
     if (!Number.isFinite(ttl) || ttl < 0) throw new TypeError('introspection.cacheTtlSeconds must be a number ≥ 0');
@@ -64,7 +54,10 @@ export class Introspector {
     this.#issuer = init.issuer;
   }
 
-  /** Resolves when the token is active; throws {@link TokenInactive} or {@link IntrospectionFailed}. */
+  /**
+   * Resolves when the token is active; throws {@link TokenInactive}, or `ERR_INTROSPECTION_FAILED` /
+   * `ERR_INTROSPECTION_UNAUTHORIZED` when the question could not be answered.
+   */
   async assertActive(token: string, claims: AccessTokenClaims): Promise<void> {
     const key = createHash('sha256').update(token).digest('base64url');
     const now = this.#clock();
@@ -95,29 +88,7 @@ export class Introspector {
   }
 
   async #introspect(token: string, claims: AccessTokenClaims): Promise<boolean> {
-    const endpoint = await this.#endpoint();
-    let answer;
-    try {
-      answer = await fetchJson(
-        endpoint,
-        {
-          method: 'POST',
-          headers: {
-            authorization: this.#authorization,
-            'content-type': 'application/x-www-form-urlencoded',
-            accept: 'application/json',
-          },
-          body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
-        },
-        this.#http,
-      );
-    } catch (cause) {
-      throw new IntrospectionFailed(`could not reach ${endpoint}`, { cause });
-    }
-    if (answer.status !== 200 || !isJsonObject(answer.json) || typeof answer.json.active !== 'boolean') {
-      throw new IntrospectionFailed(`${endpoint} answered ${answer.status} without an RFC 7662 response`);
-    }
-    const body = answer.json;
+    const body = await requestIntrospection(await this.#endpoint(), token, this.#authorization, this.#http);
     if (!body.active) return false;
     // An active answer must describe this very token from this issuer; anything else is treated as inactive.
     if (body.iss !== undefined && body.iss !== this.#issuer) return false;

@@ -96,9 +96,9 @@ describe('introspection mode (RFC 7662)', () => {
     assert.equal(as.counts.introspection, start);
   });
 
-  test('a resource the AS does not know (bad API key) → ERR_INTROSPECTION_FAILED', async () => {
+  test('a resource the AS does not know (bad API key): its 401 → ERR_INTROSPECTION_UNAUTHORIZED, a credential error', async () => {
     const verifier = createVerifier({ issuer: as.issuer, audience: as.resource, introspection: { credentials: { apiKey: 'mrk_x.nope' } } });
-    await assert.rejects(verifier.verify(as.accessToken()), { code: 'ERR_INTROSPECTION_FAILED' });
+    await assert.rejects(verifier.verify(as.accessToken()), { code: 'ERR_INTROSPECTION_UNAUTHORIZED', status: 401 });
   });
 
   test('misuse: introspection without credentials throws TypeError', () => {
