@@ -28,17 +28,23 @@ export interface CnfClaim {
   [member: string]: unknown;
 }
 
-/** The claims of a Mandate access token: RFC 9068 §2.2, plus RFC 8693 `act`/`may_act`, RFC 7800 `cnf`, and `gid`. */
-export interface AccessTokenClaims {
+/** The RFC 7519 §4.1 registered claims, as both kinds of token Mandate issues carry them. */
+export interface RegisteredClaims {
   iss: string;
   sub: string;
   aud: string | string[];
   exp: number;
   iat: number;
+  nbf?: number;
+  jti?: string;
+  [claim: string]: unknown;
+}
+
+/** The claims of a Mandate access token: RFC 9068 §2.2, plus RFC 8693 `act`/`may_act`, RFC 7800 `cnf`, and `gid`. */
+export interface AccessTokenClaims extends RegisteredClaims {
   jti: string;
   client_id: string;
   scope?: string;
-  nbf?: number;
   /** `ai_agent` when the subject itself is an agent acting for itself. */
   sub_profile?: string;
   act?: ActClaim;
@@ -52,27 +58,19 @@ export interface AccessTokenClaims {
    * reuse, consent revoked, user disabled), so revocation reaches every token derived from a user's decision.
    */
   gid?: string;
-  [claim: string]: unknown;
 }
 
 /** OpenID Connect Core §2 ID token claims, with the §5.1 standard claims Mandate releases by scope. */
-export interface IdTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  exp: number;
-  iat: number;
+export interface IdTokenClaims extends RegisteredClaims {
   auth_time?: number;
   nonce?: string;
   azp?: string;
   acr?: string;
-  jti?: string;
   email?: string;
   email_verified?: boolean;
   name?: string;
   /** The user grant it was issued under (see {@link AccessTokenClaims.gid}); lets token exchange find its scopes. */
   gid?: string;
-  [claim: string]: unknown;
 }
 
 /** RFC 9068 §2.1: the `typ` header of a JWT access token. */

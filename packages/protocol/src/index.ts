@@ -2,7 +2,7 @@
  * @mandate/protocol: the protocol code the server and the SDK share, written once. It depends on node:crypto alone
  * and never on HTTP, storage or either package. Published with the SDK at the same version (docs/sdk.md).
  */
-export type { AccessTokenClaims, ActClaim, ActorIdentity, CnfClaim, IdTokenClaims, MayActClaim } from './claims.ts';
+export type { AccessTokenClaims, ActClaim, ActorIdentity, CnfClaim, IdTokenClaims, MayActClaim, RegisteredClaims } from './claims.ts';
 export { ACCESS_TOKEN_TYP, ID_TOKEN_TYP } from './claims.ts';
 export {
   CLIENT_ASSERTION_TYPE_JWT_BEARER,

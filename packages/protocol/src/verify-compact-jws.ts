@@ -9,6 +9,8 @@ export interface JwsVerifyOptions {
   algorithms: ReadonlySet<JwsAlgorithm>;
   /** The media type the `typ` header must name, e.g. `at+jwt`; compared as {@link normalizeTyp} says. */
   typ: string;
+  /** Also accept a JWS without `typ` (OpenID Connect Core §2 does not require one on ID tokens). Default false. */
+  typOptional?: boolean;
   /**
    * The signature check bound to the key named `kid` for `alg` (see `signatureCheckFor`), or undefined when there is
    * no such key or it is not a key for `alg`. The key comes from here alone: `jwk`, `jku`, `x5u` and `x5c` header
@@ -52,7 +54,9 @@ export async function verifyCompactJws(token: string, options: JwsVerifyOptions)
   if (!jws.ok) return jws;
   const { alg, typ, kid } = jws.header;
   if (!isJwsAlgorithm(alg) || !options.algorithms.has(alg)) return { ok: false, failure: 'alg_not_allowed', alg };
-  if (typeof typ !== 'string' || normalizeTyp(typ) !== normalizeTyp(options.typ)) return { ok: false, failure: 'typ_mismatch', typ };
+  if (typ === undefined ? options.typOptional !== true : typeof typ !== 'string' || normalizeTyp(typ) !== normalizeTyp(options.typ)) {
+    return { ok: false, failure: 'typ_mismatch', typ };
+  }
   if (jws.header['crit'] !== undefined) return { ok: false, failure: 'malformed', reason: 'the JWS has critical header parameters' };
   if (typeof kid !== 'string' || kid === '') return { ok: false, failure: 'no_kid', kid };
   // Keys found in memory answer synchronously: no await on the hot path.

@@ -128,7 +128,7 @@ describe('algorithm confusion and header tricks are refused', () => {
     assert.equal(!result.ok && result.failure, 'malformed');
   });
 
-  test('typ: another type (an ID token as an access token) is refused; case and application/ do not matter', async () => {
+  test('typ: another type (an ID token as an access token, and back) is refused; case and application/ do not matter', async () => {
     const idToken = encodeCompactJws(signer('ES256'), 'JWT', claims);
     assert.deepEqual(await verifyCompactJws(idToken, options()), { ok: false, failure: 'typ_mismatch', typ: 'JWT' });
     const missing = forge({ alg: 'ES256', kid: 'ES256-key' }, signer('ES256').sign);
@@ -137,6 +137,11 @@ describe('algorithm confusion and header tricks are refused', () => {
       assert.ok((await verifyCompactJws(forge({ alg: 'ES256', typ, kid: 'ES256-key' }, signer('ES256').sign), options())).ok, typ);
     }
     assert.equal(normalizeTyp('application/JWT'), 'jwt');
+    const idOptions = options({ typ: 'JWT', typOptional: true });
+    assert.ok((await verifyCompactJws(missing, idOptions)).ok, 'typ may be absent where the caller allows it');
+    assert.ok((await verifyCompactJws(idToken, idOptions)).ok);
+    const accessToken = encodeCompactJws(signer('ES256'), 'at+jwt', claims);
+    assert.deepEqual(await verifyCompactJws(accessToken, idOptions), { ok: false, failure: 'typ_mismatch', typ: 'at+jwt' });
   });
 
   test('unknown kid, empty kid, non-string kid', async () => {

@@ -1,5 +1,4 @@
-import { TOKEN_TYPE_ACCESS_TOKEN } from '@mandate/protocol';
-import { decodeJwt } from 'jose';
+import { parseCompactJws, TOKEN_TYPE_ACCESS_TOKEN } from '@mandate/protocol';
 import { IdTokenInvalid } from '../errors.ts';
 import type { AuthorizationResponse } from './authorization-response.ts';
 import type { IdTokenVerifier } from './id-token.ts';
@@ -65,7 +64,7 @@ export async function checkIdToken(
   }
   if (typeof idToken !== 'string') throw new IdTokenInvalid('claims', 'id_token is not a string');
   const claims = await deps.idTokens.verify(idToken, { issuer: deps.issuer, clientId: deps.appClientId, nonce: expected.nonce, subject: expected.subject });
-  return { token: idToken, claims: claims as Record<string, unknown> };
+  return { token: idToken, claims };
 }
 
 /** Builds the stored form of a token response; the user is the ID token's `sub`, else the access token's. */
@@ -105,10 +104,7 @@ export function tokenSetFrom(
  * the store when no ID token was requested; an opaque token gives undefined. Nothing is authorized on it.
  */
 function unverifiedSubject(accessToken: string): string | undefined {
-  try {
-    const sub = decodeJwt(accessToken).sub;
-    return typeof sub === 'string' ? sub : undefined;
-  } catch {
-    return undefined;
-  }
+  const jws = parseCompactJws(accessToken);
+  const sub = jws.ok ? jws.payload['sub'] : undefined;
+  return typeof sub === 'string' ? sub : undefined;
 }

@@ -1,12 +1,9 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify } from 'jose';
-import type { JSONWebKeySet, JWTPayload } from 'jose';
-import { IdTokenInvalid, JwksFetchFailed } from '../errors.ts';
-import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
+import { ID_TOKEN_TYP, isJwsAlgorithm, JWS_ALGORITHMS, verifyCompactJws } from '@mandate/protocol';
+import type { IdTokenClaims, JwsAlgorithm, JwsRefusal } from '@mandate/protocol';
+import { IdTokenInvalid, NoMatchingKey } from '../errors.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
+import { RemoteKeySet } from '../verify/key-set.ts';
 import { secretsEqual } from './pkce.ts';
-
-/** Asymmetric JWS algorithms an ID token may use; `none` and HS* are never accepted (RFC 8725 §3.1, §3.2). */
-const ASYMMETRIC = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 
 /** What an ID token must match. */
 export interface IdTokenExpectations {
@@ -19,97 +16,93 @@ export interface IdTokenExpectations {
   subject?: string | undefined;
 }
 
-/** The issuer's JWKS for ID tokens, fetched on first use and again (at most every 30 s) for an unknown `kid`. */
+/**
+ * The issuer's ID tokens, checked with the same compact-JWS verification and key set as access tokens
+ * (`@mandate/protocol`, verify/key-set.ts): keys fetched on first use and again, at most every 30 s, for an unknown
+ * `kid`; only asymmetric algorithms, never `none` or HS* (RFC 8725 §3.1, §3.2), and of those only the ones the
+ * issuer's metadata advertises in `id_token_signing_alg_values_supported`.
+ */
 export class IdTokenVerifier {
-  readonly #jwksUri: () => Promise<string>;
-  readonly #algorithms: () => Promise<string[]>;
-  readonly #http: HttpOptions & { clock: () => number };
+  readonly #keys: RemoteKeySet;
+  readonly #algorithms: () => Promise<ReadonlySet<JwsAlgorithm>>;
+  readonly #clock: () => number;
   readonly #clockToleranceSeconds: number;
-  #keys: Promise<ReturnType<typeof createLocalJWKSet>> | undefined;
-  #loadedAtMs = -Infinity;
 
   constructor(jwksUri: () => Promise<string>, algorithms: () => Promise<string[] | undefined>, http: HttpOptions & { clock: () => number }, clockToleranceSeconds = 30) {
-    this.#jwksUri = jwksUri;
+    this.#keys = new RemoteKeySet(jwksUri, { ...http, algorithms: JWS_ALGORITHMS, refetchCooldownMs: 30_000, maxAgeMs: 600_000 });
     this.#algorithms = async () => {
       const advertised = await algorithms();
-      return advertised === undefined ? ASYMMETRIC : advertised.filter((alg) => ASYMMETRIC.includes(alg));
+      return new Set(advertised === undefined ? JWS_ALGORITHMS : advertised.filter(isJwsAlgorithm));
     };
-    this.#http = http;
+    this.#clock = http.clock;
     this.#clockToleranceSeconds = clockToleranceSeconds;
   }
 
   /**
    * Validates an ID token per OpenID Connect Core §3.1.3.7: signature with the issuer's key and an allowed
-   * asymmetric `alg`, `iss`, `aud` (and `azp`), `exp`/`iat` within the tolerance, the `nonce` of the request, and
-   * a `typ` that is not an access token's (RFC 8725 §3.11: an `at+jwt` never passes as an ID token).
-   * Resolves with the claims; throws `ERR_ID_TOKEN_INVALID`.
+   * asymmetric `alg`, a `typ` that is not an access token's (RFC 8725 §3.11: an `at+jwt` never passes as an ID
+   * token), `iss`, `aud` (and `azp`), `exp`/`iat`/`nbf` within the tolerance, the `nonce` of the request, and on
+   * refresh the same `sub`. Resolves with the claims; throws `ERR_ID_TOKEN_INVALID`.
    *
    * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
    */
-  async verify(idToken: string, expected: IdTokenExpectations): Promise<JWTPayload> {
-    const algorithms = await this.#algorithms();
+  async verify(idToken: string, expected: IdTokenExpectations): Promise<IdTokenClaims> {
     const options = {
-      issuer: expected.issuer,
-      audience: expected.clientId,
-      algorithms,
-      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-      currentDate: new Date(this.#http.clock()),
-      clockTolerance: this.#clockToleranceSeconds,
+      algorithms: await this.#algorithms(),
+      typ: ID_TOKEN_TYP,
+      typOptional: true,
+      keyFor: (kid: string, alg: JwsAlgorithm) => this.#keys.cached(kid, alg) ?? this.#keys.resolve(kid, alg),
     };
-    let verified;
+    let jws;
     try {
-      try {
-        verified = await jwtVerify(idToken, await this.#keySet(false), options);
-      } catch (err) {
-        if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
-        verified = await jwtVerify(idToken, await this.#keySet(true), options);
-      }
+      jws = await verifyCompactJws(idToken, options);
     } catch (err) {
-      if (err instanceof JwksFetchFailed) throw err;
-      const claimFailure = err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired;
-      throw new IdTokenInvalid(claimFailure ? 'claims' : 'signature', `the ID token is not valid: ${(err as Error).message}`, { cause: err });
+      if (err instanceof NoMatchingKey) throw new IdTokenInvalid('signature', `the ID token is not valid: ${err.message}`, { cause: err });
+      throw err;
     }
-    const { payload, protectedHeader } = verified;
-    const typ = typeof protectedHeader.typ === 'string' ? protectedHeader.typ.toLowerCase().replace(/^application\//, '') : undefined;
-    if (typ !== undefined && typ !== 'jwt') throw new IdTokenInvalid('claims', `an ID token cannot have typ ${protectedHeader.typ}`);
-    const audiences = [payload.aud].flat();
-    if (payload['azp'] !== undefined ? payload['azp'] !== expected.clientId : audiences.length > 1) {
-      throw new IdTokenInvalid('claims', 'the ID token was issued to another party (azp)');
-    }
-    if (expected.nonce !== undefined && (typeof payload['nonce'] !== 'string' || !secretsEqual(payload['nonce'], expected.nonce))) {
+    if (!jws.ok) throw refusalError(jws);
+    const claims = checkClaims(jws.payload, expected, this.#clock() / 1000, this.#clockToleranceSeconds);
+    if (expected.nonce !== undefined && (typeof claims.nonce !== 'string' || !secretsEqual(claims.nonce, expected.nonce))) {
       throw new IdTokenInvalid('nonce', 'the ID token nonce is not the one of the authorization request');
     }
-    if (expected.subject !== undefined && payload.sub !== expected.subject) {
+    if (expected.subject !== undefined && claims.sub !== expected.subject) {
       throw new IdTokenInvalid('subject', 'the refreshed ID token names another user');
     }
-    return payload;
+    return claims;
   }
+}
 
-  /** The key set; `reload` fetches it again unless it was fetched less than 30 s ago. */
-  async #keySet(reload: boolean): Promise<ReturnType<typeof createLocalJWKSet>> {
-    const now = this.#http.clock();
-    if (this.#keys === undefined || (reload && now - this.#loadedAtMs > 30_000)) {
-      this.#loadedAtMs = now;
-      const loading = this.#load();
-      this.#keys = loading;
-      loading.catch(() => {
-        if (this.#keys === loading) this.#keys = undefined;
-      });
-    }
-    return this.#keys;
+function refusalError(refusal: JwsRefusal): IdTokenInvalid {
+  switch (refusal.failure) {
+    case 'typ_mismatch':
+      return new IdTokenInvalid('claims', `an ID token cannot have typ ${JSON.stringify(refusal.typ)}`);
+    case 'malformed':
+      return new IdTokenInvalid('signature', `the ID token is not valid: ${refusal.reason}`);
+    case 'alg_not_allowed':
+      return new IdTokenInvalid('signature', `the ID token is not valid: algorithm ${JSON.stringify(refusal.alg)} is not allowed`);
+    case 'no_kid':
+    case 'unknown_key':
+      return new IdTokenInvalid('signature', `the ID token is not valid: no key in the JWKS matches kid ${JSON.stringify(refusal.kid)}`);
+    case 'bad_signature':
+      return new IdTokenInvalid('signature', 'the ID token is not valid: signature verification failed');
   }
+}
 
-  async #load(): Promise<ReturnType<typeof createLocalJWKSet>> {
-    const uri = await this.#jwksUri();
-    let answer;
-    try {
-      answer = await fetchJson(uri, { headers: { accept: 'application/jwk-set+json, application/json' } }, this.#http);
-    } catch (cause) {
-      throw new JwksFetchFailed(`could not fetch ${uri}`, { cause });
-    }
-    if (answer.status !== 200 || !isJsonObject(answer.json) || !Array.isArray(answer.json['keys'])) {
-      throw new JwksFetchFailed(`${uri} answered ${answer.status} without a JWK Set`);
-    }
-    return createLocalJWKSet(answer.json as unknown as JSONWebKeySet);
-  }
+/** OpenID Connect Core §3.1.3.7 steps 2–3 and 9–10, and §2's required claims. */
+function checkClaims(payload: Record<string, unknown>, expected: IdTokenExpectations, nowSeconds: number, tolerance: number): IdTokenClaims {
+  const invalid = (why: string) => new IdTokenInvalid('claims', `the ID token is not valid: ${why}`);
+  const { iss, sub, aud, exp, iat, nbf, azp } = payload;
+  if (iss !== expected.issuer) throw invalid('iss is not the issuer');
+  if (typeof sub !== 'string' || sub === '') throw invalid('sub is missing');
+  const audiences = typeof aud === 'string' ? [aud] : aud;
+  if (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string')) throw invalid('aud is missing');
+  if (!audiences.includes(expected.clientId)) throw invalid('aud does not name this client');
+  // §3.1.3.7 step 3: several audiences need an azp; an azp must be this client.
+  if (azp !== undefined ? azp !== expected.clientId : audiences.length > 1) throw invalid('the ID token was issued to another party (azp)');
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid('exp is missing');
+  if (nowSeconds >= exp + tolerance) throw invalid('it has expired');
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid('iat is missing');
+  if (iat > nowSeconds + tolerance) throw invalid('iat is in the future');
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds + tolerance)) throw invalid('it is not valid yet (nbf)');
+  return payload as IdTokenClaims;
 }

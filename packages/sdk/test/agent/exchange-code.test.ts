@@ -91,6 +91,13 @@ describe('exchangeCode, refresh, exchange and revoke on the wire', () => {
     assert.equal(set.idTokenClaims?.['email'], 'alice@example.com');
   });
 
+  test('ID token: typ may be absent or application/jwt (OIDC Core §2 does not require it), any asymmetric key type', async () => {
+    for (const [alg, header] of [['ES256', { typ: undefined }], ['EdDSA', { typ: 'application/jwt' }], ['RS256', {}]] as const) {
+      const set = await redeemWithIdToken((nonce) => as.idToken({ sub: 'usr_alice', aud: 'app_demo', nonce }, { key: as.keyFor(alg), header }));
+      assert.equal(set.subject, 'usr_alice', alg);
+    }
+  });
+
   test('ID token refused → ERR_ID_TOKEN_INVALID: missing, wrong nonce, unknown key, none/HS256, another audience, azp, typ at+jwt, expired', async () => {
     const unpublished = as.createKey('ES256', false);
     const cases: [string, (nonce: string | undefined) => string | undefined, string][] = [
