@@ -70,6 +70,17 @@ forEachStore('mandate CLI', (fixture) => {
     }
   });
 
+  test('serve with an invalid setting: one line naming the option, what it must be and the variable; exit 1', () => {
+    const run = (extra: NodeJS.ProcessEnv) => spawnSync(process.execPath, [CLI, 'serve', '--port', '0'], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 20_000 });
+    const ttl = run({ MANDATE_ACCESS_TOKEN_TTL: '5' });
+    assert.equal(ttl.status, 1);
+    assert.equal(ttl.stderr, 'error: tokens.accessTokenTtlSeconds must be a whole number of seconds between 60 and 86400 (from MANDATE_ACCESS_TOKEN_TTL)\n');
+    const alg = run({ MANDATE_SIGNING_ALG: 'HS256' });
+    assert.equal(alg.stderr, 'error: keys.algorithm must be one of ES256, EdDSA, RS256 (from MANDATE_SIGNING_ALG)\n');
+    const flag = run({ MANDATE_ALLOW_IMPERSONATION: 'yes' });
+    assert.equal(flag.stderr, 'error: MANDATE_ALLOW_IMPERSONATION must be true or false, got "yes"\n');
+  });
+
   test('keys rotate and list; audit verify and list with filters', async () => {
     const rotated = await runCliJson<{ kid: string; retired_kid: string }>(['keys', 'rotate'], env);
     const keys = await runCliJson<{ kid: string; status: string; published: boolean }[]>(['keys', 'list'], env);

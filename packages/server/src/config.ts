@@ -1,230 +1,176 @@
+import { SIGNING_ALGORITHMS } from '@mandate/protocol';
 import { z } from 'zod';
 
 /**
- * The server's whole configuration, in one place. Every option is documented where its default is set.
- * `loadConfig` parses it once at startup (environment variables and CLI flags merged over `defaults`), rejects
- * a malformed value with the path and what was expected, and freezes the result. Nothing else reads process.env.
+ * The server's whole configuration, written once. Each option below is its schema (what it accepts), its default,
+ * and a comment with its meaning, unit, default and why that default, and the environment variable that sets it.
+ * `MandateConfig` is the schema's type and `defaults` is the schema applied to nothing, so nothing here is written
+ * twice. The configuration is parsed once at startup (`resolveConfig`: overrides over the defaults), frozen, and
+ * handed out in parts; an invalid value is refused with its path and what it must be, e.g.
+ * `tokens.accessTokenTtlSeconds must be a whole number of seconds between 60 and 86400 (from MANDATE_ACCESS_TOKEN_TTL)`.
+ * `configFromEnvironment` is the one reader of Mandate's environment variables (`ENVIRONMENT_VARIABLES`).
  */
-export const defaults = {
-  /** Public base URL; the `iss` of every token and the prefix of every endpoint. No trailing slash, no query. */
-  issuer: 'http://localhost:8787',
-  /** Interface and port `serve` listens on. 127.0.0.1 by default so a first start is not exposed to the network. */
-  host: '127.0.0.1',
-  port: 8787,
-  /** `sqlite:<path>` (embedded, the default) or `postgres://…` (several instances). */
-  databaseUrl: 'sqlite:./.mandate/mandate.db',
-  /** SQLite `synchronous`: NORMAL survives a process crash (WAL); FULL also a power loss, at a write-latency cost. */
-  sqliteSynchronous: 'NORMAL' as 'NORMAL' | 'FULL',
-  keys: {
-    /** Algorithm of newly generated signing keys. ES256 is fast and widely supported; RS256 is what RFC 9068 mandates RSes accept. */
-    algorithm: 'ES256' as 'ES256' | 'EdDSA' | 'RS256',
-    /**
-     * Key-encryption key (32 bytes, base64url) that encrypts signing keys at rest. When unset, a random one is
-     * generated into `kekFile` (mode 0600) on first start. Several instances on one database need the same KEK.
-     */
-    kek: undefined as string | undefined,
-    kekFile: './.mandate/kek',
-    /** How often a running server re-reads the key set, so a `mandate keys rotate` elsewhere takes effect. */
-    reloadIntervalSeconds: 30,
-  },
-  tokens: {
-    /** Default access-token lifetime. Short, as OAuth 2.1 and MCP recommend; agents may override it per agent. */
-    accessTokenTtlSeconds: 900,
-    /** Ceiling on any access-token lifetime; a retired key stays in the JWKS this long after rotation. */
-    maxAccessTokenTtlSeconds: 86_400,
-    /** Allowed clock difference when checking `exp`/`iat` of assertions presented to us. */
-    clockSkewSeconds: 60,
-    /** Maximum lifetime accepted for a `private_key_jwt` client assertion (exp − now). */
-    clientAssertionMaxTtlSeconds: 300,
-  },
-  agents: {
-    /** After `rotate-secret`, the previous secret keeps working this long so deployments can roll over. */
-    secretRotationGraceSeconds: 86_400,
-  },
-  users: {
-    /** Lifetime of a signed-in browser session (absolute, not sliding). 12 hours: a working day, then log in again. */
-    sessionTtlSeconds: 43_200,
-    /** Lifetime of a session before anyone logs in (it carries CSRF and WebAuthn state only). */
-    anonymousSessionTtlSeconds: 1800,
-    /** Failed logins per account before each further failure locks the account (exponential backoff). */
-    accountFreeFailures: 5,
-    /** Failed logins per client address before the address is locked the same way; higher, since NAT is shared. */
-    ipFreeFailures: 30,
-    /** First lock after the free failures, doubled for each further failure, capped by `maxLockSeconds`. */
-    baseLockSeconds: 2,
-    maxLockSeconds: 900,
-    /** A failure counter resets when the last failure is older than this. */
-    failureWindowSeconds: 3600,
-    /**
-     * WebAuthn relying-party id: a registrable suffix of the issuer's host. Default: the issuer's host name.
-     * Passkeys are bound to it; changing it later orphans every registered passkey.
-     */
-    webauthnRpId: undefined as string | undefined,
-  },
-  authorization: {
-    /** Authorization codes live at most this long (OAuth 2.1 §4.1.2 recommends ≤ 10 min; one minute is plenty). */
-    codeTtlSeconds: 60,
-    /** A refresh token not used for this long expires (each use rotates it and restarts the clock). 30 days. */
-    refreshTokenIdleTtlSeconds: 2_592_000,
-    /** A refresh-token family (one user grant) ends this long after the user consented, however it is used. 90 days. */
-    refreshTokenFamilyTtlSeconds: 7_776_000,
-    /** ID token lifetime. One hour; ID tokens say who logged in, they authorise nothing by themselves. */
-    idTokenTtlSeconds: 3600,
-  },
-  delegation: {
-    /** Deepest `act` nesting a token exchange may produce (user → agent → sub-agent … counts actors). */
-    maxChainDepth: 5,
-    /**
-     * Token exchange without `actor_token` (RFC 8693 impersonation: a token for the subject, no new `act`).
-     * Off: every exchange must name its actor, so the delegation chain always records who acts.
-     */
-    allowImpersonation: false,
-  },
-  /**
-   * Upstream OpenID providers users may log in with (Google, or any issuer with OIDC discovery), shown as buttons
-   * on the login page. Each: `id` (URL-safe), `name`, `issuer`, `clientId`, optional `clientSecret` (else PKCE-only
-   * public client), `scopes` (default openid email profile), `linkByVerifiedEmail` (link to an existing account
-   * whose email the provider reports as verified; default false, since that trusts the provider with every local
-   * account), `provision` (create an account on first login; default true). The redirect URI to register with the
-   * provider is `<issuer>/login/upstream/<id>/callback`. Env: MANDATE_UPSTREAM_PROVIDERS as a JSON array.
-   */
-  upstreamProviders: [] as UpstreamProviderConfig[],
-  rateLimit: {
-    /** Token-endpoint requests per minute per client id (after authentication). 0 disables the limit. */
-    tokenPerClientPerMinute: 600,
-    /** Token-endpoint requests per minute per remote address, authenticated or not. 0 disables the limit. */
-    tokenPerIpPerMinute: 1200,
-  },
-  http: {
-    /** Largest request body accepted; larger bodies get 413 before they are parsed. */
-    bodyLimitBytes: 65_536,
-    /** Trust X-Forwarded-* (set only behind a reverse proxy you control); affects rate limiting by IP. */
-    trustProxy: false,
-  },
-  /** pino level for the server log; secrets and tokens are never logged at any level. */
-  logLevel: 'info' as 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent',
+
+const wholeNumber = (min: number, max: number, unit?: string) => {
+  const expected = `must be a whole number${unit ? ` of ${unit}` : ''} between ${min} and ${max}`;
+  return z.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
 };
-
-export interface UpstreamProviderConfig {
-  id: string;
-  name: string;
-  issuer: string;
-  clientId: string;
-  clientSecret?: string | undefined;
-  scopes: string[];
-  linkByVerifiedEmail: boolean;
-  provision: boolean;
-}
-
-export type MandateConfig = {
-  readonly issuer: string;
-  readonly host: string;
-  readonly port: number;
-  readonly databaseUrl: string;
-  readonly sqliteSynchronous: 'NORMAL' | 'FULL';
-  readonly keys: Readonly<{
-    algorithm: 'ES256' | 'EdDSA' | 'RS256';
-    kek: string | undefined;
-    kekFile: string;
-    reloadIntervalSeconds: number;
-  }>;
-  readonly tokens: Readonly<typeof defaults.tokens>;
-  readonly agents: Readonly<typeof defaults.agents>;
-  readonly users: Readonly<typeof defaults.users>;
-  readonly authorization: Readonly<typeof defaults.authorization>;
-  readonly delegation: Readonly<typeof defaults.delegation>;
-  readonly upstreamProviders: readonly Readonly<UpstreamProviderConfig>[];
-  readonly rateLimit: Readonly<typeof defaults.rateLimit>;
-  readonly http: Readonly<typeof defaults.http>;
-  readonly logLevel: typeof defaults.logLevel;
+const seconds = (min: number, max: number) => wholeNumber(min, max, 'seconds');
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
+const yesNo = () => z.boolean({ error: 'must be true or false' });
+/** A group of options; absent means all its defaults. */
+const group = <S extends z.ZodRawShape>(shape: S) => {
+  const options = z.strictObject(shape);
+  return options.prefault({} as z.input<typeof options>);
 };
+const isLoopbackHost = (host: string) => host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
 
-const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+const issuerUrl = z.string({ error: 'must be a URL' }).refine((value) => {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !value.endsWith('/');
+}, 'must be an http(s) URL without query, fragment or trailing slash');
 
-const issuerSchema = z
-  .string()
-  .url()
-  .refine((value) => {
-    const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !value.endsWith('/');
-  }, 'must be an http(s) URL without query, fragment or trailing slash');
-
-/** An upstream issuer: https, or http on a loopback host (tests and local development). */
-const upstreamIssuer = z
-  .string()
-  .url()
-  .refine((value) => {
-    const url = new URL(value);
-    const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-    return (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) && !url.search && !url.hash;
-  }, 'must be an https URL (http only on a loopback host) without query or fragment');
-
-const upstreamProviderSchema = z
-  .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes'),
+const upstreamProvider = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be 1–40 lower-case letters, digits and dashes'),
     name: z.string().min(1).max(100),
-    issuer: upstreamIssuer,
+    /** https, or http on a loopback host (tests and local development), without query or fragment. */
+    issuer: z.string().refine((value) => {
+      if (!URL.canParse(value)) return false;
+      const url = new URL(value);
+      return (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) && !url.search && !url.hash;
+    }, 'must be an https URL (http only on a loopback host) without query or fragment'),
     clientId: z.string().min(1),
+    /** Absent: a public client, protected by PKCE alone. */
     clientSecret: z.string().min(1).optional(),
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/)).default(['openid', 'email', 'profile']),
-    linkByVerifiedEmail: z.boolean().default(false),
-    provision: z.boolean().default(true),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a scope token (RFC 6749 §3.3)')).default(() => ['openid', 'email', 'profile']),
+    /** Link to an existing account whose email the provider reports verified; off, since it trusts the provider with every local account. */
+    linkByVerifiedEmail: yesNo().default(false),
+    /** Create an account on a first login. */
+    provision: yesNo().default(true),
   })
-  .strict()
   .refine((p) => p.scopes.includes('openid'), { message: 'must include openid', path: ['scopes'] });
 
 const configSchema = z
-  .object({
-    issuer: issuerSchema,
-    host: z.string().min(1),
-    port: z.number().int().min(0).max(65_535),
-    databaseUrl: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<path> or postgres://…'),
-    sqliteSynchronous: z.enum(['NORMAL', 'FULL']),
-    keys: z.object({
-      algorithm: z.enum(['ES256', 'EdDSA', 'RS256']),
-      kek: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes, base64url-encoded (43 characters)')
-        .optional(),
-      kekFile: z.string().min(1),
-      reloadIntervalSeconds: seconds(1, 3600),
+  .strictObject({
+    /**
+     * Public base URL: the `iss` of every token and the prefix of every endpoint (it may have a path). Default
+     * `http://localhost:8787`, or `http://localhost:<port>` when only a port is given: right for a first local start;
+     * a deployment sets its public https URL. Env MANDATE_ISSUER.
+     */
+    issuer: issuerUrl.default('http://localhost:8787'),
+    /** Interface `serve` listens on. Default 127.0.0.1, so that a first start is not exposed to the network. Env MANDATE_HOST. */
+    host: z.string().min(1, 'must be a host name or address').default('127.0.0.1'),
+    /** TCP port `serve` listens on; 0 picks a free one. Default 8787 (unassigned, and close to the usual 8080). Env PORT. */
+    port: wholeNumber(0, 65_535).default(8787),
+    /**
+     * Where the data lives: `sqlite:<path>` (embedded, one process or several on one machine) or
+     * `postgres://user@host:port/db[?schema=s&pool=n]` (several instances). Default `sqlite:./.mandate/mandate.db`:
+     * nothing to install for a first start. Env MANDATE_DATABASE_URL.
+     */
+    databaseUrl: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<path> or postgres://…').default('sqlite:./.mandate/mandate.db'),
+    /**
+     * SQLite `synchronous` pragma. Default NORMAL: with WAL it survives a process crash and keeps token issuance fast;
+     * FULL also survives a power loss, at a write-latency cost. Env MANDATE_SQLITE_SYNCHRONOUS.
+     */
+    sqliteSynchronous: oneOf(['NORMAL', 'FULL']).default('NORMAL'),
+    keys: group({
+      /**
+       * Algorithm of newly generated signing keys. Default ES256: the fastest to sign and widely supported; RS256 is
+       * what RFC 9068 §4 requires resource servers to accept; EdDSA for Ed25519. Env MANDATE_SIGNING_ALG.
+       */
+      algorithm: oneOf(SIGNING_ALGORITHMS).default('ES256'),
+      /**
+       * Key-encryption key (32 bytes, base64url) that encrypts signing keys at rest. Default: none, and a random one
+       * is generated into `kekFile` on first start. Several instances on one database need the same KEK. Env MANDATE_KEK.
+       */
+      kek: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes, base64url-encoded (43 characters)').optional(),
+      /** Where the generated KEK is kept (mode 0600) when `kek` is not set. Default `./.mandate/kek`, next to the SQLite file. Env MANDATE_KEK_FILE. */
+      kekFile: z.string().min(1).default('./.mandate/kek'),
+      /** How often a running server re-reads the key set, so that a `mandate keys rotate` elsewhere takes effect. Default 30 s. */
+      reloadIntervalSeconds: seconds(1, 3600).default(30),
     }),
-    tokens: z.object({
-      accessTokenTtlSeconds: seconds(60, 86_400),
-      maxAccessTokenTtlSeconds: seconds(60, 604_800),
-      clockSkewSeconds: seconds(0, 600),
-      clientAssertionMaxTtlSeconds: seconds(30, 3600),
+    tokens: group({
+      /** Default access-token lifetime; agents may set their own. Default 900 (15 min): short, as OAuth 2.1 and MCP recommend. Env MANDATE_ACCESS_TOKEN_TTL. */
+      accessTokenTtlSeconds: seconds(60, 86_400).default(900),
+      /** Ceiling on any access-token lifetime; a retired signing key stays in the JWKS this long. Default 86400 (1 day). */
+      maxAccessTokenTtlSeconds: seconds(60, 604_800).default(86_400),
+      /** Allowed clock difference when checking `exp`/`iat` of assertions presented to us. Default 60: hosts drift by seconds, not minutes. */
+      clockSkewSeconds: seconds(0, 600).default(60),
+      /** Longest lifetime accepted for a `private_key_jwt` client assertion (exp − now). Default 300: assertions are single-use and short. */
+      clientAssertionMaxTtlSeconds: seconds(30, 3600).default(300),
     }),
-    agents: z.object({ secretRotationGraceSeconds: seconds(0, 2_592_000) }),
-    users: z.object({
-      sessionTtlSeconds: seconds(300, 2_592_000),
-      anonymousSessionTtlSeconds: seconds(60, 86_400),
-      accountFreeFailures: z.number().int().min(1).max(100),
-      ipFreeFailures: z.number().int().min(1).max(10_000),
-      baseLockSeconds: seconds(1, 3600),
-      maxLockSeconds: seconds(1, 86_400),
-      failureWindowSeconds: seconds(60, 86_400),
+    agents: group({
+      /** After `rotate-secret`, the previous secret keeps working this long so that deployments can roll over. Default 86400 (1 day). */
+      secretRotationGraceSeconds: seconds(0, 2_592_000).default(86_400),
+    }),
+    users: group({
+      /** Lifetime of a signed-in browser session, absolute (not sliding). Default 43200: a working day, then log in again. */
+      sessionTtlSeconds: seconds(300, 2_592_000).default(43_200),
+      /** Lifetime of a session before anyone logs in (it carries CSRF and WebAuthn state only). Default 1800. */
+      anonymousSessionTtlSeconds: seconds(60, 86_400).default(1800),
+      /** Failed logins per account before each further failure locks the account (exponential backoff). Default 5. */
+      accountFreeFailures: wholeNumber(1, 100).default(5),
+      /** Failed logins per client address before the address is locked the same way. Default 30: higher, since NAT is shared. */
+      ipFreeFailures: wholeNumber(1, 10_000).default(30),
+      /** First lock after the free failures, doubled for each further failure up to `maxLockSeconds`. Default 2. */
+      baseLockSeconds: seconds(1, 3600).default(2),
+      /** Longest lock. Default 900 (15 min): slows guessing to a crawl without locking a user out for the day. */
+      maxLockSeconds: seconds(1, 86_400).default(900),
+      /** A failure counter resets when its last failure is older than this. Default 3600. */
+      failureWindowSeconds: seconds(60, 86_400).default(3600),
+      /**
+       * WebAuthn relying-party id: a registrable suffix of the issuer's host. Default: the issuer's host name.
+       * Passkeys are bound to it; changing it later orphans every registered passkey.
+       */
       webauthnRpId: z.string().regex(/^[a-z0-9.-]+$/, 'must be a host name').optional(),
     }),
-    authorization: z.object({
-      codeTtlSeconds: seconds(10, 600),
-      refreshTokenIdleTtlSeconds: seconds(300, 31_536_000),
-      refreshTokenFamilyTtlSeconds: seconds(300, 31_536_000),
-      idTokenTtlSeconds: seconds(60, 86_400),
+    authorization: group({
+      /** Authorization-code lifetime. Default 60: OAuth 2.1 §4.1.2 asks for ≤ 10 minutes, and a redirect takes seconds. */
+      codeTtlSeconds: seconds(10, 600).default(60),
+      /** A refresh token not used for this long expires (each use rotates it and restarts the clock). Default 2592000 (30 days). */
+      refreshTokenIdleTtlSeconds: seconds(300, 31_536_000).default(2_592_000),
+      /** A refresh-token family (one user grant) ends this long after consent, however it is used. Default 7776000 (90 days). */
+      refreshTokenFamilyTtlSeconds: seconds(300, 31_536_000).default(7_776_000),
+      /** ID-token lifetime. Default 3600: ID tokens say who logged in; they authorise nothing by themselves. */
+      idTokenTtlSeconds: seconds(60, 86_400).default(3600),
     }),
-    delegation: z.object({ maxChainDepth: z.number().int().min(1).max(20), allowImpersonation: z.boolean() }),
+    delegation: group({
+      /** Deepest `act` nesting a token exchange may produce (user → agent → sub-agent … counts actors). Default 5. */
+      maxChainDepth: wholeNumber(1, 20).default(5),
+      /**
+       * Token exchange without `actor_token` (RFC 8693 impersonation: a token for the subject, no new `act`). Default
+       * off: every exchange must name its actor, so the delegation chain always records who acts. Env MANDATE_ALLOW_IMPERSONATION.
+       */
+      allowImpersonation: yesNo().default(false),
+    }),
+    /**
+     * Upstream OpenID providers users may log in with (Google, or any issuer with OIDC discovery), shown as buttons on
+     * the login page: `id`, `name`, `issuer`, `clientId`, optional `clientSecret`, `scopes` (default openid email
+     * profile), `linkByVerifiedEmail` (default false), `provision` (default true). The redirect URI to register with
+     * the provider is `<issuer>/login/upstream/<id>/callback`. Default none. Env MANDATE_UPSTREAM_PROVIDERS (a JSON array).
+     */
     upstreamProviders: z
-      .array(upstreamProviderSchema)
-      .max(20)
-      .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'provider ids must be unique'),
-    rateLimit: z.object({
-      tokenPerClientPerMinute: z.number().int().min(0),
-      tokenPerIpPerMinute: z.number().int().min(0),
+      .array(upstreamProvider)
+      .max(20, 'must list at most 20 providers')
+      .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'must have unique provider ids')
+      .default(() => []),
+    rateLimit: group({
+      /** Token-endpoint requests per minute per client (after authentication); 0 disables. Default 600: 10/s per client. Env MANDATE_RATE_LIMIT_CLIENT. */
+      tokenPerClientPerMinute: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(600),
+      /** Token-endpoint requests per minute per address, authenticated or not; 0 disables. Default 1200. Env MANDATE_RATE_LIMIT_IP. */
+      tokenPerIpPerMinute: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(1200),
     }),
-    http: z.object({ bodyLimitBytes: z.number().int().min(1024).max(10_485_760), trustProxy: z.boolean() }),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']),
+    http: group({
+      /** Largest request body accepted, in bytes; larger bodies get 413 before they are parsed. Default 65536: OAuth requests are small. */
+      bodyLimitBytes: wholeNumber(1024, 10_485_760).default(65_536),
+      /** Trust X-Forwarded-* (only behind a reverse proxy you control); affects rate limiting by address. Default false. Env MANDATE_TRUST_PROXY. */
+      trustProxy: yesNo().default(false),
+    }),
+    /** pino level of the server log; secrets and tokens are never logged at any level. Default info. Env MANDATE_LOG_LEVEL. */
+    logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   })
-  .strict()
   .refine((c) => c.tokens.accessTokenTtlSeconds <= c.tokens.maxAccessTokenTtlSeconds, {
     message: 'must not exceed tokens.maxAccessTokenTtlSeconds',
     path: ['tokens', 'accessTokenTtlSeconds'],
@@ -236,11 +182,19 @@ const configSchema = z
   .refine((c) => c.authorization.refreshTokenIdleTtlSeconds <= c.authorization.refreshTokenFamilyTtlSeconds, {
     message: 'must not exceed authorization.refreshTokenFamilyTtlSeconds',
     path: ['authorization', 'refreshTokenIdleTtlSeconds'],
+  })
+  .refine((c) => c.users.baseLockSeconds <= c.users.maxLockSeconds, {
+    message: 'must not exceed users.maxLockSeconds',
+    path: ['users', 'baseLockSeconds'],
   });
 
-export type ConfigOverrides = {
-  [K in keyof MandateConfig]?: MandateConfig[K] extends Readonly<Record<string, unknown>> ? Partial<MandateConfig[K]> : MandateConfig[K];
-};
+type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** The parsed, frozen configuration. */
+export type MandateConfig = DeepReadonly<z.output<typeof configSchema>>;
+/** What an embedder, the environment or the CLI may set: any part of the configuration, the rest defaulted. */
+export type ConfigOverrides = z.input<typeof configSchema>;
+export type UpstreamProviderConfig = MandateConfig['upstreamProviders'][number];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -254,71 +208,102 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `over` merged into `base`, group by group; an undefined value leaves the option as it was. */
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;
     const current = out[key];
-    out[key] =
-      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object'
-        ? merge(current as Record<string, unknown>, value as Record<string, unknown>)
-        : value;
+    out[key] = isPlainObject(value) && isPlainObject(current) ? merge(current, value) : value;
   }
   return out;
 }
 
-/** Validates overrides merged over the defaults; throws ConfigError naming the path, e.g. `tokens.accessTokenTtlSeconds`. */
-export function resolveConfig(...overrides: ConfigOverrides[]): MandateConfig {
-  const merged = overrides.reduce<Record<string, unknown>>((acc, o) => merge(acc, o as Record<string, unknown>), structuredClone(defaults));
-  const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${issue.path.join('.') || 'config'} ${issue.message}`);
-  }
-  return deepFreeze(parsed.data as MandateConfig);
+/** The environment variable that set each path, for overrides that came from `configFromEnvironment`. */
+const environmentSources = new WeakMap<object, ReadonlyMap<string, string>>();
+
+function valueAt(object: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((at, key) => (isPlainObject(at) ? at[key as string] : undefined), object);
 }
 
-const int = (name: string, value: string | undefined): number | undefined => {
-  if (value === undefined || value === '') return undefined;
+/**
+ * Parses the defaults with `overrides` applied in order (later ones win), once, and freezes the result. Throws a
+ * ConfigError naming each invalid option's path and what it must be, and the environment variable it came from.
+ */
+export function resolveConfig(...overrides: ConfigOverrides[]): MandateConfig {
+  const merged = overrides.reduce<Record<string, unknown>>((acc, o) => merge(acc, o as Record<string, unknown>), {});
+  const parsed = configSchema.safeParse(merged);
+  if (parsed.success) return deepFreeze(parsed.data);
+  const problems = parsed.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${path ? `${path}.` : ''}${key} is not a configuration option`).join('; ');
+    const source = overrides.findLast((o) => valueAt(o, issue.path) !== undefined);
+    const variable = source && environmentSources.get(source)?.get(path);
+    return `${path || 'the configuration'} ${issue.message}${variable ? ` (from ${variable})` : ''}`;
+  });
+  throw new ConfigError(problems.join('; '));
+}
+
+/** The configuration with nothing set. */
+export const defaults: MandateConfig = resolveConfig();
+
+const text = (value: string) => value;
+function wholeNumberText(value: string, name: string): number {
   if (!/^\d+$/.test(value)) throw new ConfigError(`${name} must be a whole number, got "${value}"`);
   return Number(value);
-};
-
-/** MANDATE_UPSTREAM_PROVIDERS: a JSON array of `upstreamProviders` entries (validated with the rest of the config). */
-function upstreamProvidersFromEnv(value: string | undefined): UpstreamProviderConfig[] | undefined {
-  if (value === undefined || value === '') return undefined;
+}
+function booleanText(value: string, name: string): boolean {
+  if (value !== 'true' && value !== 'false') throw new ConfigError(`${name} must be true or false, got "${value}"`);
+  return value === 'true';
+}
+function jsonText(value: string, name: string): unknown {
   try {
-    return JSON.parse(value) as UpstreamProviderConfig[];
+    return JSON.parse(value);
   } catch {
-    throw new ConfigError('MANDATE_UPSTREAM_PROVIDERS must be a JSON array of providers');
+    throw new ConfigError(`${name} must be JSON`);
   }
 }
 
-/** The environment variables Mandate reads, mapped onto config paths. Documented in the README. */
-export function configFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
-  return {
-    issuer: env['MANDATE_ISSUER'] || undefined,
-    host: env['MANDATE_HOST'] || undefined,
-    port: int('PORT', env['PORT']),
-    databaseUrl: env['MANDATE_DATABASE_URL'] || undefined,
-    sqliteSynchronous: (env['MANDATE_SQLITE_SYNCHRONOUS'] as 'NORMAL' | 'FULL' | undefined) || undefined,
-    keys: {
-      algorithm: (env['MANDATE_SIGNING_ALG'] as 'ES256' | 'EdDSA' | 'RS256' | undefined) || undefined,
-      kek: env['MANDATE_KEK'] || undefined,
-      kekFile: env['MANDATE_KEK_FILE'] || undefined,
-    },
-    tokens: {
-      accessTokenTtlSeconds: int('MANDATE_ACCESS_TOKEN_TTL', env['MANDATE_ACCESS_TOKEN_TTL']),
-    },
-    rateLimit: {
-      tokenPerClientPerMinute: int('MANDATE_RATE_LIMIT_CLIENT', env['MANDATE_RATE_LIMIT_CLIENT']),
-      tokenPerIpPerMinute: int('MANDATE_RATE_LIMIT_IP', env['MANDATE_RATE_LIMIT_IP']),
-    },
-    delegation: {
-      allowImpersonation: env['MANDATE_ALLOW_IMPERSONATION'] === undefined ? undefined : env['MANDATE_ALLOW_IMPERSONATION'] === 'true',
-    },
-    upstreamProviders: upstreamProvidersFromEnv(env['MANDATE_UPSTREAM_PROVIDERS']),
-    http: { trustProxy: env['MANDATE_TRUST_PROXY'] === undefined ? undefined : env['MANDATE_TRUST_PROXY'] === 'true' },
-    logLevel: (env['MANDATE_LOG_LEVEL'] as MandateConfig['logLevel'] | undefined) || undefined,
-  };
+/** Every environment variable Mandate reads, the option it sets, and how its text becomes a value. The README lists them. */
+export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse: (value: string, name: string) => unknown }[] = [
+  { name: 'MANDATE_ISSUER', path: 'issuer', parse: text },
+  { name: 'MANDATE_HOST', path: 'host', parse: text },
+  { name: 'PORT', path: 'port', parse: wholeNumberText },
+  { name: 'MANDATE_DATABASE_URL', path: 'databaseUrl', parse: text },
+  { name: 'MANDATE_SQLITE_SYNCHRONOUS', path: 'sqliteSynchronous', parse: text },
+  { name: 'MANDATE_SIGNING_ALG', path: 'keys.algorithm', parse: text },
+  { name: 'MANDATE_KEK', path: 'keys.kek', parse: text },
+  { name: 'MANDATE_KEK_FILE', path: 'keys.kekFile', parse: text },
+  { name: 'MANDATE_ACCESS_TOKEN_TTL', path: 'tokens.accessTokenTtlSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
+  { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
+  { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
+  { name: 'MANDATE_UPSTREAM_PROVIDERS', path: 'upstreamProviders', parse: jsonText },
+  { name: 'MANDATE_TRUST_PROXY', path: 'http.trustProxy', parse: booleanText },
+  { name: 'MANDATE_LOG_LEVEL', path: 'logLevel', parse: text },
+];
+
+/**
+ * The overrides Mandate's environment variables make; the only place that reads them. An unset or empty variable
+ * sets nothing. The values are checked with everything else by `resolveConfig`, which names the variable.
+ */
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ConfigOverrides {
+  const overrides: Record<string, unknown> = {};
+  const sources = new Map<string, string>();
+  for (const { name, path, parse } of ENVIRONMENT_VARIABLES) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const keys = path.split('.');
+    const last = keys.pop() as string;
+    let group = overrides;
+    for (const key of keys) group = (group[key] ??= {}) as Record<string, unknown>;
+    group[last] = parse(value, name);
+    sources.set(path, name);
+  }
+  environmentSources.set(overrides, sources);
+  return overrides as ConfigOverrides;
 }

@@ -38,14 +38,17 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 /**
- * Opens the store (applying migrations), loads or creates the signing keys, and serves the app. The port is bound
- * first, so with port 0 and no configured issuer the issuer becomes `http://localhost:<bound port>`.
+ * Opens the store (applying migrations), loads or creates the signing keys, and serves the app. `overrides` is the
+ * configuration over the defaults, or several layers of it, later ones winning (the CLI passes the environment's,
+ * then its flags'). The port is bound first, so with port 0 and no configured issuer the issuer becomes
+ * `http://localhost:<bound port>`.
  */
-export async function startServer(overrides: ConfigOverrides, options: StartOptions = {}): Promise<RunningServer> {
-  const provisional = resolveConfig(overrides);
+export async function startServer(overrides: ConfigOverrides | readonly ConfigOverrides[], options: StartOptions = {}): Promise<RunningServer> {
+  const layers: readonly ConfigOverrides[] = Array.isArray(overrides) ? overrides : [overrides as ConfigOverrides];
+  const provisional = resolveConfig(...layers);
   const http = createServer({ keepAliveTimeout: 65_000 });
   const port = await listen(http, provisional.port, provisional.host);
-  const config = overrides.issuer ? provisional : resolveConfig(overrides, { issuer: `http://localhost:${port}` });
+  const config = layers.some((layer) => layer.issuer) ? provisional : resolveConfig(...layers, { issuer: `http://localhost:${port}` });
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
 
   let store: Store | undefined;

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { deriveAuditKey } from '../audit/audit-chain.ts';
 import { AuditLog } from '../audit/audit-log.ts';
-import { type ConfigOverrides, configFromEnv, type MandateConfig, resolveConfig } from '../config.ts';
+import { type ConfigOverrides, configFromEnvironment, type MandateConfig, resolveConfig } from '../config.ts';
 import { loadKek } from '../keys/kek.ts';
 import type { ManagementDeps } from '../management/management-deps.ts';
 import { openStore } from '../store/open-store.ts';
@@ -29,7 +29,7 @@ export function output(json: boolean): Output {
 
 /** Config for a CLI command: defaults, then the environment, then flags. */
 export function cliConfig(flags: ConfigOverrides): MandateConfig {
-  return resolveConfig(configFromEnv(process.env), flags);
+  return resolveConfig(configFromEnvironment(), flags);
 }
 
 /**

@@ -12,7 +12,7 @@ export class KekError extends Error {
   override readonly name = 'KekError';
 }
 
-export function loadKek(options: { kek: string | undefined; kekFile: string }): Buffer {
+export function loadKek(options: { kek?: string | undefined; kekFile: string }): Buffer {
   if (options.kek) return decodeKek(options.kek, 'MANDATE_KEK');
   if (existsSync(options.kekFile)) {
     const mode = statSync(options.kekFile).mode & 0o777;

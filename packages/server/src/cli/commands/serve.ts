@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, configFromEnv } from '../../config.ts';
+import { ConfigError, type ConfigOverrides, configFromEnvironment, defaults } from '../../config.ts';
 import { startServer } from '../../server.ts';
 import { UsageError } from '../cli-context.ts';
 
@@ -14,17 +14,19 @@ export async function serveCommand(args: string[]): Promise<void> {
     options: { port: { type: 'string' }, host: { type: 'string' }, issuer: { type: 'string' }, db: { type: 'string' } },
   });
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new UsageError('--port must be a number');
-  const env = configFromEnv(process.env);
-  const port = values.port === undefined ? env.port : Number(values.port);
-  const issuer = values.issuer ?? env.issuer ?? (port !== undefined && port !== 0 ? `http://localhost:${port}` : undefined);
-  const host = values.host ?? env.host;
+  const env = configFromEnvironment();
+  const flags: ConfigOverrides = { port: values.port === undefined ? undefined : Number(values.port), host: values.host, issuer: values.issuer, databaseUrl: values.db };
+  const port = flags.port ?? env.port;
+  const host = flags.host ?? env.host;
+  // A fixed port without an issuer names itself; with port 0 startServer names the port it bound.
+  if (values.issuer === undefined && env.issuer === undefined && port !== undefined && port !== 0) flags.issuer = `http://localhost:${port}`;
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer({ ...env, port, host, issuer, databaseUrl: values.db ?? env.databaseUrl });
+    server = await startServer([env, flags]);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new ConfigError(`cannot listen on ${host ?? '127.0.0.1'}:${port ?? 8787} (${code === 'EADDRINUSE' ? 'in use' : 'not permitted'}); choose another with --port or PORT`);
+      throw new ConfigError(`cannot listen on ${host ?? defaults.host}:${port ?? defaults.port} (${code === 'EADDRINUSE' ? 'in use' : 'not permitted'}); choose another with --port or PORT`);
     }
     throw err;
   }
