@@ -22,8 +22,8 @@ export interface AuthenticationTarget {
 }
 
 /**
- * Adds client authentication to a request to one of the AS's endpoints (token, and later revocation or PAR): sets
- * a header or adds form parameters. One function per method, so that new methods slot in without touching callers.
+ * Adds client authentication to a request to one of the AS's endpoints (token, revocation): sets a header or adds
+ * form parameters. One function per method, so that new methods slot in without touching callers.
  */
 export type ClientAuthentication = (form: URLSearchParams, headers: Headers, target: AuthenticationTarget) => Promise<void>;
 

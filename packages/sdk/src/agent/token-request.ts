@@ -21,7 +21,7 @@ export interface TokenResponse {
 /**
  * POSTs a grant to the token endpoint (RFC 6749 §3.2) with client authentication and parses the answer: a token
  * response (§5.1) or an error response (§5.2, thrown as {@link TokenRequestFailed} with `error` and status).
- * Every grant (client credentials now; code, refresh, token exchange later) goes through here.
+ * Every grant the SDK sends (client credentials, authorization code, refresh token, token exchange) goes through here.
  */
 export async function requestToken(
   target: AuthenticationTarget,

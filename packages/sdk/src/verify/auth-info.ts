@@ -49,7 +49,7 @@ export interface AuthInfo {
 const agentProfile = 'ai_agent';
 
 /** Flattens an `act` claim (RFC 8693 §4.1), outermost actor first. */
-export function actorChain(act: ActClaim | undefined): Actor[] {
+function actorChain(act: ActClaim | undefined): Actor[] {
   const actors: Actor[] = [];
   for (let node = act; node !== undefined; node = node.act) {
     const actor: Actor = { subject: node.sub };

@@ -115,7 +115,7 @@ export class RemoteKeySet {
  * encryption (`use`/`key_ops`, RFC 7517 §4.2–4.3), carries private members, or fits none of the allowed algorithms.
  * A `kid` that appears twice is dropped: which key it names would be ambiguous.
  */
-export function importKeys(jwks: readonly unknown[], algorithms: readonly JwsAlgorithm[]): Keys {
+function importKeys(jwks: readonly unknown[], algorithms: readonly JwsAlgorithm[]): Keys {
   const keys: Keys = new Map();
   const duplicates = new Set<string>();
   for (const jwk of jwks) {

@@ -1,14 +1,16 @@
 import type { Grant } from '../grants/grant.ts';
-import { CLIENT_ASSERTION_ALGS } from '../oauth/client-authentication.ts';
+import { CLIENT_ASSERTION_ALGS, SUPPORTED_AUTH_METHODS } from '../oauth/client-authentication.ts';
 import type { ServerContext } from '../http/context.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from '../http/context.ts';
 import { OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import type { RouteDefinition } from '../http/route.ts';
 
-/** Client authentication methods the introspection and revocation endpoints take (RFC 8414 names). */
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
-/** The token endpoint also takes public clients (`none`), which must use PKCE (OAuth 2.1 §2.4, MCP-AS-01). */
-const TOKEN_AUTH_METHODS = [...CLIENT_AUTH_METHODS, 'none'];
+/**
+ * The token and revocation endpoints take every method `authenticateClient` implements, public clients (`none`)
+ * included, which must use PKCE (OAuth 2.1 §2.4, MCP-AS-01). Introspection needs a confidential caller.
+ */
+const TOKEN_AUTH_METHODS = [...SUPPORTED_AUTH_METHODS];
+const CLIENT_AUTH_METHODS = SUPPORTED_AUTH_METHODS.filter((method) => method !== 'none');
 
 /**
  * RFC 8414 authorization server metadata, listing exactly what this server implements: endpoints, grants and

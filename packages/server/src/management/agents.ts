@@ -27,7 +27,7 @@ export interface AgentView {
   updated_at: number;
 }
 
-export function agentView(record: ClientRecord): AgentView {
+function agentView(record: ClientRecord): AgentView {
   return {
     client_id: record.clientId,
     name: record.name,
@@ -73,8 +73,6 @@ const createSchema = z
 
 const updateSchema = z.object(agentFields).partial().strict();
 
-export type AgentCreateInput = z.input<typeof createSchema>;
-export type AgentUpdateInput = z.input<typeof updateSchema>;
 
 const existingAgent = (store: ClientRecords, clientId: string) => existingClientOfKind({ store }, 'agent', clientId);
 

@@ -16,7 +16,7 @@ export interface AuditRowView {
   hash: string;
 }
 
-export function auditRowView(row: AuditRow): AuditRowView {
+function auditRowView(row: AuditRow): AuditRowView {
   return {
     seq: row.seq,
     time: new Date(row.tsMs).toISOString(),
@@ -53,7 +53,6 @@ const filterSchema = z
   })
   .strict();
 
-export type AuditQuery = z.input<typeof filterSchema>;
 
 export async function queryAudit(store: Pick<Store, 'listAuditRows'>, query: unknown): Promise<AuditRowView[]> {
   const q = parseInput(filterSchema, query);

@@ -29,7 +29,7 @@ export interface ClientView {
   updated_at: number;
 }
 
-export function clientView(record: ClientRecord): ClientView {
+function clientView(record: ClientRecord): ClientView {
   return {
     client_id: record.clientId,
     name: record.name,

@@ -17,7 +17,7 @@ export interface ResourceView {
   updated_at: number;
 }
 
-export function resourceView(record: ResourceRecord): ResourceView {
+function resourceView(record: ResourceRecord): ResourceView {
   return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, created_at: record.createdAt, updated_at: record.updatedAt };
 }
 

@@ -2,7 +2,7 @@ import type { KeyRing } from '../keys/key-ring.ts';
 import type { ManagementDeps } from './management-deps.ts';
 
 /** How long a retired key stays published: the longest token lifetime plus the allowed clock skew. */
-export function keyOverlapSeconds(config: ManagementDeps['config']): number {
+function keyOverlapSeconds(config: ManagementDeps['config']): number {
   return config.tokens.maxAccessTokenTtlSeconds + config.tokens.clockSkewSeconds;
 }
 

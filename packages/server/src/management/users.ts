@@ -22,7 +22,7 @@ export interface UserView {
   updated_at: number;
 }
 
-export function userView(record: UserRecord): UserView {
+function userView(record: UserRecord): UserView {
   return {
     id: record.id,
     email: record.email,

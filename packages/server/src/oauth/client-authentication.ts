@@ -12,6 +12,7 @@ import { invalidClient, invalidRequest } from './oauth-error.ts';
  * goes to the audit trail.
  */
 
+/** The methods `authenticateClient` implements, as RFC 8414 names them; the metadata advertises exactly these. */
 export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 /** Asymmetric algorithms accepted for client assertions; MAC-based `client_secret_jwt` is not offered. */
 export const CLIENT_ASSERTION_ALGS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const;

@@ -24,7 +24,7 @@ export interface DelegationFacts {
 
 export type DelegationDecision = { ok: true; act: ActClaim | undefined; impersonation: boolean } | { ok: false; description: string };
 
-export function chainDepth(act: ActClaim | undefined): number {
+function chainDepth(act: ActClaim | undefined): number {
   let depth = 0;
   for (let a = act; a; a = a.act) depth++;
   return depth;

@@ -15,7 +15,7 @@ function parse(uri: string): URL | null {
   }
 }
 
-export function isLoopbackHttp(url: URL): boolean {
+function isLoopbackHttp(url: URL): boolean {
   return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
 }
 

@@ -9,7 +9,7 @@ export interface AccessTokenStatusDeps {
 }
 
 /** The agents and clients a token speaks for: its client, an agent subject, and every agent or client in its actor chain. */
-export function principalsOf(claims: Pick<AccessTokenClaims, 'client_id' | 'sub' | 'sub_profile' | 'act'>): string[] {
+function principalsOf(claims: Pick<AccessTokenClaims, 'client_id' | 'sub' | 'sub_profile' | 'act'>): string[] {
   const ids = new Set<string>([claims.client_id]);
   if (claims.sub_profile === 'ai_agent') ids.add(claims.sub);
   for (let actor: ActClaim | undefined = claims.act; actor; actor = actor.act) {

@@ -4,7 +4,7 @@ import type { ManagementDeps } from '../../management/management-deps.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 
 /** Admin API routes live under this prefix, all `admin` access and problem+json errors. */
-export const ADMIN_PREFIX = '/admin/v1';
+const ADMIN_PREFIX = '/admin/v1';
 
 export function managementDeps(ctx: ServerContext, request: FastifyRequest): ManagementDeps {
   return { store: ctx.store, audit: ctx.audit, config: ctx.config, now: ctx.now(), actor: request.adminActor ?? 'admin' };

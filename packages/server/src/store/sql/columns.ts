@@ -13,7 +13,7 @@ export interface ColumnSpec {
 
 export type ColumnMap<R> = { readonly [K in keyof R]-?: ColumnSpec };
 
-export function encodeValue(spec: ColumnSpec, value: unknown): SqlValue {
+function encodeValue(spec: ColumnSpec, value: unknown): SqlValue {
   if (spec.json) return value === null || value === undefined ? null : JSON.stringify(value);
   if (spec.bool) return value ? 1 : 0;
   if (value === undefined) return null;

@@ -36,7 +36,7 @@ const passkeyColumns: ColumnMap<PasskeyRecord> = {
   lastUsedAt: { column: 'last_used_at' },
 };
 
-export async function insertOrConflict(db: SqlExecutor, statement: [string, SqlValue[]], what: string): Promise<void> {
+async function insertOrConflict(db: SqlExecutor, statement: [string, SqlValue[]], what: string): Promise<void> {
   try {
     await db.run(...statement);
   } catch (err) {
