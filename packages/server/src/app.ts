@@ -30,6 +30,7 @@ import { endpointUrl, userEndpointPaths } from './http/context.ts';
 import type { ServerContext } from './http/context.ts';
 import { errorResponse } from './http/error-response.ts';
 import { Problem } from './http/problem.ts';
+import { trustProxyOption } from './http/client-address.ts';
 
 /** Every route the server serves, with its access declaration. The only place grants meet their dependencies. */
 export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
@@ -125,7 +126,7 @@ export async function buildApp(ctx: ServerContext, options: BuildAppOptions = {}
     // Per-request log lines cost more than the token logic itself; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimitBytes,
-    trustProxy: config.http.trustProxy,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
   };
   const { server } = options;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { SIGNING_ALGORITHMS } from '@mandate/protocol';
 import { z } from 'zod';
 
@@ -51,6 +52,15 @@ const upstreamProvider = z
     provision: yesNo().default(true),
   })
   .refine((p) => p.scopes.includes('openid'), { message: 'must include openid', path: ['scopes'] });
+
+/** A trusted proxy: an IP address, an address/prefix CIDR, or one of proxy-addr's named ranges. */
+const trustedProxy = z.string().refine((value) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(value)) return true;
+  const [address, prefix, extra] = value.split('/');
+  const version = isIP(address ?? '');
+  if (version === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}, 'must be an IP address, a CIDR (address/prefix), loopback, linklocal or uniquelocal');
 
 const configSchema = z
   .strictObject({
@@ -165,8 +175,20 @@ const configSchema = z
     http: group({
       /** Largest request body accepted, in bytes; larger bodies get 413 before they are parsed. Default 65536: OAuth requests are small. */
       bodyLimitBytes: wholeNumber(1024, 10_485_760).default(65_536),
-      /** Trust X-Forwarded-* (only behind a reverse proxy you control); affects rate limiting by address. Default false. Env MANDATE_TRUST_PROXY. */
-      trustProxy: yesNo().default(false),
+      /**
+       * Which peers may say, in `X-Forwarded-For`, whom they forward for: `false` (none: the client address is the
+       * socket's), a list of the proxies' addresses or CIDRs (`['10.0.0.0/8', '::1']`; also `loopback`, `linklocal`,
+       * `uniquelocal`), or the number of proxies in front (hops). The client address is then the right-most address
+       * of the chain that is not a trusted proxy: what every per-address rate limit, the login throttle and the
+       * audit's `ip` use. Never "trust everything": the left-most entries are the client's to write (SR-09). A hop
+       * count trusts whoever connects, so use it only when nothing reaches the server except through the proxies.
+       * Default false. Env MANDATE_TRUST_PROXY (`10.0.0.0/8,::1`, or `1`).
+       */
+      trustProxy: z
+        .union([z.literal(false), wholeNumber(1, 10), z.array(trustedProxy).min(1).max(100)], {
+          error: 'must be false, a number of proxy hops (1–10), or a list of proxy addresses or CIDRs',
+        })
+        .default(false),
     }),
     /** pino level of the server log; secrets and tokens are never logged at any level. Default info. Env MANDATE_LOG_LEVEL. */
     logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
@@ -260,6 +282,15 @@ function booleanText(value: string, name: string): boolean {
   if (value !== 'true' && value !== 'false') throw new ConfigError(`${name} must be true or false, got "${value}"`);
   return value === 'true';
 }
+/** MANDATE_TRUST_PROXY: `false`, a hop count, or comma-separated proxy addresses or CIDRs; never `true` (SR-09). */
+function trustProxyText(value: string, name: string): false | number | string[] {
+  if (value === 'false') return false;
+  if (value === 'true') {
+    throw new ConfigError(`${name}=true would trust a client-written X-Forwarded-For; give the proxies' addresses or CIDRs (10.0.0.0/8,::1) or their number (1)`);
+  }
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((entry) => entry.trim());
+}
 function jsonText(value: string, name: string): unknown {
   try {
     return JSON.parse(value);
@@ -283,7 +314,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
   { name: 'MANDATE_UPSTREAM_PROVIDERS', path: 'upstreamProviders', parse: jsonText },
-  { name: 'MANDATE_TRUST_PROXY', path: 'http.trustProxy', parse: booleanText },
+  { name: 'MANDATE_TRUST_PROXY', path: 'http.trustProxy', parse: trustProxyText },
   { name: 'MANDATE_LOG_LEVEL', path: 'logLevel', parse: text },
 ];
 
