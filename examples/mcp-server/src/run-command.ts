@@ -158,12 +158,17 @@ export async function runAllowedCommand(line: unknown, options: RunOptions): Pro
           args,
           exit_code: failure === null ? 0 : typeof failure.code === 'number' ? failure.code : null,
           signal: failure?.signal ?? null,
-          stdout,
-          stderr,
+          stdout: withoutSandboxPath(stdout, options.sandbox.root),
+          stderr: withoutSandboxPath(stderr, options.sandbox.root),
           timed_out: failure?.killed === true && !truncated,
           truncated,
         });
       },
     );
   });
+}
+
+/** Output names sandbox paths relative to it (`./notes`), never where the sandbox lives on the server (SR-14). */
+function withoutSandboxPath(output: string, root: string): string {
+  return output.split(`${root}/`).join('./').split(root).join('.');
 }

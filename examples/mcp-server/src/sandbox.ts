@@ -157,9 +157,13 @@ export class Sandbox {
   }
 }
 
-/** Turns a filesystem error into a refusal that names the caller's path; anything unexpected is rethrown. */
+/**
+ * Turns a filesystem error into a refusal that names the caller's path. Node's own messages name the absolute path
+ * (`ENAMETOOLONG: name too long, realpath '/srv/…'`), so no errno error leaves with its message (SR-14).
+ */
 function fail(err: unknown, relative: string): never {
-  switch ((err as NodeJS.ErrnoException).code) {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
     case 'ENOENT':
       throw new SandboxError(`no such file or directory: ${relative}`);
     case 'ENOTDIR':
@@ -174,7 +178,10 @@ function fail(err: unknown, relative: string): never {
     case 'EACCES':
     case 'EPERM':
       throw new SandboxError(`permission denied: ${relative}`);
+    case 'ENAMETOOLONG':
+      throw new SandboxError(`name too long: ${relative}`);
     default:
+      if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new SandboxError(`cannot access ${relative} (${code})`);
       throw err;
   }
 }

@@ -15,13 +15,18 @@ export interface ToolDeps {
 
 const json = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value, null, 2) }] });
 
-/** A refusal the caller should read (a path outside the sandbox, a command off the allow-list) becomes `isError`. */
+/**
+ * A refusal the caller should read (a path outside the sandbox, a command off the allow-list) becomes `isError`
+ * with its message. Anything else is logged here and answered without its message, which may name the server's
+ * own paths (SR-14).
+ */
 async function refusalsAsErrors(run: () => Promise<CallToolResult>): Promise<CallToolResult> {
   try {
     return await run();
   } catch (err) {
     if (err instanceof SandboxError || err instanceof CommandRefused) return { isError: true, content: [{ type: 'text', text: err.message }] };
-    throw err;
+    console.error('tool failed:', err);
+    return { isError: true, content: [{ type: 'text', text: 'the tool failed on the server' }] };
   }
 }
 

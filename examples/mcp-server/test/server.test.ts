@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -93,6 +93,28 @@ describe('demo MCP server (in process, fixture AS)', () => {
     const refused = await client.callTool({ name: 'run_command', arguments: { command: 'cat /etc/passwd' } });
     assert.equal(refused.isError, true);
     assert.match(textOf(refused), /not on the allow-list/);
+  });
+
+  test('SR-14 no tool answer names the sandbox’s absolute path: file errors, unexpected errors, command output', async () => {
+    const root = realpathSync(demo.sandboxDir);
+    symlinkSync(join(root, 'hello.txt'), join(root, 'absolute-link.txt'));
+    const client = await demo.connect(demo.token({ scope: 'files:read files:write exec' }));
+    const answers = [
+      await client.callTool({ name: 'read_file', arguments: { path: 'x'.repeat(300) } }), // ENAMETOOLONG
+      await client.callTool({ name: 'read_file', arguments: { path: 'missing/file.txt' } }),
+      await client.callTool({ name: 'list_files', arguments: { path: 'hello.txt' } }), // ENOTDIR
+      await client.callTool({ name: 'write_file', arguments: { path: `notes/${'y'.repeat(300)}/z.txt`, content: 'z' } }),
+      await client.callTool({ name: 'read_file', arguments: { path: 'absolute-link.txt' } }),
+      await client.callTool({ name: 'run_command', arguments: { command: 'ls -l' } }),
+      await client.callTool({ name: 'run_command', arguments: { command: 'ls -l absolute-link.txt nothing-here' } }),
+    ];
+    for (const answer of answers) {
+      const text = textOf(answer);
+      assert.ok(!text.includes(root) && !text.includes(demo.sandboxDir), `leaks the sandbox path: ${text}`);
+    }
+    assert.equal(answers[0]!.isError, true);
+    assert.match(textOf(answers[0]), /name too long: x{300}/);
+    assert.match(JSON.parse(textOf(answers[5])).stdout, /absolute-link\.txt -> \.\/hello\.txt/);
   });
 
   test('MCP-RS-04 a token for another resource → 401 invalid_token', async () => {
