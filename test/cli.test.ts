@@ -13,6 +13,8 @@ forEachStore('mandate CLI', (fixture) => {
   });
 
   test('agent create --json prints client_id and client_secret; list/show/disable/enable/rotate-secret/delete', async () => {
+    // An agent's audiences must be registered resources (SR-14).
+    await runCliJson(['resource', 'create', '--uri', 'https://mcp.example.com/mcp', '--scope', 'calc files:read'], env);
     const agent = await runCliJson<Record<string, unknown>>(
       ['agent', 'create', '--name', 'cli bot', '--scope', 'calc files:read', '--audience', 'https://MCP.example.com/mcp', '--owner', 'ana@example.com'],
       env,

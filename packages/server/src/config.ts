@@ -112,8 +112,20 @@ const configSchema = z
       clientAssertionMaxTtlSeconds: seconds(30, 3600).default(300),
     }),
     agents: group({
-      /** After `rotate-secret`, the previous secret keeps working this long so that deployments can roll over. Default 86400 (1 day). */
+      /**
+       * After `rotate-secret`, the previous secret keeps working this long so that deployments can roll over; 0 cuts
+       * it at once (after a leak). `--grace` (CLI) and `grace_seconds` (admin API) set it per rotation. Default 86400
+       * (1 day). Env MANDATE_SECRET_ROTATION_GRACE.
+       */
       secretRotationGraceSeconds: seconds(0, 2_592_000).default(86_400),
+    }),
+    resources: group({
+      /**
+       * After `resource rotate-key`, the previous API key keeps authenticating introspection this long, so that the
+       * resource server can be given the new key without refused calls; 0 cuts it at once. `--grace` / `grace_seconds`
+       * set it per rotation. Default 86400 (1 day), like the secret grace. Env MANDATE_API_KEY_ROTATION_GRACE.
+       */
+      apiKeyRotationGraceSeconds: seconds(0, 2_592_000).default(86_400),
     }),
     users: group({
       /** Lifetime of a signed-in browser session, absolute (not sliding). Default 43200: a working day, then log in again. */
@@ -249,7 +261,7 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
 const environmentSources = new WeakMap<object, ReadonlyMap<string, string>>();
 
 function valueAt(object: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((at, key) => (isPlainObject(at) ? at[key as string] : undefined), object);
+  return path.reduce<unknown>((at, key) => (typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[key] : undefined), object);
 }
 
 /**
@@ -264,7 +276,8 @@ export function resolveConfig(...overrides: ConfigOverrides[]): MandateConfig {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${path ? `${path}.` : ''}${key} is not a configuration option`).join('; ');
     const source = overrides.findLast((o) => valueAt(o, issue.path) !== undefined);
-    const variable = source && environmentSources.get(source)?.get(path);
+    // The variable that set this option, or the list or group it is part of (`http.trustProxy.0`).
+    const variable = source && [...(environmentSources.get(source) ?? [])].find(([set]) => path === set || path.startsWith(`${set}.`))?.[1];
     return `${path || 'the configuration'} ${issue.message}${variable ? ` (from ${variable})` : ''}`;
   });
   throw new ConfigError(problems.join('; '));
@@ -313,6 +326,8 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
+  { name: 'MANDATE_SECRET_ROTATION_GRACE', path: 'agents.secretRotationGraceSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_API_KEY_ROTATION_GRACE', path: 'resources.apiKeyRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_UPSTREAM_PROVIDERS', path: 'upstreamProviders', parse: jsonText },
   { name: 'MANDATE_TRUST_PROXY', path: 'http.trustProxy', parse: trustProxyText },
   { name: 'MANDATE_LOG_LEVEL', path: 'logLevel', parse: text },

@@ -110,7 +110,9 @@ describe('environment variables', () => {
 
   test('a bad value names the variable: unparseable text at once, an invalid value next to its option', () => {
     assert.throws(() => configFromEnvironment({ PORT: '80a' }), { name: 'ConfigError', message: 'PORT must be a whole number, got "80a"' });
-    assert.throws(() => configFromEnvironment({ MANDATE_TRUST_PROXY: 'yes' }), { message: 'MANDATE_TRUST_PROXY must be true or false, got "yes"' });
+    assert.throws(() => resolveConfig(configFromEnvironment({ MANDATE_TRUST_PROXY: 'yes' })), {
+      message: 'http.trustProxy.0 must be an IP address, a CIDR (address/prefix), loopback, linklocal or uniquelocal (from MANDATE_TRUST_PROXY)',
+    });
     assert.throws(() => configFromEnvironment({ MANDATE_UPSTREAM_PROVIDERS: '[{' }), { message: 'MANDATE_UPSTREAM_PROVIDERS must be JSON' });
     assert.throws(() => resolveConfig(configFromEnvironment({ MANDATE_ACCESS_TOKEN_TTL: '5' })), {
       message: 'tokens.accessTokenTtlSeconds must be a whole number of seconds between 60 and 86400 (from MANDATE_ACCESS_TOKEN_TTL)',

@@ -11,7 +11,7 @@ import { protectedResourceMetadata as nodeMetadata, requireAuth as nodeRequireAu
 
 /**
  * Express middleware that requires a valid bearer token (RFC 6750 §2.1, verified per RFC 9068 §4) and, when given,
- * the `requiredScopes`. Sets `req.auth`; refuses with 400/401/403/503 and a `WWW-Authenticate` challenge.
+ * the `requiredScopes`. Sets `req.auth`; refuses with 400/401/403/500/503 and a `WWW-Authenticate` challenge.
  *
  * @example
  * app.get('/files', requireAuth({ verifier, requiredScopes: ['files:read'] }), (req, res) => {

@@ -35,7 +35,7 @@ export const mandateAuthPlugin: FastifyPluginCallback = Object.assign(
 
 /**
  * A Fastify preHandler that requires a valid bearer token (RFC 6750 §2.1, verified per RFC 9068 §4) and, when
- * given, the `requiredScopes`. Sets `request.auth`; refuses with 400/401/403/503 and a `WWW-Authenticate` challenge.
+ * given, the `requiredScopes`. Sets `request.auth`; refuses with 400/401/403/500/503 and a `WWW-Authenticate` challenge.
  *
  * @example
  * await app.register(mandateAuthPlugin);

@@ -15,7 +15,7 @@ export type AuthEnv = { Variables: { auth: AuthInfo } };
 
 /**
  * Hono middleware that requires a valid bearer token (RFC 6750 §2.1, verified per RFC 9068 §4) and, when given,
- * the `requiredScopes`. Sets `c.get('auth')`; refuses with 400/401/403/503 and a `WWW-Authenticate` challenge.
+ * the `requiredScopes`. Sets `c.get('auth')`; refuses with 400/401/403/500/503 and a `WWW-Authenticate` challenge.
  *
  * @example
  * const app = new Hono<AuthEnv>();

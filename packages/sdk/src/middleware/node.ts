@@ -20,7 +20,7 @@ export type Next = (err?: unknown) => void;
 /**
  * Returns a guard for node:http that authenticates a request (RFC 6750 bearer token, verified per RFC 9068).
  * On success it sets `req.auth`, calls `next()` when given, and resolves to the `AuthInfo`; on failure it writes
- * the 400/401/403/503 answer with its `WWW-Authenticate` challenge and resolves to `undefined`. It works both
+ * the 400/401/403/500/503 answer with its `WWW-Authenticate` challenge and resolves to `undefined`. It works both
  * inline in a `createServer` handler and as connect-style middleware.
  *
  * @example

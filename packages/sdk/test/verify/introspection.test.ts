@@ -96,7 +96,7 @@ describe('introspection mode (RFC 7662)', () => {
     assert.equal(as.counts.introspection, start);
   });
 
-  test('a resource the AS does not know (bad API key): its 401 → ERR_INTROSPECTION_UNAUTHORIZED, a credential error', async () => {
+  test('SR-14 a resource the AS does not know (bad API key): its 401 → ERR_INTROSPECTION_UNAUTHORIZED, a credential error', async () => {
     const verifier = createVerifier({ issuer: as.issuer, audience: as.resource, introspection: { credentials: { apiKey: 'mrk_x.nope' } } });
     await assert.rejects(verifier.verify(as.accessToken()), { code: 'ERR_INTROSPECTION_UNAUTHORIZED', status: 401 });
   });

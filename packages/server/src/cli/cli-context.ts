@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { deriveAuditKey } from '../audit/audit-chain.ts';
 import { AuditLog } from '../audit/audit-log.ts';
@@ -6,6 +7,28 @@ import { loadKek } from '../keys/kek.ts';
 import type { ManagementDeps } from '../management/management-deps.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
+
+/** Input the operator named that cannot be used (a file that cannot be read or parsed): `error: …`, exit status 1. */
+export class CliInputError extends Error {
+  override readonly name = 'CliInputError';
+}
+
+/** Reads a JSON file an option names; every way it can fail is a CliInputError naming the option and the file. */
+export function readJsonFile(path: string, option: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(err));
+    throw new CliInputError(`${option} ${path}: cannot read it (${why})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliInputError(`${option} ${path}: not JSON (${(err as Error).message})`);
+  }
+}
 
 /** A usage mistake: printed with the command's help, exit status 2. */
 export class UsageError extends Error {

@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
+import { AuditAnchorError } from '../audit/audit-chain.ts';
 import { ConfigError } from '../config.ts';
 import { KekError } from '../keys/kek.ts';
 import { ManagementError } from '../management/management-error.ts';
+import { StoreUnavailableError } from '../store/store.ts';
 import { openStore } from '../store/open-store.ts';
-import { cliConfig, output, UsageError } from './cli-context.ts';
+import { CliInputError, cliConfig, output, UsageError } from './cli-context.ts';
 
 const help = `mandate: OAuth 2.1 / OpenID Connect authorization server for AI agents and MCP servers
 
@@ -73,10 +75,32 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`${(err as Error).message}\n`);
       return 2;
     }
-    if (err instanceof ManagementError || err instanceof ConfigError || err instanceof KekError) {
-      process.stderr.write(`error: ${err.message}\n`);
+    const expected = expectedFailure(err);
+    if (expected !== null) {
+      process.stderr.write(`error: ${expected}\n`);
       return 1;
     }
     throw err;
   }
+}
+
+/**
+ * The message of a failure an operator can fix (bad input, a file, the database, the KEK), printed as one line
+ * without a stack trace; null for anything else, which is a bug and keeps its stack.
+ */
+function expectedFailure(err: unknown): string | null {
+  if (
+    err instanceof ManagementError ||
+    err instanceof ConfigError ||
+    err instanceof KekError ||
+    err instanceof StoreUnavailableError ||
+    err instanceof CliInputError ||
+    err instanceof AuditAnchorError
+  ) {
+    return err.message;
+  }
+  // A system call that failed (a file not found or not readable, a port in use): Node's message names the call.
+  const system = err as NodeJS.ErrnoException;
+  if (err instanceof Error && typeof system.syscall === 'string' && typeof system.code === 'string') return err.message;
+  return null;
 }

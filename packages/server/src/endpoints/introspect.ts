@@ -15,6 +15,7 @@ import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
 import { clientAuthDeps } from './token.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import type { ResourceRecord } from '../store/store.ts';
 
 /** Who is asking. RFC 7662 §2.1 requires authorization; each kind sees a different slice of tokens. */
 type IntrospectionCaller =
@@ -28,6 +29,13 @@ const bearerRefused = () =>
     headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' },
   });
 
+/** The current key, or the one the last rotation replaced while its grace period lasts. */
+function apiKeyMatches(resource: ResourceRecord, key: { id: string; secret: string }, now: number): boolean {
+  if (key.id === resource.apiKeyId) return secretMatchesHash(key.secret, resource.apiKeyHash);
+  const inGrace = resource.previousApiKeyExpiresAt !== null && now < resource.previousApiKeyExpiresAt;
+  return key.id === resource.previousApiKeyId && inGrace && resource.previousApiKeyHash !== null && secretMatchesHash(key.secret, resource.previousApiKeyHash);
+}
+
 async function authenticateCaller(request: FastifyRequest, params: FormParams, ctx: ServerContext): Promise<IntrospectionCaller> {
   const authorization = authorizationHeader(request);
   const bearer = bearerCredential(authorization);
@@ -35,7 +43,7 @@ async function authenticateCaller(request: FastifyRequest, params: FormParams, c
     const resourceKey = parsePrefixedCredential(RESOURCE_KEY_PREFIX, bearer);
     if (resourceKey) {
       const resource = await ctx.store.getResourceByApiKeyId(resourceKey.id);
-      if (!resource || !secretMatchesHash(resourceKey.secret, resource.apiKeyHash)) throw bearerRefused();
+      if (!resource || !apiKeyMatches(resource, resourceKey, ctx.now())) throw bearerRefused();
       return { kind: 'resource', uri: resource.uri };
     }
     if (bearer.startsWith(`${ADMIN_TOKEN_PREFIX}_`)) {

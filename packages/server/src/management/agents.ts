@@ -2,9 +2,9 @@ import { GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
 import type { ClientRecord, ClientRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
-import { emailAddress, jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
+import { emailAddress, graceSeconds, jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
 import { ManagementError } from './management-error.ts';
-import { checkAccessTokenTtl, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
+import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
 
 /** Agent management, shared by `mandate agent …` and `/admin/v1/agents`. Every change is audited. */
@@ -80,6 +80,7 @@ const existingAgent = (store: ClientRecords, clientId: string) => existingClient
 export async function createAgent(input: unknown, deps: ManagementDeps): Promise<{ agent: AgentView; clientSecret: string | null }> {
   const parsed = parseInput(createSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
+  await checkAudiencesRegistered(parsed.audiences, deps);
   const usesSecret = parsed.token_endpoint_auth_method !== 'private_key_jwt';
   const clientSecret = usesSecret ? generateSecret() : null;
   const record: ClientRecord = {
@@ -124,6 +125,7 @@ export async function getAgent(store: ClientRecords, clientId: string): Promise<
 export async function updateAgent(clientId: string, input: unknown, deps: ManagementDeps): Promise<AgentView> {
   const parsed = parseInput(updateSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
+  await checkAudiencesRegistered(parsed.audiences, deps);
   await existingAgent(deps.store, clientId);
   const updated = await deps.store.updateClient(clientId, {
     name: parsed.name,
@@ -143,21 +145,25 @@ export async function setAgentStatus(clientId: string, status: 'active' | 'disab
   return agentView(await setClientRecordStatus('agent', clientId, status, deps));
 }
 
-/** Issues a new secret; the previous one stays valid for the configured grace period so deployments can roll over. */
-export async function rotateAgentSecret(clientId: string, deps: ManagementDeps): Promise<{ agent: AgentView; clientSecret: string }> {
+/**
+ * Issues a new secret; the previous one stays valid for the grace period (`graceSeconds`, else the configured
+ * `agents.secretRotationGraceSeconds`) so deployments can roll over; 0 ends it at once.
+ */
+export async function rotateAgentSecret(clientId: string, deps: ManagementDeps, options: { graceSeconds?: unknown } = {}): Promise<{ agent: AgentView; clientSecret: string }> {
+  const grace = graceSeconds(options.graceSeconds, deps.config.agents.secretRotationGraceSeconds);
   const current = await existingAgent(deps.store, clientId);
   if (current.tokenEndpointAuthMethod === 'private_key_jwt') {
     throw new ManagementError('invalid-request', 'this agent authenticates with private_key_jwt and has no secret');
   }
   const clientSecret = generateSecret();
-  const graceEnds = deps.now + deps.config.agents.secretRotationGraceSeconds;
+  const graceEnds = grace > 0 ? deps.now + grace : null;
   const updated = (await deps.store.updateClient(clientId, {
     secretHash: hashSecret(clientSecret),
-    previousSecretHash: deps.config.agents.secretRotationGraceSeconds > 0 ? current.secretHash : null,
-    previousSecretExpiresAt: deps.config.agents.secretRotationGraceSeconds > 0 ? graceEnds : null,
+    previousSecretHash: graceEnds === null ? null : current.secretHash,
+    previousSecretExpiresAt: graceEnds,
     updatedAt: deps.now,
   }))!;
-  await deps.audit.record({ event: 'agent.secret_rotated', actor: deps.actor, subject: clientId, clientId, detail: { previous_valid_until: graceEnds } });
+  await deps.audit.record({ event: 'agent.secret_rotated', actor: deps.actor, subject: clientId, clientId, detail: { previous_valid_until: graceEnds, grace_seconds: grace } });
   return { agent: agentView(updated), clientSecret };
 }
 

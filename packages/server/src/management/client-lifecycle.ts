@@ -23,6 +23,18 @@ export function checkAccessTokenTtl(ttl: number | null | undefined, deps: Manage
   }
 }
 
+/**
+ * Every audience must be a registered resource: a token for an unknown one would only fail later, at the token
+ * endpoint, with `invalid_target` (SR-14). Refused here with the resource named.
+ */
+export async function checkAudiencesRegistered(audiences: readonly string[] | undefined, deps: Pick<ManagementDeps, 'store'>): Promise<void> {
+  for (const uri of audiences ?? []) {
+    if (await deps.store.getResourceByUri(uri)) continue;
+    const message = `${uri} is not a registered resource; register it first (mandate resource create --uri ${uri} --scope …)`;
+    throw new ManagementError('invalid-request', `audiences: ${message}`, [{ path: 'audiences', message }]);
+  }
+}
+
 export async function insertClient(record: ClientRecord, detail: Record<string, unknown>, deps: ManagementDeps): Promise<void> {
   try {
     await deps.store.createClient(record);

@@ -4,7 +4,7 @@ import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { emailAddress, parseInput, resourceUri, scopeToken } from './input.ts';
-import { checkAccessTokenTtl, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
+import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
 
 /**
@@ -85,6 +85,7 @@ const existingClient = (deps: ManagementDeps, clientId: string) => existingClien
 export async function createClient(input: unknown, deps: ManagementDeps): Promise<{ client: ClientView; clientSecret: string | null }> {
   const parsed = parseInput(createSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
+  await checkAudiencesRegistered(parsed.audiences, deps);
   const clientSecret = parsed.public ? null : generateSecret();
   const record: ClientRecord = {
     clientId: newId('app'),
@@ -126,6 +127,7 @@ export async function getClient(clientId: string, deps: ManagementDeps): Promise
 export async function updateClient(clientId: string, input: unknown, deps: ManagementDeps): Promise<ClientView> {
   const parsed = parseInput(updateSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
+  await checkAudiencesRegistered(parsed.audiences, deps);
   await existingClient(deps, clientId);
   const updated = (await deps.store.updateClient(clientId, {
     name: parsed.name,

@@ -26,6 +26,13 @@ export const emailAddress = z.string().transform((value, ctx) => {
   return normalized.email;
 });
 
+const graceSchema = z.object({ grace_seconds: z.coerce.number().int().min(0).max(2_592_000) }).strict();
+
+/** A rotation's grace period in seconds (0 = the old credential stops at once, at most 30 days), else `fallback`. */
+export function graceSeconds(value: unknown, fallback: number): number {
+  return value === undefined ? fallback : parseInput(graceSchema, { grace_seconds: value }).grace_seconds;
+}
+
 export const jwksInput = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) });
 
 /** Parses with a schema and turns the first issues into a ManagementError naming each path. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ResourceRecord } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { hashSecret, newId, newPrefixedCredential, RESOURCE_KEY_PREFIX } from '../tokens/secret.ts';
-import { parseInput, resourceUri, scopeToken } from './input.ts';
+import { graceSeconds, parseInput, resourceUri, scopeToken } from './input.ts';
 import type { ManagementDeps } from './management-deps.ts';
 import { ManagementError } from './management-error.ts';
 
@@ -62,6 +62,9 @@ export async function createResource(input: unknown, deps: ManagementDeps): Prom
     scopes: uniqueScopes(parsed.scopes),
     apiKeyId: key.id,
     apiKeyHash: hashSecret(key.secret),
+    previousApiKeyId: null,
+    previousApiKeyHash: null,
+    previousApiKeyExpiresAt: null,
     createdAt: deps.now,
     updatedAt: deps.now,
   };
@@ -95,13 +98,30 @@ export async function updateResource(idOrUri: string, input: unknown, deps: Mana
   return resourceView(updated);
 }
 
-/** Replaces the resource's API key; the old one stops working at once. */
-export async function rotateResourceKey(idOrUri: string, deps: ManagementDeps): Promise<{ resource: ResourceView; apiKey: string }> {
+/**
+ * Replaces the resource's API key. The old one keeps authenticating for the grace period (`graceSeconds`, else
+ * `resources.apiKeyRotationGraceSeconds`), so the resource server can be given the new key without a window of
+ * refused introspection (SR-14); 0 ends it at once. A key older than the one just replaced is never honoured.
+ */
+export async function rotateResourceKey(
+  idOrUri: string,
+  deps: ManagementDeps,
+  options: { graceSeconds?: unknown } = {},
+): Promise<{ resource: ResourceView; apiKey: string; previousKeyValidUntil: number | null }> {
+  const grace = graceSeconds(options.graceSeconds, deps.config.resources.apiKeyRotationGraceSeconds);
   const current = await existingResource(deps, idOrUri);
   const key = newPrefixedCredential(RESOURCE_KEY_PREFIX);
-  const updated = (await deps.store.updateResource(current.id, { apiKeyId: key.id, apiKeyHash: hashSecret(key.secret), updatedAt: deps.now }))!;
-  await deps.audit.record({ event: 'resource.key_rotated', actor: deps.actor, subject: current.uri });
-  return { resource: resourceView(updated), apiKey: key.credential };
+  const graceEnds = grace > 0 ? deps.now + grace : null;
+  const updated = (await deps.store.updateResource(current.id, {
+    apiKeyId: key.id,
+    apiKeyHash: hashSecret(key.secret),
+    previousApiKeyId: graceEnds === null ? null : current.apiKeyId,
+    previousApiKeyHash: graceEnds === null ? null : current.apiKeyHash,
+    previousApiKeyExpiresAt: graceEnds,
+    updatedAt: deps.now,
+  }))!;
+  await deps.audit.record({ event: 'resource.key_rotated', actor: deps.actor, subject: current.uri, detail: { previous_valid_until: graceEnds, grace_seconds: grace } });
+  return { resource: resourceView(updated), apiKey: key.credential, previousKeyValidUntil: graceEnds };
 }
 
 export async function deleteResource(idOrUri: string, deps: ManagementDeps): Promise<void> {

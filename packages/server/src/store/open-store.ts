@@ -4,7 +4,7 @@ import { PostgresDriver } from './postgres/postgres-driver.ts';
 import { withReadCache } from './sqlite/read-cache.ts';
 import { SqliteDriver } from './sqlite/sqlite-driver.ts';
 import { createSqlStore } from './sql/sql-store.ts';
-import type { Store } from './store.ts';
+import { type Store, StoreUnavailableError } from './store.ts';
 
 const migrations = (dialect: 'sqlite' | 'postgres') => fileURLToPath(new URL(`./${dialect}/migrations/`, import.meta.url));
 
@@ -18,7 +18,12 @@ export async function openStore(url: string, options: { sqliteSynchronous?: 'NOR
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new TypeError('sqlite URL needs a path, e.g. sqlite:./.mandate/mandate.db');
-    const driver = new SqliteDriver(path, { synchronous: options.sqliteSynchronous });
+    let driver: SqliteDriver;
+    try {
+      driver = new SqliteDriver(path, { synchronous: options.sqliteSynchronous });
+    } catch (err) {
+      throw new StoreUnavailableError(`cannot open the database ${url}: ${failureReason(err)}`, { cause: err });
+    }
     return withReadCache(createSqlStore(driver, migrations('sqlite')), () => driver.dataVersion());
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -30,8 +35,24 @@ export async function openStore(url: string, options: { sqliteSynchronous?: 'NOR
     // As libpq does: no user in the URL means the operating-system user.
     if (!parsed.username) parsed.username = process.env['PGUSER'] ?? userInfo().username;
     const driver = new PostgresDriver(parsed.toString(), { schema, poolSize: pool ? Number(pool) : undefined });
-    await driver.ensureSchema();
+    try {
+      // Connect now, so that an unreachable database is reported as such rather than by the first query.
+      await driver.ensureSchema();
+      await driver.get('SELECT 1');
+    } catch (err) {
+      await driver.close().catch(() => undefined);
+      throw new StoreUnavailableError(`cannot reach the database ${withoutPassword(url)}: ${failureReason(err)}`, { cause: err });
+    }
     return createSqlStore(driver, migrations('postgres'));
   }
-  throw new TypeError(`database URL must start with sqlite: or postgres://, got "${url.replace(/\/\/[^@]*@/, '//***@')}"`);
+  throw new TypeError(`database URL must start with sqlite: or postgres://, got "${withoutPassword(url)}"`);
+}
+
+const withoutPassword = (url: string) => url.replace(/\/\/([^@/]*)@/, (_, userinfo: string) => `//${userinfo.split(':')[0]}@`);
+
+/** One line saying why: a refused connection arrives as an AggregateError (one error per address tried). */
+function failureReason(err: unknown): string {
+  const inner = err instanceof AggregateError && err.errors.length > 0 ? err.errors[0] : err;
+  const message = inner instanceof Error ? inner.message : String(inner);
+  return (message || (inner as { code?: string }).code || 'unknown error').split('\n')[0]!;
 }

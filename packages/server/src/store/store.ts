@@ -72,6 +72,10 @@ export interface ResourceRecord {
   /** Id part of the resource's API key (`mrk_<id>.<secret>`), used to find the key without scanning. */
   apiKeyId: string;
   apiKeyHash: string;
+  /** The key replaced by the last rotation, honoured until `previousApiKeyExpiresAt` (its grace period). */
+  previousApiKeyId: string | null;
+  previousApiKeyHash: string | null;
+  previousApiKeyExpiresAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -79,9 +83,13 @@ export interface ResourceRecord {
 export interface ResourceRecords {
   createResource(record: ResourceRecord): Promise<void>;
   getResourceByUri(uri: string): Promise<ResourceRecord | null>;
+  /** The resource whose current or previous API key has this id. */
   getResourceByApiKeyId(apiKeyId: string): Promise<ResourceRecord | null>;
   listResources(): Promise<ResourceRecord[]>;
-  updateResource(id: string, patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'apiKeyId' | 'apiKeyHash' | 'updatedAt'>>): Promise<ResourceRecord | null>;
+  updateResource(
+    id: string,
+    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
+  ): Promise<ResourceRecord | null>;
   deleteResource(id: string): Promise<boolean>;
 }
 
@@ -441,4 +449,9 @@ export interface Store
 /** A unique or not-null constraint refused a write; the message names no SQL. */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
+}
+
+/** The database could not be opened or reached; the message names it (without a password) and the reason. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
 }

@@ -43,6 +43,8 @@ forEachStore('admin API', (fixture) => {
   });
 
   test('agents: create, read, update, disable, rotate, delete; problem+json for bad input and unknown ids', async () => {
+    // An agent's audiences must be registered resources (SR-14).
+    assert.ok([201, 409].includes((await server.admin('POST', '/resources', { resource: MCP_RESOURCE, scopes: ['calc', 'files:read'] })).status));
     const created = await server.admin('POST', '/agents', { name: 'crud', scopes: ['calc'], audiences: [MCP_RESOURCE], owner: 'ana@example.com' });
     assert.equal(created.status, 201);
     const agent = (await created.json()) as Record<string, unknown>;

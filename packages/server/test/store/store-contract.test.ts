@@ -84,6 +84,9 @@ forEachStore('store contract', (fixture) => {
       scopes: [{ name: 'calc', description: null, risk: 'low' as const }],
       apiKeyId: 'key1',
       apiKeyHash: 'b'.repeat(64),
+      previousApiKeyId: null,
+      previousApiKeyHash: null,
+      previousApiKeyExpiresAt: null,
       createdAt: 1,
       updatedAt: 1,
     };
@@ -93,6 +96,10 @@ forEachStore('store contract', (fixture) => {
     assert.deepEqual(await store.getResourceByApiKeyId('key1'), resource);
     const renamed = await store.updateResource('res_1', { name: 'Renamed', updatedAt: 2 });
     assert.equal(renamed?.name, 'Renamed');
+    const rotated = await store.updateResource('res_1', { apiKeyId: 'key3', apiKeyHash: 'c'.repeat(64), previousApiKeyId: 'key1', previousApiKeyHash: 'b'.repeat(64), previousApiKeyExpiresAt: 5 });
+    assert.equal((await store.getResourceByApiKeyId('key1'))?.id, 'res_1', 'found by its previous key too');
+    assert.equal((await store.getResourceByApiKeyId('key3'))?.previousApiKeyExpiresAt, 5);
+    assert.equal(rotated?.apiKeyId, 'key3');
     assert.equal((await store.listResources()).length, 1);
     assert.equal(await store.deleteResource('res_1'), true);
   });

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { type AgentView, createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus } from '../../management/agents.ts';
-import { commandArgs, formatTime, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+import { commandArgs, formatTime, readJsonFile, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
 
 export const agentHelp = `mandate agent <command>
 
@@ -12,8 +11,9 @@ export const agentHelp = `mandate agent <command>
   show <client_id>        show one agent
   disable <client_id>     disable it; every token it holds becomes inactive at once
   enable <client_id>      enable it again (tokens from before the disable stay inactive)
-  rotate-secret <client_id>
+  rotate-secret <client_id> [--grace <seconds>]
                           issue a new secret; the old one keeps working for the grace period
+                          (default 24 h, MANDATE_SECRET_ROTATION_GRACE; --grace 0 cuts it at once)
   delete <client_id>      delete it and invalidate its tokens
 
 Every command takes --db <url> and --json.`;
@@ -42,13 +42,14 @@ export async function agentCommand(args: string[]): Promise<void> {
     description: { type: 'string' },
     ttl: { type: 'string' },
     'jwks-file': { type: 'string' },
+    grace: { type: 'string' },
   }, 'client_id');
 
   switch (sub) {
     case 'create': {
       if (!values.name) throw new UsageError('mandate agent create needs --name');
       if (values.ttl !== undefined && !/^\d+$/.test(values.ttl)) throw new UsageError('--ttl must be a whole number of seconds');
-      const jwks = values['jwks-file'] ? JSON.parse(readFileSync(values['jwks-file'], 'utf8')) : undefined;
+      const jwks = values['jwks-file'] ? readJsonFile(values['jwks-file'], '--jwks-file') : undefined;
       const { agent, clientSecret } = await withManagement(config, (deps) =>
         createAgent(
           {
@@ -81,11 +82,9 @@ export async function agentCommand(args: string[]): Promise<void> {
       return out.print(agent, `${agent.client_id} is ${agent.status}`);
     }
     case 'rotate-secret': {
-      const { agent, clientSecret } = await withManagement(config, (deps) => rotateAgentSecret(id(), deps));
-      return out.print(
-        { ...agent, client_secret: clientSecret },
-        `client_secret  ${clientSecret}\n(shown once; the previous secret works until ${formatTime(agent.previous_secret_expires_at)})`,
-      );
+      const { agent, clientSecret } = await withManagement(config, (deps) => rotateAgentSecret(id(), deps, { graceSeconds: values.grace }));
+      const previous = agent.previous_secret_expires_at === null ? 'the previous secret no longer works' : `the previous secret works until ${formatTime(agent.previous_secret_expires_at)}`;
+      return out.print({ ...agent, client_secret: clientSecret }, `client_secret  ${clientSecret}\n(shown once; ${previous})`);
     }
     case 'delete': {
       const clientId = id();

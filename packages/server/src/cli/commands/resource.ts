@@ -1,5 +1,5 @@
 import { createResource, deleteResource, getResource, listResources, type ResourceView, rotateResourceKey } from '../../management/resources.ts';
-import { commandArgs, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+import { commandArgs, formatTime, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
 
 export const resourceHelp = `mandate resource <command>
 
@@ -10,7 +10,9 @@ export const resourceHelp = `mandate resource <command>
                           prints its API key for introspection, once
   list                    list resources
   show <id|uri>           show one resource
-  rotate-key <id|uri>     replace its API key (the old one stops working at once)
+  rotate-key <id|uri> [--grace <seconds>]
+                          replace its API key; the old one keeps working for the grace period
+                          (default 24 h, MANDATE_API_KEY_ROTATION_GRACE; --grace 0 cuts it at once)
   delete <id|uri>         delete it
 
 Every command takes --db <url> and --json.`;
@@ -42,6 +44,7 @@ export async function resourceCommand(args: string[]): Promise<void> {
     name: { type: 'string' },
     risk: { type: 'string', multiple: true },
     describe: { type: 'string', multiple: true },
+    grace: { type: 'string' },
   }, 'id|uri');
 
   switch (sub) {
@@ -70,8 +73,9 @@ export async function resourceCommand(args: string[]): Promise<void> {
       return out.print(resource, describe(resource));
     }
     case 'rotate-key': {
-      const { resource, apiKey } = await withManagement(config, (deps) => rotateResourceKey(ref(), deps));
-      return out.print({ ...resource, api_key: apiKey }, `api_key  ${apiKey}\n(shown once)`);
+      const { resource, apiKey, previousKeyValidUntil } = await withManagement(config, (deps) => rotateResourceKey(ref(), deps, { graceSeconds: values.grace }));
+      const previous = previousKeyValidUntil === null ? 'the previous key no longer works' : `the previous key works until ${formatTime(previousKeyValidUntil)}`;
+      return out.print({ ...resource, api_key: apiKey, previous_key_valid_until: previousKeyValidUntil }, `api_key  ${apiKey}\n(shown once; ${previous})`);
     }
     case 'delete': {
       const target = ref();

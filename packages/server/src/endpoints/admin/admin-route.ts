@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../../http/context.ts';
 import type { ManagementDeps } from '../../management/management-deps.ts';
+import { ManagementError } from '../../management/management-error.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 
 /** Admin API routes live under this prefix, all `admin` access and problem+json errors. */
@@ -22,4 +23,14 @@ export const idParam = (request: FastifyRequest): string => (request.params as R
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply.code(status).header('cache-control', 'no-store').header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+/** `grace_seconds` of a rotation request's optional JSON body (`{ "grace_seconds": 0 }`); absent → the configured default. */
+export function graceFrom(body: unknown): unknown {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ManagementError('invalid-request', 'the body must be a JSON object');
+  const { grace_seconds: grace, ...rest } = body as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new ManagementError('invalid-request', `${unknown}: unknown field (only grace_seconds)`, [{ path: unknown, message: 'unknown field' }]);
+  return grace;
 }

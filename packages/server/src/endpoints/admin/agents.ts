@@ -1,7 +1,7 @@
 import type { ServerContext } from '../../http/context.ts';
 import { createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus, updateAgent } from '../../management/agents.ts';
 import type { RouteDefinition } from '../../http/route.ts';
-import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
+import { adminRoute, graceFrom, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/agents`: the REST face of `mandate agent …`. */
 export function adminAgentRoutes(ctx: ServerContext): RouteDefinition[] {
@@ -22,7 +22,7 @@ export function adminAgentRoutes(ctx: ServerContext): RouteDefinition[] {
       sendJson(reply, 200, await setAgentStatus(idParam(request), 'active', managementDeps(ctx, request))),
     ),
     adminRoute('POST', '/agents/:id/rotate-secret', async (request, reply) => {
-      const { agent, clientSecret } = await rotateAgentSecret(idParam(request), managementDeps(ctx, request));
+      const { agent, clientSecret } = await rotateAgentSecret(idParam(request), managementDeps(ctx, request), { graceSeconds: graceFrom(request.body) });
       return sendJson(reply, 200, { ...agent, client_secret: clientSecret });
     }),
     adminRoute('DELETE', '/agents/:id', async (request, reply) => {

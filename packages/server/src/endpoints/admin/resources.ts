@@ -1,7 +1,7 @@
 import type { ServerContext } from '../../http/context.ts';
 import { createResource, deleteResource, getResource, listResources, rotateResourceKey, updateResource } from '../../management/resources.ts';
 import type { RouteDefinition } from '../../http/route.ts';
-import { adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
+import { adminRoute, graceFrom, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/resources`: the REST face of `mandate resource …`. `:id` is the resource id (`res_…`). */
 export function adminResourceRoutes(ctx: ServerContext): RouteDefinition[] {
@@ -16,8 +16,8 @@ export function adminResourceRoutes(ctx: ServerContext): RouteDefinition[] {
       sendJson(reply, 200, await updateResource(idParam(request), request.body ?? {}, managementDeps(ctx, request))),
     ),
     adminRoute('POST', '/resources/:id/rotate-key', async (request, reply) => {
-      const { resource, apiKey } = await rotateResourceKey(idParam(request), managementDeps(ctx, request));
-      return sendJson(reply, 200, { ...resource, api_key: apiKey });
+      const { resource, apiKey, previousKeyValidUntil } = await rotateResourceKey(idParam(request), managementDeps(ctx, request), { graceSeconds: graceFrom(request.body) });
+      return sendJson(reply, 200, { ...resource, api_key: apiKey, previous_key_valid_until: previousKeyValidUntil });
     }),
     adminRoute('DELETE', '/resources/:id', async (request, reply) => {
       await deleteResource(idParam(request), managementDeps(ctx, request));

@@ -10,6 +10,9 @@ const resourceColumns: ColumnMap<ResourceRecord> = {
   scopes: { column: 'scopes', json: true },
   apiKeyId: { column: 'api_key_id' },
   apiKeyHash: { column: 'api_key_hash' },
+  previousApiKeyId: { column: 'previous_api_key_id' },
+  previousApiKeyHash: { column: 'previous_api_key_hash' },
+  previousApiKeyExpiresAt: { column: 'previous_api_key_expires_at' },
   createdAt: { column: 'created_at' },
   updatedAt: { column: 'updated_at' },
 };
@@ -30,7 +33,10 @@ export function resourceRecords(db: SqlExecutor): ResourceRecords {
       }
     },
     getResourceByUri: (uri) => one('SELECT * FROM resources WHERE uri = ?', uri),
-    getResourceByApiKeyId: (apiKeyId) => one('SELECT * FROM resources WHERE api_key_id = ?', apiKeyId),
+    async getResourceByApiKeyId(apiKeyId) {
+      const row = await db.get('SELECT * FROM resources WHERE api_key_id = ? OR previous_api_key_id = ?', [apiKeyId, apiKeyId]);
+      return row ? decodeRow(resourceColumns, row) : null;
+    },
     async listResources() {
       return (await db.all('SELECT * FROM resources ORDER BY created_at, id')).map((r) => decodeRow(resourceColumns, r));
     },
