@@ -41,7 +41,8 @@ export interface DemoResource {
 
 export async function ensureDemoResource(resource: string, env: NodeJS.ProcessEnv = process.env): Promise<DemoResource> {
   try {
-    const rotated = await mandateJson<{ api_key: string }>(['resource', 'rotate-key'], [resource], env);
+    // --grace 0: the key of an earlier start belongs to no running server; nothing needs it to keep working.
+    const rotated = await mandateJson<{ api_key: string }>(['resource', 'rotate-key', '--grace', '0'], [resource], env);
     return { created: false, apiKey: rotated.api_key };
   } catch (err) {
     if (!(err instanceof CliError && err.status === 1 && err.stderr.includes('no resource'))) throw err;
