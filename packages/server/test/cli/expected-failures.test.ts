@@ -19,6 +19,11 @@ function mandate(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, MANDATE_KEK: kek, MANDATE_LOG_LEVEL: 'silent', ...env } });
 }
 
+/** The clock may tick between reading it and the server reading it. */
+function assertWithin(actual: number, low: number, high: number) {
+  assert.ok(actual >= low && actual <= high, `${actual} not in [${low}, ${high}]`);
+}
+
 /** One line on stderr, starting `error:`, exit 1: never a stack trace. */
 function assertOneLineError(result: ReturnType<typeof mandate>, pattern: RegExp) {
   assert.equal(result.status, 1, result.stderr);
@@ -80,8 +85,9 @@ forEachStore('SR-14 CLI and admin API refusals', (fixture) => {
       const token = (id: string, secret: string) => server.postForm('/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(id, secret) });
       const agent = await registerAgentAndResource(server);
 
+      const before = server.clock.now();
       const byDefault = (await (await server.admin('POST', `/agents/${agent.clientId}/rotate-secret`)).json()) as { client_secret: string; previous_secret_expires_at: number };
-      assert.equal(byDefault.previous_secret_expires_at, server.clock.now() + 86_400);
+      assertWithin(byDefault.previous_secret_expires_at, before + 86_400, server.clock.now() + 86_400);
       assert.equal((await token(agent.clientId, agent.clientSecret)).status, 200, 'the old secret works during the grace period');
 
       const cut = await server.admin('POST', `/agents/${agent.clientId}/rotate-secret`, { grace_seconds: 0 });
@@ -115,8 +121,9 @@ forEachStore('SR-14 CLI and admin API refusals', (fixture) => {
       const introspect = (apiKey: string) => server.postForm('/introspect', { token: access_token }, { authorization: `Bearer ${apiKey}` });
       const verifier = (apiKey: string) => createVerifier({ issuer: server.issuer, audience: resource, introspection: { credentials: { apiKey } } });
 
+      const before = server.clock.now();
       const rotated = (await (await server.admin('POST', `/resources/${created.id}/rotate-key`)).json()) as { api_key: string; previous_key_valid_until: number };
-      assert.equal(rotated.previous_key_valid_until, server.clock.now() + 86_400);
+      assertWithin(rotated.previous_key_valid_until, before + 86_400, server.clock.now() + 86_400);
       assert.equal((await introspect(created.api_key)).status, 200, 'the old key works during the grace period');
       assert.equal((await introspect(rotated.api_key)).status, 200);
       assert.equal((await verifier(created.api_key).verify(access_token)).subject, agent.clientId);
