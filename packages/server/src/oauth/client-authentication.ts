@@ -57,6 +57,8 @@ function secretMatches(client: ClientRecord, secret: string, now: number): boole
 }
 
 async function activeClient(deps: ClientAuthDeps, clientId: string, basicChallenge: boolean): Promise<ClientRecord> {
+  // A client id from Basic credentials or an assertion: no client id holds a NUL (PostgreSQL text cannot).
+  if (clientId.includes('\u0000')) throw invalidClient(FAILED, { detail: 'client id contains a NUL character', basicChallenge });
   const client = await deps.clients.getClient(clientId);
   if (!client) throw invalidClient(FAILED, { detail: `unknown client ${clientId}`, basicChallenge });
   if (client.status !== 'active') throw invalidClient(FAILED, { detail: `client ${clientId} is disabled`, basicChallenge });

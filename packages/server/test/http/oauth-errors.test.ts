@@ -72,4 +72,21 @@ forEachStore('precise errors on the OAuth endpoints', (fixture) => {
       assert.equal(typeof ((await response.json()) as { error: unknown }).error, 'string');
     }
   });
+
+  for (const path of ['/token', '/introspect', '/revoke']) {
+    test(`${path}: a NUL in client_id, token or Basic credentials → 400 invalid_request or 401, never a 500 (PostgreSQL text holds no NUL)`, async () => {
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      const inBody = await post(path, 'grant_type=client_credentials&token=x&client_id=%00', form);
+      assert.equal(inBody.status, 400);
+      assert.deepEqual(await inBody.json(), { error: 'invalid_request', error_description: 'parameter client_id contains a NUL character' });
+      const inToken = await post(path, 'grant_type=client_credentials&token=a%00b', { ...auth, ...form });
+      if (path !== '/token') {
+        assert.equal(inToken.status, 400);
+        assert.deepEqual(await inToken.json(), { error: 'invalid_request', error_description: 'parameter token contains a NUL character' });
+      } else assert.equal(inToken.status, 200, 'the token endpoint reads no token parameter');
+      const inBasic = await post(path, 'grant_type=client_credentials&token=x', { ...form, authorization: `Basic ${Buffer.from('agt%00x:secret').toString('base64')}` });
+      assert.equal(inBasic.status, 401);
+      assert.equal(((await inBasic.json()) as { error: string }).error, 'invalid_client');
+    });
+  }
 });
