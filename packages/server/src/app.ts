@@ -26,7 +26,10 @@ import { tokenExchangeGrant } from './grants/token-exchange.ts';
 import type { UserTokenDeps } from './grants/user-tokens.ts';
 import { BrowserSessions } from './http/browser-session.ts';
 import { routeHooksByAccess } from './http/route-guards.ts';
-import { endpointUrl, userEndpointPaths } from './http/context.ts';
+import { endpointPaths, endpointUrl, userEndpointPaths } from './http/context.ts';
+import { introspectionFlow } from './flows/introspection.ts';
+import { revocationFlow } from './flows/revocation.ts';
+import type { ClientAuthDeps } from './oauth/client-authentication.ts';
 import type { ServerContext } from './http/context.ts';
 import { errorResponse } from './http/error-response.ts';
 import { Problem } from './http/problem.ts';
@@ -46,7 +49,17 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
     refreshTokens: ctx.store,
   };
   const tokenStatus = { revocations: ctx.store, clients: ctx.store, grants: ctx.store, users: ctx.store };
+  const clientAuth: ClientAuthDeps = {
+    clients: ctx.store,
+    replay: ctx.store,
+    issuer: ctx.config.issuer,
+    assertionAudiences: Object.values(endpointPaths).map((path) => endpointUrl(ctx.config.issuer, path)),
+    clockSkewSeconds: ctx.config.tokens.clockSkewSeconds,
+    clientAssertionMaxTtlSeconds: ctx.config.tokens.clientAssertionMaxTtlSeconds,
+  };
   const grants = new Map<string, Grant>();
+  const introspection = introspectionFlow({ resources: ctx.store, adminTokens: ctx.store, clientAuth, keys: ctx.keys, issuer: ctx.config.issuer, status: tokenStatus });
+  const revocation = revocationFlow({ grants: ctx.store, revocations: ctx.store, keys: ctx.keys, issuer: ctx.config.issuer, audit: ctx.audit });
   for (const grant of [
     clientCredentialsGrant({
       resources: ctx.store,
@@ -76,9 +89,9 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
   return [
     ...metadataEndpoints(ctx, grants),
     jwksEndpoint(ctx),
-    tokenEndpoint(ctx, grants),
-    introspectionEndpoint(ctx),
-    revocationEndpoint(ctx),
+    tokenEndpoint({ grants, clientAuth, audit: ctx.audit, rateLimit: ctx.config.rateLimit, now: ctx.now }),
+    introspectionEndpoint(introspection, ctx.now),
+    revocationEndpoint(revocation, { clientAuth, now: ctx.now }),
     { method: 'GET', url: '/healthz', access: 'public', errorFormat: 'problem', handler: async (_r, reply) => reply.send({ status: 'ok' }) },
     ...adminAgentRoutes(ctx),
     ...adminResourceRoutes(ctx),

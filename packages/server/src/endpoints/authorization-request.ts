@@ -2,7 +2,7 @@ import { FormParams } from '../oauth/form-params.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import { matchRedirectUri } from '../policy/redirect-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
-import { decideUserAuthorization } from '../policy/user-authorization.ts';
+import { decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { ClientRecord, ClientRecords, ResourceRecord, ResourceRecords } from '../store/store.ts';
 
 /**
@@ -97,12 +97,14 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
 
     const requestedResources = parseResourceParameters(params);
     const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
-    const decision = decideUserAuthorization({
-      requestedScopes: parseScope(params.get('scope')),
+    const parties: Party[] = [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences }];
+    if (actor) parties.push({ label: 'the requested agent', kind: actor.kind, allowedScopes: actor.allowedScopes, allowedAudiences: actor.allowedAudiences });
+    const decision = decideTargets(TARGET_POLICIES.authorization_request, {
       requestedResources,
-      client: { allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences, mayRefresh: client.grantTypes.includes('refresh_token') },
-      actor: actor && { allowedScopes: actor.allowedScopes, allowedAudiences: actor.allowedAudiences },
-      resources: registered,
+      requestedScopes: parseScope(params.get('scope')),
+      parties,
+      mayRefresh: client.grantTypes.includes('refresh_token'),
+      registered,
     });
     if (!decision.ok) return back(decision.error, decision.description);
 

@@ -1,13 +1,22 @@
-import type { AuditEvent } from '../audit/audit-log.ts';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.ts';
+import type { MandateConfig } from '../config.ts';
 import type { Grant } from '../grants/grant.ts';
-import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
-import type { ServerContext } from '../http/context.ts';
-import { endpointPaths, endpointUrl } from '../http/context.ts';
-import { OAuthError, invalidRequest, unauthorizedClient } from '../oauth/oauth-error.ts';
+import { endpointPaths } from '../http/context.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
-import { sendNoStoreJson } from './oauth-response.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
+import { invalidRequest, OAuthError, unauthorizedClient } from '../oauth/oauth-error.ts';
+import { sendNoStoreJson } from './oauth-response.ts';
+
+export interface TokenEndpointDeps {
+  /** The grants by `grant_type`. */
+  grants: ReadonlyMap<string, Grant>;
+  clientAuth: ClientAuthDeps;
+  audit: Pick<AuditLog, 'record'>;
+  rateLimit: Pick<MandateConfig['rateLimit'], 'tokenPerIpPerMinute' | 'tokenPerClientPerMinute'>;
+  now(): number;
+}
 
 /** Thrown for a rate-limited request; `audit` is false after the first refusal of a burst, so a flood writes one row. */
 class RateLimited extends OAuthError {
@@ -23,26 +32,14 @@ class RateLimited extends OAuthError {
   }
 }
 
-export function clientAuthDeps(ctx: ServerContext): ClientAuthDeps {
-  return {
-    clients: ctx.store,
-    replay: ctx.store,
-    issuer: ctx.config.issuer,
-    assertionAudiences: Object.values(endpointPaths).map((path) => endpointUrl(ctx.config.issuer, path)),
-    now: ctx.now(),
-    clockSkewSeconds: ctx.config.tokens.clockSkewSeconds,
-    clientAssertionMaxTtlSeconds: ctx.config.tokens.clientAssertionMaxTtlSeconds,
-  };
-}
-
 /**
- * RFC 6749 §3.2 token endpoint, as a list of named steps: parse the form, find the grant, refuse repeated
- * parameters, rate-limit by address, authenticate the client, rate-limit by client, check the client may use the
- * grant, run it, and commit the audit row before answering. Every refusal is audited too.
+ * RFC 6749 §3.2 token endpoint, as a list of named steps: rate-limit by address, parse the form, find the grant,
+ * refuse repeated parameters, authenticate the client, rate-limit by client, check the client may use the grant,
+ * parse the grant's parameters, run it, and commit the audit row before answering. Every refusal is audited too.
  */
-export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): RouteDefinition {
-  const perIp = new RateLimiter(ctx.config.rateLimit.tokenPerIpPerMinute);
-  const perClient = new RateLimiter(ctx.config.rateLimit.tokenPerClientPerMinute);
+export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
+  const perIp = new RateLimiter(deps.rateLimit.tokenPerIpPerMinute);
+  const perClient = new RateLimiter(deps.rateLimit.tokenPerClientPerMinute);
 
   return {
     method: 'POST',
@@ -60,19 +57,21 @@ export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Gr
         const params = requestForm(request);
         grantType = params.get('grant_type');
         if (!grantType) throw invalidRequest('grant_type is required');
-        const grant = grants.get(grantType);
+        const grant = deps.grants.get(grantType);
         if (!grant) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
         params.rejectRepeated(grant.repeatable);
 
-        authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, clientAuthDeps(ctx));
+        const now = deps.now();
+        authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
         const clientRefusal = perClient.take(authenticated.client.clientId);
         if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
-        if (!authenticated.client.grantTypes.includes(grantType)) {
-          throw unauthorizedClient(`this client may not use ${grantType}`);
+        if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);
+        if (grant.confidentialClientsOnly && authenticated.client.tokenEndpointAuthMethod === 'none') {
+          throw invalidRequest(`${grantType} needs a confidential client`);
         }
 
-        const result = await grant.handle({ client: authenticated, params, ip, now: ctx.now() });
-        await ctx.audit.record({ ...result.audit, ip });
+        const result = await grant.handle({ client: authenticated, request: grant.parse(params), now });
+        await deps.audit.record({ ...result.audit, ip });
         return sendNoStoreJson(reply, 200, result.response);
       } catch (err) {
         if (err instanceof OAuthError && !(err instanceof RateLimited && !err.audit)) {
@@ -83,7 +82,7 @@ export function tokenEndpoint(ctx: ServerContext, grants: ReadonlyMap<string, Gr
             ip,
             detail: { grant_type: grantType, error: err.error, reason: err.detail ?? err.message },
           };
-          await ctx.audit.record(refusal);
+          await deps.audit.record(refusal);
         }
         throw err;
       }

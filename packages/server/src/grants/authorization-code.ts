@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT } from '@mandate/protocol';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { invalidGrant, invalidRequest, invalidTarget } from '../oauth/oauth-error.ts';
+import { invalidGrant, invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { parseResourceParameters } from '../oauth/target-parameters.ts';
+import { decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { ClientRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
 import type { AccessTokenStatusDeps } from '../tokens/access-token-status.ts';
 import { verifyActiveAccessToken } from '../tokens/own-token.ts';
 import { hashSecret } from '../tokens/secret.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
-import { issueUserTokens, narrowResources, type UserTokenDeps } from './user-tokens.ts';
+import { issueUserTokens, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
 
 export interface AuthorizationCodeDeps extends UserTokenDeps {
   grants: Pick<UserGrantRecords, 'redeemAuthorizationCode' | 'revokeGrant'>;
@@ -16,6 +17,17 @@ export interface AuthorizationCodeDeps extends UserTokenDeps {
   clients: Pick<ClientRecords, 'getClient'>;
   status: AccessTokenStatusDeps;
   audit: Pick<AuditLog, 'record'>;
+}
+
+export interface AuthorizationCodeRequest {
+  code: string;
+  codeVerifier: string;
+  /** Must equal the authorization request's when sent (RFC 6749 §4.1.3). */
+  redirectUri: string | undefined;
+  /** The agent's own access token, for a grant that named an agent (OBO). */
+  actorToken: string | undefined;
+  /** Canonical `resource` URIs: a subset of the granted ones (RFC 8707 §2.2). */
+  resources: string[];
 }
 
 /** RFC 7636 §4.1: 43–128 characters of the unreserved set. */
@@ -33,7 +45,7 @@ const ACCESS_TOKEN_TYPES = new Set([TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT]);
  * 4. issue the access token (`sub` = user, `act` = agent), a refresh token with `offline_access`, an ID token with `openid`.
  * A failure after step 1 also revokes the grant: the code is spent and nothing may come of it.
  */
-export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant {
+export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<AuthorizationCodeRequest> {
   const refuse = async (grant: UserGrantRecord, now: number, description: string, detail: string, clientId: string) => {
     if (await deps.grants.revokeGrant(grant.id, now)) {
       await deps.audit.record({ event: 'grant.revoked', actor: clientId, subject: grant.userId, clientId, detail: { grant_id: grant.id, reason: detail } });
@@ -44,17 +56,17 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant {
   return {
     grantType: 'authorization_code',
     repeatable: new Set(['resource']),
-    async handle({ client: { client }, params, now }: GrantInput): Promise<GrantResult> {
-      const code = params.get('code');
-      const verifier = params.get('code_verifier');
-      if (!code) throw invalidRequest('code is required');
+    parse(params) {
+      const code = params.required('code');
       // RFC 9700 §2.1.1: PKCE is mandatory here, so a missing verifier is refused outright (no downgrade).
-      if (!verifier) throw invalidRequest('code_verifier is required');
+      const codeVerifier = params.required('code_verifier');
       const actorToken = params.get('actor_token');
       const actorTokenType = params.get('actor_token_type');
       if (actorTokenType !== undefined && !ACCESS_TOKEN_TYPES.has(actorTokenType)) throw invalidRequest('actor_token_type must be access_token or jwt');
-      const resources = parseResourceParameters(params);
-
+      return { code, codeVerifier, redirectUri: params.get('redirect_uri'), actorToken, resources: parseResourceParameters(params) };
+    },
+    async handle({ client: { client }, request, now }: GrantInput<AuthorizationCodeRequest>): Promise<GrantResult> {
+      const { code, codeVerifier: verifier, redirectUri, actorToken } = request;
       const redemption = await deps.grants.redeemAuthorizationCode(hashSecret(code), now);
       if (redemption.status === 'unknown') throw invalidGrant('the authorization code is invalid', 'unknown code');
       if (redemption.status === 'replayed') {
@@ -63,7 +75,6 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant {
       const { grant, code: record } = redemption;
       if (grant.clientId !== client.clientId) throw await refuse(grant, now, 'the authorization code was issued to another client', 'code of another client', client.clientId);
       if (record.expiresAt <= now) throw await refuse(grant, now, 'the authorization code has expired', 'expired code', client.clientId);
-      const redirectUri = params.get('redirect_uri');
       if (redirectUri !== undefined && redirectUri !== record.redirectUri) throw await refuse(grant, now, 'redirect_uri does not match the authorization request', 'redirect_uri mismatch', client.clientId);
       const challenge = createHash('sha256').update(verifier).digest('base64url');
       if (!CODE_VERIFIER.test(verifier) || challenge !== record.codeChallenge) {
@@ -84,10 +95,11 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant {
 
       const user = await deps.users.getUser(grant.userId);
       if (grant.status !== 'active' || !user || user.status !== 'active') throw invalidGrant('the authorization is no longer valid', 'grant revoked or user disabled');
-      const narrowed = narrowResources(grant.resources, resources);
-      if (!Array.isArray(narrowed)) throw invalidTarget(narrowed.error);
+      // The scope parameter plays no part here: the code's tokens carry what the user granted.
+      const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(grant, request.resources, undefined));
+      if (!targets.ok) throw new OAuthError(targets.error, targets.description);
 
-      const issued = await issueUserTokens({ grant, user, client, scopes: grant.scopes, resources: narrowed, nonce: record.nonce, now }, deps);
+      const issued = await issueUserTokens({ grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: record.nonce, now }, deps);
       return {
         response: issued.response,
         audit: {

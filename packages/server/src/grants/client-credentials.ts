@@ -1,10 +1,11 @@
-import { invalidRequest, invalidScope, invalidTarget } from '../oauth/oauth-error.ts';
-import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import { decideAudienceAndScopes, selectAudience } from '../policy/audience-and-scope.ts';
-import type { ResourceRecord, ResourceRecords } from '../store/store.ts';
+import { OAuthError } from '../oauth/oauth-error.ts';
+import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
+import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetFacts } from '../policy/token-targets.ts';
+import type { ResourceRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
+import { lookUpResources } from './registered-resources.ts';
 
 export interface ClientCredentialsDeps {
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
@@ -14,35 +15,35 @@ export interface ClientCredentialsDeps {
   maxAccessTokenTtlSeconds: number;
 }
 
+export interface ClientCredentialsRequest {
+  /** Canonical `resource` URIs (RFC 8707 §2); empty when none were sent. */
+  resources: string[];
+  /** Undefined when the request has no `scope`. */
+  scopes: string[] | undefined;
+}
+
+const policy = TARGET_POLICIES.client_credentials;
+
 /**
  * RFC 6749 §4.4: an agent (or other confidential client) gets a token for itself. `sub` = `client_id` = the
- * agent id; the audience is the requested resource (RFC 8707), and scopes never exceed the agent's allowance.
+ * agent id; the audience and scopes are decided by `policy/token-targets.ts` (`client_credentials`).
  */
-export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant {
+export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<ClientCredentialsRequest> {
   return {
     grantType: 'client_credentials',
     repeatable: new Set(['resource']),
-    async handle({ client: { client }, params, now }: GrantInput): Promise<GrantResult> {
-      if (client.tokenEndpointAuthMethod === 'none') throw invalidRequest('client_credentials needs a confidential client');
-      const resourcesRequested = parseResourceParameters(params);
-      const scopesRequested = parseScope(params.get('scope'));
-
-      const audience = selectAudience(resourcesRequested, client.allowedAudiences);
-      const resources = new Map<string, ResourceRecord>();
-      if (Array.isArray(audience)) {
-        for (const uri of audience) {
-          const resource = client.allowedAudiences.includes(uri) ? await deps.resources.getResourceByUri(uri) : null;
-          if (resource) resources.set(uri, resource);
-        }
-      }
-      const decision = decideAudienceAndScopes({
-        requestedResources: resourcesRequested,
-        requestedScopes: scopesRequested,
-        allowedScopes: client.allowedScopes,
-        allowedAudiences: client.allowedAudiences,
-        resources,
-      });
-      if (!decision.ok) throw decision.error === 'invalid_scope' ? invalidScope(decision.description) : invalidTarget(decision.description);
+    confidentialClientsOnly: true,
+    parse: (params) => ({ resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')) }),
+    async handle({ client: { client }, request, now }: GrantInput<ClientCredentialsRequest>): Promise<GrantResult> {
+      const facts: TargetFacts = {
+        requestedResources: request.resources,
+        requestedScopes: request.scopes,
+        parties: [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences }],
+        registered: NO_RESOURCES,
+      };
+      facts.registered = await lookUpResources(policy.lookUp(facts), deps.resources);
+      const decision = decideTargets(policy, facts);
+      if (!decision.ok) throw new OAuthError(decision.error, decision.description);
 
       const ttlSeconds = Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds);
       const minted = mintAccessToken(
@@ -50,7 +51,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant {
           subject: client.clientId,
           subjectIsAgent: client.kind === 'agent',
           clientId: client.clientId,
-          audience: decision.audience,
+          audience: decision.resources,
           scopes: decision.scopes,
           ttlSeconds,
         },

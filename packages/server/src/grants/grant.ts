@@ -1,12 +1,11 @@
+import type { AuditEvent } from '../audit/audit-log.ts';
 import type { AuthenticatedClient } from '../oauth/client-authentication.ts';
 import type { FormParams } from '../oauth/form-params.ts';
-import type { AuditEvent } from '../audit/audit-log.ts';
 
-/** What every grant receives: the authenticated client and the request's parameters, never an HTTP object. */
-export interface GrantInput {
+/** What a grant's `handle` receives: the authenticated client and its own parsed request, never an HTTP object. */
+export interface GrantInput<Request> {
   client: AuthenticatedClient;
-  params: FormParams;
-  ip: string;
+  request: Request;
   now: number;
 }
 
@@ -29,11 +28,15 @@ export interface GrantResult {
 
 /**
  * One file per grant, each exporting this shape (as oidc-provider does): the grant type it handles, the
- * parameters that may repeat, and a handler from plain input to a token response.
+ * parameters that may repeat, a `parse` step from form parameters to the grant's own plain request (missing or
+ * malformed parameters are refused here, before any lookup), and `handle` from that request to a token response.
  */
-export interface Grant {
+export interface Grant<Request = unknown> {
   readonly grantType: string;
   /** Parameters this grant allows more than once (RFC 8707 `resource`, RFC 8693 `audience`). */
   readonly repeatable: ReadonlySet<string>;
-  handle(input: GrantInput): Promise<GrantResult>;
+  /** Only confidential clients may use it (RFC 6749 §4.4: client credentials are a secret or a key). */
+  readonly confidentialClientsOnly?: boolean;
+  parse(params: FormParams): Request;
+  handle(input: GrantInput<Request>): Promise<GrantResult>;
 }

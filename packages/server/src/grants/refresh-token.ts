@@ -1,10 +1,11 @@
 import type { AuditLog } from '../audit/audit-log.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
-import { invalidGrant, invalidRequest, invalidScope, invalidTarget } from '../oauth/oauth-error.ts';
+import { invalidGrant, OAuthError } from '../oauth/oauth-error.ts';
+import { decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { ClientRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
 import { mintRefreshToken, refreshTokenHash } from '../tokens/refresh-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
-import { issueUserTokens, narrowResources, type UserTokenDeps } from './user-tokens.ts';
+import { issueUserTokens, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
 
 export interface RefreshTokenDeps extends UserTokenDeps {
   grants: Pick<UserGrantRecords, 'getRefreshToken' | 'rotateRefreshToken' | 'getGrant' | 'revokeGrant'>;
@@ -13,13 +14,21 @@ export interface RefreshTokenDeps extends UserTokenDeps {
   audit: Pick<AuditLog, 'record'>;
 }
 
+export interface RefreshTokenRequest {
+  refreshToken: string;
+  /** Undefined when the request has no `scope`: the grant's scopes. */
+  scopes: string[] | undefined;
+  /** Canonical `resource` URIs; empty for the grant's resources. */
+  resources: string[];
+}
+
 /**
  * RFC 6749 §6 refresh with rotation (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2, BCP-04, MCP-AS-03): every use returns a
  * new refresh token and retires the old one. A retired token presented again means two parties hold the family:
  * the whole grant is revoked (its refresh tokens and every access token carrying its `gid`). The token is bound to
  * its client; `scope` and `resource` may only narrow what the user granted.
  */
-export function refreshTokenGrant(deps: RefreshTokenDeps): Grant {
+export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenRequest> {
   const revokeFamily = async (grant: UserGrantRecord, now: number, reason: string, clientId: string) => {
     if (await deps.grants.revokeGrant(grant.id, now)) {
       await deps.audit.record({ event: 'grant.revoked', actor: clientId, subject: grant.userId, clientId, detail: { grant_id: grant.id, reason } });
@@ -29,10 +38,11 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant {
   return {
     grantType: 'refresh_token',
     repeatable: new Set(['resource']),
-    async handle({ client: { client }, params, now }: GrantInput): Promise<GrantResult> {
-      const presented = params.get('refresh_token');
-      if (!presented) throw invalidRequest('refresh_token is required');
-      const hash = refreshTokenHash(presented);
+    parse(params) {
+      return { refreshToken: params.required('refresh_token'), scopes: parseScope(params.get('scope')), resources: parseResourceParameters(params) };
+    },
+    async handle({ client: { client }, request, now }: GrantInput<RefreshTokenRequest>): Promise<GrantResult> {
+      const hash = refreshTokenHash(request.refreshToken);
       const record = hash ? await deps.grants.getRefreshToken(hash) : null;
       const grant = record ? await deps.grants.getGrant(record.grantId) : null;
       if (!record || !grant) throw invalidGrant('the refresh token is invalid', 'unknown refresh token');
@@ -51,10 +61,8 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant {
         if (!agent || agent.status !== 'active') throw invalidGrant('the refresh token is invalid', 'agent disabled');
       }
 
-      const requested = parseScope(params.get('scope'));
-      if (requested) for (const s of requested) if (!grant.scopes.includes(s)) throw invalidScope(`scope ${s} was not granted`);
-      const narrowed = narrowResources(grant.resources, parseResourceParameters(params));
-      if (!Array.isArray(narrowed)) throw invalidTarget(narrowed.error);
+      const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(grant, request.resources, request.scopes));
+      if (!targets.ok) throw new OAuthError(targets.error, targets.description);
 
       const next = mintRefreshToken();
       const rotation = await deps.grants.rotateRefreshToken(record.tokenHash, {
@@ -71,7 +79,7 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant {
       }
 
       const issued = await issueUserTokens(
-        { grant, user, client, scopes: requested ?? grant.scopes, resources: narrowed, nonce: null, rotatedRefreshToken: { token: next.token }, now },
+        { grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: null, rotatedRefreshToken: { token: next.token }, now },
         deps,
       );
       return {

@@ -6,18 +6,18 @@ import {
   TOKEN_TYPE_ID_TOKEN,
   TOKEN_TYPE_JWT,
 } from '@mandate/protocol';
-import { parseScope } from '../oauth/target-parameters.ts';
-import { invalidRequest, invalidScope, invalidTarget } from '../oauth/oauth-error.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import { decideDelegation } from '../policy/delegation.ts';
-import { isOidcScope } from '../policy/oidc-scopes.ts';
+import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
+import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
+import { decideDelegation } from '../policy/delegation.ts';
+import { classifyExchangeAudiences, decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { ClientRecord, ClientRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import type { AccessTokenStatusDeps } from '../tokens/access-token-status.ts';
 import { verifyActiveAccessToken, verifyActiveIdToken } from '../tokens/own-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
-
+import { lookUpResources } from './registered-resources.ts';
 
 export interface TokenExchangeDeps {
   keys: KeyRing;
@@ -47,17 +47,32 @@ interface Subject {
   jti: string;
 }
 
+export interface TokenExchangeRequest {
+  subjectToken: string;
+  subjectTokenType: typeof TOKEN_TYPE_ACCESS_TOKEN | typeof TOKEN_TYPE_JWT | typeof TOKEN_TYPE_ID_TOKEN;
+  /** The actor's own access token; absent for impersonation. */
+  actorToken: string | undefined;
+  requestedTokenType: typeof TOKEN_TYPE_ACCESS_TOKEN | typeof TOKEN_TYPE_JWT;
+  /** Canonical `resource` URIs (RFC 8707). */
+  resources: string[];
+  /** `audience` values as sent, each with its canonical URI when it is one: a resource, or an agent's id. */
+  audiences: { value: string; canonicalUri: string | null }[];
+  /** Undefined when the request has no `scope`. */
+  scopes: string[] | undefined;
+}
+
+const isTokenType = <T extends string>(types: readonly T[], value: string | undefined): value is T => types.includes(value as T);
+
 /**
  * RFC 8693 token exchange, as named steps: check the parameters (TE-01, TE-02) → verify the subject token, ours and
  * active (access token, or ID token whose scopes are its grant's) (TE-03) → verify the actor token: ours, active,
  * and the exchanging client's own → decide the delegation chain (policy/delegation.ts: impersonation rule,
- * `may_act`, audience binding, nesting, depth) → decide targets (`resource`/`audience`: registered resources the
- * actor may use or the subject already targets, or one agent as a hand-off audience) and scopes (only ever a
- * subset of the subject's and of the actor's allowance; never widened when the subject has none) → mint, expiring
- * no later than the subject (or actor) token. No refresh token (TE-09).
+ * `may_act`, audience binding, nesting, depth) → decide targets by `policy/token-targets.ts` (`token_exchange`, or
+ * `token_exchange_hand_off` when the audience is an agent) → mint, expiring no later than the subject (or actor)
+ * token. No refresh token (TE-09).
  */
-export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
-  async function verifySubject(token: string, type: string, now: number): Promise<Subject> {
+export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchangeRequest> {
+  async function verifySubject(token: string, type: TokenExchangeRequest['subjectTokenType'], now: number): Promise<Subject> {
     const own = { keys: deps.keys, issuer: deps.issuer, now, status: deps.status };
     if (type === TOKEN_TYPE_ACCESS_TOKEN || type === TOKEN_TYPE_JWT) {
       const result = await verifyActiveAccessToken(token, own);
@@ -68,7 +83,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
         act: c.act, mayAct: c.may_act, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti,
       };
     }
-    if (type === TOKEN_TYPE_ID_TOKEN) {
+    {
       const result = await verifyActiveIdToken(token, own);
       if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
       const c = result.claims;
@@ -76,11 +91,9 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
       const grant = c.gid ? await deps.grants.getGrant(c.gid) : null;
       return { sub: c.sub, subProfile: undefined, clientId: c.aud, aud: [c.aud], scopes: grant?.scopes ?? [], act: undefined, mayAct: undefined, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti };
     }
-    throw invalidRequest('subject_token_type must be access_token, jwt or id_token');
   }
 
-  async function verifyActor(token: string, type: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord | null }> {
-    if (type !== TOKEN_TYPE_ACCESS_TOKEN && type !== TOKEN_TYPE_JWT) throw invalidRequest('actor_token_type must be access_token or jwt');
+  async function verifyActor(token: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord | null }> {
     const result = await verifyActiveAccessToken(token, { keys: deps.keys, issuer: deps.issuer, now, status: deps.status });
     if (!result.ok) throw invalidRequest(`actor_token is not valid (${result.reason})`);
     const c = result.claims;
@@ -93,48 +106,19 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
     return { act: { sub: c.sub, client_id: c.client_id, ...(isAgent ? { sub_profile: 'ai_agent' } : {}) }, exp: c.exp, record };
   }
 
-  /** Targets: registered resources, or a single agent id as the audience of a hand-off token. */
-  async function decideTargets(params: GrantInput['params'], subject: Subject, acting: ClientRecord): Promise<{ resources: string[]; handOff: ClientRecord | null }> {
-    const resources: string[] = [];
-    let handOff: ClientRecord | null = null;
-    for (const value of params.getAll('resource')) {
-      const uri = canonicalResourceUri(value);
-      if (!uri) throw invalidTarget('resource must be an absolute http(s) URI without a fragment');
-      if (!resources.includes(uri)) resources.push(uri);
+  /** Each `audience` that is not a registered resource, looked up as a client: it must be an active agent. */
+  async function audienceClients(request: TokenExchangeRequest, registered: ReadonlyMap<string, unknown>): Promise<Map<string, ClientRecord | null>> {
+    const clients = new Map<string, ClientRecord | null>();
+    for (const { value, canonicalUri } of request.audiences) {
+      if (!(canonicalUri && registered.has(canonicalUri)) && !clients.has(value)) clients.set(value, await deps.clients.getClient(value));
     }
-    for (const value of params.getAll('audience')) {
-      const uri = canonicalResourceUri(value);
-      if (uri && (await deps.resources.getResourceByUri(uri))) {
-        if (!resources.includes(uri)) resources.push(uri);
-        continue;
-      }
-      const agent = await deps.clients.getClient(value);
-      if (!agent || agent.kind !== 'agent' || agent.status !== 'active' || handOff) throw invalidTarget(`audience ${value} is not a registered resource or an active agent`);
-      handOff = agent;
-    }
-    if (handOff) {
-      if (resources.length > 0) throw invalidTarget('an agent audience cannot be combined with resources');
-      return { resources: [], handOff };
-    }
-    if (resources.length === 0) {
-      const registered = [];
-      for (const uri of subject.aud) if (await deps.resources.getResourceByUri(uri)) registered.push(uri);
-      if (acting.allowedAudiences.length === 1) resources.push(acting.allowedAudiences[0]!);
-      else if (registered.length > 0) resources.push(...registered);
-      else throw invalidTarget('resource or audience is required');
-    }
-    for (const uri of resources) {
-      if (!(await deps.resources.getResourceByUri(uri))) throw invalidTarget(`resource ${uri} is not registered`);
-      const actorMay = acting.kind === 'app' && acting.allowedAudiences.length === 0 ? true : acting.allowedAudiences.includes(uri);
-      if (!actorMay && !subject.aud.includes(uri)) throw invalidTarget(`resource ${uri} is not allowed for this actor`);
-    }
-    return { resources, handOff: null };
+    return clients;
   }
 
   return {
     grantType: GRANT_TYPE_TOKEN_EXCHANGE,
     repeatable: new Set(['resource', 'audience']),
-    async handle({ client: { client }, params, now }: GrantInput): Promise<GrantResult> {
+    parse(params) {
       const subjectToken = params.get('subject_token');
       const subjectTokenType = params.get('subject_token_type');
       if (!subjectToken || !subjectTokenType) throw invalidRequest('subject_token and subject_token_type are required');
@@ -142,11 +126,23 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
       const actorTokenType = params.get('actor_token_type');
       // RFC 8693 §2.1: actor_token_type is required with actor_token and must not be sent without it.
       if ((actorToken === undefined) !== (actorTokenType === undefined)) throw invalidRequest('actor_token and actor_token_type go together');
-      const requestedType = params.get('requested_token_type') ?? TOKEN_TYPE_ACCESS_TOKEN;
-      if (requestedType !== TOKEN_TYPE_ACCESS_TOKEN && requestedType !== TOKEN_TYPE_JWT) throw invalidRequest('requested_token_type must be access_token or jwt');
-
-      const subject = await verifySubject(subjectToken, subjectTokenType, now);
-      const actor = actorToken ? await verifyActor(actorToken, actorTokenType!, client, now) : null;
+      const requestedTokenType = params.get('requested_token_type') ?? TOKEN_TYPE_ACCESS_TOKEN;
+      if (!isTokenType([TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT], requestedTokenType)) throw invalidRequest('requested_token_type must be access_token or jwt');
+      if (!isTokenType([TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT, TOKEN_TYPE_ID_TOKEN], subjectTokenType)) throw invalidRequest('subject_token_type must be access_token, jwt or id_token');
+      if (actorTokenType !== undefined && !isTokenType([TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT], actorTokenType)) throw invalidRequest('actor_token_type must be access_token or jwt');
+      return {
+        subjectToken,
+        subjectTokenType,
+        actorToken,
+        requestedTokenType,
+        resources: parseResourceParameters(params),
+        audiences: params.getAll('audience').map((value) => ({ value, canonicalUri: canonicalResourceUri(value) })),
+        scopes: parseScope(params.get('scope')),
+      };
+    },
+    async handle({ client: { client }, request, now }: GrantInput<TokenExchangeRequest>): Promise<GrantResult> {
+      const subject = await verifySubject(request.subjectToken, request.subjectTokenType, now);
+      const actor = request.actorToken ? await verifyActor(request.actorToken, client, now) : null;
       const delegation = decideDelegation({
         subject: { sub: subject.sub, clientId: subject.clientId, aud: subject.aud, act: subject.act, mayAct: subject.mayAct },
         actor: actor?.act ?? null,
@@ -156,24 +152,30 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
       });
       if (!delegation.ok) throw invalidRequest(delegation.description);
 
+      // Targets: registered resources the actor may use or the subject already targets, or one agent (a hand-off).
       const acting = actor?.record ?? client;
-      const targets = await decideTargets(params, subject, acting);
-      const defined = new Set<string>();
-      for (const uri of targets.resources) for (const s of (await deps.resources.getResourceByUri(uri))!.scopes) defined.add(s.name);
-      const allowed = (s: string) => !isOidcScope(s) && acting.allowedScopes.includes(s) && (targets.handOff !== null || defined.has(s));
-
-      const requested = parseScope(params.get('scope'));
-      let scopes: string[];
-      if (requested) {
-        for (const s of requested) {
-          if (!subject.scopes.includes(s)) throw invalidScope(`scope ${s} exceeds the subject token's scope`);
-          if (!allowed(s)) throw invalidScope(`scope ${s} is not allowed for this actor or resource`);
-        }
-        scopes = requested;
-      } else scopes = subject.scopes.filter(allowed);
+      const parties: Party[] = [{ label: 'this actor', kind: acting.kind, allowedScopes: acting.allowedScopes, allowedAudiences: acting.allowedAudiences }];
+      const source = { resources: subject.aud, scopes: subject.scopes };
+      const audienceUris = request.audiences.flatMap((a) => (a.canonicalUri ? [a.canonicalUri] : []));
+      const policy = TARGET_POLICIES.token_exchange;
+      const registered = await lookUpResources(
+        policy.lookUp({ requestedResources: [...request.resources, ...audienceUris], requestedScopes: request.scopes, parties, source }),
+        deps.resources,
+      );
+      const classified = classifyExchangeAudiences(request.resources, request.audiences, { registered, agents: await audienceClients(request, registered) });
+      if (!classified.ok) throw new OAuthError(classified.error, classified.description);
+      const handOff = classified.handOff;
+      const targets = decideTargets(handOff ? TARGET_POLICIES.token_exchange_hand_off : policy, {
+        requestedResources: classified.resources,
+        requestedScopes: request.scopes,
+        parties,
+        source,
+        registered,
+      });
+      if (!targets.ok) throw new OAuthError(targets.error, targets.description);
+      const scopes = targets.scopes;
 
       const exp = Math.min(now + Math.min(acting.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds), subject.exp, actor?.exp ?? Infinity);
-      const handOff = targets.handOff;
       const minted = mintAccessToken(
         {
           subject: subject.sub,
@@ -190,7 +192,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
         { keys: deps.keys, issuer: deps.issuer, now },
       );
       return {
-        response: { access_token: minted.token, issued_token_type: requestedType, token_type: 'Bearer', expires_in: minted.expiresIn, scope: scopes.join(' ') },
+        response: { access_token: minted.token, issued_token_type: request.requestedTokenType, token_type: 'Bearer', expires_in: minted.expiresIn, scope: scopes.join(' ') },
         audit: {
           event: 'token.issued',
           actor: actor?.act.sub ?? client.clientId,
@@ -200,7 +202,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant {
             grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
             jti: minted.claims.jti,
             subject_jti: subject.jti,
-            subject_token_type: subjectTokenType,
+            subject_token_type: request.subjectTokenType,
             act: minted.claims.act,
             impersonation: delegation.impersonation,
             aud: minted.claims.aud,

@@ -1,5 +1,6 @@
 import type { ActClaim } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
+import { NO_RESOURCES, type TargetFacts, userTokenAudience } from '../policy/token-targets.ts';
 import type { ClientRecord, UserGrantRecord, UserGrantRecords, UserRecord } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { mintIdToken } from '../tokens/id-token.ts';
@@ -55,7 +56,7 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
       subject: user.id,
       subjectIsAgent: false,
       clientId: client.clientId,
-      audience: request.resources.length > 0 ? request.resources : [deps.userinfoUrl],
+      audience: userTokenAudience(request.resources, deps.userinfoUrl),
       scopes: request.scopes,
       ttlSeconds,
       authTime: grant.authTime,
@@ -88,9 +89,7 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
   return { response, jti: minted.claims.jti, exp: minted.claims.exp };
 }
 
-/** Narrows to the `resource` parameters of a token request (RFC 8707 §2.2): each must be one the user granted. */
-export function narrowResources(granted: readonly string[], requested: string[]): string[] | { error: string } {
-  if (requested.length === 0) return [...granted];
-  for (const uri of requested) if (!granted.includes(uri)) return { error: `resource ${uri} was not granted` };
-  return requested;
+/** The facts of a token request on a user grant (`TARGET_POLICIES.user_grant`): it may narrow what was granted. */
+export function userGrantTargets(grant: UserGrantRecord, requestedResources: readonly string[], requestedScopes: readonly string[] | undefined): TargetFacts {
+  return { requestedResources, requestedScopes, parties: [], source: { resources: grant.resources, scopes: grant.scopes }, registered: NO_RESOURCES };
 }

@@ -28,7 +28,6 @@ export interface ClientAuthDeps {
   issuer: string;
   /** URLs that identify us as an assertion audience besides the issuer (RFC 7523 §3: the token endpoint). */
   assertionAudiences: readonly string[];
-  now: number;
   clockSkewSeconds: number;
   clientAssertionMaxTtlSeconds: number;
 }
@@ -65,10 +64,13 @@ async function activeClient(deps: ClientAuthDeps, clientId: string, basicChallen
   return client;
 }
 
-export async function authenticateClient(
-  request: { authorization: string | undefined; params: FormParams },
-  deps: ClientAuthDeps,
-): Promise<AuthenticatedClient> {
+/** The credentials a request presents: its Authorization header and its form parameters. */
+export interface PresentedCredentials {
+  authorization: string | undefined;
+  params: FormParams;
+}
+
+export async function authenticateClient(request: PresentedCredentials, deps: ClientAuthDeps, now: number): Promise<AuthenticatedClient> {
   const { params } = request;
   const usesBasic = request.authorization !== undefined && /^Basic /i.test(request.authorization);
   const usesPost = params.has('client_secret');
@@ -85,18 +87,18 @@ export async function authenticateClient(
       throw invalidRequest('client_id does not match the authenticated client');
     }
     const client = await activeClient(deps, credentials.clientId, true);
-    if (!secretMatches(client, credentials.secret, deps.now)) throw invalidClient(FAILED, { detail: 'wrong client secret', basicChallenge: true });
+    if (!secretMatches(client, credentials.secret, now)) throw invalidClient(FAILED, { detail: 'wrong client secret', basicChallenge: true });
     return { client, method: 'client_secret_basic' };
   }
 
   if (usesPost) {
     if (bodyClientId === undefined) throw invalidRequest('client_id is required with client_secret');
     const client = await activeClient(deps, bodyClientId, false);
-    if (!secretMatches(client, params.get('client_secret')!, deps.now)) throw invalidClient(FAILED, { detail: 'wrong client secret' });
+    if (!secretMatches(client, params.get('client_secret')!, now)) throw invalidClient(FAILED, { detail: 'wrong client secret' });
     return { client, method: 'client_secret_post' };
   }
 
-  if (usesAssertion) return authenticateByAssertion(params, bodyClientId, deps);
+  if (usesAssertion) return authenticateByAssertion(params, bodyClientId, deps, now);
 
   if (bodyClientId === undefined) throw invalidClient(FAILED, { detail: 'no client authentication' });
   const client = await activeClient(deps, bodyClientId, false);
@@ -105,7 +107,7 @@ export async function authenticateClient(
 }
 
 /** RFC 7523 §3 rules for a `private_key_jwt` client assertion, plus single use of its `jti`. */
-async function authenticateByAssertion(params: FormParams, bodyClientId: string | undefined, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
+async function authenticateByAssertion(params: FormParams, bodyClientId: string | undefined, deps: ClientAuthDeps, now: number): Promise<AuthenticatedClient> {
   if (params.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE_JWT_BEARER) {
     throw invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE_JWT_BEARER}`);
   }
@@ -137,7 +139,7 @@ async function authenticateByAssertion(params: FormParams, bodyClientId: string 
       subject: clientId,
       audience: [deps.issuer, ...deps.assertionAudiences],
       requiredClaims: ['exp', 'jti'],
-      currentDate: new Date(deps.now * 1000),
+      currentDate: new Date(now * 1000),
       clockTolerance: deps.clockSkewSeconds,
     }));
   } catch (err) {
@@ -145,12 +147,12 @@ async function authenticateByAssertion(params: FormParams, bodyClientId: string 
     throw invalidClient(FAILED, { detail: `client_assertion rejected: ${reason}` });
   }
   const exp = payload.exp!;
-  if (exp - deps.now > deps.clientAssertionMaxTtlSeconds) {
+  if (exp - now > deps.clientAssertionMaxTtlSeconds) {
     throw invalidClient(FAILED, { detail: `client_assertion lives longer than ${deps.clientAssertionMaxTtlSeconds}s` });
   }
   // Hashed so an oversized jti cannot bloat the replay table.
   const replayKey = `client_assertion:${hashSecret(`${clientId}\u0000${String(payload.jti)}`)}`;
-  const fresh = await deps.replay.consumeOnce(replayKey, exp + deps.clockSkewSeconds, deps.now);
+  const fresh = await deps.replay.consumeOnce(replayKey, exp + deps.clockSkewSeconds, now);
   if (!fresh) throw invalidClient(FAILED, { detail: 'client_assertion jti was already used' });
   return { client, method: 'private_key_jwt' };
 }

@@ -1,5 +1,7 @@
 import { invalidRequest } from './oauth-error.ts';
 
+const NONE: ReadonlySet<string> = new Set();
+
 /**
  * Parameters of an `application/x-www-form-urlencoded` body (RFC 6749 Appendix B). RFC 6749 §3.1/§3.2: parameters
  * without a value are treated as omitted, and a parameter sent more than once is an error unless the extension
@@ -29,6 +31,13 @@ export class FormParams {
     return values[0];
   }
 
+  /** The single value of a required parameter; a missing one is `invalid_request` (`<name> is required`). */
+  required(name: string): string {
+    const value = this.get(name);
+    if (value === undefined) throw invalidRequest(`${name} is required`);
+    return value;
+  }
+
   /** Every value of a parameter that may repeat. */
   getAll(name: string): string[] {
     if (this.#withNul?.has(name)) throw invalidRequest(`parameter ${name} contains a NUL character`);
@@ -44,7 +53,7 @@ export class FormParams {
   }
 
   /** Rejects any parameter outside `repeatable` that appears more than once. */
-  rejectRepeated(repeatable: ReadonlySet<string>): void {
+  rejectRepeated(repeatable: ReadonlySet<string> = NONE): void {
     for (const [name, values] of this.#values) {
       if (values.length > 1 && !repeatable.has(name)) throw invalidRequest(`parameter ${name} must not be repeated`);
     }

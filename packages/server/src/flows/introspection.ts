@@ -1,0 +1,119 @@
+import type { KeyRing } from '../keys/key-ring.ts';
+import { bearerCredential } from '../oauth/bearer-token.ts';
+import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from '../oauth/client-authentication.ts';
+import type { FormParams } from '../oauth/form-params.ts';
+import { invalidClient, OAuthError } from '../oauth/oauth-error.ts';
+import type { AdminTokenRecords, ResourceRecord, ResourceRecords } from '../store/store.ts';
+import type { AccessTokenClaims } from '@mandate/protocol';
+import { type AccessTokenStatusDeps, isAccessTokenActive } from '../tokens/access-token-status.ts';
+import { authenticateAdminToken } from '../tokens/admin-token.ts';
+import { verifyOwnAccessToken } from '../tokens/own-token.ts';
+import { parsePrefixedCredential, RESOURCE_KEY_PREFIX, ADMIN_TOKEN_PREFIX, secretMatchesHash } from '../tokens/secret.ts';
+import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
+
+export interface IntrospectionDeps {
+  resources: Pick<ResourceRecords, 'getResourceByApiKeyId'>;
+  adminTokens: Pick<AdminTokenRecords, 'getAdminToken'>;
+  clientAuth: ClientAuthDeps;
+  keys: KeyRing;
+  issuer: string;
+  status: AccessTokenStatusDeps;
+}
+
+/** Who is asking. RFC 7662 §2.1 requires authorization; each kind sees a different slice of tokens. */
+export type IntrospectionCaller = { kind: 'resource'; uri: string } | { kind: 'client'; clientId: string } | { kind: 'admin'; tokenId: string };
+
+/** RFC 7662 §2.2: the answer for any token the caller may not learn about. */
+export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
+
+const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
+
+const bearerRefused = () =>
+  new OAuthError('invalid_client', 'caller authentication failed', {
+    status: 401,
+    headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' },
+  });
+
+/** The current key, or the one the last rotation replaced while its grace period lasts. */
+function apiKeyMatches(resource: ResourceRecord, key: { id: string; secret: string }, now: number): boolean {
+  if (key.id === resource.apiKeyId) return secretMatchesHash(key.secret, resource.apiKeyHash);
+  const inGrace = resource.previousApiKeyExpiresAt !== null && now < resource.previousApiKeyExpiresAt;
+  return key.id === resource.previousApiKeyId && inGrace && resource.previousApiKeyHash !== null && secretMatchesHash(key.secret, resource.previousApiKeyHash);
+}
+
+/** RFC 7662 §2.2: a caller learns about a token only if it is meant for it (its audience, or its own token). */
+function mayInspect(caller: IntrospectionCaller, claims: AccessTokenClaims): boolean {
+  switch (caller.kind) {
+    case 'admin':
+      return true;
+    case 'client':
+      return claims.client_id === caller.clientId;
+    case 'resource':
+      return Array.isArray(claims.aud) ? claims.aud.includes(caller.uri) : claims.aud === caller.uri;
+  }
+}
+
+/**
+ * RFC 7662 token introspection. Callers are resource servers (their API key as a bearer credential), confidential
+ * clients (any client authentication method) or admins. Inactive, unknown, expired, revoked, foreign, malformed or
+ * wrongly signed tokens, and tokens whose agent was disabled, all answer exactly `{"active": false}`. Signature
+ * checks are cached by the token's SHA-256 until it expires; revocation and agent status are read on every call.
+ */
+export function introspectionFlow(deps: IntrospectionDeps) {
+  const verified = new VerifiedTokenCache<AccessTokenClaims>();
+
+  return {
+    async authenticateCaller(credentials: PresentedCredentials, now: number): Promise<IntrospectionCaller> {
+      const bearer = bearerCredential(credentials.authorization);
+      if (bearer !== undefined) {
+        const resourceKey = parsePrefixedCredential(RESOURCE_KEY_PREFIX, bearer);
+        if (resourceKey) {
+          const resource = await deps.resources.getResourceByApiKeyId(resourceKey.id);
+          if (!resource || !apiKeyMatches(resource, resourceKey, now)) throw bearerRefused();
+          return { kind: 'resource', uri: resource.uri };
+        }
+        if (bearer.startsWith(`${ADMIN_TOKEN_PREFIX}_`)) {
+          const tokenId = await authenticateAdminToken(bearer, deps.adminTokens);
+          if (!tokenId) throw bearerRefused();
+          return { kind: 'admin', tokenId };
+        }
+        throw bearerRefused();
+      }
+      const { client, method } = await authenticateClient(credentials, deps.clientAuth, now);
+      if (method === 'none') throw invalidClient('public clients may not introspect tokens');
+      return { kind: 'client', clientId: client.clientId };
+    },
+
+    parse: (params: FormParams): { token: string } => ({ token: params.required('token') }),
+
+    async introspect({ caller, token, now }: { caller: IntrospectionCaller; token: string; now: number }): Promise<IntrospectionResponse> {
+      const cacheKey = VerifiedTokenCache.keyOf(token);
+      let claims = verified.get(cacheKey, now);
+      if (!claims) {
+        const result = await verifyOwnAccessToken(token, { keys: deps.keys, issuer: deps.issuer, now });
+        if (!result.ok) return INACTIVE;
+        claims = result.claims;
+        verified.set(cacheKey, claims, claims.exp);
+      }
+      if (!mayInspect(caller, claims) || !(await isAccessTokenActive(claims, deps.status))) return INACTIVE;
+      return {
+        active: true,
+        iss: claims.iss,
+        sub: claims.sub,
+        aud: claims.aud,
+        exp: claims.exp,
+        iat: claims.iat,
+        jti: claims.jti,
+        client_id: claims.client_id,
+        token_type: claims.cnf ? 'DPoP' : 'Bearer',
+        ...(claims.scope !== undefined && { scope: claims.scope }),
+        ...(claims.sub_profile !== undefined && { sub_profile: claims.sub_profile }),
+        ...(claims.act !== undefined && { act: claims.act }),
+        ...(claims.cnf !== undefined && { cnf: claims.cnf }),
+        ...(claims.auth_time !== undefined && { auth_time: claims.auth_time }),
+      };
+    },
+  };
+}
+
+export type IntrospectionFlow = ReturnType<typeof introspectionFlow>;

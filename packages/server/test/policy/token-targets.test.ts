@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  classifyExchangeAudiences,
+  decideTargets,
+  type Party,
+  TARGET_POLICIES,
+  type TargetDecision,
+  type TargetFacts,
+  type TargetPolicyName,
+  userTokenAudience,
+} from '../../src/policy/token-targets.ts';
+import type { ClientRecord, ResourceRecord } from '../../src/store/store.ts';
+
+const MCP = 'https://mcp.example.com/mcp';
+const DOCS = 'https://docs.example.com/api';
+const UNREGISTERED = 'https://nowhere.example.com/api';
+
+function resource(uri: string, scopes: string[]): ResourceRecord {
+  return {
+    id: `res_${uri.length}`,
+    uri,
+    name: uri,
+    scopes: scopes.map((name) => ({ name, description: null, risk: 'low' as const })),
+    apiKeyId: 'k',
+    apiKeyHash: 'h',
+    previousApiKeyId: null,
+    previousApiKeyHash: null,
+    previousApiKeyExpiresAt: null,
+    createdAt: 0,
+    updatedAt: 0,
+  };
+}
+
+const REGISTERED = new Map([
+  [MCP, resource(MCP, ['calc', 'files:read', 'files:write'])],
+  [DOCS, resource(DOCS, ['docs:read', 'files:read'])],
+]);
+
+const party = (label: string, kind: Party['kind'], allowedAudiences: string[], allowedScopes: string[]): Party => ({ label, kind, allowedAudiences, allowedScopes });
+const agent = (audiences: string[], scopes = ['calc', 'files:read', 'docs:read'], label = 'this client') => party(label, 'agent', audiences, scopes);
+const app = (audiences: string[], scopes = ['calc', 'files:read', 'docs:read'], label = 'this client') => party(label, 'app', audiences, scopes);
+
+interface Row {
+  rule: string;
+  facts: Partial<TargetFacts>;
+  expected: TargetDecision;
+}
+
+const ok = (resources: string[], scopes: string[]): TargetDecision => ({ ok: true, resources, scopes });
+const badTarget = (description: string): TargetDecision => ({ ok: false, error: 'invalid_target', description });
+const badScope = (description: string): TargetDecision => ({ ok: false, error: 'invalid_scope', description });
+
+function runTable(policyName: TargetPolicyName, rows: Row[]): void {
+  describe(`policy ${policyName}`, () => {
+    for (const row of rows) {
+      test(row.rule, () => {
+        const facts: TargetFacts = { requestedResources: [], requestedScopes: undefined, parties: [], registered: REGISTERED, ...row.facts };
+        assert.deepEqual(decideTargets(TARGET_POLICIES[policyName], facts), row.expected);
+      });
+    }
+  });
+}
+
+runTable('client_credentials', [
+  { rule: 'the requested resource, and every allowed scope it defines when no scope is asked', facts: { requestedResources: [MCP], parties: [agent([MCP, DOCS])] }, expected: ok([MCP], ['calc', 'files:read']) },
+  { rule: 'no resource: the client’s single listed resource', facts: { parties: [agent([MCP])] }, expected: ok([MCP], ['calc', 'files:read']) },
+  { rule: 'no resource and none listed → invalid_target', facts: { parties: [agent([])] }, expected: badTarget('this client may not get tokens for any resource') },
+  { rule: 'no resource and several listed → invalid_target', facts: { parties: [agent([MCP, DOCS])] }, expected: badTarget('resource is required: this client may use several resources') },
+  { rule: 'a resource the client does not list → invalid_target, before registration is looked at', facts: { requestedResources: [UNREGISTERED], parties: [agent([MCP])] }, expected: badTarget(`resource ${UNREGISTERED} is not allowed for this client`) },
+  { rule: 'a listed resource that is not registered → invalid_target', facts: { requestedResources: [UNREGISTERED], parties: [agent([UNREGISTERED])] }, expected: badTarget(`resource ${UNREGISTERED} is not registered`) },
+  { rule: 'an application without an audience list may target nothing here', facts: { requestedResources: [MCP], parties: [app([])] }, expected: badTarget(`resource ${MCP} is not allowed for this client`) },
+  { rule: 'requested scopes are kept as asked', facts: { requestedResources: [MCP], requestedScopes: ['files:read'], parties: [agent([MCP])] }, expected: ok([MCP], ['files:read']) },
+  { rule: 'a requested scope the client may not hold → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['files:write'], parties: [agent([MCP])] }, expected: badScope('scope files:write is not allowed for this client') },
+  { rule: 'a requested scope the resource does not define → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['docs:read'], parties: [agent([MCP])] }, expected: badScope('scope docs:read is not defined by the requested resource') },
+  { rule: 'several resources: scopes defined by any of them', facts: { requestedResources: [MCP, DOCS], requestedScopes: ['calc', 'docs:read'], parties: [agent([MCP, DOCS])] }, expected: ok([MCP, DOCS], ['calc', 'docs:read']) },
+]);
+
+runTable('authorization_request', [
+  { rule: 'openid alone: no resource', facts: { requestedScopes: ['openid'], parties: [app([MCP])] }, expected: ok([], ['openid']) },
+  { rule: 'no scope and no resource → invalid_scope (the request asks for nothing)', facts: { parties: [app([MCP])] }, expected: badScope('request openid or at least one scope of a resource') },
+  { rule: 'profile without openid asks for nothing either', facts: { requestedScopes: ['profile'], parties: [app([MCP])] }, expected: badScope('request openid or at least one scope of a resource') },
+  { rule: 'offline_access is dropped for a client that may not refresh', facts: { requestedScopes: ['openid', 'offline_access'], parties: [app([])], mayRefresh: false }, expected: ok([], ['openid']) },
+  { rule: 'offline_access is kept for a client that may refresh', facts: { requestedScopes: ['openid', 'offline_access'], parties: [app([])], mayRefresh: true }, expected: ok([], ['openid', 'offline_access']) },
+  { rule: 'resource scopes without a resource: the client’s single listed resource', facts: { requestedScopes: ['openid', 'calc'], parties: [app([MCP])] }, expected: ok([MCP], ['openid', 'calc']) },
+  { rule: 'resource scopes without a resource: the one registered resource defining them all', facts: { requestedScopes: ['docs:read'], parties: [app([])] }, expected: ok([DOCS], ['docs:read']) },
+  { rule: 'scopes defined by two resources → invalid_target (ambiguous)', facts: { requestedScopes: ['files:read'], parties: [app([])] }, expected: badTarget('resource is required: name the resource these scopes are for') },
+  { rule: 'a resource that is not registered → invalid_target', facts: { requestedResources: [UNREGISTERED], requestedScopes: ['calc'], parties: [app([])] }, expected: badTarget(`resource ${UNREGISTERED} is not registered`) },
+  { rule: 'an application without an audience list may target any registered resource', facts: { requestedResources: [DOCS], requestedScopes: ['docs:read'], parties: [app([])] }, expected: ok([DOCS], ['docs:read']) },
+  { rule: 'an application with a list may target only those → invalid_target', facts: { requestedResources: [DOCS], requestedScopes: ['docs:read'], parties: [app([MCP])] }, expected: badTarget(`resource ${DOCS} is not allowed for this client`) },
+  { rule: 'the named agent must list the resource too → invalid_target', facts: { requestedResources: [DOCS], requestedScopes: ['docs:read'], parties: [app([]), agent([MCP], undefined, 'the requested agent')] }, expected: badTarget(`resource ${DOCS} is not allowed for the requested agent`) },
+  { rule: 'no scope parameter: what client and agent may both hold that the resource defines, no OpenID scope', facts: { requestedResources: [MCP], parties: [app([], ['openid', 'calc', 'files:read', 'files:write']), agent([MCP], ['calc', 'files:write'], 'the requested agent')] }, expected: ok([MCP], ['calc', 'files:write']) },
+  { rule: 'a scope the resource does not define → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['docs:read'], parties: [app([])] }, expected: badScope('scope docs:read is not defined by the requested resource') },
+  { rule: 'a scope the client may not hold → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['files:write'], parties: [app([])] }, expected: badScope('scope files:write is not allowed for this client') },
+  { rule: 'a scope the named agent may not hold → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['calc'], parties: [app([]), agent([MCP], ['files:read'], 'the requested agent')] }, expected: badScope('scope calc is not allowed for the requested agent') },
+]);
+
+const grant = { resources: [MCP, DOCS], scopes: ['openid', 'calc', 'docs:read'] };
+runTable('user_grant', [
+  { rule: 'nothing requested: everything the user granted', facts: { source: grant }, expected: ok([MCP, DOCS], ['openid', 'calc', 'docs:read']) },
+  { rule: 'a granted resource narrows the audience', facts: { source: grant, requestedResources: [DOCS] }, expected: ok([DOCS], ['openid', 'calc', 'docs:read']) },
+  { rule: 'a resource the user did not grant → invalid_target', facts: { source: grant, requestedResources: [UNREGISTERED] }, expected: badTarget(`resource ${UNREGISTERED} was not granted`) },
+  { rule: 'granted scopes narrow the token', facts: { source: grant, requestedScopes: ['calc'] }, expected: ok([MCP, DOCS], ['calc']) },
+  { rule: 'a scope the user did not grant → invalid_scope', facts: { source: grant, requestedScopes: ['calc', 'files:write'] }, expected: badScope('scope files:write was not granted') },
+]);
+
+const subject = { resources: [MCP, 'agt_other'], scopes: ['openid', 'calc', 'files:read', 'docs:read'] };
+const actor = (audiences: string[], scopes = ['calc', 'files:read', 'docs:read'], kind: Party['kind'] = 'agent') => party('this actor', kind, audiences, scopes);
+runTable('token_exchange', [
+  { rule: 'a resource the actor lists; scopes of the subject the actor may hold there, never an OpenID one', facts: { source: subject, requestedResources: [DOCS], parties: [actor([DOCS, MCP])] }, expected: ok([DOCS], ['files:read', 'docs:read']) },
+  { rule: 'no resource: the actor’s single listed resource', facts: { source: subject, parties: [actor([DOCS])] }, expected: ok([DOCS], ['files:read', 'docs:read']) },
+  { rule: 'no resource: else the registered resources the subject targets', facts: { source: subject, parties: [actor([DOCS, UNREGISTERED])] }, expected: ok([MCP], ['calc', 'files:read']) },
+  { rule: 'no resource and nothing to fall back on → invalid_target', facts: { source: { resources: ['agt_other'], scopes: ['calc'] }, parties: [actor([])] }, expected: badTarget('resource or audience is required') },
+  { rule: 'a resource that is not registered → invalid_target', facts: { source: subject, requestedResources: [UNREGISTERED], parties: [actor([UNREGISTERED])] }, expected: badTarget(`resource ${UNREGISTERED} is not registered`) },
+  { rule: 'a resource the actor does not list but the subject already targets', facts: { source: subject, requestedResources: [MCP], parties: [actor([DOCS])] }, expected: ok([MCP], ['calc', 'files:read']) },
+  { rule: 'a resource neither the actor lists nor the subject targets → invalid_target', facts: { source: subject, requestedResources: [DOCS], parties: [actor([MCP])] }, expected: badTarget(`resource ${DOCS} is not allowed for this actor`) },
+  { rule: 'an application without an audience list may target any registered resource', facts: { source: subject, requestedResources: [DOCS], parties: [actor([], undefined, 'app')] }, expected: ok([DOCS], ['files:read', 'docs:read']) },
+  { rule: 'a scope beyond the subject token’s → invalid_scope', facts: { source: subject, requestedResources: [MCP], requestedScopes: ['files:write'], parties: [actor([MCP], ['files:write'])] }, expected: badScope("scope files:write exceeds the subject token's scope") },
+  { rule: 'a subject scope the actor may not hold → invalid_scope', facts: { source: subject, requestedResources: [MCP], requestedScopes: ['calc'], parties: [actor([MCP], ['files:read'])] }, expected: badScope('scope calc is not allowed for this actor or resource') },
+  { rule: 'an OpenID scope is never exchanged → invalid_scope', facts: { source: subject, requestedResources: [MCP], requestedScopes: ['openid'], parties: [actor([MCP], ['openid'])] }, expected: badScope('scope openid is not allowed for this actor or resource') },
+  { rule: 'a subject without scopes gives none (never widened)', facts: { source: { resources: [MCP], scopes: [] }, requestedResources: [MCP], parties: [actor([MCP])] }, expected: ok([MCP], []) },
+]);
+
+runTable('token_exchange_hand_off', [
+  { rule: 'a hand-off to an agent: no resource; the subject’s scopes the actor may hold, defined anywhere', facts: { source: subject, parties: [actor([], ['calc', 'docs:read', 'openid'])] }, expected: ok([], ['calc', 'docs:read']) },
+  { rule: 'a requested scope the actor may not hold → invalid_scope', facts: { source: subject, requestedScopes: ['files:read'], parties: [actor([], ['calc'])] }, expected: badScope('scope files:read is not allowed for this actor or resource') },
+]);
+
+describe('what each policy looks up before deciding', () => {
+  const base = { requestedScopes: undefined, source: subject };
+  test('client_credentials: the requested resources the client lists, or all it lists', () => {
+    assert.deepEqual(TARGET_POLICIES.client_credentials.lookUp({ ...base, requestedResources: [MCP, DOCS], parties: [agent([MCP])] }), [MCP]);
+    assert.deepEqual(TARGET_POLICIES.client_credentials.lookUp({ ...base, requestedResources: [], parties: [agent([MCP])] }), [MCP]);
+  });
+  test('authorization_request: every registered resource; user grants: none', () => {
+    assert.equal(TARGET_POLICIES.authorization_request.lookUp(), 'every');
+    assert.deepEqual(TARGET_POLICIES.user_grant.lookUp(), []);
+  });
+  test('token_exchange: each requested, subject and single listed resource once', () => {
+    assert.deepEqual(TARGET_POLICIES.token_exchange.lookUp({ ...base, requestedResources: [MCP, DOCS], parties: [actor([DOCS])] }), [MCP, DOCS, 'agt_other']);
+  });
+});
+
+describe('exchange audiences and user-token audiences', () => {
+  const client = (clientId: string, kind: ClientRecord['kind'], status: ClientRecord['status']) => ({ clientId, kind, status }) as ClientRecord;
+  const agents = new Map<string, ClientRecord | null>([
+    ['agt_a', client('agt_a', 'agent', 'active')],
+    ['agt_b', client('agt_b', 'agent', 'active')],
+    ['agt_off', client('agt_off', 'agent', 'disabled')],
+    ['app_1', client('app_1', 'app', 'active')],
+    ['nobody', null],
+  ]);
+  const classify = (resources: string[], values: string[]) =>
+    classifyExchangeAudiences(resources, values.map((value) => ({ value, canonicalUri: value.startsWith('https://') ? value : null })), { registered: REGISTERED, agents });
+  const rows: [string, string[], string[], unknown][] = [
+    ['a registered resource as audience joins the resources', [MCP], [DOCS, MCP], { ok: true, resources: [MCP, DOCS], handOff: null }],
+    ['one active agent is a hand-off', [], ['agt_a'], { ok: true, resources: [], handOff: agents.get('agt_a') }],
+    ['two agents → invalid_target', [], ['agt_a', 'agt_b'], { ok: false, error: 'invalid_target', description: 'audience agt_b is not a registered resource or an active agent' }],
+    ['an agent with a resource → invalid_target', [MCP], ['agt_a'], { ok: false, error: 'invalid_target', description: 'an agent audience cannot be combined with resources' }],
+    ['a disabled agent → invalid_target', [], ['agt_off'], { ok: false, error: 'invalid_target', description: 'audience agt_off is not a registered resource or an active agent' }],
+    ['an application → invalid_target', [], ['app_1'], { ok: false, error: 'invalid_target', description: 'audience app_1 is not a registered resource or an active agent' }],
+    ['an unregistered URI that is no client → invalid_target', [], [UNREGISTERED], { ok: false, error: 'invalid_target', description: `audience ${UNREGISTERED} is not a registered resource or an active agent` }],
+  ];
+  for (const [rule, resources, values, expected] of rows) test(rule, () => assert.deepEqual(classify(resources, values), expected));
+
+  test('a user token targets its resources, or the userinfo endpoint when it has none', () => {
+    assert.deepEqual(userTokenAudience([MCP], 'https://as.example/userinfo'), [MCP]);
+    assert.deepEqual(userTokenAudience([], 'https://as.example/userinfo'), ['https://as.example/userinfo']);
+  });
+});
