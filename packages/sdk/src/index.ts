@@ -31,7 +31,8 @@ export type { ResourceDiscovery, ResourceDiscoveryOptions } from './discovery/di
 export { fetchProtectedResourceMetadata } from './discovery/protected-resource-metadata.ts';
 export type { ResourceMetadata, ResourceMetadataDocument } from './discovery/protected-resource-metadata.ts';
 export { AgentAuthClient } from './agent/client.ts';
-export type { AgentAuthClientOptions, AgentToken, AgentTokenRequest, AppClientOptions } from './agent/client-options.ts';
+export { AppAuthClient } from './agent/app-client.ts';
+export type { AgentAuthClientOptions, AgentToken, AgentTokenRequest, AppAuthClientOptions, AppClientOptions } from './agent/client-options.ts';
 export { FileTokenStore, type FileTokenStoreOptions } from './agent/file-token-store.ts';
 export { MemoryTokenStore, tokenSetKey } from './agent/token-store.ts';
 export type { DelegatedTokenSet, TokenStore } from './agent/token-store.ts';

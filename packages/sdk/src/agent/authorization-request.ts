@@ -9,7 +9,8 @@ export interface AuthorizationRequest {
   resource?: string | readonly string[];
   /**
    * The agent the user is asked to authorize (draft-oauth-ai-agents-on-behalf-of-user-02 `requested_actor`).
-   * Default: this client's own agent id. `null` makes a plain authorization-code request without an agent.
+   * `AppAuthClient`: none unless given. `AgentAuthClient`: default its own agent id; `null` makes a plain
+   * authorization-code request without an agent.
    */
   requestedActor?: string | null;
   /** Default: the application's `redirectUri`. Must be registered (for loopback `http` URIs, any port: RFC 8252 §7.3). */

@@ -7,7 +7,7 @@ import type { LoopbackListenerOptions } from './loopback.ts';
 import type { TokenTypeHint } from './revocation.ts';
 import type { DelegatedTokenSet, TokenStore } from './token-store.ts';
 
-/** The options, requests and results of `AgentAuthClient`'s methods. */
+/** The options, requests and results of `AgentAuthClient`'s and `AppAuthClient`'s methods. */
 
 /** Options of `AgentAuthClient`. */
 export interface AgentAuthClientOptions extends HttpOptions {
@@ -33,8 +33,9 @@ export interface AgentAuthClientOptions extends HttpOptions {
   clock?: () => number;
   /**
    * The OAuth application through which a user authorizes this agent (on-behalf-of): it makes the authorization
-   * request with `requested_actor` = the agent, and redeems and refreshes the code's tokens. Needed by
-   * `authorizationUrl`, `exchangeCode`, `refresh` and `startLoopbackAuthorization`.
+   * request with `requested_actor` = the agent, and redeems and refreshes the code's tokens (an `AppAuthClient`
+   * with this client's issuer, clock, HTTP and store options). Needed by `authorizationUrl`, `exchangeCode`,
+   * `getDelegatedToken`, `refresh` and `startLoopbackAuthorization`.
    */
   app?: AppClientOptions;
   /** Where delegated token sets are kept. Default: a {@link MemoryTokenStore}. */
@@ -60,6 +61,24 @@ export interface AppClientOptions {
   tokenEndpointAuthMethod?: AppAuthMethod;
 }
 
+/** Options of `AppAuthClient`: the application, its authorization server, and where its tokens are kept. */
+export interface AppAuthClientOptions extends AppClientOptions, HttpOptions {
+  /** The authorization server's issuer identifier; every endpoint is discovered from its metadata (RFC 8414). */
+  issuer: string;
+  /** `aud` of client assertions for `private_key_jwt`. Default `issuer` (RFC 7523bis). */
+  assertionAudience?: AssertionAudience;
+  /** Where token sets are kept. Default: a `MemoryTokenStore`. */
+  tokenStore?: TokenStore;
+  /** How long an authorization request waits for its response, in seconds. Default 600. */
+  authorizationTtlSeconds?: number;
+  /** Allowed clock skew for ID tokens, in seconds. Default 30. */
+  clockToleranceSeconds?: number;
+  /** Refresh a stored access token this many seconds before it expires (at most half its lifetime). Default 60. */
+  renewBeforeExpirySeconds?: number;
+  /** Current time in milliseconds. Default `Date.now`. */
+  clock?: () => number;
+}
+
 /** An authorization request ready to be opened in the user's browser. */
 export interface AuthorizationUrl {
   url: string;
@@ -70,7 +89,7 @@ export interface AuthorizationUrl {
 
 /** Options of `AgentAuthClient.startLoopbackAuthorization`. */
 export interface LoopbackAuthorizationRequest extends Omit<AuthorizationRequest, 'redirectUri'>, Pick<LoopbackListenerOptions<unknown>, 'host' | 'port' | 'path' | 'timeoutMs'> {
-  /** The actor token for the redemption; default: the agent's own token for the request's resources. */
+  /** The actor token for an on-behalf-of redemption; `AgentAuthClient`'s default: its own token for the request's resources. */
   actorToken?: string;
   /** Told about responses that matched no pending request and were ignored. */
   onIgnoredCallback?: (err: unknown) => void;

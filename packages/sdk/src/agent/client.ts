@@ -1,14 +1,13 @@
 import { cachedMetadata } from '../discovery/authorization-server-metadata.ts';
 import type { AuthorizationServerMetadata } from '../discovery/authorization-server-metadata.ts';
-import { AuthorizationStateMismatch, MetadataInvalid } from '../errors.ts';
+import { MetadataInvalid } from '../errors.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
-import { buildAuthorizationUrl, PendingAuthorizations } from './authorization-request.ts';
-import type { AuthorizationRequest, PendingAuthorization } from './authorization-request.ts';
-import { verifyAuthorizationResponse } from './authorization-response.ts';
+import { AppAuthClient } from './app-client.ts';
+import type { AuthorizationRequest } from './authorization-request.ts';
 import type { AuthorizationResponse } from './authorization-response.ts';
-import { appClientFor, clientAuthenticationFor } from './client-authentication.ts';
-import type { AppClient, ClientAuthentication } from './client-authentication.ts';
+import { clientAuthenticationFor } from './client-authentication.ts';
+import type { ClientAuthentication } from './client-authentication.ts';
 import type {
   AgentAuthClientOptions,
   AgentToken,
@@ -18,13 +17,7 @@ import type {
   LoopbackAuthorizationRequest,
   RevokeOptions,
 } from './client-options.ts';
-import { redeemCode } from './exchange-code.ts';
-import type { TokenSetDeps } from './exchange-code.ts';
-import { IdTokenVerifier } from './id-token.ts';
-import { listenForCallback } from './loopback.ts';
 import { normalizeList, resourceList } from './parameter-list.ts';
-import { createPkcePair, randomUrlSafe, secretsEqual } from './pkce.ts';
-import { refreshTokenSet } from './refresh-token.ts';
 import type { RefreshRequest } from './refresh-token.ts';
 import { revokeToken } from './revocation.ts';
 import { exchangedToken, tokenExchangeForm } from './token-exchange.ts';
@@ -38,6 +31,7 @@ export type {
   AgentAuthClientOptions,
   AgentToken,
   AgentTokenRequest,
+  AppAuthClientOptions,
   AppClientOptions,
   AuthorizationUrl,
   LoopbackAuthorization,
@@ -56,7 +50,8 @@ interface CacheEntry {
  * - **Acting as itself:** {@link AgentAuthClient.getAgentToken} gets the agent's own tokens through the
  *   `client_credentials` grant (RFC 6749 §4.4) with RFC 8707 resource indicators, cached per (scope, resource),
  *   renewed before expiry, with concurrent callers sharing one request (single-flight).
- * - **Acting for a user** (draft-oauth-ai-agents-on-behalf-of-user-02), through an OAuth application (`app`):
+ * - **Acting for a user** (draft-oauth-ai-agents-on-behalf-of-user-02), through an OAuth application (`app`, an
+ *   {@link AppAuthClient} that this client configures and exposes as `agent.app`):
  *   {@link AgentAuthClient.authorizationUrl} → the user logs in and consents → {@link AgentAuthClient.handleCallback}
  *   → {@link AgentAuthClient.exchangeCode} with the agent's own token as `actor_token`; or all of it at once over
  *   a loopback redirect with {@link AgentAuthClient.startLoopbackAuthorization}. The tokens land in a
@@ -78,18 +73,16 @@ interface CacheEntry {
 export class AgentAuthClient {
   readonly issuer: string;
   readonly clientId: string;
+  /** The application through which users authorize this agent (from the `app` option), if there is one. */
+  readonly app: AppAuthClient | undefined;
   readonly #authenticate: ClientAuthentication;
   readonly #metadata: () => Promise<AuthorizationServerMetadata>;
   readonly #http: HttpOptions & { clock: () => number };
   readonly #renewBeforeMs: number;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<AgentToken>>();
-  readonly #app: AppClient | undefined;
+  readonly #app: AppAuthClient | undefined;
   readonly #store: TokenStore;
-  readonly #pending: PendingAuthorizations;
-  readonly #authorizationTtlMs: number;
-  readonly #idTokens: IdTokenVerifier;
-  readonly #refreshing = new Map<string, { promise: Promise<DelegatedTokenSet>; plain: boolean }>();
 
   constructor(options: AgentAuthClientOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -103,27 +96,22 @@ export class AgentAuthClient {
     this.#http = { clock: options.clock ?? Date.now };
     if (options.fetch !== undefined) this.#http.fetch = options.fetch;
     if (options.httpTimeoutMs !== undefined) this.#http.httpTimeoutMs = options.httpTimeoutMs;
-    this.#metadata = cachedMetadata(options.issuer, this.#http);
     this.#renewBeforeMs = renewBefore * 1000;
-    this.#app = options.app === undefined ? undefined : appClientFor(options.app, options);
     this.#store = options.tokenStore ?? new MemoryTokenStore();
-    const ttl = options.authorizationTtlSeconds ?? 600;
-    if (!Number.isFinite(ttl) || ttl <= 0) throw new TypeError('authorizationTtlSeconds must be > 0');
-    this.#authorizationTtlMs = ttl * 1000;
-    this.#pending = new PendingAuthorizations(this.#http.clock);
-    this.#idTokens = new IdTokenVerifier(
-      async () => {
-        const uri = (await this.#metadata()).jwks_uri;
-        if (!isAcceptableEndpoint(uri)) throw new MetadataInvalid('jwks_uri');
-        return uri;
-      },
-      async () => {
-        const algs = (await this.#metadata())['id_token_signing_alg_values_supported'];
-        return Array.isArray(algs) ? algs.filter((a): a is string => typeof a === 'string') : undefined;
-      },
-      this.#http,
-      options.clockToleranceSeconds,
-    );
+    if (options.app !== undefined && (typeof options.app !== 'object' || options.app === null)) throw new TypeError('app must be an object');
+    this.#app =
+      options.app === undefined
+        ? undefined
+        : new AppAuthClient({
+            ...options.app,
+            issuer: options.issuer,
+            tokenStore: this.#store,
+            ...pick(options, ['fetch', 'httpTimeoutMs', 'clock', 'assertionAudience', 'authorizationTtlSeconds', 'clockToleranceSeconds', 'renewBeforeExpirySeconds']),
+          });
+    this.app = this.#app;
+    // One metadata document for the agent and its application: same issuer, same HTTP options.
+    const app = this.#app;
+    this.#metadata = app === undefined ? cachedMetadata(options.issuer, this.#http) : () => app.metadata();
   }
 
   /** The store of delegated token sets. */
@@ -185,83 +173,53 @@ export class AgentAuthClient {
 
 
   /**
-   * Starts an authorization on behalf of a user (draft-oauth-ai-agents-on-behalf-of-user-02 §4.1): the URL of the
-   * AS's authorization endpoint for the application, with PKCE S256 (RFC 7636), a fresh `state`, a `nonce` when
-   * `openid` is asked for, `resource` (RFC 8707) and `requested_actor` = this agent. Issuer, verifier, state and
-   * nonce are remembered until the response comes back (MCP-C-07). Refuses an AS whose metadata does not list S256
-   * in `code_challenge_methods_supported` (MCP-C-05).
+   * Starts an authorization on behalf of a user (draft-oauth-ai-agents-on-behalf-of-user-02 §4.1) through the
+   * application: {@link AppAuthClient.authorizationUrl} with `requested_actor` = this agent unless the request names
+   * another (`null`: none). PKCE S256, `state`, `nonce` with `openid`, `resource`; refuses an AS without S256
+   * (MCP-C-05).
    *
    * @example
    * const { url } = await agent.authorizationUrl({ scope: 'openid offline_access files:read', resource: 'https://mcp.example.com/mcp' });
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
    */
   async authorizationUrl(request: AuthorizationRequest = {}): Promise<AuthorizationUrl> {
-    const app = this.#requireApp('authorizationUrl');
-    const scope = normalizeList(request.scope, 'scope');
-    const resource = resourceList(request.resource);
-    const redirectUri = request.redirectUri ?? app.redirectUri;
-    if (redirectUri === undefined || !URL.canParse(redirectUri)) throw new TypeError('redirectUri (or app.redirectUri) must be an absolute URI');
-    const actor = request.requestedActor;
-    if (actor !== undefined && actor !== null && (typeof actor !== 'string' || actor === '')) throw new TypeError('requestedActor must be a non-empty string or null');
-    const metadata = await this.#metadata();
-    const endpoint = metadata.authorization_endpoint;
-    if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('authorization_endpoint');
-    const methods = metadata['code_challenge_methods_supported'];
-    if (!Array.isArray(methods) || !methods.includes('S256')) throw new MetadataInvalid('code_challenge_methods_supported');
-    const pkce = createPkcePair();
-    const pending: PendingAuthorization = {
-      issuer: this.issuer,
-      issParameterSupported: metadata['authorization_response_iss_parameter_supported'] === true,
-      clientId: app.clientId,
-      redirectUri,
-      state: randomUrlSafe(),
-      codeVerifier: pkce.codeVerifier,
-      scope,
-      resource,
-      expiresAtMs: this.#http.clock() + this.#authorizationTtlMs,
-    };
-    if (scope.includes('openid')) pending.nonce = randomUrlSafe();
-    if (actor !== null) pending.requestedActor = actor ?? this.clientId;
-    this.#pending.add(pending);
-    return { url: buildAuthorizationUrl(endpoint, pending, pkce.codeChallenge, request.prompt), state: pending.state, redirectUri };
+    return this.#requireApp('authorizationUrl').authorizationUrl(this.#withActor(request));
   }
 
   /**
-   * Verifies the redirect back from the AS (`state`, RFC 9207 `iss`, `error`, `code`; see
-   * {@link verifyAuthorizationResponse}) and returns the code with what redeeming it needs. Each pending request
-   * is answered once. Throws `ERR_AUTHORIZATION_STATE_MISMATCH`, `ERR_AUTHORIZATION_ISSUER_MISMATCH`,
+   * Verifies the redirect back from the AS ({@link AppAuthClient.handleCallback}: `state`, RFC 9207 `iss`, `error`,
+   * `code`). Throws `ERR_AUTHORIZATION_STATE_MISMATCH`, `ERR_AUTHORIZATION_ISSUER_MISMATCH`,
    * `ERR_AUTHORIZATION_DENIED` or `ERR_AUTHORIZATION_RESPONSE_INVALID`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
    */
   handleCallback(callbackUrl: string | URL): AuthorizationResponse {
-    if (!(callbackUrl instanceof URL) && (typeof callbackUrl !== 'string' || !URL.canParse(callbackUrl))) throw new TypeError('callbackUrl must be an absolute URL');
-    return verifyAuthorizationResponse(new URL(callbackUrl), this.#pending);
+    return this.#requireApp('handleCallback').handleCallback(callbackUrl);
   }
 
   /**
-   * Redeems the code as the application (RFC 6749 §4.1.3, PKCE) with the agent's own access token as `actor_token`,
-   * so the access token names the user as `sub` and this agent in `act` (OBO-03); verifies the ID token (signature,
-   * `iss`, `aud`, `nonce`) when `openid` was granted; stores the set in the token store and returns it. Refusals by
-   * the AS are `ERR_TOKEN_REQUEST_FAILED` with `error: 'invalid_grant'`: a code used twice (BCP-03: the AS then
-   * revokes the grant), a wrong PKCE verifier, or an actor token that is expired or another agent's (OBO-02).
+   * Redeems the code as the application with the agent's own access token as `actor_token`, so the access token
+   * names the user as `sub` and this agent in `act` (OBO-03); verifies the ID token when `openid` was granted;
+   * stores and returns the set. Refusals by the AS are `ERR_TOKEN_REQUEST_FAILED` with `error: 'invalid_grant'`: a
+   * code used twice (BCP-03: the AS then revokes the grant), a wrong PKCE verifier, or an actor token that is
+   * expired or another agent's (OBO-02).
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
    */
   async exchangeCode(response: AuthorizationResponse, options: { actorToken?: string } = {}): Promise<DelegatedTokenSet> {
-    this.#requireApp('exchangeCode');
+    const app = this.#requireApp('exchangeCode');
     let actorToken = options.actorToken;
     if (actorToken === undefined && response.requestedActor !== undefined) {
       if (response.requestedActor !== this.clientId) throw new TypeError(`actorToken is required: the user authorized ${response.requestedActor}, not this agent`);
       actorToken = (await this.getAgentToken({ resource: response.resource })).accessToken;
     }
-    const tokens = await redeemCode(response, actorToken, this.#tokenSetDeps());
-    await this.#store.set(tokens.key, tokens);
-    return tokens;
+    return app.exchangeCode(response, { actorToken });
   }
 
   /**
-   * The whole on-behalf-of sign-in for a CLI or desktop agent: listens on a loopback redirect URI
-   * (`http://127.0.0.1:<port>/callback`, RFC 8252 §7.3; port 0 = any free one), builds the authorization URL for
-   * it, and when the browser comes back checks the response and redeems the code ({@link exchangeCode}).
-   * Responses that do not carry this sign-in's `state` are refused and ignored; the listener closes after the
-   * first real response or `timeoutMs`.
+   * The whole on-behalf-of sign-in for a CLI or desktop agent ({@link AppAuthClient.startLoopbackAuthorization}
+   * with `requested_actor` = this agent): a loopback redirect URI (`http://127.0.0.1:<port>/callback`, RFC 8252
+   * §7.3), and when the browser comes back the response is checked and the code redeemed ({@link exchangeCode}).
    *
    * @example
    * const signIn = await agent.startLoopbackAuthorization({ scope: 'openid files:read', resource: mcpUrl });
@@ -270,73 +228,26 @@ export class AgentAuthClient {
    * @see https://www.rfc-editor.org/rfc/rfc8252#section-7.3
    */
   async startLoopbackAuthorization(request: LoopbackAuthorizationRequest = {}): Promise<LoopbackAuthorization> {
-    this.#requireApp('startLoopbackAuthorization');
-    let expectedState: string | undefined;
-    const listener = await listenForCallback<DelegatedTokenSet>({
-      ...(request.host === undefined ? {} : { host: request.host }),
-      ...(request.port === undefined ? {} : { port: request.port }),
-      ...(request.path === undefined ? {} : { path: request.path }),
-      ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
-      handle: async (url) => {
-        const state = url.searchParams.get('state');
-        // Only this sign-in's own response: another pending request of this client is not used up from here.
-        if (expectedState === undefined || state === null || !secretsEqual(state, expectedState)) throw new AuthorizationStateMismatch();
-        return this.exchangeCode(this.handleCallback(url), request.actorToken === undefined ? {} : { actorToken: request.actorToken });
-      },
-      isIgnorable: (err) => err instanceof AuthorizationStateMismatch,
-      ...(request.onIgnoredCallback === undefined ? {} : { onIgnored: request.onIgnoredCallback }),
-    });
-    let authorization: AuthorizationUrl;
-    try {
-      const { scope, resource, requestedActor, prompt } = request;
-      authorization = await this.authorizationUrl({ scope, resource, requestedActor, prompt, redirectUri: listener.redirectUri });
-    } catch (err) {
-      await listener.close();
-      throw err;
-    }
-    expectedState = authorization.state;
-    const forget = () => this.#pending.discard(authorization.state);
-    listener.result.then(forget, forget);
-    return { url: authorization.url, redirectUri: listener.redirectUri, tokens: listener.result, close: () => listener.close() };
+    const redeemOptions = request.actorToken === undefined ? {} : { actorToken: request.actorToken };
+    return this.#requireApp('startLoopbackAuthorization').startLoopbackAuthorization(this.#withActor(request), (response) => this.exchangeCode(response, redeemOptions));
   }
 
   /**
-   * The stored token set under `key`, refreshed first when its access token expires within the renewal window
-   * (as for {@link getAgentToken}). Undefined when nothing usable is stored: never authorized, revoked, or expired
-   * without a refresh token; then the user has to authorize again.
+   * The stored token set under `key`, refreshed when due ({@link AppAuthClient.getTokenSet}). Undefined when
+   * nothing usable is stored; then the user has to authorize again.
    */
   async getDelegatedToken(key: string): Promise<DelegatedTokenSet | undefined> {
-    const stored = await this.#store.get(key);
-    if (stored === undefined || stored.expiresAt === undefined) return stored;
-    const nowMs = this.#http.clock();
-    const lifetimeMs = (stored.expiresAt - stored.updatedAt) * 1000;
-    if (nowMs < stored.expiresAt * 1000 - Math.min(this.#renewBeforeMs, lifetimeMs / 2)) return stored;
-    if (stored.refreshToken !== undefined) return this.refresh(stored);
-    return nowMs < stored.expiresAt * 1000 ? stored : undefined;
+    return this.#requireApp('getDelegatedToken').getTokenSet(key);
   }
 
   /**
-   * Refreshes a token set (RFC 6749 §6) as the application and stores the rotated refresh token (see
-   * {@link refreshTokenSet}). Refreshes of one set run one at a time, and concurrent plain refreshes share one
-   * request, because two requests with the same refresh token look like theft to the AS (BCP-04: it revokes the
-   * grant). An `invalid_grant` deletes the stored set and throws `ERR_TOKEN_REQUEST_FAILED`.
+   * Refreshes a token set as the application ({@link AppAuthClient.refresh}: RFC 6749 §6, one refresh per set at a
+   * time, rotated refresh token stored, `invalid_grant` deletes the set).
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
    */
-  refresh(tokens: DelegatedTokenSet | string, request: RefreshRequest = {}): Promise<DelegatedTokenSet> {
-    const key = typeof tokens === 'string' ? tokens : tokens.key;
-    const running = this.#refreshing.get(key);
-    const plain = request.scope === undefined;
-    if (running !== undefined && running.plain && plain) return running.promise;
-    const run = async () => {
-      await running?.promise.catch(() => undefined);
-      const set = typeof tokens === 'string' ? await this.#store.get(key) : tokens;
-      if (set === undefined) throw new TypeError('no token set is stored under this key');
-      return refreshTokenSet(set, request, this.#store, this.#tokenSetDeps());
-    };
-    const promise = run().finally(() => {
-      if (this.#refreshing.get(key)?.promise === promise) this.#refreshing.delete(key);
-    });
-    this.#refreshing.set(key, { promise, plain });
-    return promise;
+  async refresh(tokens: DelegatedTokenSet | string, request: RefreshRequest = {}): Promise<DelegatedTokenSet> {
+    return this.#requireApp('refresh').refresh(tokens, request);
   }
 
   /**
@@ -369,43 +280,37 @@ export class AgentAuthClient {
    * dropped from the cache.
    */
   async revoke(token: string | DelegatedTokenSet, options: RevokeOptions = {}): Promise<void> {
-    const metadata = await this.#metadata();
-    const endpoint = metadata.revocation_endpoint;
-    if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('revocation_endpoint');
-    const target = { issuer: this.issuer, endpoint };
-    if (typeof token === 'object' && token !== null) {
-      const app = this.#requireApp('revoke');
-      const hint = token.refreshToken === undefined ? 'access_token' : 'refresh_token';
-      await revokeToken(target, token.refreshToken ?? token.accessToken, hint, app.authenticate, this.#http);
-      await this.#store.delete(token.key);
-      return;
-    }
+    if (typeof token === 'object' && token !== null) return this.#requireApp('revoke').revoke(token);
     if (typeof token !== 'string' || token === '') throw new TypeError('token must be a non-empty string or a DelegatedTokenSet');
-    const asApp = options.client === 'app';
-    await revokeToken(target, token, options.tokenTypeHint, asApp ? this.#requireApp('revoke').authenticate : this.#authenticate, this.#http);
-    if (!asApp) for (const [key, entry] of this.#cache) if (entry.token.accessToken === token) this.#cache.delete(key);
+    const hint = options.tokenTypeHint === undefined ? {} : { tokenTypeHint: options.tokenTypeHint };
+    if (options.client === 'app') return this.#requireApp('revoke').revoke(token, hint);
+    const endpoint = (await this.#metadata()).revocation_endpoint;
+    if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('revocation_endpoint');
+    await revokeToken({ issuer: this.issuer, endpoint }, token, options.tokenTypeHint, this.#authenticate, this.#http);
+    for (const [key, entry] of this.#cache) if (entry.token.accessToken === token) this.#cache.delete(key);
   }
 
-  #requireApp(operation: string): AppClient {
+  #requireApp(operation: string): AppAuthClient {
     if (this.#app === undefined) throw new TypeError(`${operation} needs the app option (the OAuth application the user authorizes)`);
     return this.#app;
   }
 
-  #tokenSetDeps(): TokenSetDeps {
-    const app = this.#requireApp('this operation');
-    return {
-      issuer: this.issuer,
-      appClientId: app.clientId,
-      requestAsApp: (form) => this.#requestToken(form, app.authenticate),
-      idTokens: this.#idTokens,
-      clock: this.#http.clock,
-    };
+  /** The request with `requested_actor` = this agent unless it names another agent or none (`null`). */
+  #withActor<R extends AuthorizationRequest>(request: R): R {
+    return { ...request, requestedActor: request.requestedActor === undefined ? this.clientId : request.requestedActor };
   }
 
-  /** Sends a grant to the discovered token endpoint with the agent's (or the given) client authentication. */
-  async #requestToken(form: URLSearchParams, authenticate: ClientAuthentication = this.#authenticate): Promise<TokenResponse> {
+  /** Sends a grant to the discovered token endpoint with the agent's client authentication. */
+  async #requestToken(form: URLSearchParams): Promise<TokenResponse> {
     const endpoint = (await this.#metadata()).token_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');
-    return requestToken({ issuer: this.issuer, endpoint }, form, authenticate, this.#http);
+    return requestToken({ issuer: this.issuer, endpoint }, form, this.#authenticate, this.#http);
   }
+}
+
+/** The members of `options` that are set, for passing on without writing `undefined` into optional properties. */
+function pick<T extends object, K extends keyof T>(options: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const picked: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (options[key] !== undefined) picked[key] = options[key];
+  return picked;
 }

@@ -1,8 +1,10 @@
 export { AgentAuthClient } from './client.ts';
+export { AppAuthClient } from './app-client.ts';
 export type {
   AgentAuthClientOptions,
   AgentToken,
   AgentTokenRequest,
+  AppAuthClientOptions,
   AppClientOptions,
   AuthorizationUrl,
   LoopbackAuthorization,
