@@ -106,7 +106,7 @@ forEachStore('demo: AS, MCP server and agent as separate processes', (fixture) =
   test('MCP-RS-02 no token → 401 with WWW-Authenticate naming the metadata URL, which names the AS and the scopes', async () => {
     const response = await callTool(resource, undefined, 'whoami');
     assert.equal(response.status, 401);
-    assert.equal(response.headers.get('www-authenticate'), `Bearer resource_metadata="${metadataUrl}"`);
+    assert.equal(response.headers.get('www-authenticate'), `Bearer scope="calc files:read", resource_metadata="${metadataUrl}"`);
     const metadata = (await (await fetch(metadataUrl)).json()) as Record<string, unknown>;
     assert.equal(metadata['resource'], resource);
     assert.deepEqual(metadata['authorization_servers'], [as.issuer]);
@@ -143,7 +143,7 @@ forEachStore('demo: AS, MCP server and agent as separate processes', (fixture) =
       kind: 'refused',
       status: 403,
       error: 'insufficient_scope',
-      scope: 'files:write',
+      scope: 'files:write calc files:read',
       description: 'missing scope: files:write',
     });
     assert.equal(existsSync(join(sandbox, 'agent-notes.txt')), false);
@@ -159,7 +159,7 @@ forEachStore('demo: AS, MCP server and agent as separate processes', (fixture) =
     assert.equal(write.status, 403);
     assert.equal(
       write.headers.get('www-authenticate'),
-      `Bearer error="insufficient_scope", error_description="missing scope: files:write", scope="files:write", resource_metadata="${metadataUrl}"`,
+      `Bearer error="insufficient_scope", error_description="missing scope: files:write", scope="files:write files:read", resource_metadata="${metadataUrl}"`,
     );
   });
 

@@ -48,7 +48,7 @@ forEachStore('npm start', (fixture) => {
     assert.equal(metadata.issuer, issuer());
     const unauthenticated = await fetch(resource(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(unauthenticated.status, 401);
-    assert.equal(unauthenticated.headers.get('www-authenticate'), `Bearer resource_metadata="http://localhost:${mcpPort}/.well-known/oauth-protected-resource/mcp"`);
+    assert.equal(unauthenticated.headers.get('www-authenticate'), `Bearer scope="calc files:read", resource_metadata="http://localhost:${mcpPort}/.well-known/oauth-protected-resource/mcp"`);
 
     const shown = await runCliJson<{ scopes: { name: string; risk: string }[] }>(['resource', 'show', resource()], env);
     assert.deepEqual(shown.scopes.map((s) => `${s.name}:${s.risk}`), ['calc:low', 'files:read:low', 'files:write:medium', 'exec:high']);

@@ -18,6 +18,13 @@ export const demoScopes: readonly DemoScope[] = [
   { name: 'exec', risk: 'high', description: 'Run allow-listed commands on the server' },
 ];
 
+/**
+ * Scopes the 401 challenge names: what an MCP client asks for on its first authorization (MCP "Scope Selection
+ * Strategy"). The low-risk ones; `files:write` and `exec` come later, by step-up on the 403 of a tool that needs
+ * them, so a user is never asked for the risky scopes up front.
+ */
+export const firstCallScopes: readonly string[] = demoScopes.filter((s) => s.risk === 'low').map((s) => s.name);
+
 /** Scopes a `tools/call` of each tool needs. `whoami` needs none: any valid token for this resource may ask. */
 export const toolScopes = {
   add: ['calc'],

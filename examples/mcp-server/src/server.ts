@@ -8,7 +8,7 @@ import { protectedResourceMetadata } from '@mandate/sdk/middleware/node';
 import { protectedResourceMetadataUrl } from '@mandate/sdk/metadata';
 import type { DemoServerConfig } from './config.ts';
 import type { Sandbox } from './sandbox.ts';
-import { demoScopes, toolScopes } from './scopes.ts';
+import { demoScopes, firstCallScopes, toolScopes } from './scopes.ts';
 import { registerDemoTools } from './tools.ts';
 
 export interface RunningDemoServer {
@@ -70,7 +70,8 @@ export async function startDemoMcpServer(config: DemoServerConfig, options: Star
       : {}),
   });
   // toolScopes up front: the guard must know each tool's scopes before the per-request server registers them.
-  const mcpAuth = createMcpAuth({ verifier, toolScopes });
+  // The 401 names the first-call scopes; a 403 names a tool's scopes and those the token already has.
+  const mcpAuth = createMcpAuth({ verifier, toolScopes, challengeScopes: firstCallScopes });
   const serveMetadata = protectedResourceMetadata({
     resource,
     authorizationServers: [config.issuer],

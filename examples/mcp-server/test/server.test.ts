@@ -29,10 +29,10 @@ describe('demo MCP server (in process, fixture AS)', () => {
     });
   });
 
-  test('BR-01 no token → 401 with resource_metadata and no error', async () => {
+  test('BR-01 no token → 401 with resource_metadata, the first-call (low-risk) scopes and no error', async () => {
     const response = await fetch(demo.server.resource, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(response.status, 401);
-    assert.equal(response.headers.get('www-authenticate'), `Bearer resource_metadata="${demo.server.metadataUrl}"`);
+    assert.equal(response.headers.get('www-authenticate'), `Bearer scope="calc files:read", resource_metadata="${demo.server.metadataUrl}"`);
   });
 
   test('tools/list shows the six tools with their annotations', async () => {
@@ -43,7 +43,7 @@ describe('demo MCP server (in process, fixture AS)', () => {
     assert.equal(tools.find((t) => t.name === 'read_file')?.annotations?.readOnlyHint, true);
   });
 
-  test('MCP-RS-03 each tool without its scope → HTTP 403 insufficient_scope naming that scope', async () => {
+  test('MCP-RS-03 each tool without its scope → HTTP 403 insufficient_scope naming that scope, then those the token has', async () => {
     for (const [tool, scopes] of Object.entries(toolScopes)) {
       if (scopes.length === 0) continue;
       const others = allScopes.split(' ').filter((s) => !(scopes as readonly string[]).includes(s));
@@ -53,7 +53,7 @@ describe('demo MCP server (in process, fixture AS)', () => {
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {} } }),
       });
       assert.equal(response.status, 403, tool);
-      assert.match(response.headers.get('www-authenticate') ?? '', new RegExp(`error="insufficient_scope".*scope="${scopes.join(' ')}"`), tool);
+      assert.match(response.headers.get('www-authenticate') ?? '', new RegExp(`error="insufficient_scope".*scope="${[...scopes, ...others].join(' ')}"`), tool);
     }
   });
 

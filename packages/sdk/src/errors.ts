@@ -215,10 +215,13 @@ export class InsufficientScope extends MandateError {
   readonly requiredScopes: readonly string[];
   /** The needed scopes the token does not have. */
   readonly missingScopes: readonly string[];
-  constructor(requiredScopes: readonly string[], missingScopes: readonly string[]) {
+  /** The scopes the token has, so that a challenge can name them too (MCP: a client then keeps what it had). */
+  readonly grantedScopes: readonly string[];
+  constructor(requiredScopes: readonly string[], missingScopes: readonly string[], grantedScopes: readonly string[] = []) {
     super('ERR_INSUFFICIENT_SCOPE', `missing scope: ${missingScopes.join(' ')}`);
     this.requiredScopes = requiredScopes;
     this.missingScopes = missingScopes;
+    this.grantedScopes = grantedScopes;
   }
 }
 

@@ -12,7 +12,7 @@ export type { AccessTokenClaims, ActClaim, JwsAlgorithm } from '@mandate/protoco
 export type { IntrospectionCredentials, IntrospectionOptions } from './verify/introspection.ts';
 export { createIntrospector, introspect } from './verify/introspect.ts';
 export type { IntrospectionClient, IntrospectionResponse, IntrospectOptions } from './verify/introspect.ts';
-export { authenticateCredentials, authenticateRequest, rejectionFor, rejectionResponse } from './challenge/authenticate-request.ts';
+export { authenticateCredentials, authenticateRequest, insufficientScopeChallenge, rejectionFor, rejectionResponse } from './challenge/authenticate-request.ts';
 export type { AuthenticateOptions, AuthOutcome, Rejection } from './challenge/authenticate-request.ts';
 export { extractBearerToken } from './challenge/extract-token.ts';
 export type { CredentialSources, HeaderSource } from './challenge/extract-token.ts';

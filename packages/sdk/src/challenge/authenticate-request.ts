@@ -13,6 +13,12 @@ export interface AuthenticateOptions {
   /** Scopes every request must carry; a token without them gets a 403 `insufficient_scope`. */
   requiredScopes?: readonly string[];
   /**
+   * Scopes the 401 challenges name (RFC 6750 §3 `scope`): what a client should ask for to make a first call (MCP
+   * authorization 2025-11-25, "Scope Selection Strategy": clients use the 401's `scope` before anything else).
+   * Default: `requiredScopes`.
+   */
+  challengeScopes?: readonly string[];
+  /**
    * The `resource_metadata` URL put in every challenge (RFC 9728 §5.1). Default: the path-inserted metadata URL
    * of the verifier's first audience.
    */
@@ -68,14 +74,37 @@ export async function authenticateRequest(request: Request, options: Authenticat
 const unadvertisedScopes = new Set(['offline_access']);
 
 /**
+ * Scopes a token may hold that are about the user's identity at the AS, not about this resource (OpenID Connect
+ * Core §5.4, §11): a 403 names the held scopes a client should keep, and these are not the resource's to name.
+ */
+const identityScopes = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access']);
+
+/**
+ * The `scope` of a 403 `insufficient_scope` challenge: the scopes the operation needs, then the resource scopes the
+ * token already has (MCP authorization 2025-11-25, "Scope Challenge Handling", recommended approach), so that a
+ * client re-authorizing with exactly this set keeps what it had instead of trading it for the new scope.
+ */
+export function insufficientScopeChallenge(required: readonly string[], granted: readonly string[]): string[] {
+  const scopes = new Set(required.filter((s) => !unadvertisedScopes.has(s)));
+  for (const scope of granted) if (!identityScopes.has(scope)) scopes.add(scope);
+  return [...scopes];
+}
+
+/**
  * Maps an SDK error to its HTTP refusal: `invalid_request` 400, `invalid_token` 401, `insufficient_scope` 403
  * (RFC 6750 §3.1), a bare 401 challenge when no token was sent, and 503 when the authorization server could not be
- * reached (the token was not judged, so the client should retry rather than re-authorize).
+ * reached (the token was not judged, so the client should retry rather than re-authorize). 401s name
+ * `challengeScopes`; a 403 names the operation's scopes and the resource scopes already held
+ * ({@link insufficientScopeChallenge}).
  */
-export function rejectionFor(err: AnyMandateError, options: Pick<AuthenticateOptions, 'realm' | 'resourceMetadataUrl' | 'verifier' | 'requiredScopes'>): Rejection {
+export function rejectionFor(
+  err: AnyMandateError,
+  options: Pick<AuthenticateOptions, 'realm' | 'resourceMetadataUrl' | 'verifier' | 'requiredScopes' | 'challengeScopes'>,
+): Rejection {
   const resourceMetadata = options.resourceMetadataUrl ?? defaultMetadataUrl(options.verifier.audience);
   const challenge = { realm: options.realm, resourceMetadata };
-  const announced = (options.requiredScopes ?? []).filter((s) => !unadvertisedScopes.has(s));
+  // Every 401 names the first-call scopes, also for a token that has expired: the client re-authorizes with them.
+  const announced = (options.challengeScopes ?? options.requiredScopes ?? []).filter((s) => !unadvertisedScopes.has(s));
   const reject = (status: Rejection['status'], error: string, wwwAuthenticate?: string): Rejection => {
     const headers: Record<string, string> = { 'cache-control': 'no-store' };
     if (wwwAuthenticate !== undefined) headers['www-authenticate'] = wwwAuthenticate;
@@ -90,7 +119,7 @@ export function rejectionFor(err: AnyMandateError, options: Pick<AuthenticateOpt
     case 'ERR_REQUEST_INVALID':
       return reject(400, 'invalid_request', buildWwwAuthenticate({ ...challenge, error: 'invalid_request', errorDescription: err.message }));
     case 'ERR_INSUFFICIENT_SCOPE': {
-      const scope = err.requiredScopes.filter((s) => !unadvertisedScopes.has(s));
+      const scope = insufficientScopeChallenge(err.requiredScopes, err.grantedScopes);
       return reject(403, 'insufficient_scope', buildWwwAuthenticate({ ...challenge, error: 'insufficient_scope', errorDescription: err.message, scope }));
     }
     // The AS refused this resource's own introspection credentials: a configuration error, not an outage (no Retry-After).
@@ -107,7 +136,7 @@ export function rejectionFor(err: AnyMandateError, options: Pick<AuthenticateOpt
       return rejection;
     }
     default:
-      return reject(401, 'invalid_token', buildWwwAuthenticate({ ...challenge, error: 'invalid_token', errorDescription: err.message }));
+      return reject(401, 'invalid_token', buildWwwAuthenticate({ ...challenge, error: 'invalid_token', errorDescription: err.message, scope: announced }));
   }
 }
 

@@ -122,7 +122,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     const required = scopesForBody(parsedBody);
     const missing = required.filter((s) => !auth.scopes.includes(s));
     if (missing.length === 0) return { ok: true, auth };
-    return { ok: false, rejection: rejectionFor(new InsufficientScope(required, missing), { ...options, requiredScopes: required }) };
+    return { ok: false, rejection: rejectionFor(new InsufficientScope(required, missing, auth.scopes), options) };
   }
 
   async function authorize(sources: CredentialSources, parsedBody: unknown): Promise<AuthOutcome> {
@@ -148,7 +148,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
       const extra = params[params.length - 1] as { authInfo?: McpAuthInfo } | undefined;
       const granted = extra?.authInfo?.scopes ?? [];
       const missing = scopes.filter((s) => !granted.includes(s));
-      if (missing.length > 0) throw new InsufficientScope(scopes, missing);
+      if (missing.length > 0) throw new InsufficientScope(scopes, missing, granted);
       return (handler as (...p: unknown[]) => unknown)(...params);
     };
     return server.registerTool<OutputArgs, InputArgs>(name, toolConfig, guarded as unknown as ToolCallback<InputArgs>);

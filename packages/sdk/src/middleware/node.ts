@@ -80,9 +80,11 @@ export function checkAuthenticateOptions(options: AuthenticateOptions): void {
   if (typeof options !== 'object' || options === null || typeof options.verifier?.verify !== 'function') {
     throw new TypeError('options.verifier must be a verifier from createVerifier()');
   }
-  const scopes = options.requiredScopes;
-  if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((s) => typeof s === 'string' && s !== ''))) {
-    throw new TypeError('options.requiredScopes must be an array of scope strings');
+  for (const name of ['requiredScopes', 'challengeScopes'] as const) {
+    const scopes = options[name];
+    if (scopes !== undefined && !(Array.isArray(scopes) && scopes.every((s) => typeof s === 'string' && s !== ''))) {
+      throw new TypeError(`options.${name} must be an array of scope strings`);
+    }
   }
 }
 

@@ -123,7 +123,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (introspector !== undefined) await introspector.assertActive(token, claims);
     if (required.length > 0) {
       const missing = required.filter((s) => !scopes.includes(s));
-      if (missing.length > 0) throw new InsufficientScope(required, missing);
+      if (missing.length > 0) throw new InsufficientScope(required, missing, scopes);
     }
     return buildAuthInfo(token, claims, scopes, audience);
   }

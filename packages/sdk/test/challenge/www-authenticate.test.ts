@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { authenticateRequest, rejectionFor } from '../../src/challenge/authenticate-request.ts';
+import { authenticateRequest, insufficientScopeChallenge, rejectionFor } from '../../src/challenge/authenticate-request.ts';
 import { extractBearerToken } from '../../src/challenge/extract-token.ts';
 import { buildWwwAuthenticate } from '../../src/challenge/www-authenticate.ts';
-import { InsufficientScope, MetadataFetchFailed, TokenMissing } from '../../src/errors.ts';
+import { InsufficientScope, MetadataFetchFailed, TokenExpired, TokenMissing } from '../../src/errors.ts';
 
 describe('buildWwwAuthenticate (RFC 6750 §3)', () => {
   test('BR-01 no error parameter when no credentials were sent', () => {
@@ -46,6 +46,33 @@ describe('rejectionFor', () => {
     const scope = rejectionFor(new InsufficientScope(['offline_access', 'files:write'], ['files:write']), { verifier });
     assert.equal(scope.status, 403);
     assert.match(scope.headers['www-authenticate'] ?? '', /scope="files:write"/);
+  });
+});
+
+describe('challenge scopes (MCP 2025-11-25 "Scope Selection Strategy", "Scope Challenge Handling")', () => {
+  const verifier = { audience: ['https://h.example/mcp'], verify: async () => { throw new Error('unused'); } };
+  const metadata = 'resource_metadata="https://h.example/.well-known/oauth-protected-resource/mcp"';
+
+  test('MCP-RS-02 a 401 names challengeScopes (what a first call needs), with no token and with an invalid one; default requiredScopes', () => {
+    const options = { verifier, requiredScopes: ['calc'], challengeScopes: ['calc', 'files:read'] };
+    assert.equal(rejectionFor(new TokenMissing(), options).headers['www-authenticate'], `Bearer scope="calc files:read", ${metadata}`);
+    assert.equal(
+      rejectionFor(new TokenExpired(), options).headers['www-authenticate'],
+      `Bearer error="invalid_token", error_description="the token has expired", scope="calc files:read", ${metadata}`,
+    );
+    assert.equal(rejectionFor(new TokenMissing(), { verifier, requiredScopes: ['calc'] }).headers['www-authenticate'], `Bearer scope="calc", ${metadata}`);
+    assert.equal(rejectionFor(new TokenMissing(), { verifier }).headers['www-authenticate'], `Bearer ${metadata}`);
+  });
+
+  test('MCP-RS-03 a 403 names the needed scopes, then the resource scopes already held, so that asking for exactly them keeps the grant', () => {
+    const err = new InsufficientScope(['files:write'], ['files:write'], ['openid', 'email', 'offline_access', 'calc', 'files:read']);
+    const rejection = rejectionFor(err, { verifier, challengeScopes: ['calc'] });
+    assert.equal(rejection.status, 403);
+    assert.equal(
+      rejection.headers['www-authenticate'],
+      `Bearer error="insufficient_scope", error_description="missing scope: files:write", scope="files:write calc files:read", ${metadata}`,
+    );
+    assert.deepEqual(insufficientScopeChallenge(['a', 'b'], ['b', 'c', 'profile']), ['a', 'b', 'c']);
   });
 });
 

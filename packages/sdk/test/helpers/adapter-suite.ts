@@ -75,12 +75,12 @@ export function runAdapterSuite(name: string, start: (setup: AdapterSetup) => Pr
       assert.doesNotMatch(res.headers.get('www-authenticate') ?? '', /error=/);
     });
 
-    test('BR-02 an invalid token → 401 error="invalid_token"', async () => {
+    test('BR-02 an invalid token → 401 error="invalid_token", naming the scopes to ask for again', async () => {
       for (const token of [as.accessToken({ exp: 1_000_000, iat: 999_000 }), as.accessToken({ aud: 'https://other.example.test' }), 'not-a-jwt']) {
         const res = await fetch(`${app.url}/files`, { headers: bearer(token) });
         assert.equal(res.status, 401);
         const challenge = res.headers.get('www-authenticate') ?? '';
-        assert.match(challenge, /^Bearer error="invalid_token", error_description="[^"]+", resource_metadata="/);
+        assert.match(challenge, /^Bearer error="invalid_token", error_description="[^"]+", scope="files:read", resource_metadata="/);
         assert.equal((await res.json() as { error: string }).error, 'invalid_token');
       }
     });
@@ -91,12 +91,12 @@ export function runAdapterSuite(name: string, start: (setup: AdapterSetup) => Pr
       assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
     });
 
-    test('BR-03 missing scope → 403 error="insufficient_scope" with the needed scope', async () => {
-      const res = await fetch(`${app.url}/files`, { method: 'POST', headers: bearer(as.accessToken({ scope: 'files:read' })) });
+    test('BR-03 missing scope → 403 error="insufficient_scope" naming the needed scope, then the resource scopes held (not openid)', async () => {
+      const res = await fetch(`${app.url}/files`, { method: 'POST', headers: bearer(as.accessToken({ scope: 'openid files:read' })) });
       assert.equal(res.status, 403);
       assert.equal(
         res.headers.get('www-authenticate'),
-        `Bearer error="insufficient_scope", error_description="missing scope: files:write", scope="files:write", resource_metadata="${metadataUrl}"`,
+        `Bearer error="insufficient_scope", error_description="missing scope: files:write", scope="files:write files:read", resource_metadata="${metadataUrl}"`,
       );
     });
 

@@ -66,7 +66,7 @@ describe('MCP adapter, fetch-style: stateless web-standard transport on Hono, re
       await assert.rejects(client.callTool({ name: 'delete_file', arguments: {} }), (err: unknown) => err instanceof StreamableHTTPError && err.code === 403);
       assert.equal(
         seen.at(-1),
-        `Bearer error="insufficient_scope", error_description="missing scope: files:delete", scope="files:write files:delete", resource_metadata="${mcpUrl.origin}/.well-known/oauth-protected-resource/mcp"`,
+        `Bearer error="insufficient_scope", error_description="missing scope: files:delete", scope="files:write files:delete files:read", resource_metadata="${mcpUrl.origin}/.well-known/oauth-protected-resource/mcp"`,
       );
     } finally {
       await client.close();

@@ -134,7 +134,7 @@ describe('MCP server adapter with the real MCP SDK client (Streamable HTTP)', ()
       assert.equal(refusal?.status, 403);
       assert.equal(
         refusal?.wwwAuthenticate,
-        `Bearer error="insufficient_scope", error_description="missing scope: files:write", scope="files:write", resource_metadata="${metadataUrl}"`,
+        `Bearer error="insufficient_scope", error_description="missing scope: files:write", scope="files:write files:read", resource_metadata="${metadataUrl}"`,
       );
     } finally {
       await client.close();
