@@ -72,7 +72,7 @@ describe('chat loop (OpenAI chat-completions wire format, fake endpoint)', () =>
 
     const refusal = third?.body.messages.at(-1);
     assert.equal(refusal?.role, 'tool');
-    assert.match(refusal?.content ?? '', /HTTP 403 insufficient_scope \(needs scope "files:write"\)/);
+    assert.match(refusal?.content ?? '', /HTTP 403 insufficient_scope \(needs scope "files:write calc files:read"\)/);
 
     assert.deepEqual(reporter.named('step').map((e) => e['tool']), ['whoami', 'add', 'write_file']);
     assert.deepEqual(reporter.named('answer'), [{ event: 'answer', content: 'I am agt_chat; 2 + 3 = 5; I may not write files.' }]);

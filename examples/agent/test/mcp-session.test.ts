@@ -64,7 +64,8 @@ for (const verify of ['jwt', 'introspection'] as const) {
         kind: 'refused',
         status: 403,
         error: 'insufficient_scope',
-        scope: 'files:write',
+        // The tool's scope, then those the token already has (MCP "Scope Challenge Handling").
+        scope: 'files:write calc files:read',
         description: 'missing scope: files:write',
       });
       const toolError = await session.call('read_file', { path: '../x' });
