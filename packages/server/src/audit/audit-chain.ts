@@ -1,4 +1,4 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { AuditAnchor, AuditRow } from '../store/store.ts';
 
 /**
@@ -19,9 +19,13 @@ export class AuditAnchorError extends Error {
   override readonly name = 'AuditAnchorError';
 }
 
-/** The audit MAC key: HKDF-SHA256 (RFC 5869) of the KEK, so it lives wherever the KEK does and nowhere else. */
-export function deriveAuditKey(kek: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'mandate audit chain v1', 32));
+/**
+ * The audit MAC key: HKDF-SHA256 (RFC 5869) of the KEK, so it lives wherever the KEK does and nowhere else. A
+ * KeyObject, because an HMAC keyed with a raw Buffer imports the key on every call (~40 µs with OpenSSL 3, against
+ * ~4 µs): the audit row is written on the token hot path.
+ */
+export function deriveAuditKey(kek: Buffer): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'mandate audit chain v1', 32)));
 }
 
 function rowBody(row: RowBody): string {
@@ -29,7 +33,7 @@ function rowBody(row: RowBody): string {
 }
 
 /** The MAC of a row written with the audit key. */
-export function auditRowMac(key: Buffer, prevHash: string, row: RowBody): string {
+export function auditRowMac(key: KeyObject, prevHash: string, row: RowBody): string {
   return createHmac('sha256', key).update(prevHash).update('\n').update(rowBody(row)).digest('hex');
 }
 
@@ -39,7 +43,7 @@ export function unkeyedAuditRowHash(prevHash: string, row: RowBody): string {
 }
 
 /** The anchor's MAC. Its input starts with "anchor", a row's with 64 hex digits: the two can never be swapped. */
-export function auditAnchorMac(key: Buffer, anchor: Omit<AuditAnchor, 'mac'>): string {
+export function auditAnchorMac(key: KeyObject, anchor: Omit<AuditAnchor, 'mac'>): string {
   return createHmac('sha256', key).update(`anchor\n${JSON.stringify([anchor.seq, anchor.hash, anchor.keyedFromSeq])}`).digest('hex');
 }
 
@@ -50,7 +54,7 @@ export function macsEqual(a: string, b: string): boolean {
 }
 
 /** Why an anchor cannot be trusted, or null when it can (a null `mac` is trusted only before anything is keyed). */
-export function anchorProblem(key: Buffer, anchor: AuditAnchor | null, lastRow: { seq: number; hash: string }): string | null {
+export function anchorProblem(key: KeyObject, anchor: AuditAnchor | null, lastRow: { seq: number; hash: string }): string | null {
   if (anchor === null) return 'the audit anchor is missing (audit_anchor was emptied)';
   if (anchor.mac === null) {
     const unadopted = anchor.keyedFromSeq === anchor.seq + 1 && anchor.seq === lastRow.seq && anchor.hash === lastRow.hash;

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { AuditAnchor, AuditChainState, AuditRecords, AuditRow } from '../store/store.ts';
 import { AuditAnchorError, anchorProblem, auditAnchorMac, auditRowMac } from './audit-chain.ts';
 import { type AuditChainReport, type VerifyOptions, verifyAuditChain } from './verify-audit-chain.ts';
@@ -44,7 +45,7 @@ interface Pending {
  */
 export class AuditLog {
   readonly #store: AuditRecords;
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
   readonly #nowMs: () => number;
   #pending: Pending[] = [];
   #waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
@@ -52,7 +53,7 @@ export class AuditLog {
   #draining = false;
 
   /** `key` is the audit MAC key, `deriveAuditKey(kek)`. */
-  constructor(store: AuditRecords, key: Buffer, nowMs: () => number = Date.now) {
+  constructor(store: AuditRecords, key: KeyObject, nowMs: () => number = Date.now) {
     this.#store = store;
     this.#key = key;
     this.#nowMs = nowMs;
@@ -131,7 +132,7 @@ export class AuditLog {
 }
 
 /** Where a batch may continue: the verified anchor, which a deletion of tail rows does not move. */
-function trustedHead(key: Buffer, state: AuditChainState): Omit<AuditAnchor, 'mac'> {
+function trustedHead(key: KeyObject, state: AuditChainState): Omit<AuditAnchor, 'mac'> {
   const problem = anchorProblem(key, state.anchor, state.lastRow);
   if (problem !== null) throw new AuditAnchorError(`${problem}; refusing to extend the audit chain (see mandate audit verify, mandate audit reanchor)`);
   const anchor = state.anchor!;
@@ -141,7 +142,7 @@ function trustedHead(key: Buffer, state: AuditChainState): Omit<AuditAnchor, 'ma
   return anchor;
 }
 
-function chainRows(key: Buffer, head: Omit<AuditAnchor, 'mac'>, batch: Pending[]): { rows: AuditRow[]; anchor: AuditAnchor } {
+function chainRows(key: KeyObject, head: Omit<AuditAnchor, 'mac'>, batch: Pending[]): { rows: AuditRow[]; anchor: AuditAnchor } {
   const rows: AuditRow[] = [];
   let prevHash = head.hash;
   let seq = head.seq;

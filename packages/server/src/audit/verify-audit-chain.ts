@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { AUDIT_GENESIS_HASH, type AuditRecords } from '../store/store.ts';
 import { anchorProblem, auditRowMac, macsEqual, unkeyedAuditRowHash } from './audit-chain.ts';
 
@@ -35,7 +36,7 @@ export interface VerifyOptions {
  * problem: a row missing (a `seq` gap, or a tail cut short of the anchor), a row whose MAC does not verify
  * (altered, or the chain recomputed without the key), or rows without a MAC that the caller did not vouch for.
  */
-export async function verifyAuditChain(store: Pick<AuditRecords, 'listAuditRows' | 'auditChainState'>, key: Buffer, options: VerifyOptions = {}): Promise<AuditChainReport> {
+export async function verifyAuditChain(store: Pick<AuditRecords, 'listAuditRows' | 'auditChainState'>, key: KeyObject, options: VerifyOptions = {}): Promise<AuditChainReport> {
   const pageSize = options.pageSize ?? 1000;
   const { anchor, lastRow } = await store.auditChainState();
   let prevHash = AUDIT_GENESIS_HASH;
