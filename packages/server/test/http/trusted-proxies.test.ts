@@ -79,7 +79,8 @@ forEachStore('SR-09 trusted proxies', (fixture) => {
   });
 
   test('SR-09 login throttling and its audit rows use the proxied client address', async () => {
-    await withServer({ http: { trustProxy: ['127.0.0.1', '::1'] }, users: { ipFreeFailures: 2 } }, async (server) => {
+    // A lock long enough that no pause of a loaded machine outlasts it (the test clock is not frozen).
+    await withServer({ http: { trustProxy: ['127.0.0.1', '::1'] }, users: { ipFreeFailures: 2, baseLockSeconds: 600 } }, async (server) => {
       await createUser(server, 'ida@example.com');
       const attempt = async (forwardedFor: string, email: string) => {
         const browser = new Browser();
