@@ -89,7 +89,7 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
   return [
     ...metadataEndpoints(ctx, grants),
     jwksEndpoint(ctx),
-    tokenEndpoint({ grants, clientAuth, audit: ctx.audit, rateLimit: ctx.config.rateLimit, now: ctx.now }),
+    tokenEndpoint({ grants, clientAuth, audit: ctx.audit, refusals: ctx.refusals, rateLimit: ctx.config.rateLimit, now: ctx.now }),
     introspectionEndpoint(introspection, ctx.now),
     revocationEndpoint(revocation, { clientAuth, now: ctx.now }),
     { method: 'GET', url: '/healthz', access: 'public', errorFormat: 'problem', handler: async (_r, reply) => reply.send({ status: 'ok' }) },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { deriveAuditKey } from './audit/audit-chain.ts';
 import { AuditLog } from './audit/audit-log.ts';
+import { RefusalAudit } from './audit/refusal-audit.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
 import { buildApp } from './app.ts';
 import type { ServerContext } from './http/context.ts';
@@ -59,13 +60,17 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const keys = await KeyRing.open(store, kek, config.keys.algorithm, now);
     const audit = new AuditLog(store, deriveAuditKey(kek));
     const opened = store;
-    const context: ServerContext = { config, store: opened, keys, audit, now };
+    const refusals = new RefusalAudit(audit, now);
+    const context: ServerContext = { config, store: opened, keys, audit, refusals, now };
     const app = await buildApp(context, { server: http });
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
     const purge = setInterval(() => void opened.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed')), 600_000);
+    // Counts of refused requests are written once their minute is over, even when no new request comes to do it.
+    const countRefusals = setInterval(() => void refusals.flush().catch((err) => app.log.error({ err }, 'refusal counts failed')), 10_000);
     reload.unref();
     purge.unref();
+    countRefusals.unref();
 
     let closed: Promise<void> | null = null;
     return {
@@ -78,11 +83,13 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
         closed ??= (async () => {
           clearInterval(reload);
           clearInterval(purge);
+          clearInterval(countRefusals);
           // Fastify did not call listen() itself, so it leaves the server to us.
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
           http.closeAllConnections();
           await app.close();
           await stopped;
+          await refusals.flush({ all: true });
           await audit.flush();
           await opened.close();
         })();

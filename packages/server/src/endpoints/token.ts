@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditLog } from '../audit/audit-log.ts';
+import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import type { Grant } from '../grants/grant.ts';
 import { endpointPaths } from '../http/context.ts';
@@ -14,6 +15,8 @@ export interface TokenEndpointDeps {
   grants: ReadonlyMap<string, Grant>;
   clientAuth: ClientAuthDeps;
   audit: Pick<AuditLog, 'record'>;
+  /** Where refusals are audited: counted per client, address and minute beyond the first (SR-20). */
+  refusals: Pick<RefusalAudit, 'record'>;
   rateLimit: Pick<MandateConfig['rateLimit'], 'tokenPerIpPerMinute' | 'tokenPerClientPerMinute'>;
   now(): number;
 }
@@ -82,7 +85,8 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
             ip,
             detail: { grant_type: grantType, error: err.error, reason: err.detail ?? err.message },
           };
-          await deps.audit.record(refusal);
+          // Counted per client, address and minute beyond the first (SR-20): refused traffic cannot flood the trail.
+          await deps.refusals.record(refusal);
         }
         throw err;
       }

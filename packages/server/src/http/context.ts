@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { Store } from '../store/store.ts';
@@ -27,6 +28,8 @@ export interface ServerContext {
   readonly store: Store;
   readonly keys: KeyRing;
   readonly audit: AuditLog;
+  /** Audit rows of refused requests, counted rather than written one each (SR-20). */
+  readonly refusals: RefusalAudit;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
 }
