@@ -73,11 +73,13 @@ export function forEachStore(name: string, suite: (fixture: StoreFixture) => voi
         store = await openStore(database.url);
         await store.migrate();
       });
+      suite(fixture);
+      // Registered after the suite's own hooks, so it runs after them: a server the suite closes in its `after`
+      // still has its database while it writes its last audit rows.
       after(async () => {
         await store?.close();
         await database?.drop();
       });
-      suite(fixture);
     });
   }
 }
