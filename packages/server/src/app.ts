@@ -27,6 +27,7 @@ import type { UserTokenDeps } from './grants/user-tokens.ts';
 import { BrowserSessions } from './http/browser-session.ts';
 import { routeHooksByAccess } from './http/route-guards.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from './http/context.ts';
+import { authorizationFlow } from './flows/authorize.ts';
 import { introspectionFlow } from './flows/introspection.ts';
 import { revocationFlow } from './flows/revocation.ts';
 import type { ClientAuthDeps } from './oauth/client-authentication.ts';
@@ -59,6 +60,16 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
   };
   const grants = new Map<string, Grant>();
   const introspection = introspectionFlow({ resources: ctx.store, adminTokens: ctx.store, clientAuth, keys: ctx.keys, issuer: ctx.config.issuer, status: tokenStatus });
+  const authorization = authorizationFlow({
+    clients: ctx.store,
+    resources: ctx.store,
+    consents: ctx.store,
+    grants: ctx.store,
+    pending: ctx.store,
+    audit: ctx.audit,
+    issuer: ctx.config.issuer,
+    lifetimes: { ...ctx.config.authorization, maxAccessTokenTtlSeconds: ctx.config.tokens.maxAccessTokenTtlSeconds },
+  });
   const revocation = revocationFlow({ grants: ctx.store, revocations: ctx.store, keys: ctx.keys, issuer: ctx.config.issuer, audit: ctx.audit });
   for (const grant of [
     clientCredentialsGrant({
@@ -100,7 +111,7 @@ export function defineRoutes(ctx: ServerContext): RouteDefinition[] {
     ...adminUserRoutes(ctx),
     ...adminClientRoutes(ctx),
     ...userinfoEndpoints(ctx),
-    ...authorizationEndpoints(ctx, sessions),
+    ...authorizationEndpoints(ctx.config.issuer, authorization, sessions, ctx.now),
     ...loginEndpoints(ctx, sessions),
     ...accountEndpoints(ctx, sessions),
     ...passkeyEndpoints(ctx, sessions),

@@ -11,6 +11,10 @@
  */
 import type { SigningAlgorithm } from '@mandate/protocol';
 
+import type { PendingAuthorizationRecords } from './pending-authorization.ts';
+
+export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
+
 export type ClientKind = 'agent' | 'app';
 export type ClientStatus = 'active' | 'disabled';
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
@@ -437,11 +441,15 @@ export interface Store
     UpstreamLoginStateRecords,
     LoginThrottleRecords,
     UserGrantRecords,
-    ConsentRecords {
+    ConsentRecords,
+    PendingAuthorizationRecords {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<string[]>;
-  /** Deletes rows whose expiry has passed (revocations, replay markers, sessions, codes, refresh tokens, throttles). */
+  /**
+   * Deletes rows whose expiry has passed (revocations, replay markers, sessions, codes, refresh tokens, throttles,
+   * pending authorization requests).
+   */
   purgeExpired(now: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -20,8 +20,8 @@ export interface ConsentPageModel {
   scopes: ConsentScope[];
   resources: string[];
   offlineAccess: boolean;
-  /** The original authorization request's query, posted back and validated again. */
-  request: string;
+  /** The id under which the server keeps the authorization request; the form posts back only this. */
+  requestId: string;
 }
 
 const riskLabel: Record<ScopeRisk, string> = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
@@ -62,7 +62,7 @@ ${highRisk ? html`<p class="error" role="note">This request includes high-risk p
 ${model.offlineAccess ? html`<p>Access continues after you close this page, until you revoke it from your account.</p>` : ''}
 <form method="post" action="${base}/authorize/consent">
   <input type="hidden" name="csrf" value="${model.csrf}">
-  <input type="hidden" name="request" value="${model.request}">
+  <input type="hidden" name="request" value="${model.requestId}">
   <p><input type="checkbox" id="remember" name="remember" value="1" checked> <label for="remember" class="inline-label">Remember this decision</label></p>
   <button type="submit" name="decision" value="approve">Approve</button>
   <button type="submit" name="decision" value="deny" class="secondary">Deny</button>

@@ -160,6 +160,57 @@ forEachStore('authorization endpoint and consent', (fixture) => {
     assert.equal(audit.events.length, 1);
   });
 
+  /** Signs a new browser in (through one approved authorization) and opens a consent page; returns its form fields. */
+  async function openConsentPage(email: string, params: Record<string, string>) {
+    const browser = new Browser();
+    await authorizeInBrowser(server, browser, { ...params, prompt: 'consent' }, { email, remember: false });
+    const page = await (await browser.fetch(`${server.issuer}/authorize?${new URLSearchParams({ ...params, prompt: 'consent' })}`)).text();
+    return { browser, page, csrf: inputValue(page, 'csrf'), request: inputValue(page, 'request') };
+  }
+
+  test('the consent page carries only the id of the request the server keeps; answering it is single use', async () => {
+    const { browser, page, csrf, request } = await openConsentPage('ada@example.com', { ...base(), scope: 'openid calc', resource: MCP_RESOURCE, state: 'once' });
+    assert.match(request, /^[A-Za-z0-9_-]{43}$/);
+    assert.doesNotMatch(page, /code_challenge|redirect_uri|response_type/, 'no part of the authorization request is in the page');
+    const first = await browser.postForm(`${server.issuer}/authorize/consent`, { csrf, request, decision: 'approve' });
+    assert.equal(first.status, 303);
+    assert.ok(redirectParams(first).get('code'));
+    assert.equal(redirectParams(first).get('state'), 'once', 'state comes from the server-side request');
+    const replay = await browser.postForm(`${server.issuer}/authorize/consent`, { csrf, request, decision: 'approve' });
+    assert.equal(replay.status, 400);
+    assert.equal(replay.headers.get('location'), null, 'no second code, no redirect');
+    const forged = await browser.postForm(`${server.issuer}/authorize/consent`, { csrf, request: 'x'.repeat(43), decision: 'approve' });
+    assert.equal(forged.status, 400);
+  });
+
+  test('a consent request opened in one browser session cannot be answered from another', async () => {
+    await createUser(server, 'mallory@example.com');
+    const params = { ...base(), scope: 'openid calc', resource: MCP_RESOURCE, state: 'bound' };
+    const victim = await openConsentPage('ada@example.com', params);
+    const other = await openConsentPage('mallory@example.com', params);
+    const stolen = await other.browser.postForm(`${server.issuer}/authorize/consent`, { csrf: other.csrf, request: victim.request, decision: 'approve' });
+    assert.equal(stolen.status, 400);
+    assert.equal(stolen.headers.get('location'), null);
+    const own = await victim.browser.postForm(`${server.issuer}/authorize/consent`, { csrf: victim.csrf, request: victim.request, decision: 'approve' });
+    assert.equal(own.status, 303, 'the attempt from the other session did not spend it');
+    assert.ok(redirectParams(own).get('code'));
+  });
+
+  test('a consent request expires after ten minutes; a client disabled meanwhile gets no code', async () => {
+    const late = await openConsentPage('ada@example.com', { ...base(), scope: 'openid', state: 'late' });
+    server.clock.advance(601);
+    const expired = await late.browser.postForm(`${server.issuer}/authorize/consent`, { csrf: late.csrf, request: late.request, decision: 'approve' });
+    assert.equal(expired.status, 400);
+    assert.equal(expired.headers.get('location'), null);
+
+    const other = await createApp(server, { name: 'Soon Disabled', redirect_uris: [REDIRECT] });
+    const open = await openConsentPage('ada@example.com', { ...base(), client_id: other.clientId, scope: 'openid', state: 'disabled' });
+    assert.equal((await server.admin('POST', `/clients/${other.clientId}/disable`)).status, 200);
+    const refused = await open.browser.postForm(`${server.issuer}/authorize/consent`, { csrf: open.csrf, request: open.request, decision: 'approve' });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('location'), null, 'never redirected to a disabled client');
+  });
+
   test('remembered consent skips the page; prompt=consent asks again; prompt=none needs login and consent', async () => {
     const browser = new Browser();
     const params = { ...base(), scope: 'openid calc', resource: MCP_RESOURCE, requested_actor: agent.clientId };

@@ -7,6 +7,7 @@ import { applyMigrations } from './migrations.ts';
 import { resourceRecords } from './resource-records.ts';
 import { signingKeyRecords } from './signing-key-records.ts';
 import { consentRecords, userGrantRecords } from './grant-records.ts';
+import { pendingAuthorizationRecords } from './pending-authorization-records.ts';
 import { sessionRecords } from './session-records.ts';
 import { replayRecords, revocationRecords } from './token-records.ts';
 import { passkeyRecords, userRecords } from './user-records.ts';
@@ -30,6 +31,7 @@ export function createSqlStore(db: SqlDriver, migrationsDirectory: string): Stor
     ...sessionRecords(db),
     ...userGrantRecords(db),
     ...consentRecords(db),
+    ...pendingAuthorizationRecords(db),
     migrate: () => applyMigrations(db, migrationsDirectory),
     async purgeExpired(now) {
       let purged = 0;
@@ -37,6 +39,7 @@ export function createSqlStore(db: SqlDriver, migrationsDirectory: string): Stor
       purged += await db.run('DELETE FROM replay_markers WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM pending_authorizations WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM login_throttle WHERE locked_until < ? AND updated_at < ?', [now, now - 86_400]);
       purged += await db.run('DELETE FROM authorization_codes WHERE expires_at < ?', [now - CODE_RETENTION_SECONDS]);
       purged += await db.run('DELETE FROM refresh_tokens WHERE expires_at < ?', [now]);

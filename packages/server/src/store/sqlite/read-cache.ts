@@ -14,7 +14,7 @@ import type { Store } from '../store.ts';
 /** Reads answered from the cache, by method name: each takes one string key. */
 const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId', 'isTokenIdRevoked', 'getGrant', 'getUser']);
 /** Writes that touch none of the cached rows, so they need not clear it. */
-const UNRELATED = new Set(['appendAuditRows', 'auditChainState', 'consumeOnce', 'close']);
+const UNRELATED = new Set(['appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'close']);
 const READ = /^(get|list|is)[A-Z]/;
 const MAX_ENTRIES = 10_000;
 

@@ -2,7 +2,7 @@ import { FormParams } from '../oauth/form-params.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import { matchRedirectUri } from '../policy/redirect-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
-import { decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
+import { decideTargets, type Party, TARGET_POLICIES, type TargetDecision } from '../policy/token-targets.ts';
 import type { ClientRecord, ClientRecords, ResourceRecord, ResourceRecords } from '../store/store.ts';
 
 /**
@@ -43,6 +43,37 @@ const PROMPTS = new Set(['none', 'login', 'consent']);
 
 export const AUTHORIZATION_CODE = 'authorization_code';
 
+export const CLIENT_REFUSED = 'unknown or disabled client';
+
+/** Why a client cannot use the authorization endpoint (unknown, disabled, an agent, or not allowed the code flow), or null. */
+export function clientRefusal(client: ClientRecord | null): string | null {
+  if (!client || client.kind !== 'app' || client.status !== 'active') return CLIENT_REFUSED;
+  if (!client.grantTypes.includes(AUTHORIZATION_CODE)) return 'this client may not use the authorization code flow';
+  return null;
+}
+
+/** draft-oauth-ai-agents-on-behalf-of-user-02 §4.1: the AS must recognise the actor (an active agent). */
+export const isActiveAgent = (actor: ClientRecord | null): actor is ClientRecord => actor !== null && actor.kind === 'agent' && actor.status === 'active';
+export const ACTOR_REFUSED = 'requested_actor is not an active agent';
+
+/** What the user may be asked to grant the client and the agent it names (`TARGET_POLICIES.authorization_request`). */
+export function decideAuthorizationTargets(
+  client: ClientRecord,
+  actor: ClientRecord | null,
+  requested: { resources: readonly string[]; scopes: readonly string[] | undefined },
+  registered: ReadonlyMap<string, ResourceRecord>,
+): TargetDecision {
+  const parties: Party[] = [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences }];
+  if (actor) parties.push({ label: 'the requested agent', kind: actor.kind, allowedScopes: actor.allowedScopes, allowedAudiences: actor.allowedAudiences });
+  return decideTargets(TARGET_POLICIES.authorization_request, {
+    requestedResources: requested.resources,
+    requestedScopes: requested.scopes,
+    parties,
+    mayRefresh: client.grantTypes.includes('refresh_token'),
+    registered,
+  });
+}
+
 export async function parseAuthorizationRequest(query: string, deps: AuthorizationRequestDeps): Promise<ParsedAuthorizationRequest> {
   const params = new FormParams(query);
   const shown = (description: string, clientId?: string): ParsedAuthorizationRequest => ({ ok: false, redirect: false, clientId, description });
@@ -59,8 +90,8 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
   }
   if (!clientId) return shown('client_id is required');
   const client = await deps.clients.getClient(clientId);
-  if (!client || client.kind !== 'app' || client.status !== 'active') return shown('unknown or disabled client', clientId);
-  if (!client.grantTypes.includes(AUTHORIZATION_CODE)) return shown('this client may not use the authorization code flow', clientId);
+  const unusable = clientRefusal(client);
+  if (unusable !== null || !client) return shown(unusable ?? CLIENT_REFUSED, clientId);
   // OAuth 2.1 §4.1.1: redirect_uri may be omitted only when exactly one is registered.
   const redirectUri = presentedRedirect ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined);
   if (!redirectUri) return shown('redirect_uri is required', clientId);
@@ -87,25 +118,16 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
     const prompt = new Set((params.get('prompt') ?? '').split(' ').filter(Boolean));
     if ([...prompt].some((p) => !PROMPTS.has(p)) || (prompt.has('none') && prompt.size > 1)) return back('invalid_request', 'unsupported prompt value');
 
-    // draft-oauth-ai-agents-on-behalf-of-user-02 §4.1: the AS must recognise the actor (an active agent).
     const requestedActor = params.get('requested_actor');
     let actor: ClientRecord | null = null;
     if (requestedActor !== undefined) {
       actor = await deps.clients.getClient(requestedActor);
-      if (!actor || actor.kind !== 'agent' || actor.status !== 'active') return back('invalid_request', 'requested_actor is not an active agent');
+      if (!isActiveAgent(actor)) return back('invalid_request', ACTOR_REFUSED);
     }
 
     const requestedResources = parseResourceParameters(params);
     const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
-    const parties: Party[] = [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences }];
-    if (actor) parties.push({ label: 'the requested agent', kind: actor.kind, allowedScopes: actor.allowedScopes, allowedAudiences: actor.allowedAudiences });
-    const decision = decideTargets(TARGET_POLICIES.authorization_request, {
-      requestedResources,
-      requestedScopes: parseScope(params.get('scope')),
-      parties,
-      mayRefresh: client.grantTypes.includes('refresh_token'),
-      registered,
-    });
+    const decision = decideAuthorizationTargets(client, actor, { resources: requestedResources, scopes: parseScope(params.get('scope')) }, registered);
     if (!decision.ok) return back(decision.error, decision.description);
 
     const nonce = params.get('nonce');

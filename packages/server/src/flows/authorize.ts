@@ -1,0 +1,280 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { MandateConfig } from '../config.ts';
+import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
+import type { ClientRecord, ClientRecords, ConsentRecords, PendingAuthorizationRecord, PendingAuthorizationRecords, ResourceRecord, ResourceRecords, UserGrantRecords } from '../store/store.ts';
+import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
+import type { ConsentScope } from '../ui/consent-page.ts';
+import {
+  ACTOR_REFUSED,
+  type AuthorizationRequest,
+  CLIENT_REFUSED,
+  clientRefusal,
+  decideAuthorizationTargets,
+  isActiveAgent,
+  parseAuthorizationRequest,
+  type ParsedAuthorizationRequest,
+  redirectWith,
+} from './authorization-request.ts';
+
+export interface AuthorizeDeps {
+  clients: Pick<ClientRecords, 'getClient'>;
+  resources: Pick<ResourceRecords, 'listResources'>;
+  consents: Pick<ConsentRecords, 'getConsent' | 'saveConsent'>;
+  grants: Pick<UserGrantRecords, 'createGrantWithCode'>;
+  pending: PendingAuthorizationRecords;
+  audit: Pick<AuditLog, 'record'>;
+  issuer: string;
+  lifetimes: Pick<MandateConfig['authorization'], 'codeTtlSeconds' | 'refreshTokenFamilyTtlSeconds'> & Pick<MandateConfig['tokens'], 'maxAccessTokenTtlSeconds'>;
+}
+
+/** The browser's signed-in user, as the endpoint found them in the session. */
+export interface SignedInUser {
+  id: string;
+  email: string | null;
+  authTime: number | null;
+  /** The browser session's id hash: a pending request is bound to it. */
+  sessionHash: string;
+}
+
+/** What the consent page shows (the endpoint adds the form's CSRF token and the pending request's id). */
+export interface ConsentView {
+  userEmail: string;
+  client: { id: string; name: string; redirectHost: string; isPublic: boolean };
+  agent: { id: string; name: string; owner: string | null; description: string | null } | null;
+  scopes: ConsentScope[];
+  resources: string[];
+  offlineAccess: boolean;
+}
+
+/** What the endpoint should do next. Redirects go back to the client (a code, or an RFC 6749 §4.1.2.1 error). */
+export type AuthorizeOutcome =
+  | { kind: 'redirect'; location: string }
+  /** An error shown to the user, never redirected: the client or its redirect URI is not verified, or the consent request is gone. */
+  | { kind: 'shown'; problem: 'invalid_request' | 'consent_gone'; description: string }
+  /** Sign in first, then come back to the authorization endpoint with `query`; end the current session first when asked to. */
+  | { kind: 'login'; query: string; endSession: boolean }
+  | { kind: 'consent'; requestId: string; view: ConsentView };
+
+export interface AuthorizeInput {
+  /** The raw query string of the authorization request (RFC 6749 §4.1.1). */
+  query: string;
+  user: SignedInUser | null;
+  ip: string;
+  now: number;
+}
+
+export interface ConsentInput {
+  /** The id the consent page carried. */
+  requestId: string;
+  approve: boolean;
+  remember: boolean;
+  user: SignedInUser;
+  ip: string;
+  now: number;
+}
+
+/** How long a consent page may be answered. */
+export const CONSENT_TTL_SECONDS = 600;
+
+/** A validated request, as kept while the user decides and as re-checked when they do. */
+interface Pending {
+  client: ClientRecord;
+  actor: ClientRecord | null;
+  redirectUri: string;
+  state: string | undefined;
+  codeChallenge: string;
+  nonce: string | undefined;
+  scopes: string[];
+  resources: string[];
+}
+
+/**
+ * The authorization endpoint (RFC 6749 §3.1, OAuth 2.1 §4.1) and its consent step, as named steps:
+ * parse and validate the request → require a signed-in user (else the login page, which comes back here) →
+ * use remembered consent, or keep the request server-side under a random id (bound to the browser session,
+ * single use, expiring) and show the consent page → on the user's answer, take the pending request, check the
+ * client and agent are still allowed what the page showed, remember the consent (per user, client, agent,
+ * resource) and issue a single-use code bound to the grant → redirect with `code`, `state` and `iss` (RFC 9207).
+ */
+export function authorizationFlow(deps: AuthorizeDeps) {
+  const back = (pending: Pick<Pending, 'redirectUri' | 'state'>, params: Record<string, string | undefined>): AuthorizeOutcome => ({
+    kind: 'redirect',
+    location: redirectWith(pending.redirectUri, { ...params, state: pending.state, iss: deps.issuer }),
+  });
+
+  /** RFC 6749 §4.1.2.1 errors: redirected once the redirect URI is verified, shown otherwise; always audited. */
+  async function refuse(parsed: Exclude<ParsedAuthorizationRequest, { ok: true }>, userId: string | null, ip: string): Promise<AuthorizeOutcome> {
+    await deps.audit.record({
+      event: 'authorization.refused',
+      actor: userId,
+      subject: userId,
+      clientId: parsed.clientId ?? null,
+      ip,
+      detail: { error: parsed.redirect ? parsed.error : 'invalid_request', reason: parsed.description, redirected: parsed.redirect },
+    });
+    if (!parsed.redirect) return { kind: 'shown', problem: 'invalid_request', description: parsed.description };
+    return back(parsed, { error: parsed.error, error_description: parsed.description });
+  }
+
+  const redirectError = (auth: Pending, error: string, description: string, userId: string | null, ip: string) =>
+    refuse({ ok: false, redirect: true, clientId: auth.client.clientId, redirectUri: auth.redirectUri, state: auth.state, error, description }, userId, ip);
+
+  /** Consent is keyed per resource; OpenID scopes live under the empty resource. */
+  function scopesByResource(auth: Pick<Pending, 'scopes' | 'resources'>, registered: ReadonlyMap<string, ResourceRecord>): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const oidc = auth.scopes.filter(isOidcScope);
+    if (oidc.length) out.set('', oidc);
+    for (const uri of auth.resources) {
+      const defined = registered.get(uri)!.scopes.map((s) => s.name);
+      out.set(uri, auth.scopes.filter((s) => !isOidcScope(s) && defined.includes(s)));
+    }
+    return out;
+  }
+
+  async function consentRemembered(auth: AuthorizationRequest, userId: string): Promise<boolean> {
+    for (const [resource, scopes] of scopesByResource(auth, auth.registered)) {
+      const consent = await deps.consents.getConsent(userId, auth.client.clientId, auth.actor?.clientId ?? '', resource);
+      if (!consent || !scopes.every((s) => consent.scopes.includes(s))) return false;
+    }
+    return true;
+  }
+
+  /** Creates the grant and its code (one transaction), then redirects back with `code`, `state` and `iss`. */
+  async function issueCode(auth: Pending, user: SignedInUser, how: 'consent' | 'remembered', ip: string, now: number): Promise<AuthorizeOutcome> {
+    const { lifetimes } = deps;
+    const code = generateSecret();
+    const grantId = newId('grt');
+    const offline = auth.scopes.includes('offline_access');
+    await deps.grants.createGrantWithCode(
+      {
+        id: grantId,
+        userId: user.id,
+        clientId: auth.client.clientId,
+        actorId: auth.actor?.clientId ?? null,
+        scopes: auth.scopes,
+        resources: auth.resources,
+        authTime: user.authTime ?? now,
+        status: 'active',
+        createdAt: now,
+        // The grant outlives every token derived from it: the refresh family, or the longest access/ID token.
+        expiresAt: now + lifetimes.codeTtlSeconds + (offline ? lifetimes.refreshTokenFamilyTtlSeconds : lifetimes.maxAccessTokenTtlSeconds),
+        revokedAt: null,
+      },
+      { codeHash: hashSecret(code), grantId, redirectUri: auth.redirectUri, codeChallenge: auth.codeChallenge, nonce: auth.nonce ?? null, expiresAt: now + lifetimes.codeTtlSeconds, consumedAt: null },
+    );
+    await deps.audit.record({
+      event: 'authorization.code_issued',
+      actor: user.id,
+      subject: user.id,
+      clientId: auth.client.clientId,
+      ip,
+      detail: { grant_id: grantId, actor_id: auth.actor?.clientId, scope: auth.scopes.join(' '), resources: auth.resources, consent: how },
+    });
+    return back(auth, { code });
+  }
+
+  function consentView(auth: AuthorizationRequest, user: SignedInUser): ConsentView {
+    const scopes = auth.scopes.map((name): ConsentScope => {
+      if (isOidcScope(name)) return { name, description: OIDC_SCOPES[name]!.description, risk: OIDC_SCOPES[name]!.risk, resource: null };
+      const uri = auth.resources.find((u) => auth.registered.get(u)!.scopes.some((s) => s.name === name))!;
+      const scope = auth.registered.get(uri)!.scopes.find((s) => s.name === name)!;
+      return { name, description: scope.description ?? name, risk: scope.risk, resource: uri };
+    });
+    return {
+      userEmail: user.email ?? user.id,
+      client: { id: auth.client.clientId, name: auth.client.name, redirectHost: new URL(auth.redirectUri).host || auth.redirectUri, isPublic: auth.client.tokenEndpointAuthMethod === 'none' },
+      agent: auth.actor && { id: auth.actor.clientId, name: auth.actor.name, owner: auth.actor.owner, description: auth.actor.description },
+      scopes,
+      resources: auth.resources,
+      offlineAccess: auth.scopes.includes('offline_access'),
+    };
+  }
+
+  /** Keeps the validated request until the user answers; the page carries only the returned id. */
+  async function keepPending(auth: AuthorizationRequest, user: SignedInUser, now: number): Promise<string> {
+    const requestId = generateSecret();
+    await deps.pending.createPendingAuthorization({
+      idHash: hashSecret(requestId),
+      sessionHash: user.sessionHash,
+      clientId: auth.client.clientId,
+      actorId: auth.actor?.clientId ?? null,
+      redirectUri: auth.redirectUri,
+      state: auth.state ?? null,
+      codeChallenge: auth.codeChallenge,
+      nonce: auth.nonce ?? null,
+      scopes: auth.scopes,
+      resources: auth.resources,
+      createdAt: now,
+      expiresAt: now + CONSENT_TTL_SECONDS,
+    });
+    return requestId;
+  }
+
+  /**
+   * The pending request with today's client and agent, when they may still have what the page showed (a client
+   * disabled, or an allowance narrowed, while the user read the page refuses the request as a fresh one would).
+   */
+  async function recheck(record: PendingAuthorizationRecord, userId: string, ip: string): Promise<{ ok: true; auth: Pending; registered: ReadonlyMap<string, ResourceRecord> } | { ok: false; outcome: AuthorizeOutcome }> {
+    const client = await deps.clients.getClient(record.clientId);
+    const unusable = clientRefusal(client);
+    if (unusable !== null || !client) return { ok: false, outcome: await refuse({ ok: false, redirect: false, clientId: record.clientId, description: unusable ?? CLIENT_REFUSED }, userId, ip) };
+    const actor = record.actorId === null ? null : await deps.clients.getClient(record.actorId);
+    const auth: Pending = { ...record, state: record.state ?? undefined, nonce: record.nonce ?? undefined, client, actor };
+    if (record.actorId !== null && !isActiveAgent(actor)) return { ok: false, outcome: await redirectError(auth, 'invalid_request', ACTOR_REFUSED, userId, ip) };
+    const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
+    const decision = decideAuthorizationTargets(client, actor, record, registered);
+    if (!decision.ok) return { ok: false, outcome: await redirectError(auth, decision.error, decision.description, userId, ip) };
+    return { ok: true, auth: { ...auth, scopes: decision.scopes, resources: decision.resources }, registered };
+  }
+
+  return {
+    async authorize({ query, user, ip, now }: AuthorizeInput): Promise<AuthorizeOutcome> {
+      const parsed = await parseAuthorizationRequest(query, deps);
+      if (!parsed.ok) return refuse(parsed, user?.id ?? null, ip);
+      const auth = parsed.request;
+
+      if (!user || auth.prompt.has('login')) {
+        if (auth.prompt.has('none')) return redirectError(auth, 'login_required', 'the user is not signed in', null, ip);
+        // After login, come back without prompt=login, or the user would be asked again forever.
+        const params = new URLSearchParams(query);
+        const remaining = [...auth.prompt].filter((p) => p !== 'login');
+        if (remaining.length) params.set('prompt', remaining.join(' '));
+        else params.delete('prompt');
+        return { kind: 'login', query: params.toString(), endSession: user !== null };
+      }
+      if (!auth.prompt.has('consent') && (await consentRemembered(auth, user.id))) return issueCode(auth, user, 'remembered', ip, now);
+      if (auth.prompt.has('none')) return redirectError(auth, 'consent_required', 'the user has not consented', user.id, ip);
+      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: consentView(auth, user) };
+    },
+
+    async consent({ requestId, approve, remember, user, ip, now }: ConsentInput): Promise<AuthorizeOutcome> {
+      const record = await deps.pending.takePendingAuthorization(hashSecret(requestId), user.sessionHash, now);
+      if (!record) {
+        const description = 'the consent request is unknown, expired, already answered, or belongs to another session';
+        await deps.audit.record({ event: 'authorization.refused', actor: user.id, subject: user.id, ip, detail: { error: 'invalid_request', reason: description, redirected: false } });
+        return { kind: 'shown', problem: 'consent_gone', description };
+      }
+      const checked = await recheck(record, user.id, ip);
+      if (!checked.ok) return checked.outcome;
+      const { auth, registered } = checked;
+      const detail = { actor_id: auth.actor?.clientId, scope: auth.scopes.join(' '), resources: auth.resources };
+
+      if (!approve) {
+        await deps.audit.record({ event: 'consent.denied', actor: user.id, subject: user.id, clientId: auth.client.clientId, ip, detail });
+        return redirectError(auth, 'access_denied', 'the user denied the request', user.id, ip);
+      }
+      if (remember) {
+        for (const [resource, scopes] of scopesByResource(auth, registered)) {
+          const key = [user.id, auth.client.clientId, auth.actor?.clientId ?? '', resource] as const;
+          const existing = await deps.consents.getConsent(...key);
+          const merged = [...new Set([...(existing?.scopes ?? []), ...scopes])];
+          await deps.consents.saveConsent({ userId: key[0], clientId: key[1], actorId: key[2], resource, scopes: merged, createdAt: existing?.createdAt ?? now, updatedAt: now });
+        }
+      }
+      await deps.audit.record({ event: 'consent.granted', actor: user.id, subject: user.id, clientId: auth.client.clientId, ip, detail: { ...detail, remembered: remember } });
+      return issueCode(auth, user, 'consent', ip, now);
+    },
+  };
+}
+
+export type AuthorizationFlow = ReturnType<typeof authorizationFlow>;
