@@ -5,8 +5,7 @@ import { deriveAuditKey } from './audit/audit-chain.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { RefusalAudit } from './audit/refusal-audit.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
-import { buildApp } from './app.ts';
-import type { ServerContext } from './http/context.ts';
+import { buildApp, type ServerContext } from './app.ts';
 import { loadKek } from './keys/kek.ts';
 import { KeyRing } from './keys/key-ring.ts';
 import { openStore } from './store/open-store.ts';
@@ -18,6 +17,8 @@ export interface RunningServer {
   readonly port: number;
   readonly config: MandateConfig;
   readonly context: ServerContext;
+  /** The store the server runs on (the app hands out only slices of it). */
+  readonly store: Store;
   readonly app: FastifyInstance;
   /** Stops accepting requests, commits pending audit rows and closes the store. */
   close(): Promise<void>;
@@ -61,8 +62,8 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const audit = new AuditLog(store, deriveAuditKey(kek));
     const opened = store;
     const refusals = new RefusalAudit(audit, now);
-    const context: ServerContext = { config, store: opened, keys, audit, refusals, now };
-    const app = await buildApp(context, { server: http });
+    const context: ServerContext = { config, keys, audit, refusals, now };
+    const app = await buildApp(context, opened, { server: http });
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
     const purge = setInterval(() => void opened.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed')), 600_000);
@@ -78,6 +79,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
       port,
       config,
       context,
+      store: opened,
       app,
       close() {
         closed ??= (async () => {

@@ -1,19 +1,14 @@
+import type { AccountFlow } from '../flows/account.ts';
 import type { BrowserSessions } from '../http/browser-session.ts';
 import { csrfToken } from '../http/browser-session.ts';
-import type { ServerContext } from '../http/context.ts';
-import { userEndpointPaths } from '../http/context.ts';
-import { accountPage, type AuthorizedApp } from '../ui/account-page.ts';
-import { pageForm, seeOther, sendPage } from './page-response.ts';
+import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import { accountPage } from '../ui/account-page.ts';
+import { pageForm, seeOther, sendPage } from './page-response.ts';
 
-/**
- * The signed-in user's page: remembered consents (one row per client and agent) with revoke, passkeys, linked
- * providers. Revoking removes the remembered consent for every resource of that client and agent, and
- * revokes every grant the user gave them, so their refresh tokens and access tokens (via `gid`)
- * stop working at once; the next authorization asks again.
- */
-export function accountEndpoints(ctx: ServerContext, sessions: BrowserSessions): RouteDefinition[] {
-  const base = new URL(ctx.config.issuer).pathname.replace(/\/$/, '');
+/** HTTP face of `flows/account.ts`: the signed-in user's page, and the form that revokes an application's access. */
+export function accountEndpoints(issuer: string, account: AccountFlow, sessions: BrowserSessions, now: () => number): RouteDefinition[] {
+  const base = new URL(issuer).pathname.replace(/\/$/, '');
   const loginRedirect = `${base}${userEndpointPaths.login}?${new URLSearchParams({ return_to: `${base}${userEndpointPaths.account}` })}`;
 
   return [
@@ -25,38 +20,9 @@ export function accountEndpoints(ctx: ServerContext, sessions: BrowserSessions):
       async handler(request, reply) {
         const session = await sessions.signedIn(request);
         if (!session) return reply.code(302).header('location', loginRedirect).send();
-        const { user } = session;
-        const names = new Map<string, string>();
-        const nameOf = async (id: string) => {
-          if (!names.has(id)) names.set(id, (await ctx.store.getClient(id))?.name ?? id);
-          return names.get(id)!;
-        };
-        const byPair = new Map<string, AuthorizedApp>();
-        for (const consent of await ctx.store.listConsents(user.id)) {
-          const key = `${consent.clientId}\u0000${consent.actorId}`;
-          let entry = byPair.get(key);
-          if (!entry) {
-            entry = { clientId: consent.clientId, clientName: await nameOf(consent.clientId), actorId: consent.actorId, actorName: consent.actorId ? await nameOf(consent.actorId) : null, access: [], since: consent.createdAt };
-            byPair.set(key, entry);
-          }
-          entry.access.push({ resource: consent.resource, scopes: consent.scopes });
-          entry.since = Math.min(entry.since, consent.createdAt);
-        }
-        const consents = [...byPair.values()];
         const notice = (request.query as Record<string, string | undefined>)['notice'] === 'revoked' ? 'Access revoked.' : undefined;
-        return sendPage(
-          reply,
-          200,
-          accountPage({
-            base,
-            csrf: csrfToken(session),
-            user,
-            consents,
-            passkeys: await ctx.store.listPasskeys(user.id),
-            identities: await ctx.store.listIdentities(user.id),
-            notice,
-          }),
-        );
+        const overview = await account.overview(session.user.id);
+        return sendPage(reply, 200, accountPage({ base, csrf: csrfToken(session), user: session.user, ...overview, notice }));
       },
     },
     {
@@ -68,25 +34,7 @@ export function accountEndpoints(ctx: ServerContext, sessions: BrowserSessions):
         const session = await sessions.signedIn(request);
         if (!session) return reply.code(303).header('location', loginRedirect).send();
         const form = pageForm(request);
-        const clientId = form.get('client_id') ?? '';
-        const actorId = form.get('actor_id') ?? '';
-        const now = ctx.now();
-        let deleted = 0;
-        for (const consent of await ctx.store.listConsents(session.user.id)) {
-          if (consent.clientId === clientId && consent.actorId === actorId && (await ctx.store.deleteConsent(session.user.id, clientId, actorId, consent.resource))) deleted++;
-        }
-        const revoked: string[] = [];
-        for (const grant of await ctx.store.listUserGrants(session.user.id)) {
-          if (grant.clientId === clientId && (grant.actorId ?? '') === actorId && (await ctx.store.revokeGrant(grant.id, now))) revoked.push(grant.id);
-        }
-        await ctx.audit.record({
-          event: 'consent.revoked',
-          actor: session.user.id,
-          subject: session.user.id,
-          clientId,
-          ip: request.ip,
-          detail: { actor_id: actorId || undefined, consents_deleted: deleted, grants_revoked: revoked },
-        });
+        await account.revokeAppAccess({ userId: session.user.id, clientId: form.get('client_id') ?? '', actorId: form.get('actor_id') ?? '', ip: request.ip, now: now() });
         return seeOther(reply, `${base}${userEndpointPaths.account}?notice=revoked`);
       },
     },

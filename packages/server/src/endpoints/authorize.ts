@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationFlow, AuthorizeOutcome, SignedInUser } from '../flows/authorize.ts';
 import { type BrowserSessions, csrfToken, type SignedInSession } from '../http/browser-session.ts';
-import { userEndpointPaths } from '../http/context.ts';
+import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { consentPage } from '../ui/consent-page.ts';
 import { messagePage } from '../ui/layout.ts';

@@ -1,5 +1,5 @@
 import type { IntrospectionFlow } from '../flows/introspection.ts';
-import { endpointPaths } from '../http/context.ts';
+import { endpointPaths } from '../http/endpoint-paths.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { sendNoStoreJson } from './oauth-response.ts';

@@ -1,16 +1,25 @@
 import type { BrowserSessions } from '../http/browser-session.ts';
 import { csrfToken } from '../http/browser-session.ts';
-import type { ServerContext } from '../http/context.ts';
-import { userEndpointPaths } from '../http/context.ts';
+import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import { loginPage } from '../ui/login-page.ts';
-import { loginWithPassword } from '../users/password-login.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { loginWithPassword, type PasswordLoginDeps } from '../users/password-login.ts';
 import { pageForm, safeReturnTo, seeOther, sendPage } from './page-response.ts';
 import type { RouteDefinition } from '../http/route.ts';
 
-/** The login page (password, passkey, upstream providers) and logout. */
-export function loginEndpoints(ctx: ServerContext, sessions: BrowserSessions): RouteDefinition[] {
-  const base = new URL(ctx.config.issuer).pathname.replace(/\/$/, '');
-  const providers = ctx.config.upstreamProviders.map((p) => ({ id: p.id, name: p.name }));
+export interface LoginEndpointDeps {
+  issuer: string;
+  /** The upstream providers the page offers. */
+  upstreamProviders: readonly { id: string; name: string }[];
+  passwordLogin: Omit<PasswordLoginDeps, 'now'>;
+  audit: Pick<AuditLog, 'record'>;
+  now(): number;
+}
+
+/** The login page (password, passkey, upstream providers) and logout; password login is `users/password-login.ts`. */
+export function loginEndpoints(deps: LoginEndpointDeps, sessions: BrowserSessions): RouteDefinition[] {
+  const base = new URL(deps.issuer).pathname.replace(/\/$/, '');
+  const providers = deps.upstreamProviders.map((p) => ({ id: p.id, name: p.name }));
 
   return [
     {
@@ -35,7 +44,7 @@ export function loginEndpoints(ctx: ServerContext, sessions: BrowserSessions): R
         const form = pageForm(request);
         const email = form.get('email') ?? '';
         const returnTo = safeReturnTo(form.get('return_to'), base);
-        const result = await loginWithPassword(email, form.get('password') ?? '', request.ip, { store: ctx.store, audit: ctx.audit, config: ctx.config, now: ctx.now() });
+        const result = await loginWithPassword(email, form.get('password') ?? '', request.ip, { ...deps.passwordLogin, now: deps.now() });
         if (!result.ok) {
           const session = await sessions.ensure(request, reply);
           const error =
@@ -56,7 +65,7 @@ export function loginEndpoints(ctx: ServerContext, sessions: BrowserSessions): R
       errorFormat: 'problem',
       async handler(request, reply) {
         const userId = await sessions.logout(request, reply);
-        if (userId) await ctx.audit.record({ event: 'logout', actor: userId, subject: userId, ip: request.ip });
+        if (userId) await deps.audit.record({ event: 'logout', actor: userId, subject: userId, ip: request.ip });
         return seeOther(reply, `${base}${userEndpointPaths.login}`);
       },
     },

@@ -1,7 +1,8 @@
 import type { Grant } from '../grants/grant.ts';
 import { CLIENT_ASSERTION_ALGS, SUPPORTED_AUTH_METHODS } from '../oauth/client-authentication.ts';
-import type { ServerContext } from '../http/context.ts';
-import { endpointPaths, endpointUrl, userEndpointPaths } from '../http/context.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import type { ResourceRecords } from '../store/store.ts';
+import { endpointPaths, endpointUrl, userEndpointPaths } from '../http/endpoint-paths.ts';
 import { OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import type { RouteDefinition } from '../http/route.ts';
 
@@ -16,10 +17,16 @@ const CLIENT_AUTH_METHODS = SUPPORTED_AUTH_METHODS.filter((method) => method !==
  * RFC 8414 authorization server metadata, listing exactly what this server implements: endpoints, grants and
  * authentication methods come from what is registered, so the document cannot advertise a missing feature.
  */
-export async function authorizationServerMetadata(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): Promise<Record<string, unknown>> {
-  const { issuer } = ctx.config;
+export interface MetadataDeps {
+  issuer: string;
+  keys: Pick<KeyRing, 'active'>;
+  resources: Pick<ResourceRecords, 'listResources'>;
+}
+
+export async function authorizationServerMetadata(deps: MetadataDeps, grants: ReadonlyMap<string, Grant>): Promise<Record<string, unknown>> {
+  const { issuer } = deps;
   const scopes = new Set<string>();
-  for (const resource of await ctx.store.listResources()) for (const scope of resource.scopes) scopes.add(scope.name);
+  for (const resource of await deps.resources.listResources()) for (const scope of resource.scopes) scopes.add(scope.name);
   return {
     issuer,
     authorization_endpoint: endpointUrl(issuer, userEndpointPaths.authorization),
@@ -45,16 +52,16 @@ export async function authorizationServerMetadata(ctx: ServerContext, grants: Re
     revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     // RFC 8707 resource indicators are accepted at the token endpoint; RFC 9068 JWT access tokens.
     resource_indicators_supported: true,
-    access_token_signing_alg_values_supported: [ctx.keys.active.alg],
+    access_token_signing_alg_values_supported: [deps.keys.active.alg],
     // Also here, not only in OIDC discovery: RFC 8414 clients (our SDK among them) pin ID-token algorithms from it.
-    id_token_signing_alg_values_supported: [ctx.keys.active.alg],
+    id_token_signing_alg_values_supported: [deps.keys.active.alg],
   };
 }
 
 /** OpenID Connect Discovery 1.0 §3 adds a few members to the same document. */
-async function openIdConfiguration(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): Promise<Record<string, unknown>> {
+async function openIdConfiguration(deps: MetadataDeps, grants: ReadonlyMap<string, Grant>): Promise<Record<string, unknown>> {
   return {
-    ...(await authorizationServerMetadata(ctx, grants)),
+    ...(await authorizationServerMetadata(deps, grants)),
     subject_types_supported: ['public'],
     claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'email', 'email_verified', 'name'],
     request_parameter_supported: false,
@@ -63,13 +70,13 @@ async function openIdConfiguration(ctx: ServerContext, grants: ReadonlyMap<strin
   };
 }
 
-export function metadataEndpoints(ctx: ServerContext, grants: ReadonlyMap<string, Grant>): RouteDefinition[] {
-  const issuerPath = new URL(ctx.config.issuer).pathname.replace(/\/$/, '');
+export function metadataEndpoints(deps: MetadataDeps, grants: ReadonlyMap<string, Grant>): RouteDefinition[] {
+  const issuerPath = new URL(deps.issuer).pathname.replace(/\/$/, '');
   const send = (build: () => Promise<Record<string, unknown>>): RouteDefinition['handler'] =>
     async (_request, reply) =>
       reply.header('cache-control', 'public, max-age=300').header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(await build()));
-  const oauth = send(() => authorizationServerMetadata(ctx, grants));
-  const oidc = send(() => openIdConfiguration(ctx, grants));
+  const oauth = send(() => authorizationServerMetadata(deps, grants));
+  const oidc = send(() => openIdConfiguration(deps, grants));
   const routes: RouteDefinition[] = [
     // RFC 8414 §3: the well-known suffix is inserted between the host and the issuer's path.
     { method: 'GET', url: `/.well-known/oauth-authorization-server${issuerPath}`, fromOrigin: true, access: 'public', errorFormat: 'oauth', handler: oauth },
@@ -82,7 +89,7 @@ export function metadataEndpoints(ctx: ServerContext, grants: ReadonlyMap<string
   return routes;
 }
 
-export function jwksEndpoint(ctx: ServerContext): RouteDefinition {
+export function jwksEndpoint(keys: Pick<KeyRing, 'secondsUntilJwksChange' | 'jwks'>): RouteDefinition {
   return {
     method: 'GET',
     url: endpointPaths.jwks,
@@ -90,12 +97,12 @@ export function jwksEndpoint(ctx: ServerContext): RouteDefinition {
     errorFormat: 'oauth',
     async handler(_request, reply) {
       // Short enough that a new key is seen soon after rotation; resource servers also refetch on an unknown kid.
-      const untilChange = ctx.keys.secondsUntilJwksChange();
+      const untilChange = keys.secondsUntilJwksChange();
       const maxAge = Math.max(0, Math.min(300, untilChange ?? 300));
       return reply
         .header('cache-control', `public, max-age=${maxAge}`)
         .header('content-type', 'application/jwk-set+json')
-        .send(JSON.stringify(ctx.keys.jwks()));
+        .send(JSON.stringify(keys.jwks()));
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { RevocationFlow } from '../flows/revocation.ts';
-import { endpointPaths } from '../http/context.ts';
+import { endpointPaths } from '../http/endpoint-paths.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { authenticateClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';

@@ -2,7 +2,7 @@ import type { AuditEvent, AuditLog } from '../audit/audit-log.ts';
 import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import type { Grant } from '../grants/grant.ts';
-import { endpointPaths } from '../http/context.ts';
+import { endpointPaths } from '../http/endpoint-paths.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';

@@ -1,24 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { bearerCredential } from '../oauth/bearer-token.ts';
-import type { ServerContext } from '../http/context.ts';
-import { endpointUrl, userEndpointPaths } from '../http/context.ts';
+import type { UserinfoFlow } from '../flows/userinfo.ts';
+import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import { authorizationHeader } from '../http/request-form.ts';
-import { userClaims } from '../tokens/id-token.ts';
-import { verifyActiveAccessToken } from '../tokens/own-token.ts';
-import { sendNoStoreJson } from './oauth-response.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import { bearerCredential } from '../oauth/bearer-token.ts';
+import { sendNoStoreJson } from './oauth-response.ts';
+
+/** RFC 6750 §3.1: 401 for a missing or bad token, 403 for one without the scope. */
+const STATUS = { invalid_request: 400, invalid_token: 401, insufficient_scope: 403 } as const;
 
 /**
- * OIDC Core §5.3 UserInfo. The access token must be ours, active, meant for this endpoint (its `aud` names the
- * userinfo URL: tokens for a resource server are not accepted here, RFC 9700 §4.10), carry `openid`, and be
- * about a user. Errors are RFC 6750 §3 challenges; the token is taken from the Authorization header only.
+ * HTTP face of `flows/userinfo.ts` (OIDC Core §5.3), on GET and POST. The token is taken from the Authorization
+ * header only; every refusal is an RFC 6750 §3 challenge.
  */
-export function userinfoEndpoints(ctx: ServerContext): RouteDefinition[] {
-  const url = endpointUrl(ctx.config.issuer, userEndpointPaths.userinfo);
-  const challenge = (reply: FastifyReply, status: number, error?: string, description?: string) => {
+export function userinfoEndpoints(userinfo: UserinfoFlow, now: () => number): RouteDefinition[] {
+  const challenge = (reply: FastifyReply, error?: keyof typeof STATUS, description?: string) => {
     const params = [`realm="mandate"`, ...(error ? [`error="${error}"`] : []), ...(description ? [`error_description="${description}"`] : [])];
     return reply
-      .code(status)
+      .code(error ? STATUS[error] : 401)
       .header('www-authenticate', `Bearer ${params.join(', ')}`)
       .header('cache-control', 'no-store')
       .type('application/json; charset=utf-8')
@@ -30,20 +29,12 @@ export function userinfoEndpoints(ctx: ServerContext): RouteDefinition[] {
     try {
       token = bearerCredential(authorizationHeader(request));
     } catch {
-      return challenge(reply, 400, 'invalid_request', 'only one Authorization header is allowed');
+      return challenge(reply, 'invalid_request', 'only one Authorization header is allowed');
     }
-    if (!token) return challenge(reply, 401);
-    const now = ctx.now();
-    const result = await verifyActiveAccessToken(token, { keys: ctx.keys, issuer: ctx.config.issuer, now, status: { revocations: ctx.store, clients: ctx.store, grants: ctx.store, users: ctx.store } });
-    if (!result.ok) return challenge(reply, 401, 'invalid_token', 'the access token is not valid');
-    const { claims } = result;
-    const audience = [claims.aud].flat();
-    if (!audience.includes(url)) return challenge(reply, 401, 'invalid_token', 'the access token is not meant for userinfo');
-    const scopes = (claims.scope ?? '').split(' ');
-    if (!scopes.includes('openid')) return challenge(reply, 403, 'insufficient_scope', 'the openid scope is required');
-    const user = claims.gid ? await ctx.store.getUser(claims.sub) : null;
-    if (!user) return challenge(reply, 401, 'invalid_token', 'the access token is not about a user');
-    return sendNoStoreJson(reply, 200, { sub: user.id, ...userClaims(user, scopes) });
+    if (!token) return challenge(reply);
+    const result = await userinfo({ token, now: now() });
+    if (!result.ok) return challenge(reply, result.error, result.description);
+    return sendNoStoreJson(reply, 200, result.claims);
   }
 
   return [

@@ -3,7 +3,7 @@ import type { MandateConfig } from '../config.ts';
 import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import type { ClientRecord, ClientRecords, ConsentRecords, PendingAuthorizationRecord, PendingAuthorizationRecords, ResourceRecord, ResourceRecords, UserGrantRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
-import type { ConsentScope } from '../ui/consent-page.ts';
+import type { ConsentPageModel, ConsentScope } from '../ui/consent-page.ts';
 import {
   ACTOR_REFUSED,
   type AuthorizationRequest,
@@ -36,15 +36,8 @@ export interface SignedInUser {
   sessionHash: string;
 }
 
-/** What the consent page shows (the endpoint adds the form's CSRF token and the pending request's id). */
-export interface ConsentView {
-  userEmail: string;
-  client: { id: string; name: string; redirectHost: string; isPublic: boolean };
-  agent: { id: string; name: string; owner: string | null; description: string | null } | null;
-  scopes: ConsentScope[];
-  resources: string[];
-  offlineAccess: boolean;
-}
+/** What the consent page shows (the endpoint adds the page's base path, the form's CSRF token and the pending request's id). */
+export type ConsentView = Omit<ConsentPageModel, 'base' | 'csrf' | 'requestId'>;
 
 /** What the endpoint should do next. Redirects go back to the client (a code, or an RFC 6749 §4.1.2.1 error). */
 export type AuthorizeOutcome =

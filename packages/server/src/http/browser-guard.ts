@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { messagePage } from '../ui/layout.ts';
 import { type BrowserSessions, csrfTokenMatches } from './browser-session.ts';
-import type { ServerContext } from './context.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 
 /** RFC 9700 §4.16 (clickjacking) and a CSP with no inline script: pages load only their own stylesheet and scripts. */
 export const PAGE_CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -17,8 +17,8 @@ export function browserPageHeaders(_request: FastifyRequest, reply: FastifyReply
  * plus its CSRF token (form field `csrf`, or header `x-csrf-token` for the passkey script's JSON calls). Attached to
  * every `browser` route by `route-guards.ts`, so a route cannot forget it: the access kind brings it.
  */
-export function csrfGuard(ctx: ServerContext, sessions: BrowserSessions): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
-  const base = new URL(ctx.config.issuer).pathname.replace(/\/$/, '');
+export function csrfGuard(deps: { issuer: string; audit: Pick<AuditLog, 'record'> }, sessions: BrowserSessions): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  const base = new URL(deps.issuer).pathname.replace(/\/$/, '');
   return async function checkCsrf(request: FastifyRequest, reply: FastifyReply) {
     if (request.method !== 'POST') return;
     const session = await sessions.current(request);
@@ -26,7 +26,7 @@ export function csrfGuard(ctx: ServerContext, sessions: BrowserSessions): (reque
     let presented = typeof header === 'string' ? header : undefined;
     if (presented === undefined && typeof request.body === 'string') presented = new URLSearchParams(request.body).get('csrf') ?? undefined;
     if (session && csrfTokenMatches(session, presented)) return;
-    await ctx.audit.record({
+    await deps.audit.record({
       event: 'csrf.refused',
       actor: session?.record.userId ?? null,
       ip: request.ip,

@@ -107,8 +107,3 @@ export function csrfTokenMatches(session: ActiveSession, presented: string | und
   if (!presented || presented.length !== 43) return false;
   return timingSafeEqual(Buffer.from(csrfToken(session, purpose)), Buffer.from(presented));
 }
-
-/** A key derived from the session for values the browser must not be able to predict (upstream PKCE verifier, nonce). */
-export function sessionBoundSecret(session: ActiveSession, label: string): string {
-  return createHmac('sha256', session.raw).update(`mandate-bound:${label}`).digest('base64url');
-}

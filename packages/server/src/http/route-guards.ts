@@ -4,7 +4,8 @@ import { bearerCredential } from '../oauth/bearer-token.ts';
 import { authenticateAdminToken } from '../tokens/admin-token.ts';
 import { browserPageHeaders, csrfGuard } from './browser-guard.ts';
 import type { BrowserSessions } from './browser-session.ts';
-import type { ServerContext } from './context.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { AdminTokenRecords } from '../store/store.ts';
 import { Problem } from './problem.ts';
 
 /**
@@ -27,10 +28,16 @@ function baseHeaders(_request: FastifyRequest, reply: FastifyReply, done: () => 
   done();
 }
 
-function adminGuard(ctx: ServerContext): RouteHook {
+export interface RouteGuardDeps {
+  issuer: string;
+  audit: Pick<AuditLog, 'record'>;
+  adminTokens: Pick<AdminTokenRecords, 'getAdminToken'>;
+}
+
+function adminGuard(adminTokens: RouteGuardDeps['adminTokens']): RouteHook {
   return async function requireAdminToken(request: FastifyRequest, reply: FastifyReply) {
     const credential = bearerCredential(typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined);
-    const tokenId = credential ? await authenticateAdminToken(credential, ctx.store) : null;
+    const tokenId = credential ? await authenticateAdminToken(credential, adminTokens) : null;
     if (!tokenId) {
       reply.header('www-authenticate', credential ? 'Bearer realm="mandate-admin", error="invalid_token"' : 'Bearer realm="mandate-admin"');
       throw new Problem('unauthorized', 'an admin API token is required (Authorization: Bearer mad_…)');
@@ -39,12 +46,12 @@ function adminGuard(ctx: ServerContext): RouteHook {
   };
 }
 
-export function routeHooksByAccess(ctx: ServerContext, sessions: BrowserSessions): Record<RouteAccess, RouteHooks> {
+export function routeHooksByAccess(deps: RouteGuardDeps, sessions: BrowserSessions): Record<RouteAccess, RouteHooks> {
   return {
     public: { onRequest: [baseHeaders], preHandler: [] },
     oauth: { onRequest: [baseHeaders], preHandler: [] },
     // onRequest, not preHandler: an admin request is refused before its body is even parsed.
-    admin: { onRequest: [baseHeaders, adminGuard(ctx)], preHandler: [] },
-    browser: { onRequest: [baseHeaders, browserPageHeaders], preHandler: [csrfGuard(ctx, sessions)] },
+    admin: { onRequest: [baseHeaders, adminGuard(deps.adminTokens)], preHandler: [] },
+    browser: { onRequest: [baseHeaders, browserPageHeaders], preHandler: [csrfGuard(deps, sessions)] },
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Machine secrets (client secrets, API keys, admin tokens, refresh tokens, codes) are 256-bit random strings. Being
@@ -18,6 +18,14 @@ export function secretMatchesHash(secret: string, hash: string | null): boolean 
   if (hash === null || hash.length !== 64) return false;
   const presented = createHash('sha256').update(secret).digest();
   return timingSafeEqual(presented, Buffer.from(hash, 'hex'));
+}
+
+/**
+ * A value derived from a browser session's secret (its cookie value) for things the browser must not be able to
+ * predict and the server need not store (upstream PKCE verifier, nonce): HMAC-SHA256(session secret, label).
+ */
+export function sessionBoundSecret(sessionSecret: string, label: string): string {
+  return createHmac('sha256', sessionSecret).update(`mandate-bound:${label}`).digest('base64url');
 }
 
 /** An opaque identifier with a readable prefix, e.g. `agt_3q…` (128 random bits). */

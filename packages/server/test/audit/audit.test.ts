@@ -139,7 +139,7 @@ forEachStore('SR-07 audit chain anchoring', (fixture: StoreFixture) => {
   test('SR-07 audit verify detects an edited row whose chain was recomputed without the key', async (t) => {
     await fresh();
     t.after(dispose);
-    const rows = await server.context.store.listAuditRows({ limit: 100 });
+    const rows = await server.store.listAuditRows({ limit: 100 });
     const victim = rows.find((r) => r.event === 'token.issued')!;
     // The attack of the review: edit a row, then recompute every later link with plain SHA-256 (no secret needed).
     let prevHash = victim.prevHash;
@@ -168,7 +168,7 @@ forEachStore('SR-07 audit chain anchoring', (fixture: StoreFixture) => {
     t.after(dispose);
     const { head } = await adminVerify(server);
     // Truncate and set the anchor back onto the shortened table: the anchor's MAC cannot follow.
-    const kept = (await server.context.store.listAuditRows({ limit: 1, afterSeq: head.seq - 3 }))[0]!;
+    const kept = (await server.store.listAuditRows({ limit: 1, afterSeq: head.seq - 3 }))[0]!;
     await tamper(target, 'DELETE FROM audit_log WHERE seq > ?', [kept.seq]);
     await tamper(target, 'UPDATE audit_anchor SET seq = ?, hash = ?', [kept.seq, kept.hash]);
 
@@ -181,7 +181,7 @@ forEachStore('SR-07 audit chain anchoring', (fixture: StoreFixture) => {
     assert.equal(reanchor.status, 0, reanchor.stderr);
     assert.match(reanchor.stdout, /re-anchored at row \d+ \(audit\.reanchored\) after: the audit anchor does not verify/);
     assert.equal((await issue()).status, 200);
-    const rows = await server.context.store.listAuditRows({ event: 'audit.reanchored', limit: 1 });
+    const rows = await server.store.listAuditRows({ event: 'audit.reanchored', limit: 1 });
     assert.equal(rows[0]?.actor, 'cli');
     assert.deepEqual(rows[0]?.detail['table_head'], { seq: kept.seq, hash: kept.hash });
     const after = await adminVerify(server);

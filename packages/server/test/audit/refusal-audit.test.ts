@@ -14,8 +14,8 @@ forEachStore('SR-20 refused token requests are aggregated', (fixture) => {
       const agent = await registerAgentAndResource(server);
       const token = (secret: string, params: Record<string, string> = {}) =>
         server.postForm('/token', { grant_type: 'client_credentials', ...params }, { authorization: basicAuth(agent.clientId, secret) });
-      const since = (await server.context.store.listAuditRows({ limit: 1, descending: true }))[0]!.seq;
-      const rowsSince = async () => server.context.store.listAuditRows({ afterSeq: since, limit: 1000 });
+      const since = (await server.store.listAuditRows({ limit: 1, descending: true }))[0]!.seq;
+      const rowsSince = async () => server.store.listAuditRows({ afterSeq: since, limit: 1000 });
 
       for (let i = 0; i < 40; i++) assert.equal((await token('wrong-secret')).status, 401);
       for (let i = 0; i < 25; i++) assert.equal((await token(agent.clientSecret, { scope: 'exec' })).status, 400);

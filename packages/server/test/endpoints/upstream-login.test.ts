@@ -67,7 +67,7 @@ forEachStore('login through an upstream OpenID provider', (fixture) => {
     const browser = new Browser();
     const linked = await upstreamLogin(browser, 'idp-link', 'bob');
     assert.equal(linked.headers.get('location'), '/account');
-    const identities = await server.context.store.listIdentities(bobId);
+    const identities = await server.store.listIdentities(bobId);
     assert.equal(identities.length, 1);
     assert.equal(identities[0]!.issuer, idpIssuer);
   });

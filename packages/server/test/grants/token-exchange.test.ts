@@ -80,7 +80,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
     assert.equal(await error(await exchange(planner, { subject_token: tampered, subject_token_type: AT, ...actor })), 'invalid_request');
     const own = await agentToken(server, planner);
     const { jti, exp } = decodeJwt(own).payload as { jti: string; exp: number };
-    await server.context.store.revokeTokenId(jti, exp);
+    await server.store.revokeTokenId(jti, exp);
     assert.equal(await error(await exchange(planner, { subject_token: own, subject_token_type: AT, ...actor })), 'invalid_request');
   });
 
@@ -237,7 +237,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
     const derived = (await (await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT, scope: 'calc' })).json()) as Body;
     assert.equal(await isActive(server, mcpKey, derived['access_token']!), true);
     const gid = decodeJwt(userToken).payload['gid'] as string;
-    await server.context.store.revokeGrant(gid, server.clock.now());
+    await server.store.revokeGrant(gid, server.clock.now());
     assert.equal(await isActive(server, mcpKey, derived['access_token']!), false);
     assert.equal(await error(await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT })), 'invalid_request');
   });

@@ -62,7 +62,7 @@ export async function startTestServer(fixture: Pick<StoreFixture, 'url'>, overri
   const audit = server.context.audit;
   const { token } = await createAdminToken(
     { name: 'tests' },
-    { store: server.context.store, audit, config: server.config, now: clock.now(), actor: 'test' },
+    { store: server.store, audit, config: server.config, now: clock.now(), actor: 'test' },
   );
   await audit.flush();
   return Object.assign(server, {

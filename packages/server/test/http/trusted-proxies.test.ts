@@ -39,7 +39,7 @@ forEachStore('SR-09 trusted proxies', (fixture) => {
     const headers: Record<string, string> = { authorization: basicAuth(agent.clientId, agent.clientSecret) };
     if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
     assert.equal((await server.postForm('/token', { grant_type: 'client_credentials' }, headers)).status, 200);
-    const [row] = await server.context.store.listAuditRows({ event: 'token.issued', clientId: agent.clientId, limit: 1 });
+    const [row] = await server.store.listAuditRows({ event: 'token.issued', clientId: agent.clientId, limit: 1 });
     return row!.ip;
   }
 
@@ -95,10 +95,10 @@ forEachStore('SR-09 trusted proxies', (fixture) => {
       for (let i = 0; i < 2; i++) assert.equal((await attempt(`192.0.2.${i}, 198.51.100.7`, `nobody${i}@example.com`)).status, 401);
       assert.equal((await attempt('192.0.2.50, 198.51.100.7', 'nobody9@example.com')).status, 429, 'the address is locked, forged entries or not');
       assert.equal((await attempt('198.51.100.8', 'ida@example.com')).status, 401, 'another client behind the proxy is not');
-      const failures = await server.context.store.listAuditRows({ event: 'login.failed', limit: 10 });
+      const failures = await server.store.listAuditRows({ event: 'login.failed', limit: 10 });
       assert.ok(failures.length >= 3);
       assert.ok(failures.every((row) => row.ip === '198.51.100.7' || row.ip === '198.51.100.8'), JSON.stringify(failures.map((r) => r.ip)));
-      const throttled = await server.context.store.listAuditRows({ event: 'login.throttled', limit: 1 });
+      const throttled = await server.store.listAuditRows({ event: 'login.throttled', limit: 1 });
       assert.equal(throttled[0]?.ip, '198.51.100.7');
     });
   });

@@ -88,7 +88,7 @@ forEachStore('signing keys', (fixture) => {
       const other = await startServer({ port: 0, databaseUrl: `sqlite:${join(dir, 'm.db')}`, logLevel: 'silent', keys: { algorithm, kekFile: join(dir, 'kek') } });
       try {
         assert.equal(statSync(join(dir, 'kek')).mode & 0o777, 0o600, 'generated KEK file is private');
-        const deps = { store: other.context.store, audit: other.context.audit, config: other.config, now: other.context.now(), actor: 'test' };
+        const deps = { store: other.store, audit: other.context.audit, config: other.config, now: other.context.now(), actor: 'test' };
         await createResource({ resource: 'https://api.example.com', scopes: ['read'] }, deps);
         const { agent, clientSecret } = await createAgent({ name: 'a', scopes: ['read'], audiences: ['https://api.example.com'] }, deps);
         const response = await fetch(`${other.issuer}/token`, {

@@ -70,7 +70,7 @@ forEachStore('SR-17 e-mail addresses are normalised the same way everywhere', (f
     const response = await upstreamLogin(server, idp.issuer, new Browser(), 'trusted', login);
     assert.equal(response.headers.get('location'), '/account', `${login} did not sign in`);
     const events = (await (await server.admin('GET', `/audit?event=login.succeeded&limit=1`)).json()) as { events: { subject: string }[] };
-    const user = (await server.context.store.getUser(events.events[0]!.subject))!;
+    const user = (await server.store.getUser(events.events[0]!.subject))!;
     return { id: user.id, email: user.email };
   }
 
@@ -79,7 +79,7 @@ forEachStore('SR-17 e-mail addresses are normalised the same way everywhere', (f
       const account = await accountAfterUpstreamLogin(login);
       assert.notEqual(account.id, kate, `${login} was linked to kate@example.com`);
     }
-    assert.deepEqual(await server.context.store.listIdentities(kate), []);
+    assert.deepEqual(await server.store.listIdentities(kate), []);
     const users = (await (await server.admin('GET', '/users')).json()) as { users: { email: string | null }[] };
     const emails = users.users.map((u) => u.email);
     // Invisible and compatibility characters are dropped, not stored; the look-alike domain is kept apart, in ASCII.
@@ -94,7 +94,7 @@ forEachStore('SR-17 e-mail addresses are normalised the same way everywhere', (f
     assert.equal(dotless.email, 'k\u0131m@example.com');
     const spaced = await accountAfterUpstreamLogin('spaces');
     assert.equal(spaced.id, kate, 'the trusted provider verified kate@example.com');
-    assert.equal((await server.context.store.listIdentities(kate)).length, 1);
+    assert.equal((await server.store.listIdentities(kate)).length, 1);
   });
 
   test('SR-17 password login, the admin API and the CLI use the same normal form', async () => {

@@ -30,8 +30,8 @@ export async function serveCommand(args: string[]): Promise<void> {
     }
     throw err;
   }
-  server.app.log.info({ issuer: server.issuer, store: server.context.store.dialect, kid: server.context.keys.active.kid }, 'mandate listening');
-  process.stdout.write(`Mandate authorization server on ${server.issuer} (${server.context.store.dialect} store)\n`);
+  server.app.log.info({ issuer: server.issuer, store: server.store.dialect, kid: server.context.keys.active.kid }, 'mandate listening');
+  process.stdout.write(`Mandate authorization server on ${server.issuer} (${server.store.dialect} store)\n`);
 
   const stop = () => {
     void server.close().then(() => process.exit(0));

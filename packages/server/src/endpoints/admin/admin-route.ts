@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerContext } from '../../http/context.ts';
+import type { AuditLog } from '../../audit/audit-log.ts';
+import type { KeyRing } from '../../keys/key-ring.ts';
 import type { ManagementDeps } from '../../management/management-deps.ts';
 import { ManagementError } from '../../management/management-error.ts';
 import type { RouteDefinition } from '../../http/route.ts';
@@ -7,8 +8,20 @@ import type { RouteDefinition } from '../../http/route.ts';
 /** Admin API routes live under this prefix, all `admin` access and problem+json errors. */
 const ADMIN_PREFIX = '/admin/v1';
 
-export function managementDeps(ctx: ServerContext, request: FastifyRequest): ManagementDeps {
-  return { store: ctx.store, audit: ctx.audit, config: ctx.config, now: ctx.now(), actor: request.adminActor ?? 'admin' };
+/**
+ * What the admin API is built from: what the management operations need (the CLI builds the same; they manage
+ * every record family, so they take the store whole), the audit log (its chain check) and the key ring.
+ */
+export interface AdminApiDeps {
+  store: ManagementDeps['store'];
+  audit: Pick<AuditLog, 'record' | 'verify'>;
+  config: ManagementDeps['config'];
+  keys: KeyRing;
+  now(): number;
+}
+
+export function managementDeps(api: AdminApiDeps, request: FastifyRequest): ManagementDeps {
+  return { store: api.store, audit: api.audit, config: api.config, now: api.now(), actor: request.adminActor ?? 'admin' };
 }
 
 export function adminRoute(

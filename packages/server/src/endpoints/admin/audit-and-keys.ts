@@ -1,23 +1,22 @@
 import { KeyRing } from '../../keys/key-ring.ts';
 import { z } from 'zod';
-import type { ServerContext } from '../../http/context.ts';
 import { queryAudit } from '../../management/audit.ts';
 import { parseInput } from '../../management/input.ts';
 import { rotateSigningKey } from '../../management/signing-keys.ts';
 import type { RouteDefinition } from '../../http/route.ts';
-import { adminRoute, sendJson } from './admin-route.ts';
+import { type AdminApiDeps, adminRoute, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/audit` (query and chain check) and `/admin/v1/keys` (list and rotate). */
-export function adminAuditAndKeyRoutes(ctx: ServerContext): RouteDefinition[] {
+export function adminAuditAndKeyRoutes(api: AdminApiDeps): RouteDefinition[] {
   return [
-    adminRoute('GET', '/audit', async (request, reply) => sendJson(reply, 200, { events: await queryAudit(ctx.store, request.query ?? {}) })),
+    adminRoute('GET', '/audit', async (request, reply) => sendJson(reply, 200, { events: await queryAudit(api.store, request.query ?? {}) })),
     adminRoute('GET', '/audit/verify', async (request, reply) => {
       const { allow_unkeyed } = parseInput(verifyQuery, request.query ?? {});
-      return sendJson(reply, 200, await ctx.audit.verify({ allowUnkeyedThrough: allow_unkeyed }));
+      return sendJson(reply, 200, await api.audit.verify({ allowUnkeyedThrough: allow_unkeyed }));
     }),
-    adminRoute('GET', '/keys', async (_request, reply) => sendJson(reply, 200, { keys: ctx.keys.list() })),
+    adminRoute('GET', '/keys', async (_request, reply) => sendJson(reply, 200, { keys: api.keys.list() })),
     adminRoute('POST', '/keys/rotate', async (request, reply) => {
-      const rotated = await rotateSigningKey(ctx.keys, { audit: ctx.audit, config: ctx.config, actor: request.adminActor ?? 'admin' });
+      const rotated = await rotateSigningKey(api.keys, { audit: api.audit, config: api.config, actor: request.adminActor ?? 'admin' });
       return sendJson(reply, 200, KeyRing.rotationView(rotated));
     }),
   ];

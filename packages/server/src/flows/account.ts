@@ -1,0 +1,78 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { ClientRecords, ConsentRecords, PasskeyRecord, PasskeyRecords, UserGrantRecords, UserIdentityRecord, UserRecords } from '../store/store.ts';
+import type { AuthorizedApp } from '../ui/account-page.ts';
+
+export interface AccountDeps {
+  clients: Pick<ClientRecords, 'getClient'>;
+  consents: Pick<ConsentRecords, 'listConsents' | 'deleteConsent'>;
+  grants: Pick<UserGrantRecords, 'listUserGrants' | 'revokeGrant'>;
+  passkeys: Pick<PasskeyRecords, 'listPasskeys'>;
+  identities: Pick<UserRecords, 'listIdentities'>;
+  audit: Pick<AuditLog, 'record'>;
+}
+
+export interface AccountOverview {
+  /** One entry per client and agent the user consented to, with its access per resource. */
+  consents: AuthorizedApp[];
+  passkeys: PasskeyRecord[];
+  identities: UserIdentityRecord[];
+}
+
+/**
+ * The signed-in user's own account: what they authorized (remembered consent, one row per client and agent),
+ * their passkeys and linked providers, and revoking an application's access. Revoking removes the remembered
+ * consent for every resource of that client and agent and revokes every grant the user gave them, so their
+ * refresh tokens and access tokens (via `gid`) stop working at once; the next authorization asks again.
+ */
+export function accountFlow(deps: AccountDeps) {
+  return {
+    async overview(userId: string): Promise<AccountOverview> {
+      const names = new Map<string, string>();
+      const nameOf = async (id: string) => {
+        if (!names.has(id)) names.set(id, (await deps.clients.getClient(id))?.name ?? id);
+        return names.get(id)!;
+      };
+      const byPair = new Map<string, AuthorizedApp>();
+      for (const consent of await deps.consents.listConsents(userId)) {
+        const key = `${consent.clientId}\u0000${consent.actorId}`;
+        let entry = byPair.get(key);
+        if (!entry) {
+          entry = {
+            clientId: consent.clientId,
+            clientName: await nameOf(consent.clientId),
+            actorId: consent.actorId,
+            actorName: consent.actorId ? await nameOf(consent.actorId) : null,
+            access: [],
+            since: consent.createdAt,
+          };
+          byPair.set(key, entry);
+        }
+        entry.access.push({ resource: consent.resource, scopes: consent.scopes });
+        entry.since = Math.min(entry.since, consent.createdAt);
+      }
+      return { consents: [...byPair.values()], passkeys: await deps.passkeys.listPasskeys(userId), identities: await deps.identities.listIdentities(userId) };
+    },
+
+    /** `actorId` is '' for the client acting alone. */
+    async revokeAppAccess({ userId, clientId, actorId, ip, now }: { userId: string; clientId: string; actorId: string; ip: string; now: number }): Promise<void> {
+      let deleted = 0;
+      for (const consent of await deps.consents.listConsents(userId)) {
+        if (consent.clientId === clientId && consent.actorId === actorId && (await deps.consents.deleteConsent(userId, clientId, actorId, consent.resource))) deleted++;
+      }
+      const revoked: string[] = [];
+      for (const grant of await deps.grants.listUserGrants(userId)) {
+        if (grant.clientId === clientId && (grant.actorId ?? '') === actorId && (await deps.grants.revokeGrant(grant.id, now))) revoked.push(grant.id);
+      }
+      await deps.audit.record({
+        event: 'consent.revoked',
+        actor: userId,
+        subject: userId,
+        clientId,
+        ip,
+        detail: { actor_id: actorId || undefined, consents_deleted: deleted, grants_revoked: revoked },
+      });
+    },
+  };
+}
+
+export type AccountFlow = ReturnType<typeof accountFlow>;
