@@ -27,18 +27,6 @@ import type { TokenResponse } from './token-request.ts';
 import { MemoryTokenStore } from './token-store.ts';
 import type { DelegatedTokenSet, TokenStore } from './token-store.ts';
 
-export type {
-  AgentAuthClientOptions,
-  AgentToken,
-  AgentTokenRequest,
-  AppAuthClientOptions,
-  AppClientOptions,
-  AuthorizationUrl,
-  LoopbackAuthorization,
-  LoopbackAuthorizationRequest,
-  RevokeOptions,
-} from './client-options.ts';
-
 interface CacheEntry {
   token: AgentToken;
   renewAtMs: number;
