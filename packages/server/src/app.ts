@@ -160,9 +160,9 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
   ];
 }
 
-/** The admin API: the REST face of management/ (the CLI's other face). */
+/** The admin API: the REST face of management/ (the CLI's other face); each group declares its store slice. */
 function adminRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
-  const api: AdminApiDeps = { store, audit: ctx.audit, config: ctx.config, keys: ctx.keys, now: ctx.now };
+  const api: AdminApiDeps<Store> = { store, audit: ctx.audit, config: ctx.config, keys: ctx.keys, now: ctx.now };
   return [...adminAgentRoutes(api), ...adminResourceRoutes(api), ...adminAuditAndKeyRoutes(api), ...adminTokenRoutes(api), ...adminUserRoutes(api), ...adminClientRoutes(api)];
 }
 

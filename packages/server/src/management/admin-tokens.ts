@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AdminTokenRecords } from '../store/store.ts';
 import { ADMIN_TOKEN_PREFIX, hashSecret, newPrefixedCredential } from '../tokens/secret.ts';
 import { parseInput } from './input.ts';
 import type { ManagementDeps } from './management-deps.ts';
@@ -8,7 +9,7 @@ import { ManagementError } from './management-error.ts';
 
 const createSchema = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 
-export async function createAdminToken(input: unknown, deps: ManagementDeps): Promise<{ id: string; name: string; token: string }> {
+export async function createAdminToken(input: unknown, deps: ManagementDeps<AdminTokenRecords>): Promise<{ id: string; name: string; token: string }> {
   const { name } = parseInput(createSchema, input);
   const credential = newPrefixedCredential(ADMIN_TOKEN_PREFIX);
   await deps.store.createAdminToken({ id: credential.id, name, secretHash: hashSecret(credential.secret), createdAt: deps.now, revokedAt: null });
@@ -16,11 +17,11 @@ export async function createAdminToken(input: unknown, deps: ManagementDeps): Pr
   return { id: credential.id, name, token: credential.credential };
 }
 
-export async function listAdminTokens(deps: Pick<ManagementDeps, 'store'>) {
+export async function listAdminTokens(deps: Pick<ManagementDeps<AdminTokenRecords>, 'store'>) {
   return (await deps.store.listAdminTokens()).map((t) => ({ id: t.id, name: t.name, created_at: t.createdAt, revoked_at: t.revokedAt }));
 }
 
-export async function revokeAdminToken(id: string, deps: ManagementDeps): Promise<void> {
+export async function revokeAdminToken(id: string, deps: ManagementDeps<AdminTokenRecords>): Promise<void> {
   if (!(await deps.store.revokeAdminToken(id, deps.now))) throw new ManagementError('not-found', `no active admin token ${id}`);
   await deps.audit.record({ event: 'admin_token.revoked', actor: deps.actor, subject: `admin:${id}` });
 }

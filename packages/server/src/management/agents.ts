@@ -4,7 +4,7 @@ import type { ClientRecord, ClientRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { emailAddress, graceSeconds, jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
 import { ManagementError } from './management-error.ts';
-import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
+import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
 
 /** Agent management, shared by `mandate agent …` and `/admin/v1/agents`. Every change is audited. */
@@ -77,7 +77,7 @@ const updateSchema = z.object(agentFields).partial().strict();
 const existingAgent = (store: ClientRecords, clientId: string) => existingClientOfKind({ store }, 'agent', clientId);
 
 /** Creates an agent; the client secret is returned once and stored only as its SHA-256. */
-export async function createAgent(input: unknown, deps: ManagementDeps): Promise<{ agent: AgentView; clientSecret: string | null }> {
+export async function createAgent(input: unknown, deps: ManagementDeps<ClientStore>): Promise<{ agent: AgentView; clientSecret: string | null }> {
   const parsed = parseInput(createSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   await checkAudiencesRegistered(parsed.audiences, deps);
@@ -122,7 +122,7 @@ export async function getAgent(store: ClientRecords, clientId: string): Promise<
   return agentView(await existingAgent(store, clientId));
 }
 
-export async function updateAgent(clientId: string, input: unknown, deps: ManagementDeps): Promise<AgentView> {
+export async function updateAgent(clientId: string, input: unknown, deps: ManagementDeps<ClientStore>): Promise<AgentView> {
   const parsed = parseInput(updateSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   await checkAudiencesRegistered(parsed.audiences, deps);
@@ -141,7 +141,7 @@ export async function updateAgent(clientId: string, input: unknown, deps: Manage
   return agentView(updated);
 }
 
-export async function setAgentStatus(clientId: string, status: 'active' | 'disabled', deps: ManagementDeps): Promise<AgentView> {
+export async function setAgentStatus(clientId: string, status: 'active' | 'disabled', deps: ManagementDeps<ClientStore>): Promise<AgentView> {
   return agentView(await setClientRecordStatus('agent', clientId, status, deps));
 }
 
@@ -149,7 +149,7 @@ export async function setAgentStatus(clientId: string, status: 'active' | 'disab
  * Issues a new secret; the previous one stays valid for the grace period (`graceSeconds`, else the configured
  * `agents.secretRotationGraceSeconds`) so deployments can roll over; 0 ends it at once.
  */
-export async function rotateAgentSecret(clientId: string, deps: ManagementDeps, options: { graceSeconds?: unknown } = {}): Promise<{ agent: AgentView; clientSecret: string }> {
+export async function rotateAgentSecret(clientId: string, deps: ManagementDeps<ClientStore>, options: { graceSeconds?: unknown } = {}): Promise<{ agent: AgentView; clientSecret: string }> {
   const grace = graceSeconds(options.graceSeconds, deps.config.agents.secretRotationGraceSeconds);
   const current = await existingAgent(deps.store, clientId);
   if (current.tokenEndpointAuthMethod === 'private_key_jwt') {
@@ -167,6 +167,6 @@ export async function rotateAgentSecret(clientId: string, deps: ManagementDeps, 
   return { agent: agentView(updated), clientSecret };
 }
 
-export async function deleteAgent(clientId: string, deps: ManagementDeps): Promise<void> {
+export async function deleteAgent(clientId: string, deps: ManagementDeps<ClientStore>): Promise<void> {
   await deleteClientRecord('agent', clientId, deps);
 }

@@ -1,4 +1,4 @@
-import type { ClientKind, ClientRecord, ClientRecords } from '../store/store.ts';
+import type { ClientKind, ClientRecord, ClientRecords, ResourceRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import type { ManagementDeps } from './management-deps.ts';
 import { ManagementError } from './management-error.ts';
@@ -7,6 +7,9 @@ import { ManagementError } from './management-error.ts';
  * What agents (`kind: 'agent'`) and OAuth applications (`kind: 'app'`) share: both are rows of `clients`, created,
  * disabled, enabled and deleted the same way, each change audited as `agent.*` or `client.*`.
  */
+
+/** What agent and client operations call: the clients, and the resources their audiences must name. */
+export type ClientStore = ClientRecords & Pick<ResourceRecords, 'getResourceByUri'>;
 
 const noun = (kind: ClientKind) => (kind === 'agent' ? 'agent' : 'client');
 
@@ -17,7 +20,7 @@ export async function existingClientOfKind(deps: { store: Pick<ClientRecords, 'g
   return record;
 }
 
-export function checkAccessTokenTtl(ttl: number | null | undefined, deps: ManagementDeps): void {
+export function checkAccessTokenTtl(ttl: number | null | undefined, deps: ManagementDeps<ClientStore>): void {
   if (ttl != null && ttl > deps.config.tokens.maxAccessTokenTtlSeconds) {
     throw new ManagementError('invalid-request', `access_token_ttl_seconds must be at most ${deps.config.tokens.maxAccessTokenTtlSeconds}`);
   }
@@ -27,7 +30,7 @@ export function checkAccessTokenTtl(ttl: number | null | undefined, deps: Manage
  * Every audience must be a registered resource: a token for an unknown one would only fail later, at the token
  * endpoint, with `invalid_target` (SR-14). Refused here with the resource named.
  */
-export async function checkAudiencesRegistered(audiences: readonly string[] | undefined, deps: Pick<ManagementDeps, 'store'>): Promise<void> {
+export async function checkAudiencesRegistered(audiences: readonly string[] | undefined, deps: Pick<ManagementDeps<ClientStore>, 'store'>): Promise<void> {
   for (const uri of audiences ?? []) {
     if (await deps.store.getResourceByUri(uri)) continue;
     const message = `${uri} is not a registered resource; register it first (mandate resource create --uri ${uri} --scope …)`;
@@ -35,7 +38,7 @@ export async function checkAudiencesRegistered(audiences: readonly string[] | un
   }
 }
 
-export async function insertClient(record: ClientRecord, detail: Record<string, unknown>, deps: ManagementDeps): Promise<void> {
+export async function insertClient(record: ClientRecord, detail: Record<string, unknown>, deps: ManagementDeps<ClientStore>): Promise<void> {
   try {
     await deps.store.createClient(record);
   } catch (err) {
@@ -49,7 +52,7 @@ export async function insertClient(record: ClientRecord, detail: Record<string, 
  * Disabling makes every token the client holds (or acts in, for an agent) inactive at once: introspection compares
  * each token's `iat` with `tokensValidAfter`, so they stay dead even if it is enabled again.
  */
-export async function setClientRecordStatus(kind: ClientKind, clientId: string, status: ClientRecord['status'], deps: ManagementDeps): Promise<ClientRecord> {
+export async function setClientRecordStatus(kind: ClientKind, clientId: string, status: ClientRecord['status'], deps: ManagementDeps<ClientStore>): Promise<ClientRecord> {
   const current = await existingClientOfKind(deps, kind, clientId);
   const patch = status === 'disabled' ? { status, tokensValidAfter: deps.now + 1, updatedAt: deps.now } : { status, updatedAt: deps.now };
   const updated = (await deps.store.updateClient(clientId, patch))!;
@@ -59,7 +62,7 @@ export async function setClientRecordStatus(kind: ClientKind, clientId: string, 
   return updated;
 }
 
-export async function deleteClientRecord(kind: ClientKind, clientId: string, deps: ManagementDeps): Promise<void> {
+export async function deleteClientRecord(kind: ClientKind, clientId: string, deps: ManagementDeps<ClientStore>): Promise<void> {
   await existingClientOfKind(deps, kind, clientId);
   await deps.store.deleteClient(clientId);
   await deps.audit.record({ event: `${noun(kind)}.deleted`, actor: deps.actor, subject: clientId, clientId });

@@ -4,7 +4,7 @@ import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { emailAddress, parseInput, resourceUri, scopeToken } from './input.ts';
-import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus } from './client-lifecycle.ts';
+import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
 
 /**
@@ -80,9 +80,9 @@ const createSchema = z
 
 const updateSchema = z.object(fields).partial().strict();
 
-const existingClient = (deps: ManagementDeps, clientId: string) => existingClientOfKind(deps, 'app', clientId);
+const existingClient = (deps: ManagementDeps<ClientStore>, clientId: string) => existingClientOfKind(deps, 'app', clientId);
 
-export async function createClient(input: unknown, deps: ManagementDeps): Promise<{ client: ClientView; clientSecret: string | null }> {
+export async function createClient(input: unknown, deps: ManagementDeps<ClientStore>): Promise<{ client: ClientView; clientSecret: string | null }> {
   const parsed = parseInput(createSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   await checkAudiencesRegistered(parsed.audiences, deps);
@@ -116,15 +116,15 @@ export async function createClient(input: unknown, deps: ManagementDeps): Promis
   return { client: clientView(record), clientSecret };
 }
 
-export async function listClients(deps: Pick<ManagementDeps, 'store'>): Promise<ClientView[]> {
+export async function listClients(deps: Pick<ManagementDeps<ClientStore>, 'store'>): Promise<ClientView[]> {
   return (await deps.store.listClients({ kind: 'app' })).map(clientView);
 }
 
-export async function getClient(clientId: string, deps: ManagementDeps): Promise<ClientView> {
+export async function getClient(clientId: string, deps: ManagementDeps<ClientStore>): Promise<ClientView> {
   return clientView(await existingClient(deps, clientId));
 }
 
-export async function updateClient(clientId: string, input: unknown, deps: ManagementDeps): Promise<ClientView> {
+export async function updateClient(clientId: string, input: unknown, deps: ManagementDeps<ClientStore>): Promise<ClientView> {
   const parsed = parseInput(updateSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   await checkAudiencesRegistered(parsed.audiences, deps);
@@ -145,10 +145,10 @@ export async function updateClient(clientId: string, input: unknown, deps: Manag
 }
 
 /** Disabling a client makes every token issued to it inactive (introspection checks the client behind a token). */
-export async function setClientStatus(clientId: string, status: ClientRecord['status'], deps: ManagementDeps): Promise<ClientView> {
+export async function setClientStatus(clientId: string, status: ClientRecord['status'], deps: ManagementDeps<ClientStore>): Promise<ClientView> {
   return clientView(await setClientRecordStatus('app', clientId, status, deps));
 }
 
-export async function deleteClient(clientId: string, deps: ManagementDeps): Promise<void> {
+export async function deleteClient(clientId: string, deps: ManagementDeps<ClientStore>): Promise<void> {
   await deleteClientRecord('app', clientId, deps);
 }

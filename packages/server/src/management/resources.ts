@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ResourceRecord } from '../store/store.ts';
+import type { ResourceRecord, ResourceRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { hashSecret, newId, newPrefixedCredential, RESOURCE_KEY_PREFIX } from '../tokens/secret.ts';
 import { graceSeconds, parseInput, resourceUri, scopeToken } from './input.ts';
@@ -44,7 +44,7 @@ function uniqueScopes(scopes: ResourceRecord['scopes']): ResourceRecord['scopes'
   return [...byName.values()];
 }
 
-async function existingResource(deps: ManagementDeps, idOrUri: string): Promise<ResourceRecord> {
+async function existingResource(deps: ManagementDeps<ResourceRecords>, idOrUri: string): Promise<ResourceRecord> {
   const all = await deps.store.listResources();
   const found = all.find((r) => r.id === idOrUri || r.uri === idOrUri);
   if (!found) throw new ManagementError('not-found', `no resource ${idOrUri}`);
@@ -52,7 +52,7 @@ async function existingResource(deps: ManagementDeps, idOrUri: string): Promise<
 }
 
 /** Registers a resource and issues its API key (for introspection), shown once and stored as a SHA-256. */
-export async function createResource(input: unknown, deps: ManagementDeps): Promise<{ resource: ResourceView; apiKey: string }> {
+export async function createResource(input: unknown, deps: ManagementDeps<ResourceRecords>): Promise<{ resource: ResourceView; apiKey: string }> {
   const parsed = parseInput(createSchema, input);
   const key = newPrefixedCredential(RESOURCE_KEY_PREFIX);
   const record: ResourceRecord = {
@@ -78,15 +78,15 @@ export async function createResource(input: unknown, deps: ManagementDeps): Prom
   return { resource: resourceView(record), apiKey: key.credential };
 }
 
-export async function listResources(deps: Pick<ManagementDeps, 'store'>): Promise<ResourceView[]> {
+export async function listResources(deps: Pick<ManagementDeps<ResourceRecords>, 'store'>): Promise<ResourceView[]> {
   return (await deps.store.listResources()).map(resourceView);
 }
 
-export async function getResource(idOrUri: string, deps: ManagementDeps): Promise<ResourceView> {
+export async function getResource(idOrUri: string, deps: ManagementDeps<ResourceRecords>): Promise<ResourceView> {
   return resourceView(await existingResource(deps, idOrUri));
 }
 
-export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps): Promise<ResourceView> {
+export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps<ResourceRecords>): Promise<ResourceView> {
   const parsed = parseInput(updateSchema, input);
   const current = await existingResource(deps, idOrUri);
   const updated = (await deps.store.updateResource(current.id, {
@@ -105,7 +105,7 @@ export async function updateResource(idOrUri: string, input: unknown, deps: Mana
  */
 export async function rotateResourceKey(
   idOrUri: string,
-  deps: ManagementDeps,
+  deps: ManagementDeps<ResourceRecords>,
   options: { graceSeconds?: unknown } = {},
 ): Promise<{ resource: ResourceView; apiKey: string; previousKeyValidUntil: number | null }> {
   const grace = graceSeconds(options.graceSeconds, deps.config.resources.apiKeyRotationGraceSeconds);
@@ -124,7 +124,7 @@ export async function rotateResourceKey(
   return { resource: resourceView(updated), apiKey: key.credential, previousKeyValidUntil: graceEnds };
 }
 
-export async function deleteResource(idOrUri: string, deps: ManagementDeps): Promise<void> {
+export async function deleteResource(idOrUri: string, deps: ManagementDeps<ResourceRecords>): Promise<void> {
   const current = await existingResource(deps, idOrUri);
   await deps.store.deleteResource(current.id);
   await deps.audit.record({ event: 'resource.deleted', actor: deps.actor, subject: current.uri });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { UserRecord } from '../store/store.ts';
+import type { SessionRecords, UserRecord, UserRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { newId } from '../tokens/secret.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/password.ts';
@@ -54,14 +54,17 @@ const updateSchema = z
   .partial()
   .strict();
 
-async function existingUser(deps: ManagementDeps, idOrEmail: string): Promise<UserRecord> {
+/** What user operations call: the users, and their sessions (ended when the password changes or the user is disabled). */
+export type UserStore = UserRecords & Pick<SessionRecords, 'deleteUserSessions'>;
+
+async function existingUser(deps: ManagementDeps<UserStore>, idOrEmail: string): Promise<UserRecord> {
   const email = normalizeEmail(idOrEmail);
   const user = (await deps.store.getUser(idOrEmail)) ?? (email.ok ? await deps.store.getUserByEmail(email.email) : null);
   if (!user) throw new ManagementError('not-found', `no user ${idOrEmail}`);
   return user;
 }
 
-export async function createUser(input: unknown, deps: ManagementDeps): Promise<UserView> {
+export async function createUser(input: unknown, deps: ManagementDeps<UserStore>): Promise<UserView> {
   const parsed = parseInput(createSchema, input);
   const record: UserRecord = {
     id: newId('usr'),
@@ -85,15 +88,15 @@ export async function createUser(input: unknown, deps: ManagementDeps): Promise<
   return userView(record);
 }
 
-export async function listUsers(deps: Pick<ManagementDeps, 'store'>): Promise<UserView[]> {
+export async function listUsers(deps: Pick<ManagementDeps<UserStore>, 'store'>): Promise<UserView[]> {
   return (await deps.store.listUsers()).map(userView);
 }
 
-export async function getUser(idOrEmail: string, deps: ManagementDeps): Promise<UserView> {
+export async function getUser(idOrEmail: string, deps: ManagementDeps<UserStore>): Promise<UserView> {
   return userView(await existingUser(deps, idOrEmail));
 }
 
-export async function updateUser(idOrEmail: string, input: unknown, deps: ManagementDeps): Promise<UserView> {
+export async function updateUser(idOrEmail: string, input: unknown, deps: ManagementDeps<UserStore>): Promise<UserView> {
   const parsed = parseInput(updateSchema, input);
   const current = await existingUser(deps, idOrEmail);
   const updated = (await deps.store.updateUser(current.id, {
@@ -112,7 +115,7 @@ export async function updateUser(idOrEmail: string, input: unknown, deps: Manage
  * Disabling a user ends their sessions and makes every token issued for them inactive at once (introspection
  * checks the user behind a token's grant, and `tokensValidAfter` keeps the old ones dead after re-enabling).
  */
-export async function setUserStatus(idOrEmail: string, status: UserRecord['status'], deps: ManagementDeps): Promise<UserView> {
+export async function setUserStatus(idOrEmail: string, status: UserRecord['status'], deps: ManagementDeps<UserStore>): Promise<UserView> {
   const current = await existingUser(deps, idOrEmail);
   const updated = (await deps.store.updateUser(current.id, {
     status,
@@ -124,7 +127,7 @@ export async function setUserStatus(idOrEmail: string, status: UserRecord['statu
   return userView(updated);
 }
 
-export async function deleteUser(idOrEmail: string, deps: ManagementDeps): Promise<void> {
+export async function deleteUser(idOrEmail: string, deps: ManagementDeps<UserStore>): Promise<void> {
   const current = await existingUser(deps, idOrEmail);
   // Grants, sessions, passkeys, identities and consents go with the row (ON DELETE CASCADE); tokens whose grant is
   // gone are inactive.

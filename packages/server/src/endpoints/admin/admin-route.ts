@@ -9,18 +9,18 @@ import type { RouteDefinition } from '../../http/route.ts';
 const ADMIN_PREFIX = '/admin/v1';
 
 /**
- * What the admin API is built from: what the management operations need (the CLI builds the same; they manage
- * every record family, so they take the store whole), the audit log (its chain check) and the key ring.
+ * What a group of admin routes is built from: the store slice its management operations call (`S`), the audit log
+ * (its chain check too), the configuration and the key ring.
  */
-export interface AdminApiDeps {
-  store: ManagementDeps['store'];
+export interface AdminApiDeps<S> {
+  store: S;
   audit: Pick<AuditLog, 'record' | 'verify'>;
   config: ManagementDeps['config'];
   keys: KeyRing;
   now(): number;
 }
 
-export function managementDeps(api: AdminApiDeps, request: FastifyRequest): ManagementDeps {
+export function managementDeps<S>(api: AdminApiDeps<S>, request: FastifyRequest): ManagementDeps<S> {
   return { store: api.store, audit: api.audit, config: api.config, now: api.now(), actor: request.adminActor ?? 'admin' };
 }
 

@@ -1,9 +1,10 @@
+import type { ClientStore } from '../../management/client-lifecycle.ts';
 import { createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus, updateAgent } from '../../management/agents.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { type AdminApiDeps, adminRoute, graceFrom, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/agents`: the REST face of `mandate agent …`. */
-export function adminAgentRoutes(api: AdminApiDeps): RouteDefinition[] {
+export function adminAgentRoutes(api: AdminApiDeps<ClientStore>): RouteDefinition[] {
   return [
     adminRoute('GET', '/agents', async (_request, reply) => sendJson(reply, 200, { agents: await listAgents(api.store) })),
     adminRoute('POST', '/agents', async (request, reply) => {

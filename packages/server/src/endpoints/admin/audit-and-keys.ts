@@ -1,13 +1,14 @@
 import { KeyRing } from '../../keys/key-ring.ts';
 import { z } from 'zod';
 import { queryAudit } from '../../management/audit.ts';
+import type { AuditRecords } from '../../store/store.ts';
 import { parseInput } from '../../management/input.ts';
 import { rotateSigningKey } from '../../management/signing-keys.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { type AdminApiDeps, adminRoute, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/audit` (query and chain check) and `/admin/v1/keys` (list and rotate). */
-export function adminAuditAndKeyRoutes(api: AdminApiDeps): RouteDefinition[] {
+export function adminAuditAndKeyRoutes(api: AdminApiDeps<Pick<AuditRecords, 'listAuditRows'>>): RouteDefinition[] {
   return [
     adminRoute('GET', '/audit', async (request, reply) => sendJson(reply, 200, { events: await queryAudit(api.store, request.query ?? {}) })),
     adminRoute('GET', '/audit/verify', async (request, reply) => {

@@ -1,9 +1,10 @@
+import type { ClientStore } from '../../management/client-lifecycle.ts';
 import { createClient, deleteClient, getClient, listClients, setClientStatus, updateClient } from '../../management/clients.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { type AdminApiDeps, adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/clients`: the REST face of `mandate client …` (OAuth applications; agents are under /agents). */
-export function adminClientRoutes(api: AdminApiDeps): RouteDefinition[] {
+export function adminClientRoutes(api: AdminApiDeps<ClientStore>): RouteDefinition[] {
   return [
     adminRoute('GET', '/clients', async (_request, reply) => sendJson(reply, 200, { clients: await listClients(api) })),
     adminRoute('POST', '/clients', async (request, reply) => {

@@ -1,9 +1,10 @@
+import type { ResourceRecords } from '../../store/store.ts';
 import { createResource, deleteResource, getResource, listResources, rotateResourceKey, updateResource } from '../../management/resources.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { type AdminApiDeps, adminRoute, graceFrom, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/resources`: the REST face of `mandate resource …`. `:id` is the resource id (`res_…`). */
-export function adminResourceRoutes(api: AdminApiDeps): RouteDefinition[] {
+export function adminResourceRoutes(api: AdminApiDeps<ResourceRecords>): RouteDefinition[] {
   return [
     adminRoute('GET', '/resources', async (_request, reply) => sendJson(reply, 200, { resources: await listResources(api) })),
     adminRoute('POST', '/resources', async (request, reply) => {

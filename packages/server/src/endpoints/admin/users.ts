@@ -1,9 +1,10 @@
+import type { UserStore } from '../../management/users.ts';
 import { createUser, deleteUser, getUser, listUsers, setUserStatus, updateUser } from '../../management/users.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { type AdminApiDeps, adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/users`: the REST face of `mandate user …`. `:id` is a user id or an email. */
-export function adminUserRoutes(api: AdminApiDeps): RouteDefinition[] {
+export function adminUserRoutes(api: AdminApiDeps<UserStore>): RouteDefinition[] {
   return [
     adminRoute('GET', '/users', async (_request, reply) => sendJson(reply, 200, { users: await listUsers(api) })),
     adminRoute('POST', '/users', async (request, reply) => sendJson(reply, 201, await createUser(request.body ?? {}, managementDeps(api, request)))),
