@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { deriveAuditKey } from '../audit/audit-chain.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { type ConfigOverrides, configFromEnvironment, type MandateConfig, resolveConfig } from '../config.ts';
-import { loadKek } from '../keys/kek.ts';
+import { KekError, loadKek } from '../keys/kek.ts';
 import type { ManagementDeps } from '../management/management-deps.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
@@ -58,17 +58,21 @@ export function cliConfig(flags: ConfigOverrides): MandateConfig {
 /**
  * Runs a management command against the store the config names: migrations applied (so a first command on a
  * new database works), every change audited with actor `cli`, the audit trail committed before exit. The audit
- * rows are MACed with the key derived from the KEK, so the CLI needs the server's KEK (MANDATE_KEK or its file).
+ * rows are MACed with the key derived from the KEK, so the CLI needs the server's KEK (MANDATE_KEK or its file);
+ * it generates one, as `serve` does, only for a database whose audit trail no key has written yet.
  */
 export async function withManagement<T>(config: MandateConfig, fn: (deps: ManagementDeps & { audit: AuditLog }) => Promise<T>): Promise<T> {
-  const auditKey = deriveAuditKey(loadKek(config.keys));
   const store: Store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
-  const audit = new AuditLog(store, auditKey);
+  let audit: AuditLog | undefined;
   try {
     await store.migrate();
+    if (config.keys.kek === undefined && !existsSync(config.keys.kekFile) && (await store.auditChainState()).anchor?.mac) {
+      throw new KekError(`${config.keys.kekFile} does not exist, and this database's audit trail is keyed by a KEK: give the CLI the server's (MANDATE_KEK or MANDATE_KEK_FILE)`);
+    }
+    audit = new AuditLog(store, deriveAuditKey(loadKek(config.keys)));
     return await fn({ store, audit, config, now: Math.floor(Date.now() / 1000), actor: 'cli' });
   } finally {
-    await audit.flush();
+    await audit?.flush();
     await store.close();
   }
 }

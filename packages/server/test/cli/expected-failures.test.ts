@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -42,6 +42,24 @@ test('SR-14 an unreachable or unopenable database is a one-line error, for manag
 });
 
 forEachStore('SR-14 CLI and admin API refusals', (fixture) => {
+  test('SR-07 a CLI without the server’s KEK refuses to write to a keyed audit trail, and makes no KEK of its own', async () => {
+    const server = await startTestServer(fixture, { keys: { kek } });
+    await server.close();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'mandate-cli-nokek-'));
+    try {
+      const result = spawnSync(process.execPath, [bin, 'agent', 'list', '--db', fixture.url], {
+        cwd: elsewhere,
+        encoding: 'utf8',
+        env: { ...process.env, MANDATE_KEK: '', MANDATE_LOG_LEVEL: 'silent' },
+      });
+      assertOneLineError(result, /this database's audit trail is keyed by a KEK: give the CLI the server's \(MANDATE_KEK or MANDATE_KEK_FILE\)/);
+      assert.equal(existsSync(join(elsewhere, '.mandate', 'kek')), false);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+
   test('SR-14 an unreadable or malformed --jwks-file is a one-line error', () => {
     const notJson = join(dir, 'not-json.jwks');
     writeFileSync(notJson, '{ "keys": [');
