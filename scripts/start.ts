@@ -18,7 +18,8 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const port = Number(process.env['PORT'] || 8787);
 const mcpPort = Number(process.env['MCP_PORT'] || 8788);
 const resource = process.env['MCP_RESOURCE'] || `http://localhost:${mcpPort}/mcp`;
-const startupTimeoutMs = 30_000;
+// Readiness is a printed line; this limit only catches a child that hangs, so it is generous (a loaded machine is slow).
+const startupTimeoutMs = 120_000;
 
 const children: ChildProcess[] = [];
 let stopping = false;

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { before, test } from 'node:test';
 import { forEachStore } from '../packages/server/test/helpers/stores.ts';
-import { CLI, mandateEnv, runCli, runCliJson } from './helpers/processes.ts';
+import { CLI, mandateEnv, PROCESS_TIMEOUT_MS, runCli, runCliJson } from './helpers/processes.ts';
 
 forEachStore('mandate CLI', (fixture) => {
   let env: NodeJS.ProcessEnv;
@@ -64,7 +64,7 @@ forEachStore('mandate CLI', (fixture) => {
     await once(blocker, 'listening');
     const { port } = blocker.address() as AddressInfo;
     try {
-      const result = spawnSync(process.execPath, [CLI, 'serve', '--port', String(port)], { env, encoding: 'utf8', timeout: 20_000 });
+      const result = spawnSync(process.execPath, [CLI, 'serve', '--port', String(port)], { env, encoding: 'utf8', timeout: PROCESS_TIMEOUT_MS });
       assert.equal(result.status, 1);
       assert.equal(result.stderr, `error: cannot listen on 127.0.0.1:${port} (in use); choose another with --port or PORT\n`);
     } finally {

@@ -11,7 +11,7 @@ import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { PASSWORD } from '../../packages/server/test/helpers/user-flow.ts';
 import { ensureDemoResource } from '../../scripts/demo-resource.ts';
 import { type AgentEvent, type McpServerProcess, type RunningProcess, startMcpServerProcess, startProcess } from '../helpers/demo-processes.ts';
-import { mandateEnv, REPO_ROOT, runCli, runCliJson, type ServerProcess, startServerProcess } from '../helpers/processes.ts';
+import { mandateEnv, PROCESS_TIMEOUT_MS, REPO_ROOT, runCli, runCliJson, type ServerProcess, startServerProcess } from '../helpers/processes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../test-results/obo-demo/', import.meta.url));
@@ -25,12 +25,6 @@ const events = (demo: RunningProcess): AgentEvent[] =>
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as AgentEvent);
-
-function exited(demo: RunningProcess): Promise<number | null> {
-  const { child } = demo;
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
 
 /**
  * `npm run demo:obo` end to end in a real browser (Debian Chromium driven by playwright-core): `mandate serve` and
@@ -46,10 +40,8 @@ forEachStore('browser: npm run demo:obo', (fixture) => {
   let mcp: McpServerProcess;
   let resource: string;
   let sandbox: string;
-  let workdir: string;
   let browser: Browser;
   let userId: string;
-  const cspViolations: string[] = [];
 
   before(async () => {
     if (skip) return;
@@ -57,7 +49,6 @@ forEachStore('browser: npm run demo:obo', (fixture) => {
     env = mandateEnv(fixture.url);
     sandbox = mkdtempSync(join(tmpdir(), 'mandate-obo-sandbox-'));
     cpSync(sampleSandboxDir, sandbox, { recursive: true });
-    workdir = mkdtempSync(join(tmpdir(), 'mandate-obo-demo-'));
     as = await startServerProcess(await freePort(), env);
     const mcpPort = await freePort();
     resource = `http://localhost:${mcpPort}/mcp`;
@@ -73,13 +64,17 @@ forEachStore('browser: npm run demo:obo', (fixture) => {
     await mcp?.stop();
     await as?.stop();
     rmSync(sandbox, { recursive: true, force: true });
-    rmSync(workdir, { recursive: true, force: true });
   });
 
   const demoEnv = () => ({ ...env, MANDATE_ISSUER: as.issuer, MCP_URL: resource });
 
-  test('login page → consent page naming the agent → callback → whoami shows the user and the agent', { skip }, async () => {
-    const demo = await startProcess([DEMO, '--json'], demoEnv(), /"event":"login_url"/, { cwd: workdir, timeoutMs: 30_000 });
+  /**
+   * The demo's first run in `workdir`: the browser opens the login URL it prints, signs in, approves the consent page
+   * (screenshots of each page when `shots`), and comes back to its loopback redirect; the demo then exits.
+   */
+  async function firstRun(workdir: string, shots: boolean): Promise<{ demo: RunningProcess; agentId: string; cspViolations: string[] }> {
+    const demo = await startProcess([DEMO, '--json'], demoEnv(), /"event":"login_url"/, { cwd: workdir });
+    const cspViolations: string[] = [];
     try {
       const setup = events(demo).find((e) => e.event === 'setup');
       assert.ok(setup, 'the demo created its agent and application');
@@ -89,13 +84,15 @@ forEachStore('browser: npm run demo:obo', (fixture) => {
       assert.ok(url.startsWith(`${as.issuer}/authorize?`));
 
       const context = await browser.newContext();
+      // Playwright waits for each page by its signal (load, URL); the limit is only for a page that never comes.
+      context.setDefaultTimeout(PROCESS_TIMEOUT_MS);
       const page = await context.newPage();
       page.on('console', (message) => {
         if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
       });
       await page.goto(url);
       assert.equal(await page.title(), 'Sign in · Mandate');
-      await page.screenshot({ path: `${SHOTS}${fixture.dialect}-login.png`, fullPage: true });
+      if (shots) await page.screenshot({ path: `${SHOTS}${fixture.dialect}-login.png`, fullPage: true });
 
       await page.getByLabel('Email').fill('ada@example.com');
       await page.getByLabel('Password').fill(PASSWORD);
@@ -107,16 +104,26 @@ forEachStore('browser: npm run demo:obo', (fixture) => {
       assert.match(consent, /OBO demo app/);
       assert.ok(consent.includes(agentId), 'the consent page names the agent’s id');
       assert.match(consent, /calc/);
-      await page.screenshot({ path: `${SHOTS}${fixture.dialect}-consent.png`, fullPage: true });
+      if (shots) await page.screenshot({ path: `${SHOTS}${fixture.dialect}-consent.png`, fullPage: true });
 
       await page.getByRole('button', { name: 'Approve' }).click();
       await page.waitForURL((target) => target.href.startsWith(`${redirectUri}?`));
       assert.equal(await page.title(), 'Signed in');
       assert.match(await page.locator('body').innerText(), /You can close this tab/);
-      await page.screenshot({ path: `${SHOTS}${fixture.dialect}-callback.png`, fullPage: true });
+      if (shots) await page.screenshot({ path: `${SHOTS}${fixture.dialect}-callback.png`, fullPage: true });
       await context.close();
 
-      assert.equal(await exited(demo), 0, demo.output());
+      assert.equal(await demo.exited(), 0, demo.output());
+      return { demo, agentId, cspViolations };
+    } finally {
+      await demo.stop();
+    }
+  }
+
+  test('login page → consent page naming the agent → callback → whoami shows the user and the agent; no CSP violation', { skip }, async () => {
+    const workdir = mkdtempSync(join(tmpdir(), 'mandate-obo-demo-'));
+    try {
+      const { demo, agentId, cspViolations } = await firstRun(workdir, true);
       const seen = events(demo);
       const signedIn = seen.find((e) => e.event === 'signed_in')!;
       assert.equal(signedIn['subject'], userId);
@@ -129,24 +136,27 @@ forEachStore('browser: npm run demo:obo', (fixture) => {
       assert.deepEqual((whoami['delegation_chain'] as { subject: string }[]).map((a) => a.subject), [agentId]);
       assert.deepEqual(seen.find((e) => e.event === 'done'), { event: 'done', ok: true, subject: userId, agent: agentId });
       assert.ok(!demo.output().includes(PASSWORD), 'the password never reaches the demo’s output');
+      assert.deepEqual(cspViolations, [], 'the pages load no inline script or style');
     } finally {
-      await demo.stop();
+      rmSync(workdir, { recursive: true, force: true });
     }
   });
 
   test('a second run reuses the stored authorization (FileTokenStore, refreshed as needed): no login URL, whoami as before', { skip }, async () => {
-    const demo = await startProcess([DEMO, '--json'], demoEnv(), /"event":"reused"/, { cwd: workdir, timeoutMs: 30_000 });
+    const workdir = mkdtempSync(join(tmpdir(), 'mandate-obo-demo-'));
     try {
-      assert.equal(await exited(demo), 0, demo.output());
-      const seen = events(demo);
-      assert.equal(seen.some((e) => e.event === 'login_url' || e.event === 'setup'), false);
-      assert.deepEqual(seen.find((e) => e.event === 'done')?.['subject'], userId);
+      await firstRun(workdir, false);
+      const demo = await startProcess([DEMO, '--json'], demoEnv(), /"event":"reused"/, { cwd: workdir });
+      try {
+        assert.equal(await demo.exited(), 0, demo.output());
+        const seen = events(demo);
+        assert.equal(seen.some((e) => e.event === 'login_url' || e.event === 'setup'), false);
+        assert.deepEqual(seen.find((e) => e.event === 'done')?.['subject'], userId);
+      } finally {
+        await demo.stop();
+      }
     } finally {
-      await demo.stop();
+      rmSync(workdir, { recursive: true, force: true });
     }
-  });
-
-  test('the pages load no inline script or style: no Content-Security-Policy violation', { skip }, () => {
-    assert.deepEqual(cspViolations, []);
   });
 });

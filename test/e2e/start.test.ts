@@ -19,16 +19,21 @@ forEachStore('npm start', (fixture) => {
   let cwd: string;
   let port: number;
   let mcpPort: number;
+  /** The first start in `cwd`, which registered the resource (stopped by now, perhaps, but its output stays). */
+  let first: RunningProcess;
+  /** The start that is running now, if any: tests stop and restart it. */
   let start: RunningProcess | undefined;
-  let agent: { client_id: string; client_secret: string };
 
   const issuer = () => `http://localhost:${port}`;
   const resource = () => `http://localhost:${mcpPort}/mcp`;
   const launch = async () => (await startProcess([START_SCRIPT], env, /^\[start\] ready/, { cwd })) as RunningProcess;
+  /** The running start, launched again if an earlier test stopped it (each test stands on its own). */
+  const running = async () => (start ??= await launch());
   const isListening = (p: number) => fetch(`http://localhost:${p}/`).then(
     () => true,
     () => false,
   );
+  const createAgent = () => runCliJson<{ client_id: string; client_secret: string }>(['agent', 'create', '--name', 'demo-agent', '--scope', 'calc files:read', '--audience', resource()], env);
 
   before(async () => {
     port = await freePort();
@@ -36,7 +41,7 @@ forEachStore('npm start', (fixture) => {
     cwd = mkdtempSync(join(tmpdir(), 'mandate-start-'));
     // MCP_VERIFY=introspection so that a working MCP server also proves it received a valid API key.
     env = { ...mandateEnv(fixture.url), PORT: String(port), MCP_PORT: String(mcpPort), MCP_VERIFY: 'introspection', MANDATE_LOG_LEVEL: 'info' };
-    start = await launch();
+    first = start = await launch();
   });
   after(async () => {
     await start?.stop();
@@ -44,6 +49,7 @@ forEachStore('npm start', (fixture) => {
   });
 
   test('serves the AS and the demo MCP server, registered with its scopes and risk levels, and prints next steps', async () => {
+    await running();
     const metadata = (await (await fetch(`${issuer()}/.well-known/oauth-authorization-server`)).json()) as { issuer: string };
     assert.equal(metadata.issuer, issuer());
     const unauthenticated = await fetch(resource(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -53,7 +59,7 @@ forEachStore('npm start', (fixture) => {
     const shown = await runCliJson<{ scopes: { name: string; risk: string }[] }>(['resource', 'show', resource()], env);
     assert.deepEqual(shown.scopes.map((s) => `${s.name}:${s.risk}`), ['calc:low', 'files:read:low', 'files:write:medium', 'exec:high']);
 
-    const output = start!.output();
+    const output = first.output();
     assert.match(output, /^\[mandate\] Mandate authorization server on /m);
     assert.match(output, /^\[mandate\] INFO mandate listening issuer=http:\/\/localhost:\d+ store=\w+ kid=/m, 'pino JSON made readable');
     assert.match(output, /^\[mcp\] +Demo MCP server on http:\/\/localhost:\d+\/mcp .*verify: introspection/m);
@@ -63,7 +69,8 @@ forEachStore('npm start', (fixture) => {
   });
 
   test('the next steps work: the agent created as printed runs the demo plan', async () => {
-    agent = await runCliJson(['agent', 'create', '--name', 'demo-agent', '--scope', 'calc files:read', '--audience', resource()], env);
+    await running();
+    const agent = await createAgent();
     const { code, events, stderr } = await runAgent([], {
       ...env,
       MANDATE_ISSUER: issuer(),
@@ -76,14 +83,18 @@ forEachStore('npm start', (fixture) => {
   });
 
   test('SIGINT stops both servers and start exits 0', async () => {
-    assert.equal(await start!.stop('SIGINT'), 0);
-    assert.match(start!.output(), /^\[start\] stopped$/m);
+    const stopping = await running();
+    start = undefined;
+    assert.equal(await stopping.stop('SIGINT'), 0);
+    assert.match(stopping.output(), /^\[start\] stopped$/m);
     assert.equal(await isListening(port), false);
     assert.equal(await isListening(mcpPort), false);
-    start = undefined;
   });
 
   test('a second start keeps the registration and issues a fresh API key; the previous one stops working', async () => {
+    const agent = await createAgent();
+    await start?.stop('SIGINT');
+    start = undefined;
     const { api_key: previous } = await runCliJson<{ api_key: string }>(['resource', 'rotate-key', resource()], env);
     start = await launch();
     assert.match(start.output(), new RegExp(`^\\[start\\] ${resource()} is registered; issued it a fresh API key$`, 'm'));

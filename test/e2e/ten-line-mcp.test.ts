@@ -43,12 +43,16 @@ forEachStore('the ten-line MCP server as its own process, against mandate serve'
     snippet = {
       child,
       output: () => '',
+      exited: () => exited,
       stop: async () => {
         child.kill('SIGTERM');
         return exited;
       },
     };
-    await waitForHttp(`http://localhost:${port}/.well-known/oauth-protected-resource/mcp`);
+    // It prints nothing when ready: its port answering is the signal (or its exit, a failure).
+    const exitedEarly = exited.then((code) => Promise.reject(new Error(`the ten-line server exited ${code} before it answered`)));
+    exitedEarly.catch(() => {}); // it also exits, normally, when the suite stops it
+    await Promise.race([waitForHttp(`http://localhost:${port}/.well-known/oauth-protected-resource/mcp`), exitedEarly]);
   });
   after(async () => {
     await snippet?.stop();

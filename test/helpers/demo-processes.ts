@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from './processes.ts';
+import { PROCESS_TIMEOUT_MS, REPO_ROOT } from './processes.ts';
 
 /** The demo MCP server, the demo agent and `npm start` as separate processes, for the end-to-end tests. */
 
@@ -12,18 +12,25 @@ export interface RunningProcess {
   child: ChildProcess;
   /** Everything it wrote so far, stdout and stderr interleaved. */
   output(): string;
+  /** Resolves with the exit code once it has exited by itself and all its output has been read. */
+  exited(): Promise<number | null>;
   /** SIGTERM (or `signal`) and wait for the exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns `node <args>` and resolves once a line of its stdout matches `ready` (rejects if it exits or times out first). */
+/**
+ * Spawns `node <args>` and resolves once a line of its stdout matches `ready`; rejects if it exits first, or kills it
+ * and rejects if it has not printed the line within `timeoutMs` (default PROCESS_TIMEOUT_MS).
+ */
 export function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, options: { cwd?: string; timeoutMs?: number } = {}): Promise<RunningProcess & { match: RegExpExecArray }> {
   const child = spawn(process.execPath, args, { env, cwd: options.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' (not 'exit'): it comes after the last line of output, so a ready line printed just before exiting counts.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const running: RunningProcess = {
     child,
     output: () => output,
+    exited: () => exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
@@ -31,11 +38,12 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: RegE
   };
   child.stderr!.on('data', (d) => (output += d));
   let isReady = false;
+  const timeoutMs = options.timeoutMs ?? PROCESS_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`node ${args.join(' ')} did not get ready in time:\n${output}`));
-    }, options.timeoutMs ?? 20_000);
+      reject(new Error(`node ${args.join(' ')} did not get ready within ${timeoutMs / 1000} s:\n${output}`));
+    }, timeoutMs);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output += `${line}\n`;
       const match = isReady ? null : ready.exec(line);
@@ -96,32 +104,42 @@ export async function startInteractiveAgent(args: string[], env: NodeJS.ProcessE
   const child = spawn(process.execPath, [AGENT_MAIN, ...args, '--mode', 'stdin', '--json'], { env, cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' (not 'exit'): it comes after the last line of stdout, so no event printed before exiting is missed.
+  let closed = false;
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const pending: AgentEvent[] = [];
   let wake: (() => void) | undefined;
   createInterface({ input: child.stdout }).on('line', (line) => {
     pending.push(JSON.parse(line) as AgentEvent);
     wake?.();
   });
-  void exited.then(() => wake?.());
+  void exited.then(() => {
+    closed = true;
+    wake?.();
+  });
 
-  /** Events until one named `last` (inclusive). */
+  /** Events until one named `last` (inclusive): woken by each line and by the exit; PROCESS_TIMEOUT_MS is only a limit. */
   async function until(last: string): Promise<AgentEvent[]> {
     const seen: AgentEvent[] = [];
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      while (pending.length > 0) {
-        const event = pending.shift()!;
-        seen.push(event);
-        if (event.event === last) return seen;
-        if (event.event === 'error') throw new Error(`agent error: ${JSON.stringify(event)}\n${stderr}`);
+    let timedOut = false;
+    const limit = setTimeout(() => {
+      timedOut = true;
+      wake?.();
+    }, PROCESS_TIMEOUT_MS);
+    try {
+      for (;;) {
+        while (pending.length > 0) {
+          const event = pending.shift()!;
+          seen.push(event);
+          if (event.event === last) return seen;
+          if (event.event === 'error') throw new Error(`agent error: ${JSON.stringify(event)}\n${stderr}`);
+        }
+        if (closed) throw new Error(`the agent exited ${child.exitCode} while waiting for ${last}: ${JSON.stringify(seen)}\n${stderr}`);
+        if (timedOut) throw new Error(`no ${last} event within ${PROCESS_TIMEOUT_MS / 1000} s: ${JSON.stringify(seen)}\n${stderr}`);
+        await new Promise<void>((resolve) => (wake = resolve));
       }
-      if (child.exitCode !== null) throw new Error(`the agent exited ${child.exitCode} while waiting for ${last}: ${JSON.stringify(seen)}\n${stderr}`);
-      if (Date.now() > deadline) throw new Error(`no ${last} event in time: ${JSON.stringify(seen)}`);
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 200);
-      });
+    } finally {
+      clearTimeout(limit);
     }
   }
 
@@ -138,8 +156,11 @@ export async function startInteractiveAgent(args: string[], env: NodeJS.ProcessE
   };
 }
 
-/** Polls `url` until it answers (any status), for processes that print nothing when ready. */
-export async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
+/**
+ * Polls `url` until it answers (any status), for processes that print nothing when ready: the answer is the signal,
+ * the 100 ms between attempts only spaces the polls, and `timeoutMs` is a limit a healthy start never meets.
+ */
+export async function waitForHttp(url: string, timeoutMs = PROCESS_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -7,6 +7,13 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = `${REPO_ROOT}packages/server/bin/run-cli.ts`;
 
+/**
+ * How long a child process may take to announce it is ready (or a run to finish) before the test gives up on it.
+ * Readiness is always a signal (a printed line, a port answering), so a healthy run never waits for this limit: it is
+ * generous because two test runs on two cores can slow a start-up tenfold, and only a hung process should meet it.
+ */
+export const PROCESS_TIMEOUT_MS = 120_000;
+
 export interface ServerProcess {
   issuer: string;
   child: ChildProcess;
@@ -36,15 +43,20 @@ export async function runCliJson<T>(args: string[], env: NodeJS.ProcessEnv, stdi
   return JSON.parse(await runCli([...args, '--json'], env, stdin)) as T;
 }
 
-/** Starts `mandate serve` on `port` and waits until it announces itself. */
+/** Starts `mandate serve` on `port` and waits until it announces itself (killed if it does not within PROCESS_TIMEOUT_MS). */
 export function startServerProcess(port: number, env: NodeJS.ProcessEnv): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mandate serve did not announce itself within ${PROCESS_TIMEOUT_MS / 1000} s:\n${output}`));
+    }, PROCESS_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk;
       const match = /Mandate authorization server on (\S+)/.exec(output);
       if (match) {
+        clearTimeout(timer);
         child.stdout!.off('data', onData);
         resolve({
           issuer: match[1]!,
@@ -61,6 +73,9 @@ export function startServerProcess(port: number, env: NodeJS.ProcessEnv): Promis
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (d) => (output += d));
-    child.once('exit', (code) => reject(new Error(`mandate serve exited ${code}: ${output}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mandate serve exited ${code}: ${output}`));
+    });
   });
 }

@@ -8,12 +8,13 @@ import { after, before, test } from 'node:test';
 import { freePort } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { PASSWORD } from '../../packages/server/test/helpers/user-flow.ts';
-import { mandateEnv, REPO_ROOT, runCli, runCliJson, type ServerProcess, startServerProcess } from '../helpers/processes.ts';
+import { mandateEnv, PROCESS_TIMEOUT_MS, REPO_ROOT, runCli, runCliJson, type ServerProcess, startServerProcess } from '../helpers/processes.ts';
 import { signInAndConsent } from '../helpers/sign-in.ts';
 
 /** The suite's CLI (`conformance`), pinned in the root package.json; run with this Node (it needs Node ≥ 22). */
 const CONFORMANCE = `${REPO_ROOT}node_modules/@modelcontextprotocol/conformance/dist/index.js`;
-const RUN_TIMEOUT_MS = 60_000;
+/** A hung run is killed after this; a healthy one takes seconds (two scenarios), even on a loaded machine. */
+const RUN_TIMEOUT_MS = 2 * PROCESS_TIMEOUT_MS;
 
 type CheckStatus = 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED';
 interface Check {
@@ -46,15 +47,19 @@ function readScenarios(outputDir: string): Map<string, Check[]> {
   return scenarios;
 }
 
-/** The suite's loopback listener starts as it prints the URL; retry while it is not yet accepting connections. */
+/**
+ * The suite's loopback listener starts as it prints the URL; retry while it is not yet accepting connections (its
+ * port answering is the signal; the 100 ms only spaces the attempts, and PROCESS_TIMEOUT_MS is a limit).
+ */
 async function deliverCallback(location: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + PROCESS_TIMEOUT_MS;
+  for (;;) {
     try {
       const response = await fetch(location);
       await response.body?.cancel();
       return;
     } catch (error) {
-      if (attempt >= 50) throw error;
+      if (Date.now() > deadline) throw error;
       await sleep(100);
     }
   }
@@ -88,7 +93,8 @@ function runConformance(args: string[], authorize: (url: string) => Promise<void
     });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk));
     child.once('error', reject);
-    child.once('exit', (exitCode) => {
+    // 'close' rather than 'exit': the output is complete by then.
+    child.once('close', (exitCode) => {
       clearTimeout(timer);
       resolve({ exitCode, output, driveError });
     });

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { freePort } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
-import { mandateEnv, runCli, runCliJson, type ServerProcess, startServerProcess } from '../helpers/processes.ts';
+import { mandateEnv, PROCESS_TIMEOUT_MS, runCli, runCliJson, type ServerProcess, startServerProcess } from '../helpers/processes.ts';
 
 /** Debian's interpreter: the packaged modules are installed for it, not for whatever `python3` is first on PATH. */
 const PYTHON = '/usr/bin/python3';
@@ -52,7 +52,7 @@ async function runPython(input: ScriptInput): Promise<PythonResult> {
   // A bare environment: no proxy variables for `requests` to route loopback calls through, no PYTHONPATH.
   const { stdout } = await promisify(execFile)(PYTHON, [SCRIPT, JSON.stringify(input)], {
     env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
-    timeout: 30_000,
+    timeout: PROCESS_TIMEOUT_MS,
   });
   return JSON.parse(stdout) as PythonResult;
 }

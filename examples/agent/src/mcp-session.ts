@@ -26,6 +26,8 @@ export interface SessionOptions {
   scope: string;
   reporter: Reporter;
   fetch?: typeof fetch;
+  /** Current time in milliseconds, which decides when the agent's own token is renewed. Default `Date.now`. */
+  clock?: () => number;
   /** Where the bearer tokens come from. Default: the agent's own (`client_credentials` for this server). */
   tokenSource?: TokenSource;
 }
@@ -80,7 +82,13 @@ async function checkProtectedResource(options: SessionOptions, fetchImpl: typeof
 
 /** The agent acting as itself: its own token for exactly this server, cached and renewed by `AgentAuthClient`. */
 function agentTokenSource(options: SessionOptions, fetchImpl: typeof fetch): TokenSource {
-  const agent = new AgentAuthClient({ issuer: options.issuer, clientId: options.clientId, clientSecret: options.clientSecret, fetch: fetchImpl });
+  const agent = new AgentAuthClient({
+    issuer: options.issuer,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    fetch: fetchImpl,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const tokenRequest = { scope: options.scope, resource: options.mcpUrl };
   return { describe: options.clientId, get: () => agent.getAgentToken(tokenRequest), invalidate: () => agent.invalidate(tokenRequest) };
 }

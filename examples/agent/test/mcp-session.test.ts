@@ -29,7 +29,7 @@ for (const verify of ['jwt', 'introspection'] as const) {
       await demo.close();
     });
 
-    async function open(overrides: { issuer?: string; mcpUrl?: string; clientSecret?: string; scope?: string; fetch?: typeof fetch } = {}) {
+    async function open(overrides: { issuer?: string; mcpUrl?: string; clientSecret?: string; scope?: string; fetch?: typeof fetch; clock?: () => number } = {}) {
       const reporter = recordingReporter();
       const session = await openMcpSession({
         issuer: demo.as.issuer,
@@ -91,11 +91,17 @@ for (const verify of ['jwt', 'introspection'] as const) {
 
     if (verify === 'jwt') {
       test('the token is renewed before it expires (halfway through a short lifetime), without a refusal', async () => {
-        demo.as.setTokenTtl(2);
+        // The agent's clock decides renewal; it moves only when the test says. The resource checks `exp` against
+        // the real clock, which a 100 s token outlives however slow the machine is.
+        let now = Date.now();
+        demo.as.setTokenTtl(100);
         try {
-          const { session, reporter } = await open();
+          const { session, reporter } = await open({ clock: () => now });
           assert.equal((await session.call('whoami', {})).ok, true);
-          await new Promise((resolve) => setTimeout(resolve, 1100));
+          now += 49_000;
+          assert.equal((await session.call('whoami', {})).ok, true);
+          assert.equal(reporter.named('token').length, 1, 'not yet halfway: the cached token');
+          now += 2_000; // 51 s into 100 s: past half the lifetime (the default 60 s renewal window is capped at half)
           assert.equal((await session.call('whoami', {})).ok, true);
           assert.equal(reporter.named('token').length, 2);
           assert.deepEqual(reporter.named('token_rejected'), []);

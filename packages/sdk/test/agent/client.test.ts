@@ -12,7 +12,7 @@ describe('AgentAuthClient (client_credentials, RFC 6749 §4.4)', () => {
   const secret = 's3cr:et with spaces';
   const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   before(async () => {
-    as = await startTestIssuer({ tokenDelayMs: 30 });
+    as = await startTestIssuer();
     as.addClient({ clientId: 'agt_alpha', secret });
     as.addClient({ clientId: 'agt_keyed', publicJwk: { ...keyPair.publicKey.export({ format: 'jwk' }), kid: 'k1' } as JWK });
   });
@@ -44,11 +44,16 @@ describe('AgentAuthClient (client_credentials, RFC 6749 §4.4)', () => {
     assert.equal(as.counts.token, count + 1);
   });
 
-  test('single-flight: concurrent callers share one token request', async () => {
+  test('single-flight: concurrent callers, and callers arriving while the request is in flight, share one token request', async () => {
     const agent = new AgentAuthClient({ issuer: as.issuer, clientId: 'agt_alpha', clientSecret: secret });
     await agent.metadata();
     const count = as.counts.token;
-    const tokens = await Promise.all(Array.from({ length: 10 }, () => agent.getAgentToken({ scope: 'files:read' })));
+    const held = as.holdTokenResponses();
+    const first = Array.from({ length: 5 }, () => agent.getAgentToken({ scope: 'files:read' }));
+    await held.arrived; // the request is at the AS, unanswered
+    const later = Array.from({ length: 5 }, () => agent.getAgentToken({ scope: 'files:read' }));
+    held.release();
+    const tokens = await Promise.all([...first, ...later]);
     assert.equal(as.counts.token, count + 1);
     assert.equal(new Set(tokens.map((t) => t.accessToken)).size, 1);
   });

@@ -29,8 +29,6 @@ export interface TestIssuerOptions {
   metadataIssuer?: string;
   /** Lifetime of tokens from the token endpoint, in seconds. */
   tokenTtlSeconds?: number;
-  /** Delay the token endpoint's answer, to make concurrent requests overlap. */
-  tokenDelayMs?: number;
 }
 
 export interface TestClient {
@@ -60,6 +58,8 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
   let revocationStatus = 200;
   let tokenTtlSeconds = options.tokenTtlSeconds ?? 300;
   let jwksStatus = 200;
+  /** While set, token requests are answered only once the test opens it (see holdTokenResponses). */
+  let tokenGate: { arrived: () => void; opened: Promise<void> } | undefined;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -232,7 +232,10 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
     counts.token++;
     const form = await readForm(req);
     tokenRequests.push(form);
-    if (options.tokenDelayMs) await new Promise((r) => setTimeout(r, options.tokenDelayMs));
+    if (tokenGate) {
+      tokenGate.arrived();
+      await tokenGate.opened;
+    }
     const client = await authenticateClient(req, form);
     if (form.get('grant_type') !== 'client_credentials' && grantHandler !== undefined) {
       const answer = await grantHandler(form, client);
@@ -342,6 +345,23 @@ export async function startTestIssuer(options: TestIssuerOptions = {}) {
     },
     setTokenTtl(seconds: number) {
       tokenTtlSeconds = seconds;
+    },
+    /**
+     * Holds the token endpoint's answers until `release()`: `arrived` resolves when a request is in and unanswered,
+     * so a test can make requests overlap by that signal rather than by a delay.
+     */
+    holdTokenResponses(): { arrived: Promise<void>; release(): void } {
+      let arrived!: () => void;
+      let open!: () => void;
+      const gate = { arrived: new Promise<void>((resolve) => (arrived = resolve)), opened: new Promise<void>((resolve) => (open = resolve)) };
+      tokenGate = { arrived, opened: gate.opened };
+      return {
+        arrived: gate.arrived,
+        release() {
+          tokenGate = undefined;
+          open();
+        },
+      };
     },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
