@@ -33,6 +33,11 @@ forEachStore('mandate CLI', (fixture) => {
     assert.notEqual(rotated.client_secret, agent['client_secret']);
     assert.ok(rotated.previous_secret_expires_at > Date.now() / 1000);
     assert.deepEqual(await runCliJson(['agent', 'delete', id], env), { deleted: id });
+    const events = await runCliJson<{ event: string }[]>(['audit', 'list', '--event', 'agent.*', '--principal', id, '--asc'], env);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['agent.created', 'agent.disabled', 'agent.enabled', 'agent.secret_rotated', 'agent.deleted'],
+    );
   });
 
   test('resource create --json prints resource and api_key; admin-token create prints a token once', async () => {
@@ -73,7 +78,7 @@ forEachStore('mandate CLI', (fixture) => {
   });
 
   test('serve with an invalid setting: one line naming the option, what it must be and the variable; exit 1', () => {
-    const run = (extra: NodeJS.ProcessEnv) => spawnSync(process.execPath, [CLI, 'serve', '--port', '0'], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 20_000 });
+    const run = (extra: NodeJS.ProcessEnv) => spawnSync(process.execPath, [CLI, 'serve', '--port', '0'], { env: { ...env, ...extra }, encoding: 'utf8', timeout: PROCESS_TIMEOUT_MS });
     const ttl = run({ MANDATE_ACCESS_TOKEN_TTL: '5' });
     assert.equal(ttl.status, 1);
     assert.equal(ttl.stderr, 'error: tokens.accessTokenTtlSeconds must be a whole number of seconds between 60 and 86400 (from MANDATE_ACCESS_TOKEN_TTL)\n');
@@ -83,7 +88,7 @@ forEachStore('mandate CLI', (fixture) => {
     assert.equal(flag.stderr, 'error: MANDATE_ALLOW_IMPERSONATION must be true or false, got "yes"\n');
   });
 
-  test('keys rotate and list; audit verify and list with filters', async () => {
+  test('keys rotate and list; audit verify', async () => {
     const rotated = await runCliJson<{ kid: string; retired_kid: string }>(['keys', 'rotate'], env);
     const keys = await runCliJson<{ kid: string; status: string; published: boolean }[]>(['keys', 'list'], env);
     assert.deepEqual(
@@ -92,12 +97,7 @@ forEachStore('mandate CLI', (fixture) => {
     );
     const report = await runCliJson<{ ok: boolean; rowsChecked: number }>(['audit', 'verify'], env);
     assert.equal(report.ok, true);
-    assert.ok(report.rowsChecked >= 5);
-    const events = await runCliJson<{ event: string }[]>(['audit', 'list', '--event', 'agent.*', '--asc'], env);
-    assert.deepEqual(
-      events.map((e) => e.event),
-      ['agent.created', 'agent.disabled', 'agent.enabled', 'agent.secret_rotated', 'agent.deleted'],
-    );
+    assert.ok(report.rowsChecked >= 1, 'the rotation itself is audited');
   });
 
   test('mistakes: usage errors exit 2, refused operations exit 1 with a one-line message', () => {

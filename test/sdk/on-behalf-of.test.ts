@@ -43,7 +43,7 @@ forEachStore('SDK on-behalf-of against the authorization server', (fixture) => {
       clientId: credentials.clientId,
       clientSecret: credentials.clientSecret,
       app: { clientId: app.clientId, redirectUri },
-      clock: () => server.clock.now() * 1000,
+      clock: server.clock.nowMs,
       ...extra,
     });
 
@@ -80,7 +80,7 @@ forEachStore('SDK on-behalf-of against the authorization server', (fixture) => {
     assert.equal(tokens.key, tokenSetKey({ issuer: server.issuer, clientId: app.clientId, actor: agent.clientId, subject: userId, resource: [MCP_RESOURCE] }));
     assert.deepEqual(await client.tokenStore.get(tokens.key), tokens);
 
-    const auth = await createVerifier({ issuer: server.issuer, audience: MCP_RESOURCE }).verify(tokens.accessToken);
+    const auth = await createVerifier({ issuer: server.issuer, audience: MCP_RESOURCE, clock: server.clock.nowMs }).verify(tokens.accessToken);
     assert.equal(auth.subject, userId);
     assert.equal(auth.clientId, app.clientId);
     assert.equal(auth.agentId, agent.clientId);
@@ -156,7 +156,7 @@ forEachStore('SDK on-behalf-of against the authorization server', (fixture) => {
     assert.equal(refreshed.key, tokens.key);
     assert.equal(refreshed.subject, userId);
     assert.deepEqual(await client.tokenStore.get(tokens.key), refreshed);
-    const auth = await createVerifier({ issuer: server.issuer, audience: MCP_RESOURCE, clock: () => server.clock.now() * 1000 }).verify(refreshed.accessToken);
+    const auth = await createVerifier({ issuer: server.issuer, audience: MCP_RESOURCE, clock: server.clock.nowMs }).verify(refreshed.accessToken);
     assert.equal(auth.agentId, agent.clientId);
 
     server.clock.advance((refreshed.expiresAt ?? 0) - server.clock.now() - 30);
@@ -195,7 +195,7 @@ forEachStore('SDK on-behalf-of against the authorization server', (fixture) => {
     const researcher = sdk(otherAgent);
     const forResource = await researcher.exchange({ subjectToken: handOff.accessToken, resource: MCP_RESOURCE, scope: 'calc' });
     assert.deepEqual(forResource.scope, ['calc']);
-    const auth = await createVerifier({ issuer: server.issuer, audience: MCP_RESOURCE, clock: () => server.clock.now() * 1000 }).verify(forResource.accessToken);
+    const auth = await createVerifier({ issuer: server.issuer, audience: MCP_RESOURCE, clock: server.clock.nowMs }).verify(forResource.accessToken);
     assert.equal(auth.subject, userId);
     assert.deepEqual(auth.actors.map((a) => a.subject), [otherAgent.clientId, agent.clientId]);
     await assert.rejects(researcher.exchange({ subjectToken: tokens.accessToken, resource: MCP_RESOURCE, actorToken: null }), {

@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { type DemoFixture, startDemoFixture } from '../../mcp-server/test/helpers/demo-fixture.ts';
 import { openMcpSession } from '../src/mcp-session.ts';
 import { runScriptedPlan } from '../src/scripted-plan.ts';
 import { recordingReporter } from './helpers/recording-reporter.ts';
 
 describe('scripted plan (demo MCP server, fixture AS)', () => {
+  // A fresh fixture (and sandbox) for every test: one of them writes agent-notes.txt, another asserts it is absent.
   let demo: DemoFixture;
-  before(async () => {
+  beforeEach(async () => {
     demo = await startDemoFixture();
     demo.as.addClient({ clientId: 'agt_plan', secret: 'plan-secret' });
   });
-  after(() => demo.close());
+  afterEach(() => demo.close());
 
   async function runPlan(scope: string) {
     const reporter = recordingReporter();

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { checkSandboxPath, Sandbox, SandboxError } from '../src/sandbox.ts';
 
@@ -52,7 +52,8 @@ describe('Sandbox on a real directory', () => {
   let root: string;
   let sandbox: Sandbox;
 
-  before(async () => {
+  // A fresh tree for every test: some tests write into it, and `list` asserts on all of it.
+  beforeEach(async () => {
     base = mkdtempSync(join(tmpdir(), 'mandate-sandbox-test-'));
     root = join(base, 'sandbox');
     mkdirSync(join(root, 'notes'), { recursive: true });
@@ -68,7 +69,7 @@ describe('Sandbox on a real directory', () => {
     symlinkSync(join(base, 'not-yet.txt'), join(root, 'dangling'));
     sandbox = await Sandbox.open(root, { maxFileBytes: 1024 });
   });
-  after(() => rmSync(base, { recursive: true, force: true }));
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
 
   test('list: entries sorted, symlinks listed without being followed, sizes of files', async () => {
     const { entries, truncated } = await sandbox.list('.');

@@ -30,7 +30,8 @@ forEachStore('CLI: mandate user and mandate client', (fixture) => {
 
   test('mandate user create refuses a short password; a duplicate email exits 1', () => {
     assert.equal(mandate(['user', 'create', '--email', 'b@example.com', '--db', fixture.url], 'short').status, 1);
-    assert.equal(mandate(['user', 'create', '--email', 'ada@example.com', '--db', fixture.url], 'another long one').status, 1);
+    assert.equal(mandate(['user', 'create', '--email', 'dup@example.com', '--db', fixture.url], 'a long password').status, 0);
+    assert.equal(mandate(['user', 'create', '--email', 'Dup@example.com', '--db', fixture.url], 'another long one').status, 1);
   });
 
   test('mandate client create --public --json prints the client without a secret; confidential ones get one', () => {

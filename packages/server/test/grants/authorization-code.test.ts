@@ -122,10 +122,20 @@ forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
     assert.equal(introspection['active'], true);
     assert.deepEqual(introspection['act'], payload['act']);
 
-    // Disabling the agent makes the user's OBO token inactive too.
-    await server.admin('POST', `/agents/${agent.clientId}/disable`);
+  });
+
+  test('disabling the agent makes the user’s OBO token inactive too, and re-enabling does not revive it', async () => {
+    // An agent of its own: a disabled agent's tokens of that second stay dead, which other tests must not meet.
+    const actor = await registerAgentAndResource(server, { name: 'Disabled later' });
+    const options = { ...flow(), scope: 'openid calc', requestedActor: actor.clientId };
+    const { code, verifier } = await obtainCode(server, options);
+    const response = await redeemCode(server, options, code, verifier, { actor_token: await agentToken(server, actor) });
+    const body = (await response.json()) as { access_token: string };
+    assert.equal(await isActive(server, apiKey, body.access_token), true);
+    await server.admin('POST', `/agents/${actor.clientId}/disable`);
     assert.equal(await isActive(server, apiKey, body.access_token), false);
-    await server.admin('POST', `/agents/${agent.clientId}/enable`);
+    await server.admin('POST', `/agents/${actor.clientId}/enable`);
+    assert.equal(await isActive(server, apiKey, body.access_token), false, 'stays dead after re-enabling');
   });
 
   test('OBO-02 no actor_token for an agent grant → invalid_grant', async () => {
@@ -180,6 +190,9 @@ forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
   });
 
   test('token requests are audited with the grant id and the actor, never the code', async () => {
+    const { code, verifier } = await obtainCode(server, obo());
+    const redeemed = await redeemCode(server, obo(), code, verifier, { actor_token: await agentToken(server, agent) });
+    assert.equal(redeemed.status, 200);
     const events = (await (await server.admin('GET', '/audit?event=token.*&limit=200')).json()) as { events: Record<string, unknown>[] };
     const issued = events.events.filter((e) => (e['detail'] as Record<string, unknown>)['grant_type'] === 'authorization_code');
     assert.ok(issued.length > 0);

@@ -187,7 +187,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
   });
 
   test('max chain depth is enforced', async () => {
-    const shallow = await startTestServer(fixture, { keys: { kek: server.config.keys.kek }, delegation: { maxChainDepth: 1, allowImpersonation: false } });
+    const shallow = await startTestServer(fixture, { delegation: { maxChainDepth: 1, allowImpersonation: false } });
     try {
       const handOff = await shallow.postForm(
         '/token',
@@ -208,7 +208,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
   });
 
   test('TE-07 with impersonation allowed: no new act, the subject’s chain kept', async () => {
-    const lenient = await startTestServer(fixture, { keys: { kek: server.config.keys.kek }, delegation: { maxChainDepth: 5, allowImpersonation: true } });
+    const lenient = await startTestServer(fixture, { delegation: { maxChainDepth: 5, allowImpersonation: true } });
     try {
       const subject = await oboToken(lenient);
       const response = await lenient.postForm('/token', { grant_type: TE, subject_token: subject, subject_token_type: AT, scope: 'calc' }, { authorization: basicAuth(planner.clientId, planner.clientSecret) });
@@ -234,11 +234,14 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
   });
 
   test('revoking the user’s grant makes every exchanged token inactive (chain-aware revocation)', async () => {
-    const derived = (await (await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT, scope: 'calc' })).json()) as Body;
+    // A grant of its own: the suite's userToken must stay alive for the other tests.
+    const subject = await oboToken(server);
+    const derived = (await (await exchange(planner, { subject_token: subject, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT, scope: 'calc' })).json()) as Body;
     assert.equal(await isActive(server, mcpKey, derived['access_token']!), true);
-    const gid = decodeJwt(userToken).payload['gid'] as string;
+    const gid = decodeJwt(subject).payload['gid'] as string;
+    assert.notEqual(gid, decodeJwt(userToken).payload['gid']);
     await server.store.revokeGrant(gid, server.clock.now());
     assert.equal(await isActive(server, mcpKey, derived['access_token']!), false);
-    assert.equal(await error(await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT })), 'invalid_request');
+    assert.equal(await error(await exchange(planner, { subject_token: subject, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT })), 'invalid_request');
   });
 });

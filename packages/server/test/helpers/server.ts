@@ -5,12 +5,22 @@ import { createAdminToken } from '../../src/management/admin-tokens.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { StoreFixture } from './stores.ts';
 
-/** A clock tests can move forward; the server reads it for every time check. */
+/**
+ * A frozen clock the server reads for every time check: it starts at the real time and moves only when a test
+ * advances it, so no outcome depends on how slowly a loaded machine runs the test. Seconds and milliseconds are two
+ * views of one instant.
+ */
 export class TestClock {
-  #offsetSeconds = 0;
-  readonly now = (): number => Math.floor(Date.now() / 1000) + this.#offsetSeconds;
+  #nowMs: number;
+  constructor(startMs = Date.now()) {
+    this.#nowMs = startMs;
+  }
+  /** Epoch milliseconds. */
+  readonly nowMs = (): number => this.#nowMs;
+  /** Epoch seconds. */
+  readonly now = (): number => Math.floor(this.#nowMs / 1000);
   advance(seconds: number): void {
-    this.#offsetSeconds += seconds;
+    this.#nowMs += seconds * 1000;
   }
 }
 
@@ -46,16 +56,21 @@ export function formBody(params: Record<string, string | string[]>): string {
   return body.toString();
 }
 
-/** Starts a real server on a free port over the fixture's database, with a random KEK and a movable clock. */
+/** One random KEK per database, so that every test server on a fixture's database can read its signing keys. */
+const keks = new Map<string, string>();
+
+/** Starts a real server on a free port over the fixture's database, with the database's KEK and a frozen clock of its own. */
 export async function startTestServer(fixture: Pick<StoreFixture, 'url'>, overrides: ConfigOverrides = {}): Promise<TestServer> {
   const clock = new TestClock();
+  let kek = keks.get(fixture.url);
+  if (kek === undefined) keks.set(fixture.url, (kek = randomBytes(32).toString('base64url')));
   const server = await startServer(
     {
       port: 0,
       databaseUrl: fixture.url,
       logLevel: 'silent',
-      keys: { kek: randomBytes(32).toString('base64url'), ...overrides.keys },
       ...overrides,
+      keys: { kek, ...overrides.keys },
     },
     { now: clock.now },
   );

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterEach, beforeEach, test } from 'node:test';
 import { basicAuth, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
 
 forEachStore('token endpoint rate limits', (fixture) => {
+  // A server per test: every request here comes from 127.0.0.1, so a shared server would carry one test's
+  // address bucket into the next.
   let server: TestServer;
-  before(async () => {
+  beforeEach(async () => {
     server = await startTestServer(fixture, { rateLimit: { tokenPerClientPerMinute: 3, tokenPerIpPerMinute: 6 } });
   });
-  after(() => server.close());
+  afterEach(() => server.close());
 
   test('per client: the 4th request in a minute → 429 with Retry-After; other clients are unaffected; one audit row per burst', async () => {
     const busy = await registerAgentAndResource(server);

@@ -57,7 +57,9 @@ forEachStore('signing keys', (fixture) => {
     assert.equal(rotated.retiredKid, oldKid);
 
     await server.context.keys.reload();
-    assert.deepEqual(await jwks(), [rotated.kid, oldKid]);
+    const published = await jwks();
+    assert.equal(published[0], rotated.kid, 'the new key comes first');
+    assert.ok(published.includes(oldKid), 'the retired key stays published');
     const newToken = await issue();
     assert.notEqual(JSON.parse(Buffer.from(newToken.split('.')[0]!, 'base64url').toString()).kid, oldKid);
     for (const token of [oldToken, newToken]) {
@@ -67,7 +69,9 @@ forEachStore('signing keys', (fixture) => {
 
     server.clock.advance(3601);
     try {
-      assert.deepEqual(await jwks(), [rotated.kid], 'the retired key leaves the JWKS once its tokens have expired');
+      const later = await jwks();
+      assert.equal(later[0], rotated.kid);
+      assert.ok(!later.includes(oldKid), 'the retired key leaves the JWKS once its tokens have expired');
     } finally {
       server.clock.advance(-3601);
     }

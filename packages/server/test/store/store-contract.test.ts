@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import type { AuditRow, ClientRecord, SigningKeyRecord, Store } from '../../src/store/store.ts';
 import { StoreConflictError } from '../../src/store/store.ts';
 import { forEachStore } from '../helpers/stores.ts';
@@ -44,7 +44,7 @@ function key(kid: string): SigningKeyRecord {
 
 forEachStore('store contract', (fixture) => {
   let store: Store;
-  test('opens', () => {
+  beforeEach(() => {
     store = fixture.store;
   });
 
@@ -171,4 +171,4 @@ forEachStore('store contract', (fixture) => {
     assert.deepEqual((await store.listAuditRows({ afterSeq: 13, limit: 100 })).map((r) => r.seq), [14, 15]);
     assert.deepEqual((await store.listAuditRows({ descending: true, limit: 2 })).map((r) => r.seq), [15, 14]);
   });
-});
+}, { databasePer: 'test' });

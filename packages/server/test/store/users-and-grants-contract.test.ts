@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import type { Store, UserGrantRecord, UserRecord } from '../../src/store/store.ts';
 import { StoreConflictError } from '../../src/store/store.ts';
 import { forEachStore } from '../helpers/stores.ts';
@@ -39,7 +39,7 @@ function grant(id: string, userId: string, overrides: Partial<UserGrantRecord> =
 
 forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
   let store: Store;
-  test('opens', () => {
+  beforeEach(() => {
     store = fixture.store;
   });
 
@@ -71,6 +71,7 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
   });
 
   test('passkeys: create, list, record use, delete only by owner', async () => {
+    await store.createUser(user('usr_fed', 'fed@example.com'));
     const passkey = { credentialId: 'cred1', userId: 'usr_fed', publicKey: 'pk', counter: 0, transports: ['internal'], name: 'laptop', createdAt: 1, lastUsedAt: null };
     await store.createPasskey(passkey);
     assert.deepEqual(await store.getPasskey('cred1'), passkey);
@@ -82,6 +83,7 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
   });
 
   test('sessions: expiry, single-use challenge, delete per user', async () => {
+    await store.createUser(user('usr_fed', 'fed@example.com'));
     const session = { idHash: 'h1', userId: 'usr_fed', authTime: 5, amr: ['pwd'], challenge: null, challengeExpiresAt: null, createdAt: 5, expiresAt: 100 };
     await store.createSession(session);
     await store.createSession({ ...session, idHash: 'anon', userId: null, authTime: null, amr: [] });
@@ -131,6 +133,7 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
   });
 
   test('refresh tokens: rotation is atomic; the rotated token is seen as reused', async () => {
+    await store.createUser(user('usr_g', 'g@example.com'));
     await store.createGrantWithCode(grant('grt_2', 'usr_g'), { codeHash: 'c2', grantId: 'grt_2', redirectUri: 'r', codeChallenge: 'x', nonce: null, expiresAt: 160, consumedAt: null });
     await store.createRefreshToken({ tokenHash: 'r1', grantId: 'grt_2', status: 'active', createdAt: 1, expiresAt: 500 });
     const next = (n: number) => ({ tokenHash: `r1-${n}`, grantId: 'grt_2', status: 'active' as const, createdAt: 2, expiresAt: 500 });
@@ -141,6 +144,7 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
   });
 
   test('consent: upsert per (user, client, actor, resource), list, delete', async () => {
+    await store.createUser(user('usr_g', 'g@example.com'));
     const consent = { userId: 'usr_g', clientId: 'app_1', actorId: 'agt_1', resource: 'https://mcp.example.com/mcp', scopes: ['calc'], createdAt: 1, updatedAt: 1 };
     await store.saveConsent(consent);
     await store.saveConsent({ ...consent, scopes: ['calc', 'files:read'], updatedAt: 2 });
@@ -152,9 +156,24 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
   });
 
   test('purge removes expired sessions, states, codes past retention, refresh tokens and grants', async () => {
+    await store.createUser(user('usr_p', 'p@example.com'));
+    const session = { idHash: 'old', userId: 'usr_p', authTime: 5, amr: ['pwd'], challenge: null, challengeExpiresAt: null, createdAt: 5, expiresAt: 100 };
+    await store.createSession(session);
+    await store.createSession({ ...session, idHash: 'current', expiresAt: 2_000_000 });
+    await store.createUpstreamLoginState({ stateHash: 'old', sessionHash: 'old', providerId: 'idp', returnTo: '/', expiresAt: 100 });
+    await store.createGrantWithCode(grant('grt_old', 'usr_p'), { codeHash: 'c_old', grantId: 'grt_old', redirectUri: 'r', codeChallenge: 'x', nonce: null, expiresAt: 160, consumedAt: null });
+    await store.createRefreshToken({ tokenHash: 'r_old', grantId: 'grt_old', status: 'active', createdAt: 1, expiresAt: 500 });
+    await store.createGrantWithCode(grant('grt_current', 'usr_p', { expiresAt: 2_000_000 }), { codeHash: 'c_current', grantId: 'grt_current', redirectUri: 'r', codeChallenge: 'x', nonce: null, expiresAt: 1_000_060, consumedAt: null });
+    await store.createRefreshToken({ tokenHash: 'r_current', grantId: 'grt_current', status: 'active', createdAt: 1, expiresAt: 2_000_000 });
+
     const purged = await store.purgeExpired(1_000_000);
     assert.ok(purged > 0);
-    assert.equal(await store.getGrant('grt_2'), null);
-    assert.equal(await store.getRefreshToken('r1'), null);
+    assert.equal(await store.getGrant('grt_old'), null);
+    assert.equal(await store.getRefreshToken('r_old'), null);
+    assert.equal(await store.getSession('old', 50), null);
+    assert.equal(await store.takeUpstreamLoginState('old', 50), null);
+    assert.equal((await store.getGrant('grt_current'))?.id, 'grt_current', 'what has not expired stays');
+    assert.equal((await store.getRefreshToken('r_current'))?.tokenHash, 'r_current');
+    assert.equal((await store.getSession('current', 1_000_000))?.idHash, 'current');
   });
-});
+}, { databasePer: 'test' });
