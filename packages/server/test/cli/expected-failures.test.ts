@@ -115,8 +115,13 @@ forEachStore('SR-14 CLI and admin API refusals', (fixture) => {
       assert.equal((await server.admin('POST', `/agents/${agent.clientId}/rotate-secret`, { grace_seconds: -1 })).status, 400);
       assert.equal((await server.admin('POST', `/agents/${agent.clientId}/rotate-secret`, { grace: 5 })).status, 400);
 
+      const realBefore = Math.floor(Date.now() / 1000);
       const rotated = mandate(['agent', 'rotate-secret', agent.clientId, '--grace', '60', '--json', '--db', fixture.url]);
       assert.equal(rotated.status, 0, rotated.stderr);
+      // The CLI is another process, on the real clock; the server's clock is frozen, so it is moved to the CLI's instant.
+      const { previous_secret_expires_at: graceEnd } = JSON.parse(rotated.stdout) as { previous_secret_expires_at: number };
+      assertWithin(graceEnd, realBefore + 60, Math.floor(Date.now() / 1000) + 60);
+      server.clock.advance(graceEnd - 60 - server.clock.now());
       assert.equal((await token(agent.clientId, newest)).status, 200);
       server.clock.advance(61);
       assert.equal((await token(agent.clientId, newest)).status, 401, 'past --grace');
