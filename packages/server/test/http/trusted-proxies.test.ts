@@ -79,7 +79,6 @@ forEachStore('SR-09 trusted proxies', (fixture) => {
   });
 
   test('SR-09 login throttling and its audit rows use the proxied client address', async () => {
-    // A lock long enough that no pause of a loaded machine outlasts it (the test clock is not frozen).
     await withServer({ http: { trustProxy: ['127.0.0.1', '::1'] }, users: { ipFreeFailures: 2, baseLockSeconds: 600 } }, async (server) => {
       await createUser(server, 'ida@example.com');
       const attempt = async (forwardedFor: string, email: string) => {
