@@ -1,0 +1,473 @@
+/**
+ * An `OAuthClientProvider` for the MCP TypeScript SDK (1.x): the SDK's `auth()` drives the flow (discovery,
+ * authorization URL, code exchange) and calls this provider at each step; the provider adds what the SDK leaves to
+ * it or does not do: the checks of discovery (RFC 9728 §3.3 resource, RFC 8414 §3.3 issuer, S256), the choice of
+ * client identity per authorization server (pre-registered, Client ID Metadata Document, RFC 7591 registration),
+ * the scopes (union with those held, `offline_access` when listed), RFC 9207 `iss` and `state` checks before a code
+ * is redeemed, a retry limit, the loopback redirect, and tokens in a `TokenStore` refreshed before they expire.
+ *
+ * Longer than 400 lines on purpose: it is one interface implementation, method by method; the pieces that stand
+ * alone (redirects, registration, discovery checks) have their own modules.
+ */
+import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { clientAuthenticationFor, publicClient } from '../../agent/client-authentication.ts';
+import type { ClientAuthentication } from '../../agent/client-authentication.ts';
+import { tokenSetFrom } from '../../agent/exchange-code.ts';
+import { IdTokenVerifier } from '../../agent/id-token.ts';
+import { randomUrlSafe } from '../../agent/pkce.ts';
+import { refreshTokenSet } from '../../agent/refresh-token.ts';
+import { requestToken } from '../../agent/token-request.ts';
+import type { TokenResponse } from '../../agent/token-request.ts';
+import { MemoryTokenStore } from '../../agent/token-store.ts';
+import type { DelegatedTokenSet, TokenStore } from '../../agent/token-store.ts';
+import { fetchAuthorizationServerMetadata } from '../../discovery/authorization-server-metadata.ts';
+import type { AuthorizationServerMetadata } from '../../discovery/authorization-server-metadata.ts';
+import { AuthorizationLimit, ClientUnidentified, MandateError, MetadataInvalid } from '../../errors.ts';
+import type { HttpOptions } from '../../lib/fetch-json.ts';
+import { isAcceptableEndpoint } from '../../lib/issuer-url.ts';
+import { checkDiscovery } from './discovery-check.ts';
+import type { CheckedDiscovery } from './discovery-check.ts';
+import type { McpOAuthClientOptions, PreRegisteredClient } from './options.ts';
+import { AuthorizationRedirects } from './redirect.ts';
+import { clientMetadataDocument, clientMetadataMembers, isMetadataDocumentUrl, MemoryClientRegistrationStore, registerClient, tokenEndpointAuthMethodFor } from './registration.ts';
+import type { ClientMetadata, ClientRegistration, ClientRegistrationStore } from './registration.ts';
+
+/** The token store key of an MCP server's tokens in one session. */
+export function mcpTokenSetKey(serverUrl: string, session = 'default'): string {
+  return JSON.stringify(['mandate/mcp-client/1', serverUrl, session]);
+}
+
+/** A client identity resolved for one issuer, with what authenticating needs. */
+type ResolvedClient = ClientRegistration & Pick<PreRegisteredClient, 'privateKey' | 'privateKeyAlg' | 'privateKeyKid'>;
+
+const OFFLINE_ACCESS = 'offline_access';
+
+/**
+ * The MCP TypeScript SDK's `OAuthClientProvider`, for `StreamableHTTPClientTransport`'s `authProvider`.
+ *
+ * @example
+ * const provider = await McpOAuthClientProvider.create({ serverUrl: 'https://mcp.example.com/mcp', clientName: 'My agent' });
+ * const transport = new StreamableHTTPClientTransport(new URL(provider.serverUrl), { authProvider: provider });
+ * const client = new Client({ name: 'my-agent', version: '1.0.0' });
+ * await connectWithAuthorization(client, transport, provider); // prints the sign-in URL, waits on the loopback redirect
+ * await withAuthorization(provider, transport, () => client.callTool({ name: 'write_file', arguments: { … } })); // steps up on a 403
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
+ */
+export class McpOAuthClientProvider implements OAuthClientProvider {
+  /** The MCP server this provider authorizes for. */
+  readonly serverUrl: string;
+  /** This client's Client ID Metadata Document URL, when it has one. */
+  readonly clientMetadataUrl: string | undefined;
+  readonly #options: McpOAuthClientOptions;
+  readonly #codeFlow: boolean;
+  readonly #http: HttpOptions & { clock: () => number };
+  readonly #store: TokenStore;
+  readonly #registrations: ClientRegistrationStore;
+  readonly #tokenKey: string;
+  /** The browser's way back; none for `client_credentials`. */
+  readonly #redirects: AuthorizationRedirects | undefined;
+  readonly #renewBeforeMs: number;
+  readonly #maxAttempts: number;
+  readonly #metadata = new Map<string, Promise<AuthorizationServerMetadata>>();
+  readonly #attempts = new Map<string, number>();
+  #current: (CheckedDiscovery & { metadata: AuthorizationServerMetadata }) | undefined;
+  #client: ResolvedClient | undefined;
+  #preRegisteredIssuer: string | undefined;
+  #issuedState: string | undefined;
+  #issuedVerifier: string | undefined;
+  #refreshing: Promise<DelegatedTokenSet | undefined> | undefined;
+
+  constructor(options: McpOAuthClientOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+    const serverUrl = String(options.serverUrl);
+    if (!URL.canParse(serverUrl) || serverUrl.includes('#')) throw new TypeError('serverUrl must be an absolute URL without a fragment');
+    if (options.clientMetadataUrl !== undefined && !isMetadataDocumentUrl(options.clientMetadataUrl)) {
+      throw new TypeError('clientMetadataUrl must be an https URL with a path (draft-ietf-oauth-client-id-metadata-document §2)');
+    }
+    const client = options.client;
+    if (client !== undefined && (typeof client !== 'object' || client === null || typeof client.clientId !== 'string' || client.clientId === '')) {
+      throw new TypeError('client.clientId must be a non-empty string');
+    }
+    this.#codeFlow = (options.grantType ?? 'authorization_code') === 'authorization_code';
+    if (!this.#codeFlow && client === undefined) throw new TypeError('grantType client_credentials needs the pre-registered client');
+    const maxAttempts = options.maxAuthorizationAttempts ?? 3;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new TypeError('maxAuthorizationAttempts must be a positive integer');
+    const renewBefore = options.renewBeforeExpirySeconds ?? 60;
+    if (!Number.isFinite(renewBefore) || renewBefore < 0) throw new TypeError('renewBeforeExpirySeconds must be ≥ 0');
+    this.serverUrl = serverUrl;
+    this.clientMetadataUrl = options.clientMetadataUrl;
+    this.#options = options;
+    this.#http = { clock: options.clock ?? Date.now };
+    if (options.fetch !== undefined) this.#http.fetch = options.fetch;
+    if (options.httpTimeoutMs !== undefined) this.#http.httpTimeoutMs = options.httpTimeoutMs;
+    this.#store = options.tokenStore ?? new MemoryTokenStore();
+    this.#registrations = options.registrationStore ?? new MemoryClientRegistrationStore();
+    this.#tokenKey = mcpTokenSetKey(serverUrl, options.session);
+    this.#redirects = this.#codeFlow ? new AuthorizationRedirects(options.redirect, this.#http.clock) : undefined;
+    this.#renewBeforeMs = renewBefore * 1000;
+    this.#maxAttempts = maxAttempts;
+    this.#preRegisteredIssuer = client?.issuer;
+  }
+
+  /** Creates a provider and {@link start}s it. */
+  static async create(options: McpOAuthClientOptions): Promise<McpOAuthClientProvider> {
+    const provider = new McpOAuthClientProvider(options);
+    await provider.start();
+    return provider;
+  }
+
+  /** Binds the loopback redirect listener (RFC 8252 §7.3), which fixes `redirectUrl`. Nothing to do otherwise. */
+  async start(): Promise<void> {
+    await this.#redirects?.start();
+  }
+
+  /** Stops the loopback listener. */
+  async close(): Promise<void> {
+    await this.#redirects?.close();
+  }
+
+  /** The token store holding this server's tokens (under {@link mcpTokenSetKey}). */
+  get tokenStore(): TokenStore {
+    return this.#store;
+  }
+
+  // ---- OAuthClientProvider: identity ----
+
+  /** Where the browser comes back; undefined for `client_credentials` (the SDK then fetches tokens directly). */
+  get redirectUrl(): string | undefined {
+    if (this.#redirects === undefined) return undefined;
+    const uri = this.#redirects.redirectUri;
+    if (uri === undefined) throw new TypeError('the loopback redirect has no port yet: await provider.start() (or McpOAuthClientProvider.create) first');
+    return uri;
+  }
+
+  /** RFC 7591 §2 metadata of this client (what it registers and what its metadata document says). */
+  get clientMetadata(): OAuthClientMetadata {
+    const members = clientMetadataMembers(this.#describe());
+    if (this.#options.scope !== undefined) members['scope'] = this.#options.scope;
+    return members as OAuthClientMetadata;
+  }
+
+  /** The Client ID Metadata Document to serve at `clientMetadataUrl` (draft-ietf-oauth-client-id-metadata-document §3). */
+  clientMetadataDocument(): Record<string, unknown> {
+    if (this.clientMetadataUrl === undefined) throw new TypeError('no clientMetadataUrl was configured');
+    return clientMetadataDocument(this.clientMetadataUrl, this.#describe());
+  }
+
+  /**
+   * The client identity for the authorization server of this run, in the MCP order (2026-07-28, "Client
+   * Registration Approaches"): pre-registered credentials meant for it; else the Client ID Metadata Document URL
+   * when the AS supports them; else a registration (RFC 7591) made now and kept per issuer; else
+   * `ERR_CLIENT_UNIDENTIFIED`. Credentials are never presented to another issuer (MCP-C-08).
+   */
+  async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
+    const current = this.#requireCurrent();
+    const client = await this.#clientFor(current.issuer, current.metadata, true);
+    this.#client = client;
+    const information: OAuthClientInformationMixed = { client_id: client.clientId, issuer: current.issuer };
+    if (client.clientSecret !== undefined) information.client_secret = client.clientSecret;
+    return information;
+  }
+
+  /**
+   * Client authentication at the token endpoint, by the registered method (RFC 6749 §2.3.1 with form-encoding,
+   * RFC 7523). A bound function: the SDK calls it detached from the provider.
+   */
+  readonly addClientAuthentication = async (headers: Headers, params: URLSearchParams, url: string | URL): Promise<void> => {
+    const current = this.#requireCurrent();
+    const client = this.#client ?? (await this.#clientFor(current.issuer, current.metadata, false));
+    await this.#authentication(client, current.metadata)(params, headers, { issuer: current.issuer, endpoint: String(url) });
+  };
+
+  // ---- OAuthClientProvider: discovery ----
+
+  /**
+   * Called by the SDK after each discovery: the checks it leaves to the provider ({@link checkDiscovery}), and this
+   * provider's own copy of the authorization server's metadata, complete (the SDK drops members of OpenID
+   * documents, `authorization_response_iss_parameter_supported` among them).
+   */
+  async saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
+    const checked = checkDiscovery(state, this.serverUrl, this.#codeFlow);
+    const redeeming = this.#redirects?.redeeming;
+    // A code is redeemed only at the issuer it came from: the response's `iss` was checked against that one.
+    if (redeeming !== undefined && redeeming.issuer !== checked.issuer) {
+      this.#redirects?.forgetRedemption();
+      throw new MetadataInvalid('authorization_servers');
+    }
+    const metadata = await this.#metadataFor(checked.issuer);
+    if (this.#current?.issuer !== checked.issuer) this.#client = undefined;
+    this.#current = { ...checked, metadata };
+  }
+
+  // ---- OAuthClientProvider: authorization ----
+
+  /** A fresh `state` for the next authorization request (RFC 6749 §10.12). */
+  state(): string {
+    this.#issuedState = randomUrlSafe();
+    return this.#issuedState;
+  }
+
+  saveCodeVerifier(codeVerifier: string): void {
+    this.#issuedVerifier = codeVerifier;
+  }
+
+  /** The PKCE verifier of the response whose code the SDK is redeeming (RFC 7636 §4.5). */
+  codeVerifier(): string {
+    const redeeming = this.#redirects?.redeeming;
+    if (redeeming === undefined) throw new TypeError('no verified authorization response: pass the callback to handleCallback() before transport.finishAuth()');
+    return redeeming.codeVerifier;
+  }
+
+  /**
+   * Shows the user the authorization URL the SDK built, after adjusting its scopes: the union of those the current
+   * tokens hold (same issuer) and those asked for (MCP 2026-07-28 step-up, SEP-2350: re-authorizing never drops what
+   * was granted), plus `offline_access` when the AS lists it (MCP 2026-07-28, SEP-2207). The request is remembered
+   * with its issuer, `state` and verifier (MCP-C-07); more than `maxAuthorizationAttempts` in a row for the same
+   * scopes is `ERR_AUTHORIZATION_LIMIT`, and nothing is shown.
+   */
+  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
+    const current = this.#requireCurrent();
+    const redirects = this.#requireRedirects();
+    const params = authorizationUrl.searchParams;
+    const state = params.get('state');
+    if (state === null || state !== this.#issuedState || this.#issuedVerifier === undefined) throw new TypeError('the authorization URL does not carry the state this provider issued');
+    const held = await this.#store.get(this.#tokenKey);
+    const scope = this.#scopeFor(params.get('scope'), held?.issuer === current.issuer ? held : undefined, current.metadata);
+    if (scope.length === 0) params.delete('scope');
+    else params.set('scope', scope.join(' '));
+    this.#countAttempt(scope, held);
+    await redirects.expect({
+      issuer: current.issuer,
+      issParameterSupported: current.metadata.authorization_response_iss_parameter_supported === true,
+      clientId: params.get('client_id') ?? '',
+      redirectUri: params.get('redirect_uri') ?? '',
+      state,
+      codeVerifier: this.#issuedVerifier,
+      scope,
+      resource: params.getAll('resource'),
+      expiresAtMs: this.#http.clock() + 600_000,
+    });
+    this.#issuedState = undefined;
+    const show = this.#options.onAuthorizationUrl ?? ((url: URL) => void process.stderr.write(`Open this URL to authorize ${this.serverUrl}:\n${url.href}\n`));
+    await show(authorizationUrl);
+  }
+
+  /**
+   * Checks the browser's return to the redirect URI and returns the code to pass to `transport.finishAuth()`:
+   * `state` (single use), RFC 9207 `iss` (refused when missing but advertised, or not the issuer by simple string
+   * comparison), `error`, exactly one `code`. The loopback listener calls it; an application with its own redirect
+   * URI calls it from there. Throws the coded `ERR_AUTHORIZATION_*` errors; a refused response's code is never redeemed.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
+   */
+  handleCallback(callbackUrl: string | URL): string {
+    if (!(callbackUrl instanceof URL) && (typeof callbackUrl !== 'string' || !URL.canParse(callbackUrl))) throw new TypeError('callbackUrl must be an absolute URL');
+    return this.#requireRedirects().handle(new URL(callbackUrl));
+  }
+
+  /** The code of the authorization last started, once the browser came back and the response passed the checks. */
+  waitForAuthorizationCode(): Promise<string> {
+    return this.#requireRedirects().next();
+  }
+
+  /** Forgets the authorization attempts counted so far (after a call succeeded; `withAuthorization` does it). */
+  resetAuthorizationAttempts(): void {
+    this.#attempts.clear();
+  }
+
+  /** For `client_credentials`: the grant, with the resource's scopes (RFC 6749 §4.4; MCP client credentials extension). */
+  prepareTokenRequest(): URLSearchParams | undefined {
+    if (this.#codeFlow) return undefined;
+    const current = this.#requireCurrent();
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    const scopes = this.#options.scope ?? current.resourceMetadata.scopes_supported?.join(' ');
+    if (scopes) form.set('scope', scopes);
+    return form;
+  }
+
+  // ---- OAuthClientProvider: tokens ----
+
+  /**
+   * The access token for this server, refreshed first when it expires within the renewal window (RFC 6749 §6,
+   * rotated refresh token stored). The refresh token itself is never handed to the SDK: its `auth()` would use it
+   * instead of re-authorizing after a 403, and a refresh cannot add scopes. Tokens of another issuer than the
+   * server's current one are not used (MCP-C-08).
+   */
+  async tokens(): Promise<OAuthTokens | undefined> {
+    let set = await this.#store.get(this.#tokenKey);
+    if (set === undefined || (this.#current !== undefined && set.issuer !== this.#current.issuer)) return undefined;
+    const now = this.#http.clock();
+    if (set.expiresAt !== undefined && set.refreshToken !== undefined) {
+      const lifetimeMs = (set.expiresAt - set.updatedAt) * 1000;
+      if (now >= set.expiresAt * 1000 - Math.min(this.#renewBeforeMs, lifetimeMs / 2)) set = (await this.#refresh(set)) ?? set;
+    }
+    if (set.expiresAt !== undefined && now >= set.expiresAt * 1000) return undefined;
+    const tokens: OAuthTokens = { access_token: set.accessToken, token_type: set.tokenType, issuer: set.issuer };
+    if (set.scope.length > 0) tokens.scope = set.scope.join(' ');
+    if (set.expiresAt !== undefined) tokens.expires_in = Math.max(0, Math.floor(set.expiresAt - now / 1000));
+    return tokens;
+  }
+
+  /** Stores the token response of a code redemption or `client_credentials` grant, bound to its issuer and resource. */
+  async saveTokens(tokens: OAuthTokens): Promise<void> {
+    const current = this.#requireCurrent();
+    const redeeming = this.#redirects?.redeeming;
+    this.#redirects?.forgetRedemption();
+    const response: TokenResponse = { accessToken: tokens.access_token, tokenType: tokens.token_type, raw: { ...tokens } };
+    if (tokens.expires_in !== undefined) response.expiresAt = Math.floor(this.#http.clock() / 1000) + tokens.expires_in;
+    if (tokens.scope !== undefined) response.scope = tokens.scope;
+    if (tokens.refresh_token !== undefined) response.refreshToken = tokens.refresh_token;
+    const scope = tokens.scope !== undefined ? tokens.scope.split(' ').filter((s) => s !== '') : (redeeming?.scope ?? []);
+    const clientId = this.#client?.clientId ?? redeeming?.clientId ?? '';
+    const set = tokenSetFrom(response, { scope, resource: [current.resource], actor: undefined, idToken: undefined, previous: undefined }, { issuer: current.issuer, appClientId: clientId, clock: this.#http.clock });
+    await this.#store.set(this.#tokenKey, { ...set, key: this.#tokenKey });
+  }
+
+  /** Drops what the SDK says is no longer valid (after `invalid_client`, `unauthorized_client` or `invalid_grant`). */
+  async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
+    const issuer = this.#current?.issuer;
+    if ((scope === 'all' || scope === 'client') && issuer !== undefined) {
+      if (this.#client?.kind === 'dynamic') await this.#registrations.delete(issuer);
+      this.#client = undefined;
+    }
+    if (scope === 'all' || scope === 'tokens') await this.#store.delete(this.#tokenKey);
+    if (scope === 'all' || scope === 'verifier') this.#redirects?.forgetRedemption();
+    if ((scope === 'all' || scope === 'discovery') && issuer !== undefined) this.#metadata.delete(issuer);
+  }
+
+  // ---- internals ----
+
+  #requireRedirects(): AuthorizationRedirects {
+    if (this.#redirects === undefined) throw new TypeError('a client_credentials provider has no authorization redirects');
+    return this.#redirects;
+  }
+
+  #requireCurrent(): CheckedDiscovery & { metadata: AuthorizationServerMetadata } {
+    if (this.#current === undefined) throw new TypeError('no discovery has run: this provider is driven by the MCP SDK’s auth()');
+    return this.#current;
+  }
+
+  #describe(): ClientMetadata {
+    const o = this.#options;
+    const redirectUri = this.#redirects?.redirectUri;
+    const metadata: ClientMetadata = {
+      clientName: o.clientName ?? 'MCP client',
+      redirectUris: redirectUri === undefined ? [] : [redirectUri],
+      applicationType: o.applicationType ?? (this.#redirects?.isLoopback === false ? 'web' : 'native'),
+    };
+    if (o.clientUri !== undefined) metadata.clientUri = o.clientUri;
+    if (o.logoUri !== undefined) metadata.logoUri = o.logoUri;
+    if (o.softwareId !== undefined) metadata.softwareId = o.softwareId;
+    if (o.softwareVersion !== undefined) metadata.softwareVersion = o.softwareVersion;
+    return metadata;
+  }
+
+  /** The scopes to request: asked ∪ held, without `offline_access` unless the AS lists it and it is wanted. */
+  #scopeFor(asked: string | null, held: DelegatedTokenSet | undefined, metadata: AuthorizationServerMetadata): string[] {
+    const scopes = new Set([...(asked ?? '').split(' '), ...(held?.scope ?? [])].filter((s) => s !== '' && s !== OFFLINE_ACCESS));
+    if (this.#options.offlineAccess !== false && metadata.scopes_supported?.includes(OFFLINE_ACCESS)) scopes.add(OFFLINE_ACCESS);
+    return [...scopes];
+  }
+
+  /**
+   * MCP "Step-Up Authorization Flow": retry limits per scope set. A set asked for again means the last
+   * authorization for it did not satisfy the server (or was never completed); the count restarts when the tokens
+   * held had expired (they worked for their lifetime), and on {@link resetAuthorizationAttempts}.
+   */
+  #countAttempt(scope: string[], held: DelegatedTokenSet | undefined): void {
+    if (held?.expiresAt !== undefined && held.expiresAt * 1000 <= this.#http.clock()) this.#attempts.clear();
+    const key = [...scope].sort().join(' ');
+    const attempts = (this.#attempts.get(key) ?? 0) + 1;
+    if (attempts > this.#maxAttempts) throw new AuthorizationLimit(attempts - 1);
+    this.#attempts.set(key, attempts);
+  }
+
+  /** This provider's complete copy of an issuer's metadata (RFC 8414 §3.3 checked), fetched once. */
+  #metadataFor(issuer: string): Promise<AuthorizationServerMetadata> {
+    let metadata = this.#metadata.get(issuer);
+    if (metadata === undefined) {
+      metadata = fetchAuthorizationServerMetadata(issuer, this.#http);
+      this.#metadata.set(issuer, metadata);
+      metadata.catch(() => this.#metadata.delete(issuer));
+    }
+    return metadata;
+  }
+
+  /** The client identity for an issuer (see {@link clientInformation}); `register` false never registers. */
+  async #clientFor(issuer: string, metadata: AuthorizationServerMetadata, register: boolean, clientIdHint?: string): Promise<ResolvedClient> {
+    const stored = await this.#registrations.get(issuer);
+    if (stored !== undefined && (clientIdHint === undefined || stored.clientId === clientIdHint)) return stored;
+    const pre = this.#options.client;
+    if (pre !== undefined && (this.#preRegisteredIssuer === undefined || this.#preRegisteredIssuer === issuer)) {
+      this.#preRegisteredIssuer = issuer;
+      const resolved: ResolvedClient = { issuer, clientId: pre.clientId, kind: 'pre-registered' };
+      const method = pre.tokenEndpointAuthMethod ?? (pre.privateKey !== undefined ? 'private_key_jwt' : undefined);
+      if (method !== undefined) resolved.tokenEndpointAuthMethod = method;
+      if (pre.clientSecret !== undefined) resolved.clientSecret = pre.clientSecret;
+      if (pre.privateKey !== undefined) resolved.privateKey = pre.privateKey;
+      if (pre.privateKeyAlg !== undefined) resolved.privateKeyAlg = pre.privateKeyAlg;
+      if (pre.privateKeyKid !== undefined) resolved.privateKeyKid = pre.privateKeyKid;
+      return resolved;
+    }
+    if (this.#codeFlow && this.clientMetadataUrl !== undefined && (metadata.client_id_metadata_document_supported === true || clientIdHint === this.clientMetadataUrl)) {
+      return { issuer, clientId: this.clientMetadataUrl, tokenEndpointAuthMethod: 'none', kind: 'metadata-document' };
+    }
+    if (!register) {
+      // A registration this process no longer knows (kept in memory by an earlier run): refresh as a public client.
+      if (clientIdHint !== undefined) return { issuer, clientId: clientIdHint, tokenEndpointAuthMethod: 'none', kind: 'dynamic' };
+      throw new ClientUnidentified(issuer);
+    }
+    const endpoint = metadata.registration_endpoint;
+    if (!this.#codeFlow || !isAcceptableEndpoint(endpoint)) throw new ClientUnidentified(issuer);
+    const scopes = new Set(this.#current?.resourceMetadata.scopes_supported ?? []);
+    if (scopes.size > 0 && this.#options.offlineAccess !== false && metadata.scopes_supported?.includes(OFFLINE_ACCESS)) scopes.add(OFFLINE_ACCESS);
+    const registration = await registerClient(endpoint, issuer, clientMetadataMembers({ ...this.#describe(), scope: [...scopes].join(' ') }), this.#http);
+    await this.#registrations.set(issuer, registration);
+    return registration;
+  }
+
+  #authentication(client: ResolvedClient, metadata: AuthorizationServerMetadata): ClientAuthentication {
+    const method = tokenEndpointAuthMethodFor(client, metadata.token_endpoint_auth_methods_supported);
+    if (method === 'none') return publicClient(client.clientId);
+    if (method !== 'client_secret_basic' && method !== 'client_secret_post' && method !== 'private_key_jwt') throw new MetadataInvalid('token_endpoint_auth_method');
+    return clientAuthenticationFor({
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      privateKey: client.privateKey,
+      privateKeyAlg: client.privateKeyAlg,
+      privateKeyKid: client.privateKeyKid,
+      tokenEndpointAuthMethod: method,
+      assertionAudience: this.#options.assertionAudience,
+      clock: this.#http.clock,
+    });
+  }
+
+  /** One refresh at a time (a second use of a rotated refresh token revokes the grant, BCP-04); undefined if it failed. */
+  #refresh(set: DelegatedTokenSet): Promise<DelegatedTokenSet | undefined> {
+    this.#refreshing ??= this.#doRefresh(set).finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
+  async #doRefresh(set: DelegatedTokenSet): Promise<DelegatedTokenSet | undefined> {
+    try {
+      const metadata = await this.#metadataFor(set.issuer);
+      const endpoint = metadata.token_endpoint;
+      if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');
+      const client = await this.#clientFor(set.issuer, metadata, false, set.clientId);
+      const authenticate = this.#authentication(client, metadata);
+      const idTokens = new IdTokenVerifier(async () => String(metadata.jwks_uri), async () => undefined, this.#http);
+      return await refreshTokenSet(set, {}, this.#store, {
+        issuer: set.issuer,
+        appClientId: set.clientId,
+        requestAsApp: (form) => requestToken({ issuer: set.issuer, endpoint }, form, authenticate, this.#http),
+        idTokens,
+        clock: this.#http.clock,
+      });
+    } catch (err) {
+      // An invalid_grant already deleted the set; any other failure leaves the current token to expire on its own.
+      if (err instanceof MandateError) return undefined;
+      throw err;
+    }
+  }
+}
