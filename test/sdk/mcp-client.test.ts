@@ -66,7 +66,8 @@ forEachStore('SDK MCP client provider against the authorization server and the d
       serverUrl: demo.resource,
       clientName: 'Desk Assistant',
       client: { clientId: app.clientId },
-      clock: () => Date.now() + now * 1000,
+      // The server's frozen clock, which this provider alone moves on (the demo MCP server checks tokens on real time).
+      clock: () => server.clock.nowMs() + now * 1000,
       async onAuthorizationUrl(url) {
         authorizations.push(new URL(url));
         const { location, consentPage } = await signInAndConsent(url.href, { email, browser });
@@ -143,7 +144,7 @@ forEachStore('SDK MCP client provider against the authorization server and the d
     try {
       const transport = await connect(provider, client);
       assert.equal(authorizations.length, 0, 'the stored token serves a new process');
-      advance(before.expiresAt! - Math.floor(Date.now() / 1000) - 10);
+      advance(before.expiresAt! - server.clock.now() - 10);
       assert.deepEqual(JSON.parse(textOf(await withAuthorization(provider, transport, () => client.callTool({ name: 'add', arguments: { a: 4, b: 4 } })))), { sum: 8 });
       const after = await tokenStore.get(mcpTokenSetKey(demo.resource));
       assert.notEqual(after?.accessToken, before.accessToken);
