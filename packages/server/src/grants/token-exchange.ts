@@ -83,14 +83,13 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
         act: c.act, mayAct: c.may_act, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti,
       };
     }
-    {
-      const result = await verifyActiveIdToken(token, own);
-      if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
-      const c = result.claims;
-      // An ID token carries no scope: what the user granted in that authorization is the ceiling, never "anything".
-      const grant = c.gid ? await deps.grants.getGrant(c.gid) : null;
-      return { sub: c.sub, subProfile: undefined, clientId: c.aud, aud: [c.aud], scopes: grant?.scopes ?? [], act: undefined, mayAct: undefined, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti };
-    }
+    // An ID token (the only other type parse admits).
+    const result = await verifyActiveIdToken(token, own);
+    if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
+    const c = result.claims;
+    // An ID token carries no scope: what the user granted in that authorization is the ceiling, never "anything".
+    const grant = c.gid ? await deps.grants.getGrant(c.gid) : null;
+    return { sub: c.sub, subProfile: undefined, clientId: c.aud, aud: [c.aud], scopes: grant?.scopes ?? [], act: undefined, mayAct: undefined, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti };
   }
 
   async function verifyActor(token: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord | null }> {
