@@ -40,8 +40,8 @@ import { routeHooksByAccess } from './http/route-guards.ts';
 import type { RouteDefinition } from './http/route.ts';
 import type { ClientAuthDeps } from './oauth/client-authentication.ts';
 import type { KeyRing } from './keys/key-ring.ts';
+import type { TokenLifecycleDeps } from './lifecycle/token-lifecycle.ts';
 import type { Store } from './store/store.ts';
-import type { AccessTokenStatusDeps } from './tokens/access-token-status.ts';
 import { UpstreamProviders } from './users/upstream-oidc.ts';
 
 /**
@@ -62,13 +62,13 @@ export interface ServerContext {
 }
 
 /** The grants of the token endpoint, by `grant_type`, with their dependencies. */
-function assembleGrants(ctx: ServerContext, store: Store, tokenStatus: AccessTokenStatusDeps): Map<string, Grant> {
+function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecycleDeps): Map<string, Grant> {
   const { config, keys } = ctx;
   const lifetimes = { defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds, maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds };
   const userTokens: UserTokenDeps = {
     keys,
     issuer: config.issuer,
-    userinfoUrl: endpointUrl(config.issuer, userEndpointPaths.userinfo),
+    userinfoUrl: lifecycle.userinfoUrl,
     ...lifetimes,
     idTokenTtlSeconds: config.authorization.idTokenTtlSeconds,
     refreshTokenIdleTtlSeconds: config.authorization.refreshTokenIdleTtlSeconds,
@@ -76,15 +76,14 @@ function assembleGrants(ctx: ServerContext, store: Store, tokenStatus: AccessTok
   };
   const grants: Grant[] = [
     clientCredentialsGrant({ resources: store, keys, issuer: config.issuer, ...lifetimes }),
-    authorizationCodeGrant({ ...userTokens, grants: store, users: store, clients: store, status: tokenStatus, audit: ctx.audit }),
-    refreshTokenGrant({ ...userTokens, grants: store, users: store, clients: store, audit: ctx.audit }),
+    authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
+    refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
     tokenExchangeGrant({
       keys,
       issuer: config.issuer,
       clients: store,
       resources: store,
-      grants: store,
-      status: tokenStatus,
+      lifecycle,
       ...lifetimes,
       maxChainDepth: config.delegation.maxChainDepth,
       allowImpersonation: config.delegation.allowImpersonation,
@@ -97,7 +96,9 @@ function assembleGrants(ctx: ServerContext, store: Store, tokenStatus: AccessTok
 function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
   const { config, keys, audit, now } = ctx;
   const { issuer } = config;
-  const tokenStatus: AccessTokenStatusDeps = { revocations: store, clients: store, grants: store, users: store };
+  const userinfoUrl = endpointUrl(issuer, userEndpointPaths.userinfo);
+  // Every use of a token and every refresh asks the lifecycle module whether its chain still stands (SR-01, SR-02).
+  const lifecycle: TokenLifecycleDeps = { revocations: store, clients: store, grants: store, users: store, userinfoUrl };
   const clientAuth: ClientAuthDeps = {
     clients: store,
     replay: store,
@@ -106,10 +107,10 @@ function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
     clockSkewSeconds: config.tokens.clockSkewSeconds,
     clientAssertionMaxTtlSeconds: config.tokens.clientAssertionMaxTtlSeconds,
   };
-  const grants = assembleGrants(ctx, store, tokenStatus);
-  const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, status: tokenStatus });
+  const grants = assembleGrants(ctx, store, lifecycle);
+  const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle });
   const revocation = revocationFlow({ grants: store, revocations: store, keys, issuer, audit });
-  const userinfo = userinfoFlow({ keys, issuer, userinfoUrl: endpointUrl(issuer, userEndpointPaths.userinfo), status: tokenStatus, users: store });
+  const userinfo = userinfoFlow({ keys, issuer, userinfoUrl, lifecycle, users: store });
   return [
     ...metadataEndpoints({ issuer, keys, resources: store }, grants),
     jwksEndpoint(keys),

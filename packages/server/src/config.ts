@@ -143,6 +143,13 @@ const configSchema = z
       /** A failure counter resets when its last failure is older than this. Default 3600. */
       failureWindowSeconds: seconds(60, 86_400).default(3600),
       /**
+       * An admin password reset (`mandate user set-password`, `PATCH /admin/v1/users/{id}` with `password`) also
+       * revokes every grant the user gave, so their refresh tokens and the access tokens derived from them stop at
+       * once (their sessions always end). Default true: a reset is usually made because the password may be known
+       * to someone else, who may also hold the tokens it obtained. Env MANDATE_PASSWORD_RESET_REVOKES_GRANTS.
+       */
+      passwordResetRevokesGrants: yesNo().default(true),
+      /**
        * WebAuthn relying-party id: a registrable suffix of the issuer's host. Default: the issuer's host name.
        * Passkeys are bound to it; changing it later orphans every registered passkey.
        */
@@ -326,6 +333,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
+  { name: 'MANDATE_PASSWORD_RESET_REVOKES_GRANTS', path: 'users.passwordResetRevokesGrants', parse: booleanText },
   { name: 'MANDATE_SECRET_ROTATION_GRACE', path: 'agents.secretRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_API_KEY_ROTATION_GRACE', path: 'resources.apiKeyRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_UPSTREAM_PROVIDERS', path: 'upstreamProviders', parse: jsonText },

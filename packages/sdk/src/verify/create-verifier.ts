@@ -112,7 +112,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const required = verifyOptions.requiredScopes ?? [];
     const jws = await verifyCompactJws(token, jwsOptions);
     if (!jws.ok) throw refusalError(jws);
-    const { claims, audience, scopes } = validateClaims(jws.payload, {
+    const { claims, audience, scopes: claimedScopes } = validateClaims(jws.payload, {
       issuer: config.issuer,
       audiences: config.audiences,
       nowSeconds: config.clock() / 1000,
@@ -120,7 +120,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     });
     // RFC 9449 §7.1: a DPoP-bound token must come with a proof. Proofs are not verified yet, so refuse.
     if (claims.cnf !== undefined) throw new SenderConstrainedToken();
-    if (introspector !== undefined) await introspector.assertActive(token, claims);
+    let scopes = claimedScopes;
+    if (introspector !== undefined) {
+      // The server may report fewer scopes than the token carries (a client or agent lost some since it was
+      // issued): only those both name are granted.
+      const current = await introspector.assertActive(token, claims);
+      if (current.scopes !== undefined) scopes = scopes.filter((s) => current.scopes!.includes(s));
+    }
     if (required.length > 0) {
       const missing = required.filter((s) => !scopes.includes(s));
       if (missing.length > 0) throw new InsufficientScope(required, missing, scopes);

@@ -19,8 +19,14 @@ export interface IntrospectionOptions {
   cacheMaxEntries?: number;
 }
 
-interface CachedAnswer {
+/** What the authorization server says of a token now: whether it is active, and the scopes it may still carry. */
+export interface IntrospectedStatus {
   active: boolean;
+  /** The `scope` the answer reported (RFC 7662 §2.2), when it did: Mandate reports what the token may carry now. */
+  scopes?: string[];
+}
+
+interface CachedAnswer extends IntrospectedStatus {
   expiresAtMs: number;
 }
 
@@ -38,7 +44,7 @@ export class Introspector {
   readonly #clock: () => number;
   readonly #issuer: string;
   readonly #cache = new Map<string, CachedAnswer>();
-  readonly #inflight = new Map<string, Promise<boolean>>();
+  readonly #inflight = new Map<string, Promise<IntrospectedStatus>>();
 
   constructor(endpoint: () => Promise<string>, options: IntrospectionOptions, init: { http: HttpOptions; clock: () => number; issuer: string }) {
     this.#authorization = introspectionAuthorization(options.credentials);
@@ -55,16 +61,17 @@ export class Introspector {
   }
 
   /**
-   * Resolves when the token is active; throws {@link TokenInactive}, or `ERR_INTROSPECTION_FAILED` /
-   * `ERR_INTROSPECTION_UNAUTHORIZED` when the question could not be answered.
+   * Resolves with the scopes the server says the token may still carry (absent when it did not say) when the token
+   * is active; throws {@link TokenInactive}, or `ERR_INTROSPECTION_FAILED` / `ERR_INTROSPECTION_UNAUTHORIZED` when
+   * the question could not be answered.
    */
-  async assertActive(token: string, claims: AccessTokenClaims): Promise<void> {
+  async assertActive(token: string, claims: AccessTokenClaims): Promise<{ scopes?: string[] }> {
     const key = createHash('sha256').update(token).digest('base64url');
     const now = this.#clock();
     const cached = this.#cache.get(key);
-    let active: boolean;
+    let status: IntrospectedStatus;
     if (cached !== undefined && cached.expiresAtMs > now) {
-      active = cached.active;
+      status = cached;
     } else {
       if (cached !== undefined) this.#cache.delete(key);
       let pending = this.#inflight.get(key);
@@ -72,27 +79,28 @@ export class Introspector {
         pending = this.#introspect(token, claims).finally(() => this.#inflight.delete(key));
         this.#inflight.set(key, pending);
       }
-      active = await pending;
-      this.#remember(key, active, claims.exp * 1000);
+      status = await pending;
+      this.#remember(key, status, claims.exp * 1000);
     }
-    if (!active) throw new TokenInactive();
+    if (!status.active) throw new TokenInactive();
+    return status.scopes === undefined ? {} : { scopes: status.scopes };
   }
 
-  #remember(key: string, active: boolean, tokenExpiresAtMs: number): void {
+  #remember(key: string, status: IntrospectedStatus, tokenExpiresAtMs: number): void {
     const expiresAtMs = Math.min(this.#clock() + this.#ttlMs, tokenExpiresAtMs);
     if (expiresAtMs <= this.#clock()) return;
     this.#cache.delete(key);
-    this.#cache.set(key, { active, expiresAtMs });
+    this.#cache.set(key, { ...status, expiresAtMs });
     // A Map iterates in insertion order, so the first key is the oldest entry.
     if (this.#cache.size > this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value as string);
   }
 
-  async #introspect(token: string, claims: AccessTokenClaims): Promise<boolean> {
+  async #introspect(token: string, claims: AccessTokenClaims): Promise<IntrospectedStatus> {
     const body = await requestIntrospection(await this.#endpoint(), token, this.#authorization, this.#http);
-    if (!body.active) return false;
+    if (!body.active) return { active: false };
     // An active answer must describe this very token from this issuer; anything else is treated as inactive.
-    if (body.iss !== undefined && body.iss !== this.#issuer) return false;
-    if (body.jti !== undefined && body.jti !== claims.jti) return false;
-    return true;
+    if (body.iss !== undefined && body.iss !== this.#issuer) return { active: false };
+    if (body.jti !== undefined && body.jti !== claims.jti) return { active: false };
+    return typeof body.scope === 'string' ? { active: true, scopes: body.scope.split(' ').filter(Boolean) } : { active: true };
   }
 }

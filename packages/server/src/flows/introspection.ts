@@ -1,11 +1,11 @@
 import type { KeyRing } from '../keys/key-ring.ts';
+import { accessTokenLife, type TokenLifecycleDeps } from '../lifecycle/token-lifecycle.ts';
 import { bearerCredential } from '../oauth/bearer-token.ts';
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from '../oauth/client-authentication.ts';
 import type { FormParams } from '../oauth/form-params.ts';
 import { invalidClient, OAuthError } from '../oauth/oauth-error.ts';
 import type { AdminTokenRecords, ResourceRecord, ResourceRecords } from '../store/store.ts';
 import type { AccessTokenClaims } from '@mandate/protocol';
-import { type AccessTokenStatusDeps, isAccessTokenActive } from '../tokens/access-token-status.ts';
 import { authenticateAdminToken } from '../tokens/admin-token.ts';
 import { verifyOwnAccessToken } from '../tokens/own-token.ts';
 import { parsePrefixedCredential, RESOURCE_KEY_PREFIX, ADMIN_TOKEN_PREFIX, secretMatchesHash } from '../tokens/secret.ts';
@@ -17,7 +17,7 @@ export interface IntrospectionDeps {
   clientAuth: ClientAuthDeps;
   keys: KeyRing;
   issuer: string;
-  status: AccessTokenStatusDeps;
+  lifecycle: TokenLifecycleDeps;
 }
 
 /** Who is asking. RFC 7662 §2.1 requires authorization; each kind sees a different slice of tokens. */
@@ -42,22 +42,24 @@ function apiKeyMatches(resource: ResourceRecord, key: { id: string; secret: stri
 }
 
 /** RFC 7662 §2.2: a caller learns about a token only if it is meant for it (its audience, or its own token). */
-function mayInspect(caller: IntrospectionCaller, claims: AccessTokenClaims): boolean {
+function mayInspect(caller: IntrospectionCaller, claims: AccessTokenClaims, audiences: string | readonly string[]): boolean {
   switch (caller.kind) {
     case 'admin':
       return true;
     case 'client':
       return claims.client_id === caller.clientId;
     case 'resource':
-      return Array.isArray(claims.aud) ? claims.aud.includes(caller.uri) : claims.aud === caller.uri;
+      return typeof audiences === 'string' ? audiences === caller.uri : audiences.includes(caller.uri);
   }
 }
 
 /**
  * RFC 7662 token introspection. Callers are resource servers (their API key as a bearer credential), confidential
  * clients (any client authentication method) or admins. Inactive, unknown, expired, revoked, foreign, malformed or
- * wrongly signed tokens, and tokens whose agent was disabled, all answer exactly `{"active": false}`. Signature
- * checks are cached by the token's SHA-256 until it expires; revocation and agent status are read on every call.
+ * wrongly signed tokens, and tokens whose chain no longer stands (lifecycle/token-lifecycle.ts), all answer exactly
+ * `{"active": false}`. An active token is reported with what it may still carry: `scope` and `aud` less what its
+ * client and agents lost since (SR-02), so a resource that drops from `aud` no longer sees it. Signature checks
+ * are cached by the token's SHA-256 until it expires; the chain is read on every call.
  */
 export function introspectionFlow(deps: IntrospectionDeps) {
   const verified = new VerifiedTokenCache<AccessTokenClaims>();
@@ -95,18 +97,22 @@ export function introspectionFlow(deps: IntrospectionDeps) {
         claims = result.claims;
         verified.set(cacheKey, claims, claims.exp);
       }
-      if (!mayInspect(caller, claims) || !(await isAccessTokenActive(claims, deps.status))) return INACTIVE;
+      if (!mayInspect(caller, claims, claims.aud)) return INACTIVE;
+      const life = await accessTokenLife(claims, deps.lifecycle, now);
+      if (!life.alive || !mayInspect(caller, claims, life.audiences)) return INACTIVE;
+      // The token's own shape: a single audience stays a string (RFC 7519 §4.1.3).
+      const aud = typeof claims.aud === 'string' ? life.audiences[0]! : life.audiences;
       return {
         active: true,
         iss: claims.iss,
         sub: claims.sub,
-        aud: claims.aud,
+        aud,
         exp: claims.exp,
         iat: claims.iat,
         jti: claims.jti,
         client_id: claims.client_id,
         token_type: claims.cnf ? 'DPoP' : 'Bearer',
-        ...(claims.scope !== undefined && { scope: claims.scope }),
+        ...(claims.scope !== undefined && { scope: life.scopes.join(' ') }),
         ...(claims.sub_profile !== undefined && { sub_profile: claims.sub_profile }),
         ...(claims.act !== undefined && { act: claims.act }),
         ...(claims.cnf !== undefined && { cnf: claims.cnf }),

@@ -1,15 +1,14 @@
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { UserRecords } from '../store/store.ts';
-import type { AccessTokenStatusDeps } from '../tokens/access-token-status.ts';
+import { type TokenLifecycleDeps, verifyLiveAccessToken } from '../lifecycle/token-lifecycle.ts';
 import { userClaims } from '../tokens/id-token.ts';
-import { verifyActiveAccessToken } from '../tokens/own-token.ts';
 
 export interface UserinfoDeps {
   keys: KeyRing;
   issuer: string;
   /** This endpoint's URL: the audience a token must name to be accepted here. */
   userinfoUrl: string;
-  status: AccessTokenStatusDeps;
+  lifecycle: TokenLifecycleDeps;
   users: Pick<UserRecords, 'getUser'>;
 }
 
@@ -25,7 +24,7 @@ export type UserinfoResult =
  */
 export function userinfoFlow(deps: UserinfoDeps) {
   return async function userinfo({ token, now }: { token: string; now: number }): Promise<UserinfoResult> {
-    const result = await verifyActiveAccessToken(token, { keys: deps.keys, issuer: deps.issuer, now, status: deps.status });
+    const result = await verifyLiveAccessToken(token, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
     if (!result.ok) return { ok: false, error: 'invalid_token', description: 'the access token is not valid' };
     const { claims } = result;
     if (![claims.aud].flat().includes(deps.userinfoUrl)) return { ok: false, error: 'invalid_token', description: 'the access token is not meant for userinfo' };

@@ -1,21 +1,18 @@
 import { createHash } from 'node:crypto';
 import { TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT } from '@mandate/protocol';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { grantLife, type TokenLifecycleDeps, verifyLiveAccessToken } from '../lifecycle/token-lifecycle.ts';
 import { invalidGrant, invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { parseResourceParameters } from '../oauth/target-parameters.ts';
 import { decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
-import type { ClientRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
-import type { AccessTokenStatusDeps } from '../tokens/access-token-status.ts';
-import { verifyActiveAccessToken } from '../tokens/own-token.ts';
+import type { UserGrantRecord, UserGrantRecords } from '../store/store.ts';
 import { hashSecret } from '../tokens/secret.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { issueUserTokens, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
 
 export interface AuthorizationCodeDeps extends UserTokenDeps {
   grants: Pick<UserGrantRecords, 'redeemAuthorizationCode' | 'revokeGrant'>;
-  users: Pick<UserRecords, 'getUser'>;
-  clients: Pick<ClientRecords, 'getClient'>;
-  status: AccessTokenStatusDeps;
+  lifecycle: TokenLifecycleDeps;
   audit: Pick<AuditLog, 'record'>;
 }
 
@@ -83,7 +80,7 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
 
       if (grant.actorId) {
         if (!actorToken) throw await refuse(grant, now, 'actor_token is required: the user authorized an agent', 'missing actor_token', client.clientId);
-        const actor = await verifyActiveAccessToken(actorToken, { keys: deps.keys, issuer: deps.issuer, now, status: deps.status });
+        const actor = await verifyLiveAccessToken(actorToken, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
         if (!actor.ok) throw await refuse(grant, now, `actor_token is not valid (${actor.reason})`, `actor_token ${actor.reason}`, client.clientId);
         const { claims } = actor;
         if (claims.sub !== grant.actorId || claims.client_id !== grant.actorId || claims.act !== undefined) {
@@ -93,10 +90,12 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
         throw await refuse(grant, now, 'actor_token was not expected: the user authorized no agent', 'unexpected actor_token', client.clientId);
       }
 
-      const user = await deps.users.getUser(grant.userId);
-      if (grant.status !== 'active' || !user || user.status !== 'active') throw invalidGrant('the authorization is no longer valid', 'grant revoked or user disabled');
+      // The grant must still stand, and its tokens carry what it may still give (SR-01, SR-02).
+      const life = await grantLife(grant, deps.lifecycle, now, new Map([[client.clientId, client]]));
+      if (!life.alive) throw invalidGrant('the authorization is no longer valid', life.reason);
+      const { user } = life;
       // The scope parameter plays no part here: the code's tokens carry what the user granted.
-      const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(grant, request.resources, undefined));
+      const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(life, request.resources, undefined));
       if (!targets.ok) throw new OAuthError(targets.error, targets.description);
 
       const issued = await issueUserTokens({ grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: record.nonce, now }, deps);

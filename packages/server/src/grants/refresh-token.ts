@@ -1,16 +1,16 @@
 import type { AuditLog } from '../audit/audit-log.ts';
+import { grantLife, type TokenLifecycleDeps } from '../lifecycle/token-lifecycle.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import { invalidGrant, OAuthError } from '../oauth/oauth-error.ts';
 import { decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
-import type { ClientRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
+import type { UserGrantRecord, UserGrantRecords } from '../store/store.ts';
 import { mintRefreshToken, refreshTokenHash } from '../tokens/refresh-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { issueUserTokens, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
 
 export interface RefreshTokenDeps extends UserTokenDeps {
   grants: Pick<UserGrantRecords, 'getRefreshToken' | 'rotateRefreshToken' | 'getGrant' | 'revokeGrant'>;
-  users: Pick<UserRecords, 'getUser'>;
-  clients: Pick<ClientRecords, 'getClient'>;
+  lifecycle: Pick<TokenLifecycleDeps, 'clients' | 'users'>;
   audit: Pick<AuditLog, 'record'>;
 }
 
@@ -26,7 +26,9 @@ export interface RefreshTokenRequest {
  * RFC 6749 §6 refresh with rotation (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2, BCP-04, MCP-AS-03): every use returns a
  * new refresh token and retires the old one. A retired token presented again means two parties hold the family:
  * the whole grant is revoked (its refresh tokens and every access token carrying its `gid`). The token is bound to
- * its client; `scope` and `resource` may only narrow what the user granted.
+ * its client. The grant must still stand (lifecycle/token-lifecycle.ts: its user, client and agent active and not
+ * disabled since it was made, SR-01), and the new tokens carry what it may still give: the granted scopes and
+ * resources its client and agent may hold now (SR-02); `scope` and `resource` may only narrow that.
  */
 export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenRequest> {
   const revokeFamily = async (grant: UserGrantRecord, now: number, reason: string, clientId: string) => {
@@ -54,14 +56,11 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
       }
       if (grant.status !== 'active') throw invalidGrant('the refresh token is invalid', 'grant revoked');
       if (record.expiresAt <= now || grant.expiresAt <= now) throw invalidGrant('the refresh token has expired', 'expired refresh token');
-      const user = await deps.users.getUser(grant.userId);
-      if (!user || user.status !== 'active') throw invalidGrant('the refresh token is invalid', 'user disabled');
-      if (grant.actorId) {
-        const agent = await deps.clients.getClient(grant.actorId);
-        if (!agent || agent.status !== 'active') throw invalidGrant('the refresh token is invalid', 'agent disabled');
-      }
+      const life = await grantLife(grant, deps.lifecycle, now, new Map([[client.clientId, client]]));
+      if (!life.alive) throw invalidGrant('the refresh token is invalid', life.reason);
+      const { user } = life;
 
-      const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(grant, request.resources, request.scopes));
+      const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(life, request.resources, request.scopes));
       if (!targets.ok) throw new OAuthError(targets.error, targets.description);
 
       const next = mintRefreshToken();

@@ -7,15 +7,14 @@ import {
   TOKEN_TYPE_JWT,
 } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
+import { type TokenLifecycleDeps, verifyLiveAccessToken, verifyLiveIdToken } from '../lifecycle/token-lifecycle.ts';
 import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import { decideDelegation } from '../policy/delegation.ts';
 import { classifyExchangeAudiences, decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
-import type { ClientRecord, ClientRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
+import type { ClientRecord, ClientRecords, ResourceRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
-import type { AccessTokenStatusDeps } from '../tokens/access-token-status.ts';
-import { verifyActiveAccessToken, verifyActiveIdToken } from '../tokens/own-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
 
@@ -24,8 +23,7 @@ export interface TokenExchangeDeps {
   issuer: string;
   clients: Pick<ClientRecords, 'getClient'>;
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
-  grants: Pick<UserGrantRecords, 'getGrant'>;
-  status: AccessTokenStatusDeps;
+  lifecycle: TokenLifecycleDeps;
   defaultAccessTokenTtlSeconds: number;
   maxAccessTokenTtlSeconds: number;
   maxChainDepth: number;
@@ -72,28 +70,29 @@ const isTokenType = <T extends string>(types: readonly T[], value: string | unde
  * token. No refresh token (TE-09).
  */
 export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchangeRequest> {
+  /** The subject token, alive, with what it may still carry (SR-02: the current allowance of its chain). */
   async function verifySubject(token: string, type: TokenExchangeRequest['subjectTokenType'], now: number): Promise<Subject> {
-    const own = { keys: deps.keys, issuer: deps.issuer, now, status: deps.status };
+    const own = { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle };
     if (type === TOKEN_TYPE_ACCESS_TOKEN || type === TOKEN_TYPE_JWT) {
-      const result = await verifyActiveAccessToken(token, own);
+      const result = await verifyLiveAccessToken(token, own);
       if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
       const c = result.claims;
       return {
-        sub: c.sub, subProfile: c.sub_profile, clientId: c.client_id, aud: [c.aud].flat(), scopes: (c.scope ?? '').split(' ').filter(Boolean),
+        sub: c.sub, subProfile: c.sub_profile, clientId: c.client_id, aud: result.life.audiences, scopes: result.life.scopes,
         act: c.act, mayAct: c.may_act, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti,
       };
     }
     // An ID token (the only other type parse admits).
-    const result = await verifyActiveIdToken(token, own);
+    const result = await verifyLiveIdToken(token, own);
     if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
     const c = result.claims;
-    // An ID token carries no scope: what the user granted in that authorization is the ceiling, never "anything".
-    const grant = c.gid ? await deps.grants.getGrant(c.gid) : null;
-    return { sub: c.sub, subProfile: undefined, clientId: c.aud, aud: [c.aud], scopes: grant?.scopes ?? [], act: undefined, mayAct: undefined, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti };
+    // An ID token carries no scope: what its grant may still give is the ceiling, never "anything".
+    const scopes = result.grant?.alive ? result.grant.scopes : [];
+    return { sub: c.sub, subProfile: undefined, clientId: c.aud, aud: [c.aud], scopes, act: undefined, mayAct: undefined, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti };
   }
 
   async function verifyActor(token: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord | null }> {
-    const result = await verifyActiveAccessToken(token, { keys: deps.keys, issuer: deps.issuer, now, status: deps.status });
+    const result = await verifyLiveAccessToken(token, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
     if (!result.ok) throw invalidRequest(`actor_token is not valid (${result.reason})`);
     const c = result.claims;
     // The actor proves itself with its own token (sub = client_id, no chain of its own), held by the exchanging client.

@@ -89,7 +89,14 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
   return { response, jti: minted.claims.jti, exp: minted.claims.exp };
 }
 
-/** The facts of a token request on a user grant (`TARGET_POLICIES.user_grant`): it may narrow what was granted. */
-export function userGrantTargets(grant: UserGrantRecord, requestedResources: readonly string[], requestedScopes: readonly string[] | undefined): TargetFacts {
-  return { requestedResources, requestedScopes, parties: [], source: { resources: grant.resources, scopes: grant.scopes }, registered: NO_RESOURCES };
+/**
+ * The facts of a token request on a user grant (`TARGET_POLICIES.user_grant`): it may narrow what the grant may
+ * still give (its granted scopes and resources within its client's and agent's current allowance).
+ */
+export function userGrantTargets(
+  stillGiven: { scopes: readonly string[]; resources: readonly string[] },
+  requestedResources: readonly string[],
+  requestedScopes: readonly string[] | undefined,
+): TargetFacts {
+  return { requestedResources, requestedScopes, parties: [], source: { resources: stillGiven.resources, scopes: stillGiven.scopes }, registered: NO_RESOURCES };
 }

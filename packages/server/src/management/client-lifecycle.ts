@@ -1,4 +1,4 @@
-import type { ClientKind, ClientRecord, ClientRecords, ResourceRecords } from '../store/store.ts';
+import type { ClientKind, ClientRecord, ClientRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import type { ManagementDeps } from './management-deps.ts';
 import { ManagementError } from './management-error.ts';
@@ -8,8 +8,8 @@ import { ManagementError } from './management-error.ts';
  * disabled, enabled and deleted the same way, each change audited as `agent.*` or `client.*`.
  */
 
-/** What agent and client operations call: the clients, and the resources their audiences must name. */
-export type ClientStore = ClientRecords & Pick<ResourceRecords, 'getResourceByUri'>;
+/** What agent and client operations call: the clients, the resources their audiences must name, and their grants (ended by a disable). */
+export type ClientStore = ClientRecords & Pick<ResourceRecords, 'getResourceByUri'> & Pick<UserGrantRecords, 'revokeGrantsOf'>;
 
 const noun = (kind: ClientKind) => (kind === 'agent' ? 'agent' : 'client');
 
@@ -49,15 +49,18 @@ export async function insertClient(record: ClientRecord, detail: Record<string, 
 }
 
 /**
- * Disabling makes every token the client holds (or acts in, for an agent) inactive at once: introspection compares
- * each token's `iat` with `tokensValidAfter`, so they stay dead even if it is enabled again.
+ * Disabling makes every token the client holds (or acts in, for an agent) inactive at once and ends every user
+ * grant it takes part in: `tokensValidAfter` moves past now, which the lifecycle module compares with each token's
+ * `iat` and each grant's creation, and the grants are revoked. Enabling again revives none of them (SR-01).
  */
 export async function setClientRecordStatus(kind: ClientKind, clientId: string, status: ClientRecord['status'], deps: ManagementDeps<ClientStore>): Promise<ClientRecord> {
   const current = await existingClientOfKind(deps, kind, clientId);
   const patch = status === 'disabled' ? { status, tokensValidAfter: deps.now + 1, updatedAt: deps.now } : { status, updatedAt: deps.now };
   const updated = (await deps.store.updateClient(clientId, patch))!;
-  if (current.status !== status) {
-    await deps.audit.record({ event: `${noun(kind)}.${status === 'disabled' ? 'disabled' : 'enabled'}`, actor: deps.actor, subject: clientId, clientId });
+  const grantsRevoked = status === 'disabled' ? await deps.store.revokeGrantsOf({ clientId }, deps.now) : [];
+  if (current.status !== status || grantsRevoked.length > 0) {
+    const event = `${noun(kind)}.${status === 'disabled' ? 'disabled' : 'enabled'}`;
+    await deps.audit.record({ event, actor: deps.actor, subject: clientId, clientId, ...(grantsRevoked.length > 0 ? { detail: { grants_revoked: grantsRevoked } } : {}) });
   }
   return updated;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SessionRecords, UserRecord, UserRecords } from '../store/store.ts';
+import type { SessionRecords, UserGrantRecords, UserRecord, UserRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { newId } from '../tokens/secret.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/password.ts';
@@ -54,8 +54,8 @@ const updateSchema = z
   .partial()
   .strict();
 
-/** What user operations call: the users, and their sessions (ended when the password changes or the user is disabled). */
-export type UserStore = UserRecords & Pick<SessionRecords, 'deleteUserSessions'>;
+/** What user operations call: the users, their sessions and grants (ended when the password is reset or the user is disabled). */
+export type UserStore = UserRecords & Pick<SessionRecords, 'deleteUserSessions'> & Pick<UserGrantRecords, 'revokeGrantsOf'>;
 
 async function existingUser(deps: ManagementDeps<UserStore>, idOrEmail: string): Promise<UserRecord> {
   const email = normalizeEmail(idOrEmail);
@@ -96,24 +96,38 @@ export async function getUser(idOrEmail: string, deps: ManagementDeps<UserStore>
   return userView(await existingUser(deps, idOrEmail));
 }
 
+/**
+ * Updates a user. A new password is a reset: it ends the user's sessions and, unless `users.passwordResetRevokesGrants`
+ * is off, every grant they gave and every token derived from one (`tokensValidAfter` moves past now, SR-01).
+ */
 export async function updateUser(idOrEmail: string, input: unknown, deps: ManagementDeps<UserStore>): Promise<UserView> {
   const parsed = parseInput(updateSchema, input);
   const current = await existingUser(deps, idOrEmail);
+  const reset = parsed.password !== undefined;
+  const revokesGrants = reset && deps.config.users.passwordResetRevokesGrants;
   const updated = (await deps.store.updateUser(current.id, {
     name: parsed.name,
     isAdmin: parsed.is_admin,
     emailVerified: parsed.email_verified,
     passwordHash: parsed.password === undefined ? undefined : await hashPassword(parsed.password),
     updatedAt: deps.now,
+    ...(revokesGrants ? { tokensValidAfter: deps.now + 1 } : {}),
   }))!;
-  if (parsed.password !== undefined) await deps.store.deleteUserSessions(current.id);
-  await deps.audit.record({ event: 'user.updated', actor: deps.actor, subject: current.id, detail: { fields: Object.keys(parsed) } });
+  if (reset) await deps.store.deleteUserSessions(current.id);
+  const grantsRevoked = revokesGrants ? await deps.store.revokeGrantsOf({ userId: current.id }, deps.now) : [];
+  await deps.audit.record({
+    event: 'user.updated',
+    actor: deps.actor,
+    subject: current.id,
+    detail: { fields: Object.keys(parsed), ...(reset ? { sessions_ended: true, grants_revoked: grantsRevoked } : {}) },
+  });
   return userView(updated);
 }
 
 /**
- * Disabling a user ends their sessions and makes every token issued for them inactive at once (introspection
- * checks the user behind a token's grant, and `tokensValidAfter` keeps the old ones dead after re-enabling).
+ * Disabling a user ends their sessions and grants and makes every token issued for them inactive at once (the
+ * lifecycle module checks the user behind a token's grant); `tokensValidAfter` keeps the old ones dead after
+ * re-enabling (SR-01).
  */
 export async function setUserStatus(idOrEmail: string, status: UserRecord['status'], deps: ManagementDeps<UserStore>): Promise<UserView> {
   const current = await existingUser(deps, idOrEmail);
@@ -122,8 +136,19 @@ export async function setUserStatus(idOrEmail: string, status: UserRecord['statu
     updatedAt: deps.now,
     ...(status === 'disabled' ? { tokensValidAfter: deps.now + 1 } : {}),
   }))!;
-  if (status === 'disabled') await deps.store.deleteUserSessions(current.id);
-  if (current.status !== status) await deps.audit.record({ event: status === 'disabled' ? 'user.disabled' : 'user.enabled', actor: deps.actor, subject: current.id });
+  let grantsRevoked: string[] = [];
+  if (status === 'disabled') {
+    await deps.store.deleteUserSessions(current.id);
+    grantsRevoked = await deps.store.revokeGrantsOf({ userId: current.id }, deps.now);
+  }
+  if (current.status !== status || grantsRevoked.length > 0) {
+    await deps.audit.record({
+      event: status === 'disabled' ? 'user.disabled' : 'user.enabled',
+      actor: deps.actor,
+      subject: current.id,
+      ...(grantsRevoked.length > 0 ? { detail: { grants_revoked: grantsRevoked } } : {}),
+    });
+  }
   return userView(updated);
 }
 

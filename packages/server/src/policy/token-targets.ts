@@ -77,15 +77,18 @@ const isRefusal = (value: readonly string[] | TargetRefusal | null): value is Ta
 
 // ── Rules: who may use a resource ──────────────────────────────────────────────────────────────────────────────
 
+/** Who may use a resource: what the two rules below read of a party (or of a client record, lifecycle/ asks them too). */
+type AudienceHolder = Pick<Party, 'kind' | 'allowedAudiences'>;
+
 /** The party lists the resource among its audiences. */
-export const listsResource = (party: Party, uri: string): boolean => party.allowedAudiences.includes(uri);
+export const listsResource = (party: AudienceHolder, uri: string): boolean => party.allowedAudiences.includes(uri);
 
 /**
  * The party lists the resource, or is an application registered without an audience list: such an application may
  * target any registered resource for a user (authorization request, token exchange). Agents always carry a list,
  * and `client_credentials` always needs one (an application acting for itself names its resources).
  */
-export const listsResourceOrIsOpenApp = (party: Party, uri: string): boolean =>
+export const listsResourceOrIsOpenApp = (party: AudienceHolder, uri: string): boolean =>
   listsResource(party, uri) || (party.kind === 'app' && party.allowedAudiences.length === 0);
 
 // ── Rules: the resources of a request that names none ──────────────────────────────────────────────────────────

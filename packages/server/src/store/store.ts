@@ -397,6 +397,11 @@ export interface UserGrantRecords {
   listUserGrants(userId: string): Promise<UserGrantRecord[]>;
   /** Marks the grant revoked; false when it was unknown or revoked already. */
   revokeGrant(id: string, now: number): Promise<boolean>;
+  /**
+   * Revokes every active grant of a user, or every active grant a client or agent takes part in (as the client or
+   * the named agent), atomically; returns the ids it revoked. A disable and a password reset call it.
+   */
+  revokeGrantsOf(party: { userId: string } | { clientId: string }, now: number): Promise<string[]>;
   /** Consumes the code atomically: exactly one concurrent caller gets `redeemed`. */
   redeemAuthorizationCode(codeHash: string, now: number): Promise<CodeRedemption>;
   createRefreshToken(record: RefreshTokenRecord): Promise<void>;

@@ -18,6 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['http/'],
   ['grants/', 'flows/', 'management/'],
   ['users/'],
+  ['lifecycle/'],
   ['policy/'],
   ['oauth/'],
   ['tokens/'],

@@ -100,7 +100,8 @@ export interface CodeFlowOptions {
   clientId: string;
   clientSecret?: string;
   scope: string;
-  resource?: string;
+  /** One `resource`, or several (RFC 8707 §2 allows repeating it). */
+  resource?: string | readonly string[];
   requestedActor?: string;
   redirectUri?: string;
   nonce?: string;
@@ -110,7 +111,7 @@ export interface CodeFlowOptions {
 /** Runs the browser part of a code flow and returns the code with its PKCE verifier. */
 export async function obtainCode(server: TestServer, options: CodeFlowOptions, browser = new Browser()): Promise<{ code: string; verifier: string }> {
   const { verifier, challenge } = pkce();
-  const params: Record<string, string> = {
+  const params: Record<string, string | string[]> = {
     response_type: 'code',
     client_id: options.clientId,
     redirect_uri: options.redirectUri ?? 'https://app.example.com/callback',
@@ -119,7 +120,7 @@ export async function obtainCode(server: TestServer, options: CodeFlowOptions, b
     state: 'st',
     scope: options.scope,
   };
-  if (options.resource) params['resource'] = options.resource;
+  if (options.resource) params['resource'] = [options.resource].flat();
   if (options.requestedActor) params['requested_actor'] = options.requestedActor;
   if (options.nonce) params['nonce'] = options.nonce;
   const { response } = await authorizeInBrowser(server, browser, params, { email: options.email });

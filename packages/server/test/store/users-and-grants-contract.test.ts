@@ -155,6 +155,26 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
     assert.equal(await store.getConsent('usr_g', 'app_1', '', ''), null);
   });
 
+  test('revokeGrantsOf: every active grant of a user, or of a client as client or named agent, at once; returns their ids', async () => {
+    await store.createUser(user('usr_ra', 'ra@example.com'));
+    await store.createUser(user('usr_rb', 'rb@example.com'));
+    const code = (id: string) => ({ codeHash: `c-${id}`, grantId: id, redirectUri: 'r', codeChallenge: 'x', nonce: null, expiresAt: 160, consumedAt: null });
+    const grants = [
+      grant('grt_ra1', 'usr_ra', { clientId: 'app_r', actorId: 'agt_r' }),
+      grant('grt_ra2', 'usr_ra', { clientId: 'app_s', actorId: null }),
+      grant('grt_rb1', 'usr_rb', { clientId: 'app_s', actorId: 'agt_r' }),
+      grant('grt_rb2', 'usr_rb', { clientId: 'app_r', actorId: null }),
+    ];
+    for (const g of grants) await store.createGrantWithCode(g, code(g.id));
+    await store.revokeGrant('grt_rb2', 150);
+    assert.deepEqual((await store.revokeGrantsOf({ clientId: 'agt_r' }, 200)).sort(), ['grt_ra1', 'grt_rb1'], 'as the named agent');
+    assert.deepEqual(await store.revokeGrantsOf({ clientId: 'app_r' }, 201), [], 'its grants are revoked already');
+    assert.deepEqual(await store.revokeGrantsOf({ userId: 'usr_ra' }, 202), ['grt_ra2']);
+    assert.deepEqual(await store.revokeGrantsOf({ userId: 'usr_rb' }, 203), []);
+    const after = await Promise.all(grants.map((g) => store.getGrant(g.id)));
+    assert.deepEqual(after.map((g) => [g?.status, g?.revokedAt]), [['revoked', 200], ['revoked', 202], ['revoked', 200], ['revoked', 150]]);
+  });
+
   test('purge removes expired sessions, states, codes past retention, refresh tokens and grants', async () => {
     await store.createUser(user('usr_p', 'p@example.com'));
     const session = { idHash: 'old', userId: 'usr_p', authTime: 5, amr: ['pwd'], challenge: null, challengeExpiresAt: null, createdAt: 5, expiresAt: 100 };

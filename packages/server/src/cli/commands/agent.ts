@@ -9,8 +9,9 @@ export const agentHelp = `mandate agent <command>
                           (--jwks-file: authenticate with private_key_jwt instead of a secret)
   list                    list agents
   show <client_id>        show one agent
-  disable <client_id>     disable it; every token it holds becomes inactive at once
-  enable <client_id>      enable it again (tokens from before the disable stay inactive)
+  disable <client_id>     disable it; every token it holds or acts in becomes inactive at once, and every
+                          user grant naming it ends (its refresh tokens never work again)
+  enable <client_id>      enable it again (tokens and grants from before the disable stay dead)
   rotate-secret <client_id> [--grace <seconds>]
                           issue a new secret; the old one keeps working for the grace period
                           (default 24 h, MANDATE_SECRET_ROTATION_GRACE; --grace 0 cuts it at once)

@@ -10,8 +10,9 @@ export const clientHelp = `mandate client <command>
                           Grant types default to authorization_code refresh_token.
   list                    list applications
   show <client_id>        show one
-  disable <client_id>     disable: every token issued to it becomes inactive at once
-  enable <client_id>      enable again
+  disable <client_id>     disable: every token issued to it becomes inactive at once and every user
+                          grant it holds ends (its refresh tokens never work again)
+  enable <client_id>      enable again (tokens and grants from before the disable stay dead)
   delete <client_id>      delete it
 
 Every command takes --db <url> and --json.`;

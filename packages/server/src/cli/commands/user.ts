@@ -9,9 +9,10 @@ export const userHelp = `mandate user <command>
                           (echo 'pw' | mandate user create …, or typed at the prompt)
   list                    list users
   show <id|email>         show one user
-  set-password <id|email> read a new password from standard input; ends the user's sessions
-  disable <id|email>      disable: ends sessions, every token issued for the user becomes inactive
-  enable <id|email>       enable again (tokens from before the disable stay inactive)
+  set-password <id|email> read a new password from standard input; ends the user's sessions and (unless
+                          MANDATE_PASSWORD_RESET_REVOKES_GRANTS=false) their grants and tokens
+  disable <id|email>      disable: ends sessions and grants, every token issued for the user becomes inactive
+  enable <id|email>       enable again (tokens and grants from before the disable stay dead)
   delete <id|email>       delete the user with their grants, passkeys and consents
 
 Every command takes --db <url> and --json.`;

@@ -70,6 +70,12 @@ export function userGrantRecords(db: SqlDriver): UserGrantRecords {
     async revokeGrant(id, now) {
       return (await db.run("UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'", [now, id])) > 0;
     },
+    async revokeGrantsOf(party, now) {
+      const [where, id] = 'userId' in party ? ['user_id = ?', party.userId] : ['(client_id = ? OR actor_id = ?)', party.clientId];
+      const params = 'userId' in party ? [now, id] : [now, id, id];
+      const rows = await db.all(`UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE status = 'active' AND ${where} RETURNING id`, params);
+      return rows.map((row) => String(row['id']));
+    },
     async redeemAuthorizationCode(codeHash, now) {
       // One UPDATE decides the race: only the caller whose statement flips consumed_at gets the code.
       const row = await db.get('UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL RETURNING *', [now, codeHash]);
