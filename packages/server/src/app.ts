@@ -103,7 +103,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
     clients: store,
     replay: store,
     issuer,
-    assertionAudiences: Object.values(endpointPaths).map((path) => endpointUrl(issuer, path)),
+    tokenEndpoint: endpointUrl(issuer, endpointPaths.token),
     clockSkewSeconds: config.tokens.clockSkewSeconds,
     clientAssertionMaxTtlSeconds: config.tokens.clientAssertionMaxTtlSeconds,
   };

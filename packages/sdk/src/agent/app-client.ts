@@ -259,9 +259,10 @@ export class AppAuthClient {
    * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
    */
   async revoke(token: string | DelegatedTokenSet, options: { tokenTypeHint?: TokenTypeHint } = {}): Promise<void> {
-    const endpoint = (await this.#metadata()).revocation_endpoint;
+    const metadata = await this.#metadata();
+    const endpoint = metadata.revocation_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('revocation_endpoint');
-    const target = { issuer: this.issuer, endpoint };
+    const target = { issuer: this.issuer, endpoint, tokenEndpoint: metadata.token_endpoint };
     if (typeof token === 'object' && token !== null) {
       const hint = token.refreshToken === undefined ? 'access_token' : 'refresh_token';
       await revokeToken(target, token.refreshToken ?? token.accessToken, hint, this.#app.authenticate, this.#http);
@@ -286,6 +287,6 @@ export class AppAuthClient {
   async #requestToken(form: URLSearchParams): Promise<TokenResponse> {
     const endpoint = (await this.#metadata()).token_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');
-    return requestToken({ issuer: this.issuer, endpoint }, form, this.#app.authenticate, this.#http);
+    return requestToken({ issuer: this.issuer, endpoint, tokenEndpoint: endpoint }, form, this.#app.authenticate, this.#http);
   }
 }

@@ -18,7 +18,14 @@ export type AssertionAudience = 'issuer' | 'token_endpoint';
 /** What a request to an AS endpoint needs to authenticate the client. */
 export interface AuthenticationTarget {
   issuer: string;
+  /** The endpoint the request goes to (token, revocation). */
   endpoint: string;
+  /**
+   * The AS's token endpoint: the `aud` of an assertion with `audience: 'token_endpoint'`, whichever endpoint it is
+   * sent to (RFC 7523 §3; Mandate accepts only the issuer or the token endpoint, never another endpoint's URL).
+   * Unknown (no `token_endpoint` in the metadata): the assertion names the issuer.
+   */
+  tokenEndpoint: string | undefined;
 }
 
 /**
@@ -72,7 +79,7 @@ export function privateKeyJwt(clientId: string, privateKey: KeyObject | JWK, opt
       .setProtectedHeader(header)
       .setIssuer(clientId)
       .setSubject(clientId)
-      .setAudience(options.audience === 'token_endpoint' ? target.endpoint : target.issuer)
+      .setAudience(options.audience === 'token_endpoint' && target.tokenEndpoint !== undefined ? target.tokenEndpoint : target.issuer)
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + lifetime)

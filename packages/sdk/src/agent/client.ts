@@ -272,9 +272,10 @@ export class AgentAuthClient {
     if (typeof token !== 'string' || token === '') throw new TypeError('token must be a non-empty string or a DelegatedTokenSet');
     const hint = options.tokenTypeHint === undefined ? {} : { tokenTypeHint: options.tokenTypeHint };
     if (options.client === 'app') return this.#requireApp('revoke').revoke(token, hint);
-    const endpoint = (await this.#metadata()).revocation_endpoint;
+    const metadata = await this.#metadata();
+    const endpoint = metadata.revocation_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('revocation_endpoint');
-    await revokeToken({ issuer: this.issuer, endpoint }, token, options.tokenTypeHint, this.#authenticate, this.#http);
+    await revokeToken({ issuer: this.issuer, endpoint, tokenEndpoint: metadata.token_endpoint }, token, options.tokenTypeHint, this.#authenticate, this.#http);
     for (const [key, entry] of this.#cache) if (entry.token.accessToken === token) this.#cache.delete(key);
   }
 
@@ -292,7 +293,7 @@ export class AgentAuthClient {
   async #requestToken(form: URLSearchParams): Promise<TokenResponse> {
     const endpoint = (await this.#metadata()).token_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');
-    return requestToken({ issuer: this.issuer, endpoint }, form, this.#authenticate, this.#http);
+    return requestToken({ issuer: this.issuer, endpoint, tokenEndpoint: endpoint }, form, this.#authenticate, this.#http);
   }
 }
 

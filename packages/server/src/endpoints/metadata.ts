@@ -1,5 +1,6 @@
 import type { Grant } from '../grants/grant.ts';
-import { CLIENT_ASSERTION_ALGS, SUPPORTED_AUTH_METHODS } from '../oauth/client-authentication.ts';
+import { SUPPORTED_AUTH_METHODS } from '../oauth/client-authentication.ts';
+import { CLIENT_ASSERTION_ALGS } from '../oauth/client-jwks.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { ResourceRecords } from '../store/store.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from '../http/endpoint-paths.ts';

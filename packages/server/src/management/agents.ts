@@ -1,5 +1,6 @@
 import { GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
+import { usableClientJwks } from '../oauth/client-jwks.ts';
 import type { ClientRecord, ClientRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { emailAddress, graceSeconds, jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
@@ -38,7 +39,8 @@ function agentView(record: ClientRecord): AgentView {
     audiences: record.allowedAudiences,
     access_token_ttl_seconds: record.accessTokenTtlSeconds,
     token_endpoint_auth_method: record.tokenEndpointAuthMethod,
-    jwks: record.jwks,
+    // Public members of usable keys only, even for a JWK Set stored before keys were checked (SR-12).
+    jwks: record.jwks && usableClientJwks(record.jwks),
     previous_secret_expires_at: record.previousSecretExpiresAt,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
@@ -71,7 +73,7 @@ const createSchema = z
     path: ['jwks'],
   });
 
-const updateSchema = z.object(agentFields).partial().strict();
+const updateSchema = z.object({ ...agentFields, jwks: jwksInput }).partial().strict();
 
 
 const existingAgent = (store: ClientRecords, clientId: string) => existingClientOfKind({ store }, 'agent', clientId);
@@ -126,8 +128,14 @@ export async function updateAgent(clientId: string, input: unknown, deps: Manage
   const parsed = parseInput(updateSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   await checkAudiencesRegistered(parsed.audiences, deps);
-  await existingAgent(deps.store, clientId);
+  const current = await existingAgent(deps.store, clientId);
+  if (parsed.jwks !== undefined && current.tokenEndpointAuthMethod !== 'private_key_jwt') {
+    throw new ManagementError('invalid-request', 'jwks: this agent authenticates with a client secret, not private_key_jwt', [
+      { path: 'jwks', message: 'this agent authenticates with a client secret, not private_key_jwt' },
+    ]);
+  }
   const updated = await deps.store.updateClient(clientId, {
+    jwks: parsed.jwks,
     name: parsed.name,
     description: parsed.description,
     owner: parsed.owner,

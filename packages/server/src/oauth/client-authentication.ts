@@ -2,6 +2,7 @@ import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from '@mandate/protocol';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { ClientRecord, ClientRecords, ReplayRecords, TokenEndpointAuthMethod } from '../store/store.ts';
 import { hashSecret, secretMatchesHash } from '../tokens/secret.ts';
+import { CLIENT_ASSERTION_ALGS, usableClientJwks } from './client-jwks.ts';
 import type { FormParams } from './form-params.ts';
 import { invalidClient, invalidRequest } from './oauth-error.ts';
 
@@ -14,8 +15,6 @@ import { invalidClient, invalidRequest } from './oauth-error.ts';
 
 /** The methods `authenticateClient` implements, as RFC 8414 names them; the metadata advertises exactly these. */
 export const SUPPORTED_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
-/** Asymmetric algorithms accepted for client assertions; MAC-based `client_secret_jwt` is not offered. */
-export const CLIENT_ASSERTION_ALGS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const;
 
 export interface AuthenticatedClient {
   client: ClientRecord;
@@ -26,8 +25,8 @@ export interface ClientAuthDeps {
   clients: Pick<ClientRecords, 'getClient'>;
   replay: Pick<ReplayRecords, 'consumeOnce'>;
   issuer: string;
-  /** URLs that identify us as an assertion audience besides the issuer (RFC 7523 §3: the token endpoint). */
-  assertionAudiences: readonly string[];
+  /** The token endpoint's URL: with the issuer, the only audience a client assertion may name (RFC 7523 §3). */
+  tokenEndpoint: string;
   clockSkewSeconds: number;
   clientAssertionMaxTtlSeconds: number;
 }
@@ -106,7 +105,13 @@ export async function authenticateClient(request: PresentedCredentials, deps: Cl
   return { client, method: 'none' };
 }
 
-/** RFC 7523 §3 rules for a `private_key_jwt` client assertion, plus single use of its `jti`. */
+/**
+ * RFC 7523 §3 rules for a `private_key_jwt` client assertion, held tight: `iss` = `sub` = the client; `aud` the
+ * issuer or the token endpoint (a single value, or an array of only those: an assertion made for another audience,
+ * our JWKS or introspection URL included, is not for us); `exp` required and at most
+ * `clientAssertionMaxTtlSeconds` ahead; `iat`, when present, not in the future beyond the clock skew; `jti` required
+ * and single use; signed by one of the client's registered public keys with an asymmetric algorithm.
+ */
 async function authenticateByAssertion(params: FormParams, bodyClientId: string | undefined, deps: ClientAuthDeps, now: number): Promise<AuthenticatedClient> {
   if (params.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE_JWT_BEARER) {
     throw invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE_JWT_BEARER}`);
@@ -127,17 +132,19 @@ async function authenticateByAssertion(params: FormParams, bodyClientId: string 
   if (bodyClientId !== undefined && bodyClientId !== clientId) throw invalidRequest('client_id does not match client_assertion');
 
   const client = await activeClient(deps, clientId, false);
-  if (client.tokenEndpointAuthMethod !== 'private_key_jwt' || !client.jwks) {
-    throw invalidClient(FAILED, { detail: `client ${clientId} is not registered for private_key_jwt` });
+  const keys = usableClientJwks(client.jwks);
+  if (client.tokenEndpointAuthMethod !== 'private_key_jwt' || keys.keys.length === 0) {
+    throw invalidClient(FAILED, { detail: `client ${clientId} is not registered for private_key_jwt (or has no usable public key)` });
   }
 
+  const audiences = [deps.issuer, deps.tokenEndpoint];
   let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
   try {
-    ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0]), {
+    ({ payload } = await jwtVerify(assertion, createLocalJWKSet(keys as Parameters<typeof createLocalJWKSet>[0]), {
       algorithms: [...CLIENT_ASSERTION_ALGS],
       issuer: clientId,
       subject: clientId,
-      audience: [deps.issuer, ...deps.assertionAudiences],
+      audience: audiences,
       requiredClaims: ['exp', 'jti'],
       currentDate: new Date(now * 1000),
       clockTolerance: deps.clockSkewSeconds,
@@ -146,12 +153,21 @@ async function authenticateByAssertion(params: FormParams, bodyClientId: string 
     const reason = err instanceof joseErrors.JOSEError ? err.code : 'verification failed';
     throw invalidClient(FAILED, { detail: `client_assertion rejected: ${reason}` });
   }
+  // jose accepts an `aud` array that merely contains one of ours; every value must be ours.
+  const aud = [payload.aud].flat();
+  if (!aud.every((value) => typeof value === 'string' && audiences.includes(value))) {
+    throw invalidClient(FAILED, { detail: 'client_assertion aud must be the issuer or the token endpoint, and nothing else' });
+  }
+  if (payload.iat !== undefined && payload.iat > now + deps.clockSkewSeconds) {
+    throw invalidClient(FAILED, { detail: 'client_assertion iat is in the future' });
+  }
+  if (typeof payload.jti !== 'string' || payload.jti === '') throw invalidClient(FAILED, { detail: 'client_assertion jti must be a non-empty string' });
   const exp = payload.exp!;
   if (exp - now > deps.clientAssertionMaxTtlSeconds) {
     throw invalidClient(FAILED, { detail: `client_assertion lives longer than ${deps.clientAssertionMaxTtlSeconds}s` });
   }
   // Hashed so an oversized jti cannot bloat the replay table.
-  const replayKey = `client_assertion:${hashSecret(`${clientId}\u0000${String(payload.jti)}`)}`;
+  const replayKey = `client_assertion:${hashSecret(`${clientId}\u0000${payload.jti}`)}`;
   const fresh = await deps.replay.consumeOnce(replayKey, exp + deps.clockSkewSeconds, now);
   if (!fresh) throw invalidClient(FAILED, { detail: 'client_assertion jti was already used' });
   return { client, method: 'private_key_jwt' };

@@ -177,7 +177,8 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   readonly addClientAuthentication = async (headers: Headers, params: URLSearchParams, url: string | URL): Promise<void> => {
     const current = this.#requireCurrent();
     const client = this.#client ?? (await this.#clientFor(current.issuer, current.metadata, false));
-    await this.#authentication(client, current.metadata)(params, headers, { issuer: current.issuer, endpoint: String(url) });
+    const tokenEndpoint = typeof current.metadata.token_endpoint === 'string' ? current.metadata.token_endpoint : undefined;
+    await this.#authentication(client, current.metadata)(params, headers, { issuer: current.issuer, endpoint: String(url), tokenEndpoint });
   };
 
   // ---- OAuthClientProvider: discovery ----
@@ -460,7 +461,7 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
       return await refreshTokenSet(set, {}, this.#store, {
         issuer: set.issuer,
         appClientId: set.clientId,
-        requestAsApp: (form) => requestToken({ issuer: set.issuer, endpoint }, form, authenticate, this.#http),
+        requestAsApp: (form) => requestToken({ issuer: set.issuer, endpoint, tokenEndpoint: endpoint }, form, authenticate, this.#http),
         idTokens,
         clock: this.#http.clock,
       });

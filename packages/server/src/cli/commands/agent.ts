@@ -1,4 +1,4 @@
-import { type AgentView, createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus } from '../../management/agents.ts';
+import { type AgentView, createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus, updateAgent } from '../../management/agents.ts';
 import { commandArgs, formatTime, readJsonFile, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
 
 export const agentHelp = `mandate agent <command>
@@ -6,7 +6,8 @@ export const agentHelp = `mandate agent <command>
   create --name <name> [--scope "<s1 s2>"] [--audience <uri>]... [--owner <email>]
          [--description <text>] [--ttl <seconds>] [--jwks-file <path>]
                           create an agent; prints its client_id and, once, its client_secret
-                          (--jwks-file: authenticate with private_key_jwt instead of a secret)
+                          (--jwks-file: authenticate with private_key_jwt instead of a secret; the
+                          file is a JWK Set of public keys)
   list                    list agents
   show <client_id>        show one agent
   disable <client_id>     disable it; every token it holds or acts in becomes inactive at once, and every
@@ -15,6 +16,9 @@ export const agentHelp = `mandate agent <command>
   rotate-secret <client_id> [--grace <seconds>]
                           issue a new secret; the old one keeps working for the grace period
                           (default 24 h, MANDATE_SECRET_ROTATION_GRACE; --grace 0 cuts it at once)
+  set-jwks <client_id> --jwks-file <path>
+                          replace the public keys of a private_key_jwt agent (public asymmetric keys only:
+                          EC P-256/P-384, Ed25519, RSA ≥ 2048 bits)
   delete <client_id>      delete it and invalidate its tokens
 
 Every command takes --db <url> and --json.`;
@@ -86,6 +90,13 @@ export async function agentCommand(args: string[]): Promise<void> {
       const { agent, clientSecret } = await withManagement(config, (deps) => rotateAgentSecret(id(), deps, { graceSeconds: values.grace }));
       const previous = agent.previous_secret_expires_at === null ? 'the previous secret no longer works' : `the previous secret works until ${formatTime(agent.previous_secret_expires_at)}`;
       return out.print({ ...agent, client_secret: clientSecret }, `client_secret  ${clientSecret}\n(shown once; ${previous})`);
+    }
+    case 'set-jwks': {
+      const clientId = id();
+      if (!values['jwks-file']) throw new UsageError('mandate agent set-jwks needs --jwks-file <path>');
+      const jwks = readJsonFile(values['jwks-file'], '--jwks-file');
+      const agent = await withManagement(config, (deps) => updateAgent(clientId, { jwks }, deps));
+      return out.print(agent, `${agent.client_id} now has ${agent.jwks?.keys.length ?? 0} public key(s)`);
     }
     case 'delete': {
       const clientId = id();
