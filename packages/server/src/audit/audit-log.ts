@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { storableJson, storableText } from '../store/storable-text.ts';
 import type { AuditAnchor, AuditChainState, AuditRecords, AuditRow } from '../store/store.ts';
 import { AuditAnchorError, anchorProblem, auditAnchorMac, auditRowMac } from './audit-chain.ts';
 import { type AuditChainReport, type VerifyOptions, verifyAuditChain } from './verify-audit-chain.ts';
@@ -163,15 +164,18 @@ function chainRows(key: KeyObject, head: Omit<AuditAnchor, 'mac'>, batch: Pendin
   let seq = head.seq;
   for (const { event, tsMs } of batch) {
     seq += 1;
+    // A row is written whatever it quotes: a NUL or a lone surrogate from the request it records is shown as ␀ or
+    // U+FFFD (store/storable-text.ts) rather than failing the whole batch, which other requests share.
+    const text = (value: string | null | undefined) => (value == null ? null : storableText(value));
     const row = {
       seq,
       tsMs,
-      event: event.event,
-      actor: event.actor ?? null,
-      subject: event.subject ?? null,
-      clientId: event.clientId ?? null,
-      ip: event.ip ?? null,
-      detail: redact(event.detail),
+      event: storableText(event.event),
+      actor: text(event.actor),
+      subject: text(event.subject),
+      clientId: text(event.clientId),
+      ip: text(event.ip),
+      detail: storableJson(redact(event.detail)),
     };
     const hash = auditRowMac(key, prevHash, row);
     rows.push({ ...row, prevHash, hash });

@@ -60,7 +60,7 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
         const session = await sessions.signedIn(request);
         if (!session) return problem(reply, 401, 'sign in first');
         const result = await passkeys.register({ user: session.user, sessionHash: session.record.idHash, credential: passkeys.parseCredential(request.body), ip: request.ip, now: now() });
-        if (!result.ok) return problem(reply, 400, result.description);
+        if (!result.ok) return problem(reply, result.conflict ? 409 : 400, result.description);
         return json(reply, { ok: true });
       },
     },

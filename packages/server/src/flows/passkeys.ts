@@ -6,7 +6,7 @@ import {
 } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { PasskeyRecords, SessionRecords, UserRecord, UserRecords } from '../store/store.ts';
+import { type PasskeyRecords, type SessionRecords, StoreConflictError, type UserRecord, type UserRecords } from '../store/store.ts';
 
 export interface PasskeyDeps {
   challenges: Pick<SessionRecords, 'setSessionChallenge' | 'takeSessionChallenge'>;
@@ -103,7 +103,7 @@ export function passkeyFlow(deps: PasskeyDeps) {
       return options;
     },
 
-    async register(input: { user: UserRecord; sessionHash: string; credential: PasskeyCredential | null; ip: string; now: number }): Promise<{ ok: true } | { ok: false; description: string }> {
+    async register(input: { user: UserRecord; sessionHash: string; credential: PasskeyCredential | null; ip: string; now: number }): Promise<{ ok: true } | { ok: false; description: string; conflict?: true }> {
       const { user, credential, now } = input;
       const challenge = await deps.challenges.takeSessionChallenge(input.sessionHash, now);
       if (!credential || !challenge) return { ok: false, description: 'no passkey registration is pending; try again' };
@@ -116,16 +116,23 @@ export function passkeyFlow(deps: PasskeyDeps) {
       }
       if (!info) return { ok: false, description: 'the passkey could not be verified' };
       const name = credential.name ?? 'Passkey';
-      await deps.passkeys.createPasskey({
-        credentialId: info.credential.id,
-        userId: user.id,
-        publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
-        counter: info.credential.counter,
-        transports: info.credential.transports ?? [],
-        name,
-        createdAt: now,
-        lastUsedAt: null,
-      });
+      try {
+        await deps.passkeys.createPasskey({
+          credentialId: info.credential.id,
+          userId: user.id,
+          publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
+          counter: info.credential.counter,
+          transports: info.credential.transports ?? [],
+          name,
+          createdAt: now,
+          lastUsedAt: null,
+        });
+      } catch (err) {
+        // The credential id is the authenticator's (the client's) choice: one registered already, by anyone, is refused (SR-11).
+        if (!(err instanceof StoreConflictError)) throw err;
+        await deps.audit.record({ event: 'passkey.refused', actor: user.id, subject: user.id, ip: input.ip, detail: { credential_id: info.credential.id, reason: 'credential id registered already' } });
+        return { ok: false, description: 'this passkey is registered already', conflict: true };
+      }
       await deps.audit.record({ event: 'passkey.registered', actor: user.id, subject: user.id, ip: input.ip, detail: { credential_id: info.credential.id, name } });
       return { ok: true };
     },

@@ -1,4 +1,5 @@
 import { ManagementError } from '../management/management-error.ts';
+import { StoreConflictError, StoreInputError } from '../store/store.ts';
 import type { ErrorFormat } from './route.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import { Problem } from './problem.ts';
@@ -57,6 +58,15 @@ export function errorResponse(err: unknown, format: ErrorFormat, bodyLimit: numb
   }
   if (err instanceof Problem) {
     return json(err.status, format === 'oauth' ? { error: 'invalid_request', error_description: err.message } : err.toJSON());
+  }
+  // The store's own refusals are the request's fault, whichever path reached the store with them (SR-11).
+  if (err instanceof StoreInputError) {
+    return json(400, format === 'oauth' ? { error: 'invalid_request', error_description: err.message } : new Problem('invalid-request', err.message).toJSON());
+  }
+  if (err instanceof StoreConflictError) {
+    return format === 'oauth'
+      ? json(400, { error: 'invalid_request', error_description: 'the request conflicts with an existing record' })
+      : json(409, new Problem('conflict', 'a record with this key exists').toJSON());
   }
   const e = (err ?? {}) as { code?: unknown; statusCode?: unknown; message: string };
   const client = fastifyClientError(e, bodyLimit) ?? (isJsonSyntaxError(e) ? { status: 400, message: 'the body is not valid JSON' } : null);

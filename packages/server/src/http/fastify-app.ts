@@ -3,6 +3,7 @@ import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController }
 import type { MandateConfig } from '../config.ts';
 import { trustProxyOption } from './client-address.ts';
 import { errorResponse } from './error-response.ts';
+import { inputGuardHooks } from './input-guard.ts';
 import { Problem } from './problem.ts';
 import type { RouteHooks } from './route-guards.ts';
 import type { ErrorFormat, RouteAccess, RouteDefinition } from './route.ts';
@@ -52,6 +53,11 @@ export async function createHttpApp(
   // Bodies: form (OAuth endpoints) and JSON (admin API); anything else is refused before a handler runs.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  // Text the store cannot hold (a NUL, an unpaired surrogate) is refused before any route hook or handler (SR-11).
+  const inputGuard = inputGuardHooks(config.issuer);
+  app.addHook('onRequest', inputGuard.onRequest);
+  app.addHook('preValidation', inputGuard.preValidation);
 
   const methodsByUrl = new Map<string, Set<string>>();
   const routeTable: RegisteredRoute[] = [];

@@ -1,5 +1,6 @@
 import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from '@mandate/protocol';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { unstorableText } from '../store/storable-text.ts';
 import type { ClientRecord, ClientRecords, ReplayRecords, TokenEndpointAuthMethod } from '../store/store.ts';
 import { hashSecret, secretMatchesHash } from '../tokens/secret.ts';
 import { CLIENT_ASSERTION_ALGS, usableClientJwks } from './client-jwks.ts';
@@ -55,8 +56,10 @@ function secretMatches(client: ClientRecord, secret: string, now: number): boole
 }
 
 async function activeClient(deps: ClientAuthDeps, clientId: string, basicChallenge: boolean): Promise<ClientRecord> {
-  // A client id from Basic credentials or an assertion: no client id holds a NUL (PostgreSQL text cannot).
-  if (clientId.includes('\u0000')) throw invalidClient(FAILED, { detail: 'client id contains a NUL character', basicChallenge });
+  // A client id from Basic credentials or an assertion, decoded here (the input guard saw only their encoding): no
+  // client id holds a NUL or an unpaired surrogate, which PostgreSQL text cannot (SR-11).
+  const unstorable = unstorableText(clientId);
+  if (unstorable) throw invalidClient(FAILED, { detail: `client id contains ${unstorable}`, basicChallenge });
   const client = await deps.clients.getClient(clientId);
   if (!client) throw invalidClient(FAILED, { detail: `unknown client ${clientId}`, basicChallenge });
   if (client.status !== 'active') throw invalidClient(FAILED, { detail: `client ${clientId} is disabled`, basicChallenge });

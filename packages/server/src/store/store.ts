@@ -459,9 +459,20 @@ export interface Store
   close(): Promise<void>;
 }
 
-/** A unique or not-null constraint refused a write; the message names no SQL. */
+/**
+ * A unique constraint refused a write; the message names no SQL. Every driver call raises it for a unique
+ * violation (`store/sql/driver.ts`), so a caller that did not expect one still answers 409, never 500.
+ */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
+}
+
+/**
+ * A value the database cannot hold as it is (a NUL character, an unpaired surrogate: `store/storable-text.ts`).
+ * Bad input, never the server's fault: the HTTP layer answers 400.
+ */
+export class StoreInputError extends Error {
+  override readonly name = 'StoreInputError';
 }
 
 /** The database could not be opened or reached; the message names it (without a password) and the reason. */

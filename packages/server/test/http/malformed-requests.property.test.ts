@@ -8,10 +8,14 @@ import { forEachStore } from '../helpers/stores.ts';
 /**
  * Property: whatever arrives at the OAuth endpoints (wrong methods, content types, encodings, repeated or huge
  * parameters, garbage credentials and tokens), the answer is a precise 4xx in the endpoint's format, never a 5xx.
- * 1,800 requests per endpoint per store: 5,400 on SQLite and 5,400 on PostgreSQL.
+ * 1,800 requests per endpoint per store: 5,400 on SQLite and 5,400 on PostgreSQL. Every field (parameter names and
+ * values, Basic credentials, bearer tokens) may carry text the database cannot store: a NUL, an unpaired surrogate,
+ * an invalid UTF-8 percent-encoding (SR-11). The same holds for `/authorize`, the login form and the admin API
+ * (ids, filters, JSON bodies), 600 requests each per store.
  */
 
 const RUNS_PER_ENDPOINT = 1800;
+const RUNS_PER_OTHER_ENDPOINT = 600;
 const PARAM_NAMES = [
   'grant_type', 'client_id', 'client_secret', 'scope', 'resource', 'audience', 'token', 'token_type_hint',
   'client_assertion', 'client_assertion_type', 'code', 'redirect_uri', 'refresh_token', 'subject_token', '',
@@ -36,15 +40,22 @@ function send(url: URL, sent: Sent): Promise<{ status: number; contentType: stri
   });
 }
 
+/** Text a database cannot hold as it is, spliced into an otherwise ordinary string at a random place. */
+const unstorable = fc
+  .tuple(fc.string({ maxLength: 20 }), fc.constantFrom('\u0000', '\ud800', '\udfff', '\u0000\u0000', 'a\u0000b', '\ud83d'), fc.string({ maxLength: 20 }))
+  .map(([before, bad, after]) => `${before}${bad}${after}`);
+
 function arbitraries(path: string, valid: { clientId: string; clientSecret: string; apiKey: string; token: string }) {
   const text = fc.oneof(
     fc.string({ maxLength: 40 }),
     fc.string({ unit: 'binary', maxLength: 40 }),
+    unstorable,
     fc.constantFrom('client_credentials', 'authorization_code', 'urn:ietf:params:oauth:grant-type:token-exchange', valid.clientId, valid.clientSecret,
       valid.token, `${valid.token}x`, 'https://mcp.example.com/mcp', 'https://mcp.example.com/mcp#x', 'calc', 'calc files:read exec', '%zz', '%', '\u0000', 'a'.repeat(5000),
       'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'access_token'),
   );
-  const formBody = fc.array(fc.tuple(fc.constantFrom(...PARAM_NAMES), text), { maxLength: 8 }).map((pairs) => {
+  const name = fc.oneof({ arbitrary: fc.constantFrom(...PARAM_NAMES), weight: 6 }, { arbitrary: unstorable, weight: 1 });
+  const formBody = fc.array(fc.tuple(name, text), { maxLength: 8 }).map((pairs) => {
     const body = new URLSearchParams();
     for (const [name, value] of pairs) body.append(name, value);
     return body.toString();
@@ -52,7 +63,8 @@ function arbitraries(path: string, valid: { clientId: string; clientSecret: stri
   const rawBody = fc.oneof(
     formBody,
     fc.string({ maxLength: 200 }),
-    fc.constantFrom('{"grant_type":"client_credentials"}', '&&&==&=', 'grant_type=client_credentials&grant_type=client_credentials', '%E0%A4%A', 'a'.repeat(70_000)),
+    fc.constantFrom('{"grant_type":"client_credentials"}', '&&&==&=', 'grant_type=client_credentials&grant_type=client_credentials', '%E0%A4%A', 'a'.repeat(70_000),
+      'grant_type=client_credentials&client_id=%00', 'token=%ED%A0%80', 'token=%C0%80&x=%FF', 'grant_type=client_credentials\u0000'),
   );
   const contentType = fc.option(
     fc.constantFrom('application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=UTF-8', 'application/json', 'text/plain',
@@ -63,6 +75,10 @@ function arbitraries(path: string, valid: { clientId: string; clientSecret: stri
     fc.oneof(
       fc.constantFrom(basicAuth(valid.clientId, valid.clientSecret), `Bearer ${valid.apiKey}`, 'Basic', 'Basic !!!', 'Basic Og==', 'Bearer', 'Bearer mrk_.', 'Digest x', `Basic ${Buffer.from(`${valid.clientId}:%zz`).toString('base64')}`),
       fc.string({ maxLength: 60 }).map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+      fc
+        .tuple(fc.oneof(unstorable, fc.constant(valid.clientId)), fc.oneof(unstorable, fc.constant(valid.clientSecret)))
+        .map(([id, secret]) => `Basic ${Buffer.from(`${encodeLenient(id)}:${encodeLenient(secret)}`).toString('base64')}`),
+      unstorable.map((s) => `Basic ${Buffer.from(`${valid.clientId}${s}:${valid.clientSecret}`).toString('base64')}`),
       fc.string({ maxLength: 60 }).map((s) => `Bearer ${s.replace(/[^\x21-\x7e]/g, '')}`),
     ),
     { nil: undefined },
@@ -84,6 +100,57 @@ function arbitraries(path: string, valid: { clientId: string; clientSecret: stri
     };
   });
   return fc.oneof({ arbitrary: random, weight: 4 }, { arbitrary: wellFormed, weight: 1 });
+}
+
+/**
+ * Percent-encodes text for a URL even when it is not Unicode (a lone surrogate has no UTF-8: it is sent as the
+ * invalid sequence it would need), with raw invalid encodings mixed in.
+ */
+const urlText = fc.oneof(
+  fc.string({ maxLength: 30 }).map((s) => encodeURIComponent(s)),
+  unstorable.map(encodeLenient),
+  fc.constantFrom('%00', '%ED%A0%80', '%C0%80', '%FF', '%E0%A4%A', '%zz', '%', 'agt_x%00', ''),
+);
+
+const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'scope', 'state', 'nonce', 'resource', 'requested_actor', 'prompt', 'max_age'];
+const JSON_FIELDS = ['name', 'description', 'owner', 'scopes', 'audiences', 'access_token_ttl_seconds', 'token_endpoint_auth_method', 'jwks', 'resource', 'redirect_uris', 'email'];
+
+/** Requests for `/authorize`, the login form and the admin API, each field free to carry unstorable text. */
+function browserAndAdminArbitraries(valid: { clientId: string; appId: string; adminToken: string }) {
+  const text = fc.oneof(fc.string({ maxLength: 30 }), unstorable, fc.constantFrom(valid.clientId, valid.appId, 'code', 'S256', 'calc', 'https://app.example.com/callback', 'x'.repeat(43)));
+  const query = fc
+    .array(fc.tuple(fc.oneof({ arbitrary: fc.constantFrom(...AUTHORIZE_PARAMS), weight: 5 }, { arbitrary: unstorable, weight: 1 }), text), { maxLength: 10 })
+    .map((pairs) => pairs.map(([name, value]) => `${encodeLenient(name)}=${encodeLenient(value)}`).join('&'));
+  const authorize = query.map((q) => ({ method: 'GET', path: `/authorize?${q}`, headers: {} as Record<string, string>, body: undefined as string | undefined }));
+  const login = fc.array(fc.tuple(fc.constantFrom('email', 'password', 'csrf', 'return_to', ''), text), { maxLength: 5 }).map((pairs) => ({
+    method: 'POST',
+    path: '/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' } as Record<string, string>,
+    body: pairs.map(([name, value]) => `${encodeLenient(name)}=${encodeLenient(value)}`).join('&') as string | undefined,
+  }));
+  const admin = { authorization: `Bearer ${valid.adminToken}` };
+  const adminRead = fc.tuple(fc.constantFrom('agents', 'users', 'clients', 'resources', 'admin-tokens'), urlText, fc.constantFrom('', '/disable', '/enable')).map(([kind, id, action]) => ({
+    method: action ? 'POST' : 'GET',
+    path: `/admin/v1/${kind}/${id || 'x'}${action}`,
+    headers: admin as Record<string, string>,
+    body: undefined as string | undefined,
+  }));
+  const auditFilter = fc.array(fc.tuple(fc.constantFrom('event', 'principal', 'client_id', 'since', 'until', 'limit', 'x'), urlText), { maxLength: 4 }).map((pairs) => ({
+    method: 'GET',
+    path: `/admin/v1/audit?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`,
+    headers: admin as Record<string, string>,
+    body: undefined as string | undefined,
+  }));
+  const jsonValue = fc.oneof(text, fc.array(text, { maxLength: 3 }), fc.integer(), fc.boolean(), fc.constant(null));
+  const adminWrite = fc
+    .tuple(fc.constantFrom('agents', 'clients', 'resources'), fc.dictionary(fc.oneof({ arbitrary: fc.constantFrom(...JSON_FIELDS), weight: 5 }, { arbitrary: unstorable, weight: 1 }), jsonValue, { maxKeys: 6 }))
+    .map(([kind, body]) => ({ method: 'POST', path: `/admin/v1/${kind}`, headers: { ...admin, 'content-type': 'application/json' } as Record<string, string>, body: JSON.stringify(body) as string | undefined }));
+  return fc.oneof(authorize, login, adminRead, auditFilter, adminWrite);
+}
+
+/** encodeURIComponent that sends a lone surrogate as the invalid UTF-8 it would need instead of throwing. */
+function encodeLenient(value: string): string {
+  return [...value].map((c) => (c.isWellFormed() ? encodeURIComponent(c) : '%ED%A0%80')).join('');
 }
 
 forEachStore('malformed requests (property)', (fixture) => {
@@ -127,4 +194,26 @@ forEachStore('malformed requests (property)', (fixture) => {
       assert.ok([...statuses.keys()].some((s) => s >= 400), `statuses seen: ${JSON.stringify([...statuses])}`);
     });
   }
+
+  test(`SR-11 /authorize, the login form and the admin API: ${RUNS_PER_OTHER_ENDPOINT * 3} requests with unstorable text in every field, no 5xx`, async () => {
+    const app = await server.admin('POST', '/clients', { name: 'property app', redirect_uris: ['https://app.example.com/callback'], scopes: ['calc'], public: true });
+    const appId = ((await app.json()) as { client_id: string }).client_id;
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(browserAndAdminArbitraries({ clientId: valid.clientId, appId, adminToken: server.adminToken }), async (input) => {
+        const body = input.body === undefined ? undefined : Buffer.from(input.body);
+        const headers = { ...input.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
+        const response = await send(new URL(`${server.issuer}${input.path}`), { method: input.method, headers, body });
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        assert.ok(response.status < 500, `${input.method} ${input.path} ${input.body ?? ''} → ${response.status} ${response.body.slice(0, 300)}`);
+        if (response.status >= 400) {
+          assert.match(response.contentType, /^(application\/(problem\+)?json|text\/html)/, `${response.status} ${response.contentType}`);
+          assert.doesNotMatch(response.body, /at .*\.ts:\d+/, 'no stack trace');
+        }
+      }),
+      { numRuns: RUNS_PER_OTHER_ENDPOINT * 3, seed: Number(process.env['FC_SEED'] ?? Date.now() % 2 ** 31) },
+    );
+    assert.ok([...statuses.keys()].some((s) => s < 400), `statuses seen: ${JSON.stringify([...statuses])}`);
+    assert.ok([...statuses.keys()].some((s) => s >= 400), `statuses seen: ${JSON.stringify([...statuses])}`);
+  });
 });

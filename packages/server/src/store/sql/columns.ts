@@ -1,3 +1,5 @@
+import { findUnstorable } from '../storable-text.ts';
+import { StoreInputError } from '../store.ts';
 import type { SqlRow, SqlValue } from './driver.ts';
 
 /**
@@ -14,7 +16,13 @@ export interface ColumnSpec {
 export type ColumnMap<R> = { readonly [K in keyof R]-?: ColumnSpec };
 
 function encodeValue(spec: ColumnSpec, value: unknown): SqlValue {
-  if (spec.json) return value === null || value === undefined ? null : JSON.stringify(value);
+  if (spec.json) {
+    if (value === null || value === undefined) return null;
+    // JSON text escapes a NUL or a lone surrogate (`\u0000`), which the driver's check cannot see; jsonb refuses both.
+    const unstorable = findUnstorable(value);
+    if (unstorable) throw new StoreInputError(`${spec.column}${unstorable.path ? `.${unstorable.path}` : ''} contains ${unstorable.problem}, which cannot be stored`);
+    return JSON.stringify(value);
+  }
   if (spec.bool) return value ? 1 : 0;
   if (value === undefined) return null;
   return value as SqlValue;

@@ -2,7 +2,7 @@ import type { Store } from '../store.ts';
 import { adminTokenRecords } from './admin-token-records.ts';
 import { auditRecords } from './audit-records.ts';
 import { clientRecords } from './client-records.ts';
-import type { SqlDriver } from './driver.ts';
+import { guardedDriver, type SqlDriver } from './driver.ts';
 import { applyMigrations } from './migrations.ts';
 import { resourceRecords } from './resource-records.ts';
 import { signingKeyRecords } from './signing-key-records.ts';
@@ -16,7 +16,8 @@ import { passkeyRecords, userRecords } from './user-records.ts';
 const CODE_RETENTION_SECONDS = 86_400;
 
 /** Assembles the record families over one driver. The dialects differ only in their driver and migrations. */
-export function createSqlStore(db: SqlDriver, migrationsDirectory: string): Store {
+export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): Store {
+  const db = guardedDriver(driver);
   return {
     dialect: db.dialect,
     ...clientRecords(db),
