@@ -63,6 +63,8 @@ export interface AccessTokenClaims extends RegisteredClaims {
 /** OpenID Connect Core §2 ID token claims, with the §5.1 standard claims Mandate releases by scope. */
 export interface IdTokenClaims extends RegisteredClaims {
   auth_time?: number;
+  /** RFC 8176 authentication methods: `pwd`, `hwk` + `user` (a passkey with user verification), `fed` (upstream). */
+  amr?: string[];
   nonce?: string;
   azp?: string;
   acr?: string;

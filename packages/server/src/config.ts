@@ -130,6 +130,12 @@ const configSchema = z
     users: group({
       /** Lifetime of a signed-in browser session, absolute (not sliding). Default 43200: a working day, then log in again. */
       sessionTtlSeconds: seconds(300, 2_592_000).default(43_200),
+      /**
+       * A signed-in session not used for this long ends, whatever its absolute lifetime left (OWASP session
+       * management: an idle timeout beside the absolute one). Default 1800 (30 min), as Keycloak's SSO idle
+       * timeout: a browser left alone is signed out soon, one in use keeps its working day. Env MANDATE_SESSION_IDLE_TIMEOUT.
+       */
+      sessionIdleTimeoutSeconds: seconds(60, 2_592_000).default(1800),
       /** Lifetime of a session before anyone logs in (it carries CSRF and WebAuthn state only). Default 1800. */
       anonymousSessionTtlSeconds: seconds(60, 86_400).default(1800),
       /** Failed logins per account before each further failure locks the account (exponential backoff). Default 5. */
@@ -333,6 +339,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
+  { name: 'MANDATE_SESSION_IDLE_TIMEOUT', path: 'users.sessionIdleTimeoutSeconds', parse: wholeNumberText },
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_GRANTS', path: 'users.passwordResetRevokesGrants', parse: booleanText },
   { name: 'MANDATE_SECRET_ROTATION_GRACE', path: 'agents.secretRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_API_KEY_ROTATION_GRACE', path: 'resources.apiKeyRotationGraceSeconds', parse: wholeNumberText },

@@ -11,6 +11,7 @@ const signedInUser = (session: SignedInSession): SignedInUser => ({
   id: session.user.id,
   email: session.user.email,
   authTime: session.record.authTime,
+  amr: session.record.amr,
   sessionHash: session.record.idHash,
 });
 
@@ -31,7 +32,8 @@ export function authorizationEndpoints(issuer: string, flow: AuthorizationFlow, 
           ? sendPage(reply, 400, messagePage(base, 'This request is no longer valid', 'It was already answered, it expired, or it was opened in another browser session. Start again from the application.'))
           : sendPage(reply, 400, messagePage(base, 'This request cannot be completed', `The application sent an invalid authorization request: ${outcome.description}.`));
       case 'login': {
-        if (outcome.endSession) await sessions.logout(request, reply);
+        // Never a state change on GET (a cross-site link must not sign anyone out): re-authentication keeps the
+        // session until the new login succeeds and replaces it.
         const returnTo = `${base}${userEndpointPaths.authorization}?${outcome.query}`;
         return reply.code(302).header('location', `${base}${userEndpointPaths.login}?${new URLSearchParams({ return_to: returnTo })}`).send();
       }

@@ -20,6 +20,8 @@ export interface AuthorizationRequest {
   codeChallenge: string;
   nonce: string | undefined;
   prompt: ReadonlySet<string>;
+  /** OIDC Core §3.1.2.1 `max_age`: the longest time in seconds since the user last authenticated; absent when not sent. */
+  maxAge: number | undefined;
   /** The agent named by `requested_actor`, when there is one. */
   actor: ClientRecord | null;
   scopes: string[];
@@ -40,6 +42,8 @@ export interface AuthorizationRequestDeps {
 
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const PROMPTS = new Set(['none', 'login', 'consent']);
+/** Up to ~31 years: longer is indistinguishable from no limit, and stays a safe integer. */
+const MAX_AGE = /^\d{1,9}$/;
 
 export const AUTHORIZATION_CODE = 'authorization_code';
 
@@ -117,6 +121,10 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
 
     const prompt = new Set((params.get('prompt') ?? '').split(' ').filter(Boolean));
     if ([...prompt].some((p) => !PROMPTS.has(p)) || (prompt.has('none') && prompt.size > 1)) return back('invalid_request', 'unsupported prompt value');
+    const maxAgeText = params.get('max_age');
+    // OIDC Core §3.1.2.1: a whole number of seconds (0 forces a fresh login, as prompt=login does).
+    if (maxAgeText !== undefined && !MAX_AGE.test(maxAgeText)) return back('invalid_request', 'max_age must be a whole number of seconds');
+    const maxAge = maxAgeText === undefined ? undefined : Number(maxAgeText);
 
     const requestedActor = params.get('requested_actor');
     let actor: ClientRecord | null = null;
@@ -134,7 +142,7 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
     if (nonce !== undefined && nonce.length > 512) return back('invalid_request', 'nonce is too long');
     return {
       ok: true,
-      request: { client, redirectUri, state, codeChallenge, nonce, prompt, actor, scopes: decision.scopes, resources: decision.resources, registered },
+      request: { client, redirectUri, state, codeChallenge, nonce, prompt, maxAge, actor, scopes: decision.scopes, resources: decision.resources, registered },
     };
   } catch (err) {
     if (err instanceof OAuthError) return back(err.error, err.message);

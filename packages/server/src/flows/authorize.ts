@@ -32,6 +32,8 @@ export interface SignedInUser {
   id: string;
   email: string | null;
   authTime: number | null;
+  /** How they authenticated (RFC 8176: `pwd`, `hwk` + `user`, `fed`), carried into the grant and its ID tokens. */
+  amr: readonly string[];
   /** The browser session's id hash: a pending request is bound to it. */
   sessionHash: string;
 }
@@ -44,8 +46,11 @@ export type AuthorizeOutcome =
   | { kind: 'redirect'; location: string }
   /** An error shown to the user, never redirected: the client or its redirect URI is not verified, or the consent request is gone. */
   | { kind: 'shown'; problem: 'invalid_request' | 'consent_gone'; description: string }
-  /** Sign in first, then come back to the authorization endpoint with `query`; end the current session first when asked to. */
-  | { kind: 'login'; query: string; endSession: boolean }
+  /**
+   * Sign in, then come back to the authorization endpoint with `query`. `reauthenticate`: someone is signed in but
+   * must authenticate again (`prompt=login`, or `max_age` passed); their session stays until the new login succeeds.
+   */
+  | { kind: 'login'; query: string; reauthenticate: boolean }
   | { kind: 'consent'; requestId: string; view: ConsentView };
 
 export interface AuthorizeInput {
@@ -147,6 +152,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
         scopes: auth.scopes,
         resources: auth.resources,
         authTime: user.authTime ?? now,
+        amr: [...user.amr],
         status: 'active',
         createdAt: now,
         // The grant outlives every token derived from it: the refresh family, or the longest access/ID token.
@@ -166,7 +172,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     return back(auth, { code });
   }
 
-  function consentView(auth: AuthorizationRequest, user: SignedInUser): ConsentView {
+  function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean): ConsentView {
     const scopes = auth.scopes.map((name): ConsentScope => {
       if (isOidcScope(name)) return { name, description: OIDC_SCOPES[name]!.description, risk: OIDC_SCOPES[name]!.risk, resource: null };
       const uri = auth.resources.find((u) => auth.registered.get(u)!.scopes.some((s) => s.name === name))!;
@@ -180,6 +186,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       scopes,
       resources: auth.resources,
       offlineAccess: auth.scopes.includes('offline_access'),
+      reconfirm,
     };
   }
 
@@ -226,18 +233,25 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       if (!parsed.ok) return refuse(parsed, user?.id ?? null, ip);
       const auth = parsed.request;
 
-      if (!user || auth.prompt.has('login')) {
-        if (auth.prompt.has('none')) return redirectError(auth, 'login_required', 'the user is not signed in', null, ip);
-        // After login, come back without prompt=login, or the user would be asked again forever.
-        const params = new URLSearchParams(query);
-        const remaining = [...auth.prompt].filter((p) => p !== 'login');
-        if (remaining.length) params.set('prompt', remaining.join(' '));
-        else params.delete('prompt');
-        return { kind: 'login', query: params.toString(), endSession: user !== null };
+      // OIDC Core §3.1.2.1: prompt=login, or a max_age the last authentication is older than, asks for a new one
+      // (max_age=0 is prompt=login, even within the second of the last login).
+      const { maxAge } = auth;
+      const stale = user !== null && (auth.prompt.has('login') || maxAge === 0 || (maxAge !== undefined && (user.authTime === null || now - user.authTime > maxAge)));
+      if (!user || stale) {
+        if (auth.prompt.has('none')) return redirectError(auth, 'login_required', user ? 'the user must authenticate again (max_age)' : 'the user is not signed in', user?.id ?? null, ip);
+        return { kind: 'login', query: afterLogin(query, auth.prompt), reauthenticate: stale };
       }
-      if (!auth.prompt.has('consent') && (await consentRemembered(auth, user.id))) return issueCode(auth, user, 'remembered', ip, now);
-      if (auth.prompt.has('none')) return redirectError(auth, 'consent_required', 'the user has not consented', user.id, ip);
-      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: consentView(auth, user) };
+      const remembered = !auth.prompt.has('consent') && (await consentRemembered(auth, user.id));
+      // RFC 8252 §8.6: a public client's identity is not assured (anyone may claim its client id and a loopback
+      // port), so remembered consent never yields its code silently: the user confirms on the consent page.
+      const publicClient = auth.client.tokenEndpointAuthMethod === 'none';
+      if (remembered && !publicClient) return issueCode(auth, user, 'remembered', ip, now);
+      if (auth.prompt.has('none')) {
+        return remembered
+          ? redirectError(auth, 'interaction_required', 'a public client needs the user to confirm each authorization (RFC 8252 §8.6)', user.id, ip)
+          : redirectError(auth, 'consent_required', 'the user has not consented', user.id, ip);
+      }
+      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: consentView(auth, user, remembered) };
     },
 
     async consent({ requestId, approve, remember, user, ip, now }: ConsentInput): Promise<AuthorizeOutcome> {
@@ -271,3 +285,17 @@ export function authorizationFlow(deps: AuthorizeDeps) {
 }
 
 export type AuthorizationFlow = ReturnType<typeof authorizationFlow>;
+
+/**
+ * The authorization request to come back to after the login page: without `prompt=login` and `max_age`, which the
+ * login just satisfied (kept, they would ask again forever, or whenever a second passed with `max_age=0`). The
+ * ID token's `auth_time` says when it happened, for the client to check (OIDC Core §3.1.3.7).
+ */
+function afterLogin(query: string, prompt: ReadonlySet<string>): string {
+  const params = new URLSearchParams(query);
+  const remaining = [...prompt].filter((p) => p !== 'login');
+  if (remaining.length) params.set('prompt', remaining.join(' '));
+  else params.delete('prompt');
+  params.delete('max_age');
+  return params.toString();
+}

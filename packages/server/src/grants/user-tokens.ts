@@ -82,7 +82,7 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
   }
   if (request.scopes.includes('openid')) {
     response.id_token = mintIdToken(
-      { user, clientId: client.clientId, scopes: request.scopes, authTime: grant.authTime, nonce: request.nonce, grantId: grant.id, ttlSeconds: Math.min(deps.idTokenTtlSeconds, grant.expiresAt - now) },
+      { user, clientId: client.clientId, scopes: request.scopes, authTime: grant.authTime, amr: grant.amr, nonce: request.nonce, grantId: grant.id, ttlSeconds: Math.min(deps.idTokenTtlSeconds, grant.expiresAt - now) },
       { keys: deps.keys, issuer: deps.issuer, now },
     );
   }

@@ -24,6 +24,9 @@ export interface SignedInSession extends ActiveSession {
   user: UserRecord;
 }
 
+/** A session's last use is written at most this often: its idle timeout is minutes long, a write per page is not needed. */
+const TOUCH_INTERVAL_SECONDS = 60;
+
 type SessionStore = SessionRecords & Pick<UserRecords, 'getUser'>;
 
 export class BrowserSessions {
@@ -48,8 +51,16 @@ export class BrowserSessions {
   async current(request: FastifyRequest): Promise<ActiveSession | null> {
     const raw = readCookie(request.headers.cookie, this.cookieName);
     if (!raw || !/^[A-Za-z0-9_-]{43}$/.test(raw)) return null;
-    const record = await this.#store.getSession(hashSecret(raw), this.#now());
-    return record ? { raw, record } : null;
+    const now = this.#now();
+    const record = await this.#store.getSession(hashSecret(raw), now);
+    if (!record) return null;
+    // The idle timeout beside the absolute one: a session unused for that long is over (its row goes at the next purge).
+    if (record.userId !== null && now - record.lastSeenAt > this.#config.users.sessionIdleTimeoutSeconds) return null;
+    if (now - record.lastSeenAt >= TOUCH_INTERVAL_SECONDS) {
+      await this.#store.touchSession(record.idHash, now);
+      record.lastSeenAt = now;
+    }
+    return { raw, record };
   }
 
   /** The session's user, when someone is logged in and their account is still active. */
@@ -91,6 +102,7 @@ export class BrowserSessions {
       challengeExpiresAt: null,
       createdAt: now,
       expiresAt: now + ttlSeconds,
+      lastSeenAt: now,
     };
     await this.#store.createSession(record);
     reply.header('set-cookie', serializeCookie(this.cookieName, raw, { path: this.#cookiePath, maxAgeSeconds: ttlSeconds, secure: this.#secure }));

@@ -295,7 +295,10 @@ export interface SessionRecord {
   challenge: string | null;
   challengeExpiresAt: number | null;
   createdAt: number;
+  /** Absolute end (`users.sessionTtlSeconds` after the login). */
   expiresAt: number;
+  /** When the session was last used (written at most once a minute): it ends after `users.sessionIdleTimeoutSeconds` without use. */
+  lastSeenAt: number;
 }
 
 export interface SessionRecords {
@@ -305,6 +308,8 @@ export interface SessionRecords {
   setSessionChallenge(idHash: string, challenge: string, expiresAt: number): Promise<void>;
   /** Returns and clears the pending challenge atomically; null when none or expired. */
   takeSessionChallenge(idHash: string, now: number): Promise<string | null>;
+  /** Records a use of the session (for its idle timeout). */
+  touchSession(idHash: string, now: number): Promise<void>;
   deleteSession(idHash: string): Promise<void>;
   deleteUserSessions(userId: string): Promise<number>;
 }
@@ -358,6 +363,8 @@ export interface UserGrantRecord {
   scopes: string[];
   resources: string[];
   authTime: number;
+  /** How the user authenticated for it (RFC 8176 values), as the ID tokens of the grant report them. */
+  amr: string[];
   status: UserGrantStatus;
   createdAt: number;
   /** Absolute end of the refresh-token family. */

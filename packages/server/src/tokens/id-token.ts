@@ -20,6 +20,8 @@ export interface IdTokenInput {
   clientId: string;
   scopes: readonly string[];
   authTime: number;
+  /** RFC 8176 values; left out when empty. */
+  amr: readonly string[];
   nonce: string | null;
   grantId: string;
   ttlSeconds: number;
@@ -34,6 +36,7 @@ export function mintIdToken(input: IdTokenInput, deps: { keys: KeyRing; issuer: 
     exp: deps.now + input.ttlSeconds,
     iat: deps.now,
     auth_time: input.authTime,
+    ...(input.amr.length > 0 && { amr: [...input.amr] }),
     jti: randomUUID(),
     ...(input.nonce !== null && { nonce: input.nonce }),
     ...userClaims(input.user, input.scopes),

@@ -20,6 +20,11 @@ export interface ConsentPageModel {
   scopes: ConsentScope[];
   resources: string[];
   offlineAccess: boolean;
+  /**
+   * The user allowed this before, but the client cannot prove who it is (a public client, RFC 8252 §8.6): the page
+   * asks them to confirm that they started this request.
+   */
+  reconfirm: boolean;
   /** The id under which the server keeps the authorization request; the form posts back only this. */
   requestId: string;
 }
@@ -51,6 +56,11 @@ ${
     : ''
 }
 <p>Application <strong>${client.name}</strong> (<code>${client.id}</code>) will receive the result at <strong>${client.redirectHost}</strong>.</p>
+${
+  model.reconfirm
+    ? html`<p class="info" role="note">You allowed this before. This application runs on your device and cannot prove its identity, so confirm that you started this request just now; if you did not, deny it.</p>`
+    : ''
+}
 <h2>${agent ? 'The agent' : 'It'} will be allowed to:</h2>
 <ul class="scopes">
 ${model.scopes.map(

@@ -29,6 +29,7 @@ function grant(id: string, userId: string, overrides: Partial<UserGrantRecord> =
     scopes: ['openid', 'calc'],
     resources: ['https://mcp.example.com/mcp'],
     authTime: 100,
+    amr: ['pwd'],
     status: 'active',
     createdAt: 100,
     expiresAt: 10_000,
@@ -84,11 +85,14 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
 
   test('sessions: expiry, single-use challenge, delete per user', async () => {
     await store.createUser(user('usr_fed', 'fed@example.com'));
-    const session = { idHash: 'h1', userId: 'usr_fed', authTime: 5, amr: ['pwd'], challenge: null, challengeExpiresAt: null, createdAt: 5, expiresAt: 100 };
+    const session = { idHash: 'h1', userId: 'usr_fed', authTime: 5, amr: ['pwd'], challenge: null, challengeExpiresAt: null, createdAt: 5, expiresAt: 100, lastSeenAt: 5 };
     await store.createSession(session);
     await store.createSession({ ...session, idHash: 'anon', userId: null, authTime: null, amr: [] });
     assert.deepEqual(await store.getSession('h1', 50), session);
     assert.equal(await store.getSession('h1', 100), null, 'expired');
+    await store.touchSession('h1', 40);
+    await store.touchSession('h1', 30);
+    assert.equal((await store.getSession('h1', 50))?.lastSeenAt, 40, 'touchSession records the latest use, never an earlier one');
     await store.setSessionChallenge('anon', 'chal', 60);
     assert.equal(await store.takeSessionChallenge('anon', 50), 'chal');
     assert.equal(await store.takeSessionChallenge('anon', 50), null, 'single use');
@@ -177,7 +181,7 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
 
   test('purge removes expired sessions, states, codes past retention, refresh tokens and grants', async () => {
     await store.createUser(user('usr_p', 'p@example.com'));
-    const session = { idHash: 'old', userId: 'usr_p', authTime: 5, amr: ['pwd'], challenge: null, challengeExpiresAt: null, createdAt: 5, expiresAt: 100 };
+    const session = { idHash: 'old', userId: 'usr_p', authTime: 5, amr: ['pwd'], challenge: null, challengeExpiresAt: null, createdAt: 5, expiresAt: 100, lastSeenAt: 5 };
     await store.createSession(session);
     await store.createSession({ ...session, idHash: 'current', expiresAt: 2_000_000 });
     await store.createUpstreamLoginState({ stateHash: 'old', sessionHash: 'old', providerId: 'idp', returnTo: '/', expiresAt: 100 });

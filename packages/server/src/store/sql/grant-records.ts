@@ -17,6 +17,7 @@ const grantColumns: ColumnMap<UserGrantRecord> = {
   scopes: { column: 'scopes', json: true },
   resources: { column: 'resources', json: true },
   authTime: { column: 'auth_time' },
+  amr: { column: 'amr', json: true },
   status: { column: 'status' },
   createdAt: { column: 'created_at' },
   expiresAt: { column: 'expires_at' },

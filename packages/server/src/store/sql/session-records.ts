@@ -18,6 +18,7 @@ const sessionColumns: ColumnMap<SessionRecord> = {
   challengeExpiresAt: { column: 'challenge_expires_at' },
   createdAt: { column: 'created_at' },
   expiresAt: { column: 'expires_at' },
+  lastSeenAt: { column: 'last_seen_at' },
 };
 
 const stateColumns: ColumnMap<UpstreamLoginStateRecord> = {
@@ -54,6 +55,9 @@ export function sessionRecords(db: SqlDriver): SessionRecords & UpstreamLoginSta
         await tx.run('UPDATE sessions SET challenge = NULL, challenge_expires_at = NULL WHERE id_hash = ?', [idHash]);
         return Number(row['challenge_expires_at']) > now ? String(row['challenge']) : null;
       });
+    },
+    async touchSession(idHash, now) {
+      await db.run('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?', [now, idHash, now]);
     },
     async deleteSession(idHash) {
       await db.run('DELETE FROM sessions WHERE id_hash = ?', [idHash]);
