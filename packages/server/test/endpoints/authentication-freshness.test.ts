@@ -133,13 +133,13 @@ forEachStore('authentication freshness and interaction (SR-05, SR-13, SR-16)', (
 
   test('SR-16 max_age=0 and prompt=login always ask for a new login', async () => {
     const browser = await signedIn(confidentialApp.clientId, REDIRECT);
-    for (const extra of [{ max_age: '0' }, { prompt: 'login' }, { prompt: 'login consent' }]) {
+    for (const extra of [{ max_age: '0' }, { prompt: 'login' }, { prompt: 'login consent' }] as Record<string, string>[]) {
       const response = await open(browser, request(confidentialApp.clientId, REDIRECT, extra).params);
       assert.equal(response.status, 302, JSON.stringify(extra));
       assert.equal(location(response).pathname, '/login', JSON.stringify(extra));
       const returnTo = location(response).searchParams.get('return_to')!;
       assert.doesNotMatch(returnTo, /max_age|prompt=login/);
-      if (extra.prompt === 'login consent') assert.match(returnTo, /prompt=consent/, 'other prompt values stay');
+      if (extra['prompt'] === 'login consent') assert.match(returnTo, /prompt=consent/, 'other prompt values stay');
     }
   });
 
