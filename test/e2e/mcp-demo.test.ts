@@ -213,8 +213,8 @@ forEachStore('demo: AS, MCP server and agent as separate processes', (fixture) =
   test('whoami through a hand-off: user → planner → researcher, the whole chain; disabling the user stops it', async () => {
     const researcher = await runCliJson<Credentials>(['agent', 'create', '--name', 'e2e researcher', '--scope', 'calc files:read', '--audience', resource], env);
     const obo = await onBehalfOfToken(as.issuer, { app: await createUserAndApp(env, 'grace@example.com', 'calc', resource), agent, email: 'grace@example.com', scope: 'calc', resource });
-    const handOff = await exchangeToken(as.issuer, agent, obo, { audience: researcher.client_id }, 'calc', resource);
-    const derived = await exchangeToken(as.issuer, researcher, handOff, { resource }, 'calc', resource);
+    const handOff = await exchangeToken(as.issuer, agent, obo, { audience: researcher.client_id });
+    const derived = await exchangeToken(as.issuer, researcher, handOff, { resource });
     const whoami = JSON.parse(await toolText(await callTool(resource, derived, 'whoami')));
     assert.match(whoami.subject, /^usr_/);
     assert.equal(whoami.agent, researcher.client_id, 'the current actor');

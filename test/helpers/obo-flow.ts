@@ -5,7 +5,7 @@ import { runCli, runCliJson } from './processes.ts';
 /**
  * A user's on-behalf-of authorization against a `mandate serve` process (draft-oauth-ai-agents-on-behalf-of-user-02):
  * the user logs in and consents in a cookie-jar "browser" over real HTTP, naming the agent as `requested_actor`;
- * the application redeems the code with the agent's own token as `actor_token`.
+ * the application redeems the code with the agent's actor token (its own token for the issuer) as `actor_token`.
  */
 
 export interface Credentials {
@@ -44,7 +44,7 @@ export async function onBehalfOfToken(issuer: string, options: { app: Credential
     { clientId: options.app.client_id, scope: options.scope, resource: options.resource, requestedActor: options.agent.client_id, email: options.email },
     new Browser(),
   );
-  const actorToken = (await tokenRequest(issuer, options.agent, { grant_type: 'client_credentials', scope: options.scope, resource: options.resource })).access_token;
+  const actorToken = await actorTokenOf(issuer, options.agent);
   const response = await tokenRequest(issuer, options.app, {
     grant_type: 'authorization_code',
     code,
@@ -56,9 +56,14 @@ export async function onBehalfOfToken(issuer: string, options: { app: Credential
   return response.access_token;
 }
 
-/** RFC 8693 token exchange by `actor` (with its own token as `actor_token`); `target` is `audience` or `resource`. */
-export async function exchangeToken(issuer: string, actor: Credentials, subjectToken: string, target: { audience?: string; resource?: string }, actorScope: string, actorResource: string): Promise<string> {
-  const actorToken = (await tokenRequest(issuer, actor, { grant_type: 'client_credentials', scope: actorScope, resource: actorResource })).access_token;
+/** The agent's actor token (SR-04): `client_credentials` with `resource` = the issuer. */
+async function actorTokenOf(issuer: string, agent: Credentials): Promise<string> {
+  return (await tokenRequest(issuer, agent, { grant_type: 'client_credentials', resource: issuer })).access_token;
+}
+
+/** RFC 8693 token exchange by `actor` (with its actor token as `actor_token`); `target` is `audience` or `resource`. */
+export async function exchangeToken(issuer: string, actor: Credentials, subjectToken: string, target: { audience?: string; resource?: string }): Promise<string> {
+  const actorToken = await actorTokenOf(issuer, actor);
   const response = await tokenRequest(issuer, actor, {
     grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
     subject_token: subjectToken,

@@ -126,7 +126,7 @@ forEachStore('SDK on-behalf-of against the authorization server', (fixture) => {
   test('OBO-02 an actor_token of another agent → ERR_TOKEN_REQUEST_FAILED invalid_grant', async () => {
     const client = sdk();
     const response = await authorize(client);
-    const foreign = await sdk(otherAgent).getAgentToken({ resource: MCP_RESOURCE });
+    const foreign = await sdk(otherAgent).getActorToken();
     await assert.rejects(client.exchangeCode(response, { actorToken: foreign.accessToken }), {
       code: 'ERR_TOKEN_REQUEST_FAILED',
       error: 'invalid_grant',
@@ -137,7 +137,7 @@ forEachStore('SDK on-behalf-of against the authorization server', (fixture) => {
   test('OBO-02 an expired actor token → ERR_TOKEN_REQUEST_FAILED invalid_grant', async () => {
     const client = sdk();
     const response = await authorize(client);
-    const actor = await client.getAgentToken({ resource: MCP_RESOURCE });
+    const actor = await client.getActorToken();
     server.clock.advance(61);
     await assert.rejects(client.exchangeCode(response, { actorToken: actor.accessToken }), {
       code: 'ERR_TOKEN_REQUEST_FAILED',

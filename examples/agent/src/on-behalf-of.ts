@@ -8,7 +8,7 @@ import { runStep } from './step.ts';
 /**
  * The agent acting for a user (draft-oauth-ai-agents-on-behalf-of-user-02), through `@mandate/sdk`: it prints a
  * login URL, the user signs in and approves this agent in the browser, the browser comes back to a loopback
- * redirect (`http://127.0.0.1:<port>/callback`), and the SDK redeems the code with the agent's own token as
+ * redirect (`http://127.0.0.1:<port>/callback`), and the SDK redeems the code with the agent's actor token (its own token for the authorization server) as
  * `actor_token`. The resulting token names the user as `sub` and the agent in `act`; the agent then calls the MCP
  * server's `whoami`, which answers with both. With a token store file, the next run reuses (and refreshes) the
  * stored authorization instead of asking again.
@@ -16,7 +16,7 @@ import { runStep } from './step.ts';
 
 export interface OnBehalfOfOptions {
   issuer: string;
-  /** The agent's credentials: it proves itself with its own token at the code redemption. */
+  /** The agent's credentials: it proves itself with its actor token (`getActorToken`) at the code redemption. */
   clientId: string;
   clientSecret: string;
   /** The public OAuth application (registered with the redirect URI `http://127.0.0.1/callback`). */

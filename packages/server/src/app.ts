@@ -62,7 +62,7 @@ export interface ServerContext {
 }
 
 /** The grants of the token endpoint, by `grant_type`, with their dependencies. */
-function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecycleDeps): Map<string, Grant> {
+function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecycleDeps, clientAuth: ClientAuthDeps): Map<string, Grant> {
   const { config, keys } = ctx;
   const lifetimes = { defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds, maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds };
   const userTokens: UserTokenDeps = {
@@ -76,7 +76,7 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
   };
   const grants: Grant[] = [
     clientCredentialsGrant({ resources: store, keys, issuer: config.issuer, ...lifetimes }),
-    authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
+    authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, clientAuth, audit: ctx.audit }),
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
     tokenExchangeGrant({
       keys,
@@ -84,6 +84,8 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
       clients: store,
       resources: store,
       lifecycle,
+      lineage: store,
+      clientAuth,
       ...lifetimes,
       maxChainDepth: config.delegation.maxChainDepth,
       allowImpersonation: config.delegation.allowImpersonation,
@@ -98,7 +100,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
   const { issuer } = config;
   const userinfoUrl = endpointUrl(issuer, userEndpointPaths.userinfo);
   // Every use of a token and every refresh asks the lifecycle module whether its chain still stands (SR-01, SR-02).
-  const lifecycle: TokenLifecycleDeps = { revocations: store, clients: store, grants: store, users: store, userinfoUrl };
+  const lifecycle: TokenLifecycleDeps = { revocations: store, clients: store, grants: store, users: store, userinfoUrl, issuer };
   const clientAuth: ClientAuthDeps = {
     clients: store,
     replay: store,
@@ -107,7 +109,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
     clockSkewSeconds: config.tokens.clockSkewSeconds,
     clientAssertionMaxTtlSeconds: config.tokens.clientAssertionMaxTtlSeconds,
   };
-  const grants = assembleGrants(ctx, store, lifecycle);
+  const grants = assembleGrants(ctx, store, lifecycle, clientAuth);
   const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle });
   const revocation = revocationFlow({ grants: store, revocations: store, keys, issuer, audit });
   const userinfo = userinfoFlow({ keys, issuer, userinfoUrl, lifecycle, users: store });

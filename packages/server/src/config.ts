@@ -100,6 +100,13 @@ const configSchema = z
       kekFile: z.string().min(1).default('./.mandate/kek'),
       /** How often a running server re-reads the key set, so that a `mandate keys rotate` elsewhere takes effect. Default 30 s. */
       reloadIntervalSeconds: seconds(1, 3600).default(30),
+      /**
+       * SR-08: how long a rotated-in key is published before any instance signs with it. It must cover the reload
+       * interval plus how long resource servers cache the JWKS (we send max-age ≤ 300 s), so that none meets an
+       * unknown `kid`. Default 600 (10 min); 0 signs at once (a compromised key). Per rotation: `keys rotate
+       * --publish-ahead`, `publish_ahead_seconds`. Env MANDATE_KEY_PUBLISH_AHEAD.
+       */
+      publishAheadSeconds: seconds(0, 604_800).default(600),
     }),
     tokens: group({
       /** Default access-token lifetime; agents may set their own. Default 900 (15 min): short, as OAuth 2.1 and MCP recommend. Env MANDATE_ACCESS_TOKEN_TTL. */
@@ -333,6 +340,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_DATABASE_URL', path: 'databaseUrl', parse: text },
   { name: 'MANDATE_SQLITE_SYNCHRONOUS', path: 'sqliteSynchronous', parse: text },
   { name: 'MANDATE_SIGNING_ALG', path: 'keys.algorithm', parse: text },
+  { name: 'MANDATE_KEY_PUBLISH_AHEAD', path: 'keys.publishAheadSeconds', parse: wholeNumberText },
   { name: 'MANDATE_KEK', path: 'keys.kek', parse: text },
   { name: 'MANDATE_KEK_FILE', path: 'keys.kekFile', parse: text },
   { name: 'MANDATE_ACCESS_TOKEN_TTL', path: 'tokens.accessTokenTtlSeconds', parse: wholeNumberText },

@@ -186,7 +186,18 @@ export class AgentAuthClient {
   }
 
   /**
-   * Redeems the code as the application with the agent's own access token as `actor_token`, so the access token
+   * The agent's actor token: its own token for the authorization server itself (`client_credentials` with
+   * `resource` = the issuer; `aud` = the issuer, no scope, a few minutes), cached like every agent token. It is
+   * what an on-behalf-of code redemption and a token exchange take as `actor_token`: Mandate refuses a token meant
+   * for a resource there (SR-04), since any resource that saw it could otherwise act as the agent. It opens no
+   * resource.
+   */
+  getActorToken(): Promise<AgentToken> {
+    return this.getAgentToken({ resource: this.issuer });
+  }
+
+  /**
+   * Redeems the code as the application with the agent's actor token ({@link getActorToken}) as `actor_token`, so the access token
    * names the user as `sub` and this agent in `act` (OBO-03); verifies the ID token when `openid` was granted;
    * stores and returns the set. Refusals by the AS are `ERR_TOKEN_REQUEST_FAILED` with `error: 'invalid_grant'`: a
    * code used twice (BCP-03: the AS then revokes the grant), a wrong PKCE verifier, or an actor token that is
@@ -199,7 +210,7 @@ export class AgentAuthClient {
     let actorToken = options.actorToken;
     if (actorToken === undefined && response.requestedActor !== undefined) {
       if (response.requestedActor !== this.clientId) throw new TypeError(`actorToken is required: the user authorized ${response.requestedActor}, not this agent`);
-      actorToken = (await this.getAgentToken({ resource: response.resource })).accessToken;
+      actorToken = (await this.getActorToken()).accessToken;
     }
     return app.exchangeCode(response, { actorToken });
   }
@@ -241,7 +252,7 @@ export class AgentAuthClient {
   /**
    * RFC 8693 token exchange by the agent, authenticated as itself: e.g. a user's on-behalf-of token for one
    * resource exchanged for another, or handed to a sub-agent (`audience` = its agent id). By default the agent's
-   * own token goes along as `actor_token`, so the new token's `act` names this agent with the earlier chain nested
+   * actor token ({@link getActorToken}) goes along as `actor_token`, so the new token's `act` names this agent with the earlier chain nested
    * inside (TE-06). Refusals are `ERR_TOKEN_REQUEST_FAILED` (`invalid_request`, `invalid_target`, `invalid_scope`).
    *
    * @example
@@ -256,7 +267,7 @@ export class AgentAuthClient {
     const resource = resourceList(request.resource);
     const scope = normalizeList(request.scope, 'scope');
     let actorToken: string | undefined;
-    if (request.actorToken === undefined) actorToken = (await this.getAgentToken(request.actorTokenRequest ?? { resource })).accessToken;
+    if (request.actorToken === undefined) actorToken = (await this.getActorToken()).accessToken;
     else if (request.actorToken !== null) actorToken = request.actorToken;
     return exchangedToken(await this.#requestToken(tokenExchangeForm(request, actorToken, { audience, resource, scope })), scope);
   }

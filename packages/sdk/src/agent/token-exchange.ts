@@ -9,15 +9,13 @@ export interface TokenExchangeRequest {
   /** Default `urn:ietf:params:oauth:token-type:access_token`; Mandate also takes `…:jwt` and `…:id_token`. */
   subjectTokenType?: string;
   /**
-   * The acting party's token. Default: the agent's own access token (`getAgentToken(actorTokenRequest)`), which is
-   * what makes the new token name the agent in `act` (delegation). `null` sends none: impersonation, which Mandate
-   * refuses unless its operator enabled it.
+   * The acting party's token. Default: the agent's actor token (`getActorToken()`: its own token whose audience is
+   * the authorization server, never one meant for a resource), which is what makes the new token name the agent in
+   * `act` (delegation). `null` sends none: impersonation, which Mandate refuses unless its operator enabled it.
    */
   actorToken?: string | null;
   /** Default `urn:ietf:params:oauth:token-type:access_token`; sent only with an actor token (RFC 8693 §2.1). */
   actorTokenType?: string;
-  /** Which of the agent's own tokens to use as the default actor token. Default: `{ resource }` of this request. */
-  actorTokenRequest?: { scope?: string | readonly string[]; resource?: string | readonly string[] };
   /** Logical target names (RFC 8693 §2.1); on Mandate, another agent's id makes a hand-off token for that agent. */
   audience?: string | readonly string[];
   /** Resource indicators (RFC 8707) of the new token. */

@@ -41,7 +41,7 @@ describe('exchangeCode, refresh, exchange and revoke on the wire', () => {
     return { response, tokens: () => client.exchangeCode(response) };
   }
 
-  test('OBO-02 the code request: code, code_verifier, redirect_uri, client_id of the public app, resource, and the agent’s own token as actor_token', async () => {
+  test('OBO-02 SR-04 the code request: code, code_verifier, redirect_uri, client_id of the public app, resource, and the agent’s actor token (for the issuer) as actor_token', async () => {
     const client = agent();
     const { response, tokens } = await redeem(client, (form) => ({ id_token: as.idToken({ sub: 'usr_alice', aud: 'app_demo', nonce: nonceOf(form) }), refresh_token: 'mrt_1' }));
     const set = await tokens();
@@ -56,7 +56,7 @@ describe('exchangeCode, refresh, exchange and revoke on the wire', () => {
     assert.equal(form.get('actor_token_type'), ACCESS_TOKEN);
     const actor = as.tokenRequests.at(-2)!;
     assert.equal(actor.get('grant_type'), 'client_credentials', 'the actor token is the agent’s own');
-    assert.deepEqual(actor.getAll('resource'), [resource]);
+    assert.deepEqual(actor.getAll('resource'), [as.issuer], 'SR-04: a token for the authorization server, never for a resource');
     assert.equal(set.subject, 'usr_alice');
     assert.equal(set.refreshToken, 'mrt_1');
     assert.deepEqual(set.scope, ['files:read', 'offline_access', 'openid']);
@@ -168,6 +168,7 @@ describe('exchangeCode, refresh, exchange and revoke on the wire', () => {
     assert.equal(form.get('subject_token_type'), ACCESS_TOKEN);
     assert.equal(form.get('actor_token_type'), ACCESS_TOKEN);
     assert.ok(form.get('actor_token'));
+    assert.deepEqual(as.tokenRequests.at(-2)!.getAll('resource'), [as.issuer], 'SR-04: the actor token is for the authorization server');
     assert.deepEqual(form.getAll('audience'), ['agt_beta']);
     assert.equal(form.get('scope'), 'files:read');
     assert.equal(form.get('requested_token_type'), ACCESS_TOKEN);

@@ -25,7 +25,8 @@ export interface RevocationInput {
 /**
  * RFC 7009 token revocation. The client must own the token (RFC 7009 §2.1); an unknown, invalid or expired token
  * has no effect (§2.2), since there is nothing left to revoke. A refresh token revokes its whole grant, so the
- * access tokens issued from it (which carry the grant's `gid`) become inactive too (§2.1: SHOULD).
+ * access tokens issued from it (which carry the grant's `gid`) become inactive too (§2.1: SHOULD). An access token
+ * takes its descendants along: every token exchanged from it, directly or further down (the lineage).
  */
 export function revocationFlow(deps: RevocationDeps) {
   const refuseForeign = async (input: RevocationInput, detail: Record<string, unknown>) => {
@@ -61,8 +62,16 @@ export function revocationFlow(deps: RevocationDeps) {
       if (!result.ok) return;
       const { claims } = result;
       if (claims.client_id !== client.clientId) throw await refuseForeign(input, { jti: claims.jti });
-      await deps.revocations.revokeTokenId(claims.jti, claims.exp);
-      await deps.audit.record({ event: 'token.revoked', actor: client.clientId, subject: claims.sub, clientId: client.clientId, ip: input.ip, detail: { jti: claims.jti } });
+      // Every token exchanged from it, however many hops down, goes with it (the lineage).
+      const descendants = await deps.revocations.revokeTokenId(claims.jti, claims.exp);
+      await deps.audit.record({
+        event: 'token.revoked',
+        actor: client.clientId,
+        subject: claims.sub,
+        clientId: client.clientId,
+        ip: input.ip,
+        detail: { jti: claims.jti, descendants_revoked: descendants },
+      });
     },
   };
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT } from '@mandate/protocol';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { grantLife, type TokenLifecycleDeps, verifyLiveAccessToken } from '../lifecycle/token-lifecycle.ts';
+import { verifyActorToken } from '../lifecycle/actor-token.ts';
+import { grantLife, type TokenLifecycleDeps } from '../lifecycle/token-lifecycle.ts';
+import type { ClientAuthDeps } from '../oauth/client-authentication.ts';
 import { invalidGrant, invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { parseResourceParameters } from '../oauth/target-parameters.ts';
 import { decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
@@ -13,6 +15,8 @@ import { issueUserTokens, userGrantTargets, type UserTokenDeps } from './user-to
 export interface AuthorizationCodeDeps extends UserTokenDeps {
   grants: Pick<UserGrantRecords, 'redeemAuthorizationCode' | 'revokeGrant'>;
   lifecycle: TokenLifecycleDeps;
+  /** For an `actor_token` that is the agent's client assertion (SR-04). */
+  clientAuth: ClientAuthDeps;
   audit: Pick<AuditLog, 'record'>;
 }
 
@@ -21,7 +25,7 @@ export interface AuthorizationCodeRequest {
   codeVerifier: string;
   /** Must equal the authorization request's when sent (RFC 6749 §4.1.3). */
   redirectUri: string | undefined;
-  /** The agent's own access token, for a grant that named an agent (OBO). */
+  /** The agent's proof that it acts here, for a grant that named an agent (OBO): lifecycle/actor-token.ts. */
   actorToken: string | undefined;
   /** Canonical `resource` URIs: a subset of the granted ones (RFC 8707 §2.2). */
   resources: string[];
@@ -37,8 +41,9 @@ const ACCESS_TOKEN_TYPES = new Set([TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT]);
  * 1. consume the code atomically; a code seen before is a replay: revoke the grant and every token derived from it
  *    (RFC 9700 §4.5.3.1, BCP-03);
  * 2. check it belongs to this client, is unexpired, and that the redirect URI and PKCE verifier match;
- * 3. for a grant that named an agent: the `actor_token` must be an active access token we issued to that agent for
- *    itself (its `sub` and `client_id` are the agent); anything else is `invalid_grant` (OBO-02);
+ * 3. for a grant that named an agent: the `actor_token` must be that agent's proof that it acts here (SR-04: its
+ *    own live token whose audience is this issuer, or its client assertion; never a token for a resource); anything
+ *    else is `invalid_grant` (OBO-02);
  * 4. issue the access token (`sub` = user, `act` = agent), a refresh token with `offline_access`, an ID token with `openid`.
  * A failure after step 1 also revokes the grant: the code is spent and nothing may come of it.
  */
@@ -80,11 +85,12 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
 
       if (grant.actorId) {
         if (!actorToken) throw await refuse(grant, now, 'actor_token is required: the user authorized an agent', 'missing actor_token', client.clientId);
-        const actor = await verifyLiveAccessToken(actorToken, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
-        if (!actor.ok) throw await refuse(grant, now, `actor_token is not valid (${actor.reason})`, `actor_token ${actor.reason}`, client.clientId);
-        const { claims } = actor;
-        if (claims.sub !== grant.actorId || claims.client_id !== grant.actorId || claims.act !== undefined) {
-          throw await refuse(grant, now, 'actor_token does not belong to the agent the user authorized', `actor_token of ${claims.sub}, expected ${grant.actorId}`, client.clientId);
+        const actor = await verifyActorToken(actorToken, { live: { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle }, clientAuth: deps.clientAuth });
+        if (!actor.ok) {
+          throw await refuse(grant, now, `actor_token is not valid: ${actor.reason}`, `actor_token refused: ${actor.reason}`, client.clientId);
+        }
+        if (actor.record.clientId !== grant.actorId) {
+          throw await refuse(grant, now, 'actor_token does not belong to the agent the user authorized', `actor_token of ${actor.record.clientId}, expected ${grant.actorId}`, client.clientId);
         }
       } else if (actorToken) {
         throw await refuse(grant, now, 'actor_token was not expected: the user authorized no agent', 'unexpected actor_token', client.clientId);

@@ -1,8 +1,9 @@
 import type { KeyRing } from '../keys/key-ring.ts';
-import { OAuthError } from '../oauth/oauth-error.ts';
+import { invalidScope, invalidTarget, OAuthError } from '../oauth/oauth-error.ts';
+import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
-import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetFacts } from '../policy/token-targets.ts';
-import type { ResourceRecords } from '../store/store.ts';
+import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetDecision, type TargetFacts } from '../policy/token-targets.ts';
+import type { ClientRecord, ResourceRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
@@ -23,29 +24,53 @@ export interface ClientCredentialsRequest {
 }
 
 const policy = TARGET_POLICIES.client_credentials;
+/** An actor token proves an agent for one exchange or code redemption: it need not live long. */
+const ACTOR_TOKEN_MAX_TTL_SECONDS = 300;
 
 /**
  * RFC 6749 §4.4: an agent (or other confidential client) gets a token for itself. `sub` = `client_id` = the
  * agent id; the audience and scopes are decided by `policy/token-targets.ts` (`client_credentials`).
+ *
+ * `resource` = this issuer asks for an actor token instead (SR-04): `aud` = the issuer, no scope, at most five
+ * minutes. It opens no resource; it is what a token exchange or an on-behalf-of code redemption accepts as
+ * `actor_token` (lifecycle/actor-token.ts), where a token meant for a resource is refused.
  */
 export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<ClientCredentialsRequest> {
+  const ownResource = canonicalResourceUri(deps.issuer);
+
+  async function decide(client: ClientRecord, request: ClientCredentialsRequest): Promise<TargetDecision> {
+    const facts: TargetFacts = {
+      requestedResources: request.resources,
+      requestedScopes: request.scopes,
+      parties: [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences }],
+      registered: NO_RESOURCES,
+    };
+    facts.registered = await lookUpResources(policy.lookUp(facts), deps.resources);
+    return decideTargets(policy, facts);
+  }
+
+  /** The issuer alone, no scope; anything else asked beside it is refused. */
+  function actorTokenTargets(request: ClientCredentialsRequest): TargetDecision {
+    if (request.resources.length > 1) throw invalidTarget('an actor token (resource = this issuer) names no other resource');
+    if (request.scopes !== undefined && request.scopes.length > 0) throw invalidScope('an actor token (resource = this issuer) carries no scope');
+    return { ok: true, resources: [deps.issuer], scopes: [] };
+  }
+
   return {
     grantType: 'client_credentials',
     repeatable: new Set(['resource']),
     confidentialClientsOnly: true,
     parse: (params) => ({ resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')) }),
     async handle({ client: { client }, request, now }: GrantInput<ClientCredentialsRequest>): Promise<GrantResult> {
-      const facts: TargetFacts = {
-        requestedResources: request.resources,
-        requestedScopes: request.scopes,
-        parties: [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences }],
-        registered: NO_RESOURCES,
-      };
-      facts.registered = await lookUpResources(policy.lookUp(facts), deps.resources);
-      const decision = decideTargets(policy, facts);
+      const actorToken = ownResource !== null && request.resources.includes(ownResource);
+      const decision = actorToken ? actorTokenTargets(request) : await decide(client, request);
       if (!decision.ok) throw new OAuthError(decision.error, decision.description);
 
-      const ttlSeconds = Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds);
+      const ttlSeconds = Math.min(
+        client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds,
+        deps.maxAccessTokenTtlSeconds,
+        actorToken ? ACTOR_TOKEN_MAX_TTL_SECONDS : Infinity,
+      );
       const minted = mintAccessToken(
         {
           subject: client.clientId,

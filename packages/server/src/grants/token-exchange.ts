@@ -7,13 +7,15 @@ import {
   TOKEN_TYPE_JWT,
 } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
-import { type TokenLifecycleDeps, verifyLiveAccessToken, verifyLiveIdToken } from '../lifecycle/token-lifecycle.ts';
+import { verifyActorToken } from '../lifecycle/actor-token.ts';
+import { type GrantLife, type TokenLifecycleDeps, verifyLiveAccessToken, verifyLiveIdToken } from '../lifecycle/token-lifecycle.ts';
+import type { ClientAuthDeps } from '../oauth/client-authentication.ts';
 import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import { decideDelegation } from '../policy/delegation.ts';
 import { classifyExchangeAudiences, decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
-import type { ClientRecord, ClientRecords, ResourceRecords } from '../store/store.ts';
+import type { ClientRecord, ClientRecords, ResourceRecords, RevocationRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
@@ -24,6 +26,10 @@ export interface TokenExchangeDeps {
   clients: Pick<ClientRecords, 'getClient'>;
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
   lifecycle: TokenLifecycleDeps;
+  /** Where each exchanged token's parents are recorded, so revoking one revokes it (token lineage). */
+  lineage: Pick<RevocationRecords, 'recordDerivation'>;
+  /** For an `actor_token` that is the agent's client assertion (SR-04). */
+  clientAuth: ClientAuthDeps;
   defaultAccessTokenTtlSeconds: number;
   maxAccessTokenTtlSeconds: number;
   maxChainDepth: number;
@@ -43,6 +49,8 @@ interface Subject {
   gid: string | undefined;
   authTime: number | undefined;
   jti: string;
+  /** The user grant the token derives from, alive, when it carries `gid`. */
+  grant: Extract<GrantLife, { alive: true }> | null;
 }
 
 export interface TokenExchangeRequest {
@@ -63,8 +71,8 @@ const isTokenType = <T extends string>(types: readonly T[], value: string | unde
 
 /**
  * RFC 8693 token exchange, as named steps: check the parameters (TE-01, TE-02) → verify the subject token, ours and
- * active (access token, or ID token whose scopes are its grant's) (TE-03) → verify the actor token: ours, active,
- * and the exchanging client's own → decide the delegation chain (policy/delegation.ts: impersonation rule,
+ * active (access token, or ID token whose scopes are its grant's) (TE-03) → verify the actor token: the exchanging
+ * client's own token for this server or its client assertion (lifecycle/actor-token.ts, SR-04) → decide the delegation chain (policy/delegation.ts: impersonation rule,
  * `may_act`, audience binding, nesting, depth) → decide targets by `policy/token-targets.ts` (`token_exchange`, or
  * `token_exchange_hand_off` when the audience is an agent) → mint, expiring no later than the subject (or actor)
  * token. No refresh token (TE-09).
@@ -80,6 +88,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
       return {
         sub: c.sub, subProfile: c.sub_profile, clientId: c.client_id, aud: result.life.audiences, scopes: result.life.scopes,
         act: c.act, mayAct: c.may_act, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti,
+        grant: result.life.grant?.alive ? result.life.grant : null,
       };
     }
     // An ID token (the only other type parse admits).
@@ -87,21 +96,29 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
     if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
     const c = result.claims;
     // An ID token carries no scope: what its grant may still give is the ceiling, never "anything".
-    const scopes = result.grant?.alive ? result.grant.scopes : [];
-    return { sub: c.sub, subProfile: undefined, clientId: c.aud, aud: [c.aud], scopes, act: undefined, mayAct: undefined, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti };
+    const grant = result.grant?.alive ? result.grant : null;
+    const scopes = grant ? grant.scopes : [];
+    return { sub: c.sub, subProfile: undefined, clientId: c.aud, aud: [c.aud], scopes, act: undefined, mayAct: undefined, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti, grant };
   }
 
-  async function verifyActor(token: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord | null }> {
-    const result = await verifyLiveAccessToken(token, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
-    if (!result.ok) throw invalidRequest(`actor_token is not valid (${result.reason})`);
-    const c = result.claims;
-    // The actor proves itself with its own token (sub = client_id, no chain of its own), held by the exchanging client.
-    if (c.sub !== c.client_id || c.act !== undefined || c.client_id !== client.clientId) {
-      throw invalidRequest('actor_token must be the exchanging client’s own access token');
-    }
-    const record = await deps.clients.getClient(c.sub);
-    const isAgent = c.sub_profile === 'ai_agent';
-    return { act: { sub: c.sub, client_id: c.client_id, ...(isAgent ? { sub_profile: 'ai_agent' } : {}) }, exp: c.exp, record };
+  /** SR-04: the actor proves itself with a token for this server or its own client assertion, held by the exchanging client. */
+  async function verifyActor(token: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord; form: string; jti: string | undefined }> {
+    const proof = await verifyActorToken(token, { live: { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle }, clientAuth: deps.clientAuth });
+    if (!proof.ok) throw invalidRequest(`actor_token is not valid: ${proof.reason}`, `actor_token refused: ${proof.reason}`);
+    if (proof.record.clientId !== client.clientId) throw invalidRequest('actor_token must be the exchanging client’s own token for this authorization server, or its client assertion', `actor_token of ${proof.record.clientId}`);
+    // A client assertion is a one-time proof, not a credential with a lifetime of its own to pass on.
+    return proof.form === 'access_token' ? proof : { ...proof, exp: Infinity, jti: undefined };
+  }
+
+  /**
+   * SR-10: with impersonation allowed, a subject token of an on-behalf-of grant whose chain does not name the
+   * grant's agent (an ID token) keeps that agent as the actor: the new token speaks for the agent, so disabling the
+   * agent ends it at every use, like every other token of the grant.
+   */
+  function actOfImpersonation(subject: Subject, act: ActClaim | undefined): ActClaim | undefined {
+    const agentId = subject.grant?.grant.actorId;
+    if (act || !agentId) return act;
+    return { sub: agentId, client_id: agentId, sub_profile: 'ai_agent' };
   }
 
   /** Each `audience` that is not a registered resource, looked up as a client: it must be an active agent. */
@@ -153,7 +170,8 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
       // Targets: registered resources the actor may use or the subject already targets, or one agent (a hand-off).
       const acting = actor?.record ?? client;
       const parties: Party[] = [{ label: 'this actor', kind: acting.kind, allowedScopes: acting.allowedScopes, allowedAudiences: acting.allowedAudiences }];
-      const source = { resources: subject.aud, scopes: subject.scopes };
+      // SR-03: a user grant at the root bounds every resource by what the user consented to.
+      const source = { resources: subject.aud, scopes: subject.scopes, ...(subject.gid !== undefined ? { consented: subject.grant?.resources ?? [] } : {}) };
       const audienceUris = request.audiences.flatMap((a) => (a.canonicalUri ? [a.canonicalUri] : []));
       const policy = TARGET_POLICIES.token_exchange;
       const registered = await lookUpResources(
@@ -172,6 +190,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
       });
       if (!targets.ok) throw new OAuthError(targets.error, targets.description);
       const scopes = targets.scopes;
+      const act = delegation.impersonation ? actOfImpersonation(subject, delegation.act) : delegation.act;
 
       const exp = Math.min(now + Math.min(acting.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds), subject.exp, actor?.exp ?? Infinity);
       const minted = mintAccessToken(
@@ -182,13 +201,19 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
           audience: handOff ? [handOff.clientId] : targets.resources,
           scopes,
           ttlSeconds: exp - now,
-          ...(delegation.act ? { act: delegation.act } : {}),
+          ...(act ? { act } : {}),
           ...(subject.gid ? { grantId: subject.gid } : {}),
           ...(subject.authTime !== undefined ? { authTime: subject.authTime } : {}),
           ...(handOff ? { mayAct: { sub: handOff.clientId } } : {}),
         },
         { keys: deps.keys, issuer: deps.issuer, now },
       );
+      // Lineage: the new token is a child of the subject token and of the actor token, so revoking either revokes it.
+      // Recorded before the answer, and refused if a parent was revoked meanwhile (the revocation wins the race).
+      const parents = actor?.jti ? [subject.jti, actor.jti] : [subject.jti];
+      if (!(await deps.lineage.recordDerivation(minted.claims.jti, parents, minted.claims.exp))) {
+        throw invalidRequest('subject_token is not valid (inactive)', 'a parent token was revoked while the exchange ran');
+      }
       return {
         response: { access_token: minted.token, issued_token_type: request.requestedTokenType, token_type: 'Bearer', expires_in: minted.expiresIn, scope: scopes.join(' ') },
         audit: {
@@ -200,9 +225,11 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
             grant_type: GRANT_TYPE_TOKEN_EXCHANGE,
             jti: minted.claims.jti,
             subject_jti: subject.jti,
+            parent_jtis: parents,
             subject_token_type: request.subjectTokenType,
             act: minted.claims.act,
             impersonation: delegation.impersonation,
+            ...(actor ? { actor_token_form: actor.form } : {}),
             aud: minted.claims.aud,
             scope: scopes.join(' '),
             exp: minted.claims.exp,

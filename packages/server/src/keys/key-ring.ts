@@ -3,19 +3,47 @@ import type { SigningKeyRecords } from '../store/store.ts';
 import { generateSigningKey, type LoadedSigningKey, loadSigningKey } from './signing-key.ts';
 
 export type Clock = () => number;
+
+export interface KeyRotation {
+  kid: string;
+  retiredKid: string;
+  retiredPublishedUntil: number;
+  /** When the new key starts signing everywhere (now, without publish-ahead). */
+  activatesAt: number;
+}
+
+/** A rotation asked for while the previous one is still published ahead (its key not signing yet). */
+export class RotationPendingError extends Error {
+  override readonly name = 'RotationPendingError';
+  readonly kid: string;
+  readonly activatesAt: number;
+  constructor(kid: string, activatesAt: number) {
+    super(`a rotation is pending: key ${kid} starts signing at ${new Date(activatesAt * 1000).toISOString()}; rotate again after that`);
+    this.kid = kid;
+    this.activatesAt = activatesAt;
+  }
+}
 type KeyRecords = Pick<SigningKeyRecords, 'listSigningKeys' | 'insertFirstActiveKey' | 'rotateActiveKey'>;
 
 /**
- * The server's signing keys, held decrypted in memory: one active key signs, retired keys verify until every
- * token they signed has expired. Reloaded periodically and on an unknown `kid`, so a rotation done by
- * `mandate keys rotate` (or another instance) takes effect without a restart.
+ * The server's signing keys, held decrypted in memory: one key signs, retired keys verify until every token they
+ * signed has expired. Reloaded periodically and on an unknown `kid`, so a rotation done by `mandate keys rotate`
+ * (or another instance) takes effect without a restart.
+ *
+ * SR-08, publish-ahead: a rotation stores the new key as active with `activatesAt` in the future. Until then every
+ * instance that has reloaded publishes it in its JWKS while the key it replaces keeps signing; at `activatesAt` (by
+ * the injected clock) every instance switches, each having published the new key for at least the publish-ahead
+ * time less its reload interval. A resource server that cached the JWKS within that window already holds the new key.
  */
 export class KeyRing {
   readonly #store: KeyRecords;
   readonly #kek: Buffer;
   readonly #now: Clock;
   #keys = new Map<string, LoadedSigningKey>();
-  #active!: LoadedSigningKey;
+  /** The newest key (status `active`): it signs from `#current.activatesAt`. */
+  #current!: LoadedSigningKey;
+  /** The key it replaces, signing until then; null when `#current` signs already (or none was replaced). */
+  #previous: LoadedSigningKey | null = null;
   #lastReloadMs = 0;
 
   private constructor(store: KeyRecords, kek: Buffer, now: Clock) {
@@ -43,56 +71,74 @@ export class KeyRing {
 
   async reload(): Promise<void> {
     const records = await this.#store.listSigningKeys();
+    const now = this.#now();
     const keys = new Map<string, LoadedSigningKey>();
-    let active: LoadedSigningKey | undefined;
+    let current: LoadedSigningKey | undefined;
     for (const record of records) {
       const previous = this.#keys.get(record.kid);
-      // Keep already-decrypted keys whose status is unchanged; decrypt only what is new.
-      const loaded = previous && previous.status === record.status ? { ...previous, publishUntil: record.publishUntil } : loadSigningKey(record, this.#kek);
+      // Keep already-decrypted keys whose status and signing window are unchanged; decrypt only what is new.
+      const unchanged = previous && previous.status === record.status && previous.retiredAt === record.retiredAt;
+      const loaded = unchanged ? { ...previous, publishUntil: record.publishUntil } : loadSigningKey(record, this.#kek, now);
       keys.set(record.kid, loaded);
-      if (record.status === 'active') active = loaded;
+      if (record.status === 'active') current = loaded;
     }
-    if (!active) throw new Error('no active signing key in the store');
+    if (!current) throw new Error('no active signing key in the store');
+    // The key `current` replaces: the retired key that signs until `current` activates.
+    let replaced: LoadedSigningKey | null = null;
+    if (current.activatesAt > now) {
+      for (const key of keys.values()) if (key.retiredAt === current.activatesAt && key.signer) replaced = key;
+    }
     this.#keys = keys;
-    this.#active = active;
+    this.#current = current;
+    this.#previous = replaced;
     this.#lastReloadMs = Date.now();
   }
 
   /**
    * Makes a new key active and retires the current one, which stays published (and verifies) for
-   * `publishForSeconds`: at least the longest token lifetime, so no token in circulation loses its key.
+   * `publishForSeconds` after it stops signing: at least the longest token lifetime, so no token in circulation
+   * loses its key. With `publishAheadSeconds`, the new key signs only that long from now (SR-08); until then it is
+   * published and the current key keeps signing. Refused while an earlier rotation has not activated yet.
    */
-  async rotate(algorithm: SigningAlgorithm, publishForSeconds: number): Promise<{ kid: string; retiredKid: string; retiredPublishedUntil: number }> {
+  async rotate(algorithm: SigningAlgorithm, publishForSeconds: number, publishAheadSeconds = 0): Promise<KeyRotation> {
     const now = this.#now();
-    const record = await generateSigningKey(algorithm, this.#kek, now);
-    const retiredKid = this.#active.kid;
-    await this.#store.rotateActiveKey(record, now, now + publishForSeconds);
+    const activatesAt = now + publishAheadSeconds;
+    const record = await generateSigningKey(algorithm, this.#kek, now, activatesAt);
     await this.reload();
-    return { kid: record.kid, retiredKid, retiredPublishedUntil: now + publishForSeconds };
+    const retiredKid = this.#current.kid;
+    if (!(await this.#store.rotateActiveKey(record, activatesAt, activatesAt + publishForSeconds, now))) {
+      await this.reload();
+      throw new RotationPendingError(this.#current.kid, this.#current.activatesAt);
+    }
+    await this.reload();
+    return { kid: record.kid, retiredKid, retiredPublishedUntil: activatesAt + publishForSeconds, activatesAt };
   }
 
   /** The wire view of a rotation (CLI `--json`, admin API), snake_case like every other Mandate JSON. */
-  static rotationView(rotated: { kid: string; retiredKid: string; retiredPublishedUntil: number }) {
-    return { kid: rotated.kid, retired_kid: rotated.retiredKid, retired_published_until: rotated.retiredPublishedUntil };
+  static rotationView(rotated: KeyRotation) {
+    return { kid: rotated.kid, retired_kid: rotated.retiredKid, retired_published_until: rotated.retiredPublishedUntil, activates_at: rotated.activatesAt };
   }
 
   /** Every key with its status, for `mandate keys list` and the admin API; no private material. */
-  list(): { kid: string; alg: SigningAlgorithm; status: string; published: boolean; publish_until: number | null }[] {
+  list(): { kid: string; alg: SigningAlgorithm; status: string; signing: boolean; activates_at: number; published: boolean; publish_until: number | null }[] {
+    const signing = this.active;
     return [...this.#keys.values()].map((k) => ({
       kid: k.kid,
       alg: k.alg,
       status: k.status,
-      published: k === this.#active || this.verificationKey(k.kid) !== undefined,
+      signing: k === signing,
+      activates_at: k.activatesAt,
+      published: k === this.#current || this.verificationKey(k.kid) !== undefined,
       publish_until: k.publishUntil,
     }));
   }
 
-  /** The key that signs new tokens. */
+  /** The key that signs new tokens now: the newest, or the one it replaces until the newest activates (SR-08). */
   get active(): LoadedSigningKey {
-    return this.#active;
+    return this.#previous !== null && this.#now() < this.#current.activatesAt ? this.#previous : this.#current;
   }
 
-  /** A key that may verify a token now: the active one, or a retired one still within its publication window. */
+  /** A key that may verify a token now: the newest (published ahead too), or a retired one within its publication window. */
   verificationKey(kid: string): LoadedSigningKey | undefined {
     const key = this.#keys.get(kid);
     if (!key) return undefined;
@@ -111,11 +157,12 @@ export class KeyRing {
     return this.verificationKey(kid);
   }
 
-  /** The JWKS document (RFC 7517): active key first, then retired keys still published. */
+  /** The JWKS document (RFC 7517): the signing key first, then the others still published (a key published ahead included). */
   jwks(): { keys: Record<string, unknown>[] } {
-    const keys: Record<string, unknown>[] = [this.#active.publicJwk];
+    const signing = this.active;
+    const keys: Record<string, unknown>[] = [signing.publicJwk];
     for (const key of this.#keys.values()) {
-      if (key !== this.#active && this.verificationKey(key.kid)) keys.push(key.publicJwk);
+      if (key !== signing && this.verificationKey(key.kid)) keys.push(key.publicJwk);
     }
     return { keys };
   }

@@ -12,13 +12,17 @@ export interface LoadedSigningKey {
   publicKey: KeyObject;
   /** Verifies signatures of this key's algorithm only (bound at load: a token's `alg` cannot pick another). */
   verify: SignatureCheck;
-  /** Only the active key keeps its private half in memory. */
+  /** Only a key that signs or may still sign keeps its private half in memory (see `maySign`). */
   privateKey: KeyObject | null;
-  /** The active key's signer for compact JWS; null for retired keys. */
+  /** That key's signer for compact JWS; null for the others. */
   signer: JwsSigningKey | null;
   /** The public JWK as published (`kid`, `alg`, `use` set). */
   publicJwk: Record<string, unknown>;
   publishUntil: number | null;
+  /** When the key starts signing (SR-08: published ahead until then); its creation for keys made before that. */
+  activatesAt: number;
+  /** When a retired key stopped (or stops) signing. */
+  retiredAt: number | null;
 }
 
 function generateKeyPair(alg: SigningAlgorithm): { publicKey: KeyObject; privateKey: KeyObject } {
@@ -33,7 +37,7 @@ function generateKeyPair(alg: SigningAlgorithm): { publicKey: KeyObject; private
 }
 
 /** Generates a key pair; its `kid` is the RFC 7638 thumbprint, so it is stable and collision-free. */
-export async function generateSigningKey(alg: SigningAlgorithm, kek: Buffer, now: number): Promise<SigningKeyRecord> {
+export async function generateSigningKey(alg: SigningAlgorithm, kek: Buffer, now: number, activatesAt = now): Promise<SigningKeyRecord> {
   const { publicKey, privateKey } = generateKeyPair(alg);
   const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
   const kid = await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0]);
@@ -47,13 +51,17 @@ export async function generateSigningKey(alg: SigningAlgorithm, kek: Buffer, now
     createdAt: now,
     retiredAt: null,
     publishUntil: null,
+    activatesAt,
   };
 }
 
+/** The active key, or a retired one still signing until its successor activates (a rotation published ahead). */
+const maySign = (record: SigningKeyRecord, now: number): boolean => record.status === 'active' || (record.retiredAt !== null && record.retiredAt > now);
+
 /** Decrypts and binds a stored key; a key that does not fit its recorded algorithm fails here, at load. */
-export function loadSigningKey(record: SigningKeyRecord, kek: Buffer): LoadedSigningKey {
+export function loadSigningKey(record: SigningKeyRecord, kek: Buffer, now: number): LoadedSigningKey {
   const privateKey =
-    record.status === 'active'
+    maySign(record, now)
       ? createPrivateKey({ key: decryptPrivateKey(kek, record.kid, record.privateKeyEncrypted), format: 'der', type: 'pkcs8' })
       : null;
   const publicKey = createPublicKey({ key: record.publicJwk as JsonWebKey, format: 'jwk' });
@@ -69,5 +77,7 @@ export function loadSigningKey(record: SigningKeyRecord, kek: Buffer): LoadedSig
     signer: privateKey && { alg: record.alg, kid: record.kid, sign: signatureMakerFor(record.alg, privateKey) },
     publicJwk: record.publicJwk,
     publishUntil: record.publishUntil,
+    activatesAt: record.activatesAt ?? record.createdAt,
+    retiredAt: record.retiredAt,
   };
 }

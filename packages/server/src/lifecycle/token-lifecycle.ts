@@ -26,13 +26,16 @@ import { type OwnIdTokenClaims, verifyOwnAccessToken, verifyOwnIdToken } from '.
  * hold (introspection reports those; an exchange starts from those; a refresh issues those), and is dead only when
  * nothing of what it carried is left. Scopes: every resource scope (OpenID scopes are the server's own) must be in
  * the allowed scopes of every client and agent the token speaks for, and, for a token of a user grant, among the
- * grant's current scopes. Resources (`aud`, other than the userinfo endpoint and a hand-off's agent):
+ * grant's current scopes. Resources (`aud`, other than the userinfo endpoint, this issuer (an actor token) and a
+ * hand-off's agent):
  * - a client's own token (`sub` = `client_id`): listed by the client (`client_credentials`);
- * - a token of a user grant (code, refresh): among the grant's current resources, i.e. what the user granted and
- *   the grant's application and agent may still use;
- * - a token made by exchange: usable by the actor (an application without a list may use any), or listed by an
- *   agent further down the chain, or among the root grant's current resources (policy/token-targets.ts
- *   `token_exchange`: the actor's resources or those its subject token already had).
+ * - a token of a user grant (code, refresh, and exchanges of them): among the grant's current resources, i.e. what
+ *   the user granted and the grant's application and agent may still use (SR-03: no agent's list widens that);
+ * - a token made by exchange without a grant: usable by the actor (an application without a list may use any), or
+ *   listed by an agent further down the chain.
+ *
+ * Revocation of a token reaches its descendants through the lineage (store `revokeTokenId`), so the one `jti`
+ * read here covers them too.
  *
  * Cost: one read per party (SQLite answers them from its read cache), all of a phase at once: the revocation, the
  * parties and the grant together, then the grant's user and any grant party not read yet.
@@ -45,6 +48,8 @@ export interface TokenLifecycleDeps {
   users: Pick<UserRecords, 'getUser'>;
   /** The userinfo endpoint: the audience of a user token that targets no resource (never narrowed away). */
   userinfoUrl: string;
+  /** This issuer: the audience of an agent's actor token (SR-04), no resource either. */
+  issuer: string;
 }
 
 export type Dead = { alive: false; reason: string };
@@ -125,7 +130,7 @@ function isUserGrantToken(claims: AccessTokenClaims, grant: UserGrantRecord): bo
 }
 
 /** What of a live token's scopes and resources its parties (read into `clients`) may still hold. Pure. */
-export function decideAccessTokenAllowance(claims: AccessTokenClaims, clients: ClientsById, grant: GrantLife | null, userinfoUrl: string): AccessTokenLife {
+export function decideAccessTokenAllowance(claims: AccessTokenClaims, clients: ClientsById, grant: GrantLife | null, own: Pick<TokenLifecycleDeps, 'userinfoUrl' | 'issuer'>): AccessTokenLife {
   const principals = principalsOf(claims).map((id) => clients.get(id)!);
   const client = clients.get(claims.client_id)!;
   const grantNow = grant?.alive ? grant : null;
@@ -135,7 +140,7 @@ export function decideAccessTokenAllowance(claims: AccessTokenClaims, clients: C
   if (tokenScopes.some((s) => !isOidcScope(s)) && !scopes.some((s) => !isOidcScope(s))) return dead('its parties may hold none of its scopes now');
 
   const handOffAgent = claims.may_act?.sub;
-  const isResource = (aud: string) => aud !== userinfoUrl && aud !== handOffAgent;
+  const isResource = (aud: string) => aud !== own.userinfoUrl && aud !== own.issuer && aud !== handOffAgent;
   let mayUse: (uri: string) => boolean;
   if (claims.gid === undefined && claims.act === undefined && claims.sub === claims.client_id) {
     mayUse = (uri) => listsResource(client, uri);
@@ -143,7 +148,10 @@ export function decideAccessTokenAllowance(claims: AccessTokenClaims, clients: C
     mayUse = (uri) => grantNow.resources.includes(uri);
   } else {
     const others = principals.filter((p) => p !== client);
-    mayUse = (uri) => listsResourceOrIsOpenApp(client, uri) || others.some((p) => listsResource(p, uri)) || (grantNow?.resources.includes(uri) ?? false);
+    const actorsMayUse = (uri: string) => listsResourceOrIsOpenApp(client, uri) || others.some((p) => listsResource(p, uri));
+    // SR-03: a token derived from a user grant never reaches beyond what the user consented to (and the grant may
+    // still give), whoever in its chain could use the resource; otherwise its actors' lists decide.
+    mayUse = grantNow ? (uri) => grantNow.resources.includes(uri) : actorsMayUse;
   }
   const tokenAudiences = [claims.aud].flat();
   const audiences = tokenAudiences.filter((aud) => !isResource(aud) || mayUse(aud));
@@ -174,7 +182,7 @@ export async function accessTokenLife(claims: AccessTokenClaims, deps: TokenLife
     life = await grantLife(grant, deps, now, clients);
     if (!life.alive) return life;
   }
-  return decideAccessTokenAllowance(claims, clients, life, deps.userinfoUrl);
+  return decideAccessTokenAllowance(claims, clients, life, deps);
 }
 
 export interface LiveTokenDeps {

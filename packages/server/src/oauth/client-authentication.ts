@@ -121,7 +121,17 @@ async function authenticateByAssertion(params: FormParams, bodyClientId: string 
   }
   const assertion = params.get('client_assertion');
   if (!assertion) throw invalidRequest('client_assertion is required');
+  const { client } = await verifyClientAssertion(assertion, deps, now, bodyClientId);
+  return { client, method: 'private_key_jwt' };
+}
 
+/**
+ * Verifies a `private_key_jwt` client assertion by the rules above and consumes its `jti`: the client it proves,
+ * and when the assertion expires. Also an agent's proof that it acts, as a token exchange's `actor_token`
+ * (SR-04). Throws `invalid_client` (the reason in its detail), or `invalid_request` when `bodyClientId` names
+ * another client.
+ */
+export async function verifyClientAssertion(assertion: string, deps: ClientAuthDeps, now: number, bodyClientId?: string): Promise<{ client: ClientRecord; exp: number }> {
   let unverified: ReturnType<typeof decodeJwt>;
   try {
     unverified = decodeJwt(assertion);
@@ -173,5 +183,5 @@ async function authenticateByAssertion(params: FormParams, bodyClientId: string 
   const replayKey = `client_assertion:${hashSecret(`${clientId}\u0000${payload.jti}`)}`;
   const fresh = await deps.replay.consumeOnce(replayKey, exp + deps.clockSkewSeconds, now);
   if (!fresh) throw invalidClient(FAILED, { detail: 'client_assertion jti was already used' });
-  return { client, method: 'private_key_jwt' };
+  return { client, exp };
 }

@@ -25,6 +25,11 @@ export interface Party {
 export interface TargetSource {
   resources: readonly string[];
   scopes: readonly string[];
+  /**
+   * For a token exchange whose subject token derives from a user grant (`gid`): the resources that grant may still
+   * give, i.e. what the user consented to (SR-03). Absent when no user stands at the root of the chain.
+   */
+  consented?: readonly string[];
 }
 
 export interface TargetFacts {
@@ -139,6 +144,15 @@ export const allowedToEveryParty =
 export const allowedToActorOrInSource: ResourceCheck = (uri, facts) =>
   listsResourceOrIsOpenApp(facts.parties[0]!, uri) || facts.source!.resources.includes(uri) ? null : `resource ${uri} is not allowed for ${facts.parties[0]!.label}`;
 
+/**
+ * SR-03: a token exchange from a user's token stays within what the user consented to, whichever agent asks and
+ * whatever it may use itself: a hand-off to another agent does not carry the user's consent to that agent's resources.
+ */
+export const withinUserConsent: ResourceCheck = (uri, facts) => {
+  const consented = facts.source!.consented;
+  return consented === undefined || consented.includes(uri) ? null : `resource ${uri} is outside what the user consented to`;
+};
+
 export const grantedBySource: ResourceCheck = (uri, facts) => (facts.source!.resources.includes(uri) ? null : `resource ${uri} was not granted`);
 
 // ── Checks on each scope ────────────────────────────────────────────────────────────────────────────────────────
@@ -173,6 +187,10 @@ export const actorHandOffScope: ScopeCheck = (scope, facts) =>
 /** An authorization request must ask for something: `openid`, or at least one scope of a resource. */
 export const asksForSomething = (scopes: readonly string[]): string | null =>
   scopes.includes('openid') || scopes.some((s) => !isOidcScope(s)) ? null : 'request openid or at least one scope of a resource';
+
+/** Token exchange: a token must carry a scope; none shared by the subject token, the actor and the target → refused. */
+export const carriesAScope = (scopes: readonly string[]): string | null =>
+  scopes.length > 0 ? null : 'the subject token, this actor and the target share no scope: no token without a scope is issued';
 
 // ── The policies ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -217,16 +235,17 @@ export const TARGET_POLICIES = {
     lookUp: () => [],
   },
   /**
-   * RFC 8693 §2.1: the actor's own resources, or those the subject token already targets; scopes only ever a subset
-   * of the subject token's and of the actor's allowance (never widened when the subject has none).
+   * RFC 8693 §2.1: the actor's own resources, or those the subject token already targets, and never beyond the
+   * user's consent when a user grant is the root (SR-03); scopes only ever a subset of the subject token's and of
+   * the actor's allowance (never widened when the subject has none), and at least one.
    */
   token_exchange: {
     identityScopes: 'like-any-scope',
     resourcesWhenOmitted: [onlyListedResource, registeredSourceResources, resourceRequired('resource or audience is required')],
-    resourceChecks: [isRegistered, allowedToActorOrInSource],
+    resourceChecks: [isRegistered, withinUserConsent, allowedToActorOrInSource],
     scopesWhenOmitted: (facts) => facts.source!.scopes,
     scopeChecks: [withinSubjectScope, actorResourceScope],
-    resultChecks: [],
+    resultChecks: [carriesAScope],
     lookUp: (facts) => unique([facts.requestedResources, facts.source!.resources, facts.parties[0]!.allowedAudiences.length === 1 ? facts.parties[0]!.allowedAudiences : []]),
   },
   /** RFC 8693 with an agent as the `audience`: a hand-off token for that agent, no resource. */
@@ -236,7 +255,7 @@ export const TARGET_POLICIES = {
     resourceChecks: [],
     scopesWhenOmitted: (facts) => facts.source!.scopes,
     scopeChecks: [withinSubjectScope, actorHandOffScope],
-    resultChecks: [],
+    resultChecks: [carriesAScope],
     lookUp: () => [],
   },
 } satisfies Record<string, TargetPolicy>;

@@ -125,20 +125,34 @@ export interface SigningKeyRecord {
   retiredAt: number | null;
   /** A retired key stays in the JWKS until every token it signed has expired. */
   publishUntil: number | null;
+  /** When the key starts signing (SR-08: it is published before); null: from its creation. */
+  activatesAt: number | null;
 }
 
 export interface SigningKeyRecords {
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /** Inserts the key as the active one unless an active key exists already (first start, possibly racing). */
   insertFirstActiveKey(record: SigningKeyRecord): Promise<boolean>;
-  /** Atomically retires the active key (published until `publishUntil`) and makes `record` active. */
-  rotateActiveKey(record: SigningKeyRecord, retiredAt: number, publishUntil: number): Promise<void>;
+  /**
+   * Atomically retires the active key (signing until `retiredAt`, published until `publishUntil`) and makes
+   * `record` active (signing from its `activatesAt`). False, changing nothing, when the active key has not started
+   * signing at `now` yet: one rotation at a time.
+   */
+  rotateActiveKey(record: SigningKeyRecord, retiredAt: number, publishUntil: number, now: number): Promise<boolean>;
 }
 
 export interface RevocationRecords {
-  /** Marks a token id revoked until it would have expired anyway. */
-  revokeTokenId(jti: string, expiresAt: number): Promise<void>;
+  /**
+   * Marks a token id revoked until it would have expired anyway, and every token derived from it (its descendants
+   * in the lineage, however deep) until theirs; resolves to the number of descendants newly revoked.
+   */
+  revokeTokenId(jti: string, expiresAt: number): Promise<number>;
   isTokenIdRevoked(jti: string): Promise<boolean>;
+  /**
+   * Records that the token `childJti` (expiring at `expiresAt`) derives from `parentJtis`. Resolves to false, and
+   * revokes the child, when a parent is revoked by then: a revocation racing the derivation wins either way.
+   */
+  recordDerivation(childJti: string, parentJtis: readonly string[], expiresAt: number): Promise<boolean>;
 }
 
 export interface ReplayRecords {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { decodeJwt, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { agentToken, createApp, createUser, isActive, obtainCode, redeemCode } from '../helpers/user-flow.ts';
+import { actorToken, createApp, createUser, isActive, obtainCode, redeemCode } from '../helpers/user-flow.ts';
 
 forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
   let server: TestServer;
@@ -110,7 +110,7 @@ forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
 
   test('OBO-03 requested_actor + actor_token → sub = user, act = {sub, client_id, sub_profile} of the agent', async () => {
     const { code, verifier } = await obtainCode(server, obo());
-    const actor = await agentToken(server, agent);
+    const actor = await actorToken(server, agent);
     const response = await redeemCode(server, obo(), code, verifier, { actor_token: actor, actor_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
     assert.equal(response.status, 200);
     const body = (await response.json()) as { access_token: string };
@@ -129,7 +129,7 @@ forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
     const actor = await registerAgentAndResource(server, { name: 'Disabled later' });
     const options = { ...flow(), scope: 'openid calc', requestedActor: actor.clientId };
     const { code, verifier } = await obtainCode(server, options);
-    const response = await redeemCode(server, options, code, verifier, { actor_token: await agentToken(server, actor) });
+    const response = await redeemCode(server, options, code, verifier, { actor_token: await actorToken(server, actor) });
     const body = (await response.json()) as { access_token: string };
     assert.equal(await isActive(server, apiKey, body.access_token), true);
     await server.admin('POST', `/agents/${actor.clientId}/disable`);
@@ -147,7 +147,7 @@ forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
 
   test('OBO-02 an actor_token of another agent → invalid_grant', async () => {
     const { code, verifier } = await obtainCode(server, obo());
-    const response = await redeemCode(server, obo(), code, verifier, { actor_token: await agentToken(server, otherAgent) });
+    const response = await redeemCode(server, obo(), code, verifier, { actor_token: await actorToken(server, otherAgent) });
     assert.equal(response.status, 400);
     const body = (await response.json()) as { error: string; error_description: string };
     assert.equal(body.error, 'invalid_grant');
@@ -156,7 +156,7 @@ forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
 
   test('OBO-02 an expired actor token → invalid_grant', async () => {
     const { code, verifier } = await obtainCode(server, obo());
-    const actor = await agentToken(server, agent);
+    const actor = await actorToken(server, agent);
     server.clock.advance(61);
     const response = await redeemCode(server, obo(), code, verifier, { actor_token: actor });
     const body = (await response.json()) as { error: string; error_description: string };
@@ -167,14 +167,14 @@ forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
   test('OBO-02 an actor token that is itself a user token (not the agent acting for itself) → invalid_grant', async () => {
     const { code, verifier } = await obtainCode(server, obo());
     const first = await obtainCode(server, obo());
-    const userToken = (await (await redeemCode(server, obo(), first.code, first.verifier, { actor_token: await agentToken(server, agent) })).json()) as { access_token: string };
+    const userToken = (await (await redeemCode(server, obo(), first.code, first.verifier, { actor_token: await actorToken(server, agent) })).json()) as { access_token: string };
     const response = await redeemCode(server, obo(), code, verifier, { actor_token: userToken.access_token });
     assert.equal(((await response.json()) as { error: string }).error, 'invalid_grant');
   });
 
   test('an actor_token for a grant that named no agent → invalid_grant', async () => {
     const { code, verifier } = await obtainCode(server, flow());
-    const response = await redeemCode(server, flow(), code, verifier, { actor_token: await agentToken(server, agent) });
+    const response = await redeemCode(server, flow(), code, verifier, { actor_token: await actorToken(server, agent) });
     assert.equal(((await response.json()) as { error: string }).error, 'invalid_grant');
   });
 
@@ -191,7 +191,7 @@ forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
 
   test('token requests are audited with the grant id and the actor, never the code', async () => {
     const { code, verifier } = await obtainCode(server, obo());
-    const redeemed = await redeemCode(server, obo(), code, verifier, { actor_token: await agentToken(server, agent) });
+    const redeemed = await redeemCode(server, obo(), code, verifier, { actor_token: await actorToken(server, agent) });
     assert.equal(redeemed.status, 200);
     const events = (await (await server.admin('GET', '/audit?event=token.*&limit=200')).json()) as { events: Record<string, unknown>[] };
     const issued = events.events.filter((e) => (e['detail'] as Record<string, unknown>)['grant_type'] === 'authorization_code');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { basicAuth, decodeJwt, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { agentToken, createApp, createUser, isActive, obtainCode, redeemCode } from '../helpers/user-flow.ts';
+import { actorToken, createApp, createUser, isActive, obtainCode, redeemCode } from '../helpers/user-flow.ts';
 
 interface Tokens {
   access_token: string;
@@ -120,7 +120,7 @@ forEachStore('refresh_token grant', (fixture) => {
   test('OBO grants keep act on refresh; a disabled agent stops the refresh', async () => {
     const options = { ...flow(), requestedActor: agent.clientId };
     const { code, verifier } = await obtainCode(server, options);
-    const first = (await (await redeemCode(server, options, code, verifier, { actor_token: await agentToken(server, agent) })).json()) as Tokens;
+    const first = (await (await redeemCode(server, options, code, verifier, { actor_token: await actorToken(server, agent) })).json()) as Tokens;
     const second = (await (await refresh(first.refresh_token!)).json()) as Tokens;
     assert.equal((decodeJwt(second.access_token).payload['act'] as { sub: string }).sub, agent.clientId);
     await server.admin('POST', `/agents/${agent.clientId}/disable`);

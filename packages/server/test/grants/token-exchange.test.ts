@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { basicAuth, decodeJwt, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { agentToken, createApp, createUser, isActive, obtainCode, redeemCode } from '../helpers/user-flow.ts';
+import { actorToken, agentToken, createApp, createUser, isActive, obtainCode, redeemCode } from '../helpers/user-flow.ts';
 
 const TE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
@@ -16,7 +16,6 @@ type Body = Record<string, string>;
 forEachStore('token exchange (RFC 8693)', (fixture) => {
   let server: TestServer;
   let mcpKey: string;
-  let filesKey: string;
   let app: { clientId: string };
   let planner: Agent;
   let researcher: Agent;
@@ -33,13 +32,12 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
     mcpKey = first.apiKey;
     const files = await registerAgentAndResource(server, { name: 'Researcher', scopes: ['files:read', 'calc'], audiences: [FILES, MCP_RESOURCE] }, FILES);
     researcher = files;
-    filesKey = files.apiKey;
     stranger = await registerAgentAndResource(server, { name: 'Stranger', scopes: ['calc', 'files:read'] });
     userId = await createUser(server, 'ada@example.com');
     app = await createApp(server, { public: true });
     const options = { clientId: app.clientId, scope: 'openid calc files:read', resource: MCP_RESOURCE, requestedActor: planner.clientId };
     const { code, verifier } = await obtainCode(server, options);
-    const body = (await (await redeemCode(server, options, code, verifier, { actor_token: await agentToken(server, planner) })).json()) as Body;
+    const body = (await (await redeemCode(server, options, code, verifier, { actor_token: await actorToken(server, planner) })).json()) as Body;
     userToken = body['access_token']!;
     idToken = body['id_token']!;
   });
@@ -49,7 +47,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
   async function oboToken(srv: TestServer): Promise<string> {
     const options = { clientId: app.clientId, scope: 'openid calc files:read', resource: MCP_RESOURCE, requestedActor: planner.clientId };
     const { code, verifier } = await obtainCode(srv, options);
-    return ((await (await redeemCode(srv, options, code, verifier, { actor_token: await agentToken(srv, planner) })).json()) as Body)['access_token']!;
+    return ((await (await redeemCode(srv, options, code, verifier, { actor_token: await actorToken(srv, planner) })).json()) as Body)['access_token']!;
   }
 
   const exchange = (agent: Agent, params: Record<string, string | string[]>) =>
@@ -67,13 +65,13 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
   });
 
   test('TE-02 actor_token without actor_token_type, or the type alone → invalid_request', async () => {
-    const actor = await agentToken(server, planner);
+    const actor = await actorToken(server, planner);
     assert.equal(await error(await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: actor })), 'invalid_request');
     assert.equal(await error(await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token_type: AT })), 'invalid_request');
   });
 
   test('TE-03 unsupported subject_token_type, a tampered, revoked or expired subject token → invalid_request', async () => {
-    const actor = { actor_token: await agentToken(server, planner), actor_token_type: AT };
+    const actor = { actor_token: await actorToken(server, planner), actor_token_type: AT };
     assert.equal(await error(await exchange(planner, { subject_token: userToken, subject_token_type: 'urn:ietf:params:oauth:token-type:saml2', ...actor })), 'invalid_request');
     const [h, p, s] = userToken.split('.');
     const tampered = `${h}.${p}.${s!.slice(0, -4)}AAAA`;
@@ -86,7 +84,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
 
   test('TE-05 TE-06 delegation: act.sub = the actor, the previous chain nested inside; response shape', async () => {
     // The planner hands the user's token to the researcher: a token for the researcher's audience with may_act.
-    const handOff = await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT, audience: researcher.clientId });
+    const handOff = await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await actorToken(server, planner), actor_token_type: AT, audience: researcher.clientId });
     assert.equal(handOff.status, 200);
     const handed = (await handOff.json()) as Body;
     const handedClaims = decodeJwt(handed['access_token']!).payload;
@@ -97,9 +95,9 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
     const response = await exchange(researcher, {
       subject_token: handed['access_token']!,
       subject_token_type: AT,
-      actor_token: await agentToken(server, researcher, { resource: FILES }),
+      actor_token: await actorToken(server, researcher),
       actor_token_type: AT,
-      resource: FILES,
+      resource: MCP_RESOURCE,
       scope: 'files:read',
     });
     assert.equal(response.status, 200);
@@ -111,7 +109,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
     assert.equal(body['refresh_token'], undefined, 'TE-09 no refresh token');
     const claims = decodeJwt(body['access_token'] as string).payload;
     assert.equal(claims['sub'], userId);
-    assert.equal(claims['aud'], FILES);
+    assert.equal(claims['aud'], MCP_RESOURCE, 'within what the user consented to (SR-03)');
     assert.deepEqual(claims['act'], {
       sub: researcher.clientId,
       client_id: researcher.clientId,
@@ -122,24 +120,24 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
       assert.ok(!('exp' in a) && !('aud' in a), 'TE-06 no exp/aud inside act');
     }
     assert.ok((claims['exp'] as number) <= (decodeJwt(userToken).payload['exp'] as number), 'never outlives the subject token');
-    assert.equal(await isActive(server, filesKey, body['access_token'] as string), true);
+    assert.equal(await isActive(server, mcpKey, body['access_token'] as string), true);
   });
 
   test('TE-06 requested_token_type jwt → issued_token_type jwt', async () => {
-    const response = await exchange(planner, { subject_token: userToken, subject_token_type: JWT, actor_token: await agentToken(server, planner), actor_token_type: AT, requested_token_type: JWT, scope: 'calc' });
+    const response = await exchange(planner, { subject_token: userToken, subject_token_type: JWT, actor_token: await actorToken(server, planner), actor_token_type: AT, requested_token_type: JWT, scope: 'calc' });
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as Body)['issued_token_type'], JWT);
   });
 
   test('TE-09 scope escalation beyond the subject token → invalid_scope', async () => {
-    const response = await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT, scope: 'calc exec' });
+    const response = await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await actorToken(server, planner), actor_token_type: AT, scope: 'calc exec' });
     assert.equal(response.status, 400);
     assert.equal(await error(response), 'invalid_scope');
   });
 
   test('TE-08 a may_act naming another agent → invalid_request', async () => {
-    const handed = (await (await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT, audience: researcher.clientId })).json()) as Body;
-    const response = await exchange(stranger, { subject_token: handed['access_token']!, subject_token_type: AT, actor_token: await agentToken(server, stranger), actor_token_type: AT, resource: MCP_RESOURCE });
+    const handed = (await (await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await actorToken(server, planner), actor_token_type: AT, audience: researcher.clientId })).json()) as Body;
+    const response = await exchange(stranger, { subject_token: handed['access_token']!, subject_token_type: AT, actor_token: await actorToken(server, stranger), actor_token_type: AT, resource: MCP_RESOURCE });
     assert.equal(response.status, 400);
     const body = (await response.json()) as Body;
     assert.equal(body['error'], 'invalid_request');
@@ -147,13 +145,13 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
   });
 
   test('gap 3: a subject token that names neither the exchanging client nor its actor cannot be exchanged', async () => {
-    const response = await exchange(stranger, { subject_token: userToken, subject_token_type: AT, actor_token: await agentToken(server, stranger), actor_token_type: AT, resource: MCP_RESOURCE });
+    const response = await exchange(stranger, { subject_token: userToken, subject_token_type: AT, actor_token: await actorToken(server, stranger), actor_token_type: AT, resource: MCP_RESOURCE });
     assert.equal(response.status, 400);
     assert.match(((await response.json()) as Body)['error_description']!, /not issued to or for this actor/);
   });
 
   test('an actor_token that is not the exchanging client’s own token → invalid_request', async () => {
-    const response = await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await agentToken(server, researcher, { resource: FILES }), actor_token_type: AT });
+    const response = await exchange(planner, { subject_token: userToken, subject_token_type: AT, actor_token: await actorToken(server, researcher), actor_token_type: AT });
     assert.equal(await error(response), 'invalid_request');
   });
 
@@ -164,7 +162,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
   });
 
   test('TE-04 a resource with a fragment, unregistered, or not allowed to the actor → invalid_target', async () => {
-    const actor = { actor_token: await agentToken(server, planner), actor_token_type: AT };
+    const actor = { actor_token: await actorToken(server, planner), actor_token_type: AT };
     for (const resource of [`${MCP_RESOURCE}#x`, 'https://unknown.example.com/', FILES]) {
       const response = await exchange(planner, { subject_token: userToken, subject_token_type: AT, ...actor, resource });
       assert.equal(await error(response), 'invalid_target', resource);
@@ -173,7 +171,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
   });
 
   test('an id_token subject is capped by its grant’s scopes, never widened', async () => {
-    const actor = { actor_token: await agentToken(server, planner), actor_token_type: AT };
+    const actor = { actor_token: await actorToken(server, planner), actor_token_type: AT };
     // The ID token was issued to the app, so the planner is not bound to it.
     assert.equal(await error(await exchange(planner, { subject_token: idToken, subject_token_type: ID, ...actor })), 'invalid_request');
     const appClient = await createApp(server, { name: 'Exchanger', grant_types: ['authorization_code', TE] });
@@ -191,13 +189,13 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
     try {
       const handOff = await shallow.postForm(
         '/token',
-        { grant_type: TE, subject_token: await oboToken(shallow), subject_token_type: AT, actor_token: await agentToken(shallow, planner), actor_token_type: AT, audience: researcher.clientId },
+        { grant_type: TE, subject_token: await oboToken(shallow), subject_token_type: AT, actor_token: await actorToken(shallow, planner), actor_token_type: AT, audience: researcher.clientId },
         { authorization: basicAuth(planner.clientId, planner.clientSecret) },
       );
       const handed = (await handOff.json()) as Body;
       const deeper = await shallow.postForm(
         '/token',
-        { grant_type: TE, subject_token: handed['access_token']!, subject_token_type: AT, actor_token: await agentToken(shallow, researcher, { resource: FILES }), actor_token_type: AT, resource: FILES },
+        { grant_type: TE, subject_token: handed['access_token']!, subject_token_type: AT, actor_token: await actorToken(shallow, researcher), actor_token_type: AT, resource: MCP_RESOURCE },
         { authorization: basicAuth(researcher.clientId, researcher.clientSecret) },
       );
       assert.equal(deeper.status, 400);
@@ -224,10 +222,9 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
       const identity = ((await (await redeemCode(lenient, options, code, verifier)).json()) as Body)['id_token']!;
       const auth = { authorization: basicAuth(exchanger.clientId, exchanger.clientSecret!) };
       const widened = await lenient.postForm('/token', { grant_type: TE, subject_token: identity, subject_token_type: ID, resource: MCP_RESOURCE, scope: 'calc' }, auth);
-      assert.equal(await error(widened), 'invalid_scope');
+      assert.equal(await error(widened), 'invalid_target', 'the user consented to no resource (SR-03)');
       const empty = await lenient.postForm('/token', { grant_type: TE, subject_token: identity, subject_token_type: ID, resource: MCP_RESOURCE }, auth);
-      assert.equal(empty.status, 200);
-      assert.equal(((await empty.json()) as Body)['scope'], '', 'no scope in, no scope out');
+      assert.equal(await error(empty), 'invalid_target', 'no scope-less user token either');
     } finally {
       await lenient.close();
     }
@@ -236,12 +233,12 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
   test('revoking the user’s grant makes every exchanged token inactive (chain-aware revocation)', async () => {
     // A grant of its own: the suite's userToken must stay alive for the other tests.
     const subject = await oboToken(server);
-    const derived = (await (await exchange(planner, { subject_token: subject, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT, scope: 'calc' })).json()) as Body;
+    const derived = (await (await exchange(planner, { subject_token: subject, subject_token_type: AT, actor_token: await actorToken(server, planner), actor_token_type: AT, scope: 'calc' })).json()) as Body;
     assert.equal(await isActive(server, mcpKey, derived['access_token']!), true);
     const gid = decodeJwt(subject).payload['gid'] as string;
     assert.notEqual(gid, decodeJwt(userToken).payload['gid']);
     await server.store.revokeGrant(gid, server.clock.now());
     assert.equal(await isActive(server, mcpKey, derived['access_token']!), false);
-    assert.equal(await error(await exchange(planner, { subject_token: subject, subject_token_type: AT, actor_token: await agentToken(server, planner), actor_token_type: AT })), 'invalid_request');
+    assert.equal(await error(await exchange(planner, { subject_token: subject, subject_token_type: AT, actor_token: await actorToken(server, planner), actor_token_type: AT })), 'invalid_request');
   });
 });

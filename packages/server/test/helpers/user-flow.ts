@@ -142,6 +142,14 @@ export async function agentToken(server: TestServer, agent: { clientId: string; 
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
+/**
+ * The agent's actor token (SR-04): its own token for this authorization server (`resource` = the issuer), what a
+ * token exchange or an on-behalf-of code redemption accepts as `actor_token`.
+ */
+export function actorToken(server: TestServer, agent: { clientId: string; clientSecret: string }): Promise<string> {
+  return agentToken(server, agent, { resource: server.issuer });
+}
+
 /** Introspects with the resource's API key; true when active. */
 export async function isActive(server: TestServer, apiKey: string, token: string): Promise<boolean> {
   const response = await server.postForm('/introspect', { token }, { authorization: `Bearer ${apiKey}` });

@@ -7,7 +7,7 @@ import { createVerifier } from '@mandate/sdk/verify';
 import { openStore } from '../../src/store/open-store.ts';
 import { basicAuth, decodeJwt, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { agentToken, Browser, createApp, createUser, obtainCode, PASSWORD, redeemCode } from '../helpers/user-flow.ts';
+import { actorToken, agentToken, Browser, createApp, createUser, obtainCode, PASSWORD, redeemCode } from '../helpers/user-flow.ts';
 
 /**
  * SR-01 and SR-02: a token lives only as long as its whole chain (user, client, agent, grant) and within their
@@ -57,7 +57,7 @@ forEachStore('SR-01 SR-02 token lifecycle', (fixture) => {
   async function oboTokens(p: Awaited<ReturnType<typeof parties>>, scope: string, resource: string | string[] = MCP_RESOURCE): Promise<Tokens> {
     const options = { clientId: p.app.clientId, scope, resource, requestedActor: p.agent.clientId, email: p.email };
     const { code, verifier } = await obtainCode(server, options);
-    const response = await redeemCode(server, options, code, verifier, { actor_token: await agentToken(server, p.agent, { resource: MCP_RESOURCE }) });
+    const response = await redeemCode(server, options, code, verifier, { actor_token: await actorToken(server, p.agent) });
     assert.equal(response.status, 200, await response.clone().text());
     return (await response.json()) as Tokens;
   }
@@ -78,7 +78,7 @@ forEachStore('SR-01 SR-02 token lifecycle', (fixture) => {
   const exchange = async (agent: Agent, subject: string, extra: Record<string, string> = {}) => {
     const response = await server.postForm(
       '/token',
-      { grant_type: TE, subject_token: subject, subject_token_type: AT, actor_token: await agentToken(server, agent, { resource: MCP_RESOURCE }), actor_token_type: AT, ...extra },
+      { grant_type: TE, subject_token: subject, subject_token_type: AT, actor_token: await actorToken(server, agent), actor_token_type: AT, ...extra },
       { authorization: basicAuth(agent.clientId, agent.clientSecret) },
     );
     return { status: response.status, body: (await response.json()) as Tokens };
@@ -148,7 +148,7 @@ forEachStore('SR-01 SR-02 token lifecycle', (fixture) => {
       const browser = new Browser();
       const options = { clientId: p.app.clientId, scope: 'openid offline_access calc', resource: MCP_RESOURCE, requestedActor: p.agent.clientId, email: p.email };
       const { code, verifier } = await obtainCode(server, options, browser);
-      const tokens = (await (await redeemCode(server, options, code, verifier, { actor_token: await agentToken(server, p.agent) })).json()) as Tokens;
+      const tokens = (await (await redeemCode(server, options, code, verifier, { actor_token: await actorToken(server, p.agent) })).json()) as Tokens;
       assert.equal((await browser.fetch(`${server.issuer}/account`)).status, 200, 'signed in');
 
       if (via === 'admin API') {

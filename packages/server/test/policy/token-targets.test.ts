@@ -118,7 +118,9 @@ runTable('token_exchange', [
   { rule: 'a scope beyond the subject token’s → invalid_scope', facts: { source: subject, requestedResources: [MCP], requestedScopes: ['files:write'], parties: [actor([MCP], ['files:write'])] }, expected: badScope("scope files:write exceeds the subject token's scope") },
   { rule: 'a subject scope the actor may not hold → invalid_scope', facts: { source: subject, requestedResources: [MCP], requestedScopes: ['calc'], parties: [actor([MCP], ['files:read'])] }, expected: badScope('scope calc is not allowed for this actor or resource') },
   { rule: 'an OpenID scope is never exchanged → invalid_scope', facts: { source: subject, requestedResources: [MCP], requestedScopes: ['openid'], parties: [actor([MCP], ['openid'])] }, expected: badScope('scope openid is not allowed for this actor or resource') },
-  { rule: 'a subject without scopes gives none (never widened)', facts: { source: { resources: [MCP], scopes: [] }, requestedResources: [MCP], parties: [actor([MCP])] }, expected: ok([MCP], []) },
+  { rule: 'SR-03 a subject without scopes gives none, and no token without a scope is issued', facts: { source: { resources: [MCP], scopes: [] }, requestedResources: [MCP], parties: [actor([MCP])] }, expected: badScope('the subject token, this actor and the target share no scope: no token without a scope is issued') },
+  { rule: 'SR-03 a user grant at the root: a resource the actor may use but the user never consented to → invalid_target', facts: { source: { ...subject, consented: [MCP] }, requestedResources: [DOCS], requestedScopes: ['docs:read'], parties: [actor([DOCS], ['docs:read'])] }, expected: badTarget(`resource ${DOCS} is outside what the user consented to`) },
+  { rule: 'SR-03 within the consent the actor’s own resources work as before', facts: { source: { ...subject, consented: [MCP, DOCS] }, requestedResources: [DOCS], requestedScopes: ['docs:read'], parties: [actor([DOCS], ['docs:read'])] }, expected: ok([DOCS], ['docs:read']) },
 ]);
 
 runTable('token_exchange_hand_off', [

@@ -38,6 +38,7 @@ function key(kid: string): SigningKeyRecord {
     status: 'active',
     createdAt: 1000,
     retiredAt: null,
+    activatesAt: null,
     publishUntil: null,
   };
 }
@@ -116,12 +117,21 @@ forEachStore('store contract', (fixture) => {
     assert.deepEqual(results.sort(), [false, true]);
     const first = (await store.listSigningKeys()).find((k) => k.status === 'active');
     assert.ok(first);
-    await store.rotateActiveKey(key('k3'), 5000, 9000);
+    assert.equal(await store.rotateActiveKey(key('k3'), 5000, 9000, 5000), true);
     const keys = await store.listSigningKeys();
     assert.deepEqual(
       keys.map((k) => [k.kid, k.status, k.publishUntil]).sort(),
       [[first.kid, 'retired', 9000], ['k3', 'active', null]].sort(),
     );
+  });
+
+  test('SR-08 signing keys: a rotation published ahead records when the new key signs; another is refused until then', async () => {
+    await store.insertFirstActiveKey(key('k1'));
+    assert.equal(await store.rotateActiveKey({ ...key('k2'), activatesAt: 1600 }, 1600, 9000, 1000), true);
+    assert.equal(await store.rotateActiveKey({ ...key('k3'), activatesAt: 1700 }, 1700, 9000, 1599), false, 'k2 does not sign yet');
+    const byKid = new Map((await store.listSigningKeys()).map((k) => [k.kid, k]));
+    assert.deepEqual([byKid.get('k1')?.status, byKid.get('k1')?.retiredAt, byKid.get('k2')?.status, byKid.get('k2')?.activatesAt, byKid.has('k3')], ['retired', 1600, 'active', 1600, false]);
+    assert.equal(await store.rotateActiveKey({ ...key('k3'), activatesAt: 1600 }, 1600, 9000, 1600), true, 'once k2 signs, the next rotation may start');
   });
 
   test('revocations and replay markers expire and are purged', async () => {

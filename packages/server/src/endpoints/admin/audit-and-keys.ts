@@ -17,10 +17,13 @@ export function adminAuditAndKeyRoutes(api: AdminApiDeps<Pick<AuditRecords, 'lis
     }),
     adminRoute('GET', '/keys', async (_request, reply) => sendJson(reply, 200, { keys: api.keys.list() })),
     adminRoute('POST', '/keys/rotate', async (request, reply) => {
-      const rotated = await rotateSigningKey(api.keys, { audit: api.audit, config: api.config, actor: request.adminActor ?? 'admin' });
+      // Optional body `{ "publish_ahead_seconds": n }`; absent → keys.publishAheadSeconds.
+      const { publish_ahead_seconds: publishAheadSeconds } = parseInput(rotateBody, request.body ?? {});
+      const rotated = await rotateSigningKey(api.keys, { audit: api.audit, config: api.config, actor: request.adminActor ?? 'admin' }, { publishAheadSeconds });
       return sendJson(reply, 200, KeyRing.rotationView(rotated));
     }),
   ];
 }
 
+const rotateBody = z.object({ publish_ahead_seconds: z.unknown().optional() }).strict();
 const verifyQuery = z.object({ allow_unkeyed: z.coerce.number().int().nonnegative().optional() }).strict();

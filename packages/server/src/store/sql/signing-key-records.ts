@@ -11,6 +11,7 @@ const signingKeyColumns: ColumnMap<SigningKeyRecord> = {
   createdAt: { column: 'created_at' },
   retiredAt: { column: 'retired_at' },
   publishUntil: { column: 'publish_until' },
+  activatesAt: { column: 'activates_at' },
 };
 
 /** Lock key for key rotation on PostgreSQL (any constant distinct from the other locks). */
@@ -31,13 +32,16 @@ export function signingKeyRecords(db: SqlDriver): SigningKeyRecords {
         throw err;
       }
     },
-    async rotateActiveKey(record, retiredAt, publishUntil) {
-      await db.transaction(async (tx) => {
+    async rotateActiveKey(record, retiredAt, publishUntil, now) {
+      return db.transaction(async (tx) => {
+        const active = await tx.get("SELECT activates_at FROM signing_keys WHERE status = 'active'");
+        if (active && active['activates_at'] !== null && Number(active['activates_at']) > now) return false;
         await tx.run("UPDATE signing_keys SET status = 'retired', retired_at = ?, publish_until = ? WHERE status = 'active'", [
           retiredAt,
           publishUntil,
         ]);
         await tx.run(...insertStatement('signing_keys', signingKeyColumns, { ...record, status: 'active' }));
+        return true;
       }, KEY_ROTATION_LOCK);
     },
   };

@@ -37,6 +37,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     async purgeExpired(now) {
       let purged = 0;
       purged += await db.run('DELETE FROM revoked_tokens WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM token_lineage WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM replay_markers WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);

@@ -1,13 +1,40 @@
 import type { ReplayRecords, RevocationRecords } from '../store.ts';
 import type { SqlExecutor } from './driver.ts';
 
+/** Every descendant of the parent `?` in the lineage not revoked yet, revoked until its own `exp` (one statement). */
+const REVOKE_DESCENDANTS = `
+  WITH RECURSIVE descendants (jti, expires_at) AS (
+    SELECT child_jti, expires_at FROM token_lineage WHERE parent_jti = ?
+    UNION
+    SELECT l.child_jti, l.expires_at FROM token_lineage l JOIN descendants d ON l.parent_jti = d.jti
+  )
+  INSERT INTO revoked_tokens (jti, expires_at)
+  SELECT jti, MAX(expires_at) FROM descendants GROUP BY jti
+  ON CONFLICT (jti) DO NOTHING`;
+
 export function revocationRecords(db: SqlExecutor): RevocationRecords {
   return {
     async revokeTokenId(jti, expiresAt) {
       await db.run('INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING', [jti, expiresAt]);
+      // The parent is revoked before its lineage is read, and a derivation records its lineage before it reads its
+      // parents' revocation (recordDerivation): one of the two sees the other. A child recorded while the walk ran
+      // is caught by the next walk, so walk until one revokes nothing new.
+      let revoked = 0;
+      for (let added = await db.run(REVOKE_DESCENDANTS, [jti]); added > 0; added = await db.run(REVOKE_DESCENDANTS, [jti])) revoked += added;
+      return revoked;
     },
     async isTokenIdRevoked(jti) {
       return (await db.get('SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?', [jti])) !== undefined;
+    },
+    async recordDerivation(childJti, parentJtis, expiresAt) {
+      for (const parent of new Set(parentJtis)) {
+        await db.run('INSERT INTO token_lineage (parent_jti, child_jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [parent, childJti, expiresAt]);
+      }
+      const placeholders = parentJtis.map(() => '?').join(', ');
+      const revokedParent = await db.get(`SELECT 1 AS revoked FROM revoked_tokens WHERE jti IN (${placeholders})`, [...parentJtis]);
+      if (revokedParent === undefined) return true;
+      await db.run('INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING', [childJti, expiresAt]);
+      return false;
     },
   };
 }

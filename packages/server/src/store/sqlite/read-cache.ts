@@ -13,8 +13,11 @@ import type { Store } from '../store.ts';
 
 /** Reads answered from the cache, by method name: each takes one string key. */
 const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId', 'isTokenIdRevoked', 'getGrant', 'getUser']);
-/** Writes that touch none of the cached rows, so they need not clear it. */
-const UNRELATED = new Set(['appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'close']);
+/**
+ * Writes that touch none of the cached rows, so they need not clear it. `recordDerivation` revokes only the token
+ * being derived, whose id nothing has read yet.
+ */
+const UNRELATED = new Set(['appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'close']);
 const READ = /^(get|list|is)[A-Z]/;
 const MAX_ENTRIES = 10_000;
 

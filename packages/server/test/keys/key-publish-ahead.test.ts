@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { forEachStore } from '../helpers/stores.ts';
+
+/**
+ * SR-08: a rotated-in signing key is published by every instance before any instance signs with it, then signing
+ * switches everywhere at the same instant. Two servers share each database (SQLite, PostgreSQL), each with its own
+ * frozen clock and the real periodic key reload; the rotation comes from the CLI (another process) or the admin API.
+ */
+
+const bin = fileURLToPath(new URL('../../bin/run-cli.ts', import.meta.url));
+const kek = randomBytes(32).toString('base64url');
+
+/** Runs `mandate …` as its own process, with this suite's KEK; resolves with its exit status and output. */
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, MANDATE_KEK: kek, MANDATE_LOG_LEVEL: 'silent' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const jwksKids = async (server: TestServer): Promise<string[]> =>
+  ((await (await fetch(`${server.issuer}/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+
+/** Waits until the server's JWKS lists `kid`: its periodic reload is the signal (a generous limit, never a fixed sleep). */
+async function published(server: TestServer, kid: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await jwksKids(server)).includes(kid)) {
+    if (Date.now() > deadline) throw new Error(`${server.issuer} never published ${kid}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+forEachStore(
+  'SR-08 key rotation publishes ahead',
+  (fixture) => {
+    async function twoInstances() {
+      const a = await startTestServer(fixture, { keys: { kek, reloadIntervalSeconds: 1 } });
+      const b = await startTestServer(fixture, { keys: { kek, reloadIntervalSeconds: 1 } });
+      const agent = await registerAgentAndResource(a);
+      /** The `kid` a fresh token from `server` is signed with. */
+      const signingKid = async (server: TestServer): Promise<string> => {
+        const response = await server.postForm('/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
+        const token = ((await response.json()) as { access_token: string }).access_token;
+        assert.equal(((await (await server.postForm('/introspect', { token }, { authorization: `Bearer ${agent.apiKey}` })).json()) as { active: boolean }).active, true);
+        return decodeJwt(token).header['kid'] as string;
+      };
+      return { a, b, signingKid, close: async () => void (await Promise.all([a.close(), b.close()])) };
+    }
+
+    test('SR-08 mandate keys rotate: every instance publishes the new key while the old one signs; at activates_at all switch', async () => {
+      const { a, b, signingKid, close } = await twoInstances();
+      try {
+        const oldKid = await signingKid(a);
+        const run = await cli(['keys', 'rotate', '--db', fixture.url, '--json', '--publish-ahead', '600']);
+        assert.equal(run.status, 0, run.stderr);
+        const rotated = JSON.parse(run.stdout) as { kid: string; retired_kid: string; activates_at: number };
+        assert.equal(rotated.retired_kid, oldKid);
+
+        for (const server of [a, b]) await published(server, rotated.kid);
+        for (const server of [a, b]) {
+          assert.equal(await signingKid(server), oldKid, 'published, not signing yet');
+          assert.equal((await jwksKids(server))[0], oldKid, 'the signing key comes first');
+          server.clock.advance(rotated.activates_at - server.clock.now() - 1);
+          assert.equal(await signingKid(server), oldKid, 'one second before: still the old key');
+        }
+        for (const server of [a, b]) {
+          server.clock.advance(1);
+          assert.equal(await signingKid(server), rotated.kid, 'at activates_at the new key signs');
+          assert.deepEqual(await jwksKids(server), [rotated.kid, oldKid], 'the old key stays published for its tokens');
+        }
+        const list = await cli(['keys', 'list', '--db', fixture.url, '--json']);
+        const keys = JSON.parse(list.stdout) as { kid: string; activates_at: number; published: boolean }[];
+        assert.equal(keys.find((k) => k.kid === rotated.kid)?.activates_at, rotated.activates_at);
+      } finally {
+        await close();
+      }
+    });
+
+    test('SR-08 the admin API: publish_ahead_seconds; the other instance publishes it first; a second rotation before it signs → 409 (CLI: exit 1)', async () => {
+      const { a, b, signingKid, close } = await twoInstances();
+      try {
+        const oldKid = await signingKid(b);
+        assert.equal((await a.admin('POST', '/keys/rotate', { publish_ahead_seconds: 'soon' })).status, 400);
+        const response = await a.admin('POST', '/keys/rotate', { publish_ahead_seconds: 120 });
+        assert.equal(response.status, 200, await response.clone().text());
+        const rotated = (await response.json()) as { kid: string; activates_at: number };
+        assert.equal(rotated.activates_at, a.clock.now() + 120);
+        await published(b, rotated.kid);
+        for (const server of [a, b]) assert.equal(await signingKid(server), oldKid);
+
+        const again = await a.admin('POST', '/keys/rotate', { publish_ahead_seconds: 0 });
+        assert.equal(again.status, 409);
+        assert.match(((await again.json()) as { detail: string }).detail, /rotation is pending/);
+        const viaCli = await cli(['keys', 'rotate', '--db', fixture.url]);
+        assert.equal(viaCli.status, 1);
+        assert.match(viaCli.stderr, /^error: a rotation is pending: key \S+ starts signing at /);
+        assert.equal(viaCli.stderr.trim().split('\n').length, 1, 'one line, no stack');
+
+        for (const server of [a, b]) {
+          server.clock.advance(120);
+          assert.equal(await signingKid(server), rotated.kid);
+        }
+        const audit = (await (await a.admin('GET', '/audit?event=key.rotated')).json()) as { events: { detail: Record<string, unknown> }[] };
+        assert.ok(audit.events.some((e) => e.detail['kid'] === rotated.kid && e.detail['activates_at'] === rotated.activates_at));
+      } finally {
+        await close();
+      }
+    });
+  },
+  { databasePer: 'test' },
+);
