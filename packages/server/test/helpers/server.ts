@@ -34,16 +34,34 @@ export interface TestServer extends RunningServer {
   admin(method: string, path: string, body?: unknown): Promise<Response>;
 }
 
-/** A TCP port that was free a moment ago (for servers whose issuer must name their port before they start). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out by freePort in this process, so that two servers of one test file never get the same one.
+ * Outside the kernel's ephemeral range (32768–60999 by default): a port from that range, free a moment ago, is taken
+ * by the next outgoing connection of any process (a database client, a fetch) often enough on a busy machine that a
+ * child server started seconds later finds it in use. Below it, only another test choosing at random can collide.
+ */
+const handedOut = new Set<number>();
+const FIRST_PORT = 20_000;
+const PORT_COUNT = 12_000;
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(true)));
   });
+}
+
+/** A TCP port that was free a moment ago (for servers whose issuer must name their port before they start). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const port = FIRST_PORT + randomBytes(2).readUInt16BE() % PORT_COUNT;
+    if (handedOut.has(port)) continue;
+    if (!(await canListen(port, '127.0.0.1'))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${FIRST_PORT} and ${FIRST_PORT + PORT_COUNT - 1}`);
 }
 
 export function basicAuth(clientId: string, secret: string): string {
