@@ -5,9 +5,9 @@
  * `MCP_CONFORMANCE_SCENARIO`, `MCP_CONFORMANCE_PROTOCOL_VERSION` and `MCP_CONFORMANCE_CONTEXT` (JSON: credentials
  * of a pre-registered client, a private key for `private_key_jwt`).
  *
- * The "browser" is headless: the authorization URL is fetched without following redirects, and the `Location` it
- * answers with is requested from the provider's loopback listener, which checks `state` and `iss` as it would for a
- * real browser. The suite's authorization server signs nobody in; it redirects at once.
+ * The "browser" is the SDK's `headlessBrowser()`: the authorization URL is fetched without following redirects, and
+ * the `Location` it answers with is requested from the provider's loopback listener, which checks `state` and `iss`
+ * as it would for a real browser. The suite's authorization server signs nobody in; it redirects at once.
  *
  * MCP 2026-07-28 is stateless on the wire (no `initialize`; `MCP-Protocol-Version` and `_meta` on every request),
  * which the MCP SDK 1.x client does not speak yet, so for that version the requests go through the SDK's transport
@@ -16,7 +16,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { connectWithAuthorization, McpOAuthClientProvider, withAuthorization } from '../../packages/sdk/src/mcp/client/index.ts';
+import { connectWithAuthorization, headlessBrowser, McpOAuthClientProvider, withAuthorization } from '../../packages/sdk/src/mcp/client/index.ts';
 import type { McpOAuthClientOptions } from '../../packages/sdk/src/mcp/client/index.ts';
 
 /** The Client ID Metadata Document URL the suite expects a client to use where the AS supports them. */
@@ -30,22 +30,12 @@ interface ConformanceContext {
   signing_algorithm?: string;
 }
 
-/** Follows the authorization URL as a browser would, one hop: the suite's AS redirects straight to the client. */
-async function headlessBrowser(url: URL): Promise<void> {
-  const authorize = await fetch(url, { redirect: 'manual' });
-  await authorize.body?.cancel();
-  const location = authorize.headers.get('location');
-  if (location === null) throw new Error(`the authorization endpoint answered ${authorize.status} without a redirect`);
-  const callback = await fetch(new URL(location, url));
-  await callback.body?.cancel();
-}
-
 function providerOptions(serverUrl: string, scenario: string, context: ConformanceContext): McpOAuthClientOptions {
   const options: McpOAuthClientOptions = {
     serverUrl,
     clientName: 'Mandate SDK conformance client',
     clientMetadataUrl: CLIENT_METADATA_URL,
-    onAuthorizationUrl: headlessBrowser,
+    onAuthorizationUrl: headlessBrowser(),
   };
   if (context.client_id !== undefined) {
     options.client = { clientId: context.client_id };

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { TokenStoreInsecure, TokenStoreLocked, TokenStoreMalformed } from '../errors.ts';
 import { isJsonObject } from '../lib/fetch-json.ts';
-import { type FileLockOptions, withFileLock } from '../lib/file-lock.ts';
-import { randomUrlSafe } from './pkce.ts';
+import { fileLockOptions, PrivateJsonFile } from '../lib/private-json-file.ts';
 import { isDelegatedTokenSet } from './token-store.ts';
 import type { DelegatedTokenSet, TokenStore } from './token-store.ts';
 
@@ -37,14 +33,11 @@ export interface FileTokenStoreOptions {
 
 /**
  * A {@link TokenStore} in one JSON file, for agents that must keep a user's delegation across restarts (a CLI, a
- * daemon). It holds refresh tokens, so:
- * - the file is created with mode 0600 (its directory, if created, 0700) and replaced atomically: each write goes
- *   to a new temporary file beside it (`O_EXCL`, 0600), is fsynced, then renamed over it (and the directory
- *   fsynced), so a crash never leaves a half-written file and a reader never sees one;
- * - a file that is a symbolic link, not a regular file, owned by another user, or readable or writable by group
- *   or others is refused with `ERR_TOKEN_STORE_INSECURE` (fix it with `chmod 600`), never read or overwritten; so
- *   is a parent directory that is a symbolic link, owned by another user (other than root), or writable by group or
- *   others (they could swap the file).
+ * daemon). It holds refresh tokens, so it is a private file (`PrivateJsonFile`): created 0600 and replaced
+ * atomically; a file that is a symbolic link, not a regular file, owned by another user, or readable or writable
+ * by group or others is refused with `ERR_TOKEN_STORE_INSECURE` (fix it with `chmod 600`), never read or
+ * overwritten; so is a parent directory that is a symbolic link, owned by another user (other than root), or
+ * writable by group or others (they could swap the file).
  *
  * Writers are serialised: store objects on one file in one process queue behind each other, and processes take
  * a lock file (`<path>.lock`; a lock whose process is gone, or older than `staleLockMs`, is taken over). Each write
@@ -58,33 +51,26 @@ export interface FileTokenStoreOptions {
  */
 export class FileTokenStore implements TokenStore {
   readonly path: string;
-  readonly #lock: FileLockOptions;
+  readonly #file: PrivateJsonFile<TokenFile>;
 
   constructor(path: string, options: FileTokenStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
-    const positive = (value: number | undefined, name: string, fallback: number) => {
-      if (value === undefined) return fallback;
-      if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number of milliseconds`);
-      return value;
-    };
-    if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function');
     this.path = path;
-    this.#lock = {
-      staleMs: positive(options.staleLockMs, 'staleLockMs', 30_000),
-      timeoutMs: positive(options.lockTimeoutMs, 'lockTimeoutMs', 10_000),
-      now: options.now ?? Date.now,
-      onTimeout: (lockPath) => new TokenStoreLocked(path, lockPath),
-    };
+    this.#file = new PrivateJsonFile(path, {
+      lock: fileLockOptions(options, (lockPath) => new TokenStoreLocked(path, lockPath)),
+      empty: () => ({ version: 1, tokens: Object.create(null) as Record<string, DelegatedTokenSet> }),
+      parse: (text) => parseTokenFile(path, text),
+      insecure: (problem) => new TokenStoreInsecure(path, problem),
+    });
   }
 
   async get(key: string): Promise<DelegatedTokenSet | undefined> {
-    // Writes replace the file by rename, so a read needs no lock: it sees one whole version or the next.
-    return (await this.#read()).tokens[key];
+    return (await this.#file.read()).tokens[key];
   }
 
   set(key: string, value: DelegatedTokenSet): Promise<void> {
     if (!isDelegatedTokenSet(value)) throw new TypeError('value must be a DelegatedTokenSet');
-    return this.#update((file) => {
+    return this.#file.update((file) => {
       const current = file.tokens[key];
       const retired = file.retiredRefreshTokens?.[key] ?? [];
       if (value.refreshToken !== undefined && retired.includes(refreshTokenHash(value.refreshToken))) return false;
@@ -99,7 +85,7 @@ export class FileTokenStore implements TokenStore {
   }
 
   delete(key: string): Promise<void> {
-    return this.#update((file) => {
+    return this.#file.update((file) => {
       if (!(key in file.tokens)) return false;
       // The retired hashes stay: a stale set of a deleted (revoked) set must not bring it back either.
       const current = file.tokens[key]!;
@@ -110,83 +96,6 @@ export class FileTokenStore implements TokenStore {
       delete file.tokens[key];
       return true;
     });
-  }
-
-  /** Re-reads the file under the lock, lets `change` edit it, and writes it back if it says so. */
-  async #update(change: (file: TokenFile) => boolean): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    // Before the lock file is made there: a directory others may write is not trusted with that either.
-    await this.#checkDirectory();
-    return withFileLock(this.path, this.#lock, async () => {
-      const file = await this.#read();
-      if (change(file)) await this.#write(file);
-    });
-  }
-
-  async #checkDirectory(): Promise<void> {
-    const directory = dirname(resolve(this.path));
-    const stat = await lstat(directory);
-    if (stat.isSymbolicLink()) throw new TokenStoreInsecure(this.path, `is in ${directory}, a symbolic link`);
-    if (process.platform === 'win32') return;
-    if (typeof process.getuid === 'function' && stat.uid !== process.getuid() && stat.uid !== 0) {
-      throw new TokenStoreInsecure(this.path, `is in ${directory}, owned by another user`);
-    }
-    if ((stat.mode & 0o022) !== 0) {
-      throw new TokenStoreInsecure(this.path, `is in ${directory}, which others may write (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}; chmod 700 it)`);
-    }
-  }
-
-  async #read(): Promise<TokenFile> {
-    let handle;
-    try {
-      // O_NOFOLLOW: a symbolic link planted at the path is refused, not followed to someone else's file.
-      handle = await open(this.path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { version: 1, tokens: Object.create(null) as Record<string, DelegatedTokenSet> };
-      if (code === 'ELOOP') throw new TokenStoreInsecure(this.path, 'is a symbolic link');
-      throw err;
-    }
-    try {
-      await this.#checkDirectory();
-      const stat = await handle.stat();
-      if (!stat.isFile()) throw new TokenStoreInsecure(this.path, 'is not a regular file');
-      if (process.platform !== 'win32') {
-        if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) throw new TokenStoreInsecure(this.path, 'is owned by another user');
-        if ((stat.mode & 0o077) !== 0) {
-          throw new TokenStoreInsecure(this.path, `can be read or written by others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}; chmod 600 it)`);
-        }
-      }
-      return parseTokenFile(this.path, await handle.readFile('utf8'));
-    } finally {
-      await handle.close();
-    }
-  }
-
-  async #write(file: TokenFile): Promise<void> {
-    const temporary = `${this.path}.${randomUrlSafe(9)}.tmp`;
-    const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      try {
-        await handle.writeFile(`${JSON.stringify(file, null, 2)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, this.path);
-    } catch (err) {
-      await unlink(temporary).catch(() => undefined);
-      throw err;
-    }
-    // The rename is durable only once the directory entry is (POSIX); Windows cannot open a directory.
-    if (process.platform !== 'win32') {
-      const directory = await open(dirname(this.path), constants.O_RDONLY);
-      try {
-        await directory.sync();
-      } finally {
-        await directory.close();
-      }
-    }
   }
 }
 

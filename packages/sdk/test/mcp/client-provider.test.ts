@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
-import { McpOAuthClientProvider, MemoryClientRegistrationStore } from '../../src/mcp/client/index.ts';
+import { FileClientRegistrationStore, headlessBrowser, McpOAuthClientProvider, MemoryClientRegistrationStore } from '../../src/mcp/client/index.ts';
 import type { McpOAuthClientOptions } from '../../src/mcp/client/index.ts';
 import { startTestIssuer } from '../helpers/test-issuer.ts';
 import type { TestIssuer } from '../helpers/test-issuer.ts';
@@ -104,6 +107,43 @@ describe('McpOAuthClientProvider under the MCP SDK’s auth()', () => {
     assert.deepEqual(params.getAll('resource'), [serverUrl]);
     assert.equal(await auth(p, { serverUrl }), 'REDIRECT');
     assert.equal(registrar.posted.length, 1, 'registered once for this issuer');
+  });
+
+  test('DCR-03 a FileClientRegistrationStore keeps the registration across runs: a second provider on the file registers nothing; the file is private', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mandate-registrations-'));
+    try {
+      const path = join(dir, 'registrations.json');
+      registrar.program({ '/register': { status: 201, body: { client_id: 'dyn_file', token_endpoint_auth_method: 'none', registration_access_token: 'rat_1', registration_client_uri: `${registrar.origin}/register/dyn_file` } } });
+      const first = await provider({ registrationStore: new FileClientRegistrationStore(path) });
+      assert.equal(await auth(first.provider, { serverUrl }), 'REDIRECT');
+      assert.equal(registrar.posted.length, 1);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      const stored = await new FileClientRegistrationStore(path).get(as.issuer);
+      assert.deepEqual(stored, { issuer: as.issuer, clientId: 'dyn_file', kind: 'dynamic', tokenEndpointAuthMethod: 'none', registrationAccessToken: 'rat_1', registrationClientUri: `${registrar.origin}/register/dyn_file` });
+
+      const second = await provider({ registrationStore: new FileClientRegistrationStore(path) });
+      assert.equal(await auth(second.provider, { serverUrl }), 'REDIRECT');
+      assert.equal(registrar.posted.length, 1, 'the next run reuses the registration');
+      assert.equal(second.shown[0]!.searchParams.get('client_id'), 'dyn_file');
+
+      chmodSync(path, 0o644);
+      await assert.rejects(new FileClientRegistrationStore(path).get(as.issuer), { code: 'ERR_TOKEN_STORE_INSECURE' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('headlessBrowser(): follows the AS’s redirects to the loopback listener, which verifies the response; a page that needs a user is an error', async () => {
+    const { provider: p, shown } = await provider({ client: { clientId: 'app_pre' } });
+    await auth(p, { serverUrl });
+    const url = shown[0]!;
+    const state = url.searchParams.get('state')!;
+    const waiting = p.waitForAuthorizationCode();
+    // The user agent a test scripts: here, the answer a server that needs no user would give.
+    await headlessBrowser({ userAgent: async () => `${p.redirectUrl}?code=c_headless&state=${state}&iss=${encodeURIComponent(as.issuer)}` })(url);
+    assert.equal(await waiting, 'c_headless');
+    rs.program({ '/page': { status: 200, body: {} } });
+    await assert.rejects(headlessBrowser()(new URL(`${rs.origin}/page`)), /a user is needed there/);
   });
 
   test('a refused registration → ERR_REGISTRATION_FAILED with the RFC 7591 §3.2.2 error; nothing is shown', async () => {

@@ -7,12 +7,10 @@
  * is redeemed, a retry limit, the loopback redirect, and tokens in a `TokenStore` refreshed before they expire.
  *
  * Longer than 400 lines on purpose: it is one interface implementation, method by method; the pieces that stand
- * alone (redirects, registration, discovery checks) have their own modules.
+ * alone (redirects, client identity, registration, discovery checks) have their own modules.
  */
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { clientAuthenticationFor, publicClient } from '../../agent/client-authentication.ts';
-import type { ClientAuthentication } from '../../agent/client-authentication.ts';
 import { tokenSetFrom } from '../../agent/exchange-code.ts';
 import { IdTokenVerifier } from '../../agent/id-token.ts';
 import { randomUrlSafe } from '../../agent/pkce.ts';
@@ -23,23 +21,22 @@ import { MemoryTokenStore } from '../../agent/token-store.ts';
 import type { DelegatedTokenSet, TokenStore } from '../../agent/token-store.ts';
 import { fetchAuthorizationServerMetadata } from '../../discovery/authorization-server-metadata.ts';
 import type { AuthorizationServerMetadata } from '../../discovery/authorization-server-metadata.ts';
-import { AuthorizationLimit, ClientUnidentified, MandateError, MetadataInvalid } from '../../errors.ts';
+import { AuthorizationLimit, MandateError, MetadataInvalid } from '../../errors.ts';
 import type { HttpOptions } from '../../lib/fetch-json.ts';
 import { isAcceptableEndpoint } from '../../lib/issuer-url.ts';
+import { ClientIdentities } from './client-identity.ts';
+import type { ResolvedClient } from './client-identity.ts';
 import { checkDiscovery } from './discovery-check.ts';
 import type { CheckedDiscovery } from './discovery-check.ts';
-import type { McpOAuthClientOptions, PreRegisteredClient } from './options.ts';
+import type { McpOAuthClientOptions } from './options.ts';
 import { AuthorizationRedirects } from './redirect.ts';
-import { clientMetadataDocument, clientMetadataMembers, isMetadataDocumentUrl, MemoryClientRegistrationStore, registerClient, tokenEndpointAuthMethodFor } from './registration.ts';
-import type { ClientMetadata, ClientRegistration, ClientRegistrationStore } from './registration.ts';
+import { clientMetadataDocument, clientMetadataMembers, isMetadataDocumentUrl, MemoryClientRegistrationStore } from './registration.ts';
+import type { ClientMetadata } from './registration.ts';
 
 /** The token store key of an MCP server's tokens in one session. */
 export function mcpTokenSetKey(serverUrl: string, session = 'default'): string {
   return JSON.stringify(['mandate/mcp-client/1', serverUrl, session]);
 }
-
-/** A client identity resolved for one issuer, with what authenticating needs. */
-type ResolvedClient = ClientRegistration & Pick<PreRegisteredClient, 'privateKey' | 'privateKeyAlg' | 'privateKeyKid'>;
 
 const OFFLINE_ACCESS = 'offline_access';
 
@@ -63,7 +60,7 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   readonly #codeFlow: boolean;
   readonly #http: HttpOptions & { clock: () => number };
   readonly #store: TokenStore;
-  readonly #registrations: ClientRegistrationStore;
+  readonly #identities: ClientIdentities;
   readonly #tokenKey: string;
   /** The browser's way back; none for `client_credentials`. */
   readonly #redirects: AuthorizationRedirects | undefined;
@@ -73,7 +70,6 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   readonly #attempts = new Map<string, number>();
   #current: (CheckedDiscovery & { metadata: AuthorizationServerMetadata }) | undefined;
   #client: ResolvedClient | undefined;
-  #preRegisteredIssuer: string | undefined;
   #issuedState: string | undefined;
   #issuedVerifier: string | undefined;
   #refreshing: Promise<DelegatedTokenSet | undefined> | undefined;
@@ -102,12 +98,19 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     if (options.fetch !== undefined) this.#http.fetch = options.fetch;
     if (options.httpTimeoutMs !== undefined) this.#http.httpTimeoutMs = options.httpTimeoutMs;
     this.#store = options.tokenStore ?? new MemoryTokenStore();
-    this.#registrations = options.registrationStore ?? new MemoryClientRegistrationStore();
     this.#tokenKey = mcpTokenSetKey(serverUrl, options.session);
     this.#redirects = this.#codeFlow ? new AuthorizationRedirects(options.redirect, this.#http.clock) : undefined;
     this.#renewBeforeMs = renewBefore * 1000;
     this.#maxAttempts = maxAttempts;
-    this.#preRegisteredIssuer = client?.issuer;
+    this.#identities = new ClientIdentities({
+      preRegistered: client,
+      clientMetadataUrl: options.clientMetadataUrl,
+      codeFlow: this.#codeFlow,
+      registrations: options.registrationStore ?? new MemoryClientRegistrationStore(),
+      describe: () => this.#describe(),
+      assertionAudience: options.assertionAudience,
+      http: this.#http,
+    });
   }
 
   /** Creates a provider and {@link start}s it. */
@@ -163,7 +166,7 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
    */
   async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
     const current = this.#requireCurrent();
-    const client = await this.#clientFor(current.issuer, current.metadata, true);
+    const client = await this.#identities.resolve(current.issuer, current.metadata, { register: true, scope: this.#registrationScope(current) });
     this.#client = client;
     const information: OAuthClientInformationMixed = { client_id: client.clientId, issuer: current.issuer };
     if (client.clientSecret !== undefined) information.client_secret = client.clientSecret;
@@ -176,9 +179,9 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
    */
   readonly addClientAuthentication = async (headers: Headers, params: URLSearchParams, url: string | URL): Promise<void> => {
     const current = this.#requireCurrent();
-    const client = this.#client ?? (await this.#clientFor(current.issuer, current.metadata, false));
+    const client = this.#client ?? (await this.#identities.resolve(current.issuer, current.metadata, { register: false }));
     const tokenEndpoint = typeof current.metadata.token_endpoint === 'string' ? current.metadata.token_endpoint : undefined;
-    await this.#authentication(client, current.metadata)(params, headers, { issuer: current.issuer, endpoint: String(url), tokenEndpoint });
+    await this.#identities.authentication(client, current.metadata)(params, headers, { issuer: current.issuer, endpoint: String(url), tokenEndpoint });
   };
 
   // ---- OAuthClientProvider: discovery ----
@@ -329,7 +332,7 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
     const issuer = this.#current?.issuer;
     if ((scope === 'all' || scope === 'client') && issuer !== undefined) {
-      if (this.#client?.kind === 'dynamic') await this.#registrations.delete(issuer);
+      await this.#identities.forget(issuer, this.#client);
       this.#client = undefined;
     }
     if (scope === 'all' || scope === 'tokens') await this.#store.delete(this.#tokenKey);
@@ -395,53 +398,11 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     return metadata;
   }
 
-  /** The client identity for an issuer (see {@link clientInformation}); `register` false never registers. */
-  async #clientFor(issuer: string, metadata: AuthorizationServerMetadata, register: boolean, clientIdHint?: string): Promise<ResolvedClient> {
-    const stored = await this.#registrations.get(issuer);
-    if (stored !== undefined && (clientIdHint === undefined || stored.clientId === clientIdHint)) return stored;
-    const pre = this.#options.client;
-    if (pre !== undefined && (this.#preRegisteredIssuer === undefined || this.#preRegisteredIssuer === issuer)) {
-      this.#preRegisteredIssuer = issuer;
-      const resolved: ResolvedClient = { issuer, clientId: pre.clientId, kind: 'pre-registered' };
-      const method = pre.tokenEndpointAuthMethod ?? (pre.privateKey !== undefined ? 'private_key_jwt' : undefined);
-      if (method !== undefined) resolved.tokenEndpointAuthMethod = method;
-      if (pre.clientSecret !== undefined) resolved.clientSecret = pre.clientSecret;
-      if (pre.privateKey !== undefined) resolved.privateKey = pre.privateKey;
-      if (pre.privateKeyAlg !== undefined) resolved.privateKeyAlg = pre.privateKeyAlg;
-      if (pre.privateKeyKid !== undefined) resolved.privateKeyKid = pre.privateKeyKid;
-      return resolved;
-    }
-    if (this.#codeFlow && this.clientMetadataUrl !== undefined && (metadata.client_id_metadata_document_supported === true || clientIdHint === this.clientMetadataUrl)) {
-      return { issuer, clientId: this.clientMetadataUrl, tokenEndpointAuthMethod: 'none', kind: 'metadata-document' };
-    }
-    if (!register) {
-      // A registration this process no longer knows (kept in memory by an earlier run): refresh as a public client.
-      if (clientIdHint !== undefined) return { issuer, clientId: clientIdHint, tokenEndpointAuthMethod: 'none', kind: 'dynamic' };
-      throw new ClientUnidentified(issuer);
-    }
-    const endpoint = metadata.registration_endpoint;
-    if (!this.#codeFlow || !isAcceptableEndpoint(endpoint)) throw new ClientUnidentified(issuer);
-    const scopes = new Set(this.#current?.resourceMetadata.scopes_supported ?? []);
-    if (scopes.size > 0 && this.#options.offlineAccess !== false && metadata.scopes_supported?.includes(OFFLINE_ACCESS)) scopes.add(OFFLINE_ACCESS);
-    const registration = await registerClient(endpoint, issuer, clientMetadataMembers({ ...this.#describe(), scope: [...scopes].join(' ') }), this.#http);
-    await this.#registrations.set(issuer, registration);
-    return registration;
-  }
-
-  #authentication(client: ResolvedClient, metadata: AuthorizationServerMetadata): ClientAuthentication {
-    const method = tokenEndpointAuthMethodFor(client, metadata.token_endpoint_auth_methods_supported);
-    if (method === 'none') return publicClient(client.clientId);
-    if (method !== 'client_secret_basic' && method !== 'client_secret_post' && method !== 'private_key_jwt') throw new MetadataInvalid('token_endpoint_auth_method');
-    return clientAuthenticationFor({
-      clientId: client.clientId,
-      clientSecret: client.clientSecret,
-      privateKey: client.privateKey,
-      privateKeyAlg: client.privateKeyAlg,
-      privateKeyKid: client.privateKeyKid,
-      tokenEndpointAuthMethod: method,
-      assertionAudience: this.#options.assertionAudience,
-      clock: this.#http.clock,
-    });
+  /** The scopes a registration declares: the resource's, with `offline_access` when the AS lists it and it is wanted. */
+  #registrationScope(current: CheckedDiscovery & { metadata: AuthorizationServerMetadata }): string[] {
+    const scopes = new Set(current.resourceMetadata.scopes_supported ?? []);
+    if (scopes.size > 0 && this.#options.offlineAccess !== false && current.metadata.scopes_supported?.includes(OFFLINE_ACCESS)) scopes.add(OFFLINE_ACCESS);
+    return [...scopes];
   }
 
   /** One refresh at a time (a second use of a rotated refresh token revokes the grant, BCP-04); undefined if it failed. */
@@ -455,8 +416,8 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
       const metadata = await this.#metadataFor(set.issuer);
       const endpoint = metadata.token_endpoint;
       if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');
-      const client = await this.#clientFor(set.issuer, metadata, false, set.clientId);
-      const authenticate = this.#authentication(client, metadata);
+      const client = await this.#identities.resolve(set.issuer, metadata, { register: false, clientIdHint: set.clientId });
+      const authenticate = this.#identities.authentication(client, metadata);
       const idTokens = new IdTokenVerifier(async () => String(metadata.jwks_uri), async () => undefined, this.#http);
       return await refreshTokenSet(set, {}, this.#store, {
         issuer: set.issuer,
