@@ -144,19 +144,24 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     passkeys: store,
     users: store,
     audit,
+    throttle: store,
+    config,
+    refusals: ctx.refusals,
     relyingParty: { id: config.users.webauthnRpId ?? issuerUrl.hostname, origin: issuerUrl.origin },
+    registrationMaxAuthAgeSeconds: config.users.passkeyRegistrationMaxAuthAgeSeconds,
   });
   const upstream = upstreamLoginFlow({
     providers: new UpstreamProviders(config.upstreamProviders),
     states: store,
     accounts: store,
     audit,
+    refusals: ctx.refusals,
     callbackUrl: (providerId) => endpointUrl(issuer, upstreamCallbackPath(providerId)),
   });
   return [
     ...authorizationEndpoints(issuer, authorization, sessions, now),
-    ...loginEndpoints({ issuer, upstreamProviders: config.upstreamProviders, passwordLogin: { store, audit, config }, audit, now }, sessions),
-    ...accountEndpoints(issuer, account, sessions, now),
+    ...loginEndpoints({ issuer, upstreamProviders: config.upstreamProviders, passwordLogin: { store, throttle: store, audit, config, refusals: ctx.refusals }, audit, now }, sessions),
+    ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister),
     ...passkeyEndpoints(issuer, passkeys, sessions, now),
     ...upstreamLoginEndpoints(issuer, upstream, sessions, now),
     ...staticAssetRoutes(),
@@ -182,6 +187,6 @@ export function defineRoutes(ctx: ServerContext, store: Store, sessions: Browser
 /** The server's HTTP app over `store`: routes, and the guards each route's access kind brings. */
 export async function buildApp(ctx: ServerContext, store: Store, options: HttpAppOptions = {}): Promise<FastifyInstance> {
   const sessions = new BrowserSessions(store, ctx.config, ctx.now);
-  const hooks = routeHooksByAccess({ issuer: ctx.config.issuer, audit: ctx.audit, adminTokens: store }, sessions);
+  const hooks = routeHooksByAccess({ issuer: ctx.config.issuer, refusals: ctx.refusals, adminTokens: store }, sessions);
   return createHttpApp(ctx.config, defineRoutes(ctx, store, sessions), hooks, options);
 }

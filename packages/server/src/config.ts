@@ -143,7 +143,10 @@ const configSchema = z
        * timeout: a browser left alone is signed out soon, one in use keeps its working day. Env MANDATE_SESSION_IDLE_TIMEOUT.
        */
       sessionIdleTimeoutSeconds: seconds(60, 2_592_000).default(1800),
-      /** Lifetime of a session before anyone logs in (it carries CSRF and WebAuthn state only). Default 1800. */
+      /**
+       * Lifetime of a session before anyone logs in: one is started only by a passkey or upstream login, for its
+       * WebAuthn challenge or `state` (the login page's CSRF token needs none). Default 1800.
+       */
       anonymousSessionTtlSeconds: seconds(60, 86_400).default(1800),
       /** Failed logins per account before each further failure locks the account (exponential backoff). Default 5. */
       accountFreeFailures: wholeNumber(1, 100).default(5),
@@ -162,6 +165,18 @@ const configSchema = z
        * to someone else, who may also hold the tokens it obtained. Env MANDATE_PASSWORD_RESET_REVOKES_GRANTS.
        */
       passwordResetRevokesGrants: yesNo().default(true),
+      /**
+       * An admin password reset also removes the user's passkeys (SR-15): whoever had the account may have added
+       * one, which would outlive the new password. Default true; turn it off only where passkeys are enrolled by
+       * other means you trust. Env MANDATE_PASSWORD_RESET_REVOKES_PASSKEYS.
+       */
+      passwordResetRevokesPasskeys: yesNo().default(true),
+      /**
+       * Adding a passkey needs a login at most this long ago (SR-15), else the account page asks to sign in again:
+       * a borrowed or stolen session cookie must not plant a permanent way in. Default 300 (5 minutes). Env
+       * MANDATE_PASSKEY_REGISTRATION_MAX_AUTH_AGE.
+       */
+      passkeyRegistrationMaxAuthAgeSeconds: seconds(0, 86_400).default(300),
       /**
        * WebAuthn relying-party id: a registrable suffix of the issuer's host. Default: the issuer's host name.
        * Passkeys are bound to it; changing it later orphans every registered passkey.
@@ -349,6 +364,8 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
   { name: 'MANDATE_SESSION_IDLE_TIMEOUT', path: 'users.sessionIdleTimeoutSeconds', parse: wholeNumberText },
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_GRANTS', path: 'users.passwordResetRevokesGrants', parse: booleanText },
+  { name: 'MANDATE_PASSWORD_RESET_REVOKES_PASSKEYS', path: 'users.passwordResetRevokesPasskeys', parse: booleanText },
+  { name: 'MANDATE_PASSKEY_REGISTRATION_MAX_AUTH_AGE', path: 'users.passkeyRegistrationMaxAuthAgeSeconds', parse: wholeNumberText },
   { name: 'MANDATE_SECRET_ROTATION_GRACE', path: 'agents.secretRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_API_KEY_ROTATION_GRACE', path: 'resources.apiKeyRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_UPSTREAM_PROVIDERS', path: 'upstreamProviders', parse: jsonText },

@@ -1,5 +1,4 @@
 import type { BrowserSessions } from '../http/browser-session.ts';
-import { csrfToken } from '../http/browser-session.ts';
 import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import { loginPage } from '../ui/login-page.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -28,11 +27,11 @@ export function loginEndpoints(deps: LoginEndpointDeps, sessions: BrowserSession
       access: 'browser',
       errorFormat: 'problem',
       async handler(request, reply) {
-        const session = await sessions.ensure(request, reply);
+        // Writes nothing (SR-13): the form's CSRF token is bound to a cookie, not to a stored session.
         const query = request.query as Record<string, string | undefined>;
         const returnTo = safeReturnTo(query['return_to'], base);
         const error = query['error'] === 'upstream' ? 'Signing in with that provider did not work. Try again or use another method.' : undefined;
-        return sendPage(reply, 200, loginPage({ base, csrf: csrfToken(session), returnTo, providers, error }));
+        return sendPage(reply, 200, loginPage({ base, csrf: sessions.anonymousCsrf(request, reply), returnTo, providers, error }));
       },
     },
     {
@@ -46,13 +45,12 @@ export function loginEndpoints(deps: LoginEndpointDeps, sessions: BrowserSession
         const returnTo = safeReturnTo(form.get('return_to'), base);
         const result = await loginWithPassword(email, form.get('password') ?? '', request.ip, { ...deps.passwordLogin, now: deps.now() });
         if (!result.ok) {
-          const session = await sessions.ensure(request, reply);
           const error =
             result.reason === 'throttled'
               ? `Too many failed attempts. Try again in ${result.retryAfterSeconds} seconds.`
               : 'The email or password is not correct.';
           if (result.retryAfterSeconds) reply.header('retry-after', String(result.retryAfterSeconds));
-          return sendPage(reply, result.reason === 'throttled' ? 429 : 401, loginPage({ base, csrf: csrfToken(session), returnTo, providers, error, email }));
+          return sendPage(reply, result.reason === 'throttled' ? 429 : 401, loginPage({ base, csrf: sessions.anonymousCsrf(request, reply), returnTo, providers, error, email }));
         }
         await sessions.login(request, reply, result.user.id, ['pwd']);
         return seeOther(reply, returnTo);

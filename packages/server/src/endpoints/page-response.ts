@@ -23,14 +23,18 @@ export function rawQuery(request: FastifyRequest): string {
 
 /**
  * Where to go after login: only a path below the issuer's own path (never another origin, never `//host`), so the
- * login form cannot be used as an open redirector.
+ * login form cannot be used as an open redirector; anything else is the account page. The result is the URL
+ * parser's serialisation (non-ASCII percent-encoded), so it is always a valid `Location` header: a `return_to` with
+ * a character above Latin-1 once made a correct login answer 500 after its session was replaced (SR-19). Control
+ * characters (NUL included) and unpaired surrogates fall back to the default rather than being repaired.
  */
 export function safeReturnTo(value: string | null | undefined, base: string): string {
   const fallback = `${base}/account`;
-  if (!value || !value.startsWith(`${base}/`) || value.startsWith('//') || /[\\\s]/.test(value)) return fallback;
+  if (!value || !value.startsWith(`${base}/`) || value.startsWith('//') || /[\\\s\u0000-\u001f\u007f]/.test(value) || !value.isWellFormed()) return fallback;
   try {
     const url = new URL(value, 'http://x');
-    return url.host === 'x' ? value : fallback;
+    if (url.host !== 'x' || !url.pathname.startsWith(`${base}/`)) return fallback;
+    return `${url.pathname}${url.search}${url.hash}`;
   } catch {
     return fallback;
   }

@@ -3,11 +3,12 @@ import { PASSKEY_AMR, type PasskeyFlow } from '../flows/passkeys.ts';
 import type { BrowserSessions } from '../http/browser-session.ts';
 import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import type { RouteDefinition } from '../http/route.ts';
-import { safeReturnTo } from './page-response.ts';
+import { pageForm, safeReturnTo, seeOther } from './page-response.ts';
 
 /**
  * HTTP face of `flows/passkeys.ts`: the JSON calls of `/static/passkey.js`, which carry the session's CSRF token in
- * `x-csrf-token` (checked by the browser guard). Login from the login page, registration from the account page.
+ * `x-csrf-token` (checked by the browser guard). Login from the login page, registration from the account page
+ * (within a few minutes of signing in, SR-15), and the account page's form that removes one.
  */
 export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions: BrowserSessions, now: () => number): RouteDefinition[] {
   const base = new URL(issuer).pathname.replace(/\/$/, '');
@@ -35,6 +36,10 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
         const session = await sessions.ensure(request, reply);
         const credential = passkeys.parseCredential(request.body);
         const result = await passkeys.login({ sessionHash: session.record.idHash, credential, ip: request.ip, now: now() });
+        if (!result.ok && result.retryAfterSeconds) {
+          reply.header('retry-after', String(result.retryAfterSeconds));
+          return problem(reply, 429, `too many failed attempts; try again in ${result.retryAfterSeconds} seconds`);
+        }
         if (!result.ok) return problem(reply, 400, 'the passkey could not be verified');
         await sessions.login(request, reply, result.userId, PASSKEY_AMR);
         return json(reply, { redirect: safeReturnTo(credential?.return_to, base) });
@@ -48,7 +53,9 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
       async handler(request, reply) {
         const session = await sessions.signedIn(request);
         if (!session) return problem(reply, 401, 'sign in first');
-        return json(reply, await passkeys.registrationOptions({ user: session.user, sessionHash: session.record.idHash, now: now() }));
+        const result = await passkeys.registrationOptions({ user: session.user, authTime: session.record.authTime, sessionHash: session.record.idHash, now: now() });
+        if (!result.ok) return problem(reply, 403, result.description);
+        return json(reply, result.options);
       },
     },
     {
@@ -59,9 +66,28 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
       async handler(request, reply) {
         const session = await sessions.signedIn(request);
         if (!session) return problem(reply, 401, 'sign in first');
-        const result = await passkeys.register({ user: session.user, sessionHash: session.record.idHash, credential: passkeys.parseCredential(request.body), ip: request.ip, now: now() });
-        if (!result.ok) return problem(reply, result.conflict ? 409 : 400, result.description);
+        const result = await passkeys.register({
+          user: session.user,
+          authTime: session.record.authTime,
+          sessionHash: session.record.idHash,
+          credential: passkeys.parseCredential(request.body),
+          ip: request.ip,
+          now: now(),
+        });
+        if (!result.ok) return problem(reply, result.conflict ? 409 : result.reauthenticate ? 403 : 400, result.description);
         return json(reply, { ok: true });
+      },
+    },
+    {
+      method: 'POST',
+      url: `${userEndpointPaths.account}/passkeys/remove`,
+      access: 'browser',
+      errorFormat: 'problem',
+      async handler(request, reply) {
+        const session = await sessions.signedIn(request);
+        if (!session) return reply.code(303).header('location', `${base}${userEndpointPaths.login}`).send();
+        const removed = await passkeys.remove({ user: session.user, credentialId: pageForm(request).get('credential_id') ?? '', ip: request.ip });
+        return seeOther(reply, `${base}${userEndpointPaths.account}?notice=${removed ? 'passkey-removed' : 'passkey-gone'}`);
       },
     },
   ];

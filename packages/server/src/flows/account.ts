@@ -1,11 +1,11 @@
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ClientRecords, ConsentRecords, PasskeyRecord, PasskeyRecords, UserGrantRecords, UserIdentityRecord, UserRecords } from '../store/store.ts';
-import type { AuthorizedApp } from '../ui/account-page.ts';
+import type { ActiveGrant, AuthorizedApp } from '../ui/account-page.ts';
 
 export interface AccountDeps {
   clients: Pick<ClientRecords, 'getClient'>;
   consents: Pick<ConsentRecords, 'listConsents' | 'deleteConsent'>;
-  grants: Pick<UserGrantRecords, 'listUserGrants' | 'revokeGrant'>;
+  grants: Pick<UserGrantRecords, 'getGrant' | 'listUserGrants' | 'revokeGrant'>;
   passkeys: Pick<PasskeyRecords, 'listPasskeys'>;
   identities: Pick<UserRecords, 'listIdentities'>;
   audit: Pick<AuditLog, 'record'>;
@@ -14,19 +14,22 @@ export interface AccountDeps {
 export interface AccountOverview {
   /** One entry per client and agent the user consented to, with its access per resource. */
   consents: AuthorizedApp[];
+  /** Every grant still active, remembered consent or not (SR-18): each is a refresh-token family the user can end. */
+  grants: ActiveGrant[];
   passkeys: PasskeyRecord[];
   identities: UserIdentityRecord[];
 }
 
 /**
- * The signed-in user's own account: what they authorized (remembered consent, one row per client and agent),
- * their passkeys and linked providers, and revoking an application's access. Revoking removes the remembered
+ * The signed-in user's own account: what they authorized (remembered consent, one row per client and agent), every
+ * grant still active (remembered or not), their passkeys and linked providers; revoking one grant, or an
+ * application's access. Revoking removes the remembered
  * consent for every resource of that client and agent and revokes every grant the user gave them, so their
  * refresh tokens and access tokens (via `gid`) stop working at once; the next authorization asks again.
  */
 export function accountFlow(deps: AccountDeps) {
   return {
-    async overview(userId: string): Promise<AccountOverview> {
+    async overview(userId: string, now: number): Promise<AccountOverview> {
       const names = new Map<string, string>();
       const nameOf = async (id: string) => {
         if (!names.has(id)) names.set(id, (await deps.clients.getClient(id))?.name ?? id);
@@ -50,7 +53,33 @@ export function accountFlow(deps: AccountDeps) {
         entry.access.push({ resource: consent.resource, scopes: consent.scopes });
         entry.since = Math.min(entry.since, consent.createdAt);
       }
-      return { consents: [...byPair.values()], passkeys: await deps.passkeys.listPasskeys(userId), identities: await deps.identities.listIdentities(userId) };
+      const grants: ActiveGrant[] = [];
+      for (const grant of await deps.grants.listUserGrants(userId)) {
+        if (grant.status !== 'active' || grant.expiresAt <= now) continue;
+        grants.push({
+          id: grant.id,
+          clientId: grant.clientId,
+          clientName: await nameOf(grant.clientId),
+          actorId: grant.actorId ?? '',
+          actorName: grant.actorId ? await nameOf(grant.actorId) : null,
+          resources: grant.resources,
+          scopes: grant.scopes,
+          since: grant.createdAt,
+          until: grant.expiresAt,
+        });
+      }
+      return { consents: [...byPair.values()], grants, passkeys: await deps.passkeys.listPasskeys(userId), identities: await deps.identities.listIdentities(userId) };
+    },
+
+    /**
+     * Ends one grant of the user's (and so its refresh tokens and every token carrying its `gid`); the remembered
+     * consent, if any, stays. False when it is not theirs or not active.
+     */
+    async revokeGrant({ userId, grantId, ip, now }: { userId: string; grantId: string; ip: string; now: number }): Promise<boolean> {
+      const grant = grantId ? await deps.grants.getGrant(grantId) : null;
+      if (!grant || grant.userId !== userId || !(await deps.grants.revokeGrant(grant.id, now))) return false;
+      await deps.audit.record({ event: 'grant.revoked', actor: userId, subject: userId, clientId: grant.clientId, ip, detail: { grant_id: grant.id, actor_id: grant.actorId ?? undefined, by: 'user' } });
+      return true;
     },
 
     /** `actorId` is '' for the client acting alone. */

@@ -7,14 +7,17 @@ import {
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { type PasskeyRecords, type SessionRecords, StoreConflictError, type UserRecord, type UserRecords } from '../store/store.ts';
+import { accountThrottleKey, admitLogin, type LoginThrottleDeps, loginSucceeded, otherThrottleKey } from '../users/login-throttle.ts';
 
-export interface PasskeyDeps {
+export interface PasskeyDeps extends LoginThrottleDeps {
   challenges: Pick<SessionRecords, 'setSessionChallenge' | 'takeSessionChallenge'>;
-  passkeys: Pick<PasskeyRecords, 'getPasskey' | 'listPasskeys' | 'createPasskey' | 'recordPasskeyUse'>;
+  passkeys: Pick<PasskeyRecords, 'getPasskey' | 'listPasskeys' | 'createPasskey' | 'recordPasskeyUse' | 'deletePasskey'>;
   users: Pick<UserRecords, 'getUser'>;
   audit: Pick<AuditLog, 'record'>;
   /** The relying-party id (the issuer's host, or `users.webauthnRpId`) and the expected origin (the issuer's). */
   relyingParty: { id: string; origin: string };
+  /** `users.passkeyRegistrationMaxAuthAgeSeconds`. */
+  registrationMaxAuthAgeSeconds: number;
 }
 
 const credentialBody = z.object({ response: z.record(z.string(), z.unknown()), return_to: z.string().max(4000).optional(), name: z.string().max(100).optional() });
@@ -26,14 +29,30 @@ export const PASSKEY_AMR = ['hwk', 'user'];
 
 const CHALLENGE_TTL_SECONDS = 300;
 
+const reauthenticate: RegistrationRefusal = { ok: false, description: 'sign in again to add a passkey', reauthenticate: true };
+
+/** The signed-in user as registration needs them: who, and when they last proved it. */
+export interface RegisteringUser {
+  user: UserRecord;
+  /** The session's `auth_time`. */
+  authTime: number | null;
+}
+
+export type RegistrationRefusal = { ok: false; description: string; conflict?: true; reauthenticate?: true };
+
 /**
- * Passkeys (WebAuthn Level 3, via @simplewebauthn/server): registration for a signed-in user, login with a
- * discoverable credential. Each ceremony's challenge is kept in the browser session and taken exactly once. User
- * verification is required, so a passkey alone is a multi-factor login. Every login outcome is audited.
+ * Passkeys (WebAuthn Level 3, via @simplewebauthn/server): registration for a user who signed in recently, login
+ * with a discoverable credential, removal by the user. Each ceremony's challenge is kept in the browser session and
+ * taken exactly once. User verification is required, so a passkey alone is a multi-factor login. Logins share the
+ * password login's throttle (counted before verification, SR-15); refused ones are counted in the audit trail,
+ * successes each get their row.
  */
 export function passkeyFlow(deps: PasskeyDeps) {
   const rpID = deps.relyingParty.id;
   const expectedOrigin = deps.relyingParty.origin;
+  /** Whether the user may add a passkey now: only within `registrationMaxAuthAgeSeconds` of signing in (SR-15). */
+  const mayRegister = ({ authTime }: Pick<RegisteringUser, 'authTime'>, now: number): boolean =>
+    authTime !== null && now - authTime <= deps.registrationMaxAuthAgeSeconds;
 
   return {
     /** The posted body as a credential, or null when it is not one (the ceremony still spends its challenge). */
@@ -49,11 +68,14 @@ export function passkeyFlow(deps: PasskeyDeps) {
       return options;
     },
 
-    async login({ sessionHash, credential, ip, now }: { sessionHash: string; credential: PasskeyCredential | null; ip: string; now: number }): Promise<{ ok: true; userId: string } | { ok: false }> {
+    async login({ sessionHash, credential, ip, now }: { sessionHash: string; credential: PasskeyCredential | null; ip: string; now: number }): Promise<{ ok: true; userId: string } | { ok: false; retryAfterSeconds?: number }> {
       const challenge = await deps.challenges.takeSessionChallenge(sessionHash, now);
       const credentialId = credential && typeof credential.response['id'] === 'string' ? credential.response['id'] : '';
       const passkey = credentialId ? await deps.passkeys.getPasskey(credentialId) : null;
       const user = passkey ? await deps.users.getUser(passkey.userId) : null;
+      const account = user ? (user.email ? accountThrottleKey(user.email) : otherThrottleKey('user', user.id)) : otherThrottleKey('credential', credentialId);
+      const admitted = await admitLogin(deps, { account, ip, method: 'passkey', now });
+      if (!admitted.ok) return { ok: false, retryAfterSeconds: admitted.retryAfterSeconds };
       let verified = false;
       let newCounter = 0;
       if (credential && challenge && passkey && user?.status === 'active') {
@@ -73,21 +95,25 @@ export function passkeyFlow(deps: PasskeyDeps) {
         }
       }
       if (!verified || !passkey || !user) {
-        await deps.audit.record({
+        // Anyone can post assertions: the first failure of an address in a minute gets its row, the rest a count.
+        await deps.refusals.record({
           event: 'login.failed',
           actor: user?.id ?? null,
-          subject: user?.id ?? null,
           ip,
-          detail: { method: 'passkey', reason: !challenge ? 'no pending challenge' : !passkey ? 'unknown credential' : 'verification failed' },
+          detail: { error: !challenge ? 'no pending challenge' : !passkey ? 'unknown credential' : 'verification failed', method: 'passkey' },
         });
         return { ok: false };
       }
+      await loginSucceeded(deps, { account, ip, now });
       await deps.passkeys.recordPasskeyUse(passkey.credentialId, newCounter, now);
       await deps.audit.record({ event: 'login.succeeded', actor: user.id, subject: user.id, ip, detail: { method: 'passkey', amr: PASSKEY_AMR } });
       return { ok: true, userId: user.id };
     },
 
-    async registrationOptions({ user, sessionHash, now }: { user: UserRecord; sessionHash: string; now: number }) {
+    mayRegister,
+
+    async registrationOptions({ user, authTime, sessionHash, now }: RegisteringUser & { sessionHash: string; now: number }): Promise<{ ok: true; options: unknown } | RegistrationRefusal> {
+      if (!mayRegister({ authTime }, now)) return reauthenticate;
       const existing = await deps.passkeys.listPasskeys(user.id);
       const options = await generateRegistrationOptions({
         rpName: 'Mandate',
@@ -100,11 +126,16 @@ export function passkeyFlow(deps: PasskeyDeps) {
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
       });
       await deps.challenges.setSessionChallenge(sessionHash, options.challenge, now + CHALLENGE_TTL_SECONDS);
-      return options;
+      return { ok: true, options };
     },
 
-    async register(input: { user: UserRecord; sessionHash: string; credential: PasskeyCredential | null; ip: string; now: number }): Promise<{ ok: true } | { ok: false; description: string; conflict?: true }> {
+    async register(input: RegisteringUser & { sessionHash: string; credential: PasskeyCredential | null; ip: string; now: number }): Promise<{ ok: true } | RegistrationRefusal> {
       const { user, credential, now } = input;
+      // Checked again at the end: the ceremony may have started just inside the window.
+      if (!mayRegister(input, now)) {
+        await deps.audit.record({ event: 'passkey.refused', actor: user.id, subject: user.id, ip: input.ip, detail: { reason: 'login too old to add a passkey' } });
+        return reauthenticate;
+      }
       const challenge = await deps.challenges.takeSessionChallenge(input.sessionHash, now);
       if (!credential || !challenge) return { ok: false, description: 'no passkey registration is pending; try again' };
       let info;
@@ -135,6 +166,13 @@ export function passkeyFlow(deps: PasskeyDeps) {
       }
       await deps.audit.record({ event: 'passkey.registered', actor: user.id, subject: user.id, ip: input.ip, detail: { credential_id: info.credential.id, name } });
       return { ok: true };
+    },
+
+    /** The user removes one of their own passkeys; false when they have none by that id. */
+    async remove({ user, credentialId, ip }: { user: UserRecord; credentialId: string; ip: string }): Promise<boolean> {
+      if (!credentialId || !(await deps.passkeys.deletePasskey(user.id, credentialId))) return false;
+      await deps.audit.record({ event: 'passkey.removed', actor: user.id, subject: user.id, ip, detail: { credential_id: credentialId, by: 'user' } });
+      return true;
     },
   };
 }

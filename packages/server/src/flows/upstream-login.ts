@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { UpstreamProviderConfig } from '../config.ts';
 import type { UpstreamLoginStateRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, sessionBoundSecret } from '../tokens/secret.ts';
@@ -10,6 +11,7 @@ export interface UpstreamLoginDeps {
   states: UpstreamLoginStateRecords;
   accounts: Parameters<typeof resolveUpstreamAccount>[2]['store'];
   audit: Pick<AuditLog, 'record'>;
+  refusals: Pick<RefusalAudit, 'record'>;
   /** Our callback URL for a provider (the `redirect_uri` we register with it). */
   callbackUrl(providerId: string): string;
 }
@@ -59,12 +61,18 @@ export function upstreamLoginFlow(deps: UpstreamLoginDeps) {
     async finish(input: { provider: Provider; callbackUrl: URL; session: SessionKeys | null; ip: string; now: number }): Promise<{ ok: true; userId: string; returnTo: string } | { ok: false; returnTo?: string }> {
       const { provider, session, ip, now } = input;
       const state = input.callbackUrl.searchParams.get('state') ?? '';
-      const pending = state ? await deps.states.takeUpstreamLoginState(hashSecret(state), now) : null;
       const fail = async (reason: string, returnTo?: string) => {
         await deps.audit.record({ event: 'login.failed', ip, detail: { method: 'upstream', provider: provider.id, reason } });
         return { ok: false as const, ...(returnTo ? { returnTo } : {}) };
       };
-      if (!session || !pending || pending.sessionHash !== session.idHash || pending.providerId !== provider.id) return fail('unknown, expired or foreign state');
+      // Only this browser session may spend the state (SR-22): a callback from anywhere else leaves it in place,
+      // so whoever learns a state value cannot cancel the login it belongs to. Such callbacks are counted, not
+      // written one row each: anyone can send them.
+      const pending = state && session ? await deps.states.takeUpstreamLoginState(hashSecret(state), session.idHash, now) : null;
+      if (!session || !pending || pending.providerId !== provider.id) {
+        await deps.refusals.record({ event: 'login.refused', ip, detail: { error: 'unknown, expired or foreign state', method: 'upstream', provider: provider.id } });
+        return { ok: false };
+      }
       let identity: UpstreamIdentity;
       try {
         identity = await deps.providers.complete(provider, input.callbackUrl, deps.callbackUrl(provider.id), attemptOf(session, state));

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { messagePage } from '../ui/layout.ts';
 import { type BrowserSessions, csrfTokenMatches } from './browser-session.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
+import type { RefusalAudit } from '../audit/refusal-audit.ts';
 
 /** RFC 9700 §4.16 (clickjacking) and a CSP with no inline script: pages load only their own stylesheet and scripts. */
 export const PAGE_CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -13,11 +13,13 @@ export function browserPageHeaders(_request: FastifyRequest, reply: FastifyReply
 }
 
 /**
- * CSRF protection of `browser` routes (the login, consent and account pages): every POST needs a valid session
- * plus its CSRF token (form field `csrf`, or header `x-csrf-token` for the passkey script's JSON calls). Attached to
- * every `browser` route by `route-guards.ts`, so a route cannot forget it: the access kind brings it.
+ * CSRF protection of `browser` routes (the login, consent and account pages): every POST needs a CSRF token (form
+ * field `csrf`, or header `x-csrf-token` for the passkey script's JSON calls), either its signed-in session's or,
+ * from an anonymous page, the one bound to the browser's CSRF cookie (no store row either way). Attached to every
+ * `browser` route by `route-guards.ts`, so a route cannot forget it: the access kind brings it. Refusals are counted
+ * in the audit trail (one row per address and minute, then a count), so they cannot flood it (SR-13).
  */
-export function csrfGuard(deps: { issuer: string; audit: Pick<AuditLog, 'record'> }, sessions: BrowserSessions): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+export function csrfGuard(deps: { issuer: string; refusals: Pick<RefusalAudit, 'record'> }, sessions: BrowserSessions): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
   const base = new URL(deps.issuer).pathname.replace(/\/$/, '');
   return async function checkCsrf(request: FastifyRequest, reply: FastifyReply) {
     if (request.method !== 'POST') return;
@@ -26,11 +28,12 @@ export function csrfGuard(deps: { issuer: string; audit: Pick<AuditLog, 'record'
     let presented = typeof header === 'string' ? header : undefined;
     if (presented === undefined && typeof request.body === 'string') presented = new URLSearchParams(request.body).get('csrf') ?? undefined;
     if (session && csrfTokenMatches(session, presented)) return;
-    await deps.audit.record({
+    if (sessions.anonymousCsrfMatches(request, presented)) return;
+    await deps.refusals.record({
       event: 'csrf.refused',
       actor: session?.record.userId ?? null,
       ip: request.ip,
-      detail: { path: request.url.split('?')[0], reason: session ? 'csrf token missing or wrong' : 'no session' },
+      detail: { error: presented ? 'wrong token' : 'no token', path: request.url.split('?')[0] },
     });
     const json = request.headers['content-type']?.startsWith('application/json');
     reply.code(403);

@@ -7,10 +7,13 @@ import { readCookie, serializeCookie } from './cookies.ts';
 
 /**
  * Browser sessions for the login, consent and account pages. The cookie holds a random 256-bit id; the store keeps
- * only its SHA-256. Every browser that reaches a page gets a session (anonymous until login), which anchors:
- * - CSRF tokens: HMAC-SHA256(session id, purpose). Only a holder of the HttpOnly cookie can compute one, nothing
- *   extra is stored, and a token dies with its session;
+ * only its SHA-256. A session row is written only by a POST: a login, or a ceremony that needs server-side state
+ * before one (a WebAuthn challenge, an upstream login's `state`); reading a page writes none (SR-13). A session anchors:
+ * - the CSRF tokens of signed-in pages: HMAC-SHA256(session id, purpose). Only a holder of the HttpOnly cookie can
+ *   compute one, nothing extra is stored, and a token dies with its session;
  * - WebAuthn challenges and upstream-login `state`.
+ * Anonymous pages (the login page) use a second cookie instead, a random value that is never stored: their CSRF
+ * token is HMAC-SHA256(that value, purpose), a double-submit token bound to an HttpOnly cookie.
  * Logging in replaces the session with a new id (no session fixation); logging out deletes it.
  */
 
@@ -34,6 +37,8 @@ export class BrowserSessions {
   readonly #config: MandateConfig;
   readonly #now: () => number;
   readonly cookieName: string;
+  /** The anonymous pages' CSRF cookie (never stored). */
+  readonly csrfCookieName: string;
   readonly #cookiePath: string;
   readonly #secure: boolean;
 
@@ -45,7 +50,34 @@ export class BrowserSessions {
     this.#secure = issuer.protocol === 'https:';
     this.#cookiePath = issuer.pathname.replace(/\/$/, '') || '/';
     // RFC 6265bis §4.1.3: `__Host-` pins the cookie to this host and path /; `__Secure-` where the issuer has a path.
-    this.cookieName = !this.#secure ? 'mandate_session' : this.#cookiePath === '/' ? '__Host-mandate_session' : '__Secure-mandate_session';
+    const prefix = !this.#secure ? '' : this.#cookiePath === '/' ? '__Host-' : '__Secure-';
+    this.cookieName = `${prefix}mandate_session`;
+    this.csrfCookieName = `${prefix}mandate_csrf`;
+  }
+
+  /**
+   * The CSRF token of an anonymous page, bound to the browser's CSRF cookie (set on `reply` when it has none or a
+   * malformed one). Writes nothing to the store, so anyone may load the login page as often as they like.
+   */
+  anonymousCsrf(request: FastifyRequest, reply: FastifyReply): string {
+    let raw = this.#csrfCookie(request);
+    if (!raw) {
+      raw = generateSecret();
+      // No Max-Age: it lives as long as the browser, so a page left open still posts.
+      reply.header('set-cookie', serializeCookie(this.csrfCookieName, raw, { path: this.#cookiePath, secure: this.#secure }));
+    }
+    return anonymousCsrfToken(raw);
+  }
+
+  /** Whether `presented` is the CSRF token of this browser's CSRF cookie. */
+  anonymousCsrfMatches(request: FastifyRequest, presented: string | undefined): boolean {
+    const raw = this.#csrfCookie(request);
+    return raw !== undefined && tokensMatch(anonymousCsrfToken(raw), presented);
+  }
+
+  #csrfCookie(request: FastifyRequest): string | undefined {
+    const raw = readCookie(request.headers.cookie, this.csrfCookieName);
+    return raw && /^[A-Za-z0-9_-]{43}$/.test(raw) ? raw : undefined;
   }
 
   async current(request: FastifyRequest): Promise<ActiveSession | null> {
@@ -116,6 +148,12 @@ export function csrfToken(session: ActiveSession, purpose = 'form'): string {
 }
 
 export function csrfTokenMatches(session: ActiveSession, presented: string | undefined, purpose = 'form'): boolean {
-  if (!presented || presented.length !== 43) return false;
-  return timingSafeEqual(Buffer.from(csrfToken(session, purpose)), Buffer.from(presented));
+  return tokensMatch(csrfToken(session, purpose), presented);
+}
+
+const anonymousCsrfToken = (cookie: string) => createHmac('sha256', cookie).update('mandate-csrf:anonymous').digest('base64url');
+
+function tokensMatch(expected: string, presented: string | undefined): boolean {
+  if (!presented || presented.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(presented));
 }

@@ -12,13 +12,14 @@ export function readCookie(header: string | string[] | undefined, name: string):
 
 export interface CookieOptions {
   path: string;
-  maxAgeSeconds: number;
+  /** Omitted: a cookie that ends with the browser. */
+  maxAgeSeconds?: number;
   secure: boolean;
 }
 
 /** HttpOnly and SameSite=Lax always: no script reads the session, and cross-site POSTs do not carry it. */
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
-  const parts = [`${name}=${value}`, `Path=${options.path}`, `Max-Age=${options.maxAgeSeconds}`, 'HttpOnly', 'SameSite=Lax'];
+  const parts = [`${name}=${value}`, `Path=${options.path}`, ...(options.maxAgeSeconds === undefined ? [] : [`Max-Age=${options.maxAgeSeconds}`]), 'HttpOnly', 'SameSite=Lax'];
   if (options.secure) parts.push('Secure');
   return parts.join('; ');
 }

@@ -16,32 +16,44 @@ import { Problem } from './problem.ts';
  * text again (`StoreInputError`), so a path this guard does not know still answers 400, never 500.
  */
 
+/**
+ * The one parameter a browser page takes with any text: `return_to` on the login pages is never stored or shown as
+ * given (`safeReturnTo` makes it a clean path below the issuer, or the account page), so a NUL in it sends a correct
+ * login to the default page instead of failing the login (SR-19).
+ */
+const REPAIRED_ON_PAGES = 'return_to';
+
 interface Found {
   where: string;
   problem: string;
 }
 
-function inEntries(entries: Iterable<[string, string]>, what: string): Found | null {
+function inEntries(entries: Iterable<[string, string]>, what: string, skip?: string): Found | null {
   for (const [name, value] of entries) {
     const inName = unstorableText(name);
     if (inName) return { where: `a ${what} name`, problem: inName };
+    if (name === skip) continue;
     const inValue = unstorableText(value);
     if (inValue) return { where: `${what} ${name}`, problem: inValue };
   }
   return null;
 }
 
+const skipped = (request: FastifyRequest) => (request.routeOptions.config?.access === 'browser' ? REPAIRED_ON_PAGES : undefined);
+
 function inUrl(request: FastifyRequest): Found | null {
+  const skip = skipped(request);
   const params = (request.params ?? {}) as Record<string, unknown>;
   const inParams = inEntries(Object.entries(params).map(([name, value]) => [name, String(value)]), 'path parameter');
   if (inParams) return inParams;
   const q = request.url.indexOf('?');
   // Handlers read the query as URLSearchParams does (`rawQuery`), Fastify's parser differently: check both views.
   if (q >= 0) {
-    const inQuery = inEntries(new URLSearchParams(request.url.slice(q + 1)), 'query parameter');
+    const inQuery = inEntries(new URLSearchParams(request.url.slice(q + 1)), 'query parameter', skip);
     if (inQuery) return inQuery;
   }
-  const parsed = findUnstorable(request.query);
+  const query = request.query;
+  const parsed = findUnstorable(skip && query && typeof query === 'object' ? { ...query, [skip]: undefined } : query);
   return parsed ? { where: `query parameter ${parsed.path}`, problem: parsed.problem } : null;
 }
 
@@ -50,9 +62,10 @@ function inBody(request: FastifyRequest): Found | null {
   if (typeof body === 'string') {
     const raw = unstorableText(body);
     if (raw) return { where: 'the body', problem: raw };
-    return inEntries(new URLSearchParams(body), 'form parameter');
+    return inEntries(new URLSearchParams(body), 'form parameter', skipped(request));
   }
-  const found = findUnstorable(body);
+  const skip = skipped(request);
+  const found = findUnstorable(skip && body && typeof body === 'object' && !Array.isArray(body) ? { ...body, [skip]: undefined } : body);
   return found ? { where: found.path ? `the JSON body at ${found.path}` : 'the JSON body', problem: found.problem } : null;
 }
 

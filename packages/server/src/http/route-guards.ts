@@ -4,7 +4,7 @@ import { bearerCredential } from '../oauth/bearer-token.ts';
 import { authenticateAdminToken } from '../tokens/admin-token.ts';
 import { browserPageHeaders, csrfGuard } from './browser-guard.ts';
 import type { BrowserSessions } from './browser-session.ts';
-import type { AuditLog } from '../audit/audit-log.ts';
+import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { AdminTokenRecords } from '../store/store.ts';
 import { Problem } from './problem.ts';
 
@@ -30,7 +30,7 @@ function baseHeaders(_request: FastifyRequest, reply: FastifyReply, done: () => 
 
 export interface RouteGuardDeps {
   issuer: string;
-  audit: Pick<AuditLog, 'record'>;
+  refusals: Pick<RefusalAudit, 'record'>;
   adminTokens: Pick<AdminTokenRecords, 'getAdminToken'>;
 }
 

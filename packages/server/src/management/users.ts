@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SessionRecords, UserGrantRecords, UserRecord, UserRecords } from '../store/store.ts';
+import type { PasskeyRecord, PasskeyRecords, SessionRecords, UserGrantRecords, UserRecord, UserRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { newId } from '../tokens/secret.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/password.ts';
@@ -54,8 +54,21 @@ const updateSchema = z
   .partial()
   .strict();
 
-/** What user operations call: the users, their sessions and grants (ended when the password is reset or the user is disabled). */
-export type UserStore = UserRecords & Pick<SessionRecords, 'deleteUserSessions'> & Pick<UserGrantRecords, 'revokeGrantsOf'>;
+/**
+ * What user operations call: the users, their sessions and grants (ended when the password is reset or the user is
+ * disabled), and their passkeys (listed and removed by an admin, removed by a reset).
+ */
+export type UserStore = UserRecords & Pick<SessionRecords, 'deleteUserSessions'> & Pick<UserGrantRecords, 'revokeGrantsOf'> & Pick<PasskeyRecords, 'listPasskeys' | 'deletePasskey'>;
+
+export interface PasskeyView {
+  credential_id: string;
+  name: string;
+  transports: string[];
+  created_at: number;
+  last_used_at: number | null;
+}
+
+const passkeyView = (p: PasskeyRecord): PasskeyView => ({ credential_id: p.credentialId, name: p.name, transports: p.transports, created_at: p.createdAt, last_used_at: p.lastUsedAt });
 
 async function existingUser(deps: ManagementDeps<UserStore>, idOrEmail: string): Promise<UserRecord> {
   const email = normalizeEmail(idOrEmail);
@@ -98,7 +111,9 @@ export async function getUser(idOrEmail: string, deps: ManagementDeps<UserStore>
 
 /**
  * Updates a user. A new password is a reset: it ends the user's sessions and, unless `users.passwordResetRevokesGrants`
- * is off, every grant they gave and every token derived from one (`tokensValidAfter` moves past now, SR-01).
+ * is off, every grant they gave and every token derived from one (`tokensValidAfter` moves past now, SR-01); unless
+ * `users.passwordResetRevokesPasskeys` is off, it removes their passkeys too (SR-15): a reset is made because
+ * someone else may have had the account, and they may have added one.
  */
 export async function updateUser(idOrEmail: string, input: unknown, deps: ManagementDeps<UserStore>): Promise<UserView> {
   const parsed = parseInput(updateSchema, input);
@@ -114,12 +129,18 @@ export async function updateUser(idOrEmail: string, input: unknown, deps: Manage
     ...(revokesGrants ? { tokensValidAfter: deps.now + 1 } : {}),
   }))!;
   if (reset) await deps.store.deleteUserSessions(current.id);
+  const passkeysRemoved: string[] = [];
+  if (reset && deps.config.users.passwordResetRevokesPasskeys) {
+    for (const passkey of await deps.store.listPasskeys(current.id)) {
+      if (await deps.store.deletePasskey(current.id, passkey.credentialId)) passkeysRemoved.push(passkey.credentialId);
+    }
+  }
   const grantsRevoked = revokesGrants ? await deps.store.revokeGrantsOf({ userId: current.id }, deps.now) : [];
   await deps.audit.record({
     event: 'user.updated',
     actor: deps.actor,
     subject: current.id,
-    detail: { fields: Object.keys(parsed), ...(reset ? { sessions_ended: true, grants_revoked: grantsRevoked } : {}) },
+    detail: { fields: Object.keys(parsed), ...(reset ? { sessions_ended: true, grants_revoked: grantsRevoked, passkeys_removed: passkeysRemoved } : {}) },
   });
   return userView(updated);
 }
@@ -158,4 +179,16 @@ export async function deleteUser(idOrEmail: string, deps: ManagementDeps<UserSto
   // gone are inactive.
   await deps.store.deleteUser(current.id);
   await deps.audit.record({ event: 'user.deleted', actor: deps.actor, subject: current.id });
+}
+
+export async function listUserPasskeys(idOrEmail: string, deps: ManagementDeps<UserStore>): Promise<PasskeyView[]> {
+  const user = await existingUser(deps, idOrEmail);
+  return (await deps.store.listPasskeys(user.id)).map(passkeyView);
+}
+
+/** Removes one of a user's passkeys (SR-15): it can no longer sign in. Audited as `passkey.removed`. */
+export async function removeUserPasskey(idOrEmail: string, credentialId: string, deps: ManagementDeps<UserStore>): Promise<void> {
+  const user = await existingUser(deps, idOrEmail);
+  if (!(await deps.store.deletePasskey(user.id, credentialId))) throw new ManagementError('not-found', `${user.email ?? user.id} has no passkey ${credentialId}`);
+  await deps.audit.record({ event: 'passkey.removed', actor: deps.actor, subject: user.id, detail: { credential_id: credentialId, by: 'admin' } });
 }

@@ -339,8 +339,11 @@ export interface UpstreamLoginStateRecord {
 
 export interface UpstreamLoginStateRecords {
   createUpstreamLoginState(record: UpstreamLoginStateRecord): Promise<void>;
-  /** Deletes and returns the state (single use); null when unknown or expired. */
-  takeUpstreamLoginState(stateHash: string, now: number): Promise<UpstreamLoginStateRecord | null>;
+  /**
+   * Deletes and returns the state (single use) if it belongs to the session `sessionHash`; null when unknown,
+   * another session's (which leaves it in place: holding a state value cannot cancel someone's login, SR-22) or expired.
+   */
+  takeUpstreamLoginState(stateHash: string, sessionHash: string, now: number): Promise<UpstreamLoginStateRecord | null>;
 }
 
 /** Failed-login counters, per account and per address. */
@@ -354,11 +357,11 @@ export interface LoginThrottleRecord {
 export interface LoginThrottleRecords {
   getLoginThrottle(key: string): Promise<LoginThrottleRecord | null>;
   /**
-   * Counts one more failure and returns the count. A counter whose last failure is older than `resetAfterSeconds`
-   * starts again at 1. Atomic, so concurrent guesses are all counted.
+   * Reads the counters of `keys` (a missing one as zero failures, `updatedAt` 0) and writes the records `decide`
+   * returns, in one transaction that holds those rows: concurrent calls on a key see each other's writes, so a
+   * login attempt is counted (or refused) before anything slow happens (SR-06). `decide` must be pure.
    */
-  recordLoginFailure(key: string, now: number, resetAfterSeconds: number): Promise<number>;
-  lockLogin(key: string, lockedUntil: number): Promise<void>;
+  updateLoginThrottles<T>(keys: readonly string[], decide: (current: LoginThrottleRecord[]) => { write: LoginThrottleRecord[]; result: T }): Promise<T>;
   clearLoginFailures(key: string): Promise<void>;
 }
 

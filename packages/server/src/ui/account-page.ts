@@ -10,6 +10,18 @@ export interface AuthorizedApp {
   access: { resource: string; scopes: string[] }[];
   since: number;
 }
+/** One active grant: what one authorization gave a client (and agent), alive until revoked or `until`. */
+export interface ActiveGrant {
+  id: string;
+  clientId: string;
+  clientName: string;
+  actorId: string;
+  actorName: string | null;
+  resources: string[];
+  scopes: string[];
+  since: number;
+  until: number;
+}
 import { html } from './html.ts';
 import { page } from './layout.ts';
 
@@ -18,14 +30,17 @@ export interface AccountPageModel {
   csrf: string;
   user: UserRecord;
   consents: AuthorizedApp[];
+  grants: ActiveGrant[];
   passkeys: PasskeyRecord[];
   identities: UserIdentityRecord[];
-  notice?: string;
+  /** Set when the login is too old to add a passkey: the page links to a new login instead (SR-15). */
+  passkeyReauthUrl?: string | undefined;
+  notice?: string | undefined;
 }
 
 const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 10);
 
-/** The user's own page: remembered consents (each revocable), passkeys, linked upstream accounts. */
+/** The user's own page: remembered consents and active grants (each revocable), passkeys, linked upstream accounts. */
 export function accountPage(model: AccountPageModel): string {
   const { base, csrf, user } = model;
   return page({
@@ -55,13 +70,42 @@ ${model.consents.map(
 )}</tbody></table>`
 }
 </section>
+<section class="card" aria-labelledby="grants">
+<h2 id="grants">Active access</h2>
+<p class="muted">Each time you approved a request, remembered or not, the application got access that lasts until the date shown. Revoke it to end it now.</p>
+${
+  model.grants.length === 0
+    ? html`<p class="muted">None.</p>`
+    : html`<table><thead><tr><th scope="col">Application</th><th scope="col">Agent</th><th scope="col">Access</th><th scope="col"><span class="skip">Action</span></th></tr></thead><tbody>
+${model.grants.map(
+  (g) => html`<tr><td>${g.clientName}<br><code>${g.clientId}</code></td>
+<td>${g.actorId ? html`${g.actorName ?? g.actorId}<br><code>${g.actorId}</code>` : html`<span class="muted">none</span>`}</td>
+<td>${g.resources.map((r) => html`<code>${r}</code><br>`)}${g.scopes.join(' ')}<br><span class="muted">since ${day(g.since)}, until ${day(g.until)}</span></td>
+<td><form method="post" action="${base}/account/grants/revoke"><input type="hidden" name="csrf" value="${csrf}">
+<input type="hidden" name="grant_id" value="${g.id}">
+<button type="submit" class="danger" aria-label="Revoke the access of ${g.clientName} from ${day(g.since)}">Revoke</button></form></td></tr>`,
+)}</tbody></table>`
+}
+</section>
 <section class="card" aria-labelledby="passkeys">
 <h2 id="passkeys">Passkeys</h2>
-${model.passkeys.length === 0 ? html`<p class="muted">No passkeys yet.</p>` : html`<ul>${model.passkeys.map((p) => html`<li>${p.name} <span class="muted">added ${day(p.createdAt)}</span></li>`)}</ul>`}
-<div id="passkey-register" hidden data-options="${base}/account/passkeys/options" data-verify="${base}/account/passkeys" data-csrf="${csrf}">
+${
+  model.passkeys.length === 0
+    ? html`<p class="muted">No passkeys yet.</p>`
+    : html`<ul>${model.passkeys.map(
+        (p) => html`<li><form method="post" action="${base}/account/passkeys/remove" class="inline"><input type="hidden" name="csrf" value="${csrf}">
+<input type="hidden" name="credential_id" value="${p.credentialId}">${p.name} <span class="muted">added ${day(p.createdAt)}${p.lastUsedAt ? `, last used ${day(p.lastUsedAt)}` : ', never used'}</span>
+<button type="submit" class="danger" aria-label="Remove passkey ${p.name} added ${day(p.createdAt)}">Remove</button></form></li>`,
+      )}</ul>`
+}
+${
+  model.passkeyReauthUrl
+    ? html`<p>To add a passkey, <a href="${model.passkeyReauthUrl}">sign in again</a> first: adding one needs a recent sign-in.</p>`
+    : html`<div id="passkey-register" hidden data-options="${base}/account/passkeys/options" data-verify="${base}/account/passkeys" data-csrf="${csrf}">
   <button type="button" id="passkey-register-button" class="secondary">Add a passkey</button>
   <p class="error" role="alert" id="passkey-register-error" hidden></p>
-</div>
+</div>`
+}
 </section>
 ${
   model.identities.length

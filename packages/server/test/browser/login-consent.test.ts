@@ -4,12 +4,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { createApp, createUser, PASSWORD, pkce } from '../helpers/user-flow.ts';
+import { authorizeInBrowser, Browser as HttpBrowser, createApp, createUser, PASSWORD, pkce, redirectParams } from '../helpers/user-flow.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** Chrome's virtual authenticator (a platform passkey with user verification) for this page's WebAuthn calls. */
+async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+}
 const SHOTS = fileURLToPath(new URL('../../../../test-results/', import.meta.url));
 const skip = existsSync(CHROMIUM) ? false : 'Debian chromium is not installed (apt-get install -y chromium)';
 
@@ -116,11 +125,7 @@ forEachStore('browser: login, consent, passkey', (fixture) => {
     await shot(page, 'account');
 
     // A passkey, registered through Chrome's virtual authenticator, then used to sign in again.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
+    await addVirtualAuthenticator(context, page);
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await page.waitForSelector('#passkeys ~ ul li');
     await shot(page, 'account-passkey');
@@ -140,6 +145,52 @@ forEachStore('browser: login, consent, passkey', (fixture) => {
 
     const logins = (await (await server.admin('GET', '/audit?event=login.succeeded')).json()) as { events: { detail: { method: string } }[] };
     assert.deepEqual(logins.events.map((e) => e.detail.method).sort(), ['passkey', 'password']);
+  });
+
+  test('SR-15 SR-18 /account in a browser: every active grant revocable, passkeys removable, a stale login asked to sign in again', { skip }, async () => {
+    await createUser(server, 'grace@example.com');
+    // Two one-time authorizations (nothing remembered), made over HTTP: /account must still list both.
+    const http = new HttpBrowser();
+    for (let i = 0; i < 2; i++) {
+      const params = { response_type: 'code', client_id: app.clientId, redirect_uri: callbackUrl, code_challenge: pkce().challenge, code_challenge_method: 'S256', scope: 'openid calc', resource: MCP_RESOURCE, state: 's' };
+      const { response } = await authorizeInBrowser(server, http, params, { email: 'grace@example.com', remember: false });
+      assert.ok(redirectParams(response).get('code'));
+    }
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    watch(page);
+    const signIn = async () => {
+      await page.getByLabel('Email').fill('grace@example.com');
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.waitForURL(/\/account$/);
+    };
+    await page.goto(`${server.issuer}/login?return_to=%2Faccount`);
+    await signIn();
+    const grants = page.locator('section[aria-labelledby="grants"]');
+    assert.equal(await grants.getByRole('button', { name: /Revoke the access of Chat Demo/ }).count(), 2);
+
+    await addVirtualAuthenticator(context, page);
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForSelector('#passkeys ~ ul li');
+    await shot(page, 'account-grants-passkeys');
+    await page.getByRole('button', { name: /Remove passkey Passkey/ }).click();
+    await page.waitForURL(/notice=passkey-removed/);
+    assert.match(await page.getByRole('status').innerText(), /Passkey removed/);
+    assert.match(await page.locator('section[aria-labelledby="passkeys"]').innerText(), /No passkeys yet/);
+
+    await grants.getByRole('button', { name: /Revoke the access of Chat Demo/ }).first().click();
+    await page.waitForURL(/notice=revoked/);
+    assert.equal(await grants.getByRole('button', { name: /Revoke the access of Chat Demo/ }).count(), 1);
+
+    server.clock.advance(301);
+    await page.goto(`${server.issuer}/account`);
+    assert.equal(await page.getByRole('button', { name: 'Add a passkey' }).count(), 0, 'a login older than 5 minutes cannot add one');
+    await shot(page, 'account-passkey-reauth');
+    await page.getByRole('link', { name: 'sign in again' }).click();
+    await signIn();
+    await page.getByRole('button', { name: 'Add a passkey' }).waitFor();
+    await context.close();
   });
 
   test('pages load no inline script or style: no Content-Security-Policy violation', { skip }, () => {

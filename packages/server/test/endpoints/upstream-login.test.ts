@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { listenUpstreamIdp, type UpstreamIdp, upstreamLogin as loginAt } from '../helpers/upstream-idp.ts';
+import { listenUpstreamIdp, type UpstreamIdp, upstreamLogin as loginAt, type UpstreamLoginOptions } from '../helpers/upstream-idp.ts';
 import { Browser, createUser, inputValue } from '../helpers/user-flow.ts';
 
 /**
@@ -35,7 +35,7 @@ forEachStore('login through an upstream OpenID provider', (fixture) => {
     await idp.close();
   });
 
-  const upstreamLogin = (browser: Browser, providerId: string, login: string) => loginAt(server, idpIssuer, browser, providerId, login);
+  const upstreamLogin = (browser: Browser, providerId: string, login: string, options?: UpstreamLoginOptions) => loginAt(server, idpIssuer, browser, providerId, login, options);
 
   test('first login provisions an account from the verified email; the next one finds it by (issuer, sub)', async () => {
     const browser = new Browser();
@@ -88,5 +88,45 @@ forEachStore('login through an upstream OpenID provider', (fixture) => {
     await attacker.fetch(`${server.issuer}/login`);
     const swapped = await attacker.fetch(`${server.issuer}/login/upstream/idp/callback?code=x&state=${state}`);
     assert.match(swapped.headers.get('location')!, /error=upstream/);
+  });
+
+  test('SR-22 a callback carrying someone else’s state, code and all, leaves that login intact', async () => {
+    const attacker = new Browser();
+    await attacker.fetch(`${server.issuer}/login`);
+    const stolen: Response[] = [];
+    const victim = new Browser();
+    const response = await upstreamLogin(victim, 'idp', 'carol', {
+      atCallback: async (url) => {
+        // Whoever learns the callback URL (a log, a Referer, a shoulder) sends it first, from their own browser.
+        stolen.push(await attacker.fetch(url), await new Browser().fetch(url));
+      },
+    });
+    for (const refused of stolen) assert.match(refused.headers.get('location')!, /error=upstream/);
+    assert.equal(attacker.cookies.has('mandate_session'), false, 'the attacker is not signed in');
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get('location'), '/account', 'the victim’s login still completes');
+    assert.equal((await victim.fetch(`${server.issuer}/account`)).status, 200);
+  });
+
+  test('SR-19 an upstream login whose return_to has characters above Latin-1 or a NUL completes, to a safe place', async () => {
+    for (const [returnTo, expected] of [
+      ['/authorize?x=\u0101\u4e2d', '/authorize?x=%C4%81%E4%B8%AD'],
+      ['/account\u0000/x', '/account'],
+    ] as const) {
+      const browser = new Browser();
+      const response = await upstreamLogin(browser, 'idp', 'dave', { returnTo });
+      assert.equal(response.status, 302, returnTo);
+      assert.equal(response.headers.get('location'), expected);
+      assert.equal((await browser.fetch(`${server.issuer}/account`)).status, 200, 'signed in');
+    }
+  });
+
+  test('SR-22 refused callbacks are counted in the audit trail, not written one row each', async () => {
+    const rows = async () => (await server.store.listAuditRows({ event: 'login.refused', limit: 1000 })).length + (await server.store.listAuditRows({ event: 'login.failed', limit: 1000 })).length;
+    server.clock.advance(60);
+    const before = await rows();
+    for (let i = 0; i < 20; i++) await new Browser().fetch(`${server.issuer}/login/upstream/idp/callback?code=x&state=guess${i}`);
+    const after = await rows();
+    assert.equal(after - before, 1, `${after - before} rows for 20 refused callbacks in one minute`);
   });
 });

@@ -43,10 +43,18 @@ export async function listenUpstreamIdp(): Promise<UpstreamIdp> {
 }
 
 /** Starts the upstream login from Mandate's login page and signs in at the IdP as `login`; returns Mandate's answer to the callback. */
-export async function upstreamLogin(server: TestServer, idpIssuer: string, browser: Browser, providerId: string, login: string): Promise<Response> {
-  const page = await (await browser.fetch(`${server.issuer}/login?return_to=%2Faccount`)).text();
+export interface UpstreamLoginOptions {
+  /** The `return_to` the login page is opened with and posts (default `/account`). */
+  returnTo?: string;
+  /** Called with our callback URL (code and state included) before the browser follows it. */
+  atCallback?: (url: string) => Promise<void>;
+}
+
+export async function upstreamLogin(server: TestServer, idpIssuer: string, browser: Browser, providerId: string, login: string, options: UpstreamLoginOptions = {}): Promise<Response> {
+  const returnTo = options.returnTo ?? '/account';
+  const page = await (await browser.fetch(`${server.issuer}/login?${new URLSearchParams({ return_to: returnTo })}`)).text();
   const csrf = /name="csrf" value="([^"]*)"/.exec(page)![1]!;
-  let response = await browser.postForm(`${server.issuer}/login/upstream/${providerId}`, { csrf, return_to: '/account' });
+  let response = await browser.postForm(`${server.issuer}/login/upstream/${providerId}`, { csrf, return_to: returnTo });
   assert.equal(response.status, 303);
   const authorize = new URL(response.headers.get('location')!);
   assert.equal(authorize.origin, idpIssuer);
@@ -58,7 +66,10 @@ export async function upstreamLogin(server: TestServer, idpIssuer: string, brows
     const location = response.headers.get('location');
     if (location) {
       url = new URL(location, url).href;
-      if (url.startsWith(server.issuer)) return browser.fetch(url);
+      if (url.startsWith(server.issuer)) {
+        await options.atCallback?.(url);
+        return browser.fetch(url);
+      }
       continue;
     }
     const html = await response.text();

@@ -91,12 +91,17 @@ forEachStore('SR-11 text the database cannot store', (fixture) => {
     const browser = new Browser();
     const loginPage = await (await browser.fetch(`${server.issuer}/login`)).text();
     const csrf = inputValue(loginPage, 'csrf');
-    for (const field of ['email', 'password', 'return_to', 'csrf']) {
+    for (const field of ['email', 'password', 'csrf']) {
       const fields: Record<string, string> = { csrf, email: 'ada@example.com', password: PASSWORD, return_to: '/account', [field]: `x${NUL}` };
       const response = await browser.postForm(`${server.issuer}/login`, fields);
       assert.equal(response.status, 400, field);
       assert.match(await response.text(), /NUL character/, field);
     }
+    // return_to alone is repaired, not refused: it is never stored as given, and a correct login goes on (SR-19).
+    await createUser(server, 'nul-return@example.com');
+    const repaired = await browser.postForm(`${server.issuer}/login`, { csrf, email: 'nul-return@example.com', password: PASSWORD, return_to: `/account${NUL}` });
+    assert.equal(repaired.status, 303);
+    assert.equal(repaired.headers.get('location'), '/account');
     const consent = await browser.postForm(`${server.issuer}/authorize/consent`, { csrf, request: `r${NUL}`, decision: 'approve' });
     assert.equal(consent.status, 400);
   });

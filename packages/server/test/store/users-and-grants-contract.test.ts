@@ -102,20 +102,26 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
     assert.equal(await store.getSession('h1', 50), null);
   });
 
-  test('upstream login states are single use and expire', async () => {
+  test('upstream login states are single use, taken only by their own session (SR-22), and expire', async () => {
     await store.createUpstreamLoginState({ stateHash: 's', sessionHash: 'anon', providerId: 'idp', returnTo: '/authorize?x=1', expiresAt: 100 });
-    assert.equal((await store.takeUpstreamLoginState('s', 50))?.returnTo, '/authorize?x=1');
-    assert.equal(await store.takeUpstreamLoginState('s', 50), null);
+    assert.equal(await store.takeUpstreamLoginState('s', 'other', 50), null, 'another session cannot take it');
+    assert.equal((await store.takeUpstreamLoginState('s', 'anon', 50))?.returnTo, '/authorize?x=1', 'so it is still there for its own');
+    assert.equal(await store.takeUpstreamLoginState('s', 'anon', 50), null);
     await store.createUpstreamLoginState({ stateHash: 't', sessionHash: 'anon', providerId: 'idp', returnTo: '/', expiresAt: 100 });
-    assert.equal(await store.takeUpstreamLoginState('t', 101), null);
+    assert.equal(await store.takeUpstreamLoginState('t', 'anon', 101), null);
   });
 
-  test('login throttle: concurrent failures all count; a quiet window resets; lock and clear', async () => {
-    const counts = await Promise.all(Array.from({ length: 5 }, () => store.recordLoginFailure('account:x', 1000, 900)));
-    assert.deepEqual(counts.sort(), [1, 2, 3, 4, 5]);
-    await store.lockLogin('account:x', 1060);
-    assert.deepEqual(await store.getLoginThrottle('account:x'), { key: 'account:x', failures: 5, lockedUntil: 1060, updatedAt: 1000 });
-    assert.equal(await store.recordLoginFailure('account:x', 3000, 900), 1, 'reset after a quiet window');
+  test('SR-06 login throttle: concurrent read-modify-writes of the same counters never interleave', async () => {
+    const keys = ['account:x', 'ip:1', 'pair:x1'];
+    const bump = () =>
+      store.updateLoginThrottles(keys, (current) => ({
+        write: current.map((c) => ({ ...c, failures: c.failures + 1, lockedUntil: c.failures + 1 === 5 ? 1060 : c.lockedUntil, updatedAt: 1000 })),
+        result: current[0]!.failures + 1,
+      }));
+    const seen = await Promise.all(Array.from({ length: 12 }, bump));
+    assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), 'each call saw every earlier one');
+    assert.deepEqual(await store.getLoginThrottle('account:x'), { key: 'account:x', failures: 12, lockedUntil: 1060, updatedAt: 1000 });
+    assert.equal(await store.updateLoginThrottles(['ip:2'], (current) => ({ write: [], result: current[0]!.failures })), 0, 'a new key reads as zero');
     await store.clearLoginFailures('account:x');
     assert.equal(await store.getLoginThrottle('account:x'), null);
   });
@@ -195,7 +201,7 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
     assert.equal(await store.getGrant('grt_old'), null);
     assert.equal(await store.getRefreshToken('r_old'), null);
     assert.equal(await store.getSession('old', 50), null);
-    assert.equal(await store.takeUpstreamLoginState('old', 50), null);
+    assert.equal(await store.takeUpstreamLoginState('old', 'anon', 50), null);
     assert.equal((await store.getGrant('grt_current'))?.id, 'grt_current', 'what has not expired stays');
     assert.equal((await store.getRefreshToken('r_current'))?.tokenHash, 'r_current');
     assert.equal((await store.getSession('current', 1_000_000))?.idHash, 'current');

@@ -1,4 +1,4 @@
-import { createUser, deleteUser, getUser, listUsers, setUserStatus, updateUser, type UserView } from '../../management/users.ts';
+import { createUser, deleteUser, getUser, listUserPasskeys, listUsers, removeUserPasskey, setUserStatus, updateUser, type UserView } from '../../management/users.ts';
 import { commandArgs, formatTime, table, UsageError, withManagement } from '../cli-context.ts';
 import { readSecretFromStdin } from '../read-secret.ts';
 
@@ -10,7 +10,11 @@ export const userHelp = `mandate user <command>
   list                    list users
   show <id|email>         show one user
   set-password <id|email> read a new password from standard input; ends the user's sessions and (unless
-                          MANDATE_PASSWORD_RESET_REVOKES_GRANTS=false) their grants and tokens
+                          MANDATE_PASSWORD_RESET_REVOKES_GRANTS=false) their grants and tokens, and (unless
+                          MANDATE_PASSWORD_RESET_REVOKES_PASSKEYS=false) removes their passkeys
+  passkeys <id|email>     list the user's passkeys
+  remove-passkey <id|email> <credential-id>
+                          remove one passkey: it can no longer sign in
   disable <id|email>      disable: ends sessions and grants, every token issued for the user becomes inactive
   enable <id|email>       enable again (tokens and grants from before the disable stay dead)
   delete <id|email>       delete the user with their grants, passkeys and consents
@@ -31,7 +35,7 @@ function describe(user: UserView): string {
 
 export async function userCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  const { values, out, config, one: id } = commandArgs('user', sub, rest, {
+  const { values, positionals, out, config, one: id } = commandArgs('user', sub, rest, {
     email: { type: 'string' },
     name: { type: 'string' },
     admin: { type: 'boolean', default: false },
@@ -64,6 +68,17 @@ export async function userCommand(args: string[]): Promise<void> {
     case 'enable': {
       const user = await withManagement(config, (deps) => setUserStatus(id(), sub === 'disable' ? 'disabled' : 'active', deps));
       return out.print(user, `${user.email ?? user.id} is ${user.status}`);
+    }
+    case 'passkeys': {
+      const passkeys = await withManagement(config, (deps) => listUserPasskeys(id(), deps));
+      const rows = [['CREDENTIAL ID', 'NAME', 'ADDED', 'LAST USED'], ...passkeys.map((p) => [p.credential_id, p.name, formatTime(p.created_at), p.last_used_at ? formatTime(p.last_used_at) : '-'])];
+      return out.print(passkeys, passkeys.length ? table(rows) : 'no passkeys');
+    }
+    case 'remove-passkey': {
+      if (positionals.length !== 2) throw new UsageError('mandate user remove-passkey needs <id|email> <credential-id>');
+      const [target, credentialId] = positionals as [string, string];
+      await withManagement(config, (deps) => removeUserPasskey(target, credentialId, deps));
+      return out.print({ removed: credentialId, user: target }, `removed passkey ${credentialId} of ${target}`);
     }
     case 'delete': {
       const target = id();

@@ -1,5 +1,5 @@
 import type { UserStore } from '../../management/users.ts';
-import { createUser, deleteUser, getUser, listUsers, setUserStatus, updateUser } from '../../management/users.ts';
+import { createUser, deleteUser, getUser, listUserPasskeys, listUsers, removeUserPasskey, setUserStatus, updateUser } from '../../management/users.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { type AdminApiDeps, adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
 
@@ -18,6 +18,13 @@ export function adminUserRoutes(api: AdminApiDeps<UserStore>): RouteDefinition[]
     adminRoute('POST', '/users/:id/enable', async (request, reply) =>
       sendJson(reply, 200, await setUserStatus(idParam(request), 'active', managementDeps(api, request))),
     ),
+    adminRoute('GET', '/users/:id/passkeys', async (request, reply) =>
+      sendJson(reply, 200, { passkeys: await listUserPasskeys(idParam(request), managementDeps(api, request)) }),
+    ),
+    adminRoute('DELETE', '/users/:id/passkeys/:credentialId', async (request, reply) => {
+      await removeUserPasskey(idParam(request), (request.params as Record<string, string>)['credentialId'] ?? '', managementDeps(api, request));
+      return reply.code(204).send();
+    }),
     adminRoute('DELETE', '/users/:id', async (request, reply) => {
       await deleteUser(idParam(request), managementDeps(api, request));
       return reply.code(204).send();

@@ -69,8 +69,8 @@ export function sessionRecords(db: SqlDriver): SessionRecords & UpstreamLoginSta
     async createUpstreamLoginState(record) {
       await db.run(...insertStatement('upstream_login_states', stateColumns, record));
     },
-    async takeUpstreamLoginState(stateHash, now) {
-      const row = await db.get('DELETE FROM upstream_login_states WHERE state_hash = ? RETURNING *', [stateHash]);
+    async takeUpstreamLoginState(stateHash, sessionHash, now) {
+      const row = await db.get('DELETE FROM upstream_login_states WHERE state_hash = ? AND session_hash = ? RETURNING *', [stateHash, sessionHash]);
       if (!row) return null;
       const record = decodeRow(stateColumns, row);
       return record.expiresAt > now ? record : null;
@@ -80,19 +80,23 @@ export function sessionRecords(db: SqlDriver): SessionRecords & UpstreamLoginSta
       const row = await db.get('SELECT * FROM login_throttle WHERE key = ?', [key]);
       return row ? decodeRow(throttleColumns, row) : null;
     },
-    async recordLoginFailure(key, now, resetAfterSeconds) {
-      const row = await db.get(
-        `INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?, 1, 0, ?)
-         ON CONFLICT (key) DO UPDATE SET
-           failures = CASE WHEN login_throttle.updated_at < ? THEN 1 ELSE login_throttle.failures + 1 END,
-           updated_at = excluded.updated_at
-         RETURNING failures`,
-        [key, now, now - resetAfterSeconds],
-      );
-      return Number(row?.['failures'] ?? 1);
-    },
-    async lockLogin(key, lockedUntil) {
-      await db.run('UPDATE login_throttle SET locked_until = ? WHERE key = ?', [lockedUntil, key]);
+    async updateLoginThrottles(keys, decide) {
+      const sorted = [...new Set(keys)].sort();
+      return db.transaction(async (tx) => {
+        // PostgreSQL: insert the missing rows, then lock them all in one order (no deadlock between two attempts);
+        // SQLite: the transaction holds the database's write lock already.
+        for (const key of sorted) {
+          await tx.run('INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?, 0, 0, 0) ON CONFLICT (key) DO NOTHING', [key]);
+        }
+        const lock = db.dialect === 'postgres' ? ' ORDER BY key FOR UPDATE' : '';
+        const rows = await tx.all(`SELECT * FROM login_throttle WHERE key IN (${sorted.map(() => '?').join(', ')})${lock}`, sorted);
+        const byKey = new Map(rows.map((row) => [String(row['key']), decodeRow(throttleColumns, row)]));
+        const { write, result } = decide(keys.map((key) => byKey.get(key) ?? { key, failures: 0, lockedUntil: 0, updatedAt: 0 }));
+        for (const record of write) {
+          await tx.run('UPDATE login_throttle SET failures = ?, locked_until = ?, updated_at = ? WHERE key = ?', [record.failures, record.lockedUntil, record.updatedAt, record.key]);
+        }
+        return result;
+      });
     },
     async clearLoginFailures(key) {
       await db.run('DELETE FROM login_throttle WHERE key = ?', [key]);
