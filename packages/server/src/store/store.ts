@@ -398,6 +398,8 @@ export interface AuthorizationCodeRecord {
   nonce: string | null;
   expiresAt: number;
   consumedAt: number | null;
+  /** RFC 9449 §10 `dpop_jkt` of the authorization request: the code is redeemed only with a proof of that key. */
+  dpopJkt?: string | null;
 }
 
 /** `redeemed`: this call consumed the code. `replayed`: it was consumed before (RFC 9700 §4.5: revoke the grant). */
@@ -412,6 +414,8 @@ export interface RefreshTokenRecord {
   status: 'active' | 'rotated';
   createdAt: number;
   expiresAt: number;
+  /** RFC 9449 §5: a public client's refresh token is bound to its DPoP key (thumbprint), and stays so across rotations. */
+  dpopJkt?: string | null;
 }
 
 export interface UserGrantRecords {

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { AgentAuthClient } from '../../packages/sdk/src/agent/index.ts';
+import { createDpopNonces, DpopProver } from '../../packages/sdk/src/dpop/index.ts';
+import { requireAuth } from '../../packages/sdk/src/middleware/node.ts';
+import { createVerifier } from '../../packages/sdk/src/verify/create-verifier.ts';
+import { decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../../packages/server/test/helpers/server.ts';
+import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
+import { createApp, createUser, isActive } from '../../packages/server/test/helpers/user-flow.ts';
+import { signInAndConsent } from '../helpers/sign-in.ts';
+
+/**
+ * DPoP end to end with the SDK on both sides, over real HTTP: the SDK's clients get DPoP-bound tokens from the
+ * authorization server (which requires nonces), and call a node:http resource guarded by the SDK's middleware (which
+ * requires its own nonces), retrying once for each nonce as RFC 9449 §8 and §9 say.
+ */
+forEachStore('SDK DPoP end to end (RFC 9449)', (fixture) => {
+  let server: TestServer;
+  let resource: Server;
+  let resourceUrl: string;
+  let agent: { clientId: string; clientSecret: string; apiKey: string };
+  let app: { clientId: string };
+  const redirectUri = 'http://127.0.0.1/callback';
+  const email = 'ada@example.com';
+
+  before(async () => {
+    server = await startTestServer(fixture, { dpop: { nonceRequired: true } });
+    resource = createServer();
+    await new Promise<void>((resolve) => resource.listen(0, '127.0.0.1', resolve));
+    resourceUrl = `http://127.0.0.1:${(resource.address() as AddressInfo).port}/api`;
+    agent = await registerAgentAndResource(server, { scopes: ['calc', 'files:read'] }, resourceUrl);
+    await createUser(server, email);
+    app = await createApp(server, { public: true, redirect_uris: [redirectUri] });
+    const verifier = createVerifier({
+      issuer: server.issuer,
+      audience: resourceUrl,
+      clock: server.clock.nowMs,
+      dpop: { nonces: createDpopNonces(randomBytes(32), 60) },
+    });
+    const guard = requireAuth({ verifier });
+    resource.on('request', async (req, res) => {
+      const auth = await guard(req, res);
+      if (auth === undefined) return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ subject: auth.subject, jkt: auth.confirmation?.jkt }));
+    });
+  });
+  after(async () => {
+    resource.closeAllConnections();
+    await new Promise<void>((resolve) => resource.close(() => resolve()));
+    await server.close();
+  });
+
+  /** A fetch that records each answer's status and DPoP error, to see the nonce retries on the wire. */
+  function recording(): { fetch: typeof fetch; seen: string[] } {
+    const seen: string[] = [];
+    return {
+      seen,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        const error = /error="(\w+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1] ?? (response.status === 400 ? ((await response.clone().json()) as { error: string }).error : undefined);
+        seen.push(`${response.status}${error ? ` ${error}` : ''}`);
+        return response;
+      },
+    };
+  }
+
+  test('DP-14 AgentAuthClient: client_credentials with a proof, one retry for the AS nonce → token_type DPoP bound to the prover key', async () => {
+    const prover = DpopProver.generate('ES256', { clock: server.clock.nowMs });
+    const as = recording();
+    const client = new AgentAuthClient({ issuer: server.issuer, clientId: agent.clientId, clientSecret: agent.clientSecret, clock: server.clock.nowMs, dpop: prover, fetch: as.fetch });
+    const token = await client.getAgentToken({ resource: resourceUrl, scope: 'calc' });
+    assert.equal(token.tokenType, 'DPoP');
+    assert.deepEqual(decodeJwt(token.accessToken).payload['cnf'], { jkt: prover.jkt });
+    assert.deepEqual(as.seen.filter((s) => s !== '200'), ['400 use_dpop_nonce'], 'one use_dpop_nonce, then the token');
+
+    const rs = recording();
+    const response = await prover.fetch(resourceUrl, token.accessToken, {}, rs.fetch);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { subject: agent.clientId, jkt: prover.jkt });
+    assert.deepEqual(rs.seen, ['401 use_dpop_nonce', '200'], 'the resource asked for its nonce once');
+    const again = await prover.fetch(resourceUrl, token.accessToken, {}, rs.fetch);
+    assert.equal(again.status, 200, 'the next call carries the nonce at once');
+  });
+
+  test('DP-20 the same DPoP-bound token sent as a bearer token → 401 DPoP invalid_token at the resource', async () => {
+    const prover = DpopProver.generate('EdDSA', { clock: server.clock.nowMs });
+    const client = new AgentAuthClient({ issuer: server.issuer, clientId: agent.clientId, clientSecret: agent.clientSecret, clock: server.clock.nowMs, dpop: prover });
+    const { accessToken } = await client.getAgentToken({ resource: resourceUrl });
+    const response = await fetch(resourceUrl, { headers: { authorization: `Bearer ${accessToken}` } });
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get('www-authenticate') ?? '', /^DPoP error="invalid_token"/);
+  });
+
+  test('DP-18 DP-17 on-behalf-of with DPoP: the authorization URL carries dpop_jkt; the code, access and refresh tokens are bound to the key', async () => {
+    const prover = DpopProver.generate('ES256', { clock: server.clock.nowMs });
+    const client = new AgentAuthClient({
+      issuer: server.issuer,
+      clientId: agent.clientId,
+      clientSecret: agent.clientSecret,
+      app: { clientId: app.clientId, redirectUri },
+      clock: server.clock.nowMs,
+      dpop: prover,
+    });
+    const { url } = await client.authorizationUrl({ scope: 'openid offline_access calc', resource: resourceUrl });
+    assert.equal(new URL(url).searchParams.get('dpop_jkt'), prover.jkt);
+    const tokens = await client.exchangeCode(client.handleCallback((await signInAndConsent(url, { email })).location));
+    assert.equal(tokens.tokenType, 'DPoP');
+    assert.deepEqual(decodeJwt(tokens.accessToken).payload['cnf'], { jkt: prover.jkt });
+    assert.equal(await isActive(server, agent.apiKey, tokens.accessToken), true);
+
+    const refreshed = await client.refresh(tokens);
+    assert.equal(refreshed.tokenType, 'DPoP');
+    assert.deepEqual(decodeJwt(refreshed.accessToken).payload['cnf'], { jkt: prover.jkt });
+    const response = await prover.fetch(resourceUrl, refreshed.accessToken);
+    assert.equal(response.status, 200);
+
+    // Another key cannot use the refresh token (the public client's refresh tokens are bound, RFC 9449 §5).
+    const thief = new AgentAuthClient({
+      issuer: server.issuer,
+      clientId: agent.clientId,
+      clientSecret: agent.clientSecret,
+      app: { clientId: app.clientId, redirectUri },
+      clock: server.clock.nowMs,
+      dpop: DpopProver.generate('ES256', { clock: server.clock.nowMs }),
+    });
+    await assert.rejects(thief.refresh(refreshed), (err: unknown) => (err as { code?: string; error?: string }).code === 'ERR_TOKEN_REQUEST_FAILED' && (err as { error?: string }).error === 'invalid_grant');
+  });
+});
