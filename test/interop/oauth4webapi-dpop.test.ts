@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
-import { createDpopNonces } from '../../packages/sdk/src/dpop/index.ts';
-import { requireAuth } from '../../packages/sdk/src/middleware/node.ts';
-import { createVerifier } from '../../packages/sdk/src/verify/create-verifier.ts';
 import { registerAgentAndResource, startTestServer, type TestServer } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
+import { type DpopResource, startDpopResource } from '../helpers/dpop-resource.ts';
 
 /**
  * DPoP with a client nobody here wrote: panva's oauth4webapi makes the proofs (WebCrypto keys, its own nonce
@@ -18,28 +13,18 @@ import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
  */
 forEachStore('oauth4webapi DPoP interop (RFC 9449)', (fixture) => {
   let server: TestServer;
-  let resource: Server;
+  let resource: DpopResource;
   let resourceUrl: string;
   let agent: { clientId: string; clientSecret: string };
 
   before(async () => {
     server = await startTestServer(fixture, { dpop: { nonceRequired: true } });
-    resource = createServer();
-    await new Promise<void>((resolve) => resource.listen(0, '127.0.0.1', resolve));
-    resourceUrl = `http://127.0.0.1:${(resource.address() as AddressInfo).port}/api`;
+    resource = await startDpopResource(server);
+    resourceUrl = resource.url;
     agent = await registerAgentAndResource(server, { scopes: ['calc'] }, resourceUrl);
-    const verifier = createVerifier({ issuer: server.issuer, audience: resourceUrl, clock: server.clock.nowMs, dpop: { nonces: createDpopNonces(randomBytes(32), 60) } });
-    const guard = requireAuth({ verifier });
-    resource.on('request', async (req, res) => {
-      const auth = await guard(req, res);
-      if (auth === undefined) return;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ subject: auth.subject, jkt: auth.confirmation?.jkt }));
-    });
   });
   after(async () => {
-    resource.closeAllConnections();
-    await new Promise<void>((resolve) => resource.close(() => resolve()));
+    await resource.close();
     await server.close();
   });
 

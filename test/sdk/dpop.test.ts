@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { AgentAuthClient } from '../../packages/sdk/src/agent/index.ts';
-import { createDpopNonces, DpopProver } from '../../packages/sdk/src/dpop/index.ts';
-import { requireAuth } from '../../packages/sdk/src/middleware/node.ts';
-import { createVerifier } from '../../packages/sdk/src/verify/create-verifier.ts';
+import { DpopProver } from '../../packages/sdk/src/dpop/index.ts';
 import { decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
+import { type DpopResource, startDpopResource } from '../helpers/dpop-resource.ts';
 import { createApp, createUser, isActive } from '../../packages/server/test/helpers/user-flow.ts';
 import { signInAndConsent } from '../helpers/sign-in.ts';
 
@@ -19,7 +15,7 @@ import { signInAndConsent } from '../helpers/sign-in.ts';
  */
 forEachStore('SDK DPoP end to end (RFC 9449)', (fixture) => {
   let server: TestServer;
-  let resource: Server;
+  let resource: DpopResource;
   let resourceUrl: string;
   let agent: { clientId: string; clientSecret: string; apiKey: string };
   let app: { clientId: string };
@@ -28,31 +24,20 @@ forEachStore('SDK DPoP end to end (RFC 9449)', (fixture) => {
 
   before(async () => {
     server = await startTestServer(fixture, { dpop: { nonceRequired: true } });
-    resource = createServer();
-    await new Promise<void>((resolve) => resource.listen(0, '127.0.0.1', resolve));
-    resourceUrl = `http://127.0.0.1:${(resource.address() as AddressInfo).port}/api`;
+    resource = await startDpopResource(server);
+    resourceUrl = resource.url;
     agent = await registerAgentAndResource(server, { scopes: ['calc', 'files:read'] }, resourceUrl);
     await createUser(server, email);
     app = await createApp(server, { public: true, redirect_uris: [redirectUri] });
-    const verifier = createVerifier({
-      issuer: server.issuer,
-      audience: resourceUrl,
-      clock: server.clock.nowMs,
-      dpop: { nonces: createDpopNonces(randomBytes(32), 60) },
-    });
-    const guard = requireAuth({ verifier });
-    resource.on('request', async (req, res) => {
-      const auth = await guard(req, res);
-      if (auth === undefined) return;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ subject: auth.subject, jkt: auth.confirmation?.jkt }));
-    });
   });
   after(async () => {
-    resource.closeAllConnections();
-    await new Promise<void>((resolve) => resource.close(() => resolve()));
+    await resource.close();
     await server.close();
   });
+
+  /** The agent with the public application, for on-behalf-of flows, making its token requests with `prover`. */
+  const onBehalfOf = (prover: DpopProver) =>
+    new AgentAuthClient({ issuer: server.issuer, clientId: agent.clientId, clientSecret: agent.clientSecret, app: { clientId: app.clientId, redirectUri }, clock: server.clock.nowMs, dpop: prover });
 
   /** A fetch that records each answer's status and DPoP error, to see the nonce retries on the wire. */
   function recording(): { fetch: typeof fetch; seen: string[] } {
@@ -97,14 +82,7 @@ forEachStore('SDK DPoP end to end (RFC 9449)', (fixture) => {
 
   test('DP-18 DP-17 on-behalf-of with DPoP: the authorization URL carries dpop_jkt; the code, access and refresh tokens are bound to the key', async () => {
     const prover = DpopProver.generate('ES256', { clock: server.clock.nowMs });
-    const client = new AgentAuthClient({
-      issuer: server.issuer,
-      clientId: agent.clientId,
-      clientSecret: agent.clientSecret,
-      app: { clientId: app.clientId, redirectUri },
-      clock: server.clock.nowMs,
-      dpop: prover,
-    });
+    const client = onBehalfOf(prover);
     const { url } = await client.authorizationUrl({ scope: 'openid offline_access calc', resource: resourceUrl });
     assert.equal(new URL(url).searchParams.get('dpop_jkt'), prover.jkt);
     const tokens = await client.exchangeCode(client.handleCallback((await signInAndConsent(url, { email })).location));
@@ -119,14 +97,7 @@ forEachStore('SDK DPoP end to end (RFC 9449)', (fixture) => {
     assert.equal(response.status, 200);
 
     // Another key cannot use the refresh token (the public client's refresh tokens are bound, RFC 9449 §5).
-    const thief = new AgentAuthClient({
-      issuer: server.issuer,
-      clientId: agent.clientId,
-      clientSecret: agent.clientSecret,
-      app: { clientId: app.clientId, redirectUri },
-      clock: server.clock.nowMs,
-      dpop: DpopProver.generate('ES256', { clock: server.clock.nowMs }),
-    });
+    const thief = onBehalfOf(DpopProver.generate('ES256', { clock: server.clock.nowMs }));
     await assert.rejects(thief.refresh(refreshed), (err: unknown) => (err as { code?: string; error?: string }).code === 'ERR_TOKEN_REQUEST_FAILED' && (err as { error?: string }).error === 'invalid_grant');
   });
 });
