@@ -81,6 +81,10 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
         const grantRequest = grant.parse(params);
         // Nothing more for a request without a proof: the common client_credentials path stays as it was.
         const proof = request.headers.dpop;
+        // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof (DP-19).
+        if (proof === undefined && authenticated.client.dpopBoundAccessTokens === true) {
+          throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
+        }
         let dpopJkt: string | undefined;
         if (proof !== undefined) {
           const check = await checkDpopProof({ proof: [proof].flat().join(', '), method: 'POST', url: deps.tokenEndpointUrl }, deps.dpop, now);

@@ -45,6 +45,8 @@ export interface ClientRecord {
   grantTypes: string[];
   /** Tokens whose `iat` is before this are inactive: set when the client is disabled. */
   tokensValidAfter: number;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a DPoP proof are refused. False when absent. */
+  dpopBoundAccessTokens?: boolean;
   createdAt: number;
   updatedAt: number;
 }

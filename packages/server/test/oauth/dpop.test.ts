@@ -92,6 +92,21 @@ forEachStore('DPoP at the authorization server (RFC 9449)', (fixture) => {
     }
   });
 
+  test('DP-19 an agent registered with dpop_bound_access_tokens gets no token without a proof; the flag is in the admin view', async () => {
+    const bound = await registerAgentAndResource(server, { name: 'bound agent', dpop_bound_access_tokens: true });
+    const request = (headers: Record<string, string> = {}) =>
+      server.postForm('/token', { grant_type: 'client_credentials', resource: MCP_RESOURCE }, { authorization: basicAuth(bound.clientId, bound.clientSecret), ...headers });
+    const without = await request();
+    assert.equal(without.status, 400);
+    assert.equal(((await without.json()) as Body)['error'], 'invalid_dpop_proof');
+    const withProof = await request({ dpop: proofFor(server, newKey()) });
+    assert.equal(((await withProof.json()) as Body)['token_type'], 'DPoP');
+    const view = (await (await server.admin('GET', `/agents/${bound.clientId}`)).json()) as Record<string, unknown>;
+    assert.equal(view['dpop_bound_access_tokens'], true);
+    assert.equal((await server.admin('PATCH', `/agents/${bound.clientId}`, { dpop_bound_access_tokens: false })).status, 200);
+    assert.equal((await request()).status, 200, 'once the flag is off, Bearer tokens again');
+  });
+
   test('DP-18 dpop_jkt on the authorization request: a proof of another key → invalid_grant; of that key → a DPoP token', async () => {
     const key = newKey();
     const flow = { clientId: app.clientId, scope: 'openid calc', resource: MCP_RESOURCE, extraParams: { dpop_jkt: key.jkt } };
