@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { createDpopProof, type DpopKey, dpopKeyFrom } from '@mandate/protocol';
 import { basicAuth, decodeJwt, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { agentToken, createApp, createUser, obtainCode, redeemCode } from '../helpers/user-flow.ts';
+import { actorToken, createApp, createUser, obtainCode, redeemCode } from '../helpers/user-flow.ts';
 
 const TE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
@@ -153,7 +153,7 @@ forEachStore('DPoP at the authorization server (RFC 9449)', (fixture) => {
     const { code, verifier } = await obtainCode(server, flow);
     const redeemed = await server.postForm(
       '/token',
-      { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: 'https://app.example.com/callback', client_id: app.clientId, actor_token: await agentToken(server, agent) },
+      { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: 'https://app.example.com/callback', client_id: app.clientId, actor_token: await actorToken(server, agent) },
       { dpop: proofFor(server, userKey) },
     );
     const userToken = ((await redeemed.json()) as Body)['access_token']!;
@@ -161,12 +161,16 @@ forEachStore('DPoP at the authorization server (RFC 9449)', (fixture) => {
     const exchange = async (actorToken: string, dpop?: string) =>
       server.postForm('/token', { grant_type: TE, subject_token: userToken, subject_token_type: AT, actor_token: actorToken, actor_token_type: AT, scope: 'calc' }, { authorization: basicAuth(agent.clientId, agent.clientSecret), ...(dpop ? { dpop } : {}) });
 
-    const unbound = await exchange(await agentToken(server, agent));
+    const unbound = await exchange(await actorToken(server, agent));
     assert.equal(unbound.status, 400);
     assert.match(((await unbound.json()) as Body)['error_description']!, /subject_token is DPoP-bound/);
 
     const actorKey = newKey();
-    const boundActor = ((await (await clientCredentials({ dpop: proofFor(server, actorKey) })).json()) as Body)['access_token']!;
+    // The agent's actor token (resource = this issuer, SR-04), bound to its own key.
+    const boundActor = (
+      (await (await server.postForm('/token', { grant_type: 'client_credentials', resource: server.issuer }, { authorization: basicAuth(agent.clientId, agent.clientSecret), dpop: proofFor(server, actorKey) })).json()) as Body
+    )['access_token']!;
+    assert.deepEqual(decodeJwt(boundActor).payload['cnf'], { jkt: actorKey.jkt });
     const foreignProof = await exchange(boundActor, proofFor(server, newKey()));
     assert.equal(foreignProof.status, 400, 'a bound actor token needs a proof of its own key');
     const child = await exchange(boundActor, proofFor(server, actorKey));
