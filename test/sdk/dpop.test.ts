@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { AgentAuthClient } from '../../packages/sdk/src/agent/index.ts';
-import { DpopProver } from '../../packages/sdk/src/dpop/index.ts';
+import { createDpopFetch, createDpopNonces, DpopProver } from '../../packages/sdk/src/dpop/index.ts';
+import { createMcpAuth, getAuthInfo } from '../../packages/sdk/src/mcp/server.ts';
+import { protectedResourceMetadata } from '../../packages/sdk/src/middleware/node.ts';
+import { createVerifier } from '../../packages/sdk/src/verify/create-verifier.ts';
 import { decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { type DpopResource, startDpopResource } from '../helpers/dpop-resource.ts';
@@ -99,5 +110,61 @@ forEachStore('SDK DPoP end to end (RFC 9449)', (fixture) => {
     // Another key cannot use the refresh token (the public client's refresh tokens are bound, RFC 9449 §5).
     const thief = onBehalfOf(DpopProver.generate('ES256', { clock: server.clock.nowMs }));
     await assert.rejects(thief.refresh(refreshed), (err: unknown) => (err as { code?: string; error?: string }).code === 'ERR_TOKEN_REQUEST_FAILED' && (err as { error?: string }).error === 'invalid_grant');
+  });
+
+  test('DP-14 DP-20 the unmodified MCP SDK client with createDpopFetch: DPoP token from the AS (nonce), DPoP calls to an SDK MCP server (nonce); the same token as Bearer is refused', async () => {
+    const http = createServer();
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const mcpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+    const mcpAgent = await registerAgentAndResource(server, { name: 'mcp dpop agent', scopes: ['calc'] }, mcpUrl);
+    const verifier = createVerifier({ issuer: server.issuer, audience: mcpUrl, clock: server.clock.nowMs, dpop: { nonces: createDpopNonces(randomBytes(32), 60) } });
+    const mcpAuth = createMcpAuth({ verifier });
+    const serveMetadata = protectedResourceMetadata({ resource: mcpUrl, authorizationServers: [server.issuer], scopesSupported: ['calc'] });
+    const handle = mcpAuth.nodeHandler(async (req, res, body) => {
+      const mcp = new McpServer({ name: 'dpop', version: '1.0.0' });
+      mcpAuth.registerTool(mcp, 'whoami', { scopes: ['calc'], description: 'who calls' }, async (extra) => {
+        const auth = getAuthInfo(extra);
+        return { content: [{ type: 'text' as const, text: JSON.stringify({ subject: auth.subject, jkt: auth.confirmation?.jkt }) }] };
+      });
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      await mcp.connect(transport);
+      await transport.handleRequest(req, res, body);
+    });
+    http.on('request', (req, res) => {
+      if (serveMetadata(req, res)) return;
+      void handle(req, res);
+    });
+    try {
+      const prover = DpopProver.generate('ES256', { clock: server.clock.nowMs });
+      const seen = recording();
+      let bound = '';
+      const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
+        authProvider: new ClientCredentialsProvider({ clientId: mcpAgent.clientId, clientSecret: mcpAgent.clientSecret, scope: 'calc', expectedIssuer: server.issuer }),
+        fetch: createDpopFetch(prover, async (input, init) => {
+          const auth = new Headers(init?.headers).get('authorization') ?? '';
+          if (auth.startsWith('DPoP ')) bound = auth.slice(5);
+          return seen.fetch(input, init);
+        }),
+      });
+      const client = new Client({ name: 'dpop-agent', version: '1.0.0' });
+      await client.connect(transport);
+      const result = await client.callTool({ name: 'whoami', arguments: {} });
+      assert.deepEqual(JSON.parse((result.content as { text: string }[])[0]!.text), { subject: mcpAgent.clientId, jkt: prover.jkt });
+      await client.close();
+      assert.ok(seen.seen.includes('400 use_dpop_nonce'), `the AS asked for its nonce: ${seen.seen.join(', ')}`);
+      assert.ok(seen.seen.includes('401 use_dpop_nonce'), `the MCP server asked for its nonce: ${seen.seen.join(', ')}`);
+      assert.deepEqual(decodeJwt(bound).payload['cnf'], { jkt: prover.jkt });
+
+      const asBearer = await fetch(mcpUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bound}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      assert.equal(asBearer.status, 401);
+      assert.match(asBearer.headers.get('www-authenticate') ?? '', /^DPoP error="invalid_token"/);
+    } finally {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   });
 });

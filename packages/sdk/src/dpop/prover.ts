@@ -95,19 +95,40 @@ export class DpopProver {
 }
 
 /**
- * A `fetch` that sends every request carrying `Authorization: Bearer <token>` of a token bound to `prover`'s key
- * (`cnf.jkt`) as a DPoP request instead ({@link DpopProver.fetch}); other requests go through unchanged. It is the
- * seam for HTTP clients that only know bearer tokens, such as the MCP SDK's transports (their `fetch` option).
+ * A `fetch` for HTTP clients that know only bearer tokens, such as the MCP SDK's transports and auth flow (their
+ * `fetch` option): it adds DPoP where RFC 9449 wants it and passes everything else through unchanged.
+ * - A token request (a form POST with `grant_type`) gets a proof (§5) and is sent once more when the authorization
+ *   server answers `use_dpop_nonce` with a new nonce (§8), so the tokens come back bound to `prover`'s key.
+ * - A request with `Authorization: Bearer <token>` of a token bound to that key (`cnf.jkt`) is sent as a DPoP
+ *   request instead ({@link DpopProver.fetch}, §7), with the resource's nonce retry.
  */
 export function createDpopFetch(prover: DpopProver, fetchImpl: typeof fetch = fetch): typeof fetch {
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const request = new Request(input, init);
     const token = /^Bearer +(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    if (token === undefined || boundKey(token) !== prover.jkt) return fetchImpl(input, init);
-    const headers = new Headers(request.headers);
-    headers.delete('authorization');
-    const body = init.body ?? (request.body === null ? undefined : await request.text());
-    return prover.fetch(request.url, token, { ...init, method: request.method, headers, ...(body === undefined ? {} : { body }) }, fetchImpl);
+    if (token !== undefined && boundKey(token) === prover.jkt) {
+      const headers = new Headers(request.headers);
+      headers.delete('authorization');
+      const body = init.body ?? (request.body === null ? undefined : await request.text());
+      return prover.fetch(request.url, token, { ...init, method: request.method, headers, ...(body === undefined ? {} : { body }) }, fetchImpl);
+    }
+    if (request.method !== 'POST' || !(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return fetchImpl(input, init);
+    const body = await request.text();
+    if (!new URLSearchParams(body).has('grant_type')) return fetchImpl(request.url, { ...init, method: 'POST', headers: request.headers, body });
+    const send = () => {
+      const headers = new Headers(request.headers);
+      headers.set('dpop', prover.proof('POST', request.url));
+      return fetchImpl(request.url, { ...init, method: 'POST', headers, body });
+    };
+    const response = await send();
+    if (response.status === 400 && prover.rememberNonce(request.url, response.headers)) {
+      const error = ((await response.clone().json().catch(() => undefined)) as { error?: unknown } | undefined)?.error;
+      if (error === 'use_dpop_nonce') {
+        await response.body?.cancel();
+        return send();
+      }
+    } else prover.rememberNonce(request.url, response.headers);
+    return response;
   }) as typeof fetch;
 }
 
