@@ -99,14 +99,24 @@ export class DpopProver {
  * `fetch` option): it adds DPoP where RFC 9449 wants it and passes everything else through unchanged.
  * - A token request (a form POST with `grant_type`) gets a proof (§5) and is sent once more when the authorization
  *   server answers `use_dpop_nonce` with a new nonce (§8), so the tokens come back bound to `prover`'s key.
- * - A request with `Authorization: Bearer <token>` of a token bound to that key (`cnf.jkt`) is sent as a DPoP
- *   request instead ({@link DpopProver.fetch}, §7), with the resource's nonce retry.
+ * - A request with `Authorization: Bearer <token>` of a token bound to that key is sent as a DPoP request instead
+ *   ({@link DpopProver.fetch}, §7), with the resource's nonce retry: a token this fetch received with
+ *   `token_type: DPoP` (opaque or not), or a JWT whose `cnf.jkt` is the prover's.
  */
 export function createDpopFetch(prover: DpopProver, fetchImpl: typeof fetch = fetch): typeof fetch {
+  // Tokens the authorization server answered with `token_type: DPoP` through this fetch: bound, even when opaque.
+  const boundTokens = new Set<string>();
+  const remember = async (response: Response) => {
+    if (response.status !== 200) return;
+    const body = (await response.clone().json().catch(() => undefined)) as { access_token?: unknown; token_type?: unknown } | undefined;
+    if (typeof body?.access_token !== 'string' || typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'dpop') return;
+    if (boundTokens.size >= 100) boundTokens.delete(boundTokens.values().next().value as string);
+    boundTokens.add(body.access_token);
+  };
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const request = new Request(input, init);
     const token = /^Bearer +(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    if (token !== undefined && boundKey(token) === prover.jkt) {
+    if (token !== undefined && (boundTokens.has(token) || boundKey(token) === prover.jkt)) {
       const headers = new Headers(request.headers);
       headers.delete('authorization');
       const body = init.body ?? (request.body === null ? undefined : await request.text());
@@ -120,14 +130,15 @@ export function createDpopFetch(prover: DpopProver, fetchImpl: typeof fetch = fe
       headers.set('dpop', prover.proof('POST', request.url));
       return fetchImpl(request.url, { ...init, method: 'POST', headers, body });
     };
-    const response = await send();
+    let response = await send();
     if (response.status === 400 && prover.rememberNonce(request.url, response.headers)) {
       const error = ((await response.clone().json().catch(() => undefined)) as { error?: unknown } | undefined)?.error;
       if (error === 'use_dpop_nonce') {
         await response.body?.cancel();
-        return send();
+        response = await send();
       }
     } else prover.rememberNonce(request.url, response.headers);
+    await remember(response);
     return response;
   }) as typeof fetch;
 }
