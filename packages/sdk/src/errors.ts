@@ -525,11 +525,18 @@ export class DpopNonceRequired extends MandateError {
   }
 }
 
-/** A token sent with the `DPoP` scheme is not DPoP-bound (it has no `cnf.jkt`): RFC 9449 §7.1 binds the scheme to the token. */
+/**
+ * The token is not DPoP-bound (it has no `cnf.jkt`) but was sent with the `DPoP` scheme (RFC 9449 §7.1 binds the
+ * scheme to the token), or the resource accepts only DPoP-bound tokens (`required`, RFC 9728
+ * `dpop_bound_access_tokens_required`).
+ */
 export class TokenNotDpopBound extends MandateError {
   declare readonly code: 'ERR_TOKEN_NOT_DPOP_BOUND';
-  constructor() {
-    super('ERR_TOKEN_NOT_DPOP_BOUND', 'the token is not DPoP-bound; send it with the Bearer scheme');
+  /** True when the resource requires DPoP-bound tokens; false when only the scheme was wrong. */
+  readonly required: boolean;
+  constructor(required = false) {
+    super('ERR_TOKEN_NOT_DPOP_BOUND', required ? 'this resource accepts only DPoP-bound tokens' : 'the token is not DPoP-bound; send it with the Bearer scheme');
+    this.required = required;
   }
 }
 

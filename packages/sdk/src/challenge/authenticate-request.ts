@@ -135,9 +135,11 @@ export function rejectionFor(
       rejection.headers['dpop-nonce'] = err.nonce;
       return rejection;
     }
-    // The token is a bearer token: the Bearer scheme is what the client should use.
-    case 'ERR_TOKEN_NOT_DPOP_BOUND':
-      return reject(401, 'invalid_token', buildWwwAuthenticate({ realm: options.realm, resourceMetadata, error: 'invalid_token', errorDescription: err.message }));
+    // A bearer token: the Bearer scheme is what the client should use, unless the resource takes DPoP-bound tokens only.
+    case 'ERR_TOKEN_NOT_DPOP_BOUND': {
+      const scheme = err.required ? dpop : { realm: options.realm, resourceMetadata };
+      return reject(401, 'invalid_token', buildWwwAuthenticate({ ...scheme, error: 'invalid_token', errorDescription: err.message }));
+    }
     case 'ERR_INSUFFICIENT_SCOPE': {
       const scope = insufficientScopeChallenge(err.requiredScopes, err.grantedScopes);
       return reject(403, 'insufficient_scope', buildWwwAuthenticate({ ...challenge, error: 'insufficient_scope', errorDescription: err.message, scope }));

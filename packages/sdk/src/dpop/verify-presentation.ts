@@ -11,6 +11,11 @@ export interface DpopVerifyOptions {
   maxAgeSeconds?: number;
   /** Where accepted proofs are remembered. Default: this process's memory ({@link MemoryDpopReplayCache}). */
   replayCache?: DpopReplayCache;
+  /**
+   * Accept only DPoP-bound tokens (what RFC 9728 `dpop_bound_access_tokens_required` announces): a token without
+   * `cnf.jkt` is refused. Default false.
+   */
+  required?: boolean;
   /** Require a server nonce (RFC 9449 §9), from `createDpopNonces(secret, periodSeconds)`. Default: none required. */
   nonces?: DpopNonces;
   /**
@@ -54,6 +59,7 @@ export function dpopPresentationCheck(options: DpopVerifyOptions, audience: stri
     const bound = typeof cnf === 'object' && cnf !== null ? (cnf as { jkt?: unknown }).jkt : undefined;
     if (cnf !== undefined && typeof bound !== 'string') throw new SenderConstrainedToken();
     const jkt = bound as string | undefined;
+    if (jkt === undefined && options.required === true) throw new TokenNotDpopBound(true);
     if (request === undefined) {
       if (jkt !== undefined) throw new SenderConstrainedToken();
       return;
