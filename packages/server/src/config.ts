@@ -148,6 +148,11 @@ const configSchema = z
        * WebAuthn challenge or `state` (the login page's CSRF token needs none). Default 1800.
        */
       anonymousSessionTtlSeconds: seconds(60, 86_400).default(1800),
+      /**
+       * New anonymous sessions (a passkey or upstream login starting) per minute per client address; past it, 429
+       * (SR-13: nothing a stranger sends may write rows without bound). In memory, per instance; 0 disables. Default 30.
+       */
+      anonymousSessionsPerIpPerMinute: wholeNumber(0, 1_000_000).default(30),
       /** Failed logins per account before each further failure locks the account (exponential backoff). Default 5. */
       accountFreeFailures: wholeNumber(1, 100).default(5),
       /** Failed logins per client address before the address is locked the same way. Default 30: higher, since NAT is shared. */

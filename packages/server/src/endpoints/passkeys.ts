@@ -14,6 +14,8 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
   const base = new URL(issuer).pathname.replace(/\/$/, '');
   const problem = (reply: FastifyReply, status: number, detail: string) =>
     reply.code(status).type('application/problem+json').send(JSON.stringify({ type: 'urn:mandate:problem:invalid-request', title: 'Passkey not accepted', status, detail }));
+  const tooMany = (reply: FastifyReply, seconds: number) =>
+    problem(reply.header('retry-after', String(seconds)), 429, `too many attempts; try again in ${seconds} seconds`);
   const json = (reply: FastifyReply, body: unknown) => reply.code(200).type('application/json; charset=utf-8').send(JSON.stringify(body));
 
   return [
@@ -24,6 +26,7 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
       errorFormat: 'problem',
       async handler(request, reply) {
         const session = await sessions.ensure(request, reply);
+        if (!('record' in session)) return tooMany(reply, session.retryAfter);
         return json(reply, await passkeys.loginOptions({ sessionHash: session.record.idHash, now: now() }));
       },
     },
@@ -34,12 +37,10 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
       errorFormat: 'problem',
       async handler(request, reply) {
         const session = await sessions.ensure(request, reply);
+        if (!('record' in session)) return tooMany(reply, session.retryAfter);
         const credential = passkeys.parseCredential(request.body);
         const result = await passkeys.login({ sessionHash: session.record.idHash, credential, ip: request.ip, now: now() });
-        if (!result.ok && result.retryAfterSeconds) {
-          reply.header('retry-after', String(result.retryAfterSeconds));
-          return problem(reply, 429, `too many failed attempts; try again in ${result.retryAfterSeconds} seconds`);
-        }
+        if (!result.ok && result.retryAfterSeconds) return tooMany(reply, result.retryAfterSeconds);
         if (!result.ok) return problem(reply, 400, 'the passkey could not be verified');
         await sessions.login(request, reply, result.userId, PASSKEY_AMR);
         return json(reply, { redirect: safeReturnTo(credential?.return_to, base) });

@@ -84,6 +84,26 @@ forEachStore('browser pages: no writes on GET, CSRF, grants on /account, return_
     assert.ok(counts.some((row) => row.detail?.['count'] === 39), JSON.stringify(counts.map((row) => row.detail)));
   });
 
+  test('SR-13 sessions a stranger can start (passkey, upstream login) are limited per address: 429 past the limit, no row', async () => {
+    const limited = await startTestServer(fixture, { users: { anonymousSessionsPerIpPerMinute: 5 } });
+    try {
+      const start = async () => {
+        const browser = new Browser();
+        const csrf = inputValue(await (await browser.fetch(`${limited.issuer}/login`)).text(), 'csrf');
+        return browser.fetch(`${limited.issuer}/login/passkey/options`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' });
+      };
+      const before = (await rowCounts(fixture))['sessions']!;
+      const statuses = [];
+      for (let i = 0; i < 8; i++) statuses.push((await start()).status);
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
+      assert.equal((await rowCounts(fixture))['sessions']! - before, 5);
+      limited.clock.advance(60);
+      assert.equal((await start()).status, 200, 'the limit refills');
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('SR-18 /account lists every active grant, remembered or not, and each one is revocable there', async () => {
     const email = unique('grants');
     await createUser(server, email);
