@@ -134,6 +134,7 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     grants: store,
     pending: store,
     audit,
+    refusals: ctx.refusals,
     issuer,
     lifetimes: { ...config.authorization, maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds },
   });
