@@ -161,6 +161,12 @@ const configSchema = z
       baseLockSeconds: seconds(1, 3600).default(2),
       /** Longest lock. Default 900 (15 min): slows guessing to a crawl without locking a user out for the day. */
       maxLockSeconds: seconds(1, 86_400).default(900),
+      /**
+       * Login attempts (password and passkey) per minute per client address, checked or not: a flood ceiling beside
+       * the throttle, which admits an attempt on any account a locked address has not guessed (SR-06), so that the
+       * scrypt work one address can cause stays bounded. In memory, per instance; 0 disables. Default 120.
+       */
+      loginAttemptsPerIpPerMinute: wholeNumber(0, 1_000_000).default(120),
       /** A failure counter resets when its last failure is older than this. Default 3600. */
       failureWindowSeconds: seconds(60, 86_400).default(3600),
       /**

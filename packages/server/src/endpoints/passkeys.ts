@@ -3,6 +3,7 @@ import { PASSKEY_AMR, type PasskeyFlow } from '../flows/passkeys.ts';
 import type { BrowserSessions } from '../http/browser-session.ts';
 import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import { floodCeiling, type LoginEndpointDeps } from './login.ts';
 import { pageForm, safeReturnTo, seeOther } from './page-response.ts';
 
 /**
@@ -10,7 +11,14 @@ import { pageForm, safeReturnTo, seeOther } from './page-response.ts';
  * `x-csrf-token` (checked by the browser guard). Login from the login page, registration from the account page
  * (within a few minutes of signing in, SR-15), and the account page's form that removes one.
  */
-export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions: BrowserSessions, now: () => number): RouteDefinition[] {
+export function passkeyEndpoints(
+  issuer: string,
+  passkeys: PasskeyFlow,
+  sessions: BrowserSessions,
+  now: () => number,
+  /** The login endpoints' per-address ceiling, shared with password logins. */
+  ceiling: Pick<LoginEndpointDeps, 'loginRate' | 'audit'>,
+): RouteDefinition[] {
   const base = new URL(issuer).pathname.replace(/\/$/, '');
   const problem = (reply: FastifyReply, status: number, detail: string) =>
     reply.code(status).type('application/problem+json').send(JSON.stringify({ type: 'urn:mandate:problem:invalid-request', title: 'Passkey not accepted', status, detail }));
@@ -36,6 +44,8 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
       access: 'browser',
       errorFormat: 'problem',
       async handler(request, reply) {
+        const limited = await floodCeiling(ceiling, request.ip, 'passkey');
+        if (limited) return tooMany(reply, limited);
         const session = await sessions.ensure(request, reply);
         if (!('record' in session)) return tooMany(reply, session.retryAfter);
         const credential = passkeys.parseCredential(request.body);
