@@ -36,6 +36,7 @@ import type { UserTokenDeps } from './grants/user-tokens.ts';
 import { BrowserSessions } from './http/browser-session.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from './http/endpoint-paths.ts';
 import { createHttpApp, type HttpAppOptions } from './http/fastify-app.ts';
+import { RateLimiter } from './http/rate-limit.ts';
 import { routeHooksByAccess } from './http/route-guards.ts';
 import type { RouteDefinition } from './http/route.ts';
 import type { ClientAuthDeps } from './oauth/client-authentication.ts';
@@ -139,6 +140,7 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     grants: store,
     pending: store,
     audit,
+    refusals: ctx.refusals,
     issuer,
     lifetimes: { ...config.authorization, maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds },
   });
@@ -163,11 +165,13 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     refusals: ctx.refusals,
     callbackUrl: (providerId) => endpointUrl(issuer, upstreamCallbackPath(providerId)),
   });
+  // One budget per address for password and passkey attempts alike (SR-06's flood ceiling).
+  const ceiling = { loginRate: new RateLimiter(config.users.loginAttemptsPerIpPerMinute, () => now() * 1000), audit };
   return [
     ...authorizationEndpoints(issuer, authorization, sessions, now),
-    ...loginEndpoints({ issuer, upstreamProviders: config.upstreamProviders, passwordLogin: { store, throttle: store, audit, config, refusals: ctx.refusals }, audit, now }, sessions),
+    ...loginEndpoints({ issuer, upstreamProviders: config.upstreamProviders, passwordLogin: { store, throttle: store, audit, config, refusals: ctx.refusals }, ...ceiling, now }, sessions),
     ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister),
-    ...passkeyEndpoints(issuer, passkeys, sessions, now),
+    ...passkeyEndpoints(issuer, passkeys, sessions, now, ceiling),
     ...upstreamLoginEndpoints(issuer, upstream, sessions, now),
     ...staticAssetRoutes(),
   ];
