@@ -33,23 +33,20 @@ const dryRunBody = z
  * token's (the admin names the actor) and mints nothing.
  */
 export function adminDelegationRoutes(api: AdminApiDeps<DelegationPolicyStore>, exchange: ExchangeCheck): RouteDefinition[] {
+  type ReadPolicy = (id: string, deps: ReturnType<typeof managementDeps<DelegationPolicyStore>>) => Promise<unknown>;
+  type WritePolicy = (id: string, input: unknown, deps: ReturnType<typeof managementDeps<DelegationPolicyStore>>) => Promise<unknown>;
+  /** GET, PUT (replace) and DELETE of one owner kind's policy. */
+  const policyRoutes = (owners: string, get: ReadPolicy, set: WritePolicy): RouteDefinition[] => [
+    adminRoute('GET', `/${owners}/:id/delegation-policy`, async (request, reply) => sendJson(reply, 200, await get(idParam(request), managementDeps(api, request)))),
+    adminRoute('PUT', `/${owners}/:id/delegation-policy`, async (request, reply) => sendJson(reply, 200, await set(idParam(request), request.body ?? {}, managementDeps(api, request)))),
+    adminRoute('DELETE', `/${owners}/:id/delegation-policy`, async (request, reply) => {
+      await set(idParam(request), null, managementDeps(api, request));
+      return reply.code(204).send();
+    }),
+  ];
   return [
-    adminRoute('GET', '/resources/:id/delegation-policy', async (request, reply) => sendJson(reply, 200, await getResourceDelegationPolicy(idParam(request), managementDeps(api, request)))),
-    adminRoute('PUT', '/resources/:id/delegation-policy', async (request, reply) =>
-      sendJson(reply, 200, await setResourceDelegationPolicy(idParam(request), request.body ?? {}, managementDeps(api, request))),
-    ),
-    adminRoute('DELETE', '/resources/:id/delegation-policy', async (request, reply) => {
-      await setResourceDelegationPolicy(idParam(request), null, managementDeps(api, request));
-      return reply.code(204).send();
-    }),
-    adminRoute('GET', '/agents/:id/delegation-policy', async (request, reply) => sendJson(reply, 200, await getAgentDelegationPolicy(idParam(request), managementDeps(api, request)))),
-    adminRoute('PUT', '/agents/:id/delegation-policy', async (request, reply) =>
-      sendJson(reply, 200, await setAgentDelegationPolicy(idParam(request), request.body ?? {}, managementDeps(api, request))),
-    ),
-    adminRoute('DELETE', '/agents/:id/delegation-policy', async (request, reply) => {
-      await setAgentDelegationPolicy(idParam(request), null, managementDeps(api, request));
-      return reply.code(204).send();
-    }),
+    ...policyRoutes('resources', getResourceDelegationPolicy, setResourceDelegationPolicy),
+    ...policyRoutes('agents', getAgentDelegationPolicy, setAgentDelegationPolicy),
     adminRoute('POST', '/delegation/check', async (request, reply) => {
       const body = parseInput(dryRunBody, request.body ?? {});
       const actor = await api.store.getClient(body.actor);
