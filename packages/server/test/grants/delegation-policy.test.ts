@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { createVerifier, verifyDelegation } from '@mandate/sdk/verify';
 import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -13,6 +16,20 @@ import { actorToken, agentToken, createApp, createUser, obtainCode, redeemCode }
  */
 
 const TE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const bin = fileURLToPath(new URL('../../bin/run-cli.ts', import.meta.url));
+const kek = randomBytes(32).toString('base64url');
+
+/** `mandate …` as its own process with the server's KEK; resolves with its status and output. */
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, MANDATE_KEK: kek, MANDATE_LOG_LEVEL: 'silent' } });
+    let [stdout, stderr] = ['', ''];
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
 
 type Agent = { clientId: string; clientSecret: string };
@@ -23,7 +40,7 @@ forEachStore('delegation-chain policy', (fixture) => {
   let n = 0;
 
   before(async () => {
-    server = await startTestServer(fixture);
+    server = await startTestServer(fixture, { keys: { kek } });
   });
   after(() => server.close());
 
@@ -175,5 +192,25 @@ forEachStore('delegation-chain policy', (fixture) => {
     assert.equal((await server.admin('GET', '/agents/agt_none/delegation-policy')).status, 404);
     const audit = (await (await server.admin('GET', '/audit?event=resource.delegation_policy_set')).json()) as { events: { subject: string }[] };
     assert.ok(audit.events.some((e) => e.subject === uri));
+  });
+
+  test('the CLI shows, sets and clears the same policies (mandate resource|agent delegation-policy)', async () => {
+    const { uri, id, agents: [a, b] } = await setting(2);
+    const db = ['--db', fixture.url, '--json'];
+    const set = await cli(['resource', 'delegation-policy', uri, '--max-depth', '1', '--require-human-root', '--allowed-actor', a!.clientId, ...db]);
+    assert.equal(set.status, 0, set.stderr);
+    const policy = { max_depth: 1, require_human_root: true, allowed_actors: [a!.clientId] };
+    assert.deepEqual(JSON.parse(set.stdout), { resource: uri, policy });
+    assert.deepEqual(await (await server.admin('GET', `/resources/${id}/delegation-policy`)).json(), { resource: uri, policy });
+    const agent = await cli(['agent', 'delegation-policy', a!.clientId, '--may-delegate-to', b!.clientId, ...db]);
+    assert.deepEqual(JSON.parse(agent.stdout), { agent: a!.clientId, policy: { may_delegate_to: [b!.clientId] } });
+    const shown = await cli(['agent', 'delegation-policy', a!.clientId, ...db]);
+    assert.deepEqual(JSON.parse(shown.stdout).policy, { may_delegate_to: [b!.clientId] });
+    const typo = await cli(['agent', 'delegation-policy', a!.clientId, '--may-delegate-to', 'agt_typo', '--db', fixture.url]);
+    assert.equal(typo.status, 1);
+    assert.match(typo.stderr, /^error: .*no client agt_typo/);
+    assert.equal((await cli(['resource', 'delegation-policy', uri, '--max-depth', 'two', '--db', fixture.url])).status, 2);
+    assert.equal((await cli(['resource', 'delegation-policy', uri, '--clear', ...db])).status, 0);
+    assert.deepEqual(await (await server.admin('GET', `/resources/${id}/delegation-policy`)).json(), { resource: uri, policy: {} });
   });
 });

@@ -1,5 +1,6 @@
 import { type AgentView, createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus, updateAgent } from '../../management/agents.ts';
 import { commandArgs, formatTime, readJsonFile, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+import { getAgentDelegationPolicy, setAgentDelegationPolicy } from '../../management/delegation-policies.ts';
 
 export const agentHelp = `mandate agent <command>
 
@@ -20,6 +21,9 @@ export const agentHelp = `mandate agent <command>
                           replace the public keys of a private_key_jwt agent (public asymmetric keys only:
                           EC P-256/P-384, Ed25519, RSA ≥ 2048 bits)
   delete <client_id>      delete it and invalidate its tokens
+  delegation-policy <client_id> [--may-delegate-to <client_id>]… [--clear]
+                          show, set (replacing it) or clear the agents it may pass a token on to
+                          (checked when a token exchange mints; see docs/users-and-delegation.md)
 
 Every command takes --db <url> and --json.`;
 
@@ -48,6 +52,8 @@ export async function agentCommand(args: string[]): Promise<void> {
     ttl: { type: 'string' },
     'jwks-file': { type: 'string' },
     grace: { type: 'string' },
+    'may-delegate-to': { type: 'string', multiple: true },
+    clear: { type: 'boolean' },
   }, 'client_id');
 
   switch (sub) {
@@ -102,6 +108,13 @@ export async function agentCommand(args: string[]): Promise<void> {
       const clientId = id();
       await withManagement(config, (deps) => deleteAgent(clientId, deps));
       return out.print({ deleted: clientId }, `deleted ${clientId}`);
+    }
+    case 'delegation-policy': {
+      const clientId = id();
+      if (values.clear && values['may-delegate-to']) throw new UsageError('--clear takes no other policy option');
+      const change = values.clear ? null : values['may-delegate-to'] ? { may_delegate_to: values['may-delegate-to'] } : undefined;
+      const shown = await withManagement(config, (deps) => (change === undefined ? getAgentDelegationPolicy(clientId, deps) : setAgentDelegationPolicy(clientId, change, deps)));
+      return out.print(shown, `agent   ${shown.agent}\npolicy  ${JSON.stringify(shown.policy)}`);
     }
     default:
       throw new UsageError(agentHelp);

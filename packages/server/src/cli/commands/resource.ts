@@ -1,5 +1,11 @@
 import { createResource, deleteResource, getResource, listResources, type ResourceView, rotateResourceKey } from '../../management/resources.ts';
+import { getResourceDelegationPolicy, setResourceDelegationPolicy } from '../../management/delegation-policies.ts';
 import { commandArgs, formatTime, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+
+const wholeNumber = (flag: string, value: string): number => {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number`);
+  return Number(value);
+};
 
 export const resourceHelp = `mandate resource <command>
 
@@ -14,6 +20,11 @@ export const resourceHelp = `mandate resource <command>
                           replace its API key; the old one keeps working for the grace period
                           (default 24 h, MANDATE_API_KEY_ROTATION_GRACE; --grace 0 cuts it at once)
   delete <id|uri>         delete it
+  delegation-policy <id|uri> [--max-depth <n>] [--require-human-root] [--allowed-actor <client_id>]…
+                          [--clear]
+                          show, set (replacing it) or clear the delegation-chain policy of tokens for it:
+                          at most <n> actors, a person at the root, only these actors (checked when a
+                          token exchange mints; see docs/users-and-delegation.md)
 
 Every command takes --db <url> and --json.`;
 
@@ -45,6 +56,10 @@ export async function resourceCommand(args: string[]): Promise<void> {
     risk: { type: 'string', multiple: true },
     describe: { type: 'string', multiple: true },
     grace: { type: 'string' },
+    'max-depth': { type: 'string' },
+    'require-human-root': { type: 'boolean' },
+    'allowed-actor': { type: 'string', multiple: true },
+    clear: { type: 'boolean' },
   }, 'id|uri');
 
   switch (sub) {
@@ -81,6 +96,18 @@ export async function resourceCommand(args: string[]): Promise<void> {
       const target = ref();
       await withManagement(config, (deps) => deleteResource(target, deps));
       return out.print({ deleted: target }, `deleted ${target}`);
+    }
+    case 'delegation-policy': {
+      const target = ref();
+      const policy = {
+        ...(values['max-depth'] !== undefined ? { max_depth: wholeNumber('--max-depth', values['max-depth']) } : {}),
+        ...(values['require-human-root'] ? { require_human_root: true } : {}),
+        ...(values['allowed-actor'] ? { allowed_actors: values['allowed-actor'] } : {}),
+      };
+      const change = values.clear ? null : Object.keys(policy).length > 0 ? policy : undefined;
+      if (values.clear && Object.keys(policy).length > 0) throw new UsageError('--clear takes no other policy option');
+      const shown = await withManagement(config, (deps) => (change === undefined ? getResourceDelegationPolicy(target, deps) : setResourceDelegationPolicy(target, change, deps)));
+      return out.print(shown, `resource  ${shown.resource}\npolicy    ${JSON.stringify(shown.policy)}`);
     }
     default:
       throw new UsageError(resourceHelp);
