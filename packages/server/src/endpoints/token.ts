@@ -94,7 +94,8 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
           reply.headers(dpopNonceHeader(deps.dpop, now));
         }
         const result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
-        await deps.audit.record({ ...result.audit, ip });
+        // The key a token is bound to is part of what was issued (a thumbprint: public, not a secret).
+        await deps.audit.record({ ...result.audit, ip, ...(dpopJkt ? { detail: { ...result.audit.detail, dpop_jkt: dpopJkt } } : {}) });
         return sendNoStoreJson(reply, 200, result.response);
       } catch (err) {
         if (err instanceof OAuthError && !(err instanceof RateLimited && !err.audit)) {
