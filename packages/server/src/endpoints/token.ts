@@ -95,7 +95,8 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
         }
         const result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
         // The key a token is bound to is part of what was issued (a thumbprint: public, not a secret).
-        await deps.audit.record({ ...result.audit, ip, ...(dpopJkt ? { detail: { ...result.audit.detail, dpop_jkt: dpopJkt } } : {}) });
+        if (dpopJkt !== undefined) result.audit.detail = { ...result.audit.detail, dpop_jkt: dpopJkt };
+        await deps.audit.record({ ...result.audit, ip });
         return sendNoStoreJson(reply, 200, result.response);
       } catch (err) {
         if (err instanceof OAuthError && !(err instanceof RateLimited && !err.audit)) {
