@@ -6,7 +6,9 @@
  *             (the floor: no parsing, no claims);
  *   - `jose`: jose `jwtVerify` with a local key and the same checks (issuer, audience, typ, algorithms).
  * For ES256 it also times `raw-p1363` (node's `dsaEncoding: 'ieee-p1363'` on the JOSE signature), the option the
- * SDK avoids. Warm-up first, then rounds interleaved across contenders; the median round is reported.
+ * SDK avoids, and `sdk-dpop`: the same verification of DPoP-bound tokens (`cnf.jkt`) presented with a fresh ES256 proof
+ * each (RFC 9449 §7: proof checks, `ath`, key match, the in-memory `jti` replay cache); proofs are made before the
+ * round, so only the resource's cost is timed. Warm-up first, then rounds interleaved across contenders; the median round is reported.
  * Writes bench/results/verify-<date>.json.
  */
 import { generateKeyPairSync, randomUUID, sign, verify as cryptoVerify } from 'node:crypto';
@@ -17,6 +19,8 @@ import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { importJWK, jwtVerify } from 'jose';
 import type { JWK } from 'jose';
+import { DpopProver } from '../packages/sdk/src/dpop/prover.ts';
+import { MemoryDpopReplayCache } from '../packages/sdk/src/dpop/replay-cache.ts';
 import { createVerifier } from '../packages/sdk/src/verify/create-verifier.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -46,6 +50,8 @@ interface Fixture {
   publicKey: KeyObject;
   jwk: JWK;
   tokens: string[];
+  /** The same claims with `cnf.jkt` of the bench's DPoP key. */
+  boundTokens: string[];
   inputs: Buffer[];
   signatures: Buffer[];
   derSignatures: Buffer[];
@@ -60,6 +66,7 @@ function makeFixture(alg: Alg, issuer: string): Fixture {
     publicKey: pair.publicKey,
     jwk: { ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' } as JWK,
     tokens: [],
+    boundTokens: [],
     inputs: [],
     signatures: [],
     derSignatures: [],
@@ -77,6 +84,9 @@ function makeFixture(alg: Alg, issuer: string): Fixture {
       ? sign('sha256', data, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' })
       : sign(null, data, pair.privateKey);
     fixture.tokens.push(`${input}.${signature.toString('base64url')}`);
+    const boundInput = Buffer.from(`${b64({ alg, typ: 'at+jwt', kid })}.${b64({ ...claims, cnf: { jkt: prover.jkt } })}`);
+    const boundSignature = alg === 'ES256' ? sign('sha256', boundInput, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' }) : sign(null, boundInput, pair.privateKey);
+    fixture.boundTokens.push(`${boundInput.toString()}.${boundSignature.toString('base64url')}`);
     fixture.inputs.push(data);
     fixture.signatures.push(signature);
     fixture.derSignatures.push(alg === 'ES256' ? derFromP1363(signature) : signature);
@@ -98,6 +108,15 @@ async function timeRound(run: (i: number) => unknown): Promise<number> {
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+/** The client's DPoP key; each `sdk-dpop` call gets a proof of its own, made before the round. */
+const prover = DpopProver.generate('ES256');
+let proofs: string[] = [];
+let nextProof = 0;
+const makeProofs = (fixture: Fixture) => {
+  proofs = Array.from({ length: iterations }, (_, i) => prover.proof('GET', audience, fixture.boundTokens[i % tokenCount] as string));
+  nextProof = 0;
 };
 
 // A local issuer for the SDK's discovery: metadata and JWKS, fetched once before timing starts.
@@ -133,14 +152,26 @@ for (const fixture of fixtures) {
   if (fixture.alg === 'ES256') {
     const p1363Key = { key: fixture.publicKey, dsaEncoding: 'ieee-p1363' as const };
     contenders['raw-p1363'] = (i) => cryptoVerify('sha256', fixture.inputs[i] as Buffer, p1363Key, fixture.signatures[i] as Buffer);
+    // Every proof is new, so the replay cache records each one (sized for the whole run).
+    const replayCache = new MemoryDpopReplayCache({ maxEntries: (rounds + 2) * iterations });
+    const dpopVerifier = createVerifier({ issuer, audience, algorithms: [fixture.alg], dpop: { replayCache } });
+    await dpopVerifier.verify(fixture.tokens[0] as string);
+    contenders['sdk-dpop'] = (i) => {
+      const proof = proofs[nextProof++] as string;
+      return dpopVerifier.verify(fixture.boundTokens[i] as string, { request: { scheme: 'DPoP', proof, method: 'GET', url: audience } });
+    };
   }
   // Correctness before speed: every contender must accept the tokens.
   const auth = await verifier.verify(fixture.tokens[0] as string);
   if (auth.agentId !== 'agt_bench') throw new Error('sdk verification produced the wrong AuthInfo');
+  makeProofs(fixture);
   for (const run of Object.values(contenders)) await timeRound(run); // warm-up
   const perContender: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const [name, run] of Object.entries(contenders)) perContender[name]?.push(await timeRound(run));
+    for (const [name, run] of Object.entries(contenders)) {
+      if (name === 'sdk-dpop') makeProofs(fixture);
+      perContender[name]?.push(await timeRound(run));
+    }
   }
   results[fixture.alg] = Object.fromEntries(
     Object.entries(perContender).map(([name, values]) => [name, { median: median(values), rounds: values.map(Math.round) }]),
@@ -164,11 +195,17 @@ for (const [alg, byName] of Object.entries(results)) {
   const sdk = byName.sdk?.median ?? 0;
   const raw = byName.raw?.median ?? 0;
   const jose = byName.jose?.median ?? 0;
-  const ratios = { sdkOverRaw: sdk / raw, sdkOverJose: sdk / jose, ...(byName['raw-p1363'] ? { rawP1363OverRaw: byName['raw-p1363'].median / raw } : {}) };
+  const ratios = {
+    sdkOverRaw: sdk / raw,
+    sdkOverJose: sdk / jose,
+    ...(byName['raw-p1363'] ? { rawP1363OverRaw: byName['raw-p1363'].median / raw } : {}),
+    ...(byName['sdk-dpop'] ? { sdkDpopOverSdk: byName['sdk-dpop'].median / sdk } : {}),
+  };
   (report.results as Record<string, unknown>)[alg] = { opsPerSecond: Object.fromEntries(Object.entries(byName).map(([k, v]) => [k, Math.round(v.median)])), rounds: Object.fromEntries(Object.entries(byName).map(([k, v]) => [k, v.rounds])), ratios };
   console.log(`${alg}:`);
   for (const [name, { median: m }] of Object.entries(byName)) console.log(`  ${name.padEnd(10)} ${Math.round(m).toLocaleString('en-US').padStart(8)}`);
   console.log(`  sdk/raw  ${(ratios.sdkOverRaw * 100).toFixed(1)}%   sdk/jose ${ratios.sdkOverJose.toFixed(2)}×${ratios.rawP1363OverRaw === undefined ? '' : `   raw-p1363/raw ${(ratios.rawP1363OverRaw * 100).toFixed(1)}%`}`);
+  if (ratios.sdkDpopOverSdk !== undefined) console.log(`  sdk-dpop/sdk ${(ratios.sdkDpopOverSdk * 100).toFixed(1)}% (a DPoP-bound token with its proof, against a bearer token)`);
 }
 const dir = new URL('./results/', import.meta.url);
 mkdirSync(dir, { recursive: true });

@@ -107,6 +107,12 @@ forEachStore('SDK DPoP end to end (RFC 9449)', (fixture) => {
     const response = await prover.fetch(resourceUrl, refreshed.accessToken);
     assert.equal(response.status, 200);
 
+    // The agent exchanges the user's bound token (RFC 8693) with a proof of its key: the child stays bound to it.
+    const exchanged = await client.exchange({ subjectToken: refreshed.accessToken, resource: resourceUrl, scope: 'calc' });
+    assert.equal(exchanged.tokenType, 'DPoP');
+    assert.deepEqual(decodeJwt(exchanged.accessToken).payload['cnf'], { jkt: prover.jkt });
+    assert.equal((await prover.fetch(resourceUrl, exchanged.accessToken)).status, 200);
+
     // Another key cannot use the refresh token (the public client's refresh tokens are bound, RFC 9449 §5).
     const thief = onBehalfOf(DpopProver.generate('ES256', { clock: server.clock.nowMs }));
     await assert.rejects(thief.refresh(refreshed), (err: unknown) => (err as { code?: string; error?: string }).code === 'ERR_TOKEN_REQUEST_FAILED' && (err as { error?: string }).error === 'invalid_grant');

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { isJwsAlgorithm, keyTypeFor, signatureCheckFor, signatureMakerFor } from './algorithms.ts';
-import type { JwsAlgorithm, SignatureMaker, SigningAlgorithm } from './algorithms.ts';
+import type { JwsAlgorithm, SignatureCheck, SignatureMaker, SigningAlgorithm } from './algorithms.ts';
 import { signJws } from './encode-compact-jws.ts';
 import { jwkThumbprint } from './jwk-thumbprint.ts';
 import { parseCompactJws } from './parse-compact-jws.ts';
@@ -106,7 +106,7 @@ export function verifyDpopProof(proof: string, expect: DpopProofExpectations): D
   if (PRIVATE_MEMBERS.some((member) => members[member] !== undefined)) return refuse('private_key', 'the DPoP proof jwk contains private key material');
   if (members.kty !== keyTypeFor(alg)) return refuse('jwk', `the DPoP proof jwk is not a key for ${alg}`);
   const jkt = jwkThumbprint(members);
-  const check = jkt === undefined ? undefined : publicKeyCheck(alg, members);
+  const check = jkt === undefined ? undefined : publicKeyCheck(alg, members, jkt);
   if (jkt === undefined || check === undefined) return refuse('jwk', `the DPoP proof jwk is not a usable public key for ${alg}`);
   if (!check(jws.signingInput, jws.signature)) return refuse('signature', 'the DPoP proof signature is invalid');
 
@@ -131,12 +131,24 @@ export function verifyDpopProof(proof: string, expect: DpopProofExpectations): D
   return { ok: true, jkt, jti, iat, htu: requestHtu, publicJwk: members as JsonWebKey };
 }
 
-function publicKeyCheck(alg: JwsAlgorithm, jwk: Record<string, unknown>) {
+// A client signs many proofs with one key: its signature check is kept by algorithm and thumbprint (the thumbprint
+// covers every member that makes up the key), which saves importing the JWK again for each proof. Bounded, and cleared
+// when full, so that made-up keys cannot grow it.
+const checkCache = new Map<string, SignatureCheck | undefined>();
+const checkCacheMax = 256;
+
+function publicKeyCheck(alg: JwsAlgorithm, jwk: Record<string, unknown>, jkt: string): SignatureCheck | undefined {
+  const cacheKey = `${alg}\u0000${jkt}`;
+  if (checkCache.has(cacheKey)) return checkCache.get(cacheKey);
+  let check: SignatureCheck | undefined;
   try {
-    return signatureCheckFor(alg, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
+    check = signatureCheckFor(alg, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
   } catch {
-    return undefined;
+    check = undefined;
   }
+  if (checkCache.size >= checkCacheMax) checkCache.clear();
+  checkCache.set(cacheKey, check);
+  return check;
 }
 
 /** A client's DPoP key, ready to sign proofs: its algorithm, public JWK and thumbprint, and a bound signer. */

@@ -94,6 +94,8 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
           reply.headers(dpopNonceHeader(deps.dpop, now));
         }
         const result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
+        // The key a token is bound to is part of what was issued (a thumbprint: public, not a secret).
+        if (dpopJkt !== undefined) result.audit.detail = { ...result.audit.detail, dpop_jkt: dpopJkt };
         await deps.audit.record({ ...result.audit, ip });
         return sendNoStoreJson(reply, 200, result.response);
       } catch (err) {

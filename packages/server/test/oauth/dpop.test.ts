@@ -49,6 +49,10 @@ forEachStore('DPoP at the authorization server (RFC 9449)', (fixture) => {
     assert.equal(introspection['active'], true);
     assert.equal(introspection['token_type'], 'DPoP');
     assert.deepEqual(introspection['cnf'], { jkt: agentKey.jkt });
+    await server.context.audit.flush();
+    const { events } = (await (await server.admin('GET', '/audit?event=token.issued&limit=200')).json()) as { events: { detail: Record<string, unknown> }[] };
+    const issued = events.find((e) => e.detail['jti'] === decodeJwt(body['access_token']!).payload['jti']);
+    assert.equal(issued?.detail['dpop_jkt'], agentKey.jkt, 'the audit row names the key the token is bound to');
   });
 
   test('client_credentials without a proof is unchanged: Bearer, no cnf', async () => {
@@ -231,6 +235,27 @@ forEachStore('DPoP nonces at the authorization server (RFC 9449 §8)', (fixture)
     assert.equal(retry.status, 200);
     assert.equal(((await retry.json()) as Body)['token_type'], 'DPoP');
     assert.equal(retry.headers.get('dpop-nonce'), nonce, 'the current nonce comes with the 200');
+  });
+
+  test('DP-14 userinfo: a DPoP proof without the nonce → 401 DPoP use_dpop_nonce with the nonce; with it → 200', async () => {
+    const key = newKey();
+    const app = await createApp(server, { public: true });
+    await createUser(server, 'nonce@example.com');
+    const flow = { clientId: app.clientId, scope: 'openid', resource: [], email: 'nonce@example.com' };
+    const { code, verifier } = await obtainCode(server, flow);
+    const redeem = (dpop: string) =>
+      server.postForm('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: 'https://app.example.com/callback', client_id: app.clientId }, { dpop });
+    const first = await redeem(proofFor(server, key));
+    assert.equal(((await first.json()) as Body)['error'], 'use_dpop_nonce', 'the nonce is asked before the code is spent');
+    const nonce = first.headers.get('dpop-nonce')!;
+    const token = ((await (await redeem(proofFor(server, key, '/token', { nonce }))).json()) as Body)['access_token']!;
+    const userinfo = (dpop: string) => fetch(`${server.issuer}/userinfo`, { headers: { authorization: `DPoP ${token}`, dpop } });
+    const without = await userinfo(proofFor(server, key, '/userinfo', { method: 'GET', accessToken: token }));
+    assert.equal(without.status, 401);
+    assert.match(without.headers.get('www-authenticate')!, /^DPoP error="use_dpop_nonce"/);
+    assert.equal(without.headers.get('dpop-nonce'), nonce);
+    const withNonce = await userinfo(proofFor(server, key, '/userinfo', { method: 'GET', accessToken: token, nonce }));
+    assert.equal(withNonce.status, 200);
   });
 
   test('DP-10 a stale nonce → 400 use_dpop_nonce with a new one', async () => {
