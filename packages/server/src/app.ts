@@ -132,6 +132,7 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     resources: store,
     consents: store,
     grants: store,
+    users: store,
     pending: store,
     audit,
     issuer,
