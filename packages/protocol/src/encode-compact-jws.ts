@@ -28,6 +28,11 @@ function encodedHeader(key: JwsSigningKey, typ: string): string {
  * is (RFC 8725 §3.11), e.g. `at+jwt` for an access token (RFC 9068 §2.1), so that one kind never passes for another.
  */
 export function encodeCompactJws(key: JwsSigningKey, typ: string, payload: object): string {
-  const signingInput = `${encodedHeader(key, typ)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  return `${signingInput}.${key.sign(Buffer.from(signingInput, 'latin1')).toString('base64url')}`;
+  return signJws(encodedHeader(key, typ), payload, key.sign);
+}
+
+/** A compact JWS of an already encoded header and `payload`, signed by `sign` (RFC 7515 §5.1 steps 4–8). */
+export function signJws(encodedHeader: string, payload: object, sign: SignatureMaker): string {
+  const signingInput = `${encodedHeader}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${signingInput}.${sign(Buffer.from(signingInput, 'latin1')).toString('base64url')}`;
 }

@@ -20,3 +20,8 @@ export { encodeCompactJws } from './encode-compact-jws.ts';
 export type { JwsSigningKey } from './encode-compact-jws.ts';
 export { normalizeTyp, verifyCompactJws } from './verify-compact-jws.ts';
 export type { JwsRefusal, JwsVerifyOptions, VerifiedJws } from './verify-compact-jws.ts';
+export { jwkThumbprint } from './jwk-thumbprint.ts';
+export { accessTokenHash, createDpopProof, DPOP_PROOF_TYP, dpopKeyFrom, normalizeHtu, verifyDpopProof } from './dpop-proof.ts';
+export type { DpopKey, DpopProofExpectations, DpopProofFailure, DpopProofRequest, DpopProofResult } from './dpop-proof.ts';
+export { createDpopNonces } from './dpop-nonce.ts';
+export type { DpopNonces } from './dpop-nonce.ts';

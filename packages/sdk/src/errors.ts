@@ -8,6 +8,8 @@
  * Longer than the usual 400 lines on purpose: every code of the public API is listed in this one file.
  */
 
+import type { DpopProofFailure as ProtocolProofFailure } from '@mandate/protocol';
+
 export type MandateErrorCode =
   | 'ERR_TOKEN_MISSING'
   | 'ERR_REQUEST_INVALID'
@@ -44,7 +46,10 @@ export type MandateErrorCode =
   | 'ERR_RESOURCE_MISMATCH'
   | 'ERR_REGISTRATION_FAILED'
   | 'ERR_CLIENT_UNIDENTIFIED'
-  | 'ERR_AUTHORIZATION_LIMIT';
+  | 'ERR_AUTHORIZATION_LIMIT'
+  | 'ERR_DPOP_PROOF_INVALID'
+  | 'ERR_DPOP_NONCE_REQUIRED'
+  | 'ERR_TOKEN_NOT_DPOP_BOUND';
 
 /** Base class of every error the SDK throws for untrusted input. */
 export class MandateError extends Error {
@@ -191,7 +196,8 @@ export class ClaimInvalid extends MandateError implements ClaimFailure {
 
 /**
  * The token is sender-constrained (`cnf`, e.g. DPoP's `cnf.jkt`, RFC 9449 §6) but was presented as a plain bearer
- * token. Until DPoP proofs are verified by the SDK, such tokens are always refused.
+ * token (RFC 9449 §7.2: a resource MUST refuse a DPoP-bound token sent as Bearer), or verified without the request
+ * it came with, or bound by a method the SDK does not verify (a `cnf` without `jkt`).
  */
 export class SenderConstrainedToken extends MandateError {
   declare readonly code: 'ERR_TOKEN_SENDER_CONSTRAINED';
@@ -489,6 +495,51 @@ export class AuthorizationLimit extends MandateError {
   }
 }
 
+/** Why a DPoP proof was refused (RFC 9449 §4.3), as `@mandate/protocol` names it, plus `replayed` and `missing`. */
+export type DpopProofFailure = ProtocolProofFailure | 'replayed' | 'missing';
+
+/**
+ * A DPoP proof (RFC 9449 §4.3) is missing, malformed, for another request, too old, replayed, or not made with the
+ * token's key or for the token (`ath`). Answered with 401 and `WWW-Authenticate: DPoP error="invalid_dpop_proof"`.
+ */
+export class DpopProofInvalid extends MandateError {
+  declare readonly code: 'ERR_DPOP_PROOF_INVALID';
+  readonly failure: DpopProofFailure;
+  constructor(failure: DpopProofFailure, message: string) {
+    super('ERR_DPOP_PROOF_INVALID', message);
+    this.failure = failure;
+  }
+}
+
+/**
+ * The resource requires a server nonce in DPoP proofs (RFC 9449 §9) and the proof had none, or an old one. Answered
+ * with 401, `WWW-Authenticate: DPoP error="use_dpop_nonce"` and the `DPoP-Nonce` to retry with.
+ */
+export class DpopNonceRequired extends MandateError {
+  declare readonly code: 'ERR_DPOP_NONCE_REQUIRED';
+  /** The nonce the client should put in its next proof. */
+  readonly nonce: string;
+  constructor(nonce: string, message = 'the DPoP proof must carry the server nonce') {
+    super('ERR_DPOP_NONCE_REQUIRED', message);
+    this.nonce = nonce;
+  }
+}
+
+/**
+ * The token is not DPoP-bound (it has no `cnf.jkt`) but was sent with the `DPoP` scheme (RFC 9449 §7.1 binds the
+ * scheme to the token), or the resource accepts only DPoP-bound tokens (`required`, RFC 9728
+ * `dpop_bound_access_tokens_required`).
+ */
+export class TokenNotDpopBound extends MandateError {
+  declare readonly code: 'ERR_TOKEN_NOT_DPOP_BOUND';
+  /** True when the resource requires DPoP-bound tokens; false when only the scheme was wrong. */
+  readonly required: boolean;
+  constructor(required = false) {
+    super('ERR_TOKEN_NOT_DPOP_BOUND', required ? 'this resource accepts only DPoP-bound tokens' : 'the token is not DPoP-bound; send it with the Bearer scheme');
+    this.required = required;
+  }
+}
+
 /** Every SDK error, discriminated by `code`. */
 export type AnyMandateError =
   | TokenMissing
@@ -526,7 +577,10 @@ export type AnyMandateError =
   | ResourceMismatch
   | RegistrationFailed
   | ClientUnidentified
-  | AuthorizationLimit;
+  | AuthorizationLimit
+  | DpopProofInvalid
+  | DpopNonceRequired
+  | TokenNotDpopBound;
 
 /** True when `err` is one of the SDK's coded errors (token checks of RFC 9068 §4, RFC 6750 §3.1); narrows to {@link AnyMandateError}. */
 export function isMandateError(err: unknown): err is AnyMandateError {

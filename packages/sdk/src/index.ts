@@ -37,3 +37,5 @@ export { FileTokenStore, type FileTokenStoreOptions } from './agent/file-token-s
 export { MemoryTokenStore, tokenSetKey } from './agent/token-store.ts';
 export type { DelegatedTokenSet, TokenStore } from './agent/token-store.ts';
 export type { HttpOptions } from './lib/fetch-json.ts';
+export { createDpopFetch, createDpopNonces, DpopProver, MemoryDpopReplayCache } from './dpop/index.ts';
+export type { DpopNonces, DpopProverOptions, DpopReplayCache, DpopVerifyOptions, PresentedRequest } from './dpop/index.ts';

@@ -39,6 +39,7 @@ import { createHttpApp, type HttpAppOptions } from './http/fastify-app.ts';
 import { routeHooksByAccess } from './http/route-guards.ts';
 import type { RouteDefinition } from './http/route.ts';
 import type { ClientAuthDeps } from './oauth/client-authentication.ts';
+import { dpopDeps } from './oauth/dpop.ts';
 import type { KeyRing } from './keys/key-ring.ts';
 import type { TokenLifecycleDeps } from './lifecycle/token-lifecycle.ts';
 import type { Store } from './store/store.ts';
@@ -57,6 +58,8 @@ export interface ServerContext {
   readonly audit: AuditLog;
   /** Audit rows of refused requests, counted rather than written one each (SR-20). */
   readonly refusals: RefusalAudit;
+  /** The secret DPoP nonces are made from (derived from the KEK, so the same on every instance). */
+  readonly dpopNonceSecret: Buffer;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
 }
@@ -110,16 +113,18 @@ function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
     clientAssertionMaxTtlSeconds: config.tokens.clientAssertionMaxTtlSeconds,
   };
   const grants = assembleGrants(ctx, store, lifecycle, clientAuth);
+  // DPoP proof `jti`s are recorded in the replay markers every instance shares.
+  const dpop = dpopDeps(config, ctx.dpopNonceSecret, store);
   const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle });
   const revocation = revocationFlow({ grants: store, revocations: store, keys, issuer, audit });
-  const userinfo = userinfoFlow({ keys, issuer, userinfoUrl, lifecycle, users: store });
+  const userinfo = userinfoFlow({ keys, issuer, userinfoUrl, lifecycle, users: store, dpop });
   return [
     ...metadataEndpoints({ issuer, keys, resources: store }, grants),
     jwksEndpoint(keys),
-    tokenEndpoint({ grants, clientAuth, audit, refusals: ctx.refusals, rateLimit: config.rateLimit, now }),
+    tokenEndpoint({ grants, clientAuth, audit, refusals: ctx.refusals, rateLimit: config.rateLimit, dpop, tokenEndpointUrl: clientAuth.tokenEndpoint, now }),
     introspectionEndpoint(introspection, now),
     revocationEndpoint(revocation, { clientAuth, now }),
-    ...userinfoEndpoints(userinfo, now),
+    ...userinfoEndpoints(userinfo, dpop, now),
   ];
 }
 

@@ -202,6 +202,20 @@ const configSchema = z
        */
       allowImpersonation: yesNo().default(false),
     }),
+    dpop: group({
+      /**
+       * Require a server nonce in every DPoP proof at the token and userinfo endpoints (RFC 9449 §8): a proof without
+       * one, or with an old one, gets `use_dpop_nonce` and a `DPoP-Nonce` to retry with. Nonces are derived from the
+       * KEK and the time, so every instance sharing the KEK accepts them, with nothing stored. Default false: the
+       * proof's `iat` window and the shared `jti` replay check already bound a proof's use, and a nonce costs each
+       * client one extra round trip. Env MANDATE_DPOP_NONCE.
+       */
+      nonceRequired: yesNo().default(false),
+      /** How long a nonce is handed out before the next one; one stays accepted for up to twice this. Default 300. */
+      noncePeriodSeconds: seconds(10, 86_400).default(300),
+      /** Oldest DPoP proof accepted, from its `iat`; its `jti` is remembered this long. Default 300: proofs are made per request. */
+      proofMaxAgeSeconds: seconds(10, 3600).default(300),
+    }),
     /**
      * Upstream OpenID providers users may log in with (Google, or any issuer with OIDC discovery), shown as buttons on
      * the login page: `id`, `name`, `issuer`, `clientId`, optional `clientSecret`, `scopes` (default openid email
@@ -362,6 +376,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
+  { name: 'MANDATE_DPOP_NONCE', path: 'dpop.nonceRequired', parse: booleanText },
   { name: 'MANDATE_SESSION_IDLE_TIMEOUT', path: 'users.sessionIdleTimeoutSeconds', parse: wholeNumberText },
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_GRANTS', path: 'users.passwordResetRevokesGrants', parse: booleanText },
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_PASSKEYS', path: 'users.passwordResetRevokesPasskeys', parse: booleanText },

@@ -1,7 +1,6 @@
 import { cachedMetadata } from '../discovery/authorization-server-metadata.ts';
 import type { AuthorizationServerMetadata } from '../discovery/authorization-server-metadata.ts';
 import { AuthorizationStateMismatch, MetadataInvalid } from '../errors.ts';
-import type { HttpOptions } from '../lib/fetch-json.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
 import { buildAuthorizationUrl, PendingAuthorizations } from './authorization-request.ts';
 import type { AuthorizationRequest, PendingAuthorization } from './authorization-request.ts';
@@ -21,7 +20,7 @@ import type { RefreshRequest } from './refresh-token.ts';
 import { revokeToken } from './revocation.ts';
 import type { TokenTypeHint } from './revocation.ts';
 import { requestToken } from './token-request.ts';
-import type { TokenResponse } from './token-request.ts';
+import type { TokenRequestOptions, TokenResponse } from './token-request.ts';
 import { MemoryTokenStore } from './token-store.ts';
 import type { DelegatedTokenSet, TokenStore } from './token-store.ts';
 
@@ -45,7 +44,7 @@ export class AppAuthClient {
   readonly clientId: string;
   readonly #app: AppClient;
   readonly #metadata: () => Promise<AuthorizationServerMetadata>;
-  readonly #http: HttpOptions & { clock: () => number };
+  readonly #http: TokenRequestOptions;
   readonly #renewBeforeMs: number;
   readonly #store: TokenStore;
   readonly #pending: PendingAuthorizations;
@@ -65,6 +64,7 @@ export class AppAuthClient {
     this.#http = { clock: options.clock ?? Date.now };
     if (options.fetch !== undefined) this.#http.fetch = options.fetch;
     if (options.httpTimeoutMs !== undefined) this.#http.httpTimeoutMs = options.httpTimeoutMs;
+    if (options.dpop !== undefined) this.#http.dpop = options.dpop;
     this.#metadata = cachedMetadata(options.issuer, this.#http);
     this.#store = options.tokenStore ?? new MemoryTokenStore();
     const ttl = options.authorizationTtlSeconds ?? 600;
@@ -134,7 +134,10 @@ export class AppAuthClient {
     if (scope.includes('openid')) pending.nonce = randomUrlSafe();
     if (typeof actor === 'string') pending.requestedActor = actor;
     this.#pending.add(pending);
-    return { url: buildAuthorizationUrl(endpoint, pending, pkce.codeChallenge, request.prompt), state: pending.state, redirectUri };
+    const url = new URL(buildAuthorizationUrl(endpoint, pending, pkce.codeChallenge, request.prompt));
+    // RFC 9449 §10: bind the code to the DPoP key, so that only this client's key can redeem it.
+    if (this.#http.dpop !== undefined) url.searchParams.set('dpop_jkt', this.#http.dpop.jkt);
+    return { url: url.href, state: pending.state, redirectUri };
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
+import type { DpopProver } from '../dpop/prover.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
 import type { AuthorizationRequest } from './authorization-request.ts';
 import type { AppAuthMethod, AssertionAudience, TokenEndpointAuthMethod } from './client-authentication.ts';
@@ -44,6 +45,11 @@ export interface AgentAuthClientOptions extends HttpOptions {
   authorizationTtlSeconds?: number;
   /** Allowed clock skew for ID tokens, in seconds. Default 30. */
   clockToleranceSeconds?: number;
+  /**
+   * Makes every token request a DPoP request (RFC 9449 §5) with this key, so that tokens come bound to it
+   * (`token_type: DPoP`); the prover also keeps the server's nonces. Default: none (Bearer tokens).
+   */
+  dpop?: DpopProver;
 }
 
 /** The application (an OAuth client of kind `app`) that carries a user's authorization to the agent. */
@@ -73,6 +79,8 @@ export interface AppAuthClientOptions extends AppClientOptions, HttpOptions {
   authorizationTtlSeconds?: number;
   /** Allowed clock skew for ID tokens, in seconds. Default 30. */
   clockToleranceSeconds?: number;
+  /** Makes every token request a DPoP request (RFC 9449 §5) with this key (see `AgentAuthClientOptions.dpop`). */
+  dpop?: DpopProver;
   /** Refresh a stored access token this many seconds before it expires (at most half its lifetime). Default 60. */
   renewBeforeExpirySeconds?: number;
   /** Current time in milliseconds. Default `Date.now`. */

@@ -1,7 +1,6 @@
 import { cachedMetadata } from '../discovery/authorization-server-metadata.ts';
 import type { AuthorizationServerMetadata } from '../discovery/authorization-server-metadata.ts';
 import { MetadataInvalid } from '../errors.ts';
-import type { HttpOptions } from '../lib/fetch-json.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
 import { AppAuthClient } from './app-client.ts';
 import type { AuthorizationRequest } from './authorization-request.ts';
@@ -23,7 +22,7 @@ import { revokeToken } from './revocation.ts';
 import { exchangedToken, tokenExchangeForm } from './token-exchange.ts';
 import type { ExchangedToken, TokenExchangeRequest } from './token-exchange.ts';
 import { requestToken } from './token-request.ts';
-import type { TokenResponse } from './token-request.ts';
+import type { TokenRequestOptions, TokenResponse } from './token-request.ts';
 import { MemoryTokenStore } from './token-store.ts';
 import type { DelegatedTokenSet, TokenStore } from './token-store.ts';
 
@@ -65,7 +64,7 @@ export class AgentAuthClient {
   readonly app: AppAuthClient | undefined;
   readonly #authenticate: ClientAuthentication;
   readonly #metadata: () => Promise<AuthorizationServerMetadata>;
-  readonly #http: HttpOptions & { clock: () => number };
+  readonly #http: TokenRequestOptions;
   readonly #renewBeforeMs: number;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<AgentToken>>();
@@ -84,6 +83,7 @@ export class AgentAuthClient {
     this.#http = { clock: options.clock ?? Date.now };
     if (options.fetch !== undefined) this.#http.fetch = options.fetch;
     if (options.httpTimeoutMs !== undefined) this.#http.httpTimeoutMs = options.httpTimeoutMs;
+    if (options.dpop !== undefined) this.#http.dpop = options.dpop;
     this.#renewBeforeMs = renewBefore * 1000;
     this.#store = options.tokenStore ?? new MemoryTokenStore();
     if (options.app !== undefined && (typeof options.app !== 'object' || options.app === null)) throw new TypeError('app must be an object');
@@ -94,7 +94,7 @@ export class AgentAuthClient {
             ...options.app,
             issuer: options.issuer,
             tokenStore: this.#store,
-            ...pick(options, ['fetch', 'httpTimeoutMs', 'clock', 'assertionAudience', 'authorizationTtlSeconds', 'clockToleranceSeconds', 'renewBeforeExpirySeconds']),
+            ...pick(options, ['fetch', 'httpTimeoutMs', 'clock', 'dpop', 'assertionAudience', 'authorizationTtlSeconds', 'clockToleranceSeconds', 'renewBeforeExpirySeconds']),
           });
     this.app = this.#app;
     // One metadata document for the agent and its application: same issuer, same HTTP options.

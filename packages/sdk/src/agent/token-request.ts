@@ -1,7 +1,15 @@
 import { TokenRequestFailed } from '../errors.ts';
 import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
+import type { DpopProver } from '../dpop/prover.ts';
 import type { AuthenticationTarget, ClientAuthentication } from './client-authentication.ts';
+
+/** What every token request of a client is sent with: HTTP options, its clock and, for DPoP, its prover. */
+export type TokenRequestOptions = HttpOptions & {
+  clock: () => number;
+  /** Makes every token request a DPoP request (RFC 9449 §5), with one retry on `use_dpop_nonce` (§8). */
+  dpop?: DpopProver;
+};
 
 /** A successful token response (RFC 6749 §5.1), camelCased, with `expiresAt` computed when `expires_in` was given. */
 export interface TokenResponse {
@@ -22,20 +30,29 @@ export interface TokenResponse {
  * POSTs a grant to the token endpoint (RFC 6749 §3.2) with client authentication and parses the answer: a token
  * response (§5.1) or an error response (§5.2, thrown as {@link TokenRequestFailed} with `error` and status).
  * Every grant the SDK sends (client credentials, authorization code, refresh token, token exchange) goes through here.
+ * With a DPoP prover the request carries a proof, and an AS that answers `use_dpop_nonce` with a new `DPoP-Nonce`
+ * gets the request once more with it (client authentication is redone, so a `private_key_jwt` assertion is fresh).
  */
 export async function requestToken(
   target: AuthenticationTarget,
   form: URLSearchParams,
   authenticate: ClientAuthentication,
-  options: HttpOptions & { clock: () => number },
+  options: TokenRequestOptions,
 ): Promise<TokenResponse> {
-  const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
-  await authenticate(form, headers, target);
-  let answer;
-  try {
-    answer = await fetchJson(target.endpoint, { method: 'POST', headers, body: form.toString() }, options);
-  } catch (cause) {
-    throw new TokenRequestFailed(`could not reach ${target.endpoint}`, { status: 0, cause });
+  const send = async () => {
+    const body = new URLSearchParams(form);
+    const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
+    await authenticate(body, headers, target);
+    if (options.dpop !== undefined) headers.set('dpop', options.dpop.proof('POST', target.endpoint));
+    try {
+      return await fetchJson(target.endpoint, { method: 'POST', headers, body: body.toString() }, options);
+    } catch (cause) {
+      throw new TokenRequestFailed(`could not reach ${target.endpoint}`, { status: 0, cause });
+    }
+  };
+  let answer = await send();
+  if (options.dpop !== undefined && options.dpop.rememberNonce(target.endpoint, answer.headers)) {
+    if (answer.status === 400 && isJsonObject(answer.json) && answer.json.error === 'use_dpop_nonce') answer = await send();
   }
   const body = answer.json;
   if (answer.status !== 200) {

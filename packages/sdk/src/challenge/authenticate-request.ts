@@ -1,15 +1,16 @@
+import { JWS_ALGORITHMS } from '@mandate/protocol';
 import { MandateError } from '../errors.ts';
 import type { AnyMandateError } from '../errors.ts';
 import { protectedResourceMetadataUrl } from '../metadata/protected-resource.ts';
 import type { AuthInfo } from '../verify/auth-info.ts';
 import type { Verifier } from '../verify/create-verifier.ts';
-import { extractBearerToken } from './extract-token.ts';
+import { extractAccessToken } from './extract-token.ts';
 import type { CredentialSources } from './extract-token.ts';
 import { buildWwwAuthenticate } from './www-authenticate.ts';
 
 /** Options shared by every middleware: what to verify against and how to challenge. */
 export interface AuthenticateOptions {
-  verifier: Pick<Verifier, 'verify' | 'audience'>;
+  verifier: Pick<Verifier, 'verify' | 'audience' | 'dpopAlgorithms'>;
   /** Scopes every request must carry; a token without them gets a 403 `insufficient_scope`. */
   requiredScopes?: readonly string[];
   /**
@@ -47,13 +48,16 @@ export type AuthOutcome = { ok: true; auth: AuthInfo } | { ok: false; rejection:
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
  */
 export async function authenticateCredentials(sources: CredentialSources, options: AuthenticateOptions): Promise<AuthOutcome> {
+  let scheme: 'Bearer' | 'DPoP' = 'Bearer';
   try {
-    const token = extractBearerToken(sources);
-    const verifyOptions = options.requiredScopes === undefined ? undefined : { requiredScopes: options.requiredScopes };
-    return { ok: true, auth: await options.verifier.verify(token, verifyOptions) };
+    const presented = extractAccessToken(sources);
+    scheme = presented.scheme;
+    const request = { scheme, proof: sources.headers.get('dpop'), method: sources.method ?? 'GET', url: sources.url };
+    const verifyOptions = options.requiredScopes === undefined ? { request } : { requiredScopes: options.requiredScopes, request };
+    return { ok: true, auth: await options.verifier.verify(presented.token, verifyOptions) };
   } catch (err) {
     if (!(err instanceof MandateError)) throw err;
-    return { ok: false, rejection: rejectionFor(err as AnyMandateError, options) };
+    return { ok: false, rejection: rejectionFor(err as AnyMandateError, options, scheme) };
   }
 }
 
@@ -67,7 +71,7 @@ export async function authenticateRequest(request: Request, options: Authenticat
   if (request.body !== null && type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
     bodyHasAccessToken = new URLSearchParams(await request.clone().text()).has('access_token');
   }
-  return authenticateCredentials({ headers: request.headers, url: request.url, bodyHasAccessToken }, options);
+  return authenticateCredentials({ headers: request.headers, url: request.url, method: request.method, bodyHasAccessToken }, options);
 }
 
 /** Scopes never named in a challenge (MCP-RS-05, MCP 2026-07-28: clients must not be steered to `offline_access`). */
@@ -100,9 +104,12 @@ export function insufficientScopeChallenge(required: readonly string[], granted:
 export function rejectionFor(
   err: AnyMandateError,
   options: Pick<AuthenticateOptions, 'realm' | 'resourceMetadataUrl' | 'verifier' | 'requiredScopes' | 'challengeScopes'>,
+  scheme: 'Bearer' | 'DPoP' = 'Bearer',
 ): Rejection {
   const resourceMetadata = options.resourceMetadataUrl ?? defaultMetadataUrl(options.verifier.audience);
-  const challenge = { realm: options.realm, resourceMetadata };
+  // RFC 9449 §7.1: a token presented with DPoP (or one that needs it) is answered in the DPoP scheme, with `algs`.
+  const dpop = { scheme: 'DPoP' as const, realm: options.realm, resourceMetadata, algs: options.verifier.dpopAlgorithms ?? JWS_ALGORITHMS };
+  const challenge = scheme === 'DPoP' ? dpop : { realm: options.realm, resourceMetadata };
   // Every 401 names the first-call scopes, also for a token that has expired: the client re-authorizes with them.
   const announced = (options.challengeScopes ?? options.requiredScopes ?? []).filter((s) => !unadvertisedScopes.has(s));
   const reject = (status: Rejection['status'], error: string, wwwAuthenticate?: string): Rejection => {
@@ -118,6 +125,21 @@ export function rejectionFor(
       return reject(401, 'unauthorized', buildWwwAuthenticate({ ...challenge, scope: announced }));
     case 'ERR_REQUEST_INVALID':
       return reject(400, 'invalid_request', buildWwwAuthenticate({ ...challenge, error: 'invalid_request', errorDescription: err.message }));
+    // RFC 9449 §7.2: a DPoP-bound token sent as Bearer; the client must use its key.
+    case 'ERR_TOKEN_SENDER_CONSTRAINED':
+      return reject(401, 'invalid_token', buildWwwAuthenticate({ ...dpop, error: 'invalid_token', errorDescription: err.message }));
+    case 'ERR_DPOP_PROOF_INVALID':
+      return reject(401, 'invalid_dpop_proof', buildWwwAuthenticate({ ...dpop, error: 'invalid_dpop_proof', errorDescription: err.message }));
+    case 'ERR_DPOP_NONCE_REQUIRED': {
+      const rejection = reject(401, 'use_dpop_nonce', buildWwwAuthenticate({ ...dpop, error: 'use_dpop_nonce', errorDescription: err.message }));
+      rejection.headers['dpop-nonce'] = err.nonce;
+      return rejection;
+    }
+    // A bearer token: the Bearer scheme is what the client should use, unless the resource takes DPoP-bound tokens only.
+    case 'ERR_TOKEN_NOT_DPOP_BOUND': {
+      const scheme = err.required ? dpop : { realm: options.realm, resourceMetadata };
+      return reject(401, 'invalid_token', buildWwwAuthenticate({ ...scheme, error: 'invalid_token', errorDescription: err.message }));
+    }
     case 'ERR_INSUFFICIENT_SCOPE': {
       const scope = insufficientScopeChallenge(err.requiredScopes, err.grantedScopes);
       return reject(403, 'insufficient_scope', buildWwwAuthenticate({ ...challenge, error: 'insufficient_scope', errorDescription: err.message, scope }));

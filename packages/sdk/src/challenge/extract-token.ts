@@ -10,12 +10,15 @@ export interface CredentialSources {
   headers: HeaderSource;
   /** The request URL, absolute or path-and-query. */
   url: string;
+  /** The request method, the `htm` a DPoP proof must name. Default `GET`. */
+  method?: string;
   /** True when a form-encoded body (RFC 6750 §2.2) has an `access_token` field, as far as the adapter knows. */
   bodyHasAccessToken?: boolean;
 }
 
-// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="; RFC 9449 §7.1 uses token68, the same set.
 const bearerValue = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const dpopValue = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const schemeOnly = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: |$)/;
 
 /**
@@ -44,6 +47,22 @@ export function extractBearerToken(sources: CredentialSources): string {
   const scheme = schemeOnly.exec(header);
   if (scheme !== null && (scheme[1] as string).toLowerCase() !== 'bearer') throw new TokenMissing('no bearer token was presented');
   throw new InvalidRequest('the Authorization header is not a valid Bearer credential');
+}
+
+/**
+ * Finds the access token of a request and the scheme it came with: `Bearer` (RFC 6750 §2.1) or `DPoP` (RFC 9449
+ * §7.1), with the refusals of {@link extractBearerToken} otherwise. The proof itself is the verifier's to check.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ */
+export function extractAccessToken(sources: CredentialSources): { scheme: 'Bearer' | 'DPoP'; token: string } {
+  const header = sources.headers.get('authorization');
+  const dpop = header === null || header.includes(',') ? null : dpopValue.exec(header);
+  if (dpop !== null) {
+    if (sources.bodyHasAccessToken === true || queryHasAccessToken(sources.url)) throw new InvalidRequest('the access token was sent by more than one method');
+    return { scheme: 'DPoP', token: dpop[1] as string };
+  }
+  return { scheme: 'Bearer', token: extractBearerToken(sources) };
 }
 
 function queryHasAccessToken(url: string): boolean {

@@ -1,13 +1,20 @@
-/** The parameters of a `Bearer` challenge (RFC 6750 §3, RFC 9728 §5.1). */
+/** The parameters of a `Bearer` challenge (RFC 6750 §3, RFC 9728 §5.1), or of a `DPoP` one (RFC 9449 §7.1). */
 export interface BearerChallenge {
+  /** The authentication scheme. Default `Bearer`. */
+  scheme?: 'Bearer' | 'DPoP';
   realm?: string;
-  /** `invalid_request`, `invalid_token` or `insufficient_scope`; absent when no credentials were sent (RFC 6750 §3.1). */
-  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  /**
+   * `invalid_request`, `invalid_token` or `insufficient_scope`, and for `DPoP` also `invalid_dpop_proof` or
+   * `use_dpop_nonce`; absent when no credentials were sent (RFC 6750 §3.1).
+   */
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
   errorDescription?: string;
   /** Scopes the resource needs (RFC 6750 §3: a space-delimited list of scope-tokens). */
   scope?: readonly string[];
   /** URL of the resource's protected resource metadata (RFC 9728 §5.1). */
   resourceMetadata?: string;
+  /** `DPoP` only: the proof algorithms accepted (RFC 9449 §7.1 `algs`, space-separated). */
+  algs?: readonly string[];
 }
 
 // RFC 6750 §3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), no space, quote or backslash.
@@ -42,7 +49,9 @@ export function buildWwwAuthenticate(challenge: BearerChallenge): string {
     params.push(`scope="${challenge.scope.join(' ')}"`);
   }
   if (challenge.resourceMetadata !== undefined) params.push(`resource_metadata=${quoted(challenge.resourceMetadata)}`);
-  return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
+  const scheme = challenge.scheme ?? 'Bearer';
+  if (scheme === 'DPoP' && challenge.algs !== undefined && challenge.algs.length > 0) params.push(`algs=${quoted(challenge.algs.join(' '))}`);
+  return params.length === 0 ? scheme : `${scheme} ${params.join(', ')}`;
 }
 
 function quoted(value: string): string {

@@ -188,7 +188,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     },
     fetchHandler(handle) {
       return async (request) => {
-        const authenticated = await authenticateCredentials({ headers: request.headers, url: request.url }, options);
+        const authenticated = await authenticateCredentials({ headers: request.headers, url: request.url, method: request.method }, options);
         if (!authenticated.ok) return rejectionResponse(authenticated.rejection);
         let body: unknown;
         if (request.method === 'POST') {

@@ -15,6 +15,10 @@ export interface ProtectedResourceMetadataOptions {
   resourceDocumentation?: string;
   /** Also answer at the root `/.well-known/oauth-protected-resource` when the resource has a path. Default true. */
   serveRootPath?: boolean;
+  /** DPoP proof algorithms the resource accepts (RFC 9728 §2 `dpop_signing_alg_values_supported`; RFC 9449 §7). */
+  dpopSigningAlgValuesSupported?: readonly string[];
+  /** The resource accepts only DPoP-bound tokens (RFC 9728 §2 `dpop_bound_access_tokens_required`). Default false. */
+  dpopBoundAccessTokensRequired?: boolean;
 }
 
 /** The RFC 9728 §2 document this SDK serves. */
@@ -25,6 +29,8 @@ export interface ProtectedResourceMetadata {
   scopes_supported?: string[];
   resource_name?: string;
   resource_documentation?: string;
+  dpop_signing_alg_values_supported?: string[];
+  dpop_bound_access_tokens_required?: boolean;
 }
 
 /**
@@ -64,6 +70,10 @@ export function buildProtectedResourceMetadata(options: ProtectedResourceMetadat
   if (scopes.length > 0) metadata.scopes_supported = scopes;
   if (options.resourceName !== undefined) metadata.resource_name = options.resourceName;
   if (options.resourceDocumentation !== undefined) metadata.resource_documentation = options.resourceDocumentation;
+  if (options.dpopSigningAlgValuesSupported !== undefined && options.dpopSigningAlgValuesSupported.length > 0) {
+    metadata.dpop_signing_alg_values_supported = [...options.dpopSigningAlgValuesSupported];
+  }
+  if (options.dpopBoundAccessTokensRequired === true) metadata.dpop_bound_access_tokens_required = true;
   return metadata;
 }
 

@@ -50,6 +50,7 @@ export function requireAuth(options: AuthenticateOptions): preHandlerAsyncHookHa
         // request.headers is node's, which keeps only the first of repeated Authorization headers.
         headers: rawHeaderSource(request.raw.rawHeaders),
         url: request.url,
+        method: request.method,
         bodyHasAccessToken: parsedBodyHasAccessToken(request.headers['content-type'], request.body),
       },
       options,

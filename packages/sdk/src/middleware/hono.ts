@@ -26,7 +26,7 @@ export function requireAuth(options: AuthenticateOptions): MiddlewareHandler<Aut
   checkAuthenticateOptions(options);
   return async (c, next) => {
     const outcome = await authenticateCredentials(
-      { headers: c.req.raw.headers, url: c.req.url, bodyHasAccessToken: await formHasAccessToken(c) },
+      { headers: c.req.raw.headers, url: c.req.url, method: c.req.method, bodyHasAccessToken: await formHasAccessToken(c) },
       options,
     );
     if (!outcome.ok) {

@@ -95,7 +95,9 @@ export function checkAuthenticateOptions(options: AuthenticateOptions): void {
 export function credentialSources(req: IncomingMessage) {
   return {
     headers: rawHeaderSource(req.rawHeaders),
-    url: req.url ?? '/',
+    // Express rewrites `url` under a mounted router; `originalUrl` is the path the client called (a DPoP proof's htu).
+    url: (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/',
+    method: req.method ?? 'GET',
     bodyHasAccessToken: parsedBodyHasAccessToken(req.headers['content-type'], (req as { body?: unknown }).body),
   };
 }

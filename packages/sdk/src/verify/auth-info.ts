@@ -40,7 +40,7 @@ export interface AuthInfo {
    * outermost actor whose `sub_profile` is `ai_agent`.
    */
   agentId?: string;
-  /** `cnf` (RFC 7800). Always absent for now: sender-constrained tokens are refused until DPoP proofs are verified. */
+  /** `cnf` (RFC 7800): `jkt` is the thumbprint of the DPoP key whose proof came with this request (RFC 9449 §6). */
   confirmation?: { jkt?: string; [member: string]: unknown };
   /** The verified claims as they were on the wire. */
   claims: AccessTokenClaims;
@@ -78,6 +78,7 @@ export function buildAuthInfo(token: string, claims: AccessTokenClaims, scopes: 
   };
   if (URL.canParse(matchedAudience)) info.resource = new URL(matchedAudience);
   if (claims.sub_profile !== undefined) info.subjectProfile = claims.sub_profile;
+  if (claims.cnf !== undefined) info.confirmation = claims.cnf;
   const agentId =
     claims.sub_profile === agentProfile ? claims.sub : actors.find((a) => a.subjectProfile === agentProfile)?.subject;
   if (agentId !== undefined) info.agentId = agentId;

@@ -1,4 +1,4 @@
-import { ACCESS_TOKEN_TYP, isJwsAlgorithm, SIGNING_ALGORITHMS, verifyCompactJws } from '@mandate/protocol';
+import { ACCESS_TOKEN_TYP, isJwsAlgorithm, JWS_ALGORITHMS, SIGNING_ALGORITHMS, verifyCompactJws } from '@mandate/protocol';
 import type { JwsAlgorithm, JwsRefusal } from '@mandate/protocol';
 import { cachedMetadata } from '../discovery/authorization-server-metadata.ts';
 import {
@@ -6,12 +6,12 @@ import {
   InsufficientScope,
   MetadataInvalid,
   NoMatchingKey,
-  SenderConstrainedToken,
   SignatureInvalid,
   TokenMalformed,
   TokenTypeInvalid,
 } from '../errors.ts';
 import type { MandateError } from '../errors.ts';
+import { dpopPresentationCheck, type DpopVerifyOptions, type PresentedRequest } from '../dpop/verify-presentation.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
 import { buildAuthInfo } from './auth-info.ts';
@@ -39,12 +39,19 @@ export interface VerifierOptions extends HttpOptions {
   jwksMaxAgeSeconds?: number;
   /** Also ask the introspection endpoint (RFC 7662) about each token, for resources that must honour revocation. */
   introspection?: IntrospectionOptions;
+  /** How DPoP proofs are checked for DPoP-bound tokens (RFC 9449 §7): replay cache, nonces, public origin. */
+  dpop?: DpopVerifyOptions;
 }
 
 /** Per-call options of {@link Verifier.verify}. */
 export interface VerifyOptions {
   /** Scopes the token must all carry; otherwise {@link InsufficientScope} (RFC 6750 §3.1). */
   requiredScopes?: readonly string[];
+  /**
+   * The request the token came with: its `Authorization` scheme, `DPoP` proof, method and URL. Every middleware
+   * passes it. Without it a DPoP-bound token is refused, since its proof cannot be checked.
+   */
+  request?: PresentedRequest;
 }
 
 /** A configured access-token verifier for one resource. */
@@ -52,6 +59,8 @@ export interface Verifier {
   readonly issuer: string;
   /** The resource identifiers a token's `aud` may name; the first is the canonical one. */
   readonly audience: readonly string[];
+  /** The DPoP proof algorithms accepted, for the `algs` of a `DPoP` challenge (RFC 9449 §7.1). */
+  readonly dpopAlgorithms?: readonly JwsAlgorithm[];
   /**
    * Verifies a JWT access token per RFC 9068 §4 and returns what it says. Rejects with a coded
    * {@link MandateError} for any token that fails a check.
@@ -66,7 +75,8 @@ export interface Verifier {
  * Checks, in order: compact JWS form; `alg` among the configured asymmetric algorithms (never `none` or HS*);
  * `typ` is `at+jwt` (RFC 9068 §4); the key is found by `kid` in the issuer's JWKS only (`jku`, `x5u`, `jwk` and
  * `x5c` headers are ignored); signature; `iss`; `aud`; `exp`/`nbf`/`iat` within the clock tolerance; required
- * claims; no `cnf` (sender-constrained tokens are refused until DPoP is verified); introspection when configured;
+ * claims; the presentation the token's binding requires (a DPoP-bound token only with the `DPoP` scheme and a
+ * valid proof for the request, RFC 9449 §7; see `dpop/verify-presentation.ts`); introspection when configured;
  * required scopes.
  *
  * @example
@@ -101,6 +111,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           clock: config.clock,
           issuer: config.issuer,
         });
+  const checkPresentation = dpopPresentationCheck(options.dpop ?? {}, config.audiences[0]!);
   const jwsOptions = {
     algorithms: new Set(config.algorithms),
     typ: ACCESS_TOKEN_TYP,
@@ -118,8 +129,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       nowSeconds: config.clock() / 1000,
       clockToleranceSeconds: config.toleranceSeconds,
     });
-    // RFC 9449 §7.1: a DPoP-bound token must come with a proof. Proofs are not verified yet, so refuse.
-    if (claims.cnf !== undefined) throw new SenderConstrainedToken();
+    await checkPresentation(token, claims.cnf, verifyOptions.request, Math.floor(config.clock() / 1000));
     let scopes = claimedScopes;
     if (introspector !== undefined) {
       // The server may report fewer scopes than the token carries (a client or agent lost some since it was
@@ -134,7 +144,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return buildAuthInfo(token, claims, scopes, audience);
   }
 
-  return { issuer: config.issuer, audience: config.audiences, verify };
+  return { issuer: config.issuer, audience: config.audiences, dpopAlgorithms: options.dpop?.algorithms ?? JWS_ALGORITHMS, verify };
 }
 
 /** The coded error for each way the JWS itself can fail (RFC 7515, RFC 8725 §3.1 and §3.11). */

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { DpopProver } from '../../src/dpop/prover.ts';
 import { createVerifier } from '../../src/verify/create-verifier.ts';
 import type { Verifier } from '../../src/verify/create-verifier.ts';
 import type { ProtectedResourceMetadataOptions } from '../../src/metadata/protected-resource.ts';
@@ -62,6 +63,7 @@ export function runAdapterSuite(name: string, start: (setup: AdapterSetup) => Pr
       await as.close();
     });
     const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    const prover = DpopProver.generate();
 
     test('BR-01 no token → 401 with resource_metadata and no error', async () => {
       const res = await fetch(`${app.url}/files`);
@@ -85,10 +87,57 @@ export function runAdapterSuite(name: string, start: (setup: AdapterSetup) => Pr
       }
     });
 
-    test('a DPoP-bound token presented as Bearer → 401 invalid_token', async () => {
-      const res = await fetch(`${app.url}/files`, { headers: bearer(as.accessToken({ cnf: { jkt: 'x' } })) });
+    test('DP-20 a DPoP-bound token presented as Bearer → 401 with a DPoP invalid_token challenge naming the algorithms', async () => {
+      const res = await fetch(`${app.url}/files`, { headers: bearer(as.accessToken({ cnf: { jkt: prover.jkt } })) });
       assert.equal(res.status, 401);
-      assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^DPoP error="invalid_token", error_description="[^"]+", resource_metadata="[^"]+", algs="ES256 [^"]*EdDSA/);
+      assert.equal(((await res.json()) as { error: string }).error, 'invalid_token');
+    });
+
+    // Proofs name the resource's public origin (its audience's) with the request's path, whatever host the app listens on.
+    const htu = `${new URL(metadataUrl).origin}/files`;
+    const dpop = (token: string, proof: string) => ({ authorization: `DPoP ${token}`, dpop: proof });
+
+    test('DPoP: a bound token with a proof of its key for this request → 200', async () => {
+      const token = as.accessToken({ cnf: { jkt: prover.jkt }, scope: 'files:read' });
+      const res = await fetch(`${app.url}/files`, { headers: dpop(token, prover.proof('GET', htu, token)) });
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { subject: string }).subject, 'usr_alice');
+    });
+
+    test('DP-15 DPoP: a replayed proof → 401 invalid_dpop_proof', async () => {
+      const token = as.accessToken({ cnf: { jkt: prover.jkt }, scope: 'files:read' });
+      const proof = prover.proof('GET', htu, token);
+      assert.equal((await fetch(`${app.url}/files`, { headers: dpop(token, proof) })).status, 200);
+      const replay = await fetch(`${app.url}/files`, { headers: dpop(token, proof) });
+      assert.equal(replay.status, 401);
+      assert.match(replay.headers.get('www-authenticate') ?? '', /^DPoP error="invalid_dpop_proof", error_description="the DPoP proof was used before"/);
+    });
+
+    test('DP-13 DPoP: a proof for another URL or method, without ath, of another key, or none → 401 invalid_dpop_proof', async () => {
+      const token = as.accessToken({ cnf: { jkt: prover.jkt }, scope: 'files:read' });
+      const other = DpopProver.generate();
+      for (const [proof, reason] of [
+        [prover.proof('GET', `${new URL(metadataUrl).origin}/other`, token), /another URL/],
+        [prover.proof('POST', htu, token), /method POST/],
+        [prover.proof('GET', htu), /ath/],
+        [other.proof('GET', htu, token), /not the key the token is bound to/],
+      ] as const) {
+        const res = await fetch(`${app.url}/files`, { headers: dpop(token, proof) });
+        assert.equal(res.status, 401);
+        const challenge = res.headers.get('www-authenticate') ?? '';
+        assert.match(challenge, /^DPoP error="invalid_dpop_proof"/);
+        assert.match(challenge, reason);
+      }
+      const none = await fetch(`${app.url}/files`, { headers: { authorization: `DPoP ${token}` } });
+      assert.match(none.headers.get('www-authenticate') ?? '', /^DPoP error="invalid_dpop_proof"/);
+    });
+
+    test('DPoP: an unbound token sent with the DPoP scheme → 401 invalid_token (Bearer challenge)', async () => {
+      const token = as.accessToken({ scope: 'files:read' });
+      const res = await fetch(`${app.url}/files`, { headers: dpop(token, prover.proof('GET', htu, token)) });
+      assert.equal(res.status, 401);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token", error_description="the token is not DPoP-bound/);
     });
 
     test('BR-03 missing scope → 403 error="insufficient_scope" naming the needed scope, then the resource scopes held (not openid)', async () => {

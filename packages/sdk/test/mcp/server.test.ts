@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
+import { createDpopFetch, DpopProver } from '../../src/dpop/prover.ts';
 import { createMcpAuth, getAuthInfo } from '../../src/mcp/server.ts';
 import type { McpAuth } from '../../src/mcp/server.ts';
 import { protectedResourceMetadata } from '../../src/middleware/node.ts';
@@ -186,6 +187,36 @@ describe('MCP server adapter with the real MCP SDK client (Streamable HTTP)', ()
       const listFiles = tools.find((t) => t.name === 'list_files');
       assert.equal(listFiles?.description, 'List files');
       assert.deepEqual(listFiles?.annotations, { readOnlyHint: true });
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('DP-20 at the MCP adapter: a DPoP-bound token sent as Bearer → 401 with a DPoP invalid_token challenge', async () => {
+    const seen: Recorded[] = [];
+    const bound = token({ scope: 'files:read', cnf: { jkt: DpopProver.generate().jkt } });
+    await assert.rejects(connect(bound, seen), (err: unknown) => err instanceof StreamableHTTPError && err.code === 401);
+    assert.match(seen[0]?.wwwAuthenticate ?? '', /^DPoP error="invalid_token", error_description="a sender-constrained token cannot be used as a bearer token", resource_metadata="[^"]+", algs="ES256 /);
+  });
+
+  test('DPoP through the unmodified MCP SDK client: createDpopFetch sends its bound token with a fresh proof per request', async () => {
+    const prover = DpopProver.generate();
+    const seen: Recorded[] = [];
+    const observe: typeof fetch = async (input, init) => {
+      const headers = new Headers(init?.headers);
+      assert.match(headers.get('authorization') ?? '', /^DPoP /, 'the transport’s Bearer header became DPoP');
+      const response = await fetch(input, init);
+      seen.push({ status: response.status, wwwAuthenticate: response.headers.get('www-authenticate') });
+      return response;
+    };
+    const bound = token({ sub: 'usr_alice', scope: 'files:read', cnf: { jkt: prover.jkt } });
+    const transport = new StreamableHTTPClientTransport(mcpUrl, { fetch: createDpopFetch(prover, observe), requestInit: { headers: { Authorization: `Bearer ${bound}` } } });
+    const client = new Client({ name: 'dpop-client', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const result = await client.callTool({ name: 'list_files', arguments: {} });
+      assert.deepEqual(JSON.parse((result.content as Array<{ text: string }>)[0]?.text ?? ''), ['a.txt', 'b.txt']);
+      assert.ok(seen.length >= 3 && seen.every((answer) => answer.status < 300), JSON.stringify(seen));
     } finally {
       await client.close();
     }

@@ -1,6 +1,7 @@
 import type { Grant } from '../grants/grant.ts';
 import { SUPPORTED_AUTH_METHODS } from '../oauth/client-authentication.ts';
 import { CLIENT_ASSERTION_ALGS } from '../oauth/client-jwks.ts';
+import { DPOP_ALGORITHMS } from '../oauth/dpop.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { ResourceRecords } from '../store/store.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from '../http/endpoint-paths.ts';
@@ -56,6 +57,8 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
     access_token_signing_alg_values_supported: [deps.keys.active.alg],
     // Also here, not only in OIDC discovery: RFC 8414 clients (our SDK among them) pin ID-token algorithms from it.
     id_token_signing_alg_values_supported: [deps.keys.active.alg],
+    // RFC 9449 §5.1: proofs are accepted at the token endpoint with any grant, and at userinfo.
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
   };
 }
 

@@ -7,6 +7,7 @@ import { RateLimiter } from '../http/rate-limit.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
+import { checkDpopProof, type DpopDeps, dpopNonceHeader, dpopTokenError } from '../oauth/dpop.ts';
 import { invalidRequest, OAuthError, unauthorizedClient } from '../oauth/oauth-error.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
 
@@ -18,6 +19,9 @@ export interface TokenEndpointDeps {
   /** Where refusals are audited: counted per client, address and minute beyond the first (SR-20). */
   refusals: Pick<RefusalAudit, 'record'>;
   rateLimit: Pick<MandateConfig['rateLimit'], 'tokenPerIpPerMinute' | 'tokenPerClientPerMinute'>;
+  dpop: DpopDeps;
+  /** This endpoint's public URL: the `htu` a DPoP proof must name. */
+  tokenEndpointUrl: string;
   now(): number;
 }
 
@@ -38,7 +42,8 @@ class RateLimited extends OAuthError {
 /**
  * RFC 6749 §3.2 token endpoint, as a list of named steps: rate-limit by address, parse the form, find the grant,
  * refuse repeated parameters, authenticate the client, rate-limit by client, check the client may use the grant,
- * parse the grant's parameters, run it, and commit the audit row before answering. Every refusal is audited too.
+ * verify a DPoP proof when one is sent (RFC 9449 §5: then the token is bound to its key), parse the grant's
+ * parameters, run it, and commit the audit row before answering. Every refusal is audited too.
  */
 export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
   const perIp = new RateLimiter(deps.rateLimit.tokenPerIpPerMinute);
@@ -73,7 +78,21 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
           throw invalidRequest(`${grantType} needs a confidential client`);
         }
 
-        const result = await grant.handle({ client: authenticated, request: grant.parse(params), now });
+        const grantRequest = grant.parse(params);
+        // Nothing more for a request without a proof: the common client_credentials path stays as it was.
+        const proof = request.headers.dpop;
+        // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof (DP-19).
+        if (proof === undefined && authenticated.client.dpopBoundAccessTokens === true) {
+          throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
+        }
+        let dpopJkt: string | undefined;
+        if (proof !== undefined) {
+          const check = await checkDpopProof({ proof: [proof].flat().join(', '), method: 'POST', url: deps.tokenEndpointUrl }, deps.dpop, now);
+          if (!check.ok) throw dpopTokenError(check, deps.dpop, now);
+          dpopJkt = check.jkt;
+          reply.headers(dpopNonceHeader(deps.dpop, now));
+        }
+        const result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
         await deps.audit.record({ ...result.audit, ip });
         return sendNoStoreJson(reply, 200, result.response);
       } catch (err) {

@@ -19,6 +19,8 @@ export interface AuthorizationRequest {
   state: string | undefined;
   codeChallenge: string;
   nonce: string | undefined;
+  /** RFC 9449 §10 `dpop_jkt`: the code is redeemed only with a DPoP proof of this key. */
+  dpopJkt: string | undefined;
   prompt: ReadonlySet<string>;
   /** OIDC Core §3.1.2.1 `max_age`: the longest time in seconds since the user last authenticated; absent when not sent. */
   maxAge: number | undefined;
@@ -43,6 +45,8 @@ export interface AuthorizationRequestDeps {
 }
 
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** An RFC 7638 SHA-256 thumbprint, base64url: 43 characters. */
+const JWK_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 const PROMPTS = new Set(['none', 'login', 'consent']);
 /** Up to ~31 years: longer is indistinguishable from no limit, and stays a safe integer. */
 const MAX_AGE = /^\d{1,9}$/;
@@ -148,11 +152,13 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
     const decision = decideAuthorizationTargets(client, actor, { resources: requestedResources, scopes: requestedScopes }, registered);
     if (!decision.ok) return back(decision.error, decision.description);
 
+    const dpopJkt = params.get('dpop_jkt');
+    if (dpopJkt !== undefined && !JWK_THUMBPRINT.test(dpopJkt)) return back('invalid_request', 'dpop_jkt must be a base64url SHA-256 JWK thumbprint');
     const nonce = params.get('nonce');
     if (nonce !== undefined && nonce.length > 512) return back('invalid_request', 'nonce is too long');
     return {
       ok: true,
-      request: { client, redirectUri, state, codeChallenge, nonce, prompt, maxAge, actor, requestedScopes, scopes: decision.scopes, resources: decision.resources, registered },
+      request: { client, redirectUri, state, codeChallenge, nonce, dpopJkt, prompt, maxAge, actor, requestedScopes, scopes: decision.scopes, resources: decision.resources, registered },
     };
   } catch (err) {
     if (err instanceof OAuthError) return back(err.error, err.message);

@@ -94,6 +94,7 @@ interface Pending {
   state: string | undefined;
   codeChallenge: string;
   nonce: string | undefined;
+  dpopJkt: string | undefined;
   scopes: string[];
   resources: string[];
 }
@@ -197,7 +198,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
         expiresAt: now + lifetimes.codeTtlSeconds + (offline ? lifetimes.refreshTokenFamilyTtlSeconds : lifetimes.maxAccessTokenTtlSeconds),
         revokedAt: null,
       },
-      { codeHash: hashSecret(code), grantId, redirectUri: auth.redirectUri, codeChallenge: auth.codeChallenge, nonce: auth.nonce ?? null, expiresAt: now + lifetimes.codeTtlSeconds, consumedAt: null },
+      { codeHash: hashSecret(code), grantId, redirectUri: auth.redirectUri, codeChallenge: auth.codeChallenge, nonce: auth.nonce ?? null, expiresAt: now + lifetimes.codeTtlSeconds, consumedAt: null, dpopJkt: auth.dpopJkt ?? null },
     );
     await deps.audit.record({
       event: 'authorization.code_issued',
@@ -243,6 +244,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       state: auth.state ?? null,
       codeChallenge: auth.codeChallenge,
       nonce: auth.nonce ?? null,
+      dpopJkt: auth.dpopJkt ?? null,
       scopes: auth.scopes,
       resources: auth.resources,
       createdAt: now,
@@ -260,7 +262,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     const unusable = clientRefusal(client);
     if (unusable !== null || !client) return { ok: false, outcome: await refuse({ ok: false, redirect: false, clientId: record.clientId, description: unusable ?? CLIENT_REFUSED }, userId, ip) };
     const actor = record.actorId === null ? null : await deps.clients.getClient(record.actorId);
-    const auth: Pending = { ...record, state: record.state ?? undefined, nonce: record.nonce ?? undefined, client, actor };
+    const auth: Pending = { ...record, state: record.state ?? undefined, nonce: record.nonce ?? undefined, dpopJkt: record.dpopJkt ?? undefined, client, actor };
     if (record.actorId !== null && !isActiveAgent(actor)) return { ok: false, outcome: await redirectError(auth, 'invalid_request', ACTOR_REFUSED, userId, ip) };
     const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
     const decision = decideAuthorizationTargets(client, actor, record, registered);

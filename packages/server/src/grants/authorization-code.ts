@@ -67,7 +67,7 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
       if (actorTokenType !== undefined && !ACCESS_TOKEN_TYPES.has(actorTokenType)) throw invalidRequest('actor_token_type must be access_token or jwt');
       return { code, codeVerifier, redirectUri: params.get('redirect_uri'), actorToken, resources: parseResourceParameters(params) };
     },
-    async handle({ client: { client }, request, now }: GrantInput<AuthorizationCodeRequest>): Promise<GrantResult> {
+    async handle({ client: { client }, request, now, dpopJkt }: GrantInput<AuthorizationCodeRequest>): Promise<GrantResult> {
       const { code, codeVerifier: verifier, redirectUri, actorToken } = request;
       const redemption = await deps.grants.redeemAuthorizationCode(hashSecret(code), now);
       if (redemption.status === 'unknown') throw invalidGrant('the authorization code is invalid', 'unknown code');
@@ -81,6 +81,10 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
       const challenge = createHash('sha256').update(verifier).digest('base64url');
       if (!CODE_VERIFIER.test(verifier) || challenge !== record.codeChallenge) {
         throw await refuse(grant, now, 'code_verifier does not match the code_challenge', 'PKCE mismatch', client.clientId);
+      }
+      // RFC 9449 §10: a code requested with dpop_jkt is redeemed only with a proof of that key (DP-18).
+      if (record.dpopJkt && record.dpopJkt !== dpopJkt) {
+        throw await refuse(grant, now, 'the DPoP proof key does not match the dpop_jkt of the authorization request', dpopJkt ? 'dpop_jkt mismatch' : 'dpop_jkt without a DPoP proof', client.clientId);
       }
 
       if (grant.actorId) {
@@ -104,7 +108,7 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
       const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(life, request.resources, undefined));
       if (!targets.ok) throw new OAuthError(targets.error, targets.description);
 
-      const issued = await issueUserTokens({ grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: record.nonce, now }, deps);
+      const issued = await issueUserTokens({ grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: record.nonce, dpopJkt, now }, deps);
       return {
         response: issued.response,
         audit: {

@@ -5,7 +5,7 @@ import { parseResourceParameters, parseScope } from '../oauth/target-parameters.
 import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetDecision, type TargetFacts } from '../policy/token-targets.ts';
 import type { ClientRecord, ResourceRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
-import type { Grant, GrantInput, GrantResult } from './grant.ts';
+import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
 
 export interface ClientCredentialsDeps {
@@ -61,7 +61,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
     repeatable: new Set(['resource']),
     confidentialClientsOnly: true,
     parse: (params) => ({ resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')) }),
-    async handle({ client: { client }, request, now }: GrantInput<ClientCredentialsRequest>): Promise<GrantResult> {
+    async handle({ client: { client }, request, now, dpopJkt }: GrantInput<ClientCredentialsRequest>): Promise<GrantResult> {
       const actorToken = ownResource !== null && request.resources.includes(ownResource);
       const decision = actorToken ? actorTokenTargets(request) : await decide(client, request);
       if (!decision.ok) throw new OAuthError(decision.error, decision.description);
@@ -79,12 +79,13 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
           audience: decision.resources,
           scopes: decision.scopes,
           ttlSeconds,
+          dpopJkt,
         },
         { keys: deps.keys, issuer: deps.issuer, now },
       );
       const scope = minted.claims.scope;
       return {
-        response: { access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresIn, ...(scope ? { scope } : {}) },
+        response: { access_token: minted.token, token_type: tokenTypeFor(dpopJkt), expires_in: minted.expiresIn, ...(scope ? { scope } : {}) },
         audit: {
           event: 'token.issued',
           actor: client.clientId,

@@ -7,6 +7,11 @@ export interface GrantInput<Request> {
   client: AuthenticatedClient;
   request: Request;
   now: number;
+  /**
+   * The RFC 7638 thumbprint of the key of a verified DPoP proof sent with the request (RFC 9449 §5), or undefined
+   * without one: the token is then bound to that key (`cnf.jkt`, `token_type: DPoP`).
+   */
+  dpopJkt: string | undefined;
 }
 
 /** RFC 6749 §5.1 (and RFC 8693 §2.2.1) successful token response. */
@@ -40,3 +45,6 @@ export interface Grant<Request = unknown> {
   parse(params: FormParams): Request;
   handle(input: GrantInput<Request>): Promise<GrantResult>;
 }
+
+/** RFC 9449 §5: `DPoP` for a token bound to a proof's key, `Bearer` otherwise. */
+export const tokenTypeFor = (dpopJkt: string | undefined): 'DPoP' | 'Bearer' => (dpopJkt === undefined ? 'Bearer' : 'DPoP');

@@ -43,7 +43,7 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
     parse(params) {
       return { refreshToken: params.required('refresh_token'), scopes: parseScope(params.get('scope')), resources: parseResourceParameters(params) };
     },
-    async handle({ client: { client }, request, now }: GrantInput<RefreshTokenRequest>): Promise<GrantResult> {
+    async handle({ client: { client }, request, now, dpopJkt }: GrantInput<RefreshTokenRequest>): Promise<GrantResult> {
       const hash = refreshTokenHash(request.refreshToken);
       const record = hash ? await deps.grants.getRefreshToken(hash) : null;
       const grant = record ? await deps.grants.getGrant(record.grantId) : null;
@@ -56,6 +56,10 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
       }
       if (grant.status !== 'active') throw invalidGrant('the refresh token is invalid', 'grant revoked');
       if (record.expiresAt <= now || grant.expiresAt <= now) throw invalidGrant('the refresh token has expired', 'expired refresh token');
+      // RFC 9449 §5: a bound refresh token is used only with a proof of its key (DP-17); it is not rotated otherwise.
+      if (record.dpopJkt && record.dpopJkt !== dpopJkt) {
+        throw invalidGrant('the refresh token is bound to another DPoP key', dpopJkt ? 'refresh token DPoP key mismatch' : 'bound refresh token without a DPoP proof');
+      }
       const life = await grantLife(grant, deps.lifecycle, now, new Map([[client.clientId, client]]));
       if (!life.alive) throw invalidGrant('the refresh token is invalid', life.reason);
       const { user } = life;
@@ -70,6 +74,7 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
         status: 'active',
         createdAt: now,
         expiresAt: Math.min(now + deps.refreshTokenIdleTtlSeconds, grant.expiresAt),
+        dpopJkt: record.dpopJkt ?? null,
       });
       if (rotation !== 'rotated') {
         // A concurrent request rotated it first: the same token was used twice.
@@ -78,7 +83,7 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
       }
 
       const issued = await issueUserTokens(
-        { grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: null, rotatedRefreshToken: { token: next.token }, now },
+        { grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: null, rotatedRefreshToken: { token: next.token }, dpopJkt, now },
         deps,
       );
       return {

@@ -14,10 +14,11 @@ import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import { decideDelegation } from '../policy/delegation.ts';
+import { decideExchangeBinding } from '../policy/dpop-binding.ts';
 import { classifyExchangeAudiences, decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { ClientRecord, ClientRecords, ResourceRecords, RevocationRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
-import type { Grant, GrantInput, GrantResult } from './grant.ts';
+import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
 
 export interface TokenExchangeDeps {
@@ -51,6 +52,8 @@ interface Subject {
   jti: string;
   /** The user grant the token derives from, alive, when it carries `gid`. */
   grant: Extract<GrantLife, { alive: true }> | null;
+  /** `cnf.jkt` when the subject token is DPoP-bound. */
+  jkt: string | undefined;
 }
 
 export interface TokenExchangeRequest {
@@ -87,7 +90,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
       const c = result.claims;
       return {
         sub: c.sub, subProfile: c.sub_profile, clientId: c.client_id, aud: result.life.audiences, scopes: result.life.scopes,
-        act: c.act, mayAct: c.may_act, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti,
+        act: c.act, mayAct: c.may_act, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti, jkt: c.cnf?.jkt,
         grant: result.life.grant?.alive ? result.life.grant : null,
       };
     }
@@ -98,16 +101,16 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
     // An ID token carries no scope: what its grant may still give is the ceiling, never "anything".
     const grant = result.grant?.alive ? result.grant : null;
     const scopes = grant ? grant.scopes : [];
-    return { sub: c.sub, subProfile: undefined, clientId: c.aud, aud: [c.aud], scopes, act: undefined, mayAct: undefined, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti, grant };
+    return { sub: c.sub, subProfile: undefined, clientId: c.aud, aud: [c.aud], scopes, act: undefined, mayAct: undefined, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti, grant, jkt: undefined };
   }
 
   /** SR-04: the actor proves itself with a token for this server or its own client assertion, held by the exchanging client. */
-  async function verifyActor(token: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord; form: string; jti: string | undefined }> {
+  async function verifyActor(token: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord; form: string; jti: string | undefined; jkt: string | undefined }> {
     const proof = await verifyActorToken(token, { live: { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle }, clientAuth: deps.clientAuth });
     if (!proof.ok) throw invalidRequest(`actor_token is not valid: ${proof.reason}`, `actor_token refused: ${proof.reason}`);
     if (proof.record.clientId !== client.clientId) throw invalidRequest('actor_token must be the exchanging client’s own token for this authorization server, or its client assertion', `actor_token of ${proof.record.clientId}`);
     // A client assertion is a one-time proof, not a credential with a lifetime of its own to pass on.
-    return proof.form === 'access_token' ? proof : { ...proof, exp: Infinity, jti: undefined };
+    return proof.form === 'access_token' ? proof : { ...proof, exp: Infinity, jti: undefined, jkt: undefined };
   }
 
   /**
@@ -155,7 +158,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
         scopes: parseScope(params.get('scope')),
       };
     },
-    async handle({ client: { client }, request, now }: GrantInput<TokenExchangeRequest>): Promise<GrantResult> {
+    async handle({ client: { client }, request, now, dpopJkt }: GrantInput<TokenExchangeRequest>): Promise<GrantResult> {
       const subject = await verifySubject(request.subjectToken, request.subjectTokenType, now);
       const actor = request.actorToken ? await verifyActor(request.actorToken, client, now) : null;
       const delegation = decideDelegation({
@@ -166,6 +169,15 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
         allowImpersonation: deps.allowImpersonation,
       });
       if (!delegation.ok) throw invalidRequest(delegation.description);
+      const binding = decideExchangeBinding({
+        subjectJkt: subject.jkt,
+        subjectClientId: subject.clientId,
+        actorJkt: actor?.jkt,
+        hasActorToken: actor !== null,
+        clientId: client.clientId,
+        proofJkt: dpopJkt,
+      });
+      if (!binding.ok) throw invalidRequest(binding.description);
 
       // Targets: registered resources the actor may use or the subject already targets, or one agent (a hand-off).
       const acting = actor?.record ?? client;
@@ -205,6 +217,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
           ...(subject.gid ? { grantId: subject.gid } : {}),
           ...(subject.authTime !== undefined ? { authTime: subject.authTime } : {}),
           ...(handOff ? { mayAct: { sub: handOff.clientId } } : {}),
+          dpopJkt: binding.jkt,
         },
         { keys: deps.keys, issuer: deps.issuer, now },
       );
@@ -215,7 +228,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
         throw invalidRequest('subject_token is not valid (inactive)', 'a parent token was revoked while the exchange ran');
       }
       return {
-        response: { access_token: minted.token, issued_token_type: request.requestedTokenType, token_type: 'Bearer', expires_in: minted.expiresIn, scope: scopes.join(' ') },
+        response: { access_token: minted.token, issued_token_type: request.requestedTokenType, token_type: tokenTypeFor(binding.jkt), expires_in: minted.expiresIn, scope: scopes.join(' ') },
         audit: {
           event: 'token.issued',
           actor: actor?.act.sub ?? client.clientId,

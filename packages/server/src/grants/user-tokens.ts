@@ -5,7 +5,7 @@ import type { ClientRecord, UserGrantRecord, UserGrantRecords, UserRecord } from
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { mintIdToken } from '../tokens/id-token.ts';
 import { mintRefreshToken } from '../tokens/refresh-token.ts';
-import type { TokenResponse } from './grant.ts';
+import { type TokenResponse, tokenTypeFor } from './grant.ts';
 
 /**
  * Token issuance shared by the authorization-code and refresh-token grants: an RFC 9068 access token for the
@@ -36,6 +36,8 @@ export interface UserTokenRequest {
   nonce: string | null;
   /** When set, the refresh token to store instead of minting and storing one (refresh rotation stores it itself). */
   rotatedRefreshToken?: { token: string };
+  /** The thumbprint of the request's verified DPoP key: the access token is bound to it (RFC 9449 §5). */
+  dpopJkt: string | undefined;
   now: number;
 }
 
@@ -62,10 +64,11 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
       authTime: grant.authTime,
       grantId: grant.id,
       ...(grant.actorId ? { act: agentActor(grant.actorId) } : {}),
+      dpopJkt: request.dpopJkt,
     },
     { keys: deps.keys, issuer: deps.issuer, now },
   );
-  const response: TokenResponse = { access_token: minted.token, token_type: 'Bearer', expires_in: minted.expiresIn };
+  const response: TokenResponse = { access_token: minted.token, token_type: tokenTypeFor(request.dpopJkt), expires_in: minted.expiresIn };
   if (minted.claims.scope) response.scope = minted.claims.scope;
 
   if (request.rotatedRefreshToken) response.refresh_token = request.rotatedRefreshToken.token;
@@ -77,6 +80,9 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
       status: 'active',
       createdAt: now,
       expiresAt: Math.min(now + deps.refreshTokenIdleTtlSeconds, grant.expiresAt),
+      // RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a confidential client's is bound to
+      // the client by its authentication already, so it may change keys.
+      dpopJkt: client.tokenEndpointAuthMethod === 'none' ? (request.dpopJkt ?? null) : null,
     });
     response.refresh_token = refresh.token;
   }

@@ -17,7 +17,7 @@ import { type LiveTokenDeps, verifyLiveAccessToken } from './token-lifecycle.ts'
  */
 
 export type ActorProof =
-  | { ok: true; act: ActClaim; exp: number; record: ClientRecord; form: 'access_token'; jti: string }
+  | { ok: true; act: ActClaim; exp: number; record: ClientRecord; form: 'access_token'; jti: string; /** `cnf.jkt` of a DPoP-bound actor token. */ jkt: string | undefined }
   | { ok: true; act: ActClaim; exp: number; record: ClientRecord; form: 'client_assertion' }
   | { ok: false; reason: string };
 
@@ -56,5 +56,5 @@ export async function verifyActorToken(token: string, deps: ActorTokenDeps): Pro
   if (![c.aud].flat().every((aud) => aud === issuer)) return { ok: false, reason: `its audience is not this authorization server (aud ${JSON.stringify(c.aud)}): a token meant for a resource never proves an actor` };
   const record = await deps.live.lifecycle.clients.getClient(c.sub);
   if (!record) return { ok: false, reason: 'its client no longer exists' };
-  return { ok: true, act: actClaim(record), exp: c.exp, record, form: 'access_token', jti: c.jti };
+  return { ok: true, act: actClaim(record), exp: c.exp, record, form: 'access_token', jti: c.jti, jkt: c.cnf?.jkt };
 }

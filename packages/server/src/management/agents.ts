@@ -21,6 +21,8 @@ export interface AgentView {
   scopes: string[];
   audiences: string[];
   access_token_ttl_seconds: number | null;
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+  dpop_bound_access_tokens: boolean;
   token_endpoint_auth_method: ClientRecord['tokenEndpointAuthMethod'];
   jwks: ClientRecord['jwks'];
   previous_secret_expires_at: number | null;
@@ -38,6 +40,7 @@ function agentView(record: ClientRecord): AgentView {
     scopes: record.allowedScopes,
     audiences: record.allowedAudiences,
     access_token_ttl_seconds: record.accessTokenTtlSeconds,
+    dpop_bound_access_tokens: record.dpopBoundAccessTokens === true,
     token_endpoint_auth_method: record.tokenEndpointAuthMethod,
     // Public members of usable keys only, even for a JWK Set stored before keys were checked (SR-12).
     jwks: record.jwks && usableClientJwks(record.jwks),
@@ -54,6 +57,7 @@ const agentFields = {
   scopes: z.array(scopeToken).max(200),
   audiences: z.array(resourceUri).max(50),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),
+  dpop_bound_access_tokens: z.boolean(),
 };
 
 const createSchema = z
@@ -64,6 +68,7 @@ const createSchema = z
     scopes: agentFields.scopes.default([]),
     audiences: agentFields.audiences.default([]),
     access_token_ttl_seconds: agentFields.access_token_ttl_seconds.optional(),
+    dpop_bound_access_tokens: agentFields.dpop_bound_access_tokens.default(false),
     token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']).default('client_secret_basic'),
     jwks: jwksInput.optional(),
   })
@@ -97,6 +102,7 @@ export async function createAgent(input: unknown, deps: ManagementDeps<ClientSto
     defaultScopes: [],
     allowedAudiences: [...new Set(parsed.audiences)],
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds ?? null,
+    dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
     tokenEndpointAuthMethod: parsed.token_endpoint_auth_method,
     secretHash: clientSecret ? hashSecret(clientSecret) : null,
     previousSecretHash: null,
@@ -144,6 +150,7 @@ export async function updateAgent(clientId: string, input: unknown, deps: Manage
     allowedScopes: parsed.scopes && [...new Set(parsed.scopes)],
     allowedAudiences: parsed.audiences && [...new Set(parsed.audiences)],
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds,
+    dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
     updatedAt: deps.now,
   });
   if (!updated) throw new ManagementError('not-found', `no agent ${clientId}`);

@@ -29,6 +29,8 @@ export interface ClientView {
   grant_types: string[];
   token_endpoint_auth_method: ClientRecord['tokenEndpointAuthMethod'];
   access_token_ttl_seconds: number | null;
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+  dpop_bound_access_tokens: boolean;
   created_at: number;
   updated_at: number;
 }
@@ -47,6 +49,7 @@ function clientView(record: ClientRecord): ClientView {
     grant_types: record.grantTypes,
     token_endpoint_auth_method: record.tokenEndpointAuthMethod,
     access_token_ttl_seconds: record.accessTokenTtlSeconds,
+    dpop_bound_access_tokens: record.dpopBoundAccessTokens === true,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
   };
@@ -68,6 +71,7 @@ const fields = {
   default_scopes: z.array(scopeToken).max(200),
   audiences: z.array(resourceUri).max(50),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),
+  dpop_bound_access_tokens: z.boolean(),
   grant_types: z.array(grantType).min(1).max(3),
 };
 
@@ -80,6 +84,7 @@ const createSchema = z
     default_scopes: fields.default_scopes.default([]),
     audiences: fields.audiences.default([]),
     access_token_ttl_seconds: fields.access_token_ttl_seconds.optional(),
+    dpop_bound_access_tokens: fields.dpop_bound_access_tokens.default(false),
     grant_types: fields.grant_types.default(['authorization_code', 'refresh_token']),
     public: z.boolean().default(false),
   })
@@ -112,6 +117,7 @@ export async function createClient(input: unknown, deps: ManagementDeps<ClientSt
     defaultScopes: [...new Set(parsed.default_scopes)],
     allowedAudiences: [...new Set(parsed.audiences)],
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds ?? null,
+    dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
     tokenEndpointAuthMethod: parsed.public ? 'none' : 'client_secret_basic',
     secretHash: clientSecret ? hashSecret(clientSecret) : null,
     previousSecretHash: null,
@@ -157,6 +163,7 @@ export async function updateClient(clientId: string, input: unknown, deps: Manag
     defaultScopes: defaults && [...new Set(defaults)],
     allowedAudiences: parsed.audiences,
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds,
+    dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
     grantTypes: parsed.grant_types,
     updatedAt: deps.now,
   }))!;

@@ -13,7 +13,9 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   | 'access_denied'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export class OAuthError extends Error {
   override readonly name = 'OAuthError';

@@ -20,6 +20,8 @@ export interface PendingAuthorizationRecord {
   /** What the consent page showed: exactly what approval grants. */
   scopes: string[];
   resources: string[];
+  /** RFC 9449 §10 `dpop_jkt`, carried to the code. */
+  dpopJkt?: string | null;
   createdAt: number;
   expiresAt: number;
 }

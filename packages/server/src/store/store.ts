@@ -47,6 +47,8 @@ export interface ClientRecord {
   grantTypes: string[];
   /** Tokens whose `iat` is before this are inactive: set when the client is disabled. */
   tokensValidAfter: number;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a DPoP proof are refused. False when absent. */
+  dpopBoundAccessTokens?: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -402,6 +404,8 @@ export interface AuthorizationCodeRecord {
   nonce: string | null;
   expiresAt: number;
   consumedAt: number | null;
+  /** RFC 9449 §10 `dpop_jkt` of the authorization request: the code is redeemed only with a proof of that key. */
+  dpopJkt?: string | null;
 }
 
 /** `redeemed`: this call consumed the code. `replayed`: it was consumed before (RFC 9700 §4.5: revoke the grant). */
@@ -416,6 +420,8 @@ export interface RefreshTokenRecord {
   status: 'active' | 'rotated';
   createdAt: number;
   expiresAt: number;
+  /** RFC 9449 §5: a public client's refresh token is bound to its DPoP key (thumbprint), and stays so across rotations. */
+  dpopJkt?: string | null;
 }
 
 export interface UserGrantRecords {

@@ -39,7 +39,7 @@ forEachStore('metadata, userinfo, admin routes for users and clients', (fixture)
   test('userinfo: no token → 401 challenge without error; a token for a resource alone → invalid_token; a valid one → claims', async () => {
     const none = await fetch(`${server.issuer}/userinfo`);
     assert.equal(none.status, 401);
-    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="mandate"');
+    assert.match(none.headers.get('www-authenticate')!, /^Bearer realm="mandate", DPoP algs="ES256 [^"]+"$/, 'both schemes are offered (RFC 9449 §7.1)');
 
     // Another client, so that no earlier grant of openid is kept beside calc (incremental authorization).
     const other = await createApp(server, { public: true });

@@ -106,6 +106,8 @@ export interface CodeFlowOptions {
   redirectUri?: string;
   nonce?: string;
   email?: string;
+  /** More authorization request parameters (e.g. `dpop_jkt`). */
+  extraParams?: Record<string, string>;
 }
 
 /** Runs the browser part of a code flow and returns the code with its PKCE verifier. */
@@ -123,6 +125,7 @@ export async function obtainCode(server: TestServer, options: CodeFlowOptions, b
   if (options.resource) params['resource'] = [options.resource].flat();
   if (options.requestedActor) params['requested_actor'] = options.requestedActor;
   if (options.nonce) params['nonce'] = options.nonce;
+  Object.assign(params, options.extraParams);
   const { response } = await authorizeInBrowser(server, browser, params, { email: options.email });
   const code = redirectParams(response).get('code');
   if (!code) throw new Error(`no code: ${response.headers.get('location')}`);

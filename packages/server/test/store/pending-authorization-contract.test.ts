@@ -13,6 +13,7 @@ function pending(idHash: string, overrides: Partial<PendingAuthorizationRecord> 
     state: 'st',
     codeChallenge: 'c'.repeat(43),
     nonce: null,
+    dpopJkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I',
     scopes: ['openid', 'calc'],
     resources: ['https://mcp.example.com/mcp'],
     createdAt: 100,

@@ -22,6 +22,7 @@ const clientColumns: ColumnMap<ClientRecord> = {
   redirectUris: { column: 'redirect_uris', json: true },
   grantTypes: { column: 'grant_types', json: true },
   tokensValidAfter: { column: 'tokens_valid_after' },
+  dpopBoundAccessTokens: { column: 'dpop_bound_access_tokens', bool: true },
   createdAt: { column: 'created_at' },
   updatedAt: { column: 'updated_at' },
 };

@@ -32,6 +32,7 @@ const codeColumns: ColumnMap<AuthorizationCodeRecord> = {
   nonce: { column: 'nonce' },
   expiresAt: { column: 'expires_at' },
   consumedAt: { column: 'consumed_at' },
+  dpopJkt: { column: 'dpop_jkt' },
 };
 
 const refreshColumns: ColumnMap<RefreshTokenRecord> = {
@@ -40,6 +41,7 @@ const refreshColumns: ColumnMap<RefreshTokenRecord> = {
   status: { column: 'status' },
   createdAt: { column: 'created_at' },
   expiresAt: { column: 'expires_at' },
+  dpopJkt: { column: 'dpop_jkt' },
 };
 
 const consentColumns: ColumnMap<ConsentRecord> = {

@@ -13,6 +13,7 @@ const columns: ColumnMap<PendingAuthorizationRecord> = {
   nonce: { column: 'nonce' },
   scopes: { column: 'scopes', json: true },
   resources: { column: 'resources', json: true },
+  dpopJkt: { column: 'dpop_jkt' },
   createdAt: { column: 'created_at' },
   expiresAt: { column: 'expires_at' },
 };

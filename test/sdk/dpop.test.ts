@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { AgentAuthClient } from '../../packages/sdk/src/agent/index.ts';
+import { createDpopFetch, createDpopNonces, DpopProver } from '../../packages/sdk/src/dpop/index.ts';
+import { createMcpAuth, getAuthInfo } from '../../packages/sdk/src/mcp/server.ts';
+import { protectedResourceMetadata } from '../../packages/sdk/src/middleware/node.ts';
+import { createVerifier } from '../../packages/sdk/src/verify/create-verifier.ts';
+import { decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../../packages/server/test/helpers/server.ts';
+import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
+import { type DpopResource, startDpopResource } from '../helpers/dpop-resource.ts';
+import { createApp, createUser, isActive } from '../../packages/server/test/helpers/user-flow.ts';
+import { signInAndConsent } from '../helpers/sign-in.ts';
+
+/**
+ * DPoP end to end with the SDK on both sides, over real HTTP: the SDK's clients get DPoP-bound tokens from the
+ * authorization server (which requires nonces), and call a node:http resource guarded by the SDK's middleware (which
+ * requires its own nonces), retrying once for each nonce as RFC 9449 §8 and §9 say.
+ */
+forEachStore('SDK DPoP end to end (RFC 9449)', (fixture) => {
+  let server: TestServer;
+  let resource: DpopResource;
+  let resourceUrl: string;
+  let agent: { clientId: string; clientSecret: string; apiKey: string };
+  let app: { clientId: string };
+  const redirectUri = 'http://127.0.0.1/callback';
+  const email = 'ada@example.com';
+
+  before(async () => {
+    server = await startTestServer(fixture, { dpop: { nonceRequired: true } });
+    resource = await startDpopResource(server);
+    resourceUrl = resource.url;
+    agent = await registerAgentAndResource(server, { scopes: ['calc', 'files:read'] }, resourceUrl);
+    await createUser(server, email);
+    app = await createApp(server, { public: true, redirect_uris: [redirectUri] });
+  });
+  after(async () => {
+    await resource.close();
+    await server.close();
+  });
+
+  /** The agent with the public application, for on-behalf-of flows, making its token requests with `prover`. */
+  const onBehalfOf = (prover: DpopProver) =>
+    new AgentAuthClient({ issuer: server.issuer, clientId: agent.clientId, clientSecret: agent.clientSecret, app: { clientId: app.clientId, redirectUri }, clock: server.clock.nowMs, dpop: prover });
+
+  /** A fetch that records each answer's status and DPoP error, to see the nonce retries on the wire. */
+  function recording(): { fetch: typeof fetch; seen: string[] } {
+    const seen: string[] = [];
+    return {
+      seen,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        const error = /error="(\w+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1] ?? (response.status === 400 ? ((await response.clone().json()) as { error: string }).error : undefined);
+        seen.push(`${response.status}${error ? ` ${error}` : ''}`);
+        return response;
+      },
+    };
+  }
+
+  test('DP-14 AgentAuthClient: client_credentials with a proof, one retry for the AS nonce → token_type DPoP bound to the prover key', async () => {
+    const prover = DpopProver.generate('ES256', { clock: server.clock.nowMs });
+    const as = recording();
+    const client = new AgentAuthClient({ issuer: server.issuer, clientId: agent.clientId, clientSecret: agent.clientSecret, clock: server.clock.nowMs, dpop: prover, fetch: as.fetch });
+    const token = await client.getAgentToken({ resource: resourceUrl, scope: 'calc' });
+    assert.equal(token.tokenType, 'DPoP');
+    assert.deepEqual(decodeJwt(token.accessToken).payload['cnf'], { jkt: prover.jkt });
+    assert.deepEqual(as.seen.filter((s) => s !== '200'), ['400 use_dpop_nonce'], 'one use_dpop_nonce, then the token');
+
+    const rs = recording();
+    const response = await prover.fetch(resourceUrl, token.accessToken, {}, rs.fetch);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { subject: agent.clientId, jkt: prover.jkt });
+    assert.deepEqual(rs.seen, ['401 use_dpop_nonce', '200'], 'the resource asked for its nonce once');
+    const again = await prover.fetch(resourceUrl, token.accessToken, {}, rs.fetch);
+    assert.equal(again.status, 200, 'the next call carries the nonce at once');
+  });
+
+  test('DP-20 the same DPoP-bound token sent as a bearer token → 401 DPoP invalid_token at the resource', async () => {
+    const prover = DpopProver.generate('EdDSA', { clock: server.clock.nowMs });
+    const client = new AgentAuthClient({ issuer: server.issuer, clientId: agent.clientId, clientSecret: agent.clientSecret, clock: server.clock.nowMs, dpop: prover });
+    const { accessToken } = await client.getAgentToken({ resource: resourceUrl });
+    const response = await fetch(resourceUrl, { headers: { authorization: `Bearer ${accessToken}` } });
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get('www-authenticate') ?? '', /^DPoP error="invalid_token"/);
+  });
+
+  test('DP-18 DP-17 on-behalf-of with DPoP: the authorization URL carries dpop_jkt; the code, access and refresh tokens are bound to the key', async () => {
+    const prover = DpopProver.generate('ES256', { clock: server.clock.nowMs });
+    const client = onBehalfOf(prover);
+    const { url } = await client.authorizationUrl({ scope: 'openid offline_access calc', resource: resourceUrl });
+    assert.equal(new URL(url).searchParams.get('dpop_jkt'), prover.jkt);
+    const tokens = await client.exchangeCode(client.handleCallback((await signInAndConsent(url, { email })).location));
+    assert.equal(tokens.tokenType, 'DPoP');
+    assert.deepEqual(decodeJwt(tokens.accessToken).payload['cnf'], { jkt: prover.jkt });
+    assert.equal(await isActive(server, agent.apiKey, tokens.accessToken), true);
+
+    const refreshed = await client.refresh(tokens);
+    assert.equal(refreshed.tokenType, 'DPoP');
+    assert.deepEqual(decodeJwt(refreshed.accessToken).payload['cnf'], { jkt: prover.jkt });
+    const response = await prover.fetch(resourceUrl, refreshed.accessToken);
+    assert.equal(response.status, 200);
+
+    // Another key cannot use the refresh token (the public client's refresh tokens are bound, RFC 9449 §5).
+    const thief = onBehalfOf(DpopProver.generate('ES256', { clock: server.clock.nowMs }));
+    await assert.rejects(thief.refresh(refreshed), (err: unknown) => (err as { code?: string; error?: string }).code === 'ERR_TOKEN_REQUEST_FAILED' && (err as { error?: string }).error === 'invalid_grant');
+  });
+
+  test('DP-14 DP-20 the unmodified MCP SDK client with createDpopFetch: DPoP token from the AS (nonce), DPoP calls to an SDK MCP server (nonce); the same token as Bearer is refused', async () => {
+    const http = createServer();
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const mcpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+    const mcpAgent = await registerAgentAndResource(server, { name: 'mcp dpop agent', scopes: ['calc'] }, mcpUrl);
+    const verifier = createVerifier({ issuer: server.issuer, audience: mcpUrl, clock: server.clock.nowMs, dpop: { nonces: createDpopNonces(randomBytes(32), 60) } });
+    const mcpAuth = createMcpAuth({ verifier });
+    const serveMetadata = protectedResourceMetadata({ resource: mcpUrl, authorizationServers: [server.issuer], scopesSupported: ['calc'] });
+    const handle = mcpAuth.nodeHandler(async (req, res, body) => {
+      const mcp = new McpServer({ name: 'dpop', version: '1.0.0' });
+      mcpAuth.registerTool(mcp, 'whoami', { scopes: ['calc'], description: 'who calls' }, async (extra) => {
+        const auth = getAuthInfo(extra);
+        return { content: [{ type: 'text' as const, text: JSON.stringify({ subject: auth.subject, jkt: auth.confirmation?.jkt }) }] };
+      });
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      await mcp.connect(transport);
+      await transport.handleRequest(req, res, body);
+    });
+    http.on('request', (req, res) => {
+      if (serveMetadata(req, res)) return;
+      void handle(req, res);
+    });
+    try {
+      const prover = DpopProver.generate('ES256', { clock: server.clock.nowMs });
+      const seen = recording();
+      let bound = '';
+      const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
+        authProvider: new ClientCredentialsProvider({ clientId: mcpAgent.clientId, clientSecret: mcpAgent.clientSecret, scope: 'calc', expectedIssuer: server.issuer }),
+        fetch: createDpopFetch(prover, async (input, init) => {
+          const auth = new Headers(init?.headers).get('authorization') ?? '';
+          if (auth.startsWith('DPoP ')) bound = auth.slice(5);
+          return seen.fetch(input, init);
+        }),
+      });
+      const client = new Client({ name: 'dpop-agent', version: '1.0.0' });
+      await client.connect(transport);
+      const result = await client.callTool({ name: 'whoami', arguments: {} });
+      assert.deepEqual(JSON.parse((result.content as { text: string }[])[0]!.text), { subject: mcpAgent.clientId, jkt: prover.jkt });
+      await client.close();
+      assert.ok(seen.seen.includes('400 use_dpop_nonce'), `the AS asked for its nonce: ${seen.seen.join(', ')}`);
+      assert.ok(seen.seen.includes('401 use_dpop_nonce'), `the MCP server asked for its nonce: ${seen.seen.join(', ')}`);
+      assert.deepEqual(decodeJwt(bound).payload['cnf'], { jkt: prover.jkt });
+
+      const asBearer = await fetch(mcpUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bound}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      assert.equal(asBearer.status, 401);
+      assert.match(asBearer.headers.get('www-authenticate') ?? '', /^DPoP error="invalid_token"/);
+    } finally {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+});
