@@ -148,6 +148,11 @@ const configSchema = z
        * WebAuthn challenge or `state` (the login page's CSRF token needs none). Default 1800.
        */
       anonymousSessionTtlSeconds: seconds(60, 86_400).default(1800),
+      /**
+       * New anonymous sessions (a passkey or upstream login starting) per minute per client address; past it, 429
+       * (SR-13: nothing a stranger sends may write rows without bound). In memory, per instance; 0 disables. Default 30.
+       */
+      anonymousSessionsPerIpPerMinute: wholeNumber(0, 1_000_000).default(30),
       /** Failed logins per account before each further failure locks the account (exponential backoff). Default 5. */
       accountFreeFailures: wholeNumber(1, 100).default(5),
       /** Failed logins per client address before the address is locked the same way. Default 30: higher, since NAT is shared. */
@@ -156,6 +161,12 @@ const configSchema = z
       baseLockSeconds: seconds(1, 3600).default(2),
       /** Longest lock. Default 900 (15 min): slows guessing to a crawl without locking a user out for the day. */
       maxLockSeconds: seconds(1, 86_400).default(900),
+      /**
+       * Login attempts (password and passkey) per minute per client address, checked or not: a flood ceiling beside
+       * the throttle, which admits an attempt on any account a locked address has not guessed (SR-06), so that the
+       * scrypt work one address can cause stays bounded. In memory, per instance; 0 disables. Default 120.
+       */
+      loginAttemptsPerIpPerMinute: wholeNumber(0, 1_000_000).default(120),
       /** A failure counter resets when its last failure is older than this. Default 3600. */
       failureWindowSeconds: seconds(60, 86_400).default(3600),
       /**

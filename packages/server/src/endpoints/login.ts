@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { loginWithPassword, type PasswordLoginDeps } from '../users/password-login.ts';
 import { pageForm, safeReturnTo, seeOther, sendPage } from './page-response.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
 
 export interface LoginEndpointDeps {
   issuer: string;
@@ -12,6 +13,8 @@ export interface LoginEndpointDeps {
   upstreamProviders: readonly { id: string; name: string }[];
   passwordLogin: Omit<PasswordLoginDeps, 'now'>;
   audit: Pick<AuditLog, 'record'>;
+  /** `users.loginAttemptsPerIpPerMinute`, shared with passkey logins. */
+  loginRate: RateLimiter;
   now(): number;
 }
 
@@ -43,6 +46,12 @@ export function loginEndpoints(deps: LoginEndpointDeps, sessions: BrowserSession
         const form = pageForm(request);
         const email = form.get('email') ?? '';
         const returnTo = safeReturnTo(form.get('return_to'), base);
+        const limited = await floodCeiling(deps, request.ip, 'password');
+        if (limited) {
+          reply.header('retry-after', String(limited));
+          const error = `Too many sign-in attempts from your network. Try again in ${limited} seconds.`;
+          return sendPage(reply, 429, loginPage({ base, csrf: sessions.anonymousCsrf(request, reply), returnTo, providers, error, email }));
+        }
         const result = await loginWithPassword(email, form.get('password') ?? '', request.ip, { ...deps.passwordLogin, now: deps.now() });
         if (!result.ok) {
           const error =
@@ -68,4 +77,15 @@ export function loginEndpoints(deps: LoginEndpointDeps, sessions: BrowserSession
       },
     },
   ];
+}
+
+/**
+ * The per-address ceiling on login attempts (a flood, not a guess: the throttle handles those). Returns the seconds
+ * to wait, or 0; the first refusal since the address's budget ran out is audited, the rest are not.
+ */
+export async function floodCeiling(deps: Pick<LoginEndpointDeps, 'loginRate' | 'audit'>, ip: string, method: 'password' | 'passkey'): Promise<number> {
+  const refused = deps.loginRate.take(ip);
+  if (!refused) return 0;
+  if (refused.first) await deps.audit.record({ event: 'login.rate_limited', ip, detail: { method, retry_after: refused.retryAfter } });
+  return refused.retryAfter;
 }

@@ -3,6 +3,7 @@ import { PASSKEY_AMR, type PasskeyFlow } from '../flows/passkeys.ts';
 import type { BrowserSessions } from '../http/browser-session.ts';
 import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import { floodCeiling, type LoginEndpointDeps } from './login.ts';
 import { pageForm, safeReturnTo, seeOther } from './page-response.ts';
 
 /**
@@ -10,10 +11,19 @@ import { pageForm, safeReturnTo, seeOther } from './page-response.ts';
  * `x-csrf-token` (checked by the browser guard). Login from the login page, registration from the account page
  * (within a few minutes of signing in, SR-15), and the account page's form that removes one.
  */
-export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions: BrowserSessions, now: () => number): RouteDefinition[] {
+export function passkeyEndpoints(
+  issuer: string,
+  passkeys: PasskeyFlow,
+  sessions: BrowserSessions,
+  now: () => number,
+  /** The login endpoints' per-address ceiling, shared with password logins. */
+  ceiling: Pick<LoginEndpointDeps, 'loginRate' | 'audit'>,
+): RouteDefinition[] {
   const base = new URL(issuer).pathname.replace(/\/$/, '');
   const problem = (reply: FastifyReply, status: number, detail: string) =>
     reply.code(status).type('application/problem+json').send(JSON.stringify({ type: 'urn:mandate:problem:invalid-request', title: 'Passkey not accepted', status, detail }));
+  const tooMany = (reply: FastifyReply, seconds: number) =>
+    problem(reply.header('retry-after', String(seconds)), 429, `too many attempts; try again in ${seconds} seconds`);
   const json = (reply: FastifyReply, body: unknown) => reply.code(200).type('application/json; charset=utf-8').send(JSON.stringify(body));
 
   return [
@@ -24,6 +34,7 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
       errorFormat: 'problem',
       async handler(request, reply) {
         const session = await sessions.ensure(request, reply);
+        if (!('record' in session)) return tooMany(reply, session.retryAfter);
         return json(reply, await passkeys.loginOptions({ sessionHash: session.record.idHash, now: now() }));
       },
     },
@@ -33,13 +44,13 @@ export function passkeyEndpoints(issuer: string, passkeys: PasskeyFlow, sessions
       access: 'browser',
       errorFormat: 'problem',
       async handler(request, reply) {
+        const limited = await floodCeiling(ceiling, request.ip, 'passkey');
+        if (limited) return tooMany(reply, limited);
         const session = await sessions.ensure(request, reply);
+        if (!('record' in session)) return tooMany(reply, session.retryAfter);
         const credential = passkeys.parseCredential(request.body);
         const result = await passkeys.login({ sessionHash: session.record.idHash, credential, ip: request.ip, now: now() });
-        if (!result.ok && result.retryAfterSeconds) {
-          reply.header('retry-after', String(result.retryAfterSeconds));
-          return problem(reply, 429, `too many failed attempts; try again in ${result.retryAfterSeconds} seconds`);
-        }
+        if (!result.ok && result.retryAfterSeconds) return tooMany(reply, result.retryAfterSeconds);
         if (!result.ok) return problem(reply, 400, 'the passkey could not be verified');
         await sessions.login(request, reply, result.userId, PASSKEY_AMR);
         return json(reply, { redirect: safeReturnTo(credential?.return_to, base) });

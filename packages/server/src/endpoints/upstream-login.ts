@@ -29,6 +29,10 @@ export function upstreamLoginEndpoints(issuer: string, upstream: UpstreamLoginFl
         const provider = upstream.provider(providerId(request.params));
         if (!provider) return sendPage(reply, 404, unknownProvider());
         const session = await sessions.ensure(request, reply);
+        if (!('record' in session)) {
+          reply.header('retry-after', String(session.retryAfter));
+          return sendPage(reply, 429, messagePage(base, 'Too many sign-ins', `Too many sign-ins were started from your network. Try again in ${session.retryAfter} seconds.`));
+        }
         const started = await upstream.start({ provider, session: sessionKeys(session), returnTo: safeReturnTo(pageForm(request).get('return_to'), base), now: now() });
         if (!started.ok) {
           request.log.warn({ provider: provider.id, err: started.detail }, 'upstream discovery failed');

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import { decideGrantLife } from '../lifecycle/token-lifecycle.ts';
@@ -35,6 +36,8 @@ export interface AuthorizeDeps {
   users: Pick<UserRecords, 'getUser'>;
   pending: PendingAuthorizationRecords;
   audit: Pick<AuditLog, 'record'>;
+  /** Refused requests arrive by GET from anyone: counted, not written one row each (SR-13, SR-20). */
+  refusals: Pick<RefusalAudit, 'record'>;
   issuer: string;
   lifetimes: Pick<MandateConfig['authorization'], 'codeTtlSeconds' | 'refreshTokenFamilyTtlSeconds'> & Pick<MandateConfig['tokens'], 'maxAccessTokenTtlSeconds'>;
 }
@@ -113,9 +116,12 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     location: redirectWith(pending.redirectUri, { ...params, state: pending.state, iss: deps.issuer }),
   });
 
-  /** RFC 6749 §4.1.2.1 errors: redirected once the redirect URI is verified, shown otherwise; always audited. */
+  /**
+   * RFC 6749 §4.1.2.1 errors: redirected once the redirect URI is verified, shown otherwise; always audited, the
+   * first of each client and address in a minute with its own row, the rest counted.
+   */
   async function refuse(parsed: Exclude<ParsedAuthorizationRequest, { ok: true }>, userId: string | null, ip: string): Promise<AuthorizeOutcome> {
-    await deps.audit.record({
+    await deps.refusals.record({
       event: 'authorization.refused',
       actor: userId,
       subject: userId,

@@ -99,6 +99,7 @@ export function passkeyFlow(deps: PasskeyDeps) {
         await deps.refusals.record({
           event: 'login.failed',
           actor: user?.id ?? null,
+          subject: user?.id ?? null,
           ip,
           detail: { error: !challenge ? 'no pending challenge' : !passkey ? 'unknown credential' : 'verification failed', method: 'passkey' },
         });
@@ -133,7 +134,7 @@ export function passkeyFlow(deps: PasskeyDeps) {
       const { user, credential, now } = input;
       // Checked again at the end: the ceremony may have started just inside the window.
       if (!mayRegister(input, now)) {
-        await deps.audit.record({ event: 'passkey.refused', actor: user.id, subject: user.id, ip: input.ip, detail: { reason: 'login too old to add a passkey' } });
+        await deps.refusals.record({ event: 'passkey.refused', actor: user.id, subject: user.id, ip: input.ip, detail: { error: 'login too old to add a passkey' } });
         return reauthenticate;
       }
       const challenge = await deps.challenges.takeSessionChallenge(input.sessionHash, now);

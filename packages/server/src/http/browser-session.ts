@@ -4,6 +4,7 @@ import type { MandateConfig } from '../config.ts';
 import type { SessionRecord, SessionRecords, UserRecord, UserRecords } from '../store/store.ts';
 import { generateSecret, hashSecret } from '../tokens/secret.ts';
 import { readCookie, serializeCookie } from './cookies.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 /**
  * Browser sessions for the login, consent and account pages. The cookie holds a random 256-bit id; the store keeps
@@ -41,11 +42,13 @@ export class BrowserSessions {
   readonly csrfCookieName: string;
   readonly #cookiePath: string;
   readonly #secure: boolean;
+  readonly #anonymousPerAddress: RateLimiter;
 
   constructor(store: SessionStore, config: MandateConfig, now: () => number) {
     this.#store = store;
     this.#config = config;
     this.#now = now;
+    this.#anonymousPerAddress = new RateLimiter(config.users.anonymousSessionsPerIpPerMinute, () => now() * 1000);
     const issuer = new URL(config.issuer);
     this.#secure = issuer.protocol === 'https:';
     this.#cookiePath = issuer.pathname.replace(/\/$/, '') || '/';
@@ -103,9 +106,16 @@ export class BrowserSessions {
     return user && user.status === 'active' ? { ...session, user } : null;
   }
 
-  /** The current session, or a new anonymous one (with its cookie set on `reply`). */
-  async ensure(request: FastifyRequest, reply: FastifyReply): Promise<ActiveSession> {
-    return (await this.current(request)) ?? this.#create(reply, null, [], this.#config.users.anonymousSessionTtlSeconds);
+  /**
+   * The current session, or a new anonymous one (with its cookie set on `reply`); `{ retryAfter }` when this
+   * address has started `users.anonymousSessionsPerIpPerMinute` already (SR-13: rows a stranger can cause are bounded).
+   */
+  async ensure(request: FastifyRequest, reply: FastifyReply): Promise<ActiveSession | { retryAfter: number }> {
+    const current = await this.current(request);
+    if (current) return current;
+    const limited = this.#anonymousPerAddress.take(request.ip);
+    if (limited) return { retryAfter: limited.retryAfter };
+    return this.#create(reply, null, [], this.#config.users.anonymousSessionTtlSeconds);
   }
 
   /** Ends the current session and starts a signed-in one with a fresh id. */

@@ -15,8 +15,8 @@ export type PasswordLoginResult = { ok: true; user: UserRecord } | { ok: false; 
 /**
  * Password login with throttling: the attempt is counted (or refused) before the password is even checked, so
  * parallel guesses cannot outrun the lock (SR-06, `users/login-throttle.ts`); an unknown email costs the same scrypt
- * work as a known one; a success undoes its count. Every checked outcome is audited, never the password; refusals
- * by the throttle are counted.
+ * work as a known one; a success undoes its count. Every outcome is audited, never the password: a success with its
+ * own row, failures and refusals by the throttle counted past the first of an address in a minute.
  */
 export async function loginWithPassword(emailInput: string, password: string, ip: string, deps: PasswordLoginDeps): Promise<PasswordLoginResult> {
   // The account's own normal form (SR-17); input that has none cannot name an account but is throttled all the same.
@@ -29,12 +29,13 @@ export async function loginWithPassword(emailInput: string, password: string, ip
   const user = normalized.ok ? await deps.store.getUserByEmail(email) : null;
   const valid = await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH + 1), user?.passwordHash ?? null);
   if (!valid || !user || user.status !== 'active') {
-    await deps.audit.record({
+    // Counted past the first of an address in a minute (SR-20's aggregation): a spray must not grow the trail.
+    await deps.refusals.record({
       event: 'login.failed',
       actor: user?.id ?? null,
       subject: user?.id ?? null,
       ip,
-      detail: { method: 'password', reason: !user ? 'unknown account' : !valid ? 'wrong password' : 'account disabled', account: attempt.account.slice(8, 24) },
+      detail: { error: !user ? 'unknown account' : !valid ? 'wrong password' : 'account disabled', method: 'password', account: attempt.account.slice(8, 24) },
     });
     return { ok: false, reason: 'invalid' };
   }

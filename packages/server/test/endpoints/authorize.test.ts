@@ -246,7 +246,7 @@ forEachStore('authorization endpoint and consent', (fixture) => {
     const later = await browser.postForm(`${server.issuer}/login`, { csrf: fresh, email: 'locked@example.com', password: 'correct horse battery staple', return_to: '/account' });
     assert.equal(later.status, 303, 'the lock ends');
     const failed = (await (await server.admin('GET', '/audit?event=login.failed')).json()) as { events: { detail: Record<string, unknown> }[] };
-    assert.ok(failed.events.length >= 5);
+    assert.ok(failed.events.length >= 1, 'failures are audited (past the first of an address in a minute, counted: SR-06)');
     assert.ok(failed.events.every((e) => !JSON.stringify(e).includes('wrong password!')), 'no password in the audit trail');
     assert.equal(((await (await server.admin('GET', '/audit?event=login.throttled')).json()) as { events: unknown[] }).events.length, 1, 'two refusals in one minute: one row, one counted');
   });

@@ -84,6 +84,39 @@ forEachStore('browser pages: no writes on GET, CSRF, grants on /account, return_
     assert.ok(counts.some((row) => row.detail?.['count'] === 39), JSON.stringify(counts.map((row) => row.detail)));
   });
 
+  test('SR-13 refused authorization requests, which anyone can send by GET, are counted: one row per client, address and minute', async () => {
+    const app = await createApp(server, { public: true, redirect_uris: ['http://127.0.0.1/callback'] });
+    const refused = (maxAge: string) =>
+      new Browser().fetch(`${server.issuer}/authorize?${new URLSearchParams({ response_type: 'code', client_id: app.clientId, redirect_uri: 'http://127.0.0.1/callback', code_challenge: pkce().challenge, code_challenge_method: 'S256', scope: 'openid', max_age: maxAge })}`);
+    server.clock.advance(60);
+    for (let i = 0; i < 30; i++) assert.equal(redirectParams(await refused(`x${i}`)).get('error'), 'invalid_request');
+    const rows = async (event: string) => (await server.store.listAuditRows({ event, limit: 1000 })).filter((row) => row.clientId === app.clientId);
+    assert.equal((await rows('authorization.refused')).length, 1);
+    server.clock.advance(60);
+    await refused('again');
+    assert.deepEqual((await rows('authorization.refused_count')).map((row) => row.detail?.['count']), [29]);
+  });
+
+  test('SR-13 sessions a stranger can start (passkey, upstream login) are limited per address: 429 past the limit, no row', async () => {
+    const limited = await startTestServer(fixture, { users: { anonymousSessionsPerIpPerMinute: 5 } });
+    try {
+      const start = async () => {
+        const browser = new Browser();
+        const csrf = inputValue(await (await browser.fetch(`${limited.issuer}/login`)).text(), 'csrf');
+        return browser.fetch(`${limited.issuer}/login/passkey/options`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' });
+      };
+      const before = (await rowCounts(fixture))['sessions']!;
+      const statuses = [];
+      for (let i = 0; i < 8; i++) statuses.push((await start()).status);
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
+      assert.equal((await rowCounts(fixture))['sessions']! - before, 5);
+      limited.clock.advance(60);
+      assert.equal((await start()).status, 200, 'the limit refills');
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('SR-18 /account lists every active grant, remembered or not, and each one is revocable there', async () => {
     const email = unique('grants');
     await createUser(server, email);

@@ -89,6 +89,9 @@ export async function startTestServer(fixture: Pick<StoreFixture, 'url'>, overri
       logLevel: 'silent',
       ...overrides,
       keys: { kek, ...overrides.keys },
+      // Every test client is 127.0.0.1 and the frozen clock refills no per-minute budget: the per-address flood
+      // ceilings would meet a suite's logins, not a flood. Tests of those ceilings set them.
+      users: { loginAttemptsPerIpPerMinute: 0, anonymousSessionsPerIpPerMinute: 0, ...overrides.users },
     },
     { now: clock.now },
   );

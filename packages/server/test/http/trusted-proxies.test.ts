@@ -95,7 +95,7 @@ forEachStore('SR-09 trusted proxies', (fixture) => {
       assert.equal((await attempt('192.0.2.50, 198.51.100.7', 'nobody@example.com')).status, 429, 'the address is locked, forged entries or not');
       assert.equal((await attempt('198.51.100.8', 'ida@example.com')).status, 401, 'another client behind the proxy is not');
       const failures = await server.store.listAuditRows({ event: 'login.failed', limit: 10 });
-      assert.ok(failures.length >= 3);
+      assert.ok(failures.length >= 2, 'one row per client address and minute, the rest counted');
       assert.ok(failures.every((row) => row.ip === '198.51.100.7' || row.ip === '198.51.100.8'), JSON.stringify(failures.map((r) => r.ip)));
       const throttled = await server.store.listAuditRows({ event: 'login.throttled', limit: 1 });
       assert.equal(throttled[0]?.ip, '198.51.100.7');

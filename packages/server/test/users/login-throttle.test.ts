@@ -95,4 +95,22 @@ forEachStore('SR-06 login throttling over HTTP', (fixture) => {
       for (let i = 0; i < 6; i++) assert.equal((await attempt(server, email, PASSWORD, '203.0.113.30')).status, 303, `login ${i}`);
     });
   });
+
+  test('SR-06 a locked address still gets one check per account it never tried, so a flood ceiling bounds its work; failures are counted, not one row each', async () => {
+    await withServer({ accountFreeFailures: 100, ipFreeFailures: 2, loginAttemptsPerIpPerMinute: 6 }, async (server) => {
+      server.clock.advance(60);
+      const from = '203.0.113.40';
+      const statuses = [];
+      for (let i = 0; i < 7; i++) statuses.push((await attempt(server, unique(`spray${i}`), 'Winter2026!', from)).status);
+      assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429], 'six attempts a minute from one address, checked or not');
+      assert.equal((await attempt(server, unique('other'), 'x', '198.51.100.40')).status, 401, 'another address has its own budget');
+      const failed = (await server.store.listAuditRows({ event: 'login.failed', limit: 1000 })).filter((row) => row.ip === from);
+      assert.equal(failed.length, 1, 'one row for the minute');
+      assert.equal((await server.store.listAuditRows({ event: 'login.rate_limited', limit: 100 })).filter((row) => row.ip === from).length, 1);
+      server.clock.advance(60);
+      assert.equal((await attempt(server, unique('later'), 'x', from)).status, 401, 'the budget refills');
+      const counted = (await server.store.listAuditRows({ event: 'login.failed_count', limit: 100 })).filter((row) => row.ip === from);
+      assert.equal(counted[0]?.detail?.['count'], 5);
+    });
+  });
 });
