@@ -6,6 +6,7 @@ import { AuditLog } from './audit/audit-log.ts';
 import { RefusalAudit } from './audit/refusal-audit.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
 import { buildApp, type ServerContext } from './app.ts';
+import type { ResolveHost } from './flows/metadata-document-fetch.ts';
 import { loadKek } from './keys/kek.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { KeyRing } from './keys/key-ring.ts';
@@ -28,6 +29,8 @@ export interface RunningServer {
 export interface StartOptions {
   /** Injectable clock (epoch seconds), for tests. */
   now?: () => number;
+  /** Injectable DNS resolution for client metadata documents, for tests (the connection still goes to the checked address). */
+  resolveHost?: ResolveHost;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -63,7 +66,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const audit = new AuditLog(store, deriveAuditKey(kek));
     const opened = store;
     const refusals = new RefusalAudit(audit, now);
-    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now };
+    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
     const app = await buildApp(context, opened, { server: http });
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);

@@ -6,6 +6,7 @@ import { decideGrantLife } from '../lifecycle/token-lifecycle.ts';
 import type {
   ClientRecord,
   ClientRecords,
+  ClientRegistrationRecords,
   ConsentRecords,
   PendingAuthorizationRecord,
   PendingAuthorizationRecords,
@@ -30,6 +31,8 @@ import {
 
 export interface AuthorizeDeps {
   clients: Pick<ClientRecords, 'getClient'>;
+  /** How a self-registered client came to be, which the consent page says (unverified). */
+  registrations: Pick<ClientRegistrationRecords, 'getClientRegistration'>;
   resources: Pick<ResourceRecords, 'listResources'>;
   consents: Pick<ConsentRecords, 'getConsent' | 'saveConsent'>;
   grants: Pick<UserGrantRecords, 'createGrantWithCode' | 'listUserGrants'>;
@@ -218,7 +221,8 @@ export function authorizationFlow(deps: AuthorizeDeps) {
   }
 
   /** The page lists the scopes this request adds, and those granted before apart from them. */
-  function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean, before: readonly string[]): ConsentView {
+  async function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean, before: readonly string[]): Promise<ConsentView> {
+    const registration = await deps.registrations.getClientRegistration(auth.client.clientId);
     const described = auth.scopes.map((name): ConsentScope => {
       if (isOidcScope(name)) return { name, description: OIDC_SCOPES[name]!.description, risk: OIDC_SCOPES[name]!.risk, resource: null };
       const uri = auth.resources.find((u) => auth.registered.get(u)!.scopes.some((s) => s.name === name))!;
@@ -228,7 +232,16 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     const scopes = described.filter((s) => !before.includes(s.name));
     return {
       userEmail: user.email ?? user.id,
-      client: { id: auth.client.clientId, name: auth.client.name, redirectHost: new URL(auth.redirectUri).host || auth.redirectUri, isPublic: auth.client.tokenEndpointAuthMethod === 'none' },
+      client: {
+        id: auth.client.clientId,
+        name: auth.client.name,
+        redirectHost: new URL(auth.redirectUri).host || auth.redirectUri,
+        isPublic: auth.client.tokenEndpointAuthMethod === 'none',
+        selfRegistered: registration && {
+          source: registration.source,
+          documentHost: registration.source === 'metadata_document' ? new URL(registration.clientId).host : null,
+        },
+      },
       agent: auth.actor && { id: auth.actor.clientId, name: auth.actor.name, owner: auth.actor.owner, description: auth.actor.description },
       scopes,
       alreadyGranted: described.filter((s) => before.includes(s.name)),
@@ -303,7 +316,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
           ? redirectError(auth, 'interaction_required', 'a public client needs the user to confirm each authorization (RFC 8252 §8.6)', user.id, ip)
           : redirectError(auth, 'consent_required', 'the user has not consented', user.id, ip);
       }
-      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: consentView(auth, user, remembered, before) };
+      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: await consentView(auth, user, remembered, before) };
     },
 
     async consent({ requestId, approve, remember, user, ip, now }: ConsentInput): Promise<AuthorizeOutcome> {
