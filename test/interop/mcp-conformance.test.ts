@@ -103,70 +103,76 @@ function runConformance(args: string[], authorize: (url: string) => Promise<void
 
 /**
  * The MCP conformance suite (@modelcontextprotocol/conformance, `authorization` mode) acts as an OAuth client against
- * `mandate serve` running as its own process: RFC 8414 metadata, then an authorization code grant with PKCE S256
- * and RFC 8707 `resource` for a public client registered with its loopback redirect URI. The user signs in and
- * consents through the real pages over HTTP, as a browser would.
+ * `mandate serve` running as its own process: RFC 8414 metadata, then an authorization code grant with PKCE S256 for
+ * a public client registered with its loopback redirect URI, once with RFC 8707 `resource` (`--resource`) and once
+ * without: the suite sends no `scope` either, and gets the client's single audience with the resource's default
+ * scopes (issue 9 item 3). The user signs in and consents through the real pages over HTTP, as a browser would.
  */
-forEachStore('interop: MCP conformance suite (authorization)', (fixture) => {
-  const resource = 'https://mcp.example.com/mcp';
-  const email = 'ada@example.com';
-  let server: ServerProcess;
-  let outputDir: string;
-  let run: ConformanceRun;
+for (const withResource of [true, false]) {
+  forEachStore(`interop: MCP conformance suite (authorization${withResource ? ', --resource' : ', no resource'})`, (fixture) => {
+    const resource = 'https://mcp.example.com/mcp';
+    const email = 'ada@example.com';
+    let server: ServerProcess;
+    let outputDir: string;
+    let run: ConformanceRun;
 
-  before(async () => {
-    const env = mandateEnv(fixture.url);
-    const callbackPort = await freePort();
-    await runCli(['user', 'create', '--email', email], env, `${PASSWORD}\n`);
-    await runCliJson(['resource', 'create', '--uri', resource, '--scope', 'calc files:read'], env);
-    const client = await runCliJson<{ client_id: string }>(
-      ['client', 'create', '--name', 'MCP conformance', '--public', '--redirect-uri', `http://127.0.0.1:${callbackPort}/callback`, '--scope', 'calc files:read'],
-      env,
-    );
-    server = await startServerProcess(await freePort(), env);
-    outputDir = mkdtempSync(join(tmpdir(), 'mandate-mcp-conformance-'));
-    const args = ['--url', server.issuer, '--client-id', client.client_id, '--port', String(callbackPort), '--resource', resource, '-o', outputDir];
-    const result = await runConformance(args, async (url) => {
-      const { location } = await signInAndConsent(url, { email });
-      await deliverCallback(location);
+    before(async () => {
+      const env = mandateEnv(fixture.url);
+      const callbackPort = await freePort();
+      await runCli(['user', 'create', '--email', email], env, `${PASSWORD}\n`);
+      await runCliJson(['resource', 'create', '--uri', resource, '--scope', 'calc files:read', '--default-scope', 'calc'], env);
+      const client = await runCliJson<{ client_id: string }>(
+        ['client', 'create', '--name', 'MCP conformance', '--public', '--redirect-uri', `http://127.0.0.1:${callbackPort}/callback`, '--scope', 'calc files:read', '--audience', resource],
+        env,
+      );
+      server = await startServerProcess(await freePort(), env);
+      outputDir = mkdtempSync(join(tmpdir(), 'mandate-mcp-conformance-'));
+      const args = ['--url', server.issuer, '--client-id', client.client_id, '--port', String(callbackPort), ...(withResource ? ['--resource', resource] : []), '-o', outputDir];
+      const result = await runConformance(args, async (url) => {
+        assert.equal(new URL(url).searchParams.has('resource'), withResource, url);
+        assert.equal(new URL(url).searchParams.has('scope'), false, 'the suite sends no scope');
+        const { location } = await signInAndConsent(url, { email });
+        await deliverCallback(location);
+      });
+      if (result.driveError) throw new Error(`signing in for the suite failed: ${String(result.driveError)}\n${result.output}`);
+      run = { ...result, scenarios: readScenarios(outputDir) };
     });
-    if (result.driveError) throw new Error(`signing in for the suite failed: ${String(result.driveError)}\n${result.output}`);
-    run = { ...result, scenarios: readScenarios(outputDir) };
-  });
-  after(async () => {
-    await server?.stop();
-    if (outputDir) rmSync(outputDir, { recursive: true, force: true });
-  });
+    after(async () => {
+      await server?.stop();
+      if (outputDir) rmSync(outputDir, { recursive: true, force: true });
+    });
 
-  const statuses = (scenario: string) => (run.scenarios.get(scenario) ?? []).map((check) => [check.id, check.status, check.errorMessage ?? '']);
+    const statuses = (scenario: string) => (run.scenarios.get(scenario) ?? []).map((check) => [check.id, check.status, check.errorMessage ?? '']);
 
-  test('MCP-AS-01 the suite exits 0: both scenarios ran and none has a FAILURE', () => {
-    assert.equal(run.exitCode, 0, run.output);
-    assert.deepEqual([...run.scenarios.keys()].sort(), ['authorization-code-grant', 'authorization-server-metadata-endpoint']);
-    for (const [scenario, checks] of run.scenarios) {
-      assert.ok(checks.length > 0, scenario);
-      assert.deepEqual(checks.filter((check) => check.status === 'FAILURE'), [], scenario);
-    }
-  });
+    test('MCP-AS-01 the suite exits 0: both scenarios ran and none has a FAILURE', () => {
+      assert.equal(run.exitCode, 0, run.output);
+      assert.deepEqual([...run.scenarios.keys()].sort(), ['authorization-code-grant', 'authorization-server-metadata-endpoint']);
+      for (const [scenario, checks] of run.scenarios) {
+        assert.ok(checks.length > 0, scenario);
+        assert.deepEqual(checks.filter((check) => check.status === 'FAILURE'), [], scenario);
+      }
+    });
 
-  test('ASM-01 MCP-AS-02 authorization-server-metadata: SUCCESS (issuer equals --url, code, S256), and CIMD support advertised: no warning', () => {
-    assert.deepEqual(statuses('authorization-server-metadata-endpoint'), [
-      ['authorization-server-metadata', 'SUCCESS', ''],
-      ['authorization-server-metadata-cimd', 'SUCCESS', ''],
-    ]);
-  });
+    test('ASM-01 MCP-AS-02 authorization-server-metadata: SUCCESS (issuer equals --url, code, S256), and CIMD support advertised: no WARNING', () => {
+      assert.deepEqual(statuses('authorization-server-metadata-endpoint'), [
+        ['authorization-server-metadata', 'SUCCESS', ''],
+        ['authorization-server-metadata-cimd', 'SUCCESS', ''],
+      ]);
+      for (const [scenario, checks] of run.scenarios) assert.deepEqual(checks.filter((check) => check.status === 'WARNING'), [], scenario);
+    });
 
-  test('MCP-AS-01 authorization-code-grant: SUCCESS for a public client with PKCE S256 and resource, after a real login and consent', () => {
-    assert.deepEqual(statuses('authorization-code-grant'), [['authorization-code-grant', 'SUCCESS', '']]);
-    const details = run.scenarios.get('authorization-code-grant')![0]!.details!;
-    const body = details.body as Record<string, unknown>;
-    assert.equal(body.token_type, 'Bearer');
-    assert.equal(body.scope, 'calc files:read');
-  });
+    test('MCP-AS-01 authorization-code-grant: SUCCESS for a public client with PKCE S256, after a real login and consent; the resource’s default scope', () => {
+      assert.deepEqual(statuses('authorization-code-grant'), [['authorization-code-grant', 'SUCCESS', '']]);
+      const details = run.scenarios.get('authorization-code-grant')![0]!.details!;
+      const body = details.body as Record<string, unknown>;
+      assert.equal(body.token_type, 'Bearer');
+      assert.equal(body.scope, 'calc');
+    });
 
-  test('MCP-AS-04 the authorization response the suite received carries iss equal to our issuer', () => {
-    const details = run.scenarios.get('authorization-code-grant')![0]!.details!;
-    const callback = new URL(details.authorizationResponseUrl as string);
-    assert.deepEqual(callback.searchParams.getAll('iss'), [server.issuer]);
+    test('MCP-AS-04 the authorization response the suite received carries iss equal to our issuer', () => {
+      const details = run.scenarios.get('authorization-code-grant')![0]!.details!;
+      const callback = new URL(details.authorizationResponseUrl as string);
+      assert.deepEqual(callback.searchParams.getAll('iss'), [server.issuer]);
+    });
   });
-});
+}

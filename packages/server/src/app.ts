@@ -188,6 +188,7 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     resources: store,
     consents: store,
     grants: store,
+    users: store,
     pending: store,
     audit,
     refusals: ctx.refusals,

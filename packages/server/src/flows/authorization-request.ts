@@ -26,6 +26,8 @@ export interface AuthorizationRequest {
   maxAge: number | undefined;
   /** The agent named by `requested_actor`, when there is one. */
   actor: ClientRecord | null;
+  /** The request's `scope` as sent (undefined when absent): the decision is made again with what was granted before. */
+  requestedScopes: string[] | undefined;
   scopes: string[];
   resources: string[];
   /** Registered resources by URI (for the consent page's scope descriptions). */
@@ -64,14 +66,20 @@ export function clientRefusal(client: ClientRecord | null): string | null {
 export const isActiveAgent = (actor: ClientRecord | null): actor is ClientRecord => actor !== null && actor.kind === 'agent' && actor.status === 'active';
 export const ACTOR_REFUSED = 'requested_actor is not an active agent';
 
-/** What the user may be asked to grant the client and the agent it names (`TARGET_POLICIES.authorization_request`). */
+/**
+ * What the user may be asked to grant the client and the agent it names (`TARGET_POLICIES.authorization_request`),
+ * keeping `alreadyGranted` (what the user granted the same client and agent for these resources before).
+ */
 export function decideAuthorizationTargets(
   client: ClientRecord,
   actor: ClientRecord | null,
   requested: { resources: readonly string[]; scopes: readonly string[] | undefined },
   registered: ReadonlyMap<string, ResourceRecord>,
+  alreadyGranted: readonly string[] = [],
 ): TargetDecision {
-  const parties: Party[] = [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences }];
+  const parties: Party[] = [
+    { label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences, defaultScopes: client.defaultScopes },
+  ];
   if (actor) parties.push({ label: 'the requested agent', kind: actor.kind, allowedScopes: actor.allowedScopes, allowedAudiences: actor.allowedAudiences });
   return decideTargets(TARGET_POLICIES.authorization_request, {
     requestedResources: requested.resources,
@@ -79,6 +87,7 @@ export function decideAuthorizationTargets(
     parties,
     mayRefresh: client.grantTypes.includes('refresh_token'),
     registered,
+    alreadyGranted,
   });
 }
 
@@ -146,7 +155,8 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
 
     const requestedResources = parseResourceParameters(params);
     const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
-    const decision = decideAuthorizationTargets(client, actor, { resources: requestedResources, scopes: parseScope(params.get('scope')) }, registered);
+    const requestedScopes = parseScope(params.get('scope'));
+    const decision = decideAuthorizationTargets(client, actor, { resources: requestedResources, scopes: requestedScopes }, registered);
     if (!decision.ok) return back(decision.error, decision.description);
 
     const dpopJkt = params.get('dpop_jkt');
@@ -155,7 +165,7 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
     if (nonce !== undefined && nonce.length > 512) return back('invalid_request', 'nonce is too long');
     return {
       ok: true,
-      request: { client, redirectUri, state, codeChallenge, nonce, dpopJkt, prompt, maxAge, actor, scopes: decision.scopes, resources: decision.resources, registered },
+      request: { client, redirectUri, state, codeChallenge, nonce, dpopJkt, prompt, maxAge, actor, requestedScopes, scopes: decision.scopes, resources: decision.resources, registered },
     };
   } catch (err) {
     if (err instanceof OAuthError) return back(err.error, err.message);

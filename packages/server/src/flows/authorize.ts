@@ -2,7 +2,19 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
-import type { ClientRecord, ClientRecords, ClientRegistrationRecords, ConsentRecords, PendingAuthorizationRecord, PendingAuthorizationRecords, ResourceRecord, ResourceRecords, UserGrantRecords } from '../store/store.ts';
+import { decideGrantLife } from '../lifecycle/token-lifecycle.ts';
+import type {
+  ClientRecord,
+  ClientRecords,
+  ClientRegistrationRecords,
+  ConsentRecords,
+  PendingAuthorizationRecord,
+  PendingAuthorizationRecords,
+  ResourceRecord,
+  ResourceRecords,
+  UserGrantRecords,
+  UserRecords,
+} from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import type { ConsentPageModel, ConsentScope } from '../ui/consent-page.ts';
 import {
@@ -23,7 +35,8 @@ export interface AuthorizeDeps {
   registrations: Pick<ClientRegistrationRecords, 'getClientRegistration'>;
   resources: Pick<ResourceRecords, 'listResources'>;
   consents: Pick<ConsentRecords, 'getConsent' | 'saveConsent'>;
-  grants: Pick<UserGrantRecords, 'createGrantWithCode'>;
+  grants: Pick<UserGrantRecords, 'createGrantWithCode' | 'listUserGrants'>;
+  users: Pick<UserRecords, 'getUser'>;
   pending: PendingAuthorizationRecords;
   audit: Pick<AuditLog, 'record'>;
   /** Refused requests arrive by GET from anyone: counted, not written one row each (SR-13, SR-20). */
@@ -146,6 +159,32 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     return true;
   }
 
+  /**
+   * Incremental authorization: the scopes this user granted this client (and agent) before for the same resources
+   * (or, for a request for no resource, for none), in grants still alive and as far as they may still give them
+   * (lifecycle/token-lifecycle.ts).
+   */
+  async function grantedBefore(auth: AuthorizationRequest, userId: string, now: number): Promise<string[]> {
+    const actorId = auth.actor?.clientId ?? null;
+    const sameTarget = (resources: readonly string[]) => (auth.resources.length === 0 ? resources.length === 0 : resources.some((uri) => auth.resources.includes(uri)));
+    const earlier = (await deps.grants.listUserGrants(userId)).filter((g) => g.clientId === auth.client.clientId && g.actorId === actorId && sameTarget(g.resources));
+    if (earlier.length === 0) return [];
+    const user = await deps.users.getUser(userId);
+    const scopes = new Set<string>();
+    for (const grant of earlier) {
+      const life = decideGrantLife(grant, { user, client: auth.client, agent: auth.actor }, now);
+      if (life.alive) for (const scope of life.scopes) scopes.add(scope);
+    }
+    return [...scopes];
+  }
+
+  /** The request with what was granted before kept beside what it asks for now (the same policy decides both). */
+  function withGrantedBefore(auth: AuthorizationRequest, before: readonly string[]): AuthorizationRequest {
+    if (before.length === 0) return auth;
+    const decision = decideAuthorizationTargets(auth.client, auth.actor, { resources: auth.resources, scopes: auth.requestedScopes }, auth.registered, before);
+    return decision.ok ? { ...auth, scopes: decision.scopes, resources: decision.resources } : auth;
+  }
+
   /** Creates the grant and its code (one transaction), then redirects back with `code`, `state` and `iss`. */
   async function issueCode(auth: Pending, user: SignedInUser, how: 'consent' | 'remembered', ip: string, now: number): Promise<AuthorizeOutcome> {
     const { lifetimes } = deps;
@@ -181,14 +220,16 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     return back(auth, { code });
   }
 
-  async function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean): Promise<ConsentView> {
+  /** The page lists the scopes this request adds, and those granted before apart from them. */
+  async function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean, before: readonly string[]): Promise<ConsentView> {
     const registration = await deps.registrations.getClientRegistration(auth.client.clientId);
-    const scopes = auth.scopes.map((name): ConsentScope => {
+    const described = auth.scopes.map((name): ConsentScope => {
       if (isOidcScope(name)) return { name, description: OIDC_SCOPES[name]!.description, risk: OIDC_SCOPES[name]!.risk, resource: null };
       const uri = auth.resources.find((u) => auth.registered.get(u)!.scopes.some((s) => s.name === name))!;
       const scope = auth.registered.get(uri)!.scopes.find((s) => s.name === name)!;
       return { name, description: scope.description ?? name, risk: scope.risk, resource: uri };
     });
+    const scopes = described.filter((s) => !before.includes(s.name));
     return {
       userEmail: user.email ?? user.id,
       client: {
@@ -203,6 +244,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       },
       agent: auth.actor && { id: auth.actor.clientId, name: auth.actor.name, owner: auth.actor.owner, description: auth.actor.description },
       scopes,
+      alreadyGranted: described.filter((s) => before.includes(s.name)),
       resources: auth.resources,
       offlineAccess: auth.scopes.includes('offline_access'),
       reconfirm,
@@ -251,16 +293,19 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     async authorize({ query, user, ip, now }: AuthorizeInput): Promise<AuthorizeOutcome> {
       const parsed = await parseAuthorizationRequest(query, deps);
       if (!parsed.ok) return refuse(parsed, user?.id ?? null, ip);
-      const auth = parsed.request;
+      const requested = parsed.request;
 
       // OIDC Core §3.1.2.1: prompt=login, or a max_age the last authentication is older than, asks for a new one
       // (max_age=0 is prompt=login, even within the second of the last login).
-      const { maxAge } = auth;
-      const stale = user !== null && (auth.prompt.has('login') || maxAge === 0 || (maxAge !== undefined && (user.authTime === null || now - user.authTime > maxAge)));
+      const { maxAge } = requested;
+      const stale = user !== null && (requested.prompt.has('login') || maxAge === 0 || (maxAge !== undefined && (user.authTime === null || now - user.authTime > maxAge)));
       if (!user || stale) {
-        if (auth.prompt.has('none')) return redirectError(auth, 'login_required', user ? 'the user must authenticate again (max_age)' : 'the user is not signed in', user?.id ?? null, ip);
-        return { kind: 'login', query: afterLogin(query, auth.prompt), reauthenticate: stale };
+        if (requested.prompt.has('none')) return redirectError(requested, 'login_required', user ? 'the user must authenticate again (max_age)' : 'the user is not signed in', user?.id ?? null, ip);
+        return { kind: 'login', query: afterLogin(query, requested.prompt), reauthenticate: stale };
       }
+      // Step-up keeps what was granted: the new grant holds the union, and the page asks only for what is new.
+      const before = await grantedBefore(requested, user.id, now);
+      const auth = withGrantedBefore(requested, before);
       const remembered = !auth.prompt.has('consent') && (await consentRemembered(auth, user.id));
       // RFC 8252 §8.6: a public client's identity is not assured (anyone may claim its client id and a loopback
       // port), so remembered consent never yields its code silently: the user confirms on the consent page.
@@ -271,7 +316,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
           ? redirectError(auth, 'interaction_required', 'a public client needs the user to confirm each authorization (RFC 8252 §8.6)', user.id, ip)
           : redirectError(auth, 'consent_required', 'the user has not consented', user.id, ip);
       }
-      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: await consentView(auth, user, remembered) };
+      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: await consentView(auth, user, remembered, before) };
     },
 
     async consent({ requestId, approve, remember, user, ip, now }: ConsentInput): Promise<AuthorizeOutcome> {

@@ -121,6 +121,8 @@ export function clientRecordFromMetadata(
     owner: null,
     status: 'active',
     allowedScopes: [...new Set(resourceScopes)],
+    // RFC 7591 `scope`: what the client asks for; a request of it without `scope` asks for these (policy/token-targets.ts).
+    defaultScopes: metadata.scope ? [...new Set(metadata.scope.split(' '))] : [],
     allowedAudiences: [],
     accessTokenTtlSeconds: null,
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,

@@ -42,7 +42,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
     const facts: TargetFacts = {
       requestedResources: request.resources,
       requestedScopes: request.scopes,
-      parties: [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences }],
+      parties: [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences, defaultScopes: client.defaultScopes }],
       registered: NO_RESOURCES,
     };
     facts.registered = await lookUpResources(policy.lookUp(facts), deps.resources);

@@ -58,7 +58,7 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
       subject: user.id,
       subjectIsAgent: false,
       clientId: client.clientId,
-      audience: userTokenAudience(request.resources, deps.userinfoUrl),
+      audience: userTokenAudience(request.resources, request.scopes, deps.userinfoUrl),
       scopes: request.scopes,
       ttlSeconds,
       authTime: grant.authTime,

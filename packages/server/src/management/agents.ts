@@ -98,6 +98,8 @@ export async function createAgent(input: unknown, deps: ManagementDeps<ClientSto
     owner: parsed.owner ?? null,
     status: 'active',
     allowedScopes: [...new Set(parsed.scopes)],
+    // An agent asks for what it needs; without `scope` it gets what its resource offers (policy/token-targets.ts).
+    defaultScopes: [],
     allowedAudiences: [...new Set(parsed.audiences)],
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds ?? null,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,

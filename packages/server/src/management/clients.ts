@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord, ClientRegistrationRecord } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
+import { isOidcScope } from '../policy/oidc-scopes.ts';
+import { ManagementError } from './management-error.ts';
 import { emailAddress, parseInput, resourceUri, scopeToken } from './input.ts';
 import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
@@ -21,6 +23,8 @@ export interface ClientView {
   status: ClientRecord['status'];
   redirect_uris: string[];
   scopes: string[];
+  /** What the client gets when it asks for no scope (as if it had sent them). */
+  default_scopes: string[];
   audiences: string[];
   grant_types: string[];
   token_endpoint_auth_method: ClientRecord['tokenEndpointAuthMethod'];
@@ -57,6 +61,7 @@ function clientView(record: ClientRecord, registration: ClientRegistrationRecord
     status: record.status,
     redirect_uris: record.redirectUris,
     scopes: record.allowedScopes,
+    default_scopes: record.defaultScopes,
     audiences: record.allowedAudiences,
     grant_types: record.grantTypes,
     token_endpoint_auth_method: record.tokenEndpointAuthMethod,
@@ -84,6 +89,7 @@ const fields = {
   owner: emailAddress.nullable(),
   redirect_uris: z.array(redirectUri).min(1).max(20),
   scopes: z.array(scopeToken).max(200),
+  default_scopes: z.array(scopeToken).max(200),
   audiences: z.array(resourceUri).max(50),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),
   dpop_bound_access_tokens: z.boolean(),
@@ -96,6 +102,7 @@ const createSchema = z
     description: fields.description.optional(),
     owner: fields.owner.optional(),
     scopes: fields.scopes.default([]),
+    default_scopes: fields.default_scopes.default([]),
     audiences: fields.audiences.default([]),
     access_token_ttl_seconds: fields.access_token_ttl_seconds.optional(),
     dpop_bound_access_tokens: fields.dpop_bound_access_tokens.default(false),
@@ -106,11 +113,18 @@ const createSchema = z
 
 const updateSchema = z.object(fields).partial().strict();
 
+/** Default scopes must be scopes the client may hold (or OpenID ones, which every client may ask for). */
+function checkDefaultScopes(defaults: readonly string[] | undefined, allowed: readonly string[]): void {
+  const stray = (defaults ?? []).filter((s) => !allowed.includes(s) && !isOidcScope(s));
+  if (stray.length > 0) throw new ManagementError('invalid-request', `default_scopes: ${stray.join(' ')} not among the client's scopes`);
+}
+
 const existingClient = (deps: ManagementDeps<ClientStore>, clientId: string) => existingClientOfKind(deps, 'app', clientId);
 
 export async function createClient(input: unknown, deps: ManagementDeps<ClientStore>): Promise<{ client: ClientView; clientSecret: string | null }> {
   const parsed = parseInput(createSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
+  checkDefaultScopes(parsed.default_scopes, parsed.scopes);
   await checkAudiencesRegistered(parsed.audiences, deps);
   const clientSecret = parsed.public ? null : generateSecret();
   const record: ClientRecord = {
@@ -121,6 +135,7 @@ export async function createClient(input: unknown, deps: ManagementDeps<ClientSt
     owner: parsed.owner ?? null,
     status: 'active',
     allowedScopes: [...new Set(parsed.scopes)],
+    defaultScopes: [...new Set(parsed.default_scopes)],
     allowedAudiences: [...new Set(parsed.audiences)],
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds ?? null,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
@@ -137,7 +152,7 @@ export async function createClient(input: unknown, deps: ManagementDeps<ClientSt
   };
   await insertClient(
     record,
-    { name: record.name, redirect_uris: record.redirectUris, scopes: record.allowedScopes, public: parsed.public, grant_types: record.grantTypes },
+    { name: record.name, redirect_uris: record.redirectUris, scopes: record.allowedScopes, default_scopes: record.defaultScopes, public: parsed.public, grant_types: record.grantTypes },
     deps,
   );
   return { client: clientView(record), clientSecret };
@@ -155,13 +170,18 @@ export async function updateClient(clientId: string, input: unknown, deps: Manag
   const parsed = parseInput(updateSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   await checkAudiencesRegistered(parsed.audiences, deps);
-  await existingClient(deps, clientId);
+  const current = await existingClient(deps, clientId);
+  const allowed = parsed.scopes ?? current.allowedScopes;
+  // Scopes a new list drops leave the defaults too, unless the defaults are set in the same request.
+  const defaults = parsed.default_scopes ?? (parsed.scopes && current.defaultScopes.filter((s) => allowed.includes(s) || isOidcScope(s)));
+  checkDefaultScopes(defaults, allowed);
   const updated = (await deps.store.updateClient(clientId, {
     name: parsed.name,
     description: parsed.description,
     owner: parsed.owner,
     redirectUris: parsed.redirect_uris,
     allowedScopes: parsed.scopes,
+    defaultScopes: defaults && [...new Set(defaults)],
     allowedAudiences: parsed.audiences,
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,

@@ -13,12 +13,14 @@ export interface ResourceView {
   resource: string;
   name: string;
   scopes: ResourceRecord['scopes'];
+  /** What a client that asks for no scope (and has no defaults of its own) gets here. */
+  default_scopes: string[];
   created_at: number;
   updated_at: number;
 }
 
 function resourceView(record: ResourceRecord): ResourceView {
-  return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, created_at: record.createdAt, updated_at: record.updatedAt };
+  return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, default_scopes: record.defaultScopes, created_at: record.createdAt, updated_at: record.updatedAt };
 }
 
 /** A scope as a bare name (risk low, no description) or as an object; errors name the exact field. */
@@ -34,10 +36,21 @@ const createSchema = z
     resource: resourceUri,
     name: z.string().trim().min(1).max(200).optional(),
     scopes: z.array(scopeInput).max(200).default([]),
+    default_scopes: z.array(scopeToken).max(200).default([]),
   })
   .strict();
 
-const updateSchema = z.object({ name: z.string().trim().min(1).max(200), scopes: z.array(scopeInput).max(200) }).partial().strict();
+const updateSchema = z
+  .object({ name: z.string().trim().min(1).max(200), scopes: z.array(scopeInput).max(200), default_scopes: z.array(scopeToken).max(200) })
+  .partial()
+  .strict();
+
+/** Default scopes are names the resource defines. */
+function checkDefaultScopes(defaults: readonly string[], scopes: ResourceRecord['scopes']): string[] {
+  const stray = defaults.filter((name) => !scopes.some((s) => s.name === name));
+  if (stray.length > 0) throw new ManagementError('invalid-request', `default_scopes: ${stray.join(' ')} not among the resource's scopes`);
+  return [...new Set(defaults)];
+}
 
 function uniqueScopes(scopes: ResourceRecord['scopes']): ResourceRecord['scopes'] {
   const byName = new Map(scopes.map((s) => [s.name, s]));
@@ -60,6 +73,7 @@ export async function createResource(input: unknown, deps: ManagementDeps<Resour
     uri: parsed.resource,
     name: parsed.name ?? parsed.resource,
     scopes: uniqueScopes(parsed.scopes),
+    defaultScopes: checkDefaultScopes(parsed.default_scopes, parsed.scopes),
     apiKeyId: key.id,
     apiKeyHash: hashSecret(key.secret),
     previousApiKeyId: null,
@@ -74,7 +88,7 @@ export async function createResource(input: unknown, deps: ManagementDeps<Resour
     if (err instanceof StoreConflictError) throw new ManagementError('conflict', `resource ${record.uri} is already registered`);
     throw err;
   }
-  await deps.audit.record({ event: 'resource.created', actor: deps.actor, subject: record.uri, detail: { id: record.id, scopes: record.scopes.map((s) => s.name) } });
+  await deps.audit.record({ event: 'resource.created', actor: deps.actor, subject: record.uri, detail: { id: record.id, scopes: record.scopes.map((s) => s.name), default_scopes: record.defaultScopes } });
   return { resource: resourceView(record), apiKey: key.credential };
 }
 
@@ -89,9 +103,13 @@ export async function getResource(idOrUri: string, deps: ManagementDeps<Resource
 export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps<ResourceRecords>): Promise<ResourceView> {
   const parsed = parseInput(updateSchema, input);
   const current = await existingResource(deps, idOrUri);
+  const scopes = parsed.scopes && uniqueScopes(parsed.scopes);
+  // Scopes a new list drops leave the defaults too, unless the defaults are set in the same request.
+  const defaults = parsed.default_scopes ?? (scopes && current.defaultScopes.filter((name) => scopes.some((s) => s.name === name)));
   const updated = (await deps.store.updateResource(current.id, {
     name: parsed.name,
-    scopes: parsed.scopes && uniqueScopes(parsed.scopes),
+    scopes,
+    defaultScopes: defaults && checkDefaultScopes(defaults, scopes ?? current.scopes),
     updatedAt: deps.now,
   }))!;
   await deps.audit.record({ event: 'resource.updated', actor: deps.actor, subject: current.uri, detail: { fields: Object.keys(parsed) } });

@@ -2,10 +2,13 @@ import type { FormParams } from './form-params.ts';
 import { invalidScope, invalidTarget } from './oauth-error.ts';
 import { canonicalResourceUri } from './resource-uri.ts';
 
-/** A space-delimited scope string (RFC 6749 §3.3) as a set, preserving order; rejects characters outside NQCHAR. */
+/**
+ * A space-delimited scope string (RFC 6749 §3.3) as a set, preserving order; rejects characters outside NQCHAR.
+ * An empty `scope` is no scope (undefined): clients that build the parameter from an empty list send one.
+ */
 export function parseScope(scope: string | undefined): string[] | undefined {
-  if (scope === undefined) return undefined;
-  const scopes = scope.split(' ').filter(Boolean);
+  const scopes = (scope ?? '').split(' ').filter(Boolean);
+  if (scopes.length === 0) return undefined;
   for (const s of scopes) {
     if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s)) throw invalidScope('scope contains a character outside RFC 6749 §3.3 (NQCHAR)');
   }

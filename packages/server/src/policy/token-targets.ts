@@ -19,6 +19,8 @@ export interface Party {
   kind: ClientKind;
   allowedScopes: readonly string[];
   allowedAudiences: readonly string[];
+  /** What a request of this party without `scope` asks for (its registered default scopes); empty for none. */
+  defaultScopes?: readonly string[];
 }
 
 /** What the token derives from: the user's grant (code, refresh) or the subject token of an exchange. */
@@ -44,6 +46,11 @@ export interface TargetFacts {
   mayRefresh?: boolean;
   /** The registered resources among those `lookUp` named, by URI. */
   registered: ReadonlyMap<string, ResourceRecord>;
+  /**
+   * Incremental authorization: the scopes the user already granted the same client (and agent) for the same
+   * resources, kept beside the new ones (those that still pass every scope check).
+   */
+  alreadyGranted?: readonly string[];
 }
 
 /** The `registered` of facts not looked up yet. */
@@ -56,7 +63,7 @@ export type TargetDecision = { ok: true; resources: string[]; scopes: string[] }
 export type AudienceRule = (facts: TargetFacts, requestedResourceScopes: readonly string[] | undefined) => readonly string[] | null | TargetRefusal;
 /** A check every chosen resource must pass: null, or why it fails (`invalid_target`). */
 export type ResourceCheck = (uri: string, facts: TargetFacts) => string | null;
-/** A check every scope must pass: null, or why it fails (`invalid_scope`). */
+/** A check every scope must pass: null, or why it fails (`invalid_scope`, or the scope is left out: `unpermittedScopes`). */
 export type ScopeCheck = (scope: string, facts: TargetFacts, resources: readonly string[]) => string | null;
 
 export interface TargetPolicy {
@@ -68,15 +75,23 @@ export interface TargetPolicy {
   /** Tried in order when the request names no resource; the first that does not pass (null) decides. */
   resourcesWhenOmitted: readonly AudienceRule[];
   resourceChecks: readonly ResourceCheck[];
-  /** A request without `scope` gets these candidates, less every one that fails a scope check. */
-  scopesWhenOmitted: (facts: TargetFacts) => readonly string[];
+  /** What a request without `scope` asks for, as if it had sent it (the client's default scopes); undefined: none. */
+  requestWhenOmitted: (facts: TargetFacts) => readonly string[] | undefined;
+  /** A request that still has no scope gets these candidates, less every one that fails a scope check. */
+  scopesWhenOmitted: (facts: TargetFacts, resources: readonly string[]) => readonly string[];
   scopeChecks: readonly ScopeCheck[];
+  /**
+   * A requested scope that fails a check: `dropped` grants the rest (RFC 6749 §3.3: the AS may issue fewer scopes
+   * and says so in the response's `scope`), refused only when nothing requested is left; `refused` refuses the request.
+   */
+  unpermittedScopes: 'dropped' | 'refused';
   /** Checks on the decided scopes as a whole: null, or why the request is refused (`invalid_scope`). */
   resultChecks: readonly ((scopes: readonly string[], resources: readonly string[]) => string | null)[];
   /** The registered resources the rules may read, for the caller to look up once; `every` when they read them all. */
   lookUp: (facts: Omit<TargetFacts, 'registered'>) => readonly string[] | 'every';
 }
 
+const unique = (lists: readonly (readonly string[])[]): string[] => [...new Set(lists.flat())];
 const refuse = (error: TargetRefusal['error'], description: string): TargetRefusal => ({ ok: false, error, description });
 const isRefusal = (value: readonly string[] | TargetRefusal | null): value is TargetRefusal => value !== null && !Array.isArray(value);
 
@@ -101,13 +116,23 @@ export const listsResourceOrIsOpenApp = (party: AudienceHolder, uri: string): bo
 /** The first party's single listed resource. */
 export const onlyListedResource: AudienceRule = (facts) => (facts.parties[0]!.allowedAudiences.length === 1 ? [facts.parties[0]!.allowedAudiences[0]!] : null);
 
-/** No resource when the request asks only for identity (OpenID) scopes, or for no scope at all. */
-export const noneForIdentityOnly: AudienceRule = (_facts, resourceScopes) => (!resourceScopes || resourceScopes.length === 0 ? [] : null);
+/** No resource when the request asks only for identity (OpenID) scopes: the token is for userinfo. */
+export const noneForIdentityOnly: AudienceRule = (_facts, resourceScopes) => (resourceScopes !== undefined && resourceScopes.length === 0 ? [] : null);
 
-/** The one registered resource that defines every requested scope. */
+/** The registered resources every party may use (an application without a list: any). */
+const usableResources = (facts: TargetFacts): ResourceRecord[] =>
+  [...facts.registered.values()].filter((r) => facts.parties.every((party) => listsResourceOrIsOpenApp(party, r.uri)));
+
+/** The one usable registered resource that defines every requested scope (with no scope: the only usable one). */
 export const resourceDefiningEveryScope: AudienceRule = (facts, resourceScopes) => {
-  const defining = [...facts.registered.values()].filter((r) => (resourceScopes ?? []).every((s) => r.scopes.some((d) => d.name === s)));
+  const defining = usableResources(facts).filter((r) => (resourceScopes ?? []).every((s) => r.scopes.some((d) => d.name === s)));
   return defining.length === 1 ? [defining[0]!.uri] : null;
+};
+
+/** The last rule of an authorization request: refuse, naming the resources the client could have named. */
+export const resourceRequiredNamingChoices: AudienceRule = (facts) => {
+  const choices = usableResources(facts).map((r) => r.uri).sort();
+  return refuse('invalid_target', choices.length === 0 ? 'this client may use no registered resource' : `resource is required: name one of ${choices.join(' ')}`);
 };
 
 /** Everything the source holds (a user grant's resources). */
@@ -192,19 +217,39 @@ export const asksForSomething = (scopes: readonly string[]): string | null =>
 export const carriesAScope = (scopes: readonly string[]): string | null =>
   scopes.length > 0 ? null : 'the subject token, this actor and the target share no scope: no token without a scope is issued';
 
-// ── The policies ────────────────────────────────────────────────────────────────────────────────────────────────
+// ── Scopes a request without `scope` gets ───────────────────────────────────────────────────────────────────
 
-const unique = (lists: readonly (readonly string[])[]): string[] => [...new Set(lists.flat())];
+/** The first party's registered default scopes, as if it had requested them; undefined when it has none. */
+export const partyDefaultScopes = (facts: TargetFacts): readonly string[] | undefined => {
+  const defaults = facts.parties[0]!.defaultScopes ?? [];
+  return defaults.length > 0 ? defaults : undefined;
+};
+
+/**
+ * The default scopes the chosen resources define (`resource update --default-scope`); a resource that names none
+ * offers every scope the party may hold there (the consent page shows them all).
+ */
+export const resourceDefaultScopes = (facts: TargetFacts, resources: readonly string[]): readonly string[] => {
+  const defaults = resources.flatMap((uri) => facts.registered.get(uri)?.defaultScopes ?? []);
+  return defaults.length > 0 ? unique([defaults]) : facts.parties[0]!.allowedScopes;
+};
+
+// ── The policies ────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Each flow's rules, in the order they apply. */
 export const TARGET_POLICIES = {
-  /** RFC 6749 §4.4 + RFC 8707: the client's listed resources only; scopes it may hold that those resources define. */
+  /**
+   * RFC 6749 §4.4 + RFC 8707: the client's listed resources only; scopes it may hold that those resources define
+   * (what it asked for less the rest; without `scope`, its defaults, else the resource's).
+   */
   client_credentials: {
     identityScopes: 'like-any-scope',
     resourcesWhenOmitted: [onlyListedResource, clientResourceRequired],
     resourceChecks: [allowedToEveryParty(listsResource), isRegistered],
-    scopesWhenOmitted: (facts) => facts.parties[0]!.allowedScopes,
+    requestWhenOmitted: partyDefaultScopes,
+    scopesWhenOmitted: resourceDefaultScopes,
     scopeChecks: [allowedScopeOfEveryParty, definedByResources],
+    unpermittedScopes: 'dropped',
     resultChecks: [],
     lookUp: (facts) => {
       const client = facts.parties[0]!;
@@ -213,24 +258,33 @@ export const TARGET_POLICIES = {
   },
   /**
    * RFC 6749 §4.1.1 + RFC 8707 + draft-oauth-ai-agents-on-behalf-of-user-02: what a user may be asked to grant a
-   * client and the agent it names. An agent never receives through a user more than it may hold at all.
+   * client and the agent it names. An agent never receives through a user more than it may hold at all. MCP
+   * clients send what they have (often no `resource`, or no `scope`, or scopes from a challenge the client may not
+   * all hold): the subset that may be granted is, and a request names its resource only when it is ambiguous.
    */
   authorization_request: {
     identityScopes: 'set-aside',
-    resourcesWhenOmitted: [noneForIdentityOnly, onlyListedResource, resourceDefiningEveryScope, resourceRequired('resource is required: name the resource these scopes are for')],
+    resourcesWhenOmitted: [noneForIdentityOnly, onlyListedResource, resourceDefiningEveryScope, resourceRequiredNamingChoices],
     resourceChecks: [isRegistered, allowedToEveryParty(listsResourceOrIsOpenApp)],
-    scopesWhenOmitted: (facts) => facts.parties[0]!.allowedScopes.filter((s) => !isOidcScope(s)),
+    requestWhenOmitted: partyDefaultScopes,
+    scopesWhenOmitted: (facts, resources) => resourceDefaultScopes(facts, resources).filter((s) => !isOidcScope(s)),
     scopeChecks: [definedByResources, allowedScopeOfEveryParty],
+    unpermittedScopes: 'dropped',
     resultChecks: [asksForSomething],
     lookUp: () => 'every',
   },
-  /** RFC 6749 §4.1.3 and §6 + RFC 8707 §2.2: a user grant's tokens may narrow what the user granted, never widen it. */
+  /**
+   * RFC 6749 §4.1.3 and §6 + RFC 8707 §2.2: a user grant's tokens may narrow what the user granted, never widen it
+   * (§6: a refresh asking for a scope not granted is refused, so the client learns it must ask the user).
+   */
   user_grant: {
     identityScopes: 'like-any-scope',
     resourcesWhenOmitted: [sourceResources],
     resourceChecks: [grantedBySource],
+    requestWhenOmitted: () => undefined,
     scopesWhenOmitted: (facts) => facts.source!.scopes,
     scopeChecks: [grantedScope],
+    unpermittedScopes: 'refused',
     resultChecks: [],
     lookUp: () => [],
   },
@@ -243,8 +297,10 @@ export const TARGET_POLICIES = {
     identityScopes: 'like-any-scope',
     resourcesWhenOmitted: [onlyListedResource, registeredSourceResources, resourceRequired('resource or audience is required')],
     resourceChecks: [isRegistered, withinUserConsent, allowedToActorOrInSource],
+    requestWhenOmitted: () => undefined,
     scopesWhenOmitted: (facts) => facts.source!.scopes,
     scopeChecks: [withinSubjectScope, actorResourceScope],
+    unpermittedScopes: 'refused',
     resultChecks: [carriesAScope],
     lookUp: (facts) => unique([facts.requestedResources, facts.source!.resources, facts.parties[0]!.allowedAudiences.length === 1 ? facts.parties[0]!.allowedAudiences : []]),
   },
@@ -253,8 +309,10 @@ export const TARGET_POLICIES = {
     identityScopes: 'like-any-scope',
     resourcesWhenOmitted: [() => []],
     resourceChecks: [],
+    requestWhenOmitted: () => undefined,
     scopesWhenOmitted: (facts) => facts.source!.scopes,
     scopeChecks: [withinSubjectScope, actorHandOffScope],
+    unpermittedScopes: 'refused',
     resultChecks: [carriesAScope],
     lookUp: () => [],
   },
@@ -264,13 +322,12 @@ export type TargetPolicyName = keyof typeof TARGET_POLICIES;
 
 /** Decides a token's resources and scopes by `policy` (one of `TARGET_POLICIES`) over facts looked up beforehand. */
 export function decideTargets(policy: TargetPolicy, facts: TargetFacts): TargetDecision {
-  let identity: string[] = [];
-  let requestedScopes = facts.requestedScopes;
-  if (policy.identityScopes === 'set-aside' && requestedScopes) {
-    // OIDC Core §11: offline_access is ignored for a client that cannot refresh.
-    identity = requestedScopes.filter((s) => isOidcScope(s) && (s !== 'offline_access' || facts.mayRefresh === true));
-    requestedScopes = requestedScopes.filter((s) => !isOidcScope(s));
-  }
+  const asked = facts.requestedScopes ?? policy.requestWhenOmitted(facts);
+  // OIDC Core §11: offline_access is ignored for a client that cannot refresh.
+  const identityKept = (s: string) => isOidcScope(s) && (s !== 'offline_access' || facts.mayRefresh === true);
+  const setAside = policy.identityScopes === 'set-aside';
+  const identity = setAside && asked ? asked.filter(identityKept) : [];
+  const requestedScopes = setAside && asked ? asked.filter((s) => !isOidcScope(s)) : asked;
 
   let resources: readonly string[] = facts.requestedResources;
   if (resources.length === 0) {
@@ -289,24 +346,36 @@ export function decideTargets(policy: TargetPolicy, facts: TargetFacts): TargetD
     }
   }
 
+  const failureOf = (scope: string, within: readonly string[]) => {
+    for (const check of policy.scopeChecks) {
+      const failure = check(scope, facts, within);
+      if (failure) return failure;
+    }
+    return null;
+  };
   let scopes: string[];
   if (requestedScopes === undefined) {
-    scopes = policy.scopesWhenOmitted(facts).filter((scope) => policy.scopeChecks.every((check) => check(scope, facts, resources) === null));
+    scopes = policy.scopesWhenOmitted(facts, resources).filter((scope) => failureOf(scope, resources) === null);
   } else {
-    for (const scope of requestedScopes) {
-      for (const check of policy.scopeChecks) {
-        const failure = check(scope, facts, resources);
-        if (failure) return refuse('invalid_scope', failure);
-      }
-    }
-    scopes = [...requestedScopes];
+    const failures = requestedScopes.map((scope) => failureOf(scope, resources));
+    const firstFailure = failures.find((failure) => failure !== null);
+    scopes = requestedScopes.filter((_, i) => failures[i] === null);
+    // Refused: every failure; dropped: only when nothing that was asked for is left to grant.
+    if (firstFailure && (policy.unpermittedScopes === 'refused' || (scopes.length === 0 && identity.length === 0))) return refuse('invalid_scope', firstFailure);
+    // A resource chosen for scopes that were all left out is left out too: the token is for userinfo only.
+    if (requestedScopes.length > 0 && scopes.length === 0 && facts.requestedResources.length === 0) resources = [];
   }
-  if (identity.length > 0) scopes = [...identity, ...scopes];
+  scopes = [...identity, ...scopes];
   for (const check of policy.resultChecks) {
     const failure = check(scopes, resources);
     if (failure) return refuse('invalid_scope', failure);
   }
-  return { ok: true, resources: [...resources], scopes };
+  // Incremental authorization: what the user granted before for these resources stays, while it still may. Not
+  // offline_access: it asks for a refresh token with this authorization (OIDC Core §11), and is asked for each time.
+  const kept = (facts.alreadyGranted ?? []).filter(
+    (s) => !scopes.includes(s) && s !== 'offline_access' && ((isOidcScope(s) && setAside) || failureOf(s, resources) === null),
+  );
+  return { ok: true, resources: [...resources], scopes: unique([scopes, kept]) };
 }
 
 /**
@@ -333,7 +402,12 @@ export function classifyExchangeAudiences(
   return { ok: true, resources: handOff ? [] : resources, handOff };
 }
 
-/** The `aud` of a token for a user: its resources, or the userinfo endpoint when it targets none (OIDC Core §5.3). */
-export function userTokenAudience(resources: readonly string[], userinfoUrl: string): string[] {
-  return resources.length > 0 ? [...resources] : [userinfoUrl];
+/**
+ * The `aud` of a token for a user: its resources, and the userinfo endpoint when it was granted `openid` or targets
+ * no resource (OIDC Core §5.3). Naming userinfo beside a resource (as Auth0 does) lets "who is signed in?" work with
+ * the token an MCP client holds, while userinfo still accepts only tokens that name it (never one meant for a
+ * resource alone, RFC 9700 §4.10); a resource server checks that `aud` contains itself (RFC 9068 §4).
+ */
+export function userTokenAudience(resources: readonly string[], scopes: readonly string[], userinfoUrl: string): string[] {
+  return resources.length === 0 || scopes.includes('openid') ? [...resources, userinfoUrl] : [...resources];
 }

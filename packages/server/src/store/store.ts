@@ -31,6 +31,8 @@ export interface ClientRecord {
   owner: string | null;
   status: ClientStatus;
   allowedScopes: string[];
+  /** What a request without `scope` asks for (policy/token-targets.ts); empty: the resource's defaults. */
+  defaultScopes: string[];
   /** Canonical resource URIs the client may get tokens for (RFC 8707). */
   allowedAudiences: string[];
   /** Overrides the server default; never above `tokens.maxAccessTokenTtlSeconds`. */
@@ -77,6 +79,8 @@ export interface ResourceRecord {
   uri: string;
   name: string;
   scopes: ResourceScope[];
+  /** Names among `scopes` granted to a client that asks for no scope and has no defaults of its own. */
+  defaultScopes: string[];
   /** Id part of the resource's API key (`mrk_<id>.<secret>`), used to find the key without scanning. */
   apiKeyId: string;
   apiKeyHash: string;
@@ -96,7 +100,7 @@ export interface ResourceRecords {
   listResources(): Promise<ResourceRecord[]>;
   updateResource(
     id: string,
-    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
+    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'defaultScopes' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
   ): Promise<ResourceRecord | null>;
   deleteResource(id: string): Promise<boolean>;
 }

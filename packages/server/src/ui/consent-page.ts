@@ -24,7 +24,10 @@ export interface ConsentPageModel {
   };
   /** The agent named by `requested_actor` (draft-oauth-ai-agents-on-behalf-of-user-02 §4: consent names it). */
   agent: { id: string; name: string; owner: string | null; description: string | null } | null;
+  /** The scopes this request asks the user for. */
   scopes: ConsentScope[];
+  /** Scopes the user granted this client before for the same resources: kept, not asked again (incremental authorization). */
+  alreadyGranted: ConsentScope[];
   resources: string[];
   offlineAccess: boolean;
   /**
@@ -40,6 +43,9 @@ export interface ConsentPageModel {
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
 const riskLabel: Record<ScopeRisk, string> = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
+
+const scopeItem = (s: ConsentScope) => html`<li class="risk-${s.risk}"><strong>${s.description}</strong><span class="badge">${riskLabel[s.risk]}</span><br>
+<span class="muted"><code>${s.name}</code>${s.resource ? html` on ${s.resource}` : ''}</span></li>`;
 
 /**
  * The consent page names the client, the agent that will act (Asgardeo #28110: the user must see who acts), each
@@ -80,13 +86,14 @@ ${
     ? html`<p class="info" role="note">You allowed this before. This application runs on your device and cannot prove its identity, so confirm that you started this request just now; if you did not, deny it.</p>`
     : ''
 }
-<h2>${agent ? 'The agent' : 'It'} will be allowed to:</h2>
-<ul class="scopes">
-${model.scopes.map(
-  (s) => html`<li class="risk-${s.risk}"><strong>${s.description}</strong><span class="badge">${riskLabel[s.risk]}</span><br>
-<span class="muted"><code>${s.name}</code>${s.resource ? html` on ${s.resource}` : ''}</span></li>`,
-)}
-</ul>
+<h2>${agent ? 'The agent' : 'It'} will ${model.alreadyGranted.length > 0 ? 'also ' : ''}be allowed to:</h2>
+${model.scopes.length > 0 ? html`<ul class="scopes">${model.scopes.map(scopeItem)}</ul>` : html`<p>Nothing new: it asks again for what you allowed before.</p>`}
+${
+  model.alreadyGranted.length > 0
+    ? html`<h2>Already allowed (kept):</h2>
+<ul class="scopes granted">${model.alreadyGranted.map(scopeItem)}</ul>`
+    : ''
+}
 ${highRisk ? html`<p class="error" role="note">This request includes high-risk permissions. Approve only if you trust ${agent ? agent.name : client.name}.</p>` : ''}
 ${model.offlineAccess ? html`<p>Access continues after you close this page, until you revoke it from your account.</p>` : ''}
 <form method="post" action="${base}/authorize/consent">

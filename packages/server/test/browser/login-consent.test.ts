@@ -193,6 +193,34 @@ forEachStore('browser: login, consent, passkey', (fixture) => {
     await context.close();
   });
 
+  test('MCP-C-03 step-up: the consent page asks only for the new scope and lists those already allowed', { skip }, async () => {
+    const host = await createApp(server, { name: 'MCP Host', public: true, redirect_uris: ['http://127.0.0.1/callback'], scopes: ['calc', 'files:write'], audiences: [MCP_RESOURCE] });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    watch(page);
+    const authorize = async (scope: string) => {
+      const query = new URLSearchParams({ response_type: 'code', client_id: host.clientId, redirect_uri: callbackUrl, code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 's', scope });
+      await page.goto(`${server.issuer}/authorize?${query}`);
+    };
+    await authorize('calc');
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(/\/authorize\?/);
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.waitForURL((url) => url.href.startsWith(callbackUrl));
+
+    await authorize('files:write');
+    assert.equal(await page.getByRole('heading', { level: 2 }).first().innerText(), 'It will also be allowed to:');
+    const lists = page.locator('ul.scopes');
+    assert.match(await lists.nth(0).innerText(), /^Change your files\s*High risk/);
+    assert.doesNotMatch(await lists.nth(0).innerText(), /calculations/);
+    assert.equal(await page.getByRole('heading', { name: 'Already allowed (kept):' }).count(), 1);
+    assert.match(await lists.nth(1).innerText(), /^Run calculations/);
+    await shot(page, 'consent-step-up');
+    await context.close();
+  });
+
   test('pages load no inline script or style: no Content-Security-Policy violation', { skip }, () => {
     assert.deepEqual(cspViolations, []);
   });

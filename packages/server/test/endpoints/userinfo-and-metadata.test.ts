@@ -36,12 +36,14 @@ forEachStore('metadata, userinfo, admin routes for users and clients', (fixture)
     assert.ok((oidc['claims_supported'] as string[]).includes('email_verified'));
   });
 
-  test('userinfo: no token → 401 challenge without error; a resource token → invalid_token; a valid one → claims', async () => {
+  test('userinfo: no token → 401 challenge without error; a token for a resource alone → invalid_token; a valid one → claims', async () => {
     const none = await fetch(`${server.issuer}/userinfo`);
     assert.equal(none.status, 401);
     assert.match(none.headers.get('www-authenticate')!, /^Bearer realm="mandate", DPoP algs="ES256 [^"]+"$/, 'both schemes are offered (RFC 9449 §7.1)');
 
-    const resourceOptions = { clientId: app.clientId, scope: 'openid calc', resource: MCP_RESOURCE };
+    // Another client, so that no earlier grant of openid is kept beside calc (incremental authorization).
+    const other = await createApp(server, { public: true });
+    const resourceOptions = { clientId: other.clientId, scope: 'calc', resource: MCP_RESOURCE };
     const first = await obtainCode(server, resourceOptions);
     const forResource = (await (await redeemCode(server, resourceOptions, first.code, first.verifier)).json()) as { access_token: string };
     const wrongAudience = await fetch(`${server.issuer}/userinfo`, { headers: { authorization: `Bearer ${forResource.access_token}` } });

@@ -41,7 +41,8 @@ forEachStore('authorization_code grant and on-behalf-of', (fixture) => {
     for (const claim of ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']) assert.ok(claim in at.payload, claim);
     assert.equal(at.payload['sub'], userId);
     assert.equal(at.payload['client_id'], app.clientId);
-    assert.equal(at.payload['aud'], MCP_RESOURCE);
+    // Granted openid: userinfo is an audience beside the resource (issue 9 item 7).
+    assert.deepEqual(at.payload['aud'], [MCP_RESOURCE, `${server.issuer}/userinfo`]);
     assert.equal(at.payload['act'], undefined);
     assert.equal(at.payload['sub_profile'], undefined, 'a user is not an agent');
     assert.equal(typeof at.payload['auth_time'], 'number');

@@ -69,12 +69,20 @@ forEachStore('client_credentials grant', (fixture) => {
     assert.equal(((await response.json()) as { error: string }).error, 'invalid_request');
   });
 
-  test('scope outside the allowance → invalid_scope; undefined by the resource → invalid_scope', async () => {
-    for (const scope of ['files:write', 'calc exec', 'made-up']) {
+  test('only scopes outside the allowance or undefined by the resource → invalid_scope', async () => {
+    for (const scope of ['files:write', 'made-up', 'exec made-up']) {
       const response = await requestToken({ scope });
       assert.equal(response.status, 400, scope);
       assert.equal(((await response.json()) as { error: string }).error, 'invalid_scope', scope);
     }
+  });
+
+  test('RFC 6749 §3.3 the permitted subset is granted and the response says which', async () => {
+    const response = await requestToken({ scope: 'calc exec made-up' });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { scope: string; access_token: string };
+    assert.equal(body.scope, 'calc');
+    assert.equal(decodeJwt(body.access_token).payload['scope'], 'calc');
   });
 
   test('RI-01 resource not allowed, unregistered, malformed or with a fragment → invalid_target', async () => {

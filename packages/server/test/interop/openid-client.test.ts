@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as client from 'openid-client';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { decodeJwt, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
 import { authorizeInBrowser, Browser, createApp, createUser } from '../helpers/user-flow.ts';
 
@@ -20,28 +20,29 @@ forEachStore('interop: openid-client', (fixture) => {
     server = await startTestServer(fixture);
     userId = await createUser(server, 'ada@example.com');
     app = await createApp(server, { public: true, redirect_uris: ['http://127.0.0.1/callback'] });
+    await registerAgentAndResource(server);
   });
   after(() => server.close());
 
-  test('MCP-AS-01 discovery → code + PKCE (S256) → tokens → refresh → userinfo', async () => {
-    const config = await client.discovery(new URL(server.issuer), app.clientId, { token_endpoint_auth_method: 'none' }, client.None(), {
+  /** Discovery as a public client, then an authorization URL with PKCE S256 (and no `resource`). */
+  async function start(clientId: string, scope: string, nonce?: string) {
+    const config = await client.discovery(new URL(server.issuer), clientId, { token_endpoint_auth_method: 'none' }, client.None(), {
       execute: [client.allowInsecureRequests],
     });
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const challenge = await client.calculatePKCECodeChallenge(verifier);
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope, code_challenge: challenge, code_challenge_method: 'S256', state, ...(nonce ? { nonce } : {}) });
+    return { config, verifier, state, url };
+  }
+
+  test('MCP-AS-01 discovery → code + PKCE (S256) → tokens → refresh → userinfo', async () => {
+    const nonce = client.randomNonce();
+    const { config, verifier, state, url } = await start(app.clientId, 'openid email profile offline_access', nonce);
     const metadata = config.serverMetadata();
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
     assert.equal(metadata.authorization_response_iss_parameter_supported, true);
-
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid email profile offline_access',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-    });
+    assert.equal(url.searchParams.has('resource'), false);
     const params = Object.fromEntries(url.searchParams);
     const { response } = await authorizeInBrowser(server, new Browser(), params);
     assert.equal(response.status, 303);
@@ -60,5 +61,16 @@ forEachStore('interop: openid-client', (fixture) => {
 
     const userinfo = await client.fetchUserInfo(config, refreshed.access_token, userId);
     assert.deepEqual(userinfo, { sub: userId, email: 'ada@example.com', email_verified: true, name: 'Ada Lovelace' });
+  });
+
+  test('MCP-AS-01 OIDC Core §5.3 no resource, a resource scope: the client’s single audience, and userinfo accepts the token (it was granted openid)', async () => {
+    const mcpHost = await createApp(server, { public: true, redirect_uris: ['http://127.0.0.1/callback'], scopes: ['calc'], audiences: [MCP_RESOURCE] });
+    const { config, verifier, state, url } = await start(mcpHost.clientId, 'openid email calc');
+    const { response } = await authorizeInBrowser(server, new Browser(), Object.fromEntries(url.searchParams));
+    const tokens = await client.authorizationCodeGrant(config, new URL(response.headers.get('location')!), { pkceCodeVerifier: verifier, expectedState: state });
+    assert.equal(tokens.scope, 'openid email calc');
+    assert.deepEqual(decodeJwt(tokens.access_token).payload['aud'], [MCP_RESOURCE, `${server.issuer}/userinfo`]);
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, userId);
+    assert.deepEqual(userinfo, { sub: userId, email: 'ada@example.com', email_verified: true });
   });
 });

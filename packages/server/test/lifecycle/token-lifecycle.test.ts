@@ -209,7 +209,7 @@ forEachStore('SR-01 SR-02 token lifecycle', (fixture) => {
   test('SR-02 narrowing an application’s scopes or an agent’s audiences narrows what refresh returns', async () => {
     const p = await parties({ scopes: ['calc', 'files:read'], audiences: [MCP_RESOURCE, FILES] });
     const obo = await oboTokens(p, 'openid offline_access calc files:read', [MCP_RESOURCE, FILES]);
-    assert.deepEqual([decodeJwt(obo.access_token).payload['aud']].flat().sort(), [FILES, MCP_RESOURCE].sort());
+    assert.deepEqual([decodeJwt(obo.access_token).payload['aud']].flat().sort(), [FILES, MCP_RESOURCE, `${server.issuer}/userinfo`].sort());
 
     assert.equal((await server.admin('PATCH', `/clients/${p.app.clientId}`, { scopes: ['files:read', 'exec'] })).status, 200);
     const appNarrowed = await refresh(p.app.clientId, obo.refresh_token!);
@@ -218,7 +218,7 @@ forEachStore('SR-01 SR-02 token lifecycle', (fixture) => {
     assert.equal((await server.admin('PATCH', `/agents/${p.agent.clientId}`, { audiences: [FILES] })).status, 200);
     const agentNarrowed = await refresh(p.app.clientId, appNarrowed.body.refresh_token!);
     assert.equal(agentNarrowed.status, 200, JSON.stringify(agentNarrowed.body));
-    assert.equal(decodeJwt(agentNarrowed.body.access_token).payload['aud'], FILES);
+    assert.deepEqual(decodeJwt(agentNarrowed.body.access_token).payload['aud'], [FILES, `${server.issuer}/userinfo`]);
     // Naming the resource the agent may no longer use is refused.
     assert.equal((await refresh(p.app.clientId, agentNarrowed.body.refresh_token!, { resource: MCP_RESOURCE })).body.error, 'invalid_target');
   });
@@ -236,7 +236,7 @@ forEachStore('SR-01 SR-02 token lifecycle', (fixture) => {
     const oboNow = await introspect(obo.access_token);
     assert.equal(oboNow['active'], true);
     assert.equal(oboNow['scope'], 'openid offline_access calc');
-    assert.deepEqual([oboNow['aud']].flat(), [MCP_RESOURCE]);
+    assert.deepEqual([oboNow['aud']].flat(), [MCP_RESOURCE, `${server.issuer}/userinfo`], 'userinfo is never narrowed away');
     assert.deepEqual(await introspect(obo.access_token, filesKey), { active: false }, 'the dropped resource no longer sees it');
     // The SDK in introspection mode grants only what the server says the token may still carry.
     const auth = await sdkVerifier().verify(obo.access_token, { requiredScopes: ['calc'] });

@@ -16,12 +16,13 @@ const MCP = 'https://mcp.example.com/mcp';
 const DOCS = 'https://docs.example.com/api';
 const UNREGISTERED = 'https://nowhere.example.com/api';
 
-function resource(uri: string, scopes: string[]): ResourceRecord {
+function resource(uri: string, scopes: string[], defaultScopes: string[] = []): ResourceRecord {
   return {
     id: `res_${uri.length}`,
     uri,
     name: uri,
     scopes: scopes.map((name) => ({ name, description: null, risk: 'low' as const })),
+    defaultScopes,
     apiKeyId: 'k',
     apiKeyHash: 'h',
     previousApiKeyId: null,
@@ -37,7 +38,16 @@ const REGISTERED = new Map([
   [DOCS, resource(DOCS, ['docs:read', 'files:read'])],
 ]);
 
-const party = (label: string, kind: Party['kind'], allowedAudiences: string[], allowedScopes: string[]): Party => ({ label, kind, allowedAudiences, allowedScopes });
+/** The same resources, MCP with `calc` as its default scope. */
+const WITH_DEFAULTS = new Map([...REGISTERED, [MCP, resource(MCP, ['calc', 'files:read', 'files:write'], ['calc'])]]);
+
+const party = (label: string, kind: Party['kind'], allowedAudiences: string[], allowedScopes: string[], defaultScopes: string[] = []): Party => ({
+  label,
+  kind,
+  allowedAudiences,
+  allowedScopes,
+  defaultScopes,
+});
 const agent = (audiences: string[], scopes = ['calc', 'files:read', 'docs:read'], label = 'this client') => party(label, 'agent', audiences, scopes);
 const app = (audiences: string[], scopes = ['calc', 'files:read', 'docs:read'], label = 'this client') => party(label, 'app', audiences, scopes);
 
@@ -71,28 +81,50 @@ runTable('client_credentials', [
   { rule: 'a listed resource that is not registered → invalid_target', facts: { requestedResources: [UNREGISTERED], parties: [agent([UNREGISTERED])] }, expected: badTarget(`resource ${UNREGISTERED} is not registered`) },
   { rule: 'an application without an audience list may target nothing here', facts: { requestedResources: [MCP], parties: [app([])] }, expected: badTarget(`resource ${MCP} is not allowed for this client`) },
   { rule: 'requested scopes are kept as asked', facts: { requestedResources: [MCP], requestedScopes: ['files:read'], parties: [agent([MCP])] }, expected: ok([MCP], ['files:read']) },
-  { rule: 'a requested scope the client may not hold → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['files:write'], parties: [agent([MCP])] }, expected: badScope('scope files:write is not allowed for this client') },
-  { rule: 'a requested scope the resource does not define → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['docs:read'], parties: [agent([MCP])] }, expected: badScope('scope docs:read is not defined by the requested resource') },
+  { rule: 'only requested scopes the client may not hold → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['files:write'], parties: [agent([MCP])] }, expected: badScope('scope files:write is not allowed for this client') },
+  { rule: 'only requested scopes the resource does not define → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['docs:read'], parties: [agent([MCP])] }, expected: badScope('scope docs:read is not defined by the requested resource') },
+  { rule: 'TE-SCOPE subset: the scopes that may be granted are, the rest left out', facts: { requestedResources: [MCP], requestedScopes: ['calc', 'files:write', 'docs:read'], parties: [agent([MCP])] }, expected: ok([MCP], ['calc']) },
   { rule: 'several resources: scopes defined by any of them', facts: { requestedResources: [MCP, DOCS], requestedScopes: ['calc', 'docs:read'], parties: [agent([MCP, DOCS])] }, expected: ok([MCP, DOCS], ['calc', 'docs:read']) },
+  { rule: 'no scope: the client’s default scopes, as if requested', facts: { requestedResources: [MCP], parties: [party('this client', 'agent', [MCP], ['calc', 'files:read'], ['files:read'])] }, expected: ok([MCP], ['files:read']) },
+  { rule: 'no scope and no client defaults: the resource’s default scopes', facts: { requestedResources: [MCP], parties: [agent([MCP])], registered: WITH_DEFAULTS }, expected: ok([MCP], ['calc']) },
 ]);
 
 runTable('authorization_request', [
-  { rule: 'openid alone: no resource', facts: { requestedScopes: ['openid'], parties: [app([MCP])] }, expected: ok([], ['openid']) },
-  { rule: 'no scope and no resource → invalid_scope (the request asks for nothing)', facts: { parties: [app([MCP])] }, expected: badScope('request openid or at least one scope of a resource') },
-  { rule: 'profile without openid asks for nothing either', facts: { requestedScopes: ['profile'], parties: [app([MCP])] }, expected: badScope('request openid or at least one scope of a resource') },
+  // Identity (OpenID) scopes are the server's own.
+  { rule: 'openid alone: no resource (a token for userinfo)', facts: { requestedScopes: ['openid'], parties: [app([MCP])] }, expected: ok([], ['openid']) },
+  { rule: 'openid email, no resource: identity only, even for a client with one listed resource', facts: { requestedScopes: ['openid', 'email'], parties: [app([MCP])] }, expected: ok([], ['openid', 'email']) },
+  { rule: 'profile without openid asks for nothing', facts: { requestedScopes: ['profile'], parties: [app([MCP])] }, expected: badScope('request openid or at least one scope of a resource') },
   { rule: 'offline_access is dropped for a client that may not refresh', facts: { requestedScopes: ['openid', 'offline_access'], parties: [app([])], mayRefresh: false }, expected: ok([], ['openid']) },
   { rule: 'offline_access is kept for a client that may refresh', facts: { requestedScopes: ['openid', 'offline_access'], parties: [app([])], mayRefresh: true }, expected: ok([], ['openid', 'offline_access']) },
-  { rule: 'resource scopes without a resource: the client’s single listed resource', facts: { requestedScopes: ['openid', 'calc'], parties: [app([MCP])] }, expected: ok([MCP], ['openid', 'calc']) },
-  { rule: 'resource scopes without a resource: the one registered resource defining them all', facts: { requestedScopes: ['docs:read'], parties: [app([])] }, expected: ok([DOCS], ['docs:read']) },
-  { rule: 'scopes defined by two resources → invalid_target (ambiguous)', facts: { requestedScopes: ['files:read'], parties: [app([])] }, expected: badTarget('resource is required: name the resource these scopes are for') },
+  // MCP-C-04 resource absent: the client's single listed resource, else the one usable resource defining every scope, else invalid_target naming the choices.
+  { rule: 'no resource: the client’s single listed resource', facts: { requestedScopes: ['openid', 'calc'], parties: [app([MCP])] }, expected: ok([MCP], ['openid', 'calc']) },
+  { rule: 'no resource: the one registered resource defining every scope', facts: { requestedScopes: ['docs:read'], parties: [app([])] }, expected: ok([DOCS], ['docs:read']) },
+  { rule: 'no resource: only resources the client may use count', facts: { requestedScopes: ['files:read'], parties: [app([MCP, UNREGISTERED])] }, expected: ok([MCP], ['files:read']) },
+  { rule: 'no resource, scopes defined by two → invalid_target naming the choices', facts: { requestedScopes: ['files:read'], parties: [app([])] }, expected: badTarget(`resource is required: name one of ${DOCS} ${MCP}`) },
+  { rule: 'no resource and no scope: the only resource the client may use, its scopes', facts: { parties: [app([MCP, DOCS], ['calc', 'docs:read']), agent([DOCS], ['docs:read'], 'the requested agent')] }, expected: ok([DOCS], ['docs:read']) },
+  { rule: 'no resource and no scope, several usable → invalid_target naming the choices', facts: { parties: [app([])] }, expected: badTarget(`resource is required: name one of ${DOCS} ${MCP}`) },
+  { rule: 'no resource the client may use → invalid_target', facts: { requestedScopes: ['calc'], parties: [app([UNREGISTERED, 'https://other.example.com/api'])] }, expected: badTarget('this client may use no registered resource') },
+  // Resource checks.
   { rule: 'a resource that is not registered → invalid_target', facts: { requestedResources: [UNREGISTERED], requestedScopes: ['calc'], parties: [app([])] }, expected: badTarget(`resource ${UNREGISTERED} is not registered`) },
   { rule: 'an application without an audience list may target any registered resource', facts: { requestedResources: [DOCS], requestedScopes: ['docs:read'], parties: [app([])] }, expected: ok([DOCS], ['docs:read']) },
   { rule: 'an application with a list may target only those → invalid_target', facts: { requestedResources: [DOCS], requestedScopes: ['docs:read'], parties: [app([MCP])] }, expected: badTarget(`resource ${DOCS} is not allowed for this client`) },
   { rule: 'the named agent must list the resource too → invalid_target', facts: { requestedResources: [DOCS], requestedScopes: ['docs:read'], parties: [app([]), agent([MCP], undefined, 'the requested agent')] }, expected: badTarget(`resource ${DOCS} is not allowed for the requested agent`) },
-  { rule: 'no scope parameter: what client and agent may both hold that the resource defines, no OpenID scope', facts: { requestedResources: [MCP], parties: [app([], ['openid', 'calc', 'files:read', 'files:write']), agent([MCP], ['calc', 'files:write'], 'the requested agent')] }, expected: ok([MCP], ['calc', 'files:write']) },
-  { rule: 'a scope the resource does not define → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['docs:read'], parties: [app([])] }, expected: badScope('scope docs:read is not defined by the requested resource') },
-  { rule: 'a scope the client may not hold → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['files:write'], parties: [app([])] }, expected: badScope('scope files:write is not allowed for this client') },
-  { rule: 'a scope the named agent may not hold → invalid_scope', facts: { requestedResources: [MCP], requestedScopes: ['calc'], parties: [app([]), agent([MCP], ['files:read'], 'the requested agent')] }, expected: badScope('scope calc is not allowed for the requested agent') },
+  // Scope absent: the client's default scopes, else the resource's, else all the client may hold there.
+  { rule: 'no scope: the client’s default scopes, as if it had sent them', facts: { parties: [party('this client', 'app', [MCP], ['calc', 'files:read'], ['openid', 'files:read'])] }, expected: ok([MCP], ['openid', 'files:read']) },
+  { rule: 'no scope, no client defaults: the resource’s default scopes', facts: { requestedResources: [MCP], parties: [app([])], registered: WITH_DEFAULTS }, expected: ok([MCP], ['calc']) },
+  { rule: 'no scope, no defaults anywhere: what client and agent may both hold there, no OpenID scope', facts: { requestedResources: [MCP], parties: [app([], ['openid', 'calc', 'files:read', 'files:write']), agent([MCP], ['calc', 'files:write'], 'the requested agent')] }, expected: ok([MCP], ['calc', 'files:write']) },
+  { rule: 'no scope and nothing the client may hold there → invalid_scope', facts: { requestedResources: [MCP], parties: [app([], [])] }, expected: badScope('request openid or at least one scope of a resource') },
+  // Subset: grant what may be granted; refuse only when nothing is left.
+  { rule: 'TE-SCOPE subset: a scope the client may not hold is left out', facts: { requestedResources: [MCP], requestedScopes: ['calc', 'files:write'], parties: [app([])] }, expected: ok([MCP], ['calc']) },
+  { rule: 'subset: a scope the resource does not define is left out', facts: { requestedResources: [MCP], requestedScopes: ['openid', 'calc', 'docs:read'], parties: [app([])] }, expected: ok([MCP], ['openid', 'calc']) },
+  { rule: 'subset: a scope the named agent may not hold is left out', facts: { requestedResources: [MCP], requestedScopes: ['calc', 'files:read'], parties: [app([]), agent([MCP], ['files:read'], 'the requested agent')] }, expected: ok([MCP], ['files:read']) },
+  { rule: 'nothing requested may be granted → invalid_scope naming the first reason', facts: { requestedResources: [MCP], requestedScopes: ['files:write', 'docs:read'], parties: [app([])] }, expected: badScope('scope files:write is not allowed for this client') },
+  { rule: 'identity kept, every resource scope left out: no resource either (a token for userinfo)', facts: { requestedScopes: ['openid', 'files:write'], parties: [app([MCP])] }, expected: ok([], ['openid']) },
+  // Incremental authorization: what the user granted before for these resources is kept, while it still may be.
+  { rule: 'MCP-C-03 step-up: the new scope joins those granted before', facts: { requestedResources: [MCP], requestedScopes: ['files:read'], parties: [app([])], alreadyGranted: ['openid', 'calc'] }, expected: ok([MCP], ['files:read', 'openid', 'calc']) },
+  { rule: 'step-up: offline_access granted before is not kept (it is asked for with each authorization)', facts: { requestedResources: [MCP], requestedScopes: ['files:read'], parties: [app([])], mayRefresh: true, alreadyGranted: ['offline_access', 'calc'] }, expected: ok([MCP], ['files:read', 'calc']) },
+  { rule: 'step-up: a scope granted before that the client may no longer hold is not kept', facts: { requestedResources: [MCP], requestedScopes: ['calc'], parties: [app([], ['calc'])], alreadyGranted: ['files:read'] }, expected: ok([MCP], ['calc']) },
+  { rule: 'step-up: nothing new may be granted → invalid_scope, not the earlier scopes again', facts: { requestedResources: [MCP], requestedScopes: ['files:write'], parties: [app([])], alreadyGranted: ['calc'] }, expected: badScope('scope files:write is not allowed for this client') },
 ]);
 
 const grant = { resources: [MCP, DOCS], scopes: ['openid', 'calc', 'docs:read'] };
@@ -165,8 +197,11 @@ describe('exchange audiences and user-token audiences', () => {
   ];
   for (const [rule, resources, values, expected] of rows) test(rule, () => assert.deepEqual(classify(resources, values), expected));
 
-  test('a user token targets its resources, or the userinfo endpoint when it has none', () => {
-    assert.deepEqual(userTokenAudience([MCP], 'https://as.example/userinfo'), [MCP]);
-    assert.deepEqual(userTokenAudience([], 'https://as.example/userinfo'), ['https://as.example/userinfo']);
+  test('a user token targets its resources, and the userinfo endpoint when granted openid or when it has no resource', () => {
+    const userinfo = 'https://as.example/userinfo';
+    assert.deepEqual(userTokenAudience([MCP], ['calc'], userinfo), [MCP]);
+    assert.deepEqual(userTokenAudience([MCP], ['openid', 'calc'], userinfo), [MCP, userinfo]);
+    assert.deepEqual(userTokenAudience([], ['openid'], userinfo), [userinfo]);
+    assert.deepEqual(userTokenAudience([], [], userinfo), [userinfo]);
   });
 });

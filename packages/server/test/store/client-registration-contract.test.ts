@@ -13,6 +13,7 @@ function app(clientId: string, overrides: Partial<ClientRecord> = {}): ClientRec
     owner: null,
     status: 'active',
     allowedScopes: ['calc'],
+    defaultScopes: [],
     allowedAudiences: [],
     accessTokenTtlSeconds: null,
     tokenEndpointAuthMethod: 'none',

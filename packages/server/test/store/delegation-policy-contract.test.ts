@@ -14,6 +14,7 @@ forEachStore(
         uri,
         name: 'MCP',
         scopes: [],
+        defaultScopes: [],
         apiKeyId: 'k',
         apiKeyHash: 'h',
         previousApiKeyId: null,

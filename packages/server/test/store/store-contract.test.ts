@@ -13,6 +13,7 @@ function agent(clientId: string, overrides: Partial<ClientRecord> = {}): ClientR
     owner: 'owner@example.com',
     status: 'active',
     allowedScopes: ['calc', 'files:read'],
+    defaultScopes: ['calc'],
     allowedAudiences: ['https://mcp.example.com/mcp'],
     accessTokenTtlSeconds: null,
     tokenEndpointAuthMethod: 'client_secret_basic',
@@ -83,6 +84,7 @@ forEachStore('store contract', (fixture) => {
       uri: 'https://mcp.example.com/mcp',
       name: 'MCP',
       scopes: [{ name: 'calc', description: null, risk: 'low' as const }],
+      defaultScopes: ['calc'],
       apiKeyId: 'key1',
       apiKeyHash: 'b'.repeat(64),
       previousApiKeyId: null,
@@ -95,8 +97,9 @@ forEachStore('store contract', (fixture) => {
     await assert.rejects(store.createResource({ ...resource, id: 'res_2', apiKeyId: 'key2' }), StoreConflictError);
     assert.deepEqual(await store.getResourceByUri(resource.uri), resource);
     assert.deepEqual(await store.getResourceByApiKeyId('key1'), resource);
-    const renamed = await store.updateResource('res_1', { name: 'Renamed', updatedAt: 2 });
+    const renamed = await store.updateResource('res_1', { name: 'Renamed', defaultScopes: [], updatedAt: 2 });
     assert.equal(renamed?.name, 'Renamed');
+    assert.deepEqual(renamed?.defaultScopes, []);
     const rotated = await store.updateResource('res_1', { apiKeyId: 'key3', apiKeyHash: 'c'.repeat(64), previousApiKeyId: 'key1', previousApiKeyHash: 'b'.repeat(64), previousApiKeyExpiresAt: 5 });
     assert.equal((await store.getResourceByApiKeyId('key1'))?.id, 'res_1', 'found by its previous key too');
     assert.equal((await store.getResourceByApiKeyId('key3'))?.previousApiKeyExpiresAt, 5);

@@ -4,10 +4,12 @@ import { commandArgs, formatTime, scopeList, table, UsageError, withManagement }
 export const clientHelp = `mandate client <command>
 
   create --name <name> --redirect-uri <uri>... [--public] [--scope "<s1 s2>"] [--audience <uri>]...
-         [--grant-type <type>]... [--owner <email>] [--description <text>]
+         [--default-scope "<s1 s2>"] [--grant-type <type>]... [--owner <email>] [--description <text>]
                           register an OAuth application; prints its client_id and, unless --public,
                           its client_secret (once). Public clients authenticate with PKCE only.
-                          Grant types default to authorization_code refresh_token.
+                          --default-scope: what it gets when it asks for no scope (default: the
+                          resource's default scopes). Grant types default to authorization_code
+                          refresh_token.
   list                    list applications (SOURCE: operator, or dynamic / metadata document for clients
                           that registered themselves: unverified)
   show <client_id>        show one
@@ -35,6 +37,7 @@ function describe(client: ClientView): string {
     ['auth method', client.token_endpoint_auth_method],
     ['redirect uris', client.redirect_uris.join(' ')],
     ['scopes', client.scopes.join(' ') || '-'],
+    ['default scopes', client.default_scopes.join(' ') || "the resource's"],
     ['audiences', client.audiences.join(' ') || 'any registered resource'],
     ['grant types', client.grant_types.join(' ')],
     ['created', formatTime(client.created_at)],
@@ -48,6 +51,7 @@ export async function clientCommand(args: string[]): Promise<void> {
     'redirect-uri': { type: 'string', multiple: true },
     public: { type: 'boolean', default: false },
     scope: { type: 'string', multiple: true },
+    'default-scope': { type: 'string', multiple: true },
     audience: { type: 'string', multiple: true },
     'grant-type': { type: 'string', multiple: true },
     owner: { type: 'string' },
@@ -65,6 +69,7 @@ export async function clientCommand(args: string[]): Promise<void> {
             redirect_uris: values['redirect-uri'],
             public: values.public,
             scopes: scopeList(values.scope),
+            default_scopes: scopeList(values['default-scope']),
             audiences: values.audience ?? [],
             owner: values.owner,
             description: values.description,

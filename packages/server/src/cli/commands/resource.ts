@@ -9,11 +9,12 @@ const wholeNumber = (flag: string, value: string): number => {
 
 export const resourceHelp = `mandate resource <command>
 
-  create --uri <uri> [--scope "<s1 s2>"] [--name <name>]
+  create --uri <uri> [--scope "<s1 s2>"] [--default-scope "<s1 s2>"] [--name <name>]
          [--risk <scope>=<low|medium|high>]… [--describe <scope>=<text>]…
                           register a resource server (an API or MCP server) and its scopes, with the risk
                           level and description the consent page shows (default: low, none);
-                          prints its API key for introspection, once
+                          --default-scope: what a client asking for no scope gets here (default: every
+                          scope it may hold); prints its API key for introspection, once
   list                    list resources
   show <id|uri>           show one resource
   rotate-key <id|uri> [--grace <seconds>]
@@ -45,6 +46,7 @@ const describe = (r: ResourceView) =>
     ['resource', r.resource],
     ['name', r.name],
     ['scopes', r.scopes.map((s) => (s.risk === 'low' ? s.name : `${s.name} (${s.risk})`)).join(' ') || '-'],
+    ['default scopes', r.default_scopes.join(' ') || 'all'],
   ]);
 
 export async function resourceCommand(args: string[]): Promise<void> {
@@ -52,6 +54,7 @@ export async function resourceCommand(args: string[]): Promise<void> {
   const { values, out, config, one: ref } = commandArgs('resource', sub, rest, {
     uri: { type: 'string' },
     scope: { type: 'string', multiple: true },
+    'default-scope': { type: 'string', multiple: true },
     name: { type: 'string' },
     risk: { type: 'string', multiple: true },
     describe: { type: 'string', multiple: true },
@@ -75,7 +78,7 @@ export async function resourceCommand(args: string[]): Promise<void> {
         if (!names.includes(name)) throw new UsageError(`--risk/--describe name ${name}, which is not in --scope`);
       }
       const scopes = names.map((name) => ({ name, risk: risks.get(name) ?? 'low', description: descriptions.get(name) ?? null }));
-      const { resource, apiKey } = await withManagement(config, (deps) => createResource({ resource: values.uri, scopes, name: values.name }, deps));
+      const { resource, apiKey } = await withManagement(config, (deps) => createResource({ resource: values.uri, scopes, default_scopes: scopeList(values['default-scope']), name: values.name }, deps));
       return out.print({ ...resource, api_key: apiKey }, `${describe(resource)}\n\napi_key  ${apiKey}\n(shown once: store it now)`);
     }
     case 'list': {

@@ -11,6 +11,7 @@ export const clientColumns: ColumnMap<ClientRecord> = {
   owner: { column: 'owner' },
   status: { column: 'status' },
   allowedScopes: { column: 'allowed_scopes', json: true },
+  defaultScopes: { column: 'default_scopes', json: true },
   allowedAudiences: { column: 'allowed_audiences', json: true },
   accessTokenTtlSeconds: { column: 'access_token_ttl_seconds' },
   tokenEndpointAuthMethod: { column: 'token_endpoint_auth_method' },

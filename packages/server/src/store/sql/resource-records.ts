@@ -8,6 +8,7 @@ const resourceColumns: ColumnMap<ResourceRecord> = {
   uri: { column: 'uri' },
   name: { column: 'name' },
   scopes: { column: 'scopes', json: true },
+  defaultScopes: { column: 'default_scopes', json: true },
   apiKeyId: { column: 'api_key_id' },
   apiKeyHash: { column: 'api_key_hash' },
   previousApiKeyId: { column: 'previous_api_key_id' },
