@@ -11,6 +11,7 @@ import { adminClientRoutes } from './endpoints/admin/clients.ts';
 import { adminResourceRoutes } from './endpoints/admin/resources.ts';
 import { adminUserRoutes } from './endpoints/admin/users.ts';
 import { authorizationEndpoints } from './endpoints/authorize.ts';
+import { healthEndpoints } from './endpoints/health.ts';
 import { introspectionEndpoint } from './endpoints/introspect.ts';
 import { loginEndpoints } from './endpoints/login.ts';
 import { jwksEndpoint, metadataEndpoints } from './endpoints/metadata.ts';
@@ -37,6 +38,7 @@ import { BrowserSessions } from './http/browser-session.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from './http/endpoint-paths.ts';
 import { createHttpApp, type HttpAppOptions } from './http/fastify-app.ts';
 import { RateLimiter } from './http/rate-limit.ts';
+import type { ServerMetrics } from './http/metrics.ts';
 import { routeHooksByAccess } from './http/route-guards.ts';
 import type { RouteDefinition } from './http/route.ts';
 import type { ClientAuthDeps } from './oauth/client-authentication.ts';
@@ -63,6 +65,10 @@ export interface ServerContext {
   readonly dpopNonceSecret: Buffer;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
+  /** True once shutdown began (`/readyz` answers 503, responses close their connections). */
+  draining(): boolean;
+  /** Prometheus counters, when `metrics.port` is set. */
+  readonly metrics?: ServerMetrics;
 }
 
 /** The grants of the token endpoint, by `grant_type`, with their dependencies. */
@@ -187,7 +193,7 @@ function adminRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
 export function defineRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessions): RouteDefinition[] {
   return [
     ...oauthRoutes(ctx, store),
-    { method: 'GET', url: '/healthz', access: 'public', errorFormat: 'problem', handler: async (_r, reply) => reply.send({ status: 'ok' }) },
+    ...healthEndpoints({ store, keys: ctx.keys, draining: ctx.draining }),
     ...adminRoutes(ctx, store),
     ...browserRoutes(ctx, store, sessions),
   ];
@@ -197,5 +203,5 @@ export function defineRoutes(ctx: ServerContext, store: Store, sessions: Browser
 export async function buildApp(ctx: ServerContext, store: Store, options: HttpAppOptions = {}): Promise<FastifyInstance> {
   const sessions = new BrowserSessions(store, ctx.config, ctx.now);
   const hooks = routeHooksByAccess({ issuer: ctx.config.issuer, refusals: ctx.refusals, adminTokens: store }, sessions);
-  return createHttpApp(ctx.config, defineRoutes(ctx, store, sessions), hooks, options);
+  return createHttpApp(ctx.config, defineRoutes(ctx, store, sessions), hooks, { metrics: ctx.metrics, draining: ctx.draining, ...options });
 }

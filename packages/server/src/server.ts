@@ -6,6 +6,7 @@ import { AuditLog } from './audit/audit-log.ts';
 import { RefusalAudit } from './audit/refusal-audit.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
 import { buildApp, type ServerContext } from './app.ts';
+import { ServerMetrics, serveMetrics } from './http/metrics.ts';
 import { loadKek } from './keys/kek.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { KeyRing } from './keys/key-ring.ts';
@@ -21,13 +22,21 @@ export interface RunningServer {
   /** The store the server runs on (the app hands out only slices of it). */
   readonly store: Store;
   readonly app: FastifyInstance;
-  /** Stops accepting requests, commits pending audit rows and closes the store. */
+  /** The port of the Prometheus listener, when `metrics.port` is set. */
+  readonly metricsPort: number | undefined;
+  /**
+   * Graceful shutdown: `/readyz` turns 503, no new connection is accepted, the requests under way are answered
+   * (each response then closes its connection) for up to `shutdownGraceSeconds`, then the pending audit rows are
+   * committed and the store is closed.
+   */
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   /** Injectable clock (epoch seconds), for tests. */
   now?: () => number;
+  /** Where the JSON log lines go (default stdout). */
+  logStream?: { write(line: string): void };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -55,6 +64,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
 
   let store: Store | undefined;
+  let metricsListener: { server: Server; port: number } | undefined;
   try {
     store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
     await store.migrate();
@@ -63,8 +73,12 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const audit = new AuditLog(store, deriveAuditKey(kek));
     const opened = store;
     const refusals = new RefusalAudit(audit, now);
-    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now };
-    const app = await buildApp(context, opened, { server: http });
+    let draining = false;
+    const metrics = config.metrics.port === undefined ? undefined : new ServerMetrics({ auditQueueDepth: () => audit.queueDepth });
+    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now, draining: () => draining, metrics };
+    const app = await buildApp(context, opened, { server: http, logStream: options.logStream });
+    if (metrics) metricsListener = await serveMetrics(metrics, config.metrics.port!, config.metrics.host);
+    const metricsServer = metricsListener?.server;
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
     const purge = setInterval(() => void opened.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed')), 600_000);
@@ -82,16 +96,26 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
       context,
       store: opened,
       app,
+      metricsPort: metricsListener?.port,
       close() {
         closed ??= (async () => {
+          draining = true;
           clearInterval(reload);
           clearInterval(purge);
           clearInterval(countRefusals);
-          // Fastify did not call listen() itself, so it leaves the server to us.
+          // Fastify did not call listen() itself, so it leaves the server to us. close() stops accepting and ends
+          // idle keep-alive connections; a busy one ends after its response, which `draining` marks Connection: close.
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-          http.closeAllConnections();
-          await app.close();
+          http.closeIdleConnections();
+          const cutOff = setTimeout(() => http.closeAllConnections(), config.shutdownGraceSeconds * 1000);
           await stopped;
+          clearTimeout(cutOff);
+          await app.close();
+          if (metricsServer) {
+            const metricsStopped = new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+            metricsServer.closeAllConnections();
+            await metricsStopped;
+          }
           await refusals.flush({ all: true });
           await audit.flush();
           await opened.close();
@@ -101,6 +125,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     };
   } catch (err) {
     http.close();
+    metricsListener?.server.close();
     await store?.close();
     throw err;
   }

@@ -55,6 +55,7 @@ export class AuditLog {
   #waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   #scheduled = false;
   #draining = false;
+  #writing = 0;
 
   /** `key` is the audit MAC key, `deriveAuditKey(kek)`. */
   constructor(store: AuditRecords, key: KeyObject, nowMs: () => number = Date.now) {
@@ -71,6 +72,11 @@ export class AuditLog {
       setImmediate(() => void this.#drain());
     }
     return committed;
+  }
+
+  /** Events recorded and not yet committed: waiting for their batch, or in the batch being written (metrics). */
+  get queueDepth(): number {
+    return this.#pending.length + this.#writing;
   }
 
   /** Resolves when everything recorded so far is committed. */
@@ -122,6 +128,7 @@ export class AuditLog {
         const waiters = this.#waiters;
         this.#pending = [];
         this.#waiters = [];
+        this.#writing = batch.length;
         try {
           await this.#store.appendAuditRows((state) => {
             const built = chainRows(this.#key, trustedHead(this.#key, state, this.#lastAnchor), batch);
@@ -133,6 +140,8 @@ export class AuditLog {
           for (const w of waiters) w.resolve();
         } catch (err) {
           for (const w of waiters) w.reject(err);
+        } finally {
+          this.#writing = 0;
         }
       }
     } finally {

@@ -3,6 +3,7 @@ import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import type { Grant } from '../grants/grant.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
+import type { ServerMetrics } from '../http/metrics.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
@@ -23,6 +24,8 @@ export interface TokenEndpointDeps {
   /** This endpoint's public URL: the `htu` a DPoP proof must name. */
   tokenEndpointUrl: string;
   now(): number;
+  /** Counts issued tokens by grant and refusals by error, when metrics are on. */
+  metrics?: Pick<ServerMetrics, 'tokenIssued' | 'tokenRefused'>;
 }
 
 /** Thrown for a rate-limited request; `audit` is false after the first refusal of a burst, so a flood writes one row. */
@@ -94,8 +97,10 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
         }
         const result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
         await deps.audit.record({ ...result.audit, ip });
+        deps.metrics?.tokenIssued(grantType);
         return sendNoStoreJson(reply, 200, result.response);
       } catch (err) {
+        if (err instanceof OAuthError) deps.metrics?.tokenRefused(err.error);
         if (err instanceof OAuthError && !(err instanceof RateLimited && !err.audit)) {
           const refusal: AuditEvent = {
             event: 'token.refused',

@@ -486,6 +486,8 @@ export interface Store
    * pending authorization requests).
    */
   purgeExpired(now: number): Promise<number>;
+  /** Resolves once the database answers a trivial query: the readiness probe (`/readyz`). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -49,6 +49,9 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       purged += await db.run('DELETE FROM user_grants WHERE expires_at < ?', [now]);
       return purged;
     },
+    async ping() {
+      await db.get('SELECT 1 AS one');
+    },
     close: () => db.close(),
   };
 }
