@@ -40,6 +40,7 @@ import { createHttpApp, type HttpAppOptions } from './http/fastify-app.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import type { ServerMetrics } from './http/metrics.ts';
 import { routeHooksByAccess } from './http/route-guards.ts';
+import type { SharedRateCounts } from './http/shared-rate-counts.ts';
 import type { RouteDefinition } from './http/route.ts';
 import type { ClientAuthDeps } from './oauth/client-authentication.ts';
 import { dpopDeps } from './oauth/dpop.ts';
@@ -69,6 +70,8 @@ export interface ServerContext {
   draining(): boolean;
   /** Prometheus counters, when `metrics.port` is set. */
   readonly metrics?: ServerMetrics;
+  /** Token-endpoint request counts shared with the other instances on the database (synced by server.ts). */
+  readonly sharedRateCounts?: SharedRateCounts;
 }
 
 /** The grants of the token endpoint, by `grant_type`, with their dependencies. */
@@ -128,7 +131,18 @@ function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
   return [
     ...metadataEndpoints({ issuer, keys, resources: store }, grants),
     jwksEndpoint(keys),
-    tokenEndpoint({ grants, clientAuth, audit, refusals: ctx.refusals, rateLimit: config.rateLimit, dpop, tokenEndpointUrl: clientAuth.tokenEndpoint, now }),
+    tokenEndpoint({
+      grants,
+      clientAuth,
+      audit,
+      refusals: ctx.refusals,
+      rateLimit: config.rateLimit,
+      dpop,
+      tokenEndpointUrl: clientAuth.tokenEndpoint,
+      now,
+      metrics: ctx.metrics,
+      sharedRateCounts: ctx.sharedRateCounts,
+    }),
     introspectionEndpoint(introspection, now),
     revocationEndpoint(revocation, { clientAuth, now }),
     ...userinfoEndpoints(userinfo, dpop, now),

@@ -244,6 +244,13 @@ const configSchema = z
       tokenPerClientPerMinute: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(600),
       /** Token-endpoint requests per minute per address, authenticated or not; 0 disables. Default 1200. Env MANDATE_RATE_LIMIT_IP. */
       tokenPerIpPerMinute: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(1200),
+      /**
+       * Count token-endpoint requests per clock minute across every instance on the database (synced once a
+       * second), so that N instances allow each client and address its rate once, not N times; each instance may
+       * still let one second of its own traffic past the limit. Default false: one instance needs no shared counts,
+       * and they cost one database write per second under traffic. Env MANDATE_RATE_LIMIT_SHARED.
+       */
+      shared: yesNo().default(false),
     }),
     http: group({
       /** Largest request body accepted, in bytes; larger bodies get 413 before they are parsed. Default 65536: OAuth requests are small. */
@@ -416,6 +423,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_ACCESS_TOKEN_TTL', path: 'tokens.accessTokenTtlSeconds', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
+  { name: 'MANDATE_RATE_LIMIT_SHARED', path: 'rateLimit.shared', parse: booleanText },
   { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
   { name: 'MANDATE_DPOP_NONCE', path: 'dpop.nonceRequired', parse: booleanText },
   { name: 'MANDATE_SESSION_IDLE_TIMEOUT', path: 'users.sessionIdleTimeoutSeconds', parse: wholeNumberText },

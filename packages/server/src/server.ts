@@ -7,6 +7,7 @@ import { RefusalAudit } from './audit/refusal-audit.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
 import { buildApp, type ServerContext } from './app.ts';
 import { ServerMetrics, serveMetrics } from './http/metrics.ts';
+import { SharedRateCounts } from './http/shared-rate-counts.ts';
 import { loadKek } from './keys/kek.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { KeyRing } from './keys/key-ring.ts';
@@ -75,7 +76,8 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const refusals = new RefusalAudit(audit, now);
     let draining = false;
     const metrics = config.metrics.port === undefined ? undefined : new ServerMetrics({ auditQueueDepth: () => audit.queueDepth });
-    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now, draining: () => draining, metrics };
+    const sharedRateCounts = config.rateLimit.shared ? new SharedRateCounts(opened, now) : undefined;
+    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now, draining: () => draining, metrics, sharedRateCounts };
     const app = await buildApp(context, opened, { server: http, logStream: options.logStream });
     if (metrics) metricsListener = await serveMetrics(metrics, config.metrics.port!, config.metrics.host);
     const metricsServer = metricsListener?.server;
@@ -84,6 +86,9 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const purge = setInterval(() => void opened.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed')), 600_000);
     // Counts of refused requests are written once their minute is over, even when no new request comes to do it.
     const countRefusals = setInterval(() => void refusals.flush().catch((err) => app.log.error({ err }, 'refusal counts failed')), 10_000);
+    // Rate-limit counts go to the database once a second, so that every instance on it sees every other's.
+    const shareRateCounts = sharedRateCounts && setInterval(() => void sharedRateCounts.sync().catch((err) => app.log.error({ err }, 'rate-limit counts failed')), 1000);
+    shareRateCounts?.unref();
     reload.unref();
     purge.unref();
     countRefusals.unref();
@@ -103,6 +108,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           clearInterval(reload);
           clearInterval(purge);
           clearInterval(countRefusals);
+          clearInterval(shareRateCounts);
           // Fastify did not call listen() itself, so it leaves the server to us. close() stops accepting and ends
           // idle keep-alive connections; a busy one ends after its response, which `draining` marks Connection: close.
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
@@ -117,6 +123,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
             await metricsStopped;
           }
           await refusals.flush({ all: true });
+          await sharedRateCounts?.sync().catch((err) => app.log.error({ err }, 'rate-limit counts failed'));
           await audit.flush();
           await opened.close();
         })();

@@ -5,6 +5,7 @@ import type { Grant } from '../grants/grant.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
 import type { ServerMetrics } from '../http/metrics.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
+import type { SharedRateCounts } from '../http/shared-rate-counts.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
@@ -24,6 +25,8 @@ export interface TokenEndpointDeps {
   /** This endpoint's public URL: the `htu` a DPoP proof must name. */
   tokenEndpointUrl: string;
   now(): number;
+  /** Request counts shared with the other instances on the database, so that the limits hold across them. */
+  sharedRateCounts?: SharedRateCounts;
   /** Counts issued tokens by grant and refusals by error, when metrics are on. */
   metrics?: Pick<ServerMetrics, 'tokenIssued' | 'tokenRefused'>;
 }
@@ -49,8 +52,9 @@ class RateLimited extends OAuthError {
  * parameters, run it, and commit the audit row before answering. Every refusal is audited too.
  */
 export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
-  const perIp = new RateLimiter(deps.rateLimit.tokenPerIpPerMinute);
-  const perClient = new RateLimiter(deps.rateLimit.tokenPerClientPerMinute);
+  const shared = (prefix: string) => (deps.sharedRateCounts ? { counts: deps.sharedRateCounts, prefix } : undefined);
+  const perIp = new RateLimiter(deps.rateLimit.tokenPerIpPerMinute, undefined, shared('token-ip:'));
+  const perClient = new RateLimiter(deps.rateLimit.tokenPerClientPerMinute, undefined, shared('token-client:'));
 
   return {
     method: 'POST',

@@ -462,6 +462,14 @@ export interface ConsentRecords {
   deleteConsent(userId: string, clientId: string, actorId: string, resource: string): Promise<boolean>;
 }
 
+export interface RateLimitRecords {
+  /**
+   * Adds each key's count to its counter for the minute starting at `windowStart` (epoch seconds) and returns every
+   * given key's total over all instances. A key given with 0 only reads its total.
+   */
+  addRateLimitCounts(windowStart: number, counts: ReadonlyMap<string, number>): Promise<Map<string, number>>;
+}
+
 export interface Store
   extends ClientRecords,
     ResourceRecords,
@@ -477,13 +485,14 @@ export interface Store
     LoginThrottleRecords,
     UserGrantRecords,
     ConsentRecords,
-    PendingAuthorizationRecords {
+    PendingAuthorizationRecords,
+    RateLimitRecords {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<string[]>;
   /**
    * Deletes rows whose expiry has passed (revocations, replay markers, sessions, codes, refresh tokens, throttles,
-   * pending authorization requests).
+   * pending authorization requests, rate-limit counters of past minutes).
    */
   purgeExpired(now: number): Promise<number>;
   /** Resolves once the database answers a trivial query: the readiness probe (`/readyz`). */

@@ -8,6 +8,7 @@ import { resourceRecords } from './resource-records.ts';
 import { signingKeyRecords } from './signing-key-records.ts';
 import { consentRecords, userGrantRecords } from './grant-records.ts';
 import { pendingAuthorizationRecords } from './pending-authorization-records.ts';
+import { rateLimitRecords } from './rate-limit-records.ts';
 import { sessionRecords } from './session-records.ts';
 import { replayRecords, revocationRecords } from './token-records.ts';
 import { passkeyRecords, userRecords } from './user-records.ts';
@@ -33,6 +34,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...userGrantRecords(db),
     ...consentRecords(db),
     ...pendingAuthorizationRecords(db),
+    ...rateLimitRecords(db),
     migrate: () => applyMigrations(db, migrationsDirectory),
     async purgeExpired(now) {
       let purged = 0;
@@ -42,6 +44,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM pending_authorizations WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM rate_limit_counts WHERE window_start < ?', [now - 120]);
       purged += await db.run('DELETE FROM login_throttle WHERE locked_until < ? AND updated_at < ?', [now, now - 86_400]);
       purged += await db.run('DELETE FROM authorization_codes WHERE expires_at < ?', [now - CODE_RETENTION_SECONDS]);
       purged += await db.run('DELETE FROM refresh_tokens WHERE expires_at < ?', [now]);
