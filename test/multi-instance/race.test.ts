@@ -121,19 +121,20 @@ forEachStore('two instances on one database', (fixture) => {
     };
     const jwksKids = async (server: TestServer) => ((await (await fetch(`${server.issuer}/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 
-    const rotated = await a.admin('POST', '/keys/rotate');
+    // Published ahead of its use (SR-08): every instance shows the new key before any signs with it, then both switch.
+    const rotated = await a.admin('POST', '/keys/rotate', { publish_ahead_seconds: 5 });
     assert.equal(rotated.status, 200, await rotated.clone().text());
-    const { kid } = (await rotated.json()) as { kid: string };
-    // A signs with the new key at once. B knows it once it has reloaded the key set: on its schedule (every second
-    // here, 30 s by default) or on meeting the unknown kid (at most once per 5 s). Until then B finds A's new tokens
-    // inactive; publishing the next key ahead of its use closes that window (SR-08, not here yet).
-    const fromA = await tokenFrom(a);
-    assert.equal(decodeJwt(fromA).header['kid'], kid);
-    await eventually('B verifies A’s token signed with the new key', () => introspect(b, agent.apiKey, fromA));
-    // B publishes the new key and signs with it; A verifies B's tokens.
+    const { kid, activates_at } = (await rotated.json()) as { kid: string; activates_at: number };
+    const early = await tokenFrom(a);
+    if (Date.now() / 1000 < activates_at - 1) assert.notEqual(decodeJwt(early).header['kid'], kid, 'no instance signs with a key before its time');
     await eventually('B publishes the new key', async () => (await jwksKids(b)).includes(kid));
+    assert.ok((await jwksKids(a)).includes(kid));
+    await eventually('A signs with the new key', async () => decodeJwt(await tokenFrom(a)).header['kid'] === kid);
     await eventually('B signs with the new key', async () => decodeJwt(await tokenFrom(b)).header['kid'] === kid);
+    // Each verifies the other's tokens, and the ones signed before the switch.
+    assert.equal(await introspect(b, agent.apiKey, await tokenFrom(a)), true);
     assert.equal(await introspect(a, agent.apiKey, await tokenFrom(b)), true);
+    assert.equal(await introspect(b, agent.apiKey, early), true);
   });
 
   test('MULTI-04 login throttling is shared: failures on both instances lock the account on both', async () => {
