@@ -278,6 +278,15 @@ const configSchema = z
      * logic, and a proxy in front usually keeps an access log already. Env MANDATE_LOG_REQUESTS.
      */
     logRequests: yesNo().default(false),
+    retention: group({
+      /**
+       * Audit rows older than this many days are deleted (at start and every ten minutes), leaving a checkpoint from
+       * which `mandate audit verify` still checks the chain; rows are verified before they are deleted, and a broken
+       * chain is never pruned. Default: none, every row is kept (the trail grows ~600 bytes per token on
+       * PostgreSQL). Env MANDATE_AUDIT_RETENTION_DAYS.
+       */
+      auditDays: wholeNumber(1, 36_500).optional(),
+    }),
     metrics: group({
       /**
        * Port of the Prometheus endpoint (`GET /metrics`), served by a listener of its own so that it is never
@@ -439,6 +448,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_METRICS_PORT', path: 'metrics.port', parse: wholeNumberText },
   { name: 'MANDATE_METRICS_HOST', path: 'metrics.host', parse: text },
   { name: 'MANDATE_SHUTDOWN_GRACE', path: 'shutdownGraceSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_AUDIT_RETENTION_DAYS', path: 'retention.auditDays', parse: wholeNumberText },
 ];
 
 /**

@@ -83,7 +83,14 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const metricsServer = metricsListener?.server;
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
-    const purge = setInterval(() => void opened.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed')), 600_000);
+    // Retention: expired rows every ten minutes; audit rows past the horizon, when one is configured, also at start.
+    const { auditDays } = config.retention;
+    const pruneAudit = () => auditDays !== undefined && void audit.prune((now() - auditDays * 86_400) * 1000).catch((err) => app.log.error({ err }, 'audit retention failed'));
+    pruneAudit();
+    const purge = setInterval(() => {
+      void opened.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed'));
+      pruneAudit();
+    }, 600_000);
     // Counts of refused requests are written once their minute is over, even when no new request comes to do it.
     const countRefusals = setInterval(() => void refusals.flush().catch((err) => app.log.error({ err }, 'refusal counts failed')), 10_000);
     // Rate-limit counts go to the database once a second, so that every instance on it sees every other's.

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { storableJson, storableText } from '../store/storable-text.ts';
 import type { AuditAnchor, AuditChainState, AuditRecords, AuditRow } from '../store/store.ts';
-import { AuditAnchorError, anchorProblem, auditAnchorMac, auditRowMac } from './audit-chain.ts';
+import { AuditAnchorError, anchorProblem, auditAnchorMac, auditCheckpointMac, auditRowMac } from './audit-chain.ts';
 import { type AuditChainReport, type VerifyOptions, verifyAuditChain } from './verify-audit-chain.ts';
 
 /** One event for the audit trail. Never put a secret in it: `detail` keys that look like one are redacted anyway. */
@@ -90,6 +90,27 @@ export class AuditLog {
   /** Walks the whole chain and checks it against the anchor (see verify-audit-chain.ts). */
   verify(options: VerifyOptions = {}): Promise<AuditChainReport> {
     return verifyAuditChain(this.#store, this.#key, options);
+  }
+
+  /**
+   * Retention: deletes the rows recorded before `beforeMs`, except the anchored head, and leaves a checkpoint (the
+   * last deleted row's link, under its own MAC) from which `verify()` resumes, so the chain stays verifiable. The rows
+   * to delete are verified first: a broken segment is evidence, and is refused (AuditAnchorError) rather than pruned.
+   * Records `audit.pruned`. Returns the rows deleted and the last deleted seq, or null when nothing was old enough.
+   */
+  async prune(beforeMs: number, actor = 'retention'): Promise<{ deleted: number; throughSeq: number } | null> {
+    await this.flush();
+    const { anchor } = await this.#store.auditChainState();
+    const [newestOld] = await this.#store.listAuditRows({ untilMs: beforeMs, descending: true, limit: 1 });
+    if (!anchor || !newestOld) return null;
+    const throughSeq = Math.min(newestOld.seq, anchor.seq - 1);
+    const checked = await verifyAuditChain(this.#store, this.#key, { throughSeq, allowUnkeyedThrough: throughSeq });
+    if (!checked.ok) throw new AuditAnchorError(`not deleting audit rows up to ${throughSeq}: ${checked.problem!.message} (see mandate audit verify)`);
+    if (throughSeq <= checked.prunedThrough) return null;
+    const deleted = await this.#store.pruneAuditRows(throughSeq, (head) => ({ ...head, mac: auditCheckpointMac(this.#key, head) }));
+    if (deleted === 0) return null;
+    await this.record({ event: 'audit.pruned', actor, detail: { through_seq: throughSeq, before_ms: beforeMs, rows: deleted } });
+    return { deleted, throughSeq };
   }
 
   /**

@@ -199,6 +199,13 @@ export interface AuditAnchor {
 }
 
 /** What an append or a verification starts from: the anchor, and the last row actually in the table. */
+/** Where audit retention cut the chain: rows up to `seq` are gone, `hash` was row `seq`'s link, `mac` vouches for both. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  mac: string;
+}
+
 export interface AuditChainState {
   anchor: AuditAnchor | null;
   lastRow: AuditHead;
@@ -227,6 +234,13 @@ export interface AuditRecords {
   listAuditRows(filter: AuditFilter): Promise<AuditRow[]>;
   /** The anchor and the last row, read together. */
   auditChainState(): Promise<AuditChainState>;
+  /**
+   * Retention: deletes the rows up to `throughSeq` and records the checkpoint `seal` makes of row `throughSeq`, in
+   * one transaction under the append lock. Returns the rows deleted; 0, and nothing changed, when that row is gone
+   * or the checkpoint is already past it.
+   */
+  pruneAuditRows(throughSeq: number, seal: (head: AuditHead) => AuditCheckpoint): Promise<number>;
+  auditCheckpoint(): Promise<AuditCheckpoint | null>;
 }
 
 export type UserStatus = 'active' | 'disabled';
