@@ -11,7 +11,7 @@ import { signInAndConsent } from '../helpers/sign-in.ts';
 /**
  * `@mandate/sdk`'s on-behalf-of client against the real authorization server over HTTP: the agent builds the
  * authorization request, the user signs in and consents, the SDK checks the response and redeems the code with the
- * agent's own token as `actor_token`; then refresh, exchange and revocation. Every refusal the server makes is
+ * agent's actor token (its own token for the issuer) as `actor_token`; then refresh, exchange and revocation. Every refusal the server makes is
  * checked to reach the caller as a coded error.
  */
 forEachStore('SDK on-behalf-of against the authorization server', (fixture) => {
@@ -132,6 +132,18 @@ forEachStore('SDK on-behalf-of against the authorization server', (fixture) => {
       error: 'invalid_grant',
       errorDescription: /does not belong to the agent/,
     });
+  });
+
+  test('SR-04 the agent’s own token for a resource is no actor token → ERR_TOKEN_REQUEST_FAILED invalid_grant; the default (getActorToken) works', async () => {
+    const client = sdk();
+    const forResource = await client.getAgentToken({ resource: MCP_RESOURCE });
+    await assert.rejects(client.exchangeCode(await authorize(client), { actorToken: forResource.accessToken }), {
+      code: 'ERR_TOKEN_REQUEST_FAILED',
+      error: 'invalid_grant',
+      errorDescription: /audience is not this authorization server/,
+    });
+    const tokens = await client.exchangeCode(await authorize(client));
+    assert.equal(tokens.actor, client.clientId);
   });
 
   test('OBO-02 an expired actor token → ERR_TOKEN_REQUEST_FAILED invalid_grant', async () => {

@@ -11,6 +11,8 @@ export {
   TOKEN_TYPE_ID_TOKEN,
   TOKEN_TYPE_JWT,
 } from './urns.ts';
+export type { DelegatedToken, DelegationPolicy, DelegationViolation } from './delegation-chain.ts';
+export { actorsOf, checkDelegationChain, hasHumanRoot } from './delegation-chain.ts';
 export type { JwsAlgorithm, SignatureCheck, SignatureMaker, SigningAlgorithm } from './algorithms.ts';
 export { isJwsAlgorithm, JWS_ALGORITHMS, keyTypeFor, SIGNING_ALGORITHMS, signatureCheckFor, signatureMakerFor } from './algorithms.ts';
 export { ecdsaDerToJose, ecdsaJoseToDer } from './ecdsa-signature.ts';

@@ -49,7 +49,11 @@ export type MandateErrorCode =
   | 'ERR_AUTHORIZATION_LIMIT'
   | 'ERR_DPOP_PROOF_INVALID'
   | 'ERR_DPOP_NONCE_REQUIRED'
-  | 'ERR_TOKEN_NOT_DPOP_BOUND';
+  | 'ERR_TOKEN_NOT_DPOP_BOUND'
+  | 'ERR_DELEGATION_TOO_DEEP'
+  | 'ERR_DELEGATION_NO_HUMAN_ROOT'
+  | 'ERR_DELEGATION_ACTOR_NOT_ALLOWED'
+  | 'ERR_DELEGATION_NOT_ALLOWED';
 
 /** Base class of every error the SDK throws for untrusted input. */
 export class MandateError extends Error {
@@ -540,6 +544,50 @@ export class TokenNotDpopBound extends MandateError {
   }
 }
 
+/** The token's `act` chain holds more actors than the resource's delegation policy allows (`maxDepth`). */
+export class DelegationTooDeep extends MandateError {
+  declare readonly code: 'ERR_DELEGATION_TOO_DEEP';
+  readonly depth: number;
+  readonly maxDepth: number;
+  constructor(depth: number, maxDepth: number) {
+    super('ERR_DELEGATION_TOO_DEEP', `the delegation chain has ${depth} actors; at most ${maxDepth} are allowed`);
+    this.depth = depth;
+    this.maxDepth = maxDepth;
+  }
+}
+
+/** The policy requires a person at the root of the chain (`requireHumanRoot`) and the subject is an agent or a client. */
+export class DelegationWithoutHumanRoot extends MandateError {
+  declare readonly code: 'ERR_DELEGATION_NO_HUMAN_ROOT';
+  readonly subject: string;
+  constructor(subject: string) {
+    super('ERR_DELEGATION_NO_HUMAN_ROOT', `the chain's subject ${subject} is not a person`);
+    this.subject = subject;
+  }
+}
+
+/** An actor of the chain is not among the policy's `allowedActors`. */
+export class DelegationActorNotAllowed extends MandateError {
+  declare readonly code: 'ERR_DELEGATION_ACTOR_NOT_ALLOWED';
+  readonly actor: string;
+  constructor(actor: string) {
+    super('ERR_DELEGATION_ACTOR_NOT_ALLOWED', `actor ${actor} is not allowed`);
+    this.actor = actor;
+  }
+}
+
+/** One actor passed the token to another that the policy's `allowedDelegations` does not allow it. */
+export class DelegationNotAllowed extends MandateError {
+  declare readonly code: 'ERR_DELEGATION_NOT_ALLOWED';
+  readonly from: string;
+  readonly to: string;
+  constructor(from: string, to: string) {
+    super('ERR_DELEGATION_NOT_ALLOWED', `${from} may not delegate to ${to}`);
+    this.from = from;
+    this.to = to;
+  }
+}
+
 /** Every SDK error, discriminated by `code`. */
 export type AnyMandateError =
   | TokenMissing
@@ -580,7 +628,11 @@ export type AnyMandateError =
   | AuthorizationLimit
   | DpopProofInvalid
   | DpopNonceRequired
-  | TokenNotDpopBound;
+  | TokenNotDpopBound
+  | DelegationTooDeep
+  | DelegationWithoutHumanRoot
+  | DelegationActorNotAllowed
+  | DelegationNotAllowed;
 
 /** True when `err` is one of the SDK's coded errors (token checks of RFC 9068 §4, RFC 6750 §3.1); narrows to {@link AnyMandateError}. */
 export function isMandateError(err: unknown): err is AnyMandateError {

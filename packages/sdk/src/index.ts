@@ -8,6 +8,8 @@ export * from './errors.ts';
 export { createVerifier } from './verify/create-verifier.ts';
 export type { Verifier, VerifierOptions, VerifyOptions } from './verify/create-verifier.ts';
 export type { Actor, AuthInfo } from './verify/auth-info.ts';
+export { verifyDelegation } from './verify/delegation.ts';
+export type { DelegationPolicy } from './verify/delegation.ts';
 export type { AccessTokenClaims, ActClaim, JwsAlgorithm } from '@mandate/protocol';
 export type { IntrospectionCredentials, IntrospectionOptions } from './verify/introspection.ts';
 export { createIntrospector, introspect } from './verify/introspect.ts';

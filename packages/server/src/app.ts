@@ -7,6 +7,7 @@ import { adminTokenRoutes } from './endpoints/admin/admin-tokens.ts';
 import type { AdminApiDeps } from './endpoints/admin/admin-route.ts';
 import { adminAgentRoutes } from './endpoints/admin/agents.ts';
 import { adminAuditAndKeyRoutes } from './endpoints/admin/audit-and-keys.ts';
+import { adminDelegationRoutes, type ExchangeCheck } from './endpoints/admin/delegation.ts';
 import { adminClientRoutes } from './endpoints/admin/clients.ts';
 import { adminResourceRoutes } from './endpoints/admin/resources.ts';
 import { adminUserRoutes } from './endpoints/admin/users.ts';
@@ -75,7 +76,7 @@ export interface ServerContext {
 }
 
 /** The grants of the token endpoint, by `grant_type`, with their dependencies. */
-function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecycleDeps, clientAuth: ClientAuthDeps): Map<string, Grant> {
+function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecycleDeps, clientAuth: ClientAuthDeps): { grants: Map<string, Grant>; exchange: ExchangeCheck } {
   const { config, keys } = ctx;
   const lifetimes = { defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds, maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds };
   const userTokens: UserTokenDeps = {
@@ -87,28 +88,30 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     refreshTokenIdleTtlSeconds: config.authorization.refreshTokenIdleTtlSeconds,
     refreshTokens: store,
   };
+  const exchange = tokenExchangeGrant({
+    keys,
+    issuer: config.issuer,
+    clients: store,
+    resources: store,
+    lifecycle,
+    policies: store,
+    lineage: store,
+    clientAuth,
+    ...lifetimes,
+    maxChainDepth: config.delegation.maxChainDepth,
+    allowImpersonation: config.delegation.allowImpersonation,
+  });
   const grants: Grant[] = [
     clientCredentialsGrant({ resources: store, keys, issuer: config.issuer, ...lifetimes }),
     authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, clientAuth, audit: ctx.audit }),
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
-    tokenExchangeGrant({
-      keys,
-      issuer: config.issuer,
-      clients: store,
-      resources: store,
-      lifecycle,
-      lineage: store,
-      clientAuth,
-      ...lifetimes,
-      maxChainDepth: config.delegation.maxChainDepth,
-      allowImpersonation: config.delegation.allowImpersonation,
-    }),
+    exchange,
   ];
-  return new Map(grants.map((grant) => [grant.grantType, grant]));
+  return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange };
 }
 
 /** The OAuth endpoints (RFC 6749, 7662, 7009, OIDC UserInfo), their flows, metadata and keys. */
-function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
+function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinition[]; exchange: ExchangeCheck } {
   const { config, keys, audit, now } = ctx;
   const { issuer } = config;
   const userinfoUrl = endpointUrl(issuer, userEndpointPaths.userinfo);
@@ -122,13 +125,13 @@ function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
     clockSkewSeconds: config.tokens.clockSkewSeconds,
     clientAssertionMaxTtlSeconds: config.tokens.clientAssertionMaxTtlSeconds,
   };
-  const grants = assembleGrants(ctx, store, lifecycle, clientAuth);
+  const { grants, exchange } = assembleGrants(ctx, store, lifecycle, clientAuth);
   // DPoP proof `jti`s are recorded in the replay markers every instance shares.
   const dpop = dpopDeps(config, ctx.dpopNonceSecret, store);
   const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle });
   const revocation = revocationFlow({ grants: store, revocations: store, keys, issuer, audit });
   const userinfo = userinfoFlow({ keys, issuer, userinfoUrl, lifecycle, users: store, dpop });
-  return [
+  const routes = [
     ...metadataEndpoints({ issuer, keys, resources: store }, grants),
     jwksEndpoint(keys),
     tokenEndpoint({
@@ -147,6 +150,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
     revocationEndpoint(revocation, { clientAuth, now }),
     ...userinfoEndpoints(userinfo, dpop, now),
   ];
+  return { routes, exchange };
 }
 
 /** The pages a person sees: authorization and consent, login (password, passkey, upstream), account. */
@@ -198,17 +202,26 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
 }
 
 /** The admin API: the REST face of management/ (the CLI's other face); each group declares its store slice. */
-function adminRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
+function adminRoutes(ctx: ServerContext, store: Store, exchange: ExchangeCheck): RouteDefinition[] {
   const api: AdminApiDeps<Store> = { store, audit: ctx.audit, config: ctx.config, keys: ctx.keys, now: ctx.now };
-  return [...adminAgentRoutes(api), ...adminResourceRoutes(api), ...adminAuditAndKeyRoutes(api), ...adminTokenRoutes(api), ...adminUserRoutes(api), ...adminClientRoutes(api)];
+  return [
+    ...adminAgentRoutes(api),
+    ...adminResourceRoutes(api),
+    ...adminDelegationRoutes(api, exchange),
+    ...adminAuditAndKeyRoutes(api),
+    ...adminTokenRoutes(api),
+    ...adminUserRoutes(api),
+    ...adminClientRoutes(api),
+  ];
 }
 
 /** Every route the server serves, each with its access declaration, assembled with its dependencies. */
 export function defineRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessions): RouteDefinition[] {
+  const oauth = oauthRoutes(ctx, store);
   return [
-    ...oauthRoutes(ctx, store),
+    ...oauth.routes,
     ...healthEndpoints({ store, keys: ctx.keys, draining: ctx.draining }),
-    ...adminRoutes(ctx, store),
+    ...adminRoutes(ctx, store, oauth.exchange),
     ...browserRoutes(ctx, store, sessions),
   ];
 }

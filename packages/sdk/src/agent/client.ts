@@ -40,7 +40,7 @@ interface CacheEntry {
  * - **Acting for a user** (draft-oauth-ai-agents-on-behalf-of-user-02), through an OAuth application (`app`, an
  *   {@link AppAuthClient} that this client configures and exposes as `agent.app`):
  *   {@link AgentAuthClient.authorizationUrl} → the user logs in and consents → {@link AgentAuthClient.handleCallback}
- *   → {@link AgentAuthClient.exchangeCode} with the agent's own token as `actor_token`; or all of it at once over
+ *   → {@link AgentAuthClient.exchangeCode} with the agent's actor token as `actor_token`; or all of it at once over
  *   a loopback redirect with {@link AgentAuthClient.startLoopbackAuthorization}. The tokens land in a
  *   {@link TokenStore}; {@link AgentAuthClient.getDelegatedToken} serves them and {@link AgentAuthClient.refresh}
  *   rotates them.

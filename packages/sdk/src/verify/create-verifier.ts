@@ -15,6 +15,7 @@ import { dpopPresentationCheck, type DpopVerifyOptions, type PresentedRequest } 
 import type { HttpOptions } from '../lib/fetch-json.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
 import { buildAuthInfo } from './auth-info.ts';
+import { checkDelegationPolicy, type DelegationPolicy, verifyDelegation } from './delegation.ts';
 import type { AuthInfo } from './auth-info.ts';
 import { validateClaims } from './claims.ts';
 import { Introspector } from './introspection.ts';
@@ -41,6 +42,8 @@ export interface VerifierOptions extends HttpOptions {
   introspection?: IntrospectionOptions;
   /** How DPoP proofs are checked for DPoP-bound tokens (RFC 9449 §7): replay cache, nonces, public origin. */
   dpop?: DpopVerifyOptions;
+  /** This resource's delegation-chain policy, checked on every token ({@link verifyDelegation}). */
+  delegation?: DelegationPolicy;
 }
 
 /** Per-call options of {@link Verifier.verify}. */
@@ -87,6 +90,7 @@ export interface Verifier {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const config = checkOptions(options);
+  const delegation = options.delegation === undefined ? undefined : checkDelegationPolicy(options.delegation);
   const http: HttpOptions = {};
   if (options.fetch !== undefined) http.fetch = options.fetch;
   if (options.httpTimeoutMs !== undefined) http.httpTimeoutMs = options.httpTimeoutMs;
@@ -130,6 +134,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       clockToleranceSeconds: config.toleranceSeconds,
     });
     await checkPresentation(token, claims.cnf, verifyOptions.request, Math.floor(config.clock() / 1000));
+    if (delegation !== undefined) verifyDelegation({ claims }, delegation);
     let scopes = claimedScopes;
     if (introspector !== undefined) {
       // The server may report fewer scopes than the token carries (a client or agent lost some since it was

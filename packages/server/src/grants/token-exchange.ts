@@ -7,16 +7,17 @@ import {
   TOKEN_TYPE_JWT,
 } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
-import { verifyActorToken } from '../lifecycle/actor-token.ts';
+import { actClaim, verifyActorToken } from '../lifecycle/actor-token.ts';
 import { type GrantLife, type TokenLifecycleDeps, verifyLiveAccessToken, verifyLiveIdToken } from '../lifecycle/token-lifecycle.ts';
 import type { ClientAuthDeps } from '../oauth/client-authentication.ts';
 import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
+import { decideChainPolicies, delegationStep } from '../policy/chain-policy.ts';
 import { decideDelegation } from '../policy/delegation.ts';
 import { decideExchangeBinding } from '../policy/dpop-binding.ts';
 import { classifyExchangeAudiences, decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
-import type { ClientRecord, ClientRecords, ResourceRecords, RevocationRecords } from '../store/store.ts';
+import type { ClientRecord, ClientRecords, DelegationPolicyRecords, ResourceRecords, RevocationRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
@@ -27,6 +28,8 @@ export interface TokenExchangeDeps {
   clients: Pick<ClientRecords, 'getClient'>;
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
   lifecycle: TokenLifecycleDeps;
+  /** The delegation-chain policies of resources and agents (issue 11 item 1). */
+  policies: Pick<DelegationPolicyRecords, 'getDelegationPolicy'>;
   /** Where each exchanged token's parents are recorded, so revoking one revokes it (token lineage). */
   lineage: Pick<RevocationRecords, 'recordDerivation'>;
   /** For an `actor_token` that is the agent's client assertion (SR-04). */
@@ -36,6 +39,22 @@ export interface TokenExchangeDeps {
   maxChainDepth: number;
   allowImpersonation: boolean;
 }
+
+/** The proven actor: its `act` entry, how long its proof lasts, its record, and the actor token's `jti` (a lineage parent). */
+interface Actor {
+  act: ActClaim;
+  exp: number;
+  record: ClientRecord;
+  form: string;
+  jti: string | undefined;
+  /** The actor token's `cnf.jkt` when it is DPoP-bound. */
+  jkt: string | undefined;
+}
+
+/** What an exchange would issue, or why not: the admin API's dry run (`check`), which mints and records nothing. */
+export type ExchangeDryRun =
+  | { allowed: true; token: { sub: string; client_id: string; aud: string[]; scope: string; act?: ActClaim; may_act?: { sub: string }; exp: number; gid?: string } }
+  | { allowed: false; error: string; error_description: string };
 
 /** What the exchange needs to know about the subject token, whichever type it was. */
 interface Subject {
@@ -80,7 +99,7 @@ const isTokenType = <T extends string>(types: readonly T[], value: string | unde
  * `token_exchange_hand_off` when the audience is an agent) → mint, expiring no later than the subject (or actor)
  * token. No refresh token (TE-09).
  */
-export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchangeRequest> {
+export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchangeRequest> & { check: (input: { actor: ClientRecord; request: TokenExchangeRequest; now: number }) => Promise<ExchangeDryRun> } {
   /** The subject token, alive, with what it may still carry (SR-02: the current allowance of its chain). */
   async function verifySubject(token: string, type: TokenExchangeRequest['subjectTokenType'], now: number): Promise<Subject> {
     const own = { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle };
@@ -105,7 +124,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
   }
 
   /** SR-04: the actor proves itself with a token for this server or its own client assertion, held by the exchanging client. */
-  async function verifyActor(token: string, client: ClientRecord, now: number): Promise<{ act: ActClaim; exp: number; record: ClientRecord; form: string; jti: string | undefined; jkt: string | undefined }> {
+  async function verifyActor(token: string, client: ClientRecord, now: number): Promise<Actor> {
     const proof = await verifyActorToken(token, { live: { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle }, clientAuth: deps.clientAuth });
     if (!proof.ok) throw invalidRequest(`actor_token is not valid: ${proof.reason}`, `actor_token refused: ${proof.reason}`);
     if (proof.record.clientId !== client.clientId) throw invalidRequest('actor_token must be the exchanging client’s own token for this authorization server, or its client assertion', `actor_token of ${proof.record.clientId}`);
@@ -133,6 +152,64 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
     return clients;
   }
 
+  /**
+   * Everything an exchange decides before it mints, for `handle` and for the dry run (`check`): the subject, the
+   * chain, the targets, the chain policies and the lifetime. Throws the refusal.
+   */
+  async function decide(client: ClientRecord, request: TokenExchangeRequest, actor: Actor | null, now: number) {
+    const subject = await verifySubject(request.subjectToken, request.subjectTokenType, now);
+    const delegation = decideDelegation({
+      subject: { sub: subject.sub, clientId: subject.clientId, aud: subject.aud, act: subject.act, mayAct: subject.mayAct },
+      actor: actor?.act ?? null,
+      clientId: client.clientId,
+      maxDepth: deps.maxChainDepth,
+      allowImpersonation: deps.allowImpersonation,
+    });
+    if (!delegation.ok) throw invalidRequest(delegation.description);
+
+    // Targets: registered resources the actor may use or the subject already targets, or one agent (a hand-off).
+    const acting = actor?.record ?? client;
+    const parties: Party[] = [{ label: 'this actor', kind: acting.kind, allowedScopes: acting.allowedScopes, allowedAudiences: acting.allowedAudiences }];
+    // SR-03: a user grant at the root bounds every resource by what the user consented to.
+    const source = { resources: subject.aud, scopes: subject.scopes, ...(subject.gid !== undefined ? { consented: subject.grant?.resources ?? [] } : {}) };
+    const audienceUris = request.audiences.flatMap((a) => (a.canonicalUri ? [a.canonicalUri] : []));
+    const policy = TARGET_POLICIES.token_exchange;
+    const registered = await lookUpResources(
+      policy.lookUp({ requestedResources: [...request.resources, ...audienceUris], requestedScopes: request.scopes, parties, source }),
+      deps.resources,
+    );
+    const classified = classifyExchangeAudiences(request.resources, request.audiences, { registered, agents: await audienceClients(request, registered) });
+    if (!classified.ok) throw new OAuthError(classified.error, classified.description);
+    const handOff = classified.handOff;
+    const targets = decideTargets(handOff ? TARGET_POLICIES.token_exchange_hand_off : policy, {
+      requestedResources: classified.resources,
+      requestedScopes: request.scopes,
+      parties,
+      source,
+      registered,
+    });
+    if (!targets.ok) throw new OAuthError(targets.error, targets.description);
+    const act = delegation.impersonation ? actOfImpersonation(subject, delegation.act) : delegation.act;
+
+    const exp = Math.min(now + Math.min(acting.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds), subject.exp, actor?.exp ?? Infinity);
+
+    // Issue 11 item 1: the chain policies of the target resources and of the agent handing the token on.
+    // A person is at the root exactly when the chain starts from a user's grant (every user token carries `gid`).
+    const token = { sub: subject.sub, ...(subject.subProfile ? { sub_profile: subject.subProfile } : {}), client_id: client.clientId, ...(act ? { act } : {}), person: subject.gid !== undefined };
+    const step = handOff
+      ? delegationStep({ sub: subject.sub, subProfile: subject.subProfile, act }, handOff.clientId)
+      : act !== subject.act && act !== undefined
+        ? delegationStep(subject, act.sub)
+        : null;
+    const [resourcePolicies, stepPolicy] = await Promise.all([
+      Promise.all(targets.resources.map(async (uri) => [uri, await deps.policies.getDelegationPolicy('resource', uri)] as const)),
+      step ? deps.policies.getDelegationPolicy('agent', step.from) : null,
+    ]);
+    const refusal = decideChainPolicies({ token, resources: new Map(resourcePolicies), step: step ? { ...step, policy: stepPolicy } : null });
+    if (refusal) throw invalidRequest(refusal);
+    return { subject, delegation, act, handOff, targets, exp };
+  }
+
   return {
     grantType: GRANT_TYPE_TOKEN_EXCHANGE,
     repeatable: new Set(['resource', 'audience']),
@@ -158,17 +235,28 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
         scopes: parseScope(params.get('scope')),
       };
     },
+    /**
+     * The dry run: would `actor` (an agent, proving nothing: the admin vouches for it) be allowed this exchange, and
+     * what token would it get? Every check of `handle` but the actor token's and the DPoP proof's; mints and records
+     * nothing.
+     */
+    async check({ actor, request, now }) {
+      try {
+        const named: Actor = { act: actClaim(actor), exp: Infinity, record: actor, form: 'named by an admin', jti: undefined, jkt: undefined };
+        const { subject, act, handOff, targets, exp } = await decide(actor, request, named, now);
+        const aud = handOff ? [handOff.clientId] : targets.resources;
+        return {
+          allowed: true,
+          token: { sub: subject.sub, client_id: actor.clientId, aud, scope: targets.scopes.join(' '), ...(act ? { act } : {}), ...(handOff ? { may_act: { sub: handOff.clientId } } : {}), exp, ...(subject.gid ? { gid: subject.gid } : {}) },
+        };
+      } catch (err) {
+        if (err instanceof OAuthError) return { allowed: false, error: err.error, error_description: err.message };
+        throw err;
+      }
+    },
     async handle({ client: { client }, request, now, dpopJkt }: GrantInput<TokenExchangeRequest>): Promise<GrantResult> {
-      const subject = await verifySubject(request.subjectToken, request.subjectTokenType, now);
       const actor = request.actorToken ? await verifyActor(request.actorToken, client, now) : null;
-      const delegation = decideDelegation({
-        subject: { sub: subject.sub, clientId: subject.clientId, aud: subject.aud, act: subject.act, mayAct: subject.mayAct },
-        actor: actor?.act ?? null,
-        clientId: client.clientId,
-        maxDepth: deps.maxChainDepth,
-        allowImpersonation: deps.allowImpersonation,
-      });
-      if (!delegation.ok) throw invalidRequest(delegation.description);
+      const { subject, delegation, act, handOff, targets, exp } = await decide(client, request, actor, now);
       const binding = decideExchangeBinding({
         subjectJkt: subject.jkt,
         subjectClientId: subject.clientId,
@@ -178,33 +266,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
         proofJkt: dpopJkt,
       });
       if (!binding.ok) throw invalidRequest(binding.description);
-
-      // Targets: registered resources the actor may use or the subject already targets, or one agent (a hand-off).
-      const acting = actor?.record ?? client;
-      const parties: Party[] = [{ label: 'this actor', kind: acting.kind, allowedScopes: acting.allowedScopes, allowedAudiences: acting.allowedAudiences }];
-      // SR-03: a user grant at the root bounds every resource by what the user consented to.
-      const source = { resources: subject.aud, scopes: subject.scopes, ...(subject.gid !== undefined ? { consented: subject.grant?.resources ?? [] } : {}) };
-      const audienceUris = request.audiences.flatMap((a) => (a.canonicalUri ? [a.canonicalUri] : []));
-      const policy = TARGET_POLICIES.token_exchange;
-      const registered = await lookUpResources(
-        policy.lookUp({ requestedResources: [...request.resources, ...audienceUris], requestedScopes: request.scopes, parties, source }),
-        deps.resources,
-      );
-      const classified = classifyExchangeAudiences(request.resources, request.audiences, { registered, agents: await audienceClients(request, registered) });
-      if (!classified.ok) throw new OAuthError(classified.error, classified.description);
-      const handOff = classified.handOff;
-      const targets = decideTargets(handOff ? TARGET_POLICIES.token_exchange_hand_off : policy, {
-        requestedResources: classified.resources,
-        requestedScopes: request.scopes,
-        parties,
-        source,
-        registered,
-      });
-      if (!targets.ok) throw new OAuthError(targets.error, targets.description);
       const scopes = targets.scopes;
-      const act = delegation.impersonation ? actOfImpersonation(subject, delegation.act) : delegation.act;
-
-      const exp = Math.min(now + Math.min(acting.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds), subject.exp, actor?.exp ?? Infinity);
       const minted = mintAccessToken(
         {
           subject: subject.sub,

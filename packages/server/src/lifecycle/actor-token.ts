@@ -26,7 +26,8 @@ export interface ActorTokenDeps {
   clientAuth: ClientAuthDeps;
 }
 
-const actClaim = (record: ClientRecord): ActClaim => ({ sub: record.clientId, client_id: record.clientId, ...(record.kind === 'agent' ? { sub_profile: 'ai_agent' as const } : {}) });
+/** The `act` entry of a client acting (RFC 8693 §4.1): `sub` and `client_id`, `sub_profile` for an agent. */
+export const actClaim = (record: ClientRecord): ActClaim => ({ sub: record.clientId, client_id: record.clientId, ...(record.kind === 'agent' ? { sub_profile: 'ai_agent' as const } : {}) });
 
 /** Is `token` a client assertion (signed by a client, `iss` = `sub`) rather than a token we issued? */
 function looksLikeAssertion(token: string, issuer: string): boolean {

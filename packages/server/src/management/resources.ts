@@ -44,7 +44,7 @@ function uniqueScopes(scopes: ResourceRecord['scopes']): ResourceRecord['scopes'
   return [...byName.values()];
 }
 
-async function existingResource(deps: ManagementDeps<ResourceRecords>, idOrUri: string): Promise<ResourceRecord> {
+export async function existingResource(deps: { store: Pick<ResourceRecords, 'listResources'> }, idOrUri: string): Promise<ResourceRecord> {
   const all = await deps.store.listResources();
   const found = all.find((r) => r.id === idOrUri || r.uri === idOrUri);
   if (!found) throw new ManagementError('not-found', `no resource ${idOrUri}`);

@@ -58,6 +58,7 @@ export function clientRecords(db: SqlExecutor): ClientRecords {
     },
 
     async deleteClient(clientId) {
+      await db.run("DELETE FROM delegation_policies WHERE owner_kind = 'agent' AND owner_id = ?", [clientId]);
       return (await db.run('DELETE FROM clients WHERE client_id = ?', [clientId])) > 0;
     },
   };

@@ -47,6 +47,8 @@ export function resourceRecords(db: SqlExecutor): ResourceRecords {
       return row ? decodeRow(resourceColumns, row) : null;
     },
     async deleteResource(id) {
+      // Its delegation-chain policy goes with it: a resource registered again under the URI starts without one.
+      await db.run("DELETE FROM delegation_policies WHERE owner_kind = 'resource' AND owner_id IN (SELECT uri FROM resources WHERE id = ?)", [id]);
       return (await db.run('DELETE FROM resources WHERE id = ?', [id])) > 0;
     },
   };

@@ -11,6 +11,7 @@ import { pendingAuthorizationRecords } from './pending-authorization-records.ts'
 import { rateLimitRecords } from './rate-limit-records.ts';
 import { sessionRecords } from './session-records.ts';
 import { replayRecords, revocationRecords } from './token-records.ts';
+import { delegationPolicyRecords } from './delegation-policy-records.ts';
 import { passkeyRecords, userRecords } from './user-records.ts';
 
 /** Consumed codes are kept this long past their expiry, so a late replay still finds (and revokes) its grant. */
@@ -26,6 +27,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...adminTokenRecords(db),
     ...signingKeyRecords(db),
     ...revocationRecords(db),
+    ...delegationPolicyRecords(db),
     ...replayRecords(db),
     ...auditRecords(db),
     ...userRecords(db),
