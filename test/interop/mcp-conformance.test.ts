@@ -149,12 +149,10 @@ forEachStore('interop: MCP conformance suite (authorization)', (fixture) => {
     }
   });
 
-  test('ASM-01 authorization-server-metadata: SUCCESS (issuer equals --url, code, S256); CIMD is only a WARNING', () => {
-    // MCP-AS-02: we do not implement Client ID Metadata Documents, so the suite warns that
-    // client_id_metadata_document_supported is absent. Any other warning is new and must be looked at.
+  test('ASM-01 MCP-AS-02 authorization-server-metadata: SUCCESS (issuer equals --url, code, S256), and CIMD support advertised: no warning', () => {
     assert.deepEqual(statuses('authorization-server-metadata-endpoint'), [
       ['authorization-server-metadata', 'SUCCESS', ''],
-      ['authorization-server-metadata-cimd', 'WARNING', 'Authorization server metadata does not include "client_id_metadata_document_supported"'],
+      ['authorization-server-metadata-cimd', 'SUCCESS', ''],
     ]);
   });
 

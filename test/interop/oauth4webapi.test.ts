@@ -4,6 +4,7 @@ import * as oauth from 'oauth4webapi';
 import { freePort } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { runCliJson, type ServerProcess, startServerProcess, mandateEnv } from '../helpers/processes.ts';
+import { signInAndConsent } from '../helpers/sign-in.ts';
 
 /**
  * A client nobody here wrote (panva's oauth4webapi) against `mandate serve` running as its own process, set up
@@ -18,6 +19,7 @@ forEachStore('oauth4webapi end to end', (fixture) => {
     const env = mandateEnv(fixture.url);
     await runCliJson(['resource', 'create', '--uri', resource, '--scope', 'calc files:read'], env);
     agent = await runCliJson(['agent', 'create', '--name', 'interop agent', '--scope', 'calc files:read', '--audience', resource], env);
+    await runCliJson(['user', 'create', '--email', 'dcr@example.com'], env, 'correct horse battery staple\n');
     server = await startServerProcess(await freePort(), env);
   });
   after(() => server?.stop());
@@ -58,6 +60,38 @@ forEachStore('oauth4webapi end to end', (fixture) => {
     await assert.rejects(
       oauth.processClientCredentialsResponse(as, client, await request),
       (err: unknown) => err instanceof oauth.ResponseBodyError && err.error === 'invalid_scope' && err.status === 400,
+    );
+  });
+
+  test('DCR-03 oauth4webapi registers a public client (RFC 7591) and runs code + PKCE with it; a refused redirect URI is its ResponseBodyError', async () => {
+    const issuer = new URL(server.issuer);
+    const insecure = { [oauth.allowInsecureRequests]: true };
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oauth2' }));
+    assert.equal(as.registration_endpoint, `${server.issuer}/register`);
+    const redirectUri = 'http://127.0.0.1:8976/callback';
+    const client = await oauth.processDynamicClientRegistrationResponse(
+      await oauth.dynamicClientRegistrationRequest(as, { client_name: 'oauth4webapi', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] }, insecure),
+    );
+    assert.match(client.client_id, /^app_/);
+    assert.equal(client.token_endpoint_auth_method, 'none');
+
+    const verifier = oauth.generateRandomCodeVerifier();
+    const url = new URL(as.authorization_endpoint!);
+    for (const [name, value] of Object.entries({ response_type: 'code', client_id: client.client_id, redirect_uri: redirectUri, scope: 'calc', resource, state: 'st', code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' })) {
+      url.searchParams.set(name, value);
+    }
+    const { location } = await signInAndConsent(url.href, { email: 'dcr@example.com' });
+    const params = oauth.validateAuthResponse(as, client, new URL(location), 'st');
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      as,
+      client,
+      await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, verifier, { ...insecure, additionalParameters: { resource } }),
+    );
+    assert.equal(tokens.scope, 'calc');
+
+    await assert.rejects(
+      oauth.processDynamicClientRegistrationResponse(await oauth.dynamicClientRegistrationRequest(as, { redirect_uris: ['http://evil.example/cb'], token_endpoint_auth_method: 'none' }, insecure)),
+      (err: unknown) => err instanceof oauth.ResponseBodyError && err.error === 'invalid_redirect_uri' && err.status === 400,
     );
   });
 });

@@ -159,15 +159,18 @@ forEachStore('SDK MCP client provider against the authorization server and the d
     }
   });
 
-  test('MCP-C-08 without a pre-registered client: no registration endpoint and no CIMD support at this AS yet → ERR_CLIENT_UNIDENTIFIED', async () => {
-    const { options } = providerFor({ client: undefined });
+  test('MCP-C-08 DCR-03 without a pre-registered client the provider registers itself (RFC 7591) at this AS, the consent page says so, and its tools work', async () => {
+    const { options, authorizations, consentPages } = providerFor({ client: undefined });
     const provider = await McpOAuthClientProvider.create(options);
     try {
       const client = new Client({ name: 'desk-assistant', version: '1.0.0' });
-      await assert.rejects(
-        connectWithAuthorization(provider, client, () => new StreamableHTTPClientTransport(new URL(demo.resource), { authProvider: provider })),
-        { code: 'ERR_CLIENT_UNIDENTIFIED' },
-      );
+      const transport = await connectWithAuthorization(provider, client, () => new StreamableHTTPClientTransport(new URL(demo.resource), { authProvider: provider }));
+      const clientId = authorizations[0]!.searchParams.get('client_id')!;
+      assert.notEqual(clientId, app.clientId);
+      assert.equal((await fixture.store.getClientRegistration(clientId))?.source, 'dynamic');
+      assert.match(consentPages[0]!, /registered itself/);
+      assert.deepEqual(JSON.parse(textOf(await withAuthorization(provider, transport, () => client.callTool({ name: 'add', arguments: { a: 2, b: 2 } })))), { sum: 4 });
+      await transport.close();
     } finally {
       await provider.close();
     }

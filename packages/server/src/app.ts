@@ -17,6 +17,7 @@ import { introspectionEndpoint } from './endpoints/introspect.ts';
 import { loginEndpoints } from './endpoints/login.ts';
 import { jwksEndpoint, metadataEndpoints } from './endpoints/metadata.ts';
 import { passkeyEndpoints } from './endpoints/passkeys.ts';
+import { registrationEndpoints } from './endpoints/register.ts';
 import { revocationEndpoint } from './endpoints/revoke.ts';
 import { staticAssetRoutes } from './endpoints/static-assets.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
@@ -24,6 +25,10 @@ import { upstreamCallbackPath, upstreamLoginEndpoints } from './endpoints/upstre
 import { userinfoEndpoints } from './endpoints/userinfo.ts';
 import { accountFlow } from './flows/account.ts';
 import { authorizationFlow } from './flows/authorize.ts';
+import { authorizationClients } from './flows/authorization-clients.ts';
+import { metadataDocumentFlow } from './flows/client-metadata-document.ts';
+import { clientRegistrationFlow } from './flows/client-registration.ts';
+import { type ResolveHost, systemResolver } from './flows/metadata-document-fetch.ts';
 import { introspectionFlow } from './flows/introspection.ts';
 import { passkeyFlow } from './flows/passkeys.ts';
 import { revocationFlow } from './flows/revocation.ts';
@@ -67,6 +72,8 @@ export interface ServerContext {
   readonly dpopNonceSecret: Buffer;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
+  /** DNS resolution for client metadata documents (injectable for tests; the system resolver otherwise). */
+  readonly resolveHost?: ResolveHost;
   /** True once shutdown began (`/readyz` answers 503, responses close their connections). */
   draining(): boolean;
   /** Prometheus counters, when `metrics.port` is set. */
@@ -131,8 +138,19 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
   const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle });
   const revocation = revocationFlow({ grants: store, revocations: store, keys, issuer, audit });
   const userinfo = userinfoFlow({ keys, issuer, userinfoUrl, lifecycle, users: store, dpop });
+  const registration = config.registration.mode === 'off' ? null : registrationRoutes(ctx, store);
   const routes = [
-    ...metadataEndpoints({ issuer, keys, resources: store }, grants),
+    ...metadataEndpoints(
+      {
+        issuer,
+        keys,
+        resources: store,
+        registrationEndpoint: registration ? endpointUrl(issuer, endpointPaths.registration) : null,
+        clientIdMetadataDocuments: config.clientMetadataDocuments.enabled,
+      },
+      grants,
+    ),
+    ...(registration ?? []),
     jwksEndpoint(keys),
     tokenEndpoint({
       grants,
@@ -153,12 +171,40 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
   return { routes, exchange };
 }
 
+/** RFC 7591 registration and RFC 7592 management of registered clients. */
+function registrationRoutes(ctx: ServerContext, store: Store): RouteDefinition[] {
+  const { config } = ctx;
+  const flow = clientRegistrationFlow({
+    clients: store,
+    registrations: store,
+    resources: store,
+    grants: store,
+    audit: ctx.audit,
+    settings: config.registration,
+    softwareStatements: config.registration.softwareStatementIssuers,
+    registrationEndpoint: endpointUrl(config.issuer, endpointPaths.registration),
+  });
+  return registrationEndpoints(flow, { perIpPerMinute: config.registration.perIpPerMinute, now: ctx.now });
+}
+
 /** The pages a person sees: authorization and consent, login (password, passkey, upstream), account. */
 function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessions): RouteDefinition[] {
   const { config, audit, now } = ctx;
   const { issuer } = config;
-  const authorization = authorizationFlow({
+  const documents = config.clientMetadataDocuments.enabled
+    ? metadataDocumentFlow({ clients: store, registrations: store, resources: store, audit, settings: config.clientMetadataDocuments, resolveHost: ctx.resolveHost ?? systemResolver })
+    : null;
+  const clients = authorizationClients({
     clients: store,
+    registrations: store,
+    documents,
+    documentSettings: config.clientMetadataDocuments,
+    unusedClientTtlSeconds: config.registration.unusedClientTtlSeconds,
+    now,
+  });
+  const authorization = authorizationFlow({
+    clients,
+    registrations: store,
     resources: store,
     consents: store,
     grants: store,

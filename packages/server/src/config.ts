@@ -239,6 +239,57 @@ const configSchema = z
       .max(20, 'must list at most 20 providers')
       .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'must have unique provider ids')
       .default(() => []),
+    registration: group({
+      /**
+       * Dynamic client registration (RFC 7591) at `<issuer>/register`: `open` (anyone may register a client, as MCP
+       * hosts expect; every client still needs PKCE and the user's consent), `initial-access-token` (a registration
+       * must present one of `initialAccessTokenHashes` as a Bearer token), or `off` (no registration endpoint, and
+       * `registration_endpoint` leaves the metadata). Default open. Env MANDATE_REGISTRATION.
+       */
+      mode: oneOf(['open', 'initial-access-token', 'off']).default('open'),
+      /**
+       * Hex SHA-256 of each initial access token accepted in `initial-access-token` mode (the tokens themselves are
+       * never configured: `printf %s "$TOKEN" | sha256sum`). Default none. Env MANDATE_REGISTRATION_TOKEN_HASHES (comma-separated).
+       */
+      initialAccessTokenHashes: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256')).max(100).default(() => []),
+      /**
+       * Issuers whose software statements (RFC 7591 §2.3: a signed JWT of client metadata) registration accepts, each
+       * `{ issuer, jwks }` with the public keys it signs with. A statement's signature, `iss`, `exp` and `nbf` are
+       * verified and its metadata takes precedence over the request's; a statement from another issuer is refused.
+       * Default none (a statement is then refused as unapproved). Env MANDATE_REGISTRATION_SOFTWARE_STATEMENT_ISSUERS (a JSON array).
+       */
+      softwareStatementIssuers: z
+        .array(z.strictObject({ issuer: z.string().min(1).max(2000), jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(20) }) }))
+        .max(20)
+        .default(() => []),
+      /** Registration requests per minute per client address; 0 disables. Default 20: a host registers once per server. Env MANDATE_REGISTRATION_RATE_LIMIT. */
+      perIpPerMinute: wholeNumber(0, 1_000_000).default(20),
+      /**
+       * A dynamically registered client nobody holds a grant for (never used, or all its grants ended) is deleted
+       * this long after it registered. Default 86400 (1 day): a host registers and signs in within minutes; open
+       * registration must not let unused clients pile up. Env MANDATE_REGISTRATION_UNUSED_TTL.
+       */
+      unusedClientTtlSeconds: seconds(300, 31_536_000).default(86_400),
+    }),
+    clientMetadataDocuments: group({
+      /**
+       * Accept an https URL as `client_id` and fetch its Client ID Metadata Document (MCP 2025-11-25). The fetch
+       * connects only to public addresses, follows no redirect, reads at most 5 KiB. Default true. Env MANDATE_CLIENT_METADATA_DOCUMENTS.
+       */
+      enabled: yesNo().default(true),
+      /**
+       * Development only: also accept `http://localhost:<port>/…` (and 127.0.0.1, [::1]) client ids, fetched from
+       * the loopback interface. Never on a deployed server: any local service could then define clients. Default false.
+       * Env MANDATE_CLIENT_METADATA_ALLOW_HTTP_LOCALHOST.
+       */
+      allowHttpLocalhost: yesNo().default(false),
+      /** The whole fetch (connect, answer, body) must finish within this. Default 3000 ms: the user waits on it. Env MANDATE_CLIENT_METADATA_TIMEOUT_MS. */
+      timeoutMs: wholeNumber(100, 30_000, 'milliseconds').default(3000),
+      /** A document is kept at least this long, whatever its Cache-Control says (no-store included). Default 60. */
+      minCacheSeconds: seconds(0, 86_400).default(60),
+      /** And at most this long, however long its Cache-Control allows. Default 86400 (1 day). */
+      maxCacheSeconds: seconds(0, 604_800).default(86_400),
+    }),
     rateLimit: group({
       /** Token-endpoint requests per minute per client (after authentication); 0 disables. Default 600: 10/s per client. Env MANDATE_RATE_LIMIT_CLIENT. */
       tokenPerClientPerMinute: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(600),
@@ -318,6 +369,14 @@ const configSchema = z
   .refine((c) => c.authorization.refreshTokenIdleTtlSeconds <= c.authorization.refreshTokenFamilyTtlSeconds, {
     message: 'must not exceed authorization.refreshTokenFamilyTtlSeconds',
     path: ['authorization', 'refreshTokenIdleTtlSeconds'],
+  })
+  .refine((c) => c.clientMetadataDocuments.minCacheSeconds <= c.clientMetadataDocuments.maxCacheSeconds, {
+    message: 'must not exceed clientMetadataDocuments.maxCacheSeconds',
+    path: ['clientMetadataDocuments', 'minCacheSeconds'],
+  })
+  .refine((c) => c.registration.mode !== 'initial-access-token' || c.registration.initialAccessTokenHashes.length > 0, {
+    message: 'must list at least one token hash when registration.mode is initial-access-token',
+    path: ['registration', 'initialAccessTokenHashes'],
   })
   .refine((c) => c.users.baseLockSeconds <= c.users.maxLockSeconds, {
     message: 'must not exceed users.maxLockSeconds',
@@ -410,6 +469,10 @@ function trustProxyText(value: string, name: string): false | number | string[] 
   if (/^\d+$/.test(value)) return Number(value);
   return value.split(',').map((entry) => entry.trim());
 }
+/** A comma-separated list. */
+function listText(value: string): string[] {
+  return value.split(',').map((entry) => entry.trim()).filter(Boolean);
+}
 function jsonText(value: string, name: string): unknown {
   try {
     return JSON.parse(value);
@@ -443,6 +506,14 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_API_KEY_ROTATION_GRACE', path: 'resources.apiKeyRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_UPSTREAM_PROVIDERS', path: 'upstreamProviders', parse: jsonText },
   { name: 'MANDATE_TRUST_PROXY', path: 'http.trustProxy', parse: trustProxyText },
+  { name: 'MANDATE_REGISTRATION', path: 'registration.mode', parse: text },
+  { name: 'MANDATE_REGISTRATION_TOKEN_HASHES', path: 'registration.initialAccessTokenHashes', parse: listText },
+  { name: 'MANDATE_REGISTRATION_SOFTWARE_STATEMENT_ISSUERS', path: 'registration.softwareStatementIssuers', parse: jsonText },
+  { name: 'MANDATE_REGISTRATION_RATE_LIMIT', path: 'registration.perIpPerMinute', parse: wholeNumberText },
+  { name: 'MANDATE_REGISTRATION_UNUSED_TTL', path: 'registration.unusedClientTtlSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_CLIENT_METADATA_DOCUMENTS', path: 'clientMetadataDocuments.enabled', parse: booleanText },
+  { name: 'MANDATE_CLIENT_METADATA_ALLOW_HTTP_LOCALHOST', path: 'clientMetadataDocuments.allowHttpLocalhost', parse: booleanText },
+  { name: 'MANDATE_CLIENT_METADATA_TIMEOUT_MS', path: 'clientMetadataDocuments.timeoutMs', parse: wholeNumberText },
   { name: 'MANDATE_LOG_LEVEL', path: 'logLevel', parse: text },
   { name: 'MANDATE_LOG_REQUESTS', path: 'logRequests', parse: booleanText },
   { name: 'MANDATE_METRICS_PORT', path: 'metrics.port', parse: wholeNumberText },

@@ -8,6 +8,7 @@ import { type ConfigOverrides, type MandateConfig, resolveConfig } from './confi
 import { buildApp, type ServerContext } from './app.ts';
 import { ServerMetrics, serveMetrics } from './http/metrics.ts';
 import { SharedRateCounts } from './http/shared-rate-counts.ts';
+import type { ResolveHost } from './flows/metadata-document-fetch.ts';
 import { loadKek } from './keys/kek.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { KeyRing } from './keys/key-ring.ts';
@@ -38,6 +39,8 @@ export interface StartOptions {
   now?: () => number;
   /** Where the JSON log lines go (default stdout). */
   logStream?: { write(line: string): void };
+  /** Injectable DNS resolution for client metadata documents, for tests (the connection still goes to the checked address). */
+  resolveHost?: ResolveHost;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -77,7 +80,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     let draining = false;
     const metrics = config.metrics.port === undefined ? undefined : new ServerMetrics({ auditQueueDepth: () => audit.queueDepth });
     const sharedRateCounts = config.rateLimit.shared ? new SharedRateCounts(opened, now) : undefined;
-    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now, draining: () => draining, metrics, sharedRateCounts };
+    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
     const app = await buildApp(context, opened, { server: http, logStream: options.logStream });
     if (metrics) metricsListener = await serveMetrics(metrics, config.metrics.port!, config.metrics.host);
     const metricsServer = metricsListener?.server;

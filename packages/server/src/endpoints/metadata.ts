@@ -23,6 +23,10 @@ export interface MetadataDeps {
   issuer: string;
   keys: Pick<KeyRing, 'active'>;
   resources: Pick<ResourceRecords, 'listResources'>;
+  /** RFC 7591 registration endpoint, or null when registration is off. */
+  registrationEndpoint: string | null;
+  /** Whether an https `client_id` names a Client ID Metadata Document we fetch. */
+  clientIdMetadataDocuments: boolean;
 }
 
 export async function authorizationServerMetadata(deps: MetadataDeps, grants: ReadonlyMap<string, Grant>): Promise<Record<string, unknown>> {
@@ -37,6 +41,7 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
     introspection_endpoint: endpointUrl(issuer, endpointPaths.introspection),
     revocation_endpoint: endpointUrl(issuer, endpointPaths.revocation),
     userinfo_endpoint: endpointUrl(issuer, userEndpointPaths.userinfo),
+    ...(deps.registrationEndpoint ? { registration_endpoint: deps.registrationEndpoint } : {}),
     scopes_supported: [...Object.keys(OIDC_SCOPES), ...[...scopes].sort()],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -59,6 +64,8 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
     id_token_signing_alg_values_supported: [deps.keys.active.alg],
     // RFC 9449 §5.1: proofs are accepted at the token endpoint with any grant, and at userinfo.
     dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
+    // MCP 2025-11-25 (MCP-AS-02, CIMD-09): an https client_id names its metadata document.
+    ...(deps.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
   };
 }
 
@@ -83,12 +90,12 @@ export function metadataEndpoints(deps: MetadataDeps, grants: ReadonlyMap<string
   const oidc = send(() => openIdConfiguration(deps, grants));
   const routes: RouteDefinition[] = [
     // RFC 8414 §3: the well-known suffix is inserted between the host and the issuer's path.
-    { method: 'GET', url: `/.well-known/oauth-authorization-server${issuerPath}`, fromOrigin: true, access: 'public', errorFormat: 'oauth', handler: oauth },
+    { method: 'GET', url: `/.well-known/oauth-authorization-server${issuerPath}`, fromOrigin: true, access: 'public', errorFormat: 'oauth', cors: true, handler: oauth },
     // OIDC Discovery §4 appends it to the issuer; MCP clients also try the path-inserted form.
-    { method: 'GET', url: `${issuerPath}/.well-known/openid-configuration`, fromOrigin: true, access: 'public', errorFormat: 'oauth', handler: oidc },
+    { method: 'GET', url: `${issuerPath}/.well-known/openid-configuration`, fromOrigin: true, access: 'public', errorFormat: 'oauth', cors: true, handler: oidc },
   ];
   if (issuerPath) {
-    routes.push({ method: 'GET', url: `/.well-known/openid-configuration${issuerPath}`, fromOrigin: true, access: 'public', errorFormat: 'oauth', handler: oidc });
+    routes.push({ method: 'GET', url: `/.well-known/openid-configuration${issuerPath}`, fromOrigin: true, access: 'public', errorFormat: 'oauth', cors: true, handler: oidc });
   }
   return routes;
 }
@@ -99,6 +106,7 @@ export function jwksEndpoint(keys: Pick<KeyRing, 'secondsUntilJwksChange' | 'jwk
     url: endpointPaths.jwks,
     access: 'public',
     errorFormat: 'oauth',
+    cors: true,
     async handler(_request, reply) {
       // Short enough that a new key is seen soon after rotation; resource servers also refetch on an unknown kid.
       const untilChange = keys.secondsUntilJwksChange();

@@ -11,6 +11,7 @@ export function revocationEndpoint(flow: RevocationFlow, deps: { clientAuth: Cli
     url: endpointPaths.revocation,
     access: 'oauth',
     errorFormat: 'oauth',
+    cors: true,
     async handler(request, reply) {
       const params = requestForm(request);
       params.rejectRepeated();

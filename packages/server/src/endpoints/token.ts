@@ -61,6 +61,7 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
     url: endpointPaths.token,
     access: 'oauth',
     errorFormat: 'oauth',
+    cors: true,
     async handler(request, reply) {
       const ip = request.ip;
       let authenticated: AuthenticatedClient | undefined;

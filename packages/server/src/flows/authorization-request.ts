@@ -97,7 +97,14 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
     return shown((err as Error).message);
   }
   if (!clientId) return shown('client_id is required');
-  const client = await deps.clients.getClient(clientId);
+  let client: ClientRecord | null;
+  try {
+    client = await deps.clients.getClient(clientId);
+  } catch (err) {
+    // A client metadata document that cannot be used says why (issue 9); still never a redirect.
+    if (err instanceof OAuthError) return shown(`${err.error}: ${err.message}`, clientId);
+    throw err;
+  }
   const unusable = clientRefusal(client);
   if (unusable !== null || !client) return shown(unusable ?? CLIENT_REFUSED, clientId);
   // OAuth 2.1 §4.1.1: redirect_uri may be omitted only when exactly one is registered.

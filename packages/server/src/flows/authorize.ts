@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
-import type { ClientRecord, ClientRecords, ConsentRecords, PendingAuthorizationRecord, PendingAuthorizationRecords, ResourceRecord, ResourceRecords, UserGrantRecords } from '../store/store.ts';
+import type { ClientRecord, ClientRecords, ClientRegistrationRecords, ConsentRecords, PendingAuthorizationRecord, PendingAuthorizationRecords, ResourceRecord, ResourceRecords, UserGrantRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import type { ConsentPageModel, ConsentScope } from '../ui/consent-page.ts';
 import {
@@ -19,6 +19,8 @@ import {
 
 export interface AuthorizeDeps {
   clients: Pick<ClientRecords, 'getClient'>;
+  /** How a self-registered client came to be, which the consent page says (unverified). */
+  registrations: Pick<ClientRegistrationRecords, 'getClientRegistration'>;
   resources: Pick<ResourceRecords, 'listResources'>;
   consents: Pick<ConsentRecords, 'getConsent' | 'saveConsent'>;
   grants: Pick<UserGrantRecords, 'createGrantWithCode'>;
@@ -179,7 +181,8 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     return back(auth, { code });
   }
 
-  function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean): ConsentView {
+  async function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean): Promise<ConsentView> {
+    const registration = await deps.registrations.getClientRegistration(auth.client.clientId);
     const scopes = auth.scopes.map((name): ConsentScope => {
       if (isOidcScope(name)) return { name, description: OIDC_SCOPES[name]!.description, risk: OIDC_SCOPES[name]!.risk, resource: null };
       const uri = auth.resources.find((u) => auth.registered.get(u)!.scopes.some((s) => s.name === name))!;
@@ -188,7 +191,16 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     });
     return {
       userEmail: user.email ?? user.id,
-      client: { id: auth.client.clientId, name: auth.client.name, redirectHost: new URL(auth.redirectUri).host || auth.redirectUri, isPublic: auth.client.tokenEndpointAuthMethod === 'none' },
+      client: {
+        id: auth.client.clientId,
+        name: auth.client.name,
+        redirectHost: new URL(auth.redirectUri).host || auth.redirectUri,
+        isPublic: auth.client.tokenEndpointAuthMethod === 'none',
+        selfRegistered: registration && {
+          source: registration.source,
+          documentHost: registration.source === 'metadata_document' ? new URL(registration.clientId).host : null,
+        },
+      },
       agent: auth.actor && { id: auth.actor.clientId, name: auth.actor.name, owner: auth.actor.owner, description: auth.actor.description },
       scopes,
       resources: auth.resources,
@@ -259,7 +271,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
           ? redirectError(auth, 'interaction_required', 'a public client needs the user to confirm each authorization (RFC 8252 §8.6)', user.id, ip)
           : redirectError(auth, 'consent_required', 'the user has not consented', user.id, ip);
       }
-      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: consentView(auth, user, remembered) };
+      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: await consentView(auth, user, remembered) };
     },
 
     async consent({ requestId, approve, remember, user, ip, now }: ConsentInput): Promise<AuthorizeOutcome> {

@@ -4,6 +4,7 @@ export const endpointPaths = {
   introspection: '/introspect',
   revocation: '/revoke',
   jwks: '/jwks.json',
+  registration: '/register',
 } as const;
 
 /** Paths of the user-facing endpoints (kept apart from `endpointPaths`, which are also client-assertion audiences). */

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from 'fastify';
 import type { MandateConfig } from '../config.ts';
 import { trustProxyOption } from './client-address.ts';
+import { corsHeaders, preflightHandler } from './cors.ts';
 import { errorResponse } from './error-response.ts';
 import { inputGuardHooks } from './input-guard.ts';
 import type { ServerMetrics } from './metrics.ts';
@@ -136,15 +137,23 @@ export async function createHttpApp(
     return reply.code(problem.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(problem.toJSON()));
   });
 
+  const corsMethodsByUrl = new Map<string, string[]>();
   for (const route of routes) {
+    const url = route.fromOrigin ? route.url : `${issuerPath}${route.url}`;
+    if (route.cors && (route.access === 'admin' || route.access === 'browser')) throw new Error(`route ${route.method} ${url} is ${route.access}: never CORS`);
+    if (route.cors) corsMethodsByUrl.set(url, [...(corsMethodsByUrl.get(url) ?? []), route.method]);
     app.route({
       method: route.method,
-      url: route.fromOrigin ? route.url : `${issuerPath}${route.url}`,
+      url,
       config: { access: route.access, errorFormat: route.errorFormat },
-      onRequest: hooks[route.access].onRequest,
+      onRequest: route.cors ? [...hooks[route.access].onRequest, corsHeaders] : hooks[route.access].onRequest,
       preHandler: hooks[route.access].preHandler,
       handler: route.handler,
     });
+  }
+  // CORS preflights, answered for exactly the URLs of CORS routes (a preflight carries no credentials, so it is public).
+  for (const [url, methods] of corsMethodsByUrl) {
+    app.route({ method: 'OPTIONS', url, config: { access: 'public', errorFormat: 'oauth' }, onRequest: hooks.public.onRequest, handler: preflightHandler(methods) });
   }
   await app.ready();
   return app;

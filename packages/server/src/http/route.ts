@@ -22,6 +22,11 @@ export interface RouteDefinition {
   fromOrigin?: boolean;
   access: RouteAccess;
   errorFormat: ErrorFormat;
+  /**
+   * Callable from any web origin without credentials (`http/cors.ts`): metadata, JWKS, token, revocation and
+   * registration, which browser-based clients call. Never a page or the admin API.
+   */
+  cors?: boolean;
   handler(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
 

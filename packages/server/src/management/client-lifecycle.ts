@@ -1,4 +1,4 @@
-import type { ClientKind, ClientRecord, ClientRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
+import type { ClientKind, ClientRecord, ClientRecords, ClientRegistrationRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import type { ManagementDeps } from './management-deps.ts';
 import { ManagementError } from './management-error.ts';
@@ -9,7 +9,10 @@ import { ManagementError } from './management-error.ts';
  */
 
 /** What agent and client operations call: the clients, the resources their audiences must name, and their grants (ended by a disable). */
-export type ClientStore = ClientRecords & Pick<ResourceRecords, 'getResourceByUri'> & Pick<UserGrantRecords, 'revokeGrantsOf'>;
+export type ClientStore = ClientRecords &
+  Pick<ResourceRecords, 'getResourceByUri'> &
+  Pick<UserGrantRecords, 'revokeGrantsOf'> &
+  Pick<ClientRegistrationRecords, 'getClientRegistration'>;
 
 const noun = (kind: ClientKind) => (kind === 'agent' ? 'agent' : 'client');
 

@@ -1,7 +1,7 @@
 import { GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
-import type { ClientRecord } from '../store/store.ts';
+import type { ClientRecord, ClientRegistrationRecord } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { emailAddress, parseInput, resourceUri, scopeToken } from './input.ts';
 import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
@@ -29,9 +29,26 @@ export interface ClientView {
   dpop_bound_access_tokens: boolean;
   created_at: number;
   updated_at: number;
+  /**
+   * How the client came to be when it registered itself (issue 9): `dynamic` (RFC 7591) or `metadata_document`
+   * (its client_id is the URL of its metadata document, on `document_host`). Null for a client an operator created.
+   * A self-registered client is unverified: nobody vouched for its name or its redirect URIs.
+   */
+  registration: { source: ClientRegistrationRecord['source']; document_host?: string; software_statement_issuer?: string; registered_at: number } | null;
 }
 
-function clientView(record: ClientRecord): ClientView {
+function registrationView(registration: ClientRegistrationRecord | null): ClientView['registration'] {
+  if (!registration) return null;
+  const issuer = registration.metadata['software_statement_issuer'];
+  return {
+    source: registration.source,
+    ...(registration.source === 'metadata_document' ? { document_host: new URL(registration.clientId).host } : {}),
+    ...(typeof issuer === 'string' ? { software_statement_issuer: issuer } : {}),
+    registered_at: registration.createdAt,
+  };
+}
+
+function clientView(record: ClientRecord, registration: ClientRegistrationRecord | null = null): ClientView {
   return {
     client_id: record.clientId,
     name: record.name,
@@ -47,8 +64,12 @@ function clientView(record: ClientRecord): ClientView {
     dpop_bound_access_tokens: record.dpopBoundAccessTokens === true,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
+    registration: registrationView(registration),
   };
 }
+
+const viewOf = async (record: ClientRecord, deps: Pick<ManagementDeps<ClientStore>, 'store'>) =>
+  clientView(record, await deps.store.getClientRegistration(record.clientId));
 
 const redirectUri = z.string().max(2000).superRefine((value, ctx) => {
   const problem = redirectUriProblem(value);
@@ -123,11 +144,11 @@ export async function createClient(input: unknown, deps: ManagementDeps<ClientSt
 }
 
 export async function listClients(deps: Pick<ManagementDeps<ClientStore>, 'store'>): Promise<ClientView[]> {
-  return (await deps.store.listClients({ kind: 'app' })).map(clientView);
+  return Promise.all((await deps.store.listClients({ kind: 'app' })).map((record) => viewOf(record, deps)));
 }
 
 export async function getClient(clientId: string, deps: ManagementDeps<ClientStore>): Promise<ClientView> {
-  return clientView(await existingClient(deps, clientId));
+  return viewOf(await existingClient(deps, clientId), deps);
 }
 
 export async function updateClient(clientId: string, input: unknown, deps: ManagementDeps<ClientStore>): Promise<ClientView> {
@@ -148,12 +169,12 @@ export async function updateClient(clientId: string, input: unknown, deps: Manag
     updatedAt: deps.now,
   }))!;
   await deps.audit.record({ event: 'client.updated', actor: deps.actor, subject: clientId, clientId, detail: { fields: Object.keys(parsed) } });
-  return clientView(updated);
+  return viewOf(updated, deps);
 }
 
 /** Disabling a client makes every token issued to it inactive (introspection checks the client behind a token). */
 export async function setClientStatus(clientId: string, status: ClientRecord['status'], deps: ManagementDeps<ClientStore>): Promise<ClientView> {
-  return clientView(await setClientRecordStatus('app', clientId, status, deps));
+  return viewOf(await setClientRecordStatus('app', clientId, status, deps), deps);
 }
 
 export async function deleteClient(clientId: string, deps: ManagementDeps<ClientStore>): Promise<void> {

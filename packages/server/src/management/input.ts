@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { checkClientJwk } from '../oauth/client-jwks.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { normalizeEmail } from '../users/email-address.ts';
 import { ManagementError } from './management-error.ts';
@@ -34,25 +33,7 @@ export function graceSeconds(value: unknown, fallback: number): number {
   return value === undefined ? fallback : parseInput(graceSchema, { grace_seconds: value }).grace_seconds;
 }
 
-/**
- * A JWK Set for `private_key_jwt` (SR-12): 1–10 public asymmetric keys of the types client assertions use
- * (oauth/client-jwks.ts), each kept as its public members only; a private, symmetric or malformed key is refused
- * with the reason and its index.
- */
-export const jwksInput = z
-  .object({ keys: z.array(z.unknown()).min(1).max(10) })
-  .strict()
-  .transform((jwks, ctx) => {
-    const keys: Record<string, unknown>[] = [];
-    jwks.keys.forEach((key, index) => {
-      const checked = checkClientJwk(key);
-      if (checked.ok) keys.push(checked.jwk);
-      else ctx.addIssue({ code: 'custom', path: ['keys', index], message: `the key ${checked.reason}` });
-    });
-    const kids = keys.flatMap((key) => (typeof key['kid'] === 'string' ? [key['kid']] : []));
-    if (new Set(kids).size !== kids.length) ctx.addIssue({ code: 'custom', path: ['keys'], message: 'kid values must be unique' });
-    return { keys };
-  });
+export { jwksInput } from '../oauth/client-jwks.ts';
 
 /** Parses with a schema and turns the first issues into a ManagementError naming each path. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { z } from 'zod';
 
 /**
  * The keys a client (an agent) may register for `private_key_jwt` (RFC 7523 §2.2): public asymmetric keys of the
@@ -87,3 +88,23 @@ export function usableClientJwks(jwks: { keys: readonly unknown[] } | null): { k
   }
   return { keys };
 }
+
+/**
+ * A JWK Set for `private_key_jwt` (SR-12): 1–10 public asymmetric keys of the types client assertions use
+ * (oauth/client-jwks.ts), each kept as its public members only; a private, symmetric or malformed key is refused
+ * with the reason and its index.
+ */
+export const jwksInput = z
+  .object({ keys: z.array(z.unknown()).min(1).max(10) })
+  .strict()
+  .transform((jwks, ctx) => {
+    const keys: Record<string, unknown>[] = [];
+    jwks.keys.forEach((key, index) => {
+      const checked = checkClientJwk(key);
+      if (checked.ok) keys.push(checked.jwk);
+      else ctx.addIssue({ code: 'custom', path: ['keys', index], message: `the key ${checked.reason}` });
+    });
+    const kids = keys.flatMap((key) => (typeof key['kid'] === 'string' ? [key['kid']] : []));
+    if (new Set(kids).size !== kids.length) ctx.addIssue({ code: 'custom', path: ['keys'], message: 'kid values must be unique' });
+    return { keys };
+  });

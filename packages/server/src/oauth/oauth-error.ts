@@ -15,7 +15,13 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'temporarily_unavailable'
   | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+  | 'use_dpop_nonce'
+  // RFC 7591 §3.2.2 (registration) and RFC 6750 §3.1 (RFC 7592's registration access token).
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
+  | 'invalid_software_statement'
+  | 'unapproved_software_statement'
+  | 'invalid_token';
 
 export class OAuthError extends Error {
   override readonly name = 'OAuthError';

@@ -1,11 +1,21 @@
 /**
- * Redirect URI rules (RFC 9700 §4.1.3, OAuth 2.1 §2.3 and §7.5, RFC 8252 §7): registered URIs are https, http on a
- * loopback IP or localhost (native apps), or a private-use scheme containing a dot (`com.example.app:/cb`); never a
- * fragment. Presented URIs must equal a registered one exactly, except that the port of a loopback `http` URI may
- * vary (RFC 8252 §7.3: native apps listen on an ephemeral port).
+ * Redirect URI rules (RFC 9700 §4.1.3, OAuth 2.1 §2.3 and §7.5, RFC 8252 §7), the one policy for every way a client
+ * is registered (CLI, admin API, dynamic registration, metadata documents): registered URIs are https, http on a
+ * loopback IP or localhost (native apps), or a private-use scheme (RFC 8252 §7.1). A private-use scheme should be a
+ * reverse domain name (`com.example.app:/cb`), but hosts in use pick shorter ones (Cursor's
+ * `cursor://anysphere.cursor-mcp/oauth/callback`), so any scheme is accepted except those that run code, read
+ * local data or belong to another protocol (`javascript:`, `data:`, `file:`, `ws:` …). Never a fragment or
+ * credentials. Presented URIs must equal a registered one exactly, except that the port of a loopback `http` URI
+ * may vary (RFC 8252 §7.3: native apps listen on an ephemeral port).
  */
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** Schemes that are never a redirect target: they run script, read local data, or name another protocol or the browser itself. */
+const FORBIDDEN_SCHEMES = new Set([
+  'javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'filesystem:', 'about:', 'view-source:', 'chrome:', 'intent:',
+  'ws:', 'wss:', 'ftp:', 'mailto:', 'tel:', 'sms:',
+]);
 
 function parse(uri: string): URL | null {
   try {
@@ -23,10 +33,11 @@ function isLoopbackHttp(url: URL): boolean {
 export function redirectUriProblem(uri: string): string | null {
   const url = parse(uri);
   if (!url || uri.includes('#')) return 'must be an absolute URI without a fragment';
-  if (url.protocol === 'https:') return url.username || url.password ? 'must not contain credentials' : null;
+  if (url.username || url.password) return 'must not contain credentials';
+  if (url.protocol === 'https:') return null;
   if (url.protocol === 'http:') return isLoopbackHttp(url) ? null : 'http is allowed only for loopback hosts (RFC 8252 §7.3)';
-  if (/^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]*:$/.test(url.protocol)) return null;
-  return 'must be https, http on a loopback host, or a private-use scheme with a dot (RFC 8252 §7.1)';
+  if (FORBIDDEN_SCHEMES.has(url.protocol)) return `the ${url.protocol.slice(0, -1)} scheme is never a redirect target`;
+  return null;
 }
 
 /** The registered URI `presented` matches, or null. */

@@ -11,9 +11,11 @@
  */
 import type { SigningAlgorithm } from '@mandate/protocol';
 
+import type { ClientRegistrationRecords } from './client-registration.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
+export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
 
 export type ClientKind = 'agent' | 'app';
 export type ClientStatus = 'active' | 'disabled';
@@ -521,7 +523,8 @@ export interface Store
     UserGrantRecords,
     ConsentRecords,
     PendingAuthorizationRecords,
-    RateLimitRecords {
+    RateLimitRecords,
+    ClientRegistrationRecords {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<string[]>;

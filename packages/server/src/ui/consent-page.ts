@@ -14,7 +14,14 @@ export interface ConsentPageModel {
   base: string;
   csrf: string;
   userEmail: string;
-  client: { id: string; name: string; redirectHost: string; isPublic: boolean };
+  client: {
+    id: string;
+    name: string;
+    redirectHost: string;
+    isPublic: boolean;
+    /** The client registered itself (RFC 7591, or a metadata document on `documentHost`): nobody vouched for its name. */
+    selfRegistered: { source: 'dynamic' | 'metadata_document'; documentHost: string | null } | null;
+  };
   /** The agent named by `requested_actor` (draft-oauth-ai-agents-on-behalf-of-user-02 §4: consent names it). */
   agent: { id: string; name: string; owner: string | null; description: string | null } | null;
   scopes: ConsentScope[];
@@ -28,6 +35,9 @@ export interface ConsentPageModel {
   /** The id under which the server keeps the authorization request; the form posts back only this. */
   requestId: string;
 }
+
+/** A redirect to this device (MCP-AS-05: warn when a self-registered client's result stays on localhost). */
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
 const riskLabel: Record<ScopeRisk, string> = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
 
@@ -56,6 +66,15 @@ ${
     : ''
 }
 <p>Application <strong>${client.name}</strong> (<code>${client.id}</code>) will receive the result at <strong>${client.redirectHost}</strong>.</p>
+${
+  client.selfRegistered
+    ? html`<p class="warning" role="note">This application registered itself${
+        client.selfRegistered.documentHost ? html` with a metadata document published on <strong>${client.selfRegistered.documentHost}</strong>` : html` dynamically`
+      }. Its name is <strong>unverified</strong>: nobody has checked who runs it. Approve only if you started this from an application you trust, and it will send the result to <strong>${client.redirectHost}</strong>.${
+        LOOPBACK_HOST.test(client.redirectHost) ? html` That is a program on this device: any program running here could have started this request.` : ''
+      }</p>`
+    : ''
+}
 ${
   model.reconfirm
     ? html`<p class="info" role="note">You allowed this before. This application runs on your device and cannot prove its identity, so confirm that you started this request just now; if you did not, deny it.</p>`

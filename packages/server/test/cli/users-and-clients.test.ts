@@ -49,4 +49,29 @@ forEachStore('CLI: mandate user and mandate client', (fixture) => {
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /loopback/);
   });
+
+  test('mandate client create accepts Cursor’s cursor:// redirect (a private-use scheme without a dot), never javascript:; list and show say who registered each client', async () => {
+    const cursor = mandate(['client', 'create', '--name', 'Cursor', '--redirect-uri', 'cursor://anysphere.cursor-mcp/oauth/callback', '--public', '--json', '--db', fixture.url]);
+    assert.equal(cursor.status, 0, cursor.stderr);
+    const created = JSON.parse(cursor.stdout) as { client_id: string; redirect_uris: string[]; registration: unknown };
+    assert.deepEqual(created.redirect_uris, ['cursor://anysphere.cursor-mcp/oauth/callback']);
+    assert.equal(created.registration, null, 'created by an operator');
+    const script = mandate(['client', 'create', '--name', 'Bad', '--redirect-uri', 'javascript:alert(1)', '--public', '--db', fixture.url]);
+    assert.equal(script.status, 1);
+    assert.match(script.stderr, /javascript scheme is never a redirect target/);
+
+    // A client that registered itself (RFC 7591), written as the registration endpoint writes it.
+    const now = Math.floor(Date.now() / 1000);
+    const base = (await fixture.store.getClient(created.client_id))!;
+    const selfRegistered = { ...base, clientId: `app_dyn${randomBytes(6).toString('hex')}`, name: 'Self Registered' };
+    await fixture.store.createRegisteredClient(selfRegistered, {
+      clientId: selfRegistered.clientId, source: 'dynamic', registrationTokenHash: 'a'.repeat(64), metadata: {}, documentExpiresAt: null, createdAt: now, updatedAt: now,
+    });
+    const list = mandate(['client', 'list', '--db', fixture.url]);
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`${selfRegistered.clientId}\\s.*\\sdynamic`));
+    assert.match(list.stdout, new RegExp(`${created.client_id}\\s.*\\soperator`));
+    const show = mandate(['client', 'show', selfRegistered.clientId, '--db', fixture.url]);
+    assert.match(show.stdout, /source\s+dynamic \(self-registered, unverified\)/);
+  });
 });

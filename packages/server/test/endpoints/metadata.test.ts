@@ -65,7 +65,7 @@ forEachStore('metadata and JWKS', (fixture) => {
     assert.match(missing.headers.get('content-type') ?? '', /^application\/problem\+json/);
     const wrongMethod = await fetch(`${server.issuer}/token`);
     assert.equal(wrongMethod.status, 405);
-    assert.equal(wrongMethod.headers.get('allow'), 'POST');
+    assert.equal(wrongMethod.headers.get('allow'), 'POST, OPTIONS', 'OPTIONS: the CORS preflight');
   });
 });
 

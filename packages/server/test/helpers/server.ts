@@ -78,7 +78,7 @@ export function formBody(params: Record<string, string | string[]>): string {
 const keks = new Map<string, string>();
 
 /** Starts a real server on a free port over the fixture's database, with the database's KEK and a frozen clock of its own. */
-export async function startTestServer(fixture: Pick<StoreFixture, 'url'>, overrides: ConfigOverrides = {}, options: Pick<StartOptions, 'logStream'> = {}): Promise<TestServer> {
+export async function startTestServer(fixture: Pick<StoreFixture, 'url'>, overrides: ConfigOverrides = {}, options: Omit<StartOptions, 'now'> = {}): Promise<TestServer> {
   const clock = new TestClock();
   let kek = keks.get(fixture.url);
   if (kek === undefined) keks.set(fixture.url, (kek = randomBytes(32).toString('base64url')));
@@ -93,7 +93,7 @@ export async function startTestServer(fixture: Pick<StoreFixture, 'url'>, overri
       // ceilings would meet a suite's logins, not a flood. Tests of those ceilings set them.
       users: { loginAttemptsPerIpPerMinute: 0, anonymousSessionsPerIpPerMinute: 0, ...overrides.users },
     },
-    { now: clock.now, ...options },
+    { ...options, now: clock.now },
   );
   const audit = server.context.audit;
   const { token } = await createAdminToken(

@@ -8,7 +8,8 @@ export const clientHelp = `mandate client <command>
                           register an OAuth application; prints its client_id and, unless --public,
                           its client_secret (once). Public clients authenticate with PKCE only.
                           Grant types default to authorization_code refresh_token.
-  list                    list applications
+  list                    list applications (SOURCE: operator, or dynamic / metadata document for clients
+                          that registered themselves: unverified)
   show <client_id>        show one
   disable <client_id>     disable: every token issued to it becomes inactive at once and every user
                           grant it holds ends (its refresh tokens never work again)
@@ -17,10 +18,19 @@ export const clientHelp = `mandate client <command>
 
 Every command takes --db <url> and --json.`;
 
+/** Who created the client: an operator, or the client itself (unverified). */
+function source(client: ClientView): string {
+  const registration = client.registration;
+  if (!registration) return 'operator';
+  if (registration.source === 'dynamic') return 'dynamic (self-registered, unverified)';
+  return `metadata document on ${registration.document_host} (unverified)`;
+}
+
 function describe(client: ClientView): string {
   return table([
     ['client_id', client.client_id],
     ['name', client.name],
+    ['source', source(client)],
     ['status', client.status],
     ['auth method', client.token_endpoint_auth_method],
     ['redirect uris', client.redirect_uris.join(' ')],
@@ -68,7 +78,10 @@ export async function clientCommand(args: string[]): Promise<void> {
     }
     case 'list': {
       const clients = await withManagement(config, (deps) => listClients(deps));
-      const rows = [['CLIENT_ID', 'NAME', 'STATUS', 'AUTH'], ...clients.map((c) => [c.client_id, c.name, c.status, c.token_endpoint_auth_method])];
+      const rows = [
+        ['CLIENT_ID', 'NAME', 'STATUS', 'AUTH', 'SOURCE'],
+        ...clients.map((c) => [c.client_id, c.name, c.status, c.token_endpoint_auth_method, c.registration ? c.registration.source.replace('_', ' ') : 'operator']),
+      ];
       return out.print(clients, clients.length ? table(rows) : 'no clients');
     }
     case 'show': {

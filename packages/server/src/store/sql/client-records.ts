@@ -3,7 +3,7 @@ import { StoreConflictError } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement, updateStatement } from './columns.ts';
 import { isUniqueViolation, type SqlExecutor } from './driver.ts';
 
-const clientColumns: ColumnMap<ClientRecord> = {
+export const clientColumns: ColumnMap<ClientRecord> = {
   clientId: { column: 'client_id' },
   kind: { column: 'kind' },
   name: { column: 'name' },

@@ -2,6 +2,7 @@ import type { Store } from '../store.ts';
 import { adminTokenRecords } from './admin-token-records.ts';
 import { auditRecords } from './audit-records.ts';
 import { clientRecords } from './client-records.ts';
+import { clientRegistrationRecords } from './client-registration-records.ts';
 import { guardedDriver, type SqlDriver } from './driver.ts';
 import { applyMigrations } from './migrations.ts';
 import { resourceRecords } from './resource-records.ts';
@@ -37,6 +38,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...consentRecords(db),
     ...pendingAuthorizationRecords(db),
     ...rateLimitRecords(db),
+    ...clientRegistrationRecords(db),
     migrate: () => applyMigrations(db, migrationsDirectory),
     async purgeExpired(now) {
       let purged = 0;
