@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { exportJWK, SignJWT } from 'jose';
 import { basicAuth, decodeJwt, formBody, freePort, registerAgentAndResource, type TestServer } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { Browser, createApp, createUser, inputValue, obtainCode, PASSWORD, redeemCode } from '../../packages/server/test/helpers/user-flow.ts';
@@ -135,6 +137,43 @@ forEachStore('two instances on one database', (fixture) => {
     assert.equal(await introspect(b, agent.apiKey, await tokenFrom(a)), true);
     assert.equal(await introspect(a, agent.apiKey, await tokenFrom(b)), true);
     assert.equal(await introspect(b, agent.apiKey, early), true);
+  });
+
+  test('MULTI-06 a client assertion used on one instance is refused on the other (its jti is single-use everywhere)', async () => {
+    const resource = 'https://assert.example.com/mcp';
+    await registerAgentAndResource(a, {}, resource);
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const created = await a.admin('POST', '/agents', {
+      name: 'keyed', scopes: ['calc'], audiences: [resource], token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] },
+    });
+    assert.equal(created.status, 201);
+    const clientId = ((await created.json()) as { client_id: string }).client_id;
+    // Both instances share one issuer, which is the assertion's audience at either.
+    const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(clientId).setSubject(clientId).setAudience(a.issuer).setIssuedAt().setExpirationTime('2m').sign(privateKey);
+    const token = (server: TestServer) =>
+      server.postForm('/token', { grant_type: 'client_credentials', scope: 'calc', resource, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+    assert.equal((await token(a)).status, 200);
+    const replayed = await token(b);
+    assert.equal(replayed.status, 401);
+    assert.equal(((await replayed.json()) as { error: string }).error, 'invalid_client');
+  });
+
+  test('MULTI-07 a DPoP proof used on one instance is refused on the other (its jti is remembered by the database)', async () => {
+    const resource = 'https://dpop.example.com/mcp';
+    const agent = await registerAgentAndResource(a, {}, resource);
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const proof = await new SignJWT({ htm: 'POST', htu: `${a.issuer}/token`, jti: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(publicKey) }).setIssuedAt().sign(privateKey);
+    const token = (server: TestServer) =>
+      server.postForm('/token', { grant_type: 'client_credentials', scope: 'calc', resource }, { authorization: basicAuth(agent.clientId, agent.clientSecret), dpop: proof });
+    const first = await token(a);
+    assert.equal(first.status, 200, await first.clone().text());
+    assert.equal(((await first.json()) as { token_type: string }).token_type, 'DPoP');
+    const replayed = await token(b);
+    assert.equal(replayed.status, 400);
+    assert.equal(((await replayed.json()) as { error: string }).error, 'invalid_dpop_proof');
   });
 
   test('MULTI-04 login throttling is shared: failures on both instances lock the account on both', async () => {
