@@ -16,7 +16,8 @@ export function paint(text: string, colour: Colour): string {
 }
 
 const levels: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-const noise = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'v']);
+// `instance` tells several server processes apart in a shared log; one local server needs no such name.
+const noise = new Set(['level', 'time', 'pid', 'hostname', 'instance', 'msg', 'v']);
 
 /** A pino JSON line made readable; any other line unchanged. */
 export function formatLogLine(line: string): string {

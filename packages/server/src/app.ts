@@ -12,6 +12,7 @@ import { adminClientRoutes } from './endpoints/admin/clients.ts';
 import { adminResourceRoutes } from './endpoints/admin/resources.ts';
 import { adminUserRoutes } from './endpoints/admin/users.ts';
 import { authorizationEndpoints } from './endpoints/authorize.ts';
+import { healthEndpoints } from './endpoints/health.ts';
 import { introspectionEndpoint } from './endpoints/introspect.ts';
 import { loginEndpoints } from './endpoints/login.ts';
 import { jwksEndpoint, metadataEndpoints } from './endpoints/metadata.ts';
@@ -43,7 +44,9 @@ import { BrowserSessions } from './http/browser-session.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from './http/endpoint-paths.ts';
 import { createHttpApp, type HttpAppOptions } from './http/fastify-app.ts';
 import { RateLimiter } from './http/rate-limit.ts';
+import type { ServerMetrics } from './http/metrics.ts';
 import { routeHooksByAccess } from './http/route-guards.ts';
+import type { SharedRateCounts } from './http/shared-rate-counts.ts';
 import type { RouteDefinition } from './http/route.ts';
 import type { ClientAuthDeps } from './oauth/client-authentication.ts';
 import { dpopDeps } from './oauth/dpop.ts';
@@ -71,6 +74,12 @@ export interface ServerContext {
   now(): number;
   /** DNS resolution for client metadata documents (injectable for tests; the system resolver otherwise). */
   readonly resolveHost?: ResolveHost;
+  /** True once shutdown began (`/readyz` answers 503, responses close their connections). */
+  draining(): boolean;
+  /** Prometheus counters, when `metrics.port` is set. */
+  readonly metrics?: ServerMetrics;
+  /** Token-endpoint request counts shared with the other instances on the database (synced by server.ts). */
+  readonly sharedRateCounts?: SharedRateCounts;
 }
 
 /** The grants of the token endpoint, by `grant_type`, with their dependencies. */
@@ -143,7 +152,18 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
     ),
     ...(registration ?? []),
     jwksEndpoint(keys),
-    tokenEndpoint({ grants, clientAuth, audit, refusals: ctx.refusals, rateLimit: config.rateLimit, dpop, tokenEndpointUrl: clientAuth.tokenEndpoint, now }),
+    tokenEndpoint({
+      grants,
+      clientAuth,
+      audit,
+      refusals: ctx.refusals,
+      rateLimit: config.rateLimit,
+      dpop,
+      tokenEndpointUrl: clientAuth.tokenEndpoint,
+      now,
+      metrics: ctx.metrics,
+      sharedRateCounts: ctx.sharedRateCounts,
+    }),
     introspectionEndpoint(introspection, now),
     revocationEndpoint(revocation, { clientAuth, now }),
     ...userinfoEndpoints(userinfo, dpop, now),
@@ -247,7 +267,7 @@ export function defineRoutes(ctx: ServerContext, store: Store, sessions: Browser
   const oauth = oauthRoutes(ctx, store);
   return [
     ...oauth.routes,
-    { method: 'GET', url: '/healthz', access: 'public', errorFormat: 'problem', handler: async (_r, reply) => reply.send({ status: 'ok' }) },
+    ...healthEndpoints({ store, keys: ctx.keys, draining: ctx.draining }),
     ...adminRoutes(ctx, store, oauth.exchange),
     ...browserRoutes(ctx, store, sessions),
   ];
@@ -257,5 +277,5 @@ export function defineRoutes(ctx: ServerContext, store: Store, sessions: Browser
 export async function buildApp(ctx: ServerContext, store: Store, options: HttpAppOptions = {}): Promise<FastifyInstance> {
   const sessions = new BrowserSessions(store, ctx.config, ctx.now);
   const hooks = routeHooksByAccess({ issuer: ctx.config.issuer, refusals: ctx.refusals, adminTokens: store }, sessions);
-  return createHttpApp(ctx.config, defineRoutes(ctx, store, sessions), hooks, options);
+  return createHttpApp(ctx.config, defineRoutes(ctx, store, sessions), hooks, { metrics: ctx.metrics, draining: ctx.draining, ...options });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { SIGNING_ALGORITHMS } from '@mandate/protocol';
 import { z } from 'zod';
@@ -294,6 +295,13 @@ const configSchema = z
       tokenPerClientPerMinute: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(600),
       /** Token-endpoint requests per minute per address, authenticated or not; 0 disables. Default 1200. Env MANDATE_RATE_LIMIT_IP. */
       tokenPerIpPerMinute: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(1200),
+      /**
+       * Count token-endpoint requests per clock minute across every instance on the database (synced once a
+       * second), so that N instances allow each client and address its rate once, not N times; each instance may
+       * still let one second of its own traffic past the limit. Default false: one instance needs no shared counts,
+       * and they cost one database write per second under traffic. Env MANDATE_RATE_LIMIT_SHARED.
+       */
+      shared: yesNo().default(false),
     }),
     http: group({
       /** Largest request body accepted, in bytes; larger bodies get 413 before they are parsed. Default 65536: OAuth requests are small. */
@@ -315,6 +323,40 @@ const configSchema = z
     }),
     /** pino level of the server log; secrets and tokens are never logged at any level. Default info. Env MANDATE_LOG_LEVEL. */
     logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+    /**
+     * One JSON log line per answered request (request id, method, route, path without its query, status, duration,
+     * client address) at level info. Default false: on the token hot path a log line costs more than the token
+     * logic, and a proxy in front usually keeps an access log already. Env MANDATE_LOG_REQUESTS.
+     */
+    logRequests: yesNo().default(false),
+    retention: group({
+      /**
+       * Audit rows older than this many days are deleted (at start and every ten minutes), leaving a checkpoint from
+       * which `mandate audit verify` still checks the chain; rows are verified before they are deleted, and a broken
+       * chain is never pruned. Default: none, every row is kept (the trail grows ~600 bytes per token on
+       * PostgreSQL). Env MANDATE_AUDIT_RETENTION_DAYS.
+       */
+      auditDays: wholeNumber(1, 36_500).optional(),
+    }),
+    metrics: group({
+      /**
+       * Port of the Prometheus endpoint (`GET /metrics`), served by a listener of its own so that it is never
+       * reachable through the public issuer URL by accident. Default: none (no metrics listener). Env MANDATE_METRICS_PORT.
+       */
+      port: wholeNumber(0, 65_535).optional(),
+      /**
+       * Interface of the metrics listener. Default 127.0.0.1: a scraper on the same host (or a sidecar); set an
+       * internal address (`0.0.0.0` inside a container whose port is not published) to scrape from elsewhere. Env MANDATE_METRICS_HOST.
+       */
+      host: z.string().min(1, 'must be a host name or address').default('127.0.0.1'),
+    }),
+    /**
+     * On SIGTERM or SIGINT the server stops accepting connections, answers the requests it has (and those already
+     * on open connections, which it then closes), commits the pending audit rows and exits. Requests still running
+     * after this many seconds are cut off. Default 10: below the 30 s a Kubernetes pod gets, and a token request
+     * takes milliseconds. Env MANDATE_SHUTDOWN_GRACE.
+     */
+    shutdownGraceSeconds: seconds(0, 600).default(10),
   })
   .refine((c) => c.tokens.accessTokenTtlSeconds <= c.tokens.maxAccessTokenTtlSeconds, {
     message: 'must not exceed tokens.maxAccessTokenTtlSeconds',
@@ -376,6 +418,9 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   return out;
 }
 
+/** The file each layer read by `configFromFile` came from, for error messages. */
+const fileSources = new WeakMap<object, string>();
+
 /** The environment variable that set each path, for overrides that came from `configFromEnvironment`. */
 const environmentSources = new WeakMap<object, ReadonlyMap<string, string>>();
 
@@ -397,7 +442,8 @@ export function resolveConfig(...overrides: ConfigOverrides[]): MandateConfig {
     const source = overrides.findLast((o) => valueAt(o, issue.path) !== undefined);
     // The variable that set this option, or the list or group it is part of (`http.trustProxy.0`).
     const variable = source && [...(environmentSources.get(source) ?? [])].find(([set]) => path === set || path.startsWith(`${set}.`))?.[1];
-    return `${path || 'the configuration'} ${issue.message}${variable ? ` (from ${variable})` : ''}`;
+    const origin = variable ?? (source && fileSources.get(source));
+    return `${path || 'the configuration'} ${issue.message}${origin ? ` (from ${origin})` : ''}`;
   });
   throw new ConfigError(problems.join('; '));
 }
@@ -449,6 +495,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_ACCESS_TOKEN_TTL', path: 'tokens.accessTokenTtlSeconds', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
+  { name: 'MANDATE_RATE_LIMIT_SHARED', path: 'rateLimit.shared', parse: booleanText },
   { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
   { name: 'MANDATE_DPOP_NONCE', path: 'dpop.nonceRequired', parse: booleanText },
   { name: 'MANDATE_SESSION_IDLE_TIMEOUT', path: 'users.sessionIdleTimeoutSeconds', parse: wholeNumberText },
@@ -468,6 +515,11 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_CLIENT_METADATA_ALLOW_HTTP_LOCALHOST', path: 'clientMetadataDocuments.allowHttpLocalhost', parse: booleanText },
   { name: 'MANDATE_CLIENT_METADATA_TIMEOUT_MS', path: 'clientMetadataDocuments.timeoutMs', parse: wholeNumberText },
   { name: 'MANDATE_LOG_LEVEL', path: 'logLevel', parse: text },
+  { name: 'MANDATE_LOG_REQUESTS', path: 'logRequests', parse: booleanText },
+  { name: 'MANDATE_METRICS_PORT', path: 'metrics.port', parse: wholeNumberText },
+  { name: 'MANDATE_METRICS_HOST', path: 'metrics.host', parse: text },
+  { name: 'MANDATE_SHUTDOWN_GRACE', path: 'shutdownGraceSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_AUDIT_RETENTION_DAYS', path: 'retention.auditDays', parse: wholeNumberText },
 ];
 
 /**
@@ -489,4 +541,42 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
   }
   environmentSources.set(overrides, sources);
   return overrides as ConfigOverrides;
+}
+
+/** The variable naming an optional configuration file; `mandate serve --config <path>` overrides it. */
+export const CONFIG_FILE_VARIABLE = 'MANDATE_CONFIG_FILE';
+
+/**
+ * A configuration file: one JSON object in the shape of the configuration (`{ "issuer": …, "tokens": {
+ * "accessTokenTtlSeconds": 600 } }`), any part of it. Its values are checked with everything else by
+ * `resolveConfig`, which names the file. A file that cannot be read or is not a JSON object is refused in one line
+ * that quotes none of its text (it may hold the KEK).
+ */
+export function configFromFile(path: string): ConfigOverrides {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the configuration file ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const position = /position (\d+)/.exec((err as Error).message)?.[1];
+    const before = position === undefined ? undefined : text.slice(0, Number(position)).split('\n');
+    throw new ConfigError(`the configuration file ${path} is not valid JSON${before ? ` (line ${before.length}, column ${before.at(-1)!.length + 1})` : ''}`);
+  }
+  if (!isPlainObject(value)) throw new ConfigError(`the configuration file ${path} must hold a JSON object`);
+  fileSources.set(value, `the configuration file ${path}`);
+  return value as ConfigOverrides;
+}
+
+/**
+ * The configuration from outside the program, lowest first: the file `file` (or MANDATE_CONFIG_FILE) names, if
+ * any, then the environment over it. Command-line flags go on top.
+ */
+export function configFromFileAndEnvironment(file?: string, env: NodeJS.ProcessEnv = process.env): ConfigOverrides[] {
+  const path = file ?? env[CONFIG_FILE_VARIABLE];
+  return [...(path ? [configFromFile(path)] : []), configFromEnvironment(env)];
 }

@@ -6,6 +6,8 @@ import { AuditLog } from './audit/audit-log.ts';
 import { RefusalAudit } from './audit/refusal-audit.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
 import { buildApp, type ServerContext } from './app.ts';
+import { ServerMetrics, serveMetrics } from './http/metrics.ts';
+import { SharedRateCounts } from './http/shared-rate-counts.ts';
 import type { ResolveHost } from './flows/metadata-document-fetch.ts';
 import { loadKek } from './keys/kek.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
@@ -22,13 +24,21 @@ export interface RunningServer {
   /** The store the server runs on (the app hands out only slices of it). */
   readonly store: Store;
   readonly app: FastifyInstance;
-  /** Stops accepting requests, commits pending audit rows and closes the store. */
+  /** The port of the Prometheus listener, when `metrics.port` is set. */
+  readonly metricsPort: number | undefined;
+  /**
+   * Graceful shutdown: `/readyz` turns 503, no new connection is accepted, the requests under way are answered
+   * (each response then closes its connection) for up to `shutdownGraceSeconds`, then the pending audit rows are
+   * committed and the store is closed.
+   */
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   /** Injectable clock (epoch seconds), for tests. */
   now?: () => number;
+  /** Where the JSON log lines go (default stdout). */
+  logStream?: { write(line: string): void };
   /** Injectable DNS resolution for client metadata documents, for tests (the connection still goes to the checked address). */
   resolveHost?: ResolveHost;
 }
@@ -58,6 +68,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
 
   let store: Store | undefined;
+  let metricsListener: { server: Server; port: number } | undefined;
   try {
     store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
     await store.migrate();
@@ -66,13 +77,28 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const audit = new AuditLog(store, deriveAuditKey(kek));
     const opened = store;
     const refusals = new RefusalAudit(audit, now);
-    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
-    const app = await buildApp(context, opened, { server: http });
+    let draining = false;
+    const metrics = config.metrics.port === undefined ? undefined : new ServerMetrics({ auditQueueDepth: () => audit.queueDepth });
+    const sharedRateCounts = config.rateLimit.shared ? new SharedRateCounts(opened, now) : undefined;
+    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
+    const app = await buildApp(context, opened, { server: http, logStream: options.logStream });
+    if (metrics) metricsListener = await serveMetrics(metrics, config.metrics.port!, config.metrics.host);
+    const metricsServer = metricsListener?.server;
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
-    const purge = setInterval(() => void opened.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed')), 600_000);
+    // Retention: expired rows every ten minutes; audit rows past the horizon, when one is configured, also at start.
+    const { auditDays } = config.retention;
+    const pruneAudit = () => auditDays !== undefined && void audit.prune((now() - auditDays * 86_400) * 1000).catch((err) => app.log.error({ err }, 'audit retention failed'));
+    pruneAudit();
+    const purge = setInterval(() => {
+      void opened.purgeExpired(now()).catch((err) => app.log.error({ err }, 'purge failed'));
+      pruneAudit();
+    }, 600_000);
     // Counts of refused requests are written once their minute is over, even when no new request comes to do it.
     const countRefusals = setInterval(() => void refusals.flush().catch((err) => app.log.error({ err }, 'refusal counts failed')), 10_000);
+    // Rate-limit counts go to the database once a second, so that every instance on it sees every other's.
+    const shareRateCounts = sharedRateCounts && setInterval(() => void sharedRateCounts.sync().catch((err) => app.log.error({ err }, 'rate-limit counts failed')), 1000);
+    shareRateCounts?.unref();
     reload.unref();
     purge.unref();
     countRefusals.unref();
@@ -85,17 +111,29 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
       context,
       store: opened,
       app,
+      metricsPort: metricsListener?.port,
       close() {
         closed ??= (async () => {
+          draining = true;
           clearInterval(reload);
           clearInterval(purge);
           clearInterval(countRefusals);
-          // Fastify did not call listen() itself, so it leaves the server to us.
+          clearInterval(shareRateCounts);
+          // Fastify did not call listen() itself, so it leaves the server to us. close() stops accepting and ends
+          // idle keep-alive connections; a busy one ends after its response, which `draining` marks Connection: close.
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-          http.closeAllConnections();
-          await app.close();
+          http.closeIdleConnections();
+          const cutOff = setTimeout(() => http.closeAllConnections(), config.shutdownGraceSeconds * 1000);
           await stopped;
+          clearTimeout(cutOff);
+          await app.close();
+          if (metricsServer) {
+            const metricsStopped = new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+            metricsServer.closeAllConnections();
+            await metricsStopped;
+          }
           await refusals.flush({ all: true });
+          await sharedRateCounts?.sync().catch((err) => app.log.error({ err }, 'rate-limit counts failed'));
           await audit.flush();
           await opened.close();
         })();
@@ -104,6 +142,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     };
   } catch (err) {
     http.close();
+    metricsListener?.server.close();
     await store?.close();
     throw err;
   }

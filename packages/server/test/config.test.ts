@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { describe, test } from 'node:test';
-import { ConfigError, configFromEnvironment, defaults, ENVIRONMENT_VARIABLES, resolveConfig } from '../src/config.ts';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ConfigError, configFromEnvironment, configFromFile, configFromFileAndEnvironment, defaults, ENVIRONMENT_VARIABLES, resolveConfig } from '../src/config.ts';
 
 const configSource = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
 /** The schema's own text, where the options are defined (the provider entries above it have their own comments). */
@@ -13,7 +15,7 @@ function optionPaths(value: unknown, prefix = ''): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [prefix];
   return Object.entries(value).flatMap(([key, inner]) => optionPaths(inner, prefix ? `${prefix}.${key}` : key));
 }
-const OPTIONAL_WITHOUT_DEFAULT = ['keys.kek', 'users.webauthnRpId'];
+const OPTIONAL_WITHOUT_DEFAULT = ['keys.kek', 'users.webauthnRpId', 'metrics.port', 'retention.auditDays'];
 const allPaths = [...optionPaths(defaults), ...OPTIONAL_WITHOUT_DEFAULT];
 
 const at = (object: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], object);
@@ -147,5 +149,53 @@ describe('environment variables', () => {
       .filter((file) => file.endsWith('.ts') && readFileSync(new URL(file, src), 'utf8').includes('process.env'))
       .sort();
     assert.deepEqual(readers, ['config.ts', 'store/open-store.ts']);
+  });
+});
+
+describe('configuration file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mandate-config-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  test('a JSON file sets any part of the configuration; the environment overrides it, flags override both', () => {
+    const path = file('mandate.json', JSON.stringify({ issuer: 'https://auth.example', tokens: { accessTokenTtlSeconds: 600 }, metrics: { port: 9464 }, shutdownGraceSeconds: 5 }));
+    const config = resolveConfig(...configFromFileAndEnvironment(undefined, { MANDATE_CONFIG_FILE: path, MANDATE_ACCESS_TOKEN_TTL: '700' }), { shutdownGraceSeconds: 3 });
+    assert.equal(config.issuer, 'https://auth.example');
+    assert.equal(config.tokens.accessTokenTtlSeconds, 700);
+    assert.equal(config.metrics.port, 9464);
+    assert.equal(config.metrics.host, '127.0.0.1');
+    assert.equal(config.shutdownGraceSeconds, 3);
+    // An explicit path (serve --config) wins over the variable; no file at all is the environment alone.
+    const other = file('other.json', '{"port": 9001}');
+    assert.equal(resolveConfig(...configFromFileAndEnvironment(other, { MANDATE_CONFIG_FILE: path })).port, 9001);
+    assert.deepEqual(configFromFileAndEnvironment(undefined, {}).length, 1);
+  });
+
+  test('an invalid value in the file names the option and the file', () => {
+    const path = file('bad-value.json', JSON.stringify({ tokens: { accessTokenTtlSeconds: 5 } }));
+    assert.throws(() => resolveConfig(configFromFile(path)), {
+      name: 'ConfigError',
+      message: `tokens.accessTokenTtlSeconds must be a whole number of seconds between 60 and 86400 (from the configuration file ${path})`,
+    });
+    const unknown = file('unknown.json', JSON.stringify({ metrics: { path: '/metrics' } }));
+    assert.throws(() => resolveConfig(configFromFile(unknown)), { message: 'metrics.path is not a configuration option' });
+    // The environment over the file: an invalid environment value names the variable, not the file.
+    assert.throws(() => resolveConfig(...configFromFileAndEnvironment(path, { MANDATE_ACCESS_TOKEN_TTL: '30' })), { message: /\(from MANDATE_ACCESS_TOKEN_TTL\)$/ });
+  });
+
+  test('a file that is missing, not JSON or not an object is one line that quotes none of its text (it may hold the KEK)', () => {
+    const kek = 'k'.repeat(43);
+    const broken = file('broken.json', `{\n  "keys": { "kek": "${kek}" ,, }\n}`);
+    assert.throws(() => configFromFile(broken), (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.message, `the configuration file ${broken} is not valid JSON (line 2, column 67)`);
+      return true;
+    });
+    assert.throws(() => configFromFile(join(dir, 'absent.json')), { message: `cannot read the configuration file ${join(dir, 'absent.json')} (ENOENT)` });
+    assert.throws(() => configFromFile(file('list.json', '[1]')), { message: /must hold a JSON object$/ });
   });
 });

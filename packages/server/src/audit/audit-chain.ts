@@ -1,5 +1,5 @@
 import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
-import type { AuditAnchor, AuditRow } from '../store/store.ts';
+import type { AuditAnchor, AuditCheckpoint, AuditRow } from '../store/store.ts';
 
 /**
  * The audit trail is a chain of keyed MACs: hash_n = HMAC-SHA256(K, hash_{n-1} ‖ "\n" ‖ JSON(row_n)), where K is
@@ -45,6 +45,11 @@ export function unkeyedAuditRowHash(prevHash: string, row: RowBody): string {
 /** The anchor's MAC. Its input starts with "anchor", a row's with 64 hex digits: the two can never be swapped. */
 export function auditAnchorMac(key: KeyObject, anchor: Omit<AuditAnchor, 'mac'>): string {
   return createHmac('sha256', key).update(`anchor\n${JSON.stringify([anchor.seq, anchor.hash, anchor.keyedFromSeq])}`).digest('hex');
+}
+
+/** The retention checkpoint's MAC: its own input domain ("checkpoint"), so neither a row's nor the anchor's MAC fits. */
+export function auditCheckpointMac(key: KeyObject, checkpoint: Omit<AuditCheckpoint, 'mac'>): string {
+  return createHmac('sha256', key).update(`checkpoint\n${JSON.stringify([checkpoint.seq, checkpoint.hash])}`).digest('hex');
 }
 
 export function macsEqual(a: string, b: string): boolean {

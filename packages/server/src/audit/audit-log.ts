@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { storableJson, storableText } from '../store/storable-text.ts';
 import type { AuditAnchor, AuditChainState, AuditRecords, AuditRow } from '../store/store.ts';
-import { AuditAnchorError, anchorProblem, auditAnchorMac, auditRowMac } from './audit-chain.ts';
+import { AuditAnchorError, anchorProblem, auditAnchorMac, auditCheckpointMac, auditRowMac } from './audit-chain.ts';
 import { type AuditChainReport, type VerifyOptions, verifyAuditChain } from './verify-audit-chain.ts';
 
 /** One event for the audit trail. Never put a secret in it: `detail` keys that look like one are redacted anyway. */
@@ -55,6 +55,7 @@ export class AuditLog {
   #waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   #scheduled = false;
   #draining = false;
+  #writing = 0;
 
   /** `key` is the audit MAC key, `deriveAuditKey(kek)`. */
   constructor(store: AuditRecords, key: KeyObject, nowMs: () => number = Date.now) {
@@ -73,6 +74,11 @@ export class AuditLog {
     return committed;
   }
 
+  /** Events recorded and not yet committed: waiting for their batch, or in the batch being written (metrics). */
+  get queueDepth(): number {
+    return this.#pending.length + this.#writing;
+  }
+
   /** Resolves when everything recorded so far is committed. */
   async flush(): Promise<void> {
     while (this.#pending.length > 0 || this.#draining) {
@@ -84,6 +90,27 @@ export class AuditLog {
   /** Walks the whole chain and checks it against the anchor (see verify-audit-chain.ts). */
   verify(options: VerifyOptions = {}): Promise<AuditChainReport> {
     return verifyAuditChain(this.#store, this.#key, options);
+  }
+
+  /**
+   * Retention: deletes the rows recorded before `beforeMs`, except the anchored head, and leaves a checkpoint (the
+   * last deleted row's link, under its own MAC) from which `verify()` resumes, so the chain stays verifiable. The rows
+   * to delete are verified first: a broken segment is evidence, and is refused (AuditAnchorError) rather than pruned.
+   * Records `audit.pruned`. Returns the rows deleted and the last deleted seq, or null when nothing was old enough.
+   */
+  async prune(beforeMs: number, actor = 'retention'): Promise<{ deleted: number; throughSeq: number } | null> {
+    await this.flush();
+    const { anchor } = await this.#store.auditChainState();
+    const [newestOld] = await this.#store.listAuditRows({ untilMs: beforeMs, descending: true, limit: 1 });
+    if (!anchor || !newestOld) return null;
+    const throughSeq = Math.min(newestOld.seq, anchor.seq - 1);
+    const checked = await verifyAuditChain(this.#store, this.#key, { throughSeq, allowUnkeyedThrough: throughSeq });
+    if (!checked.ok) throw new AuditAnchorError(`not deleting audit rows up to ${throughSeq}: ${checked.problem!.message} (see mandate audit verify)`);
+    if (throughSeq <= checked.prunedThrough) return null;
+    const deleted = await this.#store.pruneAuditRows(throughSeq, (head) => ({ ...head, mac: auditCheckpointMac(this.#key, head) }));
+    if (deleted === 0) return null;
+    await this.record({ event: 'audit.pruned', actor, detail: { through_seq: throughSeq, before_ms: beforeMs, rows: deleted } });
+    return { deleted, throughSeq };
   }
 
   /**
@@ -122,6 +149,7 @@ export class AuditLog {
         const waiters = this.#waiters;
         this.#pending = [];
         this.#waiters = [];
+        this.#writing = batch.length;
         try {
           await this.#store.appendAuditRows((state) => {
             const built = chainRows(this.#key, trustedHead(this.#key, state, this.#lastAnchor), batch);
@@ -133,6 +161,8 @@ export class AuditLog {
           for (const w of waiters) w.resolve();
         } catch (err) {
           for (const w of waiters) w.reject(err);
+        } finally {
+          this.#writing = 0;
         }
       }
     } finally {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { deriveAuditKey } from '../audit/audit-chain.ts';
 import { AuditLog } from '../audit/audit-log.ts';
-import { type ConfigOverrides, configFromEnvironment, type MandateConfig, resolveConfig } from '../config.ts';
+import { type ConfigOverrides, configFromFileAndEnvironment, type MandateConfig, resolveConfig } from '../config.ts';
 import { KekError, loadKek } from '../keys/kek.ts';
 import type { ManagementDeps } from '../management/management-deps.ts';
 import { openStore } from '../store/open-store.ts';
@@ -50,9 +50,9 @@ export function output(json: boolean): Output {
   };
 }
 
-/** Config for a CLI command: defaults, then the environment, then flags. */
+/** Config for a CLI command: defaults, then the configuration file (MANDATE_CONFIG_FILE), the environment, then flags. */
 export function cliConfig(flags: ConfigOverrides): MandateConfig {
-  return resolveConfig(configFromEnvironment(), flags);
+  return resolveConfig(...configFromFileAndEnvironment(), flags);
 }
 
 /**

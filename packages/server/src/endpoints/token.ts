@@ -3,7 +3,9 @@ import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import type { Grant } from '../grants/grant.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
+import type { ServerMetrics } from '../http/metrics.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
+import type { SharedRateCounts } from '../http/shared-rate-counts.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
@@ -23,6 +25,10 @@ export interface TokenEndpointDeps {
   /** This endpoint's public URL: the `htu` a DPoP proof must name. */
   tokenEndpointUrl: string;
   now(): number;
+  /** Request counts shared with the other instances on the database, so that the limits hold across them. */
+  sharedRateCounts?: SharedRateCounts;
+  /** Counts issued tokens by grant and refusals by error, when metrics are on. */
+  metrics?: Pick<ServerMetrics, 'tokenIssued' | 'tokenRefused'>;
 }
 
 /** Thrown for a rate-limited request; `audit` is false after the first refusal of a burst, so a flood writes one row. */
@@ -46,8 +52,9 @@ class RateLimited extends OAuthError {
  * parameters, run it, and commit the audit row before answering. Every refusal is audited too.
  */
 export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
-  const perIp = new RateLimiter(deps.rateLimit.tokenPerIpPerMinute);
-  const perClient = new RateLimiter(deps.rateLimit.tokenPerClientPerMinute);
+  const shared = (prefix: string) => (deps.sharedRateCounts ? { counts: deps.sharedRateCounts, prefix } : undefined);
+  const perIp = new RateLimiter(deps.rateLimit.tokenPerIpPerMinute, undefined, shared('token-ip:'));
+  const perClient = new RateLimiter(deps.rateLimit.tokenPerClientPerMinute, undefined, shared('token-client:'));
 
   return {
     method: 'POST',
@@ -97,8 +104,10 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
         // The key a token is bound to is part of what was issued (a thumbprint: public, not a secret).
         if (dpopJkt !== undefined) result.audit.detail = { ...result.audit.detail, dpop_jkt: dpopJkt };
         await deps.audit.record({ ...result.audit, ip });
+        deps.metrics?.tokenIssued(grantType);
         return sendNoStoreJson(reply, 200, result.response);
       } catch (err) {
+        if (err instanceof OAuthError) deps.metrics?.tokenRefused(err.error);
         if (err instanceof OAuthError && !(err instanceof RateLimited && !err.audit)) {
           const refusal: AuditEvent = {
             event: 'token.refused',

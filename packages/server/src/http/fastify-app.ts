@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from 'fastify';
 import type { MandateConfig } from '../config.ts';
@@ -5,6 +6,7 @@ import { trustProxyOption } from './client-address.ts';
 import { corsHeaders, preflightHandler } from './cors.ts';
 import { errorResponse } from './error-response.ts';
 import { inputGuardHooks } from './input-guard.ts';
+import type { ServerMetrics } from './metrics.ts';
 import { Problem } from './problem.ts';
 import type { RouteHooks } from './route-guards.ts';
 import type { ErrorFormat, RouteAccess, RouteDefinition } from './route.ts';
@@ -25,6 +27,20 @@ declare module 'fastify' {
 export interface HttpAppOptions {
   /** Serve on an existing node:http server (so the port is known before the issuer is). */
   server?: Server;
+  /** Counts and times every answered request (metrics.ts); absent, nothing is counted. */
+  metrics?: Pick<ServerMetrics, 'onResponse'>;
+  /** True once the server is shutting down: each response then closes its connection, so that draining ends. */
+  draining?: () => boolean;
+  /** Where the JSON log lines go (default stdout): for embedders and for the test that reads them. */
+  logStream?: { write(line: string): void };
+}
+
+/** A caller's `X-Request-Id` is kept when it is a plausible id; anything else gets one of ours. */
+const REQUEST_ID = /^[\w.:@-]{1,128}$/;
+
+/** Log fields of a request: never its query (an upstream callback's `code`) nor its headers (credentials, cookies). */
+function requestLogFields(request: { method: string; url?: string }): Record<string, unknown> {
+  return { method: request.method, path: request.url?.split('?')[0] };
 }
 
 /**
@@ -33,15 +49,31 @@ export interface HttpAppOptions {
  * see a stack trace escape.
  */
 export async function createHttpApp(
-  config: Pick<MandateConfig, 'issuer' | 'logLevel' | 'http'>,
+  config: Pick<MandateConfig, 'issuer' | 'logLevel' | 'logRequests' | 'http'>,
   routes: readonly RouteDefinition[],
   hooks: Record<RouteAccess, RouteHooks>,
   options: HttpAppOptions = {},
 ): Promise<FastifyInstance> {
   const issuerPath = new URL(config.issuer).pathname.replace(/\/$/, '');
+  // Request ids name their instance, so that the logs of several instances behind one proxy never share an id.
+  const instance = randomBytes(4).toString('hex');
+  let requests = 0;
   const fastifyOptions: FastifyHttpOptions<Server> = {
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
-    // Per-request log lines cost more than the token logic itself; errors are still logged.
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            base: { pid: process.pid, instance },
+            serializers: { req: requestLogFields },
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            ...(options.logStream ? { stream: options.logStream } : {}),
+          },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${instance}-${(requests += 1).toString(36)}`;
+    },
+    // Fastify's own per-request lines cost more than the token logic itself; `logRequests` writes one line instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: trustProxyOption(config.http.trustProxy),
@@ -54,6 +86,22 @@ export async function createHttpApp(
   // Bodies: form (OAuth endpoints) and JSON (admin API); anything else is refused before a handler runs.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  const { draining, metrics } = options;
+  // At sending time, so that a request already under way when shutdown began also closes its connection.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
+    if (draining?.()) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  if (metrics) app.addHook('onResponse', metrics.onResponse);
+  if (config.logRequests) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const fields = { ...requestLogFields(request), route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, ip: request.ip };
+      request.log.info(fields, 'request');
+      done();
+    });
+  }
 
   // Text the store cannot hold (a NUL, an unpaired surrogate) is refused before any route hook or handler (SR-11).
   const inputGuard = inputGuardHooks(config.issuer);

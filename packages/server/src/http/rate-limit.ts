@@ -1,16 +1,28 @@
+import type { SharedRateCounts } from './shared-rate-counts.ts';
+
+/** The counts every instance on the database shares, and this limiter's prefix for its keys there. */
+export interface SharedLimit {
+  counts: Pick<SharedRateCounts, 'count' | 'add' | 'secondsLeft'>;
+  prefix: string;
+}
+
 /**
  * Token buckets keyed by client id or remote address: `perMinute` requests refill evenly over a minute, with a
- * burst of the same size. In memory and per instance; a deployment of N instances allows N times the rate.
+ * burst of the same size. The buckets are per instance; with `shared`, a request is also refused once every
+ * instance together has counted `perMinute` for the key in the current minute (shared-rate-counts.ts), so N
+ * instances allow the rate once, not N times.
  */
 export class RateLimiter {
   readonly #perMinute: number;
   readonly #nowMs: () => number;
+  readonly #shared: SharedLimit | undefined;
   readonly #buckets = new Map<string, { tokens: number; updatedMs: number; refusing: boolean }>();
   static readonly #MAX_KEYS = 100_000;
 
-  constructor(perMinute: number, nowMs: () => number = Date.now) {
+  constructor(perMinute: number, nowMs: () => number = Date.now, shared?: SharedLimit) {
     this.#perMinute = perMinute;
     this.#nowMs = nowMs;
+    this.#shared = shared;
   }
 
   /**
@@ -30,14 +42,19 @@ export class RateLimiter {
       bucket.tokens = Math.min(this.#perMinute, bucket.tokens + (now - bucket.updatedMs) * refillPerMs);
       bucket.updatedMs = now;
     }
-    if (bucket.tokens >= 1) {
+    const shared = this.#shared;
+    const sharedKey = shared && `${shared.prefix}${key}`;
+    const sharedSpent = sharedKey !== undefined && shared!.counts.count(sharedKey) >= this.#perMinute;
+    if (bucket.tokens >= 1 && !sharedSpent) {
       bucket.tokens -= 1;
       bucket.refusing = false;
+      if (sharedKey !== undefined) shared!.counts.add(sharedKey, this.#perMinute);
       return null;
     }
     const first = !bucket.refusing;
     bucket.refusing = true;
-    return { retryAfter: Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000)), first };
+    const retryAfter = bucket.tokens >= 1 ? shared!.counts.secondsLeft() : Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000));
+    return { retryAfter, first };
   }
 
   /** Drops buckets that have refilled completely: they carry no state a new bucket would not. */

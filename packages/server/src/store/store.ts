@@ -205,6 +205,13 @@ export interface AuditAnchor {
 }
 
 /** What an append or a verification starts from: the anchor, and the last row actually in the table. */
+/** Where audit retention cut the chain: rows up to `seq` are gone, `hash` was row `seq`'s link, `mac` vouches for both. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  mac: string;
+}
+
 export interface AuditChainState {
   anchor: AuditAnchor | null;
   lastRow: AuditHead;
@@ -233,6 +240,13 @@ export interface AuditRecords {
   listAuditRows(filter: AuditFilter): Promise<AuditRow[]>;
   /** The anchor and the last row, read together. */
   auditChainState(): Promise<AuditChainState>;
+  /**
+   * Retention: deletes the rows up to `throughSeq` and records the checkpoint `seal` makes of row `throughSeq`, in
+   * one transaction under the append lock. Returns the rows deleted; 0, and nothing changed, when that row is gone
+   * or the checkpoint is already past it.
+   */
+  pruneAuditRows(throughSeq: number, seal: (head: AuditHead) => AuditCheckpoint): Promise<number>;
+  auditCheckpoint(): Promise<AuditCheckpoint | null>;
 }
 
 export type UserStatus = 'active' | 'disabled';
@@ -468,6 +482,14 @@ export interface ConsentRecords {
   deleteConsent(userId: string, clientId: string, actorId: string, resource: string): Promise<boolean>;
 }
 
+export interface RateLimitRecords {
+  /**
+   * Adds each key's count to its counter for the minute starting at `windowStart` (epoch seconds) and returns every
+   * given key's total over all instances. A key given with 0 only reads its total.
+   */
+  addRateLimitCounts(windowStart: number, counts: ReadonlyMap<string, number>): Promise<Map<string, number>>;
+}
+
 /**
  * A delegation-chain policy as stored and shown (issue 11 item 1). A resource's: `max_depth`, `require_human_root`,
  * `allowed_actors`. An agent's: `may_delegate_to` (the actors it may pass a token on to).
@@ -505,15 +527,18 @@ export interface Store
     UserGrantRecords,
     ConsentRecords,
     PendingAuthorizationRecords,
+    RateLimitRecords,
     ClientRegistrationRecords {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<string[]>;
   /**
    * Deletes rows whose expiry has passed (revocations, replay markers, sessions, codes, refresh tokens, throttles,
-   * pending authorization requests).
+   * pending authorization requests, rate-limit counters of past minutes).
    */
   purgeExpired(now: number): Promise<number>;
+  /** Resolves once the database answers a trivial query: the readiness probe (`/readyz`). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,34 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { userInfo } from 'node:os';
-import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
 import { unkeyedAuditRowHash } from '../../src/audit/audit-chain.ts';
 import type { AuditChainReport } from '../../src/audit/verify-audit-chain.ts';
 import { AUDIT_GENESIS_HASH } from '../../src/store/store.ts';
 import { basicAuth, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, type Dialect, forEachStore, type StoreFixture, type TestDatabase } from '../helpers/stores.ts';
-
-/** Runs raw SQL (`?` placeholders) against a database, as an attacker with database access would. */
-async function tamper(target: { dialect: Dialect; url: string }, sql: string, params: (string | number | null)[] = []): Promise<void> {
-  if (target.dialect === 'sqlite') {
-    const db = new DatabaseSync(target.url.slice('sqlite:'.length));
-    db.prepare(sql).run(...params);
-    db.close();
-    return;
-  }
-  const url = new URL(target.url);
-  const schema = url.searchParams.get('schema')!;
-  url.searchParams.delete('schema');
-  if (!url.username) url.username = userInfo().username;
-  const client = new pg.Client({ connectionString: url.toString(), options: `-c search_path=${schema}` });
-  await client.connect();
-  let n = 0;
-  await client.query(sql.replace(/\?/g, () => `$${++n}`), params);
-  await client.end();
-}
+import { tamper } from '../helpers/tamper.ts';
 
 const cli = fileURLToPath(new URL('../../bin/run-cli.ts', import.meta.url));
 

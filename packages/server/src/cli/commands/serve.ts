@@ -1,28 +1,31 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, type ConfigOverrides, configFromEnvironment, defaults } from '../../config.ts';
+import { ConfigError, type ConfigOverrides, configFromFileAndEnvironment, defaults } from '../../config.ts';
 import { startServer } from '../../server.ts';
 import { UsageError } from '../cli-context.ts';
 
-export const serveHelp = `mandate serve [--port 8787] [--host 127.0.0.1] [--issuer <url>] [--db <url>]
+export const serveHelp = `mandate serve [--port 8787] [--host 127.0.0.1] [--issuer <url>] [--db <url>] [--config <file.json>]
 
   Runs the authorization server. Applies pending migrations and creates the first signing key on first start.
-  Environment: PORT, MANDATE_HOST, MANDATE_ISSUER, MANDATE_DATABASE_URL, MANDATE_KEK, … (see README).`;
+  Configuration: the JSON file --config (or MANDATE_CONFIG_FILE) names, under the environment (PORT, MANDATE_HOST,
+  MANDATE_ISSUER, MANDATE_DATABASE_URL, MANDATE_KEK, …; see README), under these flags.
+  SIGTERM or SIGINT drains the requests under way and commits the audit trail before exiting; a second one exits at once.`;
 
 export async function serveCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { port: { type: 'string' }, host: { type: 'string' }, issuer: { type: 'string' }, db: { type: 'string' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, issuer: { type: 'string' }, db: { type: 'string' }, config: { type: 'string' } },
   });
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new UsageError('--port must be a number');
-  const env = configFromEnvironment();
+  const layers = configFromFileAndEnvironment(values.config);
+  const outside = <K extends 'port' | 'host' | 'issuer'>(key: K): ConfigOverrides[K] => layers.findLast((layer) => layer[key] !== undefined)?.[key];
   const flags: ConfigOverrides = { port: values.port === undefined ? undefined : Number(values.port), host: values.host, issuer: values.issuer, databaseUrl: values.db };
-  const port = flags.port ?? env.port;
-  const host = flags.host ?? env.host;
+  const port = flags.port ?? outside('port');
+  const host = flags.host ?? outside('host');
   // A fixed port without an issuer names itself; with port 0 startServer names the port it bound.
-  if (values.issuer === undefined && env.issuer === undefined && port !== undefined && port !== 0) flags.issuer = `http://localhost:${port}`;
+  if (values.issuer === undefined && outside('issuer') === undefined && port !== undefined && port !== 0) flags.issuer = `http://localhost:${port}`;
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer([env, flags]);
+    server = await startServer([...layers, flags]);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
@@ -30,11 +33,25 @@ export async function serveCommand(args: string[]): Promise<void> {
     }
     throw err;
   }
-  server.app.log.info({ issuer: server.issuer, store: server.store.dialect, kid: server.context.keys.active.kid }, 'mandate listening');
+  const { log } = server.app;
+  log.info({ issuer: server.issuer, store: server.store.dialect, kid: server.context.keys.active.kid, metricsPort: server.metricsPort }, 'mandate listening');
   process.stdout.write(`Mandate authorization server on ${server.issuer} (${server.store.dialect} store)\n`);
+  if (server.metricsPort !== undefined) process.stdout.write(`Metrics on http://${server.config.metrics.host}:${server.metricsPort}/metrics\n`);
 
-  const stop = () => {
-    void server.close().then(() => process.exit(0));
+  const stop = (signal: NodeJS.Signals) => {
+    log.info({ signal, graceSeconds: server.config.shutdownGraceSeconds }, 'shutting down: draining requests');
+    // A second signal means "now": the operator has seen the drain and does not want to wait for it.
+    process.once(signal, () => process.exit(1));
+    server.close().then(
+      () => {
+        log.info('stopped: requests drained, audit trail committed');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

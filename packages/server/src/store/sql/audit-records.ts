@@ -1,4 +1,4 @@
-import { AUDIT_GENESIS_HASH, type AuditAnchor, type AuditChainState, type AuditFilter, type AuditRecords, type AuditRow } from '../store.ts';
+import { AUDIT_GENESIS_HASH, type AuditAnchor, type AuditChainState, type AuditCheckpoint, type AuditFilter, type AuditRecords, type AuditRow } from '../store.ts';
 import { type ColumnMap, decodeRow } from './columns.ts';
 import type { SqlDriver, SqlValue } from './driver.ts';
 
@@ -96,5 +96,25 @@ export function auditRecords(db: SqlDriver): AuditRecords {
     },
 
     auditChainState: () => chainState(db),
+
+    async pruneAuditRows(throughSeq, seal) {
+      return db.transaction(async (tx) => {
+        const head = await tx.get('SELECT seq, hash FROM audit_log WHERE seq = ?', [throughSeq]);
+        const current = await tx.get('SELECT seq FROM audit_checkpoint WHERE id = 1');
+        if (!head || (current && Number(current['seq']) >= throughSeq)) return 0;
+        const checkpoint = seal({ seq: Number(head['seq']), hash: String(head['hash']) });
+        const deleted = await tx.run('DELETE FROM audit_log WHERE seq <= ?', [throughSeq]);
+        await tx.run(
+          'INSERT INTO audit_checkpoint (id, seq, hash, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac',
+          [checkpoint.seq, checkpoint.hash, checkpoint.mac],
+        );
+        return deleted;
+      }, AUDIT_APPEND_LOCK);
+    },
+
+    async auditCheckpoint(): Promise<AuditCheckpoint | null> {
+      const row = await db.get('SELECT seq, hash, mac FROM audit_checkpoint WHERE id = 1');
+      return row ? { seq: Number(row['seq']), hash: String(row['hash']), mac: String(row['mac']) } : null;
+    },
   };
 }

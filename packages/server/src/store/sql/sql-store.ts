@@ -9,6 +9,7 @@ import { resourceRecords } from './resource-records.ts';
 import { signingKeyRecords } from './signing-key-records.ts';
 import { consentRecords, userGrantRecords } from './grant-records.ts';
 import { pendingAuthorizationRecords } from './pending-authorization-records.ts';
+import { rateLimitRecords } from './rate-limit-records.ts';
 import { sessionRecords } from './session-records.ts';
 import { replayRecords, revocationRecords } from './token-records.ts';
 import { delegationPolicyRecords } from './delegation-policy-records.ts';
@@ -36,6 +37,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...userGrantRecords(db),
     ...consentRecords(db),
     ...pendingAuthorizationRecords(db),
+    ...rateLimitRecords(db),
     ...clientRegistrationRecords(db),
     migrate: () => applyMigrations(db, migrationsDirectory),
     async purgeExpired(now) {
@@ -46,12 +48,16 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM pending_authorizations WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM rate_limit_counts WHERE window_start < ?', [now - 120]);
       purged += await db.run('DELETE FROM login_throttle WHERE locked_until < ? AND updated_at < ?', [now, now - 86_400]);
       purged += await db.run('DELETE FROM authorization_codes WHERE expires_at < ?', [now - CODE_RETENTION_SECONDS]);
       purged += await db.run('DELETE FROM refresh_tokens WHERE expires_at < ?', [now]);
       // A grant past its family's end has no live token left; its row goes with its codes and refresh tokens.
       purged += await db.run('DELETE FROM user_grants WHERE expires_at < ?', [now]);
       return purged;
+    },
+    async ping() {
+      await db.get('SELECT 1 AS one');
     },
     close: () => db.close(),
   };

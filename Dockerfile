@@ -1,0 +1,32 @@
+# Mandate authorization server: `mandate serve` on Node 24, as the unprivileged `node` user, with only the server's
+# production dependencies. Build: `docker build -t mandate .`; run several behind a proxy: compose.yaml;
+# everything else: docs/deployment.md. .ci/run executes this file's `RUN npm ci` and `CMD` lines on a clean
+# checkout and probes /readyz, so keep each of them on one line.
+FROM node:24-bookworm-slim
+
+WORKDIR /app
+ENV NODE_ENV=production
+
+# The manifests first: the dependency layer is rebuilt only when they change.
+COPY package.json package-lock.json ./
+COPY packages/protocol/package.json packages/protocol/
+COPY packages/server/package.json packages/server/
+RUN npm ci --omit=dev --workspace @mandate/server --no-audit --no-fund && npm cache clean --force
+
+COPY packages/protocol packages/protocol
+COPY packages/server/bin packages/server/bin
+COPY packages/server/src packages/server/src
+
+# /data holds the SQLite database and the generated KEK of a single-instance deployment; with PostgreSQL and
+# MANDATE_KEK set it stays empty.
+RUN mkdir /data && chown node:node /data
+VOLUME /data
+USER node
+
+ENV MANDATE_HOST=0.0.0.0 PORT=8787 MANDATE_DATABASE_URL=sqlite:/data/mandate.db MANDATE_KEK_FILE=/data/kek
+EXPOSE 8787
+# Ready = the store answers and a signing key is loaded (GET /readyz); draining instances report 503.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["node", "packages/server/bin/readyz.js"]
+# SIGTERM drains the requests under way and commits the audit trail (MANDATE_SHUTDOWN_GRACE, default 10 s).
+STOPSIGNAL SIGTERM
+CMD ["node", "packages/server/bin/run-cli.ts", "serve"]
