@@ -183,6 +183,11 @@ function registrationRoutes(ctx: ServerContext, store: Store): RouteDefinition[]
     settings: config.registration,
     softwareStatements: config.registration.softwareStatementIssuers,
     registrationEndpoint: endpointUrl(config.issuer, endpointPaths.registration),
+    jwksFetch: {
+      resolveHost: ctx.resolveHost ?? systemResolver,
+      timeoutMs: config.clientMetadataDocuments.timeoutMs,
+      allowHttpLocalhost: config.clientMetadataDocuments.allowHttpLocalhost,
+    },
   });
   return registrationEndpoints(flow, { perIpPerMinute: config.registration.perIpPerMinute, now: ctx.now });
 }
