@@ -94,11 +94,13 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     idTokenTtlSeconds: config.authorization.idTokenTtlSeconds,
     refreshTokenIdleTtlSeconds: config.authorization.refreshTokenIdleTtlSeconds,
     refreshTokens: store,
+    resources: store,
   };
   const exchange = tokenExchangeGrant({
     keys,
     issuer: config.issuer,
     clients: store,
+    users: store,
     resources: store,
     lifecycle,
     policies: store,

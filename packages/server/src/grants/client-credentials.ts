@@ -2,6 +2,7 @@ import type { KeyRing } from '../keys/key-ring.ts';
 import { invalidScope, invalidTarget, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
+import { decideScopes } from '../policy/scope-policy.ts';
 import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetDecision, type TargetFacts } from '../policy/token-targets.ts';
 import type { ClientRecord, ResourceRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
@@ -38,7 +39,8 @@ const ACTOR_TOKEN_MAX_TTL_SECONDS = 300;
 export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<ClientCredentialsRequest> {
   const ownResource = canonicalResourceUri(deps.issuer);
 
-  async function decide(client: ClientRecord, request: ClientCredentialsRequest): Promise<TargetDecision> {
+  /** Targets by `token-targets.ts`, then each scope by its policy (`scope-policy.ts`), over the same looked-up resources. */
+  async function decide(client: ClientRecord, request: ClientCredentialsRequest, now: number): Promise<TargetDecision & { maxLifetimeSeconds?: number }> {
     const facts: TargetFacts = {
       requestedResources: request.resources,
       requestedScopes: request.scopes,
@@ -46,7 +48,20 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
       registered: NO_RESOURCES,
     };
     facts.registered = await lookUpResources(policy.lookUp(facts), deps.resources);
-    return decideTargets(policy, facts);
+    const targets = decideTargets(policy, facts);
+    if (!targets.ok) return targets;
+    const scopes = await decideScopes({
+      flow: 'client',
+      scopes: targets.scopes,
+      resources: targets.resources,
+      registered: facts.registered,
+      parties: [client.clientId],
+      userRoles: async () => null,
+      chainDepth: 0,
+      now,
+    });
+    if (!scopes.ok) return { ok: false, error: 'invalid_scope', description: scopes.description };
+    return { ...targets, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
   }
 
   /** The issuer alone, no scope; anything else asked beside it is refused. */
@@ -63,13 +78,14 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
     parse: (params) => ({ resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')) }),
     async handle({ client: { client }, request, now, dpopJkt }: GrantInput<ClientCredentialsRequest>): Promise<GrantResult> {
       const actorToken = ownResource !== null && request.resources.includes(ownResource);
-      const decision = actorToken ? actorTokenTargets(request) : await decide(client, request);
+      const decision: TargetDecision & { maxLifetimeSeconds?: number } = actorToken ? actorTokenTargets(request) : await decide(client, request, now);
       if (!decision.ok) throw new OAuthError(decision.error, decision.description);
 
       const ttlSeconds = Math.min(
         client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds,
         deps.maxAccessTokenTtlSeconds,
         actorToken ? ACTOR_TOKEN_MAX_TTL_SECONDS : Infinity,
+        decision.maxLifetimeSeconds ?? Infinity,
       );
       const minted = mintAccessToken(
         {

@@ -66,11 +66,53 @@ export interface ClientRecords {
   deleteClient(clientId: string): Promise<boolean>;
 }
 
-export type ScopeRisk = 'low' | 'medium' | 'high';
+export type ScopeRisk = 'low' | 'medium' | 'high' | 'critical';
+export type ScopePolicyKind = 'auto' | 'user_consent' | 'admin_approval' | 'role_required' | 'deny';
+
+/** A scope's policy (policy/scope-policy.ts decides by it); `version` counts its edits, 0 for a risk's default. */
+export interface ScopePolicySetting {
+  kind: ScopePolicyKind;
+  /** For `role_required`: the role the user must hold. */
+  role?: string;
+  conditions?: {
+    /** Only these clients or agents (one of the chain listed) may get the scope. */
+    clients?: string[];
+    /** Tokens carrying the scope live at most this long. */
+    maxTokenLifetimeSeconds?: number;
+    /** At most this many actors in the token's `act` chain. */
+    maxChainDepth?: number;
+    /** Only between these UTC times (`HH:MM`; `to` before `from` wraps past midnight). */
+    timeWindow?: { from: string; to: string };
+  };
+  version: number;
+}
+
 export interface ResourceScope {
   name: string;
   description: string | null;
   risk: ScopeRisk;
+  /** Absent: the default of its risk (policy/scope-policy.ts `DEFAULT_POLICY_BY_RISK`). */
+  policy?: ScopePolicySetting;
+}
+
+/** One version of a scope's policy, kept for the record (every edit adds one). */
+export interface ScopePolicyVersionRecord {
+  resourceId: string;
+  scope: string;
+  version: number;
+  risk: ScopeRisk;
+  policy: ScopePolicySetting;
+  changedBy: string;
+  changedAt: number;
+}
+
+export interface ScopePolicyRecords {
+  /**
+   * Stores the resource's scopes (one of them with a new policy) and that policy's version, in one transaction;
+   * StoreConflictError when that version exists (a concurrent edit won).
+   */
+  saveScopePolicy(resourceId: string, scopes: ResourceScope[], version: ScopePolicyVersionRecord): Promise<void>;
+  listScopePolicyVersions(resourceId: string, scope: string): Promise<ScopePolicyVersionRecord[]>;
 }
 
 /** A protected resource (an API or MCP server) with its canonical URI and the scopes it understands. */
@@ -261,6 +303,8 @@ export interface UserRecord {
   /** Versioned scrypt hash (`users/password.ts`); null for accounts without a password. */
   passwordHash: string | null;
   isAdmin: boolean;
+  /** Roles a scope policy may require (`role_required`), e.g. `approver`. */
+  roles: string[];
   status: UserStatus;
   /** Tokens whose `iat` is before this are inactive: set when the user is disabled. */
   tokensValidAfter: number;
@@ -514,6 +558,7 @@ export interface Store
   extends ClientRecords,
     DelegationPolicyRecords,
     ResourceRecords,
+    ScopePolicyRecords,
     AdminTokenRecords,
     SigningKeyRecords,
     RevocationRecords,

@@ -5,7 +5,7 @@ import { clientRecords } from './client-records.ts';
 import { clientRegistrationRecords } from './client-registration-records.ts';
 import { guardedDriver, type SqlDriver } from './driver.ts';
 import { applyMigrations } from './migrations.ts';
-import { resourceRecords } from './resource-records.ts';
+import { resourceRecords, scopePolicyRecords } from './resource-records.ts';
 import { signingKeyRecords } from './signing-key-records.ts';
 import { consentRecords, userGrantRecords } from './grant-records.ts';
 import { pendingAuthorizationRecords } from './pending-authorization-records.ts';
@@ -25,6 +25,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     dialect: db.dialect,
     ...clientRecords(db),
     ...resourceRecords(db),
+    ...scopePolicyRecords(db),
     ...adminTokenRecords(db),
     ...signingKeyRecords(db),
     ...revocationRecords(db),
