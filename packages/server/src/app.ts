@@ -9,6 +9,7 @@ import { adminAgentRoutes } from './endpoints/admin/agents.ts';
 import { adminAuditAndKeyRoutes } from './endpoints/admin/audit-and-keys.ts';
 import { adminDelegationRoutes, type ExchangeCheck } from './endpoints/admin/delegation.ts';
 import { adminClientRoutes } from './endpoints/admin/clients.ts';
+import { adminApprovalRoutes } from './endpoints/admin/approvals.ts';
 import { adminResourceRoutes } from './endpoints/admin/resources.ts';
 import { adminUserRoutes } from './endpoints/admin/users.ts';
 import { authorizationEndpoints } from './endpoints/authorize.ts';
@@ -111,7 +112,7 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     allowImpersonation: config.delegation.allowImpersonation,
   });
   const grants: Grant[] = [
-    clientCredentialsGrant({ resources: store, keys, issuer: config.issuer, ...lifetimes }),
+    clientCredentialsGrant({ resources: store, approvals: store, keys, issuer: config.issuer, ...lifetimes }),
     authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, clientAuth, audit: ctx.audit }),
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
     exchange,
@@ -260,7 +261,7 @@ function adminRoutes(ctx: ServerContext, store: Store, exchange: ExchangeCheck):
   const api: AdminApiDeps<Store> = { store, audit: ctx.audit, config: ctx.config, keys: ctx.keys, now: ctx.now };
   return [
     ...adminAgentRoutes(api),
-    ...adminResourceRoutes(api),
+    ...adminResourceRoutes(api), ...adminApprovalRoutes(api),
     ...adminDelegationRoutes(api, exchange),
     ...adminAuditAndKeyRoutes(api),
     ...adminTokenRoutes(api),

@@ -100,10 +100,14 @@ function unmetCondition(setting: ScopePolicySetting, ref: PolicyRef, facts: Scop
   return null;
 }
 
-/** Decides every resource scope of a grant by its policy; the first refusal wins. */
+/**
+ * Decides every resource scope of a grant by its policy. A refusal wins over a need for approval (no approval is
+ * asked for a request that would be refused anyway); the first of each kind is reported.
+ */
 export async function decideScopes(facts: ScopePolicyFacts): Promise<ScopeDecision> {
   const needConsent: string[] = [];
   let maxLifetimeSeconds: number | undefined;
+  let approval: Extract<ScopeDecision, { ok: false }> | null = null;
   for (const scope of facts.scopes) {
     if (isOidcScope(scope)) {
       needConsent.push(scope);
@@ -124,14 +128,28 @@ export async function decideScopes(facts: ScopePolicyFacts): Promise<ScopeDecisi
       }
       // A user grant already holds the decision taken when it was made; a client alone never needs a user.
       if (setting.kind === 'admin_approval' && facts.flow !== 'user_grant') {
-        return { ok: false, reason: 'needs_approval', description: `scope ${scope} needs an approver's approval (${describe(ref)})`, policy: ref };
+        approval ??= { ok: false, reason: 'needs_approval', description: `scope ${scope} needs an approver's approval (${describe(ref)})`, policy: ref };
       }
       if (facts.flow === 'authorization_request' && setting.kind !== 'auto' && !needConsent.includes(scope)) needConsent.push(scope);
       const cap = setting.conditions?.maxTokenLifetimeSeconds;
       if (cap !== undefined) maxLifetimeSeconds = Math.min(maxLifetimeSeconds ?? Infinity, cap);
     }
   }
+  if (approval) return approval;
   return { ok: true, needConsent: facts.flow === 'authorization_request' ? needConsent : [], maxLifetimeSeconds };
+}
+
+const RISK_ORDER: readonly ScopeRisk[] = ['low', 'medium', 'high', 'critical'];
+
+/** The highest risk among the scopes the resources define (what an approval request shows its approvers). */
+export function highestRisk(scopes: readonly string[], resources: readonly string[], registered: ReadonlyMap<string, ResourceRecord>): ScopeRisk {
+  let highest = 0;
+  for (const uri of resources) {
+    for (const defined of registered.get(uri)?.scopes ?? []) {
+      if (scopes.includes(defined.name)) highest = Math.max(highest, RISK_ORDER.indexOf(defined.risk));
+    }
+  }
+  return RISK_ORDER[highest]!;
 }
 
 /** Actors in an `act` chain (RFC 8693 §4.1: each `act` may nest the one before it). */

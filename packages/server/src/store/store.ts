@@ -106,6 +106,46 @@ export interface ScopePolicyVersionRecord {
   changedAt: number;
 }
 
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+/** A grant that a scope policy sent to approvers (issue 12 item 2): what was asked, by whom, and the decision. */
+export interface ApprovalRequestRecord {
+  id: string;
+  status: ApprovalStatus;
+  /** The client that asked, and the chain it asks for (client first, then agents). */
+  clientId: string;
+  chain: string[];
+  /** The user on whose behalf, or null for a client acting for itself. */
+  userId: string | null;
+  scopes: string[];
+  resources: string[];
+  justification: string | null;
+  /** The highest risk among the scopes. */
+  risk: ScopeRisk;
+  /** Identifies the exact request (resources and scopes) so a repeat finds it rather than adding another. */
+  requestKey: string;
+  createdAt: number;
+  expiresAt: number;
+  decidedBy: string | null;
+  decidedAt: number | null;
+  reason: string | null;
+  /** When a token was issued on the approval: it is good for one. */
+  usedAt: number | null;
+}
+
+export interface ApprovalRequestRecords {
+  createApprovalRequest(record: ApprovalRequestRecord): Promise<void>;
+  getApprovalRequest(id: string): Promise<ApprovalRequestRecord | null>;
+  /** The newest request of this client for this exact request that is pending, or approved and unused, and unexpired. */
+  findOpenApprovalRequest(clientId: string, requestKey: string, now: number): Promise<ApprovalRequestRecord | null>;
+  /** Newest first; pending ones past their expiry are marked `expired` first. */
+  listApprovalRequests(filter: { status?: ApprovalStatus }, now: number): Promise<ApprovalRequestRecord[]>;
+  /** Marks a pending, unexpired request decided; false when it was not (decided already, expired, unknown). */
+  decideApprovalRequest(id: string, decision: { status: 'approved' | 'denied'; decidedBy: string; reason: string | null }, now: number): Promise<boolean>;
+  /** Takes an approved, unused, unexpired request for one token; false when another took it first. */
+  useApprovalRequest(id: string, now: number): Promise<boolean>;
+}
+
 export interface ScopePolicyRecords {
   /**
    * Stores the resource's scopes (one of them with a new policy) and that policy's version, in one transaction;
@@ -147,9 +187,15 @@ export interface ResourceRecords {
   deleteResource(id: string): Promise<boolean>;
 }
 
+/** What an admin API token may do (deny by default: a route names the roles it admits; `admin` every route). */
+export type AdminRole = 'admin' | 'approver' | 'viewer';
+
 export interface AdminTokenRecord {
   id: string;
   name: string;
+  role: AdminRole;
+  /** The user this token speaks for: approvals it decides are recorded as theirs. */
+  userId: string | null;
   secretHash: string;
   createdAt: number;
   revokedAt: number | null;
@@ -392,6 +438,8 @@ export interface SessionRecords {
   touchSession(idHash: string, now: number): Promise<void>;
   deleteSession(idHash: string): Promise<void>;
   deleteUserSessions(userId: string): Promise<number>;
+  /** When the user last signed in, over their unexpired sessions; null when none (a critical approval needs a fresh one). */
+  latestAuthTime(userId: string, now: number): Promise<number | null>;
 }
 
 /** The `state` of a login through an upstream provider, bound to the browser session that started it. */
@@ -559,6 +607,7 @@ export interface Store
     DelegationPolicyRecords,
     ResourceRecords,
     ScopePolicyRecords,
+    ApprovalRequestRecords,
     AdminTokenRecords,
     SigningKeyRecords,
     RevocationRecords,

@@ -13,7 +13,7 @@ function mandate(args: string[], input?: string) {
 }
 
 forEachStore('CLI: scope policies and user roles', (fixture) => {
-  test('POL-07 mandate resource policy sets a versioned policy with conditions; policies lists them; user set-roles', async () => {
+  test('POL-07 mandate resource policy sets a versioned policy with conditions; policies lists them; user set-roles; admin-token --role --user', async () => {
     const uri = 'https://cli-policy.example.com/mcp';
     const created = mandate(['resource', 'create', '--uri', uri, '--scope', 'calc exec', '--risk', 'exec=critical', '--db', fixture.url]);
     assert.equal(created.status, 0, created.stderr);
@@ -48,5 +48,12 @@ forEachStore('CLI: scope policies and user roles', (fixture) => {
     const roles = mandate(['user', 'set-roles', 'op@example.com', '--role', 'operator', '--role', 'approver', '--json', '--db', fixture.url]);
     assert.equal(roles.status, 0, roles.stderr);
     assert.deepEqual((JSON.parse(roles.stdout) as { roles: string[] }).roles, ['operator', 'approver']);
+
+    const token = mandate(['admin-token', 'create', '--name', 'on call', '--role', 'approver', '--user', 'op@example.com', '--json', '--db', fixture.url]);
+    assert.equal(token.status, 0, token.stderr);
+    const minted = JSON.parse(token.stdout) as { role: string; user_id: string; token: string };
+    assert.equal(minted.role, 'approver');
+    assert.equal(minted.user_id, (JSON.parse(user.stdout) as { id: string }).id);
+    assert.equal(mandate(['admin-token', 'create', '--name', 'x', '--role', 'root', '--db', fixture.url]).status, 1, 'an unknown role is refused');
   });
 });

@@ -1,5 +1,6 @@
 import type { Store } from '../store.ts';
 import { adminTokenRecords } from './admin-token-records.ts';
+import { approvalRequestRecords } from './approval-request-records.ts';
 import { auditRecords } from './audit-records.ts';
 import { clientRecords } from './client-records.ts';
 import { clientRegistrationRecords } from './client-registration-records.ts';
@@ -26,6 +27,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...clientRecords(db),
     ...resourceRecords(db),
     ...scopePolicyRecords(db),
+    ...approvalRequestRecords(db),
     ...adminTokenRecords(db),
     ...signingKeyRecords(db),
     ...revocationRecords(db),
