@@ -21,11 +21,13 @@ import { passkeyEndpoints } from './endpoints/passkeys.ts';
 import { registrationEndpoints } from './endpoints/register.ts';
 import { revocationEndpoint } from './endpoints/revoke.ts';
 import { staticAssetRoutes } from './endpoints/static-assets.ts';
+import { backchannelAuthenticationEndpoint } from './endpoints/backchannel-authentication.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
 import { upstreamCallbackPath, upstreamLoginEndpoints } from './endpoints/upstream-login.ts';
 import { userinfoEndpoints } from './endpoints/userinfo.ts';
 import { accountFlow } from './flows/account.ts';
 import { authorizationFlow } from './flows/authorize.ts';
+import { backchannelAuthenticationFlow } from './flows/backchannel-authentication.ts';
 import { authorizationClients } from './flows/authorization-clients.ts';
 import { metadataDocumentFlow } from './flows/client-metadata-document.ts';
 import { clientRegistrationFlow } from './flows/client-registration.ts';
@@ -36,6 +38,7 @@ import { revocationFlow } from './flows/revocation.ts';
 import { upstreamLoginFlow } from './flows/upstream-login.ts';
 import { userinfoFlow } from './flows/userinfo.ts';
 import { authorizationCodeGrant } from './grants/authorization-code.ts';
+import { cibaGrant } from './grants/ciba.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import type { Grant } from './grants/grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
@@ -116,6 +119,7 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, clientAuth, audit: ctx.audit }),
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
     exchange,
+    cibaGrant({ ...userTokens, approvals: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
   ];
   return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange };
 }
@@ -167,6 +171,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       metrics: ctx.metrics,
       sharedRateCounts: ctx.sharedRateCounts,
     }),
+    backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),
     introspectionEndpoint(introspection, now),
     revocationEndpoint(revocation, { clientAuth, now }),
     ...userinfoEndpoints(userinfo, dpop, now),

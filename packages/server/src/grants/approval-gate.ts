@@ -52,6 +52,9 @@ export async function passApprovalGate(ask: ApprovalAsk, deps: ApprovalGateDeps,
     decidedAt: null,
     reason: null,
     usedAt: null,
+    authReqHash: null,
+    pollInterval: null,
+    lastPolledAt: null,
   });
   throw invalidScope(`${ask.why}: approval request ${id} was created and waits for an approver`);
 }

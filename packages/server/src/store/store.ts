@@ -131,6 +131,10 @@ export interface ApprovalRequestRecord {
   reason: string | null;
   /** When a token was issued on the approval: it is good for one. */
   usedAt: number | null;
+  /** CIBA (item 3): SHA-256 of the `auth_req_id` the client polls with, the interval it must keep, its last poll. */
+  authReqHash: string | null;
+  pollInterval: number | null;
+  lastPolledAt: number | null;
 }
 
 export interface ApprovalRequestRecords {
@@ -144,6 +148,9 @@ export interface ApprovalRequestRecords {
   decideApprovalRequest(id: string, decision: { status: 'approved' | 'denied'; decidedBy: string; reason: string | null }, now: number): Promise<boolean>;
   /** Takes an approved, unused, unexpired request for one token; false when another took it first. */
   useApprovalRequest(id: string, now: number): Promise<boolean>;
+  getApprovalRequestByAuthReq(authReqHash: string): Promise<ApprovalRequestRecord | null>;
+  /** Records a CIBA poll and the interval the client must keep from now on. */
+  recordApprovalPoll(id: string, now: number, pollInterval: number): Promise<void>;
 }
 
 export interface ScopePolicyRecords {
@@ -535,6 +542,8 @@ export interface RefreshTokenRecord {
 export interface UserGrantRecords {
   /** Writes the grant and its authorization code in one transaction. */
   createGrantWithCode(grant: UserGrantRecord, code: AuthorizationCodeRecord): Promise<void>;
+  /** Writes a grant that has no code (CIBA: the user approved out of band). */
+  createGrant(grant: UserGrantRecord): Promise<void>;
   getGrant(id: string): Promise<UserGrantRecord | null>;
   listUserGrants(userId: string): Promise<UserGrantRecord[]>;
   /** Marks the grant revoked; false when it was unknown or revoked already. */

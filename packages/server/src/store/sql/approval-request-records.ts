@@ -19,6 +19,9 @@ const approvalColumns: ColumnMap<ApprovalRequestRecord> = {
   decidedAt: { column: 'decided_at' },
   reason: { column: 'reason' },
   usedAt: { column: 'used_at' },
+  authReqHash: { column: 'auth_req_hash' },
+  pollInterval: { column: 'poll_interval' },
+  lastPolledAt: { column: 'last_polled_at' },
 };
 
 /** The approval queue. Expiry is decided by the caller's clock on every read and write (no timer). */
@@ -53,6 +56,13 @@ export function approvalRequestRecords(db: SqlExecutor): ApprovalRequestRecords 
         [decision.status, decision.decidedBy, now, decision.reason, id, now],
       );
       return changed > 0;
+    },
+    async getApprovalRequestByAuthReq(authReqHash) {
+      const row = await db.get('SELECT * FROM approval_requests WHERE auth_req_hash = ?', [authReqHash]);
+      return row ? decode(row) : null;
+    },
+    async recordApprovalPoll(id, now, pollInterval) {
+      await db.run('UPDATE approval_requests SET last_polled_at = ?, poll_interval = ? WHERE id = ?', [now, pollInterval, id]);
     },
     async useApprovalRequest(id, now) {
       return (await db.run(`UPDATE approval_requests SET used_at = ? WHERE id = ? AND status = 'approved' AND used_at IS NULL AND expires_at > ?`, [now, id, now])) > 0;
