@@ -207,4 +207,40 @@ forEachStore('SR-03 SR-04 SR-10 delegation', (fixture) => {
       await lenient.close();
     }
   });
+
+  test('SR-14 SR-10 revoking the ID token an impersonation exchange used revokes what it made; another client cannot', async () => {
+    const lenient = await startTestServer(fixture, { delegation: { maxChainDepth: 5, allowImpersonation: true } });
+    try {
+      const a = await registerAgentAndResource(lenient, { name: `agent ${++n}`, scopes: ['calc'] });
+      const email = `user${++n}@example.com`;
+      await createUser(lenient, email);
+      const app = await createApp(lenient, { name: 'Impersonator', grant_types: ['authorization_code', TE] });
+      const options = { clientId: app.clientId, clientSecret: app.clientSecret, scope: 'openid calc', resource: MCP_RESOURCE, requestedActor: a.clientId, email };
+      const { code, verifier } = await obtainCode(lenient, options);
+      const redeemed = (await (await redeemCode(lenient, options, code, verifier, { actor_token: await actorToken(lenient, a) })).json()) as Body;
+      const idToken = redeemed['id_token']!;
+      const impersonate = () => lenient.postForm('/token', { grant_type: TE, subject_token: idToken, subject_token_type: ID, resource: MCP_RESOURCE, scope: 'calc' }, { authorization: basicAuth(app.clientId, app.clientSecret!) });
+      const made = await impersonate();
+      assert.equal(made.status, 200, await made.clone().text());
+      const token = ((await made.json()) as Body)['access_token']!;
+      assert.equal(await isActive(lenient, mcpKey, token), true);
+
+      const other = await createApp(lenient, { name: 'Other' });
+      const foreign = await lenient.postForm('/revoke', { token: idToken }, { authorization: basicAuth(other.clientId, other.clientSecret!) });
+      assert.equal(foreign.status, 400);
+      assert.equal(((await foreign.json()) as Body)['error'], 'unauthorized_client');
+      assert.equal(await isActive(lenient, mcpKey, token), true, 'a client that does not own the ID token revokes nothing');
+
+      assert.equal((await lenient.postForm('/revoke', { token: idToken }, { authorization: basicAuth(app.clientId, app.clientSecret!) })).status, 200);
+      assert.equal(await isActive(lenient, mcpKey, token), false, 'what was exchanged from the ID token ends with it');
+      const again = await impersonate();
+      assert.equal(again.status, 400, 'the revoked ID token exchanges into nothing');
+      assert.equal(((await again.json()) as Body)['error'], 'invalid_request');
+      assert.equal(await isActive(lenient, mcpKey, redeemed['access_token']!), true, 'the grant and its own tokens live on');
+      const audit = (await (await lenient.admin('GET', '/audit?event=token.revoked')).json()) as { events: { detail: Record<string, unknown> }[] };
+      assert.ok(audit.events.some((e) => e.detail['token_type'] === 'id_token' && e.detail['descendants_revoked'] === 1));
+    } finally {
+      await lenient.close();
+    }
+  });
 });
