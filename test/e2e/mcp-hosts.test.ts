@@ -121,31 +121,53 @@ forEachStore('MCP hosts connect with no setup: the MCP SDK client through `manda
     };
   }
 
-  test('MCP-C-08 DCR: a host’s own provider on the unmodified MCP SDK registers (RFC 7591), signs in, steps up on a 403, and every tool works on one token', async () => {
+  /**
+   * A host on the unmodified MCP SDK, unregistered, connects: the 401 makes the SDK's `auth()` register the client
+   * (RFC 7591) and show the authorization URL; the user signs in and consents; the code is redeemed; a new transport
+   * connects (one whose `initialize` was refused cannot start again).
+   */
+  async function connectHost() {
     const consentPages: string[] = [];
     const provider = new HostProvider(`http://127.0.0.1:${await freePort()}/callback`, userAgent(new Browser(), consentPages));
     const client = new Client({ name: 'plain-host', version: '1.0.0' });
-    let transport = new StreamableHTTPClientTransport(new URL(mcp.resource), { authProvider: provider });
-    await assert.rejects(client.connect(transport), UnauthorizedError, 'the 401 starts an authorization');
-    assert.match(String(provider.information?.client_id), /\S/, 'registered');
-    const first = provider.authorizations[0]!.searchParams;
-    assert.equal(first.get('client_id'), provider.information!.client_id);
-    assert.equal(first.get('code_challenge_method'), 'S256');
-    assert.equal(first.get('scope'), 'calc files:read', 'the 401’s scopes');
-    assert.deepEqual(first.getAll('resource'), [mcp.resource]);
-    await transport.finishAuth(provider.codes[0]!);
-    transport = new StreamableHTTPClientTransport(new URL(mcp.resource), { authProvider: provider });
+    const refused = new StreamableHTTPClientTransport(new URL(mcp.resource), { authProvider: provider });
+    await assert.rejects(client.connect(refused), UnauthorizedError, 'the 401 starts an authorization');
+    await refused.finishAuth(provider.codes[0]!);
+    const transport = new StreamableHTTPClientTransport(new URL(mcp.resource), { authProvider: provider });
     await client.connect(transport);
+    return { provider, client, transport, consentPages };
+  }
+
+  test('MCP-C-08 DCR: a host’s own provider on the unmodified MCP SDK registers (RFC 7591), the user signs in and consents, the tools work', async () => {
+    const { provider, client, transport, consentPages } = await connectHost();
     try {
+      const clientId = provider.information?.client_id;
+      assert.match(String(clientId), /^app_/, 'registered');
+      const first = provider.authorizations[0]!.searchParams;
+      assert.equal(first.get('client_id'), clientId);
+      assert.equal(first.get('code_challenge_method'), 'S256');
+      assert.equal(first.get('scope'), 'calc files:read', 'the 401’s scopes');
+      assert.deepEqual(first.getAll('resource'), [mcp.resource]);
+      assert.match(consentPages[0]!, /A host on the MCP SDK/);
       assert.equal(JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} }))).subject, userId);
       assert.deepEqual(JSON.parse(textOf(await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } }))), { sum: 5 });
+      assert.equal(JSON.parse(textOf(await client.callTool({ name: 'list_files', arguments: {} }))).entries.length > 0, true);
+      assert.deepEqual(scopesOf(provider.tokenSet!.access_token), ['calc', 'files:read']);
+    } finally {
+      await transport.close();
+    }
+  });
 
+  test('MCP-C-03 step-up with the host’s provider: write_file → 403 insufficient_scope → re-authorization with the 403’s scopes → the retried call and the earlier tools work on one token', async () => {
+    const { provider, client, transport, consentPages } = await connectHost();
+    try {
+      assert.deepEqual(JSON.parse(textOf(await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } }))), { sum: 5 });
       const writeFile = () => client.callTool({ name: 'write_file', arguments: { path: 'from-a-host.txt', content: 'hello\n' } });
       await assert.rejects(writeFile(), UnauthorizedError, 'the 403 insufficient_scope starts a re-authorization');
       assert.equal(provider.authorizations.length, 2);
       assert.deepEqual(provider.authorizations[1]!.searchParams.get('scope')?.split(' ').sort(), ['calc', 'files:read', 'files:write'], 'the 403 names what the tool needs and what is held');
       assert.match(consentPages[1]!, /files:write/);
-      await transport.finishAuth(provider.codes[1]!);
+      await transport.finishAuth(provider.codes[1] ?? assert.fail('no code for the step-up'));
       assert.equal((await writeFile()).isError, undefined);
       const token = provider.tokenSet!.access_token;
       assert.deepEqual(scopesOf(token), ['calc', 'files:read', 'files:write']);
