@@ -86,8 +86,8 @@ class HostProvider implements OAuthClientProvider {
  * re-authorization → the retried call and the earlier tools on the one new token.
  *
  * The step-up of a host's own provider (the MCP SDK's `auth()` alone) is not here: the SDK registers with the 401's
- * scopes, the AS then limits the client to them, and the re-authorization for `files:write` is refused with
- * `invalid_scope` (docs/interop.md). The SDK's provider registers with every scope of the resource and steps up.
+ * scopes, the AS then limits the client to them, and the re-authorization for `files:write` is granted only the
+ * scopes it already had (docs/interop.md). The SDK's provider registers with every scope of the resource and steps up.
  */
 forEachStore('MCP hosts connect with no setup: the MCP SDK client through `mandate serve` to the demo MCP server', (fixture) => {
   const email = 'hosts@example.com';
