@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { decodeJwt, startTestServer, type TestServer } from '../helpers/server.ts';
+import { runCli } from '../../../../test/helpers/processes.ts';
+import { createDpopProof, dpopKeyFrom } from '@mandate/protocol';
+import { basicAuth, decodeJwt, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
 import { actorToken, createApp, createUser, isActive, obtainCode, redeemCode } from '../helpers/user-flow.ts';
 
@@ -14,6 +17,7 @@ import { actorToken, createApp, createUser, isActive, obtainCode, redeemCode } f
 const TE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
 const SCOPES = ['calc', 'files:read', 'exec'];
+const kek = randomBytes(32).toString('base64url');
 
 type Body = Record<string, string>;
 
@@ -22,7 +26,7 @@ forEachStore('downstream exchange by a resource server', (fixture) => {
   let n = 0;
 
   before(async () => {
-    server = await startTestServer(fixture);
+    server = await startTestServer(fixture, { keys: { kek } });
   });
   after(() => server.close());
 
@@ -179,5 +183,45 @@ forEachStore('downstream exchange by a resource server', (fixture) => {
     assert.equal(await isActive(server, s.downstream.apiKey, token), true);
     assert.equal((await server.admin('DELETE', `/resources/${s.gateway.id}`)).status, 204);
     assert.equal(await isActive(server, s.downstream.apiKey, token), false, 'a resource server in the chain that no longer exists ends the token');
+  });
+
+  test('the CLI shows, sets and clears the allowance (mandate resource downstream)', async () => {
+    const s = await setting();
+    const env = { ...process.env, MANDATE_KEK: kek, MANDATE_DATABASE_URL: fixture.url, MANDATE_LOG_LEVEL: 'silent' };
+    const shown = JSON.parse(await runCli(['resource', 'downstream', s.uris.gateway, '--json'], env)) as { downstream_resources: string[] };
+    assert.deepEqual(shown.downstream_resources, [s.uris.downstream, s.uris.stranger]);
+    const set = JSON.parse(await runCli(['resource', 'downstream', s.gateway.id, '--to', s.uris.downstream, '--json'], env)) as { downstream_resources: string[] };
+    assert.deepEqual(set.downstream_resources, [s.uris.downstream]);
+    const refused = await exchange(s.gateway.apiKey, { subject_token: s.userToken, resource: s.uris.stranger });
+    assert.equal(refused.body['error_description'], `resource ${s.uris.stranger} is not an allowed downstream of resource server ${s.uris.gateway}`);
+    await assert.rejects(runCli(['resource', 'downstream', s.uris.gateway, '--to', 'https://nowhere.example.com/mcp'], env), /is not a registered resource/);
+    const cleared = JSON.parse(await runCli(['resource', 'downstream', s.uris.gateway, '--clear', '--json'], env)) as { downstream_resources: string[] };
+    assert.deepEqual(cleared.downstream_resources, []);
+    const none = await exchange(s.gateway.apiKey, { subject_token: s.userToken, resource: s.uris.downstream });
+    assert.equal(none.body['error'], 'invalid_target');
+  });
+
+  test('DPoP: a bound subject token needs the resource server’s own proof, and the downstream token is bound to its key', async () => {
+    const s = await setting();
+    const proof = (key: ReturnType<typeof dpopKeyFrom>) => createDpopProof(key, { method: 'POST', url: `${server.issuer}/token` }, server.clock.now());
+    const agentKey = dpopKeyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'ES256');
+    const gatewayKey = dpopKeyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'ES256');
+    const issued = await server.postForm('/token', { grant_type: 'client_credentials', resource: s.uris.gateway, scope: 'files:read' }, { authorization: basicAuth(s.agent.clientId, s.agent.clientSecret), dpop: proof(agentKey) });
+    const bound = ((await issued.json()) as Body)['access_token']!;
+    assert.ok((decodeJwt(bound).payload['cnf'] as { jkt: string }).jkt);
+
+    const unproven = await exchange(s.gateway.apiKey, { subject_token: bound, resource: s.uris.downstream });
+    assert.deepEqual([unproven.status, unproven.body['error'], unproven.body['error_description']], [
+      400,
+      'invalid_request',
+      'the subject_token is DPoP-bound: the exchange needs a DPoP proof, and its result stays bound',
+    ]);
+    const response = await server.postForm('/token', { grant_type: TE, subject_token_type: AT, subject_token: bound, resource: s.uris.downstream }, { authorization: `Bearer ${s.gateway.apiKey}`, dpop: proof(gatewayKey) });
+    const body = (await response.json()) as Body;
+    assert.equal(response.status, 200, JSON.stringify(body));
+    assert.equal(body['token_type'], 'DPoP');
+    const claims = decodeJwt(body['access_token']!).payload;
+    assert.deepEqual(claims['cnf'], { jkt: gatewayKey.jkt });
+    assert.deepEqual(claims['act'], { sub: s.uris.gateway, client_id: s.uris.gateway, sub_profile: 'resource_server' }, 'an agent’s own token: the gateway is the only actor');
   });
 });
