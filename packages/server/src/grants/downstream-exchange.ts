@@ -19,6 +19,8 @@ export interface DownstreamExchangeDeps {
   policies: Pick<DelegationPolicyRecords, 'getDelegationPolicy'>;
   lineage: Pick<RevocationRecords, 'recordDerivation'>;
   maxChainDepth: number;
+  /** The server's access-token lifetime: a downstream token lives no longer, nor beyond its subject token. */
+  defaultAccessTokenTtlSeconds: number;
 }
 
 /** The `act` node of a resource server: its resource URI is its `sub` and its `client_id`. */
@@ -43,7 +45,7 @@ function chainDepth(act: ActClaim | undefined): number {
  * `downstream_exchange` (allowed downstream, within the user's consent, scopes the subject holds and the
  * downstream defines) → the caller's chain with the resource server appended outermost, no deeper than the
  * configured maximum and the target resources' chain policies → DPoP: a bound subject needs the resource server's
- * own proof, and the result is bound to it → mint no later than the subject, record the lineage.
+ * own proof, and the result is bound to it → mint for the server's access-token lifetime, never beyond the subject, record the lineage.
  */
 export function downstreamExchange(deps: DownstreamExchangeDeps) {
   return {
@@ -87,7 +89,7 @@ export function downstreamExchange(deps: DownstreamExchangeDeps) {
       const binding = decideExchangeBinding({ subjectJkt: subject.cnf?.jkt, subjectClientId: subject.client_id, actorJkt: undefined, hasActorToken: true, clientId: resource.uri, proofJkt: dpopJkt });
       if (!binding.ok) throw invalidRequest(binding.description);
 
-      const ttl = subject.exp - now;
+      const ttl = Math.min(deps.defaultAccessTokenTtlSeconds, subject.exp - now);
       const minted = mintAccessToken(
         {
           subject: subject.sub,
