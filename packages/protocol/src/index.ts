@@ -28,3 +28,4 @@ export { accessTokenHash, createDpopProof, DPOP_PROOF_TYP, dpopKeyFrom, normaliz
 export type { DpopKey, DpopProofExpectations, DpopProofFailure, DpopProofRequest, DpopProofResult } from './dpop-proof.ts';
 export { createDpopNonces } from './dpop-nonce.ts';
 export type { DpopNonces } from './dpop-nonce.ts';
+export type { AdminAgent, AdminProblem, AdminResource, AdminResourceScope } from './admin-api.ts';

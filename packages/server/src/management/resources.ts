@@ -1,3 +1,4 @@
+import type { AdminResource } from '@mandate/protocol';
 import { z } from 'zod';
 import type { ResourceRecord, ResourceRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
@@ -8,18 +9,8 @@ import { ManagementError } from './management-error.ts';
 
 /** Resource (API / MCP server) management, shared by `mandate resource …` and `/admin/v1/resources`. */
 
-export interface ResourceView {
-  id: string;
-  resource: string;
-  name: string;
-  scopes: ResourceRecord['scopes'];
-  /** What a client that asks for no scope (and has no defaults of its own) gets here. */
-  default_scopes: string[];
-  /** The downstream resources this resource server may exchange its tokens into (RFC 8693, issue 11 item 2). */
-  downstream_resources: string[];
-  created_at: number;
-  updated_at: number;
-}
+/** A resource as the CLI and the admin API show it: the admin API's wire shape, written once in `@mandate/protocol`. */
+export type ResourceView = AdminResource;
 
 function resourceView(record: ResourceRecord): ResourceView {
   return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources, created_at: record.createdAt, updated_at: record.updatedAt };
