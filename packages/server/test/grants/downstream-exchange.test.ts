@@ -155,6 +155,12 @@ forEachStore('downstream exchange by a resource server', (fixture) => {
     ]);
     assert.equal((await server.admin('PUT', `/resources/${s.downstream.id}/delegation-policy`, { max_depth: 2, require_human_root: true })).status, 200);
     assert.equal((await exchange(s.gateway.apiKey, { subject_token: s.userToken, resource: s.uris.downstream })).status, 200);
+    // allowed_actors names resource servers by their URI, next to agents.
+    assert.equal((await server.admin('PUT', `/resources/${s.downstream.id}/delegation-policy`, { allowed_actors: [s.agent.clientId] })).status, 200);
+    const stranger = await exchange(s.gateway.apiKey, { subject_token: s.userToken, resource: s.uris.downstream });
+    assert.equal(stranger.body['error_description'], `resource ${s.uris.downstream} refuses this delegation chain: actor ${s.uris.gateway} is not allowed`);
+    assert.equal((await server.admin('PUT', `/resources/${s.downstream.id}/delegation-policy`, { allowed_actors: [s.agent.clientId, s.uris.gateway] })).status, 200);
+    assert.equal((await exchange(s.gateway.apiKey, { subject_token: s.userToken, resource: s.uris.downstream })).status, 200);
   });
 
   test('a wrong API key is refused with 401 invalid_client; a resource server never sends actor_token', async () => {
