@@ -28,7 +28,9 @@ export interface AdminAgent {
 export interface AdminResourceScope {
   name: string;
   description: string | null;
-  risk: 'low' | 'medium' | 'high';
+  risk: 'low' | 'medium' | 'high' | 'critical';
+  /** Its scope policy (`kind`: auto, user_consent, admin_approval, role_required, deny; docs/policies.md); absent: its risk's default. */
+  policy?: { kind: string; role?: string; conditions?: object };
 }
 
 /** A resource server (an API or MCP server) as the admin API shows it (never its API key). */
