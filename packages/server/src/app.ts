@@ -173,7 +173,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       sharedRateCounts: ctx.sharedRateCounts,
       downstream: {
         resources: store,
-        exchange: downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds }),
+        exchange: downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, users: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds }),
       },
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),

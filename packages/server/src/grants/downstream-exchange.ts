@@ -4,12 +4,13 @@ import { type TokenLifecycleDeps, verifyLiveAccessToken } from '../lifecycle/tok
 import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { decideChainPolicies } from '../policy/chain-policy.ts';
 import { decideExchangeBinding } from '../policy/dpop-binding.ts';
+import { chainDepth, decideScopes } from '../policy/scope-policy.ts';
 import { classifyExchangeAudiences, decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
-import type { DelegationPolicyRecords, ResourceRecord, ResourceRecords, RevocationRecords } from '../store/store.ts';
+import type { DelegationPolicyRecords, ResourceRecord, ResourceRecords, RevocationRecords, UserRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
-import type { TokenExchangeRequest } from './token-exchange.ts';
+import { chainParties, type TokenExchangeRequest } from './token-exchange.ts';
 
 export interface DownstreamExchangeDeps {
   keys: KeyRing;
@@ -18,6 +19,8 @@ export interface DownstreamExchangeDeps {
   lifecycle: TokenLifecycleDeps;
   policies: Pick<DelegationPolicyRecords, 'getDelegationPolicy'>;
   lineage: Pick<RevocationRecords, 'recordDerivation'>;
+  /** The user's roles, for a scope policy that requires one (issue 12). */
+  users: Pick<UserRecords, 'getUser'>;
   maxChainDepth: number;
   /** The server's access-token lifetime: a downstream token lives no longer, nor beyond its subject token. */
   defaultAccessTokenTtlSeconds: number;
@@ -31,12 +34,6 @@ export const resourceServerAct = (uri: string, inner: ActClaim | undefined): Act
   ...(inner ? { act: inner } : {}),
 });
 
-function chainDepth(act: ActClaim | undefined): number {
-  let depth = 0;
-  for (let a = act; a; a = a.act) depth++;
-  return depth;
-}
-
 /**
  * RFC 8693 token exchange by a resource server (an MCP server or gateway, issue 11 item 2), authenticated by its
  * API key: it exchanges a token whose audience is itself for a token to a downstream resource it may call on
@@ -44,7 +41,7 @@ function chainDepth(act: ActClaim | undefined): number {
  * alive, and names this resource server in `aud` → no `actor_token` (the API key proves the actor) → targets by
  * `downstream_exchange` (allowed downstream, within the user's consent, scopes the subject holds and the
  * downstream defines) → the caller's chain with the resource server appended outermost, no deeper than the
- * configured maximum and the target resources' chain policies → DPoP: a bound subject needs the resource server's
+ * configured maximum and the target resources' chain policies → the scopes' policies (issue 12) → DPoP: a bound subject needs the resource server's
  * own proof, and the result is bound to it → mint for the server's access-token lifetime, never beyond the subject, record the lineage.
  */
 export function downstreamExchange(deps: DownstreamExchangeDeps) {
@@ -86,10 +83,23 @@ export function downstreamExchange(deps: DownstreamExchangeDeps) {
       const refusal = decideChainPolicies({ token, resources: new Map(resourcePolicies), step: null });
       if (refusal) throw invalidRequest(refusal);
 
+      // Scope policies (issue 12), as for every exchange: a user grant at the root was the consent.
+      const scopePolicies = await decideScopes({
+        flow: subject.gid !== undefined ? 'user_grant' : 'client',
+        scopes: targets.scopes,
+        resources: targets.resources,
+        registered,
+        parties: [...new Set([subject.client_id, ...chainParties(act)])],
+        userRoles: async () => (subject.gid !== undefined ? ((await deps.users.getUser(subject.sub))?.roles ?? []) : null),
+        chainDepth: chainDepth(act),
+        now,
+      });
+      if (!scopePolicies.ok) throw new OAuthError('invalid_scope', scopePolicies.description);
+
       const binding = decideExchangeBinding({ subjectJkt: subject.cnf?.jkt, subjectClientId: subject.client_id, actorJkt: undefined, hasActorToken: true, clientId: resource.uri, proofJkt: dpopJkt });
       if (!binding.ok) throw invalidRequest(binding.description);
 
-      const ttl = Math.min(deps.defaultAccessTokenTtlSeconds, subject.exp - now);
+      const ttl = Math.min(deps.defaultAccessTokenTtlSeconds, scopePolicies.maxLifetimeSeconds ?? Infinity, subject.exp - now);
       const minted = mintAccessToken(
         {
           subject: subject.sub,

@@ -230,4 +230,18 @@ forEachStore('downstream exchange by a resource server', (fixture) => {
     assert.deepEqual(claims['cnf'], { jkt: gatewayKey.jkt });
     assert.deepEqual(claims['act'], { sub: s.uris.gateway, client_id: s.uris.gateway, sub_profile: 'resource_server' }, 'an agent’s own token: the gateway is the only actor');
   });
+
+  test('scope policies (issue 12) apply to the downstream token: a max_chain_depth the gateway’s hop exceeds, a lifetime cap', async () => {
+    const s = await setting();
+    const policy = (body: unknown) => server.admin('PUT', `/resources/${s.downstream.id}/policies/files:read`, body);
+    assert.equal((await policy({ policy: 'user_consent', conditions: { max_chain_depth: 1 } })).status, 200);
+    const refused = await exchange(s.gateway.apiKey, { subject_token: s.userToken, resource: s.uris.downstream, scope: 'files:read' });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body['error'], 'invalid_scope');
+    assert.match(refused.body['error_description']!, /^scope files:read is refused by /);
+    assert.equal((await policy({ policy: 'user_consent', conditions: { max_token_lifetime_seconds: 120 } })).status, 200);
+    const capped = await exchange(s.gateway.apiKey, { subject_token: s.userToken, resource: s.uris.downstream, scope: 'files:read' });
+    assert.equal(capped.status, 200, JSON.stringify(capped.body));
+    assert.equal(Number(capped.body['expires_in']), 120);
+  });
 });
