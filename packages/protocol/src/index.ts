@@ -3,7 +3,7 @@
  * and never on HTTP, storage or either package. Published with the SDK at the same version (docs/sdk.md).
  */
 export type { AccessTokenClaims, ActClaim, ActorIdentity, CnfClaim, IdTokenClaims, MayActClaim, RegisteredClaims } from './claims.ts';
-export { ACCESS_TOKEN_TYP, ID_TOKEN_TYP } from './claims.ts';
+export { ACCESS_TOKEN_TYP, ID_TOKEN_TYP, RESOURCE_SERVER_PROFILE } from './claims.ts';
 export {
   CLIENT_ASSERTION_TYPE_JWT_BEARER,
   GRANT_TYPE_TOKEN_EXCHANGE,
@@ -28,3 +28,4 @@ export { accessTokenHash, createDpopProof, DPOP_PROOF_TYP, dpopKeyFrom, normaliz
 export type { DpopKey, DpopProofExpectations, DpopProofFailure, DpopProofRequest, DpopProofResult } from './dpop-proof.ts';
 export { createDpopNonces } from './dpop-nonce.ts';
 export type { DpopNonces } from './dpop-nonce.ts';
+export type { AdminAgent, AdminProblem, AdminResource, AdminResourceScope } from './admin-api.ts';

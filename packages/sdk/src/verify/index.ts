@@ -7,3 +7,5 @@ export type { AccessTokenClaims, ActClaim, JwsAlgorithm } from '@mandate/protoco
 export type { IntrospectionCredentials, IntrospectionOptions } from './introspection.ts';
 export { createIntrospector, introspect } from './introspect.ts';
 export type { IntrospectionClient, IntrospectionResponse, IntrospectOptions } from './introspect.ts';
+export { createDownstreamExchanger } from './downstream-exchange.ts';
+export type { DownstreamExchanger, DownstreamExchangeOptions, DownstreamExchangeRequest } from './downstream-exchange.ts';
