@@ -3,6 +3,7 @@ import type { MandateConfig } from '../config.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import type { ClientRegistrationRecords } from '../store/client-registration.ts';
 import type { ClientRecord, ClientRecords, ResourceRecords } from '../store/store.ts';
+import { fetchClientJwks } from './client-jwks-fetch.ts';
 import { clientRecordFromMetadata, effectiveMetadata, parseClientMetadata } from './client-metadata.ts';
 import { DocumentFetchError, fetchMetadataDocument, type ResolveHost } from './metadata-document-fetch.ts';
 
@@ -105,8 +106,13 @@ export function metadataDocumentFlow(deps: MetadataDocumentDeps) {
       if (err instanceof OAuthError) throw refused(clientId, `is invalid: ${err.message}`);
       throw err;
     }
-    if (metadata.jwks_uri) throw refused(clientId, 'uses jwks_uri, which is not supported: publish the keys as jwks');
-    const record = clientRecordFromMetadata(clientId, metadata, { resources, secretHash: null, jwks: metadata.jwks ?? null, now, fallbackName: url.host });
+    let jwks = metadata.jwks ?? null;
+    if (metadata.jwks_uri) {
+      const fetchedKeys = await fetchClientJwks(metadata.jwks_uri, { resolveHost: deps.resolveHost, timeoutMs: deps.settings.timeoutMs, allowHttpLocalhost: deps.settings.allowHttpLocalhost });
+      if (!fetchedKeys.ok) throw refused(clientId, `is invalid: ${fetchedKeys.reason}`);
+      jwks = fetchedKeys.jwks;
+    }
+    const record = clientRecordFromMetadata(clientId, metadata, { resources, secretHash: null, jwks, now, fallbackName: url.host });
     const stored = await deps.registrations.saveMetadataDocumentClient(record, {
       clientId,
       source: 'metadata_document',

@@ -45,7 +45,8 @@ export const clientMetadataSchema = z.object({
   contacts: z.array(text(320)).max(10).optional(),
   scope: scopeList.optional(),
   jwks: jwksInput.optional(),
-  jwks_uri: httpsUrl.optional(),
+  // https, or http on loopback in development: `client-jwks-fetch.ts` decides when it reads the keys.
+  jwks_uri: z.string().max(2000).refine((value) => URL.canParse(value), 'must be a URL').optional(),
   software_id: text(200).optional(),
   software_version: text(200).optional(),
   application_type: z.enum(['native', 'web']).optional(),
@@ -143,7 +144,8 @@ export function effectiveMetadata(metadata: ParsedClientMetadata, record: Client
   const { jwks: _jwks, ...rest } = metadata;
   return {
     ...rest,
-    ...(record.jwks ? { jwks: record.jwks } : {}),
+    // The keys as accepted (public members only); a client that sent jwks_uri gets jwks_uri back.
+    ...(metadata.jwks && record.jwks ? { jwks: record.jwks } : {}),
     scope: metadata.scope ?? record.allowedScopes.join(' '),
   };
 }

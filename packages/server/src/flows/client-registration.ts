@@ -4,7 +4,8 @@ import { OAuthError } from '../oauth/oauth-error.ts';
 import type { ClientRegistrationRecords } from '../store/client-registration.ts';
 import type { ClientRecord, ClientRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId, secretMatchesHash } from '../tokens/secret.ts';
-import { clientRecordFromMetadata, effectiveMetadata, invalidClientMetadata, parseClientMetadata, type ParsedClientMetadata } from './client-metadata.ts';
+import { fetchClientJwks, type JwksFetchSettings } from './client-jwks-fetch.ts';
+import { clientRecordFromMetadata, effectiveMetadata, invalidClientMetadata, parseClientMetadata } from './client-metadata.ts';
 import { type SoftwareStatementIssuers, applySoftwareStatement } from './software-statement.ts';
 
 /**
@@ -24,6 +25,8 @@ export interface ClientRegistrationDeps {
   softwareStatements: SoftwareStatementIssuers;
   /** `<issuer>/register`: the base of each client's `registration_client_uri`. */
   registrationEndpoint: string;
+  /** How a `jwks_uri` is read (the metadata-document fetch's defences and settings). */
+  jwksFetch: JwksFetchSettings;
 }
 
 /** Members a client may not set itself in an update (RFC 7592 §2.2). */
@@ -48,8 +51,13 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
     const resources = await deps.resources.listResources();
     const withStatement = await applySoftwareStatement(body, deps.softwareStatements, now);
     const metadata = parseClientMetadata(withStatement.metadata, { defaultMethod: 'client_secret_basic', resources });
-    if (metadata.jwks_uri) throw invalidClientMetadata('jwks_uri is not supported for registration: send the keys as jwks');
-    return { metadata, resources, softwareStatementIssuer: withStatement.issuer };
+    let jwks = metadata.jwks ?? null;
+    if (metadata.jwks_uri) {
+      const fetched = await fetchClientJwks(metadata.jwks_uri, deps.jwksFetch);
+      if (!fetched.ok) throw invalidClientMetadata(fetched.reason);
+      jwks = fetched.jwks;
+    }
+    return { metadata, resources, jwks, softwareStatementIssuer: withStatement.issuer };
   }
 
   function response(record: ClientRecord, metadata: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
@@ -74,11 +82,11 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
     return { client, metadata: registration.metadata };
   }
 
-  function recordOf(clientId: string, metadata: ParsedClientMetadata, resources: Awaited<ReturnType<typeof parse>>['resources'], secret: string | null, now: number) {
-    return clientRecordFromMetadata(clientId, metadata, {
-      resources,
+  function recordOf(parsed: Awaited<ReturnType<typeof parse>>, clientId: string, secret: string | null, now: number) {
+    return clientRecordFromMetadata(clientId, parsed.metadata, {
+      resources: parsed.resources,
       secretHash: secret ? hashSecret(secret) : null,
-      jwks: metadata.jwks ?? null,
+      jwks: parsed.jwks,
       now,
       fallbackName: 'Unnamed application',
     });
@@ -94,10 +102,11 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
       const expired = await deps.registrations.deleteUnusedRegisteredClients(now - deps.settings.unusedClientTtlSeconds);
       if (expired.length > 0) await deps.audit.record({ event: 'client.registration_expired', actor: 'system', detail: { clients: expired } });
 
-      const { metadata, resources, softwareStatementIssuer } = await parse(input.body, now);
+      const parsed = await parse(input.body, now);
+      const { metadata, softwareStatementIssuer } = parsed;
       const secret = secretMethods.has(metadata.token_endpoint_auth_method) ? generateSecret() : null;
       const registrationToken = generateSecret();
-      const record = recordOf(newId('app'), metadata, resources, secret, now);
+      const record = recordOf(parsed, newId('app'), secret, now);
       const stored = effectiveMetadata(metadata, record);
       await deps.registrations.createRegisteredClient(record, {
         clientId: record.clientId,
@@ -143,12 +152,13 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
       if ('client_secret' in fields && !(typeof fields['client_secret'] === 'string' && secretMatchesHash(fields['client_secret'], client.secretHash))) {
         throw invalidClientMetadata('client_secret does not match the registered one');
       }
-      const { metadata, resources } = await parse(body, input.now);
+      const parsed = await parse(body, input.now);
+      const { metadata } = parsed;
       const hadSecret = client.secretHash !== null;
       if (secretMethods.has(metadata.token_endpoint_auth_method) !== hadSecret) {
         throw invalidClientMetadata('token_endpoint_auth_method cannot change between a client secret and none or private_key_jwt; register a new client');
       }
-      const next = recordOf(input.clientId, metadata, resources, null, input.now);
+      const next = recordOf(parsed, input.clientId, null, input.now);
       const stored = effectiveMetadata(metadata, next);
       const { clientId: _id, kind: _kind, status: _status, secretHash: _secret, tokensValidAfter: _after, createdAt: _created, ...patch } = next;
       const updated = await deps.registrations.updateRegisteredClient(input.clientId, patch, { metadata: stored, updatedAt: input.now });

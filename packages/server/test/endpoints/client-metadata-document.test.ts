@@ -292,4 +292,20 @@ forEachStore('Client ID Metadata Documents: fetching, validation, caching, conse
     assert.equal(wrong.status, 400);
     assert.match(await wrong.text(), /redirect_uri does not match/);
   });
+
+  test('CIMD-04 private_key_jwt with jwks_uri: the keys are read through the same checked fetch and stored as public keys; a jwks_uri answering 404 refuses the document', async () => {
+    const { publicKey } = await import('node:crypto').then((crypto) => crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+    docs.routes.set('/keys/ok.json', serveJson({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'd1' }] }));
+    const clientId = `${docs.origin}/clients/jwt.json`;
+    docs.routes.set('/clients/jwt.json', serveJson(document(clientId, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${docs.origin}/keys/ok.json` })));
+    assert.equal((await authorize(server, clientId)).status, 302);
+    const stored = await fixture.store.getClient(clientId);
+    assert.equal(stored?.tokenEndpointAuthMethod, 'private_key_jwt');
+    assert.equal(stored?.jwks?.keys[0]?.['kid'], 'd1');
+    assert.equal(stored?.jwks?.keys[0]?.['d'], undefined);
+
+    const broken = `${docs.origin}/clients/jwt-broken.json`;
+    docs.routes.set('/clients/jwt-broken.json', serveJson(document(broken, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${docs.origin}/keys/missing.json` })));
+    assert.match(await refusal(server, broken), /jwks_uri .*missing\.json was refused: it answered 404/);
+  });
 });

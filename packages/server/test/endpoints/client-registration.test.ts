@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { hashSecret } from '../../src/tokens/secret.ts';
@@ -241,7 +243,7 @@ forEachStore('dynamic client registration (RFC 7591, RFC 7592)', (fixture) => {
   });
 });
 
-forEachStore('registration settings: initial access token, off, rate limit', (fixture) => {
+forEachStore('registration settings: initial access token, off, rate limit; jwks_uri', (fixture) => {
   test('initial-access-token mode: no token or a wrong one → 401 invalid_token; a configured one → 201', async () => {
     const server = await startTestServer(fixture, { registration: { mode: 'initial-access-token', initialAccessTokenHashes: [hashSecret('let-me-in')] } });
     try {
@@ -278,6 +280,53 @@ forEachStore('registration settings: initial access token, off, rate limit', (fi
       assert.equal((await register(server, mcpHost)).status, 201);
     } finally {
       await server.close();
+    }
+  });
+
+  test('private_key_jwt with jwks_uri: the keys are read once through the SSRF-checked fetch (development http here) and authenticate the client; a loopback jwks_uri without the setting, or a private key in the set, is refused', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
+    let served: unknown = { keys: [publicJwk] };
+    const keys = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify(served)));
+    keys.listen(0, '127.0.0.1');
+    await once(keys, 'listening');
+    const jwksUri = `http://127.0.0.1:${(keys.address() as { port: number }).port}/jwks.json`;
+    const strict = await startTestServer(fixture);
+    const dev = await startTestServer(fixture, { clientMetadataDocuments: { allowHttpLocalhost: true } });
+    try {
+      const body = { ...mcpHost, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwksUri };
+      const refused = await register(strict, body);
+      assert.equal(refused.status, 400);
+      assert.match(((await refused.json()) as { error_description: string }).error_description, /jwks_uri .* must be an https URL/);
+
+      const response = await register(dev, body);
+      assert.equal(response.status, 201, await response.clone().text());
+      const client = (await response.json()) as { client_id: string; jwks_uri: string; jwks?: unknown };
+      assert.equal(client.jwks_uri, jwksUri);
+      assert.equal(client.jwks, undefined, 'a client that sent jwks_uri gets jwks_uri back');
+      const now = dev.clock.now();
+      const assertion = await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer(client.client_id)
+        .setSubject(client.client_id)
+        .setAudience(`${dev.issuer}/token`)
+        .setJti(randomUUID())
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60)
+        .sign(pair.privateKey);
+      const revoke = await dev.postForm('/revoke', { token: 'unknown', client_id: client.client_id, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+      assert.equal(revoke.status, 200, await revoke.clone().text());
+
+      served = { keys: [(await exportJWK(pair.privateKey))] };
+      const privateSet = await register(dev, body);
+      assert.equal(privateSet.status, 400);
+      const error = (await privateSet.json()) as { error: string; error_description: string };
+      assert.equal(error.error, 'invalid_client_metadata');
+      assert.match(error.error_description, /private key material/);
+    } finally {
+      await strict.close();
+      await dev.close();
+      keys.close();
     }
   });
 });
