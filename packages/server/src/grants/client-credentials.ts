@@ -82,7 +82,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
       deps,
       now,
     );
-    return { ...targets, approvalId };
+    return { ...targets, approvalId, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
   }
 
   /** The issuer alone, no scope; anything else asked beside it is refused. */

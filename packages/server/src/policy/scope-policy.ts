@@ -61,7 +61,9 @@ export type ScopeDecision =
       /** The shortest `max_token_lifetime_seconds` of the scopes' conditions, if any. */
       maxLifetimeSeconds: number | undefined;
     }
-  | { ok: false; reason: 'denied' | 'needs_approval'; description: string; policy: PolicyRef };
+  | { ok: false; reason: 'denied'; description: string; policy: PolicyRef }
+  /** `maxLifetimeSeconds`: what the scopes' conditions allow a token issued once approved. */
+  | { ok: false; reason: 'needs_approval'; description: string; policy: PolicyRef; maxLifetimeSeconds: number | undefined };
 
 /** A scope's effective policy: the one set on it, or its risk's default (version 0). */
 export function effectivePolicy(scope: ResourceScope): ScopePolicySetting {
@@ -107,7 +109,7 @@ function unmetCondition(setting: ScopePolicySetting, ref: PolicyRef, facts: Scop
 export async function decideScopes(facts: ScopePolicyFacts): Promise<ScopeDecision> {
   const needConsent: string[] = [];
   let maxLifetimeSeconds: number | undefined;
-  let approval: Extract<ScopeDecision, { ok: false }> | null = null;
+  let approval: { description: string; policy: PolicyRef } | null = null;
   for (const scope of facts.scopes) {
     if (isOidcScope(scope)) {
       needConsent.push(scope);
@@ -128,14 +130,14 @@ export async function decideScopes(facts: ScopePolicyFacts): Promise<ScopeDecisi
       }
       // A user grant already holds the decision taken when it was made; a client alone never needs a user.
       if (setting.kind === 'admin_approval' && facts.flow !== 'user_grant') {
-        approval ??= { ok: false, reason: 'needs_approval', description: `scope ${scope} needs an approver's approval (${describe(ref)})`, policy: ref };
+        approval ??= { description: `scope ${scope} needs an approver's approval (${describe(ref)})`, policy: ref };
       }
       if (facts.flow === 'authorization_request' && setting.kind !== 'auto' && !needConsent.includes(scope)) needConsent.push(scope);
       const cap = setting.conditions?.maxTokenLifetimeSeconds;
       if (cap !== undefined) maxLifetimeSeconds = Math.min(maxLifetimeSeconds ?? Infinity, cap);
     }
   }
-  if (approval) return approval;
+  if (approval) return { ok: false, reason: 'needs_approval', ...approval, maxLifetimeSeconds };
   return { ok: true, needConsent: facts.flow === 'authorization_request' ? needConsent : [], maxLifetimeSeconds };
 }
 

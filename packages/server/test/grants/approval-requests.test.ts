@@ -46,7 +46,7 @@ forEachStore('approval requests', (fixture) => {
     const created = await server.admin('POST', '/resources', { resource: uri, scopes: ['calc', { name: 'deploy', risk: 'high' }] });
     assert.equal(created.status, 201);
     const id = ((await created.json()) as { id: string }).id;
-    assert.equal((await server.admin('PUT', `/resources/${id}/policies/deploy`, { policy: 'admin_approval' })).status, 200);
+    assert.equal((await server.admin('PUT', `/resources/${id}/policies/deploy`, { policy: 'admin_approval', conditions: { max_token_lifetime_seconds: 120 } })).status, 200);
     const agent = await registerAgentAndResource(server, { scopes: ['calc', 'deploy'], audiences: [uri] }, uri);
     const ask = (extra: Record<string, string> = {}) =>
       server.postForm('/token', { grant_type: 'client_credentials', resource: uri, scope: 'calc deploy', ...extra }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
@@ -87,6 +87,7 @@ forEachStore('approval requests', (fixture) => {
     assert.equal(granted.status, 200, await granted.clone().text());
     const token = (await granted.json()) as { access_token: string; scope: string };
     assert.equal(token.scope, 'calc deploy');
+    assert.equal((token as unknown as { expires_in: number }).expires_in, 120, 'the policy’s max_token_lifetime_seconds holds for a token issued on an approval');
     assert.deepEqual(decodeJwt(token.access_token).payload['aud'], uri);
     const again = await pendingId(await ask());
     assert.notEqual(again, id, 'an approval is good for one token: the next request waits for a new one');
