@@ -85,9 +85,9 @@ class HostProvider implements OAuthClientProvider {
  * user signing in and consenting through the real pages → tools → 403 `insufficient_scope` for `write_file` →
  * re-authorization → the retried call and the earlier tools on the one new token.
  *
- * The step-up of a host's own provider (the MCP SDK's `auth()` alone) is not here: the SDK registers with the 401's
- * scopes, the AS then limits the client to them, and the re-authorization for `files:write` is granted only the
- * scopes it already had (docs/interop.md). The SDK's provider registers with every scope of the resource and steps up.
+ * A host's own provider registers with the 401's scopes (`calc files:read`); those are its default scopes, not a cap
+ * (`selfRegisteredAllowance` in policy/token-targets.ts), so the SDK's re-authorization for the 403's `files:write`
+ * is granted, the user consenting to the new scope.
  */
 forEachStore('MCP hosts connect with no setup: the MCP SDK client through `mandate serve` to the demo MCP server', (fixture) => {
   const email = 'hosts@example.com';
@@ -157,6 +157,30 @@ forEachStore('MCP hosts connect with no setup: the MCP SDK client through `manda
       assert.deepEqual(JSON.parse(textOf(await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } }))), { sum: 5 });
       assert.equal(JSON.parse(textOf(await client.callTool({ name: 'list_files', arguments: {} }))).entries.length > 0, true);
       assert.deepEqual(scopesOf(provider.tokenSet!.access_token), ['calc', 'files:read']);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  test('MCP-C-03 step-up with the host’s provider: write_file → 403 insufficient_scope → re-authorization with the 403’s scopes → the retried call and the earlier tools work on one token', async () => {
+    const { provider, client, transport, consentPages } = await connectHost();
+    try {
+      assert.deepEqual(JSON.parse(textOf(await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } }))), { sum: 5 });
+      const writeFile = () => client.callTool({ name: 'write_file', arguments: { path: 'from-a-host.txt', content: 'hello\n' } });
+      await assert.rejects(writeFile(), UnauthorizedError, 'the 403 insufficient_scope starts a re-authorization');
+      assert.equal(provider.authorizations.length, 2);
+      assert.equal(provider.authorizations[1]!.searchParams.get('client_id'), provider.information?.client_id, 'the same registered client');
+      assert.deepEqual(provider.authorizations[1]!.searchParams.get('scope')?.split(' ').sort(), ['calc', 'files:read', 'files:write'], 'the 403 names what the tool needs and what is held');
+      assert.match(consentPages[1]!, /files:write/);
+      await transport.finishAuth(provider.codes[1] ?? assert.fail('no code for the step-up'));
+      assert.equal((await writeFile()).isError, undefined);
+      const token = provider.tokenSet!.access_token;
+      assert.deepEqual(scopesOf(token), ['calc', 'files:read', 'files:write']);
+      assert.deepEqual(JSON.parse(textOf(await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } }))), { sum: 2 });
+      assert.equal(JSON.parse(textOf(await client.callTool({ name: 'list_files', arguments: {} }))).entries.length > 0, true);
+      assert.equal(JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} }))).subject, userId);
+      assert.equal(provider.tokenSet!.access_token, token, 'the earlier tools on the same token');
+      assert.equal(provider.authorizations.length, 2, 'no third authorization');
     } finally {
       await transport.close();
     }

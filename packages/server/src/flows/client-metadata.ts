@@ -3,6 +3,7 @@ import { jwksInput } from '../oauth/client-jwks.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import { isOidcScope } from '../policy/oidc-scopes.ts';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
+import { selfRegisteredAllowance } from '../policy/token-targets.ts';
 import type { ClientRecord, ResourceRecord, TokenEndpointAuthMethod } from '../store/store.ts';
 
 /**
@@ -102,18 +103,16 @@ export function parseClientMetadata(
 export type ParsedClientMetadata = ReturnType<typeof parseClientMetadata>;
 
 /**
- * The client record of a self-registered client. It may ask for the scopes its metadata names, or, without
- * `scope`, any scope of the resources registered now; and any registered resource (an application without an
- * audience list). What it gets is still only what the user consents to.
+ * The client record of a self-registered client: an application without an audience list (any registered
+ * resource), allowed any scope of the resources registered now, its `scope` its default scopes
+ * (`selfRegisteredAllowance`). What it gets is still only what the user consents to.
  */
 export function clientRecordFromMetadata(
   clientId: string,
   metadata: ParsedClientMetadata,
   init: { resources: readonly ResourceRecord[]; secretHash: string | null; jwks: ClientRecord['jwks']; now: number; fallbackName: string },
 ): ClientRecord {
-  const resourceScopes = metadata.scope
-    ? metadata.scope.split(' ').filter((s) => !isOidcScope(s))
-    : init.resources.flatMap((r) => r.scopes.map((s) => s.name));
+  const { allowedScopes, defaultScopes } = selfRegisteredAllowance(metadata.scope, init.resources);
   return {
     clientId,
     kind: 'app',
@@ -121,9 +120,9 @@ export function clientRecordFromMetadata(
     description: null,
     owner: null,
     status: 'active',
-    allowedScopes: [...new Set(resourceScopes)],
+    allowedScopes,
     // RFC 7591 `scope`: what the client asks for; a request of it without `scope` asks for these (policy/token-targets.ts).
-    defaultScopes: metadata.scope ? [...new Set(metadata.scope.split(' '))] : [],
+    defaultScopes,
     allowedAudiences: [],
     accessTokenTtlSeconds: null,
     tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,

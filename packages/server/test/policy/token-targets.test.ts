@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   classifyExchangeAudiences,
   decideTargets,
+  selfRegisteredAllowance,
   type Party,
   TARGET_POLICIES,
   type TargetDecision,
@@ -127,6 +128,29 @@ runTable('authorization_request', [
   { rule: 'step-up: a scope granted before that the client may no longer hold is not kept', facts: { requestedResources: [MCP], requestedScopes: ['calc'], parties: [app([], ['calc'])], alreadyGranted: ['files:read'] }, expected: ok([MCP], ['calc']) },
   { rule: 'step-up: nothing new may be granted → invalid_scope, not the earlier scopes again', facts: { requestedResources: [MCP], requestedScopes: ['files:write'], parties: [app([])], alreadyGranted: ['calc'] }, expected: badScope('scope files:write is not allowed for this client') },
 ]);
+
+/** A client that registered itself (RFC 7591 or a metadata document) with `scope`, as `clientRecordFromMetadata` records it. */
+const selfRegistered = (scope: string | undefined): Party => ({ label: 'this client', kind: 'app', allowedAudiences: [], ...selfRegisteredAllowance(scope, [...REGISTERED.values()]) });
+runTable('authorization_request', [
+  // Issue 9: an MCP host registers with the scopes of its first 401; its registered `scope` is its default, not a cap.
+  { rule: 'DCR-SCOPE self-registered: its registered scope is what a request without scope asks for', facts: { parties: [selfRegistered('calc files:read')] }, expected: ok([MCP], ['calc', 'files:read']) },
+  { rule: 'DCR-SCOPE MCP-C-03 self-registered with the 401’s scopes: the 403’s step-up to files:write is granted', facts: { requestedScopes: ['files:write', 'calc', 'files:read'], parties: [selfRegistered('calc files:read')] }, expected: ok([MCP], ['files:write', 'calc', 'files:read']) },
+  { rule: 'DCR-SCOPE self-registered: a scope of another registered resource may be asked for', facts: { requestedScopes: ['docs:read'], parties: [selfRegistered('calc')] }, expected: ok([DOCS], ['docs:read']) },
+  { rule: 'DCR-SCOPE self-registered: a scope no registered resource defines is still left out', facts: { requestedResources: [MCP], requestedScopes: ['calc', 'admin'], parties: [selfRegistered('calc')] }, expected: ok([MCP], ['calc']) },
+  { rule: 'DCR-SCOPE self-registered with OpenID scopes: they are its defaults beside the resource scope', facts: { requestedResources: [MCP], parties: [selfRegistered('openid calc')] }, expected: ok([MCP], ['openid', 'calc']) },
+  { rule: 'DCR-SCOPE self-registered without scope: every scope of the resource it names', facts: { requestedResources: [DOCS], parties: [selfRegistered(undefined)] }, expected: ok([DOCS], ['files:read', 'docs:read']) },
+]);
+
+describe('DCR-SCOPE the allowance of a self-registered client', () => {
+  const resources = [...REGISTERED.values()];
+  const rows: [string, string | undefined, { allowedScopes: string[]; defaultScopes: string[] }][] = [
+    ['registered scope: every resource scope allowed, the registered ones its defaults', 'calc files:read', { allowedScopes: ['calc', 'files:read', 'files:write', 'docs:read'], defaultScopes: ['calc', 'files:read'] }],
+    ['no registered scope: every resource scope allowed, no defaults', undefined, { allowedScopes: ['calc', 'files:read', 'files:write', 'docs:read'], defaultScopes: [] }],
+    ['OpenID scopes and repeats: kept once among the defaults', 'openid calc openid', { allowedScopes: ['calc', 'files:read', 'files:write', 'docs:read'], defaultScopes: ['openid', 'calc'] }],
+  ];
+  for (const [rule, scope, expected] of rows) test(rule, () => assert.deepEqual(selfRegisteredAllowance(scope, resources), expected));
+  test('no resource registered yet: nothing allowed', () => assert.deepEqual(selfRegisteredAllowance('calc', []), { allowedScopes: [], defaultScopes: ['calc'] }));
+});
 
 const grant = { resources: [MCP, DOCS], scopes: ['openid', 'calc', 'docs:read'] };
 runTable('user_grant', [
