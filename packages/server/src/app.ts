@@ -14,6 +14,7 @@ import { adminUserRoutes } from './endpoints/admin/users.ts';
 import { authorizationEndpoints } from './endpoints/authorize.ts';
 import { healthEndpoints } from './endpoints/health.ts';
 import { introspectionEndpoint } from './endpoints/introspect.ts';
+import { revocationEventsEndpoint } from './endpoints/revocation-events.ts';
 import { loginEndpoints } from './endpoints/login.ts';
 import { jwksEndpoint, metadataEndpoints } from './endpoints/metadata.ts';
 import { passkeyEndpoints } from './endpoints/passkeys.ts';
@@ -30,6 +31,7 @@ import { metadataDocumentFlow } from './flows/client-metadata-document.ts';
 import { clientRegistrationFlow } from './flows/client-registration.ts';
 import { type ResolveHost, systemResolver } from './flows/metadata-document-fetch.ts';
 import { introspectionFlow } from './flows/introspection.ts';
+import { revocationEventsFlow } from './flows/revocation-events.ts';
 import { passkeyFlow } from './flows/passkeys.ts';
 import { revocationFlow } from './flows/revocation.ts';
 import { upstreamLoginFlow } from './flows/upstream-login.ts';
@@ -165,6 +167,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       sharedRateCounts: ctx.sharedRateCounts,
     }),
     introspectionEndpoint(introspection, now),
+    revocationEventsEndpoint(revocationEventsFlow({ resources: store, events: store }), { now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
     revocationEndpoint(revocation, { clientAuth, now }),
     ...userinfoEndpoints(userinfo, dpop, now),
   ];

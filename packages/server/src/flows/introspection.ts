@@ -28,14 +28,14 @@ export type IntrospectionResponse = { active: false } | ({ active: true } & Reco
 
 const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
 
-const bearerRefused = () =>
+export const bearerRefused = () =>
   new OAuthError('invalid_client', 'caller authentication failed', {
     status: 401,
     headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' },
   });
 
 /** The current key, or the one the last rotation replaced while its grace period lasts. */
-function apiKeyMatches(resource: ResourceRecord, key: { id: string; secret: string }, now: number): boolean {
+export function apiKeyMatches(resource: ResourceRecord, key: { id: string; secret: string }, now: number): boolean {
   if (key.id === resource.apiKeyId) return secretMatchesHash(key.secret, resource.apiKeyHash);
   const inGrace = resource.previousApiKeyExpiresAt !== null && now < resource.previousApiKeyExpiresAt;
   return key.id === resource.previousApiKeyId && inGrace && resource.previousApiKeyHash !== null && secretMatchesHash(key.secret, resource.previousApiKeyHash);

@@ -63,7 +63,7 @@ export function revocationFlow(deps: RevocationDeps) {
       const { claims } = result;
       if (claims.client_id !== client.clientId) throw await refuseForeign(input, { jti: claims.jti });
       // Every token exchanged from it, however many hops down, goes with it (the lineage).
-      const descendants = await deps.revocations.revokeTokenId(claims.jti, claims.exp);
+      const descendants = await deps.revocations.revokeTokenId(claims.jti, claims.exp, now);
       await deps.audit.record({
         event: 'token.revoked',
         actor: client.clientId,
