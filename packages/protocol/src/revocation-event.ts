@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AccessTokenClaims, ActClaim } from './claims.ts';
 
 /**
@@ -75,4 +76,26 @@ export function parseRevocationEvent(json: string): RevocationEvent | null {
   if (v['gid'] !== undefined) event.gid = v['gid'] as string[];
   if (cutoff !== undefined) event.cutoff = (cutoff as RevocationCutoff[]).map((c) => ({ party: c.party, id: c.id, iat_before: c.iat_before }));
   return event;
+}
+
+/** The header a revocation webhook is signed in: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export const REVOCATION_WEBHOOK_SIGNATURE_HEADER = 'mandate-signature';
+
+/** Signs a webhook body with the webhook's secret at time `t` (seconds): the value of {@link REVOCATION_WEBHOOK_SIGNATURE_HEADER}. */
+export function signRevocationWebhook(secret: string, t: number, body: string): string {
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+}
+
+/**
+ * Checks a webhook signature header against the raw body: the HMAC in constant time, and `t` within `toleranceSeconds`
+ * of `nowSeconds` (a captured delivery replayed later is refused). Returns why not, or null when it holds.
+ */
+export function revocationWebhookSignatureProblem(header: string | undefined, body: string, secret: string, nowSeconds: number, toleranceSeconds: number): string | null {
+  const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header ?? '');
+  if (!match) return 'no well-formed signature header';
+  const t = Number(match[1]);
+  if (Math.abs(nowSeconds - t) > toleranceSeconds) return 'the signature is too old or from the future';
+  const expected = Buffer.from(signRevocationWebhook(secret, t, body).slice(-64), 'hex');
+  if (!timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'))) return 'the signature does not match';
+  return null;
 }

@@ -41,6 +41,6 @@ export type { DelegatedTokenSet, TokenStore } from './agent/token-store.ts';
 export type { HttpOptions } from './lib/fetch-json.ts';
 export { createDpopFetch, createDpopNonces, DpopProver, MemoryDpopReplayCache } from './dpop/index.ts';
 export type { DpopNonces, DpopProverOptions, DpopReplayCache, DpopVerifyOptions, PresentedRequest } from './dpop/index.ts';
-export { RevocationState, subscribeRevocations } from './verify/revocation-subscriber.ts';
-export type { RevocationSubscriber, RevocationSubscriberOptions } from './verify/revocation-subscriber.ts';
+export { RevocationState, subscribeRevocations, verifyRevocationWebhook, REVOCATION_WEBHOOK_SIGNATURE_HEADER } from './verify/revocation-subscriber.ts';
+export type { RevocationSubscriber, RevocationSubscriberOptions, RevocationWebhookOptions } from './verify/revocation-subscriber.ts';
 export type { RevocationEvent } from '@mandate/protocol';

@@ -10,6 +10,7 @@ import { adminAuditAndKeyRoutes } from './endpoints/admin/audit-and-keys.ts';
 import { adminDelegationRoutes, type ExchangeCheck } from './endpoints/admin/delegation.ts';
 import { adminClientRoutes } from './endpoints/admin/clients.ts';
 import { adminResourceRoutes } from './endpoints/admin/resources.ts';
+import { adminRevocationWebhookRoutes } from './endpoints/admin/revocation-webhooks.ts';
 import { adminUserRoutes } from './endpoints/admin/users.ts';
 import { authorizationEndpoints } from './endpoints/authorize.ts';
 import { healthEndpoints } from './endpoints/health.ts';
@@ -72,6 +73,8 @@ export interface ServerContext {
   readonly refusals: RefusalAudit;
   /** The secret DPoP nonces are made from (derived from the KEK, so the same on every instance). */
   readonly dpopNonceSecret: Buffer;
+  /** The key revocation-webhook secrets are encrypted under (derived from the KEK). */
+  readonly webhookSecretKey: Buffer;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
   /** DNS resolution for client metadata documents (injectable for tests; the system resolver otherwise). */
@@ -262,6 +265,7 @@ function adminRoutes(ctx: ServerContext, store: Store, exchange: ExchangeCheck):
   return [
     ...adminAgentRoutes(api),
     ...adminResourceRoutes(api),
+    ...adminRevocationWebhookRoutes(api, ctx.webhookSecretKey),
     ...adminDelegationRoutes(api, exchange),
     ...adminAuditAndKeyRoutes(api),
     ...adminTokenRoutes(api),

@@ -364,6 +364,12 @@ const configSchema = z
      * MANDATE_REVOCATION_EVENTS_POLL_MS.
      */
     revocationEventsPollMs: z.number().int().min(50).max(60_000).default(1000),
+    /**
+     * Development only: accept `http://localhost` (127.0.0.1, [::1]) revocation webhook URLs, delivered to loopback
+     * addresses only; otherwise a webhook must be https and is delivered to public addresses only (SSRF). Default
+     * false. Env MANDATE_REVOCATION_WEBHOOK_ALLOW_HTTP_LOCALHOST.
+     */
+    revocationWebhookAllowHttpLocalhost: yesNo().default(false),
   })
   .refine((c) => c.tokens.accessTokenTtlSeconds <= c.tokens.maxAccessTokenTtlSeconds, {
     message: 'must not exceed tokens.maxAccessTokenTtlSeconds',
@@ -527,6 +533,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_METRICS_HOST', path: 'metrics.host', parse: text },
   { name: 'MANDATE_SHUTDOWN_GRACE', path: 'shutdownGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_REVOCATION_EVENTS_POLL_MS', path: 'revocationEventsPollMs', parse: wholeNumberText },
+  { name: 'MANDATE_REVOCATION_WEBHOOK_ALLOW_HTTP_LOCALHOST', path: 'revocationWebhookAllowHttpLocalhost', parse: booleanText },
   { name: 'MANDATE_AUDIT_RETENTION_DAYS', path: 'retention.auditDays', parse: wholeNumberText },
 ];
 

@@ -1,4 +1,5 @@
-import { isRevokedBy, parseRevocationEvent, REVOCATION_EVENT_TYPE } from '@mandate/protocol';
+import { isRevokedBy, parseRevocationEvent, REVOCATION_EVENT_TYPE, REVOCATION_WEBHOOK_SIGNATURE_HEADER, revocationWebhookSignatureProblem } from '@mandate/protocol';
+import { RevocationWebhookInvalid } from '../errors.ts';
 import type { AccessTokenClaims, RevocationCutoff, RevocationEvent } from '@mandate/protocol';
 import { assertIssuerIdentifier } from '../lib/issuer-url.ts';
 
@@ -133,3 +134,32 @@ export class RevocationState {
     return this.#cutoff.size > 0 && isRevokedBy(claims, { cutoff: [...this.#cutoff.values()] });
   }
 }
+
+/** Options of {@link verifyRevocationWebhook}. */
+export interface RevocationWebhookOptions {
+  /** The secret the server answered when the webhook was set. */
+  secret: string;
+  /** Current time in milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+  /** How far the signature's time may be from now, in seconds. Default 300. */
+  toleranceSeconds?: number;
+}
+
+/**
+ * Verifies a revocation webhook delivery: the `Mandate-Signature` header (`t=…,v1=…`, HMAC-SHA256 of `"<t>.<body>"`
+ * with the webhook's secret, compared in constant time; `t` within the tolerance) over the raw body exactly as
+ * received, then reads the event. Apply it with a {@link RevocationState} the verifier is given as `revocations`.
+ * Throws {@link RevocationWebhookInvalid}; answer such a request 400 and a good one 2xx (anything else is retried).
+ */
+export function verifyRevocationWebhook(body: string, signature: string | undefined, options: RevocationWebhookOptions): RevocationEvent & { id: string } {
+  const now = Math.floor((options.clock ?? Date.now)() / 1000);
+  const problem = revocationWebhookSignatureProblem(signature, body, options.secret, now, options.toleranceSeconds ?? 300);
+  if (problem) throw new RevocationWebhookInvalid(problem);
+  const event = parseRevocationEvent(body);
+  const id = (JSON.parse(body) as { id?: unknown }).id;
+  if (!event || typeof id !== 'string') throw new RevocationWebhookInvalid('the body is no revocation event');
+  return { ...event, id };
+}
+
+/** The header {@link verifyRevocationWebhook} reads the signature from. */
+export { REVOCATION_WEBHOOK_SIGNATURE_HEADER };

@@ -78,6 +78,35 @@ function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   };
 }
 
+/**
+ * POSTs `body` to `url` with the same defences (checked and pinned addresses, no redirect, deadline) and resolves
+ * to the answer's status, its body unread: a revocation webhook's delivery (any 2xx counts there).
+ */
+export async function postChecked(url: URL, body: string, headers: Record<string, string>, options: Omit<DocumentFetchOptions, 'maxBytes'>): Promise<number> {
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const timedOut = () => new DocumentFetchError(`it did not answer within ${options.timeoutMs} ms`);
+  const addresses = await Promise.race([
+    checkedAddresses(url, { ...options, maxBytes: 0 }),
+    new Promise<never>((_resolve, reject) => deadline.addEventListener('abort', () => reject(timedOut()), { once: true })),
+  ]);
+  if (deadline.aborted) throw timedOut();
+  return new Promise<number>((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+      method: 'POST',
+      lookup: pinnedLookup(addresses),
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'mandate (revocation webhook)', ...headers },
+      signal: deadline,
+    });
+    request.on('error', (err) => reject(deadline.aborted ? timedOut() : new DocumentFetchError(`it could not be reached (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
+    request.on('response', (response: IncomingMessage) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.end(body);
+  });
+}
+
 export async function fetchMetadataDocument(url: URL, options: DocumentFetchOptions): Promise<FetchedDocument> {
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const timedOut = () => new DocumentFetchError(`it did not answer within ${options.timeoutMs} ms`);

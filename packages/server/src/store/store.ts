@@ -13,9 +13,11 @@ import type { RevocationEvent, SigningAlgorithm } from '@mandate/protocol';
 
 import type { ClientRegistrationRecords } from './client-registration.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
+import type { RevocationWebhookRecords } from './revocation-webhooks.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
 export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
+export type { ClaimedWebhookDelivery, RevocationWebhookRecord, RevocationWebhookRecords, WebhookDeliveryRecord, WebhookDeliveryStatus } from './revocation-webhooks.ts';
 
 export type ClientKind = 'agent' | 'app';
 export type ClientStatus = 'active' | 'disabled';
@@ -540,6 +542,7 @@ export interface Store
     SigningKeyRecords,
     RevocationRecords,
     RevocationEventRecords,
+    RevocationWebhookRecords,
     ReplayRecords,
     AuditRecords,
     UserRecords,

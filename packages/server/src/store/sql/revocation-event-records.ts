@@ -3,7 +3,7 @@ import type { RevocationEventRecord, RevocationEventRecords } from '../store.ts'
 import type { SqlDriver } from './driver.ts';
 
 /** Lock key that serialises appends on PostgreSQL, so ids commit in order and a reader never skips a late one. */
-const APPEND_LOCK = 0x6d6e_6b80;
+export const APPEND_LOCK = 0x6d6e_6b80;
 
 /**
  * How long a party's cutoff event is kept: the ceiling on any access-token lifetime (`tokens.maxAccessTokenTtl`'s

@@ -13,6 +13,7 @@ import { rateLimitRecords } from './rate-limit-records.ts';
 import { sessionRecords } from './session-records.ts';
 import { replayRecords, revocationRecords } from './token-records.ts';
 import { revocationEventLog } from './revocation-event-records.ts';
+import { revocationWebhookRecords } from './revocation-webhook-records.ts';
 import { delegationPolicyRecords } from './delegation-policy-records.ts';
 import { passkeyRecords, userRecords } from './user-records.ts';
 
@@ -32,6 +33,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...signingKeyRecords(db),
     ...revocationRecords(db, eventLog),
     ...events,
+    ...revocationWebhookRecords(db),
     ...delegationPolicyRecords(db),
     ...replayRecords(db),
     ...auditRecords(db),
@@ -49,6 +51,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       purged += await db.run('DELETE FROM revoked_tokens WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM token_lineage WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM revocation_events WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM revocation_webhook_deliveries WHERE event_id NOT IN (SELECT id FROM revocation_events)');
       purged += await db.run('DELETE FROM replay_markers WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);
