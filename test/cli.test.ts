@@ -61,7 +61,7 @@ forEachStore('mandate CLI', (fixture) => {
     ]);
     const bad = spawnSync(process.execPath, [CLI, 'resource', 'create', '--uri', 'https://x.example.com', '--scope', 'a', '--risk', 'a=extreme'], { env, encoding: 'utf8' });
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /must be low, medium or high/);
+    assert.match(bad.stderr, /must be low, medium, high or critical/);
   });
 
   test('serve on a port in use: one line on stderr, exit 1', async () => {

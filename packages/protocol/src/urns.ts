@@ -10,5 +10,8 @@ export const TOKEN_TYPE_ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 /** RFC 8693 §2.1: the token exchange grant type. */
 export const GRANT_TYPE_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
+/** OpenID CIBA Core 1.0 §10.1: the token request grant type of client-initiated backchannel authentication. */
+export const GRANT_TYPE_CIBA = 'urn:openid:params:grant-type:ciba';
+
 /** RFC 7523 §2.2: a JWT used for client authentication (`private_key_jwt`). */
 export const CLIENT_ASSERTION_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -38,6 +38,7 @@ export type { AgentAuthClientOptions, AgentToken, AgentTokenRequest, AppAuthClie
 export { FileTokenStore, type FileTokenStoreOptions } from './agent/file-token-store.ts';
 export { MemoryTokenStore, tokenSetKey } from './agent/token-store.ts';
 export type { DelegatedTokenSet, TokenStore } from './agent/token-store.ts';
+export type { ApprovalRequest, PendingApproval } from './agent/backchannel-approval.ts';
 export type { HttpOptions } from './lib/fetch-json.ts';
 export { createDpopFetch, createDpopNonces, DpopProver, MemoryDpopReplayCache } from './dpop/index.ts';
 export type { DpopNonces, DpopProverOptions, DpopReplayCache, DpopVerifyOptions, PresentedRequest } from './dpop/index.ts';

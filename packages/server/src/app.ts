@@ -9,6 +9,7 @@ import { adminAgentRoutes } from './endpoints/admin/agents.ts';
 import { adminAuditAndKeyRoutes } from './endpoints/admin/audit-and-keys.ts';
 import { adminDelegationRoutes, type ExchangeCheck } from './endpoints/admin/delegation.ts';
 import { adminClientRoutes } from './endpoints/admin/clients.ts';
+import { adminApprovalRoutes } from './endpoints/admin/approvals.ts';
 import { adminResourceRoutes } from './endpoints/admin/resources.ts';
 import { adminRevocationWebhookRoutes } from './endpoints/admin/revocation-webhooks.ts';
 import { adminUserRoutes } from './endpoints/admin/users.ts';
@@ -22,11 +23,13 @@ import { passkeyEndpoints } from './endpoints/passkeys.ts';
 import { registrationEndpoints } from './endpoints/register.ts';
 import { revocationEndpoint } from './endpoints/revoke.ts';
 import { staticAssetRoutes } from './endpoints/static-assets.ts';
+import { backchannelAuthenticationEndpoint } from './endpoints/backchannel-authentication.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
 import { upstreamCallbackPath, upstreamLoginEndpoints } from './endpoints/upstream-login.ts';
 import { userinfoEndpoints } from './endpoints/userinfo.ts';
 import { accountFlow } from './flows/account.ts';
 import { authorizationFlow } from './flows/authorize.ts';
+import { backchannelAuthenticationFlow } from './flows/backchannel-authentication.ts';
 import { authorizationClients } from './flows/authorization-clients.ts';
 import { metadataDocumentFlow } from './flows/client-metadata-document.ts';
 import { clientRegistrationFlow } from './flows/client-registration.ts';
@@ -38,6 +41,7 @@ import { revocationFlow } from './flows/revocation.ts';
 import { upstreamLoginFlow } from './flows/upstream-login.ts';
 import { userinfoFlow } from './flows/userinfo.ts';
 import { authorizationCodeGrant } from './grants/authorization-code.ts';
+import { cibaGrant } from './grants/ciba.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import type { Grant } from './grants/grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
@@ -99,11 +103,13 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     idTokenTtlSeconds: config.authorization.idTokenTtlSeconds,
     refreshTokenIdleTtlSeconds: config.authorization.refreshTokenIdleTtlSeconds,
     refreshTokens: store,
+    resources: store,
   };
   const exchange = tokenExchangeGrant({
     keys,
     issuer: config.issuer,
     clients: store,
+    users: store,
     resources: store,
     lifecycle,
     policies: store,
@@ -114,10 +120,11 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     allowImpersonation: config.delegation.allowImpersonation,
   });
   const grants: Grant[] = [
-    clientCredentialsGrant({ resources: store, keys, issuer: config.issuer, ...lifetimes }),
+    clientCredentialsGrant({ resources: store, approvals: store, keys, issuer: config.issuer, ...lifetimes }),
     authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, clientAuth, audit: ctx.audit }),
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
     exchange,
+    cibaGrant({ ...userTokens, approvals: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
   ];
   return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange };
 }
@@ -169,6 +176,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       metrics: ctx.metrics,
       sharedRateCounts: ctx.sharedRateCounts,
     }),
+    backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),
     introspectionEndpoint(introspection, now),
     revocationEventsEndpoint(revocationEventsFlow({ resources: store, events: store }), { now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
     revocationEndpoint(revocation, { clientAuth, now }),
@@ -264,7 +272,7 @@ function adminRoutes(ctx: ServerContext, store: Store, exchange: ExchangeCheck):
   const api: AdminApiDeps<Store> = { store, audit: ctx.audit, config: ctx.config, keys: ctx.keys, now: ctx.now };
   return [
     ...adminAgentRoutes(api),
-    ...adminResourceRoutes(api),
+    ...adminResourceRoutes(api), ...adminApprovalRoutes(api),
     ...adminRevocationWebhookRoutes(api, ctx.webhookSecretKey),
     ...adminDelegationRoutes(api, exchange),
     ...adminAuditAndKeyRoutes(api),

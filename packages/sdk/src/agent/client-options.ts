@@ -32,6 +32,8 @@ export interface AgentAuthClientOptions extends HttpOptions {
   renewBeforeExpirySeconds?: number;
   /** Current time in milliseconds. Default `Date.now`. */
   clock?: () => number;
+  /** Waits `ms` milliseconds between CIBA polls (`requestApproval`). Default: a timer. Tests inject their scheduler. */
+  sleep?: (ms: number) => Promise<void>;
   /**
    * The OAuth application through which a user authorizes this agent (on-behalf-of): it makes the authorization
    * request with `requested_actor` = the agent, and redeems and refreshes the code's tokens (an `AppAuthClient`

@@ -3,6 +3,7 @@ import type { AuthorizationServerMetadata } from '../discovery/authorization-ser
 import { MetadataInvalid } from '../errors.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
 import { AppAuthClient } from './app-client.ts';
+import { type ApprovalRequest, type PendingApproval, requestBackchannelApproval } from './backchannel-approval.ts';
 import type { AuthorizationRequest } from './authorization-request.ts';
 import type { AuthorizationResponse } from './authorization-response.ts';
 import { clientAuthenticationFor } from './client-authentication.ts';
@@ -70,6 +71,7 @@ export class AgentAuthClient {
   readonly #inflight = new Map<string, Promise<AgentToken>>();
   readonly #app: AppAuthClient | undefined;
   readonly #store: TokenStore;
+  readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(options: AgentAuthClientOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -86,6 +88,7 @@ export class AgentAuthClient {
     if (options.dpop !== undefined) this.#http.dpop = options.dpop;
     this.#renewBeforeMs = renewBefore * 1000;
     this.#store = options.tokenStore ?? new MemoryTokenStore();
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     if (options.app !== undefined && (typeof options.app !== 'object' || options.app === null)) throw new TypeError('app must be an object');
     this.#app =
       options.app === undefined
@@ -301,6 +304,26 @@ export class AgentAuthClient {
   }
 
   /** Sends a grant to the discovered token endpoint with the agent's client authentication. */
+  /**
+   * Asks a person to approve, out of band (OpenID CIBA Core 1.0, poll mode): the request waits in the authorization
+   * server's approval queue until an approver decides. `await (await agent.requestApproval(…)).tokens` resolves with
+   * the user's tokens once approved, or rejects with `TokenRequestFailed` (`error`: `access_denied`,
+   * `expired_token`). Polls at the server's interval through the `sleep` option.
+   * @see https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#rfc.section.7
+   */
+  async requestApproval(request: ApprovalRequest): Promise<PendingApproval> {
+    const metadata = await this.#metadata();
+    const endpoint = metadata['backchannel_authentication_endpoint'];
+    return requestBackchannelApproval(request, {
+      issuer: this.issuer,
+      backchannelEndpoint: typeof endpoint === 'string' && isAcceptableEndpoint(endpoint) ? endpoint : undefined,
+      tokenEndpoint: metadata.token_endpoint !== undefined && isAcceptableEndpoint(metadata.token_endpoint) ? metadata.token_endpoint : undefined,
+      authenticate: this.#authenticate,
+      http: this.#http,
+      sleep: this.#sleep,
+    });
+  }
+
   async #requestToken(form: URLSearchParams): Promise<TokenResponse> {
     const endpoint = (await this.#metadata()).token_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');

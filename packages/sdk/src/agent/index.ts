@@ -1,5 +1,6 @@
 export { AgentAuthClient } from './client.ts';
 export { AppAuthClient } from './app-client.ts';
+export type { ApprovalRequest, PendingApproval } from './backchannel-approval.ts';
 export type {
   AgentAuthClientOptions,
   AgentToken,

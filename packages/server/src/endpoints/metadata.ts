@@ -1,3 +1,4 @@
+import { GRANT_TYPE_CIBA } from '@mandate/protocol';
 import type { Grant } from '../grants/grant.ts';
 import { SUPPORTED_AUTH_METHODS } from '../oauth/client-authentication.ts';
 import { CLIENT_ASSERTION_ALGS } from '../oauth/client-jwks.ts';
@@ -50,6 +51,14 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
     // RFC 9207 §3: every authorization response, success or error, carries `iss`.
     authorization_response_iss_parameter_supported: true,
     grant_types_supported: [...grants.keys()],
+    // OpenID CIBA Core 1.0 §4: poll mode; requests join the approval queue (docs/policies.md).
+    ...(grants.has(GRANT_TYPE_CIBA)
+      ? {
+          backchannel_authentication_endpoint: endpointUrl(issuer, endpointPaths.backchannelAuthentication),
+          backchannel_token_delivery_modes_supported: ['poll'],
+          backchannel_user_code_parameter_supported: false,
+        }
+      : {}),
     token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
+import { decideScopes, type ScopeDecision } from '../policy/scope-policy.ts';
 import { decideGrantLife } from '../lifecycle/token-lifecycle.ts';
 import type {
   ClientRecord,
@@ -36,6 +37,7 @@ export interface AuthorizeDeps {
   resources: Pick<ResourceRecords, 'listResources'>;
   consents: Pick<ConsentRecords, 'getConsent' | 'saveConsent'>;
   grants: Pick<UserGrantRecords, 'createGrantWithCode' | 'listUserGrants'>;
+  /** The signed-in user (their grants for step-up; their roles, read only when a scope's policy requires one). */
   users: Pick<UserRecords, 'getUser'>;
   pending: PendingAuthorizationRecords;
   audit: Pick<AuditLog, 'record'>;
@@ -151,8 +153,23 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     return out;
   }
 
-  async function consentRemembered(auth: AuthorizationRequest, userId: string): Promise<boolean> {
-    for (const [resource, scopes] of scopesByResource(auth, auth.registered)) {
+  /** The scope policies over a request (policy/scope-policy.ts): refused, or which scopes need the user's consent. */
+  function decidePolicies(auth: Pick<Pending, 'client' | 'actor' | 'scopes' | 'resources'>, registered: ReadonlyMap<string, ResourceRecord>, userId: string, now: number): Promise<ScopeDecision> {
+    return decideScopes({
+      flow: 'authorization_request',
+      scopes: auth.scopes,
+      resources: auth.resources,
+      registered,
+      parties: auth.actor ? [auth.client.clientId, auth.actor.clientId] : [auth.client.clientId],
+      userRoles: async () => (await deps.users.getUser(userId))?.roles ?? [],
+      chainDepth: auth.actor ? 1 : 0,
+      now,
+    });
+  }
+
+  /** Whether the user consented before to every scope that needs consent (the `auto` ones need none). */
+  async function consentRemembered(auth: AuthorizationRequest, needConsent: readonly string[], userId: string): Promise<boolean> {
+    for (const [resource, scopes] of scopesByResource({ scopes: [...needConsent], resources: auth.resources }, auth.registered)) {
       const consent = await deps.consents.getConsent(userId, auth.client.clientId, auth.actor?.clientId ?? '', resource);
       if (!consent || !scopes.every((s) => consent.scopes.includes(s))) return false;
     }
@@ -186,7 +203,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
   }
 
   /** Creates the grant and its code (one transaction), then redirects back with `code`, `state` and `iss`. */
-  async function issueCode(auth: Pending, user: SignedInUser, how: 'consent' | 'remembered', ip: string, now: number): Promise<AuthorizeOutcome> {
+  async function issueCode(auth: Pending, user: SignedInUser, how: 'consent' | 'remembered' | 'policy', ip: string, now: number): Promise<AuthorizeOutcome> {
     const { lifetimes } = deps;
     const code = generateSecret();
     const grantId = newId('grt');
@@ -276,7 +293,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
    * The pending request with today's client and agent, when they may still have what the page showed (a client
    * disabled, or an allowance narrowed, while the user read the page refuses the request as a fresh one would).
    */
-  async function recheck(record: PendingAuthorizationRecord, userId: string, ip: string): Promise<{ ok: true; auth: Pending; registered: ReadonlyMap<string, ResourceRecord> } | { ok: false; outcome: AuthorizeOutcome }> {
+  async function recheck(record: PendingAuthorizationRecord, userId: string, ip: string, now: number): Promise<{ ok: true; auth: Pending; registered: ReadonlyMap<string, ResourceRecord> } | { ok: false; outcome: AuthorizeOutcome }> {
     const client = await deps.clients.getClient(record.clientId);
     const unusable = clientRefusal(client);
     if (unusable !== null || !client) return { ok: false, outcome: await refuse({ ok: false, redirect: false, clientId: record.clientId, description: unusable ?? CLIENT_REFUSED }, userId, ip) };
@@ -286,6 +303,9 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
     const decision = decideAuthorizationTargets(client, actor, record, registered);
     if (!decision.ok) return { ok: false, outcome: await redirectError(auth, decision.error, decision.description, userId, ip) };
+    // A policy changed while the user read the page decides as it would for a fresh request.
+    const policies = await decidePolicies({ client, actor, scopes: decision.scopes, resources: decision.resources }, registered, userId, now);
+    if (!policies.ok) return { ok: false, outcome: await redirectError(auth, 'access_denied', policies.description, userId, ip) };
     return { ok: true, auth: { ...auth, scopes: decision.scopes, resources: decision.resources }, registered };
   }
 
@@ -306,11 +326,15 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       // Step-up keeps what was granted: the new grant holds the union, and the page asks only for what is new.
       const before = await grantedBefore(requested, user.id, now);
       const auth = withGrantedBefore(requested, before);
-      const remembered = !auth.prompt.has('consent') && (await consentRemembered(auth, user.id));
+      // Scope policies: `deny`, a missing role or an unmet condition refuses; `auto` scopes need no consent.
+      const policies = await decidePolicies(auth, auth.registered, user.id, now);
+      if (!policies.ok) return redirectError(auth, 'access_denied', policies.description, user.id, ip);
+      const consentFree = policies.needConsent.length === 0;
+      const remembered = !auth.prompt.has('consent') && (consentFree || (await consentRemembered(auth, policies.needConsent, user.id)));
       // RFC 8252 §8.6: a public client's identity is not assured (anyone may claim its client id and a loopback
-      // port), so remembered consent never yields its code silently: the user confirms on the consent page.
+      // port), so remembered consent (or none needed) never yields its code silently: the user confirms on the page.
       const publicClient = auth.client.tokenEndpointAuthMethod === 'none';
-      if (remembered && !publicClient) return issueCode(auth, user, 'remembered', ip, now);
+      if (remembered && !publicClient) return issueCode(auth, user, consentFree ? 'policy' : 'remembered', ip, now);
       if (auth.prompt.has('none')) {
         return remembered
           ? redirectError(auth, 'interaction_required', 'a public client needs the user to confirm each authorization (RFC 8252 §8.6)', user.id, ip)
@@ -326,7 +350,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
         await deps.audit.record({ event: 'authorization.refused', actor: user.id, subject: user.id, ip, detail: { error: 'invalid_request', reason: description, redirected: false } });
         return { kind: 'shown', problem: 'consent_gone', description };
       }
-      const checked = await recheck(record, user.id, ip);
+      const checked = await recheck(record, user.id, ip, now);
       if (!checked.ok) return checked.outcome;
       const { auth, registered } = checked;
       const detail = { actor_id: auth.actor?.clientId, scope: auth.scopes.join(' '), resources: auth.resources };

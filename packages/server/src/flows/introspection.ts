@@ -75,9 +75,10 @@ export function introspectionFlow(deps: IntrospectionDeps) {
           return { kind: 'resource', uri: resource.uri };
         }
         if (bearer.startsWith(`${ADMIN_TOKEN_PREFIX}_`)) {
-          const tokenId = await authenticateAdminToken(bearer, deps.adminTokens);
-          if (!tokenId) throw bearerRefused();
-          return { kind: 'admin', tokenId };
+          // Roles deny by default: only an `admin` token introspects.
+          const token = await authenticateAdminToken(bearer, deps.adminTokens);
+          if (!token || token.role !== 'admin') throw bearerRefused();
+          return { kind: 'admin', tokenId: token.id };
         }
         throw bearerRefused();
       }

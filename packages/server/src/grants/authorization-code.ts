@@ -10,7 +10,7 @@ import { decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { UserGrantRecord, UserGrantRecords } from '../store/store.ts';
 import { hashSecret } from '../tokens/secret.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
-import { issueUserTokens, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
+import { issueUserTokens, policyLimitedLifetime, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
 
 export interface AuthorizationCodeDeps extends UserTokenDeps {
   grants: Pick<UserGrantRecords, 'redeemAuthorizationCode' | 'revokeGrant'>;
@@ -107,8 +107,9 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
       // The scope parameter plays no part here: the code's tokens carry what the user granted.
       const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(life, request.resources, undefined));
       if (!targets.ok) throw new OAuthError(targets.error, targets.description);
+      const maxLifetimeSeconds = await policyLimitedLifetime(targets, { grant, user, client }, deps, now);
 
-      const issued = await issueUserTokens({ grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: record.nonce, dpopJkt, now }, deps);
+      const issued = await issueUserTokens({ grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: record.nonce, dpopJkt, maxLifetimeSeconds, now }, deps);
       return {
         response: issued.response,
         audit: {

@@ -1,15 +1,19 @@
 import type { KeyRing } from '../keys/key-ring.ts';
-import { invalidScope, invalidTarget, OAuthError } from '../oauth/oauth-error.ts';
+import { invalidRequest, invalidScope, invalidTarget, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
+import { decideScopes, highestRisk } from '../policy/scope-policy.ts';
 import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetDecision, type TargetFacts } from '../policy/token-targets.ts';
 import type { ClientRecord, ResourceRecords } from '../store/store.ts';
+import { type ApprovalGateDeps, passApprovalGate } from './approval-gate.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
 
 export interface ClientCredentialsDeps {
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
+  /** The approval queue, for scopes whose policy asks an approver (issue 12 item 2). */
+  approvals: ApprovalGateDeps['approvals'];
   keys: KeyRing;
   issuer: string;
   defaultAccessTokenTtlSeconds: number;
@@ -21,6 +25,8 @@ export interface ClientCredentialsRequest {
   resources: string[];
   /** Undefined when the request has no `scope`. */
   scopes: string[] | undefined;
+  /** Mandate extension: why the client asks, shown to approvers when a scope needs approval. */
+  justification: string | null;
 }
 
 const policy = TARGET_POLICIES.client_credentials;
@@ -38,7 +44,8 @@ const ACTOR_TOKEN_MAX_TTL_SECONDS = 300;
 export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<ClientCredentialsRequest> {
   const ownResource = canonicalResourceUri(deps.issuer);
 
-  async function decide(client: ClientRecord, request: ClientCredentialsRequest): Promise<TargetDecision> {
+  /** Targets by `token-targets.ts`, then each scope by its policy (`scope-policy.ts`), over the same looked-up resources. */
+  async function decide(client: ClientRecord, request: ClientCredentialsRequest, now: number): Promise<TargetDecision & { maxLifetimeSeconds?: number; approvalId?: string }> {
     const facts: TargetFacts = {
       requestedResources: request.resources,
       requestedScopes: request.scopes,
@@ -46,7 +53,36 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
       registered: NO_RESOURCES,
     };
     facts.registered = await lookUpResources(policy.lookUp(facts), deps.resources);
-    return decideTargets(policy, facts);
+    const targets = decideTargets(policy, facts);
+    if (!targets.ok) return targets;
+    const scopes = await decideScopes({
+      flow: 'client',
+      scopes: targets.scopes,
+      resources: targets.resources,
+      registered: facts.registered,
+      parties: [client.clientId],
+      userRoles: async () => null,
+      chainDepth: 0,
+      now,
+    });
+    if (scopes.ok) return { ...targets, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
+    if (scopes.reason === 'denied') return { ok: false, error: 'invalid_scope', description: scopes.description };
+    // Approved before for exactly this request (used up now), or refused with the pending request's id.
+    const { approvalId } = await passApprovalGate(
+      {
+        clientId: client.clientId,
+        chain: [client.clientId],
+        userId: null,
+        scopes: targets.scopes,
+        resources: targets.resources,
+        justification: request.justification,
+        risk: highestRisk(targets.scopes, targets.resources, facts.registered),
+        why: scopes.description,
+      },
+      deps,
+      now,
+    );
+    return { ...targets, approvalId };
   }
 
   /** The issuer alone, no scope; anything else asked beside it is refused. */
@@ -60,16 +96,17 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
     grantType: 'client_credentials',
     repeatable: new Set(['resource']),
     confidentialClientsOnly: true,
-    parse: (params) => ({ resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')) }),
+    parse: (params) => ({ resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')), justification: justification(params.get('justification')) }),
     async handle({ client: { client }, request, now, dpopJkt }: GrantInput<ClientCredentialsRequest>): Promise<GrantResult> {
       const actorToken = ownResource !== null && request.resources.includes(ownResource);
-      const decision = actorToken ? actorTokenTargets(request) : await decide(client, request);
+      const decision: TargetDecision & { maxLifetimeSeconds?: number; approvalId?: string } = actorToken ? actorTokenTargets(request) : await decide(client, request, now);
       if (!decision.ok) throw new OAuthError(decision.error, decision.description);
 
       const ttlSeconds = Math.min(
         client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds,
         deps.maxAccessTokenTtlSeconds,
         actorToken ? ACTOR_TOKEN_MAX_TTL_SECONDS : Infinity,
+        decision.maxLifetimeSeconds ?? Infinity,
       );
       const minted = mintAccessToken(
         {
@@ -91,9 +128,23 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
           actor: client.clientId,
           subject: client.clientId,
           clientId: client.clientId,
-          detail: { grant_type: 'client_credentials', jti: minted.claims.jti, aud: minted.claims.aud, scope: scope ?? '', exp: minted.claims.exp },
+          detail: {
+            grant_type: 'client_credentials',
+            jti: minted.claims.jti,
+            aud: minted.claims.aud,
+            scope: scope ?? '',
+            exp: minted.claims.exp,
+            ...(decision.approvalId ? { approval_request: decision.approvalId } : {}),
+          },
         },
       };
     },
   };
+}
+
+/** `justification`: free text for approvers, at most 500 characters. */
+function justification(value: string | undefined): string | null {
+  if (value === undefined || value.trim() === '') return null;
+  if (value.length > 500) throw invalidRequest('justification is at most 500 characters');
+  return value.trim();
 }

@@ -6,7 +6,7 @@ import { decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { UserGrantRecord, UserGrantRecords } from '../store/store.ts';
 import { mintRefreshToken, refreshTokenHash } from '../tokens/refresh-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
-import { issueUserTokens, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
+import { issueUserTokens, policyLimitedLifetime, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
 
 export interface RefreshTokenDeps extends UserTokenDeps {
   grants: Pick<UserGrantRecords, 'getRefreshToken' | 'rotateRefreshToken' | 'getGrant' | 'revokeGrant'>;
@@ -66,6 +66,7 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
 
       const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(life, request.resources, request.scopes));
       if (!targets.ok) throw new OAuthError(targets.error, targets.description);
+      const maxLifetimeSeconds = await policyLimitedLifetime(targets, { grant, user, client }, deps, now);
 
       const next = mintRefreshToken();
       const rotation = await deps.grants.rotateRefreshToken(record.tokenHash, {
@@ -83,7 +84,7 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
       }
 
       const issued = await issueUserTokens(
-        { grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: null, rotatedRefreshToken: { token: next.token }, dpopJkt, now },
+        { grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: null, rotatedRefreshToken: { token: next.token }, dpopJkt, maxLifetimeSeconds, now },
         deps,
       );
       return {

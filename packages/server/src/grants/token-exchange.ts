@@ -16,8 +16,9 @@ import { parseResourceParameters, parseScope } from '../oauth/target-parameters.
 import { decideChainPolicies, delegationStep } from '../policy/chain-policy.ts';
 import { decideDelegation } from '../policy/delegation.ts';
 import { decideExchangeBinding } from '../policy/dpop-binding.ts';
+import { chainDepth, decideScopes } from '../policy/scope-policy.ts';
 import { classifyExchangeAudiences, decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
-import type { ClientRecord, ClientRecords, DelegationPolicyRecords, ResourceRecords, RevocationRecords } from '../store/store.ts';
+import type { ClientRecord, ClientRecords, DelegationPolicyRecords, ResourceRecords, RevocationRecords, UserRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
@@ -26,6 +27,8 @@ export interface TokenExchangeDeps {
   keys: KeyRing;
   issuer: string;
   clients: Pick<ClientRecords, 'getClient'>;
+  /** The user at the root of a chain, read only when a scope's policy requires a role. */
+  users: Pick<UserRecords, 'getUser'>;
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
   lifecycle: TokenLifecycleDeps;
   /** The delegation-chain policies of resources and agents (issue 11 item 1). */
@@ -190,8 +193,25 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
     });
     if (!targets.ok) throw new OAuthError(targets.error, targets.description);
     const act = delegation.impersonation ? actOfImpersonation(subject, delegation.act) : delegation.act;
+    // Scope policies (issue 12 item 1): a user grant at the root was the consent; without one, the chain's clients
+    // decide alone.
+    const scopePolicies = await decideScopes({
+      flow: subject.gid !== undefined ? 'user_grant' : 'client',
+      scopes: targets.scopes,
+      resources: targets.resources,
+      registered,
+      parties: [...new Set([client.clientId, subject.clientId, ...chainParties(act)])],
+      userRoles: async () => (subject.gid !== undefined ? ((await deps.users.getUser(subject.sub))?.roles ?? []) : null),
+      chainDepth: chainDepth(act),
+      now,
+    });
+    if (!scopePolicies.ok) throw new OAuthError('invalid_scope', scopePolicies.description);
 
-    const exp = Math.min(now + Math.min(acting.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds), subject.exp, actor?.exp ?? Infinity);
+    const exp = Math.min(
+      now + Math.min(acting.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, scopePolicies.maxLifetimeSeconds ?? Infinity),
+      subject.exp,
+      actor?.exp ?? Infinity,
+    );
 
     // Issue 11 item 1: the chain policies of the target resources and of the agent handing the token on.
     // A person is at the root exactly when the chain starts from a user's grant (every user token carries `gid`).
@@ -314,4 +334,11 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
       };
     },
   };
+}
+
+/** The client ids of an `act` chain, outermost first. */
+function chainParties(act: ActClaim | undefined): string[] {
+  const ids: string[] = [];
+  for (let a: ActClaim | undefined = act; a; a = a.act) ids.push(a.client_id ?? a.sub);
+  return ids;
 }

@@ -1,11 +1,14 @@
 import type { ActClaim } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
+import { OAuthError } from '../oauth/oauth-error.ts';
+import { decideScopes } from '../policy/scope-policy.ts';
 import { NO_RESOURCES, type TargetFacts, userTokenAudience } from '../policy/token-targets.ts';
-import type { ClientRecord, UserGrantRecord, UserGrantRecords, UserRecord } from '../store/store.ts';
+import type { ClientRecord, ResourceRecords, UserGrantRecord, UserGrantRecords, UserRecord } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { mintIdToken } from '../tokens/id-token.ts';
 import { mintRefreshToken } from '../tokens/refresh-token.ts';
 import { type TokenResponse, tokenTypeFor } from './grant.ts';
+import { lookUpResources } from './registered-resources.ts';
 
 /**
  * Token issuance shared by the authorization-code and refresh-token grants: an RFC 9068 access token for the
@@ -23,6 +26,8 @@ export interface UserTokenDeps {
   idTokenTtlSeconds: number;
   refreshTokenIdleTtlSeconds: number;
   refreshTokens: Pick<UserGrantRecords, 'createRefreshToken'>;
+  /** The registered resources whose scope policies a token of the grant is checked against. */
+  resources: Pick<ResourceRecords, 'getResourceByUri'>;
 }
 
 export interface UserTokenRequest {
@@ -38,6 +43,8 @@ export interface UserTokenRequest {
   rotatedRefreshToken?: { token: string };
   /** The thumbprint of the request's verified DPoP key: the access token is bound to it (RFC 9449 §5). */
   dpopJkt: string | undefined;
+  /** The shortest lifetime the scopes' policies allow (`policyLimitedLifetime`). */
+  maxLifetimeSeconds?: number | undefined;
   now: number;
 }
 
@@ -52,7 +59,7 @@ export function wantsRefreshToken(grant: UserGrantRecord, client: ClientRecord):
 
 export async function issueUserTokens(request: UserTokenRequest, deps: UserTokenDeps): Promise<{ response: TokenResponse; jti: string; exp: number }> {
   const { grant, user, client, now } = request;
-  const ttlSeconds = Math.max(1, Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, grant.expiresAt - now));
+  const ttlSeconds = Math.max(1, Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, grant.expiresAt - now, request.maxLifetimeSeconds ?? Infinity));
   const minted = mintAccessToken(
     {
       subject: user.id,
@@ -105,4 +112,30 @@ export function userGrantTargets(
   requestedScopes: readonly string[] | undefined,
 ): TargetFacts {
   return { requestedResources, requestedScopes, parties: [], source: { resources: stillGiven.resources, scopes: stillGiven.scopes }, registered: NO_RESOURCES };
+}
+
+/**
+ * The scope policies over a token of a user grant (code redemption, refresh): the grant was the user's consent
+ * (or an approval), but a scope since denied, a role since removed or an unmet condition refuses the token
+ * (`invalid_scope`, naming the policy). Returns the lifetime the policies allow.
+ */
+export async function policyLimitedLifetime(
+  targets: { scopes: readonly string[]; resources: readonly string[] },
+  party: { grant: UserGrantRecord; user: UserRecord; client: ClientRecord },
+  deps: Pick<UserTokenDeps, 'resources'>,
+  now: number,
+): Promise<number | undefined> {
+  const { grant, user, client } = party;
+  const decision = await decideScopes({
+    flow: 'user_grant',
+    scopes: targets.scopes,
+    resources: targets.resources,
+    registered: await lookUpResources(targets.resources, deps.resources),
+    parties: grant.actorId ? [client.clientId, grant.actorId] : [client.clientId],
+    userRoles: async () => user.roles,
+    chainDepth: grant.actorId ? 1 : 0,
+    now,
+  });
+  if (!decision.ok) throw new OAuthError('invalid_scope', decision.description);
+  return decision.maxLifetimeSeconds;
 }

@@ -5,6 +5,8 @@ export const endpointPaths = {
   revocation: '/revoke',
   jwks: '/jwks.json',
   registration: '/register',
+  /** OpenID CIBA Core 1.0 §7: the backchannel authentication endpoint. */
+  backchannelAuthentication: '/bc-authorize',
 } as const;
 
 /** Paths of the user-facing endpoints (kept apart from `endpointPaths`, which are also client-assertion audiences). */

@@ -145,7 +145,7 @@ export async function createHttpApp(
     app.route({
       method: route.method,
       url,
-      config: { access: route.access, errorFormat: route.errorFormat },
+      config: { access: route.access, errorFormat: route.errorFormat, ...(route.adminRoles ? { adminRoles: route.adminRoles } : {}) },
       onRequest: route.cors ? [...hooks[route.access].onRequest, corsHeaders] : hooks[route.access].onRequest,
       preHandler: hooks[route.access].preHandler,
       handler: route.handler,

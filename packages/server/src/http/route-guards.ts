@@ -37,12 +37,17 @@ export interface RouteGuardDeps {
 function adminGuard(adminTokens: RouteGuardDeps['adminTokens']): RouteHook {
   return async function requireAdminToken(request: FastifyRequest, reply: FastifyReply) {
     const credential = bearerCredential(typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined);
-    const tokenId = credential ? await authenticateAdminToken(credential, adminTokens) : null;
-    if (!tokenId) {
+    const token = credential ? await authenticateAdminToken(credential, adminTokens) : null;
+    if (!token) {
       reply.header('www-authenticate', credential ? 'Bearer realm="mandate-admin", error="invalid_token"' : 'Bearer realm="mandate-admin"');
       throw new Problem('unauthorized', 'an admin API token is required (Authorization: Bearer mad_…)');
     }
-    request.adminActor = `admin:${tokenId}`;
+    request.adminActor = `admin:${token.id}`;
+    request.adminUserId = token.userId;
+    // Roles, deny by default: `admin` everywhere; another role only where the route admits it.
+    if (token.role !== 'admin' && !(request.routeOptions.config.adminRoles ?? []).includes(token.role)) {
+      throw new Problem('forbidden', `this admin token's role (${token.role}) may not ${request.method} ${request.routeOptions.url ?? 'this route'}`);
+    }
   };
 }
 

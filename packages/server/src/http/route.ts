@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AdminRole } from '../store/store.ts';
 
 /**
  * Who may call a route. Every route must declare one (the app refuses to start otherwise), so nothing is
@@ -27,6 +28,11 @@ export interface RouteDefinition {
    * registration, which browser-based clients call. Never a page or the admin API.
    */
   cors?: boolean;
+  /**
+   * `admin` routes: the admin-token roles admitted besides `admin` (which is admitted everywhere). Deny by default:
+   * a route that names none is for `admin` tokens only.
+   */
+  adminRoles?: readonly AdminRole[];
   handler(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
 
@@ -34,9 +40,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
     errorFormat?: ErrorFormat;
+    adminRoles?: readonly AdminRole[];
   }
   interface FastifyRequest {
     /** Set by the admin guard on `admin` routes: `admin:<token id>`. */
     adminActor?: string;
+    /** The user the admin token speaks for, if any (an approver's decisions are recorded as theirs). */
+    adminUserId?: string | null;
   }
 }

@@ -207,7 +207,7 @@ export async function verifyLiveAccessToken(
   return life.alive ? { ok: true, claims: result.claims, life } : { ok: false, reason: 'inactive' };
 }
 
-/** An ID token presented back to us (a token exchange's subject token): ours, its client and grant alive. */
+/** An ID token presented back to us (a token exchange's subject token): ours, not revoked, its client and grant alive. */
 export async function verifyLiveIdToken(
   token: string,
   deps: LiveTokenDeps,
@@ -216,7 +216,12 @@ export async function verifyLiveIdToken(
   if (!result.ok) return result;
   const { claims } = result;
   const clients: ClientsById = new Map();
-  const [grant] = await Promise.all([claims.gid === undefined ? null : deps.lifecycle.grants.getGrant(claims.gid), readClients([claims.aud], deps.lifecycle, clients)]);
+  const [revoked, grant] = await Promise.all([
+    deps.lifecycle.revocations.isTokenIdRevoked(claims.jti),
+    claims.gid === undefined ? null : deps.lifecycle.grants.getGrant(claims.gid),
+    readClients([claims.aud], deps.lifecycle, clients),
+  ]);
+  if (revoked) return { ok: false, reason: 'inactive' };
   if (partyProblem(clients.get(claims.aud), claims.iat, 'the client')) return { ok: false, reason: 'inactive' };
   if (claims.gid === undefined) return { ok: true, claims, grant: null };
   if (!grant) return { ok: false, reason: 'inactive' };

@@ -1,4 +1,4 @@
-import { GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
+import { GRANT_TYPE_CIBA, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord, ClientRegistrationRecord } from '../store/store.ts';
@@ -81,7 +81,7 @@ const redirectUri = z.string().max(2000).superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const grantType = z.enum(['authorization_code', 'refresh_token', GRANT_TYPE_TOKEN_EXCHANGE]);
+const grantType = z.enum(['authorization_code', 'refresh_token', GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_CIBA]);
 
 const fields = {
   name: z.string().trim().min(1).max(200),

@@ -1,5 +1,5 @@
 /** A refused management operation; the admin API turns it into problem+json, the CLI into a message and exit code. */
-export type ManagementErrorKind = 'not-found' | 'invalid-request' | 'conflict';
+export type ManagementErrorKind = 'not-found' | 'invalid-request' | 'conflict' | 'forbidden';
 
 export class ManagementError extends Error {
   override readonly name = 'ManagementError';

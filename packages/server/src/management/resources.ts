@@ -27,7 +27,7 @@ function resourceView(record: ResourceRecord): ResourceView {
 const scopeInput = z.preprocess(
   (value) => (typeof value === 'string' ? { name: value } : value),
   z
-    .object({ name: scopeToken, description: z.string().max(500).nullable().default(null), risk: z.enum(['low', 'medium', 'high']).default('low') })
+    .object({ name: scopeToken, description: z.string().max(500).nullable().default(null), risk: z.enum(['low', 'medium', 'high', 'critical']).default('low') })
     .strict(),
 );
 
@@ -103,7 +103,9 @@ export async function getResource(idOrUri: string, deps: ManagementDeps<Resource
 export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps<ResourceRecords>): Promise<ResourceView> {
   const parsed = parseInput(updateSchema, input);
   const current = await existingResource(deps, idOrUri);
-  const scopes = parsed.scopes && uniqueScopes(parsed.scopes);
+  // A scope's policy is edited on its own (management/scope-policies.ts, versioned); a scope kept by name keeps it.
+  const policies = new Map(current.scopes.flatMap((s) => (s.policy ? [[s.name, s.policy] as const] : [])));
+  const scopes = parsed.scopes && uniqueScopes(parsed.scopes).map((s) => (policies.has(s.name) ? { ...s, policy: policies.get(s.name)! } : s));
   // Scopes a new list drops leave the defaults too, unless the defaults are set in the same request.
   const defaults = parsed.default_scopes ?? (scopes && current.defaultScopes.filter((name) => scopes.some((s) => s.name === name)));
   const updated = (await deps.store.updateResource(current.id, {

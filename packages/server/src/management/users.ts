@@ -16,6 +16,8 @@ export interface UserView {
   email_verified: boolean;
   name: string | null;
   is_admin: boolean;
+  /** Roles a scope policy may require (`role_required`). */
+  roles: string[];
   status: UserRecord['status'];
   has_password: boolean;
   created_at: number;
@@ -29,6 +31,7 @@ function userView(record: UserRecord): UserView {
     email_verified: record.emailVerified,
     name: record.name,
     is_admin: record.isAdmin,
+    roles: record.roles,
     status: record.status,
     has_password: record.passwordHash !== null,
     created_at: record.createdAt,
@@ -38,19 +41,23 @@ function userView(record: UserRecord): UserView {
 
 const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(MAX_PASSWORD_LENGTH);
 
+/** A role name: lower-case letters, digits, `_`, `-`, `:` (e.g. `approver`, `finance:lead`). */
+const roles = z.array(z.string().regex(/^[a-z0-9][a-z0-9_:-]{0,63}$/, 'must be a role name (a-z, 0-9, _ - :)')).max(32).transform((list) => [...new Set(list)]);
+
 const createSchema = z
   .object({
     email: emailAddress,
     name: z.string().trim().min(1).max(200).optional(),
     password: password.optional(),
     is_admin: z.boolean().default(false),
+    roles: roles.default([]),
     /** Accounts created by an operator are trusted to own their address; set false for unchecked input. */
     email_verified: z.boolean().default(true),
   })
   .strict();
 
 const updateSchema = z
-  .object({ name: z.string().trim().min(1).max(200).nullable(), password, is_admin: z.boolean(), email_verified: z.boolean() })
+  .object({ name: z.string().trim().min(1).max(200).nullable(), password, is_admin: z.boolean(), roles, email_verified: z.boolean() })
   .partial()
   .strict();
 
@@ -86,6 +93,7 @@ export async function createUser(input: unknown, deps: ManagementDeps<UserStore>
     name: parsed.name ?? null,
     passwordHash: parsed.password ? await hashPassword(parsed.password) : null,
     isAdmin: parsed.is_admin,
+    roles: parsed.roles,
     status: 'active',
     tokensValidAfter: 0,
     createdAt: deps.now,
@@ -123,6 +131,7 @@ export async function updateUser(idOrEmail: string, input: unknown, deps: Manage
   const updated = (await deps.store.updateUser(current.id, {
     name: parsed.name,
     isAdmin: parsed.is_admin,
+    roles: parsed.roles,
     emailVerified: parsed.email_verified,
     passwordHash: parsed.password === undefined ? undefined : await hashPassword(parsed.password),
     updatedAt: deps.now,

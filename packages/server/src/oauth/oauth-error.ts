@@ -21,7 +21,14 @@ export type OAuthErrorCode =
   | 'invalid_client_metadata'
   | 'invalid_software_statement'
   | 'unapproved_software_statement'
-  | 'invalid_token';
+  | 'invalid_token'
+  // OpenID CIBA Core 1.0 §11, §13 (backchannel authentication and its token requests).
+  | 'unknown_user_id'
+  | 'invalid_binding_message'
+  | 'expired_login_hint_token'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token';
 
 export class OAuthError extends Error {
   override readonly name = 'OAuthError';

@@ -68,11 +68,100 @@ export interface ClientRecords {
   deleteClient(clientId: string): Promise<boolean>;
 }
 
-export type ScopeRisk = 'low' | 'medium' | 'high';
+export type ScopeRisk = 'low' | 'medium' | 'high' | 'critical';
+export type ScopePolicyKind = 'auto' | 'user_consent' | 'admin_approval' | 'role_required' | 'deny';
+
+/** A scope's policy (policy/scope-policy.ts decides by it); `version` counts its edits, 0 for a risk's default. */
+export interface ScopePolicySetting {
+  kind: ScopePolicyKind;
+  /** For `role_required`: the role the user must hold. */
+  role?: string;
+  conditions?: {
+    /** Only these clients or agents (one of the chain listed) may get the scope. */
+    clients?: string[];
+    /** Tokens carrying the scope live at most this long. */
+    maxTokenLifetimeSeconds?: number;
+    /** At most this many actors in the token's `act` chain. */
+    maxChainDepth?: number;
+    /** Only between these UTC times (`HH:MM`; `to` before `from` wraps past midnight). */
+    timeWindow?: { from: string; to: string };
+  };
+  version: number;
+}
+
 export interface ResourceScope {
   name: string;
   description: string | null;
   risk: ScopeRisk;
+  /** Absent: the default of its risk (policy/scope-policy.ts `DEFAULT_POLICY_BY_RISK`). */
+  policy?: ScopePolicySetting;
+}
+
+/** One version of a scope's policy, kept for the record (every edit adds one). */
+export interface ScopePolicyVersionRecord {
+  resourceId: string;
+  scope: string;
+  version: number;
+  risk: ScopeRisk;
+  policy: ScopePolicySetting;
+  changedBy: string;
+  changedAt: number;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+/** A grant that a scope policy sent to approvers (issue 12 item 2): what was asked, by whom, and the decision. */
+export interface ApprovalRequestRecord {
+  id: string;
+  status: ApprovalStatus;
+  /** The client that asked, and the chain it asks for (client first, then agents). */
+  clientId: string;
+  chain: string[];
+  /** The user on whose behalf, or null for a client acting for itself. */
+  userId: string | null;
+  scopes: string[];
+  resources: string[];
+  justification: string | null;
+  /** The highest risk among the scopes. */
+  risk: ScopeRisk;
+  /** Identifies the exact request (resources and scopes) so a repeat finds it rather than adding another. */
+  requestKey: string;
+  createdAt: number;
+  expiresAt: number;
+  decidedBy: string | null;
+  decidedAt: number | null;
+  reason: string | null;
+  /** When a token was issued on the approval: it is good for one. */
+  usedAt: number | null;
+  /** CIBA (item 3): SHA-256 of the `auth_req_id` the client polls with, the interval it must keep, its last poll. */
+  authReqHash: string | null;
+  pollInterval: number | null;
+  lastPolledAt: number | null;
+}
+
+export interface ApprovalRequestRecords {
+  createApprovalRequest(record: ApprovalRequestRecord): Promise<void>;
+  getApprovalRequest(id: string): Promise<ApprovalRequestRecord | null>;
+  /** The newest request of this client for this exact request that is pending, or approved and unused, and unexpired. */
+  findOpenApprovalRequest(clientId: string, requestKey: string, now: number): Promise<ApprovalRequestRecord | null>;
+  /** Newest first; pending ones past their expiry are marked `expired` first. */
+  listApprovalRequests(filter: { status?: ApprovalStatus }, now: number): Promise<ApprovalRequestRecord[]>;
+  /** Marks a pending, unexpired request decided; false when it was not (decided already, expired, unknown). */
+  decideApprovalRequest(id: string, decision: { status: 'approved' | 'denied'; decidedBy: string; reason: string | null }, now: number): Promise<boolean>;
+  /** Takes an approved, unused, unexpired request for one token; false when another took it first. */
+  useApprovalRequest(id: string, now: number): Promise<boolean>;
+  getApprovalRequestByAuthReq(authReqHash: string): Promise<ApprovalRequestRecord | null>;
+  /** Records a CIBA poll and the interval the client must keep from now on. */
+  recordApprovalPoll(id: string, now: number, pollInterval: number): Promise<void>;
+}
+
+export interface ScopePolicyRecords {
+  /**
+   * Stores the resource's scopes (one of them with a new policy) and that policy's version, in one transaction;
+   * StoreConflictError when that version exists (a concurrent edit won).
+   */
+  saveScopePolicy(resourceId: string, scopes: ResourceScope[], version: ScopePolicyVersionRecord): Promise<void>;
+  listScopePolicyVersions(resourceId: string, scope: string): Promise<ScopePolicyVersionRecord[]>;
 }
 
 /** A protected resource (an API or MCP server) with its canonical URI and the scopes it understands. */
@@ -107,9 +196,15 @@ export interface ResourceRecords {
   deleteResource(id: string): Promise<boolean>;
 }
 
+/** What an admin API token may do (deny by default: a route names the roles it admits; `admin` every route). */
+export type AdminRole = 'admin' | 'approver' | 'viewer';
+
 export interface AdminTokenRecord {
   id: string;
   name: string;
+  role: AdminRole;
+  /** The user this token speaks for: approvals it decides are recorded as theirs. */
+  userId: string | null;
   secretHash: string;
   createdAt: number;
   revokedAt: number | null;
@@ -284,6 +379,8 @@ export interface UserRecord {
   /** Versioned scrypt hash (`users/password.ts`); null for accounts without a password. */
   passwordHash: string | null;
   isAdmin: boolean;
+  /** Roles a scope policy may require (`role_required`), e.g. `approver`. */
+  roles: string[];
   status: UserStatus;
   /** Tokens whose `iat` is before this are inactive: set when the user is disabled. */
   tokensValidAfter: number;
@@ -371,6 +468,8 @@ export interface SessionRecords {
   touchSession(idHash: string, now: number): Promise<void>;
   deleteSession(idHash: string): Promise<void>;
   deleteUserSessions(userId: string): Promise<number>;
+  /** When the user last signed in, over their unexpired sessions; null when none (a critical approval needs a fresh one). */
+  latestAuthTime(userId: string, now: number): Promise<number | null>;
 }
 
 /** The `state` of a login through an upstream provider, bound to the browser session that started it. */
@@ -466,6 +565,8 @@ export interface RefreshTokenRecord {
 export interface UserGrantRecords {
   /** Writes the grant and its authorization code in one transaction. */
   createGrantWithCode(grant: UserGrantRecord, code: AuthorizationCodeRecord): Promise<void>;
+  /** Writes a grant that has no code (CIBA: the user approved out of band). */
+  createGrant(grant: UserGrantRecord): Promise<void>;
   getGrant(id: string): Promise<UserGrantRecord | null>;
   listUserGrants(userId: string): Promise<UserGrantRecord[]>;
   /** Marks the grant revoked (and appends a revocation event naming it); false when it was unknown or revoked already. */
@@ -538,6 +639,8 @@ export interface Store
   extends ClientRecords,
     DelegationPolicyRecords,
     ResourceRecords,
+    ScopePolicyRecords,
+    ApprovalRequestRecords,
     AdminTokenRecords,
     SigningKeyRecords,
     RevocationRecords,

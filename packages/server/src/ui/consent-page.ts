@@ -42,7 +42,7 @@ export interface ConsentPageModel {
 /** A redirect to this device (MCP-AS-05: warn when a self-registered client's result stays on localhost). */
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
-const riskLabel: Record<ScopeRisk, string> = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' };
+const riskLabel: Record<ScopeRisk, string> = { low: 'Low risk', medium: 'Medium risk', high: 'High risk', critical: 'Critical risk' };
 
 const scopeItem = (s: ConsentScope) => html`<li class="risk-${s.risk}"><strong>${s.description}</strong><span class="badge">${riskLabel[s.risk]}</span><br>
 <span class="muted"><code>${s.name}</code>${s.resource ? html` on ${s.resource}` : ''}</span></li>`;
@@ -53,7 +53,7 @@ const scopeItem = (s: ConsentScope) => html`<li class="risk-${s.risk}"><strong>$
  */
 export function consentPage(model: ConsentPageModel): string {
   const { base, agent, client } = model;
-  const highRisk = model.scopes.some((s) => s.risk === 'high');
+  const highRisk = model.scopes.some((s) => s.risk === 'high' || s.risk === 'critical');
   return page({
     title: 'Authorize access',
     base,

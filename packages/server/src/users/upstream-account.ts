@@ -45,6 +45,7 @@ export async function resolveUpstreamAccount(
     name: identity.name,
     passwordHash: null,
     isAdmin: false,
+    roles: [],
     status: 'active',
     tokensValidAfter: 0,
     createdAt: deps.now,

@@ -177,19 +177,29 @@ forEachStore('SR-03 SR-04 SR-10 delegation', (fixture) => {
     assert.equal(((await forged.json()) as Body)['error'], 'invalid_request');
   });
 
+  /**
+   * A server with impersonation on, where a user approved agent A for an application through the code flow: the
+   * application's ID token of that on-behalf-of grant and its way of exchanging it (SR-10).
+   */
+  async function impersonationSetup(lenient: TestServer) {
+    const a = await registerAgentAndResource(lenient, { name: `agent ${++n}`, scopes: ['calc'] });
+    const email = `user${++n}@example.com`;
+    await createUser(lenient, email);
+    const app = await createApp(lenient, { name: 'Impersonator', grant_types: ['authorization_code', TE] });
+    const options = { clientId: app.clientId, clientSecret: app.clientSecret, scope: 'openid calc', resource: MCP_RESOURCE, requestedActor: a.clientId, email };
+    const { code, verifier } = await obtainCode(lenient, options);
+    const redeemed = (await (await redeemCode(lenient, options, code, verifier, { actor_token: await actorToken(lenient, a) })).json()) as Body;
+    const idToken = redeemed['id_token']!;
+    const impersonate = () =>
+      lenient.postForm('/token', { grant_type: TE, subject_token: idToken, subject_token_type: ID, resource: MCP_RESOURCE, scope: 'calc' }, { authorization: basicAuth(app.clientId, app.clientSecret!) });
+    return { a, app, redeemed, idToken, impersonate };
+  }
+
   test('SR-10 impersonation on: an ID token of an on-behalf-of grant exchanges into a token that keeps the agent in act; disabling the agent ends it', async () => {
     const lenient = await startTestServer(fixture, { delegation: { maxChainDepth: 5, allowImpersonation: true } });
     try {
-      const a = await registerAgentAndResource(lenient, { name: `agent ${++n}`, scopes: ['calc'] });
-      const email = `user${++n}@example.com`;
-      await createUser(lenient, email);
-      const app = await createApp(lenient, { name: 'Impersonator', grant_types: ['authorization_code', TE] });
-      const options = { clientId: app.clientId, clientSecret: app.clientSecret, scope: 'openid calc', resource: MCP_RESOURCE, requestedActor: a.clientId, email };
-      const { code, verifier } = await obtainCode(lenient, options);
-      const redeemed = (await (await redeemCode(lenient, options, code, verifier, { actor_token: await actorToken(lenient, a) })).json()) as Body;
-      const idToken = redeemed['id_token']!;
-
-      const response = await lenient.postForm('/token', { grant_type: TE, subject_token: idToken, subject_token_type: ID, resource: MCP_RESOURCE, scope: 'calc' }, { authorization: basicAuth(app.clientId, app.clientSecret!) });
+      const { a, idToken, impersonate } = await impersonationSetup(lenient);
+      const response = await impersonate();
       assert.equal(response.status, 200, await response.clone().text());
       const token = ((await response.json()) as Body)['access_token']!;
       const claims = decodeJwt(token).payload;
@@ -201,8 +211,36 @@ forEachStore('SR-03 SR-04 SR-10 delegation', (fixture) => {
       assert.equal(await isActive(lenient, mcpKey, token), false, 'disabling the agent ends it');
       assert.equal((await lenient.admin('POST', `/agents/${a.clientId}/enable`)).status, 200);
       assert.equal(await isActive(lenient, mcpKey, token), false, 're-enabling revives nothing');
-      const again = await lenient.postForm('/token', { grant_type: TE, subject_token: idToken, subject_token_type: ID, resource: MCP_RESOURCE, scope: 'calc' }, { authorization: basicAuth(app.clientId, app.clientSecret!) });
+      const again = await impersonate();
       assert.equal(again.status, 400, 'the grant ended with the disable');
+    } finally {
+      await lenient.close();
+    }
+  });
+
+  test('SR-14 SR-10 revoking the ID token an impersonation exchange used revokes what it made; another client cannot', async () => {
+    const lenient = await startTestServer(fixture, { delegation: { maxChainDepth: 5, allowImpersonation: true } });
+    try {
+      const { app, redeemed, idToken, impersonate } = await impersonationSetup(lenient);
+      const made = await impersonate();
+      assert.equal(made.status, 200, await made.clone().text());
+      const token = ((await made.json()) as Body)['access_token']!;
+      assert.equal(await isActive(lenient, mcpKey, token), true);
+
+      const other = await createApp(lenient, { name: 'Other' });
+      const foreign = await lenient.postForm('/revoke', { token: idToken }, { authorization: basicAuth(other.clientId, other.clientSecret!) });
+      assert.equal(foreign.status, 400);
+      assert.equal(((await foreign.json()) as Body)['error'], 'unauthorized_client');
+      assert.equal(await isActive(lenient, mcpKey, token), true, 'a client that does not own the ID token revokes nothing');
+
+      assert.equal((await lenient.postForm('/revoke', { token: idToken }, { authorization: basicAuth(app.clientId, app.clientSecret!) })).status, 200);
+      assert.equal(await isActive(lenient, mcpKey, token), false, 'what was exchanged from the ID token ends with it');
+      const again = await impersonate();
+      assert.equal(again.status, 400, 'the revoked ID token exchanges into nothing');
+      assert.equal(((await again.json()) as Body)['error'], 'invalid_request');
+      assert.equal(await isActive(lenient, mcpKey, redeemed['access_token']!), true, 'the grant and its own tokens live on');
+      const audit = (await (await lenient.admin('GET', '/audit?event=token.revoked')).json()) as { events: { detail: Record<string, unknown> }[] };
+      assert.ok(audit.events.some((e) => e.detail['token_type'] === 'id_token' && e.detail['descendants_revoked'] === 1));
     } finally {
       await lenient.close();
     }

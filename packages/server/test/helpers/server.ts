@@ -101,24 +101,27 @@ export async function startTestServer(fixture: Pick<StoreFixture, 'url'>, overri
     { store: server.store, audit, config: server.config, now: clock.now(), actor: 'test' },
   );
   await audit.flush();
-  return Object.assign(server, {
-    clock,
-    adminToken: token,
+  return Object.assign(server, { clock, adminToken: token, ...httpCalls(server.issuer, token) });
+}
+
+/** A server's `postForm` and `admin` calls, for a server in this process or in another (helpers/server-process.ts). */
+export function httpCalls(issuer: string, adminToken: string): Pick<TestServer, 'postForm' | 'admin'> {
+  return {
     postForm(path: string, params: Record<string, string | string[]>, headers: Record<string, string> = {}) {
-      return fetch(`${server.issuer}${path}`, {
+      return fetch(`${issuer}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
         body: formBody(params),
       });
     },
     admin(method: string, path: string, body?: unknown) {
-      return fetch(`${server.issuer}/admin/v1${path}`, {
+      return fetch(`${issuer}/admin/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     },
-  });
+  };
 }
 
 export const MCP_RESOURCE = 'https://mcp.example.com/mcp';

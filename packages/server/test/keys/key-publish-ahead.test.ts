@@ -4,13 +4,18 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 import { forEachStore } from '../helpers/stores.ts';
 
 /**
  * SR-08: a rotated-in signing key is published by every instance before any instance signs with it, then signing
- * switches everywhere at the same instant. Two servers share each database (SQLite, PostgreSQL), each with its own
- * frozen clock and the real periodic key reload; the rotation comes from the CLI (another process) or the admin API.
+ * switches everywhere at the same instant. Two servers share each database (SQLite, PostgreSQL), one in this process
+ * and one in a process of its own, each with its own frozen clock and the real periodic key reload; the rotation
+ * comes from the CLI (a third process) or from the admin API of either instance.
  */
+
+/** An instance: a server in this process or in another. */
+type Instance = Pick<TestServer, 'issuer' | 'postForm'> & { clock: { now(): number; advance(seconds: number): void | Promise<void> } };
 
 const bin = fileURLToPath(new URL('../../bin/run-cli.ts', import.meta.url));
 const kek = randomBytes(32).toString('base64url');
@@ -28,11 +33,11 @@ function cli(args: string[]): Promise<{ status: number | null; stdout: string; s
   });
 }
 
-const jwksKids = async (server: TestServer): Promise<string[]> =>
+const jwksKids = async (server: Instance): Promise<string[]> =>
   ((await (await fetch(`${server.issuer}/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 
 /** Waits until the server's JWKS lists `kid`: its periodic reload is the signal (a generous limit, never a fixed sleep). */
-async function published(server: TestServer, kid: string): Promise<void> {
+async function published(server: Instance, kid: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (!(await jwksKids(server)).includes(kid)) {
     if (Date.now() > deadline) throw new Error(`${server.issuer} never published ${kid}`);
@@ -45,10 +50,10 @@ forEachStore(
   (fixture) => {
     async function twoInstances() {
       const a = await startTestServer(fixture, { keys: { kek, reloadIntervalSeconds: 1 } });
-      const b = await startTestServer(fixture, { keys: { kek, reloadIntervalSeconds: 1 } });
+      const b: ServerProcess = await startServerProcess(fixture, { keys: { kek, reloadIntervalSeconds: 1 } });
       const agent = await registerAgentAndResource(a);
       /** The `kid` a fresh token from `server` is signed with. */
-      const signingKid = async (server: TestServer): Promise<string> => {
+      const signingKid = async (server: Instance): Promise<string> => {
         const response = await server.postForm('/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
         const token = ((await response.json()) as { access_token: string }).access_token;
         assert.equal(((await (await server.postForm('/introspect', { token }, { authorization: `Bearer ${agent.apiKey}` })).json()) as { active: boolean }).active, true);
@@ -70,11 +75,11 @@ forEachStore(
         for (const server of [a, b]) {
           assert.equal(await signingKid(server), oldKid, 'published, not signing yet');
           assert.equal((await jwksKids(server))[0], oldKid, 'the signing key comes first');
-          server.clock.advance(rotated.activates_at - server.clock.now() - 1);
+          await server.clock.advance(rotated.activates_at - server.clock.now() - 1);
           assert.equal(await signingKid(server), oldKid, 'one second before: still the old key');
         }
         for (const server of [a, b]) {
-          server.clock.advance(1);
+          await server.clock.advance(1);
           assert.equal(await signingKid(server), rotated.kid, 'at activates_at the new key signs');
           assert.deepEqual(await jwksKids(server), [rotated.kid, oldKid], 'the old key stays published for its tokens');
         }
@@ -107,7 +112,7 @@ forEachStore(
         assert.equal(viaCli.stderr.trim().split('\n').length, 1, 'one line, no stack');
 
         for (const server of [a, b]) {
-          server.clock.advance(120);
+          await server.clock.advance(120);
           assert.equal(await signingKid(server), rotated.kid);
         }
         const audit = (await (await a.admin('GET', '/audit?event=key.rotated')).json()) as { events: { detail: Record<string, unknown> }[] };

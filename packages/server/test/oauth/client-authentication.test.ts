@@ -174,7 +174,12 @@ forEachStore('SR-12 client assertions and client JWKS', (fixture) => {
     const listed = JSON.stringify(await (await server.admin('GET', '/agents')).json());
     assert.ok(!listed.includes(String(privateJwk.d)) && !listed.includes('c2VjcmV0'), 'no private part in the list');
     const cliShown = cli(['agent', 'show', clientId, '--db', fixture.url, '--json']);
-    assert.ok(!cliShown.stdout.includes(String(privateJwk.d)), 'no private part from the CLI');
+    assert.equal(cliShown.status, 0, cliShown.stderr);
+    assert.deepEqual((JSON.parse(cliShown.stdout) as { jwks: { keys: unknown[] } }).jwks.keys, shown.jwks.keys, 'the CLI shows the public half, as the admin API');
+    assert.ok(!cliShown.stdout.includes(String(privateJwk.d)) && !cliShown.stdout.includes('c2VjcmV0'), 'no private part from the CLI');
+    const cliText = cli(['agent', 'show', clientId, '--db', fixture.url]);
+    assert.equal(cliText.status, 0, cliText.stderr);
+    assert.ok(!cliText.stdout.includes(String(privateJwk.d)) && !cliText.stdout.includes('c2VjcmV0'), 'nor in its text form');
     // The key verifies through its public half (replace it: its private half sat in the database); the oct key never does.
     assert.equal((await tokenWith(await assertion(clientId, privateKey))).status, 200);
     const hmac = await new SignJWT({ jti: randomUUID() })

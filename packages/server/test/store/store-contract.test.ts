@@ -109,7 +109,7 @@ forEachStore('store contract', (fixture) => {
   });
 
   test('admin tokens: revoke once', async () => {
-    await store.createAdminToken({ id: 'adm1', name: 'ops', secretHash: 'c'.repeat(64), createdAt: 1, revokedAt: null });
+    await store.createAdminToken({ id: 'adm1', name: 'ops', role: 'admin', userId: null, secretHash: 'c'.repeat(64), createdAt: 1, revokedAt: null });
     assert.equal(await store.revokeAdminToken('adm1', 5), true);
     assert.equal(await store.revokeAdminToken('adm1', 6), false);
     assert.equal((await store.getAdminToken('adm1'))?.revokedAt, 5);

@@ -12,6 +12,7 @@ function user(id: string, email: string | null, overrides: Partial<UserRecord> =
     name: 'Ada',
     passwordHash: 'scrypt$1$x',
     isAdmin: false,
+    roles: [],
     status: 'active',
     tokensValidAfter: 0,
     createdAt: 10,

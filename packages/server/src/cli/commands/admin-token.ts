@@ -4,7 +4,10 @@ import { cliConfig, formatTime, output, table, UsageError, withManagement } from
 
 export const adminTokenHelp = `mandate admin-token <command>
 
-  create --name <name>    create an admin API token (Authorization: Bearer mad_…); printed once
+  create --name <name> [--role <admin|approver|viewer>] [--user <id|email>]
+                          create an admin API token (Authorization: Bearer mad_…); printed once.
+                          --role: admin (default) may do everything; approver reads and decides approval
+                          requests; viewer reads them. --user: the user it speaks for (recorded as the decider)
   list                    list admin tokens (never their secrets)
   revoke <id>             revoke one
 
@@ -15,14 +18,14 @@ export async function adminTokenCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { db: { type: 'string' }, json: { type: 'boolean', default: false }, name: { type: 'string' } },
+    options: { db: { type: 'string' }, json: { type: 'boolean', default: false }, name: { type: 'string' }, role: { type: 'string' }, user: { type: 'string' } },
   });
   const out = output(values.json);
   const config = cliConfig({ databaseUrl: values.db });
   switch (sub) {
     case 'create': {
       if (!values.name) throw new UsageError('mandate admin-token create needs --name');
-      const created = await withManagement(config, (deps) => createAdminToken({ name: values.name }, deps));
+      const created = await withManagement(config, (deps) => createAdminToken({ name: values.name, ...(values.role ? { role: values.role } : {}), ...(values.user ? { user: values.user } : {}) }, deps));
       return out.print(created, `token  ${created.token}\n(shown once: store it now)`);
     }
     case 'list': {

@@ -1,5 +1,6 @@
 import { createResource, deleteResource, getResource, listResources, type ResourceView, rotateResourceKey } from '../../management/resources.ts';
 import { getResourceDelegationPolicy, setResourceDelegationPolicy } from '../../management/delegation-policies.ts';
+import { listScopePolicies, type ScopePolicyView, setScopePolicy } from '../../management/scope-policies.ts';
 import { commandArgs, formatTime, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
 
 const wholeNumber = (flag: string, value: string): number => {
@@ -10,7 +11,7 @@ const wholeNumber = (flag: string, value: string): number => {
 export const resourceHelp = `mandate resource <command>
 
   create --uri <uri> [--scope "<s1 s2>"] [--default-scope "<s1 s2>"] [--name <name>]
-         [--risk <scope>=<low|medium|high>]… [--describe <scope>=<text>]…
+         [--risk <scope>=<low|medium|high|critical>]… [--describe <scope>=<text>]…
                           register a resource server (an API or MCP server) and its scopes, with the risk
                           level and description the consent page shows (default: low, none);
                           --default-scope: what a client asking for no scope gets here (default: every
@@ -26,6 +27,12 @@ export const resourceHelp = `mandate resource <command>
                           show, set (replacing it) or clear the delegation-chain policy of tokens for it:
                           at most <n> actors, a person at the root, only these actors (checked when a
                           token exchange mints; see docs/users-and-delegation.md)
+  policies <id|uri>       show each scope's policy (set, or the default of its risk)
+  policy <id|uri> <scope> --policy <auto|user_consent|admin_approval|role_required|deny>
+         [--role <role>] [--risk <low|medium|high|critical>] [--clients <id,id>]
+         [--max-lifetime <seconds>] [--max-chain-depth <n>] [--window <HH:MM-HH:MM>]
+                          set a scope's policy (a new version, audited); the conditions limit who may get
+                          the scope, how long its tokens live, how deep a delegation chain and when (UTC)
 
 Every command takes --db <url> and --json.`;
 
@@ -51,7 +58,7 @@ const describe = (r: ResourceView) =>
 
 export async function resourceCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  const { values, out, config, one: ref } = commandArgs('resource', sub, rest, {
+  const { values, positionals, out, config, one: ref } = commandArgs('resource', sub, rest, {
     uri: { type: 'string' },
     scope: { type: 'string', multiple: true },
     'default-scope': { type: 'string', multiple: true },
@@ -63,6 +70,12 @@ export async function resourceCommand(args: string[]): Promise<void> {
     'require-human-root': { type: 'boolean' },
     'allowed-actor': { type: 'string', multiple: true },
     clear: { type: 'boolean' },
+    policy: { type: 'string' },
+    role: { type: 'string' },
+    clients: { type: 'string' },
+    'max-lifetime': { type: 'string' },
+    'max-chain-depth': { type: 'string' },
+    window: { type: 'string' },
   }, 'id|uri');
 
   switch (sub) {
@@ -70,7 +83,7 @@ export async function resourceCommand(args: string[]): Promise<void> {
       if (!values.uri) throw new UsageError('mandate resource create needs --uri');
       const risks = scopeAssignments('--risk', values.risk);
       for (const [name, risk] of risks) {
-        if (!['low', 'medium', 'high'].includes(risk)) throw new UsageError(`--risk ${name}=${risk}: the level must be low, medium or high`);
+        if (!['low', 'medium', 'high', 'critical'].includes(risk)) throw new UsageError(`--risk ${name}=${risk}: the level must be low, medium, high or critical`);
       }
       const descriptions = scopeAssignments('--describe', values.describe);
       const names = scopeList(values.scope);
@@ -112,7 +125,58 @@ export async function resourceCommand(args: string[]): Promise<void> {
       const shown = await withManagement(config, (deps) => (change === undefined ? getResourceDelegationPolicy(target, deps) : setResourceDelegationPolicy(target, change, deps)));
       return out.print(shown, `resource  ${shown.resource}\npolicy    ${JSON.stringify(shown.policy)}`);
     }
+    case 'policies': {
+      const { resource, policies } = await withManagement(config, (deps) => listScopePolicies(ref(), deps));
+      const rows = [['SCOPE', 'RISK', 'POLICY', 'VERSION'], ...policies.map((p) => [p.scope, p.risk, policyText(p), p.source === 'default' ? 'default' : `v${p.version}`])];
+      return out.print({ resource, policies }, policies.length ? table(rows) : 'no scopes');
+    }
+    case 'policy': {
+      if (positionals.length !== 2) throw new UsageError('mandate resource policy needs <id|uri> <scope>');
+      if (!values.policy) throw new UsageError('mandate resource policy needs --policy');
+      const view = await withManagement(config, (deps) => setScopePolicy(positionals[0]!, positionals[1]!, policyInput(values), deps));
+      return out.print(view, `${view.scope}: ${policyText(view)} (v${view.version})`);
+    }
     default:
       throw new UsageError(resourceHelp);
   }
+}
+
+const policyText = (p: ScopePolicyView) => {
+  const c = p.conditions;
+  const parts = [p.policy === 'role_required' ? `role_required(${p.role})` : p.policy];
+  if (c?.clients) parts.push(`clients ${c.clients.join(',')}`);
+  if (c?.max_token_lifetime_seconds !== undefined) parts.push(`max ${c.max_token_lifetime_seconds}s`);
+  if (c?.max_chain_depth !== undefined) parts.push(`chain ≤ ${c.max_chain_depth}`);
+  if (c?.time_window) parts.push(`${c.time_window.from}–${c.time_window.to} UTC`);
+  return parts.join(', ');
+};
+
+/** The flags of `policy` as the admin API's body; management/ validates it. */
+function policyInput(values: Record<string, unknown>): Record<string, unknown> {
+  const number = (flag: string) => {
+    const value = values[flag];
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new UsageError(`--${flag} takes a whole number, got "${String(value)}"`);
+    return n;
+  };
+  let window: { from: string; to: string } | undefined;
+  if (typeof values['window'] === 'string') {
+    const [from, to, extra] = values['window'].split('-');
+    if (!from || !to || extra !== undefined) throw new UsageError(`--window takes HH:MM-HH:MM, got "${values['window']}"`);
+    window = { from, to };
+  }
+  const conditions = {
+    ...(typeof values['clients'] === 'string' ? { clients: values['clients'].split(',').filter(Boolean) } : {}),
+    ...(values['max-lifetime'] !== undefined ? { max_token_lifetime_seconds: number('max-lifetime') } : {}),
+    ...(values['max-chain-depth'] !== undefined ? { max_chain_depth: number('max-chain-depth') } : {}),
+    ...(window ? { time_window: window } : {}),
+  };
+  return {
+    policy: values['policy'],
+    ...(values['role'] !== undefined ? { role: values['role'] } : {}),
+    // --risk is repeatable for `create`; here it is the scope's level, the last one given.
+    ...(Array.isArray(values['risk']) && values['risk'].length ? { risk: values['risk'].at(-1) } : {}),
+    ...(Object.keys(conditions).length ? { conditions } : {}),
+  };
 }

@@ -4,7 +4,7 @@ import { readSecretFromStdin } from '../read-secret.ts';
 
 export const userHelp = `mandate user <command>
 
-  create --email <email> [--name <name>] [--admin] [--no-password]
+  create --email <email> [--name <name>] [--admin] [--role <role>]… [--no-password]
                           create a user; the password is read from standard input
                           (echo 'pw' | mandate user create …, or typed at the prompt)
   list                    list users
@@ -12,6 +12,9 @@ export const userHelp = `mandate user <command>
   set-password <id|email> read a new password from standard input; ends the user's sessions and (unless
                           MANDATE_PASSWORD_RESET_REVOKES_GRANTS=false) their grants and tokens, and (unless
                           MANDATE_PASSWORD_RESET_REVOKES_PASSKEYS=false) removes their passkeys
+  set-roles <id|email> [--role <role>]…
+                          replace the user's roles (what a role_required scope policy asks for);
+                          no --role removes them all
   passkeys <id|email>     list the user's passkeys
   remove-passkey <id|email> <credential-id>
                           remove one passkey: it can no longer sign in
@@ -27,6 +30,7 @@ function describe(user: UserView): string {
     ['email', user.email ?? '-'],
     ['name', user.name ?? '-'],
     ['admin', user.is_admin ? 'yes' : 'no'],
+    ['roles', user.roles.join(' ') || '-'],
     ['status', user.status],
     ['password', user.has_password ? 'set' : 'none'],
     ['created', formatTime(user.created_at)],
@@ -40,13 +44,14 @@ export async function userCommand(args: string[]): Promise<void> {
     name: { type: 'string' },
     admin: { type: 'boolean', default: false },
     'no-password': { type: 'boolean', default: false },
+    role: { type: 'string', multiple: true },
   }, 'id|email');
 
   switch (sub) {
     case 'create': {
       if (!values.email) throw new UsageError('mandate user create needs --email');
       const password = values['no-password'] ? undefined : await readSecretFromStdin('Password: ');
-      const user = await withManagement(config, (deps) => createUser({ email: values.email, name: values.name, is_admin: values.admin, password }, deps));
+      const user = await withManagement(config, (deps) => createUser({ email: values.email, name: values.name, is_admin: values.admin, roles: values.role ?? [], password }, deps));
       return out.print(user, describe(user));
     }
     case 'list': {
@@ -63,6 +68,10 @@ export async function userCommand(args: string[]): Promise<void> {
       const password = await readSecretFromStdin('New password: ');
       const user = await withManagement(config, (deps) => updateUser(target, { password }, deps));
       return out.print(user, `password updated for ${user.email ?? user.id}`);
+    }
+    case 'set-roles': {
+      const user = await withManagement(config, (deps) => updateUser(id(), { roles: values.role ?? [] }, deps));
+      return out.print(user, `${user.email ?? user.id} has roles: ${user.roles.join(' ') || 'none'}`);
     }
     case 'disable':
     case 'enable': {

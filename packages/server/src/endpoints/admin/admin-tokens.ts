@@ -1,10 +1,9 @@
-import type { AdminTokenRecords } from '../../store/store.ts';
-import { createAdminToken, listAdminTokens, revokeAdminToken } from '../../management/admin-tokens.ts';
+import { type AdminTokenStore, createAdminToken, listAdminTokens, revokeAdminToken } from '../../management/admin-tokens.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { type AdminApiDeps, adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/admin-tokens`: an admin may mint further admin tokens (e.g. one per operator) and revoke them. */
-export function adminTokenRoutes(api: AdminApiDeps<AdminTokenRecords>): RouteDefinition[] {
+export function adminTokenRoutes(api: AdminApiDeps<AdminTokenStore>): RouteDefinition[] {
   return [
     adminRoute('GET', '/admin-tokens', async (_request, reply) => sendJson(reply, 200, { admin_tokens: await listAdminTokens(api) })),
     adminRoute('POST', '/admin-tokens', async (request, reply) => sendJson(reply, 201, await createAdminToken(request.body ?? {}, managementDeps(api, request)))),

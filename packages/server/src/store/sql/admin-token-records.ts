@@ -5,6 +5,8 @@ import type { SqlExecutor } from './driver.ts';
 const adminTokenColumns: ColumnMap<AdminTokenRecord> = {
   id: { column: 'id' },
   name: { column: 'name' },
+  role: { column: 'role' },
+  userId: { column: 'user_id' },
   secretHash: { column: 'secret_hash' },
   createdAt: { column: 'created_at' },
   revokedAt: { column: 'revoked_at' },

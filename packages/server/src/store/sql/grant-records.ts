@@ -67,6 +67,9 @@ export function userGrantRecords(db: SqlDriver, events: Pick<RevocationEventLog,
         await tx.run(...insertStatement('authorization_codes', codeColumns, code));
       });
     },
+    async createGrant(record) {
+      await db.run(...insertStatement('user_grants', grantColumns, record));
+    },
     getGrant: grant,
     async listUserGrants(userId) {
       return (await db.all('SELECT * FROM user_grants WHERE user_id = ? ORDER BY created_at, id', [userId])).map((r) => decodeRow(grantColumns, r));

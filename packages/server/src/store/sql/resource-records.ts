@@ -1,7 +1,7 @@
-import type { ResourceRecord, ResourceRecords } from '../store.ts';
+import type { ResourceRecord, ResourceRecords, ScopePolicyRecords, ScopePolicyVersionRecord } from '../store.ts';
 import { StoreConflictError } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement, updateStatement } from './columns.ts';
-import { isUniqueViolation, type SqlExecutor } from './driver.ts';
+import { isUniqueViolation, type SqlDriver, type SqlExecutor } from './driver.ts';
 
 const resourceColumns: ColumnMap<ResourceRecord> = {
   id: { column: 'id' },
@@ -54,6 +54,38 @@ export function resourceRecords(db: SqlExecutor): ResourceRecords {
       await db.run('DELETE FROM revocation_webhook_deliveries WHERE resource_id = ?', [id]);
       await db.run('DELETE FROM revocation_webhooks WHERE resource_id = ?', [id]);
       return (await db.run('DELETE FROM resources WHERE id = ?', [id])) > 0;
+    },
+  };
+}
+
+const policyVersionColumns: ColumnMap<ScopePolicyVersionRecord> = {
+  resourceId: { column: 'resource_id' },
+  scope: { column: 'scope' },
+  version: { column: 'version' },
+  risk: { column: 'risk' },
+  policy: { column: 'policy', json: true },
+  changedBy: { column: 'changed_by' },
+  changedAt: { column: 'changed_at' },
+};
+
+/** Scope policies live on the resource's scopes (read with it, no extra query); each edit also keeps its version. */
+export function scopePolicyRecords(db: SqlExecutor & Pick<SqlDriver, 'transaction'>): ScopePolicyRecords {
+  return {
+    async saveScopePolicy(resourceId, scopes, version) {
+      await db.transaction(async (tx) => {
+        try {
+          await tx.run(...insertStatement('scope_policy_versions', policyVersionColumns, version));
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new StoreConflictError(`version ${version.version} of the policy of ${version.scope} exists`);
+          throw err;
+        }
+        const statement = updateStatement('resources', resourceColumns, { scopes, updatedAt: version.changedAt }, 'id', resourceId);
+        await tx.get(...statement!);
+      });
+    },
+    async listScopePolicyVersions(resourceId, scope) {
+      const rows = await db.all('SELECT * FROM scope_policy_versions WHERE resource_id = ? AND scope = ? ORDER BY version', [resourceId, scope]);
+      return rows.map((r) => decodeRow(policyVersionColumns, r));
     },
   };
 }

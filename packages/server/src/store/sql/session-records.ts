@@ -65,6 +65,11 @@ export function sessionRecords(db: SqlDriver): SessionRecords & UpstreamLoginSta
     async deleteUserSessions(userId) {
       return db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
     },
+    async latestAuthTime(userId, now) {
+      const row = await db.get('SELECT MAX(auth_time) AS auth_time FROM sessions WHERE user_id = ? AND expires_at > ?', [userId, now]);
+      const value = row?.['auth_time'];
+      return value === null || value === undefined ? null : Number(value);
+    },
 
     async createUpstreamLoginState(record) {
       await db.run(...insertStatement('upstream_login_states', stateColumns, record));

@@ -1,11 +1,12 @@
 import type { Store } from '../store.ts';
 import { adminTokenRecords } from './admin-token-records.ts';
+import { approvalRequestRecords } from './approval-request-records.ts';
 import { auditRecords } from './audit-records.ts';
 import { clientRecords } from './client-records.ts';
 import { clientRegistrationRecords } from './client-registration-records.ts';
 import { guardedDriver, type SqlDriver } from './driver.ts';
 import { applyMigrations } from './migrations.ts';
-import { resourceRecords } from './resource-records.ts';
+import { resourceRecords, scopePolicyRecords } from './resource-records.ts';
 import { signingKeyRecords } from './signing-key-records.ts';
 import { consentRecords, userGrantRecords } from './grant-records.ts';
 import { pendingAuthorizationRecords } from './pending-authorization-records.ts';
@@ -29,6 +30,8 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     dialect: db.dialect,
     ...clientRecords(db, eventLog),
     ...resourceRecords(db),
+    ...scopePolicyRecords(db),
+    ...approvalRequestRecords(db),
     ...adminTokenRecords(db),
     ...signingKeyRecords(db),
     ...revocationRecords(db, eventLog),

@@ -11,6 +11,7 @@ const userColumns: ColumnMap<UserRecord> = {
   name: { column: 'name' },
   passwordHash: { column: 'password_hash' },
   isAdmin: { column: 'is_admin', bool: true },
+  roles: { column: 'roles', json: true },
   status: { column: 'status' },
   tokensValidAfter: { column: 'tokens_valid_after' },
   createdAt: { column: 'created_at' },

@@ -1,0 +1,101 @@
+import { GRANT_TYPE_CIBA } from '@mandate/protocol';
+import { MetadataInvalid, TokenRequestFailed } from '../errors.ts';
+import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
+import type { AuthenticationTarget, ClientAuthentication } from './client-authentication.ts';
+import { requestToken } from './token-request.ts';
+import type { TokenRequestOptions, TokenResponse } from './token-request.ts';
+
+/** What to ask a person to approve (OpenID CIBA Core 1.0 §7.1). */
+export interface ApprovalRequest {
+  /** Who is asked: `login_hint` (an e-mail address or user id at the authorization server). */
+  loginHint: string;
+  /** Scopes; `openid` is added when missing (§7.1: a CIBA request is an OpenID request). */
+  scope: string | string[];
+  /** RFC 8707 resources the token is for. */
+  resource?: string | string[];
+  /** §7.1 `binding_message`: shown to whoever approves; show it to your user too. */
+  bindingMessage?: string;
+  /** §7.1 `requested_expiry` in seconds. */
+  requestedExpirySeconds?: number;
+}
+
+/** A request waiting for a person: `await pending.tokens` until it is approved (tokens) or not (a thrown error). */
+export interface PendingApproval {
+  authReqId: string;
+  /** Seconds since the epoch after which polling ends with `expired_token`. */
+  expiresAt: number;
+  /** Seconds between polls, as the server asked (it grows by 5 after a `slow_down`). */
+  interval: number;
+  /**
+   * Polls the token endpoint (poll mode, §10.1) at the server's interval through the client's `sleep`, until the
+   * request is approved. Rejects with {@link TokenRequestFailed}: `error` `access_denied` (denied), `expired_token`
+   * (nobody decided in time) or another §11 error.
+   */
+  tokens: Promise<TokenResponse>;
+}
+
+export interface BackchannelDeps {
+  issuer: string;
+  backchannelEndpoint: string | undefined;
+  tokenEndpoint: string | undefined;
+  authenticate: ClientAuthentication;
+  http: TokenRequestOptions;
+  /** Waits `ms` milliseconds (the client's scheduler; tests inject one so no real time passes). */
+  sleep: (ms: number) => Promise<void>;
+}
+
+const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : typeof value === 'string' ? value.split(' ') : value).filter((v) => v !== '');
+
+/** §7: starts the request; §10.1: polls for its tokens. */
+export async function requestBackchannelApproval(request: ApprovalRequest, deps: BackchannelDeps): Promise<PendingApproval> {
+  if (typeof request?.loginHint !== 'string' || request.loginHint === '') throw new TypeError('loginHint must be a non-empty string');
+  if (deps.backchannelEndpoint === undefined || deps.tokenEndpoint === undefined) throw new MetadataInvalid('backchannel_authentication_endpoint');
+  const scopes = list(request.scope);
+  const form = new URLSearchParams({ scope: [...new Set(['openid', ...scopes])].join(' '), login_hint: request.loginHint });
+  for (const resource of list(request.resource)) form.append('resource', resource);
+  if (request.bindingMessage !== undefined) form.set('binding_message', request.bindingMessage);
+  if (request.requestedExpirySeconds !== undefined) form.set('requested_expiry', String(request.requestedExpirySeconds));
+
+  const target: AuthenticationTarget = { issuer: deps.issuer, endpoint: deps.backchannelEndpoint, tokenEndpoint: deps.tokenEndpoint };
+  const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
+  await deps.authenticate(form, headers, target);
+  const answer = await fetchJson(deps.backchannelEndpoint, { method: 'POST', headers, body: form.toString() }, deps.http);
+  const body = answer.json;
+  if (answer.status !== 200 || !isJsonObject(body) || typeof body['auth_req_id'] !== 'string' || typeof body['expires_in'] !== 'number') {
+    const error = isJsonObject(body) && typeof body['error'] === 'string' ? body['error'] : undefined;
+    const errorDescription = isJsonObject(body) && typeof body['error_description'] === 'string' ? body['error_description'] : undefined;
+    throw new TokenRequestFailed(`the backchannel authentication request was refused${error ? `: ${error}` : ''}`, {
+      status: answer.status,
+      ...(error ? { error } : {}),
+      ...(errorDescription ? { errorDescription } : {}),
+    });
+  }
+  const authReqId = body['auth_req_id'];
+  const pending: Omit<PendingApproval, 'tokens'> = {
+    authReqId,
+    expiresAt: Math.floor(deps.http.clock() / 1000) + body['expires_in'],
+    // §7.3: 5 seconds when the server does not say.
+    interval: typeof body['interval'] === 'number' && body['interval'] > 0 ? body['interval'] : 5,
+  };
+  const state = { ...pending };
+  const poll = async (): Promise<TokenResponse> => {
+    const tokenTarget = { issuer: deps.issuer, endpoint: deps.tokenEndpoint!, tokenEndpoint: deps.tokenEndpoint! };
+    for (;;) {
+      await deps.sleep(state.interval * 1000);
+      try {
+        return await requestToken(tokenTarget, new URLSearchParams({ grant_type: GRANT_TYPE_CIBA, auth_req_id: authReqId }), deps.authenticate, deps.http);
+      } catch (err) {
+        if (!(err instanceof TokenRequestFailed)) throw err;
+        if (err.error === 'authorization_pending') continue;
+        // §11: the client MUST increase its interval by at least 5 seconds for this and every later request.
+        if (err.error === 'slow_down') {
+          state.interval += 5;
+          continue;
+        }
+        throw err;
+      }
+    }
+  };
+  const tokens = poll();
+  return Object.defineProperties({ ...pending, tokens }, { interval: { get: () => state.interval, enumerable: true } }) as PendingApproval;
+}

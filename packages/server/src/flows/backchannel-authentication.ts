@@ -1,0 +1,123 @@
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { FormParams } from '../oauth/form-params.ts';
+import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
+import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
+import { decideScopes, highestRisk } from '../policy/scope-policy.ts';
+import type { ApprovalRequestRecords, ClientRecord, ResourceRecords, UserRecords } from '../store/store.ts';
+import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
+import { normalizeEmail } from '../users/email-address.ts';
+import { decideAuthorizationTargets } from './authorization-request.ts';
+
+/**
+ * OpenID CIBA Core 1.0 §7 (issue 12 item 3): a client asks for a user's authorization out of band. The request
+ * joins the approval queue (item 2) as a pending approval request for that user, which an approver decides through
+ * `/admin/v1/approvals`; the client polls the token endpoint with the `auth_req_id` (grants/ciba.ts).
+ */
+
+/** §7.3 `interval`: the minimum seconds between polls. */
+export const CIBA_POLL_INTERVAL_SECONDS = 5;
+const DEFAULT_EXPIRY_SECONDS = 300;
+const MAX_EXPIRY_SECONDS = 900;
+
+export interface BackchannelDeps {
+  users: Pick<UserRecords, 'getUser' | 'getUserByEmail'>;
+  resources: Pick<ResourceRecords, 'listResources'>;
+  approvals: Pick<ApprovalRequestRecords, 'createApprovalRequest'>;
+  audit: Pick<AuditLog, 'record'>;
+}
+
+export interface BackchannelResponse {
+  auth_req_id: string;
+  expires_in: number;
+  interval: number;
+}
+
+/** §7.1 `binding_message`: short, printable, shown to whoever approves (and to the user on the client's side). */
+function bindingMessage(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.length === 0 || value.length > 100 || /[\u0000-\u001f\u007f]/.test(value)) throw new OAuthError('invalid_binding_message', 'binding_message must be 1–100 printable characters');
+  return value;
+}
+
+function requestedExpiry(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_EXPIRY_SECONDS;
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw invalidRequest('requested_expiry must be a positive whole number of seconds');
+  return Math.min(Number(value), MAX_EXPIRY_SECONDS);
+}
+
+export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
+  async function findUser(hint: string) {
+    const email = normalizeEmail(hint);
+    const user = (await deps.users.getUser(hint)) ?? (email.ok ? await deps.users.getUserByEmail(email.email) : null);
+    // §13: the hint names no (active) user.
+    if (!user || user.status !== 'active') throw new OAuthError('unknown_user_id', 'login_hint names no active user');
+    return user;
+  }
+
+  return {
+    async authenticate(client: ClientRecord, params: FormParams, ip: string, now: number): Promise<BackchannelResponse> {
+      // §7.1: scope is required and a CIBA request is an OpenID request.
+      const scopes = parseScope(params.get('scope'));
+      if (!scopes || !scopes.includes('openid')) throw new OAuthError('invalid_scope', 'scope must include openid (CIBA Core §7.1)');
+      // §7.1 and CIBA-01: exactly one hint.
+      const hints = ['login_hint', 'id_token_hint', 'login_hint_token'].filter((name) => params.get(name) !== undefined);
+      if (hints.length !== 1) throw invalidRequest('exactly one of login_hint, id_token_hint and login_hint_token is required');
+      if (hints[0] !== 'login_hint') throw invalidRequest(`${hints[0]} is not supported: use login_hint (an e-mail address or user id)`);
+      if (params.get('user_code') !== undefined) throw invalidRequest('user_code is not supported (backchannel_user_code_parameter_supported is false)');
+      const message = bindingMessage(params.get('binding_message'));
+      const expiry = requestedExpiry(params.get('requested_expiry'));
+      const user = await findUser(params.required('login_hint'));
+
+      const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
+      const targets = decideAuthorizationTargets(client, null, { resources: parseResourceParameters(params), scopes }, registered);
+      if (!targets.ok) throw new OAuthError(targets.error, targets.description);
+      // The scope policies still refuse (deny, a role, a condition); everything else is the approver's to decide.
+      const policies = await decideScopes({
+        flow: 'authorization_request',
+        scopes: targets.scopes,
+        resources: targets.resources,
+        registered,
+        parties: [client.clientId],
+        userRoles: async () => user.roles,
+        chainDepth: 0,
+        now,
+      });
+      if (!policies.ok && policies.reason === 'denied') throw new OAuthError('access_denied', policies.description);
+
+      const authReqId = generateSecret();
+      const id = newId('apr');
+      await deps.approvals.createApprovalRequest({
+        id,
+        status: 'pending',
+        clientId: client.clientId,
+        chain: [client.clientId],
+        userId: user.id,
+        scopes: targets.scopes,
+        resources: targets.resources,
+        justification: message,
+        risk: highestRisk(targets.scopes, targets.resources, registered),
+        requestKey: `ciba:${id}`,
+        createdAt: now,
+        expiresAt: now + expiry,
+        decidedBy: null,
+        decidedAt: null,
+        reason: null,
+        usedAt: null,
+        authReqHash: hashSecret(authReqId),
+        pollInterval: CIBA_POLL_INTERVAL_SECONDS,
+        lastPolledAt: null,
+      });
+      await deps.audit.record({
+        event: 'ciba.requested',
+        actor: client.clientId,
+        subject: user.id,
+        clientId: client.clientId,
+        ip,
+        detail: { approval_request: id, scope: targets.scopes.join(' '), resources: targets.resources, binding_message: message, expires_in: expiry },
+      });
+      return { auth_req_id: authReqId, expires_in: expiry, interval: CIBA_POLL_INTERVAL_SECONDS };
+    },
+  };
+}
+
+export type BackchannelAuthenticationFlow = ReturnType<typeof backchannelAuthenticationFlow>;

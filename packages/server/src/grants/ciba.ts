@@ -1,0 +1,82 @@
+import { GRANT_TYPE_CIBA } from '@mandate/protocol';
+import { invalidGrant, OAuthError } from '../oauth/oauth-error.ts';
+import type { ApprovalRequestRecords, UserGrantRecords, UserRecords } from '../store/store.ts';
+import { hashSecret, newId } from '../tokens/secret.ts';
+import type { Grant, GrantInput, GrantResult } from './grant.ts';
+import { issueUserTokens, policyLimitedLifetime, type UserTokenDeps } from './user-tokens.ts';
+
+export interface CibaDeps extends UserTokenDeps {
+  approvals: Pick<ApprovalRequestRecords, 'getApprovalRequestByAuthReq' | 'recordApprovalPoll' | 'useApprovalRequest'>;
+  grants: Pick<UserGrantRecords, 'createGrant'>;
+  users: Pick<UserRecords, 'getUser'>;
+  refreshTokenFamilyTtlSeconds: number;
+}
+
+/** §11: after `slow_down` the client must wait this much longer between polls. */
+const SLOW_DOWN_STEP_SECONDS = 5;
+
+/**
+ * OpenID CIBA Core 1.0 §10 (poll mode): the client polls with its `auth_req_id`. Errors exactly as §11 specifies:
+ * `authorization_pending` while approvers have not decided, `slow_down` for a poll sooner than the interval (which
+ * then grows by 5 s), `expired_token` once the request expired, `access_denied` when it was denied, `invalid_grant`
+ * for an unknown id, another client's (CIBA-04) or one already used. An approval yields the user's tokens once:
+ * a user grant (so the lifecycle rules apply), an access token for what was approved, an ID token, and a refresh
+ * token when `offline_access` was approved and the client may refresh.
+ */
+export function cibaGrant(deps: CibaDeps): Grant<{ authReqId: string }> {
+  return {
+    grantType: GRANT_TYPE_CIBA,
+    repeatable: new Set(),
+    confidentialClientsOnly: true,
+    parse: (params) => ({ authReqId: params.required('auth_req_id') }),
+    async handle({ client: { client }, request, now, dpopJkt }: GrantInput<{ authReqId: string }>): Promise<GrantResult> {
+      const record = await deps.approvals.getApprovalRequestByAuthReq(hashSecret(request.authReqId));
+      if (!record || record.clientId !== client.clientId) throw invalidGrant('auth_req_id is invalid');
+      if (record.usedAt !== null) throw invalidGrant('auth_req_id was already used');
+      if (record.expiresAt <= now) throw new OAuthError('expired_token', 'the auth_req_id has expired');
+      if (record.status === 'denied') throw new OAuthError('access_denied', `the request was denied${record.reason ? `: ${record.reason}` : ''}`);
+      if (record.status === 'pending') {
+        const interval = record.pollInterval ?? SLOW_DOWN_STEP_SECONDS;
+        if (record.lastPolledAt !== null && now - record.lastPolledAt < interval) {
+          await deps.approvals.recordApprovalPoll(record.id, now, interval + SLOW_DOWN_STEP_SECONDS);
+          throw new OAuthError('slow_down', `poll at most every ${interval + SLOW_DOWN_STEP_SECONDS} seconds`);
+        }
+        await deps.approvals.recordApprovalPoll(record.id, now, interval);
+        throw new OAuthError('authorization_pending', 'the request is waiting for approval');
+      }
+      if (record.status !== 'approved' || record.userId === null) throw invalidGrant('auth_req_id is invalid');
+      const user = await deps.users.getUser(record.userId);
+      if (!user || user.status !== 'active') throw invalidGrant('the user is no longer active');
+      const offline = record.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token');
+      const grant = {
+        id: newId('grt'),
+        userId: user.id,
+        clientId: client.clientId,
+        actorId: null,
+        scopes: record.scopes,
+        resources: record.resources,
+        authTime: record.decidedAt ?? now,
+        amr: [],
+        status: 'active' as const,
+        createdAt: now,
+        expiresAt: now + (offline ? deps.refreshTokenFamilyTtlSeconds : deps.maxAccessTokenTtlSeconds),
+        revokedAt: null,
+      };
+      // The policies as they stand now (a scope denied since the approval refuses), then the approval is used up.
+      const maxLifetimeSeconds = await policyLimitedLifetime(record, { grant, user, client }, deps, now);
+      if (!(await deps.approvals.useApprovalRequest(record.id, now))) throw invalidGrant('auth_req_id was already used');
+      await deps.grants.createGrant(grant);
+      const issued = await issueUserTokens({ grant, user, client, scopes: record.scopes, resources: record.resources, nonce: null, dpopJkt, maxLifetimeSeconds, now }, deps);
+      return {
+        response: issued.response,
+        audit: {
+          event: 'token.issued',
+          actor: client.clientId,
+          subject: user.id,
+          clientId: client.clientId,
+          detail: { grant_type: GRANT_TYPE_CIBA, grant_id: grant.id, approval_request: record.id, jti: issued.jti, scope: issued.response.scope ?? '', exp: issued.exp },
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { ApprovalRequestRecord, ApprovalRequestRecords, SessionRecords } from '../store/store.ts';
+import { parseInput } from './input.ts';
+import type { ManagementDeps } from './management-deps.ts';
+import { ManagementError } from './management-error.ts';
+
+/**
+ * The approval queue (issue 12 item 2), as approvers see it through `/admin/v1/approvals`. A pending request past
+ * its expiry reads as `expired` (the store marks it so on every list; no timer runs). The decider is whoever the
+ * request authenticated as, passed in by the caller: never a field of the body.
+ */
+
+export type ApprovalStore = ApprovalRequestRecords & Pick<SessionRecords, 'latestAuthTime'>;
+
+/** Who decides: the principal string recorded, and the user it is (null for an admin token of no user). */
+export interface Decider {
+  decider: string;
+  deciderUserId: string | null;
+}
+
+export interface ApprovalView {
+  id: string;
+  status: ApprovalRequestRecord['status'];
+  client_id: string;
+  chain: string[];
+  user_id: string | null;
+  scopes: string[];
+  resources: string[];
+  justification: string | null;
+  risk: ApprovalRequestRecord['risk'];
+  created_at: number;
+  expires_at: number;
+  decided_by: string | null;
+  decided_at: number | null;
+  reason: string | null;
+  used_at: number | null;
+}
+
+function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
+  return {
+    id: r.id,
+    status: r.status === 'pending' && r.expiresAt <= now ? 'expired' : r.status,
+    client_id: r.clientId,
+    chain: r.chain,
+    user_id: r.userId,
+    scopes: r.scopes,
+    resources: r.resources,
+    justification: r.justification,
+    risk: r.risk,
+    created_at: r.createdAt,
+    expires_at: r.expiresAt,
+    decided_by: r.decidedBy,
+    decided_at: r.decidedAt,
+    reason: r.reason,
+    used_at: r.usedAt,
+  };
+}
+
+const listSchema = z.object({ status: z.enum(['pending', 'approved', 'denied', 'expired']).optional() }).strict();
+
+/**
+ * Not `.strict()`: a body naming its own approver (`approver`, `decided_by`) is not refused but that field is
+ * ignored; the decision is recorded for the authenticated principal only.
+ */
+const decisionSchema = z.object({ decision: z.enum(['approve', 'deny']), reason: z.string().trim().max(1000).optional() });
+
+export async function listApprovals(query: unknown, deps: ManagementDeps<ApprovalStore>): Promise<ApprovalView[]> {
+  const { status } = parseInput(listSchema, query ?? {});
+  return (await deps.store.listApprovalRequests(status ? { status } : {}, deps.now)).map((r) => approvalView(r, deps.now));
+}
+
+export async function getApproval(id: string, deps: ManagementDeps<ApprovalStore>): Promise<ApprovalView> {
+  const record = await deps.store.getApprovalRequest(id);
+  if (!record) throw new ManagementError('not-found', `no approval request ${id}`);
+  return approvalView(record, deps.now);
+}
+
+/**
+ * A critical request is decided only by a user who signed in (password or passkey) within the freshness window
+ * the passkey registration uses (`users.passkeyRegistrationMaxAuthAgeSeconds`): a stolen approver token alone does
+ * not approve it.
+ */
+async function checkFreshSignIn(current: ApprovalView, deps: ManagementDeps<ApprovalStore> & Decider): Promise<void> {
+  if (current.risk !== 'critical') return;
+  const maxAge = deps.config.users.passkeyRegistrationMaxAuthAgeSeconds;
+  if (!deps.deciderUserId) throw new ManagementError('forbidden', 'a critical request is decided by a user: use an admin token that speaks for one (admin-token create --user)');
+  const authTime = await deps.store.latestAuthTime(deps.deciderUserId, deps.now);
+  if (authTime === null || deps.now - authTime > maxAge) {
+    throw new ManagementError('forbidden', `a critical request needs a fresh sign-in: sign in again at /login, then decide within ${maxAge} seconds`);
+  }
+}
+
+/** Approves or denies a pending request as `decider`; audited as `approval.approved` / `approval.denied`. */
+export async function decideApproval(id: string, input: unknown, deps: ManagementDeps<ApprovalStore> & Decider): Promise<ApprovalView> {
+  const parsed = parseInput(decisionSchema, input);
+  const current = await getApproval(id, deps);
+  await checkFreshSignIn(current, deps);
+  const status = parsed.decision === 'approve' ? 'approved' : 'denied';
+  const reason = parsed.reason || null;
+  if (!(await deps.store.decideApprovalRequest(id, { status, decidedBy: deps.decider, reason }, deps.now))) {
+    const now = await getApproval(id, deps);
+    throw new ManagementError('conflict', `approval request ${id} is ${now.status}: only a pending request can be decided`);
+  }
+  await deps.audit.record({
+    event: `approval.${status}`,
+    actor: deps.decider,
+    subject: current.user_id ?? current.client_id,
+    clientId: current.client_id,
+    detail: { approval_request: id, scopes: current.scopes, resources: current.resources, risk: current.risk, reason, via: deps.actor },
+  });
+  return getApproval(id, deps);
+}

@@ -1,0 +1,71 @@
+import type { ApprovalRequestRecord, ApprovalRequestRecords } from '../store.ts';
+import { type ColumnMap, decodeRow, insertStatement } from './columns.ts';
+import type { SqlExecutor } from './driver.ts';
+
+const approvalColumns: ColumnMap<ApprovalRequestRecord> = {
+  id: { column: 'id' },
+  status: { column: 'status' },
+  clientId: { column: 'client_id' },
+  chain: { column: 'chain', json: true },
+  userId: { column: 'user_id' },
+  scopes: { column: 'scopes', json: true },
+  resources: { column: 'resources', json: true },
+  justification: { column: 'justification' },
+  risk: { column: 'risk' },
+  requestKey: { column: 'request_key' },
+  createdAt: { column: 'created_at' },
+  expiresAt: { column: 'expires_at' },
+  decidedBy: { column: 'decided_by' },
+  decidedAt: { column: 'decided_at' },
+  reason: { column: 'reason' },
+  usedAt: { column: 'used_at' },
+  authReqHash: { column: 'auth_req_hash' },
+  pollInterval: { column: 'poll_interval' },
+  lastPolledAt: { column: 'last_polled_at' },
+};
+
+/** The approval queue. Expiry is decided by the caller's clock on every read and write (no timer). */
+export function approvalRequestRecords(db: SqlExecutor): ApprovalRequestRecords {
+  const decode = (row: Record<string, unknown>) => decodeRow(approvalColumns, row);
+  return {
+    async createApprovalRequest(record) {
+      await db.run(...insertStatement('approval_requests', approvalColumns, record));
+    },
+    async getApprovalRequest(id) {
+      const row = await db.get('SELECT * FROM approval_requests WHERE id = ?', [id]);
+      return row ? decode(row) : null;
+    },
+    async findOpenApprovalRequest(clientId, requestKey, now) {
+      const row = await db.get(
+        `SELECT * FROM approval_requests WHERE client_id = ? AND request_key = ? AND expires_at > ?
+           AND (status = 'pending' OR (status = 'approved' AND used_at IS NULL)) ORDER BY created_at DESC, id DESC LIMIT 1`,
+        [clientId, requestKey, now],
+      );
+      return row ? decode(row) : null;
+    },
+    async listApprovalRequests(filter, now) {
+      await db.run(`UPDATE approval_requests SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?`, [now]);
+      const rows = filter.status
+        ? await db.all('SELECT * FROM approval_requests WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT 500', [filter.status])
+        : await db.all('SELECT * FROM approval_requests ORDER BY created_at DESC, id DESC LIMIT 500');
+      return rows.map(decode);
+    },
+    async decideApprovalRequest(id, decision, now) {
+      const changed = await db.run(
+        `UPDATE approval_requests SET status = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ? AND status = 'pending' AND expires_at > ?`,
+        [decision.status, decision.decidedBy, now, decision.reason, id, now],
+      );
+      return changed > 0;
+    },
+    async getApprovalRequestByAuthReq(authReqHash) {
+      const row = await db.get('SELECT * FROM approval_requests WHERE auth_req_hash = ?', [authReqHash]);
+      return row ? decode(row) : null;
+    },
+    async recordApprovalPoll(id, now, pollInterval) {
+      await db.run('UPDATE approval_requests SET last_polled_at = ?, poll_interval = ? WHERE id = ?', [now, pollInterval, id]);
+    },
+    async useApprovalRequest(id, now) {
+      return (await db.run(`UPDATE approval_requests SET used_at = ? WHERE id = ? AND status = 'approved' AND used_at IS NULL AND expires_at > ?`, [now, id, now])) > 0;
+    },
+  };
+}
