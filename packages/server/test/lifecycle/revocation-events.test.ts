@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { subscribeRevocations, type RevocationEvent, type RevocationSubscriber } from '@mandate/sdk/verify';
 import { createVerifier } from '@mandate/sdk/verify';
-import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { actorToken, createApp, createUser, obtainCode, redeemCode } from '../helpers/user-flow.ts';
+import { exchangeAs, onBehalfOfRoot } from '../helpers/user-flow.ts';
 
 /**
  * Revocation events (issue 11 item 3, second half), over real HTTP on both stores: a resource subscribed to
@@ -13,8 +13,6 @@ import { actorToken, createApp, createUser, obtainCode, redeemCode } from '../he
  * Tests wait for the event itself (a promise the subscriber resolves), never for time.
  */
 
-const TE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const AT = 'urn:ietf:params:oauth:token-type:access_token';
 const RESOURCE = 'https://events.example.com/mcp';
 
 type Agent = { clientId: string; clientSecret: string };
@@ -58,21 +56,8 @@ forEachStore('revocation events', (fixture) => {
   const agent = (): Promise<Agent> => registerAgentAndResource(server, { name: `events agent ${++n}`, scopes: ['calc', 'files:read'] }, RESOURCE);
   const active = async (token: string): Promise<boolean> =>
     ((await (await server.postForm('/introspect', { token }, { authorization: `Bearer ${server.adminToken}` })).json()) as { active: boolean }).active;
-  const exchange = async (by: Agent, params: Record<string, string>): Promise<string> => {
-    const response = await server.postForm('/token', { grant_type: TE, subject_token_type: AT, actor_token: await actorToken(server, by), actor_token_type: AT, ...params }, { authorization: basicAuth(by.clientId, by.clientSecret) });
-    const body = (await response.json()) as Body;
-    assert.equal(response.status, 200, JSON.stringify(body));
-    return body['access_token']!;
-  };
-  async function root(a: Agent): Promise<{ token: string; appId: string }> {
-    const email = `events${++n}@example.com`;
-    await createUser(server, email);
-    const app = await createApp(server, { public: true });
-    const options = { clientId: app.clientId, scope: 'openid calc', resource: RESOURCE, requestedActor: a.clientId, email };
-    const { code, verifier } = await obtainCode(server, options);
-    const body = (await (await redeemCode(server, options, code, verifier, { actor_token: await actorToken(server, a) })).json()) as Body;
-    return { token: body['access_token']!, appId: app.clientId };
-  }
+  const exchange = (by: Agent, params: Record<string, string>) => exchangeAs(server, by, params);
+  const root = (a: Agent) => onBehalfOfRoot(server, a, RESOURCE, `events${++n}@example.com`);
   const verifierFor = (audience: string, revocations?: RevocationSubscriber) =>
     createVerifier({ issuer: server.issuer, audience, clock: () => server.clock.now() * 1000, ...(revocations ? { revocations } : {}) });
 
