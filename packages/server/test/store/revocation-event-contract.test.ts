@@ -38,6 +38,26 @@ forEachStore(
       assert.deepEqual((await store.listRevocationEvents(all[0]!.id, 1)).map((e) => e.event.jti), [['b']]);
       assert.deepEqual(await store.listRevocationEvents(all[2]!.id, 10), []);
     });
+
+    test('webhook deliveries: each event queued once per webhook from its cursor on; a claim leases a delivery from other claimers', async () => {
+      const store = fixture.store;
+      await store.revokeTokenId('before', 100, 1);
+      const hook = { url: 'https://hooks.example/r', secretEncrypted: 'v1.x', lastEventId: await store.lastRevocationEventId(), createdAt: 1 };
+      await store.setRevocationWebhook({ ...hook, resourceId: 'res_a' });
+      await store.setRevocationWebhook({ ...hook, resourceId: 'res_b' });
+      await store.revokeTokenId('after', 100, 2);
+      assert.equal(await store.enqueueWebhookDeliveries(5), 2, 'the new event, once per webhook; not the one before');
+      assert.equal(await store.enqueueWebhookDeliveries(6), 0, 'queued once');
+      const claimed = await store.claimDueWebhookDeliveries(10, 60, 10);
+      assert.deepEqual(claimed.map((c) => [c.delivery.resourceId, c.event?.jti]).sort(), [['res_a', ['after']], ['res_b', ['after']]]);
+      assert.deepEqual(await store.claimDueWebhookDeliveries(10, 60, 10), [], 'leased');
+      const { eventId } = claimed[0]!.delivery;
+      await store.recordWebhookAttempt('res_a', eventId, { status: 'delivered', attempts: 1, nextAttemptAt: 10, lastResult: 'HTTP 204', updatedAt: 10 });
+      assert.equal((await store.claimDueWebhookDeliveries(71, 60, 10)).length, 1, 'only the undelivered one comes back after its lease');
+      assert.deepEqual((await store.listWebhookDeliveries('res_a', 10)).map((d) => [d.status, d.attempts, d.lastResult]), [['delivered', 1, 'HTTP 204']]);
+      assert.equal(await store.deleteRevocationWebhook('res_a'), true);
+      assert.deepEqual(await store.listWebhookDeliveries('res_a', 10), []);
+    });
   },
   { databasePer: 'test' },
 );

@@ -39,6 +39,9 @@ export function revocationWebhookRecords(db: SqlDriver): RevocationWebhookRecord
       return (await db.run('DELETE FROM revocation_webhooks WHERE resource_id = ?', [resourceId])) > 0;
     },
     async enqueueWebhookDeliveries(now) {
+      // Every instance asks every poll interval: a plain read first, so that nothing is locked when nothing is new.
+      const behind = await db.get('SELECT 1 AS behind FROM revocation_webhooks WHERE last_event_id < (SELECT COALESCE(MAX(id), 0) FROM revocation_events) LIMIT 1');
+      if (behind === undefined) return 0;
       // Under the appends' own lock: no event commits between the queueing and the cursor's move.
       return db.transaction(async (tx) => {
         const queued = await tx.run(
@@ -52,6 +55,8 @@ export function revocationWebhookRecords(db: SqlDriver): RevocationWebhookRecord
       }, APPEND_LOCK);
     },
     async claimDueWebhookDeliveries(now, leaseSeconds, limit) {
+      const due = await db.get("SELECT 1 AS due FROM revocation_webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1", [now]);
+      if (due === undefined) return [];
       return db.transaction(async (tx) => {
         const rows = await tx.all(
           `SELECT d.*, w.url, w.secret_encrypted, w.last_event_id, w.created_at, e.payload FROM revocation_webhook_deliveries d
