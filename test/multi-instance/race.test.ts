@@ -72,7 +72,7 @@ forEachStore('two instances on one database', (fixture) => {
   const introspect = async (server: TestServer, apiKey: string, token: string) =>
     ((await (await server.postForm('/introspect', { token }, { authorization: `Bearer ${apiKey}` })).json()) as { active: boolean }).active;
 
-  test('MULTI-01 a code redeemed at once on both instances succeeds exactly once, and the replay ends the grant everywhere', async () => {
+  test('MULTI-01 a code redeemed at once on both instances succeeds at most once, and the replay ends the grant everywhere', async () => {
     const { apiKey } = await registerAgentAndResource(a, {}, 'https://code.example.com/mcp');
     await createUser(a, 'code@example.com');
     const app = await createApp(a, { scopes: ['calc'], audiences: ['https://code.example.com/mcp'] });
@@ -80,14 +80,22 @@ forEachStore('two instances on one database', (fixture) => {
     const { code, verifier } = await obtainCode(a, flow);
 
     const responses = await Promise.all([a, b, a, b].map((server) => redeemCode(server, flow, code, verifier)));
-    const statuses = responses.map((r) => r.status).sort();
-    assert.deepEqual(statuses, [200, 400, 400, 400]);
-    const winner = responses.find((r) => r.status === 200)!;
-    const { access_token } = (await winner.json()) as { access_token: string };
-    for (const refused of responses.filter((r) => r.status === 400)) assert.equal(((await refused.json()) as { error: string }).error, 'invalid_grant');
-    // A replayed code revokes what the first redemption issued (RFC 6749 §4.1.2), on whichever instance is asked.
-    assert.equal(await introspect(a, apiKey, access_token), false);
-    assert.equal(await introspect(b, apiKey, access_token), false);
+    // One UPDATE hands the code to one request; the others are replays, which revoke the grant (RFC 6749 §4.1.2).
+    // When a replay's revocation lands before the winner's own check of the grant, the winner is refused too (seen
+    // on PostgreSQL under load): never more than one success, and nothing issued survives.
+    const winners = responses.filter((r) => r.status === 200);
+    assert.ok(winners.length <= 1, `${winners.length} redemptions succeeded`);
+    for (const refused of responses.filter((r) => r.status !== 200)) {
+      assert.equal(refused.status, 400);
+      assert.equal(((await refused.json()) as { error: string }).error, 'invalid_grant');
+    }
+    for (const winner of winners) {
+      const { access_token } = (await winner.json()) as { access_token: string };
+      assert.equal(await introspect(a, apiKey, access_token), false);
+      assert.equal(await introspect(b, apiKey, access_token), false);
+    }
+    // The code is spent either way.
+    assert.equal((await redeemCode(b, flow, code, verifier)).status, 400);
   });
 
   test('MULTI-02 a refresh token rotated at once on both instances succeeds once; the reuse is detected and ends the family', async () => {

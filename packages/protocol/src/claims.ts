@@ -8,11 +8,17 @@
 export interface ActorIdentity {
   sub: string;
   client_id?: string;
-  /** `ai_agent` when the actor is an agent (draft-mcguinness-oauth-actor-profile, as Auth0 emits it). */
+  /**
+   * `ai_agent` when the actor is an agent (draft-mcguinness-oauth-actor-profile, as Auth0 emits it);
+   * `resource_server` when it is a resource server (an MCP server or gateway) calling on downstream.
+   */
   sub_profile?: string;
   iss?: string;
   [claim: string]: unknown;
 }
+
+/** The `sub_profile` of an actor that is a resource server: its `sub` and `client_id` are its resource URI. */
+export const RESOURCE_SERVER_PROFILE = 'resource_server';
 
 /** One node of an RFC 8693 §4.1 `act` chain: the current actor outermost, each earlier actor nested inside. */
 export interface ActClaim extends ActorIdentity {

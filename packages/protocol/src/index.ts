@@ -3,7 +3,7 @@
  * and never on HTTP, storage or either package. Published with the SDK at the same version (docs/sdk.md).
  */
 export type { AccessTokenClaims, ActClaim, ActorIdentity, CnfClaim, IdTokenClaims, MayActClaim, RegisteredClaims } from './claims.ts';
-export { ACCESS_TOKEN_TYP, ID_TOKEN_TYP } from './claims.ts';
+export { ACCESS_TOKEN_TYP, ID_TOKEN_TYP, RESOURCE_SERVER_PROFILE } from './claims.ts';
 export {
   CLIENT_ASSERTION_TYPE_JWT_BEARER,
   GRANT_TYPE_TOKEN_EXCHANGE,
@@ -30,3 +30,4 @@ export { createDpopNonces } from './dpop-nonce.ts';
 export type { DpopNonces } from './dpop-nonce.ts';
 export { isRevokedBy, parseRevocationEvent, REVOCATION_EVENT_TYPE, REVOCATION_WEBHOOK_SIGNATURE_HEADER, revocationWebhookSignatureProblem, signRevocationWebhook } from './revocation-event.ts';
 export type { RevocationCutoff, RevocationEvent } from './revocation-event.ts';
+export type { AdminAgent, AdminProblem, AdminResource, AdminResourceScope } from './admin-api.ts';

@@ -54,7 +54,8 @@ export type MandateErrorCode =
   | 'ERR_DELEGATION_NO_HUMAN_ROOT'
   | 'ERR_DELEGATION_ACTOR_NOT_ALLOWED'
   | 'ERR_DELEGATION_NOT_ALLOWED'
-  | 'ERR_REVOCATION_WEBHOOK_INVALID';
+  | 'ERR_REVOCATION_WEBHOOK_INVALID'
+  | 'ERR_ADMIN_REQUEST_FAILED';
 
 /** Base class of every error the SDK throws for untrusted input. */
 export class MandateError extends Error {
@@ -597,6 +598,26 @@ export class DelegationNotAllowed extends MandateError {
   }
 }
 
+/**
+ * The admin API refused a request (an RFC 9457 problem) or could not be reached (status 0). `problem` is the kind
+ * of problem (`not-found`, `invalid-request`, `conflict`, `unauthorized`, `forbidden`, `too-large` …), `errors`
+ * the field errors of an `invalid-request`.
+ */
+export class AdminRequestFailed extends MandateError {
+  declare readonly code: 'ERR_ADMIN_REQUEST_FAILED';
+  readonly status: number;
+  readonly problem: string | undefined;
+  readonly detail: string | undefined;
+  readonly errors: { path: string; message: string }[] | undefined;
+  constructor(message: string, init: { status: number; problem?: string; detail?: string; errors?: { path: string; message: string }[]; cause?: unknown }) {
+    super('ERR_ADMIN_REQUEST_FAILED', message, { cause: init.cause });
+    this.status = init.status;
+    this.problem = init.problem;
+    this.detail = init.detail;
+    this.errors = init.errors;
+  }
+}
+
 /** Every SDK error, discriminated by `code`. */
 export type AnyMandateError =
   | TokenMissing
@@ -641,7 +662,8 @@ export type AnyMandateError =
   | DelegationTooDeep
   | DelegationWithoutHumanRoot
   | DelegationActorNotAllowed
-  | DelegationNotAllowed;
+  | DelegationNotAllowed
+  | AdminRequestFailed;
 
 /** True when `err` is one of the SDK's coded errors (token checks of RFC 9068 §4, RFC 6750 §3.1); narrows to {@link AnyMandateError}. */
 export function isMandateError(err: unknown): err is AnyMandateError {

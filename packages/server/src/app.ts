@@ -45,6 +45,7 @@ import { cibaGrant } from './grants/ciba.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import type { Grant } from './grants/grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
+import { downstreamExchange } from './grants/downstream-exchange.ts';
 import { tokenExchangeGrant } from './grants/token-exchange.ts';
 import type { UserTokenDeps } from './grants/user-tokens.ts';
 import { BrowserSessions } from './http/browser-session.ts';
@@ -135,7 +136,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
   const { issuer } = config;
   const userinfoUrl = endpointUrl(issuer, userEndpointPaths.userinfo);
   // Every use of a token and every refresh asks the lifecycle module whether its chain still stands (SR-01, SR-02).
-  const lifecycle: TokenLifecycleDeps = { revocations: store, clients: store, grants: store, users: store, userinfoUrl, issuer };
+  const lifecycle: TokenLifecycleDeps = { revocations: store, clients: store, grants: store, users: store, resources: store, userinfoUrl, issuer };
   const clientAuth: ClientAuthDeps = {
     clients: store,
     replay: store,
@@ -175,6 +176,10 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       now,
       metrics: ctx.metrics,
       sharedRateCounts: ctx.sharedRateCounts,
+      downstream: {
+        resources: store,
+        exchange: downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, users: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds }),
+      },
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),
     introspectionEndpoint(introspection, now),

@@ -80,7 +80,13 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const opened = store;
     const refusals = new RefusalAudit(audit, now);
     let draining = false;
-    const metrics = config.metrics.port === undefined ? undefined : new ServerMetrics({ auditQueueDepth: () => audit.queueDepth });
+    const metrics =
+      config.metrics.port === undefined
+        ? undefined
+        : new ServerMetrics({
+            auditQueueDepth: () => audit.queueDepth,
+            pendingApprovals: async () => (await opened.listApprovalRequests({ status: 'pending' }, now())).length,
+          });
     const sharedRateCounts = config.rateLimit.shared ? new SharedRateCounts(opened, now) : undefined;
     const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), webhookSecretKey: deriveWebhookSecretKey(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
     const app = await buildApp(context, opened, { server: http, logStream: options.logStream });

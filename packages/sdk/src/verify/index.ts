@@ -10,3 +10,5 @@ export type { IntrospectionClient, IntrospectionResponse, IntrospectOptions } fr
 export { RevocationState, subscribeRevocations, verifyRevocationWebhook, REVOCATION_WEBHOOK_SIGNATURE_HEADER } from './revocation-subscriber.ts';
 export type { RevocationSubscriber, RevocationSubscriberOptions, RevocationWebhookOptions } from './revocation-subscriber.ts';
 export type { RevocationEvent } from '@mandate/protocol';
+export { createDownstreamExchanger } from './downstream-exchange.ts';
+export type { DownstreamExchanger, DownstreamExchangeOptions, DownstreamExchangeRequest } from './downstream-exchange.ts';

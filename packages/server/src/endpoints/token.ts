@@ -1,7 +1,10 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.ts';
 import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
-import type { Grant } from '../grants/grant.ts';
+import type { DownstreamExchange } from '../grants/downstream-exchange.ts';
+import type { Grant, GrantResult } from '../grants/grant.ts';
+import type { TokenExchangeRequest } from '../grants/token-exchange.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
 import type { ServerMetrics } from '../http/metrics.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
@@ -11,6 +14,9 @@ import type { RouteDefinition } from '../http/route.ts';
 import { authenticateClient, type AuthenticatedClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
 import { checkDpopProof, type DpopDeps, dpopNonceHeader, dpopTokenError } from '../oauth/dpop.ts';
 import { invalidRequest, OAuthError, unauthorizedClient } from '../oauth/oauth-error.ts';
+import { authenticateResource, presentedResourceKey } from '../oauth/resource-authentication.ts';
+import type { ResourceRecords } from '../store/store.ts';
+import { GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { sendNoStoreJson } from './oauth-response.ts';
 
 export interface TokenEndpointDeps {
@@ -29,6 +35,8 @@ export interface TokenEndpointDeps {
   sharedRateCounts?: SharedRateCounts;
   /** Counts issued tokens by grant and refusals by error, when metrics are on. */
   metrics?: Pick<ServerMetrics, 'tokenIssued' | 'tokenRefused'>;
+  /** Token exchange by a resource server with its API key (a gateway calling on downstream, issue 11 item 2). */
+  downstream: { exchange: DownstreamExchange; resources: Pick<ResourceRecords, 'getResourceByApiKeyId'> };
 }
 
 /** Thrown for a rate-limited request; `audit` is false after the first refusal of a burst, so a flood writes one row. */
@@ -52,6 +60,16 @@ class RateLimited extends OAuthError {
  * parameters, run it, and commit the audit row before answering. Every refusal is audited too.
  */
 export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
+  /** RFC 9449 §5: the thumbprint of a valid proof's key (the token gets bound to it), or undefined without a proof. */
+  async function proofJkt(request: FastifyRequest, reply: FastifyReply, now: number): Promise<string | undefined> {
+    const proof = request.headers.dpop;
+    if (proof === undefined) return undefined;
+    const check = await checkDpopProof({ proof: [proof].flat().join(', '), method: 'POST', url: deps.tokenEndpointUrl }, deps.dpop, now);
+    if (!check.ok) throw dpopTokenError(check, deps.dpop, now);
+    reply.headers(dpopNonceHeader(deps.dpop, now));
+    return check.jkt;
+  }
+
   const shared = (prefix: string) => (deps.sharedRateCounts ? { counts: deps.sharedRateCounts, prefix } : undefined);
   const perIp = new RateLimiter(deps.rateLimit.tokenPerIpPerMinute, undefined, shared('token-ip:'));
   const perClient = new RateLimiter(deps.rateLimit.tokenPerClientPerMinute, undefined, shared('token-client:'));
@@ -65,6 +83,8 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
     async handler(request, reply) {
       const ip = request.ip;
       let authenticated: AuthenticatedClient | undefined;
+      /** The authenticated caller: a client, or a resource server (its URI) exchanging for a downstream call. */
+      let actorId: string | null = null;
       let grantType: string | undefined;
       try {
         const ipRefusal = perIp.take(ip);
@@ -78,29 +98,39 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
         params.rejectRepeated(grant.repeatable);
 
         const now = deps.now();
-        authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
-        const clientRefusal = perClient.take(authenticated.client.clientId);
-        if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
-        if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);
-        if (grant.confidentialClientsOnly && authenticated.client.tokenEndpointAuthMethod === 'none') {
-          throw invalidRequest(`${grantType} needs a confidential client`);
-        }
-
-        const grantRequest = grant.parse(params);
-        // Nothing more for a request without a proof: the common client_credentials path stays as it was.
-        const proof = request.headers.dpop;
-        // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof (DP-19).
-        if (proof === undefined && authenticated.client.dpopBoundAccessTokens === true) {
-          throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
-        }
+        const resourceKey = grantType === GRANT_TYPE_TOKEN_EXCHANGE ? presentedResourceKey(authorizationHeader(request)) : undefined;
+        let result: GrantResult;
         let dpopJkt: string | undefined;
-        if (proof !== undefined) {
-          const check = await checkDpopProof({ proof: [proof].flat().join(', '), method: 'POST', url: deps.tokenEndpointUrl }, deps.dpop, now);
-          if (!check.ok) throw dpopTokenError(check, deps.dpop, now);
-          dpopJkt = check.jkt;
-          reply.headers(dpopNonceHeader(deps.dpop, now));
+        if (resourceKey) {
+          // A resource server exchanging a token it received, for a downstream call (its API key is its credential).
+          const resource = await authenticateResource(resourceKey, deps.downstream, now);
+          if (!resource) {
+            throw new OAuthError('invalid_client', 'resource server authentication failed', { status: 401, headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' } });
+          }
+          actorId = resource.uri;
+          const clientRefusal = perClient.take(resource.uri);
+          if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
+          const grantRequest = grant.parse(params) as TokenExchangeRequest;
+          dpopJkt = await proofJkt(request, reply, now);
+          result = await deps.downstream.exchange.handle({ resource, request: grantRequest, now, dpopJkt });
+        } else {
+          authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
+          actorId = authenticated.client.clientId;
+          const clientRefusal = perClient.take(authenticated.client.clientId);
+          if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
+          if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);
+          if (grant.confidentialClientsOnly && authenticated.client.tokenEndpointAuthMethod === 'none') {
+            throw invalidRequest(`${grantType} needs a confidential client`);
+          }
+
+          const grantRequest = grant.parse(params);
+          // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof (DP-19).
+          if (request.headers.dpop === undefined && authenticated.client.dpopBoundAccessTokens === true) {
+            throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
+          }
+          dpopJkt = await proofJkt(request, reply, now);
+          result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
         }
-        const result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
         // The key a token is bound to is part of what was issued (a thumbprint: public, not a secret).
         if (dpopJkt !== undefined) result.audit.detail = { ...result.audit.detail, dpop_jkt: dpopJkt };
         await deps.audit.record({ ...result.audit, ip });
@@ -111,7 +141,7 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
         if (err instanceof OAuthError && !(err instanceof RateLimited && !err.audit)) {
           const refusal: AuditEvent = {
             event: 'token.refused',
-            actor: authenticated?.client.clientId ?? null,
+            actor: actorId,
             clientId: authenticated?.client.clientId ?? null,
             ip,
             detail: { grant_type: grantType, error: err.error, reason: err.detail ?? err.message },

@@ -4,11 +4,12 @@ import { bearerCredential } from '../oauth/bearer-token.ts';
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from '../oauth/client-authentication.ts';
 import type { FormParams } from '../oauth/form-params.ts';
 import { invalidClient, OAuthError } from '../oauth/oauth-error.ts';
-import type { AdminTokenRecords, ResourceRecord, ResourceRecords } from '../store/store.ts';
+import { authenticateResource, presentedResourceKey } from '../oauth/resource-authentication.ts';
+import type { AdminTokenRecords, ResourceRecords } from '../store/store.ts';
 import type { AccessTokenClaims } from '@mandate/protocol';
 import { authenticateAdminToken } from '../tokens/admin-token.ts';
 import { verifyOwnAccessToken } from '../tokens/own-token.ts';
-import { parsePrefixedCredential, RESOURCE_KEY_PREFIX, ADMIN_TOKEN_PREFIX, secretMatchesHash } from '../tokens/secret.ts';
+import { ADMIN_TOKEN_PREFIX } from '../tokens/secret.ts';
 import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
 
 export interface IntrospectionDeps {
@@ -33,13 +34,6 @@ export const bearerRefused = () =>
     status: 401,
     headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' },
   });
-
-/** The current key, or the one the last rotation replaced while its grace period lasts. */
-export function apiKeyMatches(resource: ResourceRecord, key: { id: string; secret: string }, now: number): boolean {
-  if (key.id === resource.apiKeyId) return secretMatchesHash(key.secret, resource.apiKeyHash);
-  const inGrace = resource.previousApiKeyExpiresAt !== null && now < resource.previousApiKeyExpiresAt;
-  return key.id === resource.previousApiKeyId && inGrace && resource.previousApiKeyHash !== null && secretMatchesHash(key.secret, resource.previousApiKeyHash);
-}
 
 /** RFC 7662 §2.2: a caller learns about a token only if it is meant for it (its audience, or its own token). */
 function mayInspect(caller: IntrospectionCaller, claims: AccessTokenClaims, audiences: string | readonly string[]): boolean {
@@ -68,10 +62,10 @@ export function introspectionFlow(deps: IntrospectionDeps) {
     async authenticateCaller(credentials: PresentedCredentials, now: number): Promise<IntrospectionCaller> {
       const bearer = bearerCredential(credentials.authorization);
       if (bearer !== undefined) {
-        const resourceKey = parsePrefixedCredential(RESOURCE_KEY_PREFIX, bearer);
+        const resourceKey = presentedResourceKey(credentials.authorization);
         if (resourceKey) {
-          const resource = await deps.resources.getResourceByApiKeyId(resourceKey.id);
-          if (!resource || !apiKeyMatches(resource, resourceKey, now)) throw bearerRefused();
+          const resource = await authenticateResource(resourceKey, deps, now);
+          if (!resource) throw bearerRefused();
           return { kind: 'resource', uri: resource.uri };
         }
         if (bearer.startsWith(`${ADMIN_TOKEN_PREFIX}_`)) {

@@ -1,8 +1,7 @@
 import type { RevocationEvent } from '@mandate/protocol';
-import { bearerCredential } from '../oauth/bearer-token.ts';
+import { authenticateResource, presentedResourceKey } from '../oauth/resource-authentication.ts';
 import type { ResourceRecords, RevocationEventRecords } from '../store/store.ts';
-import { parsePrefixedCredential, RESOURCE_KEY_PREFIX } from '../tokens/secret.ts';
-import { apiKeyMatches, bearerRefused } from './introspection.ts';
+import { bearerRefused } from './introspection.ts';
 
 export interface RevocationEventsDeps {
   resources: Pick<ResourceRecords, 'getResourceByApiKeyId'>;
@@ -21,11 +20,9 @@ const PAGE = 500;
 export function revocationEventsFlow(deps: RevocationEventsDeps) {
   return {
     async authenticateResource(authorization: string | undefined, now: number): Promise<{ uri: string }> {
-      const bearer = bearerCredential(authorization);
-      const key = bearer === undefined ? null : parsePrefixedCredential(RESOURCE_KEY_PREFIX, bearer);
-      if (!key) throw bearerRefused();
-      const resource = await deps.resources.getResourceByApiKeyId(key.id);
-      if (!resource || !apiKeyMatches(resource, key, now)) throw bearerRefused();
+      const key = presentedResourceKey(authorization);
+      const resource = key && (await authenticateResource(key, deps, now));
+      if (!resource) throw bearerRefused();
       return { uri: resource.uri };
     },
 

@@ -336,8 +336,8 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
   };
 }
 
-/** The client ids of an `act` chain, outermost first. */
-function chainParties(act: ActClaim | undefined): string[] {
+/** The client ids of an `act` chain, outermost first (a resource server's is its URI). */
+export function chainParties(act: ActClaim | undefined): string[] {
   const ids: string[] = [];
   for (let a: ActClaim | undefined = act; a; a = a.act) ids.push(a.client_id ?? a.sub);
   return ids;

@@ -15,6 +15,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export interface MetricsSources {
   /** Audit events recorded and not yet committed. */
   auditQueueDepth(): number;
+  /** Approval requests waiting for a decision (read from the store at each scrape). */
+  pendingApprovals(): Promise<number>;
 }
 
 export class ServerMetrics {
@@ -55,6 +57,14 @@ export class ServerMetrics {
       registers: [this.registry],
       collect() {
         this.set(sources.auditQueueDepth());
+      },
+    });
+    new Gauge({
+      name: 'mandate_approval_requests_pending',
+      help: 'Approval requests waiting for an approver, over every instance (one database read per scrape).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await sources.pendingApprovals());
       },
     });
   }

@@ -1,8 +1,8 @@
-import type { AccessTokenClaims, ActClaim } from '@mandate/protocol';
+import { type AccessTokenClaims, type ActClaim, RESOURCE_SERVER_PROFILE } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { isOidcScope } from '../policy/oidc-scopes.ts';
 import { listsResource, listsResourceOrIsOpenApp } from '../policy/token-targets.ts';
-import type { ClientRecord, ClientRecords, RevocationRecords, UserGrantRecord, UserGrantRecords, UserRecord, UserRecords } from '../store/store.ts';
+import type { ClientRecord, ClientRecords, ResourceRecords, RevocationRecords, UserGrantRecord, UserGrantRecords, UserRecord, UserRecords } from '../store/store.ts';
 import { type OwnIdTokenClaims, verifyOwnAccessToken, verifyOwnIdToken } from '../tokens/own-token.ts';
 
 /**
@@ -13,6 +13,7 @@ import { type OwnIdTokenClaims, verifyOwnAccessToken, verifyOwnIdToken } from '.
  * | link of the chain | the token or grant is dead when | re-enabling revives it? |
  * |---|---|---|
  * | the token itself | its `jti` was revoked | — |
+ * | each resource server in its `act` (`sub_profile` `resource_server`: a downstream exchange) | no longer registered | — |
  * | each client or agent it speaks for (`client_id`, an agent `sub`, every `act`) | missing, disabled, or disabled after the token's `iat` (`tokens_valid_after`) | never |
  * | the user grant (`gid`) | missing, revoked (code replay, refresh reuse, consent or refresh token revoked), expired | never |
  * | the grant's user, client and agent | missing, disabled, or disabled (or the password reset) after the grant was made | never |
@@ -50,6 +51,8 @@ export interface TokenLifecycleDeps {
   userinfoUrl: string;
   /** This issuer: the audience of an agent's actor token (SR-04), no resource either. */
   issuer: string;
+  /** The resource servers in a token's chain (downstream exchange): each must still be registered. */
+  resources: Pick<ResourceRecords, 'getResourceByUri'>;
 }
 
 export type Dead = { alive: false; reason: string };
@@ -67,10 +70,18 @@ export function principalsOf(claims: Pick<AccessTokenClaims, 'client_id' | 'sub'
   const ids = new Set<string>([claims.client_id]);
   if (claims.sub_profile === 'ai_agent') ids.add(claims.sub);
   for (let actor: ActClaim | undefined = claims.act; actor; actor = actor.act) {
+    if (actor.sub_profile === RESOURCE_SERVER_PROFILE) continue;
     if (actor.sub_profile === 'ai_agent') ids.add(actor.sub);
     if (actor.client_id) ids.add(actor.client_id);
   }
   return [...ids];
+}
+
+/** The resource servers in a token's `act` chain (downstream exchange): not clients, but parties all the same. */
+export function resourceServersOf(act: ActClaim | undefined): string[] {
+  const uris: string[] = [];
+  for (let actor = act; actor; actor = actor.act) if (actor.sub_profile === RESOURCE_SERVER_PROFILE) uris.push(actor.sub);
+  return uris;
 }
 
 /** Why a party (of a token issued at `since`, or of a grant made then) no longer stands, or null. */
@@ -166,12 +177,17 @@ export function decideAccessTokenAllowance(claims: AccessTokenClaims, clients: C
 export async function accessTokenLife(claims: AccessTokenClaims, deps: TokenLifecycleDeps, now: number): Promise<AccessTokenLife> {
   const ids = principalsOf(claims);
   const clients: ClientsById = new Map();
-  const [revoked, grant] = await Promise.all([
+  const servers = resourceServersOf(claims.act);
+  const [revoked, grant, , serverRecords] = await Promise.all([
     deps.revocations.isTokenIdRevoked(claims.jti),
     claims.gid === undefined ? null : deps.grants.getGrant(claims.gid),
     readClients(ids, deps, clients),
+    Promise.all(servers.map((uri) => deps.resources.getResourceByUri(uri))),
   ]);
   if (revoked) return dead('the token was revoked');
+  // A resource server deleted since ends what it obtained for downstream calls.
+  const gone = servers.find((uri, i) => !serverRecords[i]);
+  if (gone !== undefined) return dead(`resource server ${gone} no longer exists`);
   for (const id of ids) {
     const problem = partyProblem(clients.get(id), claims.iat, `client ${id}`);
     if (problem) return dead(problem);

@@ -1,4 +1,4 @@
-import { GRANT_TYPE_CIBA, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
+import { type AdminAgent, GRANT_TYPE_CIBA, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
 import { usableClientJwks } from '../oauth/client-jwks.ts';
 import type { ClientRecord, ClientRecords } from '../store/store.ts';
@@ -11,24 +11,8 @@ import type { ManagementDeps } from './management-deps.ts';
 /** Agent management, shared by `mandate agent …` and `/admin/v1/agents`. Every change is audited. */
 
 
-/** The public view of an agent: everything but secret hashes. */
-export interface AgentView {
-  client_id: string;
-  name: string;
-  description: string | null;
-  owner: string | null;
-  status: ClientRecord['status'];
-  scopes: string[];
-  audiences: string[];
-  access_token_ttl_seconds: number | null;
-  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
-  dpop_bound_access_tokens: boolean;
-  token_endpoint_auth_method: ClientRecord['tokenEndpointAuthMethod'];
-  jwks: ClientRecord['jwks'];
-  previous_secret_expires_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
+/** The public view of an agent (everything but secret hashes), as the CLI and the admin API show it: the wire shape, written once in `@mandate/protocol`. */
+export type AgentView = AdminAgent;
 
 function agentView(record: ClientRecord): AgentView {
   return {

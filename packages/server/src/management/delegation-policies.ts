@@ -12,7 +12,7 @@ import { existingResource } from './resources.ts';
  * mints (policy/chain-policy.ts). Setting one replaces it; every change is audited.
  */
 
-export type DelegationPolicyStore = DelegationPolicyRecords & Pick<ResourceRecords, 'listResources'> & Pick<ClientRecords, 'getClient'>;
+export type DelegationPolicyStore = DelegationPolicyRecords & Pick<ResourceRecords, 'listResources' | 'getResourceByUri'> & Pick<ClientRecords, 'getClient'>;
 
 const clientIds = z.array(z.string().min(1).max(200)).max(100);
 const resourcePolicySchema = z
@@ -21,9 +21,12 @@ const resourcePolicySchema = z
 const agentPolicySchema = z.object({ may_delegate_to: clientIds }).strict();
 
 /** Every id must name an existing client, so that a typo does not silently refuse every chain. */
-async function checkClientsExist(ids: readonly string[] | undefined, field: string, deps: ManagementDeps<DelegationPolicyStore>): Promise<void> {
+async function checkClientsExist(ids: readonly string[] | undefined, field: string, deps: ManagementDeps<DelegationPolicyStore>, orResources = false): Promise<void> {
   for (const [i, id] of (ids ?? []).entries()) {
-    if (!(await deps.store.getClient(id))) throw new ManagementError('invalid-request', `${field}[${i}]: no client ${id}`, [{ path: `${field}.${i}`, message: 'unknown client' }]);
+    if (await deps.store.getClient(id)) continue;
+    // A resource server acts too when it exchanges a token for a downstream call (its URI is its actor id).
+    if (orResources && (await deps.store.getResourceByUri(id))) continue;
+    throw new ManagementError('invalid-request', `${field}[${i}]: no client ${id}`, [{ path: `${field}.${i}`, message: 'unknown client' }]);
   }
 }
 
@@ -38,7 +41,7 @@ export async function getResourceDelegationPolicy(idOrUri: string, deps: Managem
 export async function setResourceDelegationPolicy(idOrUri: string, input: unknown, deps: ManagementDeps<DelegationPolicyStore>) {
   const resource = await existingResource(deps, idOrUri);
   const policy = input === null ? null : withoutUndefined(parseInput(resourcePolicySchema, input));
-  await checkClientsExist(policy?.allowed_actors, 'allowed_actors', deps);
+  await checkClientsExist(policy?.allowed_actors, 'allowed_actors', deps, true);
   const stored = policy && Object.keys(policy).length > 0 ? policy : null;
   await deps.store.setDelegationPolicy('resource', resource.uri, stored, deps.now);
   await deps.audit.record({ event: 'resource.delegation_policy_set', actor: deps.actor, subject: resource.uri, detail: { policy: stored } });

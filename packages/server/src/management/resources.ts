@@ -1,3 +1,4 @@
+import type { AdminResource } from '@mandate/protocol';
 import { z } from 'zod';
 import type { ResourceRecord, ResourceRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
@@ -8,19 +9,11 @@ import { ManagementError } from './management-error.ts';
 
 /** Resource (API / MCP server) management, shared by `mandate resource …` and `/admin/v1/resources`. */
 
-export interface ResourceView {
-  id: string;
-  resource: string;
-  name: string;
-  scopes: ResourceRecord['scopes'];
-  /** What a client that asks for no scope (and has no defaults of its own) gets here. */
-  default_scopes: string[];
-  created_at: number;
-  updated_at: number;
-}
+/** A resource as the CLI and the admin API show it: the admin API's wire shape, written once in `@mandate/protocol`. */
+export type ResourceView = AdminResource;
 
 function resourceView(record: ResourceRecord): ResourceView {
-  return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, default_scopes: record.defaultScopes, created_at: record.createdAt, updated_at: record.updatedAt };
+  return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources, created_at: record.createdAt, updated_at: record.updatedAt };
 }
 
 /** A scope as a bare name (risk low, no description) or as an object; errors name the exact field. */
@@ -37,11 +30,12 @@ const createSchema = z
     name: z.string().trim().min(1).max(200).optional(),
     scopes: z.array(scopeInput).max(200).default([]),
     default_scopes: z.array(scopeToken).max(200).default([]),
+    downstream_resources: z.array(resourceUri).max(100).default([]),
   })
   .strict();
 
 const updateSchema = z
-  .object({ name: z.string().trim().min(1).max(200), scopes: z.array(scopeInput).max(200), default_scopes: z.array(scopeToken).max(200) })
+  .object({ name: z.string().trim().min(1).max(200), scopes: z.array(scopeInput).max(200), default_scopes: z.array(scopeToken).max(200), downstream_resources: z.array(resourceUri).max(100) })
   .partial()
   .strict();
 
@@ -50,6 +44,16 @@ function checkDefaultScopes(defaults: readonly string[], scopes: ResourceRecord[
   const stray = defaults.filter((name) => !scopes.some((s) => s.name === name));
   if (stray.length > 0) throw new ManagementError('invalid-request', `default_scopes: ${stray.join(' ')} not among the resource's scopes`);
   return [...new Set(defaults)];
+}
+
+/** Downstream resources are other registered resources: a gateway's allowance names where it may call on. */
+async function checkDownstream(uris: readonly string[], self: string, deps: { store: Pick<ResourceRecords, 'getResourceByUri'> }): Promise<string[]> {
+  const unique = [...new Set(uris)];
+  if (unique.includes(self)) throw new ManagementError('invalid-request', 'downstream_resources: a resource is not its own downstream');
+  for (const uri of unique) {
+    if (!(await deps.store.getResourceByUri(uri))) throw new ManagementError('invalid-request', `downstream_resources: ${uri} is not a registered resource`);
+  }
+  return unique;
 }
 
 function uniqueScopes(scopes: ResourceRecord['scopes']): ResourceRecord['scopes'] {
@@ -74,6 +78,7 @@ export async function createResource(input: unknown, deps: ManagementDeps<Resour
     name: parsed.name ?? parsed.resource,
     scopes: uniqueScopes(parsed.scopes),
     defaultScopes: checkDefaultScopes(parsed.default_scopes, parsed.scopes),
+    downstreamResources: await checkDownstream(parsed.downstream_resources, parsed.resource, deps),
     apiKeyId: key.id,
     apiKeyHash: hashSecret(key.secret),
     previousApiKeyId: null,
@@ -88,7 +93,7 @@ export async function createResource(input: unknown, deps: ManagementDeps<Resour
     if (err instanceof StoreConflictError) throw new ManagementError('conflict', `resource ${record.uri} is already registered`);
     throw err;
   }
-  await deps.audit.record({ event: 'resource.created', actor: deps.actor, subject: record.uri, detail: { id: record.id, scopes: record.scopes.map((s) => s.name), default_scopes: record.defaultScopes } });
+  await deps.audit.record({ event: 'resource.created', actor: deps.actor, subject: record.uri, detail: { id: record.id, scopes: record.scopes.map((s) => s.name), default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources } });
   return { resource: resourceView(record), apiKey: key.credential };
 }
 
@@ -112,6 +117,7 @@ export async function updateResource(idOrUri: string, input: unknown, deps: Mana
     name: parsed.name,
     scopes,
     defaultScopes: defaults && checkDefaultScopes(defaults, scopes ?? current.scopes),
+    downstreamResources: parsed.downstream_resources && (await checkDownstream(parsed.downstream_resources, current.uri, deps)),
     updatedAt: deps.now,
   }))!;
   await deps.audit.record({ event: 'resource.updated', actor: deps.actor, subject: current.uri, detail: { fields: Object.keys(parsed) } });

@@ -178,6 +178,9 @@ export const withinUserConsent: ResourceCheck = (uri, facts) => {
   return consented === undefined || consented.includes(uri) ? null : `resource ${uri} is outside what the user consented to`;
 };
 
+/** Downstream exchange: the resource server (first party) lists the resource among those it may call on. */
+export const allowedDownstream: ResourceCheck = (uri, facts) => (listsResource(facts.parties[0]!, uri) ? null : `resource ${uri} is not an allowed downstream of ${facts.parties[0]!.label}`);
+
 export const grantedBySource: ResourceCheck = (uri, facts) => (facts.source!.resources.includes(uri) ? null : `resource ${uri} was not granted`);
 
 // ── Checks on each scope ────────────────────────────────────────────────────────────────────────────────────────
@@ -202,6 +205,9 @@ export const actorResourceScope: ScopeCheck = (scope, facts, resources) =>
   !isOidcScope(scope) && facts.parties[0]!.allowedScopes.includes(scope) && definedBy(scope, resources, facts)
     ? null
     : `scope ${scope} is not allowed for this actor or resource`;
+
+/** Downstream exchange: a scope the token's resources define (the caller's own scopes stay behind). */
+export const definedByTarget: ScopeCheck = (scope, facts, resources) => (definedBy(scope, resources, facts) ? null : `scope ${scope} is not defined by ${resources.join(' ')}`);
 
 /** Token exchange to an agent (hand-off): the same, with no resource to define it. */
 export const actorHandOffScope: ScopeCheck = (scope, facts) =>
@@ -303,6 +309,21 @@ export const TARGET_POLICIES = {
     unpermittedScopes: 'refused',
     resultChecks: [carriesAScope],
     lookUp: (facts) => unique([facts.requestedResources, facts.source!.resources, facts.parties[0]!.allowedAudiences.length === 1 ? facts.parties[0]!.allowedAudiences : []]),
+  },
+  /**
+   * RFC 8693 by a resource server with its API key (a gateway calling on downstream): only resources it may call
+   * on, within the user's consent; scopes the subject token holds and the downstream defines (by default all such).
+   */
+  downstream_exchange: {
+    identityScopes: 'like-any-scope',
+    resourcesWhenOmitted: [onlyListedResource, resourceRequired('resource or audience is required')],
+    resourceChecks: [isRegistered, allowedDownstream, withinUserConsent],
+    requestWhenOmitted: () => undefined,
+    scopesWhenOmitted: (facts) => facts.source!.scopes,
+    scopeChecks: [withinSubjectScope, definedByTarget],
+    unpermittedScopes: 'refused',
+    resultChecks: [carriesAScope],
+    lookUp: (facts) => unique([facts.requestedResources, facts.parties[0]!.allowedAudiences]),
   },
   /** RFC 8693 with an agent as the `audience`: a hand-off token for that agent, no resource. */
   token_exchange_hand_off: {

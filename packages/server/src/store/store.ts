@@ -172,6 +172,8 @@ export interface ResourceRecord {
   scopes: ResourceScope[];
   /** Names among `scopes` granted to a client that asks for no scope and has no defaults of its own. */
   defaultScopes: string[];
+  /** The downstream resources this resource server may exchange a token for itself into (a gateway's allowance). */
+  downstreamResources: string[];
   /** Id part of the resource's API key (`mrk_<id>.<secret>`), used to find the key without scanning. */
   apiKeyId: string;
   apiKeyHash: string;
@@ -191,7 +193,7 @@ export interface ResourceRecords {
   listResources(): Promise<ResourceRecord[]>;
   updateResource(
     id: string,
-    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'defaultScopes' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
+    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'defaultScopes' | 'downstreamResources' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
   ): Promise<ResourceRecord | null>;
   deleteResource(id: string): Promise<boolean>;
 }

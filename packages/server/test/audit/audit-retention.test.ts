@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { afterEach, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { deriveAuditKey } from '../../src/audit/audit-chain.ts';
+import { AuditLog } from '../../src/audit/audit-log.ts';
 import type { AuditChainReport } from '../../src/audit/verify-audit-chain.ts';
 import { startServer } from '../../src/server.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -76,6 +81,33 @@ forEachStore(
       await tamper(fixture, 'UPDATE audit_log SET subject = ? WHERE seq = ?', ['someone else', rows[1]!.seq]);
       await assert.rejects(server.context.audit.prune(rows[4]!.tsMs + 1), { name: 'AuditAnchorError', message: /not deleting audit rows up to \d+: row \d+ was altered/ });
       assert.equal((await server.store.listAuditRows({ limit: 1 }))[0]!.seq, 1, 'nothing deleted');
+    });
+
+    test('OPS-retention mandate audit prune --older-than deletes through the CLI, and audit verify says where the chain resumes', async () => {
+      const kek = randomBytes(32).toString('base64url');
+      const key = deriveAuditKey(Buffer.from(kek, 'base64url'));
+      // Three rows written two days ago, then two now.
+      const twoDaysAgo = new AuditLog(fixture.store, key, () => Date.now() - 2 * 86_400_000);
+      for (let i = 0; i < 3; i++) void twoDaysAgo.record({ event: 'test.old', detail: { i } });
+      await twoDaysAgo.flush();
+      const today = new AuditLog(fixture.store, key);
+      for (let i = 0; i < 2; i++) void today.record({ event: 'test.new', detail: { i } });
+      await today.flush();
+
+      const cli = fileURLToPath(new URL('../../bin/run-cli.ts', import.meta.url));
+      const env = { ...process.env, MANDATE_KEK: kek, MANDATE_LOG_LEVEL: 'silent' };
+      const mandate = (...args: string[]) => spawnSync(process.execPath, [cli, 'audit', ...args, '--db', fixture.url], { encoding: 'utf8', env });
+      const refused = mandate('prune', '--older-than', 'soon');
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(refused.stderr, /--older-than takes a number of days/);
+      assert.equal(mandate('prune', '--older-than', '3').stdout, 'no audit row is that old\n');
+      const pruned = mandate('prune', '--older-than', '1');
+      assert.equal(pruned.status, 0, pruned.stderr);
+      assert.equal(pruned.stdout, 'deleted rows up to 3 (3 rows); audit verify goes on from the checkpoint there\n');
+      assert.deepEqual((await fixture.store.listAuditRows({ limit: 10 })).map((row) => row.event), ['test.new', 'test.new', 'audit.pruned']);
+      const verified = mandate('verify');
+      assert.equal(verified.status, 0, verified.stderr);
+      assert.match(verified.stdout, /audit chain intact: 3 rows, .*; rows 1–3 were deleted by retention \(verified from its checkpoint\)\n$/);
     });
 
     test('OPS-retention retention.auditDays prunes at start: a server whose clock is two days on deletes what is older than a day', async () => {

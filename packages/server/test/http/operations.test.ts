@@ -57,7 +57,7 @@ forEachStore('operations', (fixture) => {
     assert.notEqual(first, second);
   });
 
-  test('OPS-metrics Prometheus metrics on a listener of their own: requests by route and status, tokens by grant, latency, audit queue', async () => {
+  test('OPS-metrics Prometheus metrics on a listener of their own: requests by route and status, tokens by grant, latency, audit queue, pending approvals', async () => {
     const off = await start();
     assert.equal(off.metricsPort, undefined, 'no metrics listener unless a port is configured');
     const server = await start({ metrics: { port: 0 } });
@@ -66,6 +66,14 @@ forEachStore('operations', (fixture) => {
     const params = { grant_type: 'client_credentials', scope: 'calc', resource: MCP_RESOURCE };
     for (let i = 0; i < 2; i++) assert.equal((await server.postForm('/token', params, { authorization: basicAuth(agent.clientId, agent.clientSecret) })).status, 200);
     assert.equal((await server.postForm('/token', params, { authorization: basicAuth(agent.clientId, 'wrong') })).status, 401);
+    // A scope that needs an approver: the request waits in the approval queue.
+    const deployUri = 'https://deploy.example.com/mcp';
+    const created = await server.admin('POST', '/resources', { resource: deployUri, scopes: [{ name: 'deploy', risk: 'high' }] });
+    const resourceId = ((await created.json()) as { id: string }).id;
+    assert.equal((await server.admin('PUT', `/resources/${resourceId}/policies/deploy`, { policy: 'admin_approval' })).status, 200);
+    const deployer = await registerAgentAndResource(server, { name: 'deployer', scopes: ['deploy'], audiences: [deployUri] }, deployUri);
+    const waiting = await server.postForm('/token', { grant_type: 'client_credentials', scope: 'deploy', resource: deployUri }, { authorization: basicAuth(deployer.clientId, deployer.clientSecret) });
+    assert.match(((await waiting.json()) as { error_description: string }).error_description, /approval request apr_\S+ was created/);
 
     const scrape = await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`);
     assert.equal(scrape.status, 200);
@@ -73,10 +81,13 @@ forEachStore('operations', (fixture) => {
     const text = await scrape.text();
     assert.match(text, /^mandate_tokens_issued_total\{grant_type="client_credentials"\} 2$/m);
     assert.match(text, /^mandate_token_requests_refused_total\{error="invalid_client"\} 1$/m);
+    assert.match(text, /^mandate_token_requests_refused_total\{error="invalid_scope"\} 1$/m);
+    assert.match(text, /^mandate_http_requests_total\{route="\/admin\/v1\/resources\/:id\/policies\/:scope",method="PUT",status="200"\} 1$/m, 'route patterns, not paths');
     assert.match(text, /^mandate_http_requests_total\{route="\/token",method="POST",status="200"\} 2$/m);
     assert.match(text, /^mandate_http_requests_total\{route="\/token",method="POST",status="401"\} 1$/m);
-    assert.match(text, /^mandate_http_request_duration_seconds_count\{route="\/token",method="POST"\} 3$/m);
+    assert.match(text, /^mandate_http_request_duration_seconds_count\{route="\/token",method="POST"\} 4$/m);
     assert.match(text, /^mandate_audit_queue_depth 0$/m);
+    assert.match(text, /^mandate_approval_requests_pending 1$/m);
     assert.match(text, /^process_resident_memory_bytes \d+/m);
     // Nothing of it through the public port, whatever the path.
     assert.equal((await fetch(`${server.issuer}/metrics`)).status, 404);

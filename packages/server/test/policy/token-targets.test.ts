@@ -23,6 +23,7 @@ function resource(uri: string, scopes: string[], defaultScopes: string[] = []): 
     name: uri,
     scopes: scopes.map((name) => ({ name, description: null, risk: 'low' as const })),
     defaultScopes,
+    downstreamResources: [],
     apiKeyId: 'k',
     apiKeyHash: 'h',
     previousApiKeyId: null,

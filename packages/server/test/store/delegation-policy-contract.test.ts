@@ -14,7 +14,7 @@ forEachStore(
         uri,
         name: 'MCP',
         scopes: [],
-        defaultScopes: [],
+        defaultScopes: [], downstreamResources: [],
         apiKeyId: 'k',
         apiKeyHash: 'h',
         previousApiKeyId: null,

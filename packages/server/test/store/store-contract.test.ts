@@ -84,7 +84,7 @@ forEachStore('store contract', (fixture) => {
       uri: 'https://mcp.example.com/mcp',
       name: 'MCP',
       scopes: [{ name: 'calc', description: null, risk: 'low' as const }],
-      defaultScopes: ['calc'],
+      defaultScopes: ['calc'], downstreamResources: [],
       apiKeyId: 'key1',
       apiKeyHash: 'b'.repeat(64),
       previousApiKeyId: null,
@@ -97,9 +97,10 @@ forEachStore('store contract', (fixture) => {
     await assert.rejects(store.createResource({ ...resource, id: 'res_2', apiKeyId: 'key2' }), StoreConflictError);
     assert.deepEqual(await store.getResourceByUri(resource.uri), resource);
     assert.deepEqual(await store.getResourceByApiKeyId('key1'), resource);
-    const renamed = await store.updateResource('res_1', { name: 'Renamed', defaultScopes: [], updatedAt: 2 });
+    const renamed = await store.updateResource('res_1', { name: 'Renamed', defaultScopes: [], downstreamResources: ['https://downstream.example/mcp'], updatedAt: 2 });
     assert.equal(renamed?.name, 'Renamed');
     assert.deepEqual(renamed?.defaultScopes, []);
+    assert.deepEqual((await store.getResourceByUri(resource.uri))?.downstreamResources, ['https://downstream.example/mcp'], 'a gateway allowance round-trips');
     const rotated = await store.updateResource('res_1', { apiKeyId: 'key3', apiKeyHash: 'c'.repeat(64), previousApiKeyId: 'key1', previousApiKeyHash: 'b'.repeat(64), previousApiKeyExpiresAt: 5 });
     assert.equal((await store.getResourceByApiKeyId('key1'))?.id, 'res_1', 'found by its previous key too');
     assert.equal((await store.getResourceByApiKeyId('key3'))?.previousApiKeyExpiresAt, 5);

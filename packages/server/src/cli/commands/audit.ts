@@ -8,6 +8,10 @@ export const auditHelp = `mandate audit <command>
                           check the keyed chain against its anchor; reports the first altered or missing row,
                           a truncated tail or a forged anchor (exit 1 if any). Rows without a MAC (written before
                           the audit key existed) are a problem unless --allow-unkeyed covers them
+  prune --older-than <days>
+                          delete audit rows older than that (never the newest), after verifying them; a keyed
+                          checkpoint lets verify go on from there (the server does it by itself with
+                          MANDATE_AUDIT_RETENTION_DAYS); records an audit.pruned row
   reanchor                continue the chain from the table's last row after verify reported a broken anchor
                           (the server refuses to write audit rows until then); records an audit.reanchored row
   list [--event <name|prefix.*>] [--client <client_id>] [--principal <id>]
@@ -33,6 +37,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       limit: { type: 'string' },
       asc: { type: 'boolean', default: false },
       'allow-unkeyed': { type: 'string' },
+      'older-than': { type: 'string' },
     },
   });
   const out = output(values.json);
@@ -44,10 +49,19 @@ export async function auditCommand(args: string[]): Promise<number> {
     const human = report.ok
       ? `audit chain intact: ${report.rowsChecked} rows, head ${report.head.seq} ${report.head.hash} (anchored)` +
         (report.unkeyedRows ? `; rows 1–${report.unkeyedRows} predate the audit key and carry no MAC` : '') +
-        (report.reanchoredAt.length ? `; re-anchored by an operator at row ${report.reanchoredAt.join(', ')} (see those rows' detail)` : '')
+        (report.reanchoredAt.length ? `; re-anchored by an operator at row ${report.reanchoredAt.join(', ')} (see those rows' detail)` : '') +
+        (report.prunedThrough ? `; rows 1–${report.prunedThrough} were deleted by retention (verified from its checkpoint)` : '')
       : `audit chain BROKEN at row ${report.problem!.seq}: ${report.problem!.message} (${report.rowsChecked} rows verified before it)`;
     out.print(report, human);
     return report.ok ? 0 : 1;
+  }
+  if (sub === 'prune') {
+    const days = values['older-than'];
+    if (days === undefined || !/^[1-9]\d{0,4}$/.test(days)) throw new UsageError('--older-than takes a number of days (1 or more)');
+    const result = await withManagement(config, (deps) => deps.audit.prune((deps.now - Number(days) * 86_400) * 1000, 'cli'));
+    const human = result ? `deleted rows up to ${result.throughSeq} (${result.deleted} rows); audit verify goes on from the checkpoint there` : 'no audit row is that old';
+    out.print(result ?? { deleted: 0 }, human);
+    return 0;
   }
   if (sub === 'reanchor') {
     const result = await withManagement(config, (deps) => deps.audit.reanchor('cli'));

@@ -1,4 +1,4 @@
-import { createResource, deleteResource, getResource, listResources, type ResourceView, rotateResourceKey } from '../../management/resources.ts';
+import { createResource, deleteResource, getResource, listResources, type ResourceView, rotateResourceKey, updateResource } from '../../management/resources.ts';
 import { getResourceDelegationPolicy, setResourceDelegationPolicy } from '../../management/delegation-policies.ts';
 import { listScopePolicies, type ScopePolicyView, setScopePolicy } from '../../management/scope-policies.ts';
 import { deleteRevocationWebhook, getRevocationWebhook, setRevocationWebhook } from '../../management/revocation-webhooks.ts';
@@ -24,6 +24,10 @@ export const resourceHelp = `mandate resource <command>
                           replace its API key; the old one keeps working for the grace period
                           (default 24 h, MANDATE_API_KEY_ROTATION_GRACE; --grace 0 cuts it at once)
   delete <id|uri>         delete it
+  downstream <id|uri> [--to <uri>]… [--clear]
+                          show or set (replacing them) the downstream resources this resource server may
+                          exchange the tokens it receives into, for calls on the user's behalf (RFC 8693
+                          with its API key; see docs/users-and-delegation.md)
   delegation-policy <id|uri> [--max-depth <n>] [--require-human-root] [--allowed-actor <client_id>]…
                           [--clear]
                           show, set (replacing it) or clear the delegation-chain policy of tokens for it:
@@ -59,6 +63,7 @@ const describe = (r: ResourceView) =>
     ['name', r.name],
     ['scopes', r.scopes.map((s) => (s.risk === 'low' ? s.name : `${s.name} (${s.risk})`)).join(' ') || '-'],
     ['default scopes', r.default_scopes.join(' ') || 'all'],
+    ['downstream', r.downstream_resources.join(' ') || '-'],
   ]);
 
 export async function resourceCommand(args: string[]): Promise<void> {
@@ -82,6 +87,7 @@ export async function resourceCommand(args: string[]): Promise<void> {
     'max-chain-depth': { type: 'string' },
     window: { type: 'string' },
     url: { type: 'string' },
+    to: { type: 'string', multiple: true },
   }, 'id|uri');
 
   switch (sub) {
@@ -118,6 +124,13 @@ export async function resourceCommand(args: string[]): Promise<void> {
       const target = ref();
       await withManagement(config, (deps) => deleteResource(target, deps));
       return out.print({ deleted: target }, `deleted ${target}`);
+    }
+    case 'downstream': {
+      const target = ref();
+      if (values.clear && values.to) throw new UsageError('--clear takes no --to');
+      const change = values.clear ? [] : values.to;
+      const resource = await withManagement(config, (deps) => (change === undefined ? getResource(target, deps) : updateResource(target, { downstream_resources: change }, deps)));
+      return out.print(resource, `resource    ${resource.resource}\ndownstream  ${resource.downstream_resources.join(' ') || '-'}`);
     }
     case 'delegation-policy': {
       const target = ref();

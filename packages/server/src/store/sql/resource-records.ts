@@ -9,6 +9,7 @@ const resourceColumns: ColumnMap<ResourceRecord> = {
   name: { column: 'name' },
   scopes: { column: 'scopes', json: true },
   defaultScopes: { column: 'default_scopes', json: true },
+  downstreamResources: { column: 'downstream_resources', json: true },
   apiKeyId: { column: 'api_key_id' },
   apiKeyHash: { column: 'api_key_hash' },
   previousApiKeyId: { column: 'previous_api_key_id' },
