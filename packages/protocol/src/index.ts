@@ -28,4 +28,6 @@ export { accessTokenHash, createDpopProof, DPOP_PROOF_TYP, dpopKeyFrom, normaliz
 export type { DpopKey, DpopProofExpectations, DpopProofFailure, DpopProofRequest, DpopProofResult } from './dpop-proof.ts';
 export { createDpopNonces } from './dpop-nonce.ts';
 export type { DpopNonces } from './dpop-nonce.ts';
+export { isRevokedBy, parseRevocationEvent, REVOCATION_EVENT_TYPE, REVOCATION_WEBHOOK_SIGNATURE_HEADER, revocationWebhookSignatureProblem, signRevocationWebhook } from './revocation-event.ts';
+export type { RevocationCutoff, RevocationEvent } from './revocation-event.ts';
 export type { AdminAgent, AdminProblem, AdminResource, AdminResourceScope } from './admin-api.ts';

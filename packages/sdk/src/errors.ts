@@ -54,6 +54,7 @@ export type MandateErrorCode =
   | 'ERR_DELEGATION_NO_HUMAN_ROOT'
   | 'ERR_DELEGATION_ACTOR_NOT_ALLOWED'
   | 'ERR_DELEGATION_NOT_ALLOWED'
+  | 'ERR_REVOCATION_WEBHOOK_INVALID'
   | 'ERR_ADMIN_REQUEST_FAILED';
 
 /** Base class of every error the SDK throws for untrusted input. */
@@ -216,6 +217,14 @@ export class TokenInactive extends MandateError {
   declare readonly code: 'ERR_TOKEN_INACTIVE';
   constructor() {
     super('ERR_TOKEN_INACTIVE', 'the token is not active');
+  }
+}
+
+/** A revocation webhook delivery whose signature, time or body does not hold (`verifyRevocationWebhook`). */
+export class RevocationWebhookInvalid extends MandateError {
+  declare readonly code: 'ERR_REVOCATION_WEBHOOK_INVALID';
+  constructor(reason: string) {
+    super('ERR_REVOCATION_WEBHOOK_INVALID', `revocation webhook refused: ${reason}`);
   }
 }
 

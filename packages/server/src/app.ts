@@ -11,10 +11,12 @@ import { adminDelegationRoutes, type ExchangeCheck } from './endpoints/admin/del
 import { adminClientRoutes } from './endpoints/admin/clients.ts';
 import { adminApprovalRoutes } from './endpoints/admin/approvals.ts';
 import { adminResourceRoutes } from './endpoints/admin/resources.ts';
+import { adminRevocationWebhookRoutes } from './endpoints/admin/revocation-webhooks.ts';
 import { adminUserRoutes } from './endpoints/admin/users.ts';
 import { authorizationEndpoints } from './endpoints/authorize.ts';
 import { healthEndpoints } from './endpoints/health.ts';
 import { introspectionEndpoint } from './endpoints/introspect.ts';
+import { revocationEventsEndpoint } from './endpoints/revocation-events.ts';
 import { loginEndpoints } from './endpoints/login.ts';
 import { jwksEndpoint, metadataEndpoints } from './endpoints/metadata.ts';
 import { passkeyEndpoints } from './endpoints/passkeys.ts';
@@ -33,6 +35,7 @@ import { metadataDocumentFlow } from './flows/client-metadata-document.ts';
 import { clientRegistrationFlow } from './flows/client-registration.ts';
 import { type ResolveHost, systemResolver } from './flows/metadata-document-fetch.ts';
 import { introspectionFlow } from './flows/introspection.ts';
+import { revocationEventsFlow } from './flows/revocation-events.ts';
 import { passkeyFlow } from './flows/passkeys.ts';
 import { revocationFlow } from './flows/revocation.ts';
 import { upstreamLoginFlow } from './flows/upstream-login.ts';
@@ -75,6 +78,8 @@ export interface ServerContext {
   readonly refusals: RefusalAudit;
   /** The secret DPoP nonces are made from (derived from the KEK, so the same on every instance). */
   readonly dpopNonceSecret: Buffer;
+  /** The key revocation-webhook secrets are encrypted under (derived from the KEK). */
+  readonly webhookSecretKey: Buffer;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
   /** DNS resolution for client metadata documents (injectable for tests; the system resolver otherwise). */
@@ -178,6 +183,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),
     introspectionEndpoint(introspection, now),
+    revocationEventsEndpoint(revocationEventsFlow({ resources: store, events: store }), { now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
     revocationEndpoint(revocation, { clientAuth, now }),
     ...userinfoEndpoints(userinfo, dpop, now),
   ];
@@ -272,6 +278,7 @@ function adminRoutes(ctx: ServerContext, store: Store, exchange: ExchangeCheck):
   return [
     ...adminAgentRoutes(api),
     ...adminResourceRoutes(api), ...adminApprovalRoutes(api),
+    ...adminRevocationWebhookRoutes(api, ctx.webhookSecretKey),
     ...adminDelegationRoutes(api, exchange),
     ...adminAuditAndKeyRoutes(api),
     ...adminTokenRoutes(api),

@@ -357,6 +357,19 @@ const configSchema = z
      * takes milliseconds. Env MANDATE_SHUTDOWN_GRACE.
      */
     shutdownGraceSeconds: seconds(0, 600).default(10),
+    /**
+     * How often a revocation-event stream (GET /revocation-events) reads the shared event log for events another
+     * instance wrote, in milliseconds; events this instance writes wake its streams at once. Default 1000: a
+     * resource learns of a revocation made on another instance within about a second. Env
+     * MANDATE_REVOCATION_EVENTS_POLL_MS.
+     */
+    revocationEventsPollMs: z.number().int().min(50).max(60_000).default(1000),
+    /**
+     * Development only: accept `http://localhost` (127.0.0.1, [::1]) revocation webhook URLs, delivered to loopback
+     * addresses only; otherwise a webhook must be https and is delivered to public addresses only (SSRF). Default
+     * false. Env MANDATE_REVOCATION_WEBHOOK_ALLOW_HTTP_LOCALHOST.
+     */
+    revocationWebhookAllowHttpLocalhost: yesNo().default(false),
   })
   .refine((c) => c.tokens.accessTokenTtlSeconds <= c.tokens.maxAccessTokenTtlSeconds, {
     message: 'must not exceed tokens.maxAccessTokenTtlSeconds',
@@ -519,6 +532,8 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_METRICS_PORT', path: 'metrics.port', parse: wholeNumberText },
   { name: 'MANDATE_METRICS_HOST', path: 'metrics.host', parse: text },
   { name: 'MANDATE_SHUTDOWN_GRACE', path: 'shutdownGraceSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_REVOCATION_EVENTS_POLL_MS', path: 'revocationEventsPollMs', parse: wholeNumberText },
+  { name: 'MANDATE_REVOCATION_WEBHOOK_ALLOW_HTTP_LOCALHOST', path: 'revocationWebhookAllowHttpLocalhost', parse: booleanText },
   { name: 'MANDATE_AUDIT_RETENTION_DAYS', path: 'retention.auditDays', parse: wholeNumberText },
 ];
 

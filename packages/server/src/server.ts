@@ -9,7 +9,9 @@ import { buildApp, type ServerContext } from './app.ts';
 import { ServerMetrics, serveMetrics } from './http/metrics.ts';
 import { SharedRateCounts } from './http/shared-rate-counts.ts';
 import type { ResolveHost } from './flows/metadata-document-fetch.ts';
-import { loadKek } from './keys/kek.ts';
+import { deriveWebhookSecretKey, loadKek } from './keys/kek.ts';
+import { systemResolver } from './flows/metadata-document-fetch.ts';
+import { revocationWebhookDispatcher } from './flows/revocation-webhooks.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { KeyRing } from './keys/key-ring.ts';
 import { openStore } from './store/open-store.ts';
@@ -86,7 +88,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
             pendingApprovals: async () => (await opened.listApprovalRequests({ status: 'pending' }, now())).length,
           });
     const sharedRateCounts = config.rateLimit.shared ? new SharedRateCounts(opened, now) : undefined;
-    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
+    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), webhookSecretKey: deriveWebhookSecretKey(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
     const app = await buildApp(context, opened, { server: http, logStream: options.logStream });
     if (metrics) metricsListener = await serveMetrics(metrics, config.metrics.port!, config.metrics.host);
     const metricsServer = metricsListener?.server;
@@ -105,6 +107,37 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     // Rate-limit counts go to the database once a second, so that every instance on it sees every other's.
     const shareRateCounts = sharedRateCounts && setInterval(() => void sharedRateCounts.sync().catch((err) => app.log.error({ err }, 'rate-limit counts failed')), 1000);
     shareRateCounts?.unref();
+    // Revocation webhooks: a round when this instance appends an event, and every poll interval for other
+    // instances' events and for retries that fell due on the clock; one round at a time.
+    const webhooks = revocationWebhookDispatcher({
+      webhooks: opened,
+      secretKey: context.webhookSecretKey,
+      resolveHost: options.resolveHost ?? systemResolver,
+      allowHttpLocalhost: config.revocationWebhookAllowHttpLocalhost,
+      timeoutMs: 5000,
+      now,
+    });
+    let delivering: Promise<void> | null = null;
+    let deliverAgain = false;
+    const deliver = (): void => {
+      if (delivering) {
+        deliverAgain = true;
+        return;
+      }
+      delivering = webhooks
+        .run()
+        .catch((err) => app.log.error({ err }, 'revocation webhooks failed'))
+        .finally(() => {
+          delivering = null;
+          if (deliverAgain && !draining) {
+            deliverAgain = false;
+            deliver();
+          }
+        });
+    };
+    const deliverTimer = setInterval(deliver, config.revocationEventsPollMs);
+    deliverTimer.unref();
+    const stopWake = opened.onRevocationEvent(deliver);
     reload.unref();
     purge.unref();
     countRefusals.unref();
@@ -125,6 +158,8 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           clearInterval(purge);
           clearInterval(countRefusals);
           clearInterval(shareRateCounts);
+          clearInterval(deliverTimer);
+          stopWake();
           // Fastify did not call listen() itself, so it leaves the server to us. close() stops accepting and ends
           // idle keep-alive connections; a busy one ends after its response, which `draining` marks Connection: close.
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
@@ -140,6 +175,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           }
           await refusals.flush({ all: true });
           await sharedRateCounts?.sync().catch((err) => app.log.error({ err }, 'rate-limit counts failed'));
+          await delivering;
           await audit.flush();
           await opened.close();
         })();

@@ -7,6 +7,7 @@ import {
   MetadataInvalid,
   NoMatchingKey,
   SignatureInvalid,
+  TokenInactive,
   TokenMalformed,
   TokenTypeInvalid,
 } from '../errors.ts';
@@ -21,6 +22,7 @@ import { validateClaims } from './claims.ts';
 import { Introspector } from './introspection.ts';
 import type { IntrospectionOptions } from './introspection.ts';
 import { RemoteKeySet } from './key-set.ts';
+import type { RevocationSubscriber } from './revocation-subscriber.ts';
 
 /** Options of {@link createVerifier}. */
 export interface VerifierOptions extends HttpOptions {
@@ -44,6 +46,11 @@ export interface VerifierOptions extends HttpOptions {
   dpop?: DpopVerifyOptions;
   /** This resource's delegation-chain policy, checked on every token ({@link verifyDelegation}). */
   delegation?: DelegationPolicy;
+  /**
+   * A subscription to the server's revocation events ({@link subscribeRevocations}): a token of a revoked chain
+   * (its `jti`, its grant, or a party cut after it was issued) is refused with TokenInactive, without introspection.
+   */
+  revocations?: Pick<RevocationSubscriber, 'isRevoked'>;
 }
 
 /** Per-call options of {@link Verifier.verify}. */
@@ -133,6 +140,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       nowSeconds: config.clock() / 1000,
       clockToleranceSeconds: config.toleranceSeconds,
     });
+    if (options.revocations?.isRevoked(claims)) throw new TokenInactive();
     await checkPresentation(token, claims.cnf, verifyOptions.request, Math.floor(config.clock() / 1000));
     if (delegation !== undefined) verifyDelegation({ claims }, delegation);
     let scopes = claimedScopes;

@@ -29,7 +29,7 @@ export type IntrospectionResponse = { active: false } | ({ active: true } & Reco
 
 const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
 
-const bearerRefused = () =>
+export const bearerRefused = () =>
   new OAuthError('invalid_client', 'caller authentication failed', {
     status: 401,
     headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' },

@@ -78,7 +78,8 @@ function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   };
 }
 
-export async function fetchMetadataDocument(url: URL, options: DocumentFetchOptions): Promise<FetchedDocument> {
+/** The request's deadline (name resolution included) and the checked addresses, resolved within it. */
+async function checkedBeforeDeadline(url: URL, options: DocumentFetchOptions): Promise<{ deadline: AbortSignal; timedOut: () => DocumentFetchError; addresses: ResolvedAddress[] }> {
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const timedOut = () => new DocumentFetchError(`it did not answer within ${options.timeoutMs} ms`);
   const addresses = await Promise.race([
@@ -86,7 +87,34 @@ export async function fetchMetadataDocument(url: URL, options: DocumentFetchOpti
     new Promise<never>((_resolve, reject) => deadline.addEventListener('abort', () => reject(timedOut()), { once: true })),
   ]);
   if (deadline.aborted) throw timedOut();
+  return { deadline, timedOut, addresses };
+}
 
+/**
+ * POSTs `body` to `url` with the same defences (checked and pinned addresses, no redirect, deadline) and resolves
+ * to the answer's status, its body unread: a revocation webhook's delivery (any 2xx counts there).
+ */
+export async function postChecked(url: URL, body: string, headers: Record<string, string>, options: Omit<DocumentFetchOptions, 'maxBytes'>): Promise<number> {
+  const { deadline, timedOut, addresses } = await checkedBeforeDeadline(url, { ...options, maxBytes: 0 });
+  return new Promise<number>((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+      method: 'POST',
+      lookup: pinnedLookup(addresses),
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'mandate (revocation webhook)', ...headers },
+      signal: deadline,
+    });
+    request.on('error', (err) => reject(deadline.aborted ? timedOut() : new DocumentFetchError(`it could not be reached (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
+    request.on('response', (response: IncomingMessage) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.end(body);
+  });
+}
+
+export async function fetchMetadataDocument(url: URL, options: DocumentFetchOptions): Promise<FetchedDocument> {
+  const { deadline, timedOut, addresses } = await checkedBeforeDeadline(url, options);
   return new Promise<FetchedDocument>((resolve, reject) => {
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
       method: 'GET',

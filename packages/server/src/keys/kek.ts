@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -60,4 +60,9 @@ export function decryptPrivateKey(kek: Buffer, kid: string, encrypted: string): 
   } catch {
     throw new KekError(`signing key ${kid} does not decrypt with this key-encryption key (MANDATE_KEK or the KEK file)`);
   }
+}
+
+/** The key revocation-webhook secrets are encrypted under (derived from the KEK, so the same on every instance). */
+export function deriveWebhookSecretKey(kek: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'mandate revocation webhook secret v1', 32));
 }

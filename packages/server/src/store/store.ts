@@ -9,13 +9,15 @@
  *
  * Every method is async so both backends share one shape; the SQLite one completes synchronously underneath.
  */
-import type { SigningAlgorithm } from '@mandate/protocol';
+import type { RevocationEvent, SigningAlgorithm } from '@mandate/protocol';
 
 import type { ClientRegistrationRecords } from './client-registration.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
+import type { RevocationWebhookRecords } from './revocation-webhooks.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
 export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
+export type { ClaimedWebhookDelivery, RevocationWebhookRecord, RevocationWebhookRecords, WebhookDeliveryRecord, WebhookDeliveryStatus } from './revocation-webhooks.ts';
 
 export type ClientKind = 'agent' | 'app';
 export type ClientStatus = 'active' | 'disabled';
@@ -249,15 +251,36 @@ export interface SigningKeyRecords {
 export interface RevocationRecords {
   /**
    * Marks a token id revoked until it would have expired anyway, and every token derived from it (its descendants
-   * in the lineage, however deep) until theirs; resolves to the number of descendants newly revoked.
+   * in the lineage, however deep) until theirs; resolves to the number of descendants newly revoked. When that
+   * changed anything, appends one revocation event naming the token and all its descendants.
    */
-  revokeTokenId(jti: string, expiresAt: number): Promise<number>;
+  revokeTokenId(jti: string, expiresAt: number, now: number): Promise<number>;
   isTokenIdRevoked(jti: string): Promise<boolean>;
   /**
    * Records that the token `childJti` (expiring at `expiresAt`) derives from `parentJtis`. Resolves to false, and
    * revokes the child, when a parent is revoked by then: a revocation racing the derivation wins either way.
    */
   recordDerivation(childJti: string, parentJtis: readonly string[], expiresAt: number): Promise<boolean>;
+}
+
+/** One stored revocation event (issue 11 item 3): its id orders the log and is the SSE event id. */
+export interface RevocationEventRecord {
+  id: number;
+  createdAt: number;
+  event: RevocationEvent;
+}
+
+/**
+ * The revocation event log. Every revoking write of this store appends an event after it (a token and its
+ * descendants, a grant, grants of a party, a party's cutoff), so no revocation path can forget one.
+ */
+export interface RevocationEventRecords {
+  /** Events after `afterId`, oldest first, at most `limit`. */
+  listRevocationEvents(afterId: number, limit: number): Promise<RevocationEventRecord[]>;
+  /** The newest event's id, 0 when there is none: where a new subscriber without Last-Event-ID starts. */
+  lastRevocationEventId(): Promise<number>;
+  /** Calls `listener` after this store (this process) appended an event; returns the unsubscribe function. */
+  onRevocationEvent(listener: () => void): () => void;
 }
 
 export interface ReplayRecords {
@@ -548,11 +571,12 @@ export interface UserGrantRecords {
   createGrant(grant: UserGrantRecord): Promise<void>;
   getGrant(id: string): Promise<UserGrantRecord | null>;
   listUserGrants(userId: string): Promise<UserGrantRecord[]>;
-  /** Marks the grant revoked; false when it was unknown or revoked already. */
+  /** Marks the grant revoked (and appends a revocation event naming it); false when it was unknown or revoked already. */
   revokeGrant(id: string, now: number): Promise<boolean>;
   /**
    * Revokes every active grant of a user, or every active grant a client or agent takes part in (as the client or
-   * the named agent), atomically; returns the ids it revoked. A disable and a password reset call it.
+   * the named agent), atomically; returns the ids it revoked (and appends one revocation event naming them). A
+   * disable and a password reset call it.
    */
   revokeGrantsOf(party: { userId: string } | { clientId: string }, now: number): Promise<string[]>;
   /** Consumes the code atomically: exactly one concurrent caller gets `redeemed`. */
@@ -622,6 +646,8 @@ export interface Store
     AdminTokenRecords,
     SigningKeyRecords,
     RevocationRecords,
+    RevocationEventRecords,
+    RevocationWebhookRecords,
     ReplayRecords,
     AuditRecords,
     UserRecords,

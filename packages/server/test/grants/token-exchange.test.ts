@@ -78,7 +78,7 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
     assert.equal(await error(await exchange(planner, { subject_token: tampered, subject_token_type: AT, ...actor })), 'invalid_request');
     const own = await agentToken(server, planner);
     const { jti, exp } = decodeJwt(own).payload as { jti: string; exp: number };
-    await server.store.revokeTokenId(jti, exp);
+    await server.store.revokeTokenId(jti, exp, 1);
     assert.equal(await error(await exchange(planner, { subject_token: own, subject_token_type: AT, ...actor })), 'invalid_request');
   });
 

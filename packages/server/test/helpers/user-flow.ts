@@ -158,3 +158,26 @@ export async function isActive(server: TestServer, apiKey: string, token: string
   const response = await server.postForm('/introspect', { token }, { authorization: `Bearer ${apiKey}` });
   return ((await response.json()) as { active: boolean }).active;
 }
+
+/**
+ * A user's on-behalf-of token for `agent` at `resource`, through a new public application and a new user: the root
+ * of a delegation chain.
+ */
+export async function onBehalfOfRoot(server: TestServer, agent: { clientId: string; clientSecret: string }, resource: string, email: string): Promise<{ token: string; appId: string }> {
+  await createUser(server, email);
+  const app = await createApp(server, { public: true });
+  const options = { clientId: app.clientId, scope: 'openid calc', resource, requestedActor: agent.clientId, email };
+  const { code, verifier } = await obtainCode(server, options);
+  const body = (await (await redeemCode(server, options, code, verifier, { actor_token: await actorToken(server, agent) })).json()) as Record<string, string>;
+  return { token: body['access_token']!, appId: app.clientId };
+}
+
+/** A token exchange by `by` (its actor token with it) of a subject access token; fails the test unless it succeeds. */
+export async function exchangeAs(server: TestServer, by: { clientId: string; clientSecret: string }, params: Record<string, string>): Promise<string> {
+  const AT = 'urn:ietf:params:oauth:token-type:access_token';
+  const form = { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token_type: AT, actor_token: await actorToken(server, by), actor_token_type: AT, ...params };
+  const response = await server.postForm('/token', form, { authorization: basicAuth(by.clientId, by.clientSecret) });
+  const body = (await response.json()) as Record<string, string>;
+  if (response.status !== 200) throw new Error(`exchange failed: ${response.status} ${JSON.stringify(body)}`);
+  return body['access_token']!;
+}

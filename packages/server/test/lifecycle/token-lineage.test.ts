@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { basicAuth, decodeJwt, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { actorToken, agentToken, createApp, createUser, obtainCode, redeemCode } from '../helpers/user-flow.ts';
+import { actorToken, agentToken, onBehalfOfRoot } from '../helpers/user-flow.ts';
 
 /**
  * Token lineage and cascade revocation (the rest of SR-14; issue 11 item 3, first half), over real HTTP on both
@@ -39,15 +39,7 @@ forEachStore('SR-14 token lineage', (fixture) => {
   const revoke = (token: string, client: Record<string, string>, headers: Record<string, string> = {}) => server.postForm('/revoke', { token, ...client }, headers);
 
   /** A user's on-behalf-of token for agent `a`, through a public application: the root of a chain. */
-  async function root(a: Agent): Promise<{ token: string; appId: string }> {
-    const email = `user${++n}@example.com`;
-    await createUser(server, email);
-    const app = await createApp(server, { public: true });
-    const options = { clientId: app.clientId, scope: 'openid calc', resource: MCP_RESOURCE, requestedActor: a.clientId, email };
-    const { code, verifier } = await obtainCode(server, options);
-    const body = (await (await redeemCode(server, options, code, verifier, { actor_token: await actorToken(server, a) })).json()) as Body;
-    return { token: body['access_token']!, appId: app.clientId };
-  }
+  const root = (a: Agent) => onBehalfOfRoot(server, a, MCP_RESOURCE, `user${++n}@example.com`);
 
   test('SR-14 revoking the root of a three-hop chain makes all three inactive at once (user → A → B → C)', async () => {
     const [a, b, c] = [await agent(), await agent(), await agent()];

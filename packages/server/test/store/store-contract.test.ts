@@ -139,14 +139,14 @@ forEachStore('store contract', (fixture) => {
   });
 
   test('revocations and replay markers expire and are purged', async () => {
-    await store.revokeTokenId('jti-1', 100);
-    await store.revokeTokenId('jti-1', 100);
+    await store.revokeTokenId('jti-1', 100, 1);
+    await store.revokeTokenId('jti-1', 100, 1);
     assert.equal(await store.isTokenIdRevoked('jti-1'), true);
     assert.equal(await store.isTokenIdRevoked('jti-2'), false);
     assert.equal(await store.consumeOnce('assertion:1', 100, 50), true);
     assert.equal(await store.consumeOnce('assertion:1', 100, 60), false);
     assert.equal(await store.consumeOnce('assertion:1', 300, 150), true, 'an expired marker no longer counts as a replay');
-    assert.equal(await store.purgeExpired(200), 1);
+    assert.equal(await store.purgeExpired(200), 2, 'the revocation and its revocation event');
     assert.equal(await store.isTokenIdRevoked('jti-1'), false);
   });
 

@@ -14,17 +14,17 @@ forEachStore(
       assert.equal(await store.recordDerivation('c', ['b'], 300), true);
       assert.equal(await store.recordDerivation('d', ['root'], 500), true);
       assert.equal(await store.recordDerivation('e', ['other'], 500), true);
-      assert.equal(await store.revokeTokenId('a', 500), 2, 'b and c');
+      assert.equal(await store.revokeTokenId('a', 500, 1), 2, 'b and c');
       for (const jti of ['a', 'b', 'c']) assert.equal(await store.isTokenIdRevoked(jti), true, jti);
       for (const jti of ['root', 'd', 'other', 'e']) assert.equal(await store.isTokenIdRevoked(jti), false, jti);
-      assert.equal(await store.revokeTokenId('root', 600), 1, 'only d is new');
-      assert.equal(await store.revokeTokenId('root', 600), 0, 'again: nothing new');
-      assert.equal(await store.revokeTokenId('other', 600), 1, 'e (b was revoked already)');
+      assert.equal(await store.revokeTokenId('root', 600, 1), 1, 'only d is new');
+      assert.equal(await store.revokeTokenId('root', 600, 1), 0, 'again: nothing new');
+      assert.equal(await store.revokeTokenId('other', 600, 1), 1, 'e (b was revoked already)');
     });
 
     test('SR-14 a derivation recorded after its parent was revoked is refused and its token revoked', async () => {
       const store = fixture.store;
-      await store.revokeTokenId('p', 500);
+      await store.revokeTokenId('p', 500, 1);
       assert.equal(await store.recordDerivation('child', ['live', 'p'], 400), false);
       assert.equal(await store.isTokenIdRevoked('child'), true);
     });
@@ -33,7 +33,7 @@ forEachStore(
       const store = fixture.store;
       await store.recordDerivation('x', ['y'], 100);
       await store.purgeExpired(101);
-      assert.equal(await store.revokeTokenId('y', 200), 0, 'the expired child is no longer in the lineage');
+      assert.equal(await store.revokeTokenId('y', 200, 1), 0, 'the expired child is no longer in the lineage');
     });
   },
   { databasePer: 'test' },

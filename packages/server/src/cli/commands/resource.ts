@@ -1,6 +1,8 @@
 import { createResource, deleteResource, getResource, listResources, type ResourceView, rotateResourceKey, updateResource } from '../../management/resources.ts';
 import { getResourceDelegationPolicy, setResourceDelegationPolicy } from '../../management/delegation-policies.ts';
 import { listScopePolicies, type ScopePolicyView, setScopePolicy } from '../../management/scope-policies.ts';
+import { deleteRevocationWebhook, getRevocationWebhook, setRevocationWebhook } from '../../management/revocation-webhooks.ts';
+import { deriveWebhookSecretKey, loadKek } from '../../keys/kek.ts';
 import { commandArgs, formatTime, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
 
 const wholeNumber = (flag: string, value: string): number => {
@@ -31,6 +33,9 @@ export const resourceHelp = `mandate resource <command>
                           show, set (replacing it) or clear the delegation-chain policy of tokens for it:
                           at most <n> actors, a person at the root, only these actors (checked when a
                           token exchange mints; see docs/users-and-delegation.md)
+  webhook <id|uri> [--url <url>] [--clear]
+                          show its revocation webhook and delivery log, set it (prints the signing
+                          secret, once; needs the server's KEK) or clear it (see docs/sdk.md)
   policies <id|uri>       show each scope's policy (set, or the default of its risk)
   policy <id|uri> <scope> --policy <auto|user_consent|admin_approval|role_required|deny>
          [--role <role>] [--risk <low|medium|high|critical>] [--clients <id,id>]
@@ -81,6 +86,7 @@ export async function resourceCommand(args: string[]): Promise<void> {
     'max-lifetime': { type: 'string' },
     'max-chain-depth': { type: 'string' },
     window: { type: 'string' },
+    url: { type: 'string' },
     to: { type: 'string', multiple: true },
   }, 'id|uri');
 
@@ -137,6 +143,27 @@ export async function resourceCommand(args: string[]): Promise<void> {
       if (values.clear && Object.keys(policy).length > 0) throw new UsageError('--clear takes no other policy option');
       const shown = await withManagement(config, (deps) => (change === undefined ? getResourceDelegationPolicy(target, deps) : setResourceDelegationPolicy(target, change, deps)));
       return out.print(shown, `resource  ${shown.resource}\npolicy    ${JSON.stringify(shown.policy)}`);
+    }
+    case 'webhook': {
+      const target = ref();
+      if (values.clear && values.url !== undefined) throw new UsageError('--clear takes no --url');
+      if (values.clear) {
+        await withManagement(config, (deps) => deleteRevocationWebhook(target, deps));
+        return out.print({ cleared: target }, `revocation webhook of ${target} removed`);
+      }
+      if (values.url !== undefined) {
+        const url = values.url;
+        const set = await withManagement(config, (deps) => setRevocationWebhook(target, { url }, deps, deriveWebhookSecretKey(loadKek(config.keys))));
+        return out.print(set, `url     ${set.url}
+secret  ${set.secret}
+(shown once: the receiver verifies Mandate-Signature with it)`);
+      }
+      const shown = await withManagement(config, (deps) => getRevocationWebhook(target, deps));
+      const rows = [['EVENT', 'STATUS', 'ATTEMPTS', 'NEXT ATTEMPT', 'LAST RESULT'], ...shown.deliveries.map((d) => [d.event_id, d.status, String(d.attempts), d.status === 'pending' ? formatTime(d.next_attempt_at) : '-', d.last_result ?? '-'])];
+      return out.print(shown, `resource  ${shown.resource}
+url       ${shown.url}
+
+${shown.deliveries.length ? table(rows) : 'no deliveries yet'}`);
     }
     case 'policies': {
       const { resource, policies } = await withManagement(config, (deps) => listScopePolicies(ref(), deps));

@@ -2,6 +2,7 @@ import type { ClientRecord, ClientRecords } from '../store.ts';
 import { StoreConflictError } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement, updateStatement } from './columns.ts';
 import { isUniqueViolation, type SqlExecutor } from './driver.ts';
+import type { RevocationEventLog } from './revocation-event-records.ts';
 
 export const clientColumns: ColumnMap<ClientRecord> = {
   clientId: { column: 'client_id' },
@@ -27,7 +28,7 @@ export const clientColumns: ColumnMap<ClientRecord> = {
   updatedAt: { column: 'updated_at' },
 };
 
-export function clientRecords(db: SqlExecutor): ClientRecords {
+export function clientRecords(db: SqlExecutor, events: Pick<RevocationEventLog, 'appendCutoff'>): ClientRecords {
   const records: ClientRecords = {
     async createClient(record) {
       const [sql, values] = insertStatement('clients', clientColumns, record);
@@ -55,7 +56,9 @@ export function clientRecords(db: SqlExecutor): ClientRecords {
       const statement = updateStatement('clients', clientColumns, patch, 'client_id', clientId);
       if (!statement) return records.getClient(clientId);
       const row = await db.get(...statement);
-      return row ? decodeRow(clientColumns, row) : null;
+      if (!row) return null;
+      await events.appendCutoff('client', clientId, patch);
+      return decodeRow(clientColumns, row);
     },
 
     async deleteClient(clientId) {

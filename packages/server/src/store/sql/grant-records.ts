@@ -8,6 +8,7 @@ import type {
 } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement } from './columns.ts';
 import type { SqlDriver } from './driver.ts';
+import type { RevocationEventLog } from './revocation-event-records.ts';
 
 const grantColumns: ColumnMap<UserGrantRecord> = {
   id: { column: 'id' },
@@ -54,7 +55,7 @@ const consentColumns: ColumnMap<ConsentRecord> = {
   updatedAt: { column: 'updated_at' },
 };
 
-export function userGrantRecords(db: SqlDriver): UserGrantRecords {
+export function userGrantRecords(db: SqlDriver, events: Pick<RevocationEventLog, 'append'>): UserGrantRecords {
   const grant = async (id: string) => {
     const row = await db.get('SELECT * FROM user_grants WHERE id = ?', [id]);
     return row ? decodeRow(grantColumns, row) : null;
@@ -74,12 +75,16 @@ export function userGrantRecords(db: SqlDriver): UserGrantRecords {
       return (await db.all('SELECT * FROM user_grants WHERE user_id = ? ORDER BY created_at, id', [userId])).map((r) => decodeRow(grantColumns, r));
     },
     async revokeGrant(id, now) {
-      return (await db.run("UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'", [now, id])) > 0;
+      const row = await db.get("UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active' RETURNING expires_at", [now, id]);
+      if (row === undefined) return false;
+      await events.append({ gid: [id] }, now, Number(row['expires_at']));
+      return true;
     },
     async revokeGrantsOf(party, now) {
       const [where, id] = 'userId' in party ? ['user_id = ?', party.userId] : ['(client_id = ? OR actor_id = ?)', party.clientId];
       const params = 'userId' in party ? [now, id] : [now, id, id];
-      const rows = await db.all(`UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE status = 'active' AND ${where} RETURNING id`, params);
+      const rows = await db.all(`UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE status = 'active' AND ${where} RETURNING id, expires_at`, params);
+      if (rows.length > 0) await events.append({ gid: rows.map((row) => String(row['id'])) }, now, Math.max(...rows.map((row) => Number(row['expires_at']))));
       return rows.map((row) => String(row['id']));
     },
     async redeemAuthorizationCode(codeHash, now) {

@@ -51,6 +51,9 @@ export function resourceRecords(db: SqlExecutor): ResourceRecords {
     async deleteResource(id) {
       // Its delegation-chain policy goes with it: a resource registered again under the URI starts without one.
       await db.run("DELETE FROM delegation_policies WHERE owner_kind = 'resource' AND owner_id IN (SELECT uri FROM resources WHERE id = ?)", [id]);
+      // So does its revocation webhook, with its delivery log.
+      await db.run('DELETE FROM revocation_webhook_deliveries WHERE resource_id = ?', [id]);
+      await db.run('DELETE FROM revocation_webhooks WHERE resource_id = ?', [id]);
       return (await db.run('DELETE FROM resources WHERE id = ?', [id])) > 0;
     },
   };

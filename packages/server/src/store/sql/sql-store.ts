@@ -13,6 +13,8 @@ import { pendingAuthorizationRecords } from './pending-authorization-records.ts'
 import { rateLimitRecords } from './rate-limit-records.ts';
 import { sessionRecords } from './session-records.ts';
 import { replayRecords, revocationRecords } from './token-records.ts';
+import { revocationEventLog } from './revocation-event-records.ts';
+import { revocationWebhookRecords } from './revocation-webhook-records.ts';
 import { delegationPolicyRecords } from './delegation-policy-records.ts';
 import { passkeyRecords, userRecords } from './user-records.ts';
 
@@ -22,22 +24,26 @@ const CODE_RETENTION_SECONDS = 86_400;
 /** Assembles the record families over one driver. The dialects differ only in their driver and migrations. */
 export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): Store {
   const db = guardedDriver(driver);
+  const { append: _append, appendCutoff: _cutoff, ...events } = revocationEventLog(db);
+  const eventLog = { append: _append, appendCutoff: _cutoff };
   return {
     dialect: db.dialect,
-    ...clientRecords(db),
+    ...clientRecords(db, eventLog),
     ...resourceRecords(db),
     ...scopePolicyRecords(db),
     ...approvalRequestRecords(db),
     ...adminTokenRecords(db),
     ...signingKeyRecords(db),
-    ...revocationRecords(db),
+    ...revocationRecords(db, eventLog),
+    ...events,
+    ...revocationWebhookRecords(db),
     ...delegationPolicyRecords(db),
     ...replayRecords(db),
     ...auditRecords(db),
-    ...userRecords(db),
+    ...userRecords(db, eventLog),
     ...passkeyRecords(db),
     ...sessionRecords(db),
-    ...userGrantRecords(db),
+    ...userGrantRecords(db, eventLog),
     ...consentRecords(db),
     ...pendingAuthorizationRecords(db),
     ...rateLimitRecords(db),
@@ -47,6 +53,8 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       let purged = 0;
       purged += await db.run('DELETE FROM revoked_tokens WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM token_lineage WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM revocation_events WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM revocation_webhook_deliveries WHERE event_id NOT IN (SELECT id FROM revocation_events)');
       purged += await db.run('DELETE FROM replay_markers WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);

@@ -1,5 +1,6 @@
 import type { ReplayRecords, RevocationRecords } from '../store.ts';
 import type { SqlExecutor } from './driver.ts';
+import type { RevocationEventLog } from './revocation-event-records.ts';
 
 /** Every descendant of the parent `?` in the lineage not revoked yet, revoked until its own `exp` (one statement). */
 const REVOKE_DESCENDANTS = `
@@ -12,15 +13,30 @@ const REVOKE_DESCENDANTS = `
   SELECT jti, MAX(expires_at) FROM descendants GROUP BY jti
   ON CONFLICT (jti) DO NOTHING`;
 
-export function revocationRecords(db: SqlExecutor): RevocationRecords {
+/** The token `?` and every descendant in the lineage, with the latest expiry: what a revocation event names. */
+const TREE = `
+  WITH RECURSIVE tree (jti, expires_at) AS (
+    SELECT CAST(? AS TEXT), CAST(? AS BIGINT)
+    UNION
+    SELECT l.child_jti, l.expires_at FROM token_lineage l JOIN tree t ON l.parent_jti = t.jti
+  )
+  SELECT jti, MAX(expires_at) AS expires_at FROM tree GROUP BY jti`;
+
+export function revocationRecords(db: SqlExecutor, events: Pick<RevocationEventLog, 'append'>): RevocationRecords {
   return {
-    async revokeTokenId(jti, expiresAt) {
-      await db.run('INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING', [jti, expiresAt]);
+    async revokeTokenId(jti, expiresAt, now) {
+      const newlyRevoked = await db.run('INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING', [jti, expiresAt]);
       // The parent is revoked before its lineage is read, and a derivation records its lineage before it reads its
       // parents' revocation (recordDerivation): one of the two sees the other. A child recorded while the walk ran
       // is caught by the next walk, so walk until one revokes nothing new.
       let revoked = 0;
       for (let added = await db.run(REVOKE_DESCENDANTS, [jti]); added > 0; added = await db.run(REVOKE_DESCENDANTS, [jti])) revoked += added;
+      // One event per revocation that changed something (a repeated revoke stays silent), naming the whole tree.
+      if (newlyRevoked > 0 || revoked > 0) {
+        const tree = await db.all(TREE, [jti, expiresAt]);
+        const until = Math.max(...tree.map((row) => Number(row['expires_at'])));
+        await events.append({ jti: tree.map((row) => String(row['jti'])) }, now, until);
+      }
       return revoked;
     },
     async isTokenIdRevoked(jti) {

@@ -2,6 +2,7 @@ import type { PasskeyRecord, PasskeyRecords, UserIdentityRecord, UserRecord, Use
 import { StoreConflictError } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement, updateStatement } from './columns.ts';
 import { isUniqueViolation, type SqlDriver, type SqlExecutor, type SqlValue } from './driver.ts';
+import type { RevocationEventLog } from './revocation-event-records.ts';
 
 const userColumns: ColumnMap<UserRecord> = {
   id: { column: 'id' },
@@ -46,7 +47,7 @@ async function insertOrConflict(db: SqlExecutor, statement: [string, SqlValue[]]
   }
 }
 
-export function userRecords(db: SqlDriver): UserRecords {
+export function userRecords(db: SqlDriver, events: Pick<RevocationEventLog, 'appendCutoff'>): UserRecords {
   const one = async (sql: string, params: string[]) => {
     const row = await db.get(sql, params);
     return row ? decodeRow(userColumns, row) : null;
@@ -63,7 +64,9 @@ export function userRecords(db: SqlDriver): UserRecords {
       if (!statement) return one('SELECT * FROM users WHERE id = ?', [id]);
       try {
         const row = await db.get(...statement);
-        return row ? decodeRow(userColumns, row) : null;
+        if (!row) return null;
+        await events.appendCutoff('user', id, patch);
+        return decodeRow(userColumns, row);
       } catch (err) {
         if (isUniqueViolation(err)) throw new StoreConflictError('a user with this email exists');
         throw err;

@@ -1,0 +1,101 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { AccessTokenClaims, ActClaim } from './claims.ts';
+
+/**
+ * A revocation event (issue 11 item 3): what a revocation at the authorization server made invalid, as the server
+ * streams it to resource servers (Server-Sent Events, `event: revocation`, `data:` this object as JSON) so that a
+ * resource verifying JWTs locally refuses a revoked chain without introspecting each call. Any member may be
+ * absent; a token is revoked by the event when any member names it ({@link isRevokedBy}).
+ */
+export interface RevocationEvent {
+  /** Token ids revoked: the token revoked and every token derived from it (its lineage, however deep). */
+  jti?: string[];
+  /** User grants revoked: every token carrying one of these `gid`s (code replay, refresh reuse, /account, a disable). */
+  gid?: string[];
+  /**
+   * Whole parties cut: every token issued before `iat_before` (seconds) for a user (`sub`) or speaking for a client
+   * or agent (its `client_id`, an agent `sub`, or any actor in `act`) — a disable or a password reset.
+   */
+  cutoff?: RevocationCutoff[];
+}
+
+export interface RevocationCutoff {
+  party: 'user' | 'client';
+  id: string;
+  iat_before: number;
+}
+
+/** The SSE event type of a revocation event. */
+export const REVOCATION_EVENT_TYPE = 'revocation';
+
+type ClaimsSeen = Pick<AccessTokenClaims, 'jti' | 'sub' | 'client_id' | 'iat'> & { gid?: string; act?: ActClaim; sub_profile?: string };
+
+/** The clients and agents a token speaks for: its client, an agent subject, every client or agent in `act`. */
+function clientsOf(claims: ClaimsSeen): Set<string> {
+  const ids = new Set<string>([claims.client_id]);
+  if (claims.sub_profile === 'ai_agent') ids.add(claims.sub);
+  for (let actor: ActClaim | undefined = claims.act; actor; actor = actor.act) {
+    ids.add(actor.sub);
+    if (actor.client_id) ids.add(actor.client_id);
+  }
+  return ids;
+}
+
+/** Whether the event makes a token with these claims invalid. Pure. */
+export function isRevokedBy(claims: ClaimsSeen, event: RevocationEvent): boolean {
+  if (event.jti?.includes(claims.jti)) return true;
+  if (claims.gid !== undefined && event.gid?.includes(claims.gid)) return true;
+  for (const cut of event.cutoff ?? []) {
+    if (claims.iat >= cut.iat_before) continue;
+    if (cut.party === 'user' ? claims.sub === cut.id : clientsOf(claims).has(cut.id)) return true;
+  }
+  return false;
+}
+
+/** Reads a revocation event from untrusted JSON (an SSE `data:` line or a webhook body); null when it is not one. */
+export function parseRevocationEvent(json: string): RevocationEvent | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const v = value as Record<string, unknown>;
+  const strings = (x: unknown) => x === undefined || (Array.isArray(x) && x.every((s) => typeof s === 'string'));
+  if (!strings(v['jti']) || !strings(v['gid'])) return null;
+  const cutoff = v['cutoff'];
+  if (cutoff !== undefined) {
+    if (!Array.isArray(cutoff)) return null;
+    for (const c of cutoff as Record<string, unknown>[]) {
+      if (typeof c !== 'object' || c === null || (c['party'] !== 'user' && c['party'] !== 'client') || typeof c['id'] !== 'string' || typeof c['iat_before'] !== 'number') return null;
+    }
+  }
+  const event: RevocationEvent = {};
+  if (v['jti'] !== undefined) event.jti = v['jti'] as string[];
+  if (v['gid'] !== undefined) event.gid = v['gid'] as string[];
+  if (cutoff !== undefined) event.cutoff = (cutoff as RevocationCutoff[]).map((c) => ({ party: c.party, id: c.id, iat_before: c.iat_before }));
+  return event;
+}
+
+/** The header a revocation webhook is signed in: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export const REVOCATION_WEBHOOK_SIGNATURE_HEADER = 'mandate-signature';
+
+/** Signs a webhook body with the webhook's secret at time `t` (seconds): the value of {@link REVOCATION_WEBHOOK_SIGNATURE_HEADER}. */
+export function signRevocationWebhook(secret: string, t: number, body: string): string {
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+}
+
+/**
+ * Checks a webhook signature header against the raw body: the HMAC in constant time, and `t` within `toleranceSeconds`
+ * of `nowSeconds` (a captured delivery replayed later is refused). Returns why not, or null when it holds.
+ */
+export function revocationWebhookSignatureProblem(header: string | undefined, body: string, secret: string, nowSeconds: number, toleranceSeconds: number): string | null {
+  const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header ?? '');
+  if (!match) return 'no well-formed signature header';
+  const t = Number(match[1]);
+  if (Math.abs(nowSeconds - t) > toleranceSeconds) return 'the signature is too old or from the future';
+  const expected = Buffer.from(signRevocationWebhook(secret, t, body).slice(-64), 'hex');
+  if (!timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'))) return 'the signature does not match';
+  return null;
+}

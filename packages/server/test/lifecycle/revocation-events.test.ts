@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { subscribeRevocations, type RevocationEvent, type RevocationSubscriber } from '@mandate/sdk/verify';
+import { createVerifier } from '@mandate/sdk/verify';
+import { decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { forEachStore } from '../helpers/stores.ts';
+import { exchangeAs, onBehalfOfRoot } from '../helpers/user-flow.ts';
+
+/**
+ * Revocation events (issue 11 item 3, second half), over real HTTP on both stores: a resource subscribed to
+ * GET /revocation-events with its API key learns of every revocation (a token and its lineage, a grant, a party's
+ * cutoff), and an SDK verifier given the subscription refuses the JWTs of revoked chains without introspection.
+ * Tests wait for the event itself (a promise the subscriber resolves), never for time.
+ */
+
+const RESOURCE = 'https://events.example.com/mcp';
+
+type Agent = { clientId: string; clientSecret: string };
+type Body = Record<string, string>;
+
+/** A subscriber whose events can be awaited one at a time. */
+function subscriber(server: TestServer, apiKey: string, extra: { lastEventId?: string } = {}) {
+  const received: { event: RevocationEvent; id: string }[] = [];
+  const waiters: (() => void)[] = [];
+  const subscription: RevocationSubscriber = subscribeRevocations({
+    issuer: server.issuer,
+    apiKey,
+    ...extra,
+    onEvent: (event, id) => {
+      received.push({ event, id });
+      waiters.splice(0).forEach((wake) => wake());
+    },
+  });
+  /** Resolves with the first event received (from index `from`) that satisfies `match`. */
+  async function next(match: (e: RevocationEvent) => boolean, from = 0): Promise<{ event: RevocationEvent; id: string }> {
+    for (;;) {
+      const found = received.slice(from).find((r) => match(r.event));
+      if (found) return found;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  }
+  return { subscription, received, next };
+}
+
+forEachStore('revocation events', (fixture) => {
+  let server: TestServer;
+  let apiKey: string;
+  let n = 0;
+
+  before(async () => {
+    server = await startTestServer(fixture);
+    apiKey = (await registerAgentAndResource(server, {}, RESOURCE)).apiKey;
+  });
+  after(() => server.close());
+
+  const agent = (): Promise<Agent> => registerAgentAndResource(server, { name: `events agent ${++n}`, scopes: ['calc', 'files:read'] }, RESOURCE);
+  const active = async (token: string): Promise<boolean> =>
+    ((await (await server.postForm('/introspect', { token }, { authorization: `Bearer ${server.adminToken}` })).json()) as { active: boolean }).active;
+  const exchange = (by: Agent, params: Record<string, string>) => exchangeAs(server, by, params);
+  const root = (a: Agent) => onBehalfOfRoot(server, a, RESOURCE, `events${++n}@example.com`);
+  const verifierFor = (audience: string, revocations?: RevocationSubscriber) =>
+    createVerifier({ issuer: server.issuer, audience, clock: () => server.clock.now() * 1000, ...(revocations ? { revocations } : {}) });
+
+  test('SR-14 revoking the root of a three-hop chain: all inactive at introspection, the subscribed SDK verifier refuses every JWT', { timeout: 60_000 }, async () => {
+    const [a, b, c] = [await agent(), await agent(), await agent()];
+    const { token: t0, appId } = await root(a);
+    const t1 = await exchange(a, { subject_token: t0, audience: b.clientId });
+    const t2 = await exchange(b, { subject_token: t1, resource: RESOURCE, scope: 'calc' });
+    const t3 = await exchange(b, { subject_token: t2, audience: c.clientId });
+    const chain = [t0, t1, t2, t3];
+    const events = subscriber(server, apiKey);
+    try {
+      await events.subscription.ready;
+      // Each token verified by a resource (or agent) it is meant for, with the subscription.
+      const audiences = [RESOURCE, b.clientId, RESOURCE, c.clientId];
+      for (const [i, t] of chain.entries()) assert.ok(await verifierFor(audiences[i]!, events.subscription).verify(t), `hop ${i} before`);
+
+      assert.equal((await server.postForm('/revoke', { token: t0, client_id: appId })).status, 200);
+      const jtis = chain.map((t) => String(decodeJwt(t).payload['jti']));
+      const { event } = await events.next((e) => e.jti?.includes(jtis[0]!) ?? false);
+      assert.deepEqual([...event.jti!].sort(), [...jtis].sort(), 'the event names the token and all its descendants');
+      for (const [i, t] of chain.entries()) {
+        assert.equal(await active(t), false, `hop ${i} at introspection`);
+        await assert.rejects(verifierFor(audiences[i]!, events.subscription).verify(t), { code: 'ERR_TOKEN_INACTIVE' }, `hop ${i} at the SDK`);
+        // Without the subscription the JWT alone still verifies: the event is what the resource needed.
+        assert.ok(await verifierFor(audiences[i]!).verify(t));
+      }
+      // A revoke of a token revoked already changes nothing and emits nothing.
+      const count = events.received.length;
+      assert.equal((await server.postForm('/revoke', { token: t0, client_id: appId })).status, 200);
+      await assert.rejects(verifierFor(RESOURCE, events.subscription).verify(t0), { code: 'ERR_TOKEN_INACTIVE' });
+      assert.equal(events.received.length, count);
+    } finally {
+      events.subscription.close();
+    }
+  });
+
+  test('revocation events resume after Last-Event-ID, and a second instance on the same database streams them too', { timeout: 60_000 }, async () => {
+    const a = await agent();
+    const first = await root(a);
+    const second = await root(a);
+    const live = subscriber(server, apiKey);
+    const other = await startTestServer(fixture, { revocationEventsPollMs: 100 });
+    const elsewhere = subscriber(other, apiKey);
+    try {
+      await Promise.all([live.subscription.ready, elsewhere.subscription.ready]);
+      const [j1, j2] = [first, second].map((r) => String(decodeJwt(r.token).payload['jti']));
+      assert.equal((await server.postForm('/revoke', { token: first.token, client_id: first.appId })).status, 200);
+      const one = await live.next((e) => e.jti?.includes(j1!) ?? false);
+      await elsewhere.next((e) => e.jti?.includes(j1!) ?? false);
+      assert.equal((await server.postForm('/revoke', { token: second.token, client_id: second.appId })).status, 200);
+      await live.next((e) => e.jti?.includes(j2!) ?? false);
+
+      // A subscriber that was away since the first event gets the second on resuming.
+      const resumed = subscriber(other, apiKey, { lastEventId: one.id });
+      try {
+        const got = await resumed.next((e) => e.jti?.includes(j2!) ?? false);
+        assert.equal(resumed.received.some((r) => r.event.jti?.includes(j1!)), false, 'nothing at or before Last-Event-ID');
+        assert.ok(Number(got.id) > Number(one.id));
+      } finally {
+        resumed.subscription.close();
+      }
+    } finally {
+      live.subscription.close();
+      elsewhere.subscription.close();
+      await other.close();
+    }
+  });
+
+  test('SR-01 disabling an agent emits its cutoff and its revoked grants; the subscribed verifier refuses its tokens', { timeout: 60_000 }, async () => {
+    const [a, other] = [await agent(), await agent()];
+    const { token } = await root(a);
+    const bystander = await root(other);
+    const events = subscriber(server, apiKey);
+    try {
+      await events.subscription.ready;
+      const verifier = verifierFor(RESOURCE, events.subscription);
+      assert.ok(await verifier.verify(token));
+      assert.equal((await server.admin('POST', `/agents/${encodeURIComponent(a.clientId)}/disable`)).status, 200);
+      const { event } = await events.next((e) => e.cutoff?.some((c) => c.id === a.clientId) ?? false);
+      assert.equal(event.cutoff![0]!.party, 'client');
+      // The disable also revoked the agent's grants: one event names them.
+      const gid = String(decodeJwt(token).payload['gid']);
+      await events.next((e) => e.gid?.includes(gid) ?? false);
+      await assert.rejects(verifier.verify(token), { code: 'ERR_TOKEN_INACTIVE' });
+      assert.ok(await verifier.verify(bystander.token), 'another agent’s token is untouched');
+    } finally {
+      events.subscription.close();
+    }
+  });
+
+  test('GET /revocation-events refuses a caller without a resource API key (401, WWW-Authenticate)', async () => {
+    for (const authorization of [undefined, 'Bearer mrk_nope.nope', `Bearer ${server.adminToken}`]) {
+      const response = await fetch(`${server.issuer}/revocation-events`, { headers: authorization ? { authorization } : {} });
+      assert.equal(response.status, 401);
+      assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer /);
+      assert.equal(((await response.json()) as Body)['error'], 'invalid_client');
+    }
+  });
+});
