@@ -1,6 +1,6 @@
 # Mandate authorization server: `mandate serve` on Node 24, as the unprivileged `node` user, with only the server's
 # production dependencies. Build: `docker build -t mandate .`; run several behind a proxy: compose.yaml;
-# everything else: docs/deployment.md. .ci/run executes this file's `RUN npm ci` and `CMD` lines on a clean
+# everything else: docs/deployment.md. .ci/run executes this file's `RUN npm install` and `CMD` lines on a clean
 # checkout and probes /readyz, so keep each of them on one line.
 FROM node:24-bookworm-slim
 
@@ -11,7 +11,10 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/server/package.json packages/server/
-RUN npm ci --omit=dev --workspace @mandate/server --no-audit --no-fund && npm cache clean --force
+# `npm install`, not `npm ci`: the lock has no entry for an optional, Windows-only dependency of a dev tool (vite,
+# through the MCP Inspector) that npm skipped here, and `npm ci` refuses that gap even with --omit=dev. The lock still
+# pins every version installed.
+RUN npm install --omit=dev --workspace @mandate/server --no-audit --no-fund && npm cache clean --force
 
 COPY packages/protocol packages/protocol
 COPY packages/server/bin packages/server/bin
