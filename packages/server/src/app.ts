@@ -3,6 +3,8 @@ import type { AuditLog } from './audit/audit-log.ts';
 import type { RefusalAudit } from './audit/refusal-audit.ts';
 import type { MandateConfig } from './config.ts';
 import { accountEndpoints } from './endpoints/account.ts';
+import { consoleRoutes } from './endpoints/console/console-routes.ts';
+import { signupEndpoints } from './endpoints/signup.ts';
 import { adminTokenRoutes } from './endpoints/admin/admin-tokens.ts';
 import type { AdminApiDeps } from './endpoints/admin/admin-route.ts';
 import { adminAgentRoutes } from './endpoints/admin/agents.ts';
@@ -265,9 +267,11 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
   return [
     ...authorizationEndpoints(issuer, authorization, sessions, now),
     ...loginEndpoints({ issuer, upstreamProviders: config.upstreamProviders, passwordLogin: { store, throttle: store, audit, config, refusals: ctx.refusals }, ...ceiling, now }, sessions),
-    ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister),
+    ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister, { store, audit, config }),
     ...passkeyEndpoints(issuer, passkeys, sessions, now, ceiling),
     ...upstreamLoginEndpoints(issuer, upstream, sessions, now),
+    ...(config.users.selfSignup ? signupEndpoints({ issuer, store, config, ...ceiling, now }, sessions) : []),
+    ...consoleRoutes({ issuer, sessions, store, audit, config, keys: ctx.keys, now, draining: ctx.draining }),
     ...staticAssetRoutes(),
   ];
 }
