@@ -60,7 +60,28 @@ forEachStore('browser: admin console and self-service', (fixture) => {
     assert.deepEqual(cspViolations, [], 'no page broke its own CSP');
   });
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${fixture.dialect}-${name}.png`, fullPage: true });
+  /**
+   * Every page screenshotted is also checked for the basics a screen-reader and keyboard user needs: one h1, a main
+   * landmark, a label for every visible form control, an accessible name for every button and link.
+   */
+  async function shot(page: Page, name: string): Promise<void> {
+    // A string, evaluated in the page: this project's TypeScript has no DOM types.
+    const problems = (await page.evaluate(`(() => {
+      const found = [];
+      const h1 = document.querySelectorAll('h1').length;
+      if (h1 !== 1) found.push(h1 + ' h1');
+      if (!document.querySelector('main')) found.push('no main');
+      for (const control of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+        if (control.labels.length === 0 && !control.getAttribute('aria-label')) found.push('unlabelled ' + control.name);
+      }
+      for (const element of document.querySelectorAll('button, a')) {
+        if (!(element.getAttribute('aria-label') || element.textContent || '').trim()) found.push('unnamed ' + element.outerHTML.slice(0, 60));
+      }
+      return found;
+    })()`)) as string[];
+    assert.deepEqual(problems, [], `accessibility basics of ${name}`);
+    await page.screenshot({ path: `${SHOTS}${fixture.dialect}-${name}.png`, fullPage: true });
+  }
 
   async function signIn(email: string, path: string): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -25,15 +25,13 @@ const named = (map: ReadonlyMap<string, string>, id: string | null) =>
 /** One pending request as a table row; the live stream sends this same markup for rows that appear later. */
 export function approvalRow(frame: ConsoleFrame, a: ApprovalRow, labels: ApprovalLabels, freshSeconds: number): SafeHtml {
   const canDecide = frame.canChange;
-  const chain = a.chain.length > 1 ? html`<br><span class="muted">via ${a.chain.slice(1).map((c) => labels.clients.get(c) ?? c).join(' → ')}</span>` : '';
+  const chain = a.chain.length > 1 ? html`<br><span class="muted">through ${a.chain.slice(1).map((c) => labels.clients.get(c) ?? c).join(' → ')}</span>` : '';
   const who = labels.clients.get(a.client_id) ?? a.client_id;
   return html`<tr data-approval-id="${a.id}" class="risk-row-${a.risk}">
+<td><strong>${who}</strong> ${idText(a.client_id)}${chain}<br><span class="muted">for</span> ${a.user_id === null ? html`<span class="muted">itself (no user)</span>` : html`${labels.users.get(a.user_id) ?? a.user_id}`}
+${a.justification ? html`<br><q>${a.justification}</q>` : ''}</td>
+<td>${codeList(a.scopes)} ${riskBadge(a.risk)}<br><span class="muted">${a.resources.join(' ')}</span>${a.risk === 'critical' ? html`<br><span class="muted">needs a sign-in within ${Math.round(freshSeconds / 60)} min</span>` : ''}</td>
 <td>${when(a.created_at)}<br><span class="muted">expires ${when(a.expires_at)}</span></td>
-<td>${who}<br>${idText(a.client_id)}${chain}</td>
-<td>${named(labels.users, a.user_id)}</td>
-<td>${codeList(a.scopes)}<br><span class="muted">${a.resources.join(' ')}</span></td>
-<td>${riskBadge(a.risk)}${a.risk === 'critical' ? html`<br><span class="muted">needs a sign-in within ${Math.round(freshSeconds / 60)} min</span>` : ''}</td>
-<td>${a.justification ?? html`<span class="muted">none given</span>`}</td>
 <td class="decide">${
     canDecide
       ? html`<form method="post" action="${frame.base}/admin/approvals/${a.id}/decision" class="decision">
@@ -60,7 +58,7 @@ ${model.reauthUrl ? html`<p><a class="button" href="${model.reauthUrl}">Sign in 
 <div id="pending-empty"${model.pending.length ? html` hidden` : ''}>${emptyState('Nothing is waiting for a decision.', 'When an agent asks for a scope that needs approval, its request appears here without reloading the page.')}</div>
 <div class="table-wrap"${model.pending.length ? '' : html` hidden`} id="pending-table-wrap">
 <table id="pending-approvals"><caption class="skip">Pending approval requests, newest first</caption>
-<thead><tr><th scope="col">Requested</th><th scope="col">Who asks</th><th scope="col">On behalf of</th><th scope="col">Scopes and resources</th><th scope="col">Risk</th><th scope="col">Justification</th><th scope="col">Decision</th></tr></thead>
+<thead><tr><th scope="col">Request</th><th scope="col">Scopes, risk and resources</th><th scope="col">Asked / expires</th><th scope="col">Decision</th></tr></thead>
 <tbody>${model.pending.map((a) => approvalRow(frame, a, model.labels, model.freshSeconds))}</tbody></table></div>
 </section>
 <section class="card" aria-labelledby="decided-heading">

@@ -9,7 +9,8 @@ export interface ClientsPageModel {
   values?: Record<string, string> | undefined;
 }
 
-const authLabel = (c: ClientRow) => (c.token_endpoint_auth_method === 'none' ? badge('public (PKCE)', 'info') : html`<code>${c.token_endpoint_auth_method}</code>`);
+const authLabel = (c: ClientRow) =>
+  c.token_endpoint_auth_method === 'none' ? badge('public (PKCE)', 'info') : html`${badge('confidential', 'neutral')}<br><span class="id">${c.token_endpoint_auth_method}</span>`;
 
 const origin = (c: ClientRow) =>
   c.registration ? badge(c.registration.source === 'dynamic' ? 'self-registered' : 'metadata document', 'warn') : '';
@@ -52,9 +53,10 @@ ${select({
   label: 'Client type and authentication',
   value: v['client_type'] ?? 'confidential',
   options: [
-    { value: 'confidential', label: 'Confidential: a server-side app with a client secret (client_secret_basic)' },
-    { value: 'public', label: 'Public: a browser, mobile or desktop app, PKCE only (none)' },
+    { value: 'confidential', label: 'Confidential (client secret)' },
+    { value: 'public', label: 'Public (PKCE only, no secret)' },
   ],
+  hint: 'Confidential: a server-side app that keeps a secret (client_secret_basic). Public: a browser, mobile or desktop app (none).',
 })}
 ${field({ form: 'client', name: 'scopes', label: 'Scopes', value: v['scopes'], hint: 'Separated by spaces: what it may ask users for.' })}
 ${field({ form: 'client', name: 'audiences', label: 'Audiences', value: v['audiences'], hint: 'Resource URIs, separated by spaces.' })}
