@@ -3,6 +3,8 @@ import type { AuditLog } from './audit/audit-log.ts';
 import type { RefusalAudit } from './audit/refusal-audit.ts';
 import type { MandateConfig } from './config.ts';
 import { accountEndpoints } from './endpoints/account.ts';
+import { consoleRoutes } from './endpoints/console/console-routes.ts';
+import { signupEndpoints } from './endpoints/signup.ts';
 import { adminTokenRoutes } from './endpoints/admin/admin-tokens.ts';
 import type { AdminApiDeps } from './endpoints/admin/admin-route.ts';
 import { adminAgentRoutes } from './endpoints/admin/agents.ts';
@@ -264,8 +266,9 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
   const ceiling = { loginRate: new RateLimiter(config.users.loginAttemptsPerIpPerMinute, () => now() * 1000), audit };
   return [
     ...authorizationEndpoints(issuer, authorization, sessions, now),
+    ...(config.users.selfSignup ? signupEndpoints({ issuer, store, config, ...ceiling, now }, sessions) : []),
     ...loginEndpoints({ issuer, upstreamProviders: config.upstreamProviders, passwordLogin: { store, throttle: store, audit, config, refusals: ctx.refusals }, ...ceiling, now }, sessions),
-    ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister),
+    ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister, { store, audit, config }),
     ...passkeyEndpoints(issuer, passkeys, sessions, now, ceiling),
     ...upstreamLoginEndpoints(issuer, upstream, sessions, now),
     ...staticAssetRoutes(),
@@ -294,6 +297,8 @@ export function defineRoutes(ctx: ServerContext, store: Store, sessions: Browser
     ...oauth.routes,
     ...healthEndpoints({ store, keys: ctx.keys, draining: ctx.draining }),
     ...adminRoutes(ctx, store, oauth.exchange),
+    // The admin console (issue 12 item 6): pages behind the user login, another face of management/.
+    ...consoleRoutes({ issuer: ctx.config.issuer, sessions, store, audit: ctx.audit, config: ctx.config, keys: ctx.keys, now: ctx.now, draining: ctx.draining }),
     ...browserRoutes(ctx, store, sessions),
   ];
 }

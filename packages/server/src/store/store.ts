@@ -571,6 +571,8 @@ export interface UserGrantRecords {
   createGrant(grant: UserGrantRecord): Promise<void>;
   getGrant(id: string): Promise<UserGrantRecord | null>;
   listUserGrants(userId: string): Promise<UserGrantRecord[]>;
+  /** Every grant still active and unexpired at `now`, of every user, newest first, at most `limit` (the console's list). */
+  listActiveGrants(now: number, limit: number): Promise<UserGrantRecord[]>;
   /** Marks the grant revoked (and appends a revocation event naming it); false when it was unknown or revoked already. */
   revokeGrant(id: string, now: number): Promise<boolean>;
   /**
