@@ -579,7 +579,10 @@ export interface UserGrantRecords {
    * disable and a password reset call it.
    */
   revokeGrantsOf(party: { userId: string } | { clientId: string }, now: number): Promise<string[]>;
-  /** Consumes the code atomically: exactly one concurrent caller gets `redeemed`. */
+  /**
+   * Consumes the code atomically: exactly one concurrent caller gets `redeemed`, with its grant as it stood when the
+   * code was consumed (so a concurrent replay's revocation, which can only follow, does not refuse the winner too).
+   */
   redeemAuthorizationCode(codeHash: string, now: number): Promise<CodeRedemption>;
   createRefreshToken(record: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
