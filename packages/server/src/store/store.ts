@@ -12,10 +12,12 @@
 import type { RevocationEvent, SigningAlgorithm } from '@mandate/protocol';
 
 import type { ClientRegistrationRecords } from './client-registration.ts';
+import type { DeviceAuthorizationRecords } from './device-authorization.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
 import type { RevocationWebhookRecords } from './revocation-webhooks.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
+export type { DeviceAuthorizationRecord, DeviceAuthorizationRecords, DevicePoll } from './device-authorization.ts';
 export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
 export type { ClaimedWebhookDelivery, RevocationWebhookRecord, RevocationWebhookRecords, WebhookDeliveryRecord, WebhookDeliveryStatus } from './revocation-webhooks.ts';
 
@@ -661,6 +663,7 @@ export interface Store
     UserGrantRecords,
     ConsentRecords,
     PendingAuthorizationRecords,
+    DeviceAuthorizationRecords,
     RateLimitRecords,
     ClientRegistrationRecords {
   readonly dialect: 'sqlite' | 'postgres';
