@@ -26,12 +26,15 @@ import { registrationEndpoints } from './endpoints/register.ts';
 import { revocationEndpoint } from './endpoints/revoke.ts';
 import { staticAssetRoutes } from './endpoints/static-assets.ts';
 import { backchannelAuthenticationEndpoint } from './endpoints/backchannel-authentication.ts';
+import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.ts';
+import { deviceVerificationEndpoints } from './endpoints/device-verification.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
 import { upstreamCallbackPath, upstreamLoginEndpoints } from './endpoints/upstream-login.ts';
 import { userinfoEndpoints } from './endpoints/userinfo.ts';
 import { accountFlow } from './flows/account.ts';
 import { authorizationFlow } from './flows/authorize.ts';
 import { backchannelAuthenticationFlow } from './flows/backchannel-authentication.ts';
+import { deviceAuthorizationFlow } from './flows/device-authorization.ts';
 import { authorizationClients } from './flows/authorization-clients.ts';
 import { metadataDocumentFlow } from './flows/client-metadata-document.ts';
 import { clientRegistrationFlow } from './flows/client-registration.ts';
@@ -44,6 +47,7 @@ import { upstreamLoginFlow } from './flows/upstream-login.ts';
 import { userinfoFlow } from './flows/userinfo.ts';
 import { authorizationCodeGrant } from './grants/authorization-code.ts';
 import { cibaGrant } from './grants/ciba.ts';
+import { deviceCodeGrant } from './grants/device-code.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import type { Grant } from './grants/grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
@@ -128,6 +132,7 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
     exchange,
     cibaGrant({ ...userTokens, approvals: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
+    deviceCodeGrant({ ...userTokens, devices: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
   ];
   return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange };
 }
@@ -184,12 +189,28 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       },
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),
+    deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now }),
     introspectionEndpoint(introspection, now),
     revocationEventsEndpoint(revocationEventsFlow({ resources: store, events: store }), { now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
     revocationEndpoint(revocation, { clientAuth, now }),
     ...userinfoEndpoints(userinfo, dpop, now),
   ];
   return { routes, exchange };
+}
+
+/** RFC 8628: the device authorization request and the verification page's steps (one flow, two faces). */
+function deviceFlow(ctx: ServerContext, store: Store) {
+  const { config } = ctx;
+  return deviceAuthorizationFlow({
+    clients: store,
+    registrations: store,
+    resources: store,
+    users: store,
+    devices: store,
+    audit: ctx.audit,
+    settings: config.device,
+    verificationUri: endpointUrl(config.issuer, userEndpointPaths.device),
+  });
 }
 
 /** RFC 7591 registration and RFC 7592 management of registered clients. */
@@ -271,6 +292,7 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister, { store, audit, config }),
     ...passkeyEndpoints(issuer, passkeys, sessions, now, ceiling),
     ...upstreamLoginEndpoints(issuer, upstream, sessions, now),
+    ...deviceVerificationEndpoints(issuer, deviceFlow(ctx, store), sessions, config.device, now),
     ...staticAssetRoutes(),
   ];
 }

@@ -296,6 +296,29 @@ const configSchema = z
       /** And at most this long, however long its Cache-Control allows. Default 86400 (1 day). */
       maxCacheSeconds: seconds(0, 604_800).default(86_400),
     }),
+    /** RFC 8628 device authorization grant (issue 13 item 7): headless agents, a person approving on another device. */
+    device: group({
+      /**
+       * Lifetime of a device authorization request (`expires_in`): the person has this long to enter the code and
+       * decide. Default 600 (10 min), as RFC 8628's examples: time to pick up a phone and sign in, short enough that a
+       * code read over a shoulder is soon worthless. Env MANDATE_DEVICE_CODE_TTL.
+       */
+      codeTtlSeconds: seconds(60, 3600).default(600),
+      /** Minimum seconds between token-endpoint polls (`interval`); each `slow_down` adds 5. Default 5 (RFC 8628 §3.2). Env MANDATE_DEVICE_POLL_INTERVAL. */
+      pollIntervalSeconds: seconds(1, 60).default(5),
+      /**
+       * User codes entered on the verification page per minute per client address, found or not (RFC 8628 §5.1:
+       * the short code is safe only if guessing it is slow). In memory, per instance; 0 disables. Default 10.
+       */
+      userCodeAttemptsPerIpPerMinute: wholeNumber(0, 10_000).default(10),
+      /**
+       * Wrong user codes per minute from all addresses together, so that guessing from many addresses is slow too;
+       * past it, every address waits for the minute to end. In memory, per instance; 0 disables. Default 120.
+       */
+      userCodeFailuresPerMinute: wholeNumber(0, 1_000_000).default(120),
+      /** Device authorization requests per minute per client address (each writes a row). 0 disables. Default 60. */
+      requestsPerIpPerMinute: wholeNumber(0, 1_000_000).default(60),
+    }),
     rateLimit: group({
       /** Token-endpoint requests per minute per client (after authentication); 0 disables. Default 600: 10/s per client. Env MANDATE_RATE_LIMIT_CLIENT. */
       tokenPerClientPerMinute: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(600),
@@ -512,6 +535,8 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_KEK', path: 'keys.kek', parse: text },
   { name: 'MANDATE_KEK_FILE', path: 'keys.kekFile', parse: text },
   { name: 'MANDATE_ACCESS_TOKEN_TTL', path: 'tokens.accessTokenTtlSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_DEVICE_CODE_TTL', path: 'device.codeTtlSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_DEVICE_POLL_INTERVAL', path: 'device.pollIntervalSeconds', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_SHARED', path: 'rateLimit.shared', parse: booleanText },

@@ -12,10 +12,12 @@
 import type { RevocationEvent, SigningAlgorithm } from '@mandate/protocol';
 
 import type { ClientRegistrationRecords } from './client-registration.ts';
+import type { DeviceAuthorizationRecords } from './device-authorization.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
 import type { RevocationWebhookRecords } from './revocation-webhooks.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
+export type { DeviceAuthorizationRecord, DeviceAuthorizationRecords, DevicePoll } from './device-authorization.ts';
 export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
 export type { ClaimedWebhookDelivery, RevocationWebhookRecord, RevocationWebhookRecords, WebhookDeliveryRecord, WebhookDeliveryStatus } from './revocation-webhooks.ts';
 
@@ -581,7 +583,10 @@ export interface UserGrantRecords {
    * disable and a password reset call it.
    */
   revokeGrantsOf(party: { userId: string } | { clientId: string }, now: number): Promise<string[]>;
-  /** Consumes the code atomically: exactly one concurrent caller gets `redeemed`. */
+  /**
+   * Consumes the code atomically: exactly one concurrent caller gets `redeemed`, with its grant as it stood when the
+   * code was consumed (so a concurrent replay's revocation, which can only follow, does not refuse the winner too).
+   */
   redeemAuthorizationCode(codeHash: string, now: number): Promise<CodeRedemption>;
   createRefreshToken(record: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
@@ -660,6 +665,7 @@ export interface Store
     UserGrantRecords,
     ConsentRecords,
     PendingAuthorizationRecords,
+    DeviceAuthorizationRecords,
     RateLimitRecords,
     ClientRegistrationRecords {
   readonly dialect: 'sqlite' | 'postgres';
