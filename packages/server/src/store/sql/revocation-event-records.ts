@@ -1,4 +1,4 @@
-import type { RevocationEvent } from '@mandate/protocol';
+import type { RevocationCutoff, RevocationEvent } from '@mandate/protocol';
 import type { RevocationEventRecord, RevocationEventRecords } from '../store.ts';
 import type { SqlDriver } from './driver.ts';
 
@@ -15,7 +15,7 @@ export const CUTOFF_EVENT_RETENTION_SECONDS = 86_400;
 export interface RevocationEventLog extends RevocationEventRecords {
   append(event: RevocationEvent, now: number, expiresAt: number): Promise<void>;
   /** A party's cutoff, when an update moved its `tokensValidAfter` (a disable, a password reset). */
-  appendCutoff(party: 'user' | 'client', id: string, patch: { tokensValidAfter?: number | undefined; updatedAt?: number | undefined }): Promise<void>;
+  appendCutoff(party: RevocationCutoff['party'], id: string, patch: { tokensValidAfter?: number | undefined; updatedAt?: number | undefined }): Promise<void>;
 }
 
 export function revocationEventLog(db: SqlDriver): RevocationEventLog {
