@@ -19,6 +19,11 @@ export interface RevocationEvent {
    * the resource deleted.
    */
   cutoff?: RevocationCutoff[];
+  /**
+   * Seconds since the epoch after which nothing the event names can be alive anyway (the latest `exp` of the tokens
+   * it revokes, or of any token a cutoff can reach): a subscriber may forget the event then.
+   */
+  exp?: number;
 }
 
 export interface RevocationCutoff {
@@ -83,6 +88,7 @@ export function parseRevocationEvent(json: string): RevocationEvent | null {
   if (v['jti'] !== undefined) event.jti = v['jti'] as string[];
   if (v['gid'] !== undefined) event.gid = v['gid'] as string[];
   if (cutoff !== undefined) event.cutoff = (cutoff as RevocationCutoff[]).map((c) => ({ party: c.party, id: c.id, iat_before: c.iat_before }));
+  if (typeof v['exp'] === 'number' && Number.isFinite(v['exp'])) event.exp = v['exp'];
   return event;
 }
 

@@ -112,6 +112,8 @@ forEachStore('revocation events', (fixture) => {
       const { event } = await events.next((e) => e.jti?.includes(jtis[0]!) ?? false);
       t.diagnostic(`the event reached the subscriber ${Math.round(performance.now() - started)} ms after the revoke request was sent`);
       assert.deepEqual([...event.jti!].sort(), [...jtis].sort());
+      const latestExp = Math.max(...[t0, t1, t2, t3].map((token) => decodeJwt(token).payload['exp'] as number));
+      assert.equal(event.exp, latestExp, 'the event says when a subscriber may forget it: the latest exp of what it names');
       for (const [i, token] of [t1, t2, t3].entries()) assert.equal(await active(token), false, `hop ${i + 1}`);
     } finally {
       events.subscription.close();

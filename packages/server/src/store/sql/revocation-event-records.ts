@@ -21,7 +21,9 @@ export interface RevocationEventLog extends RevocationEventRecords {
 export function revocationEventLog(db: SqlDriver): RevocationEventLog {
   const listeners = new Set<() => void>();
   const append: RevocationEventLog['append'] = async (event, now, expiresAt) => {
-    await db.transaction((tx) => tx.run('INSERT INTO revocation_events (created_at, expires_at, payload) VALUES (?, ?, ?)', [now, expiresAt, JSON.stringify(event)]), APPEND_LOCK);
+    // The event carries its expiry (`exp`), so that a subscriber can forget it when nothing it names can be alive.
+    const payload = JSON.stringify({ ...event, exp: expiresAt });
+    await db.transaction((tx) => tx.run('INSERT INTO revocation_events (created_at, expires_at, payload) VALUES (?, ?, ?)', [now, expiresAt, payload]), APPEND_LOCK);
     // The in-process wake-up: this instance's streams read at once; other instances find it when they poll.
     for (const listener of listeners) listener();
   };
