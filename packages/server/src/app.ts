@@ -51,7 +51,7 @@ import { deviceCodeGrant } from './grants/device-code.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import type { Grant } from './grants/grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
-import { downstreamExchange } from './grants/downstream-exchange.ts';
+import { type DownstreamExchange, downstreamExchange } from './grants/downstream-exchange.ts';
 import { tokenExchangeGrant } from './grants/token-exchange.ts';
 import type { UserTokenDeps } from './grants/user-tokens.ts';
 import { BrowserSessions } from './http/browser-session.ts';
@@ -99,7 +99,12 @@ export interface ServerContext {
 }
 
 /** The grants of the token endpoint, by `grant_type`, with their dependencies. */
-function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecycleDeps, clientAuth: ClientAuthDeps): { grants: Map<string, Grant>; exchange: ExchangeCheck } {
+function assembleGrants(
+  ctx: ServerContext,
+  store: Store,
+  lifecycle: TokenLifecycleDeps,
+  clientAuth: ClientAuthDeps,
+): { grants: Map<string, Grant>; exchange: ExchangeCheck; downstream: DownstreamExchange } {
   const { config, keys } = ctx;
   const lifetimes = { defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds, maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds };
   const userTokens: UserTokenDeps = {
@@ -111,6 +116,7 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     refreshTokenIdleTtlSeconds: config.authorization.refreshTokenIdleTtlSeconds,
     refreshTokens: store,
     resources: store,
+    policies: store,
   };
   const exchange = tokenExchangeGrant({
     keys,
@@ -134,7 +140,10 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     cibaGrant({ ...userTokens, approvals: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
     deviceCodeGrant({ ...userTokens, devices: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
   ];
-  return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange };
+  // Token exchange by a resource server with its API key (not a grant of a client: the token endpoint routes it).
+  const downstream = downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, users: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds });
+  const check: ExchangeCheck = { parse: (params) => exchange.parse(params), check: (input) => exchange.check(input), checkDownstream: (input) => downstream.check(input) };
+  return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange: check, downstream };
 }
 
 /** The OAuth endpoints (RFC 6749, 7662, 7009, OIDC UserInfo), their flows, metadata and keys. */
@@ -152,7 +161,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
     clockSkewSeconds: config.tokens.clockSkewSeconds,
     clientAssertionMaxTtlSeconds: config.tokens.clientAssertionMaxTtlSeconds,
   };
-  const { grants, exchange } = assembleGrants(ctx, store, lifecycle, clientAuth);
+  const { grants, exchange, downstream } = assembleGrants(ctx, store, lifecycle, clientAuth);
   // DPoP proof `jti`s are recorded in the replay markers every instance shares.
   const dpop = dpopDeps(config, ctx.dpopNonceSecret, store);
   const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle });
@@ -183,10 +192,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       now,
       metrics: ctx.metrics,
       sharedRateCounts: ctx.sharedRateCounts,
-      downstream: {
-        resources: store,
-        exchange: downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, users: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds }),
-      },
+      downstream: { resources: store, exchange: downstream },
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),
     deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now }),

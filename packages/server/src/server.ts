@@ -12,6 +12,7 @@ import type { ResolveHost } from './flows/metadata-document-fetch.ts';
 import { deriveWebhookSecretKey, loadKek } from './keys/kek.ts';
 import { systemResolver } from './flows/metadata-document-fetch.ts';
 import { revocationWebhookDispatcher } from './flows/revocation-webhooks.ts';
+import { endResourceKeyGraces } from './management/resources.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { KeyRing } from './keys/key-ring.ts';
 import { openStore } from './store/open-store.ts';
@@ -137,6 +138,15 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     };
     const deliverTimer = setInterval(deliver, config.revocationEventsPollMs);
     deliverTimer.unref();
+    // A rotated resource key's grace period ends on the clock: its tokens' cutoff event is appended then (issue 11).
+    let endingGraces: Promise<unknown> | null = null;
+    const endGraces = setInterval(() => {
+      if (endingGraces || draining) return;
+      endingGraces = endResourceKeyGraces(opened, now())
+        .catch((err) => app.log.error({ err }, 'ending resource key grace periods failed'))
+        .finally(() => (endingGraces = null));
+    }, config.revocationEventsPollMs);
+    endGraces.unref();
     const stopWake = opened.onRevocationEvent(deliver);
     reload.unref();
     purge.unref();
@@ -159,6 +169,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           clearInterval(countRefusals);
           clearInterval(shareRateCounts);
           clearInterval(deliverTimer);
+          clearInterval(endGraces);
           stopWake();
           // Fastify did not call listen() itself, so it leaves the server to us. close() stops accepting and ends
           // idle keep-alive connections; a busy one ends after its response, which `draining` marks Connection: close.
@@ -176,6 +187,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           await refusals.flush({ all: true });
           await sharedRateCounts?.sync().catch((err) => app.log.error({ err }, 'rate-limit counts failed'));
           await delivering;
+          await endingGraces;
           await audit.flush();
           await opened.close();
         })();
