@@ -6,7 +6,7 @@ import { AuditLog } from './audit/audit-log.ts';
 import { RefusalAudit } from './audit/refusal-audit.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
 import { buildApp, type ServerContext } from './app.ts';
-import { ServerMetrics, serveMetrics } from './http/metrics.ts';
+import type { ServerMetrics } from './http/metrics.ts';
 import { SharedRateCounts } from './http/shared-rate-counts.ts';
 import type { ResolveHost } from './flows/metadata-document-fetch.ts';
 import { deriveWebhookSecretKey, loadKek } from './keys/kek.ts';
@@ -81,17 +81,18 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const opened = store;
     const refusals = new RefusalAudit(audit, now);
     let draining = false;
-    const metrics =
-      config.metrics.port === undefined
-        ? undefined
-        : new ServerMetrics({
-            auditQueueDepth: () => audit.queueDepth,
-            pendingApprovals: async () => (await opened.listApprovalRequests({ status: 'pending' }, now())).length,
-          });
+    // prom-client (and what it loads) only when metrics are configured.
+    const metricsModule = config.metrics.port === undefined ? undefined : await import('./http/metrics.ts');
+    const metrics: ServerMetrics | undefined = metricsModule
+      ? new metricsModule.ServerMetrics({
+          auditQueueDepth: () => audit.queueDepth,
+          pendingApprovals: async () => (await opened.listApprovalRequests({ status: 'pending' }, now())).length,
+        })
+      : undefined;
     const sharedRateCounts = config.rateLimit.shared ? new SharedRateCounts(opened, now) : undefined;
     const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), webhookSecretKey: deriveWebhookSecretKey(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
     const app = await buildApp(context, opened, { server: http, logStream: options.logStream });
-    if (metrics) metricsListener = await serveMetrics(metrics, config.metrics.port!, config.metrics.host);
+    if (metricsModule && metrics) metricsListener = await metricsModule.serveMetrics(metrics, config.metrics.port!, config.metrics.host);
     const metricsServer = metricsListener?.server;
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
