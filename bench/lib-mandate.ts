@@ -8,7 +8,8 @@ import { AGENT_SCOPES, RESOURCE } from './lib-fixture.ts';
 import { BENCH_POSTGRES_URL, freshSchema, POOL_SIZE, postgresBackendCpu } from './lib-postgres.ts';
 import { type ServerProcess, startServerProcess } from './lib-process.ts';
 
-const CLI = fileURLToPath(new URL('../packages/server/bin/run-cli.ts', import.meta.url));
+/** `mandate` as `npx mandate` and the container run it: bin/mandate.js, the TypeScript stripped once into a cache. */
+const CLI = fileURLToPath(new URL('../packages/server/bin/mandate.js', import.meta.url));
 
 /**
  * The token endpoint's rate limits are set this high rather than to 0, so the limiter's bookkeeping still runs
