@@ -234,6 +234,7 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     grants: store,
     users: store,
     pending: store,
+    approvals: store,
     audit,
     refusals: ctx.refusals,
     issuer,

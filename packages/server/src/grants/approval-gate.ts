@@ -22,18 +22,20 @@ export interface ApprovalAsk {
 }
 
 /** One exact request: the same resources and scopes for the same user find the same approval request. */
-const requestKey = (ask: ApprovalAsk) => JSON.stringify([ask.userId, [...ask.resources].sort(), [...ask.scopes].sort()]);
+export const approvalRequestKey = (ask: Pick<ApprovalAsk, 'userId' | 'resources' | 'scopes'>) => JSON.stringify([ask.userId, [...ask.resources].sort(), [...ask.scopes].sort()]);
+
+/** Where an exact request stands with approvers: approved (and now used up, for one token), or waiting. */
+export type ApprovalGateState = { state: 'approved'; approvalId: string } | { state: 'pending'; approvalId: string; created: boolean; expiresAt: number };
 
 /**
- * A grant a scope policy sends to approvers: returns when an approver approved this exact request (the approval is
- * then used up: one token); otherwise records a pending request (or finds the one already waiting) and refuses with
- * its id, so the client can tell its user and ask again once it is decided.
+ * Takes this exact request's approval when an approver approved it (used up: one token); otherwise finds the
+ * pending request already waiting, or records one.
  */
-export async function passApprovalGate(ask: ApprovalAsk, deps: ApprovalGateDeps, now: number): Promise<{ approvalId: string }> {
-  const key = requestKey(ask);
+export async function askApprovers(ask: ApprovalAsk, deps: ApprovalGateDeps, now: number): Promise<ApprovalGateState> {
+  const key = approvalRequestKey(ask);
   const open = await deps.approvals.findOpenApprovalRequest(ask.clientId, key, now);
-  if (open?.status === 'approved' && (await deps.approvals.useApprovalRequest(open.id, now))) return { approvalId: open.id };
-  if (open?.status === 'pending') throw invalidScope(`${ask.why}: approval request ${open.id} is pending`);
+  if (open?.status === 'approved' && (await deps.approvals.useApprovalRequest(open.id, now))) return { state: 'approved', approvalId: open.id };
+  if (open?.status === 'pending') return { state: 'pending', approvalId: open.id, created: false, expiresAt: open.expiresAt };
   const id = newId('apr');
   await deps.approvals.createApprovalRequest({
     id,
@@ -56,5 +58,15 @@ export async function passApprovalGate(ask: ApprovalAsk, deps: ApprovalGateDeps,
     pollInterval: null,
     lastPolledAt: null,
   });
-  throw invalidScope(`${ask.why}: approval request ${id} was created and waits for an approver`);
+  return { state: 'pending', approvalId: id, created: true, expiresAt: now + APPROVAL_REQUEST_TTL_SECONDS };
+}
+
+/**
+ * A grant a scope policy sends to approvers: returns when an approver approved this exact request; otherwise
+ * refuses with the id of the request that waits, so the client can tell its user and ask again once it is decided.
+ */
+export async function passApprovalGate(ask: ApprovalAsk, deps: ApprovalGateDeps, now: number): Promise<{ approvalId: string }> {
+  const gate = await askApprovers(ask, deps, now);
+  if (gate.state === 'approved') return { approvalId: gate.approvalId };
+  throw invalidScope(`${ask.why}: approval request ${gate.approvalId} ${gate.created ? 'was created and waits for an approver' : 'is pending'}`);
 }
