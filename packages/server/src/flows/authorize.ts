@@ -3,7 +3,7 @@ import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import { decideScopes, highestRisk, type ScopeDecision } from '../policy/scope-policy.ts';
-import { type ApprovalGateDeps, approvalRequestKey, askApprovers } from '../grants/approval-gate.ts';
+import { type ApprovalGateDeps, approvalRequestKey, askApprovers } from '../policy/approval-gate.ts';
 import { decideGrantLife } from '../lifecycle/token-lifecycle.ts';
 import type {
   ApprovalRequestRecords,
