@@ -42,6 +42,9 @@ function providerOptions(serverUrl: string, scenario: string, context: Conforman
     clientName: 'Mandate SDK conformance client',
     clientMetadataUrl: CLIENT_METADATA_URL,
     onAuthorizationUrl: headlessBrowser(),
+    // The suite's mock servers share a loaded CI machine with everything else: the SDK's 5 s default per request
+    // is a production setting, and a slow answer here is not what the suite checks.
+    httpTimeoutMs: 60_000,
   };
   if (context.client_id !== undefined) {
     options.client = { clientId: context.client_id };

@@ -15,6 +15,9 @@ export interface AdminAgent {
   access_token_ttl_seconds: number | null;
   /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
   dpop_bound_access_tokens: boolean;
+  /** OpenID CIBA Core 1.0 §4: `poll` (the default) or `ping`, and where a ping goes. */
+  backchannel_token_delivery_mode: 'poll' | 'ping';
+  backchannel_client_notification_endpoint: string | null;
   token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
   /** The public keys of a `private_key_jwt` agent. */
   jwks: { keys: Record<string, unknown>[] } | null;

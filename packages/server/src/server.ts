@@ -12,6 +12,7 @@ import type { ResolveHost } from './flows/metadata-document-fetch.ts';
 import { deriveWebhookSecretKey, loadKek } from './keys/kek.ts';
 import { systemResolver } from './flows/metadata-document-fetch.ts';
 import { revocationWebhookDispatcher } from './flows/revocation-webhooks.ts';
+import { cibaPingDispatcher } from './flows/ciba-ping.ts';
 import { endResourceKeyGraces } from './management/resources.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { KeyRing } from './keys/key-ring.ts';
@@ -119,6 +120,15 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
       timeoutMs: 5000,
       now,
     });
+    // CIBA pings go out in the same rounds: a decision on any instance is due at once and found on the next one.
+    const pings = cibaPingDispatcher({
+      approvals: opened,
+      sealKey: context.webhookSecretKey,
+      resolveHost: options.resolveHost ?? systemResolver,
+      allowHttpLocalhost: config.revocationWebhookAllowHttpLocalhost,
+      timeoutMs: 5000,
+      now,
+    });
     let delivering: Promise<void> | null = null;
     let deliverAgain = false;
     const deliver = (): void => {
@@ -126,9 +136,11 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
         deliverAgain = true;
         return;
       }
-      delivering = webhooks
-        .run()
-        .catch((err) => app.log.error({ err }, 'revocation webhooks failed'))
+      delivering = Promise.all([
+        webhooks.run().catch((err) => app.log.error({ err }, 'revocation webhooks failed')),
+        pings.run().catch((err) => app.log.error({ err }, 'CIBA pings failed')),
+      ])
+        .then(() => undefined)
         .finally(() => {
           delivering = null;
           if (deliverAgain && !draining) {

@@ -3,6 +3,7 @@ import type { AuthorizationFlow, AuthorizeOutcome, SignedInUser } from '../flows
 import { type BrowserSessions, csrfToken, type SignedInSession } from '../http/browser-session.ts';
 import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import { approvalWaitPage } from '../ui/approval-wait-page.ts';
 import { consentPage } from '../ui/consent-page.ts';
 import { messagePage } from '../ui/layout.ts';
 import { pageForm, rawQuery, sendPage } from './page-response.ts';
@@ -39,6 +40,11 @@ export function authorizationEndpoints(issuer: string, flow: AuthorizationFlow, 
       }
       case 'consent':
         return sendPage(reply, 200, consentPage({ base, csrf: csrfToken(session!), requestId: outcome.requestId, ...outcome.view }));
+      case 'awaiting_approval': {
+        const check = `${base}${userEndpointPaths.authorizationApproval}?${new URLSearchParams({ request: outcome.requestId, approval: outcome.approvalId })}`;
+        const { requestId: _kept, ...shown } = outcome;
+        return sendPage(reply, 200, approvalWaitPage({ base, csrf: csrfToken(session!), userEmail: session!.user.email ?? session!.user.id, checkUrl: check, ...shown }));
+      }
     }
   }
 
@@ -64,6 +70,21 @@ export function authorizationEndpoints(issuer: string, flow: AuthorizationFlow, 
       async handler(request, reply) {
         const query = new URLSearchParams(typeof request.body === 'string' ? request.body : '').toString();
         return reply.code(303).header('cache-control', 'no-store').header('location', `${base}${userEndpointPaths.authorization}?${query}`).send();
+      },
+    },
+    {
+      // The waiting page's "check again" (flows/authorize.ts `resume`): a GET, like the authorization request it
+      // continues; the kept request is bound to this browser session and answered once.
+      method: 'GET',
+      url: userEndpointPaths.authorizationApproval,
+      access: 'browser',
+      errorFormat: 'problem',
+      async handler(request, reply) {
+        const session = await sessions.signedIn(request);
+        if (!session) return sendPage(reply, 403, messagePage(base, 'Signed out', 'Your session ended while the request waited. Start again from the application.'));
+        const query = new URLSearchParams(rawQuery(request));
+        const outcome = await flow.resume({ requestId: query.get('request') ?? '', approvalId: query.get('approval') ?? '', user: signedInUser(session), ip: request.ip, now: now() });
+        return respond(request, reply, outcome, session);
       },
     },
     {

@@ -55,7 +55,7 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
     ...(grants.has(GRANT_TYPE_CIBA)
       ? {
           backchannel_authentication_endpoint: endpointUrl(issuer, endpointPaths.backchannelAuthentication),
-          backchannel_token_delivery_modes_supported: ['poll'],
+          backchannel_token_delivery_modes_supported: ['poll', 'ping'],
           backchannel_user_code_parameter_supported: false,
         }
       : {}),

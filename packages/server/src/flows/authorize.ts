@@ -2,9 +2,11 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
-import { decideScopes, type ScopeDecision } from '../policy/scope-policy.ts';
+import { decideScopes, highestRisk, type ScopeDecision } from '../policy/scope-policy.ts';
+import { type ApprovalGateDeps, approvalRequestKey, askApprovers } from '../policy/approval-gate.ts';
 import { decideGrantLife } from '../lifecycle/token-lifecycle.ts';
 import type {
+  ApprovalRequestRecords,
   ClientRecord,
   ClientRecords,
   ClientRegistrationRecords,
@@ -40,6 +42,8 @@ export interface AuthorizeDeps {
   /** The signed-in user (their grants for step-up; their roles, read only when a scope's policy requires one). */
   users: Pick<UserRecords, 'getUser'>;
   pending: PendingAuthorizationRecords;
+  /** The approval queue, for scopes whose policy also asks an approver (issue 12 item 2). */
+  approvals: ApprovalGateDeps['approvals'] & Pick<ApprovalRequestRecords, 'getApprovalRequest'>;
   audit: Pick<AuditLog, 'record'>;
   /** Refused requests arrive by GET from anyone: counted, not written one row each (SR-13, SR-20). */
   refusals: Pick<RefusalAudit, 'record'>;
@@ -71,12 +75,26 @@ export type AuthorizeOutcome =
    * must authenticate again (`prompt=login`, or `max_age` passed); their session stays until the new login succeeds.
    */
   | { kind: 'login'; query: string; reauthenticate: boolean }
-  | { kind: 'consent'; requestId: string; view: ConsentView };
+  | { kind: 'consent'; requestId: string; view: ConsentView }
+  /**
+   * The user consented but a scope policy also asks an approver: the request is kept (under a new id, until the
+   * approval request expires) and the page waits; coming back with both ids (`resume`) continues once decided.
+   */
+  | { kind: 'awaiting_approval'; requestId: string; approvalId: string; clientName: string; why: string; expiresAt: number };
 
 export interface AuthorizeInput {
   /** The raw query string of the authorization request (RFC 6749 §4.1.1). */
   query: string;
   user: SignedInUser | null;
+  ip: string;
+  now: number;
+}
+
+export interface ResumeInput {
+  /** The ids the waiting page carried. */
+  requestId: string;
+  approvalId: string;
+  user: SignedInUser;
   ip: string;
   now: number;
 }
@@ -203,7 +221,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
   }
 
   /** Creates the grant and its code (one transaction), then redirects back with `code`, `state` and `iss`. */
-  async function issueCode(auth: Pending, user: SignedInUser, how: 'consent' | 'remembered' | 'policy', ip: string, now: number): Promise<AuthorizeOutcome> {
+  async function issueCode(auth: Pending, user: SignedInUser, how: 'consent' | 'remembered' | 'policy' | 'approval', ip: string, now: number): Promise<AuthorizeOutcome> {
     const { lifetimes } = deps;
     const code = generateSecret();
     const grantId = newId('grt');
@@ -238,7 +256,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
   }
 
   /** The page lists the scopes this request adds, and those granted before apart from them. */
-  async function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean, before: readonly string[]): Promise<ConsentView> {
+  async function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean, before: readonly string[], approvalNeeded: string | null): Promise<ConsentView> {
     const registration = await deps.registrations.getClientRegistration(auth.client.clientId);
     const described = auth.scopes.map((name): ConsentScope => {
       if (isOidcScope(name)) return { name, description: OIDC_SCOPES[name]!.description, risk: OIDC_SCOPES[name]!.risk, resource: null };
@@ -265,11 +283,12 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       resources: auth.resources,
       offlineAccess: auth.scopes.includes('offline_access'),
       reconfirm,
+      approvalNeeded,
     };
   }
 
   /** Keeps the validated request until the user answers; the page carries only the returned id. */
-  async function keepPending(auth: AuthorizationRequest, user: SignedInUser, now: number): Promise<string> {
+  async function keepPending(auth: Pending, user: SignedInUser, now: number, expiresAt = now + CONSENT_TTL_SECONDS): Promise<string> {
     const requestId = generateSecret();
     await deps.pending.createPendingAuthorization({
       idHash: hashSecret(requestId),
@@ -284,16 +303,37 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       scopes: auth.scopes,
       resources: auth.resources,
       createdAt: now,
-      expiresAt: now + CONSENT_TTL_SECONDS,
+      expiresAt,
     });
     return requestId;
+  }
+
+  /**
+   * A consented request a scope policy also sends to approvers: the code when an approver approved this exact
+   * request (the approval is then used up), else the request kept while its approval request waits.
+   */
+  async function awaitApprovers(auth: Pending, registered: ReadonlyMap<string, ResourceRecord>, user: SignedInUser, why: string, ip: string, now: number): Promise<AuthorizeOutcome> {
+    const chain = auth.actor ? [auth.client.clientId, auth.actor.clientId] : [auth.client.clientId];
+    const ask = { clientId: auth.client.clientId, chain, userId: user.id, scopes: auth.scopes, resources: auth.resources, justification: null, risk: highestRisk(auth.scopes, auth.resources, registered), why };
+    const gate = await askApprovers(ask, deps, now);
+    if (gate.state === 'approved') return issueCode(auth, user, 'approval', ip, now);
+    if (gate.created) {
+      await deps.audit.record({ event: 'approval.requested', actor: user.id, subject: user.id, clientId: auth.client.clientId, ip, detail: { approval_request: gate.approvalId, scope: auth.scopes.join(' '), resources: auth.resources, risk: ask.risk, why } });
+    }
+    const requestId = await keepPending(auth, user, now, gate.expiresAt);
+    return { kind: 'awaiting_approval', requestId, approvalId: gate.approvalId, clientName: auth.client.name, why, expiresAt: gate.expiresAt };
   }
 
   /**
    * The pending request with today's client and agent, when they may still have what the page showed (a client
    * disabled, or an allowance narrowed, while the user read the page refuses the request as a fresh one would).
    */
-  async function recheck(record: PendingAuthorizationRecord, userId: string, ip: string, now: number): Promise<{ ok: true; auth: Pending; registered: ReadonlyMap<string, ResourceRecord> } | { ok: false; outcome: AuthorizeOutcome }> {
+  async function recheck(
+    record: PendingAuthorizationRecord,
+    userId: string,
+    ip: string,
+    now: number,
+  ): Promise<{ ok: true; auth: Pending; registered: ReadonlyMap<string, ResourceRecord>; approval: string | null } | { ok: false; outcome: AuthorizeOutcome }> {
     const client = await deps.clients.getClient(record.clientId);
     const unusable = clientRefusal(client);
     if (unusable !== null || !client) return { ok: false, outcome: await refuse({ ok: false, redirect: false, clientId: record.clientId, description: unusable ?? CLIENT_REFUSED }, userId, ip) };
@@ -305,8 +345,8 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     if (!decision.ok) return { ok: false, outcome: await redirectError(auth, decision.error, decision.description, userId, ip) };
     // A policy changed while the user read the page decides as it would for a fresh request.
     const policies = await decidePolicies({ client, actor, scopes: decision.scopes, resources: decision.resources }, registered, userId, now);
-    if (!policies.ok) return { ok: false, outcome: await redirectError(auth, 'access_denied', policies.description, userId, ip) };
-    return { ok: true, auth: { ...auth, scopes: decision.scopes, resources: decision.resources }, registered };
+    if (!policies.ok && policies.reason === 'denied') return { ok: false, outcome: await redirectError(auth, 'access_denied', policies.description, userId, ip) };
+    return { ok: true, auth: { ...auth, scopes: decision.scopes, resources: decision.resources }, registered, approval: policies.ok ? null : policies.description };
   }
 
   return {
@@ -328,19 +368,21 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       const auth = withGrantedBefore(requested, before);
       // Scope policies: `deny`, a missing role or an unmet condition refuses; `auto` scopes need no consent.
       const policies = await decidePolicies(auth, auth.registered, user.id, now);
-      if (!policies.ok) return redirectError(auth, 'access_denied', policies.description, user.id, ip);
+      if (!policies.ok && policies.reason === 'denied') return redirectError(auth, 'access_denied', policies.description, user.id, ip);
+      // `admin_approval`: the user decides first (the page says an approver decides next), then approvers.
+      const approval = policies.ok ? null : policies.description;
       const consentFree = policies.needConsent.length === 0;
       const remembered = !auth.prompt.has('consent') && (consentFree || (await consentRemembered(auth, policies.needConsent, user.id)));
       // RFC 8252 §8.6: a public client's identity is not assured (anyone may claim its client id and a loopback
       // port), so remembered consent (or none needed) never yields its code silently: the user confirms on the page.
       const publicClient = auth.client.tokenEndpointAuthMethod === 'none';
-      if (remembered && !publicClient) return issueCode(auth, user, consentFree ? 'policy' : 'remembered', ip, now);
+      if (remembered && !publicClient) return approval ? awaitApprovers(auth, auth.registered, user, approval, ip, now) : issueCode(auth, user, consentFree ? 'policy' : 'remembered', ip, now);
       if (auth.prompt.has('none')) {
         return remembered
           ? redirectError(auth, 'interaction_required', 'a public client needs the user to confirm each authorization (RFC 8252 §8.6)', user.id, ip)
           : redirectError(auth, 'consent_required', 'the user has not consented', user.id, ip);
       }
-      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: await consentView(auth, user, remembered, before) };
+      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: await consentView(auth, user, remembered, before, approval) };
     },
 
     async consent({ requestId, approve, remember, user, ip, now }: ConsentInput): Promise<AuthorizeOutcome> {
@@ -352,7 +394,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       }
       const checked = await recheck(record, user.id, ip, now);
       if (!checked.ok) return checked.outcome;
-      const { auth, registered } = checked;
+      const { auth, registered, approval } = checked;
       const detail = { actor_id: auth.actor?.clientId, scope: auth.scopes.join(' '), resources: auth.resources };
 
       if (!approve) {
@@ -368,7 +410,28 @@ export function authorizationFlow(deps: AuthorizeDeps) {
         }
       }
       await deps.audit.record({ event: 'consent.granted', actor: user.id, subject: user.id, clientId: auth.client.clientId, ip, detail: { ...detail, remembered: remember } });
-      return issueCode(auth, user, 'consent', ip, now);
+      return approval ? awaitApprovers(auth, registered, user, approval, ip, now) : issueCode(auth, user, 'consent', ip, now);
+    },
+
+    /**
+     * The waiting page's "check again": the kept request (taken, so each check gets a new id) and its approval
+     * request, which must be this exact request's. Approved: the code; denied or expired: `access_denied` with the
+     * reason; still pending: wait again.
+     */
+    async resume({ requestId, approvalId, user, ip, now }: ResumeInput): Promise<AuthorizeOutcome> {
+      const record = await deps.pending.takePendingAuthorization(hashSecret(requestId), user.sessionHash, now);
+      if (!record) return { kind: 'shown', problem: 'consent_gone', description: 'the request is unknown, expired, or belongs to another session' };
+      const checked = await recheck(record, user.id, ip, now);
+      if (!checked.ok) return checked.outcome;
+      const { auth, registered, approval } = checked;
+      if (approval === null) return issueCode(auth, user, 'consent', ip, now);
+      const asked = await deps.approvals.getApprovalRequest(approvalId);
+      if (!asked || asked.clientId !== auth.client.clientId || asked.requestKey !== approvalRequestKey({ userId: user.id, resources: auth.resources, scopes: auth.scopes })) {
+        return redirectError(auth, 'access_denied', 'the approval request does not belong to this authorization request', user.id, ip);
+      }
+      if (asked.status === 'denied') return redirectError(auth, 'access_denied', `an approver denied the request${asked.reason ? `: ${asked.reason}` : ''}`, user.id, ip);
+      if (asked.status === 'expired' || (asked.status === 'pending' && asked.expiresAt <= now)) return redirectError(auth, 'access_denied', 'the approval request expired before an approver decided', user.id, ip);
+      return awaitApprovers(auth, registered, user, approval, ip, now);
     },
   };
 }

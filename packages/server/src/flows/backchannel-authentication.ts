@@ -7,11 +7,13 @@ import type { ApprovalRequestRecords, ClientRecord, ResourceRecords, UserRecords
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { normalizeEmail } from '../users/email-address.ts';
 import { decideAuthorizationTargets } from './authorization-request.ts';
+import { sealCibaPing } from './ciba-ping.ts';
 
 /**
  * OpenID CIBA Core 1.0 §7 (issue 12 item 3): a client asks for a user's authorization out of band. The request
  * joins the approval queue (item 2) as a pending approval request for that user, which an approver decides through
- * `/admin/v1/approvals`; the client polls the token endpoint with the `auth_req_id` (grants/ciba.ts).
+ * `/admin/v1/approvals`; the client polls the token endpoint with the `auth_req_id` (grants/ciba.ts), in ping mode
+ * once the server notified it of the decision (flows/ciba-ping.ts).
  */
 
 /** §7.3 `interval`: the minimum seconds between polls. */
@@ -24,6 +26,8 @@ export interface BackchannelDeps {
   resources: Pick<ResourceRecords, 'listResources'>;
   approvals: Pick<ApprovalRequestRecords, 'createApprovalRequest'>;
   audit: Pick<AuditLog, 'record'>;
+  /** The key a ping client's notification is sealed under (flows/ciba-ping.ts). */
+  pingSealKey: Buffer;
 }
 
 export interface BackchannelResponse {
@@ -36,6 +40,17 @@ export interface BackchannelResponse {
 function bindingMessage(value: string | undefined): string | null {
   if (value === undefined) return null;
   if (value.length === 0 || value.length > 100 || /[\u0000-\u001f\u007f]/.test(value)) throw new OAuthError('invalid_binding_message', 'binding_message must be 1–100 printable characters');
+  return value;
+}
+
+/**
+ * §7.1 `client_notification_token`: required of a ping client (a bearer token of its own, which the ping carries
+ * back), at most 1024 characters of RFC 6750 `b64token` syntax; ignored from a poll client, which gets no ping.
+ */
+function notificationToken(client: ClientRecord, value: string | undefined): string | null {
+  if (client.backchannelTokenDeliveryMode !== 'ping') return null;
+  if (value === undefined) throw invalidRequest('client_notification_token is required: the client is registered for ping mode');
+  if (value.length > 1024 || !/^[A-Za-z0-9\-._~+/]+=*$/.test(value)) throw invalidRequest('client_notification_token must be a bearer token (RFC 6750 b64token) of at most 1024 characters');
   return value;
 }
 
@@ -66,6 +81,9 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
       if (params.get('user_code') !== undefined) throw invalidRequest('user_code is not supported (backchannel_user_code_parameter_supported is false)');
       const message = bindingMessage(params.get('binding_message'));
       const expiry = requestedExpiry(params.get('requested_expiry'));
+      const pingToken = notificationToken(client, params.get('client_notification_token'));
+      const pingEndpoint = client.backchannelClientNotificationEndpoint ?? null;
+      if (pingToken !== null && pingEndpoint === null) throw new OAuthError('unauthorized_client', 'the client is registered for ping mode without a backchannel_client_notification_endpoint');
       const user = await findUser(params.required('login_hint'));
 
       const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
@@ -106,6 +124,9 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
         authReqHash: hashSecret(authReqId),
         pollInterval: CIBA_POLL_INTERVAL_SECONDS,
         lastPolledAt: null,
+        ...(pingToken !== null && pingEndpoint !== null
+          ? { pingSealed: sealCibaPing(deps.pingSealKey, id, { endpoint: pingEndpoint, authReqId, clientNotificationToken: pingToken }), pingStatus: 'waiting' as const, pingAttempts: 0, pingNextAttemptAt: null, pingLastResult: null }
+          : {}),
       });
       await deps.audit.record({
         event: 'ciba.requested',
@@ -113,7 +134,7 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
         subject: user.id,
         clientId: client.clientId,
         ip,
-        detail: { approval_request: id, scope: targets.scopes.join(' '), resources: targets.resources, binding_message: message, expires_in: expiry },
+        detail: { approval_request: id, scope: targets.scopes.join(' '), resources: targets.resources, binding_message: message, expires_in: expiry, delivery: pingToken !== null ? 'ping' : 'poll' },
       });
       return { auth_req_id: authReqId, expires_in: expiry, interval: CIBA_POLL_INTERVAL_SECONDS };
     },

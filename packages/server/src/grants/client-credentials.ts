@@ -5,7 +5,7 @@ import { parseResourceParameters, parseScope } from '../oauth/target-parameters.
 import { decideScopes, highestRisk } from '../policy/scope-policy.ts';
 import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetDecision, type TargetFacts } from '../policy/token-targets.ts';
 import type { ClientRecord, ResourceRecords } from '../store/store.ts';
-import { type ApprovalGateDeps, passApprovalGate } from './approval-gate.ts';
+import { type ApprovalGateDeps, passApprovalGate } from '../policy/approval-gate.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';

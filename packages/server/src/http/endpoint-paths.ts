@@ -15,6 +15,8 @@ export const endpointPaths = {
 export const userEndpointPaths = {
   authorization: '/authorize',
   consent: '/authorize/consent',
+  /** The page a consented request waits on while approvers decide (issue 12 item 2). */
+  authorizationApproval: '/authorize/approval',
   userinfo: '/userinfo',
   login: '/login',
   logout: '/logout',

@@ -7,6 +7,7 @@ import { emailAddress, graceSeconds, jwksInput, parseInput, resourceUri, scopeTo
 import { ManagementError } from './management-error.ts';
 import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
+import { backchannelDelivery, backchannelDeliveryFields } from './backchannel-delivery.ts';
 
 /** Agent management, shared by `mandate agent …` and `/admin/v1/agents`. Every change is audited. */
 
@@ -25,6 +26,8 @@ function agentView(record: ClientRecord): AgentView {
     audiences: record.allowedAudiences,
     access_token_ttl_seconds: record.accessTokenTtlSeconds,
     dpop_bound_access_tokens: record.dpopBoundAccessTokens === true,
+    backchannel_token_delivery_mode: record.backchannelTokenDeliveryMode ?? 'poll',
+    backchannel_client_notification_endpoint: record.backchannelClientNotificationEndpoint ?? null,
     token_endpoint_auth_method: record.tokenEndpointAuthMethod,
     // Public members of usable keys only, even for a JWK Set stored before keys were checked (SR-12).
     jwks: record.jwks && usableClientJwks(record.jwks),
@@ -42,6 +45,7 @@ const agentFields = {
   audiences: z.array(resourceUri).max(50),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),
   dpop_bound_access_tokens: z.boolean(),
+  ...backchannelDeliveryFields,
 };
 
 const createSchema = z
@@ -53,6 +57,8 @@ const createSchema = z
     audiences: agentFields.audiences.default([]),
     access_token_ttl_seconds: agentFields.access_token_ttl_seconds.optional(),
     dpop_bound_access_tokens: agentFields.dpop_bound_access_tokens.default(false),
+    backchannel_token_delivery_mode: agentFields.backchannel_token_delivery_mode.optional(),
+    backchannel_client_notification_endpoint: agentFields.backchannel_client_notification_endpoint.optional(),
     token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']).default('client_secret_basic'),
     jwks: jwksInput.optional(),
   })
@@ -72,6 +78,7 @@ export async function createAgent(input: unknown, deps: ManagementDeps<ClientSto
   const parsed = parseInput(createSchema, input);
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   await checkAudiencesRegistered(parsed.audiences, deps);
+  const delivery = backchannelDelivery(parsed, null, deps);
   const usesSecret = parsed.token_endpoint_auth_method !== 'private_key_jwt';
   const clientSecret = usesSecret ? generateSecret() : null;
   const record: ClientRecord = {
@@ -87,6 +94,7 @@ export async function createAgent(input: unknown, deps: ManagementDeps<ClientSto
     allowedAudiences: [...new Set(parsed.audiences)],
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds ?? null,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
+    ...delivery,
     tokenEndpointAuthMethod: parsed.token_endpoint_auth_method,
     secretHash: clientSecret ? hashSecret(clientSecret) : null,
     previousSecretHash: null,
@@ -137,6 +145,7 @@ export async function updateAgent(clientId: string, input: unknown, deps: Manage
     allowedAudiences: parsed.audiences && [...new Set(parsed.audiences)],
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
+    ...(parsed.backchannel_token_delivery_mode !== undefined || parsed.backchannel_client_notification_endpoint !== undefined ? backchannelDelivery(parsed, current, deps) : {}),
     updatedAt: deps.now,
   });
   if (!updated) throw new ManagementError('not-found', `no agent ${clientId}`);

@@ -34,6 +34,8 @@ export interface ApprovalView {
   decided_at: number | null;
   reason: string | null;
   used_at: number | null;
+  /** CIBA ping mode (§10.2): the notification's delivery log, or null for a request nobody is pinged about. */
+  ping: { status: NonNullable<ApprovalRequestRecord['pingStatus']>; attempts: number; next_attempt_at: number | null; last_result: string | null } | null;
 }
 
 function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
@@ -53,6 +55,7 @@ function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
     decided_at: r.decidedAt,
     reason: r.reason,
     used_at: r.usedAt,
+    ping: r.pingStatus ? { status: r.pingStatus, attempts: r.pingAttempts ?? 0, next_attempt_at: r.pingNextAttemptAt ?? null, last_result: r.pingLastResult ?? null } : null,
   };
 }
 

@@ -63,7 +63,15 @@ export type ScopeDecision =
     }
   | { ok: false; reason: 'denied'; description: string; policy: PolicyRef }
   /** `maxLifetimeSeconds`: what the scopes' conditions allow a token issued once approved. */
-  | { ok: false; reason: 'needs_approval'; description: string; policy: PolicyRef; maxLifetimeSeconds: number | undefined };
+  | {
+      ok: false;
+      reason: 'needs_approval';
+      description: string;
+      policy: PolicyRef;
+      maxLifetimeSeconds: number | undefined;
+      /** As for `ok`: what the user consents to first (authorization request), before approvers decide. */
+      needConsent: string[];
+    };
 
 /** A scope's effective policy: the one set on it, or its risk's default (version 0). */
 export function effectivePolicy(scope: ResourceScope): ScopePolicySetting {
@@ -137,7 +145,7 @@ export async function decideScopes(facts: ScopePolicyFacts): Promise<ScopeDecisi
       if (cap !== undefined) maxLifetimeSeconds = Math.min(maxLifetimeSeconds ?? Infinity, cap);
     }
   }
-  if (approval) return { ok: false, reason: 'needs_approval', ...approval, maxLifetimeSeconds };
+  if (approval) return { ok: false, reason: 'needs_approval', ...approval, maxLifetimeSeconds, needConsent: facts.flow === 'authorization_request' ? needConsent : [] };
   return { ok: true, needConsent: facts.flow === 'authorization_request' ? needConsent : [], maxLifetimeSeconds };
 }
 

@@ -55,6 +55,10 @@ export interface ClientRecord {
   tokensValidAfter: number;
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a DPoP proof are refused. False when absent. */
   dpopBoundAccessTokens?: boolean;
+  /** OpenID CIBA Core 1.0 §4 `backchannel_token_delivery_mode`: how the client learns of a decision. Poll when absent. */
+  backchannelTokenDeliveryMode?: 'poll' | 'ping' | null;
+  /** CIBA §4 `backchannel_client_notification_endpoint`: where a `ping` client is notified. */
+  backchannelClientNotificationEndpoint?: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -140,7 +144,18 @@ export interface ApprovalRequestRecord {
   authReqHash: string | null;
   pollInterval: number | null;
   lastPolledAt: number | null;
+  /**
+   * CIBA ping mode (§10.2): the notification, sealed (flows/ciba-ping.ts), and its delivery: `waiting` for the
+   * decision, then `pending` until delivered or given up (`failed`). Absent for every other request.
+   */
+  pingSealed?: string | null;
+  pingStatus?: CibaPingStatus | null;
+  pingAttempts?: number | null;
+  pingNextAttemptAt?: number | null;
+  pingLastResult?: string | null;
 }
+
+export type CibaPingStatus = 'waiting' | 'pending' | 'delivered' | 'failed';
 
 export interface ApprovalRequestRecords {
   createApprovalRequest(record: ApprovalRequestRecord): Promise<void>;
@@ -156,6 +171,12 @@ export interface ApprovalRequestRecords {
   getApprovalRequestByAuthReq(authReqHash: string): Promise<ApprovalRequestRecord | null>;
   /** Records a CIBA poll and the interval the client must keep from now on. */
   recordApprovalPoll(id: string, now: number, pollInterval: number): Promise<void>;
+  /**
+   * Claims up to `limit` decided requests whose ping is due at `now`, moving each one's next attempt `leaseSeconds`
+   * on, so that another instance does not send it meanwhile.
+   */
+  claimDueCibaPings(now: number, leaseSeconds: number, limit: number): Promise<ApprovalRequestRecord[]>;
+  recordCibaPingAttempt(id: string, outcome: { status: CibaPingStatus; attempts: number; nextAttemptAt: number; lastResult: string }): Promise<void>;
 }
 
 export interface ScopePolicyRecords {

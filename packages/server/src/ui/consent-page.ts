@@ -35,6 +35,8 @@ export interface ConsentPageModel {
    * asks them to confirm that they started this request.
    */
   reconfirm: boolean;
+  /** A scope policy also asks an approver (issue 12 item 2): why, shown before the user answers; null when not. */
+  approvalNeeded: string | null;
   /** The id under which the server keeps the authorization request; the form posts back only this. */
   requestId: string;
 }
@@ -95,6 +97,11 @@ ${
     : ''
 }
 ${highRisk ? html`<p class="error" role="note">This request includes high-risk permissions. Approve only if you trust ${agent ? agent.name : client.name}.</p>` : ''}
+${
+  model.approvalNeeded
+    ? html`<p class="warning" role="note">After you approve, an approver must approve this request too (${model.approvalNeeded}). You will wait on the next page until they decide.</p>`
+    : ''
+}
 ${model.offlineAccess ? html`<p>Access continues after you close this page, until you revoke it from your account.</p>` : ''}
 <form method="post" action="${base}/authorize/consent">
   <input type="hidden" name="csrf" value="${model.csrf}">

@@ -57,7 +57,7 @@ forEachStore('CIBA', (fixture) => {
   test('CIBA metadata: the backchannel endpoint, poll mode, no user_code; the grant type', async () => {
     const metadata = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     assert.equal(metadata['backchannel_authentication_endpoint'], `${server.issuer}/bc-authorize`);
-    assert.deepEqual(metadata['backchannel_token_delivery_modes_supported'], ['poll']);
+    assert.deepEqual(metadata['backchannel_token_delivery_modes_supported'], ['poll', 'ping']);
     assert.equal(metadata['backchannel_user_code_parameter_supported'], false);
     assert.ok((metadata['grant_types_supported'] as string[]).includes(CIBA));
   });

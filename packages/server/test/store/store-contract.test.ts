@@ -55,7 +55,13 @@ forEachStore('store contract', (fixture) => {
   });
 
   test('clients: create, read back every field, list by kind, update, delete', async () => {
-    const record = agent('agt_one', { jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] }, accessTokenTtlSeconds: 300, dpopBoundAccessTokens: true });
+    const record = agent('agt_one', {
+      jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] },
+      accessTokenTtlSeconds: 300,
+      dpopBoundAccessTokens: true,
+      backchannelTokenDeliveryMode: 'ping',
+      backchannelClientNotificationEndpoint: 'https://agent.example.com/ciba',
+    });
     await store.createClient(record);
     await store.createClient({ ...agent('app_one'), kind: 'app', redirectUris: ['https://app.example.com/cb'] });
     assert.deepEqual(await store.getClient('agt_one'), record);

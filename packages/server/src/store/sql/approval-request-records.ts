@@ -22,6 +22,11 @@ const approvalColumns: ColumnMap<ApprovalRequestRecord> = {
   authReqHash: { column: 'auth_req_hash' },
   pollInterval: { column: 'poll_interval' },
   lastPolledAt: { column: 'last_polled_at' },
+  pingSealed: { column: 'ping_sealed' },
+  pingStatus: { column: 'ping_status' },
+  pingAttempts: { column: 'ping_attempts' },
+  pingNextAttemptAt: { column: 'ping_next_attempt_at' },
+  pingLastResult: { column: 'ping_last_result' },
 };
 
 /** The approval queue. Expiry is decided by the caller's clock on every read and write (no timer). */
@@ -51,9 +56,13 @@ export function approvalRequestRecords(db: SqlExecutor): ApprovalRequestRecords 
       return rows.map(decode);
     },
     async decideApprovalRequest(id, decision, now) {
+      // A ping waiting for this decision falls due with it, in the same statement (CIBA §10.2).
       const changed = await db.run(
-        `UPDATE approval_requests SET status = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ? AND status = 'pending' AND expires_at > ?`,
-        [decision.status, decision.decidedBy, now, decision.reason, id, now],
+        `UPDATE approval_requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?,
+           ping_status = CASE WHEN ping_status = 'waiting' THEN 'pending' ELSE ping_status END,
+           ping_next_attempt_at = CASE WHEN ping_status = 'waiting' THEN ? ELSE ping_next_attempt_at END
+         WHERE id = ? AND status = 'pending' AND expires_at > ?`,
+        [decision.status, decision.decidedBy, now, decision.reason, now, id, now],
       );
       return changed > 0;
     },
@@ -63,6 +72,31 @@ export function approvalRequestRecords(db: SqlExecutor): ApprovalRequestRecords 
     },
     async recordApprovalPoll(id, now, pollInterval) {
       await db.run('UPDATE approval_requests SET last_polled_at = ?, poll_interval = ? WHERE id = ?', [now, pollInterval, id]);
+    },
+    async claimDueCibaPings(now, leaseSeconds, limit) {
+      const due = await db.get("SELECT 1 AS due FROM approval_requests WHERE ping_status = 'pending' AND ping_next_attempt_at <= ? LIMIT 1", [now]);
+      if (due === undefined) return [];
+      // Claimed by moving the next attempt on, only where it is still due: another instance's claim wins.
+      const claimed: ApprovalRequestRecord[] = [];
+      for (const row of await db.all("SELECT * FROM approval_requests WHERE ping_status = 'pending' AND ping_next_attempt_at <= ? ORDER BY ping_next_attempt_at, id LIMIT ?", [now, limit])) {
+        const record = decode(row);
+        const took = await db.run("UPDATE approval_requests SET ping_next_attempt_at = ? WHERE id = ? AND ping_status = 'pending' AND ping_next_attempt_at = ?", [
+          now + leaseSeconds,
+          record.id,
+          record.pingNextAttemptAt ?? null,
+        ]);
+        if (took > 0) claimed.push(record);
+      }
+      return claimed;
+    },
+    async recordCibaPingAttempt(id, outcome) {
+      await db.run('UPDATE approval_requests SET ping_status = ?, ping_attempts = ?, ping_next_attempt_at = ?, ping_last_result = ? WHERE id = ?', [
+        outcome.status,
+        outcome.attempts,
+        outcome.nextAttemptAt,
+        outcome.lastResult,
+        id,
+      ]);
     },
     async useApprovalRequest(id, now) {
       return (await db.run(`UPDATE approval_requests SET used_at = ? WHERE id = ? AND status = 'approved' AND used_at IS NULL AND expires_at > ?`, [now, id, now])) > 0;

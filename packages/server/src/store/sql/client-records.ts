@@ -24,6 +24,8 @@ export const clientColumns: ColumnMap<ClientRecord> = {
   grantTypes: { column: 'grant_types', json: true },
   tokensValidAfter: { column: 'tokens_valid_after' },
   dpopBoundAccessTokens: { column: 'dpop_bound_access_tokens', bool: true },
+  backchannelTokenDeliveryMode: { column: 'backchannel_token_delivery_mode' },
+  backchannelClientNotificationEndpoint: { column: 'backchannel_client_notification_endpoint' },
   createdAt: { column: 'created_at' },
   updatedAt: { column: 'updated_at' },
 };
