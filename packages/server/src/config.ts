@@ -190,6 +190,12 @@ const configSchema = z
        */
       passkeyRegistrationMaxAuthAgeSeconds: seconds(0, 86_400).default(300),
       /**
+       * Self-signup: anyone may create an account (email, password) at `/signup` and is signed in; such accounts get
+       * no role, and their email is unverified. Default false: an operator creates accounts (CLI, admin API,
+       * console), or upstream login does. Env MANDATE_SELF_SIGNUP.
+       */
+      selfSignup: yesNo().default(false),
+      /**
        * WebAuthn relying-party id: a registrable suffix of the issuer's host. Default: the issuer's host name.
        * Passkeys are bound to it; changing it later orphans every registered passkey.
        */
@@ -555,6 +561,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_GRANTS', path: 'users.passwordResetRevokesGrants', parse: booleanText },
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_PASSKEYS', path: 'users.passwordResetRevokesPasskeys', parse: booleanText },
   { name: 'MANDATE_PASSKEY_REGISTRATION_MAX_AUTH_AGE', path: 'users.passkeyRegistrationMaxAuthAgeSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_SELF_SIGNUP', path: 'users.selfSignup', parse: booleanText },
   { name: 'MANDATE_SECRET_ROTATION_GRACE', path: 'agents.secretRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_API_KEY_ROTATION_GRACE', path: 'resources.apiKeyRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_UPSTREAM_PROVIDERS', path: 'upstreamProviders', parse: jsonText },

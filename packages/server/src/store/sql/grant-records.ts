@@ -74,6 +74,10 @@ export function userGrantRecords(db: SqlDriver, events: Pick<RevocationEventLog,
     async listUserGrants(userId) {
       return (await db.all('SELECT * FROM user_grants WHERE user_id = ? ORDER BY created_at, id', [userId])).map((r) => decodeRow(grantColumns, r));
     },
+    async listActiveGrants(now, limit) {
+      const rows = await db.all("SELECT * FROM user_grants WHERE status = 'active' AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT ?", [now, limit]);
+      return rows.map((r) => decodeRow(grantColumns, r));
+    },
     async revokeGrant(id, now) {
       const row = await db.get("UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active' RETURNING expires_at", [now, id]);
       if (row === undefined) return false;

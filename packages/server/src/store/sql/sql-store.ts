@@ -30,7 +30,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
   return {
     dialect: db.dialect,
     ...clientRecords(db, eventLog),
-    ...resourceRecords(db),
+    ...resourceRecords(db, eventLog),
     ...scopePolicyRecords(db),
     ...approvalRequestRecords(db),
     ...adminTokenRecords(db),
