@@ -367,6 +367,21 @@ const configSchema = z
        */
       auditDays: wholeNumber(1, 36_500).optional(),
     }),
+    /**
+     * OpenTelemetry traces (issue 13 item 5): a span per request (method, route, status, the authenticated client)
+     * with a child span per store call, exported as OTLP/HTTP JSON to `<otlpEndpoint>/v1/traces`. Off unless an
+     * endpoint is set; off, no OpenTelemetry package is even loaded. Spans never carry tokens, secrets, headers or
+     * query strings.
+     */
+    telemetry: group({
+      /**
+       * OTLP/HTTP base URL of a collector (e.g. `http://otel-collector:4318`). Default: none (no traces). Env
+       * MANDATE_OTEL_ENDPOINT, or the standard OTEL_EXPORTER_OTLP_ENDPOINT (Mandate's wins when both are set).
+       */
+      otlpEndpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+      /** `service.name` of the spans. Default mandate. Env OTEL_SERVICE_NAME. */
+      serviceName: z.string().min(1, 'must be a name').max(200).default('mandate'),
+    }),
     metrics: group({
       /**
        * Port of the Prometheus endpoint (`GET /metrics`), served by a listener of its own so that it is never
@@ -562,6 +577,10 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_LOG_LEVEL', path: 'logLevel', parse: text },
   { name: 'MANDATE_LOG_REQUESTS', path: 'logRequests', parse: booleanText },
   { name: 'MANDATE_METRICS_PORT', path: 'metrics.port', parse: wholeNumberText },
+  // The standard variable first, so that Mandate's own wins when both are set.
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', path: 'telemetry.otlpEndpoint', parse: text },
+  { name: 'MANDATE_OTEL_ENDPOINT', path: 'telemetry.otlpEndpoint', parse: text },
+  { name: 'OTEL_SERVICE_NAME', path: 'telemetry.serviceName', parse: text },
   { name: 'MANDATE_METRICS_HOST', path: 'metrics.host', parse: text },
   { name: 'MANDATE_SHUTDOWN_GRACE', path: 'shutdownGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_REVOCATION_EVENTS_POLL_MS', path: 'revocationEventsPollMs', parse: wholeNumberText },

@@ -8,6 +8,7 @@ import { type ConfigOverrides, type MandateConfig, resolveConfig } from './confi
 import { buildApp, type ServerContext } from './app.ts';
 import type { ServerMetrics } from './http/metrics.ts';
 import { SharedRateCounts } from './http/shared-rate-counts.ts';
+import { type RequestTracing, startTracing } from './http/tracing.ts';
 import type { ResolveHost } from './flows/metadata-document-fetch.ts';
 import { deriveWebhookSecretKey, loadKek } from './keys/kek.ts';
 import { systemResolver } from './flows/metadata-document-fetch.ts';
@@ -73,9 +74,15 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
 
   let store: Store | undefined;
   let metricsListener: { server: Server; port: number } | undefined;
+  let tracing: RequestTracing | undefined;
   try {
+    const { otlpEndpoint, serviceName } = config.telemetry;
+    // Imported only when configured: without an endpoint no OpenTelemetry module is loaded (tracing.ts).
+    if (otlpEndpoint !== undefined) tracing = await startTracing({ endpoint: otlpEndpoint, serviceName });
     store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
     await store.migrate();
+    // Every store call made while answering a request becomes a child span of the request's.
+    if (tracing) store = tracing.traced(store, 'store', { 'db.system': store.dialect === 'postgres' ? 'postgresql' : 'sqlite' });
     const kek = loadKek(config.keys);
     const keys = await KeyRing.open(store, kek, config.keys.algorithm, now);
     const audit = new AuditLog(store, deriveAuditKey(kek));
@@ -92,7 +99,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
       : undefined;
     const sharedRateCounts = config.rateLimit.shared ? new SharedRateCounts(opened, now) : undefined;
     const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), webhookSecretKey: deriveWebhookSecretKey(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
-    const app = await buildApp(context, opened, { server: http, logStream: options.logStream });
+    const app = await buildApp(context, opened, { server: http, logStream: options.logStream, ...(tracing ? { tracing } : {}) });
     if (metricsModule && metrics) metricsListener = await metricsModule.serveMetrics(metrics, config.metrics.port!, config.metrics.host);
     const metricsServer = metricsListener?.server;
 
@@ -203,6 +210,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           await endingGraces;
           await audit.flush();
           await opened.close();
+          await tracing?.shutdown().catch((err: unknown) => app.log.error({ err }, 'trace export failed'));
         })();
         return closed;
       },
@@ -211,6 +219,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     http.close();
     metricsListener?.server.close();
     await store?.close();
+    await tracing?.shutdown().catch(() => {});
     throw err;
   }
 }

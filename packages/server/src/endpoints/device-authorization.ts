@@ -30,6 +30,7 @@ export function deviceAuthorizationEndpoint(deps: { flow: DeviceAuthorizationFlo
       params.rejectRepeated(new Set(['resource']));
       const now = deps.now();
       const { client } = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
+      request.authenticatedClientId = client.clientId;
       const refused = deviceClientRefusal(client, GRANT_TYPE_DEVICE_CODE);
       if (refused) throw unauthorizedClient(refused);
       return sendNoStoreJson(reply, 200, await deps.flow.requestAuthorization(client, params, request.ip, now));

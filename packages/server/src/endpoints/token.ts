@@ -116,6 +116,7 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
         } else {
           authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
           actorId = authenticated.client.clientId;
+          request.authenticatedClientId = actorId;
           const clientRefusal = perClient.take(authenticated.client.clientId);
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
           if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);

@@ -8,6 +8,7 @@ import { corsHeaders, preflightHandler } from './cors.ts';
 import { errorResponse } from './error-response.ts';
 import { inputGuardHooks } from './input-guard.ts';
 import type { ServerMetrics } from './metrics.ts';
+import type { RequestTracing } from './tracing.ts';
 import { Problem } from './problem.ts';
 import type { RouteHooks } from './route-guards.ts';
 import type { ErrorFormat, RouteAccess, RouteDefinition } from './route.ts';
@@ -43,6 +44,8 @@ export interface HttpAppOptions {
   draining?: () => boolean;
   /** Where the JSON log lines go (default stdout): for embedders and for the test that reads them. */
   logStream?: { write(line: string): void };
+  /** A span per request, when OpenTelemetry tracing is configured (tracing.ts). */
+  tracing?: Pick<RequestTracing, 'wrapHandler' | 'onResponse'>;
 }
 
 /** A caller's `X-Request-Id` is kept when it is a plausible id; anything else gets one of ours. */
@@ -97,8 +100,8 @@ export async function createHttpApp(
       },
     },
   };
-  const { server } = options;
-  if (server) fastifyOptions.serverFactory = (handler) => server.on('request', handler);
+  const { server, tracing } = options;
+  if (server) fastifyOptions.serverFactory = (handler) => server.on('request', tracing ? tracing.wrapHandler(handler) : handler);
   const app = Fastify(fastifyOptions);
 
   // Bodies: form (OAuth endpoints) and JSON (admin API); anything else is refused before a handler runs.
@@ -113,6 +116,7 @@ export async function createHttpApp(
     done(null, payload);
   });
   if (metrics) app.addHook('onResponse', metrics.onResponse);
+  if (tracing) app.addHook('onResponse', tracing.onResponse);
   if (config.logRequests) {
     app.addHook('onResponse', (request, reply, done) => {
       const fields = { ...requestLogFields(request), route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, ip: request.ip };
