@@ -10,10 +10,11 @@ export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'DPoP', 'M
 /** Response headers a cross-origin client must read: challenges, rate-limit pauses, DPoP nonces. */
 export const CORS_EXPOSED_HEADERS = ['WWW-Authenticate', 'Retry-After', 'DPoP-Nonce'] as const;
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
+const EXPOSED = CORS_EXPOSED_HEADERS.join(', ');
 
 /** onRequest hook of a CORS route: the headers of the actual request's answer, errors included. */
 export function corsHeaders(_request: FastifyRequest, reply: FastifyReply, done: () => void): void {
-  reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', CORS_EXPOSED_HEADERS.join(', '));
+  reply.header('access-control-allow-origin', '*').header('access-control-expose-headers', EXPOSED);
   done();
 }
 

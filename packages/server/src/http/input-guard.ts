@@ -62,6 +62,9 @@ function inBody(request: FastifyRequest): Found | null {
   if (typeof body === 'string') {
     const raw = unstorableText(body);
     if (raw) return { where: 'the body', problem: raw };
+    // Decoding adds a NUL only where the raw body spells %00, and never a lone surrogate (malformed UTF-8 decodes to
+    // U+FFFD): without a %00, the decoded form is as storable as the raw body, so it is not parsed a second time.
+    if (!body.includes('%00')) return null;
     return inEntries(new URLSearchParams(body), 'form parameter', skipped(request));
   }
   const skip = skipped(request);

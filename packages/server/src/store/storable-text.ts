@@ -39,12 +39,28 @@ export function storableText(value: string): string {
   return unstorableText(value) === null ? value : value.replaceAll('\u0000', '\u2400').toWellFormed();
 }
 
-/** `storableText` over every key and string of a JSON-like value. */
+/** Whether every key and string of a JSON-like value is storable as it is (no path kept: the audit row's fast check). */
+function isStorableJson(value: unknown): boolean {
+  if (typeof value === 'string') return unstorableText(value) === null;
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(isStorableJson);
+  for (const key in value) {
+    if (unstorableText(key) !== null || !isStorableJson((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/** `storableText` over every key and string of a JSON-like value: the value itself when it needs no change. */
 export function storableJson<T>(value: T): T {
+  if (isStorableJson(value)) return value;
+  return storableCopy(value);
+}
+
+function storableCopy<T>(value: T): T {
   if (typeof value === 'string') return storableText(value) as T;
-  if (Array.isArray(value)) return value.map((item) => storableJson(item)) as T;
+  if (Array.isArray(value)) return value.map((item) => storableCopy(item)) as T;
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [storableText(key), storableJson(inner)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [storableText(key), storableCopy(inner)])) as T;
   }
   return value;
 }

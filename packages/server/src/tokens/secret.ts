@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Machine secrets (client secrets, API keys, admin tokens, refresh tokens, codes) are 256-bit random strings. Being
@@ -10,14 +10,13 @@ export function generateSecret(): string {
 }
 
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 /** Constant-time comparison of a presented secret with a stored hash. */
-export function secretMatchesHash(secret: string, hash: string | null): boolean {
-  if (hash === null || hash.length !== 64) return false;
-  const presented = createHash('sha256').update(secret).digest();
-  return timingSafeEqual(presented, Buffer.from(hash, 'hex'));
+export function secretMatchesHash(secret: string, storedHash: string | null): boolean {
+  if (storedHash === null || storedHash.length !== 64) return false;
+  return timingSafeEqual(hash('sha256', secret, 'buffer'), Buffer.from(storedHash, 'hex'));
 }
 
 /**

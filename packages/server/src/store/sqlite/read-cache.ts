@@ -49,7 +49,8 @@ export function withReadCache(store: Store, dataVersion: () => number): Store {
   const cachedRead = (name: string, read: (key: string) => Promise<unknown>) => async (key: string) => {
     checkVersion();
     const cacheKey = `${name}\u0000${key}`;
-    if (cache.has(cacheKey)) return cache.get(cacheKey);
+    const hit = cache.get(cacheKey);
+    if (hit !== undefined || cache.has(cacheKey)) return hit;
     // Frozen, because every caller now shares the object: a mutation would throw rather than corrupt the cache.
     const value = deepFreeze(await read(key));
     if (cache.size >= MAX_ENTRIES) cache.clear();
