@@ -1,6 +1,7 @@
 import { GRANT_TYPE_CIBA } from '@mandate/protocol';
 import { invalidGrant, OAuthError } from '../oauth/oauth-error.ts';
 import type { ApprovalRequestRecords, UserGrantRecords, UserRecords } from '../store/store.ts';
+import { decisionProblem } from '../lifecycle/token-lifecycle.ts';
 import { hashSecret, newId } from '../tokens/secret.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { issueUserTokens, policyLimitedLifetime, type UserTokenDeps } from './user-tokens.ts';
@@ -47,6 +48,9 @@ export function cibaGrant(deps: CibaDeps): Grant<{ authReqId: string }> {
       if (record.status !== 'approved' || record.userId === null) throw invalidGrant('auth_req_id is invalid');
       const user = await deps.users.getUser(record.userId);
       if (!user || user.status !== 'active') throw invalidGrant('the user is no longer active');
+      // Disabled (or reset) and enabled again since the approval: the approval went with it.
+      const stale = decisionProblem({ user, client }, { requestedAt: record.createdAt, decidedAt: record.decidedAt });
+      if (stale) throw invalidGrant(`the approval no longer stands: ${stale}`);
       const offline = record.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token');
       const grant = {
         id: newId('grt'),

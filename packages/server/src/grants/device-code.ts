@@ -1,6 +1,7 @@
 import { GRANT_TYPE_DEVICE_CODE } from '@mandate/protocol';
 import { invalidGrant, OAuthError } from '../oauth/oauth-error.ts';
 import type { DeviceAuthorizationRecords, UserGrantRecords, UserRecords } from '../store/store.ts';
+import { decisionProblem } from '../lifecycle/token-lifecycle.ts';
 import { hashSecret, newId } from '../tokens/secret.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { issueUserTokens, policyLimitedLifetime, type UserTokenDeps } from './user-tokens.ts';
@@ -45,6 +46,9 @@ export function deviceCodeGrant(deps: DeviceCodeDeps): Grant<{ deviceCode: strin
 
       const user = record.userId === null ? null : await deps.users.getUser(record.userId);
       if (!user || user.status !== 'active') throw invalidGrant('the user who approved is no longer active');
+      // Disabled (or reset) and enabled again since the confirmation: the confirmation went with it.
+      const stale = decisionProblem({ user, client }, { requestedAt: record.createdAt, decidedAt: record.decidedAt });
+      if (stale) throw invalidGrant(`the device authorization no longer stands: ${stale}`);
       const offline = record.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token');
       const grant = {
         id: newId('grt'),

@@ -93,6 +93,16 @@ function partyProblem(record: ClientRecord | UserRecord | null | undefined, sinc
   return null;
 }
 
+/**
+ * Whether an out-of-band decision (a CIBA approval, a device code confirmed on /device) may still become a grant:
+ * the user must not have been disabled or reset since they (or an approver for them) decided, nor the client since
+ * it asked. A disable and re-enable in between would otherwise revive the approval: the grant is made at
+ * redemption, after the cutoff (the same rule `decideGrantLife` applies to a grant).
+ */
+export function decisionProblem(parties: { user: UserRecord | null; client: ClientRecord }, times: { requestedAt: number; decidedAt: number | null }): string | null {
+  return partyProblem(parties.user, times.decidedAt ?? times.requestedAt, 'the user') ?? partyProblem(parties.client, times.requestedAt, 'the client');
+}
+
 /** May the client or agent hold this resource scope now? OpenID scopes are the server's own and always may. */
 const holdsScope = (party: ClientRecord, scope: string): boolean => isOidcScope(scope) || party.allowedScopes.includes(scope);
 

@@ -170,6 +170,26 @@ forEachStore('device authorization grant (RFC 8628)', (fixture) => {
     assert.equal(refreshed.status, 200, await refreshed.clone().text());
   });
 
+  test('DAG a confirmation does not outlive a disable: the user disabled and enabled again before the poll → invalid_grant, no token', async () => {
+    const { started, poll } = await setUp();
+    const email = `revive-${++counter}@example.com`;
+    const userId = await createUser(server, email);
+    const body = await started({ scope: 'calc' });
+    const browser = new Browser();
+    const { decided } = await enterAndDecide(browser, await signInAt(browser, '/device', email), body.user_code, 'approve');
+    assert.equal(decided.status, 200);
+    server.clock.advance(2);
+    assert.equal((await server.admin('POST', `/users/${userId}/disable`)).status, 200);
+    server.clock.advance(2);
+    assert.equal((await server.admin('POST', `/users/${userId}/enable`)).status, 200);
+    server.clock.advance(5);
+    const refused = await poll(body.device_code);
+    assert.equal(refused.status, 400);
+    const error = (await refused.json()) as { error: string; error_description: string };
+    assert.equal(error.error, 'invalid_grant');
+    assert.match(error.error_description, /no longer stands: the user was disabled \(or reset\) after it was issued/);
+  });
+
   test('DAG the person denies → access_denied; the code cannot be entered again', async () => {
     const { started, poll } = await setUp();
     const body = await started();
