@@ -34,11 +34,14 @@ export async function listApprovalsAbout(userId: string, deps: ManagementDeps<Ow
   return withDecider([...pending, ...rest], deps);
 }
 
-/** The user approves or denies a request made on their behalf, where the policy lets them; audited as the decision. */
-export async function decideOwnApproval(id: string, input: unknown, deps: ManagementDeps<OwnApprovalStore> & { userId: string }): Promise<ApprovalView> {
+/**
+ * The user approves or denies a request made on their behalf, where the policy lets them; audited as the decision.
+ * `sessionAuthTime` is the deciding browser session's sign-in (a critical request needs that one fresh).
+ */
+export async function decideOwnApproval(id: string, input: unknown, deps: ManagementDeps<OwnApprovalStore> & { userId: string; sessionAuthTime: number | null }): Promise<ApprovalView> {
   const current = await getApproval(id, deps);
   if (current.user_id !== deps.userId) throw new ManagementError('not-found', `no approval request ${id} of yours`);
   const [view] = await withDecider([current], deps);
   if (!view!.user_may_decide) throw new ManagementError('forbidden', `${view!.decided_elsewhere_reason}`);
-  return decideApproval(id, input, { ...deps, decider: deps.userId, deciderUserId: deps.userId });
+  return decideApproval(id, input, { ...deps, decider: deps.userId, deciderUserId: deps.userId, signedInAt: deps.sessionAuthTime });
 }

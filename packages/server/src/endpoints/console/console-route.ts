@@ -35,6 +35,8 @@ export interface ConsoleRequest {
   request: FastifyRequest;
   reply: FastifyReply;
   user: UserRecord;
+  /** When this browser session signed in (a critical approval needs it fresh, not some other session of the user). */
+  authTime: number | null;
   role: ConsoleRole;
   frame: ConsoleFrame;
   /** The submitted form of a POST. */
@@ -96,7 +98,7 @@ export function consoleRoute<S>(deps: ConsoleDeps<S>, o: ConsoleRouteOptions): R
         sections: CONSOLE_SECTIONS.filter((s) => mayRead(role, s)),
         canChange: mayChange(role, o.section),
       };
-      const req: ConsoleRequest = { request, reply, user: session.user, role, frame, form: o.method === 'POST' ? pageForm(request) : new URLSearchParams() };
+      const req: ConsoleRequest = { request, reply, user: session.user, authTime: session.record.authTime, role, frame, form: o.method === 'POST' ? pageForm(request) : new URLSearchParams() };
       try {
         const result = await o.handler(req);
         // A handler may set a refusal's status (400, 403) and still answer with its page.
