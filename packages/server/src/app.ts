@@ -47,6 +47,9 @@ import type { Grant } from './grants/grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
 import { downstreamExchange } from './grants/downstream-exchange.ts';
 import { tokenExchangeGrant } from './grants/token-exchange.ts';
+import { withCrossDomainExchange } from './grants/cross-domain-exchange.ts';
+import { jwtBearerGrant } from './grants/jwt-bearer.ts';
+import { trustedIssuerKeys } from './flows/trusted-issuer-keys.ts';
 import type { UserTokenDeps } from './grants/user-tokens.ts';
 import { BrowserSessions } from './http/browser-session.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from './http/endpoint-paths.ts';
@@ -124,10 +127,48 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     clientCredentialsGrant({ resources: store, approvals: store, keys, issuer: config.issuer, ...lifetimes }),
     authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, clientAuth, audit: ctx.audit }),
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
-    exchange,
+    ...crossDomainGrants(ctx, store, lifecycle, clientAuth, exchange),
     cibaGrant({ ...userTokens, approvals: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
   ];
   return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange };
+}
+
+/**
+ * Token exchange, with ID-JAGs and identity chaining grants for the configured peers, and the `jwt-bearer` grant
+ * when an issuer is trusted (docs/cross-domain.md): neither is offered, nor advertised, without its configuration.
+ */
+function crossDomainGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecycleDeps, clientAuth: ClientAuthDeps, exchange: Grant): Grant[] {
+  const { config, keys } = ctx;
+  const cross = config.crossDomain;
+  const grants: Grant[] = [
+    cross.peers.length === 0
+      ? exchange
+      : withCrossDomainExchange(exchange, { keys, issuer: config.issuer, lifecycle, users: store, peers: cross.peers, grantTtlSeconds: cross.grantTtlSeconds }),
+  ];
+  if (cross.trustedIssuers.length > 0) {
+    const issuerKeys = trustedIssuerKeys({
+      fetch: { resolveHost: ctx.resolveHost ?? systemResolver, timeoutMs: config.clientMetadataDocuments.timeoutMs, allowHttpLocalhost: cross.allowHttpLocalhost },
+      cacheSeconds: cross.jwksCacheSeconds,
+      now: ctx.now,
+    });
+    grants.push(
+      jwtBearerGrant({
+        keys,
+        issuer: config.issuer,
+        tokenEndpoint: clientAuth.tokenEndpoint,
+        trustedIssuers: cross.trustedIssuers,
+        issuerKeys,
+        replay: store,
+        users: store,
+        resources: store,
+        clockSkewSeconds: config.tokens.clockSkewSeconds,
+        assertionMaxTtlSeconds: cross.assertionMaxTtlSeconds,
+        defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
+        maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds,
+      }),
+    );
+  }
+  return grants;
 }
 
 /** The OAuth endpoints (RFC 6749, 7662, 7009, OIDC UserInfo), their flows, metadata and keys. */
@@ -160,6 +201,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
         resources: store,
         registrationEndpoint: registration ? endpointUrl(issuer, endpointPaths.registration) : null,
         clientIdMetadataDocuments: config.clientMetadataDocuments.enabled,
+        crossDomain: { hasPeers: config.crossDomain.peers.length > 0, acceptsIdJag: config.crossDomain.trustedIssuers.some((t) => t.assertions.includes('id-jag')) },
       },
       grants,
     ),
