@@ -289,6 +289,19 @@ forEachStore('cross-domain: jwt-bearer, identity chaining and ID-JAG between two
     assert.deepEqual(metaB['authorization_grant_profiles_supported'], ['urn:ietf:params:oauth:grant-profile:id-jag']);
     assert.equal(JSON.stringify(metaB).includes(a.issuer), false, 'the trusted issuers are not disclosed');
   });
+
+  test('a trusted issuer’s new signing key (unknown kid) is fetched from its jwks_uri again, at most every 30 s', async () => {
+    const rotated = await a.admin('POST', '/keys/rotate', { publish_ahead_seconds: 0 });
+    assert.equal(rotated.status, 200, await rotated.clone().text());
+    const { idToken } = await signIn();
+    const idJag = (await post(a, idJagRequest(idToken), ca)).body['access_token'] as string;
+    const tooSoon = await redeem(b, idJag);
+    assert.deepEqual([tooSoon.status, tooSoon.body['error']], [400, 'invalid_grant'], 'the keys were fetched less than 30 s ago');
+    assert.match(String(tooSoon.body['error_description']), /signature/);
+    b.clock.advance(31);
+    const redeemed = await redeem(b, idJag);
+    assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+  });
 });
 
 describe('cross-domain configuration', () => {
