@@ -7,15 +7,6 @@ export const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
 /** RFC 8693 §3: an OpenID Connect ID token. */
 export const TOKEN_TYPE_ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 
-/** RFC 8693 §2.1: the token exchange grant type. */
-export const GRANT_TYPE_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-
-/** OpenID CIBA Core 1.0 §10.1: the token request grant type of client-initiated backchannel authentication. */
-export const GRANT_TYPE_CIBA = 'urn:openid:params:grant-type:ciba';
-
-/** RFC 7523 §2.2: a JWT used for client authentication (`private_key_jwt`). */
-export const CLIENT_ASSERTION_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
 /** RFC 7523 §2.1: a JWT used as an authorization grant (identity chaining, ID-JAG, workload identity federation). */
 export const GRANT_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
@@ -27,3 +18,13 @@ export const GRANT_PROFILE_ID_JAG = 'urn:ietf:params:oauth:grant-profile:id-jag'
 
 /** draft-ietf-oauth-identity-assertion-authz-grant: the `typ` header of an ID-JAG (explicit typing, RFC 8725 §3.11). */
 export const ID_JAG_TYP = 'oauth-id-jag+jwt';
+
+/** RFC 8693 §2.1: the token exchange grant type. */
+export const GRANT_TYPE_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** OpenID CIBA Core 1.0 §10.1: the token request grant type of client-initiated backchannel authentication. */
+export const GRANT_TYPE_CIBA = 'urn:openid:params:grant-type:ciba';
+
+/** RFC 7523 §2.2: a JWT used for client authentication (`private_key_jwt`). */
+export const CLIENT_ASSERTION_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+

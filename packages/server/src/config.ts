@@ -290,6 +290,33 @@ const configSchema = z
       .max(20, 'must list at most 20 providers')
       .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'must have unique provider ids')
       .default(() => []),
+    /**
+     * Cross-domain trust (docs/cross-domain.md): identity chaining (draft-ietf-oauth-identity-chaining), ID-JAG
+     * (draft-ietf-oauth-identity-assertion-authz-grant) and the RFC 7523 `jwt-bearer` grant. Configuration rather
+     * than admin records: a trust anchor is part of the deployment, reviewed with it and the same on every instance.
+     */
+    crossDomain: group({
+      /** Issuers whose assertions the `jwt-bearer` grant accepts; the grant is offered only when one is listed. Default none. Env MANDATE_TRUSTED_ISSUERS (a JSON array). */
+      trustedIssuers: z
+        .array(trustedIssuer)
+        .max(50)
+        .refine((list) => new Set(list.map((entry) => entry.issuer)).size === list.length, 'must list each issuer once')
+        .default(() => []),
+      /** Peer authorization servers a token exchange may issue a JWT authorization grant or an ID-JAG for. Default none. Env MANDATE_IDENTITY_CHAINING_PEERS (a JSON array). */
+      peers: z
+        .array(chainingPeer)
+        .max(50)
+        .refine((list) => new Set(list.map((entry) => entry.issuer)).size === list.length, 'must list each issuer once')
+        .default(() => []),
+      /** Longest lifetime of an assertion presented to the `jwt-bearer` grant (exp − iat). Default 600: grants are short-lived and single-use. */
+      assertionMaxTtlSeconds: seconds(30, 86_400).default(600),
+      /** Lifetime of the JWT authorization grants and ID-JAGs this server issues. Default 300: enough to reach the peer, short if it leaks. */
+      grantTtlSeconds: seconds(10, 3600).default(300),
+      /** How long a trusted issuer's `jwksUri` keys are kept before they are fetched again. Default 300. */
+      jwksCacheSeconds: seconds(0, 86_400).default(300),
+      /** Development only: fetch an `http://localhost` `jwksUri` from loopback. Default false. Env MANDATE_TRUSTED_ISSUERS_ALLOW_HTTP_LOCALHOST. */
+      allowHttpLocalhost: yesNo().default(false),
+    }),
     registration: group({
       /**
        * Dynamic client registration (RFC 7591) at `<issuer>/register`: `open` (anyone may register a client, as MCP
@@ -340,33 +367,6 @@ const configSchema = z
       minCacheSeconds: seconds(0, 86_400).default(60),
       /** And at most this long, however long its Cache-Control allows. Default 86400 (1 day). */
       maxCacheSeconds: seconds(0, 604_800).default(86_400),
-    }),
-    /**
-     * Cross-domain trust (docs/cross-domain.md): identity chaining (draft-ietf-oauth-identity-chaining), ID-JAG
-     * (draft-ietf-oauth-identity-assertion-authz-grant) and the RFC 7523 `jwt-bearer` grant. Configuration rather
-     * than admin records: a trust anchor is part of the deployment, reviewed with it and the same on every instance.
-     */
-    crossDomain: group({
-      /** Issuers whose assertions the `jwt-bearer` grant accepts; the grant is offered only when one is listed. Default none. Env MANDATE_TRUSTED_ISSUERS (a JSON array). */
-      trustedIssuers: z
-        .array(trustedIssuer)
-        .max(50)
-        .refine((list) => new Set(list.map((entry) => entry.issuer)).size === list.length, 'must list each issuer once')
-        .default(() => []),
-      /** Peer authorization servers a token exchange may issue a JWT authorization grant or an ID-JAG for. Default none. Env MANDATE_IDENTITY_CHAINING_PEERS (a JSON array). */
-      peers: z
-        .array(chainingPeer)
-        .max(50)
-        .refine((list) => new Set(list.map((entry) => entry.issuer)).size === list.length, 'must list each issuer once')
-        .default(() => []),
-      /** Longest lifetime of an assertion presented to the `jwt-bearer` grant (exp − iat). Default 600: grants are short-lived and single-use. */
-      assertionMaxTtlSeconds: seconds(30, 86_400).default(600),
-      /** Lifetime of the JWT authorization grants and ID-JAGs this server issues. Default 300: enough to reach the peer, short if it leaks. */
-      grantTtlSeconds: seconds(10, 3600).default(300),
-      /** How long a trusted issuer's `jwksUri` keys are kept before they are fetched again. Default 300. */
-      jwksCacheSeconds: seconds(0, 86_400).default(300),
-      /** Development only: fetch an `http://localhost` `jwksUri` from loopback. Default false. Env MANDATE_TRUSTED_ISSUERS_ALLOW_HTTP_LOCALHOST. */
-      allowHttpLocalhost: yesNo().default(false),
     }),
     rateLimit: group({
       /** Token-endpoint requests per minute per client (after authentication); 0 disables. Default 600: 10/s per client. Env MANDATE_RATE_LIMIT_CLIENT. */

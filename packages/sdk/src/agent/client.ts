@@ -278,34 +278,6 @@ export class AgentAuthClient {
   }
 
   /**
-   * Revokes a token (RFC 7009). A {@link DelegatedTokenSet} is revoked as the application, by its refresh token
-   * when it has one (on Mandate that ends the whole grant, and every access token issued from it), and deleted from
-   * the store. A string is revoked as the agent unless `client: 'app'`; a revoked token of the agent's own is
-   * dropped from the cache.
-   */
-  async revoke(token: string | DelegatedTokenSet, options: RevokeOptions = {}): Promise<void> {
-    if (typeof token === 'object' && token !== null) return this.#requireApp('revoke').revoke(token);
-    if (typeof token !== 'string' || token === '') throw new TypeError('token must be a non-empty string or a DelegatedTokenSet');
-    const hint = options.tokenTypeHint === undefined ? {} : { tokenTypeHint: options.tokenTypeHint };
-    if (options.client === 'app') return this.#requireApp('revoke').revoke(token, hint);
-    const metadata = await this.#metadata();
-    const endpoint = metadata.revocation_endpoint;
-    if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('revocation_endpoint');
-    await revokeToken({ issuer: this.issuer, endpoint, tokenEndpoint: metadata.token_endpoint }, token, options.tokenTypeHint, this.#authenticate, this.#http);
-    for (const [key, entry] of this.#cache) if (entry.token.accessToken === token) this.#cache.delete(key);
-  }
-
-  #requireApp(operation: string): AppAuthClient {
-    if (this.#app === undefined) throw new TypeError(`${operation} needs the app option (the OAuth application the user authorizes)`);
-    return this.#app;
-  }
-
-  /** The request with `requested_actor` = this agent unless it names another agent or none (`null`). */
-  #withActor<R extends AuthorizationRequest>(request: R): R {
-    return { ...request, requestedActor: request.requestedActor === undefined ? this.clientId : request.requestedActor };
-  }
-
-  /**
    * An access token for an RFC 7523 assertion (the `jwt-bearer` grant, §2.1), authenticated as this client: a
    * workload's JWT (workload identity federation, MCP SEP-1933), an identity chaining grant or an ID-JAG from
    * another domain. Never cached and never retried: a grant is single use, and a refusal (`invalid_grant`,
@@ -346,6 +318,35 @@ export class AgentAuthClient {
   }
 
   /**
+   * Revokes a token (RFC 7009). A {@link DelegatedTokenSet} is revoked as the application, by its refresh token
+   * when it has one (on Mandate that ends the whole grant, and every access token issued from it), and deleted from
+   * the store. A string is revoked as the agent unless `client: 'app'`; a revoked token of the agent's own is
+   * dropped from the cache.
+   */
+  async revoke(token: string | DelegatedTokenSet, options: RevokeOptions = {}): Promise<void> {
+    if (typeof token === 'object' && token !== null) return this.#requireApp('revoke').revoke(token);
+    if (typeof token !== 'string' || token === '') throw new TypeError('token must be a non-empty string or a DelegatedTokenSet');
+    const hint = options.tokenTypeHint === undefined ? {} : { tokenTypeHint: options.tokenTypeHint };
+    if (options.client === 'app') return this.#requireApp('revoke').revoke(token, hint);
+    const metadata = await this.#metadata();
+    const endpoint = metadata.revocation_endpoint;
+    if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('revocation_endpoint');
+    await revokeToken({ issuer: this.issuer, endpoint, tokenEndpoint: metadata.token_endpoint }, token, options.tokenTypeHint, this.#authenticate, this.#http);
+    for (const [key, entry] of this.#cache) if (entry.token.accessToken === token) this.#cache.delete(key);
+  }
+
+  #requireApp(operation: string): AppAuthClient {
+    if (this.#app === undefined) throw new TypeError(`${operation} needs the app option (the OAuth application the user authorizes)`);
+    return this.#app;
+  }
+
+  /** The request with `requested_actor` = this agent unless it names another agent or none (`null`). */
+  #withActor<R extends AuthorizationRequest>(request: R): R {
+    return { ...request, requestedActor: request.requestedActor === undefined ? this.clientId : request.requestedActor };
+  }
+
+  /** Sends a grant to the discovered token endpoint with the agent's client authentication. */
+  /**
    * Asks a person to approve, out of band (OpenID CIBA Core 1.0, poll mode): the request waits in the authorization
    * server's approval queue until an approver decides. `await (await agent.requestApproval(…)).tokens` resolves with
    * the user's tokens once approved, or rejects with `TokenRequestFailed` (`error`: `access_denied`,
@@ -365,7 +366,6 @@ export class AgentAuthClient {
     });
   }
 
-  /** Sends a grant to the discovered token endpoint with the agent's client authentication. */
   async #requestToken(form: URLSearchParams): Promise<TokenResponse> {
     const endpoint = (await this.#metadata()).token_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');

@@ -1,7 +1,8 @@
-import { GRANT_PROFILE_ID_JAG, GRANT_TYPE_CIBA, GRANT_TYPE_JWT_BEARER, TOKEN_TYPE_ID_JAG, TOKEN_TYPE_JWT } from '@mandate/protocol';
+import { GRANT_TYPE_CIBA } from '@mandate/protocol';
 import type { Grant } from '../grants/grant.ts';
 import { SUPPORTED_AUTH_METHODS } from '../oauth/client-authentication.ts';
 import { CLIENT_ASSERTION_ALGS } from '../oauth/client-jwks.ts';
+import { GRANT_PROFILE_ID_JAG, GRANT_TYPE_JWT_BEARER, TOKEN_TYPE_ID_JAG, TOKEN_TYPE_JWT } from '@mandate/protocol';
 import { DPOP_ALGORITHMS } from '../oauth/dpop.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { ResourceRecords } from '../store/store.ts';

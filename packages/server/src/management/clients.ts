@@ -1,5 +1,6 @@
-import { GRANT_TYPE_CIBA, GRANT_TYPE_JWT_BEARER, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
+import { GRANT_TYPE_CIBA, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
+import { GRANT_TYPE_JWT_BEARER } from '@mandate/protocol';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord, ClientRegistrationRecord } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
@@ -81,7 +82,7 @@ const redirectUri = z.string().max(2000).superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const grantType = z.enum(['authorization_code', 'refresh_token', GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_CIBA, GRANT_TYPE_JWT_BEARER]);
+const grantType = z.enum(['authorization_code', 'refresh_token', GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_CIBA]);
 
 const fields = {
   name: z.string().trim().min(1).max(200),
@@ -93,7 +94,8 @@ const fields = {
   audiences: z.array(resourceUri).max(50),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),
   dpop_bound_access_tokens: z.boolean(),
-  grant_types: z.array(grantType).min(1).max(5),
+  // RFC 7523 §2.1 (docs/cross-domain.md): a client that redeems other domains' assertions.
+  grant_types: z.array(z.union([grantType, z.literal(GRANT_TYPE_JWT_BEARER)])).min(1).max(6),
 };
 
 const createSchema = z
