@@ -27,4 +27,3 @@ export const GRANT_TYPE_CIBA = 'urn:openid:params:grant-type:ciba';
 
 /** RFC 7523 §2.2: a JWT used for client authentication (`private_key_jwt`). */
 export const CLIENT_ASSERTION_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-

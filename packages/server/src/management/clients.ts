@@ -94,9 +94,11 @@ const fields = {
   audiences: z.array(resourceUri).max(50),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),
   dpop_bound_access_tokens: z.boolean(),
-  // RFC 7523 §2.1 (docs/cross-domain.md): a client that redeems other domains' assertions.
-  grant_types: z.array(z.union([grantType, z.literal(GRANT_TYPE_JWT_BEARER)])).min(1).max(6),
+  grant_types: z.array(grantType).min(1).max(3),
 };
+
+/** The grant types a client may hold; RFC 7523 §2.1 too (docs/cross-domain.md): a client redeeming other domains' assertions. */
+const grantTypes = z.array(z.union([grantType, z.literal(GRANT_TYPE_JWT_BEARER)])).min(1).max(6);
 
 const createSchema = z
   .object({
@@ -108,12 +110,12 @@ const createSchema = z
     audiences: fields.audiences.default([]),
     access_token_ttl_seconds: fields.access_token_ttl_seconds.optional(),
     dpop_bound_access_tokens: fields.dpop_bound_access_tokens.default(false),
-    grant_types: fields.grant_types.default(['authorization_code', 'refresh_token']),
+    grant_types: grantTypes.default(['authorization_code', 'refresh_token']),
     public: z.boolean().default(false),
   })
   .strict();
 
-const updateSchema = z.object(fields).partial().strict();
+const updateSchema = z.object({ ...fields, grant_types: grantTypes }).partial().strict();
 
 /** Default scopes must be scopes the client may hold (or OpenID ones, which every client may ask for). */
 function checkDefaultScopes(defaults: readonly string[] | undefined, allowed: readonly string[]): void {
