@@ -47,6 +47,15 @@ export interface CrossDomainExchangeRequest {
 export const isCrossDomainRequest = (request: unknown): request is CrossDomainExchangeRequest =>
   typeof request === 'object' && request !== null && 'crossDomain' in request;
 
+/**
+ * Whether a token exchange asks for an ID-JAG or a peer's JWT authorization grant (what a resource server
+ * authenticated by its API key may not ask for). Only those two `requested_token_type`s are parsed here.
+ */
+export function asksForPeerGrant(grant: Pick<Grant, 'parse'>, params: FormParams): boolean {
+  const requested = params.get('requested_token_type');
+  return (requested === TOKEN_TYPE_ID_JAG || requested === TOKEN_TYPE_JWT) && isCrossDomainRequest(grant.parse(params));
+}
+
 /** `inner` with its ID-JAG and identity chaining requests answered here. */
 export function withCrossDomainExchange<R>(inner: Grant<R>, deps: CrossDomainExchangeDeps): Grant<R | CrossDomainExchangeRequest> {
   const peerNamed = (value: string) => deps.peers.find((peer) => peer.issuer === value);
