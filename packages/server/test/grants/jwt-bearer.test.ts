@@ -192,6 +192,18 @@ forEachStore('cross-domain: jwt-bearer, identity chaining and ID-JAG between two
     assert.deepEqual([unknownPeer.status, unknownPeer.body['error']], [400, 'invalid_target']);
   });
 
+  test('a resource server (authenticated by its API key) may not ask for an ID-JAG or a JWT authorization grant', async () => {
+    const created = await a.admin('POST', '/resources', { resource: 'https://gateway.a.example/mcp', scopes: ['calc'] });
+    const apiKey = ((await created.json()) as { api_key: string }).api_key;
+    const { idToken, accessToken } = await signIn();
+    for (const params of [idJagRequest(idToken), { grant_type: TE, requested_token_type: JWT, subject_token: accessToken, subject_token_type: ACCESS_TOKEN, audience: b.issuer }]) {
+      const response = await a.postForm('/token', params, { authorization: `Bearer ${apiKey}` });
+      const body = (await response.json()) as Body;
+      assert.deepEqual([response.status, body['error']], [400, 'invalid_request'], JSON.stringify(body));
+      assert.match(String(body['error_description']), /resource server/);
+    }
+  });
+
   test('JAG-03: the ID-JAG’s client_id must be the authenticated client at B', async () => {
     const { idToken } = await signIn();
     const idJag = (await post(a, idJagRequest(idToken), ca)).body['access_token'] as string;
