@@ -34,6 +34,12 @@ interface ConformanceContext {
   client_secret?: string;
   private_key_pem?: string;
   signing_algorithm?: string;
+  /** auth/wif-jwt-bearer: the workload's JWT for this authorization server. */
+  valid_jwt?: string;
+  /** auth/enterprise-managed-authorization: the identity provider, this client there, and the user's ID token. */
+  idp_client_id?: string;
+  idp_id_token?: string;
+  idp_token_endpoint?: string;
 }
 
 function providerOptions(serverUrl: string, scenario: string, context: ConformanceContext): McpOAuthClientOptions {
@@ -56,6 +62,16 @@ function providerOptions(serverUrl: string, scenario: string, context: Conforman
   }
   // The client-credentials extension (io.modelcontextprotocol/oauth-client-credentials): the client acts as itself.
   if (scenario.startsWith('auth/client-credentials')) options.grantType = 'client_credentials';
+  // Workload identity federation (SEP-1933): the workload's JWT is the jwt-bearer assertion.
+  if (scenario === 'auth/wif-jwt-bearer' && context.valid_jwt !== undefined) {
+    options.grantType = 'jwt-bearer';
+    options.assertion = context.valid_jwt;
+  }
+  // Enterprise-managed authorization (SEP-990): ID token → ID-JAG at the IdP → jwt-bearer at the MCP server's AS.
+  if (scenario === 'auth/enterprise-managed-authorization' && context.idp_token_endpoint !== undefined && context.idp_client_id !== undefined && context.idp_id_token !== undefined) {
+    options.grantType = 'enterprise-managed';
+    options.identityProvider = { tokenEndpoint: context.idp_token_endpoint, clientId: context.idp_client_id, idToken: context.idp_id_token };
+  }
   return options;
 }
 

@@ -11,16 +11,17 @@ import { REPO_ROOT } from '../helpers/processes.ts';
  * (`@mandate/sdk/mcp/client`) through `test/interop/conformance-client.ts`: the suite plays the MCP server and the
  * authorization server (and checks what the client sends them), for every client authorization scenario at the
  * default spec version (2025-11-25, stateful wire) and again at 2026-07-28 (stateless wire), the 2026-07-28-only
- * scenarios, the client-credentials extension and the DPoP extension (the transport's fetch is `createDpopFetch`).
- * Enterprise-managed authorization (ID-JAG) and workload identity federation are not implemented by the client yet; MCP 2025-03-26's fallbacks (no protected resource
- * metadata) are refused on purpose (MCP-RS-01, MCP-C-05). Those scenarios are not run here.
+ * scenarios, the client-credentials extension, the DPoP extension (the transport's fetch is `createDpopFetch`),
+ * enterprise-managed authorization (SEP-990: ID-JAG from the suite's IdP, then `jwt-bearer`) and workload identity
+ * federation (SEP-1933: `jwt-bearer` with the workload's JWT). MCP 2025-03-26's fallbacks (no protected resource
+ * metadata) are refused on purpose (MCP-RS-01, MCP-C-05); those scenarios are not run here.
  */
 const CONFORMANCE = `${REPO_ROOT}node_modules/@modelcontextprotocol/conformance/dist/index.js`;
 const CLIENT = `${process.execPath} ${REPO_ROOT}test/interop/conformance-client.ts`;
 /** A hung run is killed after this; a healthy one takes seconds, even on a loaded machine. */
 const RUN_TIMEOUT_MS = 240_000;
 
-/** 2026-07-28 scenarios outside `--suite auth`, and the client-credentials and DPoP extensions; each runs on its own version. */
+/** 2026-07-28 scenarios outside `--suite auth`, and the client-credentials, DPoP, ID-JAG and WIF extensions; each runs on its own version. */
 const SINGLE_SCENARIOS = [
   'auth/resource-mismatch',
   'auth/offline-access-scope',
@@ -37,6 +38,8 @@ const SINGLE_SCENARIOS = [
   'auth/client-credentials-jwt',
   'auth/dpop',
   'auth/dpop-nonce',
+  'auth/enterprise-managed-authorization',
+  'auth/wif-jwt-bearer',
 ];
 
 /** The 14 scenarios of `--suite auth` in 0.2.0-alpha.12, at either version. */
@@ -156,7 +159,7 @@ describe('interop: MCP conformance suite (client mode) against the SDK’s MCP c
     assert.equal(stateless.exitCode, 0, stateless.output);
   });
 
-  test('2026-07-28 scenarios (resource mismatch, offline access, AS migration, RFC 9207 iss, metadata issuer), client credentials and DPoP pass', () => {
+  test('2026-07-28 scenarios (resource mismatch, offline access, AS migration, RFC 9207 iss, metadata issuer), client credentials, DPoP, enterprise-managed (ID-JAG) and WIF jwt-bearer pass', () => {
     assertClean({ exitCode: 0, output: singleOutput, scenarios: singles }, SINGLE_SCENARIOS);
   });
 
@@ -180,6 +183,9 @@ describe('interop: MCP conformance suite (client mode) against the SDK’s MCP c
     assert.equal(single('auth/iss-supported-missing', 'sep-2468-client-reject-missing-iss'), 'SUCCESS');
     assert.equal(single('auth/metadata-issuer-mismatch', 'sep-2468-client-validate-metadata-issuer'), 'SUCCESS');
     assert.equal(single('auth/client-credentials-jwt', 'client-credentials-jwt-verified'), 'SUCCESS');
+    assert.equal(single('auth/enterprise-managed-authorization', 'complete-flow-token-exchange'), 'SUCCESS');
+    assert.equal(single('auth/enterprise-managed-authorization', 'complete-flow-jwt-bearer'), 'SUCCESS');
+    assert.equal(single('auth/wif-jwt-bearer', 'wif-assertion-verified'), 'SUCCESS');
     for (const id of ['sep-1932-client-token-request-proof', 'sep-1932-client-dpop-auth-scheme', 'sep-1932-client-fresh-proof']) {
       assert.equal(single('auth/dpop', id), 'SUCCESS', id);
     }

@@ -7,6 +7,18 @@ export const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
 /** RFC 8693 §3: an OpenID Connect ID token. */
 export const TOKEN_TYPE_ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 
+/** RFC 7523 §2.1: a JWT used as an authorization grant (identity chaining, ID-JAG, workload identity federation). */
+export const GRANT_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** draft-ietf-oauth-identity-assertion-authz-grant: an Identity Assertion JWT Authorization Grant (ID-JAG). */
+export const TOKEN_TYPE_ID_JAG = 'urn:ietf:params:oauth:token-type:id-jag';
+
+/** draft-ietf-oauth-identity-assertion-authz-grant: the `authorization_grant_profiles_supported` value of ID-JAG. */
+export const GRANT_PROFILE_ID_JAG = 'urn:ietf:params:oauth:grant-profile:id-jag';
+
+/** draft-ietf-oauth-identity-assertion-authz-grant: the `typ` header of an ID-JAG (explicit typing, RFC 8725 §3.11). */
+export const ID_JAG_TYP = 'oauth-id-jag+jwt';
+
 /** RFC 8693 §2.1: the token exchange grant type. */
 export const GRANT_TYPE_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 

@@ -40,6 +40,9 @@ import { metadataDocumentFlow } from './flows/client-metadata-document.ts';
 import { clientRegistrationFlow } from './flows/client-registration.ts';
 import { type ResolveHost, systemResolver } from './flows/metadata-document-fetch.ts';
 import { introspectionFlow } from './flows/introspection.ts';
+import { trustedIssuerKeys } from './flows/trusted-issuer-keys.ts';
+import { withCrossDomainExchange } from './grants/cross-domain-exchange.ts';
+import { jwtBearerGrant } from './grants/jwt-bearer.ts';
 import { revocationEventsFlow } from './flows/revocation-events.ts';
 import { passkeyFlow } from './flows/passkeys.ts';
 import { revocationFlow } from './flows/revocation.ts';
@@ -136,7 +139,7 @@ function assembleGrants(
     clientCredentialsGrant({ resources: store, approvals: store, keys, issuer: config.issuer, ...lifetimes }),
     authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, clientAuth, audit: ctx.audit }),
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
-    exchange,
+    ...crossDomainGrants(ctx, store, lifecycle, clientAuth, exchange),
     cibaGrant({ ...userTokens, approvals: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
     deviceCodeGrant({ ...userTokens, devices: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
   ];
@@ -144,6 +147,44 @@ function assembleGrants(
   const downstream = downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, users: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds });
   const check: ExchangeCheck = { parse: (params) => exchange.parse(params), check: (input) => exchange.check(input), checkDownstream: (input) => downstream.check(input) };
   return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange: check, downstream };
+}
+
+/**
+ * Token exchange, with ID-JAGs and identity chaining grants for the configured peers, and the `jwt-bearer` grant
+ * when an issuer is trusted (docs/cross-domain.md): neither is offered, nor advertised, without its configuration.
+ */
+function crossDomainGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecycleDeps, clientAuth: ClientAuthDeps, exchange: Grant): Grant[] {
+  const { config, keys } = ctx;
+  const cross = config.crossDomain;
+  const grants: Grant[] = [
+    cross.peers.length === 0
+      ? exchange
+      : withCrossDomainExchange(exchange, { keys, issuer: config.issuer, lifecycle, users: store, peers: cross.peers, grantTtlSeconds: cross.grantTtlSeconds }),
+  ];
+  if (cross.trustedIssuers.length > 0) {
+    const issuerKeys = trustedIssuerKeys({
+      fetch: { resolveHost: ctx.resolveHost ?? systemResolver, timeoutMs: config.clientMetadataDocuments.timeoutMs, allowHttpLocalhost: cross.allowHttpLocalhost },
+      cacheSeconds: cross.jwksCacheSeconds,
+      now: ctx.now,
+    });
+    grants.push(
+      jwtBearerGrant({
+        keys,
+        issuer: config.issuer,
+        tokenEndpoint: clientAuth.tokenEndpoint,
+        trustedIssuers: cross.trustedIssuers,
+        issuerKeys,
+        replay: store,
+        users: store,
+        resources: store,
+        clockSkewSeconds: config.tokens.clockSkewSeconds,
+        assertionMaxTtlSeconds: cross.assertionMaxTtlSeconds,
+        defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
+        maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds,
+      }),
+    );
+  }
+  return grants;
 }
 
 /** The OAuth endpoints (RFC 6749, 7662, 7009, OIDC UserInfo), their flows, metadata and keys. */
@@ -176,6 +217,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
         resources: store,
         registrationEndpoint: registration ? endpointUrl(issuer, endpointPaths.registration) : null,
         clientIdMetadataDocuments: config.clientMetadataDocuments.enabled,
+        crossDomain: { hasPeers: config.crossDomain.peers.length > 0, acceptsIdJag: config.crossDomain.trustedIssuers.some((t) => t.assertions.includes('id-jag')) },
       },
       grants,
     ),

@@ -54,6 +54,57 @@ const upstreamProvider = z
   })
   .refine((p) => p.scopes.includes('openid'), { message: 'must include openid', path: ['scopes'] });
 
+/** https, or http on a loopback host (tests and local development), without query or fragment. */
+const federatedUrl = (what: string) =>
+  z.string().max(2000).refine((value) => {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    return (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) && !url.search && !url.hash;
+  }, `must be an https URL (http only on a loopback host) without query or fragment${what}`);
+const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a scope token (RFC 6749 §3.3)');
+
+/**
+ * An issuer whose JWTs the `jwt-bearer` grant accepts (RFC 7523 §3, identity chaining, ID-JAG): its keys (inline
+ * `jwks`, or `jwksUri`, fetched through the SSRF-checked fetch), which assertions (`id-jag`: `typ:
+ * oauth-id-jag+jwt`; `jwt`: any other JWT authorization grant), how its `sub` becomes ours, and what it may open.
+ */
+const trustedIssuer = z
+  .strictObject({
+    /** The `iss` of its assertions, compared as a string. */
+    issuer: z.string().min(1).max(2000),
+    /** Its public keys, inline (`{ keys: [...] }`). Exactly one of `jwks` and `jwksUri`. */
+    jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(20) }).optional(),
+    /** Where its keys are published; fetched on first use, kept `crossDomain.jwksCacheSeconds`, fetched again on an unknown `kid`. */
+    jwksUri: federatedUrl('').optional(),
+    /** Which assertions of it are accepted. Default both. */
+    assertions: z.array(oneOf(['id-jag', 'jwt'])).min(1).default(() => ['id-jag' as const, 'jwt' as const]),
+    /**
+     * How the assertion's subject becomes the token's `sub`: `email` (default: the local user whose e-mail is the
+     * assertion's `email` claim), `linked` (the local user linked to this issuer's `sub`, as by an upstream login),
+     * or `sub` (the issuer's `sub` as it is: for workloads, or an issuer whose subject names you own).
+     */
+    subject: oneOf(['email', 'linked', 'sub']).default('email'),
+    /** Only these `sub` values are accepted. Default: any. */
+    subjects: z.array(z.string().min(1).max(1000)).min(1).max(1000).optional(),
+    /** Only these local clients may present its assertions (a public client only if listed). Default: any confidential client allowed the grant. */
+    clients: z.array(z.string().min(1).max(1000)).min(1).max(1000).optional(),
+    /** The most its assertions may open: tokens carry only these scopes. Default: what the client may hold. */
+    scopes: z.array(scopeToken).max(200).optional(),
+    /** Longest assertion lifetime (exp − iat, or exp − now) accepted. Default `crossDomain.assertionMaxTtlSeconds`. */
+    maxAssertionLifetimeSeconds: seconds(30, 86_400).optional(),
+  })
+  .refine((entry) => (entry.jwks === undefined) !== (entry.jwksUri === undefined), { message: 'must have exactly one of jwks and jwksUri', path: ['jwks'] });
+
+/** A peer authorization server this one issues JWT authorization grants and ID-JAGs for (identity chaining). */
+const chainingPeer = z.strictObject({
+  /** The peer's issuer: the grant's `aud`, and what `audience` (or `resource`) must name. */
+  issuer: federatedUrl(''),
+  /** Local client id → the client's id at the peer, for the ID-JAG's `client_id`. Default: the same id. */
+  clients: z.record(z.string().min(1), z.string().min(1).max(1000)).default(() => ({})),
+  /** The most a grant for this peer may carry. Default: what was asked (an ID-JAG) or the subject token's (a JWT grant). */
+  scopes: z.array(scopeToken).max(200).optional(),
+});
+
 /** A trusted proxy: an IP address, an address/prefix CIDR, or one of proxy-addr's named ranges. */
 const trustedProxy = z.string().refine((value) => {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(value)) return true;
@@ -245,6 +296,33 @@ const configSchema = z
       .max(20, 'must list at most 20 providers')
       .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'must have unique provider ids')
       .default(() => []),
+    /**
+     * Cross-domain trust (docs/cross-domain.md): identity chaining (draft-ietf-oauth-identity-chaining), ID-JAG
+     * (draft-ietf-oauth-identity-assertion-authz-grant) and the RFC 7523 `jwt-bearer` grant. Configuration rather
+     * than admin records: a trust anchor is part of the deployment, reviewed with it and the same on every instance.
+     */
+    crossDomain: group({
+      /** Issuers whose assertions the `jwt-bearer` grant accepts; the grant is offered only when one is listed. Default none. Env MANDATE_TRUSTED_ISSUERS (a JSON array). */
+      trustedIssuers: z
+        .array(trustedIssuer)
+        .max(50)
+        .refine((list) => new Set(list.map((entry) => entry.issuer)).size === list.length, 'must list each issuer once')
+        .default(() => []),
+      /** Peer authorization servers a token exchange may issue a JWT authorization grant or an ID-JAG for. Default none. Env MANDATE_IDENTITY_CHAINING_PEERS (a JSON array). */
+      peers: z
+        .array(chainingPeer)
+        .max(50)
+        .refine((list) => new Set(list.map((entry) => entry.issuer)).size === list.length, 'must list each issuer once')
+        .default(() => []),
+      /** Longest lifetime of an assertion presented to the `jwt-bearer` grant (exp − iat). Default 600: grants are short-lived and single-use. */
+      assertionMaxTtlSeconds: seconds(30, 86_400).default(600),
+      /** Lifetime of the JWT authorization grants and ID-JAGs this server issues. Default 300: enough to reach the peer, short if it leaks. */
+      grantTtlSeconds: seconds(10, 3600).default(300),
+      /** How long a trusted issuer's `jwksUri` keys are kept before they are fetched again. Default 300. */
+      jwksCacheSeconds: seconds(0, 86_400).default(300),
+      /** Development only: fetch an `http://localhost` `jwksUri` from loopback. Default false. Env MANDATE_TRUSTED_ISSUERS_ALLOW_HTTP_LOCALHOST. */
+      allowHttpLocalhost: yesNo().default(false),
+    }),
     registration: group({
       /**
        * Dynamic client registration (RFC 7591) at `<issuer>/register`: `open` (anyone may register a client, as MCP
@@ -447,6 +525,8 @@ export type MandateConfig = DeepReadonly<z.output<typeof configSchema>>;
 /** What an embedder, the environment or the CLI may set: any part of the configuration, the rest defaulted. */
 export type ConfigOverrides = z.input<typeof configSchema>;
 export type UpstreamProviderConfig = MandateConfig['upstreamProviders'][number];
+export type TrustedIssuerConfig = MandateConfig['crossDomain']['trustedIssuers'][number];
+export type ChainingPeerConfig = MandateConfig['crossDomain']['peers'][number];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -569,6 +649,9 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_REGISTRATION', path: 'registration.mode', parse: text },
   { name: 'MANDATE_REGISTRATION_TOKEN_HASHES', path: 'registration.initialAccessTokenHashes', parse: listText },
   { name: 'MANDATE_REGISTRATION_SOFTWARE_STATEMENT_ISSUERS', path: 'registration.softwareStatementIssuers', parse: jsonText },
+  { name: 'MANDATE_TRUSTED_ISSUERS', path: 'crossDomain.trustedIssuers', parse: jsonText },
+  { name: 'MANDATE_IDENTITY_CHAINING_PEERS', path: 'crossDomain.peers', parse: jsonText },
+  { name: 'MANDATE_TRUSTED_ISSUERS_ALLOW_HTTP_LOCALHOST', path: 'crossDomain.allowHttpLocalhost', parse: booleanText },
   { name: 'MANDATE_REGISTRATION_RATE_LIMIT', path: 'registration.perIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_REGISTRATION_UNUSED_TTL', path: 'registration.unusedClientTtlSeconds', parse: wholeNumberText },
   { name: 'MANDATE_CLIENT_METADATA_DOCUMENTS', path: 'clientMetadataDocuments.enabled', parse: booleanText },

@@ -22,6 +22,8 @@ import { normalizeList, resourceList } from './parameter-list.ts';
 import type { RefreshRequest } from './refresh-token.ts';
 import { revokeToken } from './revocation.ts';
 import { exchangedToken, tokenExchangeForm } from './token-exchange.ts';
+import { jwtBearerForm, requestIdJag } from './id-jag.ts';
+import type { IdentityProvider } from './id-jag.ts';
 import type { ExchangedToken, TokenExchangeRequest } from './token-exchange.ts';
 import { requestToken } from './token-request.ts';
 import type { TokenRequestOptions, TokenResponse } from './token-request.ts';
@@ -274,6 +276,46 @@ export class AgentAuthClient {
     if (request.actorToken === undefined) actorToken = (await this.getActorToken()).accessToken;
     else if (request.actorToken !== null) actorToken = request.actorToken;
     return exchangedToken(await this.#requestToken(tokenExchangeForm(request, actorToken, { audience, resource, scope })), scope);
+  }
+
+  /**
+   * An access token for an RFC 7523 assertion (the `jwt-bearer` grant, §2.1), authenticated as this client: a
+   * workload's JWT (workload identity federation, MCP SEP-1933), an identity chaining grant or an ID-JAG from
+   * another domain. Never cached and never retried: a grant is single use, and a refusal (`invalid_grant`,
+   * `invalid_scope`, `unauthorized_client`) is `ERR_TOKEN_REQUEST_FAILED` for the caller to act on.
+   *
+   * @example
+   * const { accessToken } = await agent.getTokenByAssertion({ assertion: readFileSync(tokenPath, 'utf8'), resource: 'https://mcp.example.com/mcp' });
+   * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.1
+   */
+  async getTokenByAssertion(request: AgentTokenRequest & { assertion: string }): Promise<AgentToken> {
+    if (typeof request !== 'object' || request === null) throw new TypeError('request must be an object');
+    const scopes = normalizeList(request.scope, 'scope');
+    const form = jwtBearerForm(request.assertion, scopes);
+    for (const resource of resourceList(request.resource)) form.append('resource', resource);
+    const response = await this.#requestToken(form);
+    const token: AgentToken = { accessToken: response.accessToken, tokenType: response.tokenType, scope: response.scope === undefined ? scopes : response.scope.split(' ').filter((s) => s !== '') };
+    if (response.expiresAt !== undefined) token.expiresAt = response.expiresAt;
+    return token;
+  }
+
+  /**
+   * Enterprise-managed authorization (MCP SEP-990, draft-ietf-oauth-identity-assertion-authz-grant): the user's ID
+   * token from the enterprise identity provider is exchanged there for an ID-JAG naming this authorization server
+   * (`audience`, default its issuer) and `resource` ({@link requestIdJag}), which is then redeemed here with
+   * {@link getTokenByAssertion}. No browser, no consent screen: the IdP's policy decided.
+   *
+   * @example
+   * const token = await client.getTokenByIdJag({ identityProvider: { tokenEndpoint: 'https://idp.example.com/token', clientId, clientSecret, idToken }, resource: mcpUrl, scope: 'files:read' });
+   * @see https://datatracker.ietf.org/doc/draft-ietf-oauth-identity-assertion-authz-grant/
+   */
+  async getTokenByIdJag(request: AgentTokenRequest & { identityProvider: IdentityProvider; audience?: string }): Promise<AgentToken> {
+    if (typeof request !== 'object' || request === null) throw new TypeError('request must be an object');
+    const scope = normalizeList(request.scope, 'scope');
+    const resources = resourceList(request.resource);
+    if (resources.length > 1) throw new TypeError('an ID-JAG names one resource');
+    const idJag = await requestIdJag(request.identityProvider, { audience: request.audience ?? this.issuer, ...(resources[0] !== undefined ? { resource: resources[0] } : {}), scope }, this.#http);
+    return this.getTokenByAssertion({ assertion: idJag, scope, resource: resources });
   }
 
   /**

@@ -27,6 +27,8 @@ export type { RefreshRequest } from './refresh-token.ts';
 export type { TokenTypeHint } from './revocation.ts';
 export type { ExchangedToken, TokenExchangeRequest } from './token-exchange.ts';
 export { requestToken } from './token-request.ts';
+export { jwtBearerForm, requestIdJag } from './id-jag.ts';
+export type { IdentityProvider, IdJagRequest } from './id-jag.ts';
 export type { TokenResponse } from './token-request.ts';
 export { MemoryTokenStore, tokenSetKey } from './token-store.ts';
 export type { DelegatedTokenSet, TokenSetKeyParts, TokenStore } from './token-store.ts';

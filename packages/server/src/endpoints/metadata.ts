@@ -2,6 +2,7 @@ import { GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE } from '@mandate/protocol';
 import type { Grant } from '../grants/grant.ts';
 import { SUPPORTED_AUTH_METHODS } from '../oauth/client-authentication.ts';
 import { CLIENT_ASSERTION_ALGS } from '../oauth/client-jwks.ts';
+import { GRANT_PROFILE_ID_JAG, GRANT_TYPE_JWT_BEARER, TOKEN_TYPE_ID_JAG, TOKEN_TYPE_JWT } from '@mandate/protocol';
 import { DPOP_ALGORITHMS } from '../oauth/dpop.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import type { ResourceRecords } from '../store/store.ts';
@@ -28,6 +29,8 @@ export interface MetadataDeps {
   registrationEndpoint: string | null;
   /** Whether an https `client_id` names a Client ID Metadata Document we fetch. */
   clientIdMetadataDocuments: boolean;
+  /** Cross-domain trust (docs/cross-domain.md): peers we issue grants for; whether a trusted issuer's ID-JAGs are accepted. */
+  crossDomain?: { hasPeers: boolean; acceptsIdJag: boolean };
 }
 
 export async function authorizationServerMetadata(deps: MetadataDeps, grants: ReadonlyMap<string, Grant>): Promise<Record<string, unknown>> {
@@ -75,6 +78,10 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
     id_token_signing_alg_values_supported: [deps.keys.active.alg],
     // RFC 9449 §5.1: proofs are accepted at the token endpoint with any grant, and at userinfo.
     dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
+    // draft-ietf-oauth-identity-chaining §5 and the ID-JAG draft §7: what an exchange issues for a peer, and that
+    // ID-JAGs are redeemed here (never which issuers are trusted: the draft forbids disclosing the allow-list).
+    ...(deps.crossDomain?.hasPeers ? { identity_chaining_requested_token_types_supported: [TOKEN_TYPE_ID_JAG, TOKEN_TYPE_JWT] } : {}),
+    ...(deps.crossDomain?.acceptsIdJag && grants.has(GRANT_TYPE_JWT_BEARER) ? { authorization_grant_profiles_supported: [GRANT_PROFILE_ID_JAG] } : {}),
     // MCP 2025-11-25 (MCP-AS-02, CIMD-09): an https client_id names its metadata document.
     ...(deps.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
   };

@@ -3,6 +3,7 @@ import type { AuditEvent, AuditLog } from '../audit/audit-log.ts';
 import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
 import type { DownstreamExchange } from '../grants/downstream-exchange.ts';
+import { asksForPeerGrant } from '../grants/cross-domain-exchange.ts';
 import type { Grant, GrantResult } from '../grants/grant.ts';
 import type { TokenExchangeRequest } from '../grants/token-exchange.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
@@ -108,6 +109,7 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
             throw new OAuthError('invalid_client', 'resource server authentication failed', { status: 401, headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' } });
           }
           actorId = resource.uri;
+          if (asksForPeerGrant(grant, params)) throw invalidRequest('a resource server exchanges for a downstream access token only, not for an ID-JAG or a JWT authorization grant');
           const clientRefusal = perClient.take(resource.uri);
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
           const grantRequest = grant.parse(params) as TokenExchangeRequest;

@@ -1,5 +1,6 @@
 import { GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
+import { GRANT_TYPE_JWT_BEARER } from '@mandate/protocol';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord, ClientRegistrationRecord } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
@@ -96,6 +97,9 @@ const fields = {
   grant_types: z.array(grantType).min(1).max(5),
 };
 
+/** The grant types a client may hold; RFC 7523 §2.1 too (docs/cross-domain.md): a client redeeming other domains' assertions. */
+const grantTypes = z.array(z.union([grantType, z.literal(GRANT_TYPE_JWT_BEARER)])).min(1).max(6);
+
 const createSchema = z
   .object({
     ...fields,
@@ -106,12 +110,12 @@ const createSchema = z
     audiences: fields.audiences.default([]),
     access_token_ttl_seconds: fields.access_token_ttl_seconds.optional(),
     dpop_bound_access_tokens: fields.dpop_bound_access_tokens.default(false),
-    grant_types: fields.grant_types.default(['authorization_code', 'refresh_token']),
+    grant_types: grantTypes.default(['authorization_code', 'refresh_token']),
     public: z.boolean().default(false),
   })
   .strict();
 
-const updateSchema = z.object(fields).partial().strict();
+const updateSchema = z.object({ ...fields, grant_types: grantTypes }).partial().strict();
 
 /** Default scopes must be scopes the client may hold (or OpenID ones, which every client may ask for). */
 function checkDefaultScopes(defaults: readonly string[] | undefined, allowed: readonly string[]): void {

@@ -280,6 +280,24 @@ export const TARGET_POLICIES = {
     },
   },
   /**
+   * RFC 7523 §2.1 (identity chaining, ID-JAG): as `client_credentials`, and every resource and scope also within what
+   * the trusted issuer may open and what the assertion grants (the second and third parties).
+   */
+  jwt_bearer: {
+    identityScopes: 'like-any-scope',
+    resourcesWhenOmitted: [onlyListedResource, clientResourceRequired],
+    resourceChecks: [allowedToEveryParty(listsResource), isRegistered],
+    requestWhenOmitted: partyDefaultScopes,
+    scopesWhenOmitted: resourceDefaultScopes,
+    scopeChecks: [allowedScopeOfEveryParty, definedByResources],
+    unpermittedScopes: 'dropped',
+    resultChecks: [],
+    lookUp: (facts) => {
+      const client = facts.parties[0]!;
+      return (facts.requestedResources.length > 0 ? facts.requestedResources : client.allowedAudiences).filter((uri) => listsResource(client, uri));
+    },
+  },
+  /**
    * RFC 6749 §4.1.1 + RFC 8707 + draft-oauth-ai-agents-on-behalf-of-user-02: what a user may be asked to grant a
    * client and the agent it names. An agent never receives through a user more than it may hold at all. MCP
    * clients send what they have (often no `resource`, or no `scope`, or scopes from a challenge the client may not

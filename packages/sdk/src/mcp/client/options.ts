@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { AssertionAudience } from '../../agent/client-authentication.ts';
+import type { IdentityProvider } from '../../agent/id-jag.ts';
 import type { TokenStore } from '../../agent/token-store.ts';
 import type { HttpOptions } from '../../lib/fetch-json.ts';
 import type { ClientRegistrationStore } from './registration.ts';
@@ -55,8 +56,16 @@ export interface McpOAuthClientOptions extends HttpOptions {
   /**
    * `authorization_code` (default): a user signs in. `client_credentials`: the client acts as itself with the
    * pre-registered `client`'s credentials (MCP extension `io.modelcontextprotocol/oauth-client-credentials`).
+   * `jwt-bearer`: the `assertion` (a workload's JWT) is presented with RFC 7523's grant (MCP SEP-1933, workload
+   * identity federation). `enterprise-managed`: the user's ID token from `identityProvider` is exchanged there for an
+   * ID-JAG for the MCP server's authorization server, then presented there with `jwt-bearer` (MCP SEP-990). The three
+   * need the pre-registered `client` (its id, and its credentials where the AS wants them).
    */
-  grantType?: 'authorization_code' | 'client_credentials';
+  grantType?: 'authorization_code' | 'client_credentials' | 'jwt-bearer' | 'enterprise-managed';
+  /** For `jwt-bearer`: the workload's JWT, or a function returning a current one for each token request. */
+  assertion?: string | (() => string | Promise<string>);
+  /** For `enterprise-managed`: the identity provider the user signed in with, this client's credentials there, the ID token. */
+  identityProvider?: IdentityProvider;
   /** Where the browser comes back: a loopback listener (default) or the application's own redirect URI. */
   redirect?: LoopbackRedirect | { redirectUri: string };
   /** OpenID Connect Registration `application_type`. Default `native` with a loopback redirect, `web` otherwise. */

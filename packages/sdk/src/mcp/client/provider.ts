@@ -14,6 +14,7 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 import { tokenSetFrom } from '../../agent/exchange-code.ts';
 import { IdTokenVerifier } from '../../agent/id-token.ts';
 import { randomUrlSafe } from '../../agent/pkce.ts';
+import { jwtBearerForm, requestIdJag } from '../../agent/id-jag.ts';
 import { refreshTokenSet } from '../../agent/refresh-token.ts';
 import { requestToken } from '../../agent/token-request.ts';
 import type { TokenResponse } from '../../agent/token-request.ts';
@@ -85,8 +86,15 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     if (client !== undefined && (typeof client !== 'object' || client === null || typeof client.clientId !== 'string' || client.clientId === '')) {
       throw new TypeError('client.clientId must be a non-empty string');
     }
-    this.#codeFlow = (options.grantType ?? 'authorization_code') === 'authorization_code';
-    if (!this.#codeFlow && client === undefined) throw new TypeError('grantType client_credentials needs the pre-registered client');
+    const grantType = options.grantType ?? 'authorization_code';
+    this.#codeFlow = grantType === 'authorization_code';
+    if (!this.#codeFlow && client === undefined) throw new TypeError(`grantType ${grantType} needs the pre-registered client`);
+    if (grantType === 'jwt-bearer' && !(typeof options.assertion === 'function' || (typeof options.assertion === 'string' && options.assertion !== ''))) {
+      throw new TypeError('grantType jwt-bearer needs the assertion (a JWT, or a function returning one)');
+    }
+    if (grantType === 'enterprise-managed' && (typeof options.identityProvider !== 'object' || options.identityProvider === null)) {
+      throw new TypeError('grantType enterprise-managed needs the identityProvider');
+    }
     const maxAttempts = options.maxAuthorizationAttempts ?? 3;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new TypeError('maxAuthorizationAttempts must be a positive integer');
     const renewBefore = options.renewBeforeExpirySeconds ?? 60;
@@ -280,13 +288,26 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     this.#attempts.clear();
   }
 
-  /** For `client_credentials`: the grant, with the resource's scopes (RFC 6749 §4.4; MCP client credentials extension). */
-  prepareTokenRequest(): URLSearchParams | undefined {
+  /**
+   * The token request of the grants without a browser, with the resource's scopes: `client_credentials` (RFC 6749
+   * §4.4; MCP client credentials extension); `jwt-bearer` with the workload's JWT (RFC 7523 §2.1, SEP-1933);
+   * `enterprise-managed`: an ID-JAG asked of the identity provider for this authorization server (`audience`, its
+   * issuer) and this MCP server (`resource`, as its metadata names it), presented with `jwt-bearer` (SEP-990). The
+   * MCP SDK adds `resource` and client authentication.
+   */
+  async prepareTokenRequest(): Promise<URLSearchParams | undefined> {
     if (this.#codeFlow) return undefined;
     const current = this.#requireCurrent();
-    const form = new URLSearchParams({ grant_type: 'client_credentials' });
     const scopes = this.#options.scope ?? current.resourceMetadata.scopes_supported?.join(' ');
-    if (scopes) form.set('scope', scopes);
+    const scope = (scopes ?? '').split(' ').filter((s) => s !== '');
+    const { grantType, assertion, identityProvider } = this.#options;
+    if (grantType === 'jwt-bearer') return jwtBearerForm(typeof assertion === 'function' ? await assertion() : assertion!, scope);
+    if (grantType === 'enterprise-managed') {
+      const idJag = await requestIdJag(identityProvider!, { audience: current.issuer, resource: current.resource, scope }, this.#http);
+      return jwtBearerForm(idJag, scope);
+    }
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (scope.length > 0) form.set('scope', scope.join(' '));
     return form;
   }
 

@@ -1,0 +1,324 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { createDpopProof, dpopKeyFrom } from '@mandate/protocol';
+import { exportJWK, SignJWT } from 'jose';
+import { basicAuth, decodeJwt, freePort, startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestDatabase, forEachStore, type TestDatabase } from '../helpers/stores.ts';
+import { createApp, createUser, isActive, obtainCode, redeemCode } from '../helpers/user-flow.ts';
+
+/**
+ * Issue 11 item 6, cross-domain, over real HTTP with two Mandate instances acting as two domains, each on its own
+ * database (SQLite, then PostgreSQL): A is the identity provider and domain A (it issues ID-JAGs and identity
+ * chaining grants for its peer B, `crossDomain.peers`); B trusts A (`crossDomain.trustedIssuers`, A's keys fetched
+ * from its `jwks_uri` through the SSRF-checked fetch) and redeems A's grants with the RFC 7523 `jwt-bearer` grant.
+ * B also trusts a workload issuer whose keys are inline, for assertions the test signs itself (the refusals).
+ * A second instance of B on B's database shows that a grant is single use across instances.
+ */
+
+const TE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
+const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT = 'urn:ietf:params:oauth:token-type:jwt';
+const ID_JAG = 'urn:ietf:params:oauth:token-type:id-jag';
+const RESOURCE_A = 'https://api.a.example/mcp';
+const RESOURCE_B = 'https://api.b.example/mcp';
+const WORKLOAD_ISSUER = 'https://workloads.example';
+
+type Body = Record<string, unknown>;
+
+forEachStore('cross-domain: jwt-bearer, identity chaining and ID-JAG between two Mandate instances', (fixture) => {
+  let a: TestServer;
+  let b: TestServer;
+  let b2: TestServer;
+  let databaseB: TestDatabase;
+  const workloadKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const strangerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  /** Client CA at A (an application users sign in to) and its counterpart CB at B. */
+  let ca: { clientId: string; clientSecret: string };
+  let cb: { clientId: string; clientSecret: string };
+  let otherB: { clientId: string; clientSecret: string };
+  let resourceBKey: string;
+  let userB: string;
+  const email = 'alice@a.example';
+  let n = 0;
+
+  before(async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const issuerA = `http://127.0.0.1:${portA}`;
+    const issuerB = `http://127.0.0.1:${portB}`;
+    databaseB = await createTestDatabase(fixture.dialect);
+    const workloadJwk = { ...(await exportJWK(workloadKey.publicKey)), kid: 'w1', alg: 'ES256' };
+    const configB = {
+      issuer: issuerB,
+      port: portB,
+      clientMetadataDocuments: { timeoutMs: 20_000 },
+      crossDomain: {
+        allowHttpLocalhost: true,
+        trustedIssuers: [
+          { issuer: issuerA, jwksUri: `${issuerA}/jwks.json`, subject: 'email' as const },
+          { issuer: WORKLOAD_ISSUER, jwks: { keys: [workloadJwk] }, subject: 'email' as const, scopes: ['calc'] },
+        ],
+      },
+    };
+    b = await startTestServer({ url: databaseB.url }, configB);
+    const created = await b.admin('POST', '/resources', { resource: RESOURCE_B, scopes: ['calc', 'files:read', 'exec'] });
+    assert.equal(created.status, 201, await created.clone().text());
+    resourceBKey = ((await created.json()) as { api_key: string }).api_key;
+    const clientAtB = async () => {
+      const made = await createApp(b, { grant_types: [JWT_BEARER], audiences: [RESOURCE_B], scopes: ['calc', 'files:read'] });
+      return { clientId: made.clientId, clientSecret: made.clientSecret! };
+    };
+    cb = await clientAtB();
+    otherB = await clientAtB();
+    userB = await createUser(b, email);
+    // A second instance of domain B on the same database (another port, the same issuer and keys).
+    b2 = await startTestServer({ url: databaseB.url }, { ...configB, port: 0 });
+
+    const peerA = { issuer: issuerB };
+    a = await startTestServer(fixture, { issuer: issuerA, port: portA, crossDomain: { peers: [peerA] } });
+    await a.admin('POST', '/resources', { resource: RESOURCE_A, scopes: ['calc', 'files:read', 'exec'] });
+    const app = await createApp(a, { grant_types: ['authorization_code', 'refresh_token', TE], audiences: [RESOURCE_A], scopes: ['calc', 'files:read', 'exec'] });
+    ca = { clientId: app.clientId, clientSecret: app.clientSecret! };
+    await createUser(a, email);
+    // Domain A learns CA's id at B: a restart with the mapping (ids are made when a client is registered).
+    await a.close();
+    a = await startTestServer(fixture, { issuer: issuerA, port: portA, crossDomain: { peers: [{ ...peerA, clients: { [ca.clientId]: cb.clientId } }] } });
+  });
+  after(async () => {
+    await a?.close();
+    await b2?.close();
+    await b?.close();
+    await databaseB?.drop();
+  });
+
+  /** Alice signs in to CA at A: an ID token (aud CA) and an access token for RESOURCE_A. */
+  async function signIn(): Promise<{ idToken: string; accessToken: string }> {
+    const flow = { clientId: ca.clientId, clientSecret: ca.clientSecret, scope: 'openid email calc files:read', resource: RESOURCE_A, email };
+    const { code, verifier } = await obtainCode(a, flow);
+    const redeemed = await redeemCode(a, flow, code, verifier);
+    assert.equal(redeemed.status, 200, await redeemed.clone().text());
+    const body = (await redeemed.json()) as { id_token: string; access_token: string };
+    return { idToken: body.id_token, accessToken: body.access_token };
+  }
+
+  const post = async (server: TestServer, params: Record<string, string>, client: { clientId: string; clientSecret: string }, headers: Record<string, string> = {}) => {
+    const response = await server.postForm('/token', params, { authorization: basicAuth(client.clientId, client.clientSecret), ...headers });
+    return { status: response.status, body: (await response.json()) as Body };
+  };
+  const idJagRequest = (idToken: string, extra: Record<string, string> = {}) => ({
+    grant_type: TE,
+    requested_token_type: ID_JAG,
+    subject_token: idToken,
+    subject_token_type: ID_TOKEN,
+    audience: b.issuer,
+    resource: RESOURCE_B,
+    scope: 'calc files:read',
+    ...extra,
+  });
+  const redeem = (server: TestServer, assertion: string, client = cb, extra: Record<string, string> = {}, headers: Record<string, string> = {}) =>
+    post(server, { grant_type: JWT_BEARER, assertion, ...extra }, client, headers);
+
+  /** An assertion of the workload issuer (inline keys at B), for the refusals. */
+  async function workloadAssertion(claims: Record<string, unknown> = {}, options: { typ?: string; key?: typeof workloadKey; omit?: string[] } = {}): Promise<string> {
+    const now = b.clock.now();
+    const payload: Record<string, unknown> = { iss: WORKLOAD_ISSUER, sub: `w${++n}`, aud: b.issuer, email, iat: now, exp: now + 120, jti: randomUUID(), ...claims };
+    for (const name of options.omit ?? []) delete payload[name];
+    return new SignJWT(payload as Record<string, unknown>)
+      .setProtectedHeader({ alg: 'ES256', kid: 'w1', ...(options.typ ? { typ: options.typ } : {}) })
+      .sign((options.key ?? workloadKey).privateKey);
+  }
+
+  test('JAG-02, JAG-04, IC-06: A exchanges Alice’s ID token for an ID-JAG; B redeems it once for an access token, without a refresh token', async () => {
+    const { idToken } = await signIn();
+    const exchanged = await post(a, idJagRequest(idToken), ca);
+    assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+    assert.equal(exchanged.body['issued_token_type'], ID_JAG);
+    assert.equal(exchanged.body['token_type'], 'N_A', 'RFC 8693 §2.2.1: not an access token');
+    assert.equal(exchanged.body['refresh_token'], undefined);
+    const idJag = exchanged.body['access_token'] as string;
+    const { header, payload } = decodeJwt(idJag);
+    assert.equal(header['typ'], 'oauth-id-jag+jwt');
+    assert.equal(payload['iss'], a.issuer);
+    assert.equal(payload['aud'], b.issuer, 'the resource authorization server alone');
+    assert.equal(payload['client_id'], cb.clientId, 'the client’s id at the resource authorization server');
+    assert.equal(payload['sub'], decodeJwt(idToken).payload['sub']);
+    assert.equal(payload['resource'], RESOURCE_B);
+    assert.equal(payload['scope'], 'calc files:read');
+    assert.equal(payload['email'], email);
+    assert.ok(typeof payload['jti'] === 'string' && typeof payload['iat'] === 'number');
+    assert.ok((payload['exp'] as number) - (payload['iat'] as number) <= 300, 'short-lived');
+
+    const redeemed = await redeem(b, idJag);
+    assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+    assert.equal(redeemed.body['token_type'], 'Bearer');
+    assert.equal(redeemed.body['refresh_token'], undefined, 'JAG-04: no refresh token');
+    assert.equal(redeemed.body['scope'], 'calc files:read');
+    const token = decodeJwt(redeemed.body['access_token'] as string).payload;
+    assert.equal(token['iss'], b.issuer);
+    assert.equal(token['sub'], userB, 'Alice as B knows her (by e-mail)');
+    assert.equal(token['client_id'], cb.clientId);
+    assert.equal(token['aud'], RESOURCE_B);
+    assert.ok(await isActive(b, resourceBKey, redeemed.body['access_token'] as string));
+
+    // The acceptance point: a replayed ID-JAG is refused, by this instance and by the other instance of domain B.
+    for (const instance of [b, b2]) {
+      const replayed = await redeem(instance, idJag);
+      assert.equal(replayed.status, 400);
+      assert.equal(replayed.body['error'], 'invalid_grant');
+      assert.match(String(replayed.body['error_description']), /used before/);
+    }
+  });
+
+  test('a replayed ID-JAG is refused on a second instance of the same domain, after the first redeemed it', async () => {
+    const { idToken } = await signIn();
+    const idJag = (await post(a, idJagRequest(idToken), ca)).body['access_token'] as string;
+    const first = await redeem(b2, idJag);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const again = await redeem(b, idJag);
+    assert.deepEqual([again.status, again.body['error']], [400, 'invalid_grant']);
+  });
+
+  test('JAG-01: an ID token issued to another client is not exchanged; ID-JAG requests need an ID token and a known audience', async () => {
+    const { idToken, accessToken } = await signIn();
+    const other = await createApp(a, { grant_types: ['authorization_code', TE], audiences: [RESOURCE_A], scopes: ['calc'] });
+    const foreign = await post(a, idJagRequest(idToken), { clientId: other.clientId, clientSecret: other.clientSecret! });
+    assert.deepEqual([foreign.status, foreign.body['error']], [400, 'invalid_request']);
+    assert.match(String(foreign.body['error_description']), /not issued to this client/);
+    const notIdToken = await post(a, idJagRequest(accessToken, { subject_token_type: ACCESS_TOKEN }), ca);
+    assert.deepEqual([notIdToken.status, notIdToken.body['error']], [400, 'invalid_request']);
+    const unknownPeer = await post(a, idJagRequest(idToken, { audience: 'https://as.elsewhere.example' }), ca);
+    assert.deepEqual([unknownPeer.status, unknownPeer.body['error']], [400, 'invalid_target']);
+  });
+
+  test('a resource server (authenticated by its API key) may not ask for an ID-JAG or a JWT authorization grant', async () => {
+    const created = await a.admin('POST', '/resources', { resource: 'https://gateway.a.example/mcp', scopes: ['calc'] });
+    const apiKey = ((await created.json()) as { api_key: string }).api_key;
+    const { idToken, accessToken } = await signIn();
+    for (const params of [idJagRequest(idToken), { grant_type: TE, requested_token_type: JWT, subject_token: accessToken, subject_token_type: ACCESS_TOKEN, audience: b.issuer }]) {
+      const response = await a.postForm('/token', params, { authorization: `Bearer ${apiKey}` });
+      const body = (await response.json()) as Body;
+      assert.deepEqual([response.status, body['error']], [400, 'invalid_request'], JSON.stringify(body));
+      assert.match(String(body['error_description']), /resource server/);
+    }
+  });
+
+  test('JAG-03: the ID-JAG’s client_id must be the authenticated client at B', async () => {
+    const { idToken } = await signIn();
+    const idJag = (await post(a, idJagRequest(idToken), ca)).body['access_token'] as string;
+    const refused = await redeem(b, idJag, otherB);
+    assert.deepEqual([refused.status, refused.body['error']], [400, 'invalid_grant']);
+    assert.match(String(refused.body['error_description']), /another client/);
+    // Refused before its jti was consumed: CB still redeems it.
+    assert.equal((await redeem(b, idJag)).status, 200);
+  });
+
+  test('IC-02, IC-03, IC-06: identity chaining: A issues a JWT authorization grant for B from Alice’s access token; B redeems it', async () => {
+    const { accessToken } = await signIn();
+    const chaining = { grant_type: TE, requested_token_type: JWT, subject_token: accessToken, subject_token_type: ACCESS_TOKEN, audience: b.issuer };
+    const wider = await post(a, { ...chaining, scope: 'calc exec' }, ca);
+    assert.deepEqual([wider.status, wider.body['error']], [400, 'invalid_scope'], 'IC-03: never wider than the subject token');
+    const stray = await post(a, { ...chaining, resource: 'https://api.a.example/other' }, ca);
+    assert.deepEqual([stray.status, stray.body['error']], [400, 'invalid_target'], 'IC-01: one authorization server, nothing beside it');
+
+    const exchanged = await post(a, { ...chaining, scope: 'calc' }, ca);
+    assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+    assert.equal(exchanged.body['issued_token_type'], JWT);
+    assert.equal(exchanged.body['token_type'], 'N_A');
+    const grant = decodeJwt(exchanged.body['access_token'] as string);
+    assert.equal(grant.header['typ'], 'JWT');
+    assert.equal(grant.payload['aud'], b.issuer, 'IC-02: B alone');
+    assert.equal(grant.payload['scope'], 'calc');
+    assert.equal(grant.payload['email'], email);
+
+    const redeemed = await redeem(b, exchanged.body['access_token'] as string, cb, { resource: RESOURCE_B });
+    assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+    assert.equal(redeemed.body['refresh_token'], undefined, 'IC-06: no refresh token');
+    assert.equal(redeemed.body['scope'], 'calc');
+    assert.equal(decodeJwt(redeemed.body['access_token'] as string).payload['sub'], userB);
+    const replayed = await redeem(b2, exchanged.body['access_token'] as string, cb, { resource: RESOURCE_B });
+    assert.deepEqual([replayed.status, replayed.body['error']], [400, 'invalid_grant']);
+  });
+
+  test('JAG-05: an ID-JAG bound to a DPoP key (a proof at A) is redeemed at B only with a proof of the same key', async () => {
+    const key = dpopKeyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'ES256');
+    const otherKey = dpopKeyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'ES256');
+    const proof = (server: TestServer, k = key) => ({ dpop: createDpopProof(k, { method: 'POST', url: `${server.issuer}/token` }, server.clock.now()) });
+    const { idToken } = await signIn();
+    const exchanged = await post(a, idJagRequest(idToken), ca, proof(a));
+    assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+    const idJag = exchanged.body['access_token'] as string;
+    assert.deepEqual(decodeJwt(idJag).payload['cnf'], { jkt: key.jkt });
+    const withoutProof = await redeem(b, idJag);
+    assert.deepEqual([withoutProof.status, withoutProof.body['error']], [400, 'invalid_grant']);
+    const wrongKey = await redeem(b, idJag, cb, {}, proof(b, otherKey));
+    assert.deepEqual([wrongKey.status, wrongKey.body['error']], [400, 'invalid_grant']);
+    const bound = await redeem(b, idJag, cb, {}, proof(b));
+    assert.equal(bound.status, 200, JSON.stringify(bound.body));
+    assert.equal(bound.body['token_type'], 'DPoP');
+    assert.deepEqual(decodeJwt(bound.body['access_token'] as string).payload['cnf'], { jkt: key.jkt });
+  });
+
+  test('IC-04, JAG-03: untrusted issuer, bad signature, wrong typ, foreign or double aud, expired, too long, no jti → invalid_grant, each saying why', async () => {
+    const cases: [string, Promise<string>, RegExp][] = [
+      ['untrusted issuer', workloadAssertion({ iss: 'https://untrusted.example' }), /not trusted/],
+      ['bad signature', workloadAssertion({}, { key: strangerKey }), /signature/],
+      ['an access token', workloadAssertion({}, { typ: 'at+jwt' }), /not an authorization grant/],
+      ['foreign aud', workloadAssertion({ aud: 'https://as.elsewhere.example' }), /aud/],
+      ['ID-JAG with two audiences', workloadAssertion({ aud: [b.issuer, `${b.issuer}/token`], client_id: cb.clientId }, { typ: 'oauth-id-jag+jwt' }), /alone/],
+      ['ID-JAG of another client', workloadAssertion({ client_id: otherB.clientId }, { typ: 'oauth-id-jag+jwt' }), /another client/],
+      ['expired', workloadAssertion({ iat: b.clock.now() - 600, exp: b.clock.now() - 300 }), /expired/],
+      ['too long', workloadAssertion({ exp: b.clock.now() + 7200 }), /longer than 600/],
+      ['no jti', workloadAssertion({}, { omit: ['jti'] }), /jti/],
+      ['IC-05 unknown subject', workloadAssertion({ email: 'nobody@b.example' }), /not a user here/],
+      ['not a JWT', Promise.resolve('not-a-jwt'), /not a JWT/],
+    ];
+    for (const [name, assertion, reason] of cases) {
+      const refused = await redeem(b, await assertion, cb, { resource: RESOURCE_B });
+      assert.deepEqual([refused.status, refused.body['error']], [400, 'invalid_grant'], `${name}: ${JSON.stringify(refused.body)}`);
+      assert.match(String(refused.body['error_description']), reason, name);
+    }
+    const missing = await post(b, { grant_type: JWT_BEARER }, cb);
+    assert.deepEqual([missing.status, missing.body['error']], [400, 'invalid_request']);
+  });
+
+  test('RFC 7523 §3: a workload assertion (aud = the token endpoint) is accepted within the issuer’s scopes, once', async () => {
+    const assertion = await workloadAssertion({ aud: `${b.issuer}/token` });
+    const granted = await redeem(b, assertion, cb, { resource: RESOURCE_B, scope: 'calc files:read' });
+    assert.equal(granted.status, 200, JSON.stringify(granted.body));
+    assert.equal(granted.body['scope'], 'calc', 'the trusted issuer opens calc only');
+    const replayed = await redeem(b, assertion, cb, { resource: RESOURCE_B });
+    assert.deepEqual([replayed.status, replayed.body['error']], [400, 'invalid_grant']);
+  });
+
+  test('RFC 8414: A advertises what it issues for peers; B the jwt-bearer grant and the ID-JAG profile', async () => {
+    const metaA = (await (await fetch(`${a.issuer}/.well-known/oauth-authorization-server`)).json()) as Body;
+    assert.deepEqual(metaA['identity_chaining_requested_token_types_supported'], [ID_JAG, JWT]);
+    assert.ok(!(metaA['grant_types_supported'] as string[]).includes(JWT_BEARER), 'A trusts no issuer');
+    const metaB = (await (await fetch(`${b.issuer}/.well-known/oauth-authorization-server`)).json()) as Body;
+    assert.ok((metaB['grant_types_supported'] as string[]).includes(JWT_BEARER));
+    assert.deepEqual(metaB['authorization_grant_profiles_supported'], ['urn:ietf:params:oauth:grant-profile:id-jag']);
+    assert.equal(JSON.stringify(metaB).includes(a.issuer), false, 'the trusted issuers are not disclosed');
+  });
+
+  test('a trusted issuer’s new signing key (unknown kid) is fetched from its jwks_uri again, at most every 30 s', async () => {
+    const rotated = await a.admin('POST', '/keys/rotate', { publish_ahead_seconds: 0 });
+    assert.equal(rotated.status, 200, await rotated.clone().text());
+    const { idToken } = await signIn();
+    const idJag = (await post(a, idJagRequest(idToken), ca)).body['access_token'] as string;
+    const tooSoon = await redeem(b, idJag);
+    assert.deepEqual([tooSoon.status, tooSoon.body['error']], [400, 'invalid_grant'], 'the keys were fetched less than 30 s ago');
+    assert.match(String(tooSoon.body['error_description']), /signature/);
+    b.clock.advance(31);
+    const redeemed = await redeem(b, idJag);
+    assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+  });
+});
+
+describe('cross-domain configuration', () => {
+  test('a trusted issuer needs exactly one of jwks and jwksUri', async () => {
+    const { resolveConfig } = await import('../../src/config.ts');
+    assert.throws(() => resolveConfig({ crossDomain: { trustedIssuers: [{ issuer: 'https://idp.example' }] } }), /jwks/);
+  });
+});
