@@ -21,6 +21,8 @@ export class SharedRateCounts {
   /** Keys at half their limit or more: read back at every sync. */
   #watched = new Set<string>();
   #syncing: Promise<void> | null = null;
+  /** The sync that follows the one under way, when a caller asked meanwhile. */
+  #queued: Promise<void> | null = null;
 
   /** `now` is the server's clock in epoch seconds: minutes are counted on it. */
   constructor(store: RateLimitRecords, now: () => number) {
@@ -58,8 +60,17 @@ export class SharedRateCounts {
 
   /** Adds this instance's new counts to the store and reads back the totals of those and of the watched keys. */
   sync(): Promise<void> {
-    this.#syncing ??= this.#push().finally(() => (this.#syncing = null));
-    return this.#syncing;
+    if (!this.#syncing) {
+      this.#syncing = this.#push().finally(() => (this.#syncing = null));
+      return this.#syncing;
+    }
+    // A sync under way took its batch before this call: one more runs after it (shared by every caller meanwhile),
+    // so that whatever was counted before a sync() call is pushed when its promise resolves.
+    this.#queued ??= this.#syncing.catch(() => undefined).then(() => {
+      this.#queued = null;
+      return this.sync();
+    });
+    return this.#queued;
   }
 
   async #push(): Promise<void> {
