@@ -43,7 +43,7 @@ export interface ApprovalView {
   used_at: number | null;
 }
 
-function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
+export function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
   return {
     id: r.id,
     status: r.status === 'pending' && r.expiresAt <= now ? 'expired' : r.status,

@@ -7,7 +7,8 @@ import { Browser, createUser, inputValue, PASSWORD } from '../helpers/user-flow.
 /**
  * Refusals of the admin console over real HTTP that its first review found missing: the live approval stream ends
  * when its viewer loses the session or the role; a critical approval needs the deciding session's own fresh
- * sign-in (not the user's newest session elsewhere); an admin cannot demote or disable themselves by email.
+ * sign-in (not the user's newest session elsewhere); an admin cannot demote or disable themselves by email; and
+ * /account lists a user's requests however many other users' requests are newer.
  */
 forEachStore('admin console refusals over HTTP', (fixture) => {
   let server: TestServer;
@@ -122,6 +123,42 @@ forEachStore('admin console refusals over HTTP', (fixture) => {
     const after = (await (await server.admin('GET', `/users/${adminId}`)).json()) as { is_admin: boolean; status: string };
     assert.deepEqual([after.is_admin, after.status], [true, 'active']);
     assert.equal((await admin.fetch(`${server.issuer}/admin/users`)).status, 200, 'still signed in');
+  });
+
+  test('a user’s own requests on /account are read by user: 500 newer requests of other users do not hide them', async () => {
+    const ask = await agentWithCriticalScope();
+    const email = unique('owner');
+    await createUser(server, email);
+    const otherId = await createUser(server, unique('busy'));
+    const mine = await ask('calc', email, 'mine-under-500');
+    const clientOf = ((await (await server.admin('GET', `/approvals/${mine}`)).json()) as { client_id: string }).client_id;
+    const now = server.clock.now();
+    for (let i = 0; i < 500; i++) {
+      await server.store.createApprovalRequest({
+        id: `apr_busy_${n}_${i}`,
+        status: 'denied',
+        clientId: clientOf,
+        chain: [clientOf],
+        userId: otherId,
+        scopes: ['calc'],
+        resources: [],
+        justification: 'someone else',
+        risk: 'low',
+        requestKey: `busy-${n}-${i}`,
+        createdAt: now + 1,
+        expiresAt: now + 600,
+        decidedBy: 'test',
+        decidedAt: now + 1,
+        reason: null,
+        usedAt: null,
+        authReqHash: null,
+        pollInterval: null,
+        lastPolledAt: null,
+      });
+    }
+    const account = await (await (await signedIn(email)).fetch(`${server.issuer}/account`)).text();
+    assert.match(account, /mine-under-500/, 'the user’s pending request is listed');
+    assert.doesNotMatch(account, /someone else/, 'never another user’s');
   });
 
   // Moves the shared clock: the last test of this server.
