@@ -185,4 +185,29 @@ forEachStore('admin console refusals over HTTP', (fixture) => {
     assert.equal(approved.status, 303, 'the freshly signed-in session decides');
     assert.equal(((await (await server.admin('GET', `/approvals/${id}`)).json()) as { status: string }).status, 'approved');
   });
+  // Moves the shared clock too: after the critical-request test.
+  test('the approval stream ends after 10 minutes, and neither it nor its reconnect keeps the session from its idle timeout', async () => {
+    const email = unique('admin');
+    await createUser(server, email, { is_admin: true });
+    const admin = await signedIn(email);
+    const firstEvent = async (): Promise<ReadableStreamDefaultReader<Uint8Array>> => {
+      const response = await admin.fetch(`${server.issuer}/admin/approvals/events`);
+      assert.equal(response.status, 200);
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!/event: pending\ndata: .*\n\n/.test(text)) {
+        const chunk = await reader.read();
+        assert.equal(chunk.done, false);
+        text += new TextDecoder().decode(chunk.value);
+      }
+      return reader;
+    };
+    const stream = await firstEvent();
+    server.clock.advance(601);
+    while (!(await stream.read()).done);
+    const reconnected = await firstEvent();
+    await reconnected.cancel();
+    server.clock.advance(server.config.users.sessionIdleTimeoutSeconds - 600);
+    assert.equal((await admin.fetch(`${server.issuer}/admin`)).status, 302, 'idle since the sign-in: the streams did not count as use');
+  });
 });
