@@ -45,7 +45,7 @@ export interface ApprovalView {
   ping: { status: NonNullable<ApprovalRequestRecord['pingStatus']>; attempts: number; next_attempt_at: number | null; last_result: string | null } | null;
 }
 
-function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
+export function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
   return {
     id: r.id,
     status: r.status === 'pending' && r.expiresAt <= now ? 'expired' : r.status,

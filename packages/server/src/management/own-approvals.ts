@@ -1,6 +1,6 @@
 import { userMayDecide } from '../policy/approval-decider.ts';
 import type { ResourceRecords } from '../store/store.ts';
-import { type ApprovalStore, type ApprovalView, decideApproval, getApproval, listApprovals } from './approvals.ts';
+import { type ApprovalStore, type ApprovalView, approvalView, decideApproval, getApproval } from './approvals.ts';
 import type { ManagementDeps } from './management-deps.ts';
 import { ManagementError } from './management-error.ts';
 
@@ -28,7 +28,8 @@ async function withDecider(views: ApprovalView[], deps: ManagementDeps<OwnApprov
 
 /** The user's requests: pending ones first, then the latest decided, at most 50. */
 export async function listApprovalsAbout(userId: string, deps: ManagementDeps<OwnApprovalStore>): Promise<OwnApprovalView[]> {
-  const mine = (await listApprovals({}, deps)).filter((a) => a.user_id === userId);
+  // Queried by user: every user's newest 500 filtered here would lose this user's requests behind others' newer ones.
+  const mine = (await deps.store.listApprovalRequests({ userId }, deps.now)).map((r) => approvalView(r, deps.now));
   const pending = mine.filter((a) => a.status === 'pending');
   const rest = mine.filter((a) => a.status !== 'pending').slice(0, Math.max(0, 50 - pending.length));
   return withDecider([...pending, ...rest], deps);

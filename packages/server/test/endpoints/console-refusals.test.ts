@@ -7,7 +7,8 @@ import { Browser, createUser, inputValue, PASSWORD } from '../helpers/user-flow.
 /**
  * Refusals of the admin console over real HTTP that its first review found missing: the live approval stream ends
  * when its viewer loses the session or the role; a critical approval needs the deciding session's own fresh
- * sign-in (not the user's newest session elsewhere); an admin cannot demote or disable themselves by email.
+ * sign-in (not the user's newest session elsewhere); an admin cannot demote or disable themselves by email; and
+ * /account lists a user's requests however many other users' requests are newer.
  */
 forEachStore('admin console refusals over HTTP', (fixture) => {
   let server: TestServer;
@@ -124,6 +125,42 @@ forEachStore('admin console refusals over HTTP', (fixture) => {
     assert.equal((await admin.fetch(`${server.issuer}/admin/users`)).status, 200, 'still signed in');
   });
 
+  test('a user’s own requests on /account are read by user: 500 newer requests of other users do not hide them', async () => {
+    const ask = await agentWithCriticalScope();
+    const email = unique('owner');
+    await createUser(server, email);
+    const otherId = await createUser(server, unique('busy'));
+    const mine = await ask('calc', email, 'mine-under-500');
+    const clientOf = ((await (await server.admin('GET', `/approvals/${mine}`)).json()) as { client_id: string }).client_id;
+    const now = server.clock.now();
+    for (let i = 0; i < 500; i++) {
+      await server.store.createApprovalRequest({
+        id: `apr_busy_${n}_${i}`,
+        status: 'denied',
+        clientId: clientOf,
+        chain: [clientOf],
+        userId: otherId,
+        scopes: ['calc'],
+        resources: [],
+        justification: 'someone else',
+        risk: 'low',
+        requestKey: `busy-${n}-${i}`,
+        createdAt: now + 1,
+        expiresAt: now + 600,
+        decidedBy: 'test',
+        decidedAt: now + 1,
+        reason: null,
+        usedAt: null,
+        authReqHash: null,
+        pollInterval: null,
+        lastPolledAt: null,
+      });
+    }
+    const account = await (await (await signedIn(email)).fetch(`${server.issuer}/account`)).text();
+    assert.match(account, /mine-under-500/, 'the user’s pending request is listed');
+    assert.doesNotMatch(account, /someone else/, 'never another user’s');
+  });
+
   // Moves the shared clock: the last test of this server.
   test('a critical request needs the deciding session’s own fresh sign-in: an older session stays stale after a new one elsewhere', async () => {
     const approverEmail = unique('approver');
@@ -147,5 +184,30 @@ forEachStore('admin console refusals over HTTP', (fixture) => {
     const approved = await fresh.postForm(`${server.issuer}/admin/approvals/${id}/decision`, { csrf: freshCsrf, decision: 'approve' });
     assert.equal(approved.status, 303, 'the freshly signed-in session decides');
     assert.equal(((await (await server.admin('GET', `/approvals/${id}`)).json()) as { status: string }).status, 'approved');
+  });
+  // Moves the shared clock too: after the critical-request test.
+  test('the approval stream ends after 10 minutes, and neither it nor its reconnect keeps the session from its idle timeout', async () => {
+    const email = unique('admin');
+    await createUser(server, email, { is_admin: true });
+    const admin = await signedIn(email);
+    const firstEvent = async (): Promise<ReadableStreamDefaultReader<Uint8Array>> => {
+      const response = await admin.fetch(`${server.issuer}/admin/approvals/events`);
+      assert.equal(response.status, 200);
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!/event: pending\ndata: .*\n\n/.test(text)) {
+        const chunk = await reader.read();
+        assert.equal(chunk.done, false);
+        text += new TextDecoder().decode(chunk.value);
+      }
+      return reader;
+    };
+    const stream = await firstEvent();
+    server.clock.advance(601);
+    while (!(await stream.read()).done);
+    const reconnected = await firstEvent();
+    await reconnected.cancel();
+    server.clock.advance(server.config.users.sessionIdleTimeoutSeconds - 600);
+    assert.equal((await admin.fetch(`${server.issuer}/admin`)).status, 302, 'idle since the sign-in: the streams did not count as use');
   });
 });

@@ -79,6 +79,7 @@ export function consoleApprovalRoutes(deps: ConsoleDeps<ConsoleApprovalStore> & 
       method: 'GET',
       path: '/approvals/events',
       section,
+      touchesSession: false,
       handler: (req) => stream(req, deps),
     }),
   ];
@@ -86,10 +87,11 @@ export function consoleApprovalRoutes(deps: ConsoleDeps<ConsoleApprovalStore> & 
 
 /**
  * Whether the stream's viewer may still see the queue: the same session, signed in, its user still active and
- * still holding a role that reads approvals. A stream outlives its connect check, so each pass asks again.
+ * still holding a role that reads approvals. A stream outlives its connect check, so each pass asks again; asking
+ * is not a use of the session (a tab left open must not keep it from its idle timeout).
  */
 async function mayStillRead(req: ConsoleRequest, deps: ConsoleDeps<ConsoleApprovalStore>): Promise<boolean> {
-  const session = await deps.sessions.signedIn(req.request);
+  const session = await deps.sessions.signedIn(req.request, { touch: false });
   if (!session || session.user.id !== req.user.id) return false;
   const role = consoleRole(session.user);
   return role !== null && mayRead(role, 'approvals');

@@ -62,6 +62,8 @@ export interface ConsoleRouteOptions {
    * the page shows what went wrong above the same content, with the matching status.
    */
   onRefusal?: (req: ConsoleRequest) => Promise<string>;
+  /** A live stream's connect does not count as using the session (an open tab must not defeat its idle timeout). */
+  touchesSession?: false;
   handler(req: ConsoleRequest): Promise<string | FastifyReply>;
 }
 
@@ -74,7 +76,7 @@ export function consoleRoute<S>(deps: ConsoleDeps<S>, o: ConsoleRouteOptions): R
     access: 'browser',
     errorFormat: 'problem',
     async handler(request, reply) {
-      const session = await deps.sessions.signedIn(request);
+      const session = await deps.sessions.signedIn(request, { touch: o.touchesSession !== false });
       if (!session) {
         const returnTo = o.method === 'GET' ? request.url : `${base}/admin`;
         const login = `${base}${userEndpointPaths.login}?${new URLSearchParams({ return_to: returnTo.startsWith(`${base}/`) ? returnTo : `${base}${returnTo}` })}`;

@@ -1,6 +1,6 @@
 import type { ApprovalRequestRecord, ApprovalRequestRecords } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement } from './columns.ts';
-import type { SqlExecutor } from './driver.ts';
+import type { SqlExecutor, SqlValue } from './driver.ts';
 
 const approvalColumns: ColumnMap<ApprovalRequestRecord> = {
   id: { column: 'id' },
@@ -50,9 +50,18 @@ export function approvalRequestRecords(db: SqlExecutor): ApprovalRequestRecords 
     },
     async listApprovalRequests(filter, now) {
       await db.run(`UPDATE approval_requests SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?`, [now]);
-      const rows = filter.status
-        ? await db.all('SELECT * FROM approval_requests WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT 500', [filter.status])
-        : await db.all('SELECT * FROM approval_requests ORDER BY created_at DESC, id DESC LIMIT 500');
+      const conditions: string[] = [];
+      const params: SqlValue[] = [];
+      if (filter.status) {
+        conditions.push('status = ?');
+        params.push(filter.status);
+      }
+      if (filter.userId !== undefined) {
+        conditions.push('user_id = ?');
+        params.push(filter.userId);
+      }
+      const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+      const rows = await db.all(`SELECT * FROM approval_requests ${where} ORDER BY created_at DESC, id DESC LIMIT 500`, params);
       return rows.map(decode);
     },
     async decideApprovalRequest(id, decision, now) {
