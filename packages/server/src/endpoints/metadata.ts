@@ -8,6 +8,9 @@ import type { ResourceRecords } from '../store/store.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from '../http/endpoint-paths.ts';
 import { OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import { AUTHORIZATION_DETAILS_TYPES_SUPPORTED } from '../oauth/authorization-details.ts';
+import { ACTION_USES_PATH } from './action-uses.ts';
+import { TOOL_CALLS_PATH } from './tool-calls.ts';
 
 /**
  * The token and revocation endpoints take every method `authenticateClient` implements, public clients (`none`)
@@ -59,6 +62,11 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
           backchannel_user_code_parameter_supported: false,
         }
       : {}),
+    // RFC 9396 §10: the authorization detail types understood (issue 12 item 4: one MCP tool call).
+    authorization_details_types_supported: [...AUTHORIZATION_DETAILS_TYPES_SUPPORTED],
+    // Mandate extensions for resource servers (API key): recording an action token's one use, reporting tool calls.
+    action_uses_endpoint: endpointUrl(issuer, ACTION_USES_PATH),
+    tool_calls_endpoint: endpointUrl(issuer, TOOL_CALLS_PATH),
     token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,

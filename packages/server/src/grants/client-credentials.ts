@@ -4,7 +4,10 @@ import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import { decideScopes, highestRisk } from '../policy/scope-policy.ts';
 import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetDecision, type TargetFacts } from '../policy/token-targets.ts';
-import type { ClientRecord, ResourceRecords } from '../store/store.ts';
+import type { McpToolAuthorizationDetail } from '@mandate/protocol';
+import { invalidAuthorizationDetails, parseAuthorizationDetails, type RequestedMcpToolDetail } from '../oauth/authorization-details.ts';
+import { ACTION_TOKEN_MAX_TTL_SECONDS, actionResource, decideActionApproval, higherRisk } from '../policy/action-approval.ts';
+import type { ClientRecord, ResourceRecords, ToolPolicyRecords } from '../store/store.ts';
 import { type ApprovalGateDeps, passApprovalGate } from './approval-gate.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
@@ -14,6 +17,8 @@ export interface ClientCredentialsDeps {
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
   /** The approval queue, for scopes whose policy asks an approver (issue 12 item 2). */
   approvals: ApprovalGateDeps['approvals'];
+  /** Which tools take per-action approvals (RFC 9396 `mcp_tool`, issue 12 item 4). */
+  toolPolicies: Pick<ToolPolicyRecords, 'getToolPolicy'>;
   keys: KeyRing;
   issuer: string;
   defaultAccessTokenTtlSeconds: number;
@@ -27,9 +32,13 @@ export interface ClientCredentialsRequest {
   scopes: string[] | undefined;
   /** Mandate extension: why the client asks, shown to approvers when a scope needs approval. */
   justification: string | null;
+  /** RFC 9396: one tool call to approve (issue 12 item 4); the token then carries it and is good for it once. */
+  authorizationDetails: RequestedMcpToolDetail[] | undefined;
 }
 
 const policy = TARGET_POLICIES.client_credentials;
+
+type Decision = TargetDecision & { maxLifetimeSeconds?: number; approvalId?: string; authorizationDetails?: McpToolAuthorizationDetail[] };
 /** An actor token proves an agent for one exchange or code redemption: it need not live long. */
 const ACTOR_TOKEN_MAX_TTL_SECONDS = 300;
 
@@ -45,9 +54,16 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
   const ownResource = canonicalResourceUri(deps.issuer);
 
   /** Targets by `token-targets.ts`, then each scope by its policy (`scope-policy.ts`), over the same looked-up resources. */
-  async function decide(client: ClientRecord, request: ClientCredentialsRequest, now: number): Promise<TargetDecision & { maxLifetimeSeconds?: number; approvalId?: string }> {
+  async function decide(client: ClientRecord, request: ClientCredentialsRequest, now: number): Promise<Decision> {
+    let requestedResources = request.resources;
+    const requestedAction = request.authorizationDetails?.[0];
+    if (requestedAction) {
+      const located = actionResource(requestedAction, requestedResources);
+      if (!located.ok) throw invalidAuthorizationDetails(located.description);
+      requestedResources = [located.resource];
+    }
     const facts: TargetFacts = {
-      requestedResources: request.resources,
+      requestedResources,
       requestedScopes: request.scopes,
       parties: [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences, defaultScopes: client.defaultScopes }],
       registered: NO_RESOURCES,
@@ -65,8 +81,20 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
       chainDepth: 0,
       now,
     });
-    if (scopes.ok) return { ...targets, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
-    if (scopes.reason === 'denied') return { ok: false, error: 'invalid_scope', description: scopes.description };
+    if (!scopes.ok && scopes.reason === 'denied') return { ok: false, error: 'invalid_scope', description: scopes.description };
+    let risk = highestRisk(targets.scopes, targets.resources, facts.registered);
+    let authorizationDetails: McpToolAuthorizationDetail[] | undefined;
+    let why = scopes.ok ? '' : scopes.description;
+    if (requestedAction) {
+      // A per-action approval always asks an approver, whatever the scopes' policies say: that is its point.
+      const resource = facts.registered.get(requestedResources[0]!);
+      if (!resource) throw invalidAuthorizationDetails(`no resource server ${requestedResources[0]} is registered`);
+      const action = decideActionApproval(requestedAction, resource.uri, await deps.toolPolicies.getToolPolicy(resource.id, requestedAction.tool));
+      if (!action.ok) throw invalidAuthorizationDetails(action.description);
+      authorizationDetails = [action.detail];
+      risk = higherRisk(risk, action.risk);
+      why = `tool ${action.detail.tool} at ${resource.uri} is approved per action`;
+    } else if (scopes.ok) return { ...targets, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
     // Approved before for exactly this request (used up now), or refused with the pending request's id.
     const { approvalId } = await passApprovalGate(
       {
@@ -76,13 +104,14 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
         scopes: targets.scopes,
         resources: targets.resources,
         justification: request.justification,
-        risk: highestRisk(targets.scopes, targets.resources, facts.registered),
-        why: scopes.description,
+        risk,
+        why,
+        ...(authorizationDetails ? { authorizationDetails } : {}),
       },
       deps,
       now,
     );
-    return { ...targets, approvalId, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
+    return { ...targets, approvalId, maxLifetimeSeconds: scopes.maxLifetimeSeconds, ...(authorizationDetails ? { authorizationDetails } : {}) };
   }
 
   /** The issuer alone, no scope; anything else asked beside it is refused. */
@@ -96,10 +125,16 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
     grantType: 'client_credentials',
     repeatable: new Set(['resource']),
     confidentialClientsOnly: true,
-    parse: (params) => ({ resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')), justification: justification(params.get('justification')) }),
+    parse: (params) => ({
+      resources: parseResourceParameters(params),
+      scopes: parseScope(params.get('scope')),
+      justification: justification(params.get('justification')),
+      authorizationDetails: parseAuthorizationDetails(params.get('authorization_details')),
+    }),
     async handle({ client: { client }, request, now, dpopJkt }: GrantInput<ClientCredentialsRequest>): Promise<GrantResult> {
       const actorToken = ownResource !== null && request.resources.includes(ownResource);
-      const decision: TargetDecision & { maxLifetimeSeconds?: number; approvalId?: string } = actorToken ? actorTokenTargets(request) : await decide(client, request, now);
+      if (actorToken && request.authorizationDetails) throw invalidAuthorizationDetails('an actor token (resource = this issuer) carries no authorization_details');
+      const decision: Decision = actorToken ? actorTokenTargets(request) : await decide(client, request, now);
       if (!decision.ok) throw new OAuthError(decision.error, decision.description);
 
       const ttlSeconds = Math.min(
@@ -107,7 +142,9 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
         deps.maxAccessTokenTtlSeconds,
         actorToken ? ACTOR_TOKEN_MAX_TTL_SECONDS : Infinity,
         decision.maxLifetimeSeconds ?? Infinity,
+        decision.ok && decision.authorizationDetails ? ACTION_TOKEN_MAX_TTL_SECONDS : Infinity,
       );
+      const action = decision.authorizationDetails;
       const minted = mintAccessToken(
         {
           subject: client.clientId,
@@ -117,12 +154,14 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
           scopes: decision.scopes,
           ttlSeconds,
           dpopJkt,
+          ...(action ? { authorizationDetails: action } : {}),
         },
         { keys: deps.keys, issuer: deps.issuer, now },
       );
       const scope = minted.claims.scope;
       return {
-        response: { access_token: minted.token, token_type: tokenTypeFor(dpopJkt), expires_in: minted.expiresIn, ...(scope ? { scope } : {}) },
+        // RFC 9396 §7: the token response returns the granted details.
+        response: { access_token: minted.token, token_type: tokenTypeFor(dpopJkt), expires_in: minted.expiresIn, ...(scope ? { scope } : {}), ...(action ? { authorization_details: action } : {}) },
         audit: {
           event: 'token.issued',
           actor: client.clientId,
@@ -135,6 +174,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
             scope: scope ?? '',
             exp: minted.claims.exp,
             ...(decision.approvalId ? { approval_request: decision.approvalId } : {}),
+            ...(action ? { authorization_details: action } : {}),
           },
         },
       };

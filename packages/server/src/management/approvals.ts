@@ -34,6 +34,8 @@ export interface ApprovalView {
   decided_at: number | null;
   reason: string | null;
   used_at: number | null;
+  /** RFC 9396: the one tool call a per-action approval approves (issue 12 item 4); absent otherwise. */
+  authorization_details?: ApprovalRequestRecord['authorizationDetails'];
 }
 
 function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
@@ -53,6 +55,7 @@ function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
     decided_at: r.decidedAt,
     reason: r.reason,
     used_at: r.usedAt,
+    ...(r.authorizationDetails ? { authorization_details: r.authorizationDetails } : {}),
   };
 }
 
@@ -106,7 +109,7 @@ export async function decideApproval(id: string, input: unknown, deps: Managemen
     actor: deps.decider,
     subject: current.user_id ?? current.client_id,
     clientId: current.client_id,
-    detail: { approval_request: id, scopes: current.scopes, resources: current.resources, risk: current.risk, reason, via: deps.actor },
+    detail: { approval_request: id, scopes: current.scopes, resources: current.resources, risk: current.risk, reason, via: deps.actor, ...(current.authorization_details ? { authorization_details: current.authorization_details } : {}) },
   });
   return getApproval(id, deps);
 }

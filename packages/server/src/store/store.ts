@@ -9,13 +9,15 @@
  *
  * Every method is async so both backends share one shape; the SQLite one completes synchronously underneath.
  */
-import type { RevocationEvent, SigningAlgorithm } from '@mandate/protocol';
+import type { McpToolAuthorizationDetail, RevocationEvent, SigningAlgorithm } from '@mandate/protocol';
 
+import type { ActionTokenUseRecords, ToolPolicyRecords } from './action-approvals.ts';
 import type { ClientRegistrationRecords } from './client-registration.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
 import type { RevocationWebhookRecords } from './revocation-webhooks.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
+export type { ActionTokenUseRecord, ActionTokenUseRecords, ToolPolicyRecord, ToolPolicyRecords } from './action-approvals.ts';
 export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
 export type { ClaimedWebhookDelivery, RevocationWebhookRecord, RevocationWebhookRecords, WebhookDeliveryRecord, WebhookDeliveryStatus } from './revocation-webhooks.ts';
 
@@ -137,6 +139,8 @@ export interface ApprovalRequestRecord {
   authReqHash: string | null;
   pollInterval: number | null;
   lastPolledAt: number | null;
+  /** RFC 9396: the one `mcp_tool` call a per-action approval approves (issue 12 item 4), or null. */
+  authorizationDetails?: McpToolAuthorizationDetail[] | null;
 }
 
 export interface ApprovalRequestRecords {
@@ -342,6 +346,9 @@ export interface AuditFilter {
   /** Matches actor, subject or client id. */
   principal?: string;
   clientId?: string;
+  subject?: string;
+  /** The `tool` of a tool-call row (`detail.tool`, issue 12 item 7). */
+  tool?: string;
   sinceMs?: number;
   untilMs?: number;
   afterSeq?: number;
@@ -659,7 +666,9 @@ export interface Store
     ConsentRecords,
     PendingAuthorizationRecords,
     RateLimitRecords,
-    ClientRegistrationRecords {
+    ClientRegistrationRecords,
+    ToolPolicyRecords,
+    ActionTokenUseRecords {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<string[]>;
