@@ -98,12 +98,14 @@ export function toolCallsOf(body: unknown): ToolCallFacts[] {
 
 /**
  * Checks one tool call against the token: a token carrying `mcp_tool` details is good only for a call they name
- * (at this resource), and a tool in `approvalTools` runs only with such a token. Returns the detail to record the
+ * (at this resource: one of `audiences`, the verifier's), and a tool in `approvalTools` runs only with such a token. Returns the detail to record the
  * use of, or null when the call needs no per-action approval.
  */
-export function actionFor(auth: AuthInfo, call: ToolCallFacts, approvalTools: ReadonlySet<string>, resource: string | undefined): ToolCallFacts | null {
+export function actionFor(auth: AuthInfo, call: ToolCallFacts, approvalTools: ReadonlySet<string>, audiences: readonly string[]): ToolCallFacts | null {
   const details = mcpToolDetails(auth.claims.authorization_details);
-  const here = details.filter((d) => auth.audience.some((aud) => d.locations.includes(aud)));
+  const resource = audiences[0];
+  // The detail's location must be this server (one of the verifier's audiences), not merely another audience of the token.
+  const here = details.filter((d) => audiences.some((aud) => d.locations.includes(aud)));
   if (details.length === 0) {
     if (!approvalTools.has(call.tool)) return null;
     throw new ActionNotApproved(`tool ${call.tool} needs a per-action approval: ask for one (RFC 9396 authorization_details of type mcp_tool) and call with the token it yields`, { ...call, resource });

@@ -136,7 +136,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
   }
 
   const approvalTools = new Set(options.actionApproval?.tools ?? []);
-  const resource = options.verifier.audience[0];
+  const audiences = options.verifier.audience;
 
   function reportCall(auth: AuthInfo, call: ToolCallFacts, decision: ToolCallEvent['decision'], durationMs: number, reason?: string): void {
     if (!options.toolCalls) return;
@@ -176,7 +176,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     const checked: CheckedToolCall[] = [];
     try {
       for (const call of calls) {
-        const action = actionFor(auth, call, approvalTools, resource);
+        const action = actionFor(auth, call, approvalTools, audiences);
         if (action !== null) {
           if (!options.actionApproval) throw new ActionUseFailed('this server records no action uses (createMcpAuth has no actionApproval option)');
           await options.actionApproval.recorder.record(auth.token, action.tool, action.argumentsSha256);

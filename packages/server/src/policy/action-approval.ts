@@ -1,4 +1,4 @@
-import type { McpToolAuthorizationDetail } from '@mandate/protocol';
+import { type AccessTokenClaims, type McpToolAuthorizationDetail, mcpToolDetails } from '@mandate/protocol';
 import type { RequestedMcpToolDetail } from '../oauth/authorization-details.ts';
 import type { ScopeRisk, ToolPolicyRecord } from '../store/store.ts';
 
@@ -46,3 +46,11 @@ const RISKS: readonly ScopeRisk[] = ['low', 'medium', 'high', 'critical'];
 
 /** The higher of two risks. */
 export const higherRisk = (a: ScopeRisk, b: ScopeRisk): ScopeRisk => (RISKS.indexOf(a) >= RISKS.indexOf(b) ? a : b);
+
+/**
+ * A token approved for one action (it carries an `mcp_tool` detail) is good for that call only: exchanged, it would
+ * become a general token for its scopes, so a token exchange refuses it as its subject.
+ */
+export const isActionToken = (claims: Pick<AccessTokenClaims, 'authorization_details'>): boolean => mcpToolDetails(claims.authorization_details).length > 0;
+
+export const ACTION_TOKEN_NOT_EXCHANGED = 'subject_token is an action token (RFC 9396 mcp_tool): it is good for its one tool call and is never exchanged';

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { argumentsSha256 } from '@mandate/protocol';
 import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { createUser } from '../helpers/user-flow.ts';
+import { actorToken, createApp, createUser } from '../helpers/user-flow.ts';
 
 /**
  * Per-action approvals (issue 12 item 4) over real HTTP: RFC 9396 `authorization_details` of type `mcp_tool` on
@@ -97,6 +97,21 @@ forEachStore('per-action approvals (RFC 9396 mcp_tool)', (fixture) => {
       assert.equal(body.error, 'invalid_authorization_details', label);
       assert.match(body.error_description, message, label);
     }
+  });
+
+  test('the browser authorization request refuses authorization_details (not yet) rather than ignoring them; a malformed one gets its precise error', async () => {
+    const { detail } = await setUp();
+    const app = await createApp(server, { public: true });
+    const authorize = async (details: string) => {
+      const query = new URLSearchParams({ response_type: 'code', client_id: app.clientId, redirect_uri: 'https://app.example.com/callback', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 'st', authorization_details: details });
+      const response = await fetch(`${server.issuer}/authorize?${query}`, { redirect: 'manual' });
+      const location = new URL(response.headers.get('location')!);
+      return { error: location.searchParams.get('error'), description: location.searchParams.get('error_description') ?? '', state: location.searchParams.get('state') };
+    };
+    const refused = await authorize(detail({}));
+    assert.deepEqual([refused.error, refused.state], ['invalid_authorization_details', 'st']);
+    assert.match(refused.description, /CIBA/);
+    assert.match((await authorize('[{"type":"payment"}]')).description, /not supported/, 'RAR-01 at the authorization endpoint');
   });
 
   test('a tool not marked for per-action approval is refused, naming the tool and how to mark it', async () => {
@@ -196,7 +211,7 @@ forEachStore('per-action approvals (RFC 9396 mcp_tool)', (fixture) => {
   });
 
   test('client_credentials with an mcp_tool detail waits in the approval queue; once approved, the same request gets one single-use token', async () => {
-    const { uri, as, detail, useAction } = await setUp();
+    const { uri, as, detail, useAction, agent } = await setUp();
     const args = { command: 'uptime' };
     const ask = () => as('/token', { grant_type: 'client_credentials', scope: 'exec', authorization_details: detail(args), justification: `cc-${counter}` });
     const waiting = await errorOf(await ask());
@@ -214,6 +229,15 @@ forEachStore('per-action approvals (RFC 9396 mcp_tool)', (fixture) => {
     assert.equal(decodeJwt(body.access_token).payload['aud'], uri);
     assert.ok(body.expires_in <= 300);
     assert.match((await errorOf(await ask())).error_description, /was created/, 'the approval yielded one token; asking again asks again');
+    const exchanged = await as('/token', {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: body.access_token,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      actor_token: await actorToken(server, agent),
+      actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      resource: uri,
+    });
+    assert.match((await errorOf(exchanged)).error_description, /action token .* never exchanged/, 'exchanging it would make a general token of it');
     assert.equal((await useAction(body.access_token, 'run_command', args)).status, 200);
     assert.equal((await useAction(body.access_token, 'run_command', args)).status, 409);
   });
