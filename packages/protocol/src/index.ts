@@ -12,6 +12,9 @@ export {
   TOKEN_TYPE_ID_TOKEN,
   TOKEN_TYPE_JWT,
 } from './urns.ts';
+export { argumentsSha256, canonicalJson } from './canonical-json.ts';
+export { MCP_TOOL_DETAIL_TYPE, mcpToolDetails } from './authorization-details.ts';
+export type { AuthorizationDetail, McpToolAuthorizationDetail } from './authorization-details.ts';
 export type { DelegatedToken, DelegationPolicy, DelegationViolation } from './delegation-chain.ts';
 export { actorsOf, checkDelegationChain, hasHumanRoot } from './delegation-chain.ts';
 export type { JwsAlgorithm, SignatureCheck, SignatureMaker, SigningAlgorithm } from './algorithms.ts';
@@ -31,6 +34,3 @@ export type { DpopNonces } from './dpop-nonce.ts';
 export { isRevokedBy, parseRevocationEvent, REVOCATION_EVENT_TYPE, REVOCATION_WEBHOOK_SIGNATURE_HEADER, revocationWebhookSignatureProblem, signRevocationWebhook } from './revocation-event.ts';
 export type { RevocationCutoff, RevocationEvent } from './revocation-event.ts';
 export type { AdminAgent, AdminProblem, AdminResource, AdminResourceScope } from './admin-api.ts';
-export { argumentsSha256, canonicalJson } from './canonical-json.ts';
-export { MCP_TOOL_DETAIL_TYPE, mcpToolDetails } from './authorization-details.ts';
-export type { AuthorizationDetail, McpToolAuthorizationDetail } from './authorization-details.ts';

@@ -125,7 +125,7 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     allowImpersonation: config.delegation.allowImpersonation,
   });
   const grants: Grant[] = [
-    clientCredentialsGrant({ resources: store, approvals: store, toolPolicies: store, keys, issuer: config.issuer, ...lifetimes }),
+    clientCredentialsGrant({ resources: store, approvals: store, keys, issuer: config.issuer, ...lifetimes }),
     authorizationCodeGrant({ ...userTokens, grants: store, lifecycle, clientAuth, audit: ctx.audit }),
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
     exchange,
@@ -152,7 +152,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
   const { grants, exchange } = assembleGrants(ctx, store, lifecycle, clientAuth);
   // DPoP proof `jti`s are recorded in the replay markers every instance shares.
   const dpop = dpopDeps(config, ctx.dpopNonceSecret, store);
-  const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle, actionUses: store });
+  const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle });
   const revocation = revocationFlow({ grants: store, revocations: store, keys, issuer, audit });
   const userinfo = userinfoFlow({ keys, issuer, userinfoUrl, lifecycle, users: store, dpop });
   const registration = config.registration.mode === 'off' ? null : registrationRoutes(ctx, store);
@@ -185,10 +185,10 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
         exchange: downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, users: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds }),
       },
     }),
-    backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, toolPolicies: store, audit }), clientAuth, now }),
+    backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),
     introspectionEndpoint(introspection, now),
     // Per-action approvals and tool-call audit (issue 12 items 4, 7): resource servers call them with their API key.
-    actionUsesEndpoint({ flow: actionUseFlow({ keys, issuer, lifecycle, uses: store, audit }), resources: store, now }),
+    actionUsesEndpoint({ flow: actionUseFlow({ keys, issuer, lifecycle, uses: store, revocations: store, audit }), resources: store, now }),
     toolCallsEndpoint({ flow: toolCallAuditFlow({ audit }), resources: store, now }),
     revocationEventsEndpoint(revocationEventsFlow({ resources: store, events: store }), { now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
     revocationEndpoint(revocation, { clientAuth, now }),

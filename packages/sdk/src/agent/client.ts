@@ -3,8 +3,7 @@ import type { AuthorizationServerMetadata } from '../discovery/authorization-ser
 import { MetadataInvalid } from '../errors.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
 import { AppAuthClient } from './app-client.ts';
-import { type ApprovalRequest, type PendingApproval, requestBackchannelApproval, type ToolCallApprovalRequest } from './backchannel-approval.ts';
-import { argumentsSha256, MCP_TOOL_DETAIL_TYPE, type McpToolAuthorizationDetail } from '@mandate/protocol';
+import { type ApprovalRequest, type PendingApproval, requestBackchannelApproval } from './backchannel-approval.ts';
 import type { AuthorizationRequest } from './authorization-request.ts';
 import type { AuthorizationResponse } from './authorization-response.ts';
 import { clientAuthenticationFor } from './client-authentication.ts';
@@ -21,6 +20,8 @@ import type {
 import { normalizeList, resourceList } from './parameter-list.ts';
 import type { RefreshRequest } from './refresh-token.ts';
 import { revokeToken } from './revocation.ts';
+import type { ToolCallApprovalRequest } from './backchannel-approval.ts';
+import { argumentsSha256, MCP_TOOL_DETAIL_TYPE, type McpToolAuthorizationDetail } from '@mandate/protocol';
 import { exchangedToken, tokenExchangeForm } from './token-exchange.ts';
 import type { ExchangedToken, TokenExchangeRequest } from './token-exchange.ts';
 import { requestToken } from './token-request.ts';
@@ -201,6 +202,25 @@ export class AgentAuthClient {
   }
 
   /**
+   * Asks a person to approve one MCP tool call (a per-action approval, issue 12 item 4): a CIBA request
+   * ({@link requestApproval}) carrying the RFC 9396 `mcp_tool` detail of `tool` with exactly these `arguments` (their
+   * SHA-256 over canonical JSON) at `resource`. Once approved, `tokens.accessToken` is good for that one call, once,
+   * for a few minutes: make the call with it (`callToolWithActionToken` of `@mandate/sdk/mcp/client`).
+   *
+   * @example
+   * const pending = await agent.requestToolCallApproval({ loginHint: 'ada@example.com', resource, tool: 'run_command', arguments: { command: 'ls' }, scope: 'exec' });
+   * const { accessToken } = await pending.tokens;
+   * @see https://www.rfc-editor.org/rfc/rfc9396
+   */
+  async requestToolCallApproval(request: ToolCallApprovalRequest): Promise<PendingApproval> {
+    if (typeof request?.tool !== 'string' || request.tool === '') throw new TypeError('tool must be a non-empty string');
+    if (typeof request.resource !== 'string' || !URL.canParse(request.resource)) throw new TypeError('resource must be the MCP server’s resource URI');
+    const detail: McpToolAuthorizationDetail = { type: MCP_TOOL_DETAIL_TYPE, tool: request.tool, arguments_sha256: argumentsSha256(request.arguments ?? {}), locations: [request.resource] };
+    const { tool: _tool, arguments: _arguments, ...approval } = request;
+    return this.requestApproval({ ...approval, bindingMessage: request.bindingMessage ?? `Run ${request.tool}`.slice(0, 100), authorizationDetails: [detail] });
+  }
+
+  /**
    * Redeems the code as the application with the agent's actor token ({@link getActorToken}) as `actor_token`, so the access token
    * names the user as `sub` and this agent in `act` (OBO-03); verifies the ID token when `openid` was granted;
    * stores and returns the set. Refusals by the AS are `ERR_TOKEN_REQUEST_FAILED` with `error: 'invalid_grant'`: a
@@ -323,25 +343,6 @@ export class AgentAuthClient {
       http: this.#http,
       sleep: this.#sleep,
     });
-  }
-
-  /**
-   * Asks a person to approve one MCP tool call (a per-action approval, issue 12 item 4): a CIBA request
-   * ({@link requestApproval}) carrying the RFC 9396 `mcp_tool` detail of `tool` with exactly these `arguments` (their
-   * SHA-256 over canonical JSON) at `resource`. Once approved, `tokens.accessToken` is good for that one call, once,
-   * for a few minutes: make the call with it (`callToolWithActionToken` of `@mandate/sdk/mcp/client`).
-   *
-   * @example
-   * const pending = await agent.requestToolCallApproval({ loginHint: 'ada@example.com', resource, tool: 'run_command', arguments: { command: 'ls' }, scope: 'exec' });
-   * const { accessToken } = await pending.tokens;
-   * @see https://www.rfc-editor.org/rfc/rfc9396
-   */
-  async requestToolCallApproval(request: ToolCallApprovalRequest): Promise<PendingApproval> {
-    if (typeof request?.tool !== 'string' || request.tool === '') throw new TypeError('tool must be a non-empty string');
-    if (typeof request.resource !== 'string' || !URL.canParse(request.resource)) throw new TypeError('resource must be the MCP server’s resource URI');
-    const detail: McpToolAuthorizationDetail = { type: MCP_TOOL_DETAIL_TYPE, tool: request.tool, arguments_sha256: argumentsSha256(request.arguments ?? {}), locations: [request.resource] };
-    const { tool: _tool, arguments: _arguments, ...approval } = request;
-    return this.requestApproval({ ...approval, bindingMessage: request.bindingMessage ?? `Run ${request.tool}`.slice(0, 100), authorizationDetails: [detail] });
   }
 
   async #requestToken(form: URLSearchParams): Promise<TokenResponse> {

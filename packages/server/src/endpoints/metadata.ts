@@ -53,6 +53,11 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
     code_challenge_methods_supported: ['S256'],
     // RFC 9207 §3: every authorization response, success or error, carries `iss`.
     authorization_response_iss_parameter_supported: true,
+    // RFC 9396 §10: the authorization detail types understood (issue 12 item 4: one MCP tool call).
+    authorization_details_types_supported: [...AUTHORIZATION_DETAILS_TYPES_SUPPORTED],
+    // Mandate extensions for resource servers (API key): recording an action token's one use, reporting tool calls.
+    action_uses_endpoint: endpointUrl(issuer, ACTION_USES_PATH),
+    tool_calls_endpoint: endpointUrl(issuer, TOOL_CALLS_PATH),
     grant_types_supported: [...grants.keys()],
     // OpenID CIBA Core 1.0 §4: poll mode; requests join the approval queue (docs/policies.md).
     ...(grants.has(GRANT_TYPE_CIBA)
@@ -62,11 +67,6 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
           backchannel_user_code_parameter_supported: false,
         }
       : {}),
-    // RFC 9396 §10: the authorization detail types understood (issue 12 item 4: one MCP tool call).
-    authorization_details_types_supported: [...AUTHORIZATION_DETAILS_TYPES_SUPPORTED],
-    // Mandate extensions for resource servers (API key): recording an action token's one use, reporting tool calls.
-    action_uses_endpoint: endpointUrl(issuer, ACTION_USES_PATH),
-    tool_calls_endpoint: endpointUrl(issuer, TOOL_CALLS_PATH),
     token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,

@@ -2,16 +2,18 @@ import { type AccessTokenClaims, mcpToolDetails } from '@mandate/protocol';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import { type TokenLifecycleDeps, verifyLiveAccessToken } from '../lifecycle/token-lifecycle.ts';
+import { accessTokenLife, type TokenLifecycleDeps } from '../lifecycle/token-lifecycle.ts';
 import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
-import type { ActionTokenUseRecords, ResourceRecord } from '../store/store.ts';
+import type { ActionTokenUseRecords, ResourceRecord, RevocationRecords } from '../store/store.ts';
+import { verifyOwnAccessToken } from '../tokens/own-token.ts';
 
 /**
  * The single use of an action token (issue 12 item 4). The MCP server that receives a tool call made with a token
  * carrying an `mcp_tool` authorization detail reports it here before running the tool (the SDK's MCP adapter does),
  * authenticated by its API key. The token must be alive, meant for this resource, and approved for exactly this
  * tool and these arguments (their SHA-256); then its use is recorded once: the first report wins, on every instance
- * alike (the store's primary key decides), and any later one is refused with `action_token_used`.
+ * alike (the store's primary key decides), and any later one is refused with `action_token_used`. The spent token
+ * is then revoked, so that it reads as inactive everywhere else too.
  */
 
 export interface ActionUseDeps {
@@ -19,6 +21,8 @@ export interface ActionUseDeps {
   issuer: string;
   lifecycle: TokenLifecycleDeps;
   uses: Pick<ActionTokenUseRecords, 'recordActionTokenUse' | 'getActionTokenUse'>;
+  /** A spent token is revoked: introspection, exchange and the revocation-event stream then treat it as dead. */
+  revocations: Pick<RevocationRecords, 'revokeTokenId'>;
   audit: Pick<AuditLog, 'record'>;
 }
 
@@ -41,6 +45,17 @@ export interface ActionUse {
 const actionMismatch = (description: string) => new OAuthError('action_mismatch', description, { status: 403 });
 
 export function actionUseFlow(deps: ActionUseDeps) {
+  async function refuseReuse(resource: ResourceRecord, claims: AccessTokenClaims, request: { tool: string; arguments_sha256: string }, usedAt: number | null): Promise<never> {
+    await deps.audit.record({
+      event: 'action.reuse_refused',
+      actor: resource.uri,
+      subject: claims.sub,
+      clientId: claims.client_id,
+      detail: { jti: claims.jti, tool: request.tool, arguments_sha256: request.arguments_sha256, first_used_at: usedAt },
+    });
+    throw new OAuthError('action_token_used', `the single-use action token was already used${usedAt !== null ? ` at ${new Date(usedAt * 1000).toISOString()}` : ''}`, { status: 409 });
+  }
+
   return {
     parse(body: unknown): z.infer<typeof useSchema> {
       const parsed = useSchema.safeParse(body ?? {});
@@ -49,10 +64,15 @@ export function actionUseFlow(deps: ActionUseDeps) {
     },
 
     async recordUse(resource: ResourceRecord, request: z.infer<typeof useSchema>, now: number): Promise<ActionUse> {
-      const live = await verifyLiveAccessToken(request.token, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
-      if (!live.ok) throw new OAuthError('invalid_token', `the action token is ${live.reason === 'inactive' ? 'no longer active' : live.reason}`, { status: 401 });
-      const claims: AccessTokenClaims = live.claims;
-      if (!live.life.audiences.includes(resource.uri)) throw actionMismatch(`the token is not meant for ${resource.uri}`);
+      const verified = await verifyOwnAccessToken(request.token, { keys: deps.keys, issuer: deps.issuer, now });
+      if (!verified.ok) throw new OAuthError('invalid_token', `the action token is ${verified.reason}`, { status: 401 });
+      const claims: AccessTokenClaims = verified.claims;
+      // Spent before the lifecycle is asked: a spent token is also revoked, and "already used" is the precise answer.
+      const earlier = await deps.uses.getActionTokenUse(claims.jti);
+      if (earlier) return refuseReuse(resource, claims, request, earlier.usedAt);
+      const life = await accessTokenLife(claims, deps.lifecycle, now);
+      if (!life.alive) throw new OAuthError('invalid_token', 'the action token is no longer active', { status: 401 });
+      if (!life.audiences.includes(resource.uri)) throw actionMismatch(`the token is not meant for ${resource.uri}`);
       const details = mcpToolDetails(claims.authorization_details);
       if (details.length === 0) throw actionMismatch('the token approves no tool call (it carries no mcp_tool authorization detail)');
       const detail = details.find((d) => d.locations.includes(resource.uri) && d.tool === request.tool);
@@ -70,11 +90,8 @@ export function actionUseFlow(deps: ActionUseDeps) {
         usedAt: now,
         expiresAt: claims.exp,
       });
-      if (!first) {
-        const earlier = await deps.uses.getActionTokenUse(claims.jti);
-        await deps.audit.record({ event: 'action.reuse_refused', ...audit, detail: { jti: claims.jti, tool: request.tool, arguments_sha256: request.arguments_sha256, first_used_at: earlier?.usedAt ?? null } });
-        throw new OAuthError('action_token_used', `the single-use action token was already used${earlier ? ` at ${new Date(earlier.usedAt * 1000).toISOString()}` : ''}`, { status: 409 });
-      }
+      if (!first) return refuseReuse(resource, claims, request, (await deps.uses.getActionTokenUse(claims.jti))?.usedAt ?? null);
+      await deps.revocations.revokeTokenId(claims.jti, claims.exp, now);
       await deps.audit.record({ event: 'action.used', ...audit, detail: { jti: claims.jti, tool: request.tool, arguments_sha256: request.arguments_sha256 } });
       return { jti: claims.jti, tool: request.tool, arguments_sha256: request.arguments_sha256, used_at: now };
     },

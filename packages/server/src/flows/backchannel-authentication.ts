@@ -23,10 +23,9 @@ const MAX_EXPIRY_SECONDS = 900;
 
 export interface BackchannelDeps {
   users: Pick<UserRecords, 'getUser' | 'getUserByEmail'>;
-  resources: Pick<ResourceRecords, 'listResources'>;
+  /** The resources, and which of their tools take per-action approvals (RFC 9396 `mcp_tool`, issue 12 item 4). */
+  resources: Pick<ResourceRecords, 'listResources'> & Pick<ToolPolicyRecords, 'getToolPolicy'>;
   approvals: Pick<ApprovalRequestRecords, 'createApprovalRequest'>;
-  /** Which tools take per-action approvals (RFC 9396 `mcp_tool` details, issue 12 item 4). */
-  toolPolicies: Pick<ToolPolicyRecords, 'getToolPolicy'>;
   audit: Pick<AuditLog, 'record'>;
 }
 
@@ -68,8 +67,6 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
       if (hints.length !== 1) throw invalidRequest('exactly one of login_hint, id_token_hint and login_hint_token is required');
       if (hints[0] !== 'login_hint') throw invalidRequest(`${hints[0]} is not supported: use login_hint (an e-mail address or user id)`);
       if (params.get('user_code') !== undefined) throw invalidRequest('user_code is not supported (backchannel_user_code_parameter_supported is false)');
-      const message = bindingMessage(params.get('binding_message'));
-      const expiry = requestedExpiry(params.get('requested_expiry'));
       // RFC 9396 §3 (and CIBA Core §7.1): one mcp_tool call to approve; its location is the token's one resource.
       const requested = parseAuthorizationDetails(params.get('authorization_details'));
       let resources = parseResourceParameters(params);
@@ -78,6 +75,8 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
         if (!located.ok) throw invalidAuthorizationDetails(located.description);
         resources = [located.resource];
       }
+      const message = bindingMessage(params.get('binding_message'));
+      const expiry = requestedExpiry(params.get('requested_expiry'));
       const user = await findUser(params.required('login_hint'));
 
       const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
@@ -88,7 +87,7 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
       if (requested) {
         const resource = registered.get(resources[0]!);
         if (!resource) throw invalidAuthorizationDetails(`no resource server ${resources[0]} is registered`);
-        const action = decideActionApproval(requested[0]!, resource.uri, await deps.toolPolicies.getToolPolicy(resource.id, requested[0]!.tool));
+        const action = decideActionApproval(requested[0]!, resource.uri, await deps.resources.getToolPolicy(resource.id, requested[0]!.tool));
         if (!action.ok) throw invalidAuthorizationDetails(action.description);
         authorizationDetails = [action.detail];
         risk = higherRisk(risk, action.risk);
@@ -118,6 +117,7 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
         resources: targets.resources,
         justification: message,
         risk,
+        authorizationDetails,
         requestKey: `ciba:${id}`,
         createdAt: now,
         expiresAt: now + expiry,
@@ -128,7 +128,6 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
         authReqHash: hashSecret(authReqId),
         pollInterval: CIBA_POLL_INTERVAL_SECONDS,
         lastPolledAt: null,
-        authorizationDetails,
       });
       await deps.audit.record({
         event: 'ciba.requested',
@@ -136,7 +135,7 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
         subject: user.id,
         clientId: client.clientId,
         ip,
-        detail: { approval_request: id, scope: targets.scopes.join(' '), resources: targets.resources, binding_message: message, expires_in: expiry, ...(authorizationDetails ? { authorization_details: authorizationDetails } : {}) },
+        detail: { approval_request: id, scope: targets.scopes.join(' '), resources: targets.resources, binding_message: message, expires_in: expiry },
       });
       return { auth_req_id: authReqId, expires_in: expiry, interval: CIBA_POLL_INTERVAL_SECONDS };
     },

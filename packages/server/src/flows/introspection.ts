@@ -5,8 +5,8 @@ import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } fr
 import type { FormParams } from '../oauth/form-params.ts';
 import { invalidClient, OAuthError } from '../oauth/oauth-error.ts';
 import { authenticateResource, presentedResourceKey } from '../oauth/resource-authentication.ts';
-import type { ActionTokenUseRecords, AdminTokenRecords, ResourceRecords } from '../store/store.ts';
-import { type AccessTokenClaims, mcpToolDetails } from '@mandate/protocol';
+import type { AdminTokenRecords, ResourceRecords } from '../store/store.ts';
+import type { AccessTokenClaims } from '@mandate/protocol';
 import { authenticateAdminToken } from '../tokens/admin-token.ts';
 import { verifyOwnAccessToken } from '../tokens/own-token.ts';
 import { ADMIN_TOKEN_PREFIX } from '../tokens/secret.ts';
@@ -19,8 +19,6 @@ export interface IntrospectionDeps {
   keys: KeyRing;
   issuer: string;
   lifecycle: TokenLifecycleDeps;
-  /** Single-use action tokens (issue 12 item 4): once used, one reads as inactive. */
-  actionUses: Pick<ActionTokenUseRecords, 'getActionTokenUse'>;
 }
 
 /** Who is asking. RFC 7662 §2.1 requires authorization; each kind sees a different slice of tokens. */
@@ -97,7 +95,6 @@ export function introspectionFlow(deps: IntrospectionDeps) {
       if (!mayInspect(caller, claims, claims.aud)) return INACTIVE;
       const life = await accessTokenLife(claims, deps.lifecycle, now);
       if (!life.alive || !mayInspect(caller, claims, life.audiences)) return INACTIVE;
-      if (mcpToolDetails(claims.authorization_details).length > 0 && (await deps.actionUses.getActionTokenUse(claims.jti))) return INACTIVE;
       // The token's own shape: a single audience stays a string (RFC 7519 §4.1.3).
       const aud = typeof claims.aud === 'string' ? life.audiences[0]! : life.audiences;
       return {

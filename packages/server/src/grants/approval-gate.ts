@@ -1,4 +1,3 @@
-import type { McpToolAuthorizationDetail } from '@mandate/protocol';
 import { invalidScope } from '../oauth/oauth-error.ts';
 import type { ApprovalRequestRecords, ScopeRisk } from '../store/store.ts';
 import { newId } from '../tokens/secret.ts';
@@ -20,13 +19,10 @@ export interface ApprovalAsk {
   risk: ScopeRisk;
   /** Why approval is needed (the policy, as `decideScopes` described it). */
   why: string;
-  /** A per-action approval (issue 12 item 4): the one tool call asked for. */
-  authorizationDetails?: McpToolAuthorizationDetail[];
 }
 
 /** One exact request: the same resources and scopes for the same user find the same approval request. */
-const requestKey = (ask: ApprovalAsk) =>
-  JSON.stringify([ask.userId, [...ask.resources].sort(), [...ask.scopes].sort(), ...(ask.authorizationDetails ? [ask.authorizationDetails.map((d) => [d.tool, d.arguments_sha256, d.locations])] : [])]);
+const requestKey = (ask: ApprovalAsk) => JSON.stringify([ask.userId, [...ask.resources].sort(), [...ask.scopes].sort()]);
 
 /**
  * A grant a scope policy sends to approvers: returns when an approver approved this exact request (the approval is
@@ -59,7 +55,6 @@ export async function passApprovalGate(ask: ApprovalAsk, deps: ApprovalGateDeps,
     authReqHash: null,
     pollInterval: null,
     lastPolledAt: null,
-    authorizationDetails: ask.authorizationDetails ?? null,
   });
   throw invalidScope(`${ask.why}: approval request ${id} was created and waits for an approver`);
 }

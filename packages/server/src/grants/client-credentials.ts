@@ -9,16 +9,16 @@ import { invalidAuthorizationDetails, parseAuthorizationDetails, type RequestedM
 import { ACTION_TOKEN_MAX_TTL_SECONDS, actionResource, decideActionApproval, higherRisk } from '../policy/action-approval.ts';
 import type { ClientRecord, ResourceRecords, ToolPolicyRecords } from '../store/store.ts';
 import { type ApprovalGateDeps, passApprovalGate } from './approval-gate.ts';
+import { passActionApprovalGate } from './action-approval-gate.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
 
 export interface ClientCredentialsDeps {
-  resources: Pick<ResourceRecords, 'getResourceByUri'>;
+  /** The resources, and which of their tools take per-action approvals (RFC 9396 `mcp_tool`, issue 12 item 4). */
+  resources: Pick<ResourceRecords, 'getResourceByUri'> & Pick<ToolPolicyRecords, 'getToolPolicy'>;
   /** The approval queue, for scopes whose policy asks an approver (issue 12 item 2). */
   approvals: ApprovalGateDeps['approvals'];
-  /** Which tools take per-action approvals (RFC 9396 `mcp_tool`, issue 12 item 4). */
-  toolPolicies: Pick<ToolPolicyRecords, 'getToolPolicy'>;
   keys: KeyRing;
   issuer: string;
   defaultAccessTokenTtlSeconds: number;
@@ -89,28 +89,15 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
       // A per-action approval always asks an approver, whatever the scopes' policies say: that is its point.
       const resource = facts.registered.get(requestedResources[0]!);
       if (!resource) throw invalidAuthorizationDetails(`no resource server ${requestedResources[0]} is registered`);
-      const action = decideActionApproval(requestedAction, resource.uri, await deps.toolPolicies.getToolPolicy(resource.id, requestedAction.tool));
+      const action = decideActionApproval(requestedAction, resource.uri, await deps.resources.getToolPolicy(resource.id, requestedAction.tool));
       if (!action.ok) throw invalidAuthorizationDetails(action.description);
       authorizationDetails = [action.detail];
       risk = higherRisk(risk, action.risk);
       why = `tool ${action.detail.tool} at ${resource.uri} is approved per action`;
     } else if (scopes.ok) return { ...targets, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
     // Approved before for exactly this request (used up now), or refused with the pending request's id.
-    const { approvalId } = await passApprovalGate(
-      {
-        clientId: client.clientId,
-        chain: [client.clientId],
-        userId: null,
-        scopes: targets.scopes,
-        resources: targets.resources,
-        justification: request.justification,
-        risk,
-        why,
-        ...(authorizationDetails ? { authorizationDetails } : {}),
-      },
-      deps,
-      now,
-    );
+    const ask = { clientId: client.clientId, chain: [client.clientId], userId: null, scopes: targets.scopes, resources: targets.resources, justification: request.justification, risk, why };
+    const { approvalId } = authorizationDetails ? await passActionApprovalGate({ ...ask, authorizationDetails }, deps, now) : await passApprovalGate(ask, deps, now);
     return { ...targets, approvalId, maxLifetimeSeconds: scopes.maxLifetimeSeconds, ...(authorizationDetails ? { authorizationDetails } : {}) };
   }
 

@@ -11,7 +11,6 @@ import { mintAccessToken } from '../tokens/access-token.ts';
 import { type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
 import { chainParties, type TokenExchangeRequest } from './token-exchange.ts';
-import { ACTION_TOKEN_NOT_EXCHANGED, isActionToken } from '../policy/action-approval.ts';
 
 export interface DownstreamExchangeDeps {
   keys: KeyRing;
@@ -54,7 +53,6 @@ export function downstreamExchange(deps: DownstreamExchangeDeps) {
       if (request.actorToken !== undefined) throw invalidRequest('a resource server proves itself with its API key: actor_token is not used');
       const live = await verifyLiveAccessToken(request.subjectToken, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
       if (!live.ok) throw invalidRequest(`subject_token is not valid (${live.reason})`);
-      if (isActionToken(live.claims)) throw invalidRequest(ACTION_TOKEN_NOT_EXCHANGED);
       const subject = live.claims;
       if (!live.life.audiences.includes(resource.uri)) {
         throw invalidRequest(`the subject token's audience is not this resource server (${resource.uri})`);

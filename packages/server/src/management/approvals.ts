@@ -28,14 +28,14 @@ export interface ApprovalView {
   resources: string[];
   justification: string | null;
   risk: ApprovalRequestRecord['risk'];
+  /** RFC 9396: the one tool call a per-action approval approves (issue 12 item 4); absent otherwise. */
+  authorization_details?: ApprovalRequestRecord['authorizationDetails'];
   created_at: number;
   expires_at: number;
   decided_by: string | null;
   decided_at: number | null;
   reason: string | null;
   used_at: number | null;
-  /** RFC 9396: the one tool call a per-action approval approves (issue 12 item 4); absent otherwise. */
-  authorization_details?: ApprovalRequestRecord['authorizationDetails'];
 }
 
 function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
@@ -49,13 +49,13 @@ function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
     resources: r.resources,
     justification: r.justification,
     risk: r.risk,
+    ...(r.authorizationDetails ? { authorization_details: r.authorizationDetails } : {}),
     created_at: r.createdAt,
     expires_at: r.expiresAt,
     decided_by: r.decidedBy,
     decided_at: r.decidedAt,
     reason: r.reason,
     used_at: r.usedAt,
-    ...(r.authorizationDetails ? { authorization_details: r.authorizationDetails } : {}),
   };
 }
 

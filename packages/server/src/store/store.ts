@@ -17,7 +17,6 @@ import type { PendingAuthorizationRecords } from './pending-authorization.ts';
 import type { RevocationWebhookRecords } from './revocation-webhooks.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
-export type { ActionTokenUseRecord, ActionTokenUseRecords, ToolPolicyRecord, ToolPolicyRecords } from './action-approvals.ts';
 export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
 export type { ClaimedWebhookDelivery, RevocationWebhookRecord, RevocationWebhookRecords, WebhookDeliveryRecord, WebhookDeliveryStatus } from './revocation-webhooks.ts';
 
@@ -110,6 +109,8 @@ export interface ScopePolicyVersionRecord {
   changedAt: number;
 }
 
+export type { ActionTokenUseRecord, ActionTokenUseRecords, ToolPolicyRecord, ToolPolicyRecords } from './action-approvals.ts';
+
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 /** A grant that a scope policy sent to approvers (issue 12 item 2): what was asked, by whom, and the decision. */
@@ -126,6 +127,8 @@ export interface ApprovalRequestRecord {
   justification: string | null;
   /** The highest risk among the scopes. */
   risk: ScopeRisk;
+  /** RFC 9396: the one `mcp_tool` call a per-action approval approves (issue 12 item 4), or null. */
+  authorizationDetails?: McpToolAuthorizationDetail[] | null;
   /** Identifies the exact request (resources and scopes) so a repeat finds it rather than adding another. */
   requestKey: string;
   createdAt: number;
@@ -139,8 +142,6 @@ export interface ApprovalRequestRecord {
   authReqHash: string | null;
   pollInterval: number | null;
   lastPolledAt: number | null;
-  /** RFC 9396: the one `mcp_tool` call a per-action approval approves (issue 12 item 4), or null. */
-  authorizationDetails?: McpToolAuthorizationDetail[] | null;
 }
 
 export interface ApprovalRequestRecords {

@@ -85,6 +85,7 @@ export async function resourceCommand(args: string[]): Promise<void> {
     'require-human-root': { type: 'boolean' },
     'allowed-actor': { type: 'string', multiple: true },
     clear: { type: 'boolean' },
+    'per-action-approval': { type: 'boolean' },
     policy: { type: 'string' },
     role: { type: 'string' },
     clients: { type: 'string' },
@@ -93,7 +94,6 @@ export async function resourceCommand(args: string[]): Promise<void> {
     window: { type: 'string' },
     url: { type: 'string' },
     to: { type: 'string', multiple: true },
-    'per-action-approval': { type: 'boolean' },
   }, 'id|uri');
 
   switch (sub) {

@@ -17,7 +17,7 @@ const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId'
  * Writes that touch none of the cached rows, so they need not clear it. `recordDerivation` revokes only the token
  * being derived, whose id nothing has read yet. The revocation event log's reader and its listener, and the webhook delivery queue, touch none either.
  */
-const UNRELATED = new Set(['appendAuditRows', 'recordActionTokenUse', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'ping', 'close']);
+const UNRELATED = new Set(['appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'ping', 'close']);
 const READ = /^(get|list|is)[A-Z]/;
 const MAX_ENTRIES = 10_000;
 
