@@ -1,7 +1,24 @@
 import type { McpToolAuthorizationDetail } from '@mandate/protocol';
 import { invalidScope } from '../oauth/oauth-error.ts';
+import type { ApprovalRequestRecords, ScopeRisk } from '../store/store.ts';
 import { newId } from '../tokens/secret.ts';
-import { APPROVAL_REQUEST_TTL_SECONDS, type ApprovalAsk, type ApprovalGateDeps } from './approval-gate.ts';
+
+/** How long approvers have to decide, and the approval to be used: as for every approval request (issue 12 item 2). */
+const APPROVAL_REQUEST_TTL_SECONDS = 900;
+
+export interface ActionApprovalAsk {
+  clientId: string;
+  chain: string[];
+  userId: string | null;
+  scopes: readonly string[];
+  resources: readonly string[];
+  justification: string | null;
+  risk: ScopeRisk;
+  /** Why approval is needed, for the refusal. */
+  why: string;
+  /** The one tool call asked for. */
+  authorizationDetails: McpToolAuthorizationDetail[];
+}
 
 /**
  * The approval gate of a per-action approval (issue 12 item 4): as `passApprovalGate`, but the exact request also
@@ -9,8 +26,8 @@ import { APPROVAL_REQUEST_TTL_SECONDS, type ApprovalAsk, type ApprovalGateDeps }
  * same call asked again finds the same request; once approved, one token is issued for it.
  */
 export async function passActionApprovalGate(
-  ask: ApprovalAsk & { authorizationDetails: McpToolAuthorizationDetail[] },
-  deps: ApprovalGateDeps,
+  ask: ActionApprovalAsk,
+  deps: { approvals: Pick<ApprovalRequestRecords, 'findOpenApprovalRequest' | 'createApprovalRequest' | 'useApprovalRequest'> },
   now: number,
 ): Promise<{ approvalId: string }> {
   const key = JSON.stringify(['mcp_tool', ask.userId, [...ask.resources].sort(), [...ask.scopes].sort(), ask.authorizationDetails.map((d) => [d.tool, d.arguments_sha256, d.locations])]);
