@@ -190,6 +190,12 @@ const configSchema = z
        */
       passkeyRegistrationMaxAuthAgeSeconds: seconds(0, 86_400).default(300),
       /**
+       * Self-signup: anyone may create an account (email, password) at `/signup` and is signed in; such accounts get
+       * no role, and their email is unverified. Default false: an operator creates accounts (CLI, admin API,
+       * console), or upstream login does. Env MANDATE_SELF_SIGNUP.
+       */
+      selfSignup: yesNo().default(false),
+      /**
        * WebAuthn relying-party id: a registrable suffix of the issuer's host. Default: the issuer's host name.
        * Passkeys are bound to it; changing it later orphans every registered passkey.
        */
@@ -289,6 +295,29 @@ const configSchema = z
       minCacheSeconds: seconds(0, 86_400).default(60),
       /** And at most this long, however long its Cache-Control allows. Default 86400 (1 day). */
       maxCacheSeconds: seconds(0, 604_800).default(86_400),
+    }),
+    /** RFC 8628 device authorization grant (issue 13 item 7): headless agents, a person approving on another device. */
+    device: group({
+      /**
+       * Lifetime of a device authorization request (`expires_in`): the person has this long to enter the code and
+       * decide. Default 600 (10 min), as RFC 8628's examples: time to pick up a phone and sign in, short enough that a
+       * code read over a shoulder is soon worthless. Env MANDATE_DEVICE_CODE_TTL.
+       */
+      codeTtlSeconds: seconds(60, 3600).default(600),
+      /** Minimum seconds between token-endpoint polls (`interval`); each `slow_down` adds 5. Default 5 (RFC 8628 §3.2). Env MANDATE_DEVICE_POLL_INTERVAL. */
+      pollIntervalSeconds: seconds(1, 60).default(5),
+      /**
+       * User codes entered on the verification page per minute per client address, found or not (RFC 8628 §5.1:
+       * the short code is safe only if guessing it is slow). In memory, per instance; 0 disables. Default 10.
+       */
+      userCodeAttemptsPerIpPerMinute: wholeNumber(0, 10_000).default(10),
+      /**
+       * Wrong user codes per minute from all addresses together, so that guessing from many addresses is slow too;
+       * past it, every address waits for the minute to end. In memory, per instance; 0 disables. Default 120.
+       */
+      userCodeFailuresPerMinute: wholeNumber(0, 1_000_000).default(120),
+      /** Device authorization requests per minute per client address (each writes a row). 0 disables. Default 60. */
+      requestsPerIpPerMinute: wholeNumber(0, 1_000_000).default(60),
     }),
     rateLimit: group({
       /** Token-endpoint requests per minute per client (after authentication); 0 disables. Default 600: 10/s per client. Env MANDATE_RATE_LIMIT_CLIENT. */
@@ -506,6 +535,8 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_KEK', path: 'keys.kek', parse: text },
   { name: 'MANDATE_KEK_FILE', path: 'keys.kekFile', parse: text },
   { name: 'MANDATE_ACCESS_TOKEN_TTL', path: 'tokens.accessTokenTtlSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_DEVICE_CODE_TTL', path: 'device.codeTtlSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_DEVICE_POLL_INTERVAL', path: 'device.pollIntervalSeconds', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_SHARED', path: 'rateLimit.shared', parse: booleanText },
@@ -515,6 +546,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_GRANTS', path: 'users.passwordResetRevokesGrants', parse: booleanText },
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_PASSKEYS', path: 'users.passwordResetRevokesPasskeys', parse: booleanText },
   { name: 'MANDATE_PASSKEY_REGISTRATION_MAX_AUTH_AGE', path: 'users.passkeyRegistrationMaxAuthAgeSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_SELF_SIGNUP', path: 'users.selfSignup', parse: booleanText },
   { name: 'MANDATE_SECRET_ROTATION_GRACE', path: 'agents.secretRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_API_KEY_ROTATION_GRACE', path: 'resources.apiKeyRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_UPSTREAM_PROVIDERS', path: 'upstreamProviders', parse: jsonText },

@@ -112,7 +112,7 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
           const grantRequest = grant.parse(params) as TokenExchangeRequest;
           dpopJkt = await proofJkt(request, reply, now);
-          result = await deps.downstream.exchange.handle({ resource, request: grantRequest, now, dpopJkt });
+          result = await deps.downstream.exchange.handle({ resource, keyId: resourceKey.id, request: grantRequest, now, dpopJkt });
         } else {
           authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
           actorId = authenticated.client.clientId;

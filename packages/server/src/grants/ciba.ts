@@ -2,6 +2,7 @@ import { GRANT_TYPE_CIBA } from '@mandate/protocol';
 import { invalidAuthorizationDetails, parseAuthorizationDetails, type RequestedMcpToolDetail } from '../oauth/authorization-details.ts';
 import { invalidGrant, OAuthError } from '../oauth/oauth-error.ts';
 import type { ApprovalRequestRecords, UserGrantRecords, UserRecords } from '../store/store.ts';
+import { decisionProblem } from '../lifecycle/token-lifecycle.ts';
 import { hashSecret, newId } from '../tokens/secret.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { issueUserTokens, policyLimitedLifetime, type UserTokenDeps } from './user-tokens.ts';
@@ -62,6 +63,9 @@ export function cibaGrant(deps: CibaDeps): Grant<CibaRequest> {
       checkRequestedDetails(request.authorizationDetails, record.authorizationDetails ?? null);
       const user = await deps.users.getUser(record.userId);
       if (!user || user.status !== 'active') throw invalidGrant('the user is no longer active');
+      // Disabled (or reset) and enabled again since the approval: the approval went with it.
+      const stale = decisionProblem({ user, client }, { requestedAt: record.createdAt, decidedAt: record.decidedAt });
+      if (stale) throw invalidGrant(`the approval no longer stands: ${stale}`);
       const action = record.authorizationDetails ?? undefined;
       // An action token (a per-action approval) is good for one call: no refresh token outlives it.
       const offline = !action && record.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from 'fastify';
 import type { MandateConfig } from '../config.ts';
 import { trustProxyOption } from './client-address.ts';
@@ -10,6 +11,15 @@ import type { ServerMetrics } from './metrics.ts';
 import { Problem } from './problem.ts';
 import type { RouteHooks } from './route-guards.ts';
 import type { ErrorFormat, RouteAccess, RouteDefinition } from './route.ts';
+
+/** Fastify's own dependencies, resolved from where Fastify is (they are not ours to name in package.json). */
+const fastifyRequire = createRequire(createRequire(import.meta.url).resolve('fastify'));
+
+/** One of Fastify's compiler factories, required (and built, once) at its first use. */
+function fastifyCompilers(name: string): (...args: unknown[]) => ReturnType<NodeJS.Require> {
+  let factory: ((...args: unknown[]) => ReturnType<NodeJS.Require>) | undefined;
+  return (...args) => (factory ??= fastifyRequire(name)())(...args);
+}
 
 /** What the app registered, for the deny-by-default test and for operators' curiosity. */
 export interface RegisteredRoute {
@@ -78,6 +88,14 @@ export async function createHttpApp(
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
+    // No route declares a JSON schema (bodies are checked with zod), so Fastify's schema compilers (ajv,
+    // fast-json-stringify: ~100 modules) are loaded only if one ever does, rather than at start.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: fastifyCompilers('@fastify/ajv-compiler'),
+        buildSerializer: fastifyCompilers('@fastify/fast-json-stringify-compiler'),
+      },
+    },
   };
   const { server } = options;
   if (server) fastifyOptions.serverFactory = (handler) => server.on('request', handler);

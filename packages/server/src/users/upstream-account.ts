@@ -12,7 +12,10 @@ export type UpstreamAccountResult =
  * Finds the local account for an upstream identity:
  * 1. an identity already linked by (issuer, sub): that account (never by email: emails change hands);
  * 2. with `linkByVerifiedEmail` on and the provider saying the email is verified, the account with that email
- *    (linking it for next time). Off by default: it lets the provider vouch for every local account;
+ *    (linking it for next time), when this server knows that account owns the address too (created by an
+ *    operator, or verified since): an account someone signed up for with another person's address (self-signup
+ *    leaves it unverified) must not receive that person's identity. Off by default: it lets the provider vouch
+ *    for every local account;
  * 3. with `provision` on, a new account; it gets the email only when the provider verified it, and is refused when
  *    that email already belongs to another account (the user should sign in to that account instead).
  */
@@ -32,6 +35,7 @@ export async function resolveUpstreamAccount(
   const owner = verifiedEmail ? await deps.store.getUserByEmail(verifiedEmail) : null;
   if (owner && provider.linkByVerifiedEmail) {
     if (owner.status !== 'active') return { ok: false, reason: 'the account is disabled' };
+    if (!owner.emailVerified) return { ok: false, reason: 'an account with this email exists, but its address was never verified here: sign in to it with its own method' };
     await deps.store.linkIdentity(link(owner.id));
     return { ok: true, user: owner, how: 'linked_by_email' };
   }

@@ -72,6 +72,17 @@ forEachStore('login through an upstream OpenID provider', (fixture) => {
     assert.equal(identities[0]!.issuer, idpIssuer);
   });
 
+  test('an account whose address was never verified here (self-signup) is not linked to the provider’s identity for that address', async () => {
+    // Someone signed up as dora@example.com with a password; the real Dora then signs in through the provider.
+    const squatter = await createUser(server, 'dora@example.com', { email_verified: false });
+    const refused = await upstreamLogin(new Browser(), 'idp-link', 'dora');
+    assert.equal(refused.status, 302);
+    assert.match(refused.headers.get('location')!, /^\/login\?error=upstream/);
+    assert.equal((await server.store.listIdentities(squatter)).length, 0, 'no identity linked to the unverified account');
+    const failures = (await (await server.admin('GET', '/audit?event=login.failed')).json()) as { events: { detail: { reason: string } }[] };
+    assert.ok(failures.events.some((e) => /its address was never verified here/.test(e.detail.reason)));
+  });
+
   test('a callback with an unknown state, or from another browser session, is refused', async () => {
     const browser = new Browser();
     await browser.fetch(`${server.issuer}/login`);

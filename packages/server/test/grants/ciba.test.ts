@@ -106,6 +106,25 @@ forEachStore('CIBA', (fixture) => {
     assert.equal(await errorOf(await poll(auth_req_id)), 'invalid_grant', 'an auth_req_id yields its tokens once');
   });
 
+  test('CIBA an approval does not outlive a disable: the user disabled and enabled again before the poll → invalid_grant, no token', async () => {
+    const { ask, poll } = await setUp();
+    const email = `ciba-revive-${counter}@example.com`;
+    const revivedId = await createUser(server, email);
+    const started = (await (await ask({ login_hint: email, binding_message: `revive-${counter}` })).json()) as { auth_req_id: string };
+    const pending = await approvalFor(`revive-${counter}`);
+    assert.equal((await asApprover('POST', `/approvals/${pending.id}/decision`, { decision: 'approve' })).status, 200);
+    server.clock.advance(2);
+    assert.equal((await server.admin('POST', `/users/${revivedId}/disable`)).status, 200);
+    server.clock.advance(2);
+    assert.equal((await server.admin('POST', `/users/${revivedId}/enable`)).status, 200);
+    server.clock.advance(10);
+    const refused = await poll(started.auth_req_id);
+    assert.equal(refused.status, 400);
+    const error = (await refused.json()) as { error: string; error_description: string };
+    assert.equal(error.error, 'invalid_grant');
+    assert.match(error.error_description, /approval no longer stands: the user was disabled \(or reset\) after it was issued/);
+  });
+
   test('CIBA-03 a denial reaches the agent as access_denied; an unanswered request as expired_token', async () => {
     const { ask, poll } = await setUp();
     const denied = (await (await ask({ binding_message: `deny-${counter}` })).json()) as { auth_req_id: string };
