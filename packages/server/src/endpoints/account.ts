@@ -88,7 +88,7 @@ export function accountEndpoints(
         // Only the decision and the reason: the decider is the session's user.
         const input = { decision: form.get('decision') ?? '', ...(form.get('reason') ? { reason: form.get('reason') } : {}) };
         try {
-          const decided = await decideOwnApproval((request.params as Record<string, string>)['id'] ?? '', input, { ...managementOf(session.user.id), userId: session.user.id });
+          const decided = await decideOwnApproval((request.params as Record<string, string>)['id'] ?? '', input, { ...managementOf(session.user.id), userId: session.user.id, sessionAuthTime: session.record.authTime });
           return seeOther(reply, `${base}${userEndpointPaths.account}?notice=${decided.status === 'approved' ? 'approved' : 'denied'}`);
         } catch (err) {
           if (!(err instanceof ManagementError)) throw err;

@@ -83,7 +83,8 @@ export class BrowserSessions {
     return raw && /^[A-Za-z0-9_-]{43}$/.test(raw) ? raw : undefined;
   }
 
-  async current(request: FastifyRequest): Promise<ActiveSession | null> {
+  /** `touch: false` reads without counting a use (a live stream is not the person using the session). */
+  async current(request: FastifyRequest, { touch = true }: { touch?: boolean } = {}): Promise<ActiveSession | null> {
     const raw = readCookie(request.headers.cookie, this.cookieName);
     if (!raw || !/^[A-Za-z0-9_-]{43}$/.test(raw)) return null;
     const now = this.#now();
@@ -91,7 +92,7 @@ export class BrowserSessions {
     if (!record) return null;
     // The idle timeout beside the absolute one: a session unused for that long is over (its row goes at the next purge).
     if (record.userId !== null && now - record.lastSeenAt > this.#config.users.sessionIdleTimeoutSeconds) return null;
-    if (now - record.lastSeenAt >= TOUCH_INTERVAL_SECONDS) {
+    if (touch && now - record.lastSeenAt >= TOUCH_INTERVAL_SECONDS) {
       await this.#store.touchSession(record.idHash, now);
       record.lastSeenAt = now;
     }
@@ -99,8 +100,8 @@ export class BrowserSessions {
   }
 
   /** The session's user, when someone is logged in and their account is still active. */
-  async signedIn(request: FastifyRequest): Promise<SignedInSession | null> {
-    const session = await this.current(request);
+  async signedIn(request: FastifyRequest, options: { touch?: boolean } = {}): Promise<SignedInSession | null> {
+    const session = await this.current(request, options);
     if (!session?.record.userId) return null;
     const user = await this.#store.getUser(session.record.userId);
     return user && user.status === 'active' ? { ...session, user } : null;

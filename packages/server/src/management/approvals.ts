@@ -16,6 +16,13 @@ export type ApprovalStore = ApprovalRequestRecords & Pick<SessionRecords, 'lates
 export interface Decider {
   decider: string;
   deciderUserId: string | null;
+  /**
+   * The sign-in a critical decision is judged fresh by. A browser decision (console, /account) passes its own
+   * session's `authTime`: another, newer session of the same user must not make a stolen older one fresh.
+   * `'latest-sign-in'` is for an admin API token that speaks for a user (it has no session; the user's newest
+   * sign-in counts).
+   */
+  signedInAt: number | null | 'latest-sign-in';
 }
 
 export interface ApprovalView {
@@ -38,7 +45,7 @@ export interface ApprovalView {
   used_at: number | null;
 }
 
-function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
+export function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
   return {
     id: r.id,
     status: r.status === 'pending' && r.expiresAt <= now ? 'expired' : r.status,
@@ -87,7 +94,7 @@ async function checkFreshSignIn(current: ApprovalView, deps: ManagementDeps<Appr
   if (current.risk !== 'critical') return;
   const maxAge = deps.config.users.passkeyRegistrationMaxAuthAgeSeconds;
   if (!deps.deciderUserId) throw new ManagementError('forbidden', 'a critical request is decided by a user: use an admin token that speaks for one (admin-token create --user)');
-  const authTime = await deps.store.latestAuthTime(deps.deciderUserId, deps.now);
+  const authTime = deps.signedInAt === 'latest-sign-in' ? await deps.store.latestAuthTime(deps.deciderUserId, deps.now) : deps.signedInAt;
   if (authTime === null || deps.now - authTime > maxAge) {
     throw new ManagementError('forbidden', `a critical request needs a fresh sign-in: sign in again at /login, then decide within ${maxAge} seconds`);
   }

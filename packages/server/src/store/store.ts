@@ -152,8 +152,11 @@ export interface ApprovalRequestRecords {
   getApprovalRequest(id: string): Promise<ApprovalRequestRecord | null>;
   /** The newest request of this client for this exact request that is pending, or approved and unused, and unexpired. */
   findOpenApprovalRequest(clientId: string, requestKey: string, now: number): Promise<ApprovalRequestRecord | null>;
-  /** Newest first; pending ones past their expiry are marked `expired` first. */
-  listApprovalRequests(filter: { status?: ApprovalStatus }, now: number): Promise<ApprovalRequestRecord[]>;
+  /**
+   * Newest first, at most 500; pending ones past their expiry are marked `expired` first. `userId` keeps the
+   * requests made on that user's behalf (filtered in the query, so other users' newer requests never crowd them out).
+   */
+  listApprovalRequests(filter: { status?: ApprovalStatus; userId?: string }, now: number): Promise<ApprovalRequestRecord[]>;
   /** Marks a pending, unexpired request decided; false when it was not (decided already, expired, unknown). */
   decideApprovalRequest(id: string, decision: { status: 'approved' | 'denied'; decidedBy: string; reason: string | null }, now: number): Promise<boolean>;
   /** Takes an approved, unused, unexpired request for one token; false when another took it first. */

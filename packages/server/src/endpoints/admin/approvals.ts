@@ -15,7 +15,7 @@ export function adminApprovalRoutes(api: AdminApiDeps<ApprovalStore>): RouteDefi
       ...adminRoute('POST', '/approvals/:id/decision', async (request, reply) => {
         const deps = managementDeps(api, request);
         const deciderUserId = request.adminUserId ?? null;
-        return sendJson(reply, 200, await decideApproval(idParam(request), request.body ?? {}, { ...deps, decider: deciderUserId ?? deps.actor, deciderUserId }));
+        return sendJson(reply, 200, await decideApproval(idParam(request), request.body ?? {}, { ...deps, decider: deciderUserId ?? deps.actor, deciderUserId, signedInAt: 'latest-sign-in' }));
       }),
       adminRoles: ['approver'],
     },

@@ -5,6 +5,7 @@ import { userEndpointPaths } from '../../http/endpoint-paths.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import type { ClientRecords, UserRecords } from '../../store/store.ts';
 import { type ApprovalLabels, approvalRow, approvalsPage } from '../../ui/console/approvals-page.ts';
+import { consoleRole, mayRead } from '../../policy/console-role.ts';
 import { backTo, type ConsoleDeps, consoleManagement, type ConsoleRequest, consoleRoute, noticeOf, routeParam } from './console-route.ts';
 
 export type ConsoleApprovalStore = ApprovalStore & Pick<ClientRecords, 'listClients'> & Pick<UserRecords, 'listUsers'>;
@@ -13,6 +14,8 @@ export type ConsoleApprovalStore = ApprovalStore & Pick<ClientRecords, 'listClie
 export const APPROVAL_STREAM_POLL_MS = 1000;
 /** A comment this often keeps proxies from closing an idle stream. */
 const KEEPALIVE_TICKS = 15;
+/** A stream ends after this long (the browser's EventSource reconnects, and the connect is authorized afresh). */
+export const APPROVAL_STREAM_MAX_SECONDS = 600;
 
 const NOTICES = { approved: 'Request approved: the agent gets its token at its next poll.', denied: 'Request denied: the agent is told access_denied.' };
 
@@ -61,7 +64,7 @@ export function consoleApprovalRoutes(deps: ConsoleDeps<ConsoleApprovalStore> & 
         // The whole form goes in: a field naming another approver is ignored by the schema, never used.
         const input = Object.fromEntries([...req.form].filter(([name]) => name !== 'csrf'));
         try {
-          const decided = await decideApproval(routeParam(req, 'id'), input, { ...management, decider: req.user.id, deciderUserId: req.user.id });
+          const decided = await decideApproval(routeParam(req, 'id'), input, { ...management, decider: req.user.id, deciderUserId: req.user.id, signedInAt: req.authTime });
           return backTo(req, '/approvals', decided.status === 'approved' ? 'approved' : 'denied');
         } catch (err) {
           if (!(err instanceof ManagementError) || err.kind !== 'forbidden') throw err;
@@ -76,14 +79,29 @@ export function consoleApprovalRoutes(deps: ConsoleDeps<ConsoleApprovalStore> & 
       method: 'GET',
       path: '/approvals/events',
       section,
+      touchesSession: false,
       handler: (req) => stream(req, deps),
     }),
   ];
 }
 
 /**
+ * Whether the stream's viewer may still see the queue: the same session, signed in, its user still active and
+ * still holding a role that reads approvals. A stream outlives its connect check, so each pass asks again; asking
+ * is not a use of the session (a tab left open must not keep it from its idle timeout).
+ */
+async function mayStillRead(req: ConsoleRequest, deps: ConsoleDeps<ConsoleApprovalStore>): Promise<boolean> {
+  const session = await deps.sessions.signedIn(req.request, { touch: false });
+  if (!session || session.user.id !== req.user.id) return false;
+  const role = consoleRole(session.user);
+  return role !== null && mayRead(role, 'approvals');
+}
+
+/**
  * The live queue: a `pending` event with every pending request (id and its row's markup) whenever the set changes,
- * first on connect; the page's script adds rows it lacks and removes rows that were decided or expired.
+ * first on connect; the page's script adds rows it lacks and removes rows that were decided or expired. It ends
+ * when the viewer loses the session or the role (checked after each read of the queue, before anything of it is
+ * written, so nothing read after the loss is sent) and after `APPROVAL_STREAM_MAX_SECONDS`.
  */
 async function stream(req: ConsoleRequest, deps: ConsoleDeps<ConsoleApprovalStore> & { draining(): boolean; pollMs?: number }): Promise<FastifyReply> {
   const { reply } = req;
@@ -106,9 +124,11 @@ async function stream(req: ConsoleRequest, deps: ConsoleDeps<ConsoleApprovalStor
   });
   let last: string | null = null;
   let ticks = 0;
+  const endsAt = deps.now() + APPROVAL_STREAM_MAX_SECONDS;
   try {
-    while (!closed && !deps.draining()) {
+    while (!closed && !deps.draining() && deps.now() < endsAt) {
       const pending: ApprovalView[] = await listApprovals({ status: 'pending' }, consoleManagement(deps, req));
+      if (closed || !(await mayStillRead(req, deps))) break;
       const fingerprint = pending.map((a) => a.id).join(',');
       if (fingerprint !== last) {
         const names = await labels(deps);

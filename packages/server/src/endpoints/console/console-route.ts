@@ -35,6 +35,8 @@ export interface ConsoleRequest {
   request: FastifyRequest;
   reply: FastifyReply;
   user: UserRecord;
+  /** When this browser session signed in (a critical approval needs it fresh, not some other session of the user). */
+  authTime: number | null;
   role: ConsoleRole;
   frame: ConsoleFrame;
   /** The submitted form of a POST. */
@@ -60,6 +62,8 @@ export interface ConsoleRouteOptions {
    * the page shows what went wrong above the same content, with the matching status.
    */
   onRefusal?: (req: ConsoleRequest) => Promise<string>;
+  /** A live stream's connect does not count as using the session (an open tab must not defeat its idle timeout). */
+  touchesSession?: false;
   handler(req: ConsoleRequest): Promise<string | FastifyReply>;
 }
 
@@ -72,7 +76,7 @@ export function consoleRoute<S>(deps: ConsoleDeps<S>, o: ConsoleRouteOptions): R
     access: 'browser',
     errorFormat: 'problem',
     async handler(request, reply) {
-      const session = await deps.sessions.signedIn(request);
+      const session = await deps.sessions.signedIn(request, { touch: o.touchesSession !== false });
       if (!session) {
         const returnTo = o.method === 'GET' ? request.url : `${base}/admin`;
         const login = `${base}${userEndpointPaths.login}?${new URLSearchParams({ return_to: returnTo.startsWith(`${base}/`) ? returnTo : `${base}${returnTo}` })}`;
@@ -96,7 +100,7 @@ export function consoleRoute<S>(deps: ConsoleDeps<S>, o: ConsoleRouteOptions): R
         sections: CONSOLE_SECTIONS.filter((s) => mayRead(role, s)),
         canChange: mayChange(role, o.section),
       };
-      const req: ConsoleRequest = { request, reply, user: session.user, role, frame, form: o.method === 'POST' ? pageForm(request) : new URLSearchParams() };
+      const req: ConsoleRequest = { request, reply, user: session.user, authTime: session.record.authTime, role, frame, form: o.method === 'POST' ? pageForm(request) : new URLSearchParams() };
       try {
         const result = await o.handler(req);
         // A handler may set a refusal's status (400, 403) and still answer with its page.

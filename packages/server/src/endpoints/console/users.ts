@@ -1,4 +1,4 @@
-import { createUser, listUsers, setUserStatus, updateUser, type UserStore } from '../../management/users.ts';
+import { createUser, getUser, listUsers, setUserStatus, updateUser, type UserStore } from '../../management/users.ts';
 import { ManagementError } from '../../management/management-error.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { confirmPage } from '../../ui/console/console-layout.ts';
@@ -40,7 +40,8 @@ export function consoleUserRoutes(deps: ConsoleDeps<UserStore>): RouteDefinition
       section,
       onRefusal: (req) => render(req),
       async handler(req) {
-        const id = routeParam(req, 'id');
+        // The parameter may be an id or an email: the guard compares the user it names.
+        const { id } = await getUser(routeParam(req, 'id'), consoleManagement(deps, req));
         const isAdmin = req.form.get('is_admin') === 'yes';
         // An admin cannot take their own admin role away here: the console would lock its last admin out.
         if (id === req.user.id && !isAdmin) throw new ManagementError('forbidden', 'you cannot remove your own admin role; ask another admin');
@@ -54,7 +55,7 @@ export function consoleUserRoutes(deps: ConsoleDeps<UserStore>): RouteDefinition
       section,
       onRefusal: (req) => render(req),
       async handler(req) {
-        const id = routeParam(req, 'id');
+        const { id } = await getUser(routeParam(req, 'id'), consoleManagement(deps, req));
         if (id === req.user.id) throw new ManagementError('forbidden', 'you cannot disable your own account here');
         if (!confirmed(req)) {
           return confirmPage(req.frame, {

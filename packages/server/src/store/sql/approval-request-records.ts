@@ -1,6 +1,6 @@
 import type { ApprovalRequestRecord, ApprovalRequestRecords } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement } from './columns.ts';
-import type { SqlDriver } from './driver.ts';
+import type { SqlDriver, SqlValue } from './driver.ts';
 
 type StoredApproval = Omit<ApprovalRequestRecord, 'authorizationDetails'>;
 
@@ -57,9 +57,18 @@ export function approvalRequestRecords(db: SqlDriver): ApprovalRequestRecords {
     },
     async listApprovalRequests(filter, now) {
       await db.run(`UPDATE approval_requests SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?`, [now]);
-      const rows = filter.status
-        ? await db.all(`${SELECT} WHERE a.status = ? ORDER BY a.created_at DESC, a.id DESC LIMIT 500`, [filter.status])
-        : await db.all(`${SELECT} ORDER BY a.created_at DESC, a.id DESC LIMIT 500`);
+      const conditions: string[] = [];
+      const params: SqlValue[] = [];
+      if (filter.status) {
+        conditions.push('a.status = ?');
+        params.push(filter.status);
+      }
+      if (filter.userId !== undefined) {
+        conditions.push('a.user_id = ?');
+        params.push(filter.userId);
+      }
+      const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+      const rows = await db.all(`${SELECT} ${where} ORDER BY a.created_at DESC, a.id DESC LIMIT 500`, params);
       return rows.map(decode);
     },
     async decideApprovalRequest(id, decision, now) {
