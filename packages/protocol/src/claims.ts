@@ -1,3 +1,5 @@
+import type { AuthorizationDetail } from './authorization-details.ts';
+
 /**
  * The JWT claims Mandate issues and reads back, named as they are on the wire. One definition for the server (which
  * mints them) and the SDK (which verifies them), so the two cannot drift. Each type is open (`[claim: string]:
@@ -64,6 +66,8 @@ export interface AccessTokenClaims extends RegisteredClaims {
    * reuse, consent revoked, user disabled), so revocation reaches every token derived from a user's decision.
    */
   gid?: string;
+  /** RFC 9396 §9.1: what was approved in detail (for `mcp_tool`, one tool call: the token is good for it once). */
+  authorization_details?: AuthorizationDetail[];
 }
 
 /** OpenID Connect Core §2 ID token claims, with the §5.1 standard claims Mandate releases by scope. */

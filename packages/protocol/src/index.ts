@@ -13,6 +13,9 @@ export {
   TOKEN_TYPE_ID_TOKEN,
   TOKEN_TYPE_JWT,
 } from './urns.ts';
+export { argumentsSha256, canonicalJson } from './canonical-json.ts';
+export { MCP_TOOL_DETAIL_TYPE, mcpToolDetails } from './authorization-details.ts';
+export type { AuthorizationDetail, McpToolAuthorizationDetail } from './authorization-details.ts';
 export type { DelegatedToken, DelegationPolicy, DelegationViolation } from './delegation-chain.ts';
 export { actorsOf, checkDelegationChain, hasHumanRoot } from './delegation-chain.ts';
 export type { JwsAlgorithm, SignatureCheck, SignatureMaker, SigningAlgorithm } from './algorithms.ts';

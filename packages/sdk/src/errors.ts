@@ -55,7 +55,10 @@ export type MandateErrorCode =
   | 'ERR_DELEGATION_ACTOR_NOT_ALLOWED'
   | 'ERR_DELEGATION_NOT_ALLOWED'
   | 'ERR_REVOCATION_WEBHOOK_INVALID'
-  | 'ERR_ADMIN_REQUEST_FAILED';
+  | 'ERR_ADMIN_REQUEST_FAILED'
+  | 'ERR_ACTION_NOT_APPROVED'
+  | 'ERR_ACTION_TOKEN_USED'
+  | 'ERR_ACTION_USE_FAILED';
 
 /** Base class of every error the SDK throws for untrusted input. */
 export class MandateError extends Error {
@@ -242,6 +245,40 @@ export class InsufficientScope extends MandateError {
     this.requiredScopes = requiredScopes;
     this.missingScopes = missingScopes;
     this.grantedScopes = grantedScopes;
+  }
+}
+
+/**
+ * A tool call that needs a per-action approval (issue 12 item 4) came with a token that approves no such call: none
+ * at all, another tool, other arguments or another server. `authorizationDetails` is what to ask approval for
+ * (RFC 9396 `mcp_tool`), so that the caller can ask and retry.
+ */
+export class ActionNotApproved extends MandateError {
+  declare readonly code: 'ERR_ACTION_NOT_APPROVED';
+  readonly tool: string;
+  readonly argumentsSha256: string;
+  readonly authorizationDetails: { type: 'mcp_tool'; tool: string; arguments_sha256: string; locations: string[] }[];
+  constructor(message: string, detail: { tool: string; argumentsSha256: string; resource: string | undefined }) {
+    super('ERR_ACTION_NOT_APPROVED', message);
+    this.tool = detail.tool;
+    this.argumentsSha256 = detail.argumentsSha256;
+    this.authorizationDetails = [{ type: 'mcp_tool', tool: detail.tool, arguments_sha256: detail.argumentsSha256, locations: detail.resource === undefined ? [] : [detail.resource] }];
+  }
+}
+
+/** A single-use action token was used before (the authorization server recorded its first use, on any instance). */
+export class ActionTokenUsed extends MandateError {
+  declare readonly code: 'ERR_ACTION_TOKEN_USED';
+  constructor(message = 'the single-use action token was already used') {
+    super('ERR_ACTION_TOKEN_USED', message);
+  }
+}
+
+/** The use of an action token could not be recorded at the authorization server (unreachable, or a bad answer): the call is refused. */
+export class ActionUseFailed extends MandateError {
+  declare readonly code: 'ERR_ACTION_USE_FAILED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_ACTION_USE_FAILED', message, options);
   }
 }
 
@@ -663,7 +700,10 @@ export type AnyMandateError =
   | DelegationWithoutHumanRoot
   | DelegationActorNotAllowed
   | DelegationNotAllowed
-  | AdminRequestFailed;
+  | AdminRequestFailed
+  | ActionNotApproved
+  | ActionTokenUsed
+  | ActionUseFailed;
 
 /** True when `err` is one of the SDK's coded errors (token checks of RFC 9068 §4, RFC 6750 §3.1); narrows to {@link AnyMandateError}. */
 export function isMandateError(err: unknown): err is AnyMandateError {

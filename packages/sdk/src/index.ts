@@ -38,7 +38,13 @@ export type { AgentAuthClientOptions, AgentToken, AgentTokenRequest, AppAuthClie
 export { FileTokenStore, type FileTokenStoreOptions } from './agent/file-token-store.ts';
 export { MemoryTokenStore, tokenSetKey } from './agent/token-store.ts';
 export type { DelegatedTokenSet, TokenStore } from './agent/token-store.ts';
-export type { ApprovalRequest, PendingApproval } from './agent/backchannel-approval.ts';
+export type { ApprovalRequest, PendingApproval, ToolCallApprovalRequest } from './agent/backchannel-approval.ts';
+export { createActionUseRecorder } from './mcp/action-approval.ts';
+export type { ActionUseRecorder, ActionUseRecorderOptions } from './mcp/action-approval.ts';
+export { createToolCallReporter } from './mcp/tool-call-reporter.ts';
+export type { ToolCallEvent, ToolCallReporter, ToolCallReporterOptions } from './mcp/tool-call-reporter.ts';
+export { argumentsSha256, canonicalJson, MCP_TOOL_DETAIL_TYPE } from '@mandate/protocol';
+export type { AuthorizationDetail, McpToolAuthorizationDetail } from '@mandate/protocol';
 export type { HttpOptions } from './lib/fetch-json.ts';
 export { createDpopFetch, createDpopNonces, DpopProver, MemoryDpopReplayCache } from './dpop/index.ts';
 export type { DpopNonces, DpopProverOptions, DpopReplayCache, DpopVerifyOptions, PresentedRequest } from './dpop/index.ts';

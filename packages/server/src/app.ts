@@ -19,6 +19,10 @@ import { authorizationEndpoints } from './endpoints/authorize.ts';
 import { healthEndpoints } from './endpoints/health.ts';
 import { introspectionEndpoint } from './endpoints/introspect.ts';
 import { revocationEventsEndpoint } from './endpoints/revocation-events.ts';
+import { actionUsesEndpoint } from './endpoints/action-uses.ts';
+import { toolCallsEndpoint } from './endpoints/tool-calls.ts';
+import { actionUseFlow } from './flows/action-use.ts';
+import { toolCallAuditFlow } from './flows/tool-call-audit.ts';
 import { loginEndpoints } from './endpoints/login.ts';
 import { jwksEndpoint, metadataEndpoints } from './endpoints/metadata.ts';
 import { passkeyEndpoints } from './endpoints/passkeys.ts';
@@ -239,6 +243,9 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit, pingSealKey: ctx.webhookSecretKey }), clientAuth, now }),
     deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now }),
     introspectionEndpoint(introspection, now),
+    // Per-action approvals and tool-call audit (issue 12 items 4, 7): resource servers call them with their API key.
+    actionUsesEndpoint({ flow: actionUseFlow({ keys, issuer, lifecycle, uses: store, revocations: store, audit }), resources: store, now }),
+    toolCallsEndpoint({ flow: toolCallAuditFlow({ audit }), resources: store, now }),
     revocationEventsEndpoint(revocationEventsFlow({ resources: store, events: store }), { now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
     revocationEndpoint(revocation, { clientAuth, now }),
     ...userinfoEndpoints(userinfo, dpop, now),

@@ -1,4 +1,4 @@
-import { GRANT_TYPE_CIBA } from '@mandate/protocol';
+import { type AuthorizationDetail, GRANT_TYPE_CIBA } from '@mandate/protocol';
 import { MetadataInvalid, TokenRequestFailed } from '../errors.ts';
 import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
 import type { AuthenticationTarget, ClientAuthentication } from './client-authentication.ts';
@@ -17,6 +17,20 @@ export interface ApprovalRequest {
   bindingMessage?: string;
   /** §7.1 `requested_expiry` in seconds. */
   requestedExpirySeconds?: number;
+  /**
+   * RFC 9396 `authorization_details`: what exactly to approve, e.g. one MCP tool call (`mcp_tool`, issue 12 item 4;
+   * see `AgentAuthClient.requestToolCallApproval`). The tokens then carry them and the response echoes them.
+   */
+  authorizationDetails?: AuthorizationDetail[];
+}
+
+/** One MCP tool call to ask approval for (`AgentAuthClient.requestToolCallApproval`). */
+export interface ToolCallApprovalRequest extends Omit<ApprovalRequest, 'authorizationDetails' | 'resource'> {
+  /** The MCP server's resource URI: the token will be for it alone. */
+  resource: string;
+  tool: string;
+  /** The call's arguments, exactly as they will be sent (hashed here; never sent to the authorization server). */
+  arguments?: Record<string, unknown>;
 }
 
 /** A request waiting for a person: `await pending.tokens` until it is approved (tokens) or not (a thrown error). */
@@ -55,6 +69,7 @@ export async function requestBackchannelApproval(request: ApprovalRequest, deps:
   for (const resource of list(request.resource)) form.append('resource', resource);
   if (request.bindingMessage !== undefined) form.set('binding_message', request.bindingMessage);
   if (request.requestedExpirySeconds !== undefined) form.set('requested_expiry', String(request.requestedExpirySeconds));
+  if (request.authorizationDetails !== undefined) form.set('authorization_details', JSON.stringify(request.authorizationDetails));
 
   const target: AuthenticationTarget = { issuer: deps.issuer, endpoint: deps.backchannelEndpoint, tokenEndpoint: deps.tokenEndpoint };
   const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });

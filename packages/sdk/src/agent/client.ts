@@ -21,6 +21,8 @@ import type {
 import { normalizeList, resourceList } from './parameter-list.ts';
 import type { RefreshRequest } from './refresh-token.ts';
 import { revokeToken } from './revocation.ts';
+import type { ToolCallApprovalRequest } from './backchannel-approval.ts';
+import { argumentsSha256, MCP_TOOL_DETAIL_TYPE, type McpToolAuthorizationDetail } from '@mandate/protocol';
 import { exchangedToken, tokenExchangeForm } from './token-exchange.ts';
 import { jwtBearerForm, requestIdJag } from './id-jag.ts';
 import type { IdentityProvider } from './id-jag.ts';
@@ -200,6 +202,25 @@ export class AgentAuthClient {
    */
   getActorToken(): Promise<AgentToken> {
     return this.getAgentToken({ resource: this.issuer });
+  }
+
+  /**
+   * Asks a person to approve one MCP tool call (a per-action approval, issue 12 item 4): a CIBA request
+   * ({@link requestApproval}) carrying the RFC 9396 `mcp_tool` detail of `tool` with exactly these `arguments` (their
+   * SHA-256 over canonical JSON) at `resource`. Once approved, `tokens.accessToken` is good for that one call, once,
+   * for a few minutes: make the call with it (`callToolWithActionToken` of `@mandate/sdk/mcp/client`).
+   *
+   * @example
+   * const pending = await agent.requestToolCallApproval({ loginHint: 'ada@example.com', resource, tool: 'run_command', arguments: { command: 'ls' }, scope: 'exec' });
+   * const { accessToken } = await pending.tokens;
+   * @see https://www.rfc-editor.org/rfc/rfc9396
+   */
+  async requestToolCallApproval(request: ToolCallApprovalRequest): Promise<PendingApproval> {
+    if (typeof request?.tool !== 'string' || request.tool === '') throw new TypeError('tool must be a non-empty string');
+    if (typeof request.resource !== 'string' || !URL.canParse(request.resource)) throw new TypeError('resource must be the MCP server’s resource URI');
+    const detail: McpToolAuthorizationDetail = { type: MCP_TOOL_DETAIL_TYPE, tool: request.tool, arguments_sha256: argumentsSha256(request.arguments ?? {}), locations: [request.resource] };
+    const { tool: _tool, arguments: _arguments, ...approval } = request;
+    return this.requestApproval({ ...approval, bindingMessage: request.bindingMessage ?? `Run ${request.tool}`.slice(0, 100), authorizationDetails: [detail] });
   }
 
   /**

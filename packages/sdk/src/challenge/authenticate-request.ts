@@ -32,7 +32,8 @@ export interface AuthenticateOptions {
 export interface Rejection {
   status: 400 | 401 | 403 | 500 | 503;
   headers: Record<string, string>;
-  body: { error: string; error_description?: string };
+  /** `authorization_details`: what to ask approval for, on an `action_approval_required` refusal (RFC 9396 `mcp_tool`). */
+  body: { error: string; error_description?: string; authorization_details?: unknown[] };
   /** The error behind the refusal, for logs. */
   cause: AnyMandateError;
 }
@@ -153,6 +154,14 @@ export function rejectionFor(
       const scope = insufficientScopeChallenge(err.requiredScopes, err.grantedScopes);
       return reject(403, 'insufficient_scope', buildWwwAuthenticate({ ...challenge, error: 'insufficient_scope', errorDescription: err.message, scope }));
     }
+    // Per-action approvals (issue 12 item 4): ask an approver for exactly this call (the body names it), then retry.
+    case 'ERR_ACTION_NOT_APPROVED': {
+      const rejection = reject(403, 'action_approval_required', buildWwwAuthenticate({ ...challenge, error: 'action_approval_required', errorDescription: err.message }));
+      rejection.body.authorization_details = err.authorizationDetails;
+      return rejection;
+    }
+    case 'ERR_ACTION_TOKEN_USED':
+      return reject(401, 'invalid_token', buildWwwAuthenticate({ ...challenge, error: 'invalid_token', errorDescription: err.message }));
     // The AS refused this resource's own introspection credentials: a configuration error, not an outage (no Retry-After).
     case 'ERR_INTROSPECTION_UNAUTHORIZED':
       return reject(500, 'server_error');
@@ -161,6 +170,7 @@ export function rejectionFor(
     case 'ERR_METADATA_ISSUER_MISMATCH':
     case 'ERR_METADATA_INVALID':
     case 'ERR_INTROSPECTION_FAILED':
+    case 'ERR_ACTION_USE_FAILED':
     case 'ERR_TOKEN_REQUEST_FAILED': {
       const rejection = reject(503, 'temporarily_unavailable');
       rejection.headers['retry-after'] = '5';

@@ -7,7 +7,7 @@ export interface BearerChallenge {
    * `invalid_request`, `invalid_token` or `insufficient_scope`, and for `DPoP` also `invalid_dpop_proof` or
    * `use_dpop_nonce`; absent when no credentials were sent (RFC 6750 §3.1).
    */
-  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'action_approval_required';
   errorDescription?: string;
   /** Scopes the resource needs (RFC 6750 §3: a space-delimited list of scope-tokens). */
   scope?: readonly string[];

@@ -19,10 +19,17 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { authenticateCredentials, rejectionFor, rejectionResponse } from '../challenge/authenticate-request.ts';
 import type { AuthenticateOptions, AuthOutcome } from '../challenge/authenticate-request.ts';
 import type { CredentialSources } from '../challenge/extract-token.ts';
-import { InsufficientScope } from '../errors.ts';
+import { ActionUseFailed, type AnyMandateError, InsufficientScope, isMandateError } from '../errors.ts';
+import { type ActionUseRecorder, actionFor, type ToolCallFacts, toolCallsOf } from './action-approval.ts';
+import type { ToolCallEvent, ToolCallReporter } from './tool-call-reporter.ts';
 import { checkAuthenticateOptions, credentialSources, writeRejection } from '../middleware/node.ts';
 import type { Next } from '../middleware/node.ts';
 import type { AuthInfo } from '../verify/auth-info.ts';
+
+export { createActionUseRecorder } from './action-approval.ts';
+export type { ActionUseRecorder, ActionUseRecorderOptions } from './action-approval.ts';
+export { createToolCallReporter } from './tool-call-reporter.ts';
+export type { ToolCallEvent, ToolCallReporter, ToolCallReporterOptions } from './tool-call-reporter.ts';
 
 /** Options of {@link createMcpAuth}: the verifier, scopes every request needs, and challenge parameters. */
 export interface McpAuthOptions extends AuthenticateOptions {
@@ -33,6 +40,15 @@ export interface McpAuthOptions extends AuthenticateOptions {
    * `McpServer` per request, where `registerTool` runs only after the guard has seen the request.
    */
   toolScopes?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Per-action approvals (RFC 9396 `mcp_tool`, issue 12 item 4): a token carrying an `mcp_tool` detail is good for
+   * the one call it names, once (its use is recorded at the authorization server by `recorder` before the tool
+   * runs); the tools in `tools` run only with such a token. Without this option a token carrying a detail is refused
+   * for any tool call, since its single use could not be recorded.
+   */
+  actionApproval?: { recorder: ActionUseRecorder; tools?: readonly string[] };
+  /** Tool-call audit (issue 12 item 7): each call served or refused is reported here, never blocking it. */
+  toolCalls?: Pick<ToolCallReporter, 'report'>;
 }
 
 /** The config of `McpServer.registerTool`, plus the scopes a call of the tool needs. */
@@ -46,6 +62,8 @@ export type ScopedToolConfig<InputArgs, OutputArgs> = {
   _meta?: Record<string, unknown>;
   /** Scopes a `tools/call` of this tool needs; a token without them gets HTTP 403 `insufficient_scope`. */
   scopes?: readonly string[];
+  /** Each call needs its own approval (a single-use token for exactly it): see `McpAuthOptions.actionApproval`. */
+  perActionApproval?: boolean;
 };
 
 /** Authorization of one MCP endpoint. */
@@ -117,17 +135,64 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     return [...needed];
   }
 
-  /** 403 `insufficient_scope` when the token lacks a scope the body's tool calls need. */
-  function checkToolScopes(auth: AuthInfo, parsedBody: unknown): AuthOutcome {
+  const approvalTools = new Set(options.actionApproval?.tools ?? []);
+  const audiences = options.verifier.audience;
+
+  function reportCall(auth: AuthInfo, call: ToolCallFacts, decision: ToolCallEvent['decision'], durationMs: number, reason?: string): void {
+    if (!options.toolCalls) return;
+    try {
+      options.toolCalls.report({
+        subject: auth.subject,
+        clientId: auth.clientId,
+        chain: auth.actors.map((a) => a.subject),
+        tool: call.tool,
+        argumentsSha256: call.argumentsSha256,
+        decision,
+        durationMs,
+        at: Date.now(),
+        tokenId: auth.tokenId,
+        ...(reason !== undefined ? { reason } : {}),
+      });
+    } catch {
+      // Reporting never fails a call.
+    }
+  }
+
+  /**
+   * The HTTP-layer checks of the body's `tools/call` requests: 403 `insufficient_scope` when the token lacks a scope
+   * they need; then per-action approvals: 403 `action_approval_required` for a call its token does not approve, and
+   * the single use recorded at the authorization server (401 `invalid_token` once it was used). Every refusal is
+   * reported to the tool-call audit.
+   */
+  async function checkToolCalls(auth: AuthInfo, parsedBody: unknown): Promise<AuthOutcome> {
+    const calls = toolCallsOf(parsedBody);
+    const refuse = (err: AnyMandateError): AuthOutcome => {
+      for (const call of calls) reportCall(auth, call, 'refused', 0, `${err.code}: ${err.message}`);
+      return { ok: false, rejection: rejectionFor(err, options) };
+    };
     const required = scopesForBody(parsedBody);
     const missing = required.filter((s) => !auth.scopes.includes(s));
-    if (missing.length === 0) return { ok: true, auth };
-    return { ok: false, rejection: rejectionFor(new InsufficientScope(required, missing, auth.scopes), options) };
+    if (missing.length > 0) return refuse(new InsufficientScope(required, missing, auth.scopes));
+    const checked: CheckedToolCall[] = [];
+    try {
+      for (const call of calls) {
+        const action = actionFor(auth, call, approvalTools, audiences);
+        if (action !== null) {
+          if (!options.actionApproval) throw new ActionUseFailed('this server records no action uses (createMcpAuth has no actionApproval option)');
+          await options.actionApproval.recorder.record(auth.token, action.tool, action.argumentsSha256);
+        }
+        checked.push({ ...call, actionApproved: action !== null });
+      }
+    } catch (err) {
+      if (isMandateError(err)) return refuse(err);
+      throw err;
+    }
+    return { ok: true, auth: checked.length > 0 ? withToolCalls(auth, checked) : auth };
   }
 
   async function authorize(sources: CredentialSources, parsedBody: unknown): Promise<AuthOutcome> {
     const outcome = await authenticateCredentials(sources, options);
-    return outcome.ok ? checkToolScopes(outcome.auth, parsedBody) : outcome;
+    return outcome.ok ? checkToolCalls(outcome.auth, parsedBody) : outcome;
   }
 
   function registerTool<OutputArgs extends ZodRawShapeCompat | AnySchema, InputArgs extends undefined | ZodRawShapeCompat | AnySchema = undefined>(
@@ -136,20 +201,39 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
     config: ScopedToolConfig<InputArgs, OutputArgs>,
     handler: ToolCallback<InputArgs>,
   ): RegisteredTool {
-    const { scopes: declared = [], ...toolConfig } = config;
+    const { scopes: declared = [], perActionApproval = false, ...toolConfig } = config;
     const scopes = checkScopes(name, declared);
+    if (perActionApproval) approvalTools.add(name);
     const known = scopesByTool.get(name);
     if (known !== undefined && (known.length !== scopes.length || known.some((s) => !scopes.includes(s)))) {
       throw new TypeError(`tool ${name} is registered with scopes that differ from those declared before`);
     }
     scopesByTool.set(name, scopes);
     // The handler takes (extra) or (args, extra) depending on inputSchema; extra is always last.
-    const guarded = (...params: unknown[]) => {
-      const extra = params[params.length - 1] as { authInfo?: McpAuthInfo } | undefined;
+    const guarded = async (...params: unknown[]) => {
+      const extra = params[params.length - 1] as { authInfo?: McpAuthInfo; requestId?: unknown } | undefined;
       const granted = extra?.authInfo?.scopes ?? [];
       const missing = scopes.filter((s) => !granted.includes(s));
       if (missing.length > 0) throw new InsufficientScope(scopes, missing, granted);
-      return (handler as (...p: unknown[]) => unknown)(...params);
+      // A transport that bypasses the HTTP guard must not bypass the per-action approval either.
+      const auth = extra?.authInfo as AuthInfo | undefined;
+      const checked = auth?.extra?.[TOOL_CALLS_CHECKED] as CheckedToolCall[] | undefined;
+      // (A tool registered after the guard saw the request, as stateless servers do, is caught here: declare such
+      // tools in `actionApproval.tools` so that the guard refuses them at the HTTP layer instead.)
+      if (approvalTools.has(name) && !checked?.some((c) => c.tool === name && c.actionApproved)) {
+        throw new ActionUseFailed(`tool ${name} needs a per-action approval, checked by the HTTP guard (nodeHandler or fetchHandler)`);
+      }
+      const started = performance.now();
+      const call = checked?.find((c) => c.tool === name) ?? { tool: name, argumentsSha256: toolCallsOf({ method: 'tools/call', params: { name, arguments: params.length > 1 ? params[0] : undefined } })[0]!.argumentsSha256 };
+      try {
+        const result = await (handler as (...p: unknown[]) => unknown)(...params);
+        const failed = typeof result === 'object' && result !== null && (result as { isError?: unknown }).isError === true;
+        if (auth?.subject !== undefined) reportCall(auth, call, 'allowed', performance.now() - started, failed ? 'the tool answered with an error' : undefined);
+        return result;
+      } catch (err) {
+        if (auth?.subject !== undefined) reportCall(auth, call, 'allowed', performance.now() - started, 'the tool failed');
+        throw err;
+      }
     };
     return server.registerTool<OutputArgs, InputArgs>(name, toolConfig, guarded as unknown as ToolCallback<InputArgs>);
   }
@@ -172,7 +256,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
             writeJsonRpcParseError(res);
             return;
           }
-          const outcome = checkToolScopes(authenticated.auth, body);
+          const outcome = await checkToolCalls(authenticated.auth, body);
           if (!outcome.ok) {
             writeRejection(res, outcome.rejection);
             return;
@@ -198,7 +282,7 @@ export function createMcpAuth(options: McpAuthOptions): McpAuth {
             return Response.json(jsonRpcParseError, { status: 400 });
           }
         }
-        const outcome = checkToolScopes(authenticated.auth, body);
+        const outcome = await checkToolCalls(authenticated.auth, body);
         if (!outcome.ok) return rejectionResponse(outcome.rejection);
         return handle(request, { authInfo: outcome.auth, parsedBody: body });
       };
@@ -216,6 +300,16 @@ export function getAuthInfo(extra: { authInfo?: McpAuthInfo }): AuthInfo {
     throw new TypeError('extra.authInfo is not a Mandate AuthInfo: is the endpoint behind createMcpAuth()?');
   }
   return info;
+}
+
+/** Where the guard leaves the tool calls it checked (with their arguments' hashes) for the tool handlers. */
+const TOOL_CALLS_CHECKED = 'mandateToolCalls';
+
+/** A tool call the guard let through; `actionApproved`: its per-action approval was checked and its use recorded. */
+type CheckedToolCall = ToolCallFacts & { actionApproved: boolean };
+
+function withToolCalls(auth: AuthInfo, calls: CheckedToolCall[]): AuthInfo {
+  return { ...auth, extra: { ...auth.extra, [TOOL_CALLS_CHECKED]: calls } };
 }
 
 function checkScopes(name: string, scopes: unknown): readonly string[] {

@@ -9,6 +9,9 @@ import type { ResourceRecords } from '../store/store.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from '../http/endpoint-paths.ts';
 import { OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import { AUTHORIZATION_DETAILS_TYPES_SUPPORTED } from '../oauth/authorization-details.ts';
+import { ACTION_USES_PATH } from './action-uses.ts';
+import { TOOL_CALLS_PATH } from './tool-calls.ts';
 
 /**
  * The token and revocation endpoints take every method `authenticateClient` implements, public clients (`none`)
@@ -53,6 +56,11 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
     code_challenge_methods_supported: ['S256'],
     // RFC 9207 §3: every authorization response, success or error, carries `iss`.
     authorization_response_iss_parameter_supported: true,
+    // RFC 9396 §10: the authorization detail types understood (issue 12 item 4: one MCP tool call).
+    authorization_details_types_supported: [...AUTHORIZATION_DETAILS_TYPES_SUPPORTED],
+    // Mandate extensions for resource servers (API key): recording an action token's one use, reporting tool calls.
+    action_uses_endpoint: endpointUrl(issuer, ACTION_USES_PATH),
+    tool_calls_endpoint: endpointUrl(issuer, TOOL_CALLS_PATH),
     grant_types_supported: [...grants.keys()],
     // OpenID CIBA Core 1.0 §4: poll mode; requests join the approval queue (docs/policies.md).
     ...(grants.has(GRANT_TYPE_CIBA)

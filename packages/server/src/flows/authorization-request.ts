@@ -1,3 +1,4 @@
+import { parseAuthorizationDetails } from '../oauth/authorization-details.ts';
 import { FormParams } from '../oauth/form-params.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import { matchRedirectUri } from '../policy/redirect-uri.ts';
@@ -127,6 +128,12 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
   try {
     if (params.has('request')) return back('request_not_supported', 'request objects are not supported');
     if (params.has('request_uri')) return back('request_uri_not_supported', 'request_uri is not supported');
+    // RFC 9396 in the front channel: not yet. Refused rather than ignored, so that no client takes a plain token for
+    // an approval of its details; a malformed value gets its precise error first (RAR-01..05).
+    if (params.has('authorization_details')) {
+      parseAuthorizationDetails(params.get('authorization_details'));
+      return back('invalid_authorization_details', 'authorization_details are not accepted in the authorization request yet: ask for a per-action approval with CIBA (docs/actions.md)');
+    }
     const responseType = params.get('response_type');
     if (responseType !== 'code') return back(responseType ? 'unsupported_response_type' : 'invalid_request', 'response_type must be code');
     const responseMode = params.get('response_mode');

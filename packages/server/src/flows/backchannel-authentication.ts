@@ -2,8 +2,10 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { FormParams } from '../oauth/form-params.ts';
 import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
+import { invalidAuthorizationDetails, parseAuthorizationDetails } from '../oauth/authorization-details.ts';
+import { actionResource, decideActionApproval, higherRisk } from '../policy/action-approval.ts';
 import { decideScopes, highestRisk } from '../policy/scope-policy.ts';
-import type { ApprovalRequestRecords, ClientRecord, ResourceRecords, UserRecords } from '../store/store.ts';
+import type { ApprovalRequestRecords, ClientRecord, ResourceRecords, ToolPolicyRecords, UserRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { normalizeEmail } from '../users/email-address.ts';
 import { decideAuthorizationTargets } from './authorization-request.ts';
@@ -23,7 +25,8 @@ const MAX_EXPIRY_SECONDS = 900;
 
 export interface BackchannelDeps {
   users: Pick<UserRecords, 'getUser' | 'getUserByEmail'>;
-  resources: Pick<ResourceRecords, 'listResources'>;
+  /** The resources, and which of their tools take per-action approvals (RFC 9396 `mcp_tool`, issue 12 item 4). */
+  resources: Pick<ResourceRecords, 'listResources'> & Pick<ToolPolicyRecords, 'getToolPolicy'>;
   approvals: Pick<ApprovalRequestRecords, 'createApprovalRequest'>;
   audit: Pick<AuditLog, 'record'>;
   /** The key a ping client's notification is sealed under (flows/ciba-ping.ts). */
@@ -79,6 +82,14 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
       if (hints.length !== 1) throw invalidRequest('exactly one of login_hint, id_token_hint and login_hint_token is required');
       if (hints[0] !== 'login_hint') throw invalidRequest(`${hints[0]} is not supported: use login_hint (an e-mail address or user id)`);
       if (params.get('user_code') !== undefined) throw invalidRequest('user_code is not supported (backchannel_user_code_parameter_supported is false)');
+      // RFC 9396 §3 (and CIBA Core §7.1): one mcp_tool call to approve; its location is the token's one resource.
+      const requested = parseAuthorizationDetails(params.get('authorization_details'));
+      let resources = parseResourceParameters(params);
+      if (requested) {
+        const located = actionResource(requested[0]!, resources);
+        if (!located.ok) throw invalidAuthorizationDetails(located.description);
+        resources = [located.resource];
+      }
       const message = bindingMessage(params.get('binding_message'));
       const expiry = requestedExpiry(params.get('requested_expiry'));
       const pingToken = notificationToken(client, params.get('client_notification_token'));
@@ -87,8 +98,18 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
       const user = await findUser(params.required('login_hint'));
 
       const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
-      const targets = decideAuthorizationTargets(client, null, { resources: parseResourceParameters(params), scopes }, registered);
+      const targets = decideAuthorizationTargets(client, null, { resources, scopes }, registered);
       if (!targets.ok) throw new OAuthError(targets.error, targets.description);
+      let risk = highestRisk(targets.scopes, targets.resources, registered);
+      let authorizationDetails = null;
+      if (requested) {
+        const resource = registered.get(resources[0]!);
+        if (!resource) throw invalidAuthorizationDetails(`no resource server ${resources[0]} is registered`);
+        const action = decideActionApproval(requested[0]!, resource.uri, await deps.resources.getToolPolicy(resource.id, requested[0]!.tool));
+        if (!action.ok) throw invalidAuthorizationDetails(action.description);
+        authorizationDetails = [action.detail];
+        risk = higherRisk(risk, action.risk);
+      }
       // The scope policies still refuse (deny, a role, a condition); everything else is the approver's to decide.
       const policies = await decideScopes({
         flow: 'authorization_request',
@@ -113,7 +134,8 @@ export function backchannelAuthenticationFlow(deps: BackchannelDeps) {
         scopes: targets.scopes,
         resources: targets.resources,
         justification: message,
-        risk: highestRisk(targets.scopes, targets.resources, registered),
+        risk,
+        authorizationDetails,
         requestKey: `ciba:${id}`,
         createdAt: now,
         expiresAt: now + expiry,

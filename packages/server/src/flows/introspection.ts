@@ -112,6 +112,8 @@ export function introspectionFlow(deps: IntrospectionDeps) {
         ...(claims.act !== undefined && { act: claims.act }),
         ...(claims.cnf !== undefined && { cnf: claims.cnf }),
         ...(claims.auth_time !== undefined && { auth_time: claims.auth_time }),
+        // RFC 9396 §9.2.
+        ...(claims.authorization_details !== undefined && { authorization_details: claims.authorization_details }),
       };
     },
   };

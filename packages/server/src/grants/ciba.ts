@@ -1,4 +1,5 @@
 import { GRANT_TYPE_CIBA } from '@mandate/protocol';
+import { invalidAuthorizationDetails, parseAuthorizationDetails, type RequestedMcpToolDetail } from '../oauth/authorization-details.ts';
 import { invalidGrant, OAuthError } from '../oauth/oauth-error.ts';
 import type { ApprovalRequestRecords, UserGrantRecords, UserRecords } from '../store/store.ts';
 import { decisionProblem } from '../lifecycle/token-lifecycle.ts';
@@ -24,13 +25,26 @@ const SLOW_DOWN_STEP_SECONDS = 5;
  * a user grant (so the lifecycle rules apply), an access token for what was approved, an ID token, and a refresh
  * token when `offline_access` was approved and the client may refresh.
  */
-export function cibaGrant(deps: CibaDeps): Grant<{ authReqId: string }> {
+type CibaRequest = { authReqId: string; authorizationDetails: RequestedMcpToolDetail[] | undefined };
+
+/**
+ * RFC 9396 §6.1 (RAR-07): a token request may only narrow what was approved; with one approved call, it may only
+ * repeat it. Anything else, or details where none were approved, is refused.
+ */
+function checkRequestedDetails(requested: RequestedMcpToolDetail[] | undefined, approved: readonly { tool: string; arguments_sha256: string; locations: string[] }[] | null): void {
+  if (requested === undefined) return;
+  const same = (r: RequestedMcpToolDetail) =>
+    approved?.some((a) => a.tool === r.tool && a.arguments_sha256 === r.arguments_sha256 && (r.locations === undefined || r.locations[0] === a.locations[0]));
+  if (!requested.every(same)) throw invalidAuthorizationDetails('authorization_details asks for more than was approved');
+}
+
+export function cibaGrant(deps: CibaDeps): Grant<CibaRequest> {
   return {
     grantType: GRANT_TYPE_CIBA,
     repeatable: new Set(),
     confidentialClientsOnly: true,
-    parse: (params) => ({ authReqId: params.required('auth_req_id') }),
-    async handle({ client: { client }, request, now, dpopJkt }: GrantInput<{ authReqId: string }>): Promise<GrantResult> {
+    parse: (params) => ({ authReqId: params.required('auth_req_id'), authorizationDetails: parseAuthorizationDetails(params.get('authorization_details')) }),
+    async handle({ client: { client }, request, now, dpopJkt }: GrantInput<CibaRequest>): Promise<GrantResult> {
       const record = await deps.approvals.getApprovalRequestByAuthReq(hashSecret(request.authReqId));
       if (!record || record.clientId !== client.clientId) throw invalidGrant('auth_req_id is invalid');
       if (record.usedAt !== null) throw invalidGrant('auth_req_id was already used');
@@ -46,12 +60,15 @@ export function cibaGrant(deps: CibaDeps): Grant<{ authReqId: string }> {
         throw new OAuthError('authorization_pending', 'the request is waiting for approval');
       }
       if (record.status !== 'approved' || record.userId === null) throw invalidGrant('auth_req_id is invalid');
+      checkRequestedDetails(request.authorizationDetails, record.authorizationDetails ?? null);
       const user = await deps.users.getUser(record.userId);
       if (!user || user.status !== 'active') throw invalidGrant('the user is no longer active');
       // Disabled (or reset) and enabled again since the approval: the approval went with it.
       const stale = decisionProblem({ user, client }, { requestedAt: record.createdAt, decidedAt: record.decidedAt });
       if (stale) throw invalidGrant(`the approval no longer stands: ${stale}`);
-      const offline = record.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token');
+      const action = record.authorizationDetails ?? undefined;
+      // An action token (a per-action approval) is good for one call: no refresh token outlives it.
+      const offline = !action && record.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token');
       const grant = {
         id: newId('grt'),
         userId: user.id,
@@ -70,7 +87,7 @@ export function cibaGrant(deps: CibaDeps): Grant<{ authReqId: string }> {
       const maxLifetimeSeconds = await policyLimitedLifetime(record, { grant, user, client }, deps, now);
       if (!(await deps.approvals.useApprovalRequest(record.id, now))) throw invalidGrant('auth_req_id was already used');
       await deps.grants.createGrant(grant);
-      const issued = await issueUserTokens({ grant, user, client, scopes: record.scopes, resources: record.resources, nonce: null, dpopJkt, maxLifetimeSeconds, now }, deps);
+      const issued = await issueUserTokens({ grant, user, client, scopes: record.scopes, resources: record.resources, nonce: null, dpopJkt, maxLifetimeSeconds, ...(action ? { authorizationDetails: action } : {}), now }, deps);
       return {
         response: issued.response,
         audit: {
@@ -78,7 +95,7 @@ export function cibaGrant(deps: CibaDeps): Grant<{ authReqId: string }> {
           actor: client.clientId,
           subject: user.id,
           clientId: client.clientId,
-          detail: { grant_type: GRANT_TYPE_CIBA, grant_id: grant.id, approval_request: record.id, jti: issued.jti, scope: issued.response.scope ?? '', exp: issued.exp },
+          detail: { grant_type: GRANT_TYPE_CIBA, grant_id: grant.id, approval_request: record.id, jti: issued.jti, scope: issued.response.scope ?? '', exp: issued.exp, ...(action ? { authorization_details: action } : {}) },
         },
       };
     },

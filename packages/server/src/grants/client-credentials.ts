@@ -1,3 +1,8 @@
+import type { McpToolAuthorizationDetail } from '@mandate/protocol';
+import { invalidAuthorizationDetails, parseAuthorizationDetails, type RequestedMcpToolDetail } from '../oauth/authorization-details.ts';
+import { ACTION_TOKEN_MAX_TTL_SECONDS, actionResource, decideActionApproval, higherRisk } from '../policy/action-approval.ts';
+import type { ToolPolicyRecords } from '../store/store.ts';
+import { passActionApprovalGate } from './action-approval-gate.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { invalidRequest, invalidScope, invalidTarget, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
@@ -11,7 +16,8 @@ import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './g
 import { lookUpResources } from './registered-resources.ts';
 
 export interface ClientCredentialsDeps {
-  resources: Pick<ResourceRecords, 'getResourceByUri'>;
+  /** The resources, and which of their tools take per-action approvals (RFC 9396 `mcp_tool`, issue 12 item 4). */
+  resources: Pick<ResourceRecords, 'getResourceByUri'> & Pick<ToolPolicyRecords, 'getToolPolicy'>;
   /** The approval queue, for scopes whose policy asks an approver (issue 12 item 2). */
   approvals: ApprovalGateDeps['approvals'];
   keys: KeyRing;
@@ -27,9 +33,13 @@ export interface ClientCredentialsRequest {
   scopes: string[] | undefined;
   /** Mandate extension: why the client asks, shown to approvers when a scope needs approval. */
   justification: string | null;
+  /** RFC 9396: one tool call to approve (issue 12 item 4); the token then carries it and is good for it once. */
+  authorizationDetails: RequestedMcpToolDetail[] | undefined;
 }
 
 const policy = TARGET_POLICIES.client_credentials;
+
+type Decision = TargetDecision & { maxLifetimeSeconds?: number; approvalId?: string; authorizationDetails?: McpToolAuthorizationDetail[] };
 /** An actor token proves an agent for one exchange or code redemption: it need not live long. */
 const ACTOR_TOKEN_MAX_TTL_SECONDS = 300;
 
@@ -45,9 +55,16 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
   const ownResource = canonicalResourceUri(deps.issuer);
 
   /** Targets by `token-targets.ts`, then each scope by its policy (`scope-policy.ts`), over the same looked-up resources. */
-  async function decide(client: ClientRecord, request: ClientCredentialsRequest, now: number): Promise<TargetDecision & { maxLifetimeSeconds?: number; approvalId?: string }> {
+  async function decide(client: ClientRecord, request: ClientCredentialsRequest, now: number): Promise<Decision> {
+    let requestedResources = request.resources;
+    const requestedAction = request.authorizationDetails?.[0];
+    if (requestedAction) {
+      const located = actionResource(requestedAction, requestedResources);
+      if (!located.ok) throw invalidAuthorizationDetails(located.description);
+      requestedResources = [located.resource];
+    }
     const facts: TargetFacts = {
-      requestedResources: request.resources,
+      requestedResources,
       requestedScopes: request.scopes,
       parties: [{ label: 'this client', kind: client.kind, allowedScopes: client.allowedScopes, allowedAudiences: client.allowedAudiences, defaultScopes: client.defaultScopes }],
       registered: NO_RESOURCES,
@@ -65,24 +82,24 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
       chainDepth: 0,
       now,
     });
-    if (scopes.ok) return { ...targets, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
-    if (scopes.reason === 'denied') return { ok: false, error: 'invalid_scope', description: scopes.description };
+    if (!scopes.ok && scopes.reason === 'denied') return { ok: false, error: 'invalid_scope', description: scopes.description };
+    let risk = highestRisk(targets.scopes, targets.resources, facts.registered);
+    let authorizationDetails: McpToolAuthorizationDetail[] | undefined;
+    let why = scopes.ok ? '' : scopes.description;
+    if (requestedAction) {
+      // A per-action approval always asks an approver, whatever the scopes' policies say: that is its point.
+      const resource = facts.registered.get(requestedResources[0]!);
+      if (!resource) throw invalidAuthorizationDetails(`no resource server ${requestedResources[0]} is registered`);
+      const action = decideActionApproval(requestedAction, resource.uri, await deps.resources.getToolPolicy(resource.id, requestedAction.tool));
+      if (!action.ok) throw invalidAuthorizationDetails(action.description);
+      authorizationDetails = [action.detail];
+      risk = higherRisk(risk, action.risk);
+      why = `tool ${action.detail.tool} at ${resource.uri} is approved per action`;
+    } else if (scopes.ok) return { ...targets, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
     // Approved before for exactly this request (used up now), or refused with the pending request's id.
-    const { approvalId } = await passApprovalGate(
-      {
-        clientId: client.clientId,
-        chain: [client.clientId],
-        userId: null,
-        scopes: targets.scopes,
-        resources: targets.resources,
-        justification: request.justification,
-        risk: highestRisk(targets.scopes, targets.resources, facts.registered),
-        why: scopes.description,
-      },
-      deps,
-      now,
-    );
-    return { ...targets, approvalId, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
+    const ask = { clientId: client.clientId, chain: [client.clientId], userId: null, scopes: targets.scopes, resources: targets.resources, justification: request.justification, risk, why };
+    const { approvalId } = authorizationDetails ? await passActionApprovalGate({ ...ask, authorizationDetails }, deps, now) : await passApprovalGate(ask, deps, now);
+    return { ...targets, approvalId, maxLifetimeSeconds: scopes.maxLifetimeSeconds, ...(authorizationDetails ? { authorizationDetails } : {}) };
   }
 
   /** The issuer alone, no scope; anything else asked beside it is refused. */
@@ -96,10 +113,16 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
     grantType: 'client_credentials',
     repeatable: new Set(['resource']),
     confidentialClientsOnly: true,
-    parse: (params) => ({ resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')), justification: justification(params.get('justification')) }),
+    parse: (params) => ({
+      resources: parseResourceParameters(params),
+      scopes: parseScope(params.get('scope')),
+      justification: justification(params.get('justification')),
+      authorizationDetails: parseAuthorizationDetails(params.get('authorization_details')),
+    }),
     async handle({ client: { client }, request, now, dpopJkt }: GrantInput<ClientCredentialsRequest>): Promise<GrantResult> {
       const actorToken = ownResource !== null && request.resources.includes(ownResource);
-      const decision: TargetDecision & { maxLifetimeSeconds?: number; approvalId?: string } = actorToken ? actorTokenTargets(request) : await decide(client, request, now);
+      if (actorToken && request.authorizationDetails) throw invalidAuthorizationDetails('an actor token (resource = this issuer) carries no authorization_details');
+      const decision: Decision = actorToken ? actorTokenTargets(request) : await decide(client, request, now);
       if (!decision.ok) throw new OAuthError(decision.error, decision.description);
 
       const ttlSeconds = Math.min(
@@ -107,7 +130,9 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
         deps.maxAccessTokenTtlSeconds,
         actorToken ? ACTOR_TOKEN_MAX_TTL_SECONDS : Infinity,
         decision.maxLifetimeSeconds ?? Infinity,
+        decision.ok && decision.authorizationDetails ? ACTION_TOKEN_MAX_TTL_SECONDS : Infinity,
       );
+      const action = decision.authorizationDetails;
       const minted = mintAccessToken(
         {
           subject: client.clientId,
@@ -117,12 +142,14 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
           scopes: decision.scopes,
           ttlSeconds,
           dpopJkt,
+          ...(action ? { authorizationDetails: action } : {}),
         },
         { keys: deps.keys, issuer: deps.issuer, now },
       );
       const scope = minted.claims.scope;
       return {
-        response: { access_token: minted.token, token_type: tokenTypeFor(dpopJkt), expires_in: minted.expiresIn, ...(scope ? { scope } : {}) },
+        // RFC 9396 §7: the token response returns the granted details.
+        response: { access_token: minted.token, token_type: tokenTypeFor(dpopJkt), expires_in: minted.expiresIn, ...(scope ? { scope } : {}), ...(action ? { authorization_details: action } : {}) },
         audit: {
           event: 'token.issued',
           actor: client.clientId,
@@ -135,6 +162,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
             scope: scope ?? '',
             exp: minted.claims.exp,
             ...(decision.approvalId ? { approval_request: decision.approvalId } : {}),
+            ...(action ? { authorization_details: action } : {}),
           },
         },
       };

@@ -1,3 +1,4 @@
+import type { AuthorizationDetail } from '@mandate/protocol';
 import type { AuditEvent } from '../audit/audit-log.ts';
 import type { AuthenticatedClient } from '../oauth/client-authentication.ts';
 import type { FormParams } from '../oauth/form-params.ts';
@@ -23,6 +24,8 @@ export interface TokenResponse {
   refresh_token?: string;
   id_token?: string;
   issued_token_type?: string;
+  /** RFC 9396 §7: the granted authorization details. */
+  authorization_details?: AuthorizationDetail[];
 }
 
 export interface GrantResult {

@@ -22,6 +22,7 @@ import type { ClientRecord, ClientRecords, DelegationPolicyRecords, ResourceReco
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
+import { ACTION_TOKEN_NOT_EXCHANGED, isActionToken } from '../policy/action-approval.ts';
 
 export interface TokenExchangeDeps {
   keys: KeyRing;
@@ -109,6 +110,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
     if (type === TOKEN_TYPE_ACCESS_TOKEN || type === TOKEN_TYPE_JWT) {
       const result = await verifyLiveAccessToken(token, own);
       if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
+      if (isActionToken(result.claims)) throw invalidRequest(ACTION_TOKEN_NOT_EXCHANGED);
       const c = result.claims;
       return {
         sub: c.sub, subProfile: c.sub_profile, clientId: c.client_id, aud: result.life.audiences, scopes: result.life.scopes,

@@ -1,4 +1,5 @@
-import type { ActClaim } from '@mandate/protocol';
+import type { ActClaim, McpToolAuthorizationDetail } from '@mandate/protocol';
+import { ACTION_TOKEN_MAX_TTL_SECONDS } from '../policy/action-approval.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import { decideChainPolicies } from '../policy/chain-policy.ts';
@@ -48,6 +49,11 @@ export interface UserTokenRequest {
   dpopJkt: string | undefined;
   /** The shortest lifetime the scopes' policies allow (`policyLimitedLifetime`). */
   maxLifetimeSeconds?: number | undefined;
+  /**
+   * A per-action approval (issue 12 item 4): the token carries this one approved call, lives at most
+   * `ACTION_TOKEN_MAX_TTL_SECONDS`, targets only the call's resource, and comes with no refresh token.
+   */
+  authorizationDetails?: McpToolAuthorizationDetail[];
   now: number;
 }
 
@@ -62,27 +68,34 @@ export function wantsRefreshToken(grant: UserGrantRecord, client: ClientRecord):
 
 export async function issueUserTokens(request: UserTokenRequest, deps: UserTokenDeps): Promise<{ response: TokenResponse; jti: string; exp: number }> {
   const { grant, user, client, now } = request;
-  const ttlSeconds = Math.max(1, Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, grant.expiresAt - now, request.maxLifetimeSeconds ?? Infinity));
+  const action = request.authorizationDetails;
+  const ttlSeconds = Math.max(
+    1,
+    Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, grant.expiresAt - now, request.maxLifetimeSeconds ?? Infinity, action ? ACTION_TOKEN_MAX_TTL_SECONDS : Infinity),
+  );
   const minted = mintAccessToken(
     {
       subject: user.id,
       subjectIsAgent: false,
       clientId: client.clientId,
-      audience: userTokenAudience(request.resources, request.scopes, deps.userinfoUrl),
+      audience: action ? action[0]!.locations : userTokenAudience(request.resources, request.scopes, deps.userinfoUrl),
       scopes: request.scopes,
       ttlSeconds,
       authTime: grant.authTime,
       grantId: grant.id,
       ...(grant.actorId ? { act: agentActor(grant.actorId) } : {}),
       dpopJkt: request.dpopJkt,
+      ...(action ? { authorizationDetails: action } : {}),
     },
     { keys: deps.keys, issuer: deps.issuer, now },
   );
   const response: TokenResponse = { access_token: minted.token, token_type: tokenTypeFor(request.dpopJkt), expires_in: minted.expiresIn };
   if (minted.claims.scope) response.scope = minted.claims.scope;
+  // RFC 9396 §7: the token response returns the granted details.
+  if (action) response.authorization_details = action;
 
   if (request.rotatedRefreshToken) response.refresh_token = request.rotatedRefreshToken.token;
-  else if (wantsRefreshToken(grant, client)) {
+  else if (!action && wantsRefreshToken(grant, client)) {
     const refresh = mintRefreshToken();
     await deps.refreshTokens.createRefreshToken({
       tokenHash: refresh.hash,

@@ -35,6 +35,8 @@ export interface ApprovalView {
   resources: string[];
   justification: string | null;
   risk: ApprovalRequestRecord['risk'];
+  /** RFC 9396: the one tool call a per-action approval approves (issue 12 item 4); absent otherwise. */
+  authorization_details?: ApprovalRequestRecord['authorizationDetails'];
   created_at: number;
   expires_at: number;
   decided_by: string | null;
@@ -56,6 +58,7 @@ export function approvalView(r: ApprovalRequestRecord, now: number): ApprovalVie
     resources: r.resources,
     justification: r.justification,
     risk: r.risk,
+    ...(r.authorizationDetails ? { authorization_details: r.authorizationDetails } : {}),
     created_at: r.createdAt,
     expires_at: r.expiresAt,
     decided_by: r.decidedBy,
@@ -116,7 +119,7 @@ export async function decideApproval(id: string, input: unknown, deps: Managemen
     actor: deps.decider,
     subject: current.user_id ?? current.client_id,
     clientId: current.client_id,
-    detail: { approval_request: id, scopes: current.scopes, resources: current.resources, risk: current.risk, reason, via: deps.actor },
+    detail: { approval_request: id, scopes: current.scopes, resources: current.resources, risk: current.risk, reason, via: deps.actor, ...(current.authorization_details ? { authorization_details: current.authorization_details } : {}) },
   });
   return getApproval(id, deps);
 }

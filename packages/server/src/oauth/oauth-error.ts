@@ -28,7 +28,12 @@ export type OAuthErrorCode =
   | 'expired_login_hint_token'
   | 'authorization_pending'
   | 'slow_down'
-  | 'expired_token';
+  | 'expired_token'
+  // RFC 9396 §5 (Rich Authorization Requests).
+  | 'invalid_authorization_details'
+  // Per-action approvals (issue 12 item 4): a single-use action token used again, or for another action.
+  | 'action_token_used'
+  | 'action_mismatch';
 
 export class OAuthError extends Error {
   override readonly name = 'OAuthError';

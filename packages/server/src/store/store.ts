@@ -9,8 +9,9 @@
  *
  * Every method is async so both backends share one shape; the SQLite one completes synchronously underneath.
  */
-import type { RevocationEvent, SigningAlgorithm } from '@mandate/protocol';
+import type { McpToolAuthorizationDetail, RevocationEvent, SigningAlgorithm } from '@mandate/protocol';
 
+import type { ActionTokenUseRecords, ToolPolicyRecords } from './action-approvals.ts';
 import type { ClientRegistrationRecords } from './client-registration.ts';
 import type { DeviceAuthorizationRecords } from './device-authorization.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
@@ -115,6 +116,8 @@ export interface ScopePolicyVersionRecord {
   changedAt: number;
 }
 
+export type { ActionTokenUseRecord, ActionTokenUseRecords, ToolPolicyRecord, ToolPolicyRecords } from './action-approvals.ts';
+
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 /** A grant that a scope policy sent to approvers (issue 12 item 2): what was asked, by whom, and the decision. */
@@ -131,6 +134,8 @@ export interface ApprovalRequestRecord {
   justification: string | null;
   /** The highest risk among the scopes. */
   risk: ScopeRisk;
+  /** RFC 9396: the one `mcp_tool` call a per-action approval approves (issue 12 item 4), or null. */
+  authorizationDetails?: McpToolAuthorizationDetail[] | null;
   /** Identifies the exact request (resources and scopes) so a repeat finds it rather than adding another. */
   requestKey: string;
   createdAt: number;
@@ -392,6 +397,9 @@ export interface AuditFilter {
   /** Matches actor, subject or client id. */
   principal?: string;
   clientId?: string;
+  subject?: string;
+  /** The `tool` of a tool-call row (`detail.tool`, issue 12 item 7). */
+  tool?: string;
   sinceMs?: number;
   untilMs?: number;
   afterSeq?: number;
@@ -716,7 +724,9 @@ export interface Store
     PendingAuthorizationRecords,
     DeviceAuthorizationRecords,
     RateLimitRecords,
-    ClientRegistrationRecords {
+    ClientRegistrationRecords,
+    ToolPolicyRecords,
+    ActionTokenUseRecords {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<string[]>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN_TYP, type AccessTokenClaims, type ActClaim, type MayActClaim } from '@mandate/protocol';
+import { ACCESS_TOKEN_TYP, type AccessTokenClaims, type ActClaim, type AuthorizationDetail, type MayActClaim } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { encodeJwt } from './jwt.ts';
 
@@ -16,6 +16,8 @@ export interface AccessTokenGrant {
   authTime?: number;
   grantId?: string;
   mayAct?: MayActClaim;
+  /** RFC 9396 §9.1: the approved details (an action token's one `mcp_tool` call). */
+  authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 export interface MintedAccessToken {
@@ -42,5 +44,6 @@ export function mintAccessToken(grant: AccessTokenGrant, deps: { keys: KeyRing; 
   if (grant.authTime !== undefined) claims.auth_time = grant.authTime;
   if (grant.grantId !== undefined) claims.gid = grant.grantId;
   if (grant.mayAct !== undefined) claims.may_act = grant.mayAct;
+  if (grant.authorizationDetails !== undefined) claims.authorization_details = [...grant.authorizationDetails];
   return { token: encodeJwt(deps.keys.active, ACCESS_TOKEN_TYP, claims), claims, expiresIn: grant.ttlSeconds };
 }

@@ -12,3 +12,5 @@ export { headlessBrowser } from './headless.ts';
 export type { HeadlessBrowserOptions, HeadlessUserAgent } from './headless.ts';
 export { connectWithAuthorization, withAuthorization } from './with-authorization.ts';
 export type { AuthorizingTransport } from './with-authorization.ts';
+export { actionApprovalRequired, callToolWithActionToken } from './action-approval.ts';
+export type { ActionCallOptions } from './action-approval.ts';

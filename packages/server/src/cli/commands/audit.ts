@@ -14,9 +14,10 @@ export const auditHelp = `mandate audit <command>
                           MANDATE_AUDIT_RETENTION_DAYS); records an audit.pruned row
   reanchor                continue the chain from the table's last row after verify reported a broken anchor
                           (the server refuses to write audit rows until then); records an audit.reanchored row
-  list [--event <name|prefix.*>] [--client <client_id>] [--principal <id>]
-       [--since <time>] [--until <time>] [--after <seq>] [--limit <n>] [--asc]
-                          list audit events, newest first (times: ISO 8601 or epoch ms)
+  list [--event <name|prefix.*>] [--client <client_id>] [--principal <id>] [--subject <id>]
+       [--tool <name>] [--since <time>] [--until <time>] [--after <seq>] [--limit <n>] [--asc]
+                          list audit events, newest first (times: ISO 8601 or epoch ms); tool calls
+                          reported by MCP servers are event tool.call (--tool filters them by tool)
 
 All take --db <url> and --json. The audit key is derived from the KEK: give the CLI the server's
 MANDATE_KEK (or MANDATE_KEK_FILE).`;
@@ -31,6 +32,8 @@ export async function auditCommand(args: string[]): Promise<number> {
       event: { type: 'string' },
       client: { type: 'string' },
       principal: { type: 'string' },
+      subject: { type: 'string' },
+      tool: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
       after: { type: 'string' },
@@ -78,6 +81,8 @@ export async function auditCommand(args: string[]): Promise<number> {
         event: values.event,
         client_id: values.client,
         principal: values.principal,
+        subject: values.subject,
+        tool: values.tool,
         since: values.since,
         until: values.until,
         after: values.after,

@@ -1,6 +1,7 @@
 import { createResource, deleteResource, getResource, listResources, type ResourceView, rotateResourceKey, updateResource } from '../../management/resources.ts';
 import { getResourceDelegationPolicy, setResourceDelegationPolicy } from '../../management/delegation-policies.ts';
 import { listScopePolicies, type ScopePolicyView, setScopePolicy } from '../../management/scope-policies.ts';
+import { deleteToolPolicy, listToolPolicies, setToolPolicy } from '../../management/tool-policies.ts';
 import { deleteRevocationWebhook, getRevocationWebhook, setRevocationWebhook } from '../../management/revocation-webhooks.ts';
 import { deriveWebhookSecretKey, loadKek } from '../../keys/kek.ts';
 import { commandArgs, formatTime, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
@@ -42,6 +43,10 @@ export const resourceHelp = `mandate resource <command>
          [--max-lifetime <seconds>] [--max-chain-depth <n>] [--window <HH:MM-HH:MM>]
                           set a scope's policy (a new version, audited); the conditions limit who may get
                           the scope, how long its tokens live, how deep a delegation chain and when (UTC)
+  tools <id|uri>          show which of its tools take per-action approvals
+  tool <id|uri> <tool> (--per-action-approval [--risk <low|medium|high|critical>] | --clear)
+                          let calls of the tool be approved one by one (RFC 9396 mcp_tool details; the
+                          risk approvers see, default high), or stop it (see docs/actions.md)
 
 Every command takes --db <url> and --json.`;
 
@@ -80,6 +85,7 @@ export async function resourceCommand(args: string[]): Promise<void> {
     'require-human-root': { type: 'boolean' },
     'allowed-actor': { type: 'string', multiple: true },
     clear: { type: 'boolean' },
+    'per-action-approval': { type: 'boolean' },
     policy: { type: 'string' },
     role: { type: 'string' },
     clients: { type: 'string' },
@@ -175,6 +181,24 @@ ${shown.deliveries.length ? table(rows) : 'no deliveries yet'}`);
       if (!values.policy) throw new UsageError('mandate resource policy needs --policy');
       const view = await withManagement(config, (deps) => setScopePolicy(positionals[0]!, positionals[1]!, policyInput(values), deps));
       return out.print(view, `${view.scope}: ${policyText(view)} (v${view.version})`);
+    }
+    case 'tools': {
+      const { resource, tools } = await withManagement(config, (deps) => listToolPolicies(ref(), deps));
+      const rows = [['TOOL', 'PER-ACTION APPROVAL', 'RISK', 'UPDATED BY'], ...tools.map((t) => [t.tool, t.per_action_approval ? 'yes' : 'no', t.risk, t.updated_by])];
+      return out.print({ resource, tools }, tools.length ? table(rows) : 'no tool policies: no tool takes per-action approvals');
+    }
+    case 'tool': {
+      if (positionals.length !== 2) throw new UsageError('mandate resource tool needs <id|uri> <tool>');
+      const [target, tool] = positionals as [string, string];
+      if (values.clear) {
+        if (values['per-action-approval'] || values.risk) throw new UsageError('--clear takes no other option');
+        await withManagement(config, (deps) => deleteToolPolicy(target, tool, deps));
+        return out.print({ tool, cleared: true }, `${tool}: no per-action approvals`);
+      }
+      if (!values['per-action-approval']) throw new UsageError('mandate resource tool needs --per-action-approval or --clear');
+      if ((values.risk?.length ?? 0) > 1) throw new UsageError('--risk is given once for a tool');
+      const view = await withManagement(config, (deps) => setToolPolicy(target, tool, { per_action_approval: true, ...(values.risk?.[0] ? { risk: values.risk[0] } : {}) }, deps));
+      return out.print(view, `${view.tool}: per-action approval, risk ${view.risk}`);
     }
     default:
       throw new UsageError(resourceHelp);

@@ -1,14 +1,16 @@
 import type { FastifyRequest } from 'fastify';
-import type { ResourceRecords, ScopePolicyRecords } from '../../store/store.ts';
+import type { ResourceRecords, ScopePolicyRecords, ToolPolicyRecords } from '../../store/store.ts';
+import { deleteToolPolicy, listToolPolicies, setToolPolicy } from '../../management/tool-policies.ts';
 import { listScopePolicies, scopePolicyHistory, setScopePolicy } from '../../management/scope-policies.ts';
 import { createResource, deleteResource, getResource, listResources, rotateResourceKey, updateResource } from '../../management/resources.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { type AdminApiDeps, adminRoute, graceFrom, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 const scopeParam = (request: FastifyRequest): string => (request.params as Record<string, string>)['scope'] ?? '';
+const toolParam = (request: FastifyRequest): string => (request.params as Record<string, string>)['tool'] ?? '';
 
 /** `/admin/v1/resources`: the REST face of `mandate resource …`. `:id` is the resource id (`res_…`). */
-export function adminResourceRoutes(api: AdminApiDeps<ResourceRecords & ScopePolicyRecords>): RouteDefinition[] {
+export function adminResourceRoutes(api: AdminApiDeps<ResourceRecords & ScopePolicyRecords & ToolPolicyRecords>): RouteDefinition[] {
   return [
     adminRoute('GET', '/resources', async (_request, reply) => sendJson(reply, 200, { resources: await listResources(api) })),
     adminRoute('POST', '/resources', async (request, reply) => {
@@ -31,6 +33,15 @@ export function adminResourceRoutes(api: AdminApiDeps<ResourceRecords & ScopePol
     adminRoute('GET', '/resources/:id/policies/:scope/versions', async (request, reply) =>
       sendJson(reply, 200, await scopePolicyHistory(idParam(request), scopeParam(request), managementDeps(api, request))),
     ),
+    // Tool policies (issue 12 item 4): which tools take per-action approvals.
+    adminRoute('GET', '/resources/:id/tools', async (request, reply) => sendJson(reply, 200, await listToolPolicies(idParam(request), managementDeps(api, request)))),
+    adminRoute('PUT', '/resources/:id/tools/:tool', async (request, reply) =>
+      sendJson(reply, 200, await setToolPolicy(idParam(request), toolParam(request), request.body ?? {}, managementDeps(api, request))),
+    ),
+    adminRoute('DELETE', '/resources/:id/tools/:tool', async (request, reply) => {
+      await deleteToolPolicy(idParam(request), toolParam(request), managementDeps(api, request));
+      return reply.code(204).send();
+    }),
     adminRoute('DELETE', '/resources/:id', async (request, reply) => {
       await deleteResource(idParam(request), managementDeps(api, request));
       return reply.code(204).send();

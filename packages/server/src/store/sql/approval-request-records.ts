@@ -1,8 +1,10 @@
 import type { ApprovalRequestRecord, ApprovalRequestRecords } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement } from './columns.ts';
-import type { SqlExecutor, SqlValue } from './driver.ts';
+import type { SqlDriver, SqlValue } from './driver.ts';
 
-const approvalColumns: ColumnMap<ApprovalRequestRecord> = {
+type StoredApproval = Omit<ApprovalRequestRecord, 'authorizationDetails'>;
+
+const approvalColumns: ColumnMap<StoredApproval> = {
   id: { column: 'id' },
   status: { column: 'status' },
   clientId: { column: 'client_id' },
@@ -29,21 +31,31 @@ const approvalColumns: ColumnMap<ApprovalRequestRecord> = {
   pingLastResult: { column: 'ping_last_result' },
 };
 
+/** Every read joins the request's authorization details (kept in their own table: migration 038). */
+const SELECT = 'SELECT a.*, d.details AS authorization_details FROM approval_requests a LEFT JOIN approval_authorization_details d ON d.approval_id = a.id';
+
 /** The approval queue. Expiry is decided by the caller's clock on every read and write (no timer). */
-export function approvalRequestRecords(db: SqlExecutor): ApprovalRequestRecords {
-  const decode = (row: Record<string, unknown>) => decodeRow(approvalColumns, row);
+export function approvalRequestRecords(db: SqlDriver): ApprovalRequestRecords {
+  const decode = (row: Record<string, unknown>): ApprovalRequestRecord => {
+    const details = row['authorization_details'];
+    return { ...decodeRow(approvalColumns, row), authorizationDetails: details === null || details === undefined ? null : typeof details === 'string' ? JSON.parse(details) : details };
+  };
   return {
     async createApprovalRequest(record) {
-      await db.run(...insertStatement('approval_requests', approvalColumns, record));
+      const { authorizationDetails, ...stored } = record;
+      await db.transaction(async (tx) => {
+        await tx.run(...insertStatement('approval_requests', approvalColumns, stored));
+        if (authorizationDetails) await tx.run('INSERT INTO approval_authorization_details (approval_id, details) VALUES (?, ?)', [record.id, JSON.stringify(authorizationDetails)]);
+      });
     },
     async getApprovalRequest(id) {
-      const row = await db.get('SELECT * FROM approval_requests WHERE id = ?', [id]);
+      const row = await db.get(`${SELECT} WHERE a.id = ?`, [id]);
       return row ? decode(row) : null;
     },
     async findOpenApprovalRequest(clientId, requestKey, now) {
       const row = await db.get(
-        `SELECT * FROM approval_requests WHERE client_id = ? AND request_key = ? AND expires_at > ?
-           AND (status = 'pending' OR (status = 'approved' AND used_at IS NULL)) ORDER BY created_at DESC, id DESC LIMIT 1`,
+        `${SELECT} WHERE a.client_id = ? AND a.request_key = ? AND a.expires_at > ?
+           AND (a.status = 'pending' OR (a.status = 'approved' AND a.used_at IS NULL)) ORDER BY a.created_at DESC, a.id DESC LIMIT 1`,
         [clientId, requestKey, now],
       );
       return row ? decode(row) : null;
@@ -53,15 +65,15 @@ export function approvalRequestRecords(db: SqlExecutor): ApprovalRequestRecords 
       const conditions: string[] = [];
       const params: SqlValue[] = [];
       if (filter.status) {
-        conditions.push('status = ?');
+        conditions.push('a.status = ?');
         params.push(filter.status);
       }
       if (filter.userId !== undefined) {
-        conditions.push('user_id = ?');
+        conditions.push('a.user_id = ?');
         params.push(filter.userId);
       }
       const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-      const rows = await db.all(`SELECT * FROM approval_requests ${where} ORDER BY created_at DESC, id DESC LIMIT 500`, params);
+      const rows = await db.all(`${SELECT} ${where} ORDER BY a.created_at DESC, a.id DESC LIMIT 500`, params);
       return rows.map(decode);
     },
     async decideApprovalRequest(id, decision, now) {
@@ -76,7 +88,7 @@ export function approvalRequestRecords(db: SqlExecutor): ApprovalRequestRecords 
       return changed > 0;
     },
     async getApprovalRequestByAuthReq(authReqHash) {
-      const row = await db.get('SELECT * FROM approval_requests WHERE auth_req_hash = ?', [authReqHash]);
+      const row = await db.get(`${SELECT} WHERE a.auth_req_hash = ?`, [authReqHash]);
       return row ? decode(row) : null;
     },
     async recordApprovalPoll(id, now, pollInterval) {

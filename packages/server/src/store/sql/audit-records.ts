@@ -84,6 +84,9 @@ export function auditRecords(db: SqlDriver): AuditRecords {
       };
       if (filter.event !== undefined) add(filter.event.endsWith('*') ? 'event LIKE ?' : 'event = ?', filter.event.replace(/\*$/, '%'));
       if (filter.clientId !== undefined) add('client_id = ?', filter.clientId);
+      if (filter.subject !== undefined) add('subject = ?', filter.subject);
+      // The detail is kept as written (its hash must stay verifiable), so the tool is read out of its JSON text.
+      if (filter.tool !== undefined) add(db.dialect === 'postgres' ? `(detail::jsonb ->> 'tool') = ?` : `json_extract(detail, '$.tool') = ?`, filter.tool);
       if (filter.principal !== undefined) add('(actor = ? OR subject = ? OR client_id = ?)', filter.principal, filter.principal, filter.principal);
       if (filter.sinceMs !== undefined) add('ts_ms >= ?', filter.sinceMs);
       if (filter.untilMs !== undefined) add('ts_ms < ?', filter.untilMs);

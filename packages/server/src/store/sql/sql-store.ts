@@ -1,4 +1,5 @@
 import type { Store } from '../store.ts';
+import { actionTokenUseRecords, toolPolicyRecords } from './action-approval-records.ts';
 import { adminTokenRecords } from './admin-token-records.ts';
 import { approvalRequestRecords } from './approval-request-records.ts';
 import { auditRecords } from './audit-records.ts';
@@ -50,6 +51,8 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...deviceAuthorizationRecords(db),
     ...rateLimitRecords(db),
     ...clientRegistrationRecords(db),
+    ...toolPolicyRecords(db),
+    ...actionTokenUseRecords(db),
     migrate: () => applyMigrations(db, migrationsDirectory),
     async purgeExpired(now) {
       let purged = 0;
@@ -58,6 +61,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       purged += await db.run('DELETE FROM revocation_events WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM revocation_webhook_deliveries WHERE event_id NOT IN (SELECT id FROM revocation_events)');
       purged += await db.run('DELETE FROM replay_markers WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM action_token_uses WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM pending_authorizations WHERE expires_at < ?', [now]);
