@@ -15,6 +15,8 @@ export interface AdminAgent {
   access_token_ttl_seconds: number | null;
   /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
   dpop_bound_access_tokens: boolean;
+  /** May request Transaction Tokens (draft-ietf-oauth-transaction-tokens) at the token endpoint. Default false. */
+  txn_tokens: boolean;
   token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
   /** The public keys of a `private_key_jwt` agent. */
   jwks: { keys: Record<string, unknown>[] } | null;
@@ -43,6 +45,8 @@ export interface AdminResource {
   default_scopes: string[];
   /** The downstream resources this resource server may exchange its tokens into (RFC 8693). */
   downstream_resources: string[];
+  /** May request Transaction Tokens (draft-ietf-oauth-transaction-tokens) with its API key. Default false. */
+  txn_tokens: boolean;
   created_at: number;
   updated_at: number;
 }

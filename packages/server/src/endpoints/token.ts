@@ -5,6 +5,7 @@ import type { MandateConfig } from '../config.ts';
 import type { DownstreamExchange } from '../grants/downstream-exchange.ts';
 import type { Grant, GrantResult } from '../grants/grant.ts';
 import type { TokenExchangeRequest } from '../grants/token-exchange.ts';
+import type { TransactionTokenService } from '../grants/transaction-token.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
 import type { ServerMetrics } from '../http/metrics.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
@@ -16,7 +17,7 @@ import { checkDpopProof, type DpopDeps, dpopNonceHeader, dpopTokenError } from '
 import { invalidRequest, OAuthError, unauthorizedClient } from '../oauth/oauth-error.ts';
 import { authenticateResource, presentedResourceKey } from '../oauth/resource-authentication.ts';
 import type { ResourceRecords } from '../store/store.ts';
-import { GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
+import { GRANT_TYPE_TOKEN_EXCHANGE, TOKEN_TYPE_TXN_TOKEN } from '@mandate/protocol';
 import { sendNoStoreJson } from './oauth-response.ts';
 
 export interface TokenEndpointDeps {
@@ -37,6 +38,8 @@ export interface TokenEndpointDeps {
   metrics?: Pick<ServerMetrics, 'tokenIssued' | 'tokenRefused'>;
   /** Token exchange by a resource server with its API key (a gateway calling on downstream, issue 11 item 2). */
   downstream: { exchange: DownstreamExchange; resources: Pick<ResourceRecords, 'getResourceByApiKeyId'> };
+  /** The Transaction Token Service: token exchange with `requested_token_type` txn_token, by an agent or a resource server. */
+  transactionTokens: TransactionTokenService;
 }
 
 /** Thrown for a rate-limited request; `audit` is false after the first refusal of a burst, so a flood writes one row. */
@@ -99,6 +102,8 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
 
         const now = deps.now();
         const resourceKey = grantType === GRANT_TYPE_TOKEN_EXCHANGE ? presentedResourceKey(authorizationHeader(request)) : undefined;
+        // A Txn-Token is not an access token: no DPoP binding, and the workload's registration decides (not its grant types).
+        const txnToken = grantType === GRANT_TYPE_TOKEN_EXCHANGE && params.get('requested_token_type') === TOKEN_TYPE_TXN_TOKEN;
         let result: GrantResult;
         let dpopJkt: string | undefined;
         if (resourceKey) {
@@ -110,26 +115,35 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
           actorId = resource.uri;
           const clientRefusal = perClient.take(resource.uri);
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
-          const grantRequest = grant.parse(params) as TokenExchangeRequest;
-          dpopJkt = await proofJkt(request, reply, now);
-          result = await deps.downstream.exchange.handle({ resource, request: grantRequest, now, dpopJkt });
+          if (txnToken) {
+            result = await deps.transactionTokens.handle({ requester: { kind: 'resource', resource }, request: deps.transactionTokens.parse(params), now, ip });
+          } else {
+            const grantRequest = grant.parse(params) as TokenExchangeRequest;
+            dpopJkt = await proofJkt(request, reply, now);
+            result = await deps.downstream.exchange.handle({ resource, request: grantRequest, now, dpopJkt });
+          }
         } else {
           authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
           actorId = authenticated.client.clientId;
           const clientRefusal = perClient.take(authenticated.client.clientId);
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
-          if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);
-          if (grant.confidentialClientsOnly && authenticated.client.tokenEndpointAuthMethod === 'none') {
-            throw invalidRequest(`${grantType} needs a confidential client`);
-          }
+          if (txnToken) {
+            const { client, method } = authenticated;
+            result = await deps.transactionTokens.handle({ requester: { kind: 'client', client, method }, request: deps.transactionTokens.parse(params), now, ip });
+          } else {
+            if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);
+            if (grant.confidentialClientsOnly && authenticated.client.tokenEndpointAuthMethod === 'none') {
+              throw invalidRequest(`${grantType} needs a confidential client`);
+            }
 
-          const grantRequest = grant.parse(params);
-          // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof (DP-19).
-          if (request.headers.dpop === undefined && authenticated.client.dpopBoundAccessTokens === true) {
-            throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
+            const grantRequest = grant.parse(params);
+            // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof (DP-19).
+            if (request.headers.dpop === undefined && authenticated.client.dpopBoundAccessTokens === true) {
+              throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
+            }
+            dpopJkt = await proofJkt(request, reply, now);
+            result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
           }
-          dpopJkt = await proofJkt(request, reply, now);
-          result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
         }
         // The key a token is bound to is part of what was issued (a thumbprint: public, not a secret).
         if (dpopJkt !== undefined) result.audit.detail = { ...result.audit.detail, dpop_jkt: dpopJkt };

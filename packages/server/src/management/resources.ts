@@ -13,7 +13,7 @@ import { ManagementError } from './management-error.ts';
 export type ResourceView = AdminResource;
 
 function resourceView(record: ResourceRecord): ResourceView {
-  return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources, created_at: record.createdAt, updated_at: record.updatedAt };
+  return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources, txn_tokens: record.txnTokensAllowed === true, created_at: record.createdAt, updated_at: record.updatedAt };
 }
 
 /** A scope as a bare name (risk low, no description) or as an object; errors name the exact field. */
@@ -31,11 +31,12 @@ const createSchema = z
     scopes: z.array(scopeInput).max(200).default([]),
     default_scopes: z.array(scopeToken).max(200).default([]),
     downstream_resources: z.array(resourceUri).max(100).default([]),
+    txn_tokens: z.boolean().default(false),
   })
   .strict();
 
 const updateSchema = z
-  .object({ name: z.string().trim().min(1).max(200), scopes: z.array(scopeInput).max(200), default_scopes: z.array(scopeToken).max(200), downstream_resources: z.array(resourceUri).max(100) })
+  .object({ name: z.string().trim().min(1).max(200), scopes: z.array(scopeInput).max(200), default_scopes: z.array(scopeToken).max(200), downstream_resources: z.array(resourceUri).max(100), txn_tokens: z.boolean() })
   .partial()
   .strict();
 
@@ -79,6 +80,7 @@ export async function createResource(input: unknown, deps: ManagementDeps<Resour
     scopes: uniqueScopes(parsed.scopes),
     defaultScopes: checkDefaultScopes(parsed.default_scopes, parsed.scopes),
     downstreamResources: await checkDownstream(parsed.downstream_resources, parsed.resource, deps),
+    txnTokensAllowed: parsed.txn_tokens,
     apiKeyId: key.id,
     apiKeyHash: hashSecret(key.secret),
     previousApiKeyId: null,
@@ -93,7 +95,7 @@ export async function createResource(input: unknown, deps: ManagementDeps<Resour
     if (err instanceof StoreConflictError) throw new ManagementError('conflict', `resource ${record.uri} is already registered`);
     throw err;
   }
-  await deps.audit.record({ event: 'resource.created', actor: deps.actor, subject: record.uri, detail: { id: record.id, scopes: record.scopes.map((s) => s.name), default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources } });
+  await deps.audit.record({ event: 'resource.created', actor: deps.actor, subject: record.uri, detail: { id: record.id, scopes: record.scopes.map((s) => s.name), default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources, txn_tokens: record.txnTokensAllowed } });
   return { resource: resourceView(record), apiKey: key.credential };
 }
 
@@ -118,6 +120,7 @@ export async function updateResource(idOrUri: string, input: unknown, deps: Mana
     scopes,
     defaultScopes: defaults && checkDefaultScopes(defaults, scopes ?? current.scopes),
     downstreamResources: parsed.downstream_resources && (await checkDownstream(parsed.downstream_resources, current.uri, deps)),
+    txnTokensAllowed: parsed.txn_tokens,
     updatedAt: deps.now,
   }))!;
   await deps.audit.record({ event: 'resource.updated', actor: deps.actor, subject: current.uri, detail: { fields: Object.keys(parsed) } });

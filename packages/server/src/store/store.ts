@@ -53,6 +53,8 @@ export interface ClientRecord {
   tokensValidAfter: number;
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a DPoP proof are refused. False when absent. */
   dpopBoundAccessTokens?: boolean;
+  /** May request Transaction Tokens (an agent as a workload of the trust domain). False when absent. */
+  txnTokensAllowed?: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -181,6 +183,8 @@ export interface ResourceRecord {
   previousApiKeyId: string | null;
   previousApiKeyHash: string | null;
   previousApiKeyExpiresAt: number | null;
+  /** May request Transaction Tokens with its API key (a workload of the trust domain). False when absent. */
+  txnTokensAllowed?: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -193,7 +197,7 @@ export interface ResourceRecords {
   listResources(): Promise<ResourceRecord[]>;
   updateResource(
     id: string,
-    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'defaultScopes' | 'downstreamResources' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
+    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'defaultScopes' | 'downstreamResources' | 'txnTokensAllowed' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
   ): Promise<ResourceRecord | null>;
   deleteResource(id: string): Promise<boolean>;
 }
@@ -261,6 +265,33 @@ export interface RevocationRecords {
    * revokes the child, when a parent is revoked by then: a revocation racing the derivation wins either way.
    */
   recordDerivation(childJti: string, parentJtis: readonly string[], expiresAt: number): Promise<boolean>;
+}
+
+/**
+ * One issued Transaction Token (issue 11 item 5): its id, its transaction, and the claims of the access token the
+ * transaction started from (a JWT payload without signature: nothing secret), which the lifecycle re-checks at every
+ * use, so the Txn-Token lives no longer than that token's chain. A replacement copies its original's root.
+ */
+export interface TransactionTokenRecord {
+  jti: string;
+  txn: string;
+  rootClaims: Record<string, unknown>;
+  /** The workloads that requested it: the original requester first, then each replacement's (the call chain). */
+  workloads: TransactionTokenWorkload[];
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** A workload of the trust domain: an agent (by client id) or a resource server (by its URI). */
+export interface TransactionTokenWorkload {
+  kind: 'agent' | 'resource';
+  id: string;
+}
+
+export interface TransactionTokenRecords {
+  recordTransactionToken(record: TransactionTokenRecord): Promise<void>;
+  /** The record, or null when there is none (never issued here, or purged after its expiry). */
+  getTransactionToken(jti: string): Promise<TransactionTokenRecord | null>;
 }
 
 /** One stored revocation event (issue 11 item 3): its id orders the log and is the SSE event id. */
@@ -646,6 +677,7 @@ export interface Store
     AdminTokenRecords,
     SigningKeyRecords,
     RevocationRecords,
+    TransactionTokenRecords,
     RevocationEventRecords,
     RevocationWebhookRecords,
     ReplayRecords,
@@ -665,7 +697,7 @@ export interface Store
   migrate(): Promise<string[]>;
   /**
    * Deletes rows whose expiry has passed (revocations, replay markers, sessions, codes, refresh tokens, throttles,
-   * pending authorization requests, rate-limit counters of past minutes).
+   * pending authorization requests, rate-limit counters of past minutes, Transaction Token rows).
    */
   purgeExpired(now: number): Promise<number>;
   /** Resolves once the database answers a trivial query: the readiness probe (`/readyz`). */

@@ -24,6 +24,7 @@ export const clientColumns: ColumnMap<ClientRecord> = {
   grantTypes: { column: 'grant_types', json: true },
   tokensValidAfter: { column: 'tokens_valid_after' },
   dpopBoundAccessTokens: { column: 'dpop_bound_access_tokens', bool: true },
+  txnTokensAllowed: { column: 'txn_tokens_allowed', bool: true },
   createdAt: { column: 'created_at' },
   updatedAt: { column: 'updated_at' },
 };

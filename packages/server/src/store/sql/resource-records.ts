@@ -15,6 +15,7 @@ const resourceColumns: ColumnMap<ResourceRecord> = {
   previousApiKeyId: { column: 'previous_api_key_id' },
   previousApiKeyHash: { column: 'previous_api_key_hash' },
   previousApiKeyExpiresAt: { column: 'previous_api_key_expires_at' },
+  txnTokensAllowed: { column: 'txn_tokens_allowed', bool: true },
   createdAt: { column: 'created_at' },
   updatedAt: { column: 'updated_at' },
 };
