@@ -12,11 +12,11 @@ export interface AdminAgent {
   status: 'active' | 'disabled';
   scopes: string[];
   audiences: string[];
+  /** May request Transaction Tokens (draft-ietf-oauth-transaction-tokens) at the token endpoint. Default false. */
+  txn_tokens: boolean;
   access_token_ttl_seconds: number | null;
   /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
   dpop_bound_access_tokens: boolean;
-  /** May request Transaction Tokens (draft-ietf-oauth-transaction-tokens) at the token endpoint. Default false. */
-  txn_tokens: boolean;
   token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
   /** The public keys of a `private_key_jwt` agent. */
   jwks: { keys: Record<string, unknown>[] } | null;

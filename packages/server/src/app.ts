@@ -173,6 +173,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
     jwksEndpoint(keys),
     tokenEndpoint({
       grants,
+      transactionTokens: transactionTokenService({ ...transactionTokenLife, ttlSeconds: config.transactionTokens.ttlSeconds, records: store, lineage: store }),
       clientAuth,
       audit,
       refusals: ctx.refusals,
@@ -186,7 +187,6 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
         resources: store,
         exchange: downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, users: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds }),
       },
-      transactionTokens: transactionTokenService({ ...transactionTokenLife, ttlSeconds: config.transactionTokens.ttlSeconds, records: store, lineage: store }),
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),
     introspectionEndpoint(introspection, now),

@@ -5,7 +5,7 @@ import type { MandateConfig } from '../config.ts';
 import type { DownstreamExchange } from '../grants/downstream-exchange.ts';
 import type { Grant, GrantResult } from '../grants/grant.ts';
 import type { TokenExchangeRequest } from '../grants/token-exchange.ts';
-import type { TransactionTokenService } from '../grants/transaction-token.ts';
+import type { TransactionTokenService, TxnTokenRequester } from '../grants/transaction-token.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
 import type { ServerMetrics } from '../http/metrics.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
@@ -73,6 +73,10 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
     return check.jkt;
   }
 
+  /** A resource server's API key fails: the answer of both its exchange and its Txn-Token requests. */
+  const resourceAuthenticationFailed = () =>
+    new OAuthError('invalid_client', 'resource server authentication failed', { status: 401, headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' } });
+
   const shared = (prefix: string) => (deps.sharedRateCounts ? { counts: deps.sharedRateCounts, prefix } : undefined);
   const perIp = new RateLimiter(deps.rateLimit.tokenPerIpPerMinute, undefined, shared('token-ip:'));
   const perClient = new RateLimiter(deps.rateLimit.tokenPerClientPerMinute, undefined, shared('token-client:'));
@@ -106,7 +110,23 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
         const txnToken = grantType === GRANT_TYPE_TOKEN_EXCHANGE && params.get('requested_token_type') === TOKEN_TYPE_TXN_TOKEN;
         let result: GrantResult;
         let dpopJkt: string | undefined;
-        if (resourceKey) {
+        if (txnToken) {
+          // The requesting workload: a resource server by its API key, or a client (an agent) by its own authentication.
+          let requester: TxnTokenRequester;
+          if (resourceKey) {
+            const resource = await authenticateResource(resourceKey, deps.downstream, now);
+            if (!resource) throw resourceAuthenticationFailed();
+            actorId = resource.uri;
+            requester = { kind: 'resource', resource };
+          } else {
+            authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
+            actorId = authenticated.client.clientId;
+            requester = { kind: 'client', client: authenticated.client, method: authenticated.method };
+          }
+          const clientRefusal = perClient.take(actorId);
+          if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
+          result = await deps.transactionTokens.handle({ requester, request: deps.transactionTokens.parse(params), now, ip });
+        } else if (resourceKey) {
           // A resource server exchanging a token it received, for a downstream call (its API key is its credential).
           const resource = await authenticateResource(resourceKey, deps.downstream, now);
           if (!resource) {
@@ -115,35 +135,26 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
           actorId = resource.uri;
           const clientRefusal = perClient.take(resource.uri);
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
-          if (txnToken) {
-            result = await deps.transactionTokens.handle({ requester: { kind: 'resource', resource }, request: deps.transactionTokens.parse(params), now, ip });
-          } else {
-            const grantRequest = grant.parse(params) as TokenExchangeRequest;
-            dpopJkt = await proofJkt(request, reply, now);
-            result = await deps.downstream.exchange.handle({ resource, request: grantRequest, now, dpopJkt });
-          }
+          const grantRequest = grant.parse(params) as TokenExchangeRequest;
+          dpopJkt = await proofJkt(request, reply, now);
+          result = await deps.downstream.exchange.handle({ resource, request: grantRequest, now, dpopJkt });
         } else {
           authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
           actorId = authenticated.client.clientId;
           const clientRefusal = perClient.take(authenticated.client.clientId);
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
-          if (txnToken) {
-            const { client, method } = authenticated;
-            result = await deps.transactionTokens.handle({ requester: { kind: 'client', client, method }, request: deps.transactionTokens.parse(params), now, ip });
-          } else {
-            if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);
-            if (grant.confidentialClientsOnly && authenticated.client.tokenEndpointAuthMethod === 'none') {
-              throw invalidRequest(`${grantType} needs a confidential client`);
-            }
-
-            const grantRequest = grant.parse(params);
-            // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof (DP-19).
-            if (request.headers.dpop === undefined && authenticated.client.dpopBoundAccessTokens === true) {
-              throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
-            }
-            dpopJkt = await proofJkt(request, reply, now);
-            result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
+          if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);
+          if (grant.confidentialClientsOnly && authenticated.client.tokenEndpointAuthMethod === 'none') {
+            throw invalidRequest(`${grantType} needs a confidential client`);
           }
+
+          const grantRequest = grant.parse(params);
+          // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof (DP-19).
+          if (request.headers.dpop === undefined && authenticated.client.dpopBoundAccessTokens === true) {
+            throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
+          }
+          dpopJkt = await proofJkt(request, reply, now);
+          result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });
         }
         // The key a token is bound to is part of what was issued (a thumbprint: public, not a secret).
         if (dpopJkt !== undefined) result.audit.detail = { ...result.audit.detail, dpop_jkt: dpopJkt };

@@ -23,9 +23,9 @@ function agentView(record: ClientRecord): AgentView {
     status: record.status,
     scopes: record.allowedScopes,
     audiences: record.allowedAudiences,
+    txn_tokens: record.txnTokensAllowed === true,
     access_token_ttl_seconds: record.accessTokenTtlSeconds,
     dpop_bound_access_tokens: record.dpopBoundAccessTokens === true,
-    txn_tokens: record.txnTokensAllowed === true,
     token_endpoint_auth_method: record.tokenEndpointAuthMethod,
     // Public members of usable keys only, even for a JWK Set stored before keys were checked (SR-12).
     jwks: record.jwks && usableClientJwks(record.jwks),
@@ -41,10 +41,10 @@ const agentFields = {
   owner: emailAddress.nullable(),
   scopes: z.array(scopeToken).max(200),
   audiences: z.array(resourceUri).max(50),
-  access_token_ttl_seconds: z.number().int().min(60).nullable(),
-  dpop_bound_access_tokens: z.boolean(),
   /** May request Transaction Tokens (issue 11 item 5): a workload of the trust domain. */
   txn_tokens: z.boolean(),
+  access_token_ttl_seconds: z.number().int().min(60).nullable(),
+  dpop_bound_access_tokens: z.boolean(),
 };
 
 const createSchema = z
@@ -54,9 +54,9 @@ const createSchema = z
     owner: agentFields.owner.optional(),
     scopes: agentFields.scopes.default([]),
     audiences: agentFields.audiences.default([]),
+    txn_tokens: agentFields.txn_tokens.default(false),
     access_token_ttl_seconds: agentFields.access_token_ttl_seconds.optional(),
     dpop_bound_access_tokens: agentFields.dpop_bound_access_tokens.default(false),
-    txn_tokens: agentFields.txn_tokens.default(false),
     token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']).default('client_secret_basic'),
     jwks: jwksInput.optional(),
   })
@@ -89,9 +89,9 @@ export async function createAgent(input: unknown, deps: ManagementDeps<ClientSto
     // An agent asks for what it needs; without `scope` it gets what its resource offers (policy/token-targets.ts).
     defaultScopes: [],
     allowedAudiences: [...new Set(parsed.audiences)],
+    txnTokensAllowed: parsed.txn_tokens,
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds ?? null,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
-    txnTokensAllowed: parsed.txn_tokens,
     tokenEndpointAuthMethod: parsed.token_endpoint_auth_method,
     secretHash: clientSecret ? hashSecret(clientSecret) : null,
     previousSecretHash: null,
@@ -139,9 +139,9 @@ export async function updateAgent(clientId: string, input: unknown, deps: Manage
     owner: parsed.owner,
     allowedScopes: parsed.scopes && [...new Set(parsed.scopes)],
     allowedAudiences: parsed.audiences && [...new Set(parsed.audiences)],
+    txnTokensAllowed: parsed.txn_tokens,
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
-    txnTokensAllowed: parsed.txn_tokens,
     updatedAt: deps.now,
   });
   if (!updated) throw new ManagementError('not-found', `no agent ${clientId}`);

@@ -1,6 +1,6 @@
 import type { AdminResource } from '@mandate/protocol';
 import { z } from 'zod';
-import type { ResourceRecord, ResourceRecords } from '../store/store.ts';
+import type { ResourceRecord, ResourceRecords, TransactionTokenRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { hashSecret, newId, newPrefixedCredential, RESOURCE_KEY_PREFIX } from '../tokens/secret.ts';
 import { graceSeconds, parseInput, resourceUri, scopeToken } from './input.ts';
@@ -107,7 +107,13 @@ export async function getResource(idOrUri: string, deps: ManagementDeps<Resource
   return resourceView(await existingResource(deps, idOrUri));
 }
 
-export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps<ResourceRecords>): Promise<ResourceView> {
+/** Allows or denies the resource server's Txn-Token requests (issue 11 item 5), and reads it back. */
+async function setTxnTokensAllowed(resource: ResourceRecord, allowed: boolean, deps: ManagementDeps<ResourceRecords & Pick<TransactionTokenRecords, 'setResourceTxnTokensAllowed'>>): Promise<ResourceRecord> {
+  if (!(await deps.store.setResourceTxnTokensAllowed(resource.id, allowed, deps.now))) throw new ManagementError('not-found', `no resource ${resource.uri}`);
+  return (await deps.store.getResourceByUri(resource.uri)) ?? resource;
+}
+
+export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps<ResourceRecords & Pick<TransactionTokenRecords, 'setResourceTxnTokensAllowed'>>): Promise<ResourceView> {
   const parsed = parseInput(updateSchema, input);
   const current = await existingResource(deps, idOrUri);
   // A scope's policy is edited on its own (management/scope-policies.ts, versioned); a scope kept by name keeps it.
@@ -120,11 +126,11 @@ export async function updateResource(idOrUri: string, input: unknown, deps: Mana
     scopes,
     defaultScopes: defaults && checkDefaultScopes(defaults, scopes ?? current.scopes),
     downstreamResources: parsed.downstream_resources && (await checkDownstream(parsed.downstream_resources, current.uri, deps)),
-    txnTokensAllowed: parsed.txn_tokens,
     updatedAt: deps.now,
   }))!;
+  const result = parsed.txn_tokens === undefined ? updated : await setTxnTokensAllowed(updated, parsed.txn_tokens, deps);
   await deps.audit.record({ event: 'resource.updated', actor: deps.actor, subject: current.uri, detail: { fields: Object.keys(parsed) } });
-  return resourceView(updated);
+  return resourceView(result);
 }
 
 /**

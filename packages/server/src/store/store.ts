@@ -37,6 +37,8 @@ export interface ClientRecord {
   defaultScopes: string[];
   /** Canonical resource URIs the client may get tokens for (RFC 8707). */
   allowedAudiences: string[];
+  /** May request Transaction Tokens (an agent as a workload of the trust domain). False when absent. */
+  txnTokensAllowed?: boolean;
   /** Overrides the server default; never above `tokens.maxAccessTokenTtlSeconds`. */
   accessTokenTtlSeconds: number | null;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -53,8 +55,6 @@ export interface ClientRecord {
   tokensValidAfter: number;
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a DPoP proof are refused. False when absent. */
   dpopBoundAccessTokens?: boolean;
-  /** May request Transaction Tokens (an agent as a workload of the trust domain). False when absent. */
-  txnTokensAllowed?: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -176,6 +176,8 @@ export interface ResourceRecord {
   defaultScopes: string[];
   /** The downstream resources this resource server may exchange a token for itself into (a gateway's allowance). */
   downstreamResources: string[];
+  /** May request Transaction Tokens with its API key (a workload of the trust domain). False when absent. */
+  txnTokensAllowed?: boolean;
   /** Id part of the resource's API key (`mrk_<id>.<secret>`), used to find the key without scanning. */
   apiKeyId: string;
   apiKeyHash: string;
@@ -183,8 +185,6 @@ export interface ResourceRecord {
   previousApiKeyId: string | null;
   previousApiKeyHash: string | null;
   previousApiKeyExpiresAt: number | null;
-  /** May request Transaction Tokens with its API key (a workload of the trust domain). False when absent. */
-  txnTokensAllowed?: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -197,7 +197,7 @@ export interface ResourceRecords {
   listResources(): Promise<ResourceRecord[]>;
   updateResource(
     id: string,
-    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'defaultScopes' | 'downstreamResources' | 'txnTokensAllowed' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
+    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'defaultScopes' | 'downstreamResources' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
   ): Promise<ResourceRecord | null>;
   deleteResource(id: string): Promise<boolean>;
 }
@@ -292,6 +292,8 @@ export interface TransactionTokenRecords {
   recordTransactionToken(record: TransactionTokenRecord): Promise<void>;
   /** The record, or null when there is none (never issued here, or purged after its expiry). */
   getTransactionToken(jti: string): Promise<TransactionTokenRecord | null>;
+  /** Allows or denies a resource server's Txn-Token requests (`txnTokensAllowed`); false when there is no such resource. */
+  setResourceTxnTokensAllowed(resourceId: string, allowed: boolean, updatedAt: number): Promise<boolean>;
 }
 
 /** One stored revocation event (issue 11 item 3): its id orders the log and is the SSE event id. */

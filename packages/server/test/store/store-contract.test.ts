@@ -15,6 +15,7 @@ function agent(clientId: string, overrides: Partial<ClientRecord> = {}): ClientR
     allowedScopes: ['calc', 'files:read'],
     defaultScopes: ['calc'],
     allowedAudiences: ['https://mcp.example.com/mcp'],
+    txnTokensAllowed: false,
     accessTokenTtlSeconds: null,
     tokenEndpointAuthMethod: 'client_secret_basic',
     secretHash: 'a'.repeat(64),
@@ -55,11 +56,12 @@ forEachStore('store contract', (fixture) => {
   });
 
   test('clients: create, read back every field, list by kind, update, delete', async () => {
-    const record = agent('agt_one', { jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] }, accessTokenTtlSeconds: 300, dpopBoundAccessTokens: true, txnTokensAllowed: true });
+    const record = agent('agt_one', { jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] }, accessTokenTtlSeconds: 300, dpopBoundAccessTokens: true });
     await store.createClient(record);
     await store.createClient({ ...agent('app_one'), kind: 'app', redirectUris: ['https://app.example.com/cb'] });
     assert.deepEqual(await store.getClient('agt_one'), record);
     assert.equal(await store.getClient('missing'), null);
+    assert.equal((await store.updateClient('agt_one', { txnTokensAllowed: true }))?.txnTokensAllowed, true, 'the Txn-Token permission round-trips');
     assert.deepEqual((await store.listClients({ kind: 'agent' })).map((c) => c.clientId), ['agt_one']);
     assert.equal((await store.listClients()).length, 2);
 
@@ -83,6 +85,7 @@ forEachStore('store contract', (fixture) => {
       id: 'res_1',
       uri: 'https://mcp.example.com/mcp',
       name: 'MCP',
+      txnTokensAllowed: false,
       scopes: [{ name: 'calc', description: null, risk: 'low' as const }],
       defaultScopes: ['calc'], downstreamResources: [],
       apiKeyId: 'key1',
@@ -90,7 +93,6 @@ forEachStore('store contract', (fixture) => {
       previousApiKeyId: null,
       previousApiKeyHash: null,
       previousApiKeyExpiresAt: null,
-      txnTokensAllowed: false,
       createdAt: 1,
       updatedAt: 1,
     };
@@ -102,7 +104,9 @@ forEachStore('store contract', (fixture) => {
     assert.equal(renamed?.name, 'Renamed');
     assert.deepEqual(renamed?.defaultScopes, []);
     assert.deepEqual((await store.getResourceByUri(resource.uri))?.downstreamResources, ['https://downstream.example/mcp'], 'a gateway allowance round-trips');
-    assert.equal((await store.updateResource('res_1', { txnTokensAllowed: true }))?.txnTokensAllowed, true, 'the Txn-Token permission round-trips');
+    assert.equal(await store.setResourceTxnTokensAllowed('res_1', true, 3), true);
+    assert.equal((await store.getResourceByUri(resource.uri))?.txnTokensAllowed, true, 'the Txn-Token permission round-trips');
+    assert.equal(await store.setResourceTxnTokensAllowed('res_missing', true, 3), false);
     const rotated = await store.updateResource('res_1', { apiKeyId: 'key3', apiKeyHash: 'c'.repeat(64), previousApiKeyId: 'key1', previousApiKeyHash: 'b'.repeat(64), previousApiKeyExpiresAt: 5 });
     assert.equal((await store.getResourceByApiKeyId('key1'))?.id, 'res_1', 'found by its previous key too');
     assert.equal((await store.getResourceByApiKeyId('key3'))?.previousApiKeyExpiresAt, 5);

@@ -10,12 +10,12 @@ const resourceColumns: ColumnMap<ResourceRecord> = {
   scopes: { column: 'scopes', json: true },
   defaultScopes: { column: 'default_scopes', json: true },
   downstreamResources: { column: 'downstream_resources', json: true },
+  txnTokensAllowed: { column: 'txn_tokens_allowed', bool: true },
   apiKeyId: { column: 'api_key_id' },
   apiKeyHash: { column: 'api_key_hash' },
   previousApiKeyId: { column: 'previous_api_key_id' },
   previousApiKeyHash: { column: 'previous_api_key_hash' },
   previousApiKeyExpiresAt: { column: 'previous_api_key_expires_at' },
-  txnTokensAllowed: { column: 'txn_tokens_allowed', bool: true },
   createdAt: { column: 'created_at' },
   updatedAt: { column: 'updated_at' },
 };
