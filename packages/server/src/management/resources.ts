@@ -1,6 +1,6 @@
 import type { AdminResource } from '@mandate/protocol';
 import { z } from 'zod';
-import type { ResourceRecord, ResourceRecords, TransactionTokenRecords } from '../store/store.ts';
+import type { ResourceRecord, ResourceRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
 import { hashSecret, newId, newPrefixedCredential, RESOURCE_KEY_PREFIX } from '../tokens/secret.ts';
 import { graceSeconds, parseInput, resourceUri, scopeToken } from './input.ts';
@@ -108,12 +108,12 @@ export async function getResource(idOrUri: string, deps: ManagementDeps<Resource
 }
 
 /** Allows or denies the resource server's Txn-Token requests (issue 11 item 5), and reads it back. */
-async function setTxnTokensAllowed(resource: ResourceRecord, allowed: boolean, deps: ManagementDeps<ResourceRecords & Pick<TransactionTokenRecords, 'setResourceTxnTokensAllowed'>>): Promise<ResourceRecord> {
+async function setTxnTokensAllowed(resource: ResourceRecord, allowed: boolean, deps: ManagementDeps<ResourceRecords>): Promise<ResourceRecord> {
   if (!(await deps.store.setResourceTxnTokensAllowed(resource.id, allowed, deps.now))) throw new ManagementError('not-found', `no resource ${resource.uri}`);
   return (await deps.store.getResourceByUri(resource.uri)) ?? resource;
 }
 
-export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps<ResourceRecords & Pick<TransactionTokenRecords, 'setResourceTxnTokensAllowed'>>): Promise<ResourceView> {
+export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps<ResourceRecords>): Promise<ResourceView> {
   const parsed = parseInput(updateSchema, input);
   const current = await existingResource(deps, idOrUri);
   // A scope's policy is edited on its own (management/scope-policies.ts, versioned); a scope kept by name keeps it.

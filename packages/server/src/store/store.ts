@@ -194,6 +194,8 @@ export interface ResourceRecords {
   getResourceByUri(uri: string): Promise<ResourceRecord | null>;
   /** The resource whose current or previous API key has this id. */
   getResourceByApiKeyId(apiKeyId: string): Promise<ResourceRecord | null>;
+  /** Allows or denies a resource server's Txn-Token requests (`txnTokensAllowed`); false when there is no such resource. */
+  setResourceTxnTokensAllowed(id: string, allowed: boolean, updatedAt: number): Promise<boolean>;
   listResources(): Promise<ResourceRecord[]>;
   updateResource(
     id: string,
@@ -292,8 +294,6 @@ export interface TransactionTokenRecords {
   recordTransactionToken(record: TransactionTokenRecord): Promise<void>;
   /** The record, or null when there is none (never issued here, or purged after its expiry). */
   getTransactionToken(jti: string): Promise<TransactionTokenRecord | null>;
-  /** Allows or denies a resource server's Txn-Token requests (`txnTokensAllowed`); false when there is no such resource. */
-  setResourceTxnTokensAllowed(resourceId: string, allowed: boolean, updatedAt: number): Promise<boolean>;
 }
 
 /** One stored revocation event (issue 11 item 3): its id orders the log and is the SSE event id. */

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ResourceRecords, ScopePolicyRecords, TransactionTokenRecords } from '../../store/store.ts';
+import type { ResourceRecords, ScopePolicyRecords } from '../../store/store.ts';
 import { listScopePolicies, scopePolicyHistory, setScopePolicy } from '../../management/scope-policies.ts';
 import { createResource, deleteResource, getResource, listResources, rotateResourceKey, updateResource } from '../../management/resources.ts';
 import type { RouteDefinition } from '../../http/route.ts';
@@ -8,7 +8,7 @@ import { type AdminApiDeps, adminRoute, graceFrom, idParam, managementDeps, send
 const scopeParam = (request: FastifyRequest): string => (request.params as Record<string, string>)['scope'] ?? '';
 
 /** `/admin/v1/resources`: the REST face of `mandate resource …`. `:id` is the resource id (`res_…`). */
-export function adminResourceRoutes(api: AdminApiDeps<ResourceRecords & ScopePolicyRecords & Pick<TransactionTokenRecords, 'setResourceTxnTokensAllowed'>>): RouteDefinition[] {
+export function adminResourceRoutes(api: AdminApiDeps<ResourceRecords & ScopePolicyRecords>): RouteDefinition[] {
   return [
     adminRoute('GET', '/resources', async (_request, reply) => sendJson(reply, 200, { resources: await listResources(api) })),
     adminRoute('POST', '/resources', async (request, reply) => {

@@ -35,6 +35,9 @@ export function resourceRecords(db: SqlExecutor): ResourceRecords {
         throw err;
       }
     },
+    async setResourceTxnTokensAllowed(id, allowed, updatedAt) {
+      return (await db.run('UPDATE resources SET txn_tokens_allowed = ?, updated_at = ? WHERE id = ?', [allowed ? 1 : 0, updatedAt, id])) > 0;
+    },
     getResourceByUri: (uri) => one('SELECT * FROM resources WHERE uri = ?', uri),
     async getResourceByApiKeyId(apiKeyId) {
       const row = await db.get('SELECT * FROM resources WHERE api_key_id = ? OR previous_api_key_id = ?', [apiKeyId, apiKeyId]);

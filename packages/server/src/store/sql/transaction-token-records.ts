@@ -11,7 +11,7 @@ const columns: ColumnMap<TransactionTokenRecord> = {
   expiresAt: { column: 'expires_at' },
 };
 
-/** Issued Transaction Tokens (issue 11 item 5): one row each, purged once it has expired; and who may request them. */
+/** Issued Transaction Tokens (issue 11 item 5): one row each, purged once it has expired. */
 export function transactionTokenRecords(db: SqlExecutor): TransactionTokenRecords {
   return {
     async recordTransactionToken(record) {
@@ -20,9 +20,6 @@ export function transactionTokenRecords(db: SqlExecutor): TransactionTokenRecord
     async getTransactionToken(jti) {
       const row = await db.get('SELECT * FROM transaction_tokens WHERE jti = ?', [jti]);
       return row ? decodeRow(columns, row) : null;
-    },
-    async setResourceTxnTokensAllowed(resourceId, allowed, updatedAt) {
-      return (await db.run('UPDATE resources SET txn_tokens_allowed = ?, updated_at = ? WHERE id = ?', [allowed ? 1 : 0, updatedAt, resourceId])) > 0;
     },
   };
 }
