@@ -9,10 +9,11 @@ import type { ServerName } from './lib-options.ts';
 import { startPeer } from './lib-peer.ts';
 import type { ServerProcess } from './lib-process.ts';
 import type { LoadRequest } from './lib-wrk.ts';
-import { type Prepared, runScenario } from './lib-scenario.ts';
+import { mandateStart, originsOf, type Prepared, runScenario } from './lib-scenario.ts';
 
 interface Started {
   server: ServerProcess;
+  origins?: string[];
   clientId: string;
   clientSecret: string;
   settings: Record<string, unknown>;
@@ -44,6 +45,7 @@ async function prepare(name: ServerName, started: Started): Promise<Prepared> {
         name,
         server: started.server,
         origin: endpoints.origin,
+        ...(started.origins ? { origins: started.origins } : {}),
         load: async () => load,
         settings: started.settings,
         checked: { alg: header['alg'], typ: header['typ'], aud: claims['aud'], scope: claims['scope'], sub: claims['sub'], tokenBytes: token!.length },
@@ -62,9 +64,9 @@ await runScenario(
     title: 'client_credentials: ES256 JWT access tokens (RFC 9068), client_secret_basic',
     load: `POST /token grant_type=client_credentials&scope=${REQUESTED_SCOPE}&resource=${RESOURCE} with Authorization: Basic; every 2xx body must hold an access_token`,
     start: {
-      async mandate({ core, profileDir }) {
-        const m = await startMandate({ core, profileDir });
-        return prepare('mandate', m);
+      async mandate(ctx) {
+        const m = await startMandate(mandateStart(ctx));
+        return prepare('mandate', { ...m, origins: originsOf(m) });
       },
       async 'oidc-provider'({ core }) {
         const p = await startPeer({ core, accessTokenFormat: 'jwt' });

@@ -18,11 +18,12 @@ import { startMandate } from './lib-mandate.ts';
 import type { BenchOptions, ServerName } from './lib-options.ts';
 import { startPeer } from './lib-peer.ts';
 import type { ServerProcess } from './lib-process.ts';
-import { type Prepared, runScenario } from './lib-scenario.ts';
+import { mandateStart, originsOf, type Prepared, runScenario } from './lib-scenario.ts';
 import type { LoadRequest } from './lib-wrk.ts';
 
 interface Started {
   server: ServerProcess;
+  origins?: string[];
   /** Credentials of the agent that gets the tokens. */
   agentAuthorization: string;
   agentId: string;
@@ -84,6 +85,7 @@ async function prepare(name: ServerName, started: Started, options: BenchOptions
         name,
         server: started.server,
         origin: endpoints.origin,
+        ...(started.origins ? { origins: started.origins } : {}),
         async load() {
           if (Date.now() - current.issuedAt > maxAgeMs) current = await issue();
           return current.load;
@@ -99,8 +101,8 @@ async function prepare(name: ServerName, started: Started, options: BenchOptions
   }
 }
 
-/** oidc-provider's default in-memory adapter is an LRU of 1,000 entries; more tokens would be forgotten under load. */
-const PEER_MAX_TOKENS = 1000;
+/** The peer's in-memory adapter is raised to 1,000,000 entries (lib-oidc-provider-peer.ts); the library's default, 1,000, would forget tokens. */
+const PEER_MAX_TOKENS = 1_000_000;
 
 await runScenario(
   {
@@ -108,12 +110,14 @@ await runScenario(
     title: 'introspection (RFC 7662) by the resource server, of active tokens issued for it',
     load: 'POST token=<access token> with the resource server\'s credentials; every 2xx body must say "active":true',
     start: {
-      async mandate({ core, profileDir, options }) {
-        const m = await startMandate({ core, profileDir });
+      async mandate(ctx) {
+        const { options } = ctx;
+        const m = await startMandate(mandateStart(ctx));
         return prepare(
           'mandate',
           {
             server: m.server,
+            origins: originsOf(m),
             agentAuthorization: basicAuthorization(m.clientId, m.clientSecret),
             agentId: m.clientId,
             introspectionAuthorization: `Bearer ${m.apiKey}`,
@@ -124,7 +128,7 @@ await runScenario(
         );
       },
       async 'oidc-provider'({ core, options }) {
-        if (options.tokens > PEER_MAX_TOKENS) throw new Error(`oidc-provider's memory adapter keeps ${PEER_MAX_TOKENS} tokens; use --tokens ≤ ${PEER_MAX_TOKENS} or --servers mandate`);
+        if (options.tokens > PEER_MAX_TOKENS) throw new Error(`the peer's memory adapter keeps ${PEER_MAX_TOKENS} entries; use --tokens ≤ ${PEER_MAX_TOKENS} or --servers mandate`);
         const p = await startPeer({ core, accessTokenFormat: 'opaque' });
         return prepare(
           'oidc-provider',

@@ -2,13 +2,17 @@ import { coreBusySeconds, LOAD_CORE, probeSignMicroseconds, SERVER_CORE, waitFor
 import type { BenchOptions, ServerName } from './lib-options.ts';
 import type { ServerProcess } from './lib-process.ts';
 import type { Window } from './lib-profile.ts';
-import { type LoadRequest, runWrk, type WrkResult, writeWrkScript } from './lib-wrk.ts';
+import { type LoadRequest, runWrkOn, type WrkResult, writeWrkScript } from './lib-wrk.ts';
 
 /** A server under test with the request the load generator sends it. */
 export interface Contender {
   name: ServerName;
+  /** What the tables call it when not its role's name (e.g. `jose` in the peer's place). */
+  label?: string;
   server: ServerProcess;
   origin: string;
+  /** Every instance's origin when there are several (the load is split between them); default [origin]. */
+  origins?: readonly string[];
   /** The request to send in the next run; asked before each one, so tokens can be re-issued before they expire. */
   load(): Promise<LoadRequest>;
   settings: Record<string, unknown>;
@@ -39,6 +43,7 @@ const MAX_LOAD_CORE_BUSY = 0.9;
 const RETRIES_WHEN_DISTURBED = 4;
 export interface ContenderSummary {
   name: ServerName;
+  label: string;
   requestsPerSecond: { median: number; min: number; max: number };
   latencyMs: { p50: number; p95: number; p99: number };
   serverCpuUsPerRequest: number;
@@ -46,6 +51,8 @@ export interface ContenderSummary {
   non2xx: number;
   wrongBody: number;
   socketErrors: number;
+  /** The server's resident set after the last round (several instances: their sum), MiB. */
+  rssMiB?: number;
 }
 
 const median = (values: readonly number[]) => {
@@ -60,7 +67,7 @@ async function measureRound(c: Contender, round: number, seconds: number, script
   const serverCoreBefore = options.pinned ? coreBusySeconds(SERVER_CORE) : 0;
   const loadCoreBefore = options.pinned ? coreBusySeconds(LOAD_CORE) : 0;
   const startUs = Number(process.hrtime.bigint() / 1000n);
-  const result = await runWrk({ url: c.origin, script, seconds, connections: options.connections, core: options.pinned ? LOAD_CORE : null });
+  const result = await runWrkOn(c.origins ?? [c.origin], { script, seconds, connections: options.connections, core: options.pinned ? LOAD_CORE : null });
   const endUs = Number(process.hrtime.bigint() / 1000n);
   const wall = (endUs - startUs) / 1e6;
   const serverCpuSeconds = c.server.cpuSeconds() - cpuBefore;
@@ -70,11 +77,12 @@ async function measureRound(c: Contender, round: number, seconds: number, script
     round,
     ...result,
     serverCpu: serverCpuSeconds / wall,
-    serverCpuUsPerRequest: (serverCpuSeconds * 1e6) / result.requests,
+    serverCpuUsPerRequest: (serverCpuSeconds * 1e6) / Math.max(1, result.units),
     foreignCpuOnServerCore: foreign,
     loadCoreBusy,
     probeSignUs,
-    disturbed: (foreign ?? 0) > MAX_FOREIGN_ON_SERVER_CORE || (loadCoreBusy ?? 0) > MAX_LOAD_CORE_BUSY,
+    // On PostgreSQL the database's backends run on either core: a busy load core is then part of the work, not a disturbance.
+    disturbed: (foreign ?? 0) > MAX_FOREIGN_ON_SERVER_CORE || (options.store !== 'postgres' && (loadCoreBusy ?? 0) > MAX_LOAD_CORE_BUSY),
     window: { startUs, endUs },
   };
 }
@@ -87,7 +95,7 @@ async function measureUndisturbed(c: Contender, round: number, script: () => Pro
     await waitForQuiet(options);
     const r = await measureRound(c, round, options.durationSeconds, path, options);
     attempts.push(r);
-    console.log(`  round ${round}  ${c.name.padEnd(14)} ${describe(r)}${r.disturbed ? (attempt < RETRIES_WHEN_DISTURBED ? '  disturbed: again' : '  disturbed: kept') : ''}`);
+    console.log(`  round ${round}  ${(c.label ?? c.name).padEnd(14)} ${describe(r)}${r.disturbed ? (attempt < RETRIES_WHEN_DISTURBED ? '  disturbed: again' : '  disturbed: kept') : ''}`);
     if (!r.disturbed) break;
   }
   return attempts;
@@ -118,7 +126,7 @@ export async function runRounds(
     const script = await scriptFor(c);
     await waitForQuiet(options);
     const warm = await measureRound(c, 0, options.warmupSeconds, script, options);
-    console.log(`  warm-up  ${c.name.padEnd(14)} ${describe(warm)}`);
+    console.log(`  warm-up  ${(c.label ?? c.name).padEnd(14)} ${describe(warm)}`);
   }
   const kept = new Map<ServerName, RoundResult[]>(contenders.map((c) => [c.name, []]));
   const discarded: RoundResult[] = [];
@@ -133,10 +141,11 @@ export async function runRounds(
   return { kept, discarded };
 }
 
-export function summarise(name: ServerName, rounds: readonly RoundResult[]): ContenderSummary {
+export function summarise(name: ServerName, rounds: readonly RoundResult[], label: string = name): ContenderSummary {
   const rps = rounds.map((r) => r.requestsPerSecond);
   return {
     name,
+    label,
     requestsPerSecond: { median: median(rps), min: Math.min(...rps), max: Math.max(...rps) },
     latencyMs: {
       p50: median(rounds.map((r) => r.latencyMs.p50)),

@@ -5,6 +5,13 @@ export const AGENT_SCOPES = ['calc', 'files:read'] as const;
 export const REQUESTED_SCOPE = 'files:read';
 export const ACCESS_TOKEN_TTL_SECONDS = 900;
 
+/** The web application of the code flow and refresh benchmarks (confidential, client_secret_basic, PKCE). */
+export const APP_REDIRECT_URI = 'https://app.example.test/callback';
+export const APP_SCOPES = ['calc', 'files:read', 'offline_access'] as const;
+/** The one user, signed in once before the load. */
+export const BENCH_USER_EMAIL = 'bench-user@example.test';
+export const BENCH_USER_PASSWORD = 'bench correct horse battery staple';
+
 /** RFC 6749 §4.4.2 request body with an RFC 8707 resource indicator. */
 export const CLIENT_CREDENTIALS_BODY = new URLSearchParams({
   grant_type: 'client_credentials',
@@ -28,6 +35,10 @@ export interface Endpoints {
   tokenPath: string;
   introspectionPath: string;
   jwksUrl: string;
+  authorizationPath: string;
+  registrationPath: string | undefined;
+  /** The token endpoint as the server names it (what a DPoP proof's `htu` must be). */
+  tokenEndpoint: string;
 }
 
 export async function discoverEndpoints(baseUrl: string): Promise<Endpoints> {
@@ -42,6 +53,9 @@ export async function discoverEndpoints(baseUrl: string): Promise<Endpoints> {
     tokenPath: token.pathname,
     introspectionPath: new URL(meta['introspection_endpoint']!).pathname,
     jwksUrl: `${origin}${new URL(meta['jwks_uri']!).pathname}`,
+    authorizationPath: new URL(meta['authorization_endpoint']!).pathname,
+    registrationPath: meta['registration_endpoint'] ? new URL(meta['registration_endpoint']).pathname : undefined,
+    tokenEndpoint: meta['token_endpoint']!,
   };
 }
 

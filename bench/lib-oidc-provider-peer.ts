@@ -8,10 +8,27 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { errors, Provider } from 'oidc-provider';
-import { ACCESS_TOKEN_TTL_SECONDS, AGENT_SCOPES, RESOURCE } from './lib-fixture.ts';
+import { ACCESS_TOKEN_TTL_SECONDS, AGENT_SCOPES, APP_REDIRECT_URI, APP_SCOPES, BENCH_USER_EMAIL, RESOURCE } from './lib-fixture.ts';
 import { oidcProviderVersion } from './lib-peer.ts';
+
+/**
+ * The in-memory adapter is an LRU of 1,000 entries shared by every model (tokens, codes, sessions, grants): a code
+ * flow at full speed would evict the signed-in session and its grant within a second, and `introspect --tokens 5000`
+ * would forget tokens. Its own LRU, raised to PEER_MEMORY_ENTRIES, keeps them; it is the same adapter code.
+ */
+export const PEER_MEMORY_ENTRIES = 1_000_000;
+const lib = join(dirname(createRequire(import.meta.url).resolve('oidc-provider/package.json')), 'lib');
+type AdapterClass = new (model: string, store: unknown) => unknown;
+const { default: MemoryAdapter } = (await import(pathToFileURL(join(lib, 'adapters/memory_adapter.js')).href)) as { default: AdapterClass };
+const { default: LRU } = (await import(pathToFileURL(join(lib, 'helpers/lru.js')).href)) as { default: new (o: { maxSize: number }) => unknown };
+const store = new LRU({ maxSize: PEER_MEMORY_ENTRIES });
+/** What the provider does with no `adapter` configured (createMemoryAdapter), with the larger LRU. */
+const adapter = (model: string) => new MemoryAdapter(model, store);
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -43,6 +60,16 @@ const configuration: Record<string, unknown> = {
       scope: AGENT_SCOPES.join(' '),
     },
     {
+      // The web application of the code flow and refresh benchmarks: confidential, PKCE, refresh tokens.
+      client_id: requiredEnv('PEER_APP_ID'),
+      client_secret: requiredEnv('PEER_APP_SECRET'),
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [APP_REDIRECT_URI],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: APP_SCOPES.join(' '),
+    },
+    {
       // The MCP server, registered as a client only to authenticate at the introspection endpoint.
       client_id: resourceClientId,
       client_secret: requiredEnv('PEER_RESOURCE_SECRET'),
@@ -55,9 +82,17 @@ const configuration: Record<string, unknown> = {
   // Its default RS256 would need an RSA key; every token and response here is ES256.
   clientDefaults: { id_token_signed_response_alg: 'ES256' },
   jwks: { keys: [signingJwk] },
-  scopes: [...AGENT_SCOPES],
+  scopes: [...new Set([...AGENT_SCOPES, ...APP_SCOPES])],
+  adapter,
+  // One user, signed in by the interaction below; its claims are its id.
+  findAccount: async (_ctx: unknown, id: string) => ({ accountId: id, claims: async () => ({ sub: id }) }),
+  interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+  // Mandate rotates every refresh token on use; by default oidc-provider rotates only public clients' tokens.
+  rotateRefreshToken: true,
   features: {
     devInteractions: { enabled: false },
+    // RFC 7591, open as Mandate's default: anyone may register.
+    registration: { enabled: true },
     clientCredentials: { enabled: true },
     introspection: {
       enabled: true,
@@ -86,5 +121,35 @@ provider.on('server_error', (_ctx, err) => console.error('server_error', err));
 provider.on('grant.error', (_ctx, err) => console.error('grant.error', err));
 provider.on('introspection.error', (_ctx, err) => console.error('introspection.error', err));
 
-http.on('request', provider.callback());
+/**
+ * The login and consent "pages": every interaction signs in BENCH_USER_EMAIL and grants the application the scopes
+ * it may have at the resource (and offline_access), at once. Only the benchmark's setup comes here: once the grant
+ * is in the session, authorization requests get their code without an interaction, as with Mandate's remembered
+ * consent.
+ */
+async function interaction(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
+  const details = await provider.interactionDetails(req, res);
+  const clientId = String(details.params['client_id']);
+  const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: BENCH_USER_EMAIL, clientId });
+  if (!grant) throw new Error('the interaction names a grant that is gone');
+  // The scopes it lists (`scopes` below) count as OpenID Provider scopes too: grant them both ways.
+  const missing = (details.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope ?? [];
+  grant.addOIDCScope(['openid', 'offline_access', ...missing].join(' '));
+  grant.addResourceScope(RESOURCE, APP_SCOPES.filter((s) => s !== 'offline_access').join(' '));
+  const grantId = await grant.save();
+  await provider.interactionFinished(req, res, { login: { accountId: BENCH_USER_EMAIL }, consent: { grantId } }, { mergeWithLastSubmission: false });
+}
+
+const callback = provider.callback();
+http.on('request', (req, res) => {
+  if (req.url?.startsWith('/interaction/')) {
+    interaction(req, res).catch((err: unknown) => {
+      console.error('interaction failed', err);
+      res.statusCode = 500;
+      res.end();
+    });
+    return;
+  }
+  void callback(req, res);
+});
 console.log(`oidc-provider ${oidcProviderVersion()} listening on ${issuer} (${accessTokenFormat} access tokens)`);

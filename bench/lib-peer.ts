@@ -17,6 +17,8 @@ export interface PeerUnderTest {
   agentSecret: string;
   resourceClientId: string;
   resourceSecret: string;
+  appId: string;
+  appSecret: string;
   settings: Record<string, unknown>;
   close(): Promise<void>;
 }
@@ -28,6 +30,8 @@ export async function startPeer(options: { core: number | null; accessTokenForma
     agentSecret: randomBytes(32).toString('base64url'),
     resourceClientId: 'bench-resource',
     resourceSecret: randomBytes(32).toString('base64url'),
+    appId: 'bench-app',
+    appSecret: randomBytes(32).toString('base64url'),
   };
   const server = await startServerProcess({
     label: 'oidc-provider',
@@ -39,6 +43,8 @@ export async function startPeer(options: { core: number | null; accessTokenForma
       PEER_AGENT_SECRET: credentials.agentSecret,
       PEER_RESOURCE_CLIENT_ID: credentials.resourceClientId,
       PEER_RESOURCE_SECRET: credentials.resourceSecret,
+      PEER_APP_ID: credentials.appId,
+      PEER_APP_SECRET: credentials.appSecret,
       PEER_ACCESS_TOKEN_FORMAT: options.accessTokenFormat,
     },
     core: options.core,
@@ -49,7 +55,7 @@ export async function startPeer(options: { core: number | null; accessTokenForma
     ...credentials,
     settings: {
       version: oidcProviderVersion(),
-      storage: 'default in-memory adapter (LRU), no audit trail',
+      storage: 'its in-memory adapter, the LRU raised from 1,000 to 1,000,000 entries (so no token, code, session or grant a run uses is evicted), no audit trail',
       accessTokens: `${options.accessTokenFormat === 'jwt' ? 'RFC 9068 JWT, ES256' : 'opaque'} (resourceIndicators, accessTokenFormat: '${options.accessTokenFormat}')`,
       clientAuth: 'client_secret_basic',
       nodeEnv: 'production',

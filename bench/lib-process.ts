@@ -8,6 +8,8 @@ export interface ServerProcess {
   readonly url: string;
   /** CPU seconds (user + system, all threads) the process has used so far. */
   cpuSeconds(): number;
+  /** Resident set size now, bytes (VmRSS); with several instances, their sum. */
+  rssBytes(): number;
   /** SIGTERM, then waits for exit (a `--cpu-prof` profile is written on the way out). */
   stop(): Promise<void>;
 }
@@ -30,6 +32,16 @@ export function processCpuSeconds(pid: number): number {
   // Fields after the parenthesised command name, which may itself contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** VmRSS of a process, bytes (0 once it has exited). */
+export function processRssBytes(pid: number): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export function startServerProcess(spec: SpawnServer): Promise<ServerProcess> {
@@ -66,6 +78,7 @@ export function startServerProcess(spec: SpawnServer): Promise<ServerProcess> {
           pid,
           url,
           cpuSeconds: () => processCpuSeconds(pid),
+          rssBytes: () => processRssBytes(pid),
           async stop() {
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
             await exited;

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { ContenderSummary, RoundResult } from './lib-benchmark.ts';
 import type { BenchOptions, ServerName } from './lib-options.ts';
 
-export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+/** `bench/results/`, or MANDATE_BENCH_RESULTS_DIR (the harness test writes to a temporary directory). */
+export const RESULTS_DIR = process.env['MANDATE_BENCH_RESULTS_DIR'] ? `${process.env['MANDATE_BENCH_RESULTS_DIR'].replace(/\/$/, '')}/` : fileURLToPath(new URL('./results/', import.meta.url));
 
 /** `2026-11-23T17-40-12Z`: an ISO 8601 instant that is also a portable file name. */
 export function fileTimestamp(date: Date): string {
@@ -40,15 +41,16 @@ export function ratioOf(summaries: readonly ContenderSummary[], rounds: Readonly
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function formatTable(summaries: readonly ContenderSummary[], ratio: Ratio | null, options: BenchOptions): string {
-  const header = ['server', 'req/s median (min–max)', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU µs/req', 'req per CPU-s', 'probe µs', 'errors'];
+  const header = ['server', 'req/s median (min–max)', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU µs/req', 'req per CPU-s', 'RSS MiB', 'probe µs', 'errors'];
   const rows = summaries.map((s) => [
-    s.name,
+    s.label ?? s.name,
     `${int(s.requestsPerSecond.median)} (${int(s.requestsPerSecond.min)}–${int(s.requestsPerSecond.max)})`,
     s.latencyMs.p50.toFixed(2),
     s.latencyMs.p95.toFixed(2),
     s.latencyMs.p99.toFixed(2),
     s.serverCpuUsPerRequest.toFixed(1),
     int(1e6 / s.serverCpuUsPerRequest),
+    s.rssMiB === undefined ? '–' : s.rssMiB.toFixed(0),
     s.probeSignUs.toFixed(1),
     s.non2xx + s.wrongBody + s.socketErrors === 0 ? '0' : `non2xx ${s.non2xx}, wrong body ${s.wrongBody}, socket ${s.socketErrors}`,
   ]);
@@ -58,7 +60,7 @@ export function formatTable(summaries: readonly ContenderSummary[], ratio: Ratio
   if (ratio) {
     out.push(
       '',
-      `Mandate / oidc-provider: ${ratio.requestsPerSecond.toFixed(2)}× req/s (per round ${ratio.perRound.map((r) => r.toFixed(2)).join(', ')}), ` +
+      `${summaries.find((s) => s.name === 'mandate')?.label ?? 'mandate'} / ${summaries.find((s) => s.name === 'oidc-provider')?.label ?? 'oidc-provider'}: ${ratio.requestsPerSecond.toFixed(2)}× req/s (per round ${ratio.perRound.map((r) => r.toFixed(2)).join(', ')}), ` +
         `${ratio.perCoreSecond.toFixed(2)}× requests per CPU-second; ` +
         `latency ×${ratio.p50.toFixed(2)} p50, ×${ratio.p95.toFixed(2)} p95, ×${ratio.p99.toFixed(2)} p99 (below 1 = Mandate faster)`,
     );

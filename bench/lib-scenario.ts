@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Contender, runRounds, summarise } from './lib-benchmark.ts';
 import { machineInfo, prepareMachine } from './lib-machine.ts';
+import type { MandateStartOptions, MandateUnderTest } from './lib-mandate.ts';
 import { type BenchOptions, parseBenchOptions, type ServerName } from './lib-options.ts';
 import { formatProfile, summariseProfile } from './lib-profile.ts';
 import { fileTimestamp, formatTable, RESULTS_DIR, ratioOf, writeResults } from './lib-report.ts';
@@ -26,7 +27,21 @@ export interface Scenario {
   title: string;
   /** What the load is, in a sentence, for the results file. */
   load: string;
-  start: Record<ServerName, (ctx: StartContext) => Promise<Prepared>>;
+  /** What one counted operation is, when not one request (e.g. `code flows`: authorize + token). */
+  unit?: string;
+  /** The servers this scenario can run; `--servers` picks among them. Default both. */
+  servers?: readonly ServerName[];
+  start: Partial<Record<ServerName, (ctx: StartContext) => Promise<Prepared>>>;
+}
+
+/** Options for `startMandate` that come from the command line (store, instances), with the server's core. */
+export function mandateStart(ctx: StartContext): MandateStartOptions {
+  return { core: ctx.core, profileDir: ctx.profileDir, store: ctx.options.store, instances: ctx.options.instances };
+}
+
+/** The origin (`http://127.0.0.1:<port>`) of each Mandate instance, for the load generator. */
+export function originsOf(m: MandateUnderTest): string[] {
+  return m.servers.map((s) => `http://127.0.0.1:${new URL(s.url).port}`);
 }
 
 /**
@@ -49,13 +64,18 @@ export async function runScenario(scenario: Scenario, argv: readonly string[]): 
   console.log(`${scenario.title}\n${scenario.load}\n`);
   try {
     for (const name of options.servers) {
-      const p = await scenario.start[name]({ options, core: serverCore, profileDir });
+      const start = scenario.start[name];
+      if (!start) {
+        console.log(`  (${name} cannot take part in ${scenario.name})`);
+        continue;
+      }
+      const p = await start({ options, core: serverCore, profileDir });
       prepared.push(p);
-      console.log(`  check    ${name.padEnd(14)} ok: ${JSON.stringify(p.contender.checked)}`);
+      console.log(`  check    ${(p.contender.label ?? name).padEnd(14)} ok: ${JSON.stringify(p.contender.checked)}`);
     }
     const contenders = prepared.map((p) => p.contender);
     const { kept: rounds, discarded } = await runRounds(contenders, options, workDir);
-    const summaries = contenders.map((c) => summarise(c.name, rounds.get(c.name)!));
+    const summaries = contenders.map((c) => ({ ...summarise(c.name, rounds.get(c.name)!, c.label), rssMiB: c.server.rssBytes() / 2 ** 20 }));
     const ratio = ratioOf(summaries, rounds);
     console.log(`\n${formatTable(summaries, ratio, options)}`);
     const keptDisturbed = [...rounds.values()].flat().filter((r) => r.disturbed).length;
@@ -73,7 +93,7 @@ export async function runScenario(scenario: Scenario, argv: readonly string[]): 
       const target = `${RESULTS_DIR}${scenario.name}-${fileTimestamp(startedAt)}.cpuprofile`;
       copyFileSync(join(profileDir, written), target);
       const measured = rounds.get('mandate')!;
-      const requests = measured.reduce((n, r) => n + r.requests, 0);
+      const requests = measured.reduce((n, r) => n + r.units, 0);
       const summary = summariseProfile(target, measured.map((r) => r.window), requests);
       const text = `${formatTable(summaries, null, options)}\n\n${formatProfile(summary, requests)}\n`;
       const summaryPath = target.replace(/\.cpuprofile$/, '.profile.txt');
@@ -87,6 +107,7 @@ export async function runScenario(scenario: Scenario, argv: readonly string[]): 
       benchmark: scenario.name,
       title: scenario.title,
       load: scenario.load,
+      unit: scenario.unit ?? 'requests',
       startedAt: startedAt.toISOString(),
       machine,
       options,

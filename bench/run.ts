@@ -10,10 +10,11 @@ const available = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
   .map((f) => f.slice(0, -3))
   .filter((name) => !name.startsWith('lib-'));
-const name = process.argv[2];
+// `npm run bench -- --quick` (options only) is the whole suite: `all --quick`.
+const name = process.argv[2]?.startsWith('--') ? 'all' : process.argv[2];
 if (!name || !available.includes(name) || !existsSync(`${here}${name}.ts`)) {
-  console.error(`usage: npm run bench -- <${available.join('|')}> [options]`);
+  console.error(`usage: npm run bench -- <${available.join('|')}> [options]   (npm run bench -- --quick: all --quick)`);
   process.exit(2);
 }
-process.argv.splice(2, 1);
+if (process.argv[2] === name) process.argv.splice(2, 1);
 await import(`./${name}.ts`);

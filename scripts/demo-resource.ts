@@ -7,7 +7,7 @@ import { demoScopes } from '../examples/mcp-server/src/scopes.ts';
  * gets it an introspection API key on every start. Everything goes through `mandate` commands, as an operator would.
  */
 
-const CLI = fileURLToPath(new URL('../packages/server/bin/run-cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/server/bin/mandate.js', import.meta.url));
 
 export class CliError extends Error {
   readonly status: number | null;

@@ -123,7 +123,7 @@ try {
   const [, issuer] = await startChild(
     '[mandate]',
     'cyan',
-    [`${root}packages/server/bin/run-cli.ts`, 'serve', '--port', String(port)],
+    [`${root}packages/server/bin/mandate.js`, 'serve', '--port', String(port)],
     process.env,
     /Mandate authorization server on (\S+)/,
   );

@@ -11,6 +11,10 @@ import { ensureDemoResource } from '../../scripts/demo-resource.ts';
 import { type AgentEvent, type McpServerProcess, runAgent, startInteractiveAgent, startMcpServerProcess } from '../helpers/demo-processes.ts';
 import { createUserAndApp, exchangeToken, onBehalfOfToken } from '../helpers/obo-flow.ts';
 import { mandateEnv, runCliJson, type ServerProcess, startServerProcess } from '../helpers/processes.ts';
+import { JWS_ALGORITHMS } from '@mandate/protocol';
+
+/** What a 401 without credentials offers next to Bearer (RFC 9449 §7.1): the resource accepts DPoP. */
+const DPOP_OFFER = `DPoP algs="${JWS_ALGORITHMS.join(' ')}"`;
 
 /**
  * The demo end to end, every part its own process: `mandate serve`, the demo MCP server (introspection mode), and
@@ -106,7 +110,7 @@ forEachStore('demo: AS, MCP server and agent as separate processes', (fixture) =
   test('MCP-RS-02 no token → 401 with WWW-Authenticate naming the metadata URL, which names the AS and the scopes', async () => {
     const response = await callTool(resource, undefined, 'whoami');
     assert.equal(response.status, 401);
-    assert.equal(response.headers.get('www-authenticate'), `Bearer scope="calc files:read", resource_metadata="${metadataUrl}"`);
+    assert.equal(response.headers.get('www-authenticate'), `Bearer scope="calc files:read", resource_metadata="${metadataUrl}", ${DPOP_OFFER}`);
     const metadata = (await (await fetch(metadataUrl)).json()) as Record<string, unknown>;
     assert.equal(metadata['resource'], resource);
     assert.deepEqual(metadata['authorization_servers'], [as.issuer]);

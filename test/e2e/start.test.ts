@@ -8,6 +8,10 @@ import { freePort } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { type RunningProcess, runAgent, START_SCRIPT, startProcess } from '../helpers/demo-processes.ts';
 import { mandateEnv, runCliJson } from '../helpers/processes.ts';
+import { JWS_ALGORITHMS } from '@mandate/protocol';
+
+/** What a 401 without credentials offers next to Bearer (RFC 9449 §7.1): the resource accepts DPoP. */
+const DPOP_OFFER = `DPoP algs="${JWS_ALGORITHMS.join(' ')}"`;
 
 /**
  * `npm start` (scripts/start.ts) as an operator runs it, from an empty working directory: both servers come up as
@@ -54,7 +58,7 @@ forEachStore('npm start', (fixture) => {
     assert.equal(metadata.issuer, issuer());
     const unauthenticated = await fetch(resource(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(unauthenticated.status, 401);
-    assert.equal(unauthenticated.headers.get('www-authenticate'), `Bearer scope="calc files:read", resource_metadata="http://localhost:${mcpPort}/.well-known/oauth-protected-resource/mcp"`);
+    assert.equal(unauthenticated.headers.get('www-authenticate'), `Bearer scope="calc files:read", resource_metadata="http://localhost:${mcpPort}/.well-known/oauth-protected-resource/mcp", ${DPOP_OFFER}`);
 
     const shown = await runCliJson<{ scopes: { name: string; risk: string }[] }>(['resource', 'show', resource()], env);
     assert.deepEqual(shown.scopes.map((s) => `${s.name}:${s.risk}`), ['calc:low', 'files:read:low', 'files:write:medium', 'exec:high']);

@@ -10,6 +10,10 @@ import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { type RunningProcess, waitForHttp } from '../helpers/demo-processes.ts';
 import { AgentAuthClient } from '@mandate/sdk/agent';
 import { mandateEnv, REPO_ROOT, runCliJson, type ServerProcess, startServerProcess } from '../helpers/processes.ts';
+import { JWS_ALGORITHMS } from '@mandate/protocol';
+
+/** What a 401 without credentials offers next to Bearer (RFC 9449 §7.1): the resource accepts DPoP. */
+const DPOP_OFFER = `DPoP algs="${JWS_ALGORITHMS.join(' ')}"`;
 
 /** The "Ten-line MCP server" of docs/sdk.md: the documented block is the file, and the file works. */
 
@@ -63,7 +67,7 @@ forEachStore('the ten-line MCP server as its own process, against mandate serve'
     const response = await fetch(resource, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(response.status, 401);
     const metadataUrl = resource.replace('/mcp', '/.well-known/oauth-protected-resource/mcp');
-    assert.equal(response.headers.get('www-authenticate'), `Bearer resource_metadata="${metadataUrl}"`);
+    assert.equal(response.headers.get('www-authenticate'), `Bearer resource_metadata="${metadataUrl}", ${DPOP_OFFER}`);
     const metadata = (await (await fetch(metadataUrl)).json()) as Record<string, unknown>;
     assert.deepEqual([metadata['resource'], metadata['authorization_servers'], metadata['scopes_supported']], [resource, [as.issuer], ['calc']]);
   });

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 /** Cross-package tests drive the real CLI and server as separate processes, as an operator would. */
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = `${REPO_ROOT}packages/server/bin/run-cli.ts`;
+/** The `mandate` command as installed (`npx mandate`): its launcher runs the TypeScript from the stripped cache. */
+export const CLI = `${REPO_ROOT}packages/server/bin/mandate.js`;
 
 /**
  * How long a child process may take to announce it is ready (or a run to finish) before the test gives up on it.
@@ -43,10 +44,13 @@ export async function runCliJson<T>(args: string[], env: NodeJS.ProcessEnv, stdi
   return JSON.parse(await runCli([...args, '--json'], env, stdin)) as T;
 }
 
-/** Starts `mandate serve` on `port` and waits until it announces itself (killed if it does not within PROCESS_TIMEOUT_MS). */
-export function startServerProcess(port: number, env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+/**
+ * Starts `mandate serve` on `port` and waits until it announces itself (killed if it does not within PROCESS_TIMEOUT_MS).
+ * `nodeArgs` go to Node before the command (a preload, say).
+ */
+export function startServerProcess(port: number, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

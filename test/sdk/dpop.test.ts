@@ -8,7 +8,10 @@ import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { AgentAuthClient } from '../../packages/sdk/src/agent/index.ts';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentAuthClient, FileTokenStore } from '../../packages/sdk/src/agent/index.ts';
 import { createDpopFetch, createDpopNonces, DpopProver } from '../../packages/sdk/src/dpop/index.ts';
 import { createMcpAuth, getAuthInfo } from '../../packages/sdk/src/mcp/server.ts';
 import { protectedResourceMetadata } from '../../packages/sdk/src/middleware/node.ts';
@@ -113,9 +116,37 @@ forEachStore('SDK DPoP end to end (RFC 9449)', (fixture) => {
     assert.deepEqual(decodeJwt(exchanged.accessToken).payload['cnf'], { jkt: prover.jkt });
     assert.equal((await prover.fetch(resourceUrl, exchanged.accessToken)).status, 200);
 
-    // Another key cannot use the refresh token (the public client's refresh tokens are bound, RFC 9449 §5).
+    // Another key cannot use the refresh token (the public client's refresh tokens are bound, RFC 9449 §5): a thief
+    // with the refresh token but not the key the set is stored with.
+    assert.ok(refreshed.dpopKey, 'the set keeps its key');
+    const { dpopKey: _key, ...withoutKey } = refreshed;
     const thief = onBehalfOf(DpopProver.generate('ES256', { clock: server.clock.nowMs }));
-    await assert.rejects(thief.refresh(refreshed), (err: unknown) => (err as { code?: string; error?: string }).code === 'ERR_TOKEN_REQUEST_FAILED' && (err as { error?: string }).error === 'invalid_grant');
+    await assert.rejects(thief.refresh(withoutKey), (err: unknown) => (err as { code?: string; error?: string }).code === 'ERR_TOKEN_REQUEST_FAILED' && (err as { error?: string }).error === 'invalid_grant');
+  });
+
+  test('issue 11 item 7: FileTokenStore keeps the DPoP key with the bound tokens, so an agent started again presents and refreshes them', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'mandate-dpop-store-')), 'tokens.json');
+    const prover = DpopProver.generate('ES256', { clock: server.clock.nowMs });
+    const first = new AgentAuthClient({ issuer: server.issuer, clientId: agent.clientId, clientSecret: agent.clientSecret, app: { clientId: app.clientId, redirectUri }, clock: server.clock.nowMs, dpop: prover, tokenStore: new FileTokenStore(path) });
+    const { url } = await first.authorizationUrl({ scope: 'openid offline_access calc', resource: resourceUrl });
+    const tokens = await first.exchangeCode(first.handleCallback((await signInAndConsent(url, { email })).location));
+    assert.equal(tokens.tokenType, 'DPoP');
+    assert.equal(statSync(path).mode & 0o777, 0o600, 'the key is as secret as the refresh token beside it');
+
+    // A new process: a new client without the prover, the same file.
+    const restarted = new AgentAuthClient({ issuer: server.issuer, clientId: agent.clientId, clientSecret: agent.clientSecret, app: { clientId: app.clientId, redirectUri }, clock: server.clock.nowMs, tokenStore: new FileTokenStore(path) });
+    const stored = await restarted.getDelegatedToken(tokens.key);
+    assert.ok(stored?.dpopKey, 'the set came back with its key');
+    const again = DpopProver.fromStoredKey(stored.dpopKey, { clock: server.clock.nowMs });
+    assert.equal(again.jkt, prover.jkt);
+    assert.equal((await again.fetch(resourceUrl, stored.accessToken)).status, 200, 'the bound access token is usable after the restart');
+
+    // Its refresh uses the stored key (the refresh token is bound to it): the new tokens are bound to it too.
+    const refreshed = await restarted.refresh(stored);
+    assert.equal(refreshed.tokenType, 'DPoP');
+    assert.deepEqual(decodeJwt(refreshed.accessToken).payload['cnf'], { jkt: prover.jkt });
+    assert.deepEqual((await new FileTokenStore(path).get(tokens.key))?.dpopKey, stored.dpopKey);
+    assert.equal((await again.fetch(resourceUrl, refreshed.accessToken)).status, 200);
   });
 
   test('DP-14 DP-20 the unmodified MCP SDK client with createDpopFetch: DPoP token from the AS (nonce), DPoP calls to an SDK MCP server (nonce); the same token as Bearer is refused', async () => {

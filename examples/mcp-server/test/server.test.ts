@@ -6,6 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { toolScopes } from '../src/scopes.ts';
 import { type DemoFixture, startDemoFixture } from './helpers/demo-fixture.ts';
+import { JWS_ALGORITHMS } from '@mandate/protocol';
+
+/** What a 401 without credentials offers next to Bearer (RFC 9449 §7.1): the resource accepts DPoP. */
+const DPOP_OFFER = `DPoP algs="${JWS_ALGORITHMS.join(' ')}"`;
 
 const textOf = (result: unknown) => ((result as { content: { text: string }[] }).content).map((c) => c.text).join('');
 const allScopes = 'calc files:read files:write exec';
@@ -32,7 +36,7 @@ describe('demo MCP server (in process, fixture AS)', () => {
   test('BR-01 no token → 401 with resource_metadata, the first-call (low-risk) scopes and no error', async () => {
     const response = await fetch(demo.server.resource, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(response.status, 401);
-    assert.equal(response.headers.get('www-authenticate'), `Bearer scope="calc files:read", resource_metadata="${demo.server.metadataUrl}"`);
+    assert.equal(response.headers.get('www-authenticate'), `Bearer scope="calc files:read", resource_metadata="${demo.server.metadataUrl}", ${DPOP_OFFER}`);
   });
 
   test('tools/list shows the six tools with their annotations', async () => {

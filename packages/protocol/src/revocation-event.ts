@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AccessTokenClaims, ActClaim } from './claims.ts';
+import { type AccessTokenClaims, type ActClaim, RESOURCE_SERVER_PROFILE } from './claims.ts';
 
 /**
  * A revocation event (issue 11 item 3): what a revocation at the authorization server made invalid, as the server
@@ -13,14 +13,21 @@ export interface RevocationEvent {
   /** User grants revoked: every token carrying one of these `gid`s (code replay, refresh reuse, /account, a disable). */
   gid?: string[];
   /**
-   * Whole parties cut: every token issued before `iat_before` (seconds) for a user (`sub`) or speaking for a client
-   * or agent (its `client_id`, an agent `sub`, or any actor in `act`) — a disable or a password reset.
+   * Whole parties cut: every token issued before `iat_before` (seconds) for a user (`sub`), speaking for a client
+   * or agent (its `client_id`, an agent `sub`, or any actor in `act`) — a disable, a deletion or a password reset —
+   * or whose chain passed through a resource server (`act` names it: a downstream exchange) — its key rotated or
+   * the resource deleted.
    */
   cutoff?: RevocationCutoff[];
+  /**
+   * Seconds since the epoch after which nothing the event names can be alive anyway (the latest `exp` of the tokens
+   * it revokes, or of any token a cutoff can reach): a subscriber may forget the event then.
+   */
+  exp?: number;
 }
 
 export interface RevocationCutoff {
-  party: 'user' | 'client';
+  party: 'user' | 'client' | 'resource';
   id: string;
   iat_before: number;
 }
@@ -41,13 +48,19 @@ function clientsOf(claims: ClaimsSeen): Set<string> {
   return ids;
 }
 
+/** Whether a resource server (its URI) is in the chain: it obtained this token, or an ancestor of it, by exchange. */
+function passesThrough(act: ActClaim | undefined, uri: string): boolean {
+  for (let actor = act; actor; actor = actor.act) if (actor.sub === uri && actor.sub_profile === RESOURCE_SERVER_PROFILE) return true;
+  return false;
+}
+
 /** Whether the event makes a token with these claims invalid. Pure. */
 export function isRevokedBy(claims: ClaimsSeen, event: RevocationEvent): boolean {
   if (event.jti?.includes(claims.jti)) return true;
   if (claims.gid !== undefined && event.gid?.includes(claims.gid)) return true;
   for (const cut of event.cutoff ?? []) {
     if (claims.iat >= cut.iat_before) continue;
-    if (cut.party === 'user' ? claims.sub === cut.id : clientsOf(claims).has(cut.id)) return true;
+    if (cut.party === 'user' ? claims.sub === cut.id : cut.party === 'resource' ? passesThrough(claims.act, cut.id) : clientsOf(claims).has(cut.id)) return true;
   }
   return false;
 }
@@ -68,13 +81,14 @@ export function parseRevocationEvent(json: string): RevocationEvent | null {
   if (cutoff !== undefined) {
     if (!Array.isArray(cutoff)) return null;
     for (const c of cutoff as Record<string, unknown>[]) {
-      if (typeof c !== 'object' || c === null || (c['party'] !== 'user' && c['party'] !== 'client') || typeof c['id'] !== 'string' || typeof c['iat_before'] !== 'number') return null;
+      if (typeof c !== 'object' || c === null || (c['party'] !== 'user' && c['party'] !== 'client' && c['party'] !== 'resource') || typeof c['id'] !== 'string' || typeof c['iat_before'] !== 'number') return null;
     }
   }
   const event: RevocationEvent = {};
   if (v['jti'] !== undefined) event.jti = v['jti'] as string[];
   if (v['gid'] !== undefined) event.gid = v['gid'] as string[];
   if (cutoff !== undefined) event.cutoff = (cutoff as RevocationCutoff[]).map((c) => ({ party: c.party, id: c.id, iat_before: c.iat_before }));
+  if (typeof v['exp'] === 'number' && Number.isFinite(v['exp'])) event.exp = v['exp'];
   return event;
 }
 

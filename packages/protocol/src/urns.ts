@@ -15,3 +15,6 @@ export const GRANT_TYPE_CIBA = 'urn:openid:params:grant-type:ciba';
 
 /** RFC 7523 §2.2: a JWT used for client authentication (`private_key_jwt`). */
 export const CLIENT_ASSERTION_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** RFC 8628 §3.4: the device authorization grant's token request grant type. */
+export const GRANT_TYPE_DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';

@@ -15,6 +15,16 @@ test('a revocation event revokes by jti, by gid, and by a party cut after the to
   assert.equal(isRevokedBy(claims, { cutoff: [{ party: 'client', id: 'usr_1', iat_before: 101 }] }), false, 'a user id is no client');
 });
 
+test('a resource cutoff revokes the tokens whose chain passed through that resource server, issued before it', () => {
+  const downstream = { jti: 'j2', sub: 'usr_1', client_id: 'app_1', iat: 100, act: { sub: 'https://gw.example.com/mcp', client_id: 'https://gw.example.com/mcp', sub_profile: 'resource_server', act: { sub: 'agt_1' } } };
+  const cut = (iat_before: number, id = 'https://gw.example.com/mcp') => ({ cutoff: [{ party: 'resource' as const, id, iat_before }] });
+  assert.equal(isRevokedBy(downstream, cut(101)), true);
+  assert.equal(isRevokedBy(downstream, cut(100)), false, 'issued at the cutoff: alive');
+  assert.equal(isRevokedBy(downstream, cut(101, 'https://other.example.com/mcp')), false);
+  assert.equal(isRevokedBy(claims, cut(101, 'agt_1')), false, 'an agent in act is no resource server');
+  assert.deepEqual(parseRevocationEvent('{"cutoff":[{"party":"resource","id":"https://gw.example.com/mcp","iat_before":5}]}'), cut(5));
+});
+
 test('parseRevocationEvent reads only well-formed events', () => {
   assert.deepEqual(parseRevocationEvent('{"jti":["a"],"cutoff":[{"party":"user","id":"u","iat_before":5,"x":1}],"extra":true}'), { jti: ['a'], cutoff: [{ party: 'user', id: 'u', iat_before: 5 }] });
   for (const bad of ['nope', '[]', '{"jti":"a"}', '{"gid":[1]}', '{"cutoff":[{"party":"group","id":"u","iat_before":5}]}', '{"cutoff":[{"party":"user","id":"u"}]}']) {

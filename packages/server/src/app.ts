@@ -3,6 +3,8 @@ import type { AuditLog } from './audit/audit-log.ts';
 import type { RefusalAudit } from './audit/refusal-audit.ts';
 import type { MandateConfig } from './config.ts';
 import { accountEndpoints } from './endpoints/account.ts';
+import { consoleRoutes } from './endpoints/console/console-routes.ts';
+import { signupEndpoints } from './endpoints/signup.ts';
 import { adminTokenRoutes } from './endpoints/admin/admin-tokens.ts';
 import type { AdminApiDeps } from './endpoints/admin/admin-route.ts';
 import { adminAgentRoutes } from './endpoints/admin/agents.ts';
@@ -24,12 +26,15 @@ import { registrationEndpoints } from './endpoints/register.ts';
 import { revocationEndpoint } from './endpoints/revoke.ts';
 import { staticAssetRoutes } from './endpoints/static-assets.ts';
 import { backchannelAuthenticationEndpoint } from './endpoints/backchannel-authentication.ts';
+import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.ts';
+import { deviceVerificationEndpoints } from './endpoints/device-verification.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
 import { upstreamCallbackPath, upstreamLoginEndpoints } from './endpoints/upstream-login.ts';
 import { userinfoEndpoints } from './endpoints/userinfo.ts';
 import { accountFlow } from './flows/account.ts';
 import { authorizationFlow } from './flows/authorize.ts';
 import { backchannelAuthenticationFlow } from './flows/backchannel-authentication.ts';
+import { deviceAuthorizationFlow } from './flows/device-authorization.ts';
 import { authorizationClients } from './flows/authorization-clients.ts';
 import { metadataDocumentFlow } from './flows/client-metadata-document.ts';
 import { clientRegistrationFlow } from './flows/client-registration.ts';
@@ -42,10 +47,11 @@ import { upstreamLoginFlow } from './flows/upstream-login.ts';
 import { userinfoFlow } from './flows/userinfo.ts';
 import { authorizationCodeGrant } from './grants/authorization-code.ts';
 import { cibaGrant } from './grants/ciba.ts';
+import { deviceCodeGrant } from './grants/device-code.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import type { Grant } from './grants/grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
-import { downstreamExchange } from './grants/downstream-exchange.ts';
+import { type DownstreamExchange, downstreamExchange } from './grants/downstream-exchange.ts';
 import { tokenExchangeGrant } from './grants/token-exchange.ts';
 import { transactionTokenService } from './grants/transaction-token.ts';
 import type { UserTokenDeps } from './grants/user-tokens.ts';
@@ -97,7 +103,12 @@ export interface ServerContext {
 const trustDomainOf = (config: MandateConfig): string => config.transactionTokens.trustDomain ?? config.issuer;
 
 /** The grants of the token endpoint, by `grant_type`, with their dependencies. */
-function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecycleDeps, clientAuth: ClientAuthDeps): { grants: Map<string, Grant>; exchange: ExchangeCheck } {
+function assembleGrants(
+  ctx: ServerContext,
+  store: Store,
+  lifecycle: TokenLifecycleDeps,
+  clientAuth: ClientAuthDeps,
+): { grants: Map<string, Grant>; exchange: ExchangeCheck; downstream: DownstreamExchange } {
   const { config, keys } = ctx;
   const lifetimes = { defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds, maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds };
   const userTokens: UserTokenDeps = {
@@ -109,6 +120,7 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     refreshTokenIdleTtlSeconds: config.authorization.refreshTokenIdleTtlSeconds,
     refreshTokens: store,
     resources: store,
+    policies: store,
   };
   const exchange = tokenExchangeGrant({
     keys,
@@ -130,8 +142,12 @@ function assembleGrants(ctx: ServerContext, store: Store, lifecycle: TokenLifecy
     refreshTokenGrant({ ...userTokens, grants: store, lifecycle, audit: ctx.audit }),
     exchange,
     cibaGrant({ ...userTokens, approvals: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
+    deviceCodeGrant({ ...userTokens, devices: store, grants: store, users: store, refreshTokenFamilyTtlSeconds: config.authorization.refreshTokenFamilyTtlSeconds }),
   ];
-  return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange };
+  // Token exchange by a resource server with its API key (not a grant of a client: the token endpoint routes it).
+  const downstream = downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, users: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds });
+  const check: ExchangeCheck = { parse: (params) => exchange.parse(params), check: (input) => exchange.check(input), checkDownstream: (input) => downstream.check(input) };
+  return { grants: new Map(grants.map((grant) => [grant.grantType, grant])), exchange: check, downstream };
 }
 
 /** The OAuth endpoints (RFC 6749, 7662, 7009, OIDC UserInfo), their flows, metadata and keys. */
@@ -149,7 +165,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
     clockSkewSeconds: config.tokens.clockSkewSeconds,
     clientAssertionMaxTtlSeconds: config.tokens.clientAssertionMaxTtlSeconds,
   };
-  const { grants, exchange } = assembleGrants(ctx, store, lifecycle, clientAuth);
+  const { grants, exchange, downstream } = assembleGrants(ctx, store, lifecycle, clientAuth);
   // DPoP proof `jti`s are recorded in the replay markers every instance shares.
   const dpop = dpopDeps(config, ctx.dpopNonceSecret, store);
   // Txn-Tokens (issue 11 item 5) of this trust domain: their chain is checked at replacement and introspection alike.
@@ -183,18 +199,31 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       now,
       metrics: ctx.metrics,
       sharedRateCounts: ctx.sharedRateCounts,
-      downstream: {
-        resources: store,
-        exchange: downstreamExchange({ keys, issuer: config.issuer, resources: store, lifecycle, policies: store, lineage: store, users: store, maxChainDepth: config.delegation.maxChainDepth, defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds }),
-      },
+      downstream: { resources: store, exchange: downstream },
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit }), clientAuth, now }),
+    deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now }),
     introspectionEndpoint(introspection, now),
     revocationEventsEndpoint(revocationEventsFlow({ resources: store, events: store }), { now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
     revocationEndpoint(revocation, { clientAuth, now }),
     ...userinfoEndpoints(userinfo, dpop, now),
   ];
   return { routes, exchange };
+}
+
+/** RFC 8628: the device authorization request and the verification page's steps (one flow, two faces). */
+function deviceFlow(ctx: ServerContext, store: Store) {
+  const { config } = ctx;
+  return deviceAuthorizationFlow({
+    clients: store,
+    registrations: store,
+    resources: store,
+    users: store,
+    devices: store,
+    audit: ctx.audit,
+    settings: config.device,
+    verificationUri: endpointUrl(config.issuer, userEndpointPaths.device),
+  });
 }
 
 /** RFC 7591 registration and RFC 7592 management of registered clients. */
@@ -271,10 +300,12 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
   const ceiling = { loginRate: new RateLimiter(config.users.loginAttemptsPerIpPerMinute, () => now() * 1000), audit };
   return [
     ...authorizationEndpoints(issuer, authorization, sessions, now),
+    ...(config.users.selfSignup ? signupEndpoints({ issuer, store, config, ...ceiling, now }, sessions) : []),
     ...loginEndpoints({ issuer, upstreamProviders: config.upstreamProviders, passwordLogin: { store, throttle: store, audit, config, refusals: ctx.refusals }, ...ceiling, now }, sessions),
-    ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister),
+    ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister, { store, audit, config }),
     ...passkeyEndpoints(issuer, passkeys, sessions, now, ceiling),
     ...upstreamLoginEndpoints(issuer, upstream, sessions, now),
+    ...deviceVerificationEndpoints(issuer, deviceFlow(ctx, store), sessions, config.device, now),
     ...staticAssetRoutes(),
   ];
 }
@@ -301,6 +332,8 @@ export function defineRoutes(ctx: ServerContext, store: Store, sessions: Browser
     ...oauth.routes,
     ...healthEndpoints({ store, keys: ctx.keys, draining: ctx.draining }),
     ...adminRoutes(ctx, store, oauth.exchange),
+    // The admin console (issue 12 item 6): pages behind the user login, another face of management/.
+    ...consoleRoutes({ issuer: ctx.config.issuer, sessions, store, audit: ctx.audit, config: ctx.config, keys: ctx.keys, now: ctx.now, draining: ctx.draining }),
     ...browserRoutes(ctx, store, sessions),
   ];
 }

@@ -190,6 +190,12 @@ const configSchema = z
        */
       passkeyRegistrationMaxAuthAgeSeconds: seconds(0, 86_400).default(300),
       /**
+       * Self-signup: anyone may create an account (email, password) at `/signup` and is signed in; such accounts get
+       * no role, and their email is unverified. Default false: an operator creates accounts (CLI, admin API,
+       * console), or upstream login does. Env MANDATE_SELF_SIGNUP.
+       */
+      selfSignup: yesNo().default(false),
+      /**
        * WebAuthn relying-party id: a registrable suffix of the issuer's host. Default: the issuer's host name.
        * Passkeys are bound to it; changing it later orphans every registered passkey.
        */
@@ -304,6 +310,29 @@ const configSchema = z
       /** And at most this long, however long its Cache-Control allows. Default 86400 (1 day). */
       maxCacheSeconds: seconds(0, 604_800).default(86_400),
     }),
+    /** RFC 8628 device authorization grant (issue 13 item 7): headless agents, a person approving on another device. */
+    device: group({
+      /**
+       * Lifetime of a device authorization request (`expires_in`): the person has this long to enter the code and
+       * decide. Default 600 (10 min), as RFC 8628's examples: time to pick up a phone and sign in, short enough that a
+       * code read over a shoulder is soon worthless. Env MANDATE_DEVICE_CODE_TTL.
+       */
+      codeTtlSeconds: seconds(60, 3600).default(600),
+      /** Minimum seconds between token-endpoint polls (`interval`); each `slow_down` adds 5. Default 5 (RFC 8628 §3.2). Env MANDATE_DEVICE_POLL_INTERVAL. */
+      pollIntervalSeconds: seconds(1, 60).default(5),
+      /**
+       * User codes entered on the verification page per minute per client address, found or not (RFC 8628 §5.1:
+       * the short code is safe only if guessing it is slow). In memory, per instance; 0 disables. Default 10.
+       */
+      userCodeAttemptsPerIpPerMinute: wholeNumber(0, 10_000).default(10),
+      /**
+       * Wrong user codes per minute from all addresses together, so that guessing from many addresses is slow too;
+       * past it, every address waits for the minute to end. In memory, per instance; 0 disables. Default 120.
+       */
+      userCodeFailuresPerMinute: wholeNumber(0, 1_000_000).default(120),
+      /** Device authorization requests per minute per client address (each writes a row). 0 disables. Default 60. */
+      requestsPerIpPerMinute: wholeNumber(0, 1_000_000).default(60),
+    }),
     rateLimit: group({
       /** Token-endpoint requests per minute per client (after authentication); 0 disables. Default 600: 10/s per client. Env MANDATE_RATE_LIMIT_CLIENT. */
       tokenPerClientPerMinute: wholeNumber(0, Number.MAX_SAFE_INTEGER).default(600),
@@ -351,6 +380,21 @@ const configSchema = z
        * PostgreSQL). Env MANDATE_AUDIT_RETENTION_DAYS.
        */
       auditDays: wholeNumber(1, 36_500).optional(),
+    }),
+    /**
+     * OpenTelemetry traces (issue 13 item 5): a span per request (method, route, status, the authenticated client)
+     * with a child span per store call, exported as OTLP/HTTP JSON to `<otlpEndpoint>/v1/traces`. Off unless an
+     * endpoint is set; off, no OpenTelemetry package is even loaded. Spans never carry tokens, secrets, headers or
+     * query strings.
+     */
+    telemetry: group({
+      /**
+       * OTLP/HTTP base URL of a collector (e.g. `http://otel-collector:4318`). Default: none (no traces). Env
+       * MANDATE_OTEL_ENDPOINT, or the standard OTEL_EXPORTER_OTLP_ENDPOINT (Mandate's wins when both are set).
+       */
+      otlpEndpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+      /** `service.name` of the spans. Default mandate. Env OTEL_SERVICE_NAME. */
+      serviceName: z.string().min(1, 'must be a name').max(200).default('mandate'),
     }),
     metrics: group({
       /**
@@ -520,6 +564,8 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_KEK', path: 'keys.kek', parse: text },
   { name: 'MANDATE_KEK_FILE', path: 'keys.kekFile', parse: text },
   { name: 'MANDATE_ACCESS_TOKEN_TTL', path: 'tokens.accessTokenTtlSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_DEVICE_CODE_TTL', path: 'device.codeTtlSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_DEVICE_POLL_INTERVAL', path: 'device.pollIntervalSeconds', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_CLIENT', path: 'rateLimit.tokenPerClientPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_SHARED', path: 'rateLimit.shared', parse: booleanText },
@@ -531,6 +577,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_GRANTS', path: 'users.passwordResetRevokesGrants', parse: booleanText },
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_PASSKEYS', path: 'users.passwordResetRevokesPasskeys', parse: booleanText },
   { name: 'MANDATE_PASSKEY_REGISTRATION_MAX_AUTH_AGE', path: 'users.passkeyRegistrationMaxAuthAgeSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_SELF_SIGNUP', path: 'users.selfSignup', parse: booleanText },
   { name: 'MANDATE_SECRET_ROTATION_GRACE', path: 'agents.secretRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_API_KEY_ROTATION_GRACE', path: 'resources.apiKeyRotationGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_UPSTREAM_PROVIDERS', path: 'upstreamProviders', parse: jsonText },
@@ -546,6 +593,10 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_LOG_LEVEL', path: 'logLevel', parse: text },
   { name: 'MANDATE_LOG_REQUESTS', path: 'logRequests', parse: booleanText },
   { name: 'MANDATE_METRICS_PORT', path: 'metrics.port', parse: wholeNumberText },
+  // The standard variable first, so that Mandate's own wins when both are set.
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', path: 'telemetry.otlpEndpoint', parse: text },
+  { name: 'MANDATE_OTEL_ENDPOINT', path: 'telemetry.otlpEndpoint', parse: text },
+  { name: 'OTEL_SERVICE_NAME', path: 'telemetry.serviceName', parse: text },
   { name: 'MANDATE_METRICS_HOST', path: 'metrics.host', parse: text },
   { name: 'MANDATE_SHUTDOWN_GRACE', path: 'shutdownGraceSeconds', parse: wholeNumberText },
   { name: 'MANDATE_REVOCATION_EVENTS_POLL_MS', path: 'revocationEventsPollMs', parse: wholeNumberText },

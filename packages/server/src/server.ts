@@ -6,12 +6,14 @@ import { AuditLog } from './audit/audit-log.ts';
 import { RefusalAudit } from './audit/refusal-audit.ts';
 import { type ConfigOverrides, type MandateConfig, resolveConfig } from './config.ts';
 import { buildApp, type ServerContext } from './app.ts';
-import { ServerMetrics, serveMetrics } from './http/metrics.ts';
+import type { ServerMetrics } from './http/metrics.ts';
 import { SharedRateCounts } from './http/shared-rate-counts.ts';
+import { type RequestTracing, startTracing } from './http/tracing.ts';
 import type { ResolveHost } from './flows/metadata-document-fetch.ts';
 import { deriveWebhookSecretKey, loadKek } from './keys/kek.ts';
 import { systemResolver } from './flows/metadata-document-fetch.ts';
 import { revocationWebhookDispatcher } from './flows/revocation-webhooks.ts';
+import { endResourceKeyGraces } from './management/resources.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { KeyRing } from './keys/key-ring.ts';
 import { openStore } from './store/open-store.ts';
@@ -71,26 +73,33 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
 
   let store: Store | undefined;
   let metricsListener: { server: Server; port: number } | undefined;
+  let tracing: RequestTracing | undefined;
   try {
+    const { otlpEndpoint, serviceName } = config.telemetry;
+    // Imported only when configured: without an endpoint no OpenTelemetry module is loaded (tracing.ts).
+    if (otlpEndpoint !== undefined) tracing = await startTracing({ endpoint: otlpEndpoint, serviceName });
     store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
     await store.migrate();
+    // Every store call made while answering a request becomes a child span of the request's.
+    if (tracing) store = tracing.traced(store, 'store', { 'db.system': store.dialect === 'postgres' ? 'postgresql' : 'sqlite' });
     const kek = loadKek(config.keys);
     const keys = await KeyRing.open(store, kek, config.keys.algorithm, now);
     const audit = new AuditLog(store, deriveAuditKey(kek));
     const opened = store;
     const refusals = new RefusalAudit(audit, now);
     let draining = false;
-    const metrics =
-      config.metrics.port === undefined
-        ? undefined
-        : new ServerMetrics({
-            auditQueueDepth: () => audit.queueDepth,
-            pendingApprovals: async () => (await opened.listApprovalRequests({ status: 'pending' }, now())).length,
-          });
+    // prom-client (and what it loads) only when metrics are configured.
+    const metricsModule = config.metrics.port === undefined ? undefined : await import('./http/metrics.ts');
+    const metrics: ServerMetrics | undefined = metricsModule
+      ? new metricsModule.ServerMetrics({
+          auditQueueDepth: () => audit.queueDepth,
+          pendingApprovals: async () => (await opened.listApprovalRequests({ status: 'pending' }, now())).length,
+        })
+      : undefined;
     const sharedRateCounts = config.rateLimit.shared ? new SharedRateCounts(opened, now) : undefined;
     const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), webhookSecretKey: deriveWebhookSecretKey(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
-    const app = await buildApp(context, opened, { server: http, logStream: options.logStream });
-    if (metrics) metricsListener = await serveMetrics(metrics, config.metrics.port!, config.metrics.host);
+    const app = await buildApp(context, opened, { server: http, logStream: options.logStream, ...(tracing ? { tracing } : {}) });
+    if (metricsModule && metrics) metricsListener = await metricsModule.serveMetrics(metrics, config.metrics.port!, config.metrics.host);
     const metricsServer = metricsListener?.server;
 
     const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
@@ -137,6 +146,15 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     };
     const deliverTimer = setInterval(deliver, config.revocationEventsPollMs);
     deliverTimer.unref();
+    // A rotated resource key's grace period ends on the clock: its tokens' cutoff event is appended then (issue 11).
+    let endingGraces: Promise<unknown> | null = null;
+    const endGraces = setInterval(() => {
+      if (endingGraces || draining) return;
+      endingGraces = endResourceKeyGraces(opened, now())
+        .catch((err) => app.log.error({ err }, 'ending resource key grace periods failed'))
+        .finally(() => (endingGraces = null));
+    }, config.revocationEventsPollMs);
+    endGraces.unref();
     const stopWake = opened.onRevocationEvent(deliver);
     reload.unref();
     purge.unref();
@@ -159,6 +177,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           clearInterval(countRefusals);
           clearInterval(shareRateCounts);
           clearInterval(deliverTimer);
+          clearInterval(endGraces);
           stopWake();
           // Fastify did not call listen() itself, so it leaves the server to us. close() stops accepting and ends
           // idle keep-alive connections; a busy one ends after its response, which `draining` marks Connection: close.
@@ -176,8 +195,10 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           await refusals.flush({ all: true });
           await sharedRateCounts?.sync().catch((err) => app.log.error({ err }, 'rate-limit counts failed'));
           await delivering;
+          await endingGraces;
           await audit.flush();
           await opened.close();
+          await tracing?.shutdown().catch((err: unknown) => app.log.error({ err }, 'trace export failed'));
         })();
         return closed;
       },
@@ -186,6 +207,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     http.close();
     metricsListener?.server.close();
     await store?.close();
+    await tracing?.shutdown().catch(() => {});
     throw err;
   }
 }

@@ -15,7 +15,7 @@ function optionPaths(value: unknown, prefix = ''): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [prefix];
   return Object.entries(value).flatMap(([key, inner]) => optionPaths(inner, prefix ? `${prefix}.${key}` : key));
 }
-const OPTIONAL_WITHOUT_DEFAULT = ['keys.kek', 'users.webauthnRpId', 'metrics.port', 'retention.auditDays', 'transactionTokens.trustDomain'];
+const OPTIONAL_WITHOUT_DEFAULT = ['keys.kek', 'users.webauthnRpId', 'metrics.port', 'retention.auditDays', 'transactionTokens.trustDomain', 'telemetry.otlpEndpoint'];
 const allPaths = [...optionPaths(defaults), ...OPTIONAL_WITHOUT_DEFAULT];
 
 const at = (object: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], object);
@@ -198,4 +198,13 @@ describe('configuration file', () => {
     assert.throws(() => configFromFile(join(dir, 'absent.json')), { message: `cannot read the configuration file ${join(dir, 'absent.json')} (ENOENT)` });
     assert.throws(() => configFromFile(file('list.json', '[1]')), { message: /must hold a JSON object$/ });
   });
+});
+
+test('OTel: MANDATE_OTEL_ENDPOINT or the standard OTEL_EXPORTER_OTLP_ENDPOINT sets the traces endpoint (Mandate’s wins); a non-http URL is refused', () => {
+  assert.equal(resolveConfig().telemetry.otlpEndpoint, undefined);
+  assert.equal(resolveConfig(configFromEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).telemetry.otlpEndpoint, 'http://collector:4318');
+  const both = resolveConfig(configFromEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://standard:4318', MANDATE_OTEL_ENDPOINT: 'https://mandate:4318' }));
+  assert.equal(both.telemetry.otlpEndpoint, 'https://mandate:4318');
+  assert.equal(resolveConfig(configFromEnvironment({ OTEL_SERVICE_NAME: 'auth-eu' })).telemetry.serviceName, 'auth-eu');
+  assert.throws(() => resolveConfig(configFromEnvironment({ MANDATE_OTEL_ENDPOINT: 'ftp://x' })), /telemetry\.otlpEndpoint must be an http\(s\) URL/);
 });

@@ -23,6 +23,7 @@ import { requestToken } from './token-request.ts';
 import type { TokenRequestOptions, TokenResponse } from './token-request.ts';
 import { MemoryTokenStore } from './token-store.ts';
 import type { DelegatedTokenSet, TokenStore } from './token-store.ts';
+import type { DpopProver } from '../dpop/prover.ts';
 
 /**
  * An OAuth application's client for a user's sign-in: the authorization code grant with PKCE (RFC 6749 §4.1,
@@ -280,16 +281,17 @@ export class AppAuthClient {
     return {
       issuer: this.issuer,
       appClientId: this.clientId,
-      requestAsApp: (form) => this.#requestToken(form),
+      requestAsApp: (form, dpop) => this.#requestToken(form, dpop),
+      dpop: this.#http.dpop,
       idTokens: this.#idTokens,
       clock: this.#http.clock,
     };
   }
 
   /** Sends a grant to the discovered token endpoint with the application's client authentication. */
-  async #requestToken(form: URLSearchParams): Promise<TokenResponse> {
+  async #requestToken(form: URLSearchParams, dpop?: DpopProver): Promise<TokenResponse> {
     const endpoint = (await this.#metadata()).token_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');
-    return requestToken({ issuer: this.issuer, endpoint, tokenEndpoint: endpoint }, form, this.#app.authenticate, this.#http);
+    return requestToken({ issuer: this.issuer, endpoint, tokenEndpoint: endpoint }, form, this.#app.authenticate, dpop === undefined ? this.#http : { ...this.#http, dpop });
   }
 }

@@ -4,6 +4,7 @@ import { MetadataInvalid } from '../errors.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
 import { AppAuthClient } from './app-client.ts';
 import { type ApprovalRequest, type PendingApproval, requestBackchannelApproval } from './backchannel-approval.ts';
+import { type DeviceAuthorization, type DeviceAuthorizationRequest, startDeviceAuthorization } from './device-authorization.ts';
 import type { AuthorizationRequest } from './authorization-request.ts';
 import type { AuthorizationResponse } from './authorization-response.ts';
 import { clientAuthenticationFor } from './client-authentication.ts';
@@ -317,6 +318,27 @@ export class AgentAuthClient {
     return requestBackchannelApproval(request, {
       issuer: this.issuer,
       backchannelEndpoint: typeof endpoint === 'string' && isAcceptableEndpoint(endpoint) ? endpoint : undefined,
+      tokenEndpoint: metadata.token_endpoint !== undefined && isAcceptableEndpoint(metadata.token_endpoint) ? metadata.token_endpoint : undefined,
+      authenticate: this.#authenticate,
+      http: this.#http,
+      sleep: this.#sleep,
+    });
+  }
+
+  /**
+   * Starts an RFC 8628 device authorization for a headless agent: show a person the returned `userCode` and
+   * `verificationUri` (they sign in on any browser, enter it and approve), then `await authorization.waitForTokens()`,
+   * which polls at the server's interval (+5 s after each `slow_down`) through the `sleep` option and stops when its
+   * `signal` aborts. Resolves with the person's tokens; rejects with `TokenRequestFailed` (`access_denied`,
+   * `expired_token`).
+   * @see https://www.rfc-editor.org/rfc/rfc8628#section-3
+   */
+  async startDeviceAuthorization(request: DeviceAuthorizationRequest = {}): Promise<DeviceAuthorization> {
+    const metadata = await this.#metadata();
+    const endpoint = metadata['device_authorization_endpoint'];
+    return startDeviceAuthorization(request, {
+      issuer: this.issuer,
+      deviceAuthorizationEndpoint: typeof endpoint === 'string' && isAcceptableEndpoint(endpoint) ? endpoint : undefined,
       tokenEndpoint: metadata.token_endpoint !== undefined && isAcceptableEndpoint(metadata.token_endpoint) ? metadata.token_endpoint : undefined,
       authenticate: this.#authenticate,
       http: this.#http,

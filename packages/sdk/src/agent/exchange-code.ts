@@ -1,5 +1,6 @@
 import { parseCompactJws, TOKEN_TYPE_ACCESS_TOKEN } from '@mandate/protocol';
 import { IdTokenInvalid } from '../errors.ts';
+import type { DpopProver } from '../dpop/prover.ts';
 import type { AuthorizationResponse } from './authorization-response.ts';
 import type { IdTokenVerifier } from './id-token.ts';
 import type { TokenResponse } from './token-request.ts';
@@ -10,8 +11,10 @@ import type { DelegatedTokenSet } from './token-store.ts';
 export interface TokenSetDeps {
   issuer: string;
   appClientId: string;
-  /** POSTs a grant to the token endpoint with the application's client authentication. */
-  requestAsApp(form: URLSearchParams): Promise<TokenResponse>;
+  /** POSTs a grant to the token endpoint with the application's client authentication (and `dpop`'s proof, else the client's). */
+  requestAsApp(form: URLSearchParams, dpop?: DpopProver): Promise<TokenResponse>;
+  /** The client's DPoP prover, when its token requests are DPoP requests. */
+  dpop?: DpopProver | undefined;
   idTokens: Pick<IdTokenVerifier, 'verify'>;
   /** Milliseconds since the epoch. */
   clock: () => number;
@@ -39,7 +42,7 @@ export async function redeemCode(response: AuthorizationResponse, actorToken: st
   const tokens = await deps.requestAsApp(form);
   const scope = grantedScope(tokens, response.scope);
   const idToken = await checkIdToken(tokens, scope, deps, { nonce: response.nonce, required: true });
-  return tokenSetFrom(tokens, { scope, resource: response.resource, actor: response.requestedActor, idToken, previous: undefined }, deps);
+  return tokenSetFrom(tokens, { scope, resource: response.resource, actor: response.requestedActor, idToken, previous: undefined, dpop: deps.dpop }, deps);
 }
 
 /** The scope of a token response (RFC 6749 §5.1: present when it differs from the request), else the request's. */
@@ -70,7 +73,15 @@ export async function checkIdToken(
 /** Builds the stored form of a token response; the user is the ID token's `sub`, else the access token's. */
 export function tokenSetFrom(
   tokens: TokenResponse,
-  facts: { scope: string[]; resource: string[]; actor: string | undefined; idToken: { token: string; claims: Record<string, unknown> } | undefined; previous: DelegatedTokenSet | undefined },
+  facts: {
+    scope: string[];
+    resource: string[];
+    actor: string | undefined;
+    idToken: { token: string; claims: Record<string, unknown> } | undefined;
+    previous: DelegatedTokenSet | undefined;
+    /** The prover the request was made with: a DPoP-bound answer is stored with its key. */
+    dpop?: DpopProver | undefined;
+  },
   deps: Pick<TokenSetDeps, 'issuer' | 'appClientId' | 'clock'>,
 ): DelegatedTokenSet {
   const { previous, idToken } = facts;
@@ -96,6 +107,9 @@ export function tokenSetFrom(
     set.idToken = id.token;
     set.idTokenClaims = id.claims;
   }
+  // A bound answer keeps its key beside it, so that the tokens outlive this process (a prover made from a bare
+  // DpopKey cannot give its key: such a set is usable only while that prover is).
+  if (tokens.tokenType.toLowerCase() === 'dpop' && facts.dpop?.exportable) set.dpopKey = facts.dpop.exportKey();
   return set;
 }
 

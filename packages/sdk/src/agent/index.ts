@@ -1,6 +1,7 @@
 export { AgentAuthClient } from './client.ts';
 export { AppAuthClient } from './app-client.ts';
 export type { ApprovalRequest, PendingApproval } from './backchannel-approval.ts';
+export type { DeviceAuthorization, DeviceAuthorizationRequest } from './device-authorization.ts';
 export type {
   AgentAuthClientOptions,
   AgentToken,

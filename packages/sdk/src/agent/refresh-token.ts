@@ -1,3 +1,4 @@
+import { DpopProver } from '../dpop/prover.ts';
 import { TokenRequestFailed } from '../errors.ts';
 import { checkIdToken, grantedScope, tokenSetFrom } from './exchange-code.ts';
 import type { TokenSetDeps } from './exchange-code.ts';
@@ -26,16 +27,27 @@ export async function refreshTokenSet(tokens: DelegatedTokenSet, request: Refres
   if (request.scope !== undefined) form.set('scope', request.scope.join(' '));
   // RFC 8707 §2.2, MCP-C-04: the resource again, so the new access token has the same audience.
   for (const uri of current.resource) form.append('resource', uri);
+  // The key the set is bound to (a public client's refresh token is, RFC 9449 §5), even in a process started since;
+  // the client's own prover when it is that key (it knows the server's nonce) or the set has none.
+  const prover = current.dpopKey !== undefined && current.dpopKey.privateJwk !== undefined && !sameKey(deps.dpop, current) ? DpopProver.fromStoredKey(current.dpopKey, { clock: deps.clock }) : deps.dpop;
   let answer;
   try {
-    answer = await deps.requestAsApp(form);
+    answer = await deps.requestAsApp(form, prover);
   } catch (err) {
     if (err instanceof TokenRequestFailed && err.error === 'invalid_grant') await store.delete(current.key);
     throw err;
   }
   const scope = grantedScope(answer, request.scope ?? current.scope);
   const idToken = await checkIdToken(answer, scope, deps, { subject: current.subject, required: false });
-  const next = { ...tokenSetFrom(answer, { scope, resource: current.resource, actor: current.actor, idToken, previous: current }, deps), key: current.key };
+  const next = { ...tokenSetFrom(answer, { scope, resource: current.resource, actor: current.actor, idToken, previous: current, dpop: prover }, deps), key: current.key };
   await store.set(next.key, next);
   return next;
+}
+
+/** Whether the client's prover holds the key the set was stored with. */
+function sameKey(prover: DpopProver | undefined, set: DelegatedTokenSet): boolean {
+  if (prover === undefined || !prover.exportable || set.dpopKey === undefined) return false;
+  const mine = prover.exportKey().privateJwk;
+  const stored = set.dpopKey.privateJwk;
+  return mine.kty === stored.kty && mine.x === stored.x && mine.y === stored.y && mine.n === stored.n && mine.crv === stored.crv;
 }

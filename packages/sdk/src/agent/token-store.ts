@@ -3,6 +3,8 @@
  * what they are for. One entry per (issuer, application, agent, user, resources), see {@link tokenSetKey}.
  */
 
+import type { StoredDpopKey } from '../dpop/prover.ts';
+
 /** The tokens of one on-behalf-of authorization, as stored (plain JSON: every member survives a round trip). */
 export interface DelegatedTokenSet {
   /** Its key in the token store ({@link tokenSetKey}). */
@@ -31,6 +33,12 @@ export interface DelegatedTokenSet {
   idTokenClaims?: Record<string, unknown>;
   /** Seconds since the epoch when this set was obtained or last refreshed. */
   updatedAt: number;
+  /**
+   * The DPoP key the tokens are bound to (`tokenType` `DPoP`; a public client's refresh token too, RFC 9449 §5),
+   * kept with them so that an agent started again can present them (`DpopProver.fromStoredKey`) and refresh. As
+   * secret as the refresh token.
+   */
+  dpopKey?: StoredDpopKey;
 }
 
 /**
@@ -103,6 +111,13 @@ export function isDelegatedTokenSet(value: unknown): value is DelegatedTokenSet 
     (v['expiresAt'] === undefined || typeof v['expiresAt'] === 'number') &&
     ['actor', 'subject', 'refreshToken', 'idToken'].every(optionalString) &&
     strings('scope') &&
-    strings('resource')
+    strings('resource') &&
+    (v['dpopKey'] === undefined || isStoredDpopKey(v['dpopKey']))
   );
+}
+
+function isStoredDpopKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v['alg'] === 'string' && typeof v['privateJwk'] === 'object' && v['privateJwk'] !== null && !Array.isArray(v['privateJwk']);
 }

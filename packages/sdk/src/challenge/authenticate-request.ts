@@ -10,7 +10,7 @@ import { buildWwwAuthenticate } from './www-authenticate.ts';
 
 /** Options shared by every middleware: what to verify against and how to challenge. */
 export interface AuthenticateOptions {
-  verifier: Pick<Verifier, 'verify' | 'audience' | 'dpopAlgorithms'>;
+  verifier: Pick<Verifier, 'verify' | 'audience' | 'dpopAlgorithms' | 'dpopRequired'>;
   /** Scopes every request must carry; a token without them gets a 403 `insufficient_scope`. */
   requiredScopes?: readonly string[];
   /**
@@ -121,8 +121,17 @@ export function rejectionFor(
     return { status, headers, body, cause: err };
   };
   switch (err.code) {
+    // RFC 9449 §7.1: the resource accepts DPoP, so the challenge offers it with its algorithms: next to Bearer (which
+    // comes first and carries the parameters, where clients that know only Bearer read them), or alone when only
+    // DPoP-bound tokens are accepted.
     case 'ERR_TOKEN_MISSING':
-      return reject(401, 'unauthorized', buildWwwAuthenticate({ ...challenge, scope: announced }));
+      return reject(
+        401,
+        'unauthorized',
+        options.verifier.dpopRequired
+          ? buildWwwAuthenticate({ ...dpop, scope: announced })
+          : `${buildWwwAuthenticate({ ...challenge, scope: announced })}, ${buildWwwAuthenticate({ scheme: 'DPoP', algs: dpop.algs })}`,
+      );
     case 'ERR_REQUEST_INVALID':
       return reject(400, 'invalid_request', buildWwwAuthenticate({ ...challenge, error: 'invalid_request', errorDescription: err.message }));
     // RFC 9449 §7.2: a DPoP-bound token sent as Bearer; the client must use its key.

@@ -1,10 +1,20 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createDpopProof, type DpopKey, dpopKeyFrom, type SigningAlgorithm } from '@mandate/protocol';
 
 /** Options of a {@link DpopProver}. */
 export interface DpopProverOptions {
   /** Current time in milliseconds since the epoch, for `iat`. Default `Date.now`; tests inject their own. */
   clock?: () => number;
+}
+
+/**
+ * A DPoP key as a token store keeps it next to the tokens bound to it (`DelegatedTokenSet.dpopKey`), so that an
+ * agent started again can still present them: the private key as a JWK (RFC 7517) and its algorithm. As secret as
+ * the refresh token beside it.
+ */
+export interface StoredDpopKey {
+  alg: SigningAlgorithm;
+  privateJwk: JsonWebKey;
 }
 
 /** `WWW-Authenticate: DPoP error="use_dpop_nonce"` (RFC 9449 §9), found without a full challenge parser. */
@@ -27,6 +37,8 @@ export class DpopProver {
   readonly key: DpopKey;
   readonly #clock: () => number;
   readonly #nonces = new Map<string, string>();
+  /** The private key, when this prover was made from one (not from a bare DpopKey): what {@link exportKey} stores. */
+  #privateKey: KeyObject | undefined;
 
   constructor(key: DpopKey, options: DpopProverOptions = {}) {
     if (typeof key?.sign !== 'function' || typeof key.jkt !== 'string') throw new TypeError('key must be a DpopKey (see DpopProver.fromPrivateKey)');
@@ -37,12 +49,32 @@ export class DpopProver {
   /** A prover over a fresh key pair that never leaves this process: ES256 by default, or EdDSA. */
   static generate(alg: 'ES256' | 'EdDSA' = 'ES256', options: DpopProverOptions = {}): DpopProver {
     const { privateKey } = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    return new DpopProver(dpopKeyFrom(privateKey, alg), options);
+    return DpopProver.fromPrivateKey(privateKey, alg, options);
   }
 
   /** A prover over an existing private key (kept, e.g., with a refresh token bound to it). */
   static fromPrivateKey(privateKey: KeyObject, alg: SigningAlgorithm = 'ES256', options: DpopProverOptions = {}): DpopProver {
-    return new DpopProver(dpopKeyFrom(privateKey, alg), options);
+    if (privateKey?.type !== 'private') throw new TypeError('privateKey must be a private KeyObject');
+    const prover = new DpopProver(dpopKeyFrom(privateKey, alg), options);
+    prover.#privateKey = privateKey;
+    return prover;
+  }
+
+  /** The prover of a key a token store kept ({@link exportKey}): a restarted agent presents its bound tokens with it. */
+  static fromStoredKey(stored: StoredDpopKey, options: DpopProverOptions = {}): DpopProver {
+    if (typeof stored?.privateJwk !== 'object' || stored.privateJwk === null || typeof stored.alg !== 'string') throw new TypeError('stored must be a StoredDpopKey');
+    return DpopProver.fromPrivateKey(createPrivateKey({ key: stored.privateJwk, format: 'jwk' }), stored.alg, options);
+  }
+
+  /** Whether {@link exportKey} can give the key (the prover was made from a private key, not a bare DpopKey). */
+  get exportable(): boolean {
+    return this.#privateKey !== undefined;
+  }
+
+  /** The key in the form token stores keep it; a TypeError for a prover made from a bare DpopKey (its key cannot be read). */
+  exportKey(): StoredDpopKey {
+    if (this.#privateKey === undefined) throw new TypeError('this prover was made from a DpopKey without its private key: it cannot be stored');
+    return { alg: this.key.alg, privateJwk: this.#privateKey.export({ format: 'jwk' }) as JsonWebKey };
   }
 
   /** The RFC 7638 thumbprint of the public key: the `cnf.jkt` of tokens bound to it, and the `dpop_jkt` parameter. */

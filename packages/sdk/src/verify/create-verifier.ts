@@ -71,6 +71,8 @@ export interface Verifier {
   readonly audience: readonly string[];
   /** The DPoP proof algorithms accepted, for the `algs` of a `DPoP` challenge (RFC 9449 §7.1). */
   readonly dpopAlgorithms?: readonly JwsAlgorithm[];
+  /** Whether only DPoP-bound tokens are accepted (`dpop.required`): a 401 then offers the `DPoP` scheme alone. */
+  readonly dpopRequired?: boolean;
   /**
    * Verifies a JWT access token per RFC 9068 §4 and returns what it says. Rejects with a coded
    * {@link MandateError} for any token that fails a check.
@@ -157,7 +159,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return buildAuthInfo(token, claims, scopes, audience);
   }
 
-  return { issuer: config.issuer, audience: config.audiences, dpopAlgorithms: options.dpop?.algorithms ?? JWS_ALGORITHMS, verify };
+  return { issuer: config.issuer, audience: config.audiences, dpopAlgorithms: options.dpop?.algorithms ?? JWS_ALGORITHMS, dpopRequired: options.dpop?.required === true, verify };
 }
 
 /** The coded error for each way the JWS itself can fail (RFC 7515, RFC 8725 §3.1 and §3.11). */

@@ -19,6 +19,10 @@ export interface RevocationSubscriberOptions {
   /** Wait before reconnecting, in milliseconds. Default 1000, or the server's `retry:`. */
   reconnectMs?: number;
   fetch?: typeof fetch;
+  /** Bounds of what is remembered (see {@link RevocationStateOptions}). */
+  maxEntries?: number;
+  /** Current time in milliseconds since the epoch, to forget expired events. Default `Date.now`. */
+  clock?: () => number;
 }
 
 /** A live subscription to the server's revocation events; pass it to `createVerifier({ revocations })`. */
@@ -43,7 +47,7 @@ export function subscribeRevocations(options: RevocationSubscriberOptions): Revo
   if (typeof options.apiKey !== 'string' || options.apiKey === '') throw new TypeError('apiKey must be the resource API key');
   const url = options.url ?? `${options.issuer.replace(/\/$/, '')}/revocation-events`;
   const doFetch = options.fetch ?? fetch;
-  const state = new RevocationState();
+  const state = new RevocationState({ ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const abort = new AbortController();
   let lastEventId = options.lastEventId;
   let retryMs = options.reconnectMs ?? 1000;
@@ -113,25 +117,100 @@ export function subscribeRevocations(options: RevocationSubscriberOptions): Revo
   };
 }
 
-/** What revocation events said so far: revoked token and grant ids, parties' cutoffs. */
+/** Options of {@link RevocationState}. */
+export interface RevocationStateOptions {
+  /**
+   * The most revoked token ids, grant ids and party cutoffs kept at once. Entries are forgotten when their event's
+   * `exp` has passed (nothing they name can be alive then); past this bound the oldest go first, which lets the
+   * tokens they named verify again until they expire, so size it for the revocations one token lifetime sees.
+   * Default 100 000.
+   */
+  maxEntries?: number;
+  /** How long an event without `exp` (an older server) is remembered, in seconds. Default 86 400. */
+  defaultRetentionSeconds?: number;
+  /** Current time in milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** How many applied events between two sweeps of expired entries, when the bound is not reached. */
+const SWEEP_EVERY = 256;
+
+/**
+ * What revocation events said so far: revoked token and grant ids, parties' cutoffs; bounded in memory (each entry
+ * is kept until its event's `exp`, and at most `maxEntries` of them).
+ */
 export class RevocationState {
-  readonly #jti = new Set<string>();
-  readonly #gid = new Set<string>();
-  readonly #cutoff = new Map<string, RevocationCutoff>();
+  /** `j:<jti>` and `g:<gid>` → until when it matters (seconds), in insertion order (oldest first). */
+  readonly #ids = new Map<string, number>();
+  /** `<party>:<id>` → the latest cutoff of that party, and until when it matters. */
+  readonly #cutoffs = new Map<string, { cut: RevocationCutoff; until: number }>();
+  readonly #maxEntries: number;
+  readonly #retentionSeconds: number;
+  readonly #clock: () => number;
+  #appliedSinceSweep = 0;
+  #dropped = 0;
+
+  constructor(options: RevocationStateOptions = {}) {
+    const max = options.maxEntries ?? 100_000;
+    if (!Number.isSafeInteger(max) || max < 1) throw new TypeError('maxEntries must be a positive integer');
+    const retention = options.defaultRetentionSeconds ?? 86_400;
+    if (!Number.isFinite(retention) || retention <= 0) throw new TypeError('defaultRetentionSeconds must be a positive number');
+    this.#maxEntries = max;
+    this.#retentionSeconds = retention;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** How many entries (revoked ids and party cutoffs) are kept now. */
+  get size(): number {
+    return this.#ids.size + this.#cutoffs.size;
+  }
+
+  /** How many unexpired entries were forgotten because of `maxEntries` so far (a sign the bound is too small). */
+  get dropped(): number {
+    return this.#dropped;
+  }
 
   apply(event: RevocationEvent): void {
-    for (const jti of event.jti ?? []) this.#jti.add(jti);
-    for (const gid of event.gid ?? []) this.#gid.add(gid);
+    const now = this.#clock() / 1000;
+    const until = event.exp ?? now + this.#retentionSeconds;
+    if (until <= now) return;
+    const keepId = (key: string) => {
+      const known = this.#ids.get(key) ?? 0;
+      // Deleted first: the entry moves to the newest end, where eviction comes last.
+      this.#ids.delete(key);
+      this.#ids.set(key, Math.max(until, known));
+    };
+    for (const jti of event.jti ?? []) keepId(`j:${jti}`);
+    for (const gid of event.gid ?? []) keepId(`g:${gid}`);
     for (const cut of event.cutoff ?? []) {
       const key = `${cut.party}:${cut.id}`;
-      const known = this.#cutoff.get(key);
-      if (!known || known.iat_before < cut.iat_before) this.#cutoff.set(key, cut);
+      const known = this.#cutoffs.get(key);
+      this.#cutoffs.delete(key);
+      const latest = known !== undefined && known.cut.iat_before > cut.iat_before ? known.cut : { party: cut.party, id: cut.id, iat_before: cut.iat_before };
+      this.#cutoffs.set(key, { cut: latest, until: Math.max(until, known?.until ?? 0) });
+    }
+    this.#prune(now);
+  }
+
+  #prune(now: number): void {
+    if (this.size > this.#maxEntries || ++this.#appliedSinceSweep >= SWEEP_EVERY) {
+      this.#appliedSinceSweep = 0;
+      for (const [key, until] of this.#ids) if (until <= now) this.#ids.delete(key);
+      for (const [key, entry] of this.#cutoffs) if (entry.until <= now) this.#cutoffs.delete(key);
+    }
+    // Over the bound: the oldest ids first (one token or grant each), then the oldest cutoffs.
+    for (const maps of [this.#ids, this.#cutoffs] as Map<string, unknown>[]) {
+      for (const key of maps.keys()) {
+        if (this.size <= this.#maxEntries) return;
+        maps.delete(key);
+        this.#dropped++;
+      }
     }
   }
 
   isRevoked(claims: AccessTokenClaims): boolean {
-    if (this.#jti.has(claims.jti) || (claims.gid !== undefined && this.#gid.has(claims.gid))) return true;
-    return this.#cutoff.size > 0 && isRevokedBy(claims, { cutoff: [...this.#cutoff.values()] });
+    if (this.#ids.has(`j:${claims.jti}`) || (claims.gid !== undefined && this.#ids.has(`g:${claims.gid}`))) return true;
+    return this.#cutoffs.size > 0 && isRevokedBy(claims, { cutoff: [...this.#cutoffs.values()].map((entry) => entry.cut) });
   }
 }
 

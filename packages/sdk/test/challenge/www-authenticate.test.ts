@@ -4,6 +4,10 @@ import { authenticateRequest, insufficientScopeChallenge, rejectionFor } from '.
 import { extractBearerToken } from '../../src/challenge/extract-token.ts';
 import { buildWwwAuthenticate } from '../../src/challenge/www-authenticate.ts';
 import { InsufficientScope, MetadataFetchFailed, TokenExpired, TokenMissing } from '../../src/errors.ts';
+import { JWS_ALGORITHMS } from '@mandate/protocol';
+
+/** What a 401 without credentials offers next to Bearer (RFC 9449 §7.1): the resource accepts DPoP. */
+const DPOP_OFFER = `DPoP algs="${JWS_ALGORITHMS.join(' ')}"`;
 
 describe('buildWwwAuthenticate (RFC 6750 §3)', () => {
   test('BR-01 no error parameter when no credentials were sent', () => {
@@ -40,9 +44,17 @@ describe('rejectionFor', () => {
     assert.deepEqual(rejection.body, { error: 'temporarily_unavailable', error_description: 'authorization server unavailable' });
   });
 
+  test('RFC 9449 §7.1 a 401 without credentials offers DPoP with its algorithms next to Bearer; only DPoP when the resource takes DPoP-bound tokens only', () => {
+    const both = rejectionFor(new TokenMissing(), { verifier: { ...verifier, dpopAlgorithms: ['ES256', 'EdDSA'] }, requiredScopes: ['calc'] });
+    assert.equal(both.status, 401);
+    assert.equal(both.headers['www-authenticate'], 'Bearer scope="calc", resource_metadata="https://h.example/.well-known/oauth-protected-resource/mcp", DPoP algs="ES256 EdDSA"');
+    const dpopOnly = rejectionFor(new TokenMissing(), { verifier: { ...verifier, dpopAlgorithms: ['ES256'], dpopRequired: true }, requiredScopes: ['calc'] });
+    assert.equal(dpopOnly.headers['www-authenticate'], 'DPoP scope="calc", resource_metadata="https://h.example/.well-known/oauth-protected-resource/mcp", algs="ES256"');
+  });
+
   test('MCP-RS-05 offline_access is never named in a challenge scope', () => {
     const missing = rejectionFor(new TokenMissing(), { verifier, requiredScopes: ['files:read', 'offline_access'] });
-    assert.equal(missing.headers['www-authenticate'], 'Bearer scope="files:read", resource_metadata="https://h.example/.well-known/oauth-protected-resource/mcp"');
+    assert.equal(missing.headers['www-authenticate'], `Bearer scope="files:read", resource_metadata="https://h.example/.well-known/oauth-protected-resource/mcp", ${DPOP_OFFER}`);
     const scope = rejectionFor(new InsufficientScope(['offline_access', 'files:write'], ['files:write']), { verifier });
     assert.equal(scope.status, 403);
     assert.match(scope.headers['www-authenticate'] ?? '', /scope="files:write"/);
@@ -55,13 +67,13 @@ describe('challenge scopes (MCP 2025-11-25 "Scope Selection Strategy", "Scope Ch
 
   test('MCP-RS-02 a 401 names challengeScopes (what a first call needs), with no token and with an invalid one; default requiredScopes', () => {
     const options = { verifier, requiredScopes: ['calc'], challengeScopes: ['calc', 'files:read'] };
-    assert.equal(rejectionFor(new TokenMissing(), options).headers['www-authenticate'], `Bearer scope="calc files:read", ${metadata}`);
+    assert.equal(rejectionFor(new TokenMissing(), options).headers['www-authenticate'], `Bearer scope="calc files:read", ${metadata}, ${DPOP_OFFER}`);
     assert.equal(
       rejectionFor(new TokenExpired(), options).headers['www-authenticate'],
       `Bearer error="invalid_token", error_description="the token has expired", scope="calc files:read", ${metadata}`,
     );
-    assert.equal(rejectionFor(new TokenMissing(), { verifier, requiredScopes: ['calc'] }).headers['www-authenticate'], `Bearer scope="calc", ${metadata}`);
-    assert.equal(rejectionFor(new TokenMissing(), { verifier }).headers['www-authenticate'], `Bearer ${metadata}`);
+    assert.equal(rejectionFor(new TokenMissing(), { verifier, requiredScopes: ['calc'] }).headers['www-authenticate'], `Bearer scope="calc", ${metadata}, ${DPOP_OFFER}`);
+    assert.equal(rejectionFor(new TokenMissing(), { verifier }).headers['www-authenticate'], `Bearer ${metadata}, ${DPOP_OFFER}`);
   });
 
   test('MCP-RS-03 a 403 names the needed scopes, then the resource scopes already held, so that asking for exactly them keeps the grant', () => {

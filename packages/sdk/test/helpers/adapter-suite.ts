@@ -13,6 +13,10 @@ import type { Verifier } from '../../src/verify/create-verifier.ts';
 import type { ProtectedResourceMetadataOptions } from '../../src/metadata/protected-resource.ts';
 import { startTestIssuer } from './test-issuer.ts';
 import type { TestIssuer } from './test-issuer.ts';
+import { JWS_ALGORITHMS } from '@mandate/protocol';
+
+/** What a 401 without credentials offers next to Bearer (RFC 9449 §7.1): the resource accepts DPoP. */
+const DPOP_OFFER = `DPoP algs="${JWS_ALGORITHMS.join(' ')}"`;
 
 export interface AdapterApp {
   url: string;
@@ -68,7 +72,7 @@ export function runAdapterSuite(name: string, start: (setup: AdapterSetup) => Pr
     test('BR-01 no token → 401 with resource_metadata and no error', async () => {
       const res = await fetch(`${app.url}/files`);
       assert.equal(res.status, 401);
-      assert.equal(res.headers.get('www-authenticate'), `Bearer scope="files:read", resource_metadata="${metadataUrl}"`);
+      assert.equal(res.headers.get('www-authenticate'), `Bearer scope="files:read", resource_metadata="${metadataUrl}", ${DPOP_OFFER}`);
     });
 
     test('BR-01 a non-Bearer scheme counts as no token → 401 with no error', async () => {

@@ -12,6 +12,10 @@ import { protectedResourceMetadata } from '../../src/middleware/hono.ts';
 import { createVerifier } from '../../src/verify/create-verifier.ts';
 import { startTestIssuer } from '../helpers/test-issuer.ts';
 import type { TestIssuer } from '../helpers/test-issuer.ts';
+import { JWS_ALGORITHMS } from '@mandate/protocol';
+
+/** What a 401 without credentials offers next to Bearer (RFC 9449 §7.1): the resource accepts DPoP. */
+const DPOP_OFFER = `DPoP algs="${JWS_ALGORITHMS.join(' ')}"`;
 
 describe('MCP adapter, fetch-style: stateless web-standard transport on Hono, real MCP SDK client', () => {
   let as: TestIssuer;
@@ -76,7 +80,7 @@ describe('MCP adapter, fetch-style: stateless web-standard transport on Hono, re
   test('no token → 401 with the metadata pointer', async () => {
     const response = await fetch(mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(response.status, 401);
-    assert.equal(response.headers.get('www-authenticate'), `Bearer resource_metadata="${mcpUrl.origin}/.well-known/oauth-protected-resource/mcp"`);
+    assert.equal(response.headers.get('www-authenticate'), `Bearer resource_metadata="${mcpUrl.origin}/.well-known/oauth-protected-resource/mcp", ${DPOP_OFFER}`);
   });
 
   test('a registerTool scope list that contradicts toolScopes is a TypeError', () => {

@@ -18,6 +18,7 @@ import { protectedResourceMetadata } from '../../src/middleware/node.ts';
 import { createVerifier } from '../../src/verify/create-verifier.ts';
 import { startTestIssuer } from '../helpers/test-issuer.ts';
 import type { TestIssuer } from '../helpers/test-issuer.ts';
+import { JWS_ALGORITHMS } from '@mandate/protocol';
 
 /** An MCP server whose tools declare their scopes next to them. */
 function buildMcpServer(mcpAuth: McpAuth): McpServer {
@@ -116,7 +117,8 @@ describe('MCP server adapter with the real MCP SDK client (Streamable HTTP)', ()
   test('MCP-RS-02 no token → 401 with WWW-Authenticate naming the metadata URL', async () => {
     const seen: Recorded[] = [];
     await assert.rejects(connect(undefined, seen), (err: unknown) => err instanceof StreamableHTTPError && err.code === 401);
-    assert.deepEqual(seen, [{ status: 401, wwwAuthenticate: `Bearer resource_metadata="${metadataUrl}"` }]);
+    // RFC 9449 §7.1: the resource accepts DPoP too, so the challenge offers it after Bearer, with its algorithms.
+    assert.deepEqual(seen, [{ status: 401, wwwAuthenticate: `Bearer resource_metadata="${metadataUrl}", DPoP algs="${JWS_ALGORITHMS.join(' ')}"` }]);
   });
 
   test('MCP-RS-01 the MCP SDK client discovers our RFC 9728 metadata for the server URL', async () => {

@@ -3,6 +3,11 @@ import type { BrowserSessions } from '../http/browser-session.ts';
 import { csrfToken } from '../http/browser-session.ts';
 import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { MandateConfig } from '../config.ts';
+import { ManagementError } from '../management/management-error.ts';
+import { decideOwnApproval, listApprovalsAbout, type OwnApprovalStore } from '../management/own-approvals.ts';
+import type { ClientRecords } from '../store/store.ts';
 import { accountPage } from '../ui/account-page.ts';
 import { pageForm, seeOther, sendPage } from './page-response.ts';
 
@@ -12,7 +17,17 @@ const NOTICES = new Map([
   ['gone', 'That access had ended already.'],
   ['passkey-removed', 'Passkey removed.'],
   ['passkey-gone', 'That passkey was removed already.'],
+  ['agent-revoked', 'Agent revoked: everything it could do for you has ended, and its next call fails.'],
+  ['approved', 'Request approved.'],
+  ['denied', 'Request denied.'],
 ]);
+
+/** What the self-service approvals call (management/own-approvals.ts), with the audit log and configuration. */
+export interface OwnApprovalDeps {
+  store: OwnApprovalStore & Pick<ClientRecords, 'listClients'>;
+  audit: Pick<AuditLog, 'record'>;
+  config: MandateConfig;
+}
 
 /** HTTP face of `flows/account.ts`: the signed-in user's page, and the form that revokes an application's access. */
 export function accountEndpoints(
@@ -22,9 +37,19 @@ export function accountEndpoints(
   now: () => number,
   /** Whether a session that signed in at `authTime` may add a passkey now (the passkey flow decides, SR-15). */
   mayAddPasskey: (session: { authTime: number | null }, now: number) => boolean,
+  approvals: OwnApprovalDeps,
 ): RouteDefinition[] {
   const base = new URL(issuer).pathname.replace(/\/$/, '');
   const loginRedirect = `${base}${userEndpointPaths.login}?${new URLSearchParams({ return_to: `${base}${userEndpointPaths.account}` })}`;
+  const managementOf = (userId: string) => ({ store: approvals.store, audit: approvals.audit, config: approvals.config, now: now(), actor: userId });
+
+  async function render(session: NonNullable<Awaited<ReturnType<BrowserSessions['signedIn']>>>, messages: { notice?: string | undefined; error?: string | undefined }): Promise<string> {
+    const overview = await account.overview(session.user.id, now());
+    const requests = await listApprovalsAbout(session.user.id, managementOf(session.user.id));
+    const clientNames = new Map((await approvals.store.listClients()).map((c) => [c.clientId, c.name]));
+    const passkeyReauthUrl = mayAddPasskey(session.record, now()) ? undefined : loginRedirect;
+    return accountPage({ base, csrf: csrfToken(session), user: session.user, ...overview, requests, clientNames, passkeyReauthUrl, ...messages });
+  }
 
   return [
     {
@@ -36,9 +61,40 @@ export function accountEndpoints(
         const session = await sessions.signedIn(request);
         if (!session) return reply.code(302).header('location', loginRedirect).send();
         const notice = NOTICES.get((request.query as Record<string, string | undefined>)['notice'] ?? '');
-        const overview = await account.overview(session.user.id, now());
-        const passkeyReauthUrl = mayAddPasskey(session.record, now()) ? undefined : loginRedirect;
-        return sendPage(reply, 200, accountPage({ base, csrf: csrfToken(session), user: session.user, ...overview, passkeyReauthUrl, notice }));
+        return sendPage(reply, 200, await render(session, { notice }));
+      },
+    },
+    {
+      method: 'POST',
+      url: `${userEndpointPaths.account}/agents/revoke`,
+      access: 'browser',
+      errorFormat: 'problem',
+      async handler(request, reply) {
+        const session = await sessions.signedIn(request);
+        if (!session) return reply.code(303).header('location', loginRedirect).send();
+        const revoked = await account.revokeAgent({ userId: session.user.id, agentId: pageForm(request).get('agent_id') ?? '', ip: request.ip, now: now() });
+        return seeOther(reply, `${base}${userEndpointPaths.account}?notice=${revoked ? 'agent-revoked' : 'gone'}`);
+      },
+    },
+    {
+      method: 'POST',
+      url: `${userEndpointPaths.account}/approvals/:id/decision`,
+      access: 'browser',
+      errorFormat: 'problem',
+      async handler(request, reply) {
+        const session = await sessions.signedIn(request);
+        if (!session) return reply.code(303).header('location', loginRedirect).send();
+        const form = pageForm(request);
+        // Only the decision and the reason: the decider is the session's user.
+        const input = { decision: form.get('decision') ?? '', ...(form.get('reason') ? { reason: form.get('reason') } : {}) };
+        try {
+          const decided = await decideOwnApproval((request.params as Record<string, string>)['id'] ?? '', input, { ...managementOf(session.user.id), userId: session.user.id });
+          return seeOther(reply, `${base}${userEndpointPaths.account}?notice=${decided.status === 'approved' ? 'approved' : 'denied'}`);
+        } catch (err) {
+          if (!(err instanceof ManagementError)) throw err;
+          const status = { 'invalid-request': 400, forbidden: 403, 'not-found': 404, conflict: 409 }[err.kind];
+          return sendPage(reply, status, await render(session, { error: err.message }));
+        }
       },
     },
     {

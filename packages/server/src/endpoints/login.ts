@@ -22,6 +22,7 @@ export interface LoginEndpointDeps {
 export function loginEndpoints(deps: LoginEndpointDeps, sessions: BrowserSessions): RouteDefinition[] {
   const base = new URL(deps.issuer).pathname.replace(/\/$/, '');
   const providers = deps.upstreamProviders.map((p) => ({ id: p.id, name: p.name }));
+  const signupUrl = deps.passwordLogin.config.users.selfSignup ? `${base}/signup` : undefined;
 
   return [
     {
@@ -34,7 +35,7 @@ export function loginEndpoints(deps: LoginEndpointDeps, sessions: BrowserSession
         const query = request.query as Record<string, string | undefined>;
         const returnTo = safeReturnTo(query['return_to'], base);
         const error = query['error'] === 'upstream' ? 'Signing in with that provider did not work. Try again or use another method.' : undefined;
-        return sendPage(reply, 200, loginPage({ base, csrf: sessions.anonymousCsrf(request, reply), returnTo, providers, error }));
+        return sendPage(reply, 200, loginPage({ base, csrf: sessions.anonymousCsrf(request, reply), returnTo, providers, error, signupUrl }));
       },
     },
     {

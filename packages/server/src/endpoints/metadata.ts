@@ -1,4 +1,4 @@
-import { GRANT_TYPE_CIBA } from '@mandate/protocol';
+import { GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE } from '@mandate/protocol';
 import type { Grant } from '../grants/grant.ts';
 import { SUPPORTED_AUTH_METHODS } from '../oauth/client-authentication.ts';
 import { CLIENT_ASSERTION_ALGS } from '../oauth/client-jwks.ts';
@@ -59,6 +59,8 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
           backchannel_user_code_parameter_supported: false,
         }
       : {}),
+    // RFC 8628 §4: where a device asks for its codes.
+    ...(grants.has(GRANT_TYPE_DEVICE_CODE) ? { device_authorization_endpoint: endpointUrl(issuer, endpointPaths.deviceAuthorization) } : {}),
     token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,

@@ -137,10 +137,11 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
           const grantRequest = grant.parse(params) as TokenExchangeRequest;
           dpopJkt = await proofJkt(request, reply, now);
-          result = await deps.downstream.exchange.handle({ resource, request: grantRequest, now, dpopJkt });
+          result = await deps.downstream.exchange.handle({ resource, keyId: resourceKey.id, request: grantRequest, now, dpopJkt });
         } else {
           authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
           actorId = authenticated.client.clientId;
+          request.authenticatedClientId = actorId;
           const clientRefusal = perClient.take(authenticated.client.clientId);
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
           if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);

@@ -52,8 +52,10 @@ export function userinfoEndpoints(userinfo: UserinfoFlow, dpop: Pick<DpopDeps, '
     return challenge(reply, dpopAnswer ? 'DPoP' : 'Bearer', result.error, result.description);
   }
 
+  // CORS (RFC 9449 §8): a browser-based relying party reads its challenges and DPoP nonces; the token comes in the
+  // Authorization header, never a cookie, so another origin learns nothing it did not send.
   return [
-    { method: 'GET', url: userEndpointPaths.userinfo, access: 'oauth', errorFormat: 'oauth', handler },
-    { method: 'POST', url: userEndpointPaths.userinfo, access: 'oauth', errorFormat: 'oauth', handler },
+    { method: 'GET', url: userEndpointPaths.userinfo, access: 'oauth', errorFormat: 'oauth', cors: true, handler },
+    { method: 'POST', url: userEndpointPaths.userinfo, access: 'oauth', errorFormat: 'oauth', cors: true, handler },
   ];
 }

@@ -26,7 +26,8 @@ const scopeList = z
 
 export const REGISTRABLE_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const satisfies readonly TokenEndpointAuthMethod[];
 /** What a self-registered client may use: the user's authorization, and refresh when it asks for it. */
-export const REGISTRABLE_GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+// RFC 8628 beside the code flow: a CLI that signs in by browser where it can, by device code where it cannot.
+export const REGISTRABLE_GRANT_TYPES = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 
 export const clientMetadataSchema = z.object({
   // Checked one by one below, so that a refused URI gets `invalid_redirect_uri` with its reason.
@@ -35,7 +36,7 @@ export const clientMetadataSchema = z.object({
   grant_types: z
     .array(z.enum(REGISTRABLE_GRANT_TYPES, { error: `must be ${REGISTRABLE_GRANT_TYPES.join(' or ')}` }))
     .min(1)
-    .max(2)
+    .max(3)
     .optional(),
   response_types: z.array(z.literal('code', { error: 'must be code' })).min(1).max(1).optional(),
   client_name: text(200).optional(),

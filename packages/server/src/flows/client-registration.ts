@@ -171,7 +171,7 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
     async remove(input: { clientId: string; token: string | null; ip: string; now: number }): Promise<void> {
       await managed(input.clientId, input.token);
       const revoked = await deps.grants.revokeGrantsOf({ clientId: input.clientId }, input.now);
-      await deps.clients.deleteClient(input.clientId);
+      await deps.clients.deleteClient(input.clientId, input.now);
       await deps.audit.record({
         event: 'client.deleted',
         actor: input.clientId,

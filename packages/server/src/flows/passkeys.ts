@@ -1,9 +1,3 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { type PasskeyRecords, type SessionRecords, StoreConflictError, type UserRecord, type UserRecords } from '../store/store.ts';
@@ -28,6 +22,10 @@ export type PasskeyCredential = z.infer<typeof credentialBody>;
 export const PASSKEY_AMR = ['hwk', 'user'];
 
 const CHALLENGE_TTL_SECONDS = 300;
+
+/** @simplewebauthn/server (with its ASN.1 and X.509 stack, ~15 MB) is loaded at the first passkey ceremony, not at start. */
+let webauthnModule: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => (webauthnModule ??= import('@simplewebauthn/server'));
 
 const reauthenticate: RegistrationRefusal = { ok: false, description: 'sign in again to add a passkey', reauthenticate: true };
 
@@ -63,7 +61,7 @@ export function passkeyFlow(deps: PasskeyDeps) {
 
     async loginOptions({ sessionHash, now }: { sessionHash: string; now: number }) {
       // Discoverable credentials: the authenticator offers the user's passkeys, so no email is asked first.
-      const options = await generateAuthenticationOptions({ rpID, userVerification: 'required', allowCredentials: [] });
+      const options = await (await webauthn()).generateAuthenticationOptions({ rpID, userVerification: 'required', allowCredentials: [] });
       await deps.challenges.setSessionChallenge(sessionHash, options.challenge, now + CHALLENGE_TTL_SECONDS);
       return options;
     },
@@ -80,7 +78,7 @@ export function passkeyFlow(deps: PasskeyDeps) {
       let newCounter = 0;
       if (credential && challenge && passkey && user?.status === 'active') {
         try {
-          const result = await verifyAuthenticationResponse({
+          const result = await (await webauthn()).verifyAuthenticationResponse({
             response: credential.response as never,
             expectedChallenge: challenge,
             expectedOrigin,
@@ -116,7 +114,7 @@ export function passkeyFlow(deps: PasskeyDeps) {
     async registrationOptions({ user, authTime, sessionHash, now }: RegisteringUser & { sessionHash: string; now: number }): Promise<{ ok: true; options: unknown } | RegistrationRefusal> {
       if (!mayRegister({ authTime }, now)) return reauthenticate;
       const existing = await deps.passkeys.listPasskeys(user.id);
-      const options = await generateRegistrationOptions({
+      const options = await (await webauthn()).generateRegistrationOptions({
         rpName: 'Mandate',
         rpID,
         userName: user.email ?? user.id,
@@ -141,7 +139,7 @@ export function passkeyFlow(deps: PasskeyDeps) {
       if (!credential || !challenge) return { ok: false, description: 'no passkey registration is pending; try again' };
       let info;
       try {
-        const result = await verifyRegistrationResponse({ response: credential.response as never, expectedChallenge: challenge, expectedOrigin, expectedRPID: rpID, requireUserVerification: true });
+        const result = await (await webauthn()).verifyRegistrationResponse({ response: credential.response as never, expectedChallenge: challenge, expectedOrigin, expectedRPID: rpID, requireUserVerification: true });
         info = result.verified ? result.registrationInfo : undefined;
       } catch {
         info = undefined;

@@ -10,7 +10,7 @@ import type { DelegationPolicyRecords, ResourceRecord, ResourceRecords, Revocati
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
-import { chainParties, type TokenExchangeRequest } from './token-exchange.ts';
+import { chainParties, type ExchangeDryRun, type TokenExchangeRequest } from './token-exchange.ts';
 
 export interface DownstreamExchangeDeps {
   keys: KeyRing;
@@ -42,64 +42,95 @@ export const resourceServerAct = (uri: string, inner: ActClaim | undefined): Act
  * `downstream_exchange` (allowed downstream, within the user's consent, scopes the subject holds and the
  * downstream defines) → the caller's chain with the resource server appended outermost, no deeper than the
  * configured maximum and the target resources' chain policies → the scopes' policies (issue 12) → DPoP: a bound subject needs the resource server's
- * own proof, and the result is bound to it → mint for the server's access-token lifetime, never beyond the subject, record the lineage.
+ * own proof, and the result is bound to it → mint for the server's access-token lifetime, never beyond the subject
+ * (nor beyond the grace period of the key it was obtained with), record the lineage. `check` is the dry run.
  */
 export function downstreamExchange(deps: DownstreamExchangeDeps) {
+  /**
+   * Everything the exchange decides before it mints, for `handle` and for the admin API's dry run (`check`): the
+   * subject, the chain, the targets, the policies and the latest expiry. Throws the refusal.
+   */
+  async function decide(resource: ResourceRecord, request: TokenExchangeRequest, now: number) {
+    if (request.subjectTokenType !== TOKEN_TYPE_ACCESS_TOKEN && request.subjectTokenType !== TOKEN_TYPE_JWT) {
+      throw invalidRequest('a resource server exchanges an access token it received (subject_token_type access_token or jwt)');
+    }
+    if (request.actorToken !== undefined) throw invalidRequest('a resource server proves itself with its API key: actor_token is not used');
+    const live = await verifyLiveAccessToken(request.subjectToken, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
+    if (!live.ok) throw invalidRequest(`subject_token is not valid (${live.reason})`);
+    const subject = live.claims;
+    if (!live.life.audiences.includes(resource.uri)) {
+      throw invalidRequest(`the subject token's audience is not this resource server (${resource.uri})`);
+    }
+
+    const party = { label: `resource server ${resource.uri}`, kind: 'agent' as const, allowedScopes: [], allowedAudiences: resource.downstreamResources };
+    // SR-03: a user grant at the root bounds every resource by what the user consented to.
+    const grant = live.life.grant?.alive ? live.life.grant : null;
+    const source = { resources: live.life.audiences, scopes: live.life.scopes, ...(subject.gid !== undefined ? { consented: grant?.resources ?? [] } : {}) };
+    const policy = TARGET_POLICIES.downstream_exchange;
+    const audienceUris = request.audiences.flatMap((a) => (a.canonicalUri ? [a.canonicalUri] : []));
+    const registered = await lookUpResources(
+      policy.lookUp({ requestedResources: [...request.resources, ...audienceUris], requestedScopes: request.scopes, parties: [party], source }),
+      deps.resources,
+    );
+    // No agent hand-off here: every audience must be a registered resource.
+    const classified = classifyExchangeAudiences(request.resources, request.audiences, { registered, agents: new Map() });
+    if (!classified.ok) throw new OAuthError(classified.error, classified.description);
+    const targets = decideTargets(policy, { requestedResources: classified.resources, requestedScopes: request.scopes, parties: [party], source, registered });
+    if (!targets.ok) throw new OAuthError(targets.error, targets.description);
+
+    const act = resourceServerAct(resource.uri, subject.act);
+    if (chainDepth(act) > deps.maxChainDepth) throw invalidRequest(`the delegation chain would exceed ${deps.maxChainDepth} actors`);
+    const token = { sub: subject.sub, ...(subject.sub_profile ? { sub_profile: subject.sub_profile } : {}), client_id: subject.client_id, act, person: subject.gid !== undefined };
+    const resourcePolicies = await Promise.all(targets.resources.map(async (uri) => [uri, await deps.policies.getDelegationPolicy('resource', uri)] as const));
+    // The agent did not hand its token on by exchange: it sent it to this resource server, its audience. So no
+    // agent's `may_delegate_to` applies; the downstream resources' own policies do.
+    const refusal = decideChainPolicies({ token, resources: new Map(resourcePolicies), step: null });
+    if (refusal) throw invalidRequest(refusal);
+
+    // Scope policies (issue 12), as for every exchange: a user grant at the root was the consent.
+    const scopePolicies = await decideScopes({
+      flow: subject.gid !== undefined ? 'user_grant' : 'client',
+      scopes: targets.scopes,
+      resources: targets.resources,
+      registered,
+      parties: [...new Set([subject.client_id, ...chainParties(act)])],
+      userRoles: async () => (subject.gid !== undefined ? ((await deps.users.getUser(subject.sub))?.roles ?? []) : null),
+      chainDepth: chainDepth(act),
+      now,
+    });
+    if (!scopePolicies.ok) throw new OAuthError('invalid_scope', scopePolicies.description);
+    // Never beyond the subject, nor beyond a replaced key's grace period in the subject's chain.
+    const exp = Math.min(now + Math.min(deps.defaultAccessTokenTtlSeconds, scopePolicies.maxLifetimeSeconds ?? Infinity), subject.exp, live.life.notAfter ?? Infinity);
+    return { subject, act, targets, exp };
+  }
+
   return {
-    async handle({ resource, request, now, dpopJkt }: { resource: ResourceRecord; request: TokenExchangeRequest; now: number; dpopJkt: string | undefined }): Promise<GrantResult> {
-      if (request.subjectTokenType !== TOKEN_TYPE_ACCESS_TOKEN && request.subjectTokenType !== TOKEN_TYPE_JWT) {
-        throw invalidRequest('a resource server exchanges an access token it received (subject_token_type access_token or jwt)');
+    /**
+     * The dry run (admin API): would this resource server be allowed this exchange, and what would it get? Every
+     * check of `handle` but the API key's and the DPoP proof's; mints and records nothing.
+     */
+    async check({ resource, request, now }: { resource: ResourceRecord; request: TokenExchangeRequest; now: number }): Promise<ExchangeDryRun> {
+      try {
+        const { subject, act, targets, exp } = await decide(resource, request, now);
+        return {
+          allowed: true,
+          token: { sub: subject.sub, client_id: subject.client_id, aud: targets.resources, scope: targets.scopes.join(' '), act, exp, ...(subject.gid !== undefined ? { gid: subject.gid } : {}) },
+        };
+      } catch (err) {
+        if (err instanceof OAuthError) return { allowed: false, error: err.error, error_description: err.message };
+        throw err;
       }
-      if (request.actorToken !== undefined) throw invalidRequest('a resource server proves itself with its API key: actor_token is not used');
-      const live = await verifyLiveAccessToken(request.subjectToken, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
-      if (!live.ok) throw invalidRequest(`subject_token is not valid (${live.reason})`);
-      const subject = live.claims;
-      if (!live.life.audiences.includes(resource.uri)) {
-        throw invalidRequest(`the subject token's audience is not this resource server (${resource.uri})`);
-      }
-
-      const party = { label: `resource server ${resource.uri}`, kind: 'agent' as const, allowedScopes: [], allowedAudiences: resource.downstreamResources };
-      // SR-03: a user grant at the root bounds every resource by what the user consented to.
-      const grant = live.life.grant?.alive ? live.life.grant : null;
-      const source = { resources: live.life.audiences, scopes: live.life.scopes, ...(subject.gid !== undefined ? { consented: grant?.resources ?? [] } : {}) };
-      const policy = TARGET_POLICIES.downstream_exchange;
-      const audienceUris = request.audiences.flatMap((a) => (a.canonicalUri ? [a.canonicalUri] : []));
-      const registered = await lookUpResources(
-        policy.lookUp({ requestedResources: [...request.resources, ...audienceUris], requestedScopes: request.scopes, parties: [party], source }),
-        deps.resources,
-      );
-      // No agent hand-off here: every audience must be a registered resource.
-      const classified = classifyExchangeAudiences(request.resources, request.audiences, { registered, agents: new Map() });
-      if (!classified.ok) throw new OAuthError(classified.error, classified.description);
-      const targets = decideTargets(policy, { requestedResources: classified.resources, requestedScopes: request.scopes, parties: [party], source, registered });
-      if (!targets.ok) throw new OAuthError(targets.error, targets.description);
-
-      const act = resourceServerAct(resource.uri, subject.act);
-      if (chainDepth(act) > deps.maxChainDepth) throw invalidRequest(`the delegation chain would exceed ${deps.maxChainDepth} actors`);
-      const token = { sub: subject.sub, ...(subject.sub_profile ? { sub_profile: subject.sub_profile } : {}), client_id: subject.client_id, act, person: subject.gid !== undefined };
-      const resourcePolicies = await Promise.all(targets.resources.map(async (uri) => [uri, await deps.policies.getDelegationPolicy('resource', uri)] as const));
-      // The agent did not hand its token on by exchange: it sent it to this resource server, its audience. So no
-      // agent's `may_delegate_to` applies; the downstream resources' own policies do.
-      const refusal = decideChainPolicies({ token, resources: new Map(resourcePolicies), step: null });
-      if (refusal) throw invalidRequest(refusal);
-
-      // Scope policies (issue 12), as for every exchange: a user grant at the root was the consent.
-      const scopePolicies = await decideScopes({
-        flow: subject.gid !== undefined ? 'user_grant' : 'client',
-        scopes: targets.scopes,
-        resources: targets.resources,
-        registered,
-        parties: [...new Set([subject.client_id, ...chainParties(act)])],
-        userRoles: async () => (subject.gid !== undefined ? ((await deps.users.getUser(subject.sub))?.roles ?? []) : null),
-        chainDepth: chainDepth(act),
-        now,
-      });
-      if (!scopePolicies.ok) throw new OAuthError('invalid_scope', scopePolicies.description);
-
+    },
+    async handle({ resource, keyId, request, now, dpopJkt }: { resource: ResourceRecord; keyId: string; request: TokenExchangeRequest; now: number; dpopJkt: string | undefined }): Promise<GrantResult> {
+      const decided = await decide(resource, request, now);
+      const { subject, act, targets } = decided;
+      // Obtained with the key a rotation replaced: it lives no longer than that key is honoured (its grace period).
+      const keyEnds = keyId !== resource.apiKeyId ? (resource.previousApiKeyExpiresAt ?? now) : Infinity;
+      const exp = Math.min(decided.exp, keyEnds);
       const binding = decideExchangeBinding({ subjectJkt: subject.cnf?.jkt, subjectClientId: subject.client_id, actorJkt: undefined, hasActorToken: true, clientId: resource.uri, proofJkt: dpopJkt });
       if (!binding.ok) throw invalidRequest(binding.description);
 
-      const ttl = Math.min(deps.defaultAccessTokenTtlSeconds, scopePolicies.maxLifetimeSeconds ?? Infinity, subject.exp - now);
+      const ttl = exp - now;
       const minted = mintAccessToken(
         {
           subject: subject.sub,

@@ -112,7 +112,8 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
       const c = result.claims;
       return {
         sub: c.sub, subProfile: c.sub_profile, clientId: c.client_id, aud: result.life.audiences, scopes: result.life.scopes,
-        act: c.act, mayAct: c.may_act, exp: c.exp, gid: c.gid, authTime: c.auth_time, jti: c.jti, jkt: c.cnf?.jkt,
+        // A replaced resource-server key in its chain ends it at its grace period's end: so does every child.
+        act: c.act, mayAct: c.may_act, exp: Math.min(c.exp, result.life.notAfter ?? Infinity), gid: c.gid, authTime: c.auth_time, jti: c.jti, jkt: c.cnf?.jkt,
         grant: result.life.grant?.alive ? result.life.grant : null,
       };
     }

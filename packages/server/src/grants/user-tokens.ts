@@ -1,9 +1,10 @@
 import type { ActClaim } from '@mandate/protocol';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
+import { decideChainPolicies } from '../policy/chain-policy.ts';
 import { decideScopes } from '../policy/scope-policy.ts';
 import { NO_RESOURCES, type TargetFacts, userTokenAudience } from '../policy/token-targets.ts';
-import type { ClientRecord, ResourceRecords, UserGrantRecord, UserGrantRecords, UserRecord } from '../store/store.ts';
+import type { ClientRecord, DelegationPolicyRecords, ResourceRecords, UserGrantRecord, UserGrantRecords, UserRecord } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { mintIdToken } from '../tokens/id-token.ts';
 import { mintRefreshToken } from '../tokens/refresh-token.ts';
@@ -28,6 +29,8 @@ export interface UserTokenDeps {
   refreshTokens: Pick<UserGrantRecords, 'createRefreshToken'>;
   /** The registered resources whose scope policies a token of the grant is checked against. */
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
+  /** The resources' delegation-chain policies (issue 11 item 4): an on-behalf-of token's chain is checked at mint and refresh. */
+  policies: Pick<DelegationPolicyRecords, 'getDelegationPolicy'>;
 }
 
 export interface UserTokenRequest {
@@ -115,17 +118,24 @@ export function userGrantTargets(
 }
 
 /**
- * The scope policies over a token of a user grant (code redemption, refresh): the grant was the user's consent
- * (or an approval), but a scope since denied, a role since removed or an unmet condition refuses the token
- * (`invalid_scope`, naming the policy). Returns the lifetime the policies allow.
+ * The policies over a token of a user grant (code redemption, refresh, CIBA): first the delegation-chain policy of
+ * every resource it targets (issue 11 item 4: an on-behalf-of token's agent is a chain like an exchange's, and a
+ * policy set since the grant applies at the next refresh; `invalid_grant`, naming the resource and the rule), then
+ * the scope policies: the grant was the user's consent (or an approval), but a scope since denied, a role since
+ * removed or an unmet condition refuses the token (`invalid_scope`, naming the policy). Returns the lifetime the
+ * scope policies allow.
  */
 export async function policyLimitedLifetime(
   targets: { scopes: readonly string[]; resources: readonly string[] },
   party: { grant: UserGrantRecord; user: UserRecord; client: ClientRecord },
-  deps: Pick<UserTokenDeps, 'resources'>,
+  deps: Pick<UserTokenDeps, 'resources' | 'policies'>,
   now: number,
 ): Promise<number | undefined> {
   const { grant, user, client } = party;
+  const chainPolicies = await Promise.all(targets.resources.map(async (uri) => [uri, await deps.policies.getDelegationPolicy('resource', uri)] as const));
+  const token = { sub: user.id, client_id: client.clientId, ...(grant.actorId ? { act: agentActor(grant.actorId) } : {}), person: true };
+  const refusal = decideChainPolicies({ token, resources: new Map(chainPolicies), step: null });
+  if (refusal) throw new OAuthError('invalid_grant', refusal);
   const decision = await decideScopes({
     flow: 'user_grant',
     scopes: targets.scopes,

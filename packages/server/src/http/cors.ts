@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * CORS for the endpoints browser-based OAuth clients call (metadata, JWKS, token, revocation, registration; issue 9
- * item 6): any origin, never credentials (no cookies: these endpoints authenticate from the request itself), and
+ * item 6; userinfo, which sends DPoP nonces too: issue 11): any origin, never credentials (no cookies: these endpoints authenticate from the request itself), and
  * exactly the request headers those calls use. Pages and the admin API never get these headers, so a page's or an
  * admin token's answer is never readable by another origin.
  */

@@ -7,6 +7,8 @@ export const endpointPaths = {
   registration: '/register',
   /** OpenID CIBA Core 1.0 §7: the backchannel authentication endpoint. */
   backchannelAuthentication: '/bc-authorize',
+  /** RFC 8628 §3.1: the device authorization endpoint. */
+  deviceAuthorization: '/device_authorization',
 } as const;
 
 /** Paths of the user-facing endpoints (kept apart from `endpointPaths`, which are also client-assertion audiences). */
@@ -17,6 +19,9 @@ export const userEndpointPaths = {
   login: '/login',
   logout: '/logout',
   account: '/account',
+  /** RFC 8628 §3.3: the verification page (`verification_uri`) and its decision form. */
+  device: '/device',
+  deviceDecision: '/device/decision',
 } as const;
 
 /** Absolute URL of an endpoint under the issuer. */

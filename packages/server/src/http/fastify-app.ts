@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from 'fastify';
 import type { MandateConfig } from '../config.ts';
 import { trustProxyOption } from './client-address.ts';
@@ -7,9 +8,19 @@ import { corsHeaders, preflightHandler } from './cors.ts';
 import { errorResponse } from './error-response.ts';
 import { inputGuardHooks } from './input-guard.ts';
 import type { ServerMetrics } from './metrics.ts';
+import type { RequestTracing } from './tracing.ts';
 import { Problem } from './problem.ts';
 import type { RouteHooks } from './route-guards.ts';
 import type { ErrorFormat, RouteAccess, RouteDefinition } from './route.ts';
+
+/** Fastify's own dependencies, resolved from where Fastify is (they are not ours to name in package.json). */
+const fastifyRequire = createRequire(createRequire(import.meta.url).resolve('fastify'));
+
+/** One of Fastify's compiler factories, required (and built, once) at its first use. */
+function fastifyCompilers(name: string): (...args: unknown[]) => ReturnType<NodeJS.Require> {
+  let factory: ((...args: unknown[]) => ReturnType<NodeJS.Require>) | undefined;
+  return (...args) => (factory ??= fastifyRequire(name)())(...args);
+}
 
 /** What the app registered, for the deny-by-default test and for operators' curiosity. */
 export interface RegisteredRoute {
@@ -33,6 +44,8 @@ export interface HttpAppOptions {
   draining?: () => boolean;
   /** Where the JSON log lines go (default stdout): for embedders and for the test that reads them. */
   logStream?: { write(line: string): void };
+  /** A span per request, when OpenTelemetry tracing is configured (tracing.ts). */
+  tracing?: Pick<RequestTracing, 'wrapHandler' | 'onResponse'>;
 }
 
 /** A caller's `X-Request-Id` is kept when it is a plausible id; anything else gets one of ours. */
@@ -78,9 +91,17 @@ export async function createHttpApp(
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
+    // No route declares a JSON schema (bodies are checked with zod), so Fastify's schema compilers (ajv,
+    // fast-json-stringify: ~100 modules) are loaded only if one ever does, rather than at start.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: fastifyCompilers('@fastify/ajv-compiler'),
+        buildSerializer: fastifyCompilers('@fastify/fast-json-stringify-compiler'),
+      },
+    },
   };
-  const { server } = options;
-  if (server) fastifyOptions.serverFactory = (handler) => server.on('request', handler);
+  const { server, tracing } = options;
+  if (server) fastifyOptions.serverFactory = (handler) => server.on('request', tracing ? tracing.wrapHandler(handler) : handler);
   const app = Fastify(fastifyOptions);
 
   // Bodies: form (OAuth endpoints) and JSON (admin API); anything else is refused before a handler runs.
@@ -95,6 +116,7 @@ export async function createHttpApp(
     done(null, payload);
   });
   if (metrics) app.addHook('onResponse', metrics.onResponse);
+  if (tracing) app.addHook('onResponse', tracing.onResponse);
   if (config.logRequests) {
     app.addHook('onResponse', (request, reply, done) => {
       const fields = { ...requestLogFields(request), route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, ip: request.ip };

@@ -47,5 +47,7 @@ declare module 'fastify' {
     adminActor?: string;
     /** The user the admin token speaks for, if any (an approver's decisions are recorded as theirs). */
     adminUserId?: string | null;
+    /** The client an OAuth endpoint authenticated: the request span's `client_id` when tracing (tracing.ts). */
+    authenticatedClientId?: string;
   }
 }

@@ -2,8 +2,9 @@ import { type AccessTokenClaims, type ActClaim, RESOURCE_SERVER_PROFILE } from '
 import type { KeyRing } from '../keys/key-ring.ts';
 import { isOidcScope } from '../policy/oidc-scopes.ts';
 import { listsResource, listsResourceOrIsOpenApp } from '../policy/token-targets.ts';
-import type { ClientRecord, ClientRecords, ResourceRecords, RevocationRecords, UserGrantRecord, UserGrantRecords, UserRecord, UserRecords } from '../store/store.ts';
+import type { ClientRecord, ClientRecords, ResourceRecord, ResourceRecords, RevocationRecords, UserGrantRecord, UserGrantRecords, UserRecord, UserRecords } from '../store/store.ts';
 import { type OwnIdTokenClaims, verifyOwnAccessToken, verifyOwnIdToken } from '../tokens/own-token.ts';
+import { decideResourceServerChain, resourceServersOf } from './resource-server-chain.ts';
 
 /**
  * The one place that decides whether a token (or the grant behind it) is still alive, and what it may still carry.
@@ -13,7 +14,7 @@ import { type OwnIdTokenClaims, verifyOwnAccessToken, verifyOwnIdToken } from '.
  * | link of the chain | the token or grant is dead when | re-enabling revives it? |
  * |---|---|---|
  * | the token itself | its `jti` was revoked | — |
- * | each resource server in its `act` (`sub_profile` `resource_server`: a downstream exchange) | no longer registered | — |
+ * | each resource server in its `act` (`sub_profile` `resource_server`: a downstream exchange) | no longer registered, its key replaced since (past the grace period), or the hop it made no longer in its `downstream_resources` (resource-server-chain.ts) | — |
  * | each client or agent it speaks for (`client_id`, an agent `sub`, every `act`) | missing, disabled, or disabled after the token's `iat` (`tokens_valid_after`) | never |
  * | the user grant (`gid`) | missing, revoked (code replay, refresh reuse, consent or refresh token revoked), expired | never |
  * | the grant's user, client and agent | missing, disabled, or disabled (or the password reset) after the grant was made | never |
@@ -61,7 +62,14 @@ export type GrantLife =
   | { alive: true; grant: UserGrantRecord; user: UserRecord; client: ClientRecord; agent: ClientRecord | null; scopes: string[]; resources: string[] }
   | Dead;
 /** A live access token and what it may still carry: its scopes and `aud` values, less what its parties lost. */
-export type AccessTokenLife = { alive: true; scopes: string[]; audiences: string[]; grant: GrantLife | null } | Dead;
+export type AccessTokenLife = {
+  alive: true;
+  scopes: string[];
+  audiences: string[];
+  grant: GrantLife | null;
+  /** When it dies although unexpired: the grace period of a replaced resource-server key in its chain ends. */
+  notAfter?: number | undefined;
+} | Dead;
 
 const dead = (reason: string): Dead => ({ alive: false, reason });
 
@@ -75,13 +83,6 @@ export function principalsOf(claims: Pick<AccessTokenClaims, 'client_id' | 'sub'
     if (actor.client_id) ids.add(actor.client_id);
   }
   return [...ids];
-}
-
-/** The resource servers in a token's `act` chain (downstream exchange): not clients, but parties all the same. */
-export function resourceServersOf(act: ActClaim | undefined): string[] {
-  const uris: string[] = [];
-  for (let actor = act; actor; actor = actor.act) if (actor.sub_profile === RESOURCE_SERVER_PROFILE) uris.push(actor.sub);
-  return uris;
 }
 
 /** Why a party (of a token issued at `since`, or of a grant made then) no longer stands, or null. */
@@ -140,8 +141,17 @@ function isUserGrantToken(claims: AccessTokenClaims, grant: UserGrantRecord): bo
   return claims.act.sub === grant.actorId && claims.act.act === undefined;
 }
 
-/** What of a live token's scopes and resources its parties (read into `clients`) may still hold. Pure. */
-export function decideAccessTokenAllowance(claims: AccessTokenClaims, clients: ClientsById, grant: GrantLife | null, own: Pick<TokenLifecycleDeps, 'userinfoUrl' | 'issuer'>): AccessTokenLife {
+/**
+ * What of a live token's scopes and resources its parties (read into `clients`) may still hold. Pure. `via`: the
+ * resource server that obtained the token (its outermost actor), whose `downstream_resources` must still list them.
+ */
+export function decideAccessTokenAllowance(
+  claims: AccessTokenClaims,
+  clients: ClientsById,
+  grant: GrantLife | null,
+  own: Pick<TokenLifecycleDeps, 'userinfoUrl' | 'issuer'>,
+  via: ResourceRecord | null = null,
+): AccessTokenLife {
   const principals = principalsOf(claims).map((id) => clients.get(id)!);
   const client = clients.get(claims.client_id)!;
   const grantNow = grant?.alive ? grant : null;
@@ -167,6 +177,12 @@ export function decideAccessTokenAllowance(claims: AccessTokenClaims, clients: C
   const tokenAudiences = [claims.aud].flat();
   const audiences = tokenAudiences.filter((aud) => !isResource(aud) || mayUse(aud));
   if (tokenAudiences.some(isResource) && !audiences.some(isResource)) return dead('its parties may use none of its resources now');
+  if (via) {
+    // Issue 11 item 2: a gateway's token for a downstream lives only while the gateway may still call it.
+    const reachable = audiences.filter((aud) => !isResource(aud) || via.downstreamResources.includes(aud));
+    if (!reachable.some(isResource)) return dead(`resource server ${via.uri} may no longer call ${audiences.filter(isResource).join(' ')}`);
+    return { alive: true, scopes, audiences: reachable, grant };
+  }
   return { alive: true, scopes, audiences, grant };
 }
 
@@ -185,9 +201,8 @@ export async function accessTokenLife(claims: AccessTokenClaims, deps: TokenLife
     Promise.all(servers.map((uri) => deps.resources.getResourceByUri(uri))),
   ]);
   if (revoked) return dead('the token was revoked');
-  // A resource server deleted since ends what it obtained for downstream calls.
-  const gone = servers.find((uri, i) => !serverRecords[i]);
-  if (gone !== undefined) return dead(`resource server ${gone} no longer exists`);
+  const chain = decideResourceServerChain(claims, new Map(servers.map((uri, i) => [uri, serverRecords[i]!])), now);
+  if (!chain.ok) return dead(chain.reason);
   for (const id of ids) {
     const problem = partyProblem(clients.get(id), claims.iat, `client ${id}`);
     if (problem) return dead(problem);
@@ -198,7 +213,8 @@ export async function accessTokenLife(claims: AccessTokenClaims, deps: TokenLife
     life = await grantLife(grant, deps, now, clients);
     if (!life.alive) return life;
   }
-  return decideAccessTokenAllowance(claims, clients, life, deps);
+  const allowance = decideAccessTokenAllowance(claims, clients, life, deps, chain.outermost);
+  return allowance.alive && chain.notAfter !== undefined ? { ...allowance, notAfter: chain.notAfter } : allowance;
 }
 
 export interface LiveTokenDeps {

@@ -1,4 +1,4 @@
-import { type AdminAgent, GRANT_TYPE_CIBA, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
+import { type AdminAgent, GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
 import { usableClientJwks } from '../oauth/client-jwks.ts';
 import type { ClientRecord, ClientRecords } from '../store/store.ts';
@@ -100,8 +100,9 @@ export async function createAgent(input: unknown, deps: ManagementDeps<ClientSto
     redirectUris: [],
     // Token exchange lets an agent take part in delegation chains (RFC 8693); it confers nothing by itself, since
     // every exchange must present a subject token that names the agent (aud, act or may_act) or was issued to it.
-    // CIBA (issue 12 item 3) asks a person out of band; every request waits for an approver's decision.
-    grantTypes: ['client_credentials', GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_CIBA],
+    // CIBA (issue 12 item 3) asks a person out of band; every request waits for an approver's decision. The device
+    // grant (RFC 8628) lets a headless agent ask a person to sign in elsewhere and approve (issue 13 item 7).
+    grantTypes: ['client_credentials', GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE],
     tokensValidAfter: 0,
     createdAt: deps.now,
     updatedAt: deps.now,

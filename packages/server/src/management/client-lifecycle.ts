@@ -70,6 +70,6 @@ export async function setClientRecordStatus(kind: ClientKind, clientId: string, 
 
 export async function deleteClientRecord(kind: ClientKind, clientId: string, deps: ManagementDeps<ClientStore>): Promise<void> {
   await existingClientOfKind(deps, kind, clientId);
-  await deps.store.deleteClient(clientId);
+  await deps.store.deleteClient(clientId, deps.now);
   await deps.audit.record({ event: `${noun(kind)}.deleted`, actor: deps.actor, subject: clientId, clientId });
 }

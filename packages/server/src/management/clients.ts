@@ -1,4 +1,4 @@
-import { GRANT_TYPE_CIBA, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
+import { GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
 import type { ClientRecord, ClientRegistrationRecord } from '../store/store.ts';
@@ -81,7 +81,7 @@ const redirectUri = z.string().max(2000).superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const grantType = z.enum(['authorization_code', 'refresh_token', GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_CIBA]);
+const grantType = z.enum(['authorization_code', 'refresh_token', GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE]);
 
 const fields = {
   name: z.string().trim().min(1).max(200),
@@ -93,7 +93,7 @@ const fields = {
   audiences: z.array(resourceUri).max(50),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),
   dpop_bound_access_tokens: z.boolean(),
-  grant_types: z.array(grantType).min(1).max(3),
+  grant_types: z.array(grantType).min(1).max(5),
 };
 
 const createSchema = z

@@ -86,6 +86,8 @@ export async function createResource(input: unknown, deps: ManagementDeps<Resour
     previousApiKeyId: null,
     previousApiKeyHash: null,
     previousApiKeyExpiresAt: null,
+    apiKeySince: deps.now,
+    previousApiKeySince: null,
     createdAt: deps.now,
     updatedAt: deps.now,
   };
@@ -137,6 +139,12 @@ export async function updateResource(idOrUri: string, input: unknown, deps: Mana
  * Replaces the resource's API key. The old one keeps authenticating for the grace period (`graceSeconds`, else
  * `resources.apiKeyRotationGraceSeconds`), so the resource server can be given the new key without a window of
  * refused introspection (SR-14); 0 ends it at once. A key older than the one just replaced is never honoured.
+ *
+ * What the resource server obtained with a key (downstream exchange, issue 11) lives as long as that key is
+ * honoured and no longer: with a grace period, until it ends (the lifecycle refuses those tokens from then on,
+ * and the server appends their cutoff event when it forgets the old key); without one, the rotation is a
+ * revocation and they die now, with their cutoff event. Tokens obtained in the very second of the rotation count
+ * as the old key's (a token's `iat` has whole seconds): a rotation never leaves an old key's token alive.
  */
 export async function rotateResourceKey(
   idOrUri: string,
@@ -153,14 +161,28 @@ export async function rotateResourceKey(
     previousApiKeyId: graceEnds === null ? null : current.apiKeyId,
     previousApiKeyHash: graceEnds === null ? null : current.apiKeyHash,
     previousApiKeyExpiresAt: graceEnds,
+    apiKeySince: deps.now + 1,
+    previousApiKeySince: graceEnds === null ? null : current.apiKeySince,
     updatedAt: deps.now,
   }))!;
   await deps.audit.record({ event: 'resource.key_rotated', actor: deps.actor, subject: current.uri, detail: { previous_valid_until: graceEnds, grace_seconds: grace } });
   return { resource: resourceView(updated), apiKey: key.credential, previousKeyValidUntil: graceEnds };
 }
 
+/**
+ * Ends the grace periods that are over at `now`: each resource forgets its previous key, and the store appends the
+ * cutoff event for what the resource server obtained with it (the lifecycle refuses those tokens already from the
+ * grace period's end; the event tells resources that verify JWTs locally). Run by every instance on the revocation
+ * events' poll interval; an instance that finds another did it first does nothing. Returns the URIs it ended.
+ */
+export async function endResourceKeyGraces(store: Pick<ResourceRecords, 'listEndedResourceKeyGraces' | 'endResourceKeyGrace'>, now: number): Promise<string[]> {
+  const ended: string[] = [];
+  for (const resource of await store.listEndedResourceKeyGraces(now)) if (await store.endResourceKeyGrace(resource.id, now)) ended.push(resource.uri);
+  return ended;
+}
+
 export async function deleteResource(idOrUri: string, deps: ManagementDeps<ResourceRecords>): Promise<void> {
   const current = await existingResource(deps, idOrUri);
-  await deps.store.deleteResource(current.id);
+  await deps.store.deleteResource(current.id, deps.now);
   await deps.audit.record({ event: 'resource.deleted', actor: deps.actor, subject: current.uri });
 }

@@ -186,7 +186,7 @@ export async function deleteUser(idOrEmail: string, deps: ManagementDeps<UserSto
   const current = await existingUser(deps, idOrEmail);
   // Grants, sessions, passkeys, identities and consents go with the row (ON DELETE CASCADE); tokens whose grant is
   // gone are inactive.
-  await deps.store.deleteUser(current.id);
+  await deps.store.deleteUser(current.id, deps.now);
   await deps.audit.record({ event: 'user.deleted', actor: deps.actor, subject: current.id });
 }
 

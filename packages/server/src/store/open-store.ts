@@ -1,15 +1,14 @@
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { PostgresDriver } from './postgres/postgres-driver.ts';
-import { withReadCache } from './sqlite/read-cache.ts';
-import { SqliteDriver } from './sqlite/sqlite-driver.ts';
+import type { SqliteDriver } from './sqlite/sqlite-driver.ts';
 import { createSqlStore } from './sql/sql-store.ts';
 import { type Store, StoreUnavailableError } from './store.ts';
 
 const migrations = (dialect: 'sqlite' | 'postgres') => fileURLToPath(new URL(`./${dialect}/migrations/`, import.meta.url));
 
 /**
- * Opens the store a database URL names:
+ * Opens the store a database URL names (each driver, with its client library, is loaded only when a URL names it:
+ * a SQLite deployment never loads `pg`, and the reverse):
  * - `sqlite:<path>` (relative to the working directory), `sqlite::memory:`;
  * - `postgres://user@host:port/db[?schema=name&pool=n]` (also `postgresql://`).
  * Migrations are not applied here; call `store.migrate()` (`mandate migrate`, and `serve` on start).
@@ -18,6 +17,7 @@ export async function openStore(url: string, options: { sqliteSynchronous?: 'NOR
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new TypeError('sqlite URL needs a path, e.g. sqlite:./.mandate/mandate.db');
+    const [{ SqliteDriver }, { withReadCache }] = await Promise.all([import('./sqlite/sqlite-driver.ts'), import('./sqlite/read-cache.ts')]);
     let driver: SqliteDriver;
     try {
       driver = new SqliteDriver(path, { synchronous: options.sqliteSynchronous });
@@ -34,6 +34,7 @@ export async function openStore(url: string, options: { sqliteSynchronous?: 'NOR
     parsed.searchParams.delete('pool');
     // As libpq does: no user in the URL means the operating-system user.
     if (!parsed.username) parsed.username = process.env['PGUSER'] ?? userInfo().username;
+    const { PostgresDriver } = await import('./postgres/postgres-driver.ts');
     const driver = new PostgresDriver(parsed.toString(), { schema, poolSize: pool ? Number(pool) : undefined });
     try {
       // Connect now, so that an unreachable database is reported as such rather than by the first query.

@@ -12,10 +12,12 @@
 import type { RevocationEvent, SigningAlgorithm } from '@mandate/protocol';
 
 import type { ClientRegistrationRecords } from './client-registration.ts';
+import type { DeviceAuthorizationRecords } from './device-authorization.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
 import type { RevocationWebhookRecords } from './revocation-webhooks.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
+export type { DeviceAuthorizationRecord, DeviceAuthorizationRecords, DevicePoll } from './device-authorization.ts';
 export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
 export type { ClaimedWebhookDelivery, RevocationWebhookRecord, RevocationWebhookRecords, WebhookDeliveryRecord, WebhookDeliveryStatus } from './revocation-webhooks.ts';
 
@@ -67,7 +69,8 @@ export interface ClientRecords {
   listClients(filter?: { kind?: ClientKind }): Promise<ClientRecord[]>;
   /** Applies the patch and returns the updated record, or null when no such client exists. */
   updateClient(clientId: string, patch: ClientPatch): Promise<ClientRecord | null>;
-  deleteClient(clientId: string): Promise<boolean>;
+  /** Deletes the client and appends a cutoff event for its tokens (issue 11 item 5); false when there was none. */
+  deleteClient(clientId: string, now: number): Promise<boolean>;
 }
 
 export type ScopeRisk = 'low' | 'medium' | 'high' | 'critical';
@@ -185,6 +188,14 @@ export interface ResourceRecord {
   previousApiKeyId: string | null;
   previousApiKeyHash: string | null;
   previousApiKeyExpiresAt: number | null;
+  /**
+   * Since when the current key has been the one in use: a token the resource server obtained by downstream exchange
+   * (its `act` names it) issued before this instant was obtained with a replaced key, and lives only while that
+   * key's grace period lasts (issue 11: rotating a resource server's key ends what it obtained with the old one).
+   */
+  apiKeySince: number;
+  /** Since when the previous key was the one in use: tokens older than this were obtained with a key no longer honoured. */
+  previousApiKeySince: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -197,11 +208,26 @@ export interface ResourceRecords {
   /** Allows or denies a resource server's Txn-Token requests (`txnTokensAllowed`); false when there is no such resource. */
   setResourceTxnTokensAllowed(id: string, allowed: boolean, updatedAt: number): Promise<boolean>;
   listResources(): Promise<ResourceRecord[]>;
+  /**
+   * Updates the resource. A patch that moves `apiKeySince` (a key rotation) appends a revocation event cutting the
+   * tokens the resource server obtained before the oldest key still honoured (`previousApiKeySince`, or
+   * `apiKeySince` when no previous key is kept): `{ cutoff: [{ party: 'resource', id: uri, iat_before }] }`.
+   */
   updateResource(
     id: string,
-    patch: Partial<Pick<ResourceRecord, 'name' | 'scopes' | 'defaultScopes' | 'downstreamResources' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'updatedAt'>>,
+    patch: Partial<
+      Pick<ResourceRecord, 'name' | 'scopes' | 'defaultScopes' | 'downstreamResources' | 'apiKeyId' | 'apiKeyHash' | 'previousApiKeyId' | 'previousApiKeyHash' | 'previousApiKeyExpiresAt' | 'apiKeySince' | 'previousApiKeySince' | 'updatedAt'>
+    >,
   ): Promise<ResourceRecord | null>;
-  deleteResource(id: string): Promise<boolean>;
+  /** Resources whose previous API key's grace period is over at `now` but is still recorded. */
+  listEndedResourceKeyGraces(now: number): Promise<ResourceRecord[]>;
+  /**
+   * Forgets the resource's previous key once its grace period is over, and appends the revocation event that ends
+   * what the resource server obtained with it (a cutoff at `apiKeySince`); false when another instance did it first.
+   */
+  endResourceKeyGrace(id: string, now: number): Promise<boolean>;
+  /** Deletes the resource and appends a cutoff event for every chain that passed through it (issue 11 item 5). */
+  deleteResource(id: string, now: number): Promise<boolean>;
 }
 
 /** What an admin API token may do (deny by default: a route names the roles it admits; `admin` every route). */
@@ -441,7 +467,8 @@ export interface UserRecords {
   getUserByEmail(email: string): Promise<UserRecord | null>;
   listUsers(): Promise<UserRecord[]>;
   updateUser(id: string, patch: Partial<Omit<UserRecord, 'id' | 'createdAt'>>): Promise<UserRecord | null>;
-  deleteUser(id: string): Promise<boolean>;
+  /** Deletes the user (their grants go with them) and appends a cutoff event for their tokens; false when there was none. */
+  deleteUser(id: string, now: number): Promise<boolean>;
   /** Creates the user and links the identity in one transaction (first login through an upstream provider). */
   createUserWithIdentity(user: UserRecord, identity: UserIdentityRecord): Promise<void>;
   /** Throws StoreConflictError when (issuer, subject) is linked already. */
@@ -604,6 +631,8 @@ export interface UserGrantRecords {
   createGrant(grant: UserGrantRecord): Promise<void>;
   getGrant(id: string): Promise<UserGrantRecord | null>;
   listUserGrants(userId: string): Promise<UserGrantRecord[]>;
+  /** Every grant still active and unexpired at `now`, of every user, newest first, at most `limit` (the console's list). */
+  listActiveGrants(now: number, limit: number): Promise<UserGrantRecord[]>;
   /** Marks the grant revoked (and appends a revocation event naming it); false when it was unknown or revoked already. */
   revokeGrant(id: string, now: number): Promise<boolean>;
   /**
@@ -612,7 +641,10 @@ export interface UserGrantRecords {
    * disable and a password reset call it.
    */
   revokeGrantsOf(party: { userId: string } | { clientId: string }, now: number): Promise<string[]>;
-  /** Consumes the code atomically: exactly one concurrent caller gets `redeemed`. */
+  /**
+   * Consumes the code atomically: exactly one concurrent caller gets `redeemed`, with its grant as it stood when the
+   * code was consumed (so a concurrent replay's revocation, which can only follow, does not refuse the winner too).
+   */
   redeemAuthorizationCode(codeHash: string, now: number): Promise<CodeRedemption>;
   createRefreshToken(record: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
@@ -692,6 +724,7 @@ export interface Store
     UserGrantRecords,
     ConsentRecords,
     PendingAuthorizationRecords,
+    DeviceAuthorizationRecords,
     RateLimitRecords,
     ClientRegistrationRecords {
   readonly dialect: 'sqlite' | 'postgres';

@@ -24,6 +24,7 @@ export interface ActiveGrant {
 }
 import { html } from './html.ts';
 import { page } from './layout.ts';
+import { type ActingAgent, actingAgentsSection, type RequestAboutYou, requestsAboutYouSection } from './account-agents.ts';
 
 export interface AccountPageModel {
   base: string;
@@ -33,9 +34,15 @@ export interface AccountPageModel {
   grants: ActiveGrant[];
   passkeys: PasskeyRecord[];
   identities: UserIdentityRecord[];
+  /** Agents acting for the user, and approval requests about them (self-service, issue 12 item 8). */
+  agents: ActingAgent[];
+  requests: RequestAboutYou[];
+  /** Client names by id, for the requests. */
+  clientNames: ReadonlyMap<string, string>;
   /** Set when the login is too old to add a passkey: the page links to a new login instead (SR-15). */
   passkeyReauthUrl?: string | undefined;
   notice?: string | undefined;
+  error?: string | undefined;
 }
 
 const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 10);
@@ -49,11 +56,13 @@ export function accountPage(model: AccountPageModel): string {
     signedInAs: user.email ?? user.id,
     csrf,
     scripts: ['passkey.js'],
-    body: html`${model.notice ? html`<p class="info" role="status">${model.notice}</p>` : ''}
+    body: html`${model.notice ? html`<p class="info" role="status">${model.notice}</p>` : ''}${model.error ? html`<p class="error" role="alert">${model.error}</p>` : ''}
 <section class="card" aria-labelledby="title">
 <h1 id="title">Your account</h1>
 <p>${user.name ?? ''} <code>${user.email ?? ''}</code> <span class="muted">id <code>${user.id}</code></span></p>
 </section>
+${requestsAboutYouSection(base, csrf, model.requests, model.clientNames)}
+${actingAgentsSection(base, csrf, model.agents)}
 <section class="card" aria-labelledby="consents">
 <h2 id="consents">Applications and agents you authorized</h2>
 ${

@@ -9,6 +9,10 @@ export interface PageOptions {
   scripts?: string[];
   signedInAs?: string | null;
   csrf?: string;
+  /** A section navigation beside the main content (the console's), and a wider main column for tables. */
+  aside?: SafeHtml;
+  /** Text after the brand (the console names itself there). */
+  brandSuffix?: string;
 }
 
 /**
@@ -30,7 +34,7 @@ ${(options.scripts ?? []).map((s) => html`<script type="module" src="${base}/sta
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="site">
-  <span class="brand">Mandate</span>
+  <span class="brand">Mandate${options.brandSuffix ? html` <span class="brand-suffix">${options.brandSuffix}</span>` : ''}</span>
   ${
     options.signedInAs
       ? html`<nav aria-label="Account"><a href="${base}/account">${options.signedInAs}</a>
@@ -38,9 +42,15 @@ ${(options.scripts ?? []).map((s) => html`<script type="module" src="${base}/sta
       : ''
   }
 </header>
-<main id="main">
+${
+  options.aside
+    ? html`<div class="console">${options.aside}<main id="main" class="wide">
 ${options.body}
-</main>
+</main></div>`
+    : html`<main id="main">
+${options.body}
+</main>`
+}
 <footer class="site"><p>Mandate authorization server</p></footer>
 </body>
 </html>`.value;

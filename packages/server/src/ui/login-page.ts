@@ -8,6 +8,8 @@ export interface LoginPageModel {
   email?: string;
   error?: string;
   providers: { id: string; name: string }[];
+  /** Where to create an account, when self-signup is on. */
+  signupUrl?: string | undefined;
 }
 
 /** Email + password, a passkey button (progressive: works only with the passkey script), and upstream providers. */
@@ -44,6 +46,7 @@ ${model.providers.map(
 )}`
     : ''
 }
+${model.signupUrl ? html`<p class="divider">New here? <a href="${model.signupUrl}">Create an account</a></p>` : ''}
 </section>`,
   });
 }

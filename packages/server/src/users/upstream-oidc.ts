@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import * as oauth from 'oauth4webapi';
+import type * as OAuth from 'oauth4webapi';
 import type { UpstreamProviderConfig } from '../config.ts';
 import { normalizeEmail } from './email-address.ts';
 
@@ -19,8 +19,13 @@ export interface UpstreamIdentity {
   name: string | null;
 }
 
+/** oauth4webapi is loaded at the first upstream login rather than at start (most deployments configure none). */
+let oauthModule: Promise<typeof OAuth> | undefined;
+const relyingParty = () => (oauthModule ??= import('oauth4webapi'));
+
 interface Discovered {
-  as: oauth.AuthorizationServer;
+  oauth: typeof OAuth;
+  as: OAuth.AuthorizationServer;
   jwks: ReturnType<typeof createRemoteJWKSet>;
 }
 
@@ -44,11 +49,12 @@ export class UpstreamProviders {
     let found = this.#discovered.get(provider.id);
     if (!found) {
       found = (async () => {
+        const oauth = await relyingParty();
         const issuer = new URL(provider.issuer);
         const response = await oauth.discoveryRequest(issuer, { algorithm: 'oidc', [oauth.allowInsecureRequests]: this.#insecure(provider) });
         const as = await oauth.processDiscoveryResponse(issuer, response);
         if (!as.jwks_uri || !as.authorization_endpoint) throw new Error(`provider ${provider.id} has no jwks_uri or authorization_endpoint`);
-        return { as, jwks: createRemoteJWKSet(new URL(as.jwks_uri)) };
+        return { oauth, as, jwks: createRemoteJWKSet(new URL(as.jwks_uri)) };
       })();
       // A failed discovery is retried next time rather than cached.
       found.catch(() => this.#discovered.delete(provider.id));
@@ -59,7 +65,7 @@ export class UpstreamProviders {
 
   /** The provider's authorization URL for this login attempt. */
   async authorizationUrl(provider: Readonly<UpstreamProviderConfig>, redirectUri: string, attempt: { state: string; nonce: string; codeVerifier: string }): Promise<string> {
-    const { as } = await this.#discover(provider);
+    const { oauth, as } = await this.#discover(provider);
     const url = new URL(as.authorization_endpoint!);
     url.searchParams.set('client_id', provider.clientId);
     url.searchParams.set('redirect_uri', redirectUri);
@@ -74,8 +80,8 @@ export class UpstreamProviders {
 
   /** Completes the login from the callback URL; throws on any mismatch. */
   async complete(provider: Readonly<UpstreamProviderConfig>, callbackUrl: URL, redirectUri: string, attempt: { state: string; nonce: string; codeVerifier: string }): Promise<UpstreamIdentity> {
-    const { as, jwks } = await this.#discover(provider);
-    const client: oauth.Client = { client_id: provider.clientId };
+    const { oauth, as, jwks } = await this.#discover(provider);
+    const client: OAuth.Client = { client_id: provider.clientId };
     const auth = provider.clientSecret ? oauth.ClientSecretBasic(provider.clientSecret) : oauth.None();
     const params = oauth.validateAuthResponse(as, client, callbackUrl, attempt.state);
     const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, redirectUri, attempt.codeVerifier, {

@@ -60,7 +60,7 @@ forEachStore('browser pages: no writes on GET, CSRF, grants on /account, return_
     const before = await rowCounts(fixture);
     for (const path of [...paths, `${authorize}&prompt=login`, `${authorize}&max_age=0`]) {
       for (const reader of [new Browser(), browser]) {
-        const headers = path.startsWith('/admin/') ? { authorization: `Bearer ${server.adminToken}` } : undefined;
+        const headers = path.startsWith('/admin/v1/') ? { authorization: `Bearer ${server.adminToken}` } : undefined;
         const response = await reader.fetch(`${server.issuer}${path}`, { headers });
         assert.ok(response.status < 500, `${path}: ${response.status}`);
       }

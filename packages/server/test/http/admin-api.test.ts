@@ -12,12 +12,14 @@ forEachStore('admin API', (fixture) => {
 
   test('deny by default: every registered management route answers 401 without credentials, and with a wrong or revoked token', async () => {
     const routes = server.app.routeTable;
-    const management = routes.filter((r) => r.url.startsWith('/admin/'));
+    // The admin API is /admin/v1/; the rest of /admin is the console, pages behind a user's login and role.
+    const management = routes.filter((r) => r.url.startsWith('/admin/v1/'));
     assert.ok(management.length >= 15, `expected the admin API, found ${management.length} routes`);
     for (const route of routes) {
-      // Nothing under /admin may be reachable without the admin guard.
-      if (route.url.startsWith('/admin/')) assert.equal(route.access, 'admin', `${route.method} ${route.url}`);
-      else assert.notEqual(route.access, 'admin', `${route.method} ${route.url} is admin-only but outside /admin/`);
+      // Nothing under /admin/v1 may be reachable without the admin guard; the console's pages are `browser` routes.
+      if (route.url.startsWith('/admin/v1/')) assert.equal(route.access, 'admin', `${route.method} ${route.url}`);
+      else if (route.url === '/admin' || route.url.startsWith('/admin/')) assert.equal(route.access, 'browser', `${route.method} ${route.url}`);
+      else assert.notEqual(route.access, 'admin', `${route.method} ${route.url} is admin-only but outside /admin/v1/`);
     }
 
     const created = await server.admin('POST', '/admin-tokens', { name: 'short-lived' });

@@ -19,7 +19,7 @@ forEachStore('CORS', (fixture) => {
   const preflight = (path: string, method: string, headers = 'authorization, content-type') =>
     fetch(`${server.issuer}${path}`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': method, 'access-control-request-headers': headers } });
 
-  test('preflights of metadata, JWKS, token, revocation and registration: 204, any origin, no credentials, exact methods and headers', async () => {
+  test('preflights of metadata, JWKS, token, revocation, registration and userinfo: 204, any origin, no credentials, exact methods and headers', async () => {
     const cases: [string, string, string][] = [
       ['/.well-known/oauth-authorization-server', 'GET', 'GET, OPTIONS'],
       ['/.well-known/openid-configuration', 'GET', 'GET, OPTIONS'],
@@ -28,6 +28,7 @@ forEachStore('CORS', (fixture) => {
       ['/revoke', 'POST', 'POST, OPTIONS'],
       ['/register', 'POST', 'POST, OPTIONS'],
       ['/register/app_x', 'PUT', 'GET, PUT, DELETE, OPTIONS'],
+      ['/userinfo', 'GET', 'GET, POST, OPTIONS'],
     ];
     for (const [path, method, methods] of cases) {
       const response = await preflight(path, method);

@@ -95,6 +95,32 @@ forEachStore('revocation events', (fixture) => {
     }
   });
 
+  test('issue 11 acceptance: revoking the root of a three-hop chain makes all three inactive, and a subscribed resource sees the event pushed at once, not on a poll (well within 1 s)', { timeout: 30_000 }, async (t) => {
+    // Polling every 60 s: an event that arrives within this test's 30 s was pushed by the append itself.
+    const pushed = await startTestServer(fixture, { revocationEventsPollMs: 60_000 });
+    const events = subscriber(pushed, apiKey);
+    try {
+      const [a, b, c] = [await agent(), await agent(), await agent()];
+      const { token: t0, appId } = await onBehalfOfRoot(pushed, a, RESOURCE, `pushed${++n}@example.com`);
+      const t1 = await exchangeAs(pushed, a, { subject_token: t0, audience: b.clientId });
+      const t2 = await exchangeAs(pushed, b, { subject_token: t1, resource: RESOURCE, scope: 'calc' });
+      const t3 = await exchangeAs(pushed, b, { subject_token: t2, audience: c.clientId });
+      await events.subscription.ready;
+      const started = performance.now();
+      assert.equal((await pushed.postForm('/revoke', { token: t0, client_id: appId })).status, 200);
+      const jtis = [t0, t1, t2, t3].map((token) => String(decodeJwt(token).payload['jti']));
+      const { event } = await events.next((e) => e.jti?.includes(jtis[0]!) ?? false);
+      t.diagnostic(`the event reached the subscriber ${Math.round(performance.now() - started)} ms after the revoke request was sent`);
+      assert.deepEqual([...event.jti!].sort(), [...jtis].sort());
+      const latestExp = Math.max(...[t0, t1, t2, t3].map((token) => decodeJwt(token).payload['exp'] as number));
+      assert.equal(event.exp, latestExp, 'the event says when a subscriber may forget it: the latest exp of what it names');
+      for (const [i, token] of [t1, t2, t3].entries()) assert.equal(await active(token), false, `hop ${i + 1}`);
+    } finally {
+      events.subscription.close();
+      await pushed.close();
+    }
+  });
+
   test('revocation events resume after Last-Event-ID, and a second instance on the same database streams them too', { timeout: 60_000 }, async () => {
     const a = await agent();
     const first = await root(a);

@@ -221,14 +221,20 @@ forEachStore('DPoP nonces at the authorization server (RFC 9449 §8)', (fixture)
   });
   after(() => server.close());
 
-  const clientCredentials = (dpop: string) =>
-    server.postForm('/token', { grant_type: 'client_credentials', resource: MCP_RESOURCE }, { authorization: basicAuth(agent.clientId, agent.clientSecret), dpop });
+  const clientCredentials = (dpop: string, headers: Record<string, string> = {}) =>
+    server.postForm('/token', { grant_type: 'client_credentials', resource: MCP_RESOURCE }, { authorization: basicAuth(agent.clientId, agent.clientSecret), dpop, ...headers });
+  /** A browser client on another origin can read the nonce (RFC 9449 §8: CORS exposes DPoP-Nonce). */
+  const assertNonceReadableCrossOrigin = (response: Response) => {
+    assert.equal(response.headers.get('access-control-allow-origin'), '*');
+    assert.ok((response.headers.get('access-control-expose-headers') ?? '').split(/,\s*/).includes('DPoP-Nonce'), response.headers.get('access-control-expose-headers') ?? 'none');
+  };
 
   test('DP-14 a proof without a nonce → 400 use_dpop_nonce with exactly one DPoP-Nonce; the retry with it succeeds', async () => {
     const key = newKey();
-    const first = await clientCredentials(proofFor(server, key));
+    const first = await clientCredentials(proofFor(server, key), { origin: 'https://spa.example' });
     assert.equal(first.status, 400);
     assert.equal(((await first.json()) as Body)['error'], 'use_dpop_nonce');
+    assertNonceReadableCrossOrigin(first);
     const nonce = first.headers.get('dpop-nonce');
     assert.match(nonce ?? '', /^[A-Za-z0-9_-]+$/, 'exactly one NQCHAR nonce (a second header would be joined with a comma)');
     const retry = await clientCredentials(proofFor(server, key, '/token', { nonce: nonce! }));
@@ -249,9 +255,10 @@ forEachStore('DPoP nonces at the authorization server (RFC 9449 §8)', (fixture)
     assert.equal(((await first.json()) as Body)['error'], 'use_dpop_nonce', 'the nonce is asked before the code is spent');
     const nonce = first.headers.get('dpop-nonce')!;
     const token = ((await (await redeem(proofFor(server, key, '/token', { nonce }))).json()) as Body)['access_token']!;
-    const userinfo = (dpop: string) => fetch(`${server.issuer}/userinfo`, { headers: { authorization: `DPoP ${token}`, dpop } });
+    const userinfo = (dpop: string) => fetch(`${server.issuer}/userinfo`, { headers: { authorization: `DPoP ${token}`, dpop, origin: 'https://spa.example' } });
     const without = await userinfo(proofFor(server, key, '/userinfo', { method: 'GET', accessToken: token }));
     assert.equal(without.status, 401);
+    assertNonceReadableCrossOrigin(without);
     assert.match(without.headers.get('www-authenticate')!, /^DPoP error="use_dpop_nonce"/);
     assert.equal(without.headers.get('dpop-nonce'), nonce);
     const withNonce = await userinfo(proofFor(server, key, '/userinfo', { method: 'GET', accessToken: token, nonce }));

@@ -30,6 +30,8 @@ function resource(uri: string, scopes: string[], defaultScopes: string[] = []): 
     previousApiKeyId: null,
     previousApiKeyHash: null,
     previousApiKeyExpiresAt: null,
+    apiKeySince: 0,
+    previousApiKeySince: null,
     createdAt: 0,
     updatedAt: 0,
   };

@@ -45,7 +45,7 @@ forEachStore('store contract: client registrations', (fixture) => {
     assert.equal((await store.getClientRegistration('app_reg1'))?.registrationTokenHash, 'b'.repeat(64));
     assert.equal(await store.getClientRegistration('app_none'), null);
     // The registration goes with its client.
-    await store.deleteClient('app_reg1');
+    await store.deleteClient('app_reg1', 1000);
     assert.equal(await store.getClientRegistration('app_reg1'), null);
   });
 

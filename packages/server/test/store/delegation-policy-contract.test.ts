@@ -20,6 +20,8 @@ forEachStore(
         previousApiKeyId: null,
         previousApiKeyHash: null,
         previousApiKeyExpiresAt: null,
+        apiKeySince: 0,
+        previousApiKeySince: null,
         createdAt: 1,
         updatedAt: 1,
       });
@@ -32,7 +34,7 @@ forEachStore(
       assert.equal(await store.getDelegationPolicy('agent', uri), null, 'owners of one kind only');
       await store.setDelegationPolicy('agent', 'agt_a', null, 13);
       assert.equal(await store.getDelegationPolicy('agent', 'agt_a'), null);
-      assert.equal(await store.deleteResource('res_1'), true);
+      assert.equal(await store.deleteResource('res_1', 1000), true);
       assert.equal(await store.getDelegationPolicy('resource', uri), null, 'deleted with its resource');
     });
   },

@@ -71,8 +71,8 @@ forEachStore('store contract', (fixture) => {
     assert.deepEqual(updated?.allowedScopes, ['calc']);
     assert.equal(await store.updateClient('missing', { status: 'disabled' }), null);
 
-    assert.equal(await store.deleteClient('app_one'), true);
-    assert.equal(await store.deleteClient('app_one'), false);
+    assert.equal(await store.deleteClient('app_one', 1000), true);
+    assert.equal(await store.deleteClient('app_one', 1000), false);
   });
 
   test('clients: a duplicate id is a StoreConflictError', async () => {
@@ -93,6 +93,8 @@ forEachStore('store contract', (fixture) => {
       previousApiKeyId: null,
       previousApiKeyHash: null,
       previousApiKeyExpiresAt: null,
+      apiKeySince: 0,
+      previousApiKeySince: null,
       createdAt: 1,
       updatedAt: 1,
     };
@@ -112,7 +114,7 @@ forEachStore('store contract', (fixture) => {
     assert.equal((await store.getResourceByApiKeyId('key3'))?.previousApiKeyExpiresAt, 5);
     assert.equal(rotated?.apiKeyId, 'key3');
     assert.equal((await store.listResources()).length, 1);
-    assert.equal(await store.deleteResource('res_1'), true);
+    assert.equal(await store.deleteResource('res_1', 1000), true);
   });
 
   test('admin tokens: revoke once', async () => {

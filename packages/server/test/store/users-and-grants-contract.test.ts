@@ -58,8 +58,8 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
     assert.equal(updated?.isAdmin, false);
     await assert.rejects(store.updateUser('usr_noemail', { email: 'ada@example.com' }), StoreConflictError);
     assert.equal((await store.listUsers()).length, 3);
-    assert.equal(await store.deleteUser('usr_noemail2'), true);
-    assert.equal(await store.deleteUser('usr_noemail2'), false);
+    assert.equal(await store.deleteUser('usr_noemail2', 1000), true);
+    assert.equal(await store.deleteUser('usr_noemail2', 1000), false);
   });
 
   test('identities: created with the user in one transaction; (issuer, subject) unique; a conflict writes nothing', async () => {

@@ -34,9 +34,6 @@ export async function serveCommand(args: string[]): Promise<void> {
     throw err;
   }
   const { log } = server.app;
-  log.info({ issuer: server.issuer, store: server.store.dialect, kid: server.context.keys.active.kid, metricsPort: server.metricsPort }, 'mandate listening');
-  process.stdout.write(`Mandate authorization server on ${server.issuer} (${server.store.dialect} store)\n`);
-  if (server.metricsPort !== undefined) process.stdout.write(`Metrics on http://${server.config.metrics.host}:${server.metricsPort}/metrics\n`);
 
   const stop = (signal: NodeJS.Signals) => {
     log.info({ signal, graceSeconds: server.config.shutdownGraceSeconds }, 'shutting down: draining requests');
@@ -55,4 +52,8 @@ export async function serveCommand(args: string[]): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Announced only now: whoever waits for this line may signal at once, and must meet the handlers above.
+  log.info({ issuer: server.issuer, store: server.store.dialect, kid: server.context.keys.active.kid, metricsPort: server.metricsPort }, 'mandate listening');
+  process.stdout.write(`Mandate authorization server on ${server.issuer} (${server.store.dialect} store)\n`);
+  if (server.metricsPort !== undefined) process.stdout.write(`Metrics on http://${server.config.metrics.host}:${server.metricsPort}/metrics\n`);
 }

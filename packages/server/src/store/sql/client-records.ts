@@ -62,9 +62,12 @@ export function clientRecords(db: SqlExecutor, events: Pick<RevocationEventLog, 
       return decodeRow(clientColumns, row);
     },
 
-    async deleteClient(clientId) {
+    async deleteClient(clientId, now) {
       await db.run("DELETE FROM delegation_policies WHERE owner_kind = 'agent' AND owner_id = ?", [clientId]);
-      return (await db.run('DELETE FROM clients WHERE client_id = ?', [clientId])) > 0;
+      const deleted = (await db.run('DELETE FROM clients WHERE client_id = ?', [clientId])) > 0;
+      // Its tokens are dead (the lifecycle finds no client): subscribed resources learn it as a cutoff.
+      if (deleted) await events.appendCutoff('client', clientId, { tokensValidAfter: now + 1, updatedAt: now });
+      return deleted;
     },
   };
   return records;

@@ -74,6 +74,10 @@ export function userGrantRecords(db: SqlDriver, events: Pick<RevocationEventLog,
     async listUserGrants(userId) {
       return (await db.all('SELECT * FROM user_grants WHERE user_id = ? ORDER BY created_at, id', [userId])).map((r) => decodeRow(grantColumns, r));
     },
+    async listActiveGrants(now, limit) {
+      const rows = await db.all("SELECT * FROM user_grants WHERE status = 'active' AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT ?", [now, limit]);
+      return rows.map((r) => decodeRow(grantColumns, r));
+    },
     async revokeGrant(id, now) {
       const row = await db.get("UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active' RETURNING expires_at", [now, id]);
       if (row === undefined) return false;
@@ -88,13 +92,18 @@ export function userGrantRecords(db: SqlDriver, events: Pick<RevocationEventLog,
       return rows.map((row) => String(row['id']));
     },
     async redeemAuthorizationCode(codeHash, now) {
-      // One UPDATE decides the race: only the caller whose statement flips consumed_at gets the code.
-      const row = await db.get('UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL RETURNING *', [now, codeHash]);
-      if (row) {
+      // One UPDATE decides the race: only the caller whose statement flips consumed_at gets the code. The grant is
+      // read in the same transaction, before it commits: a concurrent replay sees the code consumed only after the
+      // commit, so its revocation of the grant (RFC 6749 §4.1.2) cannot reach the winner's read and fail the winner
+      // too. The winner's tokens are revoked by that replay all the same (they carry the grant's id).
+      const redeemed = await db.transaction(async (tx) => {
+        const row = await tx.get('UPDATE authorization_codes SET consumed_at = ? WHERE code_hash = ? AND consumed_at IS NULL RETURNING *', [now, codeHash]);
+        if (!row) return null;
         const code = decodeRow(codeColumns, row);
-        const owner = await grant(code.grantId);
-        return owner ? { status: 'redeemed', code, grant: owner } : { status: 'unknown' };
-      }
+        const owner = await tx.get('SELECT * FROM user_grants WHERE id = ?', [code.grantId]);
+        return { code, owner: owner ? decodeRow(grantColumns, owner) : null };
+      });
+      if (redeemed) return redeemed.owner ? { status: 'redeemed', code: redeemed.code, grant: redeemed.owner } : { status: 'unknown' };
       const consumed = await db.get('SELECT grant_id FROM authorization_codes WHERE code_hash = ?', [codeHash]);
       const owner = consumed ? await grant(String(consumed['grant_id'])) : null;
       return owner ? { status: 'replayed', grant: owner } : { status: 'unknown' };

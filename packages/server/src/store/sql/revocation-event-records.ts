@@ -1,4 +1,4 @@
-import type { RevocationEvent } from '@mandate/protocol';
+import type { RevocationCutoff, RevocationEvent } from '@mandate/protocol';
 import type { RevocationEventRecord, RevocationEventRecords } from '../store.ts';
 import type { SqlDriver } from './driver.ts';
 
@@ -15,13 +15,15 @@ export const CUTOFF_EVENT_RETENTION_SECONDS = 86_400;
 export interface RevocationEventLog extends RevocationEventRecords {
   append(event: RevocationEvent, now: number, expiresAt: number): Promise<void>;
   /** A party's cutoff, when an update moved its `tokensValidAfter` (a disable, a password reset). */
-  appendCutoff(party: 'user' | 'client', id: string, patch: { tokensValidAfter?: number | undefined; updatedAt?: number | undefined }): Promise<void>;
+  appendCutoff(party: RevocationCutoff['party'], id: string, patch: { tokensValidAfter?: number | undefined; updatedAt?: number | undefined }): Promise<void>;
 }
 
 export function revocationEventLog(db: SqlDriver): RevocationEventLog {
   const listeners = new Set<() => void>();
   const append: RevocationEventLog['append'] = async (event, now, expiresAt) => {
-    await db.transaction((tx) => tx.run('INSERT INTO revocation_events (created_at, expires_at, payload) VALUES (?, ?, ?)', [now, expiresAt, JSON.stringify(event)]), APPEND_LOCK);
+    // The event carries its expiry (`exp`), so that a subscriber can forget it when nothing it names can be alive.
+    const payload = JSON.stringify({ ...event, exp: expiresAt });
+    await db.transaction((tx) => tx.run('INSERT INTO revocation_events (created_at, expires_at, payload) VALUES (?, ?, ?)', [now, expiresAt, payload]), APPEND_LOCK);
     // The in-process wake-up: this instance's streams read at once; other instances find it when they poll.
     for (const listener of listeners) listener();
   };

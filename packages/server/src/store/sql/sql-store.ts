@@ -10,6 +10,7 @@ import { resourceRecords, scopePolicyRecords } from './resource-records.ts';
 import { signingKeyRecords } from './signing-key-records.ts';
 import { consentRecords, userGrantRecords } from './grant-records.ts';
 import { pendingAuthorizationRecords } from './pending-authorization-records.ts';
+import { deviceAuthorizationRecords } from './device-authorization-records.ts';
 import { rateLimitRecords } from './rate-limit-records.ts';
 import { sessionRecords } from './session-records.ts';
 import { replayRecords, revocationRecords } from './token-records.ts';
@@ -30,7 +31,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
   return {
     dialect: db.dialect,
     ...clientRecords(db, eventLog),
-    ...resourceRecords(db),
+    ...resourceRecords(db, eventLog),
     ...scopePolicyRecords(db),
     ...approvalRequestRecords(db),
     ...adminTokenRecords(db),
@@ -48,6 +49,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...userGrantRecords(db, eventLog),
     ...consentRecords(db),
     ...pendingAuthorizationRecords(db),
+    ...deviceAuthorizationRecords(db),
     ...rateLimitRecords(db),
     ...clientRegistrationRecords(db),
     migrate: () => applyMigrations(db, migrationsDirectory),
@@ -62,6 +64,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM pending_authorizations WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM device_authorizations WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM rate_limit_counts WHERE window_start < ?', [now - 120]);
       purged += await db.run('DELETE FROM login_throttle WHERE locked_until < ? AND updated_at < ?', [now, now - 86_400]);
       purged += await db.run('DELETE FROM authorization_codes WHERE expires_at < ?', [now - CODE_RETENTION_SECONDS]);

@@ -72,8 +72,11 @@ export function userRecords(db: SqlDriver, events: Pick<RevocationEventLog, 'app
         throw err;
       }
     },
-    async deleteUser(id) {
-      return (await db.run('DELETE FROM users WHERE id = ?', [id])) > 0;
+    async deleteUser(id, now) {
+      const deleted = (await db.run('DELETE FROM users WHERE id = ?', [id])) > 0;
+      // Their grants went with the row, so their tokens are dead: subscribed resources learn it as a cutoff.
+      if (deleted) await events.appendCutoff('user', id, { tokensValidAfter: now + 1, updatedAt: now });
+      return deleted;
     },
     async createUserWithIdentity(user, identity) {
       await db.transaction(async (tx) => {

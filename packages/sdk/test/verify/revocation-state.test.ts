@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AccessTokenClaims } from '@mandate/protocol';
+import { RevocationState } from '../../src/verify/revocation-subscriber.ts';
+
+/**
+ * Issue 11 item 7: the revocation subscriber's memory is bounded. Each entry is forgotten once its event's `exp` has
+ * passed (nothing it named can be alive then), and at most `maxEntries` are kept, the oldest going first.
+ */
+
+const claims = (jti: string, extra: Partial<AccessTokenClaims> = {}): AccessTokenClaims =>
+  ({ iss: 'https://as.example', sub: 'usr_1', aud: 'https://rs.example/mcp', exp: 2_000, iat: 1_000, jti, client_id: 'app_1', ...extra }) as AccessTokenClaims;
+
+test('an entry lives until its event’s exp, then is forgotten at the next sweep', () => {
+  let nowMs = 1_000_000;
+  const state = new RevocationState({ clock: () => nowMs });
+  state.apply({ jti: ['j1'], gid: ['g1'], cutoff: [{ party: 'client', id: 'agt_1', iat_before: 1_000 }], exp: 1_100 });
+  assert.equal(state.size, 3);
+  assert.equal(state.isRevoked(claims('j1')), true);
+  assert.equal(state.isRevoked(claims('other', { gid: 'g1' })), true);
+  assert.equal(state.isRevoked(claims('other', { iat: 999, act: { sub: 'agt_1' } })), true);
+  nowMs = 1_101_000;
+  // An event already over is not kept at all; an over-the-bound apply sweeps the expired ones.
+  state.apply({ jti: ['late'], exp: 1_050 });
+  assert.equal(state.size, 3, 'nothing added, nothing swept yet');
+  for (let i = 0; i < 256; i++) state.apply({ jti: [`k${i}`], exp: 5_000 });
+  assert.equal(state.isRevoked(claims('j1')), false, 'expired entries are swept');
+  assert.equal(state.isRevoked(claims('other', { iat: 999, act: { sub: 'agt_1' } })), false);
+  assert.equal(state.size, 256);
+  assert.equal(state.dropped, 0);
+});
+
+test('past maxEntries the oldest entries go first, and the count of those dropped says the bound is too small', () => {
+  const state = new RevocationState({ maxEntries: 3, clock: () => 0 });
+  state.apply({ jti: ['a', 'b'], exp: 10 });
+  state.apply({ jti: ['c'], exp: 10 });
+  state.apply({ jti: ['a'], exp: 10 }); // seen again: now the newest
+  state.apply({ jti: ['d'], exp: 10 });
+  assert.equal(state.size, 3);
+  assert.deepEqual(['a', 'b', 'c', 'd'].map((jti) => state.isRevoked(claims(jti))), [true, false, true, true]);
+  assert.equal(state.dropped, 1);
+  // Cutoffs count too, and go after the ids.
+  state.apply({ cutoff: [{ party: 'user', id: 'usr_1', iat_before: 1_001 }], exp: 10 });
+  assert.equal(state.size, 3);
+  assert.equal(state.isRevoked(claims('zzz')), true, 'the cutoff is kept');
+  assert.equal(state.dropped, 2);
+});
+
+test('an event without exp (an older server) is kept for defaultRetentionSeconds; options are checked', () => {
+  let nowMs = 0;
+  const state = new RevocationState({ defaultRetentionSeconds: 60, maxEntries: 1, clock: () => nowMs });
+  state.apply({ jti: ['a'] });
+  nowMs = 61_000;
+  state.apply({ jti: ['b'] }); // over the bound: the sweep removes the expired one, nothing is dropped
+  assert.equal(state.isRevoked(claims('a')), false);
+  assert.equal(state.isRevoked(claims('b')), true);
+  assert.equal(state.dropped, 0);
+  assert.throws(() => new RevocationState({ maxEntries: 0 }), TypeError);
+  assert.throws(() => new RevocationState({ defaultRetentionSeconds: -1 }), TypeError);
+});

@@ -1,0 +1,24 @@
+-- RFC 8628 device authorization requests (issue 13 item 7). The device code and the user code are stored as their
+-- SHA-256 only (the user code after normalisation: upper case, no dash); a request is decided once by a signed-in
+-- user on the verification page, then redeemed once at the token endpoint.
+
+CREATE TABLE device_authorizations (
+  id TEXT PRIMARY KEY,
+  device_code_hash TEXT NOT NULL UNIQUE,
+  user_code_hash TEXT NOT NULL UNIQUE,
+  client_id TEXT NOT NULL,
+  scopes JSONB NOT NULL,                    -- JSON array: what the verification page shows
+  resources JSONB NOT NULL,                 -- JSON array of canonical resource URIs
+  status TEXT NOT NULL,                  -- pending | approved | denied
+  user_id TEXT,                          -- who decided
+  auth_time BIGINT,                          -- when that user signed in
+  amr JSONB,                                -- how (RFC 8176), carried into the grant
+  reason TEXT,                           -- why it was denied
+  poll_interval BIGINT NOT NULL,             -- seconds; grows by 5 on each slow_down
+  last_polled_at BIGINT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  decided_at BIGINT,
+  used_at BIGINT
+);
+CREATE INDEX device_authorizations_expiry ON device_authorizations (expires_at);

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { basicAuth, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { forEachStore } from '../helpers/stores.ts';
+import { Browser, createUser, inputValue, PASSWORD } from '../helpers/user-flow.ts';
+
+/**
+ * The admin console and self-service over real HTTP (the browser suite drives the same pages in Chromium): deny by
+ * default, the page headers, CSRF on every form, the role of each route, one validation shared with the admin API,
+ * the live approval stream, the user's own decisions where the policy lets them, and self-signup (off by default).
+ */
+forEachStore('admin console over HTTP', (fixture) => {
+  let server: TestServer;
+  let n = 0;
+  const unique = (name: string) => `${name}-${++n}@example.com`;
+
+  before(async () => {
+    server = await startTestServer(fixture);
+  });
+  after(() => server.close());
+
+  async function signedIn(email: string): Promise<Browser> {
+    const browser = new Browser();
+    const login = await (await browser.fetch(`${server.issuer}/login`)).text();
+    const response = await browser.postForm(`${server.issuer}/login`, { csrf: inputValue(login, 'csrf'), return_to: '/account', email, password: PASSWORD });
+    assert.equal(response.status, 303);
+    return browser;
+  }
+  async function page(browser: Browser, path: string): Promise<{ status: number; body: string; headers: Headers }> {
+    const response = await browser.fetch(`${server.issuer}${path}`);
+    return { status: response.status, body: await response.text(), headers: response.headers };
+  }
+
+  test('deny by default: anonymous → the login page; a user with no role → 403 with a clear page; CSP, frame-ancestors, no inline script', async () => {
+    const anonymous = await new Browser().fetch(`${server.issuer}/admin/agents`);
+    assert.equal(anonymous.status, 302);
+    assert.equal(anonymous.headers.get('location'), `/login?${new URLSearchParams({ return_to: '/admin/agents' })}`);
+
+    const email = unique('plain');
+    await createUser(server, email);
+    const plain = await signedIn(email);
+    for (const path of ['/admin', '/admin/approvals', '/admin/agents', '/admin/audit', '/admin/approvals/events']) {
+      const { status, body } = await page(plain, path);
+      assert.equal(status, 403, path);
+      assert.match(body, /no console role/);
+    }
+
+    const admin = unique('admin');
+    await createUser(server, admin, { is_admin: true });
+    const { status, body, headers } = await page(await signedIn(admin), '/admin');
+    assert.equal(status, 200);
+    assert.match(headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.doesNotMatch(headers.get('content-security-policy') ?? '', /unsafe-inline/);
+    assert.equal(headers.get('x-frame-options'), 'DENY');
+    assert.equal(headers.get('cache-control'), 'no-store');
+    assert.doesNotMatch(body, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+    assert.match(body, /<nav class="side" aria-label="Console">/);
+    assert.match(body, /<main id="main"/);
+  });
+
+  test('CSRF on every console form; an agent created with its secret shown once, through the same validation as the admin API', async () => {
+    const email = unique('admin');
+    await createUser(server, email, { is_admin: true });
+    const admin = await signedIn(email);
+    const agents = await page(admin, '/admin/agents');
+    const csrf = inputValue(agents.body, 'csrf');
+    const before = ((await (await server.admin('GET', '/agents')).json()) as { agents: unknown[] }).agents.length;
+
+    const forged = await admin.postForm(`${server.issuer}/admin/agents`, { name: 'Forged' });
+    assert.equal(forged.status, 403, 'no CSRF token');
+    assert.equal((await admin.postForm(`${server.issuer}/admin/agents`, { name: 'Forged', csrf: 'x'.repeat(43) })).status, 403, 'a wrong one');
+
+    const refused = await admin.postForm(`${server.issuer}/admin/agents`, { csrf, name: '', scopes: 'calc' });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /role="alert">name: /);
+    const unknownAudience = await admin.postForm(`${server.issuer}/admin/agents`, { csrf, name: 'Lost', audiences: 'https://nowhere.example.com/mcp' });
+    assert.equal(unknownAudience.status, 400);
+    assert.equal(((await (await server.admin('GET', '/agents')).json()) as { agents: unknown[] }).agents.length, before, 'nothing written');
+
+    const created = await admin.postForm(`${server.issuer}/admin/agents`, { csrf, name: 'Console Agent', scopes: 'calc', token_endpoint_auth_method: 'client_secret_basic' });
+    assert.equal(created.status, 200);
+    const body = await created.text();
+    const secret = /id="secret-value">([^<]+)</.exec(body)![1]!;
+    const clientId = /Client id <code>(agt_[^<]+)</.exec(body)![1]!;
+    const token = await server.postForm('/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) });
+    assert.notEqual(token.status, 401, 'the secret shown is the agent’s');
+    assert.doesNotMatch((await page(admin, '/admin/agents')).body, new RegExp(secret), 'shown once');
+
+    const app = await admin.postForm(`${server.issuer}/admin/clients`, { csrf, name: 'Bad', redirect_uris: 'https://app.example.com/cb#frag', client_type: 'public' });
+    assert.equal(app.status, 400);
+    const apiAnswer = await server.admin('POST', '/clients', { name: 'Bad', redirect_uris: ['https://app.example.com/cb#frag'], public: true });
+    const apiProblem = (await apiAnswer.json()) as { detail: string };
+    assert.ok((await app.text()).includes(apiProblem.detail.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')), 'the console says what the admin API says');
+  });
+
+  test('roles: a viewer reads and changes nothing; an approver decides approvals only; an admin may not remove their own admin role', async () => {
+    const viewerEmail = unique('viewer');
+    await createUser(server, viewerEmail, { roles: ['viewer'] });
+    const viewer = await signedIn(viewerEmail);
+    const agents = await page(viewer, '/admin/agents');
+    assert.equal(agents.status, 200);
+    assert.doesNotMatch(agents.body, /Create agent/);
+    const csrf = inputValue(agents.body, 'csrf');
+    for (const path of ['/admin/agents', '/admin/users', '/admin/keys/rotate', '/admin/approvals/apr_x/decision']) {
+      assert.equal((await viewer.postForm(`${server.issuer}${path}`, { csrf, name: 'x' })).status, 403, path);
+    }
+
+    const approverEmail = unique('approver');
+    await createUser(server, approverEmail, { roles: ['approver'] });
+    const approver = await signedIn(approverEmail);
+    const home = await approver.fetch(`${server.issuer}/admin`);
+    assert.equal(home.status, 303);
+    assert.equal(home.headers.get('location'), '/admin/approvals');
+    assert.equal((await page(approver, '/admin/agents')).status, 403);
+    const approverCsrf = inputValue((await page(approver, '/admin/approvals')).body, 'csrf');
+    assert.equal((await approver.postForm(`${server.issuer}/admin/users`, { csrf: approverCsrf, email: 'x@example.com' })).status, 403);
+
+    const adminEmail = unique('admin');
+    const adminId = await createUser(server, adminEmail, { is_admin: true });
+    const admin = await signedIn(adminEmail);
+    const adminCsrf = inputValue((await page(admin, '/admin/users')).body, 'csrf');
+    const selfDemotion = await admin.postForm(`${server.issuer}/admin/users/${adminId}/roles`, { csrf: adminCsrf, roles: '' });
+    assert.equal(selfDemotion.status, 403);
+    assert.equal(((await (await server.admin('GET', `/users/${adminId}`)).json()) as { is_admin: boolean }).is_admin, true);
+  });
+
+  test('issue 12 item 5: /admin/approvals/events streams the pending queue to the console (Server-Sent Events)', async () => {
+    const email = unique('admin');
+    await createUser(server, email, { is_admin: true });
+    const admin = await signedIn(email);
+    const uri = `https://stream-${n}.example.com/mcp`;
+    const agent = await registerAgentAndResource(server, { scopes: ['calc'], audiences: [uri] }, uri);
+    const user = unique('user');
+    await createUser(server, user);
+    const asked = await server.postForm('/bc-authorize', { scope: 'openid calc', resource: uri, login_hint: user, binding_message: 'streamed' }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
+    assert.equal(asked.status, 200);
+
+    const controller = new AbortController();
+    const response = await admin.fetch(`${server.issuer}/admin/approvals/events`, { signal: controller.signal });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const reader = response.body!.getReader();
+    let text = '';
+    while (!text.includes('event: pending')) text += new TextDecoder().decode((await reader.read()).value);
+    while (!/event: pending\ndata: .*\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    const data = JSON.parse(/event: pending\ndata: (.*)\n/.exec(text)![1]!) as { rows: { id: string; html: string }[] };
+    const row = data.rows.find((r) => r.html.includes('streamed'));
+    assert.ok(row, 'the pending request is in the stream');
+    assert.match(row.html, /name="decision" value="approve"/);
+    controller.abort();
+  });
+
+  test('issue 12 item 8: a user decides a request about them only where the policy lets them; never another user’s', async () => {
+    const uri = `https://own-${++n}.example.com/mcp`;
+    const agent = await registerAgentAndResource(server, { scopes: ['calc', 'deploy'], audiences: [uri] }, uri);
+    const resources = (await (await server.admin('GET', '/resources')).json()) as { resources: { id: string; resource: string }[] };
+    const id = resources.resources.find((r) => r.resource === uri)!.id;
+    await server.admin('PATCH', `/resources/${id}`, { scopes: ['calc', { name: 'deploy', risk: 'critical' }] });
+    const email = unique('owner');
+    await createUser(server, email);
+    const other = unique('other');
+    await createUser(server, other);
+    const ask = (scope: string, who: string, binding: string) =>
+      server.postForm('/bc-authorize', { scope: `openid ${scope}`, resource: uri, login_hint: who, binding_message: binding }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
+    await ask('deploy', email, 'deploy-it');
+    await ask('calc', other, 'not-yours');
+    const all = (await (await server.admin('GET', '/approvals?status=pending')).json()) as { approvals: { id: string; justification: string }[] };
+    const deploy = all.approvals.find((a) => a.justification === 'deploy-it')!.id;
+    const notYours = all.approvals.find((a) => a.justification === 'not-yours')!.id;
+
+    const browser = await signedIn(email);
+    const account = await page(browser, '/account');
+    assert.match(account.body, /Waiting for an approver: scope deploy needs an approver \(policy admin_approval/);
+    const csrf = inputValue(account.body, 'csrf');
+    const refused = await browser.postForm(`${server.issuer}/account/approvals/${deploy}/decision`, { csrf, decision: 'approve' });
+    assert.equal(refused.status, 403);
+    const foreign = await browser.postForm(`${server.issuer}/account/approvals/${notYours}/decision`, { csrf, decision: 'deny' });
+    assert.equal(foreign.status, 404);
+    const states = (await (await server.admin('GET', '/approvals?status=pending')).json()) as { approvals: { id: string }[] };
+    assert.ok([deploy, notYours].every((a) => states.approvals.some((s) => s.id === a)), 'both still pending');
+  });
+});
+
+forEachStore('self-signup', (fixture) => {
+  test('off by default: no /signup, no link on the login page', async () => {
+    const server = await startTestServer(fixture);
+    try {
+      assert.equal((await fetch(`${server.issuer}/signup`)).status, 404);
+      assert.doesNotMatch(await (await fetch(`${server.issuer}/login`)).text(), /Create an account/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('users.selfSignup: a person creates an account, is signed in, has no role; a taken email is refused', async () => {
+    const server = await startTestServer(fixture, { users: { selfSignup: true } });
+    try {
+      const browser = new Browser();
+      assert.match(await (await browser.fetch(`${server.issuer}/login`)).text(), /href="\/signup">Create an account/);
+      const form = await (await browser.fetch(`${server.issuer}/signup`)).text();
+      const short = await browser.postForm(`${server.issuer}/signup`, { csrf: inputValue(form, 'csrf'), email: 'new@example.com', password: 'short' });
+      assert.equal(short.status, 400);
+      assert.match(await short.text(), /password: must be at least 8 characters/);
+      const created = await browser.postForm(`${server.issuer}/signup`, { csrf: inputValue(form, 'csrf'), email: 'New@Example.com', name: 'Newcomer', password: PASSWORD });
+      assert.equal(created.status, 303);
+      assert.equal(created.headers.get('location'), '/account');
+      assert.match(await (await browser.fetch(`${server.issuer}/account`)).text(), /new@example\.com/);
+      assert.equal((await browser.fetch(`${server.issuer}/admin`)).status, 403, 'no console role');
+      const user = (await (await server.admin('GET', '/users/new@example.com')).json()) as { roles: string[]; is_admin: boolean; email_verified: boolean };
+      assert.deepEqual([user.roles, user.is_admin, user.email_verified], [[], false, false]);
+      const again = await new Browser().postForm(`${server.issuer}/signup`, { csrf: 'x', email: 'new@example.com', password: PASSWORD });
+      assert.equal(again.status, 403, 'CSRF first');
+      const other = new Browser();
+      const page = await (await other.fetch(`${server.issuer}/signup`)).text();
+      const taken = await other.postForm(`${server.issuer}/signup`, { csrf: inputValue(page, 'csrf'), email: 'new@example.com', password: PASSWORD });
+      assert.equal(taken.status, 409);
+    } finally {
+      await server.close();
+    }
+  });
+});
