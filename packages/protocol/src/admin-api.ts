@@ -12,6 +12,8 @@ export interface AdminAgent {
   status: 'active' | 'disabled';
   scopes: string[];
   audiences: string[];
+  /** May request Transaction Tokens (draft-ietf-oauth-transaction-tokens) at the token endpoint. Default false. */
+  txn_tokens: boolean;
   access_token_ttl_seconds: number | null;
   /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
   dpop_bound_access_tokens: boolean;
@@ -46,6 +48,8 @@ export interface AdminResource {
   default_scopes: string[];
   /** The downstream resources this resource server may exchange its tokens into (RFC 8693). */
   downstream_resources: string[];
+  /** May request Transaction Tokens (draft-ietf-oauth-transaction-tokens) with its API key. Default false. */
+  txn_tokens: boolean;
   created_at: number;
   updated_at: number;
 }

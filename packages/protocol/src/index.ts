@@ -36,3 +36,5 @@ export type { DpopNonces } from './dpop-nonce.ts';
 export { isRevokedBy, parseRevocationEvent, REVOCATION_EVENT_TYPE, REVOCATION_WEBHOOK_SIGNATURE_HEADER, revocationWebhookSignatureProblem, signRevocationWebhook } from './revocation-event.ts';
 export type { RevocationCutoff, RevocationEvent } from './revocation-event.ts';
 export type { AdminAgent, AdminProblem, AdminResource, AdminResourceScope } from './admin-api.ts';
+export { checkTxnTokenClaims, TOKEN_TYPE_REFRESH_TOKEN, TOKEN_TYPE_TXN_TOKEN, TXN_TOKEN_HEADER, TXN_TOKEN_TYP, txnTokenScopes } from './txn-token.ts';
+export type { TxnTokenClaimExpectations, TxnTokenClaimProblem, TxnTokenClaims } from './txn-token.ts';

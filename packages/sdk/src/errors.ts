@@ -105,12 +105,12 @@ export class AlgorithmNotAllowed extends MandateError {
   }
 }
 
-/** The JOSE header `typ` is not `at+jwt` (RFC 9068 §4). */
+/** The JOSE header `typ` is not the one expected: `at+jwt` (RFC 9068 §4), or `txntoken+jwt` for a Txn-Token. */
 export class TokenTypeInvalid extends MandateError {
   declare readonly code: 'ERR_TOKEN_TYPE_INVALID';
   readonly typ: unknown;
-  constructor(typ: unknown) {
-    super('ERR_TOKEN_TYPE_INVALID', `token typ ${JSON.stringify(typ)} is not at+jwt`);
+  constructor(typ: unknown, expected = 'at+jwt') {
+    super('ERR_TOKEN_TYPE_INVALID', `token typ ${JSON.stringify(typ)} is not ${expected}`);
     this.typ = typ;
   }
 }

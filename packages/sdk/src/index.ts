@@ -51,3 +51,19 @@ export type { DpopNonces, DpopProverOptions, DpopReplayCache, DpopVerifyOptions,
 export { RevocationState, type RevocationStateOptions, subscribeRevocations, verifyRevocationWebhook, REVOCATION_WEBHOOK_SIGNATURE_HEADER } from './verify/revocation-subscriber.ts';
 export type { RevocationSubscriber, RevocationSubscriberOptions, RevocationWebhookOptions } from './verify/revocation-subscriber.ts';
 export type { RevocationEvent } from '@mandate/protocol';
+export { authenticateTxnToken, createTxnTokenClient, createTxnTokenVerifier, extractTxnToken, TOKEN_TYPE_TXN_TOKEN, TXN_TOKEN_HEADER, txnTokenRejectionFor } from './txn-token/index.ts';
+export type {
+  IssuedTxnToken,
+  TxnTokenClaims,
+  TxnTokenClient,
+  TxnTokenClientOptions,
+  TxnTokenContext,
+  TxnTokenGuardOptions,
+  TxnTokenOutcome,
+  TxnTokenRejection,
+  TxnTokenReplacementRequest,
+  TxnTokenRequest,
+  TxnTokenVerifier,
+  TxnTokenVerifierOptions,
+  TxnTokenVerifyOptions,
+} from './txn-token/index.ts';

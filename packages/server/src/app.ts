@@ -60,6 +60,7 @@ import type { Grant } from './grants/grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
 import { type DownstreamExchange, downstreamExchange } from './grants/downstream-exchange.ts';
 import { tokenExchangeGrant } from './grants/token-exchange.ts';
+import { transactionTokenService } from './grants/transaction-token.ts';
 import type { UserTokenDeps } from './grants/user-tokens.ts';
 import { BrowserSessions } from './http/browser-session.ts';
 import { endpointPaths, endpointUrl, userEndpointPaths } from './http/endpoint-paths.ts';
@@ -104,6 +105,9 @@ export interface ServerContext {
   /** Token-endpoint request counts shared with the other instances on the database (synced by server.ts). */
   readonly sharedRateCounts?: SharedRateCounts;
 }
+
+/** The trust domain of Transaction Tokens: configured, or the issuer. */
+const trustDomainOf = (config: MandateConfig): string => config.transactionTokens.trustDomain ?? config.issuer;
 
 /** The grants of the token endpoint, by `grant_type`, with their dependencies. */
 function assembleGrants(
@@ -209,7 +213,9 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
   const { grants, exchange, downstream } = assembleGrants(ctx, store, lifecycle, clientAuth);
   // DPoP proof `jti`s are recorded in the replay markers every instance shares.
   const dpop = dpopDeps(config, ctx.dpopNonceSecret, store);
-  const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle });
+  // Txn-Tokens (issue 11 item 5) of this trust domain: their chain is checked at replacement and introspection alike.
+  const transactionTokenLife = { keys, issuer, trustDomain: trustDomainOf(config), lifecycle, records: store, clients: store, resources: store };
+  const introspection = introspectionFlow({ resources: store, adminTokens: store, clientAuth, keys, issuer, lifecycle, transactionTokens: transactionTokenLife });
   const revocation = revocationFlow({ grants: store, revocations: store, keys, issuer, audit });
   const userinfo = userinfoFlow({ keys, issuer, userinfoUrl, lifecycle, users: store, dpop });
   const registration = config.registration.mode === 'off' ? null : registrationRoutes(ctx, store);
@@ -229,6 +235,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
     jwksEndpoint(keys),
     tokenEndpoint({
       grants,
+      transactionTokens: transactionTokenService({ ...transactionTokenLife, ttlSeconds: config.transactionTokens.ttlSeconds, records: store, lineage: store }),
       clientAuth,
       audit,
       refusals: ctx.refusals,

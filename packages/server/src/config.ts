@@ -271,6 +271,20 @@ const configSchema = z
        */
       allowImpersonation: yesNo().default(false),
     }),
+    transactionTokens: group({
+      /**
+       * The trust domain of the Transaction Token Service (draft-ietf-oauth-transaction-tokens): the `aud` of every
+       * Txn-Token, and the `audience` a Txn-Token request must name. Default: the issuer, the one name every workload
+       * of this server already knows. Env MANDATE_TXN_TRUST_DOMAIN.
+       */
+      trustDomain: z.string().trim().min(1, 'must be a name').max(255).optional(),
+      /**
+       * Txn-Token lifetime; never beyond the subject token's (or, for a replacement, the replaced token's) expiry.
+       * Default 300 (5 min): the draft asks for "minutes or less", since a Txn-Token is a bearer token with no
+       * refresh. Env MANDATE_TXN_TOKEN_TTL.
+       */
+      ttlSeconds: seconds(10, 3600).default(300),
+    }),
     dpop: group({
       /**
        * Require a server nonce in every DPoP proof at the token and userinfo endpoints (RFC 9449 §8): a proof without
@@ -636,6 +650,8 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_RATE_LIMIT_IP', path: 'rateLimit.tokenPerIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_RATE_LIMIT_SHARED', path: 'rateLimit.shared', parse: booleanText },
   { name: 'MANDATE_ALLOW_IMPERSONATION', path: 'delegation.allowImpersonation', parse: booleanText },
+  { name: 'MANDATE_TXN_TRUST_DOMAIN', path: 'transactionTokens.trustDomain', parse: text },
+  { name: 'MANDATE_TXN_TOKEN_TTL', path: 'transactionTokens.ttlSeconds', parse: wholeNumberText },
   { name: 'MANDATE_DPOP_NONCE', path: 'dpop.nonceRequired', parse: booleanText },
   { name: 'MANDATE_SESSION_IDLE_TIMEOUT', path: 'users.sessionIdleTimeoutSeconds', parse: wholeNumberText },
   { name: 'MANDATE_PASSWORD_RESET_REVOKES_GRANTS', path: 'users.passwordResetRevokesGrants', parse: booleanText },

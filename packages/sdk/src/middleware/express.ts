@@ -6,8 +6,10 @@
 import type { Request, RequestHandler } from 'express';
 import type { AuthenticateOptions } from '../challenge/authenticate-request.ts';
 import type { ProtectedResourceMetadataOptions } from '../metadata/protected-resource.ts';
+import type { TxnTokenGuardOptions } from '../txn-token/header.ts';
+import type { TxnTokenContext } from '../txn-token/verifier.ts';
 import type { AuthInfo } from '../verify/auth-info.ts';
-import { protectedResourceMetadata as nodeMetadata, requireAuth as nodeRequireAuth } from './node.ts';
+import { protectedResourceMetadata as nodeMetadata, requireAuth as nodeRequireAuth, requireTxnToken as nodeRequireTxnToken } from './node.ts';
 
 /**
  * Express middleware that requires a valid bearer token (RFC 6750 §2.1, verified per RFC 9068 §4) and, when given,
@@ -24,6 +26,30 @@ export function requireAuth(options: AuthenticateOptions): RequestHandler {
   return async (req, res, next) => {
     await guard(req, res, next);
   };
+}
+
+/**
+ * Express middleware that requires exactly one valid `Txn-Token` header (draft-ietf-oauth-transaction-tokens §7)
+ * and, when given, the `requiredScopes`. Sets `req.txnToken`; refuses with 400/403/503 and a JSON body.
+ *
+ * @example
+ * app.post('/orders', requireTxnToken({ verifier: txnTokens, requiredScopes: ['trade'] }), (req, res) => {
+ *   res.json({ txn: getTxnToken(req).txn });
+ * });
+ * @see https://datatracker.ietf.org/doc/draft-ietf-oauth-transaction-tokens/
+ */
+export function requireTxnToken(options: TxnTokenGuardOptions): RequestHandler {
+  const guard = nodeRequireTxnToken(options);
+  return async (req, res, next) => {
+    await guard(req, res, next);
+  };
+}
+
+/** The Txn-Token context {@link requireTxnToken} put on the request, typed. Throws TypeError when it did not run. */
+export function getTxnToken(req: Request): TxnTokenContext {
+  const context = (req as Request & { txnToken?: TxnTokenContext }).txnToken;
+  if (context === undefined) throw new TypeError('req.txnToken is not set: mount requireTxnToken() before this handler');
+  return context;
 }
 
 /**

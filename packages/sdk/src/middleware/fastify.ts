@@ -7,6 +7,9 @@ import { authenticateCredentials } from '../challenge/authenticate-request.ts';
 import type { AuthenticateOptions } from '../challenge/authenticate-request.ts';
 import { metadataAnswer, protectedResourceMetadataPaths } from '../metadata/protected-resource.ts';
 import type { ProtectedResourceMetadataOptions } from '../metadata/protected-resource.ts';
+import { authenticateTxnToken, checkTxnTokenGuardOptions } from '../txn-token/header.ts';
+import type { TxnTokenGuardOptions } from '../txn-token/header.ts';
+import type { TxnTokenContext } from '../txn-token/verifier.ts';
 import type { AuthInfo } from '../verify/auth-info.ts';
 import { checkAuthenticateOptions, parsedBodyHasAccessToken, rawHeaderSource } from './node.ts';
 
@@ -14,6 +17,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the `requireAuth` preHandler; `null` on routes it does not guard. */
     auth: AuthInfo | null;
+    /** Set by the `requireTxnToken` preHandler; `null` on routes it does not guard. */
+    txnToken: TxnTokenContext | null;
   }
 }
 
@@ -22,12 +27,14 @@ declare module 'fastify' {
 const skipOverride = Symbol.for('skip-override');
 
 /**
- * Declares `request.auth` (initially `null`) with `decorateRequest`, as Fastify wants request properties declared
- * up front. Register it once before routes that use {@link requireAuth}, the RFC 6750 guard.
+ * Declares `request.auth` and `request.txnToken` (initially `null`) with `decorateRequest`, as Fastify wants request
+ * properties declared up front. Register it once before routes that use {@link requireAuth}, the RFC 6750 guard, or
+ * {@link requireTxnToken}.
  */
 export const mandateAuthPlugin: FastifyPluginCallback = Object.assign(
   (app: FastifyInstance, _options: unknown, done: (err?: Error) => void) => {
     if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', null);
+    if (!app.hasRequestDecorator('txnToken')) app.decorateRequest('txnToken', null);
     done();
   },
   { [skipOverride]: true },
@@ -60,6 +67,29 @@ export function requireAuth(options: AuthenticateOptions): preHandlerAsyncHookHa
       return reply.code(status).headers(headers).send(body);
     }
     request.auth = outcome.auth;
+  };
+}
+
+/**
+ * A Fastify preHandler that requires exactly one valid `Txn-Token` header (draft-ietf-oauth-transaction-tokens §7)
+ * and, when given, the `requiredScopes`. Sets `request.txnToken` (declared by {@link mandateAuthPlugin}); refuses
+ * with 400/403/503 and a JSON body.
+ *
+ * @example
+ * await app.register(mandateAuthPlugin);
+ * app.post('/orders', { preHandler: requireTxnToken({ verifier: txnTokens }) }, (request) => ({ txn: request.txnToken?.txn }));
+ * @see https://datatracker.ietf.org/doc/draft-ietf-oauth-transaction-tokens/
+ */
+export function requireTxnToken(options: TxnTokenGuardOptions): preHandlerAsyncHookHandler {
+  checkTxnTokenGuardOptions(options);
+  return async function mandateRequireTxnToken(request, reply) {
+    // request.headers is node's, which joins a repeated custom header; the raw list is what every adapter reads.
+    const outcome = await authenticateTxnToken(rawHeaderSource(request.raw.rawHeaders), options);
+    if (!outcome.ok) {
+      const { status, headers, body } = outcome.rejection;
+      return reply.code(status).headers(headers).send(body);
+    }
+    request.txnToken = outcome.context;
   };
 }
 

@@ -7,6 +7,9 @@ import { authenticateCredentials } from '../challenge/authenticate-request.ts';
 import type { AuthenticateOptions } from '../challenge/authenticate-request.ts';
 import { metadataAnswer } from '../metadata/protected-resource.ts';
 import type { ProtectedResourceMetadataOptions } from '../metadata/protected-resource.ts';
+import { authenticateTxnToken, checkTxnTokenGuardOptions } from '../txn-token/header.ts';
+import type { TxnTokenGuardOptions } from '../txn-token/header.ts';
+import type { TxnTokenContext } from '../txn-token/verifier.ts';
 import type { AuthInfo } from '../verify/auth-info.ts';
 import { checkAuthenticateOptions } from './node.ts';
 
@@ -34,6 +37,31 @@ export function requireAuth(options: AuthenticateOptions): MiddlewareHandler<Aut
       return c.json(body, status, headers);
     }
     c.set('auth', outcome.auth);
+    await next();
+  };
+}
+
+/** The Hono environment {@link requireTxnToken} sets: `c.get('txnToken')` is the verified Txn-Token's context. */
+export type TxnTokenEnv = { Variables: { txnToken: TxnTokenContext } };
+
+/**
+ * Hono middleware that requires exactly one valid `Txn-Token` header (draft-ietf-oauth-transaction-tokens §7) and,
+ * when given, the `requiredScopes`. Sets `c.get('txnToken')`; refuses with 400/403/503 and a JSON body.
+ *
+ * @example
+ * const app = new Hono<TxnTokenEnv>();
+ * app.post('/orders', requireTxnToken({ verifier: txnTokens }), (c) => c.json({ txn: c.get('txnToken').txn }));
+ * @see https://datatracker.ietf.org/doc/draft-ietf-oauth-transaction-tokens/
+ */
+export function requireTxnToken(options: TxnTokenGuardOptions): MiddlewareHandler<TxnTokenEnv> {
+  checkTxnTokenGuardOptions(options);
+  return async (c, next) => {
+    const outcome = await authenticateTxnToken(c.req.raw.headers, options);
+    if (!outcome.ok) {
+      const { status, headers, body } = outcome.rejection;
+      return c.json(body, status, headers);
+    }
+    c.set('txnToken', outcome.context);
     await next();
   };
 }

@@ -10,6 +10,9 @@ import type { HeaderSource } from '../challenge/extract-token.ts';
 import { metadataAnswer } from '../metadata/protected-resource.ts';
 import type { MetadataAnswer, ProtectedResourceMetadataOptions } from '../metadata/protected-resource.ts';
 import type { AuthInfo } from '../verify/auth-info.ts';
+import { authenticateTxnToken, checkTxnTokenGuardOptions } from '../txn-token/header.ts';
+import type { TxnTokenGuardOptions, TxnTokenRejection } from '../txn-token/header.ts';
+import type { TxnTokenContext } from '../txn-token/verifier.ts';
 
 /** A node request after {@link requireAuth} let it through. */
 export type AuthenticatedRequest = IncomingMessage & { auth: AuthInfo };
@@ -51,6 +54,52 @@ export function requireAuth(options: AuthenticateOptions): (req: IncomingMessage
     next?.();
     return outcome.auth;
   };
+}
+
+/** A node request after {@link requireTxnToken} let it through. */
+export type TxnTokenRequest = IncomingMessage & { txnToken: TxnTokenContext };
+
+/**
+ * Returns a guard for node:http that requires exactly one valid `Txn-Token` header (draft-ietf-oauth-transaction-tokens
+ * §7) and, when given, the `requiredScopes`. On success it sets `req.txnToken` (the transaction's context), calls
+ * `next()` when given, and resolves to it; on failure it writes the 400/403/503 answer and resolves to `undefined`.
+ * It checks the Txn-Token only: combine it with {@link requireAuth} when the caller must also present an access token.
+ *
+ * @example
+ * const txn = requireTxnToken({ verifier: createTxnTokenVerifier({ issuer, trustDomain }), requiredScopes: ['trade'] });
+ * createServer(async (req, res) => {
+ *   const context = await txn(req, res);
+ *   if (context === undefined) return;
+ *   res.end(`${context.subject} ${context.tctx.action}`);
+ * });
+ * @see https://datatracker.ietf.org/doc/draft-ietf-oauth-transaction-tokens/
+ */
+export function requireTxnToken(options: TxnTokenGuardOptions): (req: IncomingMessage, res: ServerResponse, next?: Next) => Promise<TxnTokenContext | undefined> {
+  checkTxnTokenGuardOptions(options);
+  return async (req, res, next) => {
+    let outcome;
+    try {
+      outcome = await authenticateTxnToken(rawHeaderSource(req.rawHeaders), options);
+    } catch (err) {
+      if (next === undefined) throw err;
+      next(err);
+      return undefined;
+    }
+    if (!outcome.ok) {
+      writeTxnTokenRejection(res, outcome.rejection);
+      return undefined;
+    }
+    (req as IncomingMessage & { txnToken?: TxnTokenContext }).txnToken = outcome.context;
+    next?.();
+    return outcome.context;
+  };
+}
+
+/** Writes a Txn-Token refusal: status, headers, JSON body. */
+export function writeTxnTokenRejection(res: ServerResponse, rejection: TxnTokenRejection): void {
+  const body = JSON.stringify(rejection.body);
+  res.writeHead(rejection.status, { ...rejection.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /**

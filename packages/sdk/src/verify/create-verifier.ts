@@ -163,7 +163,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 }
 
 /** The coded error for each way the JWS itself can fail (RFC 7515, RFC 8725 §3.1 and §3.11). */
-function refusalError(refusal: JwsRefusal): MandateError {
+export function refusalError(refusal: JwsRefusal): MandateError {
   switch (refusal.failure) {
     case 'malformed':
       return new TokenMalformed(refusal.reason);
@@ -180,7 +180,7 @@ function refusalError(refusal: JwsRefusal): MandateError {
   }
 }
 
-interface CheckedOptions {
+export interface CheckedOptions {
   issuer: string;
   audiences: readonly string[];
   algorithms: readonly JwsAlgorithm[];
@@ -191,7 +191,7 @@ interface CheckedOptions {
 }
 
 /** Misuse is thrown as a TypeError when the verifier is created, never on the first request. */
-function checkOptions(options: VerifierOptions): CheckedOptions {
+export function checkOptions(options: VerifierOptions): CheckedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   assertIssuerIdentifier(options.issuer);
   const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;

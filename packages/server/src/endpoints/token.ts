@@ -6,6 +6,7 @@ import type { DownstreamExchange } from '../grants/downstream-exchange.ts';
 import { asksForPeerGrant } from '../grants/cross-domain-exchange.ts';
 import type { Grant, GrantResult } from '../grants/grant.ts';
 import type { TokenExchangeRequest } from '../grants/token-exchange.ts';
+import type { TransactionTokenService, TxnTokenRequester } from '../grants/transaction-token.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
 import type { ServerMetrics } from '../http/metrics.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
@@ -17,7 +18,7 @@ import { checkDpopProof, type DpopDeps, dpopNonceHeader, dpopTokenError } from '
 import { invalidRequest, OAuthError, unauthorizedClient } from '../oauth/oauth-error.ts';
 import { authenticateResource, presentedResourceKey } from '../oauth/resource-authentication.ts';
 import type { ResourceRecords } from '../store/store.ts';
-import { GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
+import { GRANT_TYPE_TOKEN_EXCHANGE, TOKEN_TYPE_TXN_TOKEN } from '@mandate/protocol';
 import { sendNoStoreJson } from './oauth-response.ts';
 
 export interface TokenEndpointDeps {
@@ -38,6 +39,8 @@ export interface TokenEndpointDeps {
   metrics?: Pick<ServerMetrics, 'tokenIssued' | 'tokenRefused'>;
   /** Token exchange by a resource server with its API key (a gateway calling on downstream, issue 11 item 2). */
   downstream: { exchange: DownstreamExchange; resources: Pick<ResourceRecords, 'getResourceByApiKeyId'> };
+  /** The Transaction Token Service: token exchange with `requested_token_type` txn_token, by an agent or a resource server. */
+  transactionTokens: TransactionTokenService;
 }
 
 /** Thrown for a rate-limited request; `audit` is false after the first refusal of a burst, so a flood writes one row. */
@@ -71,6 +74,10 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
     return check.jkt;
   }
 
+  /** A resource server's API key fails: the answer of both its exchange and its Txn-Token requests. */
+  const resourceAuthenticationFailed = () =>
+    new OAuthError('invalid_client', 'resource server authentication failed', { status: 401, headers: { 'www-authenticate': 'Bearer realm="mandate", error="invalid_token"' } });
+
   const shared = (prefix: string) => (deps.sharedRateCounts ? { counts: deps.sharedRateCounts, prefix } : undefined);
   const perIp = new RateLimiter(deps.rateLimit.tokenPerIpPerMinute, undefined, shared('token-ip:'));
   const perClient = new RateLimiter(deps.rateLimit.tokenPerClientPerMinute, undefined, shared('token-client:'));
@@ -100,9 +107,27 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
 
         const now = deps.now();
         const resourceKey = grantType === GRANT_TYPE_TOKEN_EXCHANGE ? presentedResourceKey(authorizationHeader(request)) : undefined;
+        // A Txn-Token is not an access token: no DPoP binding, and the workload's registration decides (not its grant types).
+        const txnToken = grantType === GRANT_TYPE_TOKEN_EXCHANGE && params.get('requested_token_type') === TOKEN_TYPE_TXN_TOKEN;
         let result: GrantResult;
         let dpopJkt: string | undefined;
-        if (resourceKey) {
+        if (txnToken) {
+          // The requesting workload: a resource server by its API key, or a client (an agent) by its own authentication.
+          let requester: TxnTokenRequester;
+          if (resourceKey) {
+            const resource = await authenticateResource(resourceKey, deps.downstream, now);
+            if (!resource) throw resourceAuthenticationFailed();
+            actorId = resource.uri;
+            requester = { kind: 'resource', resource };
+          } else {
+            authenticated = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);
+            actorId = authenticated.client.clientId;
+            requester = { kind: 'client', client: authenticated.client, method: authenticated.method };
+          }
+          const clientRefusal = perClient.take(actorId);
+          if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
+          result = await deps.transactionTokens.handle({ requester, request: deps.transactionTokens.parse(params), now, ip });
+        } else if (resourceKey) {
           // A resource server exchanging a token it received, for a downstream call (its API key is its credential).
           const resource = await authenticateResource(resourceKey, deps.downstream, now);
           if (!resource) {

@@ -1,5 +1,6 @@
 import type { KeyRing } from '../keys/key-ring.ts';
 import { accessTokenLife, type TokenLifecycleDeps } from '../lifecycle/token-lifecycle.ts';
+import { type TxnTokenLifeDeps, verifyLiveTxnToken } from '../lifecycle/transaction-token-life.ts';
 import { bearerCredential } from '../oauth/bearer-token.ts';
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from '../oauth/client-authentication.ts';
 import type { FormParams } from '../oauth/form-params.ts';
@@ -19,6 +20,8 @@ export interface IntrospectionDeps {
   keys: KeyRing;
   issuer: string;
   lifecycle: TokenLifecycleDeps;
+  /** Transaction Tokens of this trust domain (issue 11 item 5), introspected by its resource servers and admins. */
+  transactionTokens?: TxnTokenLifeDeps;
 }
 
 /** Who is asking. RFC 7662 §2.1 requires authorization; each kind sees a different slice of tokens. */
@@ -58,6 +61,33 @@ function mayInspect(caller: IntrospectionCaller, claims: AccessTokenClaims, audi
 export function introspectionFlow(deps: IntrospectionDeps) {
   const verified = new VerifiedTokenCache<AccessTokenClaims>();
 
+  /**
+   * A Txn-Token: it names no resource and no client, it is meant for every workload of the trust domain, so any
+   * resource server (and an admin) may learn about it; clients may not (it is no credential of theirs). Active while
+   * its whole chain is (lifecycle/transaction-token-life.ts).
+   */
+  async function introspectTxnToken(caller: IntrospectionCaller, token: string, now: number): Promise<IntrospectionResponse> {
+    if (!deps.transactionTokens || caller.kind === 'client') return INACTIVE;
+    const live = await verifyLiveTxnToken(token, deps.transactionTokens, now);
+    if (!live.ok) return INACTIVE;
+    const { claims } = live;
+    return {
+      active: true,
+      iss: claims.iss,
+      sub: claims.sub,
+      aud: claims.aud,
+      exp: claims.exp,
+      iat: claims.iat,
+      jti: claims.jti,
+      txn: claims.txn,
+      scope: claims.scope,
+      req_wl: claims.req_wl,
+      token_type: 'N_A',
+      ...(claims.tctx !== undefined && { tctx: claims.tctx }),
+      ...(claims.rctx !== undefined && { rctx: claims.rctx }),
+    };
+  }
+
   return {
     async authenticateCaller(credentials: PresentedCredentials, now: number): Promise<IntrospectionCaller> {
       const bearer = bearerCredential(credentials.authorization);
@@ -88,7 +118,7 @@ export function introspectionFlow(deps: IntrospectionDeps) {
       let claims = verified.get(cacheKey, now);
       if (!claims) {
         const result = await verifyOwnAccessToken(token, { keys: deps.keys, issuer: deps.issuer, now });
-        if (!result.ok) return INACTIVE;
+        if (!result.ok) return result.reason === 'invalid' ? introspectTxnToken(caller, token, now) : INACTIVE;
         claims = result.claims;
         verified.set(cacheKey, claims, claims.exp);
       }

@@ -86,7 +86,7 @@ export function principalsOf(claims: Pick<AccessTokenClaims, 'client_id' | 'sub'
 }
 
 /** Why a party (of a token issued at `since`, or of a grant made then) no longer stands, or null. */
-function partyProblem(record: ClientRecord | UserRecord | null | undefined, since: number, what: string): string | null {
+export function partyProblem(record: ClientRecord | UserRecord | null | undefined, since: number, what: string): string | null {
   if (!record) return `${what} no longer exists`;
   if (record.status !== 'active') return `${what} is disabled`;
   if (since < record.tokensValidAfter) return `${what} was disabled (or reset) after it was issued`;

@@ -13,7 +13,7 @@ import { ManagementError } from './management-error.ts';
 export type ResourceView = AdminResource;
 
 function resourceView(record: ResourceRecord): ResourceView {
-  return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources, created_at: record.createdAt, updated_at: record.updatedAt };
+  return { id: record.id, resource: record.uri, name: record.name, scopes: record.scopes, default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources, txn_tokens: record.txnTokensAllowed === true, created_at: record.createdAt, updated_at: record.updatedAt };
 }
 
 /** A scope as a bare name (risk low, no description) or as an object; errors name the exact field. */
@@ -31,11 +31,12 @@ const createSchema = z
     scopes: z.array(scopeInput).max(200).default([]),
     default_scopes: z.array(scopeToken).max(200).default([]),
     downstream_resources: z.array(resourceUri).max(100).default([]),
+    txn_tokens: z.boolean().default(false),
   })
   .strict();
 
 const updateSchema = z
-  .object({ name: z.string().trim().min(1).max(200), scopes: z.array(scopeInput).max(200), default_scopes: z.array(scopeToken).max(200), downstream_resources: z.array(resourceUri).max(100) })
+  .object({ name: z.string().trim().min(1).max(200), scopes: z.array(scopeInput).max(200), default_scopes: z.array(scopeToken).max(200), downstream_resources: z.array(resourceUri).max(100), txn_tokens: z.boolean() })
   .partial()
   .strict();
 
@@ -79,6 +80,7 @@ export async function createResource(input: unknown, deps: ManagementDeps<Resour
     scopes: uniqueScopes(parsed.scopes),
     defaultScopes: checkDefaultScopes(parsed.default_scopes, parsed.scopes),
     downstreamResources: await checkDownstream(parsed.downstream_resources, parsed.resource, deps),
+    txnTokensAllowed: parsed.txn_tokens,
     apiKeyId: key.id,
     apiKeyHash: hashSecret(key.secret),
     previousApiKeyId: null,
@@ -95,7 +97,7 @@ export async function createResource(input: unknown, deps: ManagementDeps<Resour
     if (err instanceof StoreConflictError) throw new ManagementError('conflict', `resource ${record.uri} is already registered`);
     throw err;
   }
-  await deps.audit.record({ event: 'resource.created', actor: deps.actor, subject: record.uri, detail: { id: record.id, scopes: record.scopes.map((s) => s.name), default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources } });
+  await deps.audit.record({ event: 'resource.created', actor: deps.actor, subject: record.uri, detail: { id: record.id, scopes: record.scopes.map((s) => s.name), default_scopes: record.defaultScopes, downstream_resources: record.downstreamResources, txn_tokens: record.txnTokensAllowed } });
   return { resource: resourceView(record), apiKey: key.credential };
 }
 
@@ -105,6 +107,12 @@ export async function listResources(deps: Pick<ManagementDeps<ResourceRecords>, 
 
 export async function getResource(idOrUri: string, deps: ManagementDeps<ResourceRecords>): Promise<ResourceView> {
   return resourceView(await existingResource(deps, idOrUri));
+}
+
+/** Allows or denies the resource server's Txn-Token requests (issue 11 item 5), and reads it back. */
+async function setTxnTokensAllowed(resource: ResourceRecord, allowed: boolean, deps: ManagementDeps<ResourceRecords>): Promise<ResourceRecord> {
+  if (!(await deps.store.setResourceTxnTokensAllowed(resource.id, allowed, deps.now))) throw new ManagementError('not-found', `no resource ${resource.uri}`);
+  return (await deps.store.getResourceByUri(resource.uri)) ?? resource;
 }
 
 export async function updateResource(idOrUri: string, input: unknown, deps: ManagementDeps<ResourceRecords>): Promise<ResourceView> {
@@ -122,8 +130,9 @@ export async function updateResource(idOrUri: string, input: unknown, deps: Mana
     downstreamResources: parsed.downstream_resources && (await checkDownstream(parsed.downstream_resources, current.uri, deps)),
     updatedAt: deps.now,
   }))!;
+  const result = parsed.txn_tokens === undefined ? updated : await setTxnTokensAllowed(updated, parsed.txn_tokens, deps);
   await deps.audit.record({ event: 'resource.updated', actor: deps.actor, subject: current.uri, detail: { fields: Object.keys(parsed) } });
-  return resourceView(updated);
+  return resourceView(result);
 }
 
 /**

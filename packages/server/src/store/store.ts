@@ -40,6 +40,8 @@ export interface ClientRecord {
   defaultScopes: string[];
   /** Canonical resource URIs the client may get tokens for (RFC 8707). */
   allowedAudiences: string[];
+  /** May request Transaction Tokens (an agent as a workload of the trust domain). False when absent. */
+  txnTokensAllowed?: boolean;
   /** Overrides the server default; never above `tokens.maxAccessTokenTtlSeconds`. */
   accessTokenTtlSeconds: number | null;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -206,6 +208,8 @@ export interface ResourceRecord {
   defaultScopes: string[];
   /** The downstream resources this resource server may exchange a token for itself into (a gateway's allowance). */
   downstreamResources: string[];
+  /** May request Transaction Tokens with its API key (a workload of the trust domain). False when absent. */
+  txnTokensAllowed?: boolean;
   /** Id part of the resource's API key (`mrk_<id>.<secret>`), used to find the key without scanning. */
   apiKeyId: string;
   apiKeyHash: string;
@@ -230,6 +234,8 @@ export interface ResourceRecords {
   getResourceByUri(uri: string): Promise<ResourceRecord | null>;
   /** The resource whose current or previous API key has this id. */
   getResourceByApiKeyId(apiKeyId: string): Promise<ResourceRecord | null>;
+  /** Allows or denies a resource server's Txn-Token requests (`txnTokensAllowed`); false when there is no such resource. */
+  setResourceTxnTokensAllowed(id: string, allowed: boolean, updatedAt: number): Promise<boolean>;
   listResources(): Promise<ResourceRecord[]>;
   /**
    * Updates the resource. A patch that moves `apiKeySince` (a key rotation) appends a revocation event cutting the
@@ -316,6 +322,33 @@ export interface RevocationRecords {
    * revokes the child, when a parent is revoked by then: a revocation racing the derivation wins either way.
    */
   recordDerivation(childJti: string, parentJtis: readonly string[], expiresAt: number): Promise<boolean>;
+}
+
+/**
+ * One issued Transaction Token (issue 11 item 5): its id, its transaction, and the claims of the access token the
+ * transaction started from (a JWT payload without signature: nothing secret), which the lifecycle re-checks at every
+ * use, so the Txn-Token lives no longer than that token's chain. A replacement copies its original's root.
+ */
+export interface TransactionTokenRecord {
+  jti: string;
+  txn: string;
+  rootClaims: Record<string, unknown>;
+  /** The workloads that requested it: the original requester first, then each replacement's (the call chain). */
+  workloads: TransactionTokenWorkload[];
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** A workload of the trust domain: an agent (by client id) or a resource server (by its URI). */
+export interface TransactionTokenWorkload {
+  kind: 'agent' | 'resource';
+  id: string;
+}
+
+export interface TransactionTokenRecords {
+  recordTransactionToken(record: TransactionTokenRecord): Promise<void>;
+  /** The record, or null when there is none (never issued here, or purged after its expiry). */
+  getTransactionToken(jti: string): Promise<TransactionTokenRecord | null>;
 }
 
 /** One stored revocation event (issue 11 item 3): its id orders the log and is the SSE event id. */
@@ -710,6 +743,7 @@ export interface Store
     AdminTokenRecords,
     SigningKeyRecords,
     RevocationRecords,
+    TransactionTokenRecords,
     RevocationEventRecords,
     RevocationWebhookRecords,
     ReplayRecords,
@@ -732,7 +766,7 @@ export interface Store
   migrate(): Promise<string[]>;
   /**
    * Deletes rows whose expiry has passed (revocations, replay markers, sessions, codes, refresh tokens, throttles,
-   * pending authorization requests, rate-limit counters of past minutes).
+   * pending authorization requests, rate-limit counters of past minutes, Transaction Token rows).
    */
   purgeExpired(now: number): Promise<number>;
   /** Resolves once the database answers a trivial query: the readiness probe (`/readyz`). */

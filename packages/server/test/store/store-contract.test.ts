@@ -15,6 +15,7 @@ function agent(clientId: string, overrides: Partial<ClientRecord> = {}): ClientR
     allowedScopes: ['calc', 'files:read'],
     defaultScopes: ['calc'],
     allowedAudiences: ['https://mcp.example.com/mcp'],
+    txnTokensAllowed: false,
     accessTokenTtlSeconds: null,
     tokenEndpointAuthMethod: 'client_secret_basic',
     secretHash: 'a'.repeat(64),
@@ -66,6 +67,7 @@ forEachStore('store contract', (fixture) => {
     await store.createClient({ ...agent('app_one'), kind: 'app', redirectUris: ['https://app.example.com/cb'] });
     assert.deepEqual(await store.getClient('agt_one'), record);
     assert.equal(await store.getClient('missing'), null);
+    assert.equal((await store.updateClient('agt_one', { txnTokensAllowed: true }))?.txnTokensAllowed, true, 'the Txn-Token permission round-trips');
     assert.deepEqual((await store.listClients({ kind: 'agent' })).map((c) => c.clientId), ['agt_one']);
     assert.equal((await store.listClients()).length, 2);
 
@@ -89,6 +91,7 @@ forEachStore('store contract', (fixture) => {
       id: 'res_1',
       uri: 'https://mcp.example.com/mcp',
       name: 'MCP',
+      txnTokensAllowed: false,
       scopes: [{ name: 'calc', description: null, risk: 'low' as const }],
       defaultScopes: ['calc'], downstreamResources: [],
       apiKeyId: 'key1',
@@ -109,6 +112,9 @@ forEachStore('store contract', (fixture) => {
     assert.equal(renamed?.name, 'Renamed');
     assert.deepEqual(renamed?.defaultScopes, []);
     assert.deepEqual((await store.getResourceByUri(resource.uri))?.downstreamResources, ['https://downstream.example/mcp'], 'a gateway allowance round-trips');
+    assert.equal(await store.setResourceTxnTokensAllowed('res_1', true, 3), true);
+    assert.equal((await store.getResourceByUri(resource.uri))?.txnTokensAllowed, true, 'the Txn-Token permission round-trips');
+    assert.equal(await store.setResourceTxnTokensAllowed('res_missing', true, 3), false);
     const rotated = await store.updateResource('res_1', { apiKeyId: 'key3', apiKeyHash: 'c'.repeat(64), previousApiKeyId: 'key1', previousApiKeyHash: 'b'.repeat(64), previousApiKeyExpiresAt: 5 });
     assert.equal((await store.getResourceByApiKeyId('key1'))?.id, 'res_1', 'found by its previous key too');
     assert.equal((await store.getResourceByApiKeyId('key3'))?.previousApiKeyExpiresAt, 5);
@@ -156,6 +162,24 @@ forEachStore('store contract', (fixture) => {
     assert.equal(await store.consumeOnce('assertion:1', 300, 150), true, 'an expired marker no longer counts as a replay');
     assert.equal(await store.purgeExpired(200), 2, 'the revocation and its revocation event');
     assert.equal(await store.isTokenIdRevoked('jti-1'), false);
+  });
+
+  test('transaction tokens: a row reads back with its root claims and workloads, and is purged once expired', async () => {
+    const record = {
+      jti: 'txn-jti-1',
+      txn: 'txn-1',
+      rootClaims: { sub: 'usr_1', client_id: 'app_1', jti: 'at-1', act: { sub: 'agt_1' }, scope: 'calc' },
+      workloads: [{ kind: 'resource' as const, id: 'https://gw.example/api' }, { kind: 'agent' as const, id: 'agt_1' }],
+      createdAt: 10,
+      expiresAt: 130,
+    };
+    await store.recordTransactionToken(record);
+    assert.deepEqual(await store.getTransactionToken('txn-jti-1'), record);
+    assert.equal(await store.getTransactionToken('txn-jti-2'), null);
+    await store.purgeExpired(129);
+    assert.deepEqual(await store.getTransactionToken('txn-jti-1'), record, 'not before its expiry');
+    await store.purgeExpired(131);
+    assert.equal(await store.getTransactionToken('txn-jti-1'), null);
   });
 
   test('audit: concurrent appends extend one chain without gaps and move the anchor with it; filters work', async () => {

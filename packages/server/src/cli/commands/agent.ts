@@ -21,6 +21,9 @@ export const agentHelp = `mandate agent <command>
                           replace the public keys of a private_key_jwt agent (public asymmetric keys only:
                           EC P-256/P-384, Ed25519, RSA ≥ 2048 bits)
   delete <client_id>      delete it and invalidate its tokens
+  txn-tokens <client_id> [--allow | --deny]
+                          show, allow or deny its requests for Transaction Tokens (off by default; see
+                          docs/transaction-tokens.md)
   delegation-policy <client_id> [--may-delegate-to <client_id>]… [--clear]
                           show, set (replacing it) or clear the agents it may pass a token on to
                           (checked when a token exchange mints; see docs/users-and-delegation.md)
@@ -54,6 +57,8 @@ export async function agentCommand(args: string[]): Promise<void> {
     grace: { type: 'string' },
     'may-delegate-to': { type: 'string', multiple: true },
     clear: { type: 'boolean' },
+    allow: { type: 'boolean' },
+    deny: { type: 'boolean' },
   }, 'client_id');
 
   switch (sub) {
@@ -108,6 +113,14 @@ export async function agentCommand(args: string[]): Promise<void> {
       const clientId = id();
       await withManagement(config, (deps) => deleteAgent(clientId, deps));
       return out.print({ deleted: clientId }, `deleted ${clientId}`);
+    }
+    case 'txn-tokens': {
+      const clientId = id();
+      if (values.allow && values.deny) throw new UsageError('--allow and --deny exclude each other');
+      const change = values.allow ? true : values.deny ? false : undefined;
+      const agent = await withManagement(config, (deps) => (change === undefined ? getAgent(deps.store, clientId) : updateAgent(clientId, { txn_tokens: change }, deps)));
+      return out.print(agent, `agent       ${agent.client_id}
+txn-tokens  ${agent.txn_tokens ? 'allowed' : 'denied'}`);
     }
     case 'delegation-policy': {
       const clientId = id();

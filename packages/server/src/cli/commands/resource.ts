@@ -29,6 +29,9 @@ export const resourceHelp = `mandate resource <command>
                           show or set (replacing them) the downstream resources this resource server may
                           exchange the tokens it receives into, for calls on the user's behalf (RFC 8693
                           with its API key; see docs/users-and-delegation.md)
+  txn-tokens <id|uri> [--allow | --deny]
+                          show, allow or deny its requests for Transaction Tokens with its API key
+                          (off by default; see docs/transaction-tokens.md)
   delegation-policy <id|uri> [--max-depth <n>] [--require-human-root] [--allowed-actor <client_id>]…
                           [--clear]
                           show, set (replacing it) or clear the delegation-chain policy of tokens for it:
@@ -94,6 +97,8 @@ export async function resourceCommand(args: string[]): Promise<void> {
     window: { type: 'string' },
     url: { type: 'string' },
     to: { type: 'string', multiple: true },
+    allow: { type: 'boolean' },
+    deny: { type: 'boolean' },
   }, 'id|uri');
 
   switch (sub) {
@@ -137,6 +142,14 @@ export async function resourceCommand(args: string[]): Promise<void> {
       const change = values.clear ? [] : values.to;
       const resource = await withManagement(config, (deps) => (change === undefined ? getResource(target, deps) : updateResource(target, { downstream_resources: change }, deps)));
       return out.print(resource, `resource    ${resource.resource}\ndownstream  ${resource.downstream_resources.join(' ') || '-'}`);
+    }
+    case 'txn-tokens': {
+      const target = ref();
+      if (values.allow && values.deny) throw new UsageError('--allow and --deny exclude each other');
+      const change = values.allow ? true : values.deny ? false : undefined;
+      const resource = await withManagement(config, (deps) => (change === undefined ? getResource(target, deps) : updateResource(target, { txn_tokens: change }, deps)));
+      return out.print(resource, `resource    ${resource.resource}
+txn-tokens  ${resource.txn_tokens ? 'allowed' : 'denied'}`);
     }
     case 'delegation-policy': {
       const target = ref();

@@ -14,6 +14,7 @@ export const clientColumns: ColumnMap<ClientRecord> = {
   allowedScopes: { column: 'allowed_scopes', json: true },
   defaultScopes: { column: 'default_scopes', json: true },
   allowedAudiences: { column: 'allowed_audiences', json: true },
+  txnTokensAllowed: { column: 'txn_tokens_allowed', bool: true },
   accessTokenTtlSeconds: { column: 'access_token_ttl_seconds' },
   tokenEndpointAuthMethod: { column: 'token_endpoint_auth_method' },
   secretHash: { column: 'secret_hash' },

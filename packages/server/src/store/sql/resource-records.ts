@@ -11,6 +11,7 @@ const resourceColumns: ColumnMap<ResourceRecord> = {
   scopes: { column: 'scopes', json: true },
   defaultScopes: { column: 'default_scopes', json: true },
   downstreamResources: { column: 'downstream_resources', json: true },
+  txnTokensAllowed: { column: 'txn_tokens_allowed', bool: true },
   apiKeyId: { column: 'api_key_id' },
   apiKeyHash: { column: 'api_key_hash' },
   previousApiKeyId: { column: 'previous_api_key_id' },
@@ -42,6 +43,9 @@ export function resourceRecords(db: SqlExecutor, events: Pick<RevocationEventLog
         if (isUniqueViolation(err)) throw new StoreConflictError(`a resource with URI ${record.uri} exists`);
         throw err;
       }
+    },
+    async setResourceTxnTokensAllowed(id, allowed, updatedAt) {
+      return (await db.run('UPDATE resources SET txn_tokens_allowed = ?, updated_at = ? WHERE id = ?', [allowed ? 1 : 0, updatedAt, id])) > 0;
     },
     getResourceByUri: (uri) => one('SELECT * FROM resources WHERE uri = ?', uri),
     async getResourceByApiKeyId(apiKeyId) {

@@ -17,6 +17,7 @@ import { sessionRecords } from './session-records.ts';
 import { replayRecords, revocationRecords } from './token-records.ts';
 import { revocationEventLog } from './revocation-event-records.ts';
 import { revocationWebhookRecords } from './revocation-webhook-records.ts';
+import { transactionTokenRecords } from './transaction-token-records.ts';
 import { delegationPolicyRecords } from './delegation-policy-records.ts';
 import { passkeyRecords, userRecords } from './user-records.ts';
 
@@ -37,6 +38,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...adminTokenRecords(db),
     ...signingKeyRecords(db),
     ...revocationRecords(db, eventLog),
+    ...transactionTokenRecords(db),
     ...events,
     ...revocationWebhookRecords(db),
     ...delegationPolicyRecords(db),
@@ -58,6 +60,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       let purged = 0;
       purged += await db.run('DELETE FROM revoked_tokens WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM token_lineage WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM transaction_tokens WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM revocation_events WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM revocation_webhook_deliveries WHERE event_id NOT IN (SELECT id FROM revocation_events)');
       purged += await db.run('DELETE FROM replay_markers WHERE expires_at < ?', [now]);
