@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
 import { verifyRevocationWebhook } from '@mandate/sdk/verify';
 import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { httpReceiver as receiver, type Received } from '../helpers/http-receiver.ts';
 import { forEachStore } from '../helpers/stores.ts';
 import { agentToken } from '../helpers/user-flow.ts';
 
@@ -14,34 +14,6 @@ import { agentToken } from '../helpers/user-flow.ts';
  */
 
 const RESOURCE = 'https://webhooks.example.com/mcp';
-
-type Received = { headers: IncomingHttpHeaders; body: string };
-
-/** A local receiver answering each request with the next of `statuses` (then 200), whose requests can be awaited. */
-async function receiver(statuses: number[] = []): Promise<{ url: string; received: Received[]; next(count: number): Promise<Received>; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const waiters: (() => void)[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(statuses.shift() ?? 200).end();
-      waiters.splice(0).forEach((wake) => wake());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://localhost:${port}/hook`,
-    received,
-    async next(count) {
-      while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-      return received[count - 1]!;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 type Delivery = { event_id: string; status: string; attempts: number; next_attempt_at: number; last_result: string | null };
 
