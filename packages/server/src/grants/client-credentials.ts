@@ -2,7 +2,6 @@ import type { McpToolAuthorizationDetail } from '@mandate/protocol';
 import { invalidAuthorizationDetails, parseAuthorizationDetails, type RequestedMcpToolDetail } from '../oauth/authorization-details.ts';
 import { ACTION_TOKEN_MAX_TTL_SECONDS, actionResource, decideActionApproval, higherRisk } from '../policy/action-approval.ts';
 import type { ToolPolicyRecords } from '../store/store.ts';
-import { passActionApprovalGate } from './action-approval-gate.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { invalidRequest, invalidScope, invalidTarget, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
@@ -98,7 +97,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
     } else if (scopes.ok) return { ...targets, maxLifetimeSeconds: scopes.maxLifetimeSeconds };
     // Approved before for exactly this request (used up now), or refused with the pending request's id.
     const ask = { clientId: client.clientId, chain: [client.clientId], userId: null, scopes: targets.scopes, resources: targets.resources, justification: request.justification, risk, why };
-    const { approvalId } = authorizationDetails ? await passActionApprovalGate({ ...ask, authorizationDetails }, deps, now) : await passApprovalGate(ask, deps, now);
+    const { approvalId } = await passApprovalGate(authorizationDetails ? { ...ask, authorizationDetails } : ask, deps, now);
     return { ...targets, approvalId, maxLifetimeSeconds: scopes.maxLifetimeSeconds, ...(authorizationDetails ? { authorizationDetails } : {}) };
   }
 

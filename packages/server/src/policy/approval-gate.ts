@@ -1,3 +1,4 @@
+import type { McpToolAuthorizationDetail } from '@mandate/protocol';
 import { invalidScope } from '../oauth/oauth-error.ts';
 import type { ApprovalRequestRecords, ScopeRisk } from '../store/store.ts';
 import { newId } from '../tokens/secret.ts';
@@ -19,10 +20,18 @@ export interface ApprovalAsk {
   risk: ScopeRisk;
   /** Why approval is needed (the policy, as `decideScopes` described it). */
   why: string;
+  /**
+   * A per-action approval (issue 12 item 4): the one tool call asked for. It is part of the exact request, and the
+   * approval request keeps it for its approvers.
+   */
+  authorizationDetails?: McpToolAuthorizationDetail[];
 }
 
 /** One exact request: the same resources and scopes for the same user find the same approval request. */
-export const approvalRequestKey = (ask: Pick<ApprovalAsk, 'userId' | 'resources' | 'scopes'>) => JSON.stringify([ask.userId, [...ask.resources].sort(), [...ask.scopes].sort()]);
+export const approvalRequestKey = (ask: Pick<ApprovalAsk, 'userId' | 'resources' | 'scopes' | 'authorizationDetails'>) =>
+  ask.authorizationDetails
+    ? JSON.stringify(['mcp_tool', ask.userId, [...ask.resources].sort(), [...ask.scopes].sort(), ask.authorizationDetails.map((d) => [d.tool, d.arguments_sha256, d.locations])])
+    : JSON.stringify([ask.userId, [...ask.resources].sort(), [...ask.scopes].sort()]);
 
 /** Where an exact request stands with approvers: approved (and now used up, for one token), or waiting. */
 export type ApprovalGateState = { state: 'approved'; approvalId: string } | { state: 'pending'; approvalId: string; created: boolean; expiresAt: number };
@@ -47,6 +56,7 @@ export async function askApprovers(ask: ApprovalAsk, deps: ApprovalGateDeps, now
     resources: [...ask.resources],
     justification: ask.justification,
     risk: ask.risk,
+    ...(ask.authorizationDetails ? { authorizationDetails: ask.authorizationDetails } : {}),
     requestKey: key,
     createdAt: now,
     expiresAt: now + APPROVAL_REQUEST_TTL_SECONDS,
