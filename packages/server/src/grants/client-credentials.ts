@@ -132,7 +132,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
         decision.ok && decision.authorizationDetails ? ACTION_TOKEN_MAX_TTL_SECONDS : Infinity,
       );
       const action = decision.authorizationDetails;
-      const minted = mintAccessToken(
+      const minted = await mintAccessToken(
         {
           subject: client.clientId,
           subjectIsAgent: client.kind === 'agent',

@@ -1,3 +1,4 @@
+import { SigningUnavailableError } from '../keys/external-signer.ts';
 import { ManagementError } from '../management/management-error.ts';
 import { StoreConflictError, StoreInputError } from '../store/store.ts';
 import type { ErrorFormat } from './route.ts';
@@ -67,6 +68,11 @@ export function errorResponse(err: unknown, format: ErrorFormat, bodyLimit: numb
     return format === 'oauth'
       ? json(400, { error: 'invalid_request', error_description: 'the request conflicts with an existing record' })
       : json(409, new Problem('conflict', 'a record with this key exists').toJSON());
+  }
+  // The external signer did not answer: nothing was issued or written; the client may try again shortly.
+  if (err instanceof SigningUnavailableError) {
+    const body = format === 'oauth' ? { error: 'temporarily_unavailable', error_description: 'the token could not be signed; try again shortly' } : new Problem('unavailable', 'the token could not be signed; try again shortly').toJSON();
+    return json(503, body, { 'retry-after': '5' });
   }
   const e = (err ?? {}) as { code?: unknown; statusCode?: unknown; message: string };
   const client = fastifyClientError(e, bodyLimit) ?? (isJsonSyntaxError(e) ? { status: 400, message: 'the body is not valid JSON' } : null);

@@ -2,7 +2,7 @@
  * RFC 9457 problem details, the error format of the admin API. `type` is a stable URN per kind of problem;
  * `detail` is safe to show to the caller.
  */
-export type ProblemType = 'unauthorized' | 'forbidden' | 'not-found' | 'invalid-request' | 'conflict' | 'method-not-allowed' | 'too-large' | 'server-error';
+export type ProblemType = 'unauthorized' | 'forbidden' | 'not-found' | 'invalid-request' | 'conflict' | 'method-not-allowed' | 'too-large' | 'server-error' | 'unavailable';
 
 const titles: Record<ProblemType, [number, string]> = {
   unauthorized: [401, 'Authentication required'],
@@ -13,6 +13,7 @@ const titles: Record<ProblemType, [number, string]> = {
   'method-not-allowed': [405, 'Method not allowed'],
   'too-large': [413, 'Request body too large'],
   'server-error': [500, 'Internal server error'],
+  unavailable: [503, 'Service unavailable'],
 };
 
 export class Problem extends Error {
