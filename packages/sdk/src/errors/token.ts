@@ -146,11 +146,14 @@ export class SenderConstrainedToken extends MandateError {
   }
 }
 
-/** Introspection (RFC 7662 §2.2) answered `active: false`: revoked, disabled agent, or not meant for this resource. */
+/**
+ * Introspection (RFC 7662 §2.2) answered `active: false` (revoked, disabled agent, or not meant for this resource), or
+ * the revocation events the resource subscribed to name the token (or can no longer vouch for it, see `RevocationState`).
+ */
 export class TokenInactive extends MandateError {
   declare readonly code: 'ERR_TOKEN_INACTIVE';
-  constructor() {
-    super('ERR_TOKEN_INACTIVE', 'the token is not active');
+  constructor(message = 'the token is not active') {
+    super('ERR_TOKEN_INACTIVE', message);
   }
 }
 
