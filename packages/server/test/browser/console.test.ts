@@ -323,6 +323,7 @@ forEachStore('browser: admin console and self-service', (fixture) => {
     await page.getByRole('button', { name: 'Search' }).click();
     assert.match(await page.locator('table.audit').innerText(), /approval\.approved/);
     await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await page.waitForURL(/\/admin\/audit\/verify/);
     assert.match(await page.getByRole('status').first().innerText(), /chain intact/);
     await shot(page, 'audit');
     await context.close();

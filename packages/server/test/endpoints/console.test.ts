@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { basicAuth, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { Browser, createUser, inputValue, PASSWORD } from '../helpers/user-flow.ts';
+import { Browser, createUser, fetchPage, inputValue, PASSWORD, signedInBrowser } from '../helpers/user-flow.ts';
 
 /**
  * The admin console and self-service over real HTTP (the browser suite drives the same pages in Chromium): deny by
@@ -19,17 +19,8 @@ forEachStore('admin console over HTTP', (fixture) => {
   });
   after(() => server.close());
 
-  async function signedIn(email: string): Promise<Browser> {
-    const browser = new Browser();
-    const login = await (await browser.fetch(`${server.issuer}/login`)).text();
-    const response = await browser.postForm(`${server.issuer}/login`, { csrf: inputValue(login, 'csrf'), return_to: '/account', email, password: PASSWORD });
-    assert.equal(response.status, 303);
-    return browser;
-  }
-  async function page(browser: Browser, path: string): Promise<{ status: number; body: string; headers: Headers }> {
-    const response = await browser.fetch(`${server.issuer}${path}`);
-    return { status: response.status, body: await response.text(), headers: response.headers };
-  }
+  const signedIn = (email: string) => signedInBrowser(server, email);
+  const page = (browser: Browser, path: string) => fetchPage(server, browser, path);
 
   test('deny by default: anonymous → the login page; a user with no role → 403 with a clear page; CSP, frame-ancestors, no inline script', async () => {
     const anonymous = await new Browser().fetch(`${server.issuer}/admin/agents`);
@@ -69,6 +60,13 @@ forEachStore('admin console over HTTP', (fixture) => {
     const forged = await admin.postForm(`${server.issuer}/admin/agents`, { name: 'Forged' });
     assert.equal(forged.status, 403, 'no CSRF token');
     assert.equal((await admin.postForm(`${server.issuer}/admin/agents`, { name: 'Forged', csrf: 'x'.repeat(43) })).status, 403, 'a wrong one');
+    // The anonymous pages' token (bound to the CSRF cookie, which whoever can plant a cookie can choose) is not the
+    // session's: a signed-in form refuses it, and so does /account.
+    const anonymous = inputValue(await (await admin.fetch(`${server.issuer}/login`)).text(), 'csrf');
+    assert.notEqual(anonymous, csrf);
+    assert.equal((await admin.postForm(`${server.issuer}/admin/agents`, { name: 'Forged', csrf: anonymous })).status, 403, 'the anonymous cookie’s token');
+    assert.equal((await admin.postForm(`${server.issuer}/account/grants/revoke`, { grant_id: 'grt_x', csrf: anonymous })).status, 403, 'the anonymous cookie’s token on /account');
+    assert.equal((await admin.postForm(`${server.issuer}/logout`, { csrf: anonymous })).status, 403, 'nor logout');
 
     const refused = await admin.postForm(`${server.issuer}/admin/agents`, { csrf, name: '', scopes: 'calc' });
     assert.equal(refused.status, 400);
@@ -176,6 +174,11 @@ forEachStore('admin console over HTTP', (fixture) => {
     assert.equal(refused.status, 403);
     const foreign = await browser.postForm(`${server.issuer}/account/approvals/${notYours}/decision`, { csrf, decision: 'deny' });
     assert.equal(foreign.status, 404);
+    // What cannot be checked stays with approvers: once the resource no longer defines `deploy`, the user still cannot decide it.
+    assert.equal((await server.admin('PATCH', `/resources/${id}`, { scopes: ['calc'] })).status, 200);
+    const undefinedScope = await browser.postForm(`${server.issuer}/account/approvals/${deploy}/decision`, { csrf, decision: 'approve' });
+    assert.equal(undefinedScope.status, 403);
+    assert.match(await undefinedScope.text(), /scope deploy is defined by none of the request&#39;s resources/);
     const states = (await (await server.admin('GET', '/approvals?status=pending')).json()) as { approvals: { id: string }[] };
     assert.ok([deploy, notYours].every((a) => states.approvals.some((s) => s.id === a)), 'both still pending');
   });
@@ -192,7 +195,7 @@ forEachStore('self-signup', (fixture) => {
     }
   });
 
-  test('users.selfSignup: a person creates an account, is signed in, has no role; a taken email is refused', async () => {
+  test('users.selfSignup: a person creates an account, then signs in, has no role; a taken email answers the same as a free one and changes nothing', async () => {
     const server = await startTestServer(fixture, { users: { selfSignup: true } });
     try {
       const browser = new Browser();
@@ -203,17 +206,34 @@ forEachStore('self-signup', (fixture) => {
       assert.match(await short.text(), /password: must be at least 8 characters/);
       const created = await browser.postForm(`${server.issuer}/signup`, { csrf: inputValue(form, 'csrf'), email: 'New@Example.com', name: 'Newcomer', password: PASSWORD });
       assert.equal(created.status, 303);
-      assert.equal(created.headers.get('location'), '/account');
+      assert.equal(created.headers.get('location'), `/login?${new URLSearchParams({ notice: 'signed-up', return_to: '/account' })}`);
+      assert.equal(created.headers.get('set-cookie'), null, 'nobody is signed in by the form');
+      const login = await (await browser.fetch(`${server.issuer}${created.headers.get('location')}`)).text();
+      assert.match(login, /role="status">Sign-up received\./);
+      const signedIn = await browser.postForm(`${server.issuer}/login`, { csrf: inputValue(login, 'csrf'), return_to: '/account', email: 'new@example.com', password: PASSWORD });
+      assert.equal(signedIn.status, 303);
       assert.match(await (await browser.fetch(`${server.issuer}/account`)).text(), /new@example\.com/);
       assert.equal((await browser.fetch(`${server.issuer}/admin`)).status, 403, 'no console role');
       const user = (await (await server.admin('GET', '/users/new@example.com')).json()) as { roles: string[]; is_admin: boolean; email_verified: boolean };
       assert.deepEqual([user.roles, user.is_admin, user.email_verified], [[], false, false]);
       const again = await new Browser().postForm(`${server.issuer}/signup`, { csrf: 'x', email: 'new@example.com', password: PASSWORD });
       assert.equal(again.status, 403, 'CSRF first');
-      const other = new Browser();
-      const page = await (await other.fetch(`${server.issuer}/signup`)).text();
-      const taken = await other.postForm(`${server.issuer}/signup`, { csrf: inputValue(page, 'csrf'), email: 'new@example.com', password: PASSWORD });
-      assert.equal(taken.status, 409);
+
+      // A stranger probing addresses: a taken one and a free one get the same status, location, cookies and body.
+      const answer = async (email: string) => {
+        const stranger = new Browser();
+        const page = await (await stranger.fetch(`${server.issuer}/signup`)).text();
+        const response = await stranger.postForm(`${server.issuer}/signup`, { csrf: inputValue(page, 'csrf'), email, password: 'another password' });
+        return { status: response.status, location: response.headers.get('location'), cookie: response.headers.get('set-cookie'), body: await response.text() };
+      };
+      assert.deepEqual(await answer('new@example.com'), await answer('free@example.com'));
+      // The taken address's account is unchanged: its own password still signs in, the stranger's does not.
+      const probe = new Browser();
+      const loginPage = await (await probe.fetch(`${server.issuer}/login`)).text();
+      const wrong = await probe.postForm(`${server.issuer}/login`, { csrf: inputValue(loginPage, 'csrf'), return_to: '/account', email: 'new@example.com', password: 'another password' });
+      assert.equal(wrong.status, 401);
+      const users = (await (await server.admin('GET', '/users')).json()) as { users: { email: string }[] };
+      assert.equal(users.users.filter((u) => u.email === 'new@example.com').length, 1);
     } finally {
       await server.close();
     }
