@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { basicAuth, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { basicAuth, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { Browser, createUser, fetchPage, inputValue, PASSWORD, signedInBrowser } from '../helpers/user-flow.ts';
+import { Browser, createApp, createUser, fetchPage, inputValue, PASSWORD, signedInBrowser } from '../helpers/user-flow.ts';
 
 /**
  * The admin console and self-service over real HTTP (the browser suite drives the same pages in Chromium): deny by
@@ -38,6 +38,8 @@ forEachStore('admin console over HTTP', (fixture) => {
 
     const admin = unique('admin');
     await createUser(server, admin, { is_admin: true });
+    const slash = await new Browser().fetch(`${server.issuer}/admin/`);
+    assert.deepEqual([slash.status, slash.headers.get('location')], [301, '/admin'], '/admin/ is sent to /admin, not a 404');
     const { status, body, headers } = await page(await signedIn(admin), '/admin');
     assert.equal(status, 200);
     assert.match(headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
@@ -89,6 +91,54 @@ forEachStore('admin console over HTTP', (fixture) => {
     const apiAnswer = await server.admin('POST', '/clients', { name: 'Bad', redirect_uris: ['https://app.example.com/cb#frag'], public: true });
     const apiProblem = (await apiAnswer.json()) as { detail: string };
     assert.ok((await app.text()).includes(apiProblem.detail.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')), 'the console says what the admin API says');
+  });
+
+  test('an agent edited in the console takes the admin API’s PATCH fields; a client’s secret rotates, shown once, the old one kept for its grace', async () => {
+    const email = unique('admin');
+    await createUser(server, email, { is_admin: true });
+    const admin = await signedIn(email);
+    const agent = await registerAgentAndResource(server, { name: 'Editable', scopes: ['calc'] });
+    const form = await page(admin, `/admin/agents/${agent.clientId}`);
+    assert.equal(form.status, 200);
+    assert.match(form.body, /name="name" type="text" value="Editable"/);
+    const csrf = inputValue(form.body, 'csrf');
+    const edit = (fields: Record<string, string>) =>
+      admin.postForm(`${server.issuer}/admin/agents/${agent.clientId}`, { csrf, name: 'Renamed', scopes: 'calc files:read', audiences: MCP_RESOURCE, backchannel_token_delivery_mode: 'poll', ...fields });
+    const refused = await edit({ access_token_ttl_seconds: '30' });
+    assert.equal(refused.status, 400);
+    const refusedBody = await refused.text();
+    assert.match(refusedBody, /role="alert">access_token_ttl_seconds: /);
+    assert.match(refusedBody, /name="name" type="text" value="Renamed"/, 'the typed values are kept');
+    const saved = await edit({ access_token_ttl_seconds: '120', dpop_bound_access_tokens: 'yes', description: 'does sums' });
+    assert.equal(saved.status, 303);
+    assert.equal(saved.headers.get('location'), `/admin/agents/${agent.clientId}?notice=updated`);
+    const view = (await (await server.admin('GET', `/agents/${agent.clientId}`)).json()) as Record<string, unknown>;
+    assert.deepEqual([view['name'], view['scopes'], view['access_token_ttl_seconds'], view['dpop_bound_access_tokens'], view['txn_tokens'], view['description']], ['Renamed', ['calc', 'files:read'], 120, true, false, 'does sums']);
+    const audit = (await (await server.admin('GET', `/audit?event=agent.updated&principal=${agent.clientId}`)).json()) as { events: { actor: string }[] };
+    assert.equal(audit.events.length, 1, 'audited once, as the admin API’s edit is');
+
+    const { clientId, clientSecret } = await createApp(server);
+    const revokeWith = (secret: string) => server.postForm('/revoke', { token: 'not-a-token' }, { authorization: basicAuth(clientId, secret) });
+    const clientPage = await page(admin, `/admin/clients/${clientId}`);
+    assert.match(clientPage.body, /Rotate secret/);
+    const rotated = await admin.postForm(`${server.issuer}/admin/clients/${clientId}/rotate-secret`, { csrf });
+    assert.equal(rotated.status, 200);
+    const secret = /id="secret-value">([^<]+)</.exec(await rotated.text())![1]!;
+    assert.equal((await revokeWith(secret)).status, 200, 'the new secret authenticates');
+    assert.equal((await revokeWith(clientSecret!)).status, 200, 'the old one, within its grace period');
+    assert.equal((await revokeWith('x'.repeat(43))).status, 401);
+    assert.doesNotMatch((await page(admin, `/admin/clients/${clientId}`)).body, new RegExp(secret), 'shown once');
+    const audited = (await (await server.admin('GET', `/audit?event=client.secret_rotated&principal=${clientId}`)).json()) as { events: { actor: string }[] };
+    assert.equal(audited.events.length, 1);
+    const apiRotated = (await (await server.admin('POST', `/clients/${clientId}/rotate-secret`, { grace_seconds: 0 })).json()) as { client_secret: string };
+    assert.equal((await revokeWith(apiRotated.client_secret)).status, 200, 'the admin API rotates too');
+    assert.equal((await revokeWith(secret)).status, 401, 'grace 0 ends the previous secret at once');
+
+    const publicApp = await createApp(server, { public: true });
+    assert.doesNotMatch((await page(admin, `/admin/clients/${publicApp.clientId}`)).body, /Rotate secret/);
+    const noSecret = await admin.postForm(`${server.issuer}/admin/clients/${publicApp.clientId}/rotate-secret`, { csrf });
+    assert.equal(noSecret.status, 400);
+    assert.match(await noSecret.text(), /authenticates with none and has no secret/);
   });
 
   test('roles: a viewer reads and changes nothing; an approver decides approvals only; an admin may not remove their own admin role', async () => {
