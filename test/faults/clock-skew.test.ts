@@ -22,6 +22,7 @@ forEachStore('two instances with skewed clocks', (fixture) => {
   let ahead: TestServer;
   let agent: { clientId: string; clientSecret: string; apiKey: string };
   let app: { clientId: string };
+  let approverToken: string;
 
   before(async () => {
     behind = await startTestServer(fixture);
@@ -34,6 +35,9 @@ forEachStore('two instances with skewed clocks', (fixture) => {
     agent = (await registerAgentAndResource(behind)) as typeof agent;
     await createUser(behind, 'ada@example.com');
     app = await createApp(behind, { public: true });
+    await createUser(behind, 'approver@example.com', { roles: ['approver'] });
+    const minted = await behind.admin('POST', '/admin-tokens', { name: 'approver', role: 'approver', user: 'approver@example.com' });
+    approverToken = ((await minted.json()) as { token: string }).token;
   });
   after(async () => {
     await behind.close();
@@ -95,5 +99,44 @@ forEachStore('two instances with skewed clocks', (fixture) => {
     assert.equal(await active(ahead), false, 'expired ahead');
     advanceBoth(SKEW);
     assert.equal(await active(behind), false, 'and behind, SKEW seconds later: never later than its exp plus the skew');
+  });
+
+  test('FAULT-15 CIBA across skewed instances: the interval check is off by at most the skew (a slow_down only lengthens it); an approved request yields its token once; expiry moves by the skew', async () => {
+    const as = (server: TestServer, path: string, params: Record<string, string>) => server.postForm(path, params, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
+    const ask = async (binding: string) => {
+      const started = await as(behind, '/bc-authorize', { scope: 'openid calc', resource: MCP_RESOURCE, login_hint: 'ada@example.com', binding_message: binding });
+      assert.equal(started.status, 200, await started.clone().text());
+      return (await started.json()) as { auth_req_id: string; interval: number; expires_in: number };
+    };
+    const poll = (server: TestServer, authReqId: string) => as(server, '/token', { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: authReqId });
+    const pollError = async (server: TestServer, authReqId: string) => errorOf(await poll(server, authReqId));
+
+    const { auth_req_id: id, interval } = await ask('skew-approve');
+    assert.equal(await pollError(ahead, id), 'authorization_pending');
+    // The poll just recorded carries the clock that is ahead: at the instance behind, a poll after the interval
+    // still looks SKEW seconds early, and is slowed down; the client waits the longer interval and is answered.
+    advanceBoth(interval);
+    assert.equal(await pollError(behind, id), 'slow_down');
+    advanceBoth(interval + 5);
+    assert.equal(await pollError(behind, id), 'authorization_pending');
+
+    const list = (await (await fetch(`${behind.issuer}/admin/v1/approvals?status=pending`, { headers: { authorization: `Bearer ${approverToken}` } })).json()) as {
+      approvals: { id: string; justification: string }[];
+    };
+    const approval = list.approvals.find((a) => a.justification === 'skew-approve')!;
+    const decided = await fetch(`${behind.issuer}/admin/v1/approvals/${approval.id}/decision`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${approverToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ decision: 'approve' }),
+    });
+    assert.equal(decided.status, 200, await decided.text());
+    // Approved: no interval applies any more, on either clock; the tokens come once.
+    assert.equal((await poll(ahead, id)).status, 200);
+    assert.equal(await pollError(behind, id), 'invalid_grant');
+
+    const { auth_req_id: expiring, expires_in: lifetime } = await ask('skew-expire');
+    advanceBoth(lifetime - SKEW);
+    assert.equal(await pollError(ahead, expiring), 'expired_token', 'expired on the clock that is ahead');
+    assert.equal(await pollError(behind, expiring), 'authorization_pending', 'SKEW seconds of life left on the clock behind');
   });
 });
