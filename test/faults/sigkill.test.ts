@@ -66,11 +66,19 @@ forEachStore('mandate serve killed with SIGKILL under load', (fixture) => {
       for (let i = 0; i < CODES_PER_ROUND; i++) roundCodes.push(await obtainCode(api, flow(), browser));
       codes.push(...roundCodes);
 
-      // Killed after a random number of answered requests: a different point of the load each round.
+      // Killed after a random number of answered requests, a different point of the load each round, once both kinds
+      // of request have been answered at least once (so that each round kills both under way).
       const killAfter = randomInt(3, 2 * CODES_PER_ROUND);
       let answered = 0;
-      const answer = () => {
-        if (++answered === killAfter) server.child.kill('SIGKILL');
+      const seen = { code: false, token: false };
+      let killed = false;
+      const answer = (kind: 'code' | 'token') => {
+        answered++;
+        seen[kind] = true;
+        if (!killed && answered >= killAfter && seen.code && seen.token) {
+          killed = true;
+          server.child.kill('SIGKILL');
+        }
       };
       const redeemWorker = async (code: { code: string; verifier: string }) => {
         try {
@@ -79,7 +87,7 @@ forEachStore('mandate serve killed with SIGKILL under load', (fixture) => {
             received.add(jtiOf(((await response.json()) as { access_token: string }).access_token));
             redemptions.set(code.code, (redemptions.get(code.code) ?? 0) + 1);
           }
-          answer();
+          answer('code');
         } catch {
           // The connection died with the process: no answer, nothing received.
         }
@@ -93,7 +101,7 @@ forEachStore('mandate serve killed with SIGKILL under load', (fixture) => {
               body: formBody({ grant_type: 'client_credentials', scope: 'calc', resource: RESOURCE }),
             });
             if (response.status === 200) received.add(jtiOf(((await response.json()) as { access_token: string }).access_token));
-            answer();
+            answer('token');
           } catch {
             return;
           }
@@ -117,7 +125,7 @@ forEachStore('mandate serve killed with SIGKILL under load', (fixture) => {
           await response.body?.cancel();
         }
       }
-      assert.ok(redemptions.size > 0 && received.size > redemptions.size, 'the load redeemed codes and issued client_credentials tokens');
+      assert.ok(redemptions.size > 0 && received.size > redemptions.size, `the load redeemed codes (${redemptions.size}) and got client_credentials tokens (${received.size - redemptions.size})`);
       assert.deepEqual([...redemptions.values()].filter((count) => count > 1), [], 'no code redeemed twice');
 
       const rows = await fixture.store.listAuditRows({ event: 'token.issued', limit: 1_000_000 });
