@@ -94,6 +94,8 @@ export interface ServerContext {
   readonly dpopNonceSecret: Buffer;
   /** The key revocation-webhook secrets are encrypted under (derived from the KEK). */
   readonly webhookSecretKey: Buffer;
+  /** The key RFC 8628 user codes are stored under (derived from the KEK). */
+  readonly userCodeKey: Buffer;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
   /** DNS resolution for client metadata documents (injectable for tests; the system resolver otherwise). */
@@ -272,6 +274,7 @@ function deviceFlow(ctx: ServerContext, store: Store) {
     audit: ctx.audit,
     settings: config.device,
     verificationUri: endpointUrl(config.issuer, userEndpointPaths.device),
+    userCodeKey: ctx.userCodeKey,
   });
 }
 
