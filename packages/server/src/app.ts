@@ -250,7 +250,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       downstream: { resources: store, exchange: downstream },
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit, pingSealKey: ctx.webhookSecretKey }), clientAuth, now }),
-    deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now }),
+    deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now, sharedRateCounts: ctx.sharedRateCounts }),
     introspectionEndpoint(introspection, now),
     // Per-action approvals and tool-call audit (issue 12 items 4, 7): resource servers call them with their API key.
     actionUsesEndpoint({ flow: actionUseFlow({ keys, issuer, lifecycle, uses: store, revocations: store, audit }), resources: store, now }),
@@ -358,7 +358,7 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister, { store, audit, config }),
     ...passkeyEndpoints(issuer, passkeys, sessions, now, ceiling),
     ...upstreamLoginEndpoints(issuer, upstream, sessions, now),
-    ...deviceVerificationEndpoints(issuer, deviceFlow(ctx, store), sessions, config.device, now),
+    ...deviceVerificationEndpoints(issuer, deviceFlow(ctx, store), sessions, config.device, now, ctx.sharedRateCounts),
     ...staticAssetRoutes(),
   ];
 }
