@@ -1,4 +1,4 @@
-import type { SigningAlgorithm } from '@mandate/protocol';
+import type { JwsSigner, SigningAlgorithm } from '@mandate/protocol';
 import type { SigningKeyRecords } from '../store/store.ts';
 import type { KeyCustody } from './key-custody.ts';
 import { type LoadedSigningKey, loadSigningKey } from './signing-key.ts';
@@ -36,6 +36,9 @@ type KeyRecords = Pick<SigningKeyRecords, 'listSigningKeys' | 'insertFirstActive
  * the injected clock) every instance switches, each having published the new key for at least the publish-ahead
  * time less its reload interval. A resource server that cached the JWKS within that window already holds the new key.
  */
+/** Wraps a key's signer (in process or external); the key ring applies it to each key it loads. */
+export type SignWrapper = (key: Pick<LoadedSigningKey, 'kid' | 'alg'>, sign: JwsSigner['sign']) => JwsSigner['sign'];
+
 export class KeyRing {
   readonly #store: KeyRecords;
   readonly #custody: KeyCustody;
@@ -47,10 +50,14 @@ export class KeyRing {
   #previous: LoadedSigningKey | null = null;
   #lastReloadMs = 0;
 
-  private constructor(store: KeyRecords, custody: KeyCustody, now: Clock) {
+  /** Wraps each loaded key's signer (a trace span per signature, when tracing is on). */
+  readonly #wrapSign: SignWrapper | undefined;
+
+  private constructor(store: KeyRecords, custody: KeyCustody, now: Clock, wrapSign: SignWrapper | undefined) {
     this.#store = store;
     this.#custody = custody;
     this.#now = now;
+    this.#wrapSign = wrapSign;
   }
 
   /** Loads the keys, generating the first one (of `algorithm`, in `custody`) when the store has none. */
@@ -59,8 +66,9 @@ export class KeyRing {
     custody: KeyCustody,
     algorithm: SigningAlgorithm,
     now: Clock,
+    wrapSign?: SignWrapper,
   ): Promise<KeyRing> {
-    const ring = new KeyRing(store, custody, now);
+    const ring = new KeyRing(store, custody, now, wrapSign);
     const records = await store.listSigningKeys();
     if (!records.some((r) => r.status === 'active')) {
       // Two instances starting at once may both try; the store admits one active key and the loser reloads.
@@ -79,7 +87,7 @@ export class KeyRing {
       const previous = this.#keys.get(record.kid);
       // Keep already-decrypted keys whose status and signing window are unchanged; decrypt only what is new.
       const unchanged = previous && previous.status === record.status && previous.retiredAt === record.retiredAt;
-      const loaded = unchanged ? { ...previous, publishUntil: record.publishUntil } : loadSigningKey(record, this.#custody, now);
+      const loaded = unchanged ? { ...previous, publishUntil: record.publishUntil } : this.#withWrappedSigner(loadSigningKey(record, this.#custody, now));
       keys.set(record.kid, loaded);
       if (record.status === 'active') current = loaded;
     }
@@ -93,6 +101,11 @@ export class KeyRing {
     this.#current = current;
     this.#previous = replaced;
     this.#lastReloadMs = Date.now();
+  }
+
+  #withWrappedSigner(key: LoadedSigningKey): LoadedSigningKey {
+    if (!this.#wrapSign || !key.signer) return key;
+    return { ...key, signer: { ...key.signer, sign: this.#wrapSign(key, key.signer.sign) } };
   }
 
   /**

@@ -666,6 +666,11 @@ export interface UserGrantRecords {
   createGrant(grant: UserGrantRecord): Promise<void>;
   getGrant(id: string): Promise<UserGrantRecord | null>;
   listUserGrants(userId: string): Promise<UserGrantRecord[]>;
+  /**
+   * The newest `limit` grants of this user to this client for this agent (null: none) that are active and unexpired
+   * at `now`, newest first (those of one second in any order): what an authorization request looks at for what was granted before.
+   */
+  listRecentGrants(userId: string, clientId: string, actorId: string | null, now: number, limit: number): Promise<UserGrantRecord[]>;
   /** Every grant still active and unexpired at `now`, of every user, newest first, at most `limit` (the console's list). */
   listActiveGrants(now: number, limit: number): Promise<UserGrantRecord[]>;
   /** Marks the grant revoked (and appends a revocation event naming it); false when it was unknown or revoked already. */
@@ -793,7 +798,13 @@ export class StoreInputError extends Error {
   override readonly name = 'StoreInputError';
 }
 
-/** The database could not be opened or reached; the message names it (without a password) and the reason. */
+/**
+ * The database could not be opened or reached, or cannot serve a statement now (a dropped connection, a failover, a
+ * lock held past the busy timeout, a full disk: sql/unavailable.ts). The statement's transaction did not commit. The
+ * HTTP layer answers 503 with `Retry-After: retryAfterSeconds`; the message names no SQL.
+ */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
+  /** What a client is told to wait before retrying: about what a PostgreSQL failover or a lock holder takes. */
+  readonly retryAfterSeconds = 5;
 }
