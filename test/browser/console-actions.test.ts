@@ -118,6 +118,7 @@ forEachStore('browser: per-action approval in the console and revocation on /acc
 
     const { context, page } = await signIn(ada, '/account');
     const requests = page.locator('section[aria-labelledby="requests"]');
+    assert.match(await requests.innerText(), /openid exec, a single call of run_command — approved \(checked the command\)/, 'Ada sees which action was approved for her');
     assert.match(await requests.innerText(), new RegExp(binding.replace(/[()]/g, '\\$&')));
     await requests.getByRole('button', { name: /^Approve/ }).click();
     await page.waitForURL(/notice=approved/);
