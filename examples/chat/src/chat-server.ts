@@ -132,7 +132,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
     const visitor: Visitor = {
       id: randomBytes(32).toString('base64url'),
       csrf: randomBytes(32).toString('base64url'),
-      conversation: new Conversation({ agent, agentId: options.agent.clientId, agentSecret: options.agent.clientSecret, issuer: options.issuer, mcpUrl: options.mcpUrl, scope: options.scope, brain: options.brain, log }),
+      conversation: new Conversation({ agent, agentId: options.agent.clientId, agentSecret: options.agent.clientSecret, issuer: options.issuer, mcpUrl: options.mcpUrl, scope: options.scope, brain: options.brain, log, ...(options.clock ? { clock: options.clock } : {}) }),
     };
     visitors.set(visitor.id, visitor);
     res.setHeader('set-cookie', `${COOKIE}=${visitor.id}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);

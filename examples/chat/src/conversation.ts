@@ -51,6 +51,8 @@ export interface ConversationDeps {
   brain: ChatAgent;
   log: (line: string) => void;
   fetch?: typeof fetch;
+  /** Current time in milliseconds (the agent's clock), to tell when an approved token is spent. Default `Date.now`. */
+  clock?: () => number;
 }
 
 interface SignedIn {
@@ -174,7 +176,7 @@ export class Conversation {
   }
 
   async #callWithApproval(name: string, args: Record<string, unknown>, missing: string[]): Promise<ChatToolOutcome> {
-    const now = Date.now() / 1000;
+    const now = (this.#deps.clock ?? Date.now)() / 1000;
     const approved = this.#approved;
     if (approved && missing.every((s) => approved.scopes.includes(s)) && (approved.expiresAt === undefined || approved.expiresAt > now + 10)) {
       return approved.session.call(name, args);
