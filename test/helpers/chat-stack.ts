@@ -106,3 +106,43 @@ export async function startChatStack(fixture: Pick<StoreFixture, 'url'>, brain: 
     },
   };
 }
+
+/** The chat page's event stream as its script reads it, for tests without a browser. */
+export interface FollowedTranscript {
+  /** Resolves with the first entry's HTML matching `pattern`, once the stream has shown it. */
+  entry(pattern: RegExp): Promise<string>;
+  stop(): void;
+}
+
+export async function followTranscript(jar: { fetch(url: string, init?: RequestInit): Promise<Response> }, chatUrl: string): Promise<FollowedTranscript> {
+  const shown = new Map<number, string>();
+  let wake: (() => void) | undefined;
+  const abort = new AbortController();
+  const stream = await jar.fetch(`${chatUrl}events?after=0`, { signal: abort.signal });
+  void (async () => {
+    let buffer = '';
+    for await (const chunk of stream.body!.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
+        buffer = buffer.slice(end + 2);
+        if (data) {
+          const entry = JSON.parse(data) as { id: number; html: string };
+          shown.set(entry.id, entry.html);
+          wake?.();
+        }
+      }
+    }
+  })().catch(() => {});
+  return {
+    async entry(pattern) {
+      for (;;) {
+        const found = [...shown.values()].find((html) => pattern.test(html));
+        if (found !== undefined) return found;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+    stop: () => abort.abort(),
+  };
+}

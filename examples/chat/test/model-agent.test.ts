@@ -3,14 +3,9 @@ import { after, before, test } from 'node:test';
 import { type FakeChatCompletions, startFakeChatCompletions } from '../../agent/test/helpers/fake-chat-completions.ts';
 import { forEachStore } from '../../../packages/server/test/helpers/stores.ts';
 import { Browser, inputValue, PASSWORD } from '../../../packages/server/test/helpers/user-flow.ts';
-import { type ChatStack, startChatStack } from '../../../test/helpers/chat-stack.ts';
+import { type ChatStack, type FollowedTranscript, followTranscript, startChatStack } from '../../../test/helpers/chat-stack.ts';
 import { signInAndConsent } from '../../../test/helpers/sign-in.ts';
 import { modelAgent } from '../src/model-agent.ts';
-
-interface Shown {
-  id: number;
-  html: string;
-}
 
 /**
  * The chat with a model (the OpenAI chat-completions wire format, tool calls included) instead of the offline rules:
@@ -24,9 +19,7 @@ forEachStore('examples/chat with an OpenAI-compatible model', (fixture) => {
   let stack: ChatStack;
   const jar = new Browser();
   let csrf: string;
-  const shown = new Map<number, string>();
-  let wake: (() => void) | undefined;
-  const events = new AbortController();
+  let transcript: FollowedTranscript;
 
   before(async () => {
     fake = await startFakeChatCompletions((request, index) => {
@@ -38,39 +31,15 @@ forEachStore('examples/chat with an OpenAI-compatible model', (fixture) => {
     });
     stack = await startChatStack(fixture, modelAgent({ baseUrl: fake.baseUrl, apiKey: 'sk-local', model: 'local-model', maxRequests: 4 }), 'model local-model');
     csrf = inputValue(await (await jar.fetch(stack.chat.url)).text(), 'csrf');
-    // The page's event stream, read as the page's script reads it: every entry added or changed.
-    const stream = await jar.fetch(`${stack.chat.url}events?after=0`, { signal: events.signal });
-    void (async () => {
-      let buffer = '';
-      for await (const chunk of stream.body!.pipeThrough(new TextDecoderStream())) {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
-          buffer = buffer.slice(end + 2);
-          if (data) {
-            const entry = JSON.parse(data) as Shown;
-            shown.set(entry.id, entry.html);
-            wake?.();
-          }
-        }
-      }
-    })().catch(() => {});
+    transcript = await followTranscript(jar, stack.chat.url);
   });
   after(async () => {
-    events.abort();
+    transcript?.stop();
     await stack?.stop();
     await fake?.close();
   });
 
-  /** Resolves with the first entry matching `pattern` once the stream has shown it. */
-  async function entry(pattern: RegExp): Promise<string> {
-    for (;;) {
-      const found = [...shown.values()].find((html) => pattern.test(html));
-      if (found !== undefined) return found;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  }
+  const entry = (pattern: RegExp) => transcript.entry(pattern);
 
   const say = (text: string) => jar.postForm(`${stack.chat.url}messages`, { csrf, text });
 
