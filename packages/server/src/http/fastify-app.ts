@@ -168,7 +168,7 @@ export async function createHttpApp(
     app.route({
       method: route.method,
       url,
-      config: { access: route.access, errorFormat: route.errorFormat, ...(route.adminRoles ? { adminRoles: route.adminRoles } : {}) },
+      config: { access: route.access, errorFormat: route.errorFormat, ...(route.adminRoles ? { adminRoles: route.adminRoles } : {}), ...(route.anonymousForm ? { anonymousForm: true } : {}) },
       onRequest: route.cors ? [...hooks[route.access].onRequest, corsHeaders] : hooks[route.access].onRequest,
       preHandler: hooks[route.access].preHandler,
       handler: route.handler,
