@@ -43,7 +43,17 @@ export type ParsedAuthorizationRequest =
 export interface AuthorizationRequestDeps {
   clients: Pick<ClientRecords, 'getClient'>;
   resources: Pick<ResourceRecords, 'listResources'>;
+  /** Every request must come through the pushed authorization request endpoint (RFC 9126 §5; the FAPI 2.0 mode). */
+  parRequired?: boolean;
 }
+
+/** Whether the request's parameters came from a pushed authorization request (RFC 9126), which the client authenticated. */
+export interface AuthorizationRequestOrigin {
+  pushed: boolean;
+}
+
+/** Why a plain authorization request is refused when PAR is required (for the client or for every client). */
+export const PAR_REQUIRED = 'authorization requests must be pushed first: POST them to the pushed_authorization_request_endpoint, then send client_id and request_uri (RFC 9126)';
 
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** An RFC 7638 SHA-256 thumbprint, base64url: 43 characters. */
@@ -92,7 +102,7 @@ export function decideAuthorizationTargets(
   });
 }
 
-export async function parseAuthorizationRequest(query: string, deps: AuthorizationRequestDeps): Promise<ParsedAuthorizationRequest> {
+export async function parseAuthorizationRequest(query: string, deps: AuthorizationRequestDeps, origin: AuthorizationRequestOrigin = { pushed: false }): Promise<ParsedAuthorizationRequest> {
   const params = new FormParams(query);
   const shown = (description: string, clientId?: string): ParsedAuthorizationRequest => ({ ok: false, redirect: false, clientId, description });
 
@@ -126,8 +136,10 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
   const state = params.get('state');
   const back = (error: string, description: string): ParsedAuthorizationRequest => ({ ok: false, redirect: true, clientId, redirectUri, state, error, description });
   try {
+    if (!origin.pushed && (deps.parRequired || client.requirePushedAuthorizationRequests)) return back('invalid_request', PAR_REQUIRED);
     if (params.has('request')) return back('request_not_supported', 'request objects are not supported');
-    if (params.has('request_uri')) return back('request_uri_not_supported', 'request_uri is not supported');
+    // A request_uri reaches here only inside pushed parameters, which the PAR endpoint refuses (RFC 9126 §2.1).
+    if (params.has('request_uri')) return back('invalid_request', 'request_uri must not be nested in a pushed authorization request');
     // RFC 9396 in the front channel: not yet. Refused rather than ignored, so that no client takes a plain token for
     // an approval of its details; a malformed value gets its precise error first (RAR-01..05).
     if (params.has('authorization_details')) {

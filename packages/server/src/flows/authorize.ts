@@ -31,6 +31,7 @@ import {
   type ParsedAuthorizationRequest,
   redirectWith,
 } from './authorization-request.ts';
+import type { PushedAuthorizationFlow } from './pushed-authorization.ts';
 
 export interface AuthorizeDeps {
   clients: Pick<ClientRecords, 'getClient'>;
@@ -49,6 +50,10 @@ export interface AuthorizeDeps {
   refusals: Pick<RefusalAudit, 'record'>;
   issuer: string;
   lifetimes: Pick<MandateConfig['authorization'], 'codeTtlSeconds' | 'refreshTokenFamilyTtlSeconds'> & Pick<MandateConfig['tokens'], 'maxAccessTokenTtlSeconds'>;
+  /** RFC 9126: requests pushed before (`request_uri`), taken once each. */
+  pushed: Pick<PushedAuthorizationFlow, 'resolve' | 'afterLogin'>;
+  /** Every request must be pushed first (RFC 9126 §5, the FAPI 2.0 mode); a client may also be required to alone. */
+  parRequired: boolean;
 }
 
 /** The browser's signed-in user, as the endpoint found them in the session. */
@@ -350,8 +355,12 @@ export function authorizationFlow(deps: AuthorizeDeps) {
   }
 
   return {
-    async authorize({ query, user, ip, now }: AuthorizeInput): Promise<AuthorizeOutcome> {
-      const parsed = await parseAuthorizationRequest(query, deps);
+    async authorize({ query: sent, user, ip, now }: AuthorizeInput): Promise<AuthorizeOutcome> {
+      // RFC 9126 §4: with a request_uri, the pushed parameters are the request (taken now: each is used once).
+      const resolved = await deps.pushed.resolve(sent, now);
+      if (!resolved.ok) return refuse({ ok: false, redirect: false, clientId: resolved.clientId, description: resolved.description }, user?.id ?? null, ip);
+      const { query, pushedBy } = resolved;
+      const parsed = await parseAuthorizationRequest(query, deps, { pushed: pushedBy !== null });
       if (!parsed.ok) return refuse(parsed, user?.id ?? null, ip);
       const requested = parsed.request;
 
@@ -361,7 +370,8 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       const stale = user !== null && (requested.prompt.has('login') || maxAge === 0 || (maxAge !== undefined && (user.authTime === null || now - user.authTime > maxAge)));
       if (!user || stale) {
         if (requested.prompt.has('none')) return redirectError(requested, 'login_required', user ? 'the user must authenticate again (max_age)' : 'the user is not signed in', user?.id ?? null, ip);
-        return { kind: 'login', query: afterLogin(query, requested.prompt), reauthenticate: stale };
+        const next = afterLogin(query, requested.prompt);
+        return { kind: 'login', query: pushedBy ? await deps.pushed.afterLogin(pushedBy, next, now, CONSENT_TTL_SECONDS) : next, reauthenticate: stale };
       }
       // Step-up keeps what was granted: the new grant holds the union, and the page asks only for what is new.
       const before = await grantedBefore(requested, user.id, now);
