@@ -642,6 +642,8 @@ export interface AuthorizationCodeRecord {
   consumedAt: number | null;
   /** RFC 9449 §10 `dpop_jkt` of the authorization request: the code is redeemed only with a proof of that key. */
   dpopJkt?: string | null;
+  /** RFC 9396: the one `mcp_tool` call the user approved (a pushed request's details); its tokens approve only it. */
+  authorizationDetails?: McpToolAuthorizationDetail[] | null;
 }
 
 /** `redeemed`: this call consumed the code. `replayed`: it was consumed before (RFC 9700 §4.5: revoke the grant). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { createDpopProof, dpopKeyFrom } from '@mandate/protocol';
+import { argumentsSha256, createDpopProof, dpopKeyFrom } from '@mandate/protocol';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { basicAuth, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
@@ -181,6 +181,38 @@ forEachStore('pushed authorization requests (RFC 9126)', (fixture) => {
     const { requestUri } = await pushed({}, strict);
     const { response: viaPar } = await authorizeInBrowser(server, new Browser(), { client_id: strict.clientId, request_uri: requestUri });
     assert.ok(redirectParams(viaPar).get('code'));
+  });
+
+  test('RAR-06 authorization_details through PAR: the user sees the one tool call, the token carries exactly it (short-lived, no refresh token); never remembered, never in a plain request', async () => {
+    const resourceId = ((await (await server.admin('GET', '/resources')).json()) as { resources: { id: string; resource: string }[] }).resources.find((r) => r.resource === MCP_RESOURCE)!.id;
+    assert.equal((await server.admin('PUT', `/resources/${resourceId}/tools/run_command`, { per_action_approval: true, risk: 'medium' })).status, 200);
+    const detail = { type: 'mcp_tool', tool: 'run_command', arguments_sha256: argumentsSha256({ command: 'ls' }), locations: [MCP_RESOURCE] };
+    const details = JSON.stringify([detail]);
+
+    const { requestUri, verifier } = await pushed({ authorization_details: details, scope: 'calc offline_access' });
+    const { response, consentPage } = await authorizeInBrowser(server, new Browser(), { client_id: app.clientId, request_uri: requestUri });
+    assert.ok(consentPage, 'the user decides');
+    assert.match(consentPage, /run_command/);
+    assert.doesNotMatch(consentPage, /name="remember"/, 'a tool call is approved once, not remembered');
+    const tokens = await redeem(redirectParams(response).get('code')!, verifier);
+    assert.equal(tokens.status, 200);
+    const body = (await tokens.json()) as { access_token: string; expires_in: number; refresh_token?: string; authorization_details: unknown };
+    assert.deepEqual(body.authorization_details, [{ ...detail, locations: [MCP_RESOURCE] }]);
+    assert.ok(body.expires_in <= 300);
+    assert.equal(body.refresh_token, undefined);
+    const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1]!, 'base64url').toString()) as { aud: unknown; authorization_details: unknown };
+    assert.deepEqual(claims.authorization_details, body.authorization_details);
+    assert.deepEqual([claims.aud].flat(), [MCP_RESOURCE]);
+
+    const again = await pushed({ authorization_details: details });
+    assert.ok((await authorizeInBrowser(server, new Browser(), { client_id: app.clientId, request_uri: again.requestUri })).consentPage, 'asked again: no remembered consent stands for a tool call');
+
+    const plain = await new Browser().fetch(`${server.issuer}/authorize?${new URLSearchParams({ ...codeRequest().params, client_id: app.clientId, authorization_details: details })}`);
+    assert.equal(redirectParams(plain).get('error'), 'invalid_authorization_details');
+    assert.match(redirectParams(plain).get('error_description')!, /only in a pushed authorization request/);
+    const unmarked = await push(codeRequest({ authorization_details: JSON.stringify([{ ...detail, tool: 'delete_everything' }]) }).params);
+    assert.equal(unmarked.status, 400);
+    assert.match(((await unmarked.json()) as { error_description: string }).error_description, /delete_everything .* does not take per-action approvals/);
   });
 
   test('a private_key_jwt client may name the PAR endpoint as its assertion audience (RFC 9126 §2)', async () => {
