@@ -53,6 +53,8 @@ export const clientMetadataSchema = z.object({
   software_id: text(200).optional(),
   software_version: text(200).optional(),
   application_type: z.enum(['native', 'web']).optional(),
+  // RFC 9126 §6: the client asks that its authorization requests be refused unless pushed.
+  require_pushed_authorization_requests: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 export type ClientMetadata = z.output<typeof clientMetadataSchema>;
@@ -138,6 +140,7 @@ export function clientRecordFromMetadata(
     jwks: init.jwks,
     redirectUris: metadata.redirect_uris,
     grantTypes: metadata.grant_types,
+    requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests === true,
     tokensValidAfter: 0,
     createdAt: init.now,
     updatedAt: init.now,

@@ -234,7 +234,7 @@ forEachStore('PAR required for every client; registration and the device grant (
   let permissive: TestServer;
 
   before(async () => {
-    server = await startTestServer(fixture, { authorization: { requirePushedAuthorizationRequests: true } });
+    server = await startTestServer(fixture, { authorization: { requirePushedAuthorizationRequests: true }, rateLimit: { tokenPerIpPerMinute: 3 } });
     await registerAgentAndResource(server, {}, MCP_RESOURCE);
   });
   after(async () => {
@@ -252,6 +252,28 @@ forEachStore('PAR required for every client; registration and the device grant (
     );
     assert.equal(redirectParams(plain).get('error'), 'invalid_request');
     assert.match(redirectParams(plain).get('error_description')!, /RFC 9126/);
+  });
+
+  test('PAR rate limit: past the per-address budget, 429 with Retry-After (RFC 9126 §2.3); a self-registered client may require PAR of itself (§6)', async () => {
+    const registered = await fetch(`${server.issuer}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9998/cb'], token_endpoint_auth_method: 'none', require_pushed_authorization_requests: true }),
+    });
+    assert.equal(registered.status, 201);
+    const client = (await registered.json()) as { client_id: string; require_pushed_authorization_requests: boolean };
+    assert.equal(client.require_pushed_authorization_requests, true);
+    const view = (await (await server.admin('GET', `/clients/${encodeURIComponent(client.client_id)}`)).json()) as { require_pushed_authorization_requests: boolean };
+    assert.equal(view.require_pushed_authorization_requests, true);
+
+    const { challenge } = pkce();
+    const push = () => server.postForm('/par', { client_id: client.client_id, response_type: 'code', redirect_uri: 'http://127.0.0.1:9998/cb', code_challenge: challenge, code_challenge_method: 'S256' });
+    for (let i = 0; i < 3; i++) assert.equal((await push()).status, 201);
+    const limited = await push();
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    server.clock.advance(60);
+    assert.equal((await push()).status, 201, 'the next minute has its budget');
   });
 
   test('a self-registered client cannot take the device grant unless the operator allows it (registration.allowDeviceGrant)', async () => {

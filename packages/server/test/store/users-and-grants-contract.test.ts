@@ -130,7 +130,7 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
   test('grants and codes: exactly one concurrent redemption wins; later ones see a replay', async () => {
     await store.createUser(user('usr_g', 'g@example.com'));
     const g = grant('grt_1', 'usr_g');
-    const action = [{ type: 'mcp_tool', tool: 'run_command', arguments_sha256: 'a'.repeat(43), locations: ['https://mcp.example.com/mcp'] }];
+    const action = [{ type: 'mcp_tool' as const, tool: 'run_command', arguments_sha256: 'a'.repeat(43), locations: ['https://mcp.example.com/mcp'] }];
     await store.createGrantWithCode(g, { codeHash: 'c1', grantId: 'grt_1', redirectUri: 'https://app/cb', codeChallenge: 'x', nonce: 'n', expiresAt: 160, consumedAt: null, authorizationDetails: action });
     assert.deepEqual(await store.getGrant('grt_1'), g);
     const results = await Promise.all(Array.from({ length: 4 }, () => store.redeemAuthorizationCode('c1', 120)));
