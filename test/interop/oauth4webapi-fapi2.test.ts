@@ -162,5 +162,6 @@ forEachStore('FAPI 2.0 Security Profile mode (oauth4webapi)', (fixture) => {
     );
     assert.equal(expired.error, 'invalid_grant');
     assert.throws(() => resolveConfig({ fapi2SecurityProfile: true, authorization: { codeTtlSeconds: 120 } }), /codeTtlSeconds must be at most 60 in the FAPI 2\.0 mode/);
+    assert.throws(() => resolveConfig({ fapi2SecurityProfile: true, authorization: { pushedRequestTtlSeconds: 600 } }), /pushedRequestTtlSeconds must be less than 600 in the FAPI 2\.0 mode/);
   });
 });

@@ -557,6 +557,10 @@ const configSchema = z
     message: 'must be at most 60 in the FAPI 2.0 mode (FAPI 2.0 Security Profile §5.3.2.1)',
     path: ['authorization', 'codeTtlSeconds'],
   })
+  .refine((c) => !c.fapi2SecurityProfile || c.authorization.pushedRequestTtlSeconds < 600, {
+    message: 'must be less than 600 in the FAPI 2.0 mode',
+    path: ['authorization', 'pushedRequestTtlSeconds'],
+  })
   .refine((c) => c.users.baseLockSeconds <= c.users.maxLockSeconds, {
     message: 'must not exceed users.maxLockSeconds',
     path: ['users', 'baseLockSeconds'],
