@@ -45,10 +45,10 @@ forEachStore('FAPI 2.0 Security Profile mode (oauth4webapi)', (fixture) => {
   });
 
   /** PAR (with the DPoP key, RFC 9449 §10.1) and the browser part: the callback's parameters, validated by oauth4webapi (`iss`, `state`). */
-  async function authorize(DPoP: oauth.DPoPHandle): Promise<{ callback: URLSearchParams; verifier: string }> {
+  async function authorize(DPoP: oauth.DPoPHandle, scope = 'calc'): Promise<{ callback: URLSearchParams; verifier: string }> {
     const verifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
-    const parameters = { response_type: 'code', redirect_uri: REDIRECT, scope: 'calc', resource: resource.url, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state };
+    const parameters = { response_type: 'code', redirect_uri: REDIRECT, scope, resource: resource.url, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state };
     const pushed = await oauth.processPushedAuthorizationResponse(as, client, await oauth.pushedAuthorizationRequest(as, client, auth, parameters, { ...insecure, DPoP }));
     assert.match(pushed.request_uri, /^urn:ietf:params:oauth:request_uri:/);
     assert.ok(pushed.expires_in > 0 && pushed.expires_in <= 600);
@@ -68,10 +68,18 @@ forEachStore('FAPI 2.0 Security Profile mode (oauth4webapi)', (fixture) => {
     assert.ok(!as.grant_types_supported?.includes('password') && !as.grant_types_supported?.includes('implicit'));
 
     const DPoP = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
-    const { callback, verifier } = await authorize(DPoP);
+    const { callback, verifier } = await authorize(DPoP, 'calc offline_access');
     const tokens = await oauth.processAuthorizationCodeResponse(as, client, await oauth.authorizationCodeGrantRequest(as, client, auth, callback, REDIRECT, verifier, { ...insecure, DPoP }));
     assert.equal(tokens.token_type, 'dpop');
     assert.equal((decodeJwt(tokens.access_token).payload['cnf'] as { jkt: string }).jkt, await DPoP.calculateThumbprint());
+
+    // No refresh token rotation (FAPI 2.0 §5.3.2.1): the same refresh token works again; each refresh is DPoP-bound too.
+    assert.ok(tokens.refresh_token);
+    for (let i = 0; i < 2; i++) {
+      const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, { ...insecure, DPoP }));
+      assert.equal(refreshed.token_type, 'dpop');
+      assert.equal(refreshed.refresh_token, undefined, 'the client keeps its refresh token');
+    }
 
     const call = () => oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(resource.url), new Headers(), null, { ...insecure, DPoP });
     let response: Response;
