@@ -277,8 +277,8 @@ const configSchema = z
     /**
      * The FAPI 2.0 Security Profile mode (docs/security.md): pushed authorization requests required, PKCE S256,
      * DPoP on every token request (sender-constrained tokens), `private_key_jwt` the only client authentication (no
-     * client secrets, no public clients), `redirect_uri` required in the pushed request, and codes living at most
-     * 60 s. Default false. Env MANDATE_FAPI.
+     * client secrets, no public clients), `redirect_uri` required in the pushed request, codes living at most 60 s,
+     * and refresh tokens not rotated (they live as long as their grant). Default false. Env MANDATE_FAPI.
      */
     fapi2SecurityProfile: yesNo().default(false),
     delegation: group({
