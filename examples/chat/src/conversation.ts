@@ -71,7 +71,8 @@ export class Conversation {
   #signedIn: SignedIn | undefined;
   /** The `state` of the sign-in this conversation started, and the message that waits for it. */
   #pendingSignIn: { state: string; text: string | undefined } | undefined;
-  #signInEntry: (Entry & { kind: 'sign_in' }) | undefined;
+  /** The sign-in notices still open (one per message sent before signing in); all close when the person signs in. */
+  #signInEntries: (Entry & { kind: 'sign_in' })[] = [];
   #delegated: McpSession | undefined;
   /** A token approved through CIBA for scopes the sign-in did not grant, and its session. */
   #approved: { session: McpSession; scopes: string[]; expiresAt: number | undefined } | undefined;
@@ -121,13 +122,14 @@ export class Conversation {
       const who = String(tokens.idTokenClaims?.['email'] ?? tokens.subject);
       this.#signedIn = { key: tokens.key, subject: tokens.subject!, who, scope: tokens.scope };
       await this.#dropSessions();
-      if (this.#signInEntry) this.transcript.update(this.#signInEntry, { done: true, who });
+      for (const entry of this.#signInEntries.splice(0)) this.transcript.update(entry, { done: true, who });
       // The message that waited for the sign-in is answered now (it is in the transcript already).
       if (pending.text !== undefined) void this.#enqueue(pending.text, false).catch(() => {});
       return { ok: true, who };
     } catch (err) {
       const error = isMandateError(err) && 'errorDescription' in err && err.errorDescription ? String(err.errorDescription) : (err as Error).message;
-      if (this.#signInEntry) this.transcript.update(this.#signInEntry, { error });
+      const last = this.#signInEntries.at(-1);
+      if (last) this.transcript.update(last, { error });
       return { ok: false, error };
     }
   }
@@ -139,19 +141,21 @@ export class Conversation {
   async #turn(text: string, show: boolean): Promise<void> {
     if (show) this.transcript.add({ kind: 'user', text });
     if (this.#signedIn === undefined) return this.#askToSignIn(text);
+    let answer: string;
     try {
-      const answer = await this.#deps.brain.reply(text, this.#context(), this.#memory);
-      if (this.#signedIn === undefined) return this.#askToSignIn(text);
-      this.transcript.add({ kind: 'agent', text: answer });
+      answer = await this.#deps.brain.reply(text, this.#context(), this.#memory);
     } catch (err) {
+      answer = `Sorry, that failed: ${(err as Error).message}`;
       this.#deps.log(`turn failed: ${(err as Error).stack ?? String(err)}`);
-      this.transcript.add({ kind: 'agent', text: `Sorry, that failed: ${(err as Error).message}` });
     }
+    // The authorization went away during the turn (revoked, expired): the person signs in again, then it is retried.
+    if (this.#signedIn === undefined) return this.#askToSignIn(text);
+    this.transcript.add({ kind: 'agent', text: answer });
   }
 
   #askToSignIn(text: string): void {
     this.#pendingSignIn = { state: this.#pendingSignIn?.state ?? '', text };
-    this.#signInEntry = this.transcript.add({ kind: 'sign_in' as const, done: false });
+    this.#signInEntries.push(this.transcript.add({ kind: 'sign_in' as const, done: false }));
   }
 
   #context(): TurnContext {
