@@ -5,6 +5,7 @@ import { isMandateError } from '@mandate/sdk/errors';
 import { type McpSession, openMcpSession, type ToolOutcome } from '../../agent/src/mcp-session.ts';
 import type { Reporter } from '../../agent/src/reporter.ts';
 import { describeOutcome } from '../../agent/src/step.ts';
+import { sameSecret } from './same-secret.ts';
 import { type ApprovalStatus, type Entry, Transcript } from './transcript.ts';
 
 /**
@@ -115,7 +116,7 @@ export class Conversation {
    */
   async finishSignIn(callbackUrl: URL): Promise<{ ok: true; who: string } | { ok: false; error: string }> {
     const pending = this.#pendingSignIn;
-    if (pending === undefined || pending.state === '' || callbackUrl.searchParams.get('state') !== pending.state) return { ok: false, error: 'This sign-in was not started from this chat (or it was already used).' };
+    if (pending === undefined || !sameSecret(pending.state, callbackUrl.searchParams.get('state') ?? '')) return { ok: false, error: 'This sign-in was not started from this chat (or it was already used).' };
     this.#pendingSignIn = undefined;
     try {
       const tokens = await this.#deps.agent.exchangeCode(this.#deps.agent.handleCallback(callbackUrl));
@@ -127,6 +128,8 @@ export class Conversation {
       if (pending.text !== undefined) void this.#enqueue(pending.text, false).catch(() => {});
       return { ok: true, who };
     } catch (err) {
+      // The message still waits: the person may try the sign-in again.
+      this.#pendingSignIn = { state: '', text: pending.text };
       const error = isMandateError(err) && 'errorDescription' in err && err.errorDescription ? String(err.errorDescription) : (err as Error).message;
       const last = this.#signInEntries.at(-1);
       if (last) this.transcript.update(last, { error });
