@@ -191,14 +191,18 @@ export class Conversation {
     const signedIn = this.#signedIn!;
     // CIBA §7.1: shown to the approver and to the person, so both know they look at the same request.
     const binding = `Chat ${String(randomInt(1000, 10_000))}: ${name} for ${signedIn.who}`.slice(0, 100);
-    const entry = this.transcript.add({ kind: 'approval' as const, tool: name, scopes: missing, binding, status: 'waiting' as ApprovalStatus });
+    const notice = (status: ApprovalStatus, reason?: string) => this.transcript.add({ kind: 'approval' as const, tool: name, scopes: missing, binding, status, ...(reason === undefined ? {} : { reason }) });
     let pending: PendingApproval;
     try {
       pending = await this.#deps.agent.requestApproval({ loginHint: signedIn.subject, scope: missing, resource: this.#deps.mcpUrl, bindingMessage: binding });
     } catch (err) {
       // Refused before anyone was asked: a policy (`deny`, a role), or a scope the agent may not have.
-      return this.#notApproved(entry, 'refused', err);
+      const reason = refusalReason(err);
+      notice('refused', reason);
+      return { ok: false, kind: 'not_approved', reason };
     }
+    // Shown once the request is in the queue, so that what the person reads is where the approvers look.
+    const entry = notice('waiting');
     let tokens: TokenResponse;
     try {
       tokens = await pending.tokens;
@@ -217,8 +221,7 @@ export class Conversation {
 
   /** Shows why the approval did not come (the server's own words: the approver's reason, the policy) and says so to the brain. */
   #notApproved(entry: Entry & { kind: 'approval' }, status: ApprovalStatus, err: unknown): ChatToolOutcome {
-    if (!isMandateError(err) || err.code !== 'ERR_TOKEN_REQUEST_FAILED') throw err;
-    const reason = err.errorDescription ?? err.error ?? err.message;
+    const reason = refusalReason(err);
     this.transcript.update(entry, { status, reason });
     return { ok: false, kind: 'not_approved', reason };
   }
@@ -277,4 +280,10 @@ export class Conversation {
     this.#approved = undefined;
     for (const session of sessions) await session?.close().catch(() => {});
   }
+}
+
+/** The authorization server's own words for a refusal (the approver's reason, the policy); anything else is rethrown. */
+function refusalReason(err: unknown): string {
+  if (!isMandateError(err) || err.code !== 'ERR_TOKEN_REQUEST_FAILED') throw err;
+  return err.errorDescription ?? err.error ?? err.message;
 }
