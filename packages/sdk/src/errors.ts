@@ -55,6 +55,7 @@ export type MandateErrorCode =
   | 'ERR_DELEGATION_ACTOR_NOT_ALLOWED'
   | 'ERR_DELEGATION_NOT_ALLOWED'
   | 'ERR_REVOCATION_WEBHOOK_INVALID'
+  | 'ERR_APPROVAL_WEBHOOK_INVALID'
   | 'ERR_ADMIN_REQUEST_FAILED'
   | 'ERR_ACTION_NOT_APPROVED'
   | 'ERR_ACTION_TOKEN_USED'
@@ -228,6 +229,14 @@ export class RevocationWebhookInvalid extends MandateError {
   declare readonly code: 'ERR_REVOCATION_WEBHOOK_INVALID';
   constructor(reason: string) {
     super('ERR_REVOCATION_WEBHOOK_INVALID', `revocation webhook refused: ${reason}`);
+  }
+}
+
+/** An approval webhook delivery whose signature, time or body does not hold (`verifyApprovalWebhook`). */
+export class ApprovalWebhookInvalid extends MandateError {
+  declare readonly code: 'ERR_APPROVAL_WEBHOOK_INVALID';
+  constructor(reason: string) {
+    super('ERR_APPROVAL_WEBHOOK_INVALID', `approval webhook refused: ${reason}`);
   }
 }
 

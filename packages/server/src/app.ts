@@ -14,6 +14,7 @@ import { adminClientRoutes } from './endpoints/admin/clients.ts';
 import { adminApprovalRoutes } from './endpoints/admin/approvals.ts';
 import { adminResourceRoutes } from './endpoints/admin/resources.ts';
 import { adminRevocationWebhookRoutes } from './endpoints/admin/revocation-webhooks.ts';
+import { adminApprovalWebhookRoutes } from './endpoints/admin/approval-webhooks.ts';
 import { adminUserRoutes } from './endpoints/admin/users.ts';
 import { authorizationEndpoints } from './endpoints/authorize.ts';
 import { healthEndpoints } from './endpoints/health.ts';
@@ -367,6 +368,7 @@ function adminRoutes(ctx: ServerContext, store: Store, exchange: ExchangeCheck):
     ...adminAgentRoutes(api),
     ...adminResourceRoutes(api), ...adminApprovalRoutes(api),
     ...adminRevocationWebhookRoutes(api, ctx.webhookSecretKey),
+    ...adminApprovalWebhookRoutes(api, ctx.webhookSecretKey),
     ...adminDelegationRoutes(api, exchange),
     ...adminAuditAndKeyRoutes(api),
     ...adminTokenRoutes(api),

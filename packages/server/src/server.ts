@@ -14,6 +14,7 @@ import { deriveWebhookSecretKey, loadKek } from './keys/kek.ts';
 import { systemResolver } from './flows/metadata-document-fetch.ts';
 import { revocationWebhookDispatcher } from './flows/revocation-webhooks.ts';
 import { cibaPingDispatcher } from './flows/ciba-ping.ts';
+import { approvalWebhookDispatcher } from './flows/approval-webhooks.ts';
 import { endResourceKeyGraces } from './management/resources.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { KeyRing } from './keys/key-ring.ts';
@@ -136,6 +137,15 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
       timeoutMs: 5000,
       now,
     });
+    // Approval webhooks too; each round first closes the approval requests past their expiry (queueing their events).
+    const approvalHooks = approvalWebhookDispatcher({
+      approvals: opened,
+      webhooks: opened,
+      secretKey: context.webhookSecretKey,
+      resolveHost: options.resolveHost ?? systemResolver,
+      timeoutMs: 5000,
+      now,
+    });
     let delivering: Promise<void> | null = null;
     let deliverAgain = false;
     const deliver = (): void => {
@@ -146,6 +156,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
       delivering = Promise.all([
         webhooks.run().catch((err) => app.log.error({ err }, 'revocation webhooks failed')),
         pings.run().catch((err) => app.log.error({ err }, 'CIBA pings failed')),
+        approvalHooks.run().catch((err) => app.log.error({ err }, 'approval webhooks failed')),
       ])
         .then(() => undefined)
         .finally(() => {

@@ -6,7 +6,8 @@ import { effectivePolicy } from './scope-policy.ts';
  * Whether the user on whose behalf an approval request was made may decide it themselves (issue 12 items 2 and 8:
  * "approvers, or the user on whose behalf the agent acts, as the policy says"). The policy says so when every scope
  * it asks for needs no more than that user's consent (`auto` or `user_consent`, e.g. a CIBA request for calendar
- * access); a scope whose policy is `admin_approval` or `role_required` keeps the decision with approvers.
+ * access) or is `admin_approval` naming the user as approver (`approver: user`); any other scope (`admin_approval`
+ * with approvers alone, `role_required`) keeps the decision with approvers.
  */
 export function userMayDecide(
   request: { userId: string | null; scopes: readonly string[]; resources: readonly string[] },
@@ -19,7 +20,8 @@ export function userMayDecide(
       const defined = registered.get(uri)?.scopes.find((s) => s.name === scope);
       if (!defined) continue;
       const policy = effectivePolicy(defined);
-      if (policy.kind !== 'auto' && policy.kind !== 'user_consent') {
+      const userDecides = policy.kind === 'auto' || policy.kind === 'user_consent' || (policy.kind === 'admin_approval' && policy.approver === 'user');
+      if (!userDecides) {
         return { ok: false, why: `scope ${scope} needs an approver (policy ${policy.kind} at ${uri})` };
       }
     }

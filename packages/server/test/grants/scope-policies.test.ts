@@ -185,7 +185,9 @@ forEachStore('scope policies', (fixture) => {
       [{ policy: 'role_required' }, 'role'],
       [{ policy: 'auto', role: 'x' }, 'role'],
       [{ policy: 'auto', conditions: { time_window: { from: '25:00', to: '01:00' } } }, 'conditions.time_window.from'],
-      [{ policy: 'auto', approver: 'someone' }, '(body)'],
+      [{ policy: 'admin_approval', approver: 'someone' }, 'approver'],
+      [{ policy: 'auto', approver: 'user' }, 'approver'],
+      [{ policy: 'auto', surprise: 'someone' }, '(body)'],
     ] as const) {
       const response = await setPolicy(server, uri, 'exec', body);
       assert.equal(response.status, 400, JSON.stringify(body));
