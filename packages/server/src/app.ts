@@ -31,6 +31,8 @@ import { registrationEndpoints } from './endpoints/register.ts';
 import { revocationEndpoint } from './endpoints/revoke.ts';
 import { staticAssetRoutes } from './endpoints/static-assets.ts';
 import { backchannelAuthenticationEndpoint } from './endpoints/backchannel-authentication.ts';
+import { approvalEventsEndpoint } from './endpoints/approval-events.ts';
+import { approvalStatusFlow } from './flows/approval-status.ts';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.ts';
 import { deviceVerificationEndpoints } from './endpoints/device-verification.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
@@ -249,6 +251,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       downstream: { resources: store, exchange: downstream },
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit, pingSealKey: ctx.webhookSecretKey }), clientAuth, now }),
+    approvalEventsEndpoint({ flow: approvalStatusFlow({ approvals: store }), clientAuth, now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
     deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now }),
     introspectionEndpoint(introspection, now),
     // Per-action approvals and tool-call audit (issue 12 items 4, 7): resource servers call them with their API key.
