@@ -96,6 +96,23 @@ forEachStore('approvers', (fixture) => {
     assert.match(await misplaced.text(), /only admin_approval takes an approver/);
   });
 
+  test('POL-08 the console edits who approves: an admin sets approver user on the policy form, and it shows', async () => {
+    const admin = unique('console-admin');
+    await createUser(server, admin, { is_admin: true });
+    const setup = await setUp({ policy: 'admin_approval' });
+    const browser = new Browser();
+    const login = await (await browser.fetch(`${server.issuer}/login`)).text();
+    assert.equal((await browser.postForm(`${server.issuer}/login`, { csrf: inputValue(login, 'csrf'), return_to: '/admin', email: admin, password: PASSWORD })).status, 303);
+    const pageOf = async () => (await browser.fetch(`${server.issuer}/admin/resources/${setup.id}`)).text();
+    const before = await pageOf();
+    assert.match(before, /name="approver"/);
+    const saved = await browser.postForm(`${server.issuer}/admin/resources/${setup.id}/policies/deploy`, { csrf: inputValue(before, 'csrf'), policy: 'admin_approval', approver: 'user', risk: 'high' });
+    assert.equal(saved.status, 303, await saved.clone().text());
+    const policies = (await (await server.admin('GET', `/resources/${setup.id}/policies`)).json()) as { policies: { scope: string; approver?: string }[] };
+    assert.equal(policies.policies.find((p) => p.scope === 'deploy')!.approver, 'user');
+    assert.match(await pageOf(), /the user may decide/);
+  });
+
   test('POL-08 a critical request the policy leaves to the user still needs the user’s fresh sign-in', async () => {
     const email = unique('critical');
     await createUser(server, email);
