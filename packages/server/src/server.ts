@@ -179,6 +179,8 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     }, config.revocationEventsPollMs);
     endGraces.unref();
     const stopWake = opened.onRevocationEvent(deliver);
+    // An approval event made here (created, decided) goes out at once, with the CIBA ping a decision queues.
+    const stopApprovalWake = opened.onApprovalEvent(deliver);
     reload.unref();
     purge.unref();
     countRefusals.unref();
@@ -202,6 +204,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           clearInterval(deliverTimer);
           clearInterval(endGraces);
           stopWake();
+          stopApprovalWake();
           // Fastify did not call listen() itself, so it leaves the server to us. close() stops accepting and ends
           // idle keep-alive connections; a busy one ends after its response, which `draining` marks Connection: close.
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));

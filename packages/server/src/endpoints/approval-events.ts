@@ -23,7 +23,8 @@ const KEEPALIVE_TICKS = 15;
  * names the request (`auth_req_id` or `approval_request`: flows/approval-status.ts); the answer is
  * `text/event-stream` with one `event: status` whose data is `{"status": "pending", "expires_at": …}` at once, then
  * one with the decision (`approved`, `denied`) or `expired`, after which the stream ends: the agent then asks the
- * token endpoint once (CIBA poll, or its repeated request). It reads the request every `pollMs`; it ends too when
+ * token endpoint once (CIBA poll, or its repeated request). It reads the request when this process decides one and
+ * every `pollMs`; it ends too when
  * the server drains (the agent falls back to polling, or reconnects).
  */
 export function approvalEventsEndpoint(options: ApprovalEventsEndpointOptions): RouteDefinition {
@@ -45,6 +46,8 @@ export function approvalEventsEndpoint(options: ApprovalEventsEndpointOptions): 
       out.write('retry: 2000\n\n');
       let closed = false;
       let wake: (() => void) | null = null;
+      // A decision on this instance wakes the stream at once; another instance's is read within `pollMs`.
+      const unsubscribe = options.flow.onChange(() => wake?.());
       out.on('close', () => {
         closed = true;
         wake?.();
@@ -53,6 +56,11 @@ export function approvalEventsEndpoint(options: ApprovalEventsEndpointOptions): 
       let ticks = 0;
       try {
         while (!closed && !options.draining()) {
+          // Armed before the read: a change while reading wakes the next one at once.
+          const waiting = new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, options.pollMs).unref();
+          });
           const view = await options.flow.status(id, options.now());
           if (closed) break;
           const status = view?.status ?? 'expired';
@@ -63,12 +71,10 @@ export function approvalEventsEndpoint(options: ApprovalEventsEndpointOptions): 
             out.write(': keep-alive\n\n');
           }
           if (status !== 'pending') break;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(resolve, options.pollMs).unref();
-          });
+          await waiting;
         }
       } finally {
+        unsubscribe();
         out.end();
       }
       return reply;

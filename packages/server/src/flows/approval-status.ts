@@ -11,7 +11,7 @@ import { hashSecret } from '../tokens/secret.ts';
  */
 
 export interface ApprovalStatusDeps {
-  approvals: Pick<ApprovalRequestRecords, 'getApprovalRequest' | 'getApprovalRequestByAuthReq'>;
+  approvals: Pick<ApprovalRequestRecords, 'getApprovalRequest' | 'getApprovalRequestByAuthReq' | 'onApprovalEvent'>;
 }
 
 /** What the stream says of a request: `pending` until it is decided or its expiry passes. */
@@ -31,6 +31,8 @@ export function approvalStatusFlow(deps: ApprovalStatusDeps) {
       if (!record || record.clientId !== client.clientId) throw invalidGrant('no such approval request of this client');
       return record.id;
     },
+    /** Calls `listener` when this process creates, decides or expires a request (a stream reads at once). */
+    onChange: (listener: () => void) => deps.approvals.onApprovalEvent(listener),
     /** The request's status now (a pending one past its expiry is `expired`), or null once it is gone. */
     async status(id: string, now: number): Promise<ApprovalStatusView | null> {
       const record = await deps.approvals.getApprovalRequest(id);

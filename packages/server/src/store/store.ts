@@ -202,6 +202,11 @@ export interface ApprovalRequestRecords {
    */
   pollApprovalRequest(id: string, now: number, interval: { initial: number; step: number }): Promise<{ outcome: 'pending' | 'slow_down'; interval: number } | { outcome: 'decided' }>;
   /**
+   * Calls `listener` after this process created, decided or expired an approval request (another instance's are
+   * found by reading); returns the unsubscribe.
+   */
+  onApprovalEvent(listener: () => void): () => void;
+  /**
    * Claims up to `limit` decided requests whose ping is due at `now`, moving each one's next attempt `leaseSeconds`
    * on, so that another instance does not send it meanwhile.
    */

@@ -80,6 +80,24 @@ forEachStore('approval events for waiting agents', (fixture) => {
     assert.equal(token.status, 200, 'one poll, at once, after the stream');
   });
 
+  test('a decision on this instance wakes the stream at once, however long its read interval', { timeout: 30_000 }, async () => {
+    const slow = await startTestServer(fixture, { revocationEventsPollMs: 60_000 });
+    try {
+      const slowAgent = await registerAgentAndResource(slow, { scopes: ['calc'], audiences: [uri] }, uri);
+      const asked = await slow.postForm('/bc-authorize', { scope: 'openid calc', resource: uri, login_hint: 'events-user@example.com', binding_message: 'slow' }, { authorization: basicAuth(slowAgent.clientId, slowAgent.clientSecret) });
+      const { auth_req_id } = (await asked.json()) as { auth_req_id: string };
+      const response = await fetch(`${slow.issuer}/approval-events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(slowAgent.clientId, slowAgent.clientSecret) }, body: formBody({ auth_req_id }) });
+      const stream = events(response);
+      assert.equal((await stream.next())?.status, 'pending');
+      const list = (await (await slow.admin('GET', '/approvals?status=pending')).json()) as { approvals: { id: string; justification: string }[] };
+      const id = list.approvals.find((a) => a.justification === 'slow')!.id;
+      assert.equal((await slow.admin('POST', `/approvals/${id}/decision`, { decision: 'approve' })).status, 200);
+      assert.equal((await stream.next())?.status, 'approved', 'within the test’s timeout, far below the 60 s read interval');
+    } finally {
+      await slow.close();
+    }
+  });
+
   test('a denial and an expiry end the stream too', async () => {
     const denied = await ask();
     const deniedStream = events(await open({ auth_req_id: denied.authReqId }));

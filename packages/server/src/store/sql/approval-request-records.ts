@@ -48,7 +48,15 @@ export function decodeApprovalRow(row: SqlRow): ApprovalRequestRecord {
  */
 export function approvalRequestRecords(db: SqlDriver): ApprovalRequestRecords {
   const decode = decodeApprovalRow;
+  const listeners = new Set<() => void>();
+  const announce = () => {
+    for (const listener of listeners) listener();
+  };
   return {
+    onApprovalEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async createApprovalRequest(record) {
       const { authorizationDetails, ...stored } = record;
       await db.transaction(async (tx) => {
@@ -56,6 +64,7 @@ export function approvalRequestRecords(db: SqlDriver): ApprovalRequestRecords {
         if (authorizationDetails) await tx.run('INSERT INTO approval_authorization_details (approval_id, details) VALUES (?, ?)', [record.id, JSON.stringify(authorizationDetails)]);
         await queueApprovalEvents(tx, 'created', { where: 'a.id = ?', params: [record.id], occurred: 'a.created_at' }, record.createdAt);
       });
+      announce();
     },
     async getApprovalRequest(id) {
       const row = await db.get(`${SELECT} WHERE a.id = ?`, [id]);
@@ -94,13 +103,15 @@ export function approvalRequestRecords(db: SqlDriver): ApprovalRequestRecords {
     async expireApprovalRequests(now) {
       const due = await db.get("SELECT 1 AS due FROM approval_requests WHERE status = 'pending' AND expires_at <= ? LIMIT 1", [now]);
       if (due === undefined) return 0;
-      return db.transaction(async (tx) => {
+      const expired = await db.transaction(async (tx) => {
         await queueApprovalEvents(tx, 'expired', { where: "a.status = 'pending' AND a.expires_at <= ?", params: [now], occurred: 'a.expires_at' }, now);
         return tx.run("UPDATE approval_requests SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?", [now]);
       });
+      if (expired > 0) announce();
+      return expired;
     },
     async decideApprovalRequest(id, decision, now) {
-      return db.transaction(async (tx) => {
+      const decided = await db.transaction(async (tx) => {
         // A ping waiting for this decision falls due with it, in the same statement (CIBA §10.2).
         const changed = await tx.run(
           `UPDATE approval_requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?,
@@ -112,6 +123,8 @@ export function approvalRequestRecords(db: SqlDriver): ApprovalRequestRecords {
         if (changed > 0) await queueApprovalEvents(tx, decision.status, { where: 'a.id = ?', params: [id], occurred: 'a.decided_at' }, now);
         return changed > 0;
       });
+      if (decided) announce();
+      return decided;
     },
     async getApprovalRequestByAuthReq(authReqHash) {
       const row = await db.get(`${SELECT} WHERE a.auth_req_hash = ?`, [authReqHash]);

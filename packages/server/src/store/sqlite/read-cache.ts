@@ -17,7 +17,7 @@ const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId'
  * Writes that touch none of the cached rows, so they need not clear it. `recordDerivation` revokes only the token
  * being derived, whose id nothing has read yet; `recordTransactionToken` writes a row of its own table. The revocation event log's reader and its listener, and the webhook delivery queues (revocation and approval; expiring and polling approval requests), touch none either.
  */
-const UNRELATED = new Set(['appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'recordTransactionToken', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'expireApprovalRequests', 'pollApprovalRequest', 'claimDueApprovalDeliveries', 'recordApprovalDeliveryAttempt', 'ping', 'close']);
+const UNRELATED = new Set(['appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'recordTransactionToken', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'onApprovalEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'expireApprovalRequests', 'pollApprovalRequest', 'claimDueApprovalDeliveries', 'recordApprovalDeliveryAttempt', 'ping', 'close']);
 const READ = /^(get|list|is)[A-Z]/;
 const MAX_ENTRIES = 10_000;
 
