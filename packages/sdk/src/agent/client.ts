@@ -104,7 +104,7 @@ export class AgentAuthClient {
             ...options.app,
             issuer: options.issuer,
             tokenStore: this.#store,
-            ...pick(options, ['fetch', 'httpTimeoutMs', 'clock', 'dpop', 'assertionAudience', 'authorizationTtlSeconds', 'clockToleranceSeconds', 'renewBeforeExpirySeconds']),
+            ...pick(options, ['fetch', 'httpTimeoutMs', 'clock', 'dpop', 'storeDpopKey', 'assertionAudience', 'authorizationTtlSeconds', 'clockToleranceSeconds', 'renewBeforeExpirySeconds']),
           });
     this.app = this.#app;
     // One metadata document for the agent and its application: same issuer, same HTTP options.
@@ -374,8 +374,7 @@ export class AgentAuthClient {
    * Asks a person to approve, out of band (OpenID CIBA Core 1.0, poll mode): the request waits in the authorization
    * server's approval queue until an approver decides. `await (await agent.requestApproval(…)).tokens` resolves with
    * the user's tokens once approved, or rejects with `TokenRequestFailed` (`error`: `access_denied`,
-   * `expired_token`). Waits on the server's approval events stream when it offers one (then asks once), else, or
-   * when the stream fails, polls at the server's interval through the `sleep` option.
+   * `expired_token`). Waits on the approval events stream when offered (polling if it fails), else polls via `sleep`.
    * @see https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#rfc.section.7
    */
   async requestApproval(request: ApprovalRequest): Promise<PendingApproval> {
