@@ -97,6 +97,8 @@ export interface ServerContext {
   readonly dpopNonceSecret: Buffer;
   /** The key revocation-webhook secrets are encrypted under (derived from the KEK). */
   readonly webhookSecretKey: Buffer;
+  /** The key RFC 8628 user codes are stored under (derived from the KEK). */
+  readonly userCodeKey: Buffer;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
   /** DNS resolution for client metadata documents (injectable for tests; the system resolver otherwise). */
@@ -252,7 +254,7 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit, pingSealKey: ctx.webhookSecretKey }), clientAuth, now }),
     approvalEventsEndpoint({ flow: approvalStatusFlow({ approvals: store }), clientAuth, now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
-    deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now }),
+    deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now, sharedRateCounts: ctx.sharedRateCounts }),
     introspectionEndpoint(introspection, now),
     // Per-action approvals and tool-call audit (issue 12 items 4, 7): resource servers call them with their API key.
     actionUsesEndpoint({ flow: actionUseFlow({ keys, issuer, lifecycle, uses: store, revocations: store, audit }), resources: store, now }),
@@ -276,6 +278,7 @@ function deviceFlow(ctx: ServerContext, store: Store) {
     audit: ctx.audit,
     settings: config.device,
     verificationUri: endpointUrl(config.issuer, userEndpointPaths.device),
+    userCodeKey: ctx.userCodeKey,
   });
 }
 
@@ -359,7 +362,7 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister, { store, audit, config }),
     ...passkeyEndpoints(issuer, passkeys, sessions, now, ceiling),
     ...upstreamLoginEndpoints(issuer, upstream, sessions, now),
-    ...deviceVerificationEndpoints(issuer, deviceFlow(ctx, store), sessions, config.device, now),
+    ...deviceVerificationEndpoints(issuer, deviceFlow(ctx, store), sessions, config.device, now, ctx.sharedRateCounts),
     ...staticAssetRoutes(),
   ];
 }

@@ -32,13 +32,16 @@ import {
   redirectWith,
 } from './authorization-request.ts';
 
+/** How many of the newest live grants an authorization request reads for what was granted before (grantedBefore). */
+const RECENT_GRANTS = 8;
+
 export interface AuthorizeDeps {
   clients: Pick<ClientRecords, 'getClient'>;
   /** How a self-registered client came to be, which the consent page says (unverified). */
   registrations: Pick<ClientRegistrationRecords, 'getClientRegistration'>;
   resources: Pick<ResourceRecords, 'listResources'>;
   consents: Pick<ConsentRecords, 'getConsent' | 'saveConsent'>;
-  grants: Pick<UserGrantRecords, 'createGrantWithCode' | 'listUserGrants'>;
+  grants: Pick<UserGrantRecords, 'createGrantWithCode' | 'listRecentGrants'>;
   /** The signed-in user (their grants for step-up; their roles, read only when a scope's policy requires one). */
   users: Pick<UserRecords, 'getUser'>;
   pending: PendingAuthorizationRecords;
@@ -197,12 +200,16 @@ export function authorizationFlow(deps: AuthorizeDeps) {
   /**
    * Incremental authorization: the scopes this user granted this client (and agent) before for the same resources
    * (or, for a request for no resource, for none), in grants still alive and as far as they may still give them
-   * (lifecycle/token-lifecycle.ts).
+   * (lifecycle/token-lifecycle.ts). Only the newest RECENT_GRANTS live grants are read: every authorization makes
+   * a grant, and each is made holding what was granted before (below), so the newest carry what older ones gave
+   * (a user signed in for months would otherwise have every request read thousands). An older grant's scope a policy
+   * left out of every newer one is asked for again, never given without asking.
    */
   async function grantedBefore(auth: AuthorizationRequest, userId: string, now: number): Promise<string[]> {
     const actorId = auth.actor?.clientId ?? null;
     const sameTarget = (resources: readonly string[]) => (auth.resources.length === 0 ? resources.length === 0 : resources.some((uri) => auth.resources.includes(uri)));
-    const earlier = (await deps.grants.listUserGrants(userId)).filter((g) => g.clientId === auth.client.clientId && g.actorId === actorId && sameTarget(g.resources));
+    const recent = await deps.grants.listRecentGrants(userId, auth.client.clientId, actorId, now, RECENT_GRANTS);
+    const earlier = recent.filter((g) => sameTarget(g.resources));
     if (earlier.length === 0) return [];
     const user = await deps.users.getUser(userId);
     const scopes = new Set<string>();

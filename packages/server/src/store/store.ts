@@ -688,6 +688,11 @@ export interface UserGrantRecords {
   createGrant(grant: UserGrantRecord): Promise<void>;
   getGrant(id: string): Promise<UserGrantRecord | null>;
   listUserGrants(userId: string): Promise<UserGrantRecord[]>;
+  /**
+   * The newest `limit` grants of this user to this client for this agent (null: none) that are active and unexpired
+   * at `now`, newest first (those of one second in any order): what an authorization request looks at for what was granted before.
+   */
+  listRecentGrants(userId: string, clientId: string, actorId: string | null, now: number, limit: number): Promise<UserGrantRecord[]>;
   /** Every grant still active and unexpired at `now`, of every user, newest first, at most `limit` (the console's list). */
   listActiveGrants(now: number, limit: number): Promise<UserGrantRecord[]>;
   /** Marks the grant revoked (and appends a revocation event naming it); false when it was unknown or revoked already. */
