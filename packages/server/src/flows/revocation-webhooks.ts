@@ -15,10 +15,15 @@ export interface RevocationWebhookDeps {
   now(): number;
 }
 
+/** An attempt under way keeps its delivery from other instances this long (as every notification: webhook-delivery.ts). */
+const LEASE_SECONDS = WEBHOOK_LEASE_SECONDS;
+
 /**
  * Delivers revocation events to resources' webhooks: queues each new event once per webhook, then POSTs each due
  * delivery (`{ id, ...event }` as JSON, signed with HMAC-SHA256 in `Mandate-Signature`) through the SSRF-checked
- * request with the retries and leases every notification shares (webhook-delivery.ts). Every instance may run it.
+ * request (public addresses only, pinned, no redirects, deadline); a 2xx delivers it, anything else is retried
+ * after a doubling backoff on the injected clock, and given up after eight (webhook-delivery.ts). Every instance
+ * may run it: a claimed delivery is leased.
  */
 export function revocationWebhookDispatcher(deps: RevocationWebhookDeps) {
   async function attempt({ delivery, webhook, event }: ClaimedWebhookDelivery): Promise<void> {
@@ -41,7 +46,7 @@ export function revocationWebhookDispatcher(deps: RevocationWebhookDeps) {
     async run(): Promise<void> {
       const now = deps.now();
       await deps.webhooks.enqueueWebhookDeliveries(now);
-      for (let due = await deps.webhooks.claimDueWebhookDeliveries(now, WEBHOOK_LEASE_SECONDS, 50); due.length > 0; due = await deps.webhooks.claimDueWebhookDeliveries(deps.now(), WEBHOOK_LEASE_SECONDS, 50)) {
+      for (let due = await deps.webhooks.claimDueWebhookDeliveries(now, LEASE_SECONDS, 50); due.length > 0; due = await deps.webhooks.claimDueWebhookDeliveries(deps.now(), LEASE_SECONDS, 50)) {
         await Promise.all(due.map(attempt));
       }
     },
