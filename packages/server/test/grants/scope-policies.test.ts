@@ -169,7 +169,7 @@ forEachStore('scope policies', (fixture) => {
     const id = await resourceId(server, uri);
     const initial = (await (await server.admin('GET', `/resources/${id}/policies`)).json()) as { policies: { scope: string; policy: string; source: string; version: number }[]; defaults: Record<string, string> };
     assert.deepEqual(initial.defaults, { low: 'user_consent', medium: 'user_consent', high: 'admin_approval', critical: 'admin_approval' });
-    assert.deepEqual(initial.policies.find((p) => p.scope === 'exec'), { scope: 'exec', risk: 'high', policy: 'admin_approval', version: 0, source: 'default' });
+    assert.deepEqual(initial.policies.find((p) => p.scope === 'exec'), { scope: 'exec', risk: 'high', policy: 'admin_approval', approver: 'approvers', version: 0, source: 'default' });
 
     await mustSetPolicy(server, uri, 'exec', { policy: 'admin_approval', risk: 'critical' });
     await mustSetPolicy(server, uri, 'exec', { policy: 'deny' });
