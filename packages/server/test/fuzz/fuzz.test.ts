@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { forEachStore } from '../helpers/stores.ts';
+import { checkResponse, OracleFailure, watchUnhandled } from './fuzz-harness.ts';
+import { fuzzStore, TARGET_COUNT } from './fuzz-suite.ts';
+
+/**
+ * Quick subset of `npm run fuzz` (scripts/fuzz.ts): every target (each grant of the token endpoint, /authorize, PAR,
+ * introspection, revocation, registration metadata, userinfo, device, CIBA, the admin API, the login form, client
+ * assertions, DPoP proofs, CIMD documents and access tokens at the SDK verifier) with a few inputs, on both stores.
+ * Oracles: no 5xx, errors in the endpoint's format, no durable row written by a refused input, no broken relation in
+ * the database afterwards, no unhandled rejection. FUZZ_RUNS and FC_SEED change the size and the seed.
+ */
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 40);
+
+forEachStore('fuzzing (quick subset)', (fixture) => {
+  test(`SR-FUZZ every endpoint and parser: ${RUNS} inputs per target, no 5xx, spec-format errors, no partial writes, no unhandled rejections`, async () => {
+    const unhandled = watchUnhandled();
+    const before = unhandled.count();
+    const seed = Number(process.env['FC_SEED'] ?? Date.now() % 2 ** 31);
+    const summaries = await fuzzStore(fixture.url, RUNS, seed);
+    assert.equal(summaries.length, TARGET_COUNT);
+    const failures = summaries.flatMap((s) => s.failures.map((f) => `${s.target}: ${f}`));
+    assert.deepEqual(failures, [], `seed ${seed}`);
+    assert.equal(unhandled.count() - before, 0, `unhandled: ${unhandled.list().map(String).join('\n')}`);
+    // The generators reach the success paths too, not only refusals.
+    assert.ok(summaries.some((s) => s.accepted > 0), JSON.stringify(summaries));
+  });
+});
+
+test('SR-FUZZ the oracles refuse a 5xx, a stack trace and an error out of its endpoint\'s format', () => {
+  const request = { method: 'POST', path: '/token', headers: {} };
+  const json = { 'content-type': 'application/json' };
+  const refused = (format: Parameters<typeof checkResponse>[0], status: number, headers: Record<string, string>, body: string) =>
+    assert.throws(() => checkResponse(format, request, { status, headers, body }), OracleFailure);
+  refused('oauth', 500, json, '{"error":"server_error"}');
+  refused('page', 503, { 'content-type': 'text/html' }, '<p>down</p>');
+  refused('oauth', 400, json, '{"error":"x","stack":"at handler (src/token.ts:12:3)"}');
+  refused('oauth', 400, { 'content-type': 'text/plain' }, 'bad');
+  refused('oauth', 400, json, '{"message":"no error member"}');
+  refused('bearer', 401, json, '{"error":"invalid_token"}');
+  refused('page', 400, { 'content-type': 'text/plain' }, 'bad');
+  assert.equal(checkResponse('oauth', request, { status: 400, headers: json, body: '{"error":"invalid_request"}' }), 'refused');
+  assert.equal(checkResponse('bearer', request, { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: '' }), 'refused');
+  assert.equal(checkResponse('admin', request, { status: 400, headers: { 'content-type': 'application/problem+json' }, body: '{"type":"urn:x"}' }), 'refused');
+  assert.equal(checkResponse('page', request, { status: 302, headers: {}, body: '' }), 'accepted');
+});
