@@ -1,10 +1,11 @@
 import { documentTargets, DocumentServer } from './document-targets.ts';
 import { endpointTargets } from './endpoint-targets.ts';
+import { consoleSession, formTargets } from './form-targets.ts';
 import { runTarget, type TargetSummary } from './fuzz-harness.ts';
 import { buildWorld } from './fuzz-world.ts';
 
 /** Every fuzz target, in the order they run. */
-export const TARGET_COUNT = endpointTargets.length + 4;
+export const TARGET_COUNT = endpointTargets.length + 5;
 
 /**
  * Runs every target for `runsPerTarget` inputs against one fresh server on the database at `databaseUrl`
@@ -16,7 +17,8 @@ export async function fuzzStore(databaseUrl: string, runsPerTarget: number, seed
   const world = await buildWorld({ url: databaseUrl });
   const summaries: TargetSummary[] = [];
   try {
-    for (const target of [...endpointTargets, ...documentTargets(documents)]) {
+    const session = await consoleSession(world);
+    for (const target of [...endpointTargets, ...documentTargets(documents), ...formTargets(() => session)]) {
       const summary = await runTarget(world, databaseUrl, target, runsPerTarget, seed);
       summaries.push(summary);
       onTarget(summary);
