@@ -27,9 +27,21 @@ const value = fc.oneof(
   { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), weight: 1 },
 );
 
+/** RFC 9396 `authorization_details`: JSON text with the same tricks as a JWT header (duplicates, depth, size, types). */
+const authorizationDetails = fc.constantFrom(
+  '[{"type":"mcp_tool","tool":"calc","resource":"https://mcp.example.com/mcp"}]',
+  '[{"type":"mcp_tool","type":"other","tool":"calc"}]',
+  `[{"type":"mcp_tool","tool":"calc","arguments":${'['.repeat(3000)}${']'.repeat(3000)}}]`,
+  `[{"type":"mcp_tool","tool":"${'x'.repeat(20_000)}"}]`,
+  '[{"type":"mcp_tool","tool":"calc\u0000"}]', '[{"type":"mcp_tool","tool":"\ud800"}]', '[{"__proto__":{"type":"mcp_tool"}}]',
+  '{"type":"mcp_tool"}', '[]', '[null]', '[1]', '[[]]', 'null', '[{"type":1}]', '[{"type":"mcp_tool","actions":{"length":1e9}}]', '[', '',
+  JSON.stringify(Array.from({ length: 500 }, () => ({ type: 'mcp_tool', tool: 'calc' }))),
+);
+
 /** Form body: the valid pairs, then some replaced or added by hostile values, sometimes a name repeated. */
-function form(valid: Record<string, string>, names: readonly string[]): fc.Arbitrary<string> {
-  return fc.tuple(fc.array(fc.tuple(fc.constantFrom(...names, ...Object.keys(valid)), value), { maxLength: 4 }), fc.boolean(), fc.boolean()).map(([changes, replace, keepAll]) => {
+function form(valid: Record<string, string>, names: readonly string[], special: fc.Arbitrary<string> = value): fc.Arbitrary<string> {
+  const anyValue = fc.oneof({ arbitrary: value, weight: 3 }, { arbitrary: special, weight: 1 }, { arbitrary: authorizationDetails, weight: 1 });
+  return fc.tuple(fc.array(fc.tuple(fc.constantFrom(...names, ...Object.keys(valid)), anyValue), { maxLength: 4 }), fc.boolean(), fc.boolean()).map(([changes, replace, keepAll]) => {
     const body = new URLSearchParams(keepAll ? valid : {});
     if (!keepAll) for (const [k, v] of Object.entries(valid)) if (!changes.some(([n]) => n === k)) body.append(k, v);
     for (const [name, v] of changes) replace ? body.set(name, v) : body.append(name, v);
@@ -63,7 +75,7 @@ const tokenTarget = (name: string, make: (world: FuzzWorld) => fc.Arbitrary<Fuzz
 export const endpointTargets: FuzzTarget<any>[] = [
   tokenTarget('client_credentials', (w) => form({ grant_type: 'client_credentials', scope: 'calc', resource: MCP_RESOURCE }, TOKEN_NAMES).map(post('/token', { authorization: basicAuth(w.agent.clientId, w.agent.clientSecret) }))),
   tokenTarget('authorization_code', (w) =>
-    form({ grant_type: GRANT.code, client_id: w.app.clientId, code: 'mac_x', redirect_uri: 'https://app.example.com/callback', code_verifier: 'v'.repeat(43) }, TOKEN_NAMES).map(post('/token', {})),
+    form({ grant_type: GRANT.code, client_id: w.app.clientId, code: 'mac_x', redirect_uri: 'https://app.example.com/callback', code_verifier: 'v'.repeat(43) }, TOKEN_NAMES, forgedAccessToken(w)).map(post('/token', {})),
   ),
   tokenTarget('refresh_token', (w) =>
     fc.tuple(form({ grant_type: GRANT.refresh, client_id: w.app.clientId, scope: 'calc' }, TOKEN_NAMES), fc.constantFrom(`${w.app.refreshToken}x`, w.app.refreshToken.slice(0, -2), `${w.app.refreshToken}\u0000`, 'mrt_'))
@@ -71,7 +83,7 @@ export const endpointTargets: FuzzTarget<any>[] = [
       .map(post('/token', {})),
   ),
   tokenTarget('token-exchange', (w) =>
-    fc.tuple(form({ grant_type: GRANT.exchange, subject_token_type: AT, resource: MCP_RESOURCE, scope: 'calc' }, TOKEN_NAMES), forgedAccessToken(w))
+    fc.tuple(form({ grant_type: GRANT.exchange, subject_token_type: AT, resource: MCP_RESOURCE, scope: 'calc' }, TOKEN_NAMES, forgedAccessToken(w)), forgedAccessToken(w))
       .map(([body, token]) => `${body}&subject_token=${encodeURIComponent(token)}`)
       .map(post('/token', { authorization: basicAuth(w.agent.clientId, w.agent.clientSecret) })),
   ),
@@ -103,12 +115,12 @@ export const endpointTargets: FuzzTarget<any>[] = [
   ),
   httpTarget('authorize', 'page', (w) =>
     form({ response_type: 'code', client_id: w.app.clientId, redirect_uri: 'https://app.example.com/callback', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256', scope: 'calc', state: 's' },
-      ['resource', 'requested_actor', 'prompt', 'max_age', 'nonce', 'request_uri', 'request', 'response_mode', 'authorization_details'])
+      ['resource', 'requested_actor', 'prompt', 'max_age', 'nonce', 'request_uri', 'request', 'response_mode', 'authorization_details', 'dpop_jkt'], forgedAccessToken(w))
       .map((query) => ({ method: 'GET', path: `/authorize?${query}`, headers: {} })),
   ),
   httpTarget('par', 'oauth', (w) =>
     form({ response_type: 'code', client_id: w.app.clientId, redirect_uri: 'https://app.example.com/callback', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256', scope: 'calc' },
-      ['resource', 'request_uri', 'request', 'state', 'nonce', 'authorization_details', 'client_assertion', 'client_assertion_type'])
+      ['resource', 'request_uri', 'request', 'state', 'nonce', 'authorization_details', 'client_assertion', 'client_assertion_type', 'dpop_jkt'], forgedAccessToken(w))
       .map(post('/par', {})),
   ),
   httpTarget('introspection', 'oauth', (w) =>
@@ -128,7 +140,7 @@ export const endpointTargets: FuzzTarget<any>[] = [
     form({ scope: 'calc', resource: MCP_RESOURCE }, ['scope', 'resource', 'client_id', 'authorization_details']).map(post('/device_authorization', { authorization: basicAuth(w.agent.clientId, w.agent.clientSecret) })),
   ),
   httpTarget('ciba', 'oauth', (w) =>
-    form({ scope: 'openid calc', login_hint: w.app.email, binding_message: 'hi' }, ['login_hint', 'id_token_hint', 'login_hint_token', 'binding_message', 'requested_expiry', 'client_notification_token', 'resource'])
+    form({ scope: 'openid calc', login_hint: w.app.email, binding_message: 'hi' }, ['login_hint', 'id_token_hint', 'login_hint_token', 'binding_message', 'requested_expiry', 'client_notification_token', 'resource', 'authorization_details'], forgedAccessToken(w))
       .map(post('/bc-authorize', { authorization: basicAuth(w.agent.clientId, w.agent.clientSecret) })),
   ),
   httpTarget('login-form', 'page', () => form({ email: 'nobody@example.com', password: 'x', csrf: 'x', return_to: '/account' }, ['email', 'password', 'csrf', 'return_to']).map(post('/login', {}))),
