@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { forEachStore } from '../helpers/stores.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { createTestDatabase, forEachStore } from '../helpers/stores.ts';
 import { checkResponse, OracleFailure, watchUnhandled } from './fuzz-harness.ts';
 import { fuzzStore, TARGET_COUNT } from './fuzz-suite.ts';
+import { openProbe } from './invariants.ts';
 
 /**
  * Quick subset of `npm run fuzz` (scripts/fuzz.ts): every target (each grant of the token endpoint, /authorize, PAR,
@@ -44,4 +47,28 @@ test('SR-FUZZ the oracles refuse a 5xx, a stack trace and an error out of its en
   assert.equal(checkResponse('bearer', request, { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: '' }), 'refused');
   assert.equal(checkResponse('admin', request, { status: 400, headers: { 'content-type': 'application/problem+json' }, body: '{"type":"urn:x"}' }), 'refused');
   assert.equal(checkResponse('page', request, { status: 302, headers: {}, body: '' }), 'accepted');
+});
+
+test('SR-FUZZ the invariant query finds a grant without its client or user and a refresh token without its audit row', async () => {
+  const database = await createTestDatabase('sqlite');
+  const store = await openStore(database.url);
+  await store.migrate();
+  await store.close();
+  const probe = await openProbe(database.url);
+  try {
+    assert.deepEqual(await probe.brokenRelations(), []);
+    const before = await probe.durableCounts();
+    // A partial write, as a crash between statements would leave it (foreign keys off, as a broken migration might).
+    const db = new DatabaseSync(database.url.slice('sqlite:'.length), { enableForeignKeyConstraints: false });
+    db.exec("INSERT INTO user_grants (id, user_id, client_id, scopes, resources, auth_time, status, created_at, expires_at) VALUES ('g1', 'u1', 'c1', '[]', '[]', 1, 'active', 1, 2)");
+    db.exec("INSERT INTO refresh_tokens (token_hash, grant_id, status, created_at, expires_at) VALUES ('h1', 'g1', 'active', 1, 2)");
+    db.close();
+    assert.notEqual(await probe.durableCounts(), before);
+    assert.deepEqual((await probe.brokenRelations()).map((b) => b.split(':')[0]), [
+      'grant without its client', 'grant without its user', 'refresh token whose grant has no token.issued audit row naming it',
+    ]);
+  } finally {
+    await probe.close();
+    await database.drop();
+  }
 });

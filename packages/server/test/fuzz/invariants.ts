@@ -20,8 +20,8 @@ const BROKEN_RELATIONS: Record<string, string> = {
   'refresh token without its grant': 'SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM user_grants g WHERE g.id = r.grant_id)',
   'code without its grant': 'SELECT count(*) AS n FROM authorization_codes a WHERE NOT EXISTS (SELECT 1 FROM user_grants g WHERE g.id = a.grant_id)',
   'consent without its client': 'SELECT count(*) AS n FROM consents s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id)',
-  'grant without a token.issued audit row for its client':
-    "SELECT count(*) AS n FROM user_grants g WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.event = 'token.issued' AND l.client_id = g.client_id)",
+  'refresh token whose grant has no token.issued audit row naming it':
+    "SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.event = 'token.issued' AND l.detail LIKE '%' || r.grant_id || '%')",
   'registration without its client': 'SELECT count(*) AS n FROM client_registrations r WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = r.client_id)',
 };
 
