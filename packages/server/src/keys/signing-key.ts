@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { jwkThumbprint } from '@mandate/protocol';
 import { type JwsSigningKey, type SignatureCheck, signatureCheckFor, type SigningAlgorithm, signatureMakerFor } from '@mandate/protocol';
-import { calculateJwkThumbprint } from 'jose';
 import type { SigningKeyRecord } from '../store/store.ts';
 import { decryptPrivateKey, encryptPrivateKey } from './kek.ts';
 
@@ -40,7 +40,8 @@ function generateKeyPair(alg: SigningAlgorithm): { publicKey: KeyObject; private
 export async function generateSigningKey(alg: SigningAlgorithm, kek: Buffer, now: number, activatesAt = now): Promise<SigningKeyRecord> {
   const { publicKey, privateKey } = generateKeyPair(alg);
   const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
-  const kid = await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0]);
+  const kid = jwkThumbprint(jwk);
+  if (kid === undefined) throw new Error(`no RFC 7638 thumbprint for a ${String(jwk['kty'])} key`);
   const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
   return {
     kid,
