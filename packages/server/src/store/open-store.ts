@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { SqliteDriver } from './sqlite/sqlite-driver.ts';
 import type { CacheVersion } from './read-cache.ts';
-import type { SqlDriver, SqlRow } from './sql/driver.ts';
+import { guardedDriver, type SqlDriver, type SqlRow } from './sql/driver.ts';
 import { createSqlStore } from './sql/sql-store.ts';
 import { type Store, StoreUnavailableError } from './store.ts';
 
@@ -15,14 +15,14 @@ const migrations = (dialect: 'sqlite' | 'postgres') => fileURLToPath(new URL(`./
  * - `postgres://user@host:port/db[?schema=name&pool=n]` (also `postgresql://`).
  * Migrations are not applied here; call `store.migrate()` (`mandate migrate`, and `serve` on start).
  */
-export async function openStore(url: string, options: { sqliteSynchronous?: 'NORMAL' | 'FULL' } = {}): Promise<Store> {
+export async function openStore(url: string, options: { sqliteSynchronous?: 'NORMAL' | 'FULL'; sqliteBusyTimeoutMs?: number } = {}): Promise<Store> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new TypeError('sqlite URL needs a path, e.g. sqlite:./.mandate/mandate.db');
     const [{ SqliteDriver }, { withReadCache }] = await Promise.all([import('./sqlite/sqlite-driver.ts'), import('./read-cache.ts')]);
     let driver: SqliteDriver;
     try {
-      driver = new SqliteDriver(path, { synchronous: options.sqliteSynchronous });
+      driver = new SqliteDriver(path, { synchronous: options.sqliteSynchronous, busyTimeoutMs: options.sqliteBusyTimeoutMs });
     } catch (err) {
       throw new StoreUnavailableError(`cannot open the database ${url}: ${failureReason(err)}`, { cause: err });
     }
@@ -48,7 +48,7 @@ export async function openStore(url: string, options: { sqliteSynchronous?: 'NOR
       throw new StoreUnavailableError(`cannot reach the database ${withoutPassword(url)}: ${failureReason(err)}`, { cause: err });
     }
     // The shared cache version (migration 064): every instance advances it after its writes, and reads it once per turn.
-    return withReadCache(createSqlStore(driver, migrations('postgres')), postgresCacheVersion(driver), -1);
+    return withReadCache(createSqlStore(driver, migrations('postgres')), postgresCacheVersion(guardedDriver(driver)), -1);
   }
   throw new TypeError(`database URL must start with sqlite: or postgres://, got "${withoutPassword(url)}"`);
 }
