@@ -6,7 +6,8 @@ import { TEST_POSTGRES_URL } from './stores.ts';
  * A TCP proxy between a server under test and PostgreSQL that fails connections on the test's word: the database
  * dropped (every connection cut, new ones refused until `restore()`), or one connection reset at the moment it carries
  * a given statement, as a failover does mid-transaction. It reads the client's bytes only to find the statement's
- * text (node-postgres sends SQL as plain text on loopback); everything else passes through unchanged.
+ * text (node-postgres sends SQL as plain text on loopback; a statement the driver prepared is sent by its name after
+ * the first time, so the proxy remembers each prepared name's text); everything else passes through unchanged.
  */
 export interface ArmedReset {
   /** Resolves once the reset happened. */
@@ -37,6 +38,8 @@ export class PostgresFaultProxy {
   readonly #links = new Set<Link>();
   #refusing = false;
   #trigger: Trigger | null = null;
+  /** Prepared statements' text by name (the driver's `mandate_<n>`, the same name on every connection). */
+  readonly #prepared = new Map<string, string>();
 
   private constructor(server: Server, target: { host: string; port: number }) {
     this.#server = server;
@@ -107,6 +110,8 @@ export class PostgresFaultProxy {
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
     client.on('data', (chunk: Buffer) => {
+      // A Parse of a named statement: its name, then its text.
+      for (const [, name, sql] of chunk.toString('latin1').matchAll(/(mandate_\d+)\0((?:SELECT|INSERT|UPDATE|DELETE|WITH)\b[^\0]*)\0/g)) this.#prepared.set(name!, sql!);
       if (this.#shouldResetBefore(link, chunk)) return this.#reset(link);
       upstream.write(chunk);
     });
@@ -120,8 +125,10 @@ export class PostgresFaultProxy {
   #shouldResetBefore(link: Link, chunk: Buffer): boolean {
     const trigger = this.#trigger;
     if (!trigger) return false;
-    const text = link.tail + chunk.toString('latin1');
-    link.tail = text.slice(-Math.max(trigger.statement.length, trigger.after?.length ?? 0));
+    const raw = link.tail + chunk.toString('latin1');
+    link.tail = raw.slice(-Math.max(trigger.statement.length, trigger.after?.length ?? 0));
+    // A Bind names its prepared statement: read it as the statement's text, in place.
+    const text = raw.replace(/(mandate_\d+)\0/g, (named, name: string) => `${named}${this.#prepared.get(name) ?? ''}\0`);
     if (trigger.after !== undefined && !link.sawAfter) {
       const at = text.indexOf(trigger.after);
       if (at < 0) return false;
