@@ -130,12 +130,14 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
   test('grants and codes: exactly one concurrent redemption wins; later ones see a replay', async () => {
     await store.createUser(user('usr_g', 'g@example.com'));
     const g = grant('grt_1', 'usr_g');
-    await store.createGrantWithCode(g, { codeHash: 'c1', grantId: 'grt_1', redirectUri: 'https://app/cb', codeChallenge: 'x', nonce: 'n', expiresAt: 160, consumedAt: null });
+    const action = [{ type: 'mcp_tool' as const, tool: 'run_command', arguments_sha256: 'a'.repeat(43), locations: ['https://mcp.example.com/mcp'] }];
+    await store.createGrantWithCode(g, { codeHash: 'c1', grantId: 'grt_1', redirectUri: 'https://app/cb', codeChallenge: 'x', nonce: 'n', expiresAt: 160, consumedAt: null, authorizationDetails: action });
     assert.deepEqual(await store.getGrant('grt_1'), g);
     const results = await Promise.all(Array.from({ length: 4 }, () => store.redeemAuthorizationCode('c1', 120)));
     assert.deepEqual(results.map((r) => r.status).sort(), ['redeemed', 'replayed', 'replayed', 'replayed']);
     const won = results.find((r) => r.status === 'redeemed');
     assert.equal(won?.status === 'redeemed' && won.code.nonce, 'n');
+    assert.deepEqual(won?.status === 'redeemed' && won.code.authorizationDetails, action, 'RFC 9396 details round-trip with the code');
     assert.deepEqual(await store.redeemAuthorizationCode('nope', 120), { status: 'unknown' });
     assert.equal(await store.revokeGrant('grt_1', 130), true);
     assert.equal(await store.revokeGrant('grt_1', 131), false);

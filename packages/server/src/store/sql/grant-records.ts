@@ -34,6 +34,7 @@ const codeColumns: ColumnMap<AuthorizationCodeRecord> = {
   expiresAt: { column: 'expires_at' },
   consumedAt: { column: 'consumed_at' },
   dpopJkt: { column: 'dpop_jkt' },
+  authorizationDetails: { column: 'authorization_details', json: true },
 };
 
 const refreshColumns: ColumnMap<RefreshTokenRecord> = {
