@@ -231,7 +231,7 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
       const marker = `jwt_bearer:${hashSecret(`${trust.trusted.issuer}\u0000${claims.jti}`)}`;
       if (!(await deps.replay.consumeOnce(marker, claims.exp + deps.clockSkewSeconds, now))) throw invalidGrant('the assertion was used before');
       const ttlSeconds = Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, targets.maxLifetimeSeconds ?? Infinity);
-      const minted = mintAccessToken(
+      const minted = await mintAccessToken(
         { subject, subjectIsAgent: false, clientId: client.clientId, audience: targets.resources, scopes: targets.scopes, ttlSeconds, dpopJkt },
         { keys: deps.keys, issuer: deps.issuer, now },
       );
