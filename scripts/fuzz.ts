@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz`: every fuzz target on SQLite and on PostgreSQL (a fresh database each, as the tests make them),
- * FUZZ_RUNS inputs per target per store (default 2,400: 22 targets × 2 stores = 105,600 inputs). Prints the seed
+ * FUZZ_RUNS inputs per target per store (default 2,400: 23 targets × 2 stores = 110,400 inputs). Prints the seed
  * first (FC_SEED replays a run) and a summary per target at the end; exits 1 on any failure or unhandled rejection.
  */
 import { openStore } from '../packages/server/src/store/open-store.ts';

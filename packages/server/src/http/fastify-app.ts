@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { MandateConfig } from '../config.ts';
 import { trustProxyOption } from './client-address.ts';
 import { corsHeaders, preflightHandler } from './cors.ts';
@@ -91,6 +91,14 @@ export async function createHttpApp(
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
+    // A path whose percent-encoding is not UTF-8 fails in the router, before any hook: answered like any other bad
+    // input (problem+json, SR-11), not with Fastify's own error body (found by `npm run fuzz`).
+    frameworkErrors: (error, _request, frameworkReply) => {
+      const reply = frameworkReply as unknown as FastifyReply;
+      const cause = error.code === 'FST_ERR_BAD_URL' ? new Problem('invalid-request', 'the path is not valid percent-encoded UTF-8') : error;
+      const response = errorResponse(cause, 'problem', config.http.bodyLimitBytes);
+      return reply.code(response.status).headers(response.headers).header('cache-control', 'no-store').type(response.contentType).send(response.body);
+    },
     // No route declares a JSON schema (bodies are checked with zod), so Fastify's schema compilers (ajv,
     // fast-json-stringify: ~100 modules) are loaded only if one ever does, rather than at start.
     schemaController: {

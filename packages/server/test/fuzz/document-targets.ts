@@ -13,6 +13,7 @@ import { hostileJwt, hostileText } from './hostile-jwt.ts';
  */
 
 const jsonLeaf = fc.oneof(hostileText, fc.string({ maxLength: 30 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
+  fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 2 ** 53 + 2, 1e21, 1e308, -0, 0.5, 86_400 * 365 * 1000),
   fc.constantFrom('https://app.example.com/callback', 'https://app.ex\u0430mple.com/cb', 'http://localhost/cb', 'calc', 'ｃａｌｃ', 'none', 'private_key_jwt', 'client_secret_basic'));
 const jsonValue = fc.oneof(jsonLeaf, fc.array(jsonLeaf, { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 8 }), jsonLeaf, { maxKeys: 3 }));
 

@@ -20,8 +20,11 @@ const lookAlikes = fc.constantFrom(
   'https://mcp.example.com/mcp', 'https://mcp.example.com/MCP', 'https://mcp.example.com/mcp/', 'https://mcp.example.com/mc\u0440', 'https://ｍcp.example.com/mcp',
   'calc', 'ｃａｌｃ', 'calc\u0000', 'ca\u200blc', 'files:read', 'ﬁles:read', 'files：read', 'openid', 'openid calc offline_access', 'calc\tcalc', 'calc  calc',
 );
+/** Numbers as text where a column or a clock might overflow: PostgreSQL INTEGER is 32-bit, JSON numbers are doubles. */
+export const numericText = fc.constantFrom('2147483648', '-2147483649', '9007199254740993', '99999999999999999999', '1e400', '-1', '0', '-0', '0x10', ' 1', '1.5', 'NaN', 'Infinity', '١٢', '1_000');
 const value = fc.oneof(
   { arbitrary: lookAlikes, weight: 3 },
+  { arbitrary: numericText, weight: 1 },
   { arbitrary: hostileText, weight: 2 },
   { arbitrary: fc.string({ maxLength: 40 }), weight: 2 },
   { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), weight: 1 },
@@ -142,6 +145,11 @@ export const endpointTargets: FuzzTarget<any>[] = [
   httpTarget('ciba', 'oauth', (w) =>
     form({ scope: 'openid calc', login_hint: w.app.email, binding_message: 'hi' }, ['login_hint', 'id_token_hint', 'login_hint_token', 'binding_message', 'requested_expiry', 'client_notification_token', 'resource', 'authorization_details'], forgedAccessToken(w))
       .map(post('/bc-authorize', { authorization: basicAuth(w.agent.clientId, w.agent.clientSecret) })),
+  ),
+  httpTarget('path-params', 'page', (w) =>
+    fc.tuple(fc.constantFrom('/admin/v1/agents/', '/admin/v1/clients/', '/admin/v1/resources/', '/admin/v1/users/', '/.well-known/oauth-protected-resource/', '/.well-known/oauth-authorization-server/', '/admin/agents/', '/admin/resources/'),
+      fc.oneof(fc.constantFrom('%ED%A0%80', '%C0%80', '%FF', '%E0%A4%A', '%zz', '%', '%00', '..%2F..', '%2e%2e'), fc.string({ maxLength: 12 }).map(encodeURIComponent)), fc.constantFrom('', '/disable', '/x'))
+      .map(([base, id, tail]) => ({ method: 'GET', path: `${base}${id}${tail}`, headers: { authorization: `Bearer ${w.server.adminToken}` } })),
   ),
   httpTarget('login-form', 'page', () => form({ email: 'nobody@example.com', password: 'x', csrf: 'x', return_to: '/account' }, ['email', 'password', 'csrf', 'return_to']).map(post('/login', {}))),
 ];

@@ -61,7 +61,10 @@ function fail(what: string, request: FuzzRequest, response: FuzzResponse): never
 export function checkResponse(format: ErrorFormat, request: FuzzRequest, response: FuzzResponse): Outcome {
   if (response.status >= 500) fail('5xx', request, response);
   if (/at [^\n]*\.ts:\d+/.test(response.body)) fail('stack trace in the body', request, response);
+  if (/"code":"FST_/.test(response.body)) fail("Fastify's own error body", request, response);
   if (response.status < 400) return 'accepted';
+  // Headers past node's 16 KiB limit are refused by its HTTP parser before Fastify routes anything (docs/security.md).
+  if (response.status === 431) return 'refused';
   const type = String(response.headers['content-type'] ?? '');
   const json = /^application\/(problem\+)?json/.test(type);
   const challenge = String(response.headers['www-authenticate'] ?? '');
@@ -81,6 +84,9 @@ export function checkResponse(format: ErrorFormat, request: FuzzRequest, respons
     fail('error body is not JSON', request, response);
   }
   if (typeof parsed['error'] !== 'string' && typeof parsed['type'] !== 'string') fail('error without `error` or problem `type`', request, response);
+  // RFC 6749 §5.2 error codes as Mandate writes them; problem types are URNs.
+  if (typeof parsed['error'] === 'string' && !/^[a-z_]+$/.test(parsed['error'])) fail('`error` is not an RFC 6749 error code', request, response);
+  if (format === 'admin' && typeof parsed['type'] !== 'string') fail('admin API error without a problem `type`', request, response);
   return 'refused';
 }
 
