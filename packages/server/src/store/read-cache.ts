@@ -1,15 +1,24 @@
-import type { Store } from '../store.ts';
+import type { Store } from './store.ts';
 
 /**
  * Keeps the records the hot paths read on every request (the client, the resource, whether a token id is revoked)
- * in memory for the embedded store, without ever serving a stale one:
+ * in memory, without ever serving a stale one:
  * - any write through this store clears the cache (every method that is not a read — `get…`, `list…`, `is…` —
  *   or listed as unrelated counts as a write);
- * - a write by another process (`mandate agent disable` from the CLI) changes SQLite's `data_version`, which is
- *   checked once per event-loop turn, before the turn's first cached read. Every request served in a turn was
- *   already received when the turn began, so none of them started after a commit it does not see.
- * PostgreSQL gets no such cache: other instances write without telling us.
+ * - a write by another process or instance is seen by the database's version (CacheVersion), which is checked once
+ *   per event-loop turn, before the turn's first cached read. Every request served in a turn was already received
+ *   when the turn began, so none of them started after a commit it does not see: SQLite's `data_version` changes
+ *   with any other connection's commit (the CLI); on PostgreSQL every instance's writes through this store advance a
+ *   shared sequence after they commit (a client disabled on one instance is refused by the next request to another).
  */
+
+/** How the cache learns that someone else wrote. */
+export interface CacheVersion {
+  /** The database's version now: a number, or (PostgreSQL) a promise of one, a round trip shared by a turn's reads. */
+  read(): number | Promise<number>;
+  /** After a write of ours has committed: the version that includes it (PostgreSQL advances the shared one). */
+  afterWrite(): number | Promise<number>;
+}
 
 /**
  * Reads answered from the cache, by method name: each takes string arguments (none for the list of resources, which
@@ -42,31 +51,47 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function withReadCache(store: Store, dataVersion: () => number): Store {
+export function withReadCache(store: Store, version: CacheVersion, seen: number): Store {
   const cache = new Map<string, unknown>();
-  let seenVersion = dataVersion();
+  let seenVersion = seen;
+  /** Advanced at every clear: a read that started before one must not store what it read (it may be stale). */
+  let generation = 0;
+  const clear = () => {
+    cache.clear();
+    generation += 1;
+  };
   const wrappers = new Map<PropertyKey, unknown>();
 
-  let checkedThisTurn = false;
-  const checkVersion = () => {
-    if (checkedThisTurn) return;
-    checkedThisTurn = true;
-    setImmediate(() => (checkedThisTurn = false));
-    const version = dataVersion();
-    if (version !== seenVersion) {
-      cache.clear();
-      seenVersion = version;
+  let checkedThisTurn: Promise<void> | true | null = null;
+  const compare = (now: number) => {
+    if (now !== seenVersion) {
+      clear();
+      seenVersion = now;
     }
+  };
+  /** Once per turn: the version, compared with the one seen (synchronous on SQLite, one query on PostgreSQL). */
+  const checkVersion = (): Promise<void> | true => {
+    if (checkedThisTurn !== null) return checkedThisTurn;
+    setImmediate(() => (checkedThisTurn = null));
+    const now = version.read();
+    if (typeof now === 'number') {
+      compare(now);
+      return (checkedThisTurn = true);
+    }
+    return (checkedThisTurn = now.then(compare));
   };
 
   const cachedRead = (name: string, read: (...args: string[]) => Promise<unknown>) => async (...args: string[]) => {
-    checkVersion();
+    const checked = checkVersion();
+    if (checked !== true) await checked;
     const cacheKey = cacheKeyOf(name, ...args);
     const hit = cache.get(cacheKey);
     if (hit !== undefined || cache.has(cacheKey)) return hit;
+    const startedAt = generation;
     // Frozen, because every caller now shares the object: a mutation would throw rather than corrupt the cache.
     const value = deepFreeze(await read(...args));
-    if (cache.size >= MAX_ENTRIES) cache.clear();
+    if (generation !== startedAt) return value;
+    if (cache.size >= MAX_ENTRIES) clear();
     cache.set(cacheKey, value);
     return value;
   };
@@ -75,8 +100,12 @@ export function withReadCache(store: Store, dataVersion: () => number): Store {
     try {
       return await method(...args);
     } finally {
-      cache.clear();
-      seenVersion = dataVersion();
+      clear();
+      // Committed (or failed): the version that includes it. If PostgreSQL cannot advance it, the write's caller
+      // hears so (another instance might still serve what this write changed).
+      const now = version.afterWrite();
+      seenVersion = typeof now === 'number' ? now : await now;
+      clear();
     }
   };
 
@@ -85,6 +114,7 @@ export function withReadCache(store: Store, dataVersion: () => number): Store {
       return await method(...args);
     } finally {
       cache.delete(keyOf(args));
+      generation += 1;
     }
   };
 
