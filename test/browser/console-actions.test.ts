@@ -79,6 +79,9 @@ forEachStore('browser: per-action approval in the console and revocation on /acc
       clientId: agent.clientId,
       clientSecret: agent.clientSecret,
       clock: server.clock.nowMs,
+      // The approver acts in the agent's first wait, so the agent polls (the approval events stream would wait
+      // for a decision that only that wait makes: its real-time limit, five minutes, before falling back).
+      approvalEvents: false,
       // The agent's first wait is the approver's turn: the request arrives live in the open console.
       sleep: async (ms) => {
         if (!decided) {
