@@ -33,7 +33,7 @@ export { accessTokenHash, createDpopProof, DPOP_PROOF_TYP, dpopKeyFrom, normaliz
 export type { DpopKey, DpopProofExpectations, DpopProofFailure, DpopProofRequest, DpopProofResult } from './dpop-proof.ts';
 export { createDpopNonces } from './dpop-nonce.ts';
 export type { DpopNonces } from './dpop-nonce.ts';
-export { isRevokedBy, parseRevocationEvent, REVOCATION_EVENT_TYPE, REVOCATION_WEBHOOK_SIGNATURE_HEADER, revocationWebhookSignatureProblem, signRevocationWebhook } from './revocation-event.ts';
+export { isRevokedBy, parseRevocationEvent, REVOCATION_EVENT_TYPE, revocationEventConcerns, REVOCATION_WEBHOOK_SIGNATURE_HEADER, revocationWebhookSignatureProblem, signRevocationWebhook } from './revocation-event.ts';
 export type { RevocationCutoff, RevocationEvent } from './revocation-event.ts';
 export type { AdminAgent, AdminProblem, AdminResource, AdminResourceScope } from './admin-api.ts';
 export { checkTxnTokenClaims, TOKEN_TYPE_REFRESH_TOKEN, TOKEN_TYPE_TXN_TOKEN, TXN_TOKEN_HEADER, TXN_TOKEN_TYP, txnTokenScopes } from './txn-token.ts';

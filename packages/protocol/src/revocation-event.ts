@@ -24,6 +24,13 @@ export interface RevocationEvent {
    * it revokes, or of any token a cutoff can reach): a subscriber may forget the event then.
    */
   exp?: number;
+  /**
+   * The audiences (`aud` values) of every token the event revokes: the server sends it only to these resources.
+   * Absent when it cannot say (a party's cutoff, which reaches tokens wherever they went; a token recorded before
+   * audiences were): then every subscribed resource receives it. Informational for a subscriber ({@link isRevokedBy}
+   * ignores it).
+   */
+  aud?: string[];
 }
 
 export interface RevocationCutoff {
@@ -65,6 +72,11 @@ export function isRevokedBy(claims: ClaimsSeen, event: RevocationEvent): boolean
   return false;
 }
 
+/** Whether the event is for the resource with this URI: it names tokens meant for it, or it cannot say (no `aud`). */
+export function revocationEventConcerns(event: RevocationEvent, resourceUri: string): boolean {
+  return event.aud === undefined || event.aud.includes(resourceUri);
+}
+
 /** Reads a revocation event from untrusted JSON (an SSE `data:` line or a webhook body); null when it is not one. */
 export function parseRevocationEvent(json: string): RevocationEvent | null {
   let value: unknown;
@@ -76,7 +88,7 @@ export function parseRevocationEvent(json: string): RevocationEvent | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const v = value as Record<string, unknown>;
   const strings = (x: unknown) => x === undefined || (Array.isArray(x) && x.every((s) => typeof s === 'string'));
-  if (!strings(v['jti']) || !strings(v['gid'])) return null;
+  if (!strings(v['jti']) || !strings(v['gid']) || !strings(v['aud'])) return null;
   const cutoff = v['cutoff'];
   if (cutoff !== undefined) {
     if (!Array.isArray(cutoff)) return null;
@@ -89,6 +101,7 @@ export function parseRevocationEvent(json: string): RevocationEvent | null {
   if (v['gid'] !== undefined) event.gid = v['gid'] as string[];
   if (cutoff !== undefined) event.cutoff = (cutoff as RevocationCutoff[]).map((c) => ({ party: c.party, id: c.id, iat_before: c.iat_before }));
   if (typeof v['exp'] === 'number' && Number.isFinite(v['exp'])) event.exp = v['exp'];
+  if (v['aud'] !== undefined) event.aud = v['aud'] as string[];
   return event;
 }
 
