@@ -16,18 +16,12 @@
 import { createPrivateKey } from 'node:crypto';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { createDpopFetch, DpopProver } from '../../packages/sdk/src/dpop/index.ts';
 import { connectWithAuthorization, headlessBrowser, McpOAuthClientProvider, withAuthorization } from '../../packages/sdk/src/mcp/client/index.ts';
 import type { McpOAuthClientOptions } from '../../packages/sdk/src/mcp/client/index.ts';
 
 /** The Client ID Metadata Document URL the suite expects a client to use where the AS supports them. */
 const CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
 const STATELESS_VERSION = '2026-07-28';
-/**
- * The DPoP scenarios (SEP-1932, RFC 9449): the transport's fetch makes token requests DPoP requests and sends the
- * DPoP-bound token with the DPoP scheme and a fresh proof on every MCP request (`createDpopFetch`), nonces included.
- */
-const transportFetch = (process.env['MCP_CONFORMANCE_SCENARIO'] ?? '').startsWith('auth/dpop') ? { fetch: createDpopFetch(DpopProver.generate()) } : {};
 
 interface ConformanceContext {
   client_id?: string;
@@ -60,6 +54,9 @@ function providerOptions(serverUrl: string, scenario: string, context: Conforman
       if (context.signing_algorithm !== undefined) options.client.privateKeyAlg = context.signing_algorithm;
     }
   }
+  // The DPoP scenarios (SEP-1932, RFC 9449): the provider's own option; its `fetch`, given to the transport, makes
+  // token requests DPoP requests and sends the bound token with the DPoP scheme and a fresh proof, nonces included.
+  if (scenario.startsWith('auth/dpop')) options.dpop = true;
   // The client-credentials extension (io.modelcontextprotocol/oauth-client-credentials): the client acts as itself.
   if (scenario.startsWith('auth/client-credentials')) options.grantType = 'client_credentials';
   // Workload identity federation (SEP-1933): the workload's JWT is the jwt-bearer assertion.
@@ -80,7 +77,7 @@ async function runStateful(provider: McpOAuthClientProvider): Promise<void> {
   // Loaded only here: the suite starts this script once per scenario, and most runs never need the Client.
   const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
   const client = new Client({ name: 'mandate-conformance-client', version: '1.0.0' }, { capabilities: {} });
-  const transport = await connectWithAuthorization(provider, client, () => new StreamableHTTPClientTransport(new URL(provider.serverUrl), { authProvider: provider, ...transportFetch }));
+  const transport = await connectWithAuthorization(provider, client, () => new StreamableHTTPClientTransport(new URL(provider.serverUrl), { authProvider: provider, fetch: provider.fetch }));
   try {
     await withAuthorization(provider, transport, () => client.listTools());
     await withAuthorization(provider, transport, () => client.callTool({ name: 'test-tool', arguments: {} }));
@@ -91,7 +88,7 @@ async function runStateful(provider: McpOAuthClientProvider): Promise<void> {
 
 /** MCP 2026-07-28: JSON-RPC requests with the per-request `_meta`, through the SDK's transport and its auth provider. */
 async function runStateless(provider: McpOAuthClientProvider): Promise<void> {
-  const transport = new StreamableHTTPClientTransport(new URL(provider.serverUrl), { authProvider: provider, ...transportFetch });
+  const transport = new StreamableHTTPClientTransport(new URL(provider.serverUrl), { authProvider: provider, fetch: provider.fetch });
   const waiting = new Map<string | number, { resolve(message: JSONRPCMessage): void; reject(err: Error): void }>();
   transport.onmessage = (message) => {
     const id = 'id' in message ? message.id : undefined;

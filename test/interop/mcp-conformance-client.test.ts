@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../helpers/processes.ts';
  * (`@mandate/sdk/mcp/client`) through `test/interop/conformance-client.ts`: the suite plays the MCP server and the
  * authorization server (and checks what the client sends them), for every client authorization scenario at the
  * default spec version (2025-11-25, stateful wire) and again at 2026-07-28 (stateless wire), the 2026-07-28-only
- * scenarios, the client-credentials extension, the DPoP extension (the transport's fetch is `createDpopFetch`),
+ * scenarios, the client-credentials extension, the DPoP extension (the provider's `dpop` option, its `fetch` on the transport),
  * enterprise-managed authorization (SEP-990: ID-JAG from the suite's IdP, then `jwt-bearer`) and workload identity
  * federation (SEP-1933: `jwt-bearer` with the workload's JWT). MCP 2025-03-26's fallbacks (no protected resource
  * metadata) are refused on purpose (MCP-RS-01, MCP-C-05); those scenarios are not run here.
@@ -189,5 +189,6 @@ describe('interop: MCP conformance suite (client mode) against the SDK’s MCP c
     for (const id of ['sep-1932-client-token-request-proof', 'sep-1932-client-dpop-auth-scheme', 'sep-1932-client-fresh-proof']) {
       assert.equal(single('auth/dpop', id), 'SUCCESS', id);
     }
+    for (const id of ['sep-1932-client-as-nonce', 'sep-1932-client-rs-nonce']) assert.equal(single('auth/dpop-nonce', id), 'SUCCESS', id);
   });
 });

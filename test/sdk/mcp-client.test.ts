@@ -175,4 +175,55 @@ forEachStore('SDK MCP client provider against the authorization server and the d
       await provider.close();
     }
   });
+
+  test('DP-17 DP-18 with dpop: true the provider binds its tokens (dpop_jkt on the authorization URL), calls with DPoP and refreshes them bound; with storeDpopKey a new provider on the same FileTokenStore presents them, without it the key is gone and the user authorizes again', async () => {
+    const connect = (provider: McpOAuthClientProvider, client: Client) =>
+      connectWithAuthorization(provider, client, () => new StreamableHTTPClientTransport(new URL(demo.resource), { authProvider: provider, fetch: provider.fetch }));
+    const add = async (provider: McpOAuthClientProvider, transport: StreamableHTTPClientTransport, client: Client, a: number) =>
+      JSON.parse(textOf(await withAuthorization(provider, transport, () => client.callTool({ name: 'add', arguments: { a, b: 1 } })))) as { sum: number };
+    const key = mcpTokenSetKey(demo.resource);
+    /** One process: a provider on the file, one connection, one call; what it had to authorize. */
+    const run = async (path: string, extra: Partial<McpOAuthClientOptions>, during?: (provider: McpOAuthClientProvider, transport: StreamableHTTPClientTransport, client: Client) => Promise<void>) => {
+      const { options, authorizations } = providerFor({ tokenStore: new FileTokenStore(path), dpop: true, ...extra });
+      const provider = await McpOAuthClientProvider.create(options);
+      const client = new Client({ name: 'desk-assistant', version: '1.0.0' });
+      try {
+        const transport = await connect(provider, client);
+        assert.deepEqual(await add(provider, transport, client, 1), { sum: 2 });
+        await during?.(provider, transport, client);
+        await transport.close();
+        return { authorizations, jkt: provider.dpop!.jkt };
+      } finally {
+        await provider.close();
+      }
+    };
+
+    const kept = join(storeDir, 'dpop-kept.json');
+    const first = await run(kept, { storeDpopKey: true }, async (provider, transport, client) => {
+      const set = (await provider.tokenStore.get(key))!;
+      assert.equal(set.tokenType, 'DPoP');
+      assert.deepEqual(decodeJwt(set.accessToken)['cnf'], { jkt: provider.dpop!.jkt });
+      assert.ok(set.dpopKey, 'stored with its key, as asked');
+      // The set ages (its recorded expiry moved to the time it was obtained): the next call refreshes it first, with a proof.
+      await provider.tokenStore.set(key, { ...set, expiresAt: set.updatedAt });
+      assert.deepEqual(await add(provider, transport, client, 2), { sum: 3 });
+      const refreshed = (await provider.tokenStore.get(key))!;
+      assert.notEqual(refreshed.refreshToken, set.refreshToken, 'rotated');
+      assert.equal(refreshed.tokenType, 'DPoP');
+      assert.deepEqual(decodeJwt(refreshed.accessToken)['cnf'], { jkt: provider.dpop!.jkt }, 'still bound to the key');
+    });
+    assert.equal(first.authorizations.length, 1);
+    assert.equal(first.authorizations[0]!.searchParams.get('dpop_jkt'), first.jkt, 'RFC 9449 §10: the code is bound to the key');
+    const second = await run(kept, { storeDpopKey: true });
+    assert.equal(second.authorizations.length, 0, 'a new process presents the stored tokens with the stored key');
+    assert.equal(second.jkt, first.jkt);
+
+    const memoryOnly = join(storeDir, 'dpop-memory.json');
+    const third = await run(memoryOnly, {});
+    assert.equal(third.authorizations.length, 1);
+    assert.equal((await new FileTokenStore(memoryOnly).get(key))?.dpopKey, undefined, 'by default the key never reaches the store');
+    const fourth = await run(memoryOnly, {});
+    assert.equal(fourth.authorizations.length, 1, 'the bound tokens left without their key are not used: the user authorizes again');
+    assert.notEqual(fourth.jkt, third.jkt);
+  });
 });

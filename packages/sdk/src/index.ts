@@ -48,7 +48,8 @@ export type { AuthorizationDetail, McpToolAuthorizationDetail } from '@mandate/p
 export type { HttpOptions } from './lib/fetch-json.ts';
 export { createDpopFetch, createDpopNonces, DpopProver, MemoryDpopReplayCache } from './dpop/index.ts';
 export type { DpopNonces, DpopProverOptions, DpopReplayCache, DpopVerifyOptions, PresentedRequest } from './dpop/index.ts';
-export { RevocationState, type RevocationStateOptions, subscribeRevocations, verifyRevocationWebhook, REVOCATION_WEBHOOK_SIGNATURE_HEADER } from './verify/revocation-subscriber.ts';
+export { RevocationState, type RevocationStateOptions } from './verify/revocation-state.ts';
+export { subscribeRevocations, verifyRevocationWebhook, REVOCATION_WEBHOOK_SIGNATURE_HEADER } from './verify/revocation-subscriber.ts';
 export type { RevocationSubscriber, RevocationSubscriberOptions, RevocationWebhookOptions } from './verify/revocation-subscriber.ts';
 export type { RevocationEvent } from '@mandate/protocol';
 export { authenticateTxnToken, createTxnTokenClient, createTxnTokenVerifier, extractTxnToken, TOKEN_TYPE_TXN_TOKEN, TXN_TOKEN_HEADER, txnTokenRejectionFor } from './txn-token/index.ts';

@@ -137,6 +137,12 @@ const configSchema = z
      * FULL also survives a power loss, at a write-latency cost. Env MANDATE_SQLITE_SYNCHRONOUS.
      */
     sqliteSynchronous: oneOf(['NORMAL', 'FULL']).default('NORMAL'),
+    /**
+     * How long a SQLite write waits for another process's write lock before the request is answered 503 with
+     * Retry-After (SQLITE_BUSY). Default 5000 ms: longer than any write Mandate holds, short enough that a client
+     * hears of a stuck lock. The wait blocks this process (node:sqlite is synchronous). Env MANDATE_SQLITE_BUSY_TIMEOUT_MS.
+     */
+    sqliteBusyTimeoutMs: wholeNumber(0, 60_000, 'milliseconds').default(5000),
     keys: group({
       /**
        * Algorithm of newly generated signing keys. Default ES256: the fastest to sign and widely supported; RS256 is
@@ -645,6 +651,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'PORT', path: 'port', parse: wholeNumberText },
   { name: 'MANDATE_DATABASE_URL', path: 'databaseUrl', parse: text },
   { name: 'MANDATE_SQLITE_SYNCHRONOUS', path: 'sqliteSynchronous', parse: text },
+  { name: 'MANDATE_SQLITE_BUSY_TIMEOUT_MS', path: 'sqliteBusyTimeoutMs', parse: wholeNumberText },
   { name: 'MANDATE_SIGNING_ALG', path: 'keys.algorithm', parse: text },
   { name: 'MANDATE_KEY_PUBLISH_AHEAD', path: 'keys.publishAheadSeconds', parse: wholeNumberText },
   { name: 'MANDATE_KEK', path: 'keys.kek', parse: text },

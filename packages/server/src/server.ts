@@ -79,7 +79,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     const { otlpEndpoint, serviceName } = config.telemetry;
     // Imported only when configured: without an endpoint no OpenTelemetry module is loaded (tracing.ts).
     if (otlpEndpoint !== undefined) tracing = await startTracing({ endpoint: otlpEndpoint, serviceName });
-    store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+    store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous, sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs });
     await store.migrate();
     // Every store call made while answering a request becomes a child span of the request's.
     if (tracing) store = tracing.traced(store, 'store', { 'db.system': store.dialect === 'postgres' ? 'postgresql' : 'sqlite' });

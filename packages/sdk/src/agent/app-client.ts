@@ -51,6 +51,7 @@ export class AppAuthClient {
   readonly #pending: PendingAuthorizations;
   readonly #authorizationTtlMs: number;
   readonly #idTokens: IdTokenVerifier;
+  readonly #storeDpopKey: boolean;
   readonly #refreshing = new Map<string, { promise: Promise<DelegatedTokenSet>; plain: boolean }>();
 
   constructor(options: AppAuthClientOptions) {
@@ -66,6 +67,8 @@ export class AppAuthClient {
     if (options.fetch !== undefined) this.#http.fetch = options.fetch;
     if (options.httpTimeoutMs !== undefined) this.#http.httpTimeoutMs = options.httpTimeoutMs;
     if (options.dpop !== undefined) this.#http.dpop = options.dpop;
+    if (options.storeDpopKey !== undefined && typeof options.storeDpopKey !== 'boolean') throw new TypeError('storeDpopKey must be a boolean');
+    this.#storeDpopKey = options.storeDpopKey === true;
     this.#metadata = cachedMetadata(options.issuer, this.#http);
     this.#store = options.tokenStore ?? new MemoryTokenStore();
     const ttl = options.authorizationTtlSeconds ?? 600;
@@ -283,6 +286,7 @@ export class AppAuthClient {
       appClientId: this.clientId,
       requestAsApp: (form, dpop) => this.#requestToken(form, dpop),
       dpop: this.#http.dpop,
+      storeDpopKey: this.#storeDpopKey,
       idTokens: this.#idTokens,
       clock: this.#http.clock,
     };

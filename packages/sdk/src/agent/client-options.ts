@@ -52,6 +52,12 @@ export interface AgentAuthClientOptions extends HttpOptions {
    * (`token_type: DPoP`); the prover also keeps the server's nonces. Default: none (Bearer tokens).
    */
   dpop?: DpopProver;
+  /**
+   * Keep the DPoP private key (as a JWK) in the token store, beside the tokens bound to it, so that a process
+   * started again can present and refresh them (`DpopProver.fromStoredKey`). Default false: the key never leaves
+   * memory, and bound tokens are usable only while the prover lives. Opt in only for a store as protected as a key.
+   */
+  storeDpopKey?: boolean;
 }
 
 /** The application (an OAuth client of kind `app`) that carries a user's authorization to the agent. */
@@ -83,6 +89,8 @@ export interface AppAuthClientOptions extends AppClientOptions, HttpOptions {
   clockToleranceSeconds?: number;
   /** Makes every token request a DPoP request (RFC 9449 §5) with this key (see `AgentAuthClientOptions.dpop`). */
   dpop?: DpopProver;
+  /** Keep the DPoP private key in the token store (see `AgentAuthClientOptions.storeDpopKey`). Default false. */
+  storeDpopKey?: boolean;
   /** Refresh a stored access token this many seconds before it expires (at most half its lifetime). Default 60. */
   renewBeforeExpirySeconds?: number;
   /** Current time in milliseconds. Default `Date.now`. */

@@ -102,7 +102,7 @@ export class AgentAuthClient {
             ...options.app,
             issuer: options.issuer,
             tokenStore: this.#store,
-            ...pick(options, ['fetch', 'httpTimeoutMs', 'clock', 'dpop', 'assertionAudience', 'authorizationTtlSeconds', 'clockToleranceSeconds', 'renewBeforeExpirySeconds']),
+            ...pick(options, ['fetch', 'httpTimeoutMs', 'clock', 'dpop', 'storeDpopKey', 'assertionAudience', 'authorizationTtlSeconds', 'clockToleranceSeconds', 'renewBeforeExpirySeconds']),
           });
     this.app = this.#app;
     // One metadata document for the agent and its application: same issuer, same HTTP options.

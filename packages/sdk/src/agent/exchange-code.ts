@@ -15,6 +15,8 @@ export interface TokenSetDeps {
   requestAsApp(form: URLSearchParams, dpop?: DpopProver): Promise<TokenResponse>;
   /** The client's DPoP prover, when its token requests are DPoP requests. */
   dpop?: DpopProver | undefined;
+  /** Keep the DPoP private key in the token store with the tokens bound to it (opt-in; see `storeDpopKey`). */
+  storeDpopKey?: boolean | undefined;
   idTokens: Pick<IdTokenVerifier, 'verify'>;
   /** Milliseconds since the epoch. */
   clock: () => number;
@@ -82,7 +84,7 @@ export function tokenSetFrom(
     /** The prover the request was made with: a DPoP-bound answer is stored with its key. */
     dpop?: DpopProver | undefined;
   },
-  deps: Pick<TokenSetDeps, 'issuer' | 'appClientId' | 'clock'>,
+  deps: Pick<TokenSetDeps, 'issuer' | 'appClientId' | 'clock' | 'storeDpopKey'>,
 ): DelegatedTokenSet {
   const { previous, idToken } = facts;
   const subject = (idToken?.claims['sub'] as string | undefined) ?? previous?.subject ?? unverifiedSubject(tokens.accessToken);
@@ -107,9 +109,9 @@ export function tokenSetFrom(
     set.idToken = id.token;
     set.idTokenClaims = id.claims;
   }
-  // A bound answer keeps its key beside it, so that the tokens outlive this process (a prover made from a bare
-  // DpopKey cannot give its key: such a set is usable only while that prover is).
-  if (tokens.tokenType.toLowerCase() === 'dpop' && facts.dpop?.exportable) set.dpopKey = facts.dpop.exportKey();
+  // Only when asked: a bound answer keeps its key beside it, so that the tokens outlive this process. By default
+  // the private key stays in memory, and the set is usable (and refreshable) only while its prover is.
+  if (deps.storeDpopKey === true && tokens.tokenType.toLowerCase() === 'dpop' && facts.dpop?.exportable) set.dpopKey = facts.dpop.exportKey();
   return set;
 }
 

@@ -1,5 +1,5 @@
 export { createDpopFetch, DpopProver } from './prover.ts';
-export type { DpopProverOptions } from './prover.ts';
+export type { DpopFetchHooks, DpopProverOptions, StoredDpopKey } from './prover.ts';
 export { dpopPresentationCheck } from './verify-presentation.ts';
 export type { DpopPresentationCheck, DpopVerifyOptions, PresentedRequest } from './verify-presentation.ts';
 export { MemoryDpopReplayCache } from './replay-cache.ts';

@@ -126,6 +126,14 @@ export class DpopProver {
   }
 }
 
+/** What a caller of {@link createDpopFetch} that keeps its own tokens (the MCP client provider) adds to it. */
+export interface DpopFetchHooks {
+  /** Whether a token is bound to the prover's key although this fetch did not receive it (one stored before a restart). */
+  isBound?: (accessToken: string) => boolean;
+  /** Told of every successful token response that passed through (bound or not). */
+  onTokenResponse?: (token: { accessToken: string; tokenType: string }) => void;
+}
+
 /**
  * A `fetch` for HTTP clients that know only bearer tokens, such as the MCP SDK's transports and auth flow (their
  * `fetch` option): it adds DPoP where RFC 9449 wants it and passes everything else through unchanged.
@@ -135,20 +143,22 @@ export class DpopProver {
  *   ({@link DpopProver.fetch}, §7), with the resource's nonce retry: a token this fetch received with
  *   `token_type: DPoP` (opaque or not), or a JWT whose `cnf.jkt` is the prover's.
  */
-export function createDpopFetch(prover: DpopProver, fetchImpl: typeof fetch = fetch): typeof fetch {
+export function createDpopFetch(prover: DpopProver, fetchImpl: typeof fetch = fetch, hooks: DpopFetchHooks = {}): typeof fetch {
   // Tokens the authorization server answered with `token_type: DPoP` through this fetch: bound, even when opaque.
   const boundTokens = new Set<string>();
   const remember = async (response: Response) => {
     if (response.status !== 200) return;
     const body = (await response.clone().json().catch(() => undefined)) as { access_token?: unknown; token_type?: unknown } | undefined;
-    if (typeof body?.access_token !== 'string' || typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'dpop') return;
+    if (typeof body?.access_token !== 'string' || typeof body.token_type !== 'string') return;
+    hooks.onTokenResponse?.({ accessToken: body.access_token, tokenType: body.token_type });
+    if (body.token_type.toLowerCase() !== 'dpop') return;
     if (boundTokens.size >= 100) boundTokens.delete(boundTokens.values().next().value as string);
     boundTokens.add(body.access_token);
   };
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const request = new Request(input, init);
     const token = /^Bearer +(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    if (token !== undefined && (boundTokens.has(token) || boundKey(token) === prover.jkt)) {
+    if (token !== undefined && (boundTokens.has(token) || hooks.isBound?.(token) === true || boundKey(token) === prover.jkt)) {
       const headers = new Headers(request.headers);
       headers.delete('authorization');
       const body = init.body ?? (request.body === null ? undefined : await request.text());
@@ -176,7 +186,7 @@ export function createDpopFetch(prover: DpopProver, fetchImpl: typeof fetch = fe
 }
 
 /** `cnf.jkt` of a JWT access token, read without verifying it (the client only chooses how to send its own token). */
-function boundKey(token: string): string | undefined {
+export function boundKey(token: string): string | undefined {
   const payload = token.split('.')[1];
   if (payload === undefined) return undefined;
   try {

@@ -49,8 +49,10 @@ export interface VerifierOptions extends HttpOptions {
   /**
    * A subscription to the server's revocation events ({@link subscribeRevocations}): a token of a revoked chain
    * (its `jti`, its grant, or a party cut after it was issued) is refused with TokenInactive, without introspection.
+   * A `RevocationState` (webhooks) fits too. When it has `assertNotRevoked` (both do), that is called instead of
+   * `isRevoked`, so that a token it can no longer vouch for (past `maxEntries`) is introspected or refused.
    */
-  revocations?: Pick<RevocationSubscriber, 'isRevoked'>;
+  revocations?: Pick<RevocationSubscriber, 'isRevoked'> & Partial<Pick<RevocationSubscriber, 'assertNotRevoked'>>;
 }
 
 /** Per-call options of {@link Verifier.verify}. */
@@ -87,8 +89,9 @@ export interface Verifier {
  * Checks, in order: compact JWS form; `alg` among the configured asymmetric algorithms (never `none` or HS*);
  * `typ` is `at+jwt` (RFC 9068 §4); the key is found by `kid` in the issuer's JWKS only (`jku`, `x5u`, `jwk` and
  * `x5c` headers are ignored); signature; `iss`; `aud`; `exp`/`nbf`/`iat` within the clock tolerance; required
- * claims; the presentation the token's binding requires (a DPoP-bound token only with the `DPoP` scheme and a
- * valid proof for the request, RFC 9449 §7; see `dpop/verify-presentation.ts`); introspection when configured;
+ * claims; revocation events when subscribed; the presentation the token's binding requires (a DPoP-bound token only
+ * with the `DPoP` scheme and a valid proof for the request, RFC 9449 §7; see `dpop/verify-presentation.ts`);
+ * introspection when configured;
  * required scopes.
  *
  * @example
@@ -142,16 +145,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
       nowSeconds: config.clock() / 1000,
       clockToleranceSeconds: config.toleranceSeconds,
     });
-    if (options.revocations?.isRevoked(claims)) throw new TokenInactive();
+    const revocations = options.revocations;
+    // With introspection configured, every token is asked about anyway: the revocation state only saves a request.
+    const revocationCheck = revocations?.assertNotRevoked !== undefined && introspector === undefined ? revocations.assertNotRevoked(token, claims) : undefined;
+    if (revocationCheck === undefined && revocations?.isRevoked(claims)) throw new TokenInactive();
+    let current = await revocationCheck;
     await checkPresentation(token, claims.cnf, verifyOptions.request, Math.floor(config.clock() / 1000));
     if (delegation !== undefined) verifyDelegation({ claims }, delegation);
-    let scopes = claimedScopes;
-    if (introspector !== undefined) {
-      // The server may report fewer scopes than the token carries (a client or agent lost some since it was
-      // issued): only those both name are granted.
-      const current = await introspector.assertActive(token, claims);
-      if (current.scopes !== undefined) scopes = scopes.filter((s) => current.scopes!.includes(s));
-    }
+    if (introspector !== undefined) current = await introspector.assertActive(token, claims);
+    // The server may report fewer scopes than the token carries (a client or agent lost some since it was issued):
+    // only those both name are granted.
+    const scopes = current?.scopes === undefined ? claimedScopes : claimedScopes.filter((s) => current.scopes!.includes(s));
     if (required.length > 0) {
       const missing = required.filter((s) => !scopes.includes(s));
       if (missing.length > 0) throw new InsufficientScope(required, missing, scopes);

@@ -7,7 +7,8 @@ export type { AccessTokenClaims, ActClaim, JwsAlgorithm } from '@mandate/protoco
 export type { IntrospectionCredentials, IntrospectionOptions } from './introspection.ts';
 export { createIntrospector, introspect } from './introspect.ts';
 export type { IntrospectionClient, IntrospectionResponse, IntrospectOptions } from './introspect.ts';
-export { RevocationState, type RevocationStateOptions, subscribeRevocations, verifyRevocationWebhook, REVOCATION_WEBHOOK_SIGNATURE_HEADER } from './revocation-subscriber.ts';
+export { RevocationState, type RevocationStateOptions } from './revocation-state.ts';
+export { subscribeRevocations, verifyRevocationWebhook, REVOCATION_WEBHOOK_SIGNATURE_HEADER } from './revocation-subscriber.ts';
 export type { RevocationSubscriber, RevocationSubscriberOptions, RevocationWebhookOptions } from './revocation-subscriber.ts';
 export type { RevocationEvent } from '@mandate/protocol';
 export { createDownstreamExchanger } from './downstream-exchange.ts';

@@ -116,13 +116,12 @@ export function createIntrospector(options: IntrospectOptions): IntrospectionCli
   const http: HttpOptions = {};
   if (options.fetch !== undefined) http.fetch = options.fetch;
   if (options.httpTimeoutMs !== undefined) http.httpTimeoutMs = options.httpTimeoutMs;
-  const metadata = cachedMetadata(options.issuer, http);
+  const endpointOf = introspectionEndpointOf(options.issuer, http);
   return {
     issuer: options.issuer,
     async introspect(token, callOptions = {}) {
       if (typeof token !== 'string' || token === '') throw new TypeError('token must be a non-empty string');
-      const endpoint = (await metadata()).introspection_endpoint;
-      if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('introspection_endpoint');
+      const endpoint = await endpointOf();
       const answer = await requestIntrospection(endpoint, token, authorization, http, callOptions.tokenTypeHint ?? 'access_token');
       if (answer.active && answer.iss !== undefined && answer.iss !== options.issuer) return { active: false };
       return answer;
@@ -142,4 +141,14 @@ export function createIntrospector(options: IntrospectOptions): IntrospectionCli
 export function introspect(token: string, options: IntrospectOptions & { tokenTypeHint?: 'access_token' | 'refresh_token' }): Promise<IntrospectionResponse> {
   const { tokenTypeHint, ...rest } = options;
   return createIntrospector(rest).introspect(token, tokenTypeHint === undefined ? {} : { tokenTypeHint });
+}
+
+/** The issuer's `introspection_endpoint`, read from its metadata (RFC 8414, fetched once) when first asked for. */
+export function introspectionEndpointOf(issuer: string, http: HttpOptions): () => Promise<string> {
+  const metadata = cachedMetadata(issuer, http);
+  return async () => {
+    const value = (await metadata()).introspection_endpoint;
+    if (!isAcceptableEndpoint(value)) throw new MetadataInvalid('introspection_endpoint');
+    return value;
+  };
 }

@@ -104,3 +104,4 @@ export class Introspector {
     return typeof body.scope === 'string' ? { active: true, scopes: body.scope.split(' ').filter(Boolean) } : { active: true };
   }
 }
+

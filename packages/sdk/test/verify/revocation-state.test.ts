@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AccessTokenClaims } from '@mandate/protocol';
-import { RevocationState } from '../../src/verify/revocation-subscriber.ts';
+import { RevocationState } from '../../src/verify/revocation-state.ts';
 
 /**
  * Issue 11 item 7: the revocation subscriber's memory is bounded. Each entry is forgotten once its event's `exp` has
- * passed (nothing it named can be alive then), and at most `maxEntries` are kept, the oldest going first.
+ * passed (nothing it named can be alive then), and at most `maxEntries` are kept, the oldest going first; what had
+ * to be forgotten early makes older tokens uncertain (introspected or refused), so the bound never fails open.
  */
 
 const claims = (jti: string, extra: Partial<AccessTokenClaims> = {}): AccessTokenClaims =>
@@ -57,4 +58,37 @@ test('an event without exp (an older server) is kept for defaultRetentionSeconds
   assert.equal(state.dropped, 0);
   assert.throws(() => new RevocationState({ maxEntries: 0 }), TypeError);
   assert.throws(() => new RevocationState({ defaultRetentionSeconds: -1 }), TypeError);
+});
+
+test('a flood of 1,000 revocations past maxEntries never fails open: forgotten ones make older tokens uncertain, refused without introspection', async () => {
+  let nowMs = 1_000_000;
+  const state = new RevocationState({ maxEntries: 100, clock: () => nowMs });
+  for (let i = 0; i < 1_000; i++) state.apply({ jti: [`flood${i}`], exp: 4_600 });
+  assert.equal(state.size, 100);
+  assert.equal(state.dropped, 900);
+  // The newest forgotten event was received at 1 000 s: tokens issued up to then (+ 60 s of clock skew) are uncertain
+  // until the latest exp of what was forgotten.
+  assert.deepEqual(state.horizon, { issuedBefore: 1_060, until: 4_600 });
+  const forgotten = claims('flood0', { iat: 990, exp: 4_000 });
+  assert.equal(state.isRevoked(forgotten), false, 'its entry is gone');
+  assert.equal(state.isUncertain(forgotten), true);
+  await assert.rejects(state.assertNotRevoked('t', forgotten), { code: 'ERR_TOKEN_INACTIVE', message: /forgotten/ });
+  await assert.rejects(state.assertNotRevoked('t', claims('flood999', { iat: 1_500 })), { code: 'ERR_TOKEN_INACTIVE', message: 'the token is not active' }, 'a kept entry');
+  // A token issued after the horizon owes nothing to what was forgotten.
+  assert.deepEqual(await state.assertNotRevoked('t', claims('fresh', { iat: 1_061 })), {});
+  // Once everything forgotten has expired, nothing is uncertain any more.
+  nowMs = 4_600_000;
+  assert.equal(state.horizon, undefined);
+  assert.equal(state.isUncertain(forgotten), false);
+});
+
+test('a forgotten cutoff makes uncertain exactly the tokens issued before its iat_before', () => {
+  const state = new RevocationState({ maxEntries: 1, clock: () => 0 });
+  state.apply({ cutoff: [{ party: 'user', id: 'usr_1', iat_before: 500 }], exp: 100 });
+  state.apply({ cutoff: [{ party: 'user', id: 'usr_2', iat_before: 700 }], exp: 200 });
+  assert.equal(state.dropped, 1);
+  assert.deepEqual(state.horizon, { issuedBefore: 500, until: 100 });
+  assert.equal(state.isUncertain({ iat: 499 }), true);
+  assert.equal(state.isUncertain({ iat: 501 }), false);
+  assert.throws(() => new RevocationState({ clockSkewSeconds: -1 }), TypeError);
 });

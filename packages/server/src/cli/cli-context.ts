@@ -62,7 +62,7 @@ export function cliConfig(flags: ConfigOverrides): MandateConfig {
  * it generates one, as `serve` does, only for a database whose audit trail no key has written yet.
  */
 export async function withManagement<T>(config: MandateConfig, fn: (deps: ManagementDeps & { audit: AuditLog }) => Promise<T>): Promise<T> {
-  const store: Store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  const store: Store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous, sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs });
   let audit: AuditLog | undefined;
   try {
     await store.migrate();

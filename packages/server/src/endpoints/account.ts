@@ -1,5 +1,6 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountFlow } from '../flows/account.ts';
-import type { BrowserSessions } from '../http/browser-session.ts';
+import type { BrowserSessions, SignedInSession } from '../http/browser-session.ts';
 import { csrfToken } from '../http/browser-session.ts';
 import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import type { RouteDefinition } from '../http/route.ts';
@@ -43,7 +44,7 @@ export function accountEndpoints(
   const loginRedirect = `${base}${userEndpointPaths.login}?${new URLSearchParams({ return_to: `${base}${userEndpointPaths.account}` })}`;
   const managementOf = (userId: string) => ({ store: approvals.store, audit: approvals.audit, config: approvals.config, now: now(), actor: userId });
 
-  async function render(session: NonNullable<Awaited<ReturnType<BrowserSessions['signedIn']>>>, messages: { notice?: string | undefined; error?: string | undefined }): Promise<string> {
+  async function render(session: SignedInSession, messages: { notice?: string | undefined; error?: string | undefined }): Promise<string> {
     const overview = await account.overview(session.user.id, now());
     const requests = await listApprovalsAbout(session.user.id, managementOf(session.user.id));
     const clientNames = new Map((await approvals.store.listClients()).map((c) => [c.clientId, c.name]));
@@ -51,76 +52,50 @@ export function accountEndpoints(
     return accountPage({ base, csrf: csrfToken(session), user: session.user, ...overview, requests, clientNames, passkeyReauthUrl, ...messages });
   }
 
+  /** A route of the signed-in user's page: someone not signed in is sent to the login page and back here. */
+  const accountRoute = (method: 'GET' | 'POST', path: string, handler: (session: SignedInSession, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): RouteDefinition => ({
+    method,
+    url: `${userEndpointPaths.account}${path}`,
+    access: 'browser',
+    errorFormat: 'problem',
+    async handler(request, reply) {
+      const session = await sessions.signedIn(request);
+      if (!session) return reply.code(method === 'GET' ? 302 : 303).header('location', loginRedirect).send();
+      return handler(session, request, reply);
+    },
+  });
+  const back = (reply: FastifyReply, notice: string) => seeOther(reply, `${base}${userEndpointPaths.account}?notice=${notice}`);
+
   return [
-    {
-      method: 'GET',
-      url: userEndpointPaths.account,
-      access: 'browser',
-      errorFormat: 'problem',
-      async handler(request, reply) {
-        const session = await sessions.signedIn(request);
-        if (!session) return reply.code(302).header('location', loginRedirect).send();
-        const notice = NOTICES.get((request.query as Record<string, string | undefined>)['notice'] ?? '');
-        return sendPage(reply, 200, await render(session, { notice }));
-      },
-    },
-    {
-      method: 'POST',
-      url: `${userEndpointPaths.account}/agents/revoke`,
-      access: 'browser',
-      errorFormat: 'problem',
-      async handler(request, reply) {
-        const session = await sessions.signedIn(request);
-        if (!session) return reply.code(303).header('location', loginRedirect).send();
-        const revoked = await account.revokeAgent({ userId: session.user.id, agentId: pageForm(request).get('agent_id') ?? '', ip: request.ip, now: now() });
-        return seeOther(reply, `${base}${userEndpointPaths.account}?notice=${revoked ? 'agent-revoked' : 'gone'}`);
-      },
-    },
-    {
-      method: 'POST',
-      url: `${userEndpointPaths.account}/approvals/:id/decision`,
-      access: 'browser',
-      errorFormat: 'problem',
-      async handler(request, reply) {
-        const session = await sessions.signedIn(request);
-        if (!session) return reply.code(303).header('location', loginRedirect).send();
-        const form = pageForm(request);
-        // Only the decision and the reason: the decider is the session's user.
-        const input = { decision: form.get('decision') ?? '', ...(form.get('reason') ? { reason: form.get('reason') } : {}) };
-        try {
-          const decided = await decideOwnApproval((request.params as Record<string, string>)['id'] ?? '', input, { ...managementOf(session.user.id), userId: session.user.id, sessionAuthTime: session.record.authTime });
-          return seeOther(reply, `${base}${userEndpointPaths.account}?notice=${decided.status === 'approved' ? 'approved' : 'denied'}`);
-        } catch (err) {
-          if (!(err instanceof ManagementError)) throw err;
-          const status = { 'invalid-request': 400, forbidden: 403, 'not-found': 404, conflict: 409 }[err.kind];
-          return sendPage(reply, status, await render(session, { error: err.message }));
-        }
-      },
-    },
-    {
-      method: 'POST',
-      url: `${userEndpointPaths.account}/consents/revoke`,
-      access: 'browser',
-      errorFormat: 'problem',
-      async handler(request, reply) {
-        const session = await sessions.signedIn(request);
-        if (!session) return reply.code(303).header('location', loginRedirect).send();
-        const form = pageForm(request);
-        await account.revokeAppAccess({ userId: session.user.id, clientId: form.get('client_id') ?? '', actorId: form.get('actor_id') ?? '', ip: request.ip, now: now() });
-        return seeOther(reply, `${base}${userEndpointPaths.account}?notice=revoked`);
-      },
-    },
-    {
-      method: 'POST',
-      url: `${userEndpointPaths.account}/grants/revoke`,
-      access: 'browser',
-      errorFormat: 'problem',
-      async handler(request, reply) {
-        const session = await sessions.signedIn(request);
-        if (!session) return reply.code(303).header('location', loginRedirect).send();
-        const revoked = await account.revokeGrant({ userId: session.user.id, grantId: pageForm(request).get('grant_id') ?? '', ip: request.ip, now: now() });
-        return seeOther(reply, `${base}${userEndpointPaths.account}?notice=${revoked ? 'revoked' : 'gone'}`);
-      },
-    },
+    accountRoute('GET', '', async (session, request, reply) => {
+      const notice = NOTICES.get((request.query as Record<string, string | undefined>)['notice'] ?? '');
+      return sendPage(reply, 200, await render(session, { notice }));
+    }),
+    accountRoute('POST', '/agents/revoke', async (session, request, reply) => {
+      const revoked = await account.revokeAgent({ userId: session.user.id, agentId: pageForm(request).get('agent_id') ?? '', ip: request.ip, now: now() });
+      return back(reply, revoked ? 'agent-revoked' : 'gone');
+    }),
+    accountRoute('POST', '/approvals/:id/decision', async (session, request, reply) => {
+      const form = pageForm(request);
+      // Only the decision and the reason: the decider is the session's user.
+      const input = { decision: form.get('decision') ?? '', ...(form.get('reason') ? { reason: form.get('reason') } : {}) };
+      try {
+        const decided = await decideOwnApproval((request.params as Record<string, string>)['id'] ?? '', input, { ...managementOf(session.user.id), userId: session.user.id, sessionAuthTime: session.record.authTime });
+        return back(reply, decided.status === 'approved' ? 'approved' : 'denied');
+      } catch (err) {
+        if (!(err instanceof ManagementError)) throw err;
+        const status = { 'invalid-request': 400, forbidden: 403, 'not-found': 404, conflict: 409 }[err.kind];
+        return sendPage(reply, status, await render(session, { error: err.message }));
+      }
+    }),
+    accountRoute('POST', '/consents/revoke', async (session, request, reply) => {
+      const form = pageForm(request);
+      await account.revokeAppAccess({ userId: session.user.id, clientId: form.get('client_id') ?? '', actorId: form.get('actor_id') ?? '', ip: request.ip, now: now() });
+      return back(reply, 'revoked');
+    }),
+    accountRoute('POST', '/grants/revoke', async (session, request, reply) => {
+      const revoked = await account.revokeGrant({ userId: session.user.id, grantId: pageForm(request).get('grant_id') ?? '', ip: request.ip, now: now() });
+      return back(reply, revoked ? 'revoked' : 'gone');
+    }),
   ];
 }

@@ -18,6 +18,9 @@ export interface LoginEndpointDeps {
   now(): number;
 }
 
+/** After `/signup`, whether the address was free or not (the same words either way). */
+const SIGNED_UP = 'Sign-up received. Sign in with your email and the password you chose. If the address already had an account, that account is unchanged: use its own password.';
+
 /** The login page (password, passkey, upstream providers) and logout; password login is `users/password-login.ts`. */
 export function loginEndpoints(deps: LoginEndpointDeps, sessions: BrowserSessions): RouteDefinition[] {
   const base = new URL(deps.issuer).pathname.replace(/\/$/, '');
@@ -35,13 +38,15 @@ export function loginEndpoints(deps: LoginEndpointDeps, sessions: BrowserSession
         const query = request.query as Record<string, string | undefined>;
         const returnTo = safeReturnTo(query['return_to'], base);
         const error = query['error'] === 'upstream' ? 'Signing in with that provider did not work. Try again or use another method.' : undefined;
-        return sendPage(reply, 200, loginPage({ base, csrf: sessions.anonymousCsrf(request, reply), returnTo, providers, error, signupUrl }));
+        const notice = query['notice'] === 'signed-up' ? SIGNED_UP : undefined;
+        return sendPage(reply, 200, loginPage({ base, csrf: sessions.anonymousCsrf(request, reply), returnTo, providers, error, notice, signupUrl }));
       },
     },
     {
       method: 'POST',
       url: userEndpointPaths.login,
       access: 'browser',
+      anonymousForm: true,
       errorFormat: 'problem',
       async handler(request, reply) {
         const form = pageForm(request);

@@ -31,6 +31,7 @@ export function passkeyEndpoints(
       method: 'POST',
       url: `${userEndpointPaths.login}/passkey/options`,
       access: 'browser',
+      anonymousForm: true,
       errorFormat: 'problem',
       async handler(request, reply) {
         const session = await sessions.ensure(request, reply);
@@ -42,6 +43,7 @@ export function passkeyEndpoints(
       method: 'POST',
       url: `${userEndpointPaths.login}/passkey`,
       access: 'browser',
+      anonymousForm: true,
       errorFormat: 'problem',
       async handler(request, reply) {
         const limited = await floodCeiling(ceiling, request.ip, 'passkey');

@@ -21,7 +21,10 @@ export interface SignupDeps {
   now(): number;
 }
 
-/** `/signup`, registered only when `users.selfSignup` is on: creates the account (management/self-signup.ts) and signs it in. */
+/**
+ * `/signup`, registered only when `users.selfSignup` is on: creates the account (management/self-signup.ts), then sends
+ * the person to sign in. A taken address gets the same answer as a free one, and nothing is sent anywhere.
+ */
 export function signupEndpoints(deps: SignupDeps, sessions: BrowserSessions): RouteDefinition[] {
   const base = new URL(deps.issuer).pathname.replace(/\/$/, '');
   return [
@@ -36,6 +39,7 @@ export function signupEndpoints(deps: SignupDeps, sessions: BrowserSessions): Ro
       method: 'POST',
       url: '/signup',
       access: 'browser',
+      anonymousForm: true,
       errorFormat: 'problem',
       async handler(request, reply) {
         const form = pageForm(request);
@@ -47,17 +51,18 @@ export function signupEndpoints(deps: SignupDeps, sessions: BrowserSessions): Ro
           return again(429, `Too many attempts from your network. Try again in ${limited} seconds.`);
         }
         try {
-          const user = await signUp(
+          await signUp(
             { email: form.get('email') ?? '', password: form.get('password') ?? '', ...(form.get('name')?.trim() ? { name: form.get('name') } : {}) },
             { store: deps.store, audit: deps.audit, config: deps.config, now: deps.now() },
           );
-          await sessions.login(request, reply, user.id, ['pwd']);
-          await deps.audit.record({ event: 'login.succeeded', actor: user.id, subject: user.id, ip: request.ip, detail: { method: 'signup' } });
-          return seeOther(reply, `${base}${userEndpointPaths.account}`);
         } catch (err) {
           if (!(err instanceof ManagementError)) throw err;
-          return again(err.kind === 'conflict' ? 409 : 400, err.kind === 'conflict' ? 'An account with this email exists already: sign in instead.' : err.message);
+          // A taken address answers exactly as a free one (below): the form must not tell strangers who has an account.
+          if (err.kind !== 'conflict') return again(400, err.message);
         }
+        // Nobody is signed in here, whether the account was just made or existed: the person signs in with the
+        // password they chose (an existing account keeps its own, so a taken address gives its holder's account to no one).
+        return seeOther(reply, `${base}${userEndpointPaths.login}?${new URLSearchParams({ notice: 'signed-up', return_to: `${base}${userEndpointPaths.account}` })}`);
       },
     },
   ];

@@ -24,6 +24,7 @@ export function upstreamLoginEndpoints(issuer: string, upstream: UpstreamLoginFl
       method: 'POST',
       url: `${userEndpointPaths.login}/upstream/:id`,
       access: 'browser',
+      anonymousForm: true,
       errorFormat: 'problem',
       async handler(request, reply) {
         const provider = upstream.provider(providerId(request.params));

@@ -14,8 +14,10 @@ export function browserPageHeaders(_request: FastifyRequest, reply: FastifyReply
 
 /**
  * CSRF protection of `browser` routes (the login, consent and account pages): every POST needs a CSRF token (form
- * field `csrf`, or header `x-csrf-token` for the passkey script's JSON calls), either its signed-in session's or,
- * from an anonymous page, the one bound to the browser's CSRF cookie (no store row either way). Attached to every
+ * field `csrf`, or header `x-csrf-token` for the passkey script's JSON calls): the token of the session it was issued
+ * for; only on a route marked `anonymousForm` (sign-in, sign-up: posted from an anonymous page) also the one bound to
+ * the browser's CSRF cookie (no store row either way). That cookie is not the session: a token minted from it (by
+ * anyone who can plant the cookie) must not pass a signed-in form. Attached to every
  * `browser` route by `route-guards.ts`, so a route cannot forget it: the access kind brings it. Refusals are counted
  * in the audit trail (one row per address and minute, then a count), so they cannot flood it (SR-13).
  */
@@ -28,7 +30,7 @@ export function csrfGuard(deps: { issuer: string; refusals: Pick<RefusalAudit, '
     let presented = typeof header === 'string' ? header : undefined;
     if (presented === undefined && typeof request.body === 'string') presented = new URLSearchParams(request.body).get('csrf') ?? undefined;
     if (session && csrfTokenMatches(session, presented)) return;
-    if (sessions.anonymousCsrfMatches(request, presented)) return;
+    if (request.routeOptions.config.anonymousForm && sessions.anonymousCsrfMatches(request, presented)) return;
     await deps.refusals.record({
       event: 'csrf.refused',
       actor: session?.record.userId ?? null,

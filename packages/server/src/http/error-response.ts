@@ -1,5 +1,5 @@
 import { ManagementError } from '../management/management-error.ts';
-import { StoreConflictError, StoreInputError } from '../store/store.ts';
+import { StoreConflictError, StoreInputError, StoreUnavailableError } from '../store/store.ts';
 import type { ErrorFormat } from './route.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import { Problem } from './problem.ts';
@@ -11,6 +11,8 @@ export interface ErrorResponse {
   body: string;
   /** True for errors we did not expect: they are logged, and the caller sees only a generic message. */
   unexpected: boolean;
+  /** True when the database could not serve the request (503): logged as a warning, the operator's concern. */
+  unavailable?: boolean;
 }
 
 /** Errors Fastify raises while reading a request, by code: all are the client's fault. */
@@ -67,6 +69,14 @@ export function errorResponse(err: unknown, format: ErrorFormat, bodyLimit: numb
     return format === 'oauth'
       ? json(400, { error: 'invalid_request', error_description: 'the request conflicts with an existing record' })
       : json(409, new Problem('conflict', 'a record with this key exists').toJSON());
+  }
+  // The database dropped, failed over, stayed locked or ran out of disk: the request's transaction did not commit, so
+  // the client may retry it as it was (RFC 9110 §15.6.4, §10.2.3). RFC 6749 §4.1.2.1 names the error.
+  if (err instanceof StoreUnavailableError) {
+    const headers = { 'retry-after': String(err.retryAfterSeconds) };
+    const description = 'the service is temporarily unavailable; retry later';
+    const body = format === 'oauth' ? { error: 'temporarily_unavailable', error_description: description } : new Problem('unavailable', description).toJSON();
+    return { ...json(503, body, headers), unavailable: true };
   }
   const e = (err ?? {}) as { code?: unknown; statusCode?: unknown; message: string };
   const client = fastifyClientError(e, bodyLimit) ?? (isJsonSyntaxError(e) ? { status: 400, message: 'the body is not valid JSON' } : null);

@@ -148,6 +148,7 @@ export async function createHttpApp(
     const format: ErrorFormat = request.routeOptions.config?.errorFormat ?? 'problem';
     const response = errorResponse(err, format, config.http.bodyLimitBytes);
     if (response.unexpected) request.log.error({ err }, 'unhandled error');
+    if (response.unavailable) request.log.warn({ err }, 'database unavailable: answered 503');
     return reply.code(response.status).headers(response.headers).header('cache-control', 'no-store').type(response.contentType).send(response.body);
   });
 
@@ -167,7 +168,7 @@ export async function createHttpApp(
     app.route({
       method: route.method,
       url,
-      config: { access: route.access, errorFormat: route.errorFormat, ...(route.adminRoles ? { adminRoles: route.adminRoles } : {}) },
+      config: { access: route.access, errorFormat: route.errorFormat, ...(route.adminRoles ? { adminRoles: route.adminRoles } : {}), ...(route.anonymousForm ? { anonymousForm: true } : {}) },
       onRequest: route.cors ? [...hooks[route.access].onRequest, corsHeaders] : hooks[route.access].onRequest,
       preHandler: hooks[route.access].preHandler,
       handler: route.handler,

@@ -2,7 +2,7 @@
  * RFC 9457 problem details, the error format of the admin API. `type` is a stable URN per kind of problem;
  * `detail` is safe to show to the caller.
  */
-export type ProblemType = 'unauthorized' | 'forbidden' | 'not-found' | 'invalid-request' | 'conflict' | 'method-not-allowed' | 'too-large' | 'server-error';
+export type ProblemType = 'unauthorized' | 'forbidden' | 'not-found' | 'invalid-request' | 'conflict' | 'method-not-allowed' | 'too-large' | 'unavailable' | 'server-error';
 
 const titles: Record<ProblemType, [number, string]> = {
   unauthorized: [401, 'Authentication required'],
@@ -12,6 +12,7 @@ const titles: Record<ProblemType, [number, string]> = {
   conflict: [409, 'Conflict'],
   'method-not-allowed': [405, 'Method not allowed'],
   'too-large': [413, 'Request body too large'],
+  unavailable: [503, 'Service unavailable'],
   'server-error': [500, 'Internal server error'],
 };
 

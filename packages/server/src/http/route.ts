@@ -33,6 +33,12 @@ export interface RouteDefinition {
    * a route that names none is for `admin` tokens only.
    */
   adminRoles?: readonly AdminRole[];
+  /**
+   * `browser` routes posted from an anonymous page (sign-in, sign-up): the CSRF token bound to the browser's CSRF
+   * cookie is accepted besides the session's. Every other POST takes only the token of the session it was issued
+   * for, so an anonymous token (which whoever can set a cookie on the browser can mint) never reaches a signed-in form.
+   */
+  anonymousForm?: true;
   handler(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
 
@@ -41,6 +47,7 @@ declare module 'fastify' {
     access?: RouteAccess;
     errorFormat?: ErrorFormat;
     adminRoles?: readonly AdminRole[];
+    anonymousForm?: true;
   }
   interface FastifyRequest {
     /** Set by the admin guard on `admin` routes: `admin:<token id>`. */

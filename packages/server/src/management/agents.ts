@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { usableClientJwks } from '../oauth/client-jwks.ts';
 import type { ClientRecord, ClientRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
-import { emailAddress, graceSeconds, jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
+import { emailAddress, jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
 import { ManagementError } from './management-error.ts';
-import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
+import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, rotateClientRecordSecret, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
 import { backchannelDelivery, backchannelDeliveryFields } from './backchannel-delivery.ts';
 
@@ -174,26 +174,10 @@ export async function setAgentStatus(clientId: string, status: 'active' | 'disab
   return agentView(await setClientRecordStatus('agent', clientId, status, deps));
 }
 
-/**
- * Issues a new secret; the previous one stays valid for the grace period (`graceSeconds`, else the configured
- * `agents.secretRotationGraceSeconds`) so deployments can roll over; 0 ends it at once.
- */
+/** A new secret, shown once; the old one keeps its grace period (client-lifecycle.ts). */
 export async function rotateAgentSecret(clientId: string, deps: ManagementDeps<ClientStore>, options: { graceSeconds?: unknown } = {}): Promise<{ agent: AgentView; clientSecret: string }> {
-  const grace = graceSeconds(options.graceSeconds, deps.config.agents.secretRotationGraceSeconds);
-  const current = await existingAgent(deps.store, clientId);
-  if (current.tokenEndpointAuthMethod === 'private_key_jwt') {
-    throw new ManagementError('invalid-request', 'this agent authenticates with private_key_jwt and has no secret');
-  }
-  const clientSecret = generateSecret();
-  const graceEnds = grace > 0 ? deps.now + grace : null;
-  const updated = (await deps.store.updateClient(clientId, {
-    secretHash: hashSecret(clientSecret),
-    previousSecretHash: graceEnds === null ? null : current.secretHash,
-    previousSecretExpiresAt: graceEnds,
-    updatedAt: deps.now,
-  }))!;
-  await deps.audit.record({ event: 'agent.secret_rotated', actor: deps.actor, subject: clientId, clientId, detail: { previous_valid_until: graceEnds, grace_seconds: grace } });
-  return { agent: agentView(updated), clientSecret };
+  const { record, clientSecret } = await rotateClientRecordSecret('agent', clientId, deps, options);
+  return { agent: agentView(record), clientSecret };
 }
 
 export async function deleteAgent(clientId: string, deps: ManagementDeps<ClientStore>): Promise<void> {

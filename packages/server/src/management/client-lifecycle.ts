@@ -1,5 +1,7 @@
 import type { ClientKind, ClientRecord, ClientRecords, ClientRegistrationRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
 import { StoreConflictError } from '../store/store.ts';
+import { generateSecret, hashSecret } from '../tokens/secret.ts';
+import { graceSeconds } from './input.ts';
 import type { ManagementDeps } from './management-deps.ts';
 import { ManagementError } from './management-error.ts';
 
@@ -72,4 +74,32 @@ export async function deleteClientRecord(kind: ClientKind, clientId: string, dep
   await existingClientOfKind(deps, kind, clientId);
   await deps.store.deleteClient(clientId, deps.now);
   await deps.audit.record({ event: `${noun(kind)}.deleted`, actor: deps.actor, subject: clientId, clientId });
+}
+
+/**
+ * Issues a new client secret, returned once and stored only as its SHA-256; the previous one stays valid for the
+ * grace period (`graceSeconds`, else the configured `agents.secretRotationGraceSeconds`) so deployments can roll
+ * over; 0 ends it at once. A public client (`none`) or a `private_key_jwt` one has no secret to rotate.
+ */
+export async function rotateClientRecordSecret(
+  kind: ClientKind,
+  clientId: string,
+  deps: ManagementDeps<ClientStore>,
+  options: { graceSeconds?: unknown } = {},
+): Promise<{ record: ClientRecord; clientSecret: string }> {
+  const grace = graceSeconds(options.graceSeconds, deps.config.agents.secretRotationGraceSeconds);
+  const current = await existingClientOfKind(deps, kind, clientId);
+  if (current.tokenEndpointAuthMethod === 'private_key_jwt' || current.tokenEndpointAuthMethod === 'none') {
+    throw new ManagementError('invalid-request', `this ${noun(kind)} authenticates with ${current.tokenEndpointAuthMethod} and has no secret`);
+  }
+  const clientSecret = generateSecret();
+  const graceEnds = grace > 0 ? deps.now + grace : null;
+  const record = (await deps.store.updateClient(clientId, {
+    secretHash: hashSecret(clientSecret),
+    previousSecretHash: graceEnds === null ? null : current.secretHash,
+    previousSecretExpiresAt: graceEnds,
+    updatedAt: deps.now,
+  }))!;
+  await deps.audit.record({ event: `${noun(kind)}.secret_rotated`, actor: deps.actor, subject: clientId, clientId, detail: { previous_valid_until: graceEnds, grace_seconds: grace } });
+  return { record, clientSecret };
 }

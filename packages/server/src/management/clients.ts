@@ -7,7 +7,7 @@ import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { isOidcScope } from '../policy/oidc-scopes.ts';
 import { ManagementError } from './management-error.ts';
 import { emailAddress, parseInput, resourceUri, scopeToken } from './input.ts';
-import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
+import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, rotateClientRecordSecret, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
 
 /**
@@ -199,6 +199,12 @@ export async function updateClient(clientId: string, input: unknown, deps: Manag
 /** Disabling a client makes every token issued to it inactive (introspection checks the client behind a token). */
 export async function setClientStatus(clientId: string, status: ClientRecord['status'], deps: ManagementDeps<ClientStore>): Promise<ClientView> {
   return viewOf(await setClientRecordStatus('app', clientId, status, deps), deps);
+}
+
+/** A new secret for a confidential client, shown once; the old one keeps its grace period (client-lifecycle.ts). */
+export async function rotateClientSecret(clientId: string, deps: ManagementDeps<ClientStore>, options: { graceSeconds?: unknown } = {}): Promise<{ client: ClientView; clientSecret: string }> {
+  const { record, clientSecret } = await rotateClientRecordSecret('app', clientId, deps, options);
+  return { client: await viewOf(record, deps), clientSecret };
 }
 
 export async function deleteClient(clientId: string, deps: ManagementDeps<ClientStore>): Promise<void> {

@@ -21,7 +21,7 @@ export interface OwnApprovalView extends ApprovalView {
 async function withDecider(views: ApprovalView[], deps: ManagementDeps<OwnApprovalStore>): Promise<OwnApprovalView[]> {
   const registered = new Map((await deps.store.listResources()).map((r) => [r.uri, r]));
   return views.map((view) => {
-    const verdict = userMayDecide({ userId: view.user_id, scopes: view.scopes, resources: view.resources }, registered);
+    const verdict = userMayDecide({ userId: view.user_id, scopes: view.scopes, resources: view.resources, authorizationDetails: view.authorization_details }, registered);
     return { ...view, user_may_decide: verdict.ok, decided_elsewhere_reason: verdict.ok ? null : verdict.why };
   });
 }

@@ -69,7 +69,9 @@ export async function checkDpopProof(request: DpopRequest, deps: DpopDeps, now: 
   });
   if (!result.ok) return { ok: false, error: result.failure === 'use_nonce' ? 'use_dpop_nonce' : 'invalid_dpop_proof', description: result.reason };
   const marker = `dpop:${createHash('sha256').update(`${result.jkt}\u0000${result.jti}`).digest('base64url')}`;
-  if (!(await deps.replay.consumeOnce(marker, result.iat + deps.proofMaxAgeSeconds, now))) {
+  // Kept past the proof's last acceptable moment by the clock skew too: an instance whose clock runs ahead by up to
+  // that much must neither purge nor take over the marker while this one still accepts the proof (FAULT-13).
+  if (!(await deps.replay.consumeOnce(marker, result.iat + deps.proofMaxAgeSeconds + deps.clockSkewSeconds, now))) {
     return { ok: false, error: 'invalid_dpop_proof', description: 'the DPoP proof was used before' };
   }
   return { ok: true, jkt: result.jkt };

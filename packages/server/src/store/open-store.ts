@@ -13,14 +13,14 @@ const migrations = (dialect: 'sqlite' | 'postgres') => fileURLToPath(new URL(`./
  * - `postgres://user@host:port/db[?schema=name&pool=n]` (also `postgresql://`).
  * Migrations are not applied here; call `store.migrate()` (`mandate migrate`, and `serve` on start).
  */
-export async function openStore(url: string, options: { sqliteSynchronous?: 'NORMAL' | 'FULL' } = {}): Promise<Store> {
+export async function openStore(url: string, options: { sqliteSynchronous?: 'NORMAL' | 'FULL'; sqliteBusyTimeoutMs?: number } = {}): Promise<Store> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new TypeError('sqlite URL needs a path, e.g. sqlite:./.mandate/mandate.db');
     const [{ SqliteDriver }, { withReadCache }] = await Promise.all([import('./sqlite/sqlite-driver.ts'), import('./sqlite/read-cache.ts')]);
     let driver: SqliteDriver;
     try {
-      driver = new SqliteDriver(path, { synchronous: options.sqliteSynchronous });
+      driver = new SqliteDriver(path, { synchronous: options.sqliteSynchronous, busyTimeoutMs: options.sqliteBusyTimeoutMs });
     } catch (err) {
       throw new StoreUnavailableError(`cannot open the database ${url}: ${failureReason(err)}`, { cause: err });
     }

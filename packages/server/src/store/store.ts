@@ -792,7 +792,13 @@ export class StoreInputError extends Error {
   override readonly name = 'StoreInputError';
 }
 
-/** The database could not be opened or reached; the message names it (without a password) and the reason. */
+/**
+ * The database could not be opened or reached, or cannot serve a statement now (a dropped connection, a failover, a
+ * lock held past the busy timeout, a full disk: sql/unavailable.ts). The statement's transaction did not commit. The
+ * HTTP layer answers 503 with `Retry-After: retryAfterSeconds`; the message names no SQL.
+ */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
+  /** What a client is told to wait before retrying: about what a PostgreSQL failover or a lock holder takes. */
+  readonly retryAfterSeconds = 5;
 }

@@ -6,7 +6,9 @@ export interface LoginPageModel {
   csrf: string;
   returnTo: string;
   email?: string;
-  error?: string;
+  error?: string | undefined;
+  /** A fixed notice (after sign-up). */
+  notice?: string | undefined;
   providers: { id: string; name: string }[];
   /** Where to create an account, when self-signup is on. */
   signupUrl?: string | undefined;
@@ -21,7 +23,7 @@ export function loginPage(model: LoginPageModel): string {
     scripts: ['passkey.js'],
     body: html`<section class="card" aria-labelledby="title">
 <h1 id="title">Sign in</h1>
-${model.error ? html`<p class="error" role="alert" id="login-error">${model.error}</p>` : ''}
+${model.notice ? html`<p class="info" role="status">${model.notice}</p>` : ''}${model.error ? html`<p class="error" role="alert" id="login-error">${model.error}</p>` : ''}
 <form method="post" action="${base}/login" novalidate>
   <input type="hidden" name="csrf" value="${model.csrf}">
   <input type="hidden" name="return_to" value="${model.returnTo}">

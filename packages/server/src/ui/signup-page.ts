@@ -9,7 +9,7 @@ export interface SignupPageModel {
   error?: string;
 }
 
-/** Self-signup (off unless `users.selfSignup`): email, name, password; then the new user is signed in. */
+/** Self-signup (off unless `users.selfSignup`): email, name, password; then the person signs in. */
 export function signupPage(model: SignupPageModel): string {
   const { base } = model;
   return page({

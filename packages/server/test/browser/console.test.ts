@@ -267,6 +267,19 @@ forEachStore('browser: admin console and self-service', (fixture) => {
     await shot(page, 'agents-created');
     await page.goto(`${server.issuer}/admin/agents`);
     assert.equal(await page.locator('#secret-value').count(), 0, 'the secret is shown once');
+    await page.getByRole('link', { name: 'Edit agent Billing Agent' }).click();
+    await page.getByLabel(/^Description/).fill('Sends the monthly invoices');
+    await page.getByLabel(/^Access token lifetime/).fill('300');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(/notice=updated/);
+    assert.match(await page.getByRole('status').first().innerText(), /Agent saved/);
+    assert.equal(await page.getByLabel(/^Access token lifetime/).inputValue(), '300');
+    await shot(page, 'agent-edit');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const rotated = await page.locator('#secret-value').innerText();
+    assert.ok(rotated && rotated !== secret, 'a new secret, shown once');
+    await shot(page, 'agent-secret-rotated');
+    await page.goto(`${server.issuer}/admin/agents`);
     await page.getByRole('button', { name: 'Disable agent Billing Agent' }).click();
     await shot(page, 'agents-confirm-disable');
     await page.getByRole('button', { name: 'Disable agent' }).click();
@@ -289,6 +302,9 @@ forEachStore('browser: admin console and self-service', (fixture) => {
     await page.waitForURL(/notice=updated/);
     assert.match(await page.locator('main').innerText(), /Client saved/);
     await shot(page, 'client-edit');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    assert.match(await page.locator('#secret-value').innerText(), /^[A-Za-z0-9_-]{20,}$/);
+    await shot(page, 'client-secret-rotated');
 
     await nav(page, 'Resources & policies');
     await shot(page, 'resources');
@@ -323,6 +339,7 @@ forEachStore('browser: admin console and self-service', (fixture) => {
     await page.getByRole('button', { name: 'Search' }).click();
     assert.match(await page.locator('table.audit').innerText(), /approval\.approved/);
     await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await page.waitForURL(/\/admin\/audit\/verify/);
     assert.match(await page.getByRole('status').first().innerText(), /chain intact/);
     await shot(page, 'audit');
     await context.close();

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { basicAuth, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { Browser, createUser, inputValue, PASSWORD } from '../helpers/user-flow.ts';
+import { type Browser, createUser, inputValue, signedInBrowser } from '../helpers/user-flow.ts';
 
 /**
  * Refusals of the admin console over real HTTP that its first review found missing: the live approval stream ends
  * when its viewer loses the session or the role; a critical approval needs the deciding session's own fresh
- * sign-in (not the user's newest session elsewhere); an admin cannot demote or disable themselves by email; and
- * /account lists a user's requests however many other users' requests are newer.
+ * sign-in (not the user's newest session elsewhere); an admin cannot demote or disable themselves by email;
+ * /account lists a user's requests however many other users' requests are newer; and only an admin runs the audit
+ * chain check.
  */
 forEachStore('admin console refusals over HTTP', (fixture) => {
   let server: TestServer;
@@ -20,13 +21,7 @@ forEachStore('admin console refusals over HTTP', (fixture) => {
   });
   after(() => server.close());
 
-  async function signedIn(email: string): Promise<Browser> {
-    const browser = new Browser();
-    const login = await (await browser.fetch(`${server.issuer}/login`)).text();
-    const response = await browser.postForm(`${server.issuer}/login`, { csrf: inputValue(login, 'csrf'), return_to: '/account', email, password: PASSWORD });
-    assert.equal(response.status, 303);
-    return browser;
-  }
+  const signedIn = (email: string) => signedInBrowser(server, email);
 
   /** An agent allowed `calc` and a critical `deploy` on a fresh resource; `ask` files a CIBA request (an approval). */
   async function agentWithCriticalScope() {
@@ -123,6 +118,31 @@ forEachStore('admin console refusals over HTTP', (fixture) => {
     const after = (await (await server.admin('GET', `/users/${adminId}`)).json()) as { is_admin: boolean; status: string };
     assert.deepEqual([after.is_admin, after.status], [true, 'active']);
     assert.equal((await admin.fetch(`${server.issuer}/admin/users`)).status, 200, 'still signed in');
+  });
+
+  test('the audit chain check is an admin’s POST: a viewer neither runs it (verify=1 does nothing) nor may post it', async () => {
+    const viewerEmail = unique('viewer');
+    await createUser(server, viewerEmail, { roles: ['viewer'] });
+    const viewer = await signedIn(viewerEmail);
+    const read = await viewer.fetch(`${server.issuer}/admin/audit?verify=1`);
+    assert.equal(read.status, 200, 'a viewer reads the log');
+    const body = await read.text();
+    assert.doesNotMatch(body, /chain intact|chain broken/, 'a GET runs no check');
+    assert.doesNotMatch(body, /Verify the chain/, 'no button for a viewer');
+    const refused = await viewer.postForm(`${server.issuer}/admin/audit/verify`, { csrf: inputValue(body, 'csrf') });
+    assert.equal(refused.status, 403);
+    assert.doesNotMatch(await refused.text(), /chain intact/);
+
+    const adminEmail = unique('admin');
+    await createUser(server, adminEmail, { is_admin: true });
+    const admin = await signedIn(adminEmail);
+    const page = await (await admin.fetch(`${server.issuer}/admin/audit?event=user.*`)).text();
+    assert.match(page, /Verify the chain/);
+    const checked = await admin.postForm(`${server.issuer}/admin/audit/verify`, { csrf: inputValue(page, 'csrf'), event: 'user.*' });
+    assert.equal(checked.status, 200);
+    const result = await checked.text();
+    assert.match(result, /chain intact/);
+    assert.match(result, /user\.created/, 'the filter is kept');
   });
 
   test('a user’s own requests on /account are read by user: 500 newer requests of other users do not hide them', async () => {

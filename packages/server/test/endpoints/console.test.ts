@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { basicAuth, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { basicAuth, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { Browser, createUser, inputValue, PASSWORD } from '../helpers/user-flow.ts';
+import { Browser, createApp, createUser, fetchPage, inputValue, PASSWORD, signedInBrowser } from '../helpers/user-flow.ts';
 
 /**
  * The admin console and self-service over real HTTP (the browser suite drives the same pages in Chromium): deny by
@@ -19,17 +19,8 @@ forEachStore('admin console over HTTP', (fixture) => {
   });
   after(() => server.close());
 
-  async function signedIn(email: string): Promise<Browser> {
-    const browser = new Browser();
-    const login = await (await browser.fetch(`${server.issuer}/login`)).text();
-    const response = await browser.postForm(`${server.issuer}/login`, { csrf: inputValue(login, 'csrf'), return_to: '/account', email, password: PASSWORD });
-    assert.equal(response.status, 303);
-    return browser;
-  }
-  async function page(browser: Browser, path: string): Promise<{ status: number; body: string; headers: Headers }> {
-    const response = await browser.fetch(`${server.issuer}${path}`);
-    return { status: response.status, body: await response.text(), headers: response.headers };
-  }
+  const signedIn = (email: string) => signedInBrowser(server, email);
+  const page = (browser: Browser, path: string) => fetchPage(server, browser, path);
 
   test('deny by default: anonymous → the login page; a user with no role → 403 with a clear page; CSP, frame-ancestors, no inline script', async () => {
     const anonymous = await new Browser().fetch(`${server.issuer}/admin/agents`);
@@ -47,6 +38,8 @@ forEachStore('admin console over HTTP', (fixture) => {
 
     const admin = unique('admin');
     await createUser(server, admin, { is_admin: true });
+    const slash = await new Browser().fetch(`${server.issuer}/admin/`);
+    assert.deepEqual([slash.status, slash.headers.get('location')], [301, '/admin'], '/admin/ is sent to /admin, not a 404');
     const { status, body, headers } = await page(await signedIn(admin), '/admin');
     assert.equal(status, 200);
     assert.match(headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
@@ -69,6 +62,13 @@ forEachStore('admin console over HTTP', (fixture) => {
     const forged = await admin.postForm(`${server.issuer}/admin/agents`, { name: 'Forged' });
     assert.equal(forged.status, 403, 'no CSRF token');
     assert.equal((await admin.postForm(`${server.issuer}/admin/agents`, { name: 'Forged', csrf: 'x'.repeat(43) })).status, 403, 'a wrong one');
+    // The anonymous pages' token (bound to the CSRF cookie, which whoever can plant a cookie can choose) is not the
+    // session's: a signed-in form refuses it, and so does /account.
+    const anonymous = inputValue(await (await admin.fetch(`${server.issuer}/login`)).text(), 'csrf');
+    assert.notEqual(anonymous, csrf);
+    assert.equal((await admin.postForm(`${server.issuer}/admin/agents`, { name: 'Forged', csrf: anonymous })).status, 403, 'the anonymous cookie’s token');
+    assert.equal((await admin.postForm(`${server.issuer}/account/grants/revoke`, { grant_id: 'grt_x', csrf: anonymous })).status, 403, 'the anonymous cookie’s token on /account');
+    assert.equal((await admin.postForm(`${server.issuer}/logout`, { csrf: anonymous })).status, 403, 'nor logout');
 
     const refused = await admin.postForm(`${server.issuer}/admin/agents`, { csrf, name: '', scopes: 'calc' });
     assert.equal(refused.status, 400);
@@ -91,6 +91,54 @@ forEachStore('admin console over HTTP', (fixture) => {
     const apiAnswer = await server.admin('POST', '/clients', { name: 'Bad', redirect_uris: ['https://app.example.com/cb#frag'], public: true });
     const apiProblem = (await apiAnswer.json()) as { detail: string };
     assert.ok((await app.text()).includes(apiProblem.detail.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')), 'the console says what the admin API says');
+  });
+
+  test('an agent edited in the console takes the admin API’s PATCH fields; a client’s secret rotates, shown once, the old one kept for its grace', async () => {
+    const email = unique('admin');
+    await createUser(server, email, { is_admin: true });
+    const admin = await signedIn(email);
+    const agent = await registerAgentAndResource(server, { name: 'Editable', scopes: ['calc'] });
+    const form = await page(admin, `/admin/agents/${agent.clientId}`);
+    assert.equal(form.status, 200);
+    assert.match(form.body, /name="name" type="text" value="Editable"/);
+    const csrf = inputValue(form.body, 'csrf');
+    const edit = (fields: Record<string, string>) =>
+      admin.postForm(`${server.issuer}/admin/agents/${agent.clientId}`, { csrf, name: 'Renamed', scopes: 'calc files:read', audiences: MCP_RESOURCE, backchannel_token_delivery_mode: 'poll', ...fields });
+    const refused = await edit({ access_token_ttl_seconds: '30' });
+    assert.equal(refused.status, 400);
+    const refusedBody = await refused.text();
+    assert.match(refusedBody, /role="alert">access_token_ttl_seconds: /);
+    assert.match(refusedBody, /name="name" type="text" value="Renamed"/, 'the typed values are kept');
+    const saved = await edit({ access_token_ttl_seconds: '120', dpop_bound_access_tokens: 'yes', description: 'does sums' });
+    assert.equal(saved.status, 303);
+    assert.equal(saved.headers.get('location'), `/admin/agents/${agent.clientId}?notice=updated`);
+    const view = (await (await server.admin('GET', `/agents/${agent.clientId}`)).json()) as Record<string, unknown>;
+    assert.deepEqual([view['name'], view['scopes'], view['access_token_ttl_seconds'], view['dpop_bound_access_tokens'], view['txn_tokens'], view['description']], ['Renamed', ['calc', 'files:read'], 120, true, false, 'does sums']);
+    const audit = (await (await server.admin('GET', `/audit?event=agent.updated&principal=${agent.clientId}`)).json()) as { events: { actor: string }[] };
+    assert.equal(audit.events.length, 1, 'audited once, as the admin API’s edit is');
+
+    const { clientId, clientSecret } = await createApp(server);
+    const revokeWith = (secret: string) => server.postForm('/revoke', { token: 'not-a-token' }, { authorization: basicAuth(clientId, secret) });
+    const clientPage = await page(admin, `/admin/clients/${clientId}`);
+    assert.match(clientPage.body, /Rotate secret/);
+    const rotated = await admin.postForm(`${server.issuer}/admin/clients/${clientId}/rotate-secret`, { csrf });
+    assert.equal(rotated.status, 200);
+    const secret = /id="secret-value">([^<]+)</.exec(await rotated.text())![1]!;
+    assert.equal((await revokeWith(secret)).status, 200, 'the new secret authenticates');
+    assert.equal((await revokeWith(clientSecret!)).status, 200, 'the old one, within its grace period');
+    assert.equal((await revokeWith('x'.repeat(43))).status, 401);
+    assert.doesNotMatch((await page(admin, `/admin/clients/${clientId}`)).body, new RegExp(secret), 'shown once');
+    const audited = (await (await server.admin('GET', `/audit?event=client.secret_rotated&principal=${clientId}`)).json()) as { events: { actor: string }[] };
+    assert.equal(audited.events.length, 1);
+    const apiRotated = (await (await server.admin('POST', `/clients/${clientId}/rotate-secret`, { grace_seconds: 0 })).json()) as { client_secret: string };
+    assert.equal((await revokeWith(apiRotated.client_secret)).status, 200, 'the admin API rotates too');
+    assert.equal((await revokeWith(secret)).status, 401, 'grace 0 ends the previous secret at once');
+
+    const publicApp = await createApp(server, { public: true });
+    assert.doesNotMatch((await page(admin, `/admin/clients/${publicApp.clientId}`)).body, /Rotate secret/);
+    const noSecret = await admin.postForm(`${server.issuer}/admin/clients/${publicApp.clientId}/rotate-secret`, { csrf });
+    assert.equal(noSecret.status, 400);
+    assert.match(await noSecret.text(), /authenticates with none and has no secret/);
   });
 
   test('roles: a viewer reads and changes nothing; an approver decides approvals only; an admin may not remove their own admin role', async () => {
@@ -176,6 +224,11 @@ forEachStore('admin console over HTTP', (fixture) => {
     assert.equal(refused.status, 403);
     const foreign = await browser.postForm(`${server.issuer}/account/approvals/${notYours}/decision`, { csrf, decision: 'deny' });
     assert.equal(foreign.status, 404);
+    // What cannot be checked stays with approvers: once the resource no longer defines `deploy`, the user still cannot decide it.
+    assert.equal((await server.admin('PATCH', `/resources/${id}`, { scopes: ['calc'] })).status, 200);
+    const undefinedScope = await browser.postForm(`${server.issuer}/account/approvals/${deploy}/decision`, { csrf, decision: 'approve' });
+    assert.equal(undefinedScope.status, 403);
+    assert.match(await undefinedScope.text(), /scope deploy is defined by none of the request&#39;s resources/);
     const states = (await (await server.admin('GET', '/approvals?status=pending')).json()) as { approvals: { id: string }[] };
     assert.ok([deploy, notYours].every((a) => states.approvals.some((s) => s.id === a)), 'both still pending');
   });
@@ -192,7 +245,7 @@ forEachStore('self-signup', (fixture) => {
     }
   });
 
-  test('users.selfSignup: a person creates an account, is signed in, has no role; a taken email is refused', async () => {
+  test('users.selfSignup: a person creates an account, then signs in, has no role; a taken email answers the same as a free one and changes nothing', async () => {
     const server = await startTestServer(fixture, { users: { selfSignup: true } });
     try {
       const browser = new Browser();
@@ -203,17 +256,34 @@ forEachStore('self-signup', (fixture) => {
       assert.match(await short.text(), /password: must be at least 8 characters/);
       const created = await browser.postForm(`${server.issuer}/signup`, { csrf: inputValue(form, 'csrf'), email: 'New@Example.com', name: 'Newcomer', password: PASSWORD });
       assert.equal(created.status, 303);
-      assert.equal(created.headers.get('location'), '/account');
+      assert.equal(created.headers.get('location'), `/login?${new URLSearchParams({ notice: 'signed-up', return_to: '/account' })}`);
+      assert.equal(created.headers.get('set-cookie'), null, 'nobody is signed in by the form');
+      const login = await (await browser.fetch(`${server.issuer}${created.headers.get('location')}`)).text();
+      assert.match(login, /role="status">Sign-up received\./);
+      const signedIn = await browser.postForm(`${server.issuer}/login`, { csrf: inputValue(login, 'csrf'), return_to: '/account', email: 'new@example.com', password: PASSWORD });
+      assert.equal(signedIn.status, 303);
       assert.match(await (await browser.fetch(`${server.issuer}/account`)).text(), /new@example\.com/);
       assert.equal((await browser.fetch(`${server.issuer}/admin`)).status, 403, 'no console role');
       const user = (await (await server.admin('GET', '/users/new@example.com')).json()) as { roles: string[]; is_admin: boolean; email_verified: boolean };
       assert.deepEqual([user.roles, user.is_admin, user.email_verified], [[], false, false]);
       const again = await new Browser().postForm(`${server.issuer}/signup`, { csrf: 'x', email: 'new@example.com', password: PASSWORD });
       assert.equal(again.status, 403, 'CSRF first');
-      const other = new Browser();
-      const page = await (await other.fetch(`${server.issuer}/signup`)).text();
-      const taken = await other.postForm(`${server.issuer}/signup`, { csrf: inputValue(page, 'csrf'), email: 'new@example.com', password: PASSWORD });
-      assert.equal(taken.status, 409);
+
+      // A stranger probing addresses: a taken one and a free one get the same status, location, cookies and body.
+      const answer = async (email: string) => {
+        const stranger = new Browser();
+        const page = await (await stranger.fetch(`${server.issuer}/signup`)).text();
+        const response = await stranger.postForm(`${server.issuer}/signup`, { csrf: inputValue(page, 'csrf'), email, password: 'another password' });
+        return { status: response.status, location: response.headers.get('location'), cookie: response.headers.get('set-cookie'), body: await response.text() };
+      };
+      assert.deepEqual(await answer('new@example.com'), await answer('free@example.com'));
+      // The taken address's account is unchanged: its own password still signs in, the stranger's does not.
+      const probe = new Browser();
+      const loginPage = await (await probe.fetch(`${server.issuer}/login`)).text();
+      const wrong = await probe.postForm(`${server.issuer}/login`, { csrf: inputValue(loginPage, 'csrf'), return_to: '/account', email: 'new@example.com', password: 'another password' });
+      assert.equal(wrong.status, 401);
+      const users = (await (await server.admin('GET', '/users')).json()) as { users: { email: string }[] };
+      assert.equal(users.users.filter((u) => u.email === 'new@example.com').length, 1);
     } finally {
       await server.close();
     }

@@ -47,6 +47,21 @@ export async function createUser(server: TestServer, email: string, extra: Recor
   return ((await response.json()) as { id: string }).id;
 }
 
+/** A browser signed in as `email` (made by `createUser`) through the password form, with the login page's own CSRF token. */
+export async function signedInBrowser(server: TestServer, email: string): Promise<Browser> {
+  const browser = new Browser();
+  const login = await (await browser.fetch(`${server.issuer}/login`)).text();
+  const response = await browser.postForm(`${server.issuer}/login`, { csrf: inputValue(login, 'csrf'), return_to: '/account', email, password: PASSWORD });
+  if (response.status !== 303) throw new Error(`sign-in failed: ${response.status}`);
+  return browser;
+}
+
+/** A page below the issuer as `browser` sees it. */
+export async function fetchPage(server: TestServer, browser: Browser, path: string): Promise<{ status: number; body: string; headers: Headers }> {
+  const response = await browser.fetch(`${server.issuer}${path}`);
+  return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
 export async function createApp(server: TestServer, body: Record<string, unknown> = {}): Promise<{ clientId: string; clientSecret?: string }> {
   const response = await server.admin('POST', '/clients', { name: 'Demo App', redirect_uris: ['https://app.example.com/callback'], scopes: ['calc', 'files:read', 'exec'], ...body });
   if (response.status !== 201) throw new Error(`client creation failed: ${response.status} ${await response.text()}`);

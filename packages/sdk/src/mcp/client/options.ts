@@ -3,8 +3,10 @@ import type { JWK } from 'jose';
 import type { AssertionAudience } from '../../agent/client-authentication.ts';
 import type { IdentityProvider } from '../../agent/id-jag.ts';
 import type { TokenStore } from '../../agent/token-store.ts';
+import type { DpopProver } from '../../dpop/prover.ts';
 import type { HttpOptions } from '../../lib/fetch-json.ts';
-import type { ClientRegistrationStore } from './registration.ts';
+import { isMetadataDocumentUrl } from './registration.ts';
+import type { ClientMetadata, ClientRegistrationStore } from './registration.ts';
 
 /** A client registered by an operator (MCP "Preregistration"): its id and, for a confidential client, its credentials. */
 export interface PreRegisteredClient {
@@ -91,6 +93,75 @@ export interface McpOAuthClientOptions extends HttpOptions {
   renewBeforeExpirySeconds?: number;
   /** `aud` of client assertions for `private_key_jwt`. Default `issuer` (RFC 7523bis). */
   assertionAudience?: AssertionAudience;
+  /**
+   * DPoP (RFC 9449): `true` makes the provider hold an ES256 key of its own (in memory), a `DpopProver` uses that
+   * one. Its token requests (every grant, and refreshes) then carry proofs and its tokens come bound
+   * (`token_type: DPoP`); give the transport `fetch: provider.fetch`, which sends proofs with the token requests of
+   * the MCP SDK's `auth()` and calls the MCP server with the `DPoP` scheme and a proof, retrying once for the
+   * nonce of the authorization server (§8) and of the resource (§9). Default: none (Bearer tokens).
+   */
+  dpop?: boolean | DpopProver;
+  /**
+   * Keep the DPoP private key (as a JWK) in the token store with the tokens bound to it, so that a provider started
+   * again on the same store presents and refreshes them. Default false: the key never leaves memory, and bound tokens
+   * left in a persistent store by an earlier process are not used (the user authorizes again).
+   */
+  storeDpopKey?: boolean;
   /** Current time in milliseconds. Default `Date.now`. */
   clock?: () => number;
+}
+
+/** The options a provider is made with, checked (a caller's misuse is a TypeError when the provider is made). */
+export interface CheckedProviderOptions {
+  serverUrl: string;
+  grantType: NonNullable<McpOAuthClientOptions['grantType']>;
+  maxAttempts: number;
+  renewBeforeMs: number;
+}
+
+/** Checks the options of `McpOAuthClientProvider`: each grant type has what it needs, every number is in range. */
+export function checkProviderOptions(options: McpOAuthClientOptions): CheckedProviderOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const serverUrl = String(options.serverUrl);
+  if (!URL.canParse(serverUrl) || serverUrl.includes('#')) throw new TypeError('serverUrl must be an absolute URL without a fragment');
+  if (options.clientMetadataUrl !== undefined && !isMetadataDocumentUrl(options.clientMetadataUrl)) {
+    throw new TypeError('clientMetadataUrl must be an https URL with a path (draft-ietf-oauth-client-id-metadata-document §2)');
+  }
+  const client = options.client;
+  if (client !== undefined && (typeof client !== 'object' || client === null || typeof client.clientId !== 'string' || client.clientId === '')) {
+    throw new TypeError('client.clientId must be a non-empty string');
+  }
+  const grantType = options.grantType ?? 'authorization_code';
+  if (grantType !== 'authorization_code' && client === undefined) throw new TypeError(`grantType ${grantType} needs the pre-registered client`);
+  if (grantType === 'jwt-bearer' && !(typeof options.assertion === 'function' || (typeof options.assertion === 'string' && options.assertion !== ''))) {
+    throw new TypeError('grantType jwt-bearer needs the assertion (a JWT, or a function returning one)');
+  }
+  if (grantType === 'enterprise-managed' && (typeof options.identityProvider !== 'object' || options.identityProvider === null)) {
+    throw new TypeError('grantType enterprise-managed needs the identityProvider');
+  }
+  const dpop = options.dpop;
+  if (dpop !== undefined && typeof dpop !== 'boolean' && (typeof dpop !== 'object' || dpop === null || typeof dpop.proof !== 'function')) {
+    throw new TypeError('dpop must be a boolean or a DpopProver');
+  }
+  if (options.storeDpopKey !== undefined && typeof options.storeDpopKey !== 'boolean') throw new TypeError('storeDpopKey must be a boolean');
+  const maxAttempts = options.maxAuthorizationAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new TypeError('maxAuthorizationAttempts must be a positive integer');
+  const renewBefore = options.renewBeforeExpirySeconds ?? 60;
+  if (!Number.isFinite(renewBefore) || renewBefore < 0) throw new TypeError('renewBeforeExpirySeconds must be ≥ 0');
+  return { serverUrl, grantType, maxAttempts, renewBeforeMs: renewBefore * 1000 };
+}
+
+/** What this client says about itself (RFC 7591 §2 metadata): in registrations and its metadata document. */
+export function describeClient(options: McpOAuthClientOptions, redirect: { redirectUri: string | undefined; isLoopback: boolean } | undefined): ClientMetadata {
+  const redirectUri = redirect?.redirectUri;
+  const metadata: ClientMetadata = {
+    clientName: options.clientName ?? 'MCP client',
+    redirectUris: redirectUri === undefined ? [] : [redirectUri],
+    applicationType: options.applicationType ?? (redirect?.isLoopback === false ? 'web' : 'native'),
+  };
+  if (options.clientUri !== undefined) metadata.clientUri = options.clientUri;
+  if (options.logoUri !== undefined) metadata.logoUri = options.logoUri;
+  if (options.softwareId !== undefined) metadata.softwareId = options.softwareId;
+  if (options.softwareVersion !== undefined) metadata.softwareVersion = options.softwareVersion;
+  return metadata;
 }

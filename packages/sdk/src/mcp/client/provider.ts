@@ -4,49 +4,48 @@
  * it or does not do: the checks of discovery (RFC 9728 §3.3 resource, RFC 8414 §3.3 issuer, S256), the choice of
  * client identity per authorization server (pre-registered, Client ID Metadata Document, RFC 7591 registration),
  * the scopes (union with those held, `offline_access` when listed), RFC 9207 `iss` and `state` checks before a code
- * is redeemed, a retry limit, the loopback redirect, and tokens in a `TokenStore` refreshed before they expire.
+ * is redeemed, a retry limit, the loopback redirect, tokens in a `TokenStore` refreshed before they expire, and
+ * DPoP (RFC 9449) when asked.
  *
- * Longer than 400 lines on purpose: it is one interface implementation, method by method; the pieces that stand
- * alone (redirects, client identity, registration, discovery checks) have their own modules.
+ * One interface implementation, method by method; the pieces that stand alone (options, redirects, client identity,
+ * registration, discovery checks, scopes, the grants without a browser, DPoP) have their own modules.
  */
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { tokenSetFrom } from '../../agent/exchange-code.ts';
-import { IdTokenVerifier } from '../../agent/id-token.ts';
 import { randomUrlSafe } from '../../agent/pkce.ts';
-import { jwtBearerForm, requestIdJag } from '../../agent/id-jag.ts';
-import { refreshTokenSet } from '../../agent/refresh-token.ts';
-import { requestToken } from '../../agent/token-request.ts';
 import type { TokenResponse } from '../../agent/token-request.ts';
 import { MemoryTokenStore } from '../../agent/token-store.ts';
 import type { DelegatedTokenSet, TokenStore } from '../../agent/token-store.ts';
 import { fetchAuthorizationServerMetadata } from '../../discovery/authorization-server-metadata.ts';
 import type { AuthorizationServerMetadata } from '../../discovery/authorization-server-metadata.ts';
-import { AuthorizationLimit, MandateError, MetadataInvalid } from '../../errors.ts';
+import type { DpopProver } from '../../dpop/prover.ts';
+import { MandateError, MetadataInvalid } from '../../errors.ts';
 import type { HttpOptions } from '../../lib/fetch-json.ts';
-import { isAcceptableEndpoint } from '../../lib/issuer-url.ts';
 import { ClientIdentities } from './client-identity.ts';
 import type { ResolvedClient } from './client-identity.ts';
 import { checkDiscovery } from './discovery-check.ts';
 import type { CheckedDiscovery } from './discovery-check.ts';
+import { ProviderDpop } from './dpop.ts';
+import { refreshProviderSet } from './refresh.ts';
+import { grantRequestForm } from './grant-request.ts';
+import { checkProviderOptions, describeClient } from './options.ts';
 import type { McpOAuthClientOptions } from './options.ts';
 import { AuthorizationRedirects } from './redirect.ts';
-import { clientMetadataDocument, clientMetadataMembers, isMetadataDocumentUrl, MemoryClientRegistrationStore } from './registration.ts';
-import type { ClientMetadata } from './registration.ts';
+import { clientMetadataDocument, clientMetadataMembers, MemoryClientRegistrationStore } from './registration.ts';
+import { AuthorizationAttempts, registrationScopes, scopesToRequest } from './scopes.ts';
 
 /** The token store key of an MCP server's tokens in one session. */
 export function mcpTokenSetKey(serverUrl: string, session = 'default'): string {
   return JSON.stringify(['mandate/mcp-client/1', serverUrl, session]);
 }
 
-const OFFLINE_ACCESS = 'offline_access';
-
 /**
  * The MCP TypeScript SDK's `OAuthClientProvider`, for `StreamableHTTPClientTransport`'s `authProvider`.
  *
  * @example
- * const provider = await McpOAuthClientProvider.create({ serverUrl: 'https://mcp.example.com/mcp', clientName: 'My agent' });
- * const transport = new StreamableHTTPClientTransport(new URL(provider.serverUrl), { authProvider: provider });
+ * const provider = await McpOAuthClientProvider.create({ serverUrl: 'https://mcp.example.com/mcp', clientName: 'My agent', dpop: true });
+ * const transport = new StreamableHTTPClientTransport(new URL(provider.serverUrl), { authProvider: provider, fetch: provider.fetch });
  * const client = new Client({ name: 'my-agent', version: '1.0.0' });
  * await connectWithAuthorization(client, transport, provider); // prints the sign-in URL, waits on the loopback redirect
  * await withAuthorization(provider, transport, () => client.callTool({ name: 'write_file', arguments: { … } })); // steps up on a 403
@@ -57,6 +56,12 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   readonly serverUrl: string;
   /** This client's Client ID Metadata Document URL, when it has one. */
   readonly clientMetadataUrl: string | undefined;
+  /**
+   * The `fetch` to give the transport (`{ authProvider: provider, fetch: provider.fetch }`): with `dpop`, it makes
+   * the token requests of the MCP SDK's `auth()` DPoP requests and sends this provider's bound tokens with the
+   * `DPoP` scheme and a proof (RFC 9449 §5, §7), each retried once for a nonce; without, the plain `fetch`.
+   */
+  readonly fetch: typeof fetch;
   readonly #options: McpOAuthClientOptions;
   readonly #codeFlow: boolean;
   readonly #http: HttpOptions & { clock: () => number };
@@ -66,9 +71,9 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   /** The browser's way back; none for `client_credentials`. */
   readonly #redirects: AuthorizationRedirects | undefined;
   readonly #renewBeforeMs: number;
-  readonly #maxAttempts: number;
+  readonly #attempts: AuthorizationAttempts;
+  readonly #dpop: ProviderDpop | undefined;
   readonly #metadata = new Map<string, Promise<AuthorizationServerMetadata>>();
-  readonly #attempts = new Map<string, number>();
   #current: (CheckedDiscovery & { metadata: AuthorizationServerMetadata }) | undefined;
   #client: ResolvedClient | undefined;
   #issuedState: string | undefined;
@@ -76,29 +81,9 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   #refreshing: Promise<DelegatedTokenSet | undefined> | undefined;
 
   constructor(options: McpOAuthClientOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    const serverUrl = String(options.serverUrl);
-    if (!URL.canParse(serverUrl) || serverUrl.includes('#')) throw new TypeError('serverUrl must be an absolute URL without a fragment');
-    if (options.clientMetadataUrl !== undefined && !isMetadataDocumentUrl(options.clientMetadataUrl)) {
-      throw new TypeError('clientMetadataUrl must be an https URL with a path (draft-ietf-oauth-client-id-metadata-document §2)');
-    }
+    const { serverUrl, grantType, maxAttempts, renewBeforeMs } = checkProviderOptions(options);
     const client = options.client;
-    if (client !== undefined && (typeof client !== 'object' || client === null || typeof client.clientId !== 'string' || client.clientId === '')) {
-      throw new TypeError('client.clientId must be a non-empty string');
-    }
-    const grantType = options.grantType ?? 'authorization_code';
     this.#codeFlow = grantType === 'authorization_code';
-    if (!this.#codeFlow && client === undefined) throw new TypeError(`grantType ${grantType} needs the pre-registered client`);
-    if (grantType === 'jwt-bearer' && !(typeof options.assertion === 'function' || (typeof options.assertion === 'string' && options.assertion !== ''))) {
-      throw new TypeError('grantType jwt-bearer needs the assertion (a JWT, or a function returning one)');
-    }
-    if (grantType === 'enterprise-managed' && (typeof options.identityProvider !== 'object' || options.identityProvider === null)) {
-      throw new TypeError('grantType enterprise-managed needs the identityProvider');
-    }
-    const maxAttempts = options.maxAuthorizationAttempts ?? 3;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new TypeError('maxAuthorizationAttempts must be a positive integer');
-    const renewBefore = options.renewBeforeExpirySeconds ?? 60;
-    if (!Number.isFinite(renewBefore) || renewBefore < 0) throw new TypeError('renewBeforeExpirySeconds must be ≥ 0');
     this.serverUrl = serverUrl;
     this.clientMetadataUrl = options.clientMetadataUrl;
     this.#options = options;
@@ -108,14 +93,16 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     this.#store = options.tokenStore ?? new MemoryTokenStore();
     this.#tokenKey = mcpTokenSetKey(serverUrl, options.session);
     this.#redirects = this.#codeFlow ? new AuthorizationRedirects(options.redirect, this.#http.clock) : undefined;
-    this.#renewBeforeMs = renewBefore * 1000;
-    this.#maxAttempts = maxAttempts;
+    this.#renewBeforeMs = renewBeforeMs;
+    this.#attempts = new AuthorizationAttempts(maxAttempts, this.#http.clock);
+    this.#dpop = options.dpop === undefined || options.dpop === false ? undefined : new ProviderDpop(options.dpop, this.#http.clock, options.fetch ?? fetch);
+    this.fetch = this.#dpop?.fetch ?? options.fetch ?? ((input, init) => fetch(input, init));
     this.#identities = new ClientIdentities({
       preRegistered: client,
       clientMetadataUrl: options.clientMetadataUrl,
       codeFlow: this.#codeFlow,
       registrations: options.registrationStore ?? new MemoryClientRegistrationStore(),
-      describe: () => this.#describe(),
+      describe: () => describeClient(this.#options, this.#redirects),
       assertionAudience: options.assertionAudience,
       http: this.#http,
     });
@@ -138,6 +125,11 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     await this.#redirects?.close();
   }
 
+  /** The DPoP key of this provider's tokens (option `dpop`), e.g. to call other endpoints of the server with `prover.fetch`. */
+  get dpop(): DpopProver | undefined {
+    return this.#dpop?.prover;
+  }
+
   /** The token store holding this server's tokens (under {@link mcpTokenSetKey}). */
   get tokenStore(): TokenStore {
     return this.#store;
@@ -155,7 +147,7 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
 
   /** RFC 7591 §2 metadata of this client (what it registers and what its metadata document says). */
   get clientMetadata(): OAuthClientMetadata {
-    const members = clientMetadataMembers(this.#describe());
+    const members = clientMetadataMembers(describeClient(this.#options, this.#redirects));
     if (this.#options.scope !== undefined) members['scope'] = this.#options.scope;
     return members as OAuthClientMetadata;
   }
@@ -163,7 +155,7 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   /** The Client ID Metadata Document to serve at `clientMetadataUrl` (draft-ietf-oauth-client-id-metadata-document §3). */
   clientMetadataDocument(): Record<string, unknown> {
     if (this.clientMetadataUrl === undefined) throw new TypeError('no clientMetadataUrl was configured');
-    return clientMetadataDocument(this.clientMetadataUrl, this.#describe());
+    return clientMetadataDocument(this.clientMetadataUrl, describeClient(this.#options, this.#redirects));
   }
 
   /**
@@ -174,7 +166,7 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
    */
   async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
     const current = this.#requireCurrent();
-    const client = await this.#identities.resolve(current.issuer, current.metadata, { register: true, scope: this.#registrationScope(current) });
+    const client = await this.#identities.resolve(current.issuer, current.metadata, { register: true, scope: registrationScopes(current.resourceMetadata, current.metadata, this.#options.offlineAccess !== false) });
     this.#client = client;
     const information: OAuthClientInformationMixed = { client_id: client.clientId, issuer: current.issuer };
     if (client.clientSecret !== undefined) information.client_secret = client.clientSecret;
@@ -245,10 +237,12 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     const state = params.get('state');
     if (state === null || state !== this.#issuedState || this.#issuedVerifier === undefined) throw new TypeError('the authorization URL does not carry the state this provider issued');
     const held = await this.#store.get(this.#tokenKey);
-    const scope = this.#scopeFor(params.get('scope'), held?.issuer === current.issuer ? held : undefined, current.metadata);
+    const scope = scopesToRequest(params.get('scope'), held?.issuer === current.issuer ? held : undefined, current.metadata, this.#options.offlineAccess !== false);
     if (scope.length === 0) params.delete('scope');
     else params.set('scope', scope.join(' '));
-    this.#countAttempt(scope, held);
+    // RFC 9449 §10: the code is bound to the key too, so that only this client can redeem it.
+    if (this.#dpop !== undefined) params.set('dpop_jkt', this.#dpop.prover.jkt);
+    this.#attempts.count(scope, held);
     await redirects.expect({
       issuer: current.issuer,
       issParameterSupported: current.metadata.authorization_response_iss_parameter_supported === true,
@@ -285,30 +279,13 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
 
   /** Forgets the authorization attempts counted so far (after a call succeeded; `withAuthorization` does it). */
   resetAuthorizationAttempts(): void {
-    this.#attempts.clear();
+    this.#attempts.reset();
   }
 
-  /**
-   * The token request of the grants without a browser, with the resource's scopes: `client_credentials` (RFC 6749
-   * §4.4; MCP client credentials extension); `jwt-bearer` with the workload's JWT (RFC 7523 §2.1, SEP-1933);
-   * `enterprise-managed`: an ID-JAG asked of the identity provider for this authorization server (`audience`, its
-   * issuer) and this MCP server (`resource`, as its metadata names it), presented with `jwt-bearer` (SEP-990). The
-   * MCP SDK adds `resource` and client authentication.
-   */
+  /** The token request of the grants without a browser ({@link grantRequestForm}); none for the code flow. */
   async prepareTokenRequest(): Promise<URLSearchParams | undefined> {
     if (this.#codeFlow) return undefined;
-    const current = this.#requireCurrent();
-    const scopes = this.#options.scope ?? current.resourceMetadata.scopes_supported?.join(' ');
-    const scope = (scopes ?? '').split(' ').filter((s) => s !== '');
-    const { grantType, assertion, identityProvider } = this.#options;
-    if (grantType === 'jwt-bearer') return jwtBearerForm(typeof assertion === 'function' ? await assertion() : assertion!, scope);
-    if (grantType === 'enterprise-managed') {
-      const idJag = await requestIdJag(identityProvider!, { audience: current.issuer, resource: current.resource, scope }, this.#http);
-      return jwtBearerForm(idJag, scope);
-    }
-    const form = new URLSearchParams({ grant_type: 'client_credentials' });
-    if (scope.length > 0) form.set('scope', scope.join(' '));
-    return form;
+    return grantRequestForm(this.#options, this.#requireCurrent(), this.#http);
   }
 
   // ---- OAuthClientProvider: tokens ----
@@ -322,12 +299,15 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   async tokens(): Promise<OAuthTokens | undefined> {
     let set = await this.#store.get(this.#tokenKey);
     if (set === undefined || (this.#current !== undefined && set.issuer !== this.#current.issuer)) return undefined;
+    // A bound set whose key is gone (stored by an earlier process without storeDpopKey) is of no use: authorize anew.
+    if (this.#dpop !== undefined && !this.#dpop.canPresent(set)) return undefined;
     const now = this.#http.clock();
     if (set.expiresAt !== undefined && set.refreshToken !== undefined) {
       const lifetimeMs = (set.expiresAt - set.updatedAt) * 1000;
       if (now >= set.expiresAt * 1000 - Math.min(this.#renewBeforeMs, lifetimeMs / 2)) set = (await this.#refresh(set)) ?? set;
     }
     if (set.expiresAt !== undefined && now >= set.expiresAt * 1000) return undefined;
+    this.#dpop?.present(set);
     const tokens: OAuthTokens = { access_token: set.accessToken, token_type: set.tokenType, issuer: set.issuer };
     if (set.scope.length > 0) tokens.scope = set.scope.join(' ');
     if (set.expiresAt !== undefined) tokens.expires_in = Math.max(0, Math.floor(set.expiresAt - now / 1000));
@@ -337,6 +317,7 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   /** Stores the token response of a code redemption or `client_credentials` grant, bound to its issuer and resource. */
   async saveTokens(tokens: OAuthTokens): Promise<void> {
     const current = this.#requireCurrent();
+    this.#dpop?.assertSeen(tokens.access_token);
     const redeeming = this.#redirects?.redeeming;
     this.#redirects?.forgetRedemption();
     const response: TokenResponse = { accessToken: tokens.access_token, tokenType: tokens.token_type, raw: { ...tokens } };
@@ -345,8 +326,10 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     if (tokens.refresh_token !== undefined) response.refreshToken = tokens.refresh_token;
     const scope = tokens.scope !== undefined ? tokens.scope.split(' ').filter((s) => s !== '') : (redeeming?.scope ?? []);
     const clientId = this.#client?.clientId ?? redeeming?.clientId ?? '';
-    const set = tokenSetFrom(response, { scope, resource: [current.resource], actor: undefined, idToken: undefined, previous: undefined }, { issuer: current.issuer, appClientId: clientId, clock: this.#http.clock });
-    await this.#store.set(this.#tokenKey, { ...set, key: this.#tokenKey });
+    const facts = { scope, resource: [current.resource], actor: undefined, idToken: undefined, previous: undefined, dpop: this.#dpop?.prover };
+    const set = { ...tokenSetFrom(response, facts, { issuer: current.issuer, appClientId: clientId, clock: this.#http.clock, storeDpopKey: this.#options.storeDpopKey }), key: this.#tokenKey };
+    await this.#store.set(this.#tokenKey, set);
+    this.#dpop?.obtained(set);
   }
 
   /** Drops what the SDK says is no longer valid (after `invalid_client`, `unauthorized_client` or `invalid_grant`). */
@@ -373,41 +356,6 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     return this.#current;
   }
 
-  #describe(): ClientMetadata {
-    const o = this.#options;
-    const redirectUri = this.#redirects?.redirectUri;
-    const metadata: ClientMetadata = {
-      clientName: o.clientName ?? 'MCP client',
-      redirectUris: redirectUri === undefined ? [] : [redirectUri],
-      applicationType: o.applicationType ?? (this.#redirects?.isLoopback === false ? 'web' : 'native'),
-    };
-    if (o.clientUri !== undefined) metadata.clientUri = o.clientUri;
-    if (o.logoUri !== undefined) metadata.logoUri = o.logoUri;
-    if (o.softwareId !== undefined) metadata.softwareId = o.softwareId;
-    if (o.softwareVersion !== undefined) metadata.softwareVersion = o.softwareVersion;
-    return metadata;
-  }
-
-  /** The scopes to request: asked ∪ held, without `offline_access` unless the AS lists it and it is wanted. */
-  #scopeFor(asked: string | null, held: DelegatedTokenSet | undefined, metadata: AuthorizationServerMetadata): string[] {
-    const scopes = new Set([...(asked ?? '').split(' '), ...(held?.scope ?? [])].filter((s) => s !== '' && s !== OFFLINE_ACCESS));
-    if (this.#options.offlineAccess !== false && metadata.scopes_supported?.includes(OFFLINE_ACCESS)) scopes.add(OFFLINE_ACCESS);
-    return [...scopes];
-  }
-
-  /**
-   * MCP "Step-Up Authorization Flow": retry limits per scope set. A set asked for again means the last
-   * authorization for it did not satisfy the server (or was never completed); the count restarts when the tokens
-   * held had expired (they worked for their lifetime), and on {@link resetAuthorizationAttempts}.
-   */
-  #countAttempt(scope: string[], held: DelegatedTokenSet | undefined): void {
-    if (held?.expiresAt !== undefined && held.expiresAt * 1000 <= this.#http.clock()) this.#attempts.clear();
-    const key = [...scope].sort().join(' ');
-    const attempts = (this.#attempts.get(key) ?? 0) + 1;
-    if (attempts > this.#maxAttempts) throw new AuthorizationLimit(attempts - 1);
-    this.#attempts.set(key, attempts);
-  }
-
   /** This provider's complete copy of an issuer's metadata (RFC 8414 §3.3 checked), fetched once. */
   #metadataFor(issuer: string): Promise<AuthorizationServerMetadata> {
     let metadata = this.#metadata.get(issuer);
@@ -419,13 +367,6 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
     return metadata;
   }
 
-  /** The scopes a registration declares: the resource's, with `offline_access` when the AS lists it and it is wanted. */
-  #registrationScope(current: CheckedDiscovery & { metadata: AuthorizationServerMetadata }): string[] {
-    const scopes = new Set(current.resourceMetadata.scopes_supported ?? []);
-    if (scopes.size > 0 && this.#options.offlineAccess !== false && current.metadata.scopes_supported?.includes(OFFLINE_ACCESS)) scopes.add(OFFLINE_ACCESS);
-    return [...scopes];
-  }
-
   /** One refresh at a time (a second use of a rotated refresh token revokes the grant, BCP-04); undefined if it failed. */
   #refresh(set: DelegatedTokenSet): Promise<DelegatedTokenSet | undefined> {
     this.#refreshing ??= this.#doRefresh(set).finally(() => (this.#refreshing = undefined));
@@ -433,24 +374,14 @@ export class McpOAuthClientProvider implements OAuthClientProvider {
   }
 
   async #doRefresh(set: DelegatedTokenSet): Promise<DelegatedTokenSet | undefined> {
-    try {
-      const metadata = await this.#metadataFor(set.issuer);
-      const endpoint = metadata.token_endpoint;
-      if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');
-      const client = await this.#identities.resolve(set.issuer, metadata, { register: false, clientIdHint: set.clientId });
-      const authenticate = this.#identities.authentication(client, metadata);
-      const idTokens = new IdTokenVerifier(async () => String(metadata.jwks_uri), async () => undefined, this.#http);
-      return await refreshTokenSet(set, {}, this.#store, {
-        issuer: set.issuer,
-        appClientId: set.clientId,
-        requestAsApp: (form) => requestToken({ issuer: set.issuer, endpoint, tokenEndpoint: endpoint }, form, authenticate, this.#http),
-        idTokens,
-        clock: this.#http.clock,
-      });
-    } catch (err) {
-      // An invalid_grant already deleted the set; any other failure leaves the current token to expire on its own.
+    const metadata = await this.#metadataFor(set.issuer).catch((err: unknown) => {
       if (err instanceof MandateError) return undefined;
       throw err;
-    }
+    });
+    if (metadata === undefined) return undefined;
+    const deps = { metadata, identities: this.#identities, store: this.#store, http: this.#http, dpop: this.#dpop?.prover, storeDpopKey: this.#options.storeDpopKey };
+    const refreshed = await refreshProviderSet(set, deps);
+    if (refreshed !== undefined) this.#dpop?.obtained(refreshed);
+    return refreshed;
   }
 }

@@ -1,7 +1,7 @@
 import type { ClientStore } from '../../management/client-lifecycle.ts';
-import { createClient, deleteClient, getClient, listClients, setClientStatus, updateClient } from '../../management/clients.ts';
+import { createClient, deleteClient, getClient, listClients, rotateClientSecret, setClientStatus, updateClient } from '../../management/clients.ts';
 import type { RouteDefinition } from '../../http/route.ts';
-import { type AdminApiDeps, adminRoute, idParam, managementDeps, sendJson } from './admin-route.ts';
+import { type AdminApiDeps, adminRoute, graceFrom, idParam, managementDeps, sendJson } from './admin-route.ts';
 
 /** `/admin/v1/clients`: the REST face of `mandate client …` (OAuth applications; agents are under /agents). */
 export function adminClientRoutes(api: AdminApiDeps<ClientStore>): RouteDefinition[] {
@@ -21,6 +21,10 @@ export function adminClientRoutes(api: AdminApiDeps<ClientStore>): RouteDefiniti
     adminRoute('POST', '/clients/:id/enable', async (request, reply) =>
       sendJson(reply, 200, await setClientStatus(idParam(request), 'active', managementDeps(api, request))),
     ),
+    adminRoute('POST', '/clients/:id/rotate-secret', async (request, reply) => {
+      const { client, clientSecret } = await rotateClientSecret(idParam(request), managementDeps(api, request), { graceSeconds: graceFrom(request.body) });
+      return sendJson(reply, 200, { ...client, client_secret: clientSecret });
+    }),
     adminRoute('DELETE', '/clients/:id', async (request, reply) => {
       await deleteClient(idParam(request), managementDeps(api, request));
       return reply.code(204).send();

@@ -1,13 +1,17 @@
-import { createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus } from '../../management/agents.ts';
+import { createAgent, deleteAgent, getAgent, listAgents, rotateAgentSecret, setAgentStatus, updateAgent } from '../../management/agents.ts';
 import type { ClientStore } from '../../management/client-lifecycle.ts';
 import { ManagementError } from '../../management/management-error.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import type { ResourceRecords } from '../../store/store.ts';
-import { agentsPage, type AgentsPageModel } from '../../ui/console/agents-page.ts';
-import { confirmPage } from '../../ui/console/console-layout.ts';
-import { backTo, type ConsoleDeps, consoleManagement, type ConsoleRequest, consoleRoute, confirmed, listField, noticeOf, optionalField, routeParam } from './console-route.ts';
+import { agentPage, agentsPage, type AgentsPageModel } from '../../ui/console/agents-page.ts';
+import { backTo, type ConsoleDeps, consoleAction, consoleManagement, type ConsoleRequest, consoleRoute, listField, noticeOf, optionalField, routeParam } from './console-route.ts';
 
-const NOTICES = { disabled: 'Agent disabled: every token it holds stops working now.', enabled: 'Agent enabled. Its earlier tokens stay revoked.', deleted: 'Agent deleted.' };
+const NOTICES = {
+  updated: 'Agent saved.',
+  disabled: 'Agent disabled: every token it holds stops working now.',
+  enabled: 'Agent enabled. Its earlier tokens stay revoked.',
+  deleted: 'Agent deleted.',
+};
 
 /** The JSON of the JWK Set field, or a precise refusal. */
 function jwksField(form: URLSearchParams): unknown {
@@ -20,19 +24,43 @@ function jwksField(form: URLSearchParams): unknown {
   }
 }
 
+/** The edit form as `updateAgent` takes it (the admin API's PATCH body): every field set, blanks as null. */
+function editInput(f: URLSearchParams, authMethod: string): Record<string, unknown> {
+  const ttl = optionalField(f, 'access_token_ttl_seconds');
+  return {
+    name: f.get('name') ?? '',
+    description: optionalField(f, 'description') ?? null,
+    owner: optionalField(f, 'owner') ?? null,
+    scopes: listField(f, 'scopes'),
+    audiences: listField(f, 'audiences'),
+    access_token_ttl_seconds: ttl === undefined ? null : Number(ttl),
+    dpop_bound_access_tokens: f.get('dpop_bound_access_tokens') === 'yes',
+    txn_tokens: f.get('txn_tokens') === 'yes',
+    backchannel_token_delivery_mode: f.get('backchannel_token_delivery_mode') ?? 'poll',
+    backchannel_client_notification_endpoint: optionalField(f, 'backchannel_client_notification_endpoint') ?? null,
+    ...(authMethod === 'private_key_jwt' && optionalField(f, 'jwks') ? { jwks: jwksField(f) } : {}),
+  };
+}
+
 /** `/admin/agents`: the console face of management/agents.ts. */
 export function consoleAgentRoutes(deps: ConsoleDeps<ClientStore & Pick<ResourceRecords, 'listResources'>>): RouteDefinition[] {
-  const render = async (req: ConsoleRequest, extra: Partial<AgentsPageModel> = {}) =>
-    agentsPage(req.frame, { agents: await listAgents(deps.store), resources: (await deps.store.listResources()).map((r) => r.uri), ...extra });
+  const resources = async () => (await deps.store.listResources()).map((r) => r.uri);
+  const render = async (req: ConsoleRequest, extra: Partial<AgentsPageModel> = {}) => agentsPage(req.frame, { agents: await listAgents(deps.store), resources: await resources(), ...extra });
+  const renderOne = async (req: ConsoleRequest, extra: { values?: Record<string, string>; issued?: AgentsPageModel['issued'] } = {}) =>
+    agentPage(req.frame, { agent: await getAgent(deps.store, routeParam(req, 'id')), resources: await resources(), ...extra });
   const section = 'agents' as const;
-  const onRefusal = (req: ConsoleRequest) => render(req, { values: Object.fromEntries(req.form) });
+  const target = async (req: ConsoleRequest) => {
+    const agent = await getAgent(deps.store, routeParam(req, 'id'));
+    return { id: agent.client_id, name: agent.name };
+  };
+  const onRefusal = (req: ConsoleRequest) => render(req);
   return [
     consoleRoute(deps, { method: 'GET', path: '/agents', section, handler: async (req) => ((req.frame.notice = noticeOf(req, NOTICES)), render(req)) }),
     consoleRoute(deps, {
       method: 'POST',
       path: '/agents',
       section,
-      onRefusal,
+      onRefusal: (req) => render(req, { values: Object.fromEntries(req.form) }),
       async handler(req) {
         const f = req.form;
         const method = f.get('token_endpoint_auth_method') ?? 'client_secret_basic';
@@ -52,70 +80,65 @@ export function consoleAgentRoutes(deps: ConsoleDeps<ClientStore & Pick<Resource
         return render(req, clientSecret ? { issued: { agent, secret: clientSecret, rotated: false } } : {});
       },
     }),
+    consoleRoute(deps, { method: 'GET', path: '/agents/:id', section, handler: async (req) => ((req.frame.notice = noticeOf(req, NOTICES)), renderOne(req)) }),
+    consoleRoute(deps, {
+      method: 'POST',
+      path: '/agents/:id',
+      section,
+      onRefusal: (req) => renderOne(req, { values: Object.fromEntries(req.form) }),
+      async handler(req) {
+        const current = await getAgent(deps.store, routeParam(req, 'id'));
+        await updateAgent(current.client_id, editInput(req.form, current.token_endpoint_auth_method), consoleManagement(deps, req));
+        return backTo(req, `/agents/${encodeURIComponent(current.client_id)}`, 'updated');
+      },
+    }),
     consoleRoute(deps, {
       method: 'POST',
       path: '/agents/:id/rotate-secret',
       section,
-      onRefusal: (req) => render(req),
+      onRefusal: (req) => renderOne(req),
       async handler(req) {
         const { agent, clientSecret } = await rotateAgentSecret(routeParam(req, 'id'), consoleManagement(deps, req));
         req.frame.notice = `Secret of ${agent.name} rotated.`;
-        return render(req, { issued: { agent, secret: clientSecret, rotated: true } });
+        return renderOne(req, { issued: { agent, secret: clientSecret, rotated: true } });
       },
     }),
-    consoleRoute(deps, {
-      method: 'POST',
+    consoleAction(deps, {
       path: '/agents/:id/disable',
       section,
-      onRefusal: (req) => render(req),
-      async handler(req) {
-        const id = routeParam(req, 'id');
-        const agent = await getAgent(deps.store, id);
-        if (!confirmed(req)) {
-          return confirmPage(req.frame, {
-            title: `Disable ${agent.name}?`,
-            message: `Every token ${agent.name} holds, and every token issued through it, stops working at once. Enabling it later does not revive them.`,
-            action: `${req.frame.base}/admin/agents/${id}/disable`,
-            fields: {},
-            confirmLabel: 'Disable agent',
-            cancelHref: `${req.frame.base}/admin/agents`,
-          });
-        }
-        await setAgentStatus(id, 'disabled', consoleManagement(deps, req));
-        return backTo(req, '/agents', 'disabled');
-      },
+      onRefusal,
+      target,
+      confirm: ({ name }) => ({
+        title: `Disable ${name}?`,
+        message: `Every token ${name} holds, and every token issued through it, stops working at once. Enabling it later does not revive them.`,
+        confirmLabel: 'Disable agent',
+      }),
+      run: ({ id }, req) => setAgentStatus(id, 'disabled', consoleManagement(deps, req)),
+      back: () => '/agents',
+      notice: 'disabled',
     }),
-    consoleRoute(deps, {
-      method: 'POST',
+    consoleAction(deps, {
       path: '/agents/:id/enable',
       section,
-      onRefusal: (req) => render(req),
-      async handler(req) {
-        await setAgentStatus(routeParam(req, 'id'), 'active', consoleManagement(deps, req));
-        return backTo(req, '/agents', 'enabled');
-      },
+      onRefusal,
+      target,
+      run: ({ id }, req) => setAgentStatus(id, 'active', consoleManagement(deps, req)),
+      back: () => '/agents',
+      notice: 'enabled',
     }),
-    consoleRoute(deps, {
-      method: 'POST',
+    consoleAction(deps, {
       path: '/agents/:id/delete',
       section,
-      onRefusal: (req) => render(req),
-      async handler(req) {
-        const id = routeParam(req, 'id');
-        const agent = await getAgent(deps.store, id);
-        if (!confirmed(req)) {
-          return confirmPage(req.frame, {
-            title: `Delete ${agent.name}?`,
-            message: `The agent ${agent.name} (${id}) and its credentials are removed for good, and its tokens stop working. This cannot be undone.`,
-            action: `${req.frame.base}/admin/agents/${id}/delete`,
-            fields: {},
-            confirmLabel: 'Delete agent',
-            cancelHref: `${req.frame.base}/admin/agents`,
-          });
-        }
-        await deleteAgent(id, consoleManagement(deps, req));
-        return backTo(req, '/agents', 'deleted');
-      },
+      onRefusal,
+      target,
+      confirm: ({ id, name }) => ({
+        title: `Delete ${name}?`,
+        message: `The agent ${name} (${id}) and its credentials are removed for good, and its tokens stop working. This cannot be undone.`,
+        confirmLabel: 'Delete agent',
+      }),
+      run: ({ id }, req) => deleteAgent(id, consoleManagement(deps, req)),
+      back: () => '/agents',
+      notice: 'deleted',
     }),
   ];
 }

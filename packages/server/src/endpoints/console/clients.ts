@@ -1,9 +1,8 @@
 import type { ClientStore } from '../../management/client-lifecycle.ts';
-import { createClient, deleteClient, getClient, listClients, setClientStatus, updateClient } from '../../management/clients.ts';
+import { createClient, deleteClient, getClient, listClients, rotateClientSecret, setClientStatus, updateClient } from '../../management/clients.ts';
 import type { RouteDefinition } from '../../http/route.ts';
 import { clientPage, clientsPage, type ClientsPageModel } from '../../ui/console/clients-page.ts';
-import { confirmPage } from '../../ui/console/console-layout.ts';
-import { backTo, type ConsoleDeps, consoleManagement, type ConsoleRequest, consoleRoute, confirmed, listField, noticeOf, optionalField, routeParam } from './console-route.ts';
+import { backTo, type ConsoleDeps, consoleAction, consoleManagement, type ConsoleRequest, consoleRoute, listField, noticeOf, optionalField, routeParam } from './console-route.ts';
 
 const NOTICES = { updated: 'Client saved.', disabled: 'Client disabled: its tokens and grants ended.', enabled: 'Client enabled. Its earlier tokens stay revoked.', deleted: 'Client deleted.' };
 
@@ -12,24 +11,19 @@ const lines = (form: URLSearchParams, name: string) => (form.get(name) ?? '').sp
 
 /**
  * `/admin/clients`: the console face of management/clients.ts. Redirect URIs and everything else are checked by
- * the same management functions (and so the same redirect-URI policy) as the admin API and the CLI.
+ * the same management functions (and so the same redirect-URI policy) as the admin API and the CLI. A confidential
+ * client's secret rotates here (shown once; the old one keeps its grace period).
  */
 export function consoleClientRoutes(deps: ConsoleDeps<ClientStore>): RouteDefinition[] {
   const render = async (req: ConsoleRequest, extra: Partial<ClientsPageModel> = {}) => clientsPage(req.frame, { clients: await listClients(deps), ...extra });
   const renderOne = async (req: ConsoleRequest, values?: Record<string, string>) => clientPage(req.frame, await getClient(routeParam(req, 'id'), consoleManagement(deps, req)), values);
   const section = 'clients' as const;
-  const confirmAction = (req: ConsoleRequest, verb: 'disable' | 'delete', name: string) =>
-    confirmPage(req.frame, {
-      title: `${verb === 'disable' ? 'Disable' : 'Delete'} ${name}?`,
-      message:
-        verb === 'disable'
-          ? `Every grant and token of ${name} ends now; users will have to authorize it again after it is enabled.`
-          : `The client ${name} is removed for good and its tokens stop working. This cannot be undone.`,
-      action: `${req.frame.base}/admin/clients/${encodeURIComponent(routeParam(req, 'id'))}/${verb}`,
-      fields: {},
-      confirmLabel: verb === 'disable' ? 'Disable client' : 'Delete client',
-      cancelHref: `${req.frame.base}/admin/clients/${encodeURIComponent(routeParam(req, 'id'))}`,
-    });
+  const target = async (req: ConsoleRequest) => {
+    const client = await getClient(routeParam(req, 'id'), consoleManagement(deps, req));
+    return { id: client.client_id, name: client.name };
+  };
+  const onRefusal = (req: ConsoleRequest) => renderOne(req);
+  const detail = ({ id }: { id: string }) => `/clients/${encodeURIComponent(id)}`;
   return [
     consoleRoute(deps, { method: 'GET', path: '/clients', section, handler: async (req) => ((req.frame.notice = noticeOf(req, NOTICES)), render(req)) }),
     consoleRoute(deps, {
@@ -80,38 +74,52 @@ export function consoleClientRoutes(deps: ConsoleDeps<ClientStore>): RouteDefini
     }),
     consoleRoute(deps, {
       method: 'POST',
+      path: '/clients/:id/rotate-secret',
+      section,
+      onRefusal,
+      async handler(req) {
+        const { client, clientSecret } = await rotateClientSecret(routeParam(req, 'id'), consoleManagement(deps, req));
+        req.frame.notice = `Secret of ${client.name} rotated.`;
+        return clientPage(req.frame, client, undefined, clientSecret);
+      },
+    }),
+    consoleAction(deps, {
       path: '/clients/:id/disable',
       section,
-      onRefusal: (req) => renderOne(req),
-      async handler(req) {
-        const client = await getClient(routeParam(req, 'id'), consoleManagement(deps, req));
-        if (!confirmed(req)) return confirmAction(req, 'disable', client.name);
-        await setClientStatus(client.client_id, 'disabled', consoleManagement(deps, req));
-        return backTo(req, `/clients/${encodeURIComponent(client.client_id)}`, 'disabled');
-      },
+      onRefusal,
+      target,
+      confirm: ({ name }) => ({
+        title: `Disable ${name}?`,
+        message: `Every grant and token of ${name} ends now; users will have to authorize it again after it is enabled.`,
+        confirmLabel: 'Disable client',
+      }),
+      run: ({ id }, req) => setClientStatus(id, 'disabled', consoleManagement(deps, req)),
+      back: detail,
+      notice: 'disabled',
     }),
-    consoleRoute(deps, {
-      method: 'POST',
+    consoleAction(deps, {
       path: '/clients/:id/enable',
       section,
-      onRefusal: (req) => renderOne(req),
-      async handler(req) {
-        const id = routeParam(req, 'id');
-        await setClientStatus(id, 'active', consoleManagement(deps, req));
-        return backTo(req, `/clients/${encodeURIComponent(id)}`, 'enabled');
-      },
+      onRefusal,
+      target,
+      run: ({ id }, req) => setClientStatus(id, 'active', consoleManagement(deps, req)),
+      back: detail,
+      notice: 'enabled',
     }),
-    consoleRoute(deps, {
-      method: 'POST',
+    consoleAction(deps, {
       path: '/clients/:id/delete',
       section,
-      onRefusal: (req) => renderOne(req),
-      async handler(req) {
-        const client = await getClient(routeParam(req, 'id'), consoleManagement(deps, req));
-        if (!confirmed(req)) return confirmAction(req, 'delete', client.name);
-        await deleteClient(client.client_id, consoleManagement(deps, req));
-        return backTo(req, '/clients', 'deleted');
-      },
+      onRefusal,
+      target,
+      confirm: ({ name }) => ({
+        title: `Delete ${name}?`,
+        message: `The client ${name} is removed for good and its tokens stop working. This cannot be undone.`,
+        confirmLabel: 'Delete client',
+      }),
+      run: ({ id }, req) => deleteClient(id, consoleManagement(deps, req)),
+      back: () => '/clients',
+      cancel: detail,
+      notice: 'deleted',
     }),
   ];
 }

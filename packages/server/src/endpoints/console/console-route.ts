@@ -10,7 +10,7 @@ import { ManagementError } from '../../management/management-error.ts';
 import { CONSOLE_SECTIONS, type ConsoleRole, type ConsoleSection, consoleRole, mayChange, mayRead } from '../../policy/console-role.ts';
 import type { UserRecord } from '../../store/store.ts';
 import type { ConsoleFrame } from '../../ui/console/components.ts';
-import { consoleForbiddenPage } from '../../ui/console/console-layout.ts';
+import { confirmPage, consoleForbiddenPage } from '../../ui/console/console-layout.ts';
 import { pageForm, seeOther, sendPage } from '../page-response.ts';
 
 /**
@@ -112,6 +112,56 @@ export function consoleRoute<S>(deps: ConsoleDeps<S>, o: ConsoleRouteOptions): R
       }
     },
   };
+}
+
+/** What a console action acts on: looked up (and guarded) before anything is asked or done. */
+export interface ActionTarget {
+  id: string;
+  name: string;
+}
+
+export interface ConsoleActionOptions {
+  /** Below `/admin`, ending in the action: `/agents/:id/disable`. */
+  path: string;
+  section: ConsoleSection;
+  onRefusal: (req: ConsoleRequest) => Promise<string>;
+  /** The record the action names, or a ManagementError (not found; not allowed on this one). */
+  target(req: ConsoleRequest): Promise<ActionTarget>;
+  /** A destructive action asks first: the confirmation page's words. It runs once posted back with `confirmed=yes`. */
+  confirm?: (target: ActionTarget) => { title: string; message: string; confirmLabel: string };
+  run(target: ActionTarget, req: ConsoleRequest): Promise<unknown>;
+  /** Where to go afterwards (below `/admin`), and the notice shown there. */
+  back(target: ActionTarget): string;
+  notice: string;
+  /** Where Cancel leads (below `/admin`); `back` by default. */
+  cancel?: (target: ActionTarget) => string;
+}
+
+/**
+ * A POST that acts on one record (disable, enable, delete, rotate): look it up, ask first when destructive, run
+ * it through management/, then back to a page with a notice. One shape for agents, clients and users.
+ */
+export function consoleAction<S>(deps: ConsoleDeps<S>, o: ConsoleActionOptions): RouteDefinition {
+  return consoleRoute(deps, {
+    method: 'POST',
+    path: o.path,
+    section: o.section,
+    onRefusal: o.onRefusal,
+    async handler(req) {
+      const target = await o.target(req);
+      if (o.confirm && !confirmed(req)) {
+        const words = o.confirm(target);
+        return confirmPage(req.frame, {
+          ...words,
+          action: `${req.frame.base}/admin${o.path.replace(':id', encodeURIComponent(target.id))}`,
+          fields: {},
+          cancelHref: `${req.frame.base}/admin${(o.cancel ?? o.back)(target)}`,
+        });
+      }
+      await o.run(target, req);
+      return backTo(req, o.back(target), o.notice);
+    },
+  });
 }
 
 /** After a successful POST: back to a page with a fixed notice key (no text from the URL is ever shown). */

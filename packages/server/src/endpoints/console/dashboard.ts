@@ -5,13 +5,21 @@ import type { RouteDefinition } from '../../http/route.ts';
 import type { ClientRecords, ResourceRecords, UserRecords } from '../../store/store.ts';
 import { dashboardPage } from '../../ui/console/dashboard-page.ts';
 import { seeOther } from '../page-response.ts';
-import { type ConsoleDeps, consoleManagement, consoleRoute } from './console-route.ts';
+import { type ConsoleDeps, consoleBase, consoleManagement, consoleRoute } from './console-route.ts';
 
 export type DashboardStore = ApprovalStore & GrantStore & Pick<ClientRecords, 'listClients'> & Pick<ResourceRecords, 'listResources'> & Pick<UserRecords, 'listUsers'>;
 
-/** `/admin`: the dashboard (an approver, who sees only approvals, is sent there). */
+/** `/admin`: the dashboard (an approver, who sees only approvals, is sent there); `/admin/` is sent to it. */
 export function consoleDashboardRoutes(deps: ConsoleDeps<DashboardStore>): RouteDefinition[] {
   return [
+    {
+      method: 'GET',
+      url: '/admin/',
+      access: 'browser',
+      errorFormat: 'problem',
+      // The address people type: a fixed target (nothing from the request), whose own route checks the session.
+      handler: async (_request, reply) => reply.code(301).header('location', `${consoleBase(deps.issuer)}/admin`).send(),
+    },
     consoleRoute(deps, {
       method: 'GET',
       path: '',

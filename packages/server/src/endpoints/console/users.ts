@@ -1,9 +1,8 @@
 import { createUser, getUser, listUsers, setUserStatus, updateUser, type UserStore } from '../../management/users.ts';
 import { ManagementError } from '../../management/management-error.ts';
 import type { RouteDefinition } from '../../http/route.ts';
-import { confirmPage } from '../../ui/console/console-layout.ts';
 import { usersPage } from '../../ui/console/users-page.ts';
-import { backTo, type ConsoleDeps, consoleManagement, type ConsoleRequest, consoleRoute, confirmed, listField, noticeOf, optionalField, routeParam } from './console-route.ts';
+import { backTo, type ConsoleDeps, consoleAction, consoleManagement, type ConsoleRequest, consoleRoute, listField, noticeOf, optionalField, routeParam } from './console-route.ts';
 
 const NOTICES = { created: 'User created.', roles: 'Roles saved.', disabled: 'User disabled: their sessions, grants and tokens ended.', enabled: 'User enabled.' };
 
@@ -49,37 +48,35 @@ export function consoleUserRoutes(deps: ConsoleDeps<UserStore>): RouteDefinition
         return backTo(req, '/users', 'roles');
       },
     }),
-    consoleRoute(deps, {
-      method: 'POST',
+    consoleAction(deps, {
       path: '/users/:id/disable',
       section,
       onRefusal: (req) => render(req),
-      async handler(req) {
-        const { id } = await getUser(routeParam(req, 'id'), consoleManagement(deps, req));
+      async target(req) {
+        const { id, email } = await getUser(routeParam(req, 'id'), consoleManagement(deps, req));
         if (id === req.user.id) throw new ManagementError('forbidden', 'you cannot disable your own account here');
-        if (!confirmed(req)) {
-          return confirmPage(req.frame, {
-            title: 'Disable this user?',
-            message: `User ${id} is signed out everywhere, and every grant and token issued for them ends now. Enabling them later revives none.`,
-            action: `${req.frame.base}/admin/users/${id}/disable`,
-            fields: {},
-            confirmLabel: 'Disable user',
-            cancelHref: `${req.frame.base}/admin/users`,
-          });
-        }
-        await setUserStatus(id, 'disabled', consoleManagement(deps, req));
-        return backTo(req, '/users', 'disabled');
+        return { id, name: email ?? id };
       },
+      confirm: ({ id }) => ({
+        title: 'Disable this user?',
+        message: `User ${id} is signed out everywhere, and every grant and token issued for them ends now. Enabling them later revives none.`,
+        confirmLabel: 'Disable user',
+      }),
+      run: ({ id }, req) => setUserStatus(id, 'disabled', consoleManagement(deps, req)),
+      back: () => '/users',
+      notice: 'disabled',
     }),
-    consoleRoute(deps, {
-      method: 'POST',
+    consoleAction(deps, {
       path: '/users/:id/enable',
       section,
       onRefusal: (req) => render(req),
-      async handler(req) {
-        await setUserStatus(routeParam(req, 'id'), 'active', consoleManagement(deps, req));
-        return backTo(req, '/users', 'enabled');
+      async target(req) {
+        const { id, email } = await getUser(routeParam(req, 'id'), consoleManagement(deps, req));
+        return { id, name: email ?? id };
       },
+      run: ({ id }, req) => setUserStatus(id, 'active', consoleManagement(deps, req)),
+      back: () => '/users',
+      notice: 'enabled',
     }),
   ];
 }

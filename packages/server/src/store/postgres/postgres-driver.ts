@@ -58,6 +58,9 @@ export class PostgresDriver implements SqlDriver {
     this.#pool = new pg.Pool({
       connectionString,
       max: options.poolSize ?? 10,
+      // A database that does not answer a new connection (a black-holed failover) fails the request (503) instead of
+      // holding it for ever.
+      connectionTimeoutMillis: 10_000,
       types,
       ...(this.#schema ? { options: `-c search_path=${this.#schema}` } : {}),
     });
@@ -83,6 +86,12 @@ export class PostgresDriver implements SqlDriver {
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, lockKey?: number): Promise<T> {
     const client = await this.#pool.connect();
+    /** Set when the connection fails or ROLLBACK does: it is gone or in an unknown state, and is destroyed, not pooled. */
+    let broken: Error | undefined;
+    // A checked-out client has no pool listener: without this one, a connection reset mid-transaction (a failover)
+    // would be an uncaught 'error' event and end the process. The statement under way is rejected all the same.
+    const onConnectionError = (err: Error) => (broken = err);
+    client.on('error', onConnectionError);
     try {
       await client.query('BEGIN');
       if (lockKey !== undefined) await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey]);
@@ -90,10 +99,16 @@ export class PostgresDriver implements SqlDriver {
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
+      const rollbackError = await client.query('ROLLBACK').then(
+        () => undefined,
+        (failed: unknown) => (failed instanceof Error ? failed : new Error(String(failed))),
+      );
+      broken ??= rollbackError;
       throw err;
     } finally {
-      client.release();
+      // A broken connection keeps its listener: it may still report errors while the pool ends it.
+      if (!broken) client.off('error', onConnectionError);
+      client.release(broken);
     }
   }
 

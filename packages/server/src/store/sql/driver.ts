@@ -1,5 +1,6 @@
 import { unstorableText } from '../storable-text.ts';
-import { StoreConflictError, StoreInputError } from '../store.ts';
+import { StoreConflictError, StoreInputError, StoreUnavailableError } from '../store.ts';
+import { isStoreUnavailable } from './unavailable.ts';
 
 /**
  * The little SQL both backends share. Statements are written once with `?` placeholders and portable SQL
@@ -49,7 +50,8 @@ function checkParams(params: readonly SqlValue[] | undefined): void {
 }
 
 function translated(err: unknown): unknown {
-  if (err instanceof StoreConflictError || err instanceof StoreInputError) return err;
+  if (err instanceof StoreConflictError || err instanceof StoreInputError || err instanceof StoreUnavailableError) return err;
+  if (isStoreUnavailable(err)) return new StoreUnavailableError('the database is unavailable', { cause: err });
   if (isUniqueViolation(err)) return new StoreConflictError('a record with this key exists', { cause: err });
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNSTORABLE_CODES.has(code)) return new StoreInputError('the value cannot be stored', { cause: err });
@@ -87,8 +89,9 @@ function guardedExecutor(db: SqlExecutor): SqlExecutor {
 
 /**
  * The driver as the record families use it: every statement's string parameters are checked first (a NUL or an
- * unpaired surrogate is `StoreInputError`, on both dialects alike, before the database sees it), and a unique
- * violation is `StoreConflictError` whichever statement raised it.
+ * unpaired surrogate is `StoreInputError`, on both dialects alike, before the database sees it), a unique
+ * violation is `StoreConflictError` whichever statement raised it, and a lost connection, a lock held too long or a
+ * full disk is `StoreUnavailableError` (sql/unavailable.ts).
  */
 export function guardedDriver(db: SqlDriver): SqlDriver {
   const direct = guardedExecutor(db);

@@ -72,13 +72,19 @@ export class SqliteDriver implements SqlDriver {
     while (this.#transactionDone) await this.#transactionDone;
     let finish!: () => void;
     this.#transactionDone = new Promise((resolve) => (finish = resolve));
-    this.#db.exec('BEGIN IMMEDIATE');
     try {
+      // Inside the try: a BEGIN refused (SQLITE_BUSY past the busy timeout) must still release the claim above.
+      this.#db.exec('BEGIN IMMEDIATE');
       const result = await fn(this.#direct);
       this.#db.exec('COMMIT');
       return result;
     } catch (err) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      // SQLite may have rolled back already (a full disk, an I/O error); the original error is the one to report.
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec('ROLLBACK');
+        } catch {}
+      }
       throw err;
     } finally {
       this.#transactionDone = null;

@@ -1,6 +1,6 @@
 import type { AuditEventRow, ChainReportView } from './view-models.ts';
 import { html } from '../html.ts';
-import { badge, type ConsoleFrame, emptyState, pageHeading } from './components.ts';
+import { badge, type ConsoleFrame, csrfField, emptyState, pageHeading } from './components.ts';
 import { consolePage } from './console-layout.ts';
 
 export interface AuditPageModel {
@@ -44,9 +44,13 @@ ${input('principal', 'Principal', 'Actor, subject or client id')}
 ${input('client_id', 'Client id')}
 ${input('since', 'Since', 'ISO 8601 time, e.g. 2026-11-30T08:00:00Z')}
 ${input('until', 'Until')}
-<div class="form-actions"><button type="submit">Search</button> <a class="button secondary" href="${base}/admin/audit">Clear</a>
-<button type="submit" name="verify" value="1" class="secondary">Verify the chain</button></div>
+<div class="form-actions"><button type="submit">Search</button> <a class="button secondary" href="${base}/admin/audit">Clear</a></div>
 </form>
+${
+  frame.canChange
+    ? html`<form method="post" action="${base}/admin/audit/verify" class="inline">${csrfField(frame.csrf)}${Object.entries(f).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}<button type="submit" class="secondary">Verify the chain</button></form>`
+    : ''
+}
 ${model.chain ? chainStatus(model.chain) : ''}
 </section>
 <section class="card" aria-labelledby="rows-heading"><h2 id="rows-heading">Events <span class="count">${model.rows.length}</span></h2>

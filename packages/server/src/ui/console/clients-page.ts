@@ -68,8 +68,11 @@ ${field({ form: 'client', name: 'owner', label: 'Owner email', type: 'email', va
   return consolePage(frame, 'OAuth clients', body);
 }
 
-/** One client: its details and, for an admin, the edit form, disable/enable and delete. */
-export function clientPage(frame: ConsoleFrame, client: ClientRow, values?: Record<string, string>): string {
+/** A confidential client authenticating with a secret (not a public one, not private_key_jwt). */
+const hasSecret = (client: ClientRow) => client.token_endpoint_auth_method === 'client_secret_basic' || client.token_endpoint_auth_method === 'client_secret_post';
+
+/** One client: its details and, for an admin, the edit form, secret rotation (`secret`: just issued, shown once), disable/enable and delete. */
+export function clientPage(frame: ConsoleFrame, client: ClientRow, values?: Record<string, string>, secret?: string): string {
   const { base, csrf } = frame;
   const edit = frame.canChange;
   const v = values ?? {
@@ -89,6 +92,12 @@ ${pageHeading(frame, client.name)}
 <dt>Registered</dt><dd>${when(client.created_at)}${client.registration ? html` ${origin(client)}` : ''}</dd><dt>Updated</dt><dd>${when(client.updated_at)}</dd></dl>
 </section>
 ${
+  secret
+    ? html`<section class="card highlight" aria-labelledby="issued-heading"><h2 id="issued-heading">New secret for ${client.name}</h2>
+${secretOnce('Client secret', secret, 'Put it in the application’s configuration now; the previous secret keeps working for its grace period.')}</section>`
+    : ''
+}
+${
   edit
     ? html`<section class="card" aria-labelledby="edit-heading"><h2 id="edit-heading">Edit</h2>
 <form method="post" action="${base}/admin/clients/${id}" class="grid-form">${csrfField(csrf)}
@@ -100,8 +109,9 @@ ${field({ form: 'edit', name: 'default_scopes', label: 'Default scopes', value: 
 ${field({ form: 'edit', name: 'audiences', label: 'Audiences', value: v['audiences'] })}
 <div class="form-actions"><button type="submit">Save changes</button></div>
 </form></section>
-<section class="card danger-zone" aria-labelledby="danger-heading"><h2 id="danger-heading">Disable or delete</h2>
-<p class="muted">Disabling ends every token and grant of this client at once; enabling it again revives none.</p>
+<section class="card danger-zone" aria-labelledby="danger-heading"><h2 id="danger-heading">Credentials and status</h2>
+<p class="muted">${hasSecret(client) ? 'Rotating shows the new secret once; the old one keeps working for its grace period. ' : ''}Disabling ends every token and grant of this client at once; enabling it again revives none.</p>
+${hasSecret(client) ? postButton({ action: `${base}/admin/clients/${id}/rotate-secret`, csrf, label: 'Rotate secret', tone: 'secondary' }) : ''}
 ${
   client.status === 'active'
     ? postButton({ action: `${base}/admin/clients/${id}/disable`, csrf, label: 'Disable client', tone: 'danger' })

@@ -35,6 +35,18 @@ export interface AgentRow {
   created_at: number;
 }
 
+/** An agent with everything its edit form shows. */
+export interface AgentDetail extends AgentRow {
+  description: string | null;
+  txn_tokens: boolean;
+  access_token_ttl_seconds: number | null;
+  dpop_bound_access_tokens: boolean;
+  backchannel_token_delivery_mode: string;
+  backchannel_client_notification_endpoint: string | null;
+  jwks: unknown;
+  updated_at: number;
+}
+
 export interface ClientRow {
   client_id: string;
   name: string;
