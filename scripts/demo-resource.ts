@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { demoScopes } from '../examples/mcp-server/src/scopes.ts';
 
 /**
- * Registers the demo MCP server as a resource of the AS, once, with its scopes, risk levels and descriptions, and
+ * Registers the demo MCP server as a resource of the AS, once, with its scopes, risk levels, descriptions and policies, and
  * gets it an introspection API key on every start. Everything goes through `mandate` commands, as an operator would.
  */
 
@@ -56,5 +56,8 @@ export async function ensureDemoResource(resource: string, env: NodeJS.ProcessEn
     [],
     env,
   );
+  for (const scope of demoScopes) {
+    if (scope.policy) await mandateJson(['resource', 'policy', '--policy', scope.policy], [resource, scope.name], env);
+  }
   return { created: true, apiKey: created.api_key };
 }

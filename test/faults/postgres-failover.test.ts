@@ -101,4 +101,14 @@ describe('PostgreSQL failover mid-transaction [postgres]', () => {
     const report = await runCliJson<{ ok: boolean }>(['audit', 'verify'], env);
     assert.equal(report.ok, true, JSON.stringify(report));
   });
+
+  test('FAULT-16 the server\'s backend terminated by PostgreSQL (pg_terminate_backend, SQLSTATE 57P01) mid-transaction: 503, rolled back; the retry redeems the code once', async () => {
+    const { code, verifier } = await obtainCode(server, flow());
+    const reset = proxy.resetOn('UPDATE authorization_codes SET consumed_at', { when: 'terminate' });
+    await assertUnavailable(await redeemCode(server, flow(), code, verifier));
+    await reset.fired;
+    const retried = await redeemCode(server, flow(), code, verifier);
+    assert.equal(retried.status, 200, await retried.clone().text());
+    assert.equal(((await (await redeemCode(server, flow(), code, verifier)).json()) as { error: string }).error, 'invalid_grant');
+  });
 });

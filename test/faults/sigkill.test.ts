@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { formBody, freePort, type TestServer } from '../../packages/server/test/helpers/server.ts';
@@ -39,8 +42,14 @@ function remote(issuer: string, adminToken: string): TestServer {
 const jtiOf = (accessToken: string): string => JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).jti;
 
 forEachStore('mandate serve killed with SIGKILL under load', (fixture) => {
-  test('FAULT-11 SIGKILL during code redemption and token issuance, 3 rounds: no code redeemed twice, every token received audited, the chain verifies', async () => {
-    const env = { ...mandateEnv(fixture.url), MANDATE_RATE_LIMIT_CLIENT: '0', MANDATE_RATE_LIMIT_IP: '0' };
+  test('FAULT-11 SIGKILL during code redemption and token issuance, 3 rounds: no code redeemed twice, every token received audited, the chain verifies', async (t) => {
+    // Codes live 10 minutes here (60 s by default): the server's clock is real, and a loaded machine is slow to
+    // collect a round's codes.
+    const configDir = mkdtempSync(join(tmpdir(), 'mandate-sigkill-'));
+    t.after(() => rmSync(configDir, { recursive: true, force: true }));
+    const configFile = join(configDir, 'mandate.json');
+    writeFileSync(configFile, JSON.stringify({ authorization: { codeTtlSeconds: 600 } }));
+    const env = { ...mandateEnv(fixture.url), MANDATE_CONFIG_FILE: configFile, MANDATE_RATE_LIMIT_CLIENT: '0', MANDATE_RATE_LIMIT_IP: '0' };
     await runCliJson(['resource', 'create', '--uri', RESOURCE, '--scope', 'calc'], env);
     const agent = await runCliJson<{ client_id: string; client_secret: string }>(['agent', 'create', '--name', 'load', '--scope', 'calc', '--audience', RESOURCE], env);
     const { token: adminToken } = await runCliJson<{ token: string }>(['admin-token', 'create', '--name', 'sigkill'], env);

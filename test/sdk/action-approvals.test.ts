@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { z } from 'zod';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { argumentsSha256 } from '../../packages/protocol/src/index.ts';
 import { AgentAuthClient } from '../../packages/sdk/src/agent/index.ts';
 import { actionApprovalRequired, callToolWithActionToken } from '../../packages/sdk/src/mcp/client/index.ts';
-import { createActionUseRecorder, createMcpAuth, createToolCallReporter, type ToolCallReporter } from '../../packages/sdk/src/mcp/server.ts';
-import { createVerifier } from '../../packages/sdk/src/verify/index.ts';
+import { createToolCallReporter, type ToolCallReporter } from '../../packages/sdk/src/mcp/server.ts';
 import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { Browser, createUser, inputValue, PASSWORD } from '../../packages/server/test/helpers/user-flow.ts';
+import { callToolWith, startToolsMcpServer, type ToolsMcpServer } from '../helpers/tools-mcp.ts';
 
 /**
  * Issue 12 items 4 and 7, end to end over real HTTP on both stores: an MCP server built with the unmodified MCP
@@ -30,47 +24,26 @@ forEachStore('per-action approvals and tool-call audit through the SDK’s MCP a
   let agent: { clientId: string; clientSecret: string; apiKey: string };
   let approverToken: string;
   let userId: string;
-  let mcp: { url: URL; close: () => Promise<void> };
+  let mcp: ToolsMcpServer;
   let reporter: ToolCallReporter;
   const resource = 'https://tools.example.com/mcp';
-  const ran: string[] = [];
+  let ran: string[] = [];
 
   before(async () => {
     server = await startTestServer(fixture);
     agent = await registerAgentAndResource(server, { scopes: ['calc', 'exec'], audiences: [resource] }, resource);
     const resourceId = ((await (await server.admin('GET', '/resources')).json()) as { resources: { id: string; resource: string }[] }).resources.find((r) => r.resource === resource)!.id;
     assert.equal((await server.admin('PUT', `/resources/${resourceId}/tools/run_command`, { per_action_approval: true, risk: 'critical' })).status, 200);
+    // The point here is the per-action approval: the agent holds `exec` (high risk, approval by default) without one.
+    assert.equal((await server.admin('PUT', `/resources/${resourceId}/policies/exec`, { policy: 'user_consent' })).status, 200);
     userId = await createUser(server, 'ada-actions@example.com');
     await createUser(server, 'approver-actions@example.com', { roles: ['approver'] });
     const minted = await server.admin('POST', '/admin-tokens', { name: 'approver', role: 'approver', user: 'approver-actions@example.com' });
     approverToken = ((await minted.json()) as { token: string }).token;
 
     reporter = createToolCallReporter({ issuer: server.issuer, apiKey: agent.apiKey, flushIntervalMs: 3_600_000 });
-    const mcpAuth = createMcpAuth({
-      verifier: createVerifier({ issuer: server.issuer, audience: resource, clock: server.clock.nowMs }),
-      actionApproval: { recorder: createActionUseRecorder({ issuer: server.issuer, apiKey: agent.apiKey }), tools: ['run_command'] },
-      toolCalls: reporter,
-    });
-    const handle = mcpAuth.nodeHandler(async (req, res, body) => {
-      const tools = new McpServer({ name: 'tools', version: '1.0.0' });
-      mcpAuth.registerTool(tools, 'run_command', { scopes: ['exec'], perActionApproval: true, inputSchema: { command: z.string() } }, async ({ command }) => {
-        ran.push(command);
-        return { content: [{ type: 'text', text: `ran ${command}` }] };
-      });
-      mcpAuth.registerTool(tools, 'add', { scopes: ['calc'], inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }] }));
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      await tools.connect(transport);
-      await transport.handleRequest(req, res, body);
-    });
-    const http: Server = createServer((req: IncomingMessage, res: ServerResponse) => void handle(req, res));
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    mcp = {
-      url: new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`),
-      close: async () => {
-        http.closeAllConnections();
-        await new Promise((resolve) => http.close(resolve));
-      },
-    };
+    mcp = await startToolsMcpServer({ issuer: server.issuer, resource, apiKey: agent.apiKey, clock: server.clock.nowMs, toolCalls: reporter });
+    ran = mcp.ran;
   });
   after(async () => {
     await reporter?.close();
@@ -84,17 +57,7 @@ forEachStore('per-action approvals and tool-call audit through the SDK’s MCP a
     return ((await response.json()) as { access_token: string }).access_token;
   }
 
-  async function callWith(token: string, name: string, args: Record<string, unknown>): Promise<string> {
-    const client = new Client({ name: 'agent', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(mcp.url, { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
-    try {
-      const result = (await client.callTool({ name, arguments: args })) as { content: { text: string }[]; isError?: boolean };
-      if (result.isError) throw new Error(result.content[0]?.text);
-      return result.content[0]!.text;
-    } finally {
-      await client.close();
-    }
-  }
+  const callWith = (token: string, name: string, args: Record<string, unknown>) => callToolWith(mcp.url, token, name, args);
 
   /** Approves the pending request whose binding message is `binding`, as the approver (its fresh sign-in aside: see below). */
   async function decide(binding: string, decision: 'approve' | 'deny'): Promise<void> {

@@ -25,13 +25,13 @@ export interface ChatOptions {
   fetch?: typeof fetch;
 }
 
-interface ChatToolCall {
+export interface ChatToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
 }
 
-type ChatMessage =
+export type ChatMessage =
   | { role: 'system' | 'user'; content: string }
   | { role: 'assistant'; content: string | null; tool_calls?: ChatToolCall[] }
   | { role: 'tool'; tool_call_id: string; content: string };
@@ -46,7 +46,8 @@ export function toChatTool(tool: Tool): { type: 'function'; function: { name: st
   return { type: 'function', function: { name: tool.name, description: tool.description ?? '', parameters } };
 }
 
-async function complete(options: ChatOptions, body: unknown): Promise<{ content: string | null; tool_calls?: ChatToolCall[] }> {
+/** One chat-completions request (`POST {base}/chat/completions`); the assistant's message, or an error naming the answer. Also used by examples/chat. */
+export async function complete(options: Pick<ChatOptions, 'baseUrl' | 'apiKey' | 'fetch'>, body: unknown): Promise<{ content: string | null; tool_calls?: ChatToolCall[] }> {
   const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
   const response = await (options.fetch ?? fetch)(url, {
     method: 'POST',

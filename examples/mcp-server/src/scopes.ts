@@ -9,13 +9,17 @@ export interface DemoScope {
   name: string;
   risk: RiskLevel;
   description: string;
+  /** A scope policy set at registration, where the risk's default does not suit the demo. */
+  policy?: 'user_consent';
 }
 
 export const demoScopes: readonly DemoScope[] = [
   { name: 'calc', risk: 'low', description: 'Use the calculator' },
   { name: 'files:read', risk: 'low', description: 'List and read files in the sandbox' },
   { name: 'files:write', risk: 'medium', description: 'Create and overwrite files in the sandbox' },
-  { name: 'exec', risk: 'high', description: 'Run allow-listed commands on the server' },
+  // High risk defaults to an approver's approval; the demo runs with one user and no approver, so that user's
+  // consent decides (docs/demo.md says how to put approvers back in charge).
+  { name: 'exec', risk: 'high', description: 'Run allow-listed commands on the server', policy: 'user_consent' },
 ];
 
 /**

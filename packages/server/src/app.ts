@@ -40,6 +40,8 @@ import { authorizationFlow } from './flows/authorize.ts';
 import { backchannelAuthenticationFlow } from './flows/backchannel-authentication.ts';
 import { deviceAuthorizationFlow } from './flows/device-authorization.ts';
 import { authorizationClients } from './flows/authorization-clients.ts';
+import { type PushedAuthorizationFlow, pushedAuthorizationFlow } from './flows/pushed-authorization.ts';
+import { pushedAuthorizationEndpoint } from './endpoints/pushed-authorization.ts';
 import { metadataDocumentFlow } from './flows/client-metadata-document.ts';
 import { clientRegistrationFlow } from './flows/client-registration.ts';
 import { type ResolveHost, systemResolver } from './flows/metadata-document-fetch.ts';
@@ -94,6 +96,8 @@ export interface ServerContext {
   readonly dpopNonceSecret: Buffer;
   /** The key revocation-webhook secrets are encrypted under (derived from the KEK). */
   readonly webhookSecretKey: Buffer;
+  /** The key RFC 8628 user codes are stored under (derived from the KEK). */
+  readonly userCodeKey: Buffer;
   /** Current time in epoch seconds (injectable for tests). */
   now(): number;
   /** DNS resolution for client metadata documents (injectable for tests; the system resolver otherwise). */
@@ -125,6 +129,8 @@ function assembleGrants(
     ...lifetimes,
     idTokenTtlSeconds: config.authorization.idTokenTtlSeconds,
     refreshTokenIdleTtlSeconds: config.authorization.refreshTokenIdleTtlSeconds,
+    // FAPI 2.0 Security Profile §5.3.2.1: no refresh token rotation.
+    rotateRefreshTokens: !config.fapi2SecurityProfile,
     refreshTokens: store,
     resources: store,
     policies: store,
@@ -196,8 +202,29 @@ function crossDomainGrants(ctx: ServerContext, store: Store, lifecycle: TokenLif
   return grants;
 }
 
-/** The OAuth endpoints (RFC 6749, 7662, 7009, OIDC UserInfo), their flows, metadata and keys. */
-function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinition[]; exchange: ExchangeCheck } {
+/** How the authorization endpoints find clients (metadata documents, expiring registrations), and RFC 9126 requests over them. */
+interface AuthorizationRequests {
+  clients: ReturnType<typeof authorizationClients>;
+  pushed: PushedAuthorizationFlow;
+  parRequired: boolean;
+}
+
+function authorizationRequests(ctx: ServerContext, store: Store): AuthorizationRequests {
+  const { config } = ctx;
+  const documents = config.clientMetadataDocuments.enabled
+    ? metadataDocumentFlow({ clients: store, registrations: store, resources: store, audit: ctx.audit, settings: config.clientMetadataDocuments,
+        resolveHost: ctx.resolveHost ?? systemResolver, allowDeviceGrant: config.registration.allowDeviceGrant })
+    : null;
+  const { clientMetadataDocuments: documentSettings, registration } = config;
+  const clients = authorizationClients({ clients: store, registrations: store, documents, documentSettings, unusedClientTtlSeconds: registration.unusedClientTtlSeconds, now: ctx.now });
+  const fapi2 = config.fapi2SecurityProfile;
+  const parRequired = config.authorization.requirePushedAuthorizationRequests || fapi2;
+  const pushed = pushedAuthorizationFlow({ clients, resources: store, parRequired, records: store, ttlSeconds: config.authorization.pushedRequestTtlSeconds, redirectUriRequired: fapi2 });
+  return { clients, pushed, parRequired };
+}
+
+/** The OAuth endpoints (RFC 6749, 7662, 7009, 9126, OIDC UserInfo), their flows, metadata and keys. */
+function oauthRoutes(ctx: ServerContext, store: Store, requests: AuthorizationRequests): { routes: RouteDefinition[]; exchange: ExchangeCheck } {
   const { config, keys, audit, now } = ctx;
   const { issuer } = config;
   const userinfoUrl = endpointUrl(issuer, userEndpointPaths.userinfo);
@@ -210,7 +237,10 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
     tokenEndpoint: endpointUrl(issuer, endpointPaths.token),
     clockSkewSeconds: config.tokens.clockSkewSeconds,
     clientAssertionMaxTtlSeconds: config.tokens.clientAssertionMaxTtlSeconds,
+    // FAPI 2.0 Security Profile §5.3.2.1: no client secrets, no public clients.
+    ...(config.fapi2SecurityProfile ? { allowedMethods: ['private_key_jwt'] as const } : {}),
   };
+  const parUrl = endpointUrl(issuer, endpointPaths.pushedAuthorization);
   const { grants, exchange, downstream } = assembleGrants(ctx, store, lifecycle, clientAuth);
   // DPoP proof `jti`s are recorded in the replay markers every instance shares.
   const dpop = dpopDeps(config, ctx.dpopNonceSecret, store);
@@ -229,6 +259,8 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
         registrationEndpoint: registration ? endpointUrl(issuer, endpointPaths.registration) : null,
         clientIdMetadataDocuments: config.clientMetadataDocuments.enabled,
         crossDomain: { hasPeers: config.crossDomain.peers.length > 0, acceptsIdJag: config.crossDomain.trustedIssuers.some((t) => t.assertions.includes('id-jag')) },
+        requirePushedAuthorizationRequests: requests.parRequired,
+        fapi2: config.fapi2SecurityProfile,
       },
       grants,
     ),
@@ -242,14 +274,23 @@ function oauthRoutes(ctx: ServerContext, store: Store): { routes: RouteDefinitio
       refusals: ctx.refusals,
       rateLimit: config.rateLimit,
       dpop,
+      dpopRequired: config.fapi2SecurityProfile,
       tokenEndpointUrl: clientAuth.tokenEndpoint,
       now,
       metrics: ctx.metrics,
       sharedRateCounts: ctx.sharedRateCounts,
       downstream: { resources: store, exchange: downstream },
     }),
+    pushedAuthorizationEndpoint({
+      flow: requests.pushed,
+      clientAuth: { ...clientAuth, extraAudiences: [parUrl] },
+      dpop,
+      endpointUrl: parUrl,
+      requestsPerIpPerMinute: config.rateLimit.tokenPerIpPerMinute,
+      now,
+    }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit, pingSealKey: ctx.webhookSecretKey }), clientAuth, now }),
-    deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now }),
+    deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now, sharedRateCounts: ctx.sharedRateCounts }),
     introspectionEndpoint(introspection, now),
     // Per-action approvals and tool-call audit (issue 12 items 4, 7): resource servers call them with their API key.
     actionUsesEndpoint({ flow: actionUseFlow({ keys, issuer, lifecycle, uses: store, revocations: store, audit }), resources: store, now }),
@@ -273,6 +314,7 @@ function deviceFlow(ctx: ServerContext, store: Store) {
     audit: ctx.audit,
     settings: config.device,
     verificationUri: endpointUrl(config.issuer, userEndpointPaths.device),
+    userCodeKey: ctx.userCodeKey,
   });
 }
 
@@ -298,22 +340,13 @@ function registrationRoutes(ctx: ServerContext, store: Store): RouteDefinition[]
 }
 
 /** The pages a person sees: authorization and consent, login (password, passkey, upstream), account. */
-function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessions): RouteDefinition[] {
+function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessions, requests: AuthorizationRequests): RouteDefinition[] {
   const { config, audit, now } = ctx;
   const { issuer } = config;
-  const documents = config.clientMetadataDocuments.enabled
-    ? metadataDocumentFlow({ clients: store, registrations: store, resources: store, audit, settings: config.clientMetadataDocuments, resolveHost: ctx.resolveHost ?? systemResolver })
-    : null;
-  const clients = authorizationClients({
-    clients: store,
-    registrations: store,
-    documents,
-    documentSettings: config.clientMetadataDocuments,
-    unusedClientTtlSeconds: config.registration.unusedClientTtlSeconds,
-    now,
-  });
   const authorization = authorizationFlow({
-    clients,
+    clients: requests.clients,
+    pushed: requests.pushed,
+    parRequired: requests.parRequired,
     registrations: store,
     resources: store,
     consents: store,
@@ -356,7 +389,7 @@ function browserRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessio
     ...accountEndpoints(issuer, account, sessions, now, passkeys.mayRegister, { store, audit, config }),
     ...passkeyEndpoints(issuer, passkeys, sessions, now, ceiling),
     ...upstreamLoginEndpoints(issuer, upstream, sessions, now),
-    ...deviceVerificationEndpoints(issuer, deviceFlow(ctx, store), sessions, config.device, now),
+    ...deviceVerificationEndpoints(issuer, deviceFlow(ctx, store), sessions, config.device, now, ctx.sharedRateCounts),
     ...staticAssetRoutes(),
   ];
 }
@@ -378,14 +411,15 @@ function adminRoutes(ctx: ServerContext, store: Store, exchange: ExchangeCheck):
 
 /** Every route the server serves, each with its access declaration, assembled with its dependencies. */
 export function defineRoutes(ctx: ServerContext, store: Store, sessions: BrowserSessions): RouteDefinition[] {
-  const oauth = oauthRoutes(ctx, store);
+  const requests = authorizationRequests(ctx, store);
+  const oauth = oauthRoutes(ctx, store, requests);
   return [
     ...oauth.routes,
     ...healthEndpoints({ store, keys: ctx.keys, draining: ctx.draining }),
     ...adminRoutes(ctx, store, oauth.exchange),
     // The admin console (issue 12 item 6): pages behind the user login, another face of management/.
     ...consoleRoutes({ issuer: ctx.config.issuer, sessions, store, audit: ctx.audit, config: ctx.config, keys: ctx.keys, now: ctx.now, draining: ctx.draining }),
-    ...browserRoutes(ctx, store, sessions),
+    ...browserRoutes(ctx, store, sessions, requests),
   ];
 }
 

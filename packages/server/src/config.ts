@@ -267,7 +267,26 @@ const configSchema = z
       refreshTokenFamilyTtlSeconds: seconds(300, 31_536_000).default(7_776_000),
       /** ID-token lifetime. Default 3600: ID tokens say who logged in; they authorise nothing by themselves. */
       idTokenTtlSeconds: seconds(60, 86_400).default(3600),
+      /**
+       * Lifetime of a pushed authorization request (RFC 9126 `expires_in`): the `request_uri` must reach the
+       * authorization endpoint within it, and is used once. Default 60: a client redirects the browser right after
+       * pushing (RFC 9126 §2.2 suggests 5 to 600 seconds). Env MANDATE_PAR_TTL.
+       */
+      pushedRequestTtlSeconds: seconds(5, 600).default(60),
+      /**
+       * Every authorization request must be pushed first (RFC 9126 §5 `require_pushed_authorization_requests`): a
+       * plain one is refused with `invalid_request`. A client can also be required to alone (its
+       * `require_pushed_authorization_requests`). Default false. Env MANDATE_REQUIRE_PAR.
+       */
+      requirePushedAuthorizationRequests: yesNo().default(false),
     }),
+    /**
+     * The FAPI 2.0 Security Profile mode (docs/security.md): pushed authorization requests required, PKCE S256,
+     * DPoP on every token request (sender-constrained tokens), `private_key_jwt` the only client authentication (no
+     * client secrets, no public clients), `redirect_uri` required in the pushed request, codes living at most 60 s,
+     * and refresh tokens not rotated (they live as long as their grant). Default false. Env MANDATE_FAPI.
+     */
+    fapi2SecurityProfile: yesNo().default(false),
     delegation: group({
       /** Deepest `act` nesting a token exchange may produce (user → agent → sub-agent … counts actors). Default 5. */
       maxChainDepth: wholeNumber(1, 20).default(5),
@@ -380,6 +399,13 @@ const configSchema = z
        * registration must not let unused clients pile up. Env MANDATE_REGISTRATION_UNUSED_TTL.
        */
       unusedClientTtlSeconds: seconds(300, 31_536_000).default(86_400),
+      /**
+       * Self-registered clients (RFC 7591, client metadata documents) may ask for the device authorization grant.
+       * Default false: RFC 8628 §5.4 (remote phishing): a device code from an unvetted client, sent to someone with
+       * a plausible story, gets a person to approve an attacker's device on a trusted page; operators grant it to
+       * the clients they vouch for. Env MANDATE_REGISTRATION_DEVICE_GRANT.
+       */
+      allowDeviceGrant: yesNo().default(false),
     }),
     clientMetadataDocuments: group({
       /**
@@ -539,6 +565,14 @@ const configSchema = z
     message: 'must list at least one token hash when registration.mode is initial-access-token',
     path: ['registration', 'initialAccessTokenHashes'],
   })
+  .refine((c) => !c.fapi2SecurityProfile || c.authorization.codeTtlSeconds <= 60, {
+    message: 'must be at most 60 in the FAPI 2.0 mode (FAPI 2.0 Security Profile §5.3.2.1)',
+    path: ['authorization', 'codeTtlSeconds'],
+  })
+  .refine((c) => !c.fapi2SecurityProfile || c.authorization.pushedRequestTtlSeconds < 600, {
+    message: 'must be less than 600 in the FAPI 2.0 mode',
+    path: ['authorization', 'pushedRequestTtlSeconds'],
+  })
   .refine((c) => c.users.baseLockSeconds <= c.users.maxLockSeconds, {
     message: 'must not exceed users.maxLockSeconds',
     path: ['users', 'baseLockSeconds'],
@@ -682,6 +716,10 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_IDENTITY_CHAINING_PEERS', path: 'crossDomain.peers', parse: jsonText },
   { name: 'MANDATE_TRUSTED_ISSUERS_JWKS_MAX_STALE', path: 'crossDomain.jwksMaxStaleSeconds', parse: wholeNumberText },
   { name: 'MANDATE_TRUSTED_ISSUERS_ALLOW_HTTP_LOCALHOST', path: 'crossDomain.allowHttpLocalhost', parse: booleanText },
+  { name: 'MANDATE_REGISTRATION_DEVICE_GRANT', path: 'registration.allowDeviceGrant', parse: booleanText },
+  { name: 'MANDATE_PAR_TTL', path: 'authorization.pushedRequestTtlSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_REQUIRE_PAR', path: 'authorization.requirePushedAuthorizationRequests', parse: booleanText },
+  { name: 'MANDATE_FAPI', path: 'fapi2SecurityProfile', parse: booleanText },
   { name: 'MANDATE_REGISTRATION_RATE_LIMIT', path: 'registration.perIpPerMinute', parse: wholeNumberText },
   { name: 'MANDATE_REGISTRATION_UNUSED_TTL', path: 'registration.unusedClientTtlSeconds', parse: wholeNumberText },
   { name: 'MANDATE_CLIENT_METADATA_DOCUMENTS', path: 'clientMetadataDocuments.enabled', parse: booleanText },

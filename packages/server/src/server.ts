@@ -10,7 +10,7 @@ import type { ServerMetrics } from './http/metrics.ts';
 import { SharedRateCounts } from './http/shared-rate-counts.ts';
 import { type RequestTracing, startTracing } from './http/tracing.ts';
 import type { ResolveHost } from './flows/metadata-document-fetch.ts';
-import { deriveWebhookSecretKey, loadKek } from './keys/kek.ts';
+import { deriveUserCodeKey, deriveWebhookSecretKey, loadKek } from './keys/kek.ts';
 import { systemResolver } from './flows/metadata-document-fetch.ts';
 import { revocationWebhookDispatcher } from './flows/revocation-webhooks.ts';
 import { cibaPingDispatcher } from './flows/ciba-ping.ts';
@@ -84,7 +84,9 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     // Every store call made while answering a request becomes a child span of the request's.
     if (tracing) store = tracing.traced(store, 'store', { 'db.system': store.dialect === 'postgres' ? 'postgresql' : 'sqlite' });
     const kek = loadKek(config.keys);
-    const keys = await KeyRing.open(store, kek, config.keys.algorithm, now);
+    // With tracing, each signature is a span of the request it signs for (its algorithm and kid; never what it signs).
+    const traceSign = tracing && ((key: { kid: string; alg: string }, sign: (input: Buffer) => Buffer) => (input: Buffer) => tracing!.span('sign', { 'jws.alg': key.alg, 'jws.kid': key.kid }, () => sign(input)));
+    const keys = await KeyRing.open(store, kek, config.keys.algorithm, now, traceSign);
     const audit = new AuditLog(store, deriveAuditKey(kek));
     const opened = store;
     const refusals = new RefusalAudit(audit, now);
@@ -98,7 +100,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
         })
       : undefined;
     const sharedRateCounts = config.rateLimit.shared ? new SharedRateCounts(opened, now) : undefined;
-    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), webhookSecretKey: deriveWebhookSecretKey(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
+    const context: ServerContext = { config, keys, audit, refusals, dpopNonceSecret: deriveDpopNonceSecret(kek), webhookSecretKey: deriveWebhookSecretKey(kek), userCodeKey: deriveUserCodeKey(kek), now, draining: () => draining, metrics, sharedRateCounts, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) };
     const app = await buildApp(context, opened, { server: http, logStream: options.logStream, ...(tracing ? { tracing } : {}) });
     if (metricsModule && metrics) metricsListener = await metricsModule.serveMetrics(metrics, config.metrics.port!, config.metrics.host);
     const metricsServer = metricsListener?.server;

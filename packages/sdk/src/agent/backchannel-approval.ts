@@ -1,4 +1,4 @@
-import { type AuthorizationDetail, GRANT_TYPE_CIBA } from '@mandate/protocol';
+import { argumentsSha256, type AuthorizationDetail, GRANT_TYPE_CIBA, MCP_TOOL_DETAIL_TYPE, type McpToolAuthorizationDetail } from '@mandate/protocol';
 import { MetadataInvalid, TokenRequestFailed } from '../errors.ts';
 import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
 import type { AuthenticationTarget, ClientAuthentication } from './client-authentication.ts';
@@ -31,6 +31,18 @@ export interface ToolCallApprovalRequest extends Omit<ApprovalRequest, 'authoriz
   tool: string;
   /** The call's arguments, exactly as they will be sent (hashed here; never sent to the authorization server). */
   arguments?: Record<string, unknown>;
+}
+
+/**
+ * The CIBA request of one tool call's approval: the RFC 9396 `mcp_tool` detail of `tool` with exactly these
+ * `arguments` (their SHA-256 over canonical JSON) at `resource`, and a binding message naming the tool.
+ */
+export function toolCallApproval(request: ToolCallApprovalRequest): ApprovalRequest {
+  if (typeof request?.tool !== 'string' || request.tool === '') throw new TypeError('tool must be a non-empty string');
+  if (typeof request.resource !== 'string' || !URL.canParse(request.resource)) throw new TypeError('resource must be the MCP server’s resource URI');
+  const detail: McpToolAuthorizationDetail = { type: MCP_TOOL_DETAIL_TYPE, tool: request.tool, arguments_sha256: argumentsSha256(request.arguments ?? {}), locations: [request.resource] };
+  const { tool: _tool, arguments: _arguments, ...approval } = request;
+  return { ...approval, bindingMessage: request.bindingMessage ?? `Run ${request.tool}`.slice(0, 100), authorizationDetails: [detail] };
 }
 
 /** A request waiting for a person: `await pending.tokens` until it is approved (tokens) or not (a thrown error). */

@@ -3,7 +3,8 @@ import type { AuthorizationServerMetadata } from '../discovery/authorization-ser
 import { MetadataInvalid } from '../errors.ts';
 import { assertIssuerIdentifier, isAcceptableEndpoint } from '../lib/issuer-url.ts';
 import { AppAuthClient } from './app-client.ts';
-import { type ApprovalRequest, type PendingApproval, requestBackchannelApproval } from './backchannel-approval.ts';
+import { agentTokenFrom, AgentTokenCache } from './agent-token-cache.ts';
+import { type ApprovalRequest, type PendingApproval, requestBackchannelApproval, toolCallApproval } from './backchannel-approval.ts';
 import { type DeviceAuthorization, type DeviceAuthorizationRequest, startDeviceAuthorization } from './device-authorization.ts';
 import type { AuthorizationRequest } from './authorization-request.ts';
 import type { AuthorizationResponse } from './authorization-response.ts';
@@ -22,7 +23,6 @@ import { normalizeList, resourceList } from './parameter-list.ts';
 import type { RefreshRequest } from './refresh-token.ts';
 import { revokeToken } from './revocation.ts';
 import type { ToolCallApprovalRequest } from './backchannel-approval.ts';
-import { argumentsSha256, MCP_TOOL_DETAIL_TYPE, type McpToolAuthorizationDetail } from '@mandate/protocol';
 import { exchangedToken, tokenExchangeForm } from './token-exchange.ts';
 import { jwtBearerForm, requestIdJag } from './id-jag.ts';
 import type { IdentityProvider } from './id-jag.ts';
@@ -31,11 +31,6 @@ import { requestToken } from './token-request.ts';
 import type { TokenRequestOptions, TokenResponse } from './token-request.ts';
 import { MemoryTokenStore } from './token-store.ts';
 import type { DelegatedTokenSet, TokenStore } from './token-store.ts';
-
-interface CacheEntry {
-  token: AgentToken;
-  renewAtMs: number;
-}
 
 /**
  * An agent's OAuth client for the Mandate authorization server.
@@ -71,9 +66,7 @@ export class AgentAuthClient {
   readonly #authenticate: ClientAuthentication;
   readonly #metadata: () => Promise<AuthorizationServerMetadata>;
   readonly #http: TokenRequestOptions;
-  readonly #renewBeforeMs: number;
-  readonly #cache = new Map<string, CacheEntry>();
-  readonly #inflight = new Map<string, Promise<AgentToken>>();
+  readonly #tokens: AgentTokenCache;
   readonly #app: AppAuthClient | undefined;
   readonly #store: TokenStore;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -91,7 +84,7 @@ export class AgentAuthClient {
     if (options.fetch !== undefined) this.#http.fetch = options.fetch;
     if (options.httpTimeoutMs !== undefined) this.#http.httpTimeoutMs = options.httpTimeoutMs;
     if (options.dpop !== undefined) this.#http.dpop = options.dpop;
-    this.#renewBeforeMs = renewBefore * 1000;
+    this.#tokens = new AgentTokenCache((form) => this.#requestToken(form), this.#http.clock, renewBefore * 1000);
     this.#store = options.tokenStore ?? new MemoryTokenStore();
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     if (options.app !== undefined && (typeof options.app !== 'object' || options.app === null)) throw new TypeError('app must be an object');
@@ -126,47 +119,14 @@ export class AgentAuthClient {
    * request to the token endpoint.
    */
   getAgentToken(request: AgentTokenRequest = {}): Promise<AgentToken> {
-    const scopes = normalizeList(request.scope, 'scope');
-    const resources = resourceList(request.resource);
-    const key = JSON.stringify([scopes, resources]);
-    const cached = this.#cache.get(key);
-    if (cached !== undefined && this.#http.clock() < cached.renewAtMs) return Promise.resolve(cached.token);
-    let pending = this.#inflight.get(key);
-    if (pending === undefined) {
-      pending = this.#fetchAgentToken(key, scopes, resources).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, pending);
-    }
-    return pending;
+    return this.#tokens.get(normalizeList(request.scope, 'scope'), resourceList(request.resource));
   }
 
   /** Drops cached tokens (all, or those of one scope/resource), e.g. after a resource answered 401. */
   invalidate(request?: AgentTokenRequest): void {
-    if (request === undefined) {
-      this.#cache.clear();
-      return;
-    }
-    this.#cache.delete(JSON.stringify([normalizeList(request.scope, 'scope'), normalizeList(request.resource, 'resource')]));
+    if (request === undefined) this.#tokens.invalidate();
+    else this.#tokens.invalidate(normalizeList(request.scope, 'scope'), normalizeList(request.resource, 'resource'));
   }
-
-  async #fetchAgentToken(key: string, scopes: string[], resources: string[]): Promise<AgentToken> {
-    const form = new URLSearchParams({ grant_type: 'client_credentials' });
-    if (scopes.length > 0) form.set('scope', scopes.join(' '));
-    for (const resource of resources) form.append('resource', resource);
-    const response = await this.#requestToken(form);
-    const token: AgentToken = {
-      accessToken: response.accessToken,
-      tokenType: response.tokenType,
-      scope: response.scope === undefined ? scopes : response.scope.split(' ').filter((s) => s !== ''),
-    };
-    if (response.expiresAt !== undefined) {
-      token.expiresAt = response.expiresAt;
-      const now = this.#http.clock();
-      const lifetimeMs = response.expiresAt * 1000 - now;
-      this.#cache.set(key, { token, renewAtMs: now + lifetimeMs - Math.min(this.#renewBeforeMs, lifetimeMs / 2) });
-    }
-    return token;
-  }
-
 
   /**
    * Starts an authorization on behalf of a user (draft-oauth-ai-agents-on-behalf-of-user-02 §4.1) through the
@@ -216,11 +176,7 @@ export class AgentAuthClient {
    * @see https://www.rfc-editor.org/rfc/rfc9396
    */
   async requestToolCallApproval(request: ToolCallApprovalRequest): Promise<PendingApproval> {
-    if (typeof request?.tool !== 'string' || request.tool === '') throw new TypeError('tool must be a non-empty string');
-    if (typeof request.resource !== 'string' || !URL.canParse(request.resource)) throw new TypeError('resource must be the MCP server’s resource URI');
-    const detail: McpToolAuthorizationDetail = { type: MCP_TOOL_DETAIL_TYPE, tool: request.tool, arguments_sha256: argumentsSha256(request.arguments ?? {}), locations: [request.resource] };
-    const { tool: _tool, arguments: _arguments, ...approval } = request;
-    return this.requestApproval({ ...approval, bindingMessage: request.bindingMessage ?? `Run ${request.tool}`.slice(0, 100), authorizationDetails: [detail] });
+    return this.requestApproval(toolCallApproval(request));
   }
 
   /**
@@ -314,10 +270,7 @@ export class AgentAuthClient {
     const scopes = normalizeList(request.scope, 'scope');
     const form = jwtBearerForm(request.assertion, scopes);
     for (const resource of resourceList(request.resource)) form.append('resource', resource);
-    const response = await this.#requestToken(form);
-    const token: AgentToken = { accessToken: response.accessToken, tokenType: response.tokenType, scope: response.scope === undefined ? scopes : response.scope.split(' ').filter((s) => s !== '') };
-    if (response.expiresAt !== undefined) token.expiresAt = response.expiresAt;
-    return token;
+    return agentTokenFrom(await this.#requestToken(form), scopes);
   }
 
   /**
@@ -354,7 +307,7 @@ export class AgentAuthClient {
     const endpoint = metadata.revocation_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('revocation_endpoint');
     await revokeToken({ issuer: this.issuer, endpoint, tokenEndpoint: metadata.token_endpoint }, token, options.tokenTypeHint, this.#authenticate, this.#http);
-    for (const [key, entry] of this.#cache) if (entry.token.accessToken === token) this.#cache.delete(key);
+    this.#tokens.drop(token);
   }
 
   #requireApp(operation: string): AppAuthClient {
@@ -367,7 +320,6 @@ export class AgentAuthClient {
     return { ...request, requestedActor: request.requestedActor === undefined ? this.clientId : request.requestedActor };
   }
 
-  /** Sends a grant to the discovered token endpoint with the agent's client authentication. */
   /**
    * Asks a person to approve, out of band (OpenID CIBA Core 1.0, poll mode): the request waits in the authorization
    * server's approval queue until an approver decides. `await (await agent.requestApproval(…)).tokens` resolves with
@@ -409,6 +361,7 @@ export class AgentAuthClient {
     });
   }
 
+  /** Sends a grant to the discovered token endpoint with the agent's client authentication. */
   async #requestToken(form: URLSearchParams): Promise<TokenResponse> {
     const endpoint = (await this.#metadata()).token_endpoint;
     if (!isAcceptableEndpoint(endpoint)) throw new MetadataInvalid('token_endpoint');

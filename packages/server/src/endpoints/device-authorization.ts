@@ -2,6 +2,7 @@ import { GRANT_TYPE_DEVICE_CODE } from '@mandate/protocol';
 import { deviceClientRefusal, type DeviceAuthorizationFlow } from '../flows/device-authorization.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
+import type { SharedRateCounts } from '../http/shared-rate-counts.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { authenticateClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
@@ -13,8 +14,16 @@ import { sendNoStoreJson } from './oauth-response.ts';
  * `client_id` alone for a public client), `scope` and `resource`; answers §3.2's JSON. Each request writes a row,
  * so requests are limited per address.
  */
-export function deviceAuthorizationEndpoint(deps: { flow: DeviceAuthorizationFlow; clientAuth: ClientAuthDeps; requestsPerIpPerMinute: number; now(): number }): RouteDefinition {
-  const perIp = new RateLimiter(deps.requestsPerIpPerMinute, () => deps.now() * 1000);
+export function deviceAuthorizationEndpoint(deps: {
+  flow: DeviceAuthorizationFlow;
+  clientAuth: ClientAuthDeps;
+  requestsPerIpPerMinute: number;
+  now(): number;
+  /** With `rateLimit.shared`: the instances on one database count an address's requests together. */
+  sharedRateCounts?: SharedRateCounts | undefined;
+}): RouteDefinition {
+  const shared = deps.sharedRateCounts ? { counts: deps.sharedRateCounts, prefix: 'device-authorization-ip:' } : undefined;
+  const perIp = new RateLimiter(deps.requestsPerIpPerMinute, () => deps.now() * 1000, shared);
   return {
     method: 'POST',
     url: endpointPaths.deviceAuthorization,

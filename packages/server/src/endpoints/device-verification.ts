@@ -5,6 +5,7 @@ import type { DeviceAuthorizationFlow } from '../flows/device-authorization.ts';
 import { type BrowserSessions, csrfToken, type SignedInSession } from '../http/browser-session.ts';
 import { userEndpointPaths } from '../http/endpoint-paths.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
+import type { SharedRateCounts } from '../http/shared-rate-counts.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { deviceConfirmPage, deviceEntryPage } from '../ui/device-page.ts';
 import { messagePage } from '../ui/layout.ts';
@@ -28,28 +29,52 @@ const signedInUser = (session: SignedInSession): SignedInUser => ({
 /** What a person typed, as the form may show it again: short, printable. */
 const typedCode = (value: string | null | undefined) => (value ?? '').replace(/[^\x20-\x7e]/g, '').slice(0, 20);
 
+/** Shared counts' key that says some instance ran out of wrong codes this minute: every instance then waits. */
+const LOCKED_KEY = 'device-code-locked';
+/** The wrong codes' one counter: every address's together. */
+const ALL = 'all';
+
 /**
  * RFC 8628 §3.3 verification pages: `GET /device` (the code entry form, prefilled from `verification_uri_complete`;
  * signs the person in first), `POST /device` (the code: the confirmation page), `POST /device/decision` (approve or
  * deny). Both POSTs pass the CSRF guard of browser routes. Guessing is slowed twice (§5.1): codes entered per address
- * per minute, and wrong codes per minute from all addresses together; past either, 429 with Retry-After.
+ * per minute, and wrong codes per minute from all addresses together; past either, 429 with Retry-After. With
+ * shared rate limits, both count across the instances on one database.
  */
-export function deviceVerificationEndpoints(issuer: string, flow: DeviceAuthorizationFlow, sessions: BrowserSessions, settings: DeviceVerificationSettings, now: () => number): RouteDefinition[] {
+export function deviceVerificationEndpoints(
+  issuer: string,
+  flow: DeviceAuthorizationFlow,
+  sessions: BrowserSessions,
+  settings: DeviceVerificationSettings,
+  now: () => number,
+  sharedCounts?: SharedRateCounts,
+): RouteDefinition[] {
   const base = new URL(issuer).pathname.replace(/\/$/, '');
   const nowMs = () => now() * 1000;
-  const attempts = new RateLimiter(settings.userCodeAttemptsPerIpPerMinute, nowMs);
-  const failures = new RateLimiter(settings.userCodeFailuresPerMinute, nowMs);
+  // With `rateLimit.shared`, instances on one database count attempts and wrong codes together (an attacker spread
+  // over N instances gets the rate once, not N times), and a lock taken on one holds on all of them.
+  const shared = (prefix: string) => (sharedCounts ? { counts: sharedCounts, prefix } : undefined);
+  const attempts = new RateLimiter(settings.userCodeAttemptsPerIpPerMinute, nowMs, shared('device-code-ip:'));
+  const failures = new RateLimiter(settings.userCodeFailuresPerMinute, nowMs, shared('device-code-failures:'));
   /** Until when (ms) every code entry waits, after the failures of all addresses ran out. */
   let lockedUntilMs = 0;
 
   /** Null when this attempt may proceed; otherwise the seconds to wait. */
   function throttled(ip: string): number | null {
     if (nowMs() < lockedUntilMs) return Math.ceil((lockedUntilMs - nowMs()) / 1000);
+    if (sharedCounts) {
+      // Read back at every sync this minute: keys only other instances may be counting.
+      sharedCounts.watch(LOCKED_KEY);
+      sharedCounts.watch(`device-code-failures:${ALL}`);
+      if (sharedCounts.count(LOCKED_KEY) > 0) return sharedCounts.secondsLeft();
+    }
     return attempts.take(ip)?.retryAfter ?? null;
   }
   function failed(): void {
-    const refusal = failures.take('all');
-    if (refusal) lockedUntilMs = nowMs() + refusal.retryAfter * 1000;
+    const refusal = failures.take(ALL);
+    if (!refusal) return;
+    lockedUntilMs = nowMs() + refusal.retryAfter * 1000;
+    sharedCounts?.add(LOCKED_KEY, 1);
   }
 
   const signedOut = (reply: FastifyReply) => sendPage(reply, 403, messagePage(base, 'Signed out', 'Your session ended. Open the link from your device again.'));

@@ -34,16 +34,25 @@ export interface MetadataDeps {
   clientIdMetadataDocuments: boolean;
   /** Cross-domain trust (docs/cross-domain.md): peers we issue grants for; whether a trusted issuer's ID-JAGs are accepted. */
   crossDomain?: { hasPeers: boolean; acceptsIdJag: boolean };
+  /** RFC 9126 §5: whether every authorization request must be pushed first. */
+  requirePushedAuthorizationRequests?: boolean;
+  /** The FAPI 2.0 mode: `private_key_jwt` is the only client authentication accepted. */
+  fapi2?: boolean;
 }
 
 export async function authorizationServerMetadata(deps: MetadataDeps, grants: ReadonlyMap<string, Grant>): Promise<Record<string, unknown>> {
   const { issuer } = deps;
+  const tokenAuthMethods = deps.fapi2 ? ['private_key_jwt'] : TOKEN_AUTH_METHODS;
+  const clientAuthMethods = deps.fapi2 ? ['private_key_jwt'] : CLIENT_AUTH_METHODS;
   const scopes = new Set<string>();
   for (const resource of await deps.resources.listResources()) for (const scope of resource.scopes) scopes.add(scope.name);
   return {
     issuer,
     authorization_endpoint: endpointUrl(issuer, userEndpointPaths.authorization),
     token_endpoint: endpointUrl(issuer, endpointPaths.token),
+    // RFC 9126 §5: where authorization requests are pushed, and whether they must be (per client too, §6).
+    pushed_authorization_request_endpoint: endpointUrl(issuer, endpointPaths.pushedAuthorization),
+    require_pushed_authorization_requests: deps.requirePushedAuthorizationRequests === true,
     jwks_uri: endpointUrl(issuer, endpointPaths.jwks),
     introspection_endpoint: endpointUrl(issuer, endpointPaths.introspection),
     revocation_endpoint: endpointUrl(issuer, endpointPaths.revocation),
@@ -72,12 +81,12 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
       : {}),
     // RFC 8628 §4: where a device asks for its codes.
     ...(grants.has(GRANT_TYPE_DEVICE_CODE) ? { device_authorization_endpoint: endpointUrl(issuer, endpointPaths.deviceAuthorization) } : {}),
-    token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
+    token_endpoint_auth_methods_supported: tokenAuthMethods,
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
-    introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    introspection_endpoint_auth_methods_supported: clientAuthMethods,
     introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     // Public clients revoke their own refresh tokens with client_id alone (RFC 7009 §2.1).
-    revocation_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
+    revocation_endpoint_auth_methods_supported: tokenAuthMethods,
     revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     // RFC 8707 resource indicators are accepted at the token endpoint; RFC 9068 JWT access tokens.
     resource_indicators_supported: true,

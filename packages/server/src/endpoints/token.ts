@@ -30,6 +30,8 @@ export interface TokenEndpointDeps {
   refusals: Pick<RefusalAudit, 'record'>;
   rateLimit: Pick<MandateConfig['rateLimit'], 'tokenPerIpPerMinute' | 'tokenPerClientPerMinute'>;
   dpop: DpopDeps;
+  /** The FAPI 2.0 mode: every client's token request carries a DPoP proof (sender-constrained tokens only). */
+  dpopRequired?: boolean;
   /** This endpoint's public URL: the `htu` a DPoP proof must name. */
   tokenEndpointUrl: string;
   now(): number;
@@ -153,8 +155,9 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
 
           const grantRequest = grant.parse(params);
           // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof (DP-19).
-          if (request.headers.dpop === undefined && authenticated.client.dpopBoundAccessTokens === true) {
-            throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
+          if (request.headers.dpop === undefined && (deps.dpopRequired || authenticated.client.dpopBoundAccessTokens === true)) {
+            const why = deps.dpopRequired ? 'the FAPI 2.0 mode issues sender-constrained tokens only' : 'this client registered dpop_bound_access_tokens';
+            throw new OAuthError('invalid_dpop_proof', `a DPoP proof is required with every token request: ${why}`);
           }
           dpopJkt = await proofJkt(request, reply, now);
           result = await grant.handle({ client: authenticated, request: grantRequest, now, dpopJkt });

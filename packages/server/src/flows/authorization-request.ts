@@ -1,10 +1,12 @@
-import { parseAuthorizationDetails } from '../oauth/authorization-details.ts';
+import type { McpToolAuthorizationDetail } from '@mandate/protocol';
+import { parseAuthorizationDetails, type RequestedMcpToolDetail } from '../oauth/authorization-details.ts';
+import { actionResource, decideActionApproval } from '../policy/action-approval.ts';
 import { FormParams } from '../oauth/form-params.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import { matchRedirectUri } from '../policy/redirect-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import { decideTargets, type Party, TARGET_POLICIES, type TargetDecision } from '../policy/token-targets.ts';
-import type { ClientRecord, ClientRecords, ResourceRecord, ResourceRecords } from '../store/store.ts';
+import type { ClientRecord, ClientRecords, ResourceRecord, ResourceRecords, ToolPolicyRecords } from '../store/store.ts';
 
 /**
  * Parses and validates an authorization request (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1, RFC 7636, RFC 8707,
@@ -33,6 +35,8 @@ export interface AuthorizationRequest {
   resources: string[];
   /** Registered resources by URI (for the consent page's scope descriptions). */
   registered: ReadonlyMap<string, ResourceRecord>;
+  /** RFC 9396: the one `mcp_tool` call asked for, its location filled in (pushed requests only). */
+  authorizationDetails: McpToolAuthorizationDetail[] | undefined;
 }
 
 export type ParsedAuthorizationRequest =
@@ -42,8 +46,18 @@ export type ParsedAuthorizationRequest =
 
 export interface AuthorizationRequestDeps {
   clients: Pick<ClientRecords, 'getClient'>;
-  resources: Pick<ResourceRecords, 'listResources'>;
+  resources: Pick<ResourceRecords, 'listResources'> & Pick<ToolPolicyRecords, 'getToolPolicy'>;
+  /** Every request must come through the pushed authorization request endpoint (RFC 9126 §5; the FAPI 2.0 mode). */
+  parRequired?: boolean;
 }
+
+/** Whether the request's parameters came from a pushed authorization request (RFC 9126), which the client authenticated. */
+export interface AuthorizationRequestOrigin {
+  pushed: boolean;
+}
+
+/** Why a plain authorization request is refused when PAR is required (for the client or for every client). */
+export const PAR_REQUIRED = 'authorization requests must be pushed first: POST them to the pushed_authorization_request_endpoint, then send client_id and request_uri (RFC 9126)';
 
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** An RFC 7638 SHA-256 thumbprint, base64url: 43 characters. */
@@ -92,7 +106,7 @@ export function decideAuthorizationTargets(
   });
 }
 
-export async function parseAuthorizationRequest(query: string, deps: AuthorizationRequestDeps): Promise<ParsedAuthorizationRequest> {
+export async function parseAuthorizationRequest(query: string, deps: AuthorizationRequestDeps, origin: AuthorizationRequestOrigin = { pushed: false }): Promise<ParsedAuthorizationRequest> {
   const params = new FormParams(query);
   const shown = (description: string, clientId?: string): ParsedAuthorizationRequest => ({ ok: false, redirect: false, clientId, description });
 
@@ -126,13 +140,16 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
   const state = params.get('state');
   const back = (error: string, description: string): ParsedAuthorizationRequest => ({ ok: false, redirect: true, clientId, redirectUri, state, error, description });
   try {
+    if (!origin.pushed && (deps.parRequired || client.requirePushedAuthorizationRequests)) return back('invalid_request', PAR_REQUIRED);
     if (params.has('request')) return back('request_not_supported', 'request objects are not supported');
-    if (params.has('request_uri')) return back('request_uri_not_supported', 'request_uri is not supported');
-    // RFC 9396 in the front channel: not yet. Refused rather than ignored, so that no client takes a plain token for
-    // an approval of its details; a malformed value gets its precise error first (RAR-01..05).
-    if (params.has('authorization_details')) {
-      parseAuthorizationDetails(params.get('authorization_details'));
-      return back('invalid_authorization_details', 'authorization_details are not accepted in the authorization request yet: ask for a per-action approval with CIBA (docs/actions.md)');
+    // A request_uri reaches here only inside pushed parameters, which the PAR endpoint refuses (RFC 9126 §2.1).
+    if (params.has('request_uri')) return back('invalid_request', 'request_uri must not be nested in a pushed authorization request');
+    // RFC 9396: details only in a pushed request, whose parameters the client authenticated and no browser saw or
+    // changed. In a plain one they are refused rather than ignored, so that no client takes a plain token for an
+    // approval of its details; a malformed value gets its precise error first (RAR-01..05).
+    const details = parseAuthorizationDetails(params.get('authorization_details'));
+    if (details && !origin.pushed) {
+      return back('invalid_authorization_details', 'authorization_details are accepted only in a pushed authorization request (RFC 9126), or asked for over CIBA (docs/actions.md)');
     }
     const responseType = params.get('response_type');
     if (responseType !== 'code') return back(responseType ? 'unsupported_response_type' : 'invalid_request', 'response_type must be code');
@@ -160,11 +177,19 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
       if (!isActiveAgent(actor)) return back('invalid_request', ACTOR_REFUSED);
     }
 
-    const requestedResources = parseResourceParameters(params);
+    let requestedResources = parseResourceParameters(params);
+    if (details) {
+      // The call's location is the request's one resource (RFC 9396 §2.2).
+      const located = actionResource(details[0]!, requestedResources);
+      if (!located.ok) return back('invalid_authorization_details', located.description);
+      requestedResources = [located.resource];
+    }
     const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
     const requestedScopes = parseScope(params.get('scope'));
     const decision = decideAuthorizationTargets(client, actor, { resources: requestedResources, scopes: requestedScopes }, registered);
     if (!decision.ok) return back(decision.error, decision.description);
+    const action = details && (await approvableAction(details[0]!, decision.resources, registered, deps));
+    if (action && !action.ok) return back('invalid_authorization_details', action.description);
 
     const dpopJkt = params.get('dpop_jkt');
     if (dpopJkt !== undefined && !JWK_THUMBPRINT.test(dpopJkt)) return back('invalid_request', 'dpop_jkt must be a base64url SHA-256 JWK thumbprint');
@@ -172,12 +197,32 @@ export async function parseAuthorizationRequest(query: string, deps: Authorizati
     if (nonce !== undefined && nonce.length > 512) return back('invalid_request', 'nonce is too long');
     return {
       ok: true,
-      request: { client, redirectUri, state, codeChallenge, nonce, dpopJkt, prompt, maxAge, actor, requestedScopes, scopes: decision.scopes, resources: decision.resources, registered },
+      request: {
+        client, redirectUri, state, codeChallenge, nonce, dpopJkt, prompt, maxAge, actor, requestedScopes, scopes: decision.scopes, resources: decision.resources, registered,
+        authorizationDetails: action ? [action.detail] : undefined,
+      },
     };
   } catch (err) {
     if (err instanceof OAuthError) return back(err.error, err.message);
     throw err;
   }
+}
+
+/**
+ * An `mcp_tool` detail as the user may approve it: at the request's one resource, a registered resource server
+ * whose tool an operator marked for per-action approvals (policy/action-approval.ts), as CIBA requires.
+ */
+export async function approvableAction(
+  /** As requested, or as kept with a pending request (which the same schema checked when it arrived). */
+  detail: RequestedMcpToolDetail | McpToolAuthorizationDetail,
+  resources: readonly string[],
+  registered: ReadonlyMap<string, ResourceRecord>,
+  deps: Pick<AuthorizationRequestDeps, 'resources'>,
+): Promise<{ ok: true; detail: McpToolAuthorizationDetail } | { ok: false; description: string }> {
+  const resource = resources.length === 1 ? registered.get(resources[0]!) : undefined;
+  if (!resource) return { ok: false, description: 'an mcp_tool detail needs its one resource to be a registered resource server' };
+  const decided = decideActionApproval(detail as RequestedMcpToolDetail, resource.uri, await deps.resources.getToolPolicy(resource.id, detail.tool));
+  return decided.ok ? { ok: true, detail: decided.detail } : decided;
 }
 
 /** The client's redirect URI with response parameters added (RFC 6749 §4.1.2: its own query is kept). */

@@ -1,3 +1,4 @@
+import type { McpToolAuthorizationDetail } from '@mandate/protocol';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
@@ -15,6 +16,7 @@ import type {
   PendingAuthorizationRecords,
   ResourceRecord,
   ResourceRecords,
+  ToolPolicyRecords,
   UserGrantRecords,
   UserRecords,
 } from '../store/store.ts';
@@ -22,6 +24,7 @@ import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import type { ConsentPageModel, ConsentScope } from '../ui/consent-page.ts';
 import {
   ACTOR_REFUSED,
+  approvableAction,
   type AuthorizationRequest,
   CLIENT_REFUSED,
   clientRefusal,
@@ -31,14 +34,18 @@ import {
   type ParsedAuthorizationRequest,
   redirectWith,
 } from './authorization-request.ts';
+import type { PushedAuthorizationFlow } from './pushed-authorization.ts';
+
+/** How many of the newest live grants an authorization request reads for what was granted before (grantedBefore). */
+const RECENT_GRANTS = 8;
 
 export interface AuthorizeDeps {
   clients: Pick<ClientRecords, 'getClient'>;
   /** How a self-registered client came to be, which the consent page says (unverified). */
   registrations: Pick<ClientRegistrationRecords, 'getClientRegistration'>;
-  resources: Pick<ResourceRecords, 'listResources'>;
+  resources: Pick<ResourceRecords, 'listResources'> & Pick<ToolPolicyRecords, 'getToolPolicy'>;
   consents: Pick<ConsentRecords, 'getConsent' | 'saveConsent'>;
-  grants: Pick<UserGrantRecords, 'createGrantWithCode' | 'listUserGrants'>;
+  grants: Pick<UserGrantRecords, 'createGrantWithCode' | 'listRecentGrants'>;
   /** The signed-in user (their grants for step-up; their roles, read only when a scope's policy requires one). */
   users: Pick<UserRecords, 'getUser'>;
   pending: PendingAuthorizationRecords;
@@ -49,6 +56,10 @@ export interface AuthorizeDeps {
   refusals: Pick<RefusalAudit, 'record'>;
   issuer: string;
   lifetimes: Pick<MandateConfig['authorization'], 'codeTtlSeconds' | 'refreshTokenFamilyTtlSeconds'> & Pick<MandateConfig['tokens'], 'maxAccessTokenTtlSeconds'>;
+  /** RFC 9126: requests pushed before (`request_uri`), taken once each. */
+  pushed: Pick<PushedAuthorizationFlow, 'resolve' | 'afterLogin'>;
+  /** Every request must be pushed first (RFC 9126 §5, the FAPI 2.0 mode); a client may also be required to alone. */
+  parRequired: boolean;
 }
 
 /** The browser's signed-in user, as the endpoint found them in the session. */
@@ -123,6 +134,8 @@ interface Pending {
   dpopJkt: string | undefined;
   scopes: string[];
   resources: string[];
+  /** RFC 9396: the one `mcp_tool` call asked for (pushed requests only). */
+  authorizationDetails: McpToolAuthorizationDetail[] | undefined;
 }
 
 /**
@@ -197,12 +210,16 @@ export function authorizationFlow(deps: AuthorizeDeps) {
   /**
    * Incremental authorization: the scopes this user granted this client (and agent) before for the same resources
    * (or, for a request for no resource, for none), in grants still alive and as far as they may still give them
-   * (lifecycle/token-lifecycle.ts).
+   * (lifecycle/token-lifecycle.ts). Only the newest RECENT_GRANTS live grants are read: every authorization makes
+   * a grant, and each is made holding what was granted before (below), so the newest carry what older ones gave
+   * (a user signed in for months would otherwise have every request read thousands). An older grant's scope a policy
+   * left out of every newer one is asked for again, never given without asking.
    */
   async function grantedBefore(auth: AuthorizationRequest, userId: string, now: number): Promise<string[]> {
     const actorId = auth.actor?.clientId ?? null;
     const sameTarget = (resources: readonly string[]) => (auth.resources.length === 0 ? resources.length === 0 : resources.some((uri) => auth.resources.includes(uri)));
-    const earlier = (await deps.grants.listUserGrants(userId)).filter((g) => g.clientId === auth.client.clientId && g.actorId === actorId && sameTarget(g.resources));
+    const recent = await deps.grants.listRecentGrants(userId, auth.client.clientId, actorId, now, RECENT_GRANTS);
+    const earlier = recent.filter((g) => sameTarget(g.resources));
     if (earlier.length === 0) return [];
     const user = await deps.users.getUser(userId);
     const scopes = new Set<string>();
@@ -242,7 +259,17 @@ export function authorizationFlow(deps: AuthorizeDeps) {
         expiresAt: now + lifetimes.codeTtlSeconds + (offline ? lifetimes.refreshTokenFamilyTtlSeconds : lifetimes.maxAccessTokenTtlSeconds),
         revokedAt: null,
       },
-      { codeHash: hashSecret(code), grantId, redirectUri: auth.redirectUri, codeChallenge: auth.codeChallenge, nonce: auth.nonce ?? null, expiresAt: now + lifetimes.codeTtlSeconds, consumedAt: null, dpopJkt: auth.dpopJkt ?? null },
+      {
+        codeHash: hashSecret(code),
+        grantId,
+        redirectUri: auth.redirectUri,
+        codeChallenge: auth.codeChallenge,
+        nonce: auth.nonce ?? null,
+        expiresAt: now + lifetimes.codeTtlSeconds,
+        consumedAt: null,
+        dpopJkt: auth.dpopJkt ?? null,
+        authorizationDetails: auth.authorizationDetails ?? null,
+      },
     );
     await deps.audit.record({
       event: 'authorization.code_issued',
@@ -250,7 +277,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       subject: user.id,
       clientId: auth.client.clientId,
       ip,
-      detail: { grant_id: grantId, actor_id: auth.actor?.clientId, scope: auth.scopes.join(' '), resources: auth.resources, consent: how },
+      detail: { grant_id: grantId, actor_id: auth.actor?.clientId, scope: auth.scopes.join(' '), resources: auth.resources, consent: how, ...(auth.authorizationDetails ? { authorization_details: auth.authorizationDetails } : {}) },
     });
     return back(auth, { code });
   }
@@ -284,6 +311,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       offlineAccess: auth.scopes.includes('offline_access'),
       reconfirm,
       approvalNeeded,
+      ...(auth.authorizationDetails ? { action: actionView(auth.authorizationDetails[0]!) } : {}),
     };
   }
 
@@ -300,6 +328,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       codeChallenge: auth.codeChallenge,
       nonce: auth.nonce ?? null,
       dpopJkt: auth.dpopJkt ?? null,
+      authorizationDetails: auth.authorizationDetails ?? null,
       scopes: auth.scopes,
       resources: auth.resources,
       createdAt: now,
@@ -314,7 +343,17 @@ export function authorizationFlow(deps: AuthorizeDeps) {
    */
   async function awaitApprovers(auth: Pending, registered: ReadonlyMap<string, ResourceRecord>, user: SignedInUser, why: string, ip: string, now: number): Promise<AuthorizeOutcome> {
     const chain = auth.actor ? [auth.client.clientId, auth.actor.clientId] : [auth.client.clientId];
-    const ask = { clientId: auth.client.clientId, chain, userId: user.id, scopes: auth.scopes, resources: auth.resources, justification: null, risk: highestRisk(auth.scopes, auth.resources, registered), why };
+    const ask = {
+      clientId: auth.client.clientId,
+      chain,
+      userId: user.id,
+      scopes: auth.scopes,
+      resources: auth.resources,
+      justification: null,
+      risk: highestRisk(auth.scopes, auth.resources, registered),
+      why,
+      ...(auth.authorizationDetails ? { authorizationDetails: auth.authorizationDetails } : {}),
+    };
     const gate = await askApprovers(ask, deps, now);
     if (gate.state === 'approved') return issueCode(auth, user, 'approval', ip, now);
     if (gate.created) {
@@ -338,11 +377,22 @@ export function authorizationFlow(deps: AuthorizeDeps) {
     const unusable = clientRefusal(client);
     if (unusable !== null || !client) return { ok: false, outcome: await refuse({ ok: false, redirect: false, clientId: record.clientId, description: unusable ?? CLIENT_REFUSED }, userId, ip) };
     const actor = record.actorId === null ? null : await deps.clients.getClient(record.actorId);
-    const auth: Pending = { ...record, state: record.state ?? undefined, nonce: record.nonce ?? undefined, dpopJkt: record.dpopJkt ?? undefined, client, actor };
+    const auth: Pending = {
+      ...record,
+      state: record.state ?? undefined,
+      nonce: record.nonce ?? undefined,
+      dpopJkt: record.dpopJkt ?? undefined,
+      authorizationDetails: record.authorizationDetails ?? undefined,
+      client,
+      actor,
+    };
     if (record.actorId !== null && !isActiveAgent(actor)) return { ok: false, outcome: await redirectError(auth, 'invalid_request', ACTOR_REFUSED, userId, ip) };
     const registered = new Map((await deps.resources.listResources()).map((r) => [r.uri, r]));
     const decision = decideAuthorizationTargets(client, actor, record, registered);
     if (!decision.ok) return { ok: false, outcome: await redirectError(auth, decision.error, decision.description, userId, ip) };
+    // A tool unmarked for per-action approvals while the user read the page is refused as a fresh request would be.
+    const action = auth.authorizationDetails && (await approvableAction(auth.authorizationDetails[0]!, decision.resources, registered, deps));
+    if (action && !action.ok) return { ok: false, outcome: await redirectError(auth, 'invalid_authorization_details', action.description, userId, ip) };
     // A policy changed while the user read the page decides as it would for a fresh request.
     const policies = await decidePolicies({ client, actor, scopes: decision.scopes, resources: decision.resources }, registered, userId, now);
     if (!policies.ok && policies.reason === 'denied') return { ok: false, outcome: await redirectError(auth, 'access_denied', policies.description, userId, ip) };
@@ -350,8 +400,12 @@ export function authorizationFlow(deps: AuthorizeDeps) {
   }
 
   return {
-    async authorize({ query, user, ip, now }: AuthorizeInput): Promise<AuthorizeOutcome> {
-      const parsed = await parseAuthorizationRequest(query, deps);
+    async authorize({ query: sent, user, ip, now }: AuthorizeInput): Promise<AuthorizeOutcome> {
+      // RFC 9126 §4: with a request_uri, the pushed parameters are the request (taken now: each is used once).
+      const resolved = await deps.pushed.resolve(sent, now);
+      if (!resolved.ok) return refuse({ ok: false, redirect: false, clientId: resolved.clientId, description: resolved.description }, user?.id ?? null, ip);
+      const { query, pushedBy } = resolved;
+      const parsed = await parseAuthorizationRequest(query, deps, { pushed: pushedBy !== null });
       if (!parsed.ok) return refuse(parsed, user?.id ?? null, ip);
       const requested = parsed.request;
 
@@ -361,10 +415,13 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       const stale = user !== null && (requested.prompt.has('login') || maxAge === 0 || (maxAge !== undefined && (user.authTime === null || now - user.authTime > maxAge)));
       if (!user || stale) {
         if (requested.prompt.has('none')) return redirectError(requested, 'login_required', user ? 'the user must authenticate again (max_age)' : 'the user is not signed in', user?.id ?? null, ip);
-        return { kind: 'login', query: afterLogin(query, requested.prompt), reauthenticate: stale };
+        const next = afterLogin(query, requested.prompt);
+        return { kind: 'login', query: pushedBy ? await deps.pushed.afterLogin(pushedBy, next, now, CONSENT_TTL_SECONDS) : next, reauthenticate: stale };
       }
-      // Step-up keeps what was granted: the new grant holds the union, and the page asks only for what is new.
-      const before = await grantedBefore(requested, user.id, now);
+      // Step-up keeps what was granted: the new grant holds the union, and the page asks only for what is new. An
+      // action (RFC 9396) is asked for alone, and always of the user: no remembered consent stands for a tool call.
+      const action = requested.authorizationDetails !== undefined;
+      const before = action ? [] : await grantedBefore(requested, user.id, now);
       const auth = withGrantedBefore(requested, before);
       // Scope policies: `deny`, a missing role or an unmet condition refuses; `auto` scopes need no consent.
       const policies = await decidePolicies(auth, auth.registered, user.id, now);
@@ -372,7 +429,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       // `admin_approval`: the user decides first (the page says an approver decides next), then approvers.
       const approval = policies.ok ? null : policies.description;
       const consentFree = policies.needConsent.length === 0;
-      const remembered = !auth.prompt.has('consent') && (consentFree || (await consentRemembered(auth, policies.needConsent, user.id)));
+      const remembered = !action && !auth.prompt.has('consent') && (consentFree || (await consentRemembered(auth, policies.needConsent, user.id)));
       // RFC 8252 §8.6: a public client's identity is not assured (anyone may claim its client id and a loopback
       // port), so remembered consent (or none needed) never yields its code silently: the user confirms on the page.
       const publicClient = auth.client.tokenEndpointAuthMethod === 'none';
@@ -401,7 +458,8 @@ export function authorizationFlow(deps: AuthorizeDeps) {
         await deps.audit.record({ event: 'consent.denied', actor: user.id, subject: user.id, clientId: auth.client.clientId, ip, detail });
         return redirectError(auth, 'access_denied', 'the user denied the request', user.id, ip);
       }
-      if (remember) {
+      // A tool call's approval is for that call: it is never remembered as consent to the scopes.
+      if (remember && !auth.authorizationDetails) {
         for (const [resource, scopes] of scopesByResource(auth, registered)) {
           const key = [user.id, auth.client.clientId, auth.actor?.clientId ?? '', resource] as const;
           const existing = await deps.consents.getConsent(...key);
@@ -426,7 +484,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       const { auth, registered, approval } = checked;
       if (approval === null) return issueCode(auth, user, 'consent', ip, now);
       const asked = await deps.approvals.getApprovalRequest(approvalId);
-      if (!asked || asked.clientId !== auth.client.clientId || asked.requestKey !== approvalRequestKey({ userId: user.id, resources: auth.resources, scopes: auth.scopes })) {
+      if (!asked || asked.clientId !== auth.client.clientId || asked.requestKey !== approvalRequestKey({ userId: user.id, resources: auth.resources, scopes: auth.scopes, authorizationDetails: auth.authorizationDetails })) {
         return redirectError(auth, 'access_denied', 'the approval request does not belong to this authorization request', user.id, ip);
       }
       if (asked.status === 'denied') return redirectError(auth, 'access_denied', `an approver denied the request${asked.reason ? `: ${asked.reason}` : ''}`, user.id, ip);
@@ -437,6 +495,9 @@ export function authorizationFlow(deps: AuthorizeDeps) {
 }
 
 export type AuthorizationFlow = ReturnType<typeof authorizationFlow>;
+
+/** What the consent page says of a tool call. */
+const actionView = (detail: McpToolAuthorizationDetail) => ({ tool: detail.tool, argumentsSha256: detail.arguments_sha256, resource: detail.locations?.[0] ?? '' });
 
 /**
  * The authorization request to come back to after the login page: without `prompt=login` and `max_age`, which the

@@ -26,6 +26,8 @@ export interface MetadataDocumentDeps {
   audit: Pick<AuditLog, 'record'>;
   settings: MandateConfig['clientMetadataDocuments'];
   resolveHost: ResolveHost;
+  /** Whether a document may ask for the device grant (`registration.allowDeviceGrant`; RFC 8628 §5.4). False when absent. */
+  allowDeviceGrant?: boolean;
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -101,7 +103,7 @@ export function metadataDocumentFlow(deps: MetadataDocumentDeps) {
     const resources = await deps.resources.listResources();
     let metadata;
     try {
-      metadata = parseClientMetadata(fields, { defaultMethod: 'none', resources });
+      metadata = parseClientMetadata(fields, { defaultMethod: 'none', resources, allowDeviceGrant: deps.allowDeviceGrant === true });
     } catch (err) {
       if (err instanceof OAuthError) throw refused(clientId, `is invalid: ${err.message}`);
       throw err;

@@ -28,6 +28,7 @@ export const REGISTRABLE_AUTH_METHODS = ['none', 'client_secret_basic', 'client_
 /** What a self-registered client may use: the user's authorization, and refresh when it asks for it. */
 // RFC 8628 beside the code flow: a CLI that signs in by browser where it can, by device code where it cannot.
 export const REGISTRABLE_GRANT_TYPES = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
+const DEVICE_CODE: (typeof REGISTRABLE_GRANT_TYPES)[number] = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export const clientMetadataSchema = z.object({
   // Checked one by one below, so that a refused URI gets `invalid_redirect_uri` with its reason.
@@ -52,6 +53,8 @@ export const clientMetadataSchema = z.object({
   software_id: text(200).optional(),
   software_version: text(200).optional(),
   application_type: z.enum(['native', 'web']).optional(),
+  // RFC 9126 §6: the client asks that its authorization requests be refused unless pushed.
+  require_pushed_authorization_requests: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 export type ClientMetadata = z.output<typeof clientMetadataSchema>;
@@ -67,12 +70,13 @@ export function describeIssue(error: z.ZodError): string {
 /**
  * Parses a client's metadata and applies the rules between members: redirect URIs by the redirect-URI policy;
  * `jwks` xor `jwks_uri` (RFC 7591 §2, DCR-01), and only with `private_key_jwt`, which needs one; `response_types`
- * consistent with `grant_types`; `scope` naming only scopes the server knows. `defaultMethod` is what an absent
+ * consistent with `grant_types`; the device grant only where the operator allows it (`allowDeviceGrant`: RFC 8628
+ * §5.4, remote phishing); `scope` naming only scopes the server knows. `defaultMethod` is what an absent
  * `token_endpoint_auth_method` means (RFC 7591: `client_secret_basic`).
  */
 export function parseClientMetadata(
   input: unknown,
-  options: { defaultMethod: TokenEndpointAuthMethod; resources: readonly ResourceRecord[] },
+  options: { defaultMethod: TokenEndpointAuthMethod; resources: readonly ResourceRecord[]; allowDeviceGrant?: boolean },
 ): Omit<ClientMetadata, 'grant_types'> & { token_endpoint_auth_method: TokenEndpointAuthMethod; grant_types: string[]; response_types: ['code'] } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidClientMetadata('the metadata must be a JSON object');
   const parsed = clientMetadataSchema.safeParse(input);
@@ -93,6 +97,9 @@ export function parseClientMetadata(
   const grantTypes = [...new Set(metadata.grant_types ?? ['authorization_code'])];
   // RFC 7591 §2.1: response_type code goes with the authorization_code grant.
   if (!grantTypes.includes('authorization_code')) throw invalidClientMetadata('grant_types must include authorization_code (response_types is code)');
+  if (grantTypes.includes(DEVICE_CODE) && options.allowDeviceGrant !== true) {
+    throw invalidClientMetadata(`grant_types: ${DEVICE_CODE} is not open to self-registered clients on this server (RFC 8628 §5.4: remote phishing); an operator grants it`);
+  }
   if (metadata.scope) {
     const known = new Set(options.resources.flatMap((r) => r.scopes.map((s) => s.name)));
     const unknown = metadata.scope.split(' ').filter((s) => !isOidcScope(s) && !known.has(s));
@@ -133,6 +140,7 @@ export function clientRecordFromMetadata(
     jwks: init.jwks,
     redirectUris: metadata.redirect_uris,
     grantTypes: metadata.grant_types,
+    requirePushedAuthorizationRequests: metadata.require_pushed_authorization_requests === true,
     tokensValidAfter: 0,
     createdAt: init.now,
     updatedAt: init.now,

@@ -50,7 +50,7 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
   async function parse(body: unknown, now: number) {
     const resources = await deps.resources.listResources();
     const withStatement = await applySoftwareStatement(body, deps.softwareStatements, now);
-    const metadata = parseClientMetadata(withStatement.metadata, { defaultMethod: 'client_secret_basic', resources });
+    const metadata = parseClientMetadata(withStatement.metadata, { defaultMethod: 'client_secret_basic', resources, allowDeviceGrant: deps.settings.allowDeviceGrant });
     let jwks = metadata.jwks ?? null;
     if (metadata.jwks_uri) {
       const fetched = await fetchClientJwks(metadata.jwks_uri, deps.jwksFetch);

@@ -32,6 +32,8 @@ export interface DeviceAuthorizationDeps {
   settings: Pick<MandateConfig['device'], 'codeTtlSeconds' | 'pollIntervalSeconds'>;
   /** The verification page's URL (RFC 8628 §3.2 `verification_uri`). */
   verificationUri: string;
+  /** The key user codes are stored under (`deriveUserCodeKey(kek)`, tokens/user-code.ts). */
+  userCodeKey: Buffer;
 }
 
 /** RFC 8628 §3.2 device authorization response. */
@@ -90,7 +92,7 @@ export function deviceAuthorizationFlow(deps: DeviceAuthorizationDeps) {
   async function pendingByCode(typed: string, now: number): Promise<DeviceAuthorizationRecord | null> {
     const normalized = normalizeUserCode(typed);
     if (normalized === null) return null;
-    const record = await deps.devices.getDeviceAuthorizationByUserCode(userCodeHash(normalized));
+    const record = await deps.devices.getDeviceAuthorizationByUserCode(userCodeHash(deps.userCodeKey, normalized));
     if (!record || record.status !== 'pending' || record.expiresAt <= now) return null;
     return record;
   }
@@ -128,7 +130,7 @@ export function deviceAuthorizationFlow(deps: DeviceAuthorizationDeps) {
       for (let attempt = 0; ; attempt++) {
         userCode = generateUserCode();
         try {
-          await deps.devices.createDeviceAuthorization({ ...record, userCodeHash: userCodeHash(normalizeUserCode(userCode)!) });
+          await deps.devices.createDeviceAuthorization({ ...record, userCodeHash: userCodeHash(deps.userCodeKey, normalizeUserCode(userCode)!) });
           break;
         } catch (err) {
           if (!(err instanceof StoreConflictError) || attempt >= 4) throw err;

@@ -109,7 +109,12 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
       if (!targets.ok) throw new OAuthError(targets.error, targets.description);
       const maxLifetimeSeconds = await policyLimitedLifetime(targets, { grant, user, client }, deps, now);
 
-      const issued = await issueUserTokens({ grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: record.nonce, dpopJkt, maxLifetimeSeconds, now }, deps);
+      // RFC 9396: a code for one approved call yields an action token for it (short-lived, no refresh token).
+      const action = record.authorizationDetails ?? undefined;
+      const issued = await issueUserTokens(
+        { grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: record.nonce, dpopJkt, maxLifetimeSeconds, ...(action ? { authorizationDetails: action } : {}), now },
+        deps,
+      );
       return {
         response: issued.response,
         audit: {
@@ -126,6 +131,7 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
             exp: issued.exp,
             refresh_token_issued: issued.response.refresh_token !== undefined,
             id_token_issued: issued.response.id_token !== undefined,
+            ...(action ? { authorization_details: action } : {}),
           },
         },
       };

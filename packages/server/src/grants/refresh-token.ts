@@ -23,7 +23,8 @@ export interface RefreshTokenRequest {
 }
 
 /**
- * RFC 6749 §6 refresh with rotation (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2, BCP-04, MCP-AS-03): every use returns a
+ * RFC 6749 §6 refresh with rotation (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2, BCP-04, MCP-AS-03; not in the FAPI 2.0 mode,
+ * where a confidential client's token is used again, `rotateRefreshTokens`): every use returns a
  * new refresh token and retires the old one. A retired token presented again means two parties hold the family:
  * the whole grant is revoked (its refresh tokens and every access token carrying its `gid`). The token is bound to
  * its client. The grant must still stand (lifecycle/token-lifecycle.ts: its user, client and agent active and not
@@ -67,6 +68,21 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
       const targets = decideTargets(TARGET_POLICIES.user_grant, userGrantTargets(life, request.resources, request.scopes));
       if (!targets.ok) throw new OAuthError(targets.error, targets.description);
       const maxLifetimeSeconds = await policyLimitedLifetime(targets, { grant, user, client }, deps, now);
+      const tokenRequest = { grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: null, dpopJkt, maxLifetimeSeconds, now };
+      const result = (issued: Awaited<ReturnType<typeof issueUserTokens>>): GrantResult => ({
+        response: issued.response,
+        audit: {
+          event: 'token.issued',
+          actor: grant.actorId ?? client.clientId,
+          subject: user.id,
+          clientId: client.clientId,
+          detail: { grant_type: 'refresh_token', grant_id: grant.id, jti: issued.jti, act: grant.actorId ?? undefined, scope: issued.response.scope ?? '', exp: issued.exp },
+        },
+      });
+      if (deps.rotateRefreshTokens === false) {
+        // The FAPI 2.0 mode: the same token again (bound to the client's private_key_jwt authentication).
+        return result(await issueUserTokens({ ...tokenRequest, keepRefreshToken: true }, deps));
+      }
 
       const next = mintRefreshToken();
       const rotation = await deps.grants.rotateRefreshToken(record.tokenHash, {
@@ -83,20 +99,7 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
         throw invalidGrant('the refresh token was already used', 'refresh token reuse (concurrent): family revoked');
       }
 
-      const issued = await issueUserTokens(
-        { grant, user, client, scopes: targets.scopes, resources: targets.resources, nonce: null, rotatedRefreshToken: { token: next.token }, dpopJkt, maxLifetimeSeconds, now },
-        deps,
-      );
-      return {
-        response: issued.response,
-        audit: {
-          event: 'token.issued',
-          actor: grant.actorId ?? client.clientId,
-          subject: user.id,
-          clientId: client.clientId,
-          detail: { grant_type: 'refresh_token', grant_id: grant.id, jti: issued.jti, act: grant.actorId ?? undefined, scope: issued.response.scope ?? '', exp: issued.exp },
-        },
-      };
+      return result(await issueUserTokens({ ...tokenRequest, rotatedRefreshToken: { token: next.token } }, deps));
     },
   };
 }

@@ -28,6 +28,11 @@ export interface UserTokenDeps {
   maxAccessTokenTtlSeconds: number;
   idTokenTtlSeconds: number;
   refreshTokenIdleTtlSeconds: number;
+  /**
+   * False in the FAPI 2.0 mode, which asks for no rotation (a lost response would strand the client): a refresh
+   * token then lives as long as its grant and is used again and again. True (rotation) when absent.
+   */
+  rotateRefreshTokens?: boolean;
   refreshTokens: Pick<UserGrantRecords, 'createRefreshToken'>;
   /** The registered resources whose scope policies a token of the grant is checked against. */
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
@@ -46,6 +51,8 @@ export interface UserTokenRequest {
   nonce: string | null;
   /** When set, the refresh token to store instead of minting and storing one (refresh rotation stores it itself). */
   rotatedRefreshToken?: { token: string };
+  /** A refresh without rotation: the client keeps its refresh token, and no new one is issued. */
+  keepRefreshToken?: boolean;
   /** The thumbprint of the request's verified DPoP key: the access token is bound to it (RFC 9449 §5). */
   dpopJkt: string | undefined;
   /** The shortest lifetime the scopes' policies allow (`policyLimitedLifetime`). */
@@ -96,14 +103,15 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
   if (action) response.authorization_details = action;
 
   if (request.rotatedRefreshToken) response.refresh_token = request.rotatedRefreshToken.token;
-  else if (!action && wantsRefreshToken(grant, client)) {
+  else if (!action && !request.keepRefreshToken && wantsRefreshToken(grant, client)) {
     const refresh = mintRefreshToken();
     await deps.refreshTokens.createRefreshToken({
       tokenHash: refresh.hash,
       grantId: grant.id,
       status: 'active',
       createdAt: now,
-      expiresAt: Math.min(now + deps.refreshTokenIdleTtlSeconds, grant.expiresAt),
+      // Not rotated, a token is never renewed: it lives as long as its grant.
+      expiresAt: deps.rotateRefreshTokens === false ? grant.expiresAt : Math.min(now + deps.refreshTokenIdleTtlSeconds, grant.expiresAt),
       // RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a confidential client's is bound to
       // the client by its authentication already, so it may change keys.
       dpopJkt: client.tokenEndpointAuthMethod === 'none' ? (request.dpopJkt ?? null) : null,

@@ -9,6 +9,8 @@ export const endpointPaths = {
   backchannelAuthentication: '/bc-authorize',
   /** RFC 8628 §3.1: the device authorization endpoint. */
   deviceAuthorization: '/device_authorization',
+  /** RFC 9126 §2: the pushed authorization request endpoint. */
+  pushedAuthorization: '/par',
 } as const;
 
 /** Paths of the user-facing endpoints (kept apart from `endpointPaths`, which are also client-assertion audiences). */

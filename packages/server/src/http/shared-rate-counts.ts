@@ -53,6 +53,12 @@ export class SharedRateCounts {
     if (2 * ((this.#known.get(key) ?? 0) + unsynced) >= limit) this.#watched.add(key);
   }
 
+  /** Reads `key` back at every sync of this minute without counting anything: a key only other instances count. */
+  watch(key: string): void {
+    this.#roll();
+    this.#watched.add(key);
+  }
+
   /** Seconds until the current minute ends, when every count starts again. */
   secondsLeft(): number {
     return Math.max(1, this.#window + WINDOW_SECONDS - this.#now());

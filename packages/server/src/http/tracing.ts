@@ -5,7 +5,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * OpenTelemetry traces (issue 13 item 5), when an OTLP endpoint is configured: one span per HTTP request (method,
- * route, status, the authenticated client's id), with a child span per store call made while answering it. Never a
+ * route, status, the authenticated client's id), a child of the caller's span when the request carries a W3C
+ * `traceparent`, with a child span per store call and per signature (`sign`: algorithm and kid) made while answering it. Never a
  * token, a secret, a header, a query string or a store call's arguments: only names, routes, statuses and client ids.
  *
  * The OpenTelemetry packages are imported here, lazily, and only when tracing is configured: a server without the
@@ -23,6 +24,8 @@ export interface RequestTracing {
   wrapHandler(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void;
   /** Fastify `onResponse`: names the span after the route and records the status and client. */
   onResponse(request: FastifyRequest, reply: FastifyReply, done: () => void): void;
+  /** Runs `fn` in a span named `name` under the current request's span (none outside a request): signing, for one. */
+  span<T>(name: string, attributes: Record<string, string>, fn: () => T): T;
   /** The object with every method that returns a promise traced as `<prefix>.<method>` under the current request's span. */
   traced<T extends object>(target: T, prefix: string, attributes?: Record<string, string>): T;
   /** Exports what is still queued, then stops. */
@@ -32,6 +35,22 @@ export interface RequestTracing {
 /** The OTLP traces URL of a base endpoint (OTel spec: the signal path is appended to OTEL_EXPORTER_OTLP_ENDPOINT). */
 export function tracesUrl(endpoint: string): string {
   return `${endpoint.replace(/\/$/, '')}/v1/traces`;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+
+/**
+ * The caller's span in a W3C `traceparent` header (Trace Context §3.2), or null when absent or malformed (then the
+ * request starts a trace of its own). Version `ff` and all-zero ids are invalid; a later version may add fields.
+ */
+export function parseTraceparent(header: string | string[] | undefined): { traceId: string; spanId: string; traceFlags: number } | null {
+  if (typeof header !== 'string') return null;
+  const match = TRACEPARENT.exec(header.trim());
+  if (!match) return null;
+  const [, version, traceId, spanId, flags] = match as unknown as [string, string, string, string, string];
+  if (version === 'ff' || (version === '00' && header.trim().length !== 55)) return null;
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return null;
+  return { traceId, spanId, traceFlags: parseInt(flags, 16) & 1 };
 }
 
 export async function startTracing(settings: TracingSettings): Promise<RequestTracing> {
@@ -55,7 +74,10 @@ export async function startTracing(settings: TracingSettings): Promise<RequestTr
     wrapHandler(handler) {
       return (req, res) => {
         // Named for the method until the route is known; the path's query (codes, tokens) is never recorded.
-        const span = tracer.startSpan(`${req.method ?? 'HTTP'}`, { kind: api.SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } });
+        // A caller's trace continues here (W3C Trace Context): its span is this one's parent.
+        const caller = parseTraceparent(req.headers.traceparent);
+        const parent = caller ? api.trace.setSpanContext(api.ROOT_CONTEXT, { ...caller, isRemote: true }) : api.ROOT_CONTEXT;
+        const span = tracer.startSpan(`${req.method ?? 'HTTP'}`, { kind: api.SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } }, parent);
         spans.set(req, span);
         // onResponse ends the span once it knows the route and status; a connection cut before any response has no
         // onResponse, so the span ends here instead (a turn later, so that onResponse goes first when it runs).
@@ -77,6 +99,19 @@ export async function startTracing(settings: TracingSettings): Promise<RequestTr
         span.end();
       }
       done();
+    },
+    span(name, attributes, fn) {
+      const parent = current.getStore();
+      if (parent === undefined) return fn();
+      const span = tracer.startSpan(name, { attributes }, api.trace.setSpan(api.ROOT_CONTEXT, parent));
+      try {
+        return fn();
+      } catch (err) {
+        span.setStatus({ code: api.SpanStatusCode.ERROR });
+        throw err;
+      } finally {
+        span.end();
+      }
     },
     traced(target, prefix, attributes = {}) {
       return new Proxy(target, {

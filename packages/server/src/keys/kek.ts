@@ -66,3 +66,12 @@ export function decryptPrivateKey(kek: Buffer, kid: string, encrypted: string): 
 export function deriveWebhookSecretKey(kek: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'mandate revocation webhook secret v1', 32));
 }
+
+/**
+ * The key RFC 8628 user codes are stored under (HMAC-SHA-256; derived from the KEK, so the same on every instance).
+ * A user code has only ~34.6 bits: stored as a plain hash, a leaked database would give up every pending code in a
+ * few minutes of hashing; without the KEK there is nothing to try them against.
+ */
+export function deriveUserCodeKey(kek: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'mandate device user code v1', 32));
+}

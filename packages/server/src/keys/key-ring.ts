@@ -1,4 +1,4 @@
-import type { SigningAlgorithm } from '@mandate/protocol';
+import type { SignatureMaker, SigningAlgorithm } from '@mandate/protocol';
 import type { SigningKeyRecords } from '../store/store.ts';
 import { generateSigningKey, type LoadedSigningKey, loadSigningKey } from './signing-key.ts';
 
@@ -35,6 +35,9 @@ type KeyRecords = Pick<SigningKeyRecords, 'listSigningKeys' | 'insertFirstActive
  * the injected clock) every instance switches, each having published the new key for at least the publish-ahead
  * time less its reload interval. A resource server that cached the JWKS within that window already holds the new key.
  */
+/** Wraps a key's signature maker; the key ring applies it to each key it loads. */
+export type SignWrapper = (key: Pick<LoadedSigningKey, 'kid' | 'alg'>, sign: SignatureMaker) => SignatureMaker;
+
 export class KeyRing {
   readonly #store: KeyRecords;
   readonly #kek: Buffer;
@@ -46,10 +49,14 @@ export class KeyRing {
   #previous: LoadedSigningKey | null = null;
   #lastReloadMs = 0;
 
-  private constructor(store: KeyRecords, kek: Buffer, now: Clock) {
+  /** Wraps each loaded key's signature maker (a trace span per signature, when tracing is on). */
+  readonly #wrapSign: SignWrapper | undefined;
+
+  private constructor(store: KeyRecords, kek: Buffer, now: Clock, wrapSign: SignWrapper | undefined) {
     this.#store = store;
     this.#kek = kek;
     this.#now = now;
+    this.#wrapSign = wrapSign;
   }
 
   /** Loads the keys, generating the first one (of `algorithm`) when the store has none. */
@@ -58,8 +65,9 @@ export class KeyRing {
     kek: Buffer,
     algorithm: SigningAlgorithm,
     now: Clock,
+    wrapSign?: SignWrapper,
   ): Promise<KeyRing> {
-    const ring = new KeyRing(store, kek, now);
+    const ring = new KeyRing(store, kek, now, wrapSign);
     const records = await store.listSigningKeys();
     if (!records.some((r) => r.status === 'active')) {
       // Two instances starting at once may both try; the store admits one active key and the loser reloads.
@@ -78,7 +86,7 @@ export class KeyRing {
       const previous = this.#keys.get(record.kid);
       // Keep already-decrypted keys whose status and signing window are unchanged; decrypt only what is new.
       const unchanged = previous && previous.status === record.status && previous.retiredAt === record.retiredAt;
-      const loaded = unchanged ? { ...previous, publishUntil: record.publishUntil } : loadSigningKey(record, this.#kek, now);
+      const loaded = unchanged ? { ...previous, publishUntil: record.publishUntil } : this.#withWrappedSigner(loadSigningKey(record, this.#kek, now));
       keys.set(record.kid, loaded);
       if (record.status === 'active') current = loaded;
     }
@@ -92,6 +100,11 @@ export class KeyRing {
     this.#current = current;
     this.#previous = replaced;
     this.#lastReloadMs = Date.now();
+  }
+
+  #withWrappedSigner(key: LoadedSigningKey): LoadedSigningKey {
+    if (!this.#wrapSign || !key.signer) return key;
+    return { ...key, signer: { ...key.signer, sign: this.#wrapSign(key, key.signer.sign) } };
   }
 
   /**

@@ -6,7 +6,8 @@ import type { ClientRecord, ClientRegistrationRecord } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
 import { isOidcScope } from '../policy/oidc-scopes.ts';
 import { ManagementError } from './management-error.ts';
-import { emailAddress, parseInput, resourceUri, scopeToken } from './input.ts';
+import { emailAddress, jwksInput, parseInput, resourceUri, scopeToken } from './input.ts';
+import { usableClientJwks } from '../oauth/client-jwks.ts';
 import { checkAccessTokenTtl, checkAudiencesRegistered, deleteClientRecord, existingClientOfKind, insertClient, rotateClientRecordSecret, setClientRecordStatus, type ClientStore } from './client-lifecycle.ts';
 import type { ManagementDeps } from './management-deps.ts';
 
@@ -32,6 +33,10 @@ export interface ClientView {
   access_token_ttl_seconds: number | null;
   /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
   dpop_bound_access_tokens: boolean;
+  /** RFC 9126 §6: plain authorization requests are refused; the client pushes them first. */
+  require_pushed_authorization_requests: boolean;
+  /** The public keys of a `private_key_jwt` client; null otherwise. */
+  jwks: ClientRecord['jwks'];
   created_at: number;
   updated_at: number;
   /**
@@ -68,6 +73,8 @@ function clientView(record: ClientRecord, registration: ClientRegistrationRecord
     token_endpoint_auth_method: record.tokenEndpointAuthMethod,
     access_token_ttl_seconds: record.accessTokenTtlSeconds,
     dpop_bound_access_tokens: record.dpopBoundAccessTokens === true,
+    require_pushed_authorization_requests: record.requirePushedAuthorizationRequests === true,
+    jwks: record.jwks && usableClientJwks(record.jwks),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
     registration: registrationView(registration),
@@ -94,6 +101,7 @@ const fields = {
   audiences: z.array(resourceUri).max(50),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),
   dpop_bound_access_tokens: z.boolean(),
+  require_pushed_authorization_requests: z.boolean(),
   grant_types: z.array(grantType).min(1).max(5),
 };
 
@@ -110,10 +118,14 @@ const createSchema = z
     audiences: fields.audiences.default([]),
     access_token_ttl_seconds: fields.access_token_ttl_seconds.optional(),
     dpop_bound_access_tokens: fields.dpop_bound_access_tokens.default(false),
+    require_pushed_authorization_requests: fields.require_pushed_authorization_requests.default(false),
     grant_types: grantTypes.default(['authorization_code', 'refresh_token']),
     public: z.boolean().default(false),
+    // A confidential client authenticates with a secret, or with private_key_jwt and these keys (FAPI 2.0 needs the latter).
+    jwks: jwksInput.optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => !(c.public && c.jwks), { message: 'a public client has no keys', path: ['jwks'] });
 
 const updateSchema = z.object({ ...fields, grant_types: grantTypes }).partial().strict();
 
@@ -130,7 +142,8 @@ export async function createClient(input: unknown, deps: ManagementDeps<ClientSt
   checkAccessTokenTtl(parsed.access_token_ttl_seconds, deps);
   checkDefaultScopes(parsed.default_scopes, parsed.scopes);
   await checkAudiencesRegistered(parsed.audiences, deps);
-  const clientSecret = parsed.public ? null : generateSecret();
+  const method = parsed.public ? 'none' : parsed.jwks ? 'private_key_jwt' : 'client_secret_basic';
+  const clientSecret = method === 'client_secret_basic' ? generateSecret() : null;
   const record: ClientRecord = {
     clientId: newId('app'),
     kind: 'app',
@@ -143,11 +156,12 @@ export async function createClient(input: unknown, deps: ManagementDeps<ClientSt
     allowedAudiences: [...new Set(parsed.audiences)],
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds ?? null,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
-    tokenEndpointAuthMethod: parsed.public ? 'none' : 'client_secret_basic',
+    requirePushedAuthorizationRequests: parsed.require_pushed_authorization_requests,
+    tokenEndpointAuthMethod: method,
     secretHash: clientSecret ? hashSecret(clientSecret) : null,
     previousSecretHash: null,
     previousSecretExpiresAt: null,
-    jwks: null,
+    jwks: parsed.jwks ?? null,
     redirectUris: [...new Set(parsed.redirect_uris)],
     grantTypes: [...new Set(parsed.grant_types)],
     tokensValidAfter: 0,
@@ -189,6 +203,7 @@ export async function updateClient(clientId: string, input: unknown, deps: Manag
     allowedAudiences: parsed.audiences,
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
+    requirePushedAuthorizationRequests: parsed.require_pushed_authorization_requests,
     grantTypes: parsed.grant_types,
     updatedAt: deps.now,
   }))!;

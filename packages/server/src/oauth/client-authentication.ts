@@ -30,6 +30,10 @@ export interface ClientAuthDeps {
   tokenEndpoint: string;
   clockSkewSeconds: number;
   clientAssertionMaxTtlSeconds: number;
+  /** Other URLs a client assertion may name as its audience here (RFC 9126 §2: the PAR endpoint's). */
+  extraAudiences?: readonly string[];
+  /** The only methods accepted (the FAPI 2.0 mode: `private_key_jwt`); every supported one when absent. */
+  allowedMethods?: readonly TokenEndpointAuthMethod[];
 }
 
 const FAILED = 'client authentication failed';
@@ -73,6 +77,18 @@ export interface PresentedCredentials {
 }
 
 export async function authenticateClient(request: PresentedCredentials, deps: ClientAuthDeps, now: number): Promise<AuthenticatedClient> {
+  const authenticated = await authenticateByAnyMethod(request, deps, now);
+  if (deps.allowedMethods && !deps.allowedMethods.includes(authenticated.method)) {
+    // Not a secret worth hiding: the metadata lists the methods accepted, and the client must learn to use one.
+    throw invalidClient(`client authentication must use ${deps.allowedMethods.join(' or ')} (FAPI 2.0 mode)`, {
+      detail: `${authenticated.method} refused in the FAPI 2.0 mode`,
+      basicChallenge: authenticated.method === 'client_secret_basic',
+    });
+  }
+  return authenticated;
+}
+
+async function authenticateByAnyMethod(request: PresentedCredentials, deps: ClientAuthDeps, now: number): Promise<AuthenticatedClient> {
   const { params } = request;
   const usesBasic = request.authorization !== undefined && /^Basic /i.test(request.authorization);
   const usesPost = params.has('client_secret');
@@ -150,7 +166,7 @@ export async function verifyClientAssertion(assertion: string, deps: ClientAuthD
     throw invalidClient(FAILED, { detail: `client ${clientId} is not registered for private_key_jwt (or has no usable public key)` });
   }
 
-  const audiences = [deps.issuer, deps.tokenEndpoint];
+  const audiences = [deps.issuer, deps.tokenEndpoint, ...(deps.extraAudiences ?? [])];
   let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
   try {
     ({ payload } = await jwtVerify(assertion, createLocalJWKSet(keys as Parameters<typeof createLocalJWKSet>[0]), {
@@ -169,7 +185,7 @@ export async function verifyClientAssertion(assertion: string, deps: ClientAuthD
   // jose accepts an `aud` array that merely contains one of ours; every value must be ours.
   const aud = [payload.aud].flat();
   if (!aud.every((value) => typeof value === 'string' && audiences.includes(value))) {
-    throw invalidClient(FAILED, { detail: 'client_assertion aud must be the issuer or the token endpoint, and nothing else' });
+    throw invalidClient(FAILED, { detail: 'client_assertion aud must be the issuer or the endpoint it is sent to, and nothing else' });
   }
   if (payload.iat !== undefined && payload.iat > now + deps.clockSkewSeconds) {
     throw invalidClient(FAILED, { detail: 'client_assertion iat is in the future' });

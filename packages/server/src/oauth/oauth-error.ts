@@ -33,7 +33,10 @@ export type OAuthErrorCode =
   | 'invalid_authorization_details'
   // Per-action approvals (issue 12 item 4): a single-use action token used again, or for another action.
   | 'action_token_used'
-  | 'action_mismatch';
+  | 'action_mismatch'
+  // RFC 6749 §4.1.2.1 and OIDC Core §6.2, answered as JSON by the pushed authorization request endpoint (RFC 9126 §2.3).
+  | 'unsupported_response_type'
+  | 'request_not_supported';
 
 export class OAuthError extends Error {
   override readonly name = 'OAuthError';

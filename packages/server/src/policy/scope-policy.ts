@@ -12,11 +12,11 @@ import { isOidcScope } from './oidc-scopes.ts';
  * policy`, versioned in `scope_policy_versions`); a scope without one follows `DEFAULT_POLICY_BY_RISK`.
  */
 
-/** The policy of a scope that has none set. */
+/** The policy of a scope that has none set (issue 12 item 1: low → consent, remembered; high → approval). */
 export const DEFAULT_POLICY_BY_RISK: Readonly<Record<ScopeRisk, ScopePolicyKind>> = {
   low: 'user_consent',
   medium: 'user_consent',
-  high: 'user_consent',
+  high: 'admin_approval',
   critical: 'admin_approval',
 };
 

@@ -1,3 +1,5 @@
+import type { McpToolAuthorizationDetail } from '@mandate/protocol';
+
 /**
  * An authorization request waiting for the user's consent (RFC 6749 §4.1.1, after validation). The consent page
  * carries only a random id; the request itself stays here, bound to the browser session that saw the page, and is
@@ -22,6 +24,8 @@ export interface PendingAuthorizationRecord {
   resources: string[];
   /** RFC 9449 §10 `dpop_jkt`, carried to the code. */
   dpopJkt?: string | null;
+  /** RFC 9396: the one `mcp_tool` call asked for (a pushed request's details), carried to the code. */
+  authorizationDetails?: McpToolAuthorizationDetail[] | null;
   createdAt: number;
   expiresAt: number;
 }

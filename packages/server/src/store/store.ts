@@ -15,9 +15,11 @@ import type { ActionTokenUseRecords, ToolPolicyRecords } from './action-approval
 import type { ClientRegistrationRecords } from './client-registration.ts';
 import type { DeviceAuthorizationRecords } from './device-authorization.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
+import type { PushedAuthorizationRecords } from './pushed-authorization.ts';
 import type { RevocationWebhookRecords } from './revocation-webhooks.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
+export type { PushedAuthorizationRecord, PushedAuthorizationRecords } from './pushed-authorization.ts';
 export type { DeviceAuthorizationRecord, DeviceAuthorizationRecords, DevicePoll } from './device-authorization.ts';
 export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
 export type { ClaimedWebhookDelivery, RevocationWebhookRecord, RevocationWebhookRecords, WebhookDeliveryRecord, WebhookDeliveryStatus } from './revocation-webhooks.ts';
@@ -58,6 +60,8 @@ export interface ClientRecord {
   tokensValidAfter: number;
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`: token requests without a DPoP proof are refused. False when absent. */
   dpopBoundAccessTokens?: boolean;
+  /** RFC 9126 §6 `require_pushed_authorization_requests`: plain authorization requests are refused. False when absent. */
+  requirePushedAuthorizationRequests?: boolean;
   /** OpenID CIBA Core 1.0 §4 `backchannel_token_delivery_mode`: how the client learns of a decision. Poll when absent. */
   backchannelTokenDeliveryMode?: 'poll' | 'ping' | null;
   /** CIBA §4 `backchannel_client_notification_endpoint`: where a `ping` client is notified. */
@@ -640,6 +644,8 @@ export interface AuthorizationCodeRecord {
   consumedAt: number | null;
   /** RFC 9449 §10 `dpop_jkt` of the authorization request: the code is redeemed only with a proof of that key. */
   dpopJkt?: string | null;
+  /** RFC 9396: the one `mcp_tool` call the user approved (a pushed request's details); its tokens approve only it. */
+  authorizationDetails?: McpToolAuthorizationDetail[] | null;
 }
 
 /** `redeemed`: this call consumed the code. `replayed`: it was consumed before (RFC 9700 §4.5: revoke the grant). */
@@ -665,6 +671,11 @@ export interface UserGrantRecords {
   createGrant(grant: UserGrantRecord): Promise<void>;
   getGrant(id: string): Promise<UserGrantRecord | null>;
   listUserGrants(userId: string): Promise<UserGrantRecord[]>;
+  /**
+   * The newest `limit` grants of this user to this client for this agent (null: none) that are active and unexpired
+   * at `now`, newest first (those of one second in any order): what an authorization request looks at for what was granted before.
+   */
+  listRecentGrants(userId: string, clientId: string, actorId: string | null, now: number, limit: number): Promise<UserGrantRecord[]>;
   /** Every grant still active and unexpired at `now`, of every user, newest first, at most `limit` (the console's list). */
   listActiveGrants(now: number, limit: number): Promise<UserGrantRecord[]>;
   /** Marks the grant revoked (and appends a revocation event naming it and its resources); false when it was unknown or revoked already. */
@@ -758,6 +769,7 @@ export interface Store
     UserGrantRecords,
     ConsentRecords,
     PendingAuthorizationRecords,
+    PushedAuthorizationRecords,
     DeviceAuthorizationRecords,
     RateLimitRecords,
     ClientRegistrationRecords,

@@ -1,5 +1,4 @@
-import { randomInt } from 'node:crypto';
-import { hashSecret } from './secret.ts';
+import { createHmac, randomInt } from 'node:crypto';
 
 /**
  * RFC 8628 §6.1 user codes: 8 characters of 20 consonants (no vowels, so no words; no look-alike digits),
@@ -28,7 +27,10 @@ export function formatUserCode(normalized: string): string {
   return `${normalized.slice(0, 4)}-${normalized.slice(4)}`;
 }
 
-/** What the store keeps of a user code: the SHA-256 of its canonical form. */
-export function userCodeHash(normalized: string): string {
-  return hashSecret(normalized);
+/**
+ * What the store keeps of a user code: the HMAC-SHA-256 of its canonical form under `key` (`deriveUserCodeKey(kek)`):
+ * 2^34.6 codes are too few for a plain hash to hide them from whoever reads the database.
+ */
+export function userCodeHash(key: Buffer, normalized: string): string {
+  return createHmac('sha256', key).update(normalized).digest('base64url');
 }

@@ -29,7 +29,12 @@ export interface RequestAboutYou {
   reason: string | null;
   user_may_decide: boolean;
   decided_elsewhere_reason: string | null;
+  /** A per-action request (RFC 9396): the single tool call it allows. */
+  authorization_details?: { type: string; tool?: string }[] | null | undefined;
 }
+
+/** " — a single call of run_command" for a per-action request: the person sees which action, not just the scope. */
+const singleCall = (r: RequestAboutYou) => (r.authorization_details ?? []).map((d) => html`, a single call of <code>${d.tool ?? d.type}</code>`);
 
 const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -62,7 +67,7 @@ ${
   pending.length === 0
     ? html`<p class="muted">No request is waiting for a decision.</p>`
     : html`<ul class="requests">${pending.map(
-        (r) => html`<li class="risk-${r.risk}"><p><strong>${names.get(r.client_id) ?? r.client_id}</strong> asks for <code>${r.scopes.join(' ')}</code> on your behalf<span class="badge">${r.risk} risk</span></p>
+        (r) => html`<li class="risk-${r.risk}"><p><strong>${names.get(r.client_id) ?? r.client_id}</strong> asks for <code>${r.scopes.join(' ')}</code>${singleCall(r)} on your behalf<span class="badge">${r.risk} risk</span></p>
 ${r.justification ? html`<p>“${r.justification}”</p>` : ''}
 <p class="muted">${r.resources.join(' ')} · expires ${day(r.expires_at)} UTC</p>
 ${
@@ -77,7 +82,7 @@ ${
 }
 ${
   past.length
-    ? html`<h3>Recent</h3><ul>${past.map((r) => html`<li>${names.get(r.client_id) ?? r.client_id}: <code>${r.scopes.join(' ')}</code> — <strong>${r.status}</strong>${r.reason ? html` (${r.reason})` : ''} <span class="muted">${day(r.created_at)}</span></li>`)}</ul>`
+    ? html`<h3>Recent</h3><ul>${past.map((r) => html`<li>${names.get(r.client_id) ?? r.client_id}: <code>${r.scopes.join(' ')}</code>${singleCall(r)} — <strong>${r.status}</strong>${r.reason ? html` (${r.reason})` : ''} <span class="muted">${day(r.created_at)}</span></li>`)}</ul>`
     : ''
 }
 </section>`;

@@ -37,6 +37,11 @@ export interface ConsentPageModel {
   reconfirm: boolean;
   /** A scope policy also asks an approver (issue 12 item 2): why, shown before the user answers; null when not. */
   approvalNeeded: string | null;
+  /**
+   * RFC 9396: the one tool call this request asks to make (an `mcp_tool` detail of a pushed request): the token
+   * approves that call only, once, within minutes. Absent otherwise.
+   */
+  action?: { tool: string; argumentsSha256: string; resource: string };
   /** The id under which the server keeps the authorization request; the form posts back only this. */
   requestId: string;
 }
@@ -88,6 +93,14 @@ ${
     ? html`<p class="info" role="note">You allowed this before. This application runs on your device and cannot prove its identity, so confirm that you started this request just now; if you did not, deny it.</p>`
     : ''
 }
+${
+  model.action
+    ? html`<div class="action" role="group" aria-label="Tool call">
+  <h2>One tool call</h2>
+  <p>It asks to call the tool <strong><code>${model.action.tool}</code></strong> on <strong>${model.action.resource}</strong>, once, with the arguments whose SHA-256 is <code>${model.action.argumentsSha256}</code>. The permission ends after that call, or within minutes.</p>
+</div>`
+    : ''
+}
 <h2>${agent ? 'The agent' : 'It'} will ${model.alreadyGranted.length > 0 ? 'also ' : ''}be allowed to:</h2>
 ${model.scopes.length > 0 ? html`<ul class="scopes">${model.scopes.map(scopeItem)}</ul>` : html`<p>Nothing new: it asks again for what you allowed before.</p>`}
 ${
@@ -106,7 +119,7 @@ ${model.offlineAccess ? html`<p>Access continues after you close this page, unti
 <form method="post" action="${base}/authorize/consent">
   <input type="hidden" name="csrf" value="${model.csrf}">
   <input type="hidden" name="request" value="${model.requestId}">
-  <p><input type="checkbox" id="remember" name="remember" value="1" checked> <label for="remember" class="inline-label">Remember this decision</label></p>
+  ${model.action ? '' : html`<p><input type="checkbox" id="remember" name="remember" value="1" checked> <label for="remember" class="inline-label">Remember this decision</label></p>`}
   <button type="submit" name="decision" value="approve">Approve</button>
   <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 </form>

@@ -57,6 +57,8 @@ forEachStore('browser: login, consent, passkey', (fixture) => {
         { name: 'exec', description: 'Run commands on your computer', risk: 'high' },
       ],
     });
+    // The consent page is the point here: `exec` (high risk, an approver's by default) is left to the user's consent.
+    assert.equal((await server.admin('PUT', `/resources/${encodeURIComponent(MCP_RESOURCE)}/policies/exec`, { policy: 'user_consent' })).status, 200);
     await createUser(server, 'ada@example.com');
     app = await createApp(server, { name: 'Chat Demo', public: true, redirect_uris: ['http://127.0.0.1/callback'] });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });

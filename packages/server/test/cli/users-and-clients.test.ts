@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { forEachStore } from '../helpers/stores.ts';
@@ -64,6 +67,21 @@ forEachStore('CLI: mandate user and mandate client', (fixture) => {
     const bad = mandate(['client', 'create', '--name', 'Bad', '--redirect-uri', 'http://evil.example/cb', '--db', fixture.url]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /loopback/);
+  });
+
+  test('mandate client create --jwks-file --require-par: a private_key_jwt client without a secret whose requests must be pushed (RFC 9126, FAPI 2.0)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mandate-jwks-'));
+    const jwks = join(dir, 'keys.json');
+    const { x, y } = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+    writeFileSync(jwks, JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x, y, kid: 'k1' }] }));
+    const run = mandate(['client', 'create', '--name', 'FAPI', '--redirect-uri', 'https://fapi.example/cb', '--jwks-file', jwks, '--require-par', '--json', '--db', fixture.url]);
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(run.status, 0, run.stderr);
+    const client = JSON.parse(run.stdout) as Record<string, unknown>;
+    assert.equal(client['token_endpoint_auth_method'], 'private_key_jwt');
+    assert.equal(client['client_secret'], undefined);
+    assert.equal(client['require_pushed_authorization_requests'], true);
+    assert.equal((client['jwks'] as { keys: { kid: string }[] }).keys[0]!.kid, 'k1');
   });
 
   test('mandate client create accepts Cursor’s cursor:// redirect (a private-use scheme without a dot), never javascript:; list and show say who registered each client', async () => {

@@ -16,6 +16,9 @@ forEachStore('authorization endpoint and consent', (fixture) => {
   before(async () => {
     server = await startTestServer(fixture);
     agent = await registerAgentAndResource(server, { name: 'Research Assistant', owner: 'owner@example.com', scopes: ['calc', 'files:read', 'exec'] });
+    // The consent page is the point here: `exec` (high risk, an approver's by default) is left to the user's consent
+    // (authorize-approval.test.ts covers the wait for an approver).
+    assert.equal((await server.admin('PUT', `/resources/${encodeURIComponent(MCP_RESOURCE)}/policies/exec`, { policy: 'user_consent' })).status, 200);
     await createUser(server, 'ada@example.com');
     app = await createApp(server, { redirect_uris: [REDIRECT, 'http://127.0.0.1/callback'] });
   });

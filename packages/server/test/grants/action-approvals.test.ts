@@ -99,7 +99,7 @@ forEachStore('per-action approvals (RFC 9396 mcp_tool)', (fixture) => {
     }
   });
 
-  test('the browser authorization request refuses authorization_details (not yet) rather than ignoring them; a malformed one gets its precise error', async () => {
+  test('a plain (not pushed) browser authorization request refuses authorization_details rather than ignoring them; a malformed one gets its precise error', async () => {
     const { detail } = await setUp();
     const app = await createApp(server, { public: true });
     const authorize = async (details: string) => {

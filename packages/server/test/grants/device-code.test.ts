@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createDpopProof, dpopKeyFrom } from '@mandate/protocol';
+import { deriveUserCodeKey, loadKek } from '../../src/keys/kek.ts';
 import { hashSecret } from '../../src/tokens/secret.ts';
 import { normalizeUserCode, userCodeHash } from '../../src/tokens/user-code.ts';
 import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -87,7 +88,7 @@ forEachStore('device authorization grant (RFC 8628)', (fixture) => {
     assert.ok((metadata['grant_types_supported'] as string[]).includes(DEVICE_CODE));
   });
 
-  test('DAG device authorization response: the §3.2 members; a short user code of the unambiguous alphabet; stored only as hashes', async () => {
+  test('DAG device authorization response: the §3.2 members; a short user code of the unambiguous alphabet; stored only as hashes (the user code keyed by the KEK)', async () => {
     const { started, app } = await setUp();
     const body = await started();
     assert.match(body.user_code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
@@ -96,8 +97,10 @@ forEachStore('device authorization grant (RFC 8628)', (fixture) => {
     assert.equal(body.verification_uri_complete, `${server.issuer}/device?user_code=${body.user_code}`);
     assert.equal(body.expires_in, 600);
     assert.equal(body.interval, 5);
-    const record = await server.store.getDeviceAuthorizationByUserCode(userCodeHash(normalizeUserCode(body.user_code)!));
-    assert.ok(record);
+    const normalized = normalizeUserCode(body.user_code)!;
+    assert.equal(await server.store.getDeviceAuthorizationByUserCode(hashSecret(normalized)), null, 'not a plain SHA-256: 2^34.6 codes are hashed through in minutes');
+    const record = await server.store.getDeviceAuthorizationByUserCode(userCodeHash(deriveUserCodeKey(loadKek(server.config.keys)), normalized));
+    assert.ok(record, 'an HMAC under the key derived from the KEK');
     assert.equal(record.clientId, app.clientId);
     assert.equal(record.deviceCodeHash, hashSecret(body.device_code));
     const stored = JSON.stringify(record);

@@ -76,13 +76,14 @@ forEachStore('scope policies', (fixture) => {
 
   test('POL-02 a `deny` scope is refused with a message naming the policy, in every grant', async () => {
     const { uri, agent, app } = await setUp();
-    // A refresh token obtained before the policy changed.
+    // A refresh token obtained before the policy changed: `exec` (high risk, an approver's by default) left to consent first.
+    await mustSetPolicy(server, uri, 'exec', { policy: 'user_consent' });
     const code = await obtainCode(server, { clientId: app.clientId, clientSecret: app.clientSecret, scope: 'calc exec offline_access', resource: uri });
     const redeemed = (await (await redeemCode(server, { clientId: app.clientId, clientSecret: app.clientSecret, scope: '' }, code.code, code.verifier)).json()) as { refresh_token: string };
     assert.ok(redeemed.refresh_token);
 
     await mustSetPolicy(server, uri, 'exec', { policy: 'deny' });
-    const naming = /scope exec is refused by policy deny \(v1\) of scope exec at https:\/\/policy-\d+\.example\.com\/mcp/;
+    const naming = /scope exec is refused by policy deny \(v2\) of scope exec at https:\/\/policy-\d+\.example\.com\/mcp/;
 
     const cc = await clientCredentials(agent, { resource: uri, scope: 'calc exec' });
     assert.equal(cc.status, 400);
@@ -167,8 +168,8 @@ forEachStore('scope policies', (fixture) => {
     const { uri } = await setUp();
     const id = await resourceId(server, uri);
     const initial = (await (await server.admin('GET', `/resources/${id}/policies`)).json()) as { policies: { scope: string; policy: string; source: string; version: number }[]; defaults: Record<string, string> };
-    assert.deepEqual(initial.defaults, { low: 'user_consent', medium: 'user_consent', high: 'user_consent', critical: 'admin_approval' });
-    assert.deepEqual(initial.policies.find((p) => p.scope === 'exec'), { scope: 'exec', risk: 'high', policy: 'user_consent', version: 0, source: 'default' });
+    assert.deepEqual(initial.defaults, { low: 'user_consent', medium: 'user_consent', high: 'admin_approval', critical: 'admin_approval' });
+    assert.deepEqual(initial.policies.find((p) => p.scope === 'exec'), { scope: 'exec', risk: 'high', policy: 'admin_approval', version: 0, source: 'default' });
 
     await mustSetPolicy(server, uri, 'exec', { policy: 'admin_approval', risk: 'critical' });
     await mustSetPolicy(server, uri, 'exec', { policy: 'deny' });

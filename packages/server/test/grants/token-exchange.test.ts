@@ -76,7 +76,8 @@ forEachStore('token exchange (RFC 8693)', (fixture) => {
     const [h, p, s] = userToken.split('.');
     const tampered = `${h}.${p}.${s!.slice(0, -4)}AAAA`;
     assert.equal(await error(await exchange(planner, { subject_token: tampered, subject_token_type: AT, ...actor })), 'invalid_request');
-    const own = await agentToken(server, planner);
+    // `calc` only: the planner's high-risk `exec` would wait for an approver (the default for high risk).
+    const own = await agentToken(server, planner, { scope: 'calc' });
     const { jti, exp } = decodeJwt(own).payload as { jti: string; exp: number };
     await server.store.revokeTokenId(jti, exp, 1);
     assert.equal(await error(await exchange(planner, { subject_token: own, subject_token_type: AT, ...actor })), 'invalid_request');

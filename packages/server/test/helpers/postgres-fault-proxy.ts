@@ -1,11 +1,14 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { userInfo } from 'node:os';
+import pg from 'pg';
 import { TEST_POSTGRES_URL } from './stores.ts';
 
 /**
  * A TCP proxy between a server under test and PostgreSQL that fails connections on the test's word: the database
  * dropped (every connection cut, new ones refused until `restore()`), or one connection reset at the moment it carries
- * a given statement, as a failover does mid-transaction. It reads the client's bytes only to find the statement's
+ * a given statement, as a failover does mid-transaction, or that connection's backend ended by the database itself
+ * (`pg_terminate_backend`, as an operator or a failover manager does: SQLSTATE 57P01). It reads the client's bytes only to find the statement's
  * text (node-postgres sends SQL as plain text on loopback); everything else passes through unchanged.
  */
 export interface ArmedReset {
@@ -24,9 +27,11 @@ interface Link {
   dropReply: boolean;
 }
 
+type When = 'before' | 'after-reply' | 'terminate';
+
 interface Trigger {
   statement: string;
-  when: 'before' | 'after-reply';
+  when: When;
   after: string | undefined;
   fire: () => void;
 }
@@ -74,9 +79,10 @@ export class PostgresFaultProxy {
    * Arms one reset: the first connection to send `statement` (after sending `after`, when given) is reset, either
    * `before` the statement reaches the database (it never runs, and PostgreSQL rolls its transaction back), or
    * `after-reply`: the statement runs and the connection is reset when its answer comes back, so the server never
-   * learns the outcome (a COMMIT that committed, say).
+   * learns the outcome (a COMMIT that committed, say); or `terminate`: the statement is held back while PostgreSQL
+   * itself ends the connection's backend (`pg_terminate_backend`), then forwarded to the dead connection.
    */
-  resetOn(statement: string, options: { when: 'before' | 'after-reply'; after?: string }): ArmedReset {
+  resetOn(statement: string, options: { when: When; after?: string }): ArmedReset {
     let fire!: () => void;
     const fired = new Promise<void>((resolve) => (fire = resolve));
     for (const link of this.#links) link.sawAfter = false;
@@ -107,7 +113,16 @@ export class PostgresFaultProxy {
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
     client.on('data', (chunk: Buffer) => {
-      if (this.#shouldResetBefore(link, chunk)) return this.#reset(link);
+      const action = this.#actionFor(link, chunk);
+      if (action === 'reset') return this.#reset(link);
+      if (action === 'terminate') {
+        client.pause();
+        void terminateBackend(upstream.localPort!).finally(() => {
+          if (!upstream.destroyed) upstream.write(chunk);
+          client.resume();
+        });
+        return;
+      }
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
@@ -116,30 +131,45 @@ export class PostgresFaultProxy {
     });
   }
 
-  /** Looks for the armed statement in what the client sends; true when the chunk must not be forwarded. */
-  #shouldResetBefore(link: Link, chunk: Buffer): boolean {
+  /** Looks for the armed statement in what the client sends: what to do with this chunk. */
+  #actionFor(link: Link, chunk: Buffer): 'forward' | 'reset' | 'terminate' {
     const trigger = this.#trigger;
-    if (!trigger) return false;
+    if (!trigger) return 'forward';
     const text = link.tail + chunk.toString('latin1');
     link.tail = text.slice(-Math.max(trigger.statement.length, trigger.after?.length ?? 0));
     if (trigger.after !== undefined && !link.sawAfter) {
       const at = text.indexOf(trigger.after);
-      if (at < 0) return false;
+      if (at < 0) return 'forward';
       link.sawAfter = true;
-      if (!text.slice(at + trigger.after.length).includes(trigger.statement)) return false;
+      if (!text.slice(at + trigger.after.length).includes(trigger.statement)) return 'forward';
     } else if (!text.includes(trigger.statement)) {
-      return false;
+      return 'forward';
     }
     this.#trigger = null;
     trigger.fire();
-    if (trigger.when === 'before') return true;
+    if (trigger.when === 'before') return 'reset';
+    if (trigger.when === 'terminate') return 'terminate';
     link.dropReply = true;
-    return false;
+    return 'forward';
   }
 
   #reset(link: Link): void {
     if (!this.#links.delete(link)) return;
     if (!link.client.destroyed) link.client.resetAndDestroy();
     if (!link.upstream.destroyed) link.upstream.resetAndDestroy();
+  }
+}
+
+/** Ends, from PostgreSQL's side, the backend serving the proxy's connection that leaves from `localPort`. */
+async function terminateBackend(localPort: number): Promise<void> {
+  const admin = new URL(TEST_POSTGRES_URL);
+  if (!admin.username) admin.username = process.env['PGUSER'] ?? userInfo().username;
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ ended: boolean }>('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE client_port = $1', [localPort]);
+    if (rows.length !== 1 || !rows[0]!.ended) throw new Error(`no backend to terminate for port ${localPort}`);
+  } finally {
+    await client.end();
   }
 }

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { basicAuth, registerAgentAndResource, startTestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
+import { parseTraceparent } from '../../src/http/tracing.ts';
 
 /**
  * OpenTelemetry traces (issue 13 item 5) received by a real OTLP/HTTP endpoint: a small HTTP server here decodes
@@ -80,7 +81,14 @@ forEachStore('OpenTelemetry traces', (fixture) => {
     const server = await startTestServer(fixture, { telemetry: { otlpEndpoint: endpoint, serviceName: 'mandate-under-test' } });
     const resource = 'https://traced.example.com/mcp';
     const agent = await registerAgentAndResource(server, {}, resource);
-    const response = await server.postForm('/token', { grant_type: 'client_credentials', scope: 'calc', resource }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
+    // The caller's trace (W3C Trace Context): the request's span continues it.
+    const callerTraceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpanId = '00f067aa0ba902b7';
+    const response = await server.postForm(
+      '/token',
+      { grant_type: 'client_credentials', scope: 'calc', resource },
+      { authorization: basicAuth(agent.clientId, agent.clientSecret), traceparent: `00-${callerTraceId}-${callerSpanId}-01` },
+    );
     assert.equal(response.status, 200);
     const { access_token } = (await response.json()) as { access_token: string };
     const refused = await server.postForm('/token', { grant_type: 'client_credentials', scope: 'calc' }, { authorization: basicAuth(agent.clientId, 'wrong-secret') });
@@ -98,13 +106,20 @@ forEachStore('OpenTelemetry traces', (fixture) => {
     assert.equal(attribute(issued, 'http.route'), '/token');
     assert.equal(attribute(issued, 'http.request.method'), 'POST');
     assert.equal(attribute(issued, 'client_id'), agent.clientId);
+    assert.equal(issued.traceId, callerTraceId, 'the incoming traceparent is honoured: same trace');
+    assert.equal(issued.parentSpanId, callerSpanId, 'the caller span is the parent');
     const failed = tokenSpans.find((s) => attribute(s, 'http.response.status_code') === 401);
     assert.ok(failed, 'a refused request has its span too');
+    assert.notEqual(failed.traceId, callerTraceId, 'without a traceparent a request starts its own trace');
 
     const children = spans.filter((s) => s.parentSpanId === issued.spanId);
     assert.ok(children.some((s) => s.name === 'store.getClient'), `store calls under the request: ${children.map((s) => s.name).join(', ')}`);
-    assert.ok(children.every((s) => s.traceId === issued.traceId && s.name.startsWith('store.')));
-    assert.equal(attribute(children[0]!, 'db.system'), fixture.dialect === 'postgres' ? 'postgresql' : 'sqlite');
+    assert.ok(children.every((s) => s.traceId === issued.traceId && (s.name.startsWith('store.') || s.name === 'sign')));
+    assert.equal(attribute(children.find((s) => s.name.startsWith('store.'))!, 'db.system'), fixture.dialect === 'postgres' ? 'postgresql' : 'sqlite');
+    const signing = children.filter((s) => s.name === 'sign');
+    assert.equal(signing.length, 1, 'one signature span: the access token');
+    assert.equal(attribute(signing[0]!, 'jws.alg'), 'ES256');
+    assert.equal(typeof attribute(signing[0]!, 'jws.kid'), 'string');
 
     const everything = receiver.bodies.join('\n');
     for (const secret of [agent.clientSecret, access_token, access_token.split('.')[2]!, 'wrong-secret', basicAuth(agent.clientId, agent.clientSecret)]) {
@@ -112,6 +127,17 @@ forEachStore('OpenTelemetry traces', (fixture) => {
     }
     assert.ok(!/authorization/i.test(everything), 'no header is exported');
   });
+});
+
+test('traceparent: a well-formed W3C header gives the parent; a malformed or invalid one is ignored', () => {
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const span = '00f067aa0ba902b7';
+  assert.deepEqual(parseTraceparent(`00-${trace}-${span}-01`), { traceId: trace, spanId: span, traceFlags: 1 });
+  assert.deepEqual(parseTraceparent(`00-${trace}-${span}-00`), { traceId: trace, spanId: span, traceFlags: 0 });
+  assert.deepEqual(parseTraceparent(`01-${trace}-${span}-03-later`), { traceId: trace, spanId: span, traceFlags: 1 }, 'a later version may append fields');
+  for (const bad of [undefined, ['a', 'b'], '', `ff-${trace}-${span}-01`, `00-${'0'.repeat(32)}-${span}-01`, `00-${trace}-${'0'.repeat(16)}-01`, `00-${trace.toUpperCase()}-${span}-01`, `00-${trace}-${span}-01-extra`, `00-${trace}-${span}`]) {
+    assert.equal(parseTraceparent(bad), null, String(bad));
+  }
 });
 
 /**

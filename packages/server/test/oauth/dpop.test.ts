@@ -25,7 +25,7 @@ forEachStore('DPoP at the authorization server (RFC 9449)', (fixture) => {
 
   before(async () => {
     server = await startTestServer(fixture);
-    agent = await registerAgentAndResource(server, { scopes: ['calc', 'files:read', 'exec'] });
+    agent = await registerAgentAndResource(server, { scopes: ['calc', 'files:read'] });
     await createUser(server, 'ada@example.com');
     app = await createApp(server, { public: true });
   });

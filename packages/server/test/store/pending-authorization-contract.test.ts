@@ -14,6 +14,7 @@ function pending(idHash: string, overrides: Partial<PendingAuthorizationRecord> 
     codeChallenge: 'c'.repeat(43),
     nonce: null,
     dpopJkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I',
+    authorizationDetails: [{ type: 'mcp_tool', tool: 'run_command', arguments_sha256: 'a'.repeat(43), locations: ['https://mcp.example.com/mcp'] }],
     scopes: ['openid', 'calc'],
     resources: ['https://mcp.example.com/mcp'],
     createdAt: 100,

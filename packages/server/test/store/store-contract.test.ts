@@ -60,6 +60,7 @@ forEachStore('store contract', (fixture) => {
       jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] },
       accessTokenTtlSeconds: 300,
       dpopBoundAccessTokens: true,
+      requirePushedAuthorizationRequests: true,
       backchannelTokenDeliveryMode: 'ping',
       backchannelClientNotificationEndpoint: 'https://agent.example.com/ciba',
     });

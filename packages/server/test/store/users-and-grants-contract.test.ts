@@ -130,17 +130,55 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
   test('grants and codes: exactly one concurrent redemption wins; later ones see a replay', async () => {
     await store.createUser(user('usr_g', 'g@example.com'));
     const g = grant('grt_1', 'usr_g');
-    await store.createGrantWithCode(g, { codeHash: 'c1', grantId: 'grt_1', redirectUri: 'https://app/cb', codeChallenge: 'x', nonce: 'n', expiresAt: 160, consumedAt: null });
+    const action = [{ type: 'mcp_tool' as const, tool: 'run_command', arguments_sha256: 'a'.repeat(43), locations: ['https://mcp.example.com/mcp'] }];
+    await store.createGrantWithCode(g, { codeHash: 'c1', grantId: 'grt_1', redirectUri: 'https://app/cb', codeChallenge: 'x', nonce: 'n', expiresAt: 160, consumedAt: null, authorizationDetails: action });
     assert.deepEqual(await store.getGrant('grt_1'), g);
     const results = await Promise.all(Array.from({ length: 4 }, () => store.redeemAuthorizationCode('c1', 120)));
     assert.deepEqual(results.map((r) => r.status).sort(), ['redeemed', 'replayed', 'replayed', 'replayed']);
     const won = results.find((r) => r.status === 'redeemed');
     assert.equal(won?.status === 'redeemed' && won.code.nonce, 'n');
+    assert.deepEqual(won?.status === 'redeemed' && won.code.authorizationDetails, action, 'RFC 9396 details round-trip with the code');
     assert.deepEqual(await store.redeemAuthorizationCode('nope', 120), { status: 'unknown' });
     assert.equal(await store.revokeGrant('grt_1', 130), true);
     assert.equal(await store.revokeGrant('grt_1', 131), false);
     assert.equal((await store.getGrant('grt_1'))?.status, 'revoked');
     assert.equal((await store.listUserGrants('usr_g')).length, 1);
+  });
+
+  test('recent grants: only live grants of this user, client and agent, newest first, at most the limit', async () => {
+    await store.createUser(user('usr_g', 'g@example.com'));
+    await store.createUser(user('usr_h', 'h@example.com'));
+    for (let i = 1; i <= 5; i++) await store.createGrant(grant(`grt_a${i}`, 'usr_g', { createdAt: 100 + i }));
+    await store.createGrant(grant('grt_direct', 'usr_g', { actorId: null, createdAt: 200 }));
+    await store.createGrant(grant('grt_other_app', 'usr_g', { clientId: 'app_2', createdAt: 201 }));
+    await store.createGrant(grant('grt_other_user', 'usr_h', { createdAt: 202 }));
+    await store.createGrant(grant('grt_expired', 'usr_g', { createdAt: 203, expiresAt: 150 }));
+    await store.createGrant(grant('grt_revoked', 'usr_g', { createdAt: 204 }));
+    await store.revokeGrant('grt_revoked', 205);
+    const ids = async (actorId: string | null, limit: number) => (await store.listRecentGrants('usr_g', 'app_1', actorId, 150, limit)).map((g) => g.id);
+    assert.deepEqual(await ids('agt_1', 3), ['grt_a5', 'grt_a4', 'grt_a3']);
+    assert.deepEqual(await ids('agt_1', 10), ['grt_a5', 'grt_a4', 'grt_a3', 'grt_a2', 'grt_a1']);
+    assert.deepEqual(await ids(null, 10), ['grt_direct'], 'no agent matches only grants without one');
+    assert.deepEqual(await store.listRecentGrants('usr_g', 'app_1', 'agt_1', 10_000, 10), [], 'expired at the limit');
+    assert.deepEqual(await store.listRecentGrants('usr_g', 'app_1', 'agt_1', 150, 1), [grant('grt_a5', 'usr_g', { createdAt: 105 })]);
+  });
+
+  test('a grant read before it exists is found once created; a revoked grant reads revoked after code and refresh writes', async () => {
+    await store.createUser(user('usr_g', 'g@example.com'));
+    assert.equal(await store.getGrant('grt_new'), null);
+    await store.createGrantWithCode(grant('grt_new', 'usr_g'), { codeHash: 'c9', grantId: 'grt_new', redirectUri: 'r', codeChallenge: 'x', nonce: null, expiresAt: 160, consumedAt: null });
+    assert.equal((await store.getGrant('grt_new'))?.id, 'grt_new', 'the miss read before is not served');
+    assert.equal(await store.getGrant('grt_cg'), null);
+    await store.createGrant(grant('grt_cg', 'usr_g'));
+    assert.equal((await store.getGrant('grt_cg'))?.id, 'grt_cg');
+    assert.equal((await store.redeemAuthorizationCode('c9', 120)).status, 'redeemed');
+    await store.createRefreshToken({ tokenHash: 'r9', grantId: 'grt_new', status: 'active', createdAt: 1, expiresAt: 500 });
+    assert.equal(await store.rotateRefreshToken('r9', { tokenHash: 'r10', grantId: 'grt_new', status: 'active', createdAt: 2, expiresAt: 500 }), 'rotated');
+    assert.equal(await store.revokeGrant('grt_new', 130), true);
+    assert.equal((await store.getGrant('grt_new'))?.status, 'revoked');
+    assert.equal((await store.getUser('usr_g'))?.status, 'active');
+    await store.updateUser('usr_g', { status: 'disabled', updatedAt: 140 });
+    assert.equal((await store.getUser('usr_g'))?.status, 'disabled', 'a write to a cached record is seen at once');
   });
 
   test('refresh tokens: rotation is atomic; the rotated token is seen as reused', async () => {

@@ -1,12 +1,15 @@
 import { type ClientView, createClient, deleteClient, getClient, listClients, setClientStatus } from '../../management/clients.ts';
-import { commandArgs, formatTime, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
+import { commandArgs, formatTime, readJsonFile, scopeList, table, UsageError, withManagement } from '../cli-context.ts';
 
 export const clientHelp = `mandate client <command>
 
   create --name <name> --redirect-uri <uri>... [--public] [--scope "<s1 s2>"] [--audience <uri>]...
          [--default-scope "<s1 s2>"] [--grant-type <type>]... [--owner <email>] [--description <text>]
-                          register an OAuth application; prints its client_id and, unless --public,
-                          its client_secret (once). Public clients authenticate with PKCE only.
+         [--jwks-file <path>] [--require-par]
+                          register an OAuth application; prints its client_id and, unless --public or
+                          --jwks-file, its client_secret (once). Public clients authenticate with PKCE only;
+                          --jwks-file: with private_key_jwt and these public keys (the FAPI 2.0 mode needs it).
+                          --require-par: its authorization requests must be pushed first (RFC 9126).
                           --default-scope: what it gets when it asks for no scope (default: the
                           resource's default scopes). Grant types default to authorization_code
                           refresh_token.
@@ -40,6 +43,7 @@ function describe(client: ClientView): string {
     ['default scopes', client.default_scopes.join(' ') || "the resource's"],
     ['audiences', client.audiences.join(' ') || 'any registered resource'],
     ['grant types', client.grant_types.join(' ')],
+    ['requires PAR', client.require_pushed_authorization_requests ? 'yes' : 'no'],
     ['created', formatTime(client.created_at)],
   ]);
 }
@@ -56,6 +60,8 @@ export async function clientCommand(args: string[]): Promise<void> {
     'grant-type': { type: 'string', multiple: true },
     owner: { type: 'string' },
     description: { type: 'string' },
+    'jwks-file': { type: 'string' },
+    'require-par': { type: 'boolean', default: false },
   }, 'client_id');
 
   switch (sub) {
@@ -74,6 +80,8 @@ export async function clientCommand(args: string[]): Promise<void> {
             owner: values.owner,
             description: values.description,
             ...(values['grant-type'] ? { grant_types: values['grant-type'] } : {}),
+            ...(values['jwks-file'] ? { jwks: readJsonFile(values['jwks-file'], '--jwks-file') } : {}),
+            require_pushed_authorization_requests: values['require-par'],
           },
           deps,
         ),

@@ -25,6 +25,7 @@ export const clientColumns: ColumnMap<ClientRecord> = {
   grantTypes: { column: 'grant_types', json: true },
   tokensValidAfter: { column: 'tokens_valid_after' },
   dpopBoundAccessTokens: { column: 'dpop_bound_access_tokens', bool: true },
+  requirePushedAuthorizationRequests: { column: 'require_pushed_authorization_requests', bool: true },
   backchannelTokenDeliveryMode: { column: 'backchannel_token_delivery_mode' },
   backchannelClientNotificationEndpoint: { column: 'backchannel_client_notification_endpoint' },
   createdAt: { column: 'created_at' },

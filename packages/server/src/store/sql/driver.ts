@@ -1,6 +1,6 @@
 import { unstorableText } from '../storable-text.ts';
 import { StoreConflictError, StoreInputError, StoreUnavailableError } from '../store.ts';
-import { isStoreUnavailable } from './unavailable.ts';
+import { isStoreUnavailable, unavailableReason } from './unavailable.ts';
 
 /**
  * The little SQL both backends share. Statements are written once with `?` placeholders and portable SQL
@@ -51,7 +51,7 @@ function checkParams(params: readonly SqlValue[] | undefined): void {
 
 function translated(err: unknown): unknown {
   if (err instanceof StoreConflictError || err instanceof StoreInputError || err instanceof StoreUnavailableError) return err;
-  if (isStoreUnavailable(err)) return new StoreUnavailableError('the database is unavailable', { cause: err });
+  if (isStoreUnavailable(err)) return new StoreUnavailableError(`the database is unavailable: ${unavailableReason(err)}`, { cause: err });
   if (isUniqueViolation(err)) return new StoreConflictError('a record with this key exists', { cause: err });
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNSTORABLE_CODES.has(code)) return new StoreInputError('the value cannot be stored', { cause: err });

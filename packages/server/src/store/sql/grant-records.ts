@@ -47,6 +47,7 @@ const codeColumns: ColumnMap<AuthorizationCodeRecord> = {
   expiresAt: { column: 'expires_at' },
   consumedAt: { column: 'consumed_at' },
   dpopJkt: { column: 'dpop_jkt' },
+  authorizationDetails: { column: 'authorization_details', json: true },
 };
 
 const refreshColumns: ColumnMap<RefreshTokenRecord> = {
@@ -87,8 +88,17 @@ export function userGrantRecords(db: SqlDriver, events: Pick<RevocationEventLog,
     async listUserGrants(userId) {
       return (await db.all('SELECT * FROM user_grants WHERE user_id = ? ORDER BY created_at, id', [userId])).map((r) => decodeRow(grantColumns, r));
     },
+    async listRecentGrants(userId, clientId, actorId, now, limit) {
+      // No tie-breaker after created_at: the index then yields rows in order and the LIMIT stops the scan (with `id`
+      // added, SQLite sorted every grant of the second, and a busy user's grants share their second by thousands).
+      const rows = await db.all(
+        "SELECT * FROM user_grants WHERE user_id = ? AND client_id = ? AND COALESCE(actor_id, '') = ? AND status = 'active' AND expires_at > ? ORDER BY created_at DESC LIMIT ?",
+        [userId, clientId, actorId ?? '', now, limit],
+      );
+      return rows.map((r) => decodeRow(grantColumns, r));
+    },
     async listActiveGrants(now, limit) {
-      const rows = await db.all("SELECT * FROM user_grants WHERE status = 'active' AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT ?", [now, limit]);
+      const rows = await db.all("SELECT * FROM user_grants WHERE status = 'active' AND expires_at > ? ORDER BY created_at DESC LIMIT ?", [now, limit]);
       return rows.map((r) => decodeRow(grantColumns, r));
     },
     async revokeGrant(id, now) {

@@ -14,6 +14,7 @@ const columns: ColumnMap<PendingAuthorizationRecord> = {
   scopes: { column: 'scopes', json: true },
   resources: { column: 'resources', json: true },
   dpopJkt: { column: 'dpop_jkt' },
+  authorizationDetails: { column: 'authorization_details', json: true },
   createdAt: { column: 'created_at' },
   expiresAt: { column: 'expires_at' },
 };

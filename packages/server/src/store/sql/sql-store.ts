@@ -11,6 +11,7 @@ import { resourceRecords, scopePolicyRecords } from './resource-records.ts';
 import { signingKeyRecords } from './signing-key-records.ts';
 import { consentRecords, userGrantRecords } from './grant-records.ts';
 import { pendingAuthorizationRecords } from './pending-authorization-records.ts';
+import { pushedAuthorizationRecords } from './pushed-authorization-records.ts';
 import { deviceAuthorizationRecords } from './device-authorization-records.ts';
 import { rateLimitRecords } from './rate-limit-records.ts';
 import { sessionRecords } from './session-records.ts';
@@ -50,6 +51,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...userGrantRecords(db, eventLog),
     ...consentRecords(db),
     ...pendingAuthorizationRecords(db),
+    ...pushedAuthorizationRecords(db),
     ...deviceAuthorizationRecords(db),
     ...rateLimitRecords(db),
     ...clientRegistrationRecords(db),
@@ -68,6 +70,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM upstream_login_states WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM pending_authorizations WHERE expires_at < ?', [now]);
+      purged += await db.run('DELETE FROM pushed_authorizations WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM device_authorizations WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM rate_limit_counts WHERE window_start < ?', [now - 120]);
       purged += await db.run('DELETE FROM login_throttle WHERE locked_until < ? AND updated_at < ?', [now, now - 86_400]);

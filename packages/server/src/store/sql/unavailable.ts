@@ -35,3 +35,14 @@ export function isStoreUnavailable(err: unknown): boolean {
   }
   return typeof e.message === 'string' && PG_CONNECTION_LOST.test(e.message);
 }
+
+/**
+ * Why, in a few words for the log and the CLI: SQLite's own text ("database is locked", "database or disk is full") or
+ * the connection's error, first line only. These errors quote no statement and no value.
+ */
+export function unavailableReason(err: unknown): string {
+  const inner = err instanceof AggregateError && err.errors.length > 0 ? err.errors[0] : err;
+  const e = (inner ?? {}) as { errstr?: unknown; message?: unknown; code?: unknown };
+  const text = typeof e.errstr === 'string' ? e.errstr : typeof e.message === 'string' && e.message ? e.message : String(e.code ?? 'unknown error');
+  return text.split('\n')[0]!;
+}

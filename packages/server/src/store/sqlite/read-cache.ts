@@ -11,13 +11,26 @@ import type { Store } from '../store.ts';
  * PostgreSQL gets no such cache: other instances write without telling us.
  */
 
-/** Reads answered from the cache, by method name: each takes one string key. */
-const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId', 'isTokenIdRevoked', 'getGrant', 'getUser']);
+/**
+ * Reads answered from the cache, by method name: each takes string arguments (none for the list of resources, which
+ * every authorization request reads).
+ */
+const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId', 'isTokenIdRevoked', 'getGrant', 'getUser', 'getDelegationPolicy', 'listResources']);
 /**
  * Writes that touch none of the cached rows, so they need not clear it. `recordDerivation` revokes only the token
- * being derived, whose id nothing has read yet; `recordTransactionToken` writes a row of its own table. The revocation event log's reader and its listener, and the webhook delivery queue, touch none either.
+ * being derived, whose id nothing has read yet; `recordTransactionToken` writes a row of its own table; the code's
+ * redemption, refresh tokens and a session's last use touch tables of their own (the code and refresh flows' writes). The revocation event log's reader and its listener, and the webhook delivery queue, touch none either.
  */
-const UNRELATED = new Set(['appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'recordTransactionToken', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'ping', 'close']);
+const UNRELATED = new Set(['redeemAuthorizationCode', 'createRefreshToken', 'rotateRefreshToken', 'touchSession', 'appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'recordTransactionToken', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'ping', 'close']);
+/**
+ * Writes that only add a record under a new key: they drop that key's entry (a miss read before, cached as null)
+ * rather than the whole cache, so the code flow's grant does not make every request after it read its client again.
+ */
+const ADDS_RECORD: Record<string, (args: unknown[]) => string> = {
+  createGrantWithCode: (args) => cacheKeyOf('getGrant', (args[0] as { id: string }).id),
+  createGrant: (args) => cacheKeyOf('getGrant', (args[0] as { id: string }).id),
+};
+const cacheKeyOf = (name: string, ...args: readonly string[]) => [name, ...args].join('\u0000');
 const READ = /^(get|list|is)[A-Z]/;
 const MAX_ENTRIES = 10_000;
 
@@ -46,13 +59,13 @@ export function withReadCache(store: Store, dataVersion: () => number): Store {
     }
   };
 
-  const cachedRead = (name: string, read: (key: string) => Promise<unknown>) => async (key: string) => {
+  const cachedRead = (name: string, read: (...args: string[]) => Promise<unknown>) => async (...args: string[]) => {
     checkVersion();
-    const cacheKey = `${name}\u0000${key}`;
+    const cacheKey = cacheKeyOf(name, ...args);
     const hit = cache.get(cacheKey);
     if (hit !== undefined || cache.has(cacheKey)) return hit;
     // Frozen, because every caller now shares the object: a mutation would throw rather than corrupt the cache.
-    const value = deepFreeze(await read(key));
+    const value = deepFreeze(await read(...args));
     if (cache.size >= MAX_ENTRIES) cache.clear();
     cache.set(cacheKey, value);
     return value;
@@ -67,6 +80,14 @@ export function withReadCache(store: Store, dataVersion: () => number): Store {
     }
   };
 
+  const add = (method: (...args: unknown[]) => Promise<unknown>, keyOf: (args: unknown[]) => string) => async (...args: unknown[]) => {
+    try {
+      return await method(...args);
+    } finally {
+      cache.delete(keyOf(args));
+    }
+  };
+
   return new Proxy(store, {
     get(target, name, receiver) {
       const value: unknown = Reflect.get(target, name, receiver);
@@ -75,7 +96,8 @@ export function withReadCache(store: Store, dataVersion: () => number): Store {
       let wrapper = wrappers.get(name);
       if (!wrapper) {
         const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
-        wrapper = CACHED.has(name) ? cachedRead(name, method as (key: string) => Promise<unknown>) : write(method);
+        const keyOf = ADDS_RECORD[name];
+        wrapper = CACHED.has(name) ? cachedRead(name, method as (...args: string[]) => Promise<unknown>) : keyOf ? add(method, keyOf) : write(method);
         wrappers.set(name, wrapper);
       }
       return wrapper;

@@ -22,6 +22,16 @@ export interface ApprovalsPageModel {
 const named = (map: ReadonlyMap<string, string>, id: string | null) =>
   id === null ? html`<span class="muted">none</span>` : map.has(id) ? html`${map.get(id)}<br>${idText(id)}` : idText(id);
 
+/** What a per-action request would allow: one call of a tool with these arguments (by their RFC 8785 SHA-256), once. */
+function actions(a: ApprovalRow): SafeHtml | '' {
+  const details = a.authorization_details ?? [];
+  if (details.length === 0) return '';
+  return html`${details.map(
+    (d) =>
+      html`<p class="action-detail">Single call of <code>${d.tool ?? d.type}</code>${d.arguments_sha256 ? html`<br><span class="muted">arguments SHA-256</span> <code class="id" title="${d.arguments_sha256}">${d.arguments_sha256.slice(0, 16)}…</code>` : ''}</p>`,
+  )}`;
+}
+
 /** One pending request as a table row; the live stream sends this same markup for rows that appear later. */
 export function approvalRow(frame: ConsoleFrame, a: ApprovalRow, labels: ApprovalLabels, freshSeconds: number): SafeHtml {
   const canDecide = frame.canChange;
@@ -30,7 +40,7 @@ export function approvalRow(frame: ConsoleFrame, a: ApprovalRow, labels: Approva
   return html`<tr data-approval-id="${a.id}" class="risk-row-${a.risk}">
 <td><strong>${who}</strong> ${idText(a.client_id)}${chain}<br><span class="muted">for</span> ${a.user_id === null ? html`<span class="muted">itself (no user)</span>` : html`${labels.users.get(a.user_id) ?? a.user_id}`}
 ${a.justification ? html`<br><q>${a.justification}</q>` : ''}</td>
-<td>${codeList(a.scopes)} ${riskBadge(a.risk)}<br><span class="muted">${a.resources.join(' ')}</span>${a.risk === 'critical' ? html`<br><span class="muted">needs a sign-in within ${Math.round(freshSeconds / 60)} min</span>` : ''}</td>
+<td>${codeList(a.scopes)} ${riskBadge(a.risk)}<br><span class="muted">${a.resources.join(' ')}</span>${actions(a)}${a.risk === 'critical' ? html`<br><span class="muted">needs a sign-in within ${Math.round(freshSeconds / 60)} min</span>` : ''}</td>
 <td>${when(a.created_at)}<br><span class="muted">expires ${when(a.expires_at)}</span></td>
 <td class="decide">${
     canDecide

@@ -21,6 +21,8 @@ export interface ApprovalRow {
   decided_by: string | null;
   decided_at: number | null;
   reason: string | null;
+  /** A per-action request (RFC 9396): the single tool call it would allow. */
+  authorization_details?: { type: string; tool?: string; arguments_sha256?: string; locations?: string[] }[] | null | undefined;
 }
 
 export interface AgentRow {

@@ -1,0 +1,3 @@
+-- RFC 9126 §6 client metadata require_pushed_authorization_requests: this client's plain authorization requests
+-- are refused; it must push them first.
+ALTER TABLE clients ADD COLUMN require_pushed_authorization_requests BOOLEAN NOT NULL DEFAULT false;
