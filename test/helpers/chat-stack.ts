@@ -9,6 +9,7 @@ import { demoScopes } from '../../examples/mcp-server/src/scopes.ts';
 import { type RunningDemoServer, startDemoMcpServer } from '../../examples/mcp-server/src/server.ts';
 import { freePort, startTestServer, type TestServer } from '../../packages/server/test/helpers/server.ts';
 import type { StoreFixture } from '../../packages/server/test/helpers/stores.ts';
+import { PROCESS_TIMEOUT_MS } from './processes.ts';
 import { createApp, createUser } from '../../packages/server/test/helpers/user-flow.ts';
 
 /**
@@ -137,10 +138,21 @@ export async function followTranscript(jar: { fetch(url: string, init?: RequestI
   })().catch(() => {});
   return {
     async entry(pattern) {
-      for (;;) {
-        const found = [...shown.values()].find((html) => pattern.test(html));
-        if (found !== undefined) return found;
-        await new Promise<void>((resolve) => (wake = resolve));
+      // Woken by each event; the limit is only for an entry that never comes (the test then fails instead of hanging).
+      let timedOut = false;
+      const limit = setTimeout(() => {
+        timedOut = true;
+        wake?.();
+      }, PROCESS_TIMEOUT_MS);
+      try {
+        for (;;) {
+          const found = [...shown.values()].find((html) => pattern.test(html));
+          if (found !== undefined) return found;
+          if (timedOut) throw new Error(`no entry matching ${pattern} within ${PROCESS_TIMEOUT_MS / 1000} s; shown: ${[...shown.values()].join('\n')}`);
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+      } finally {
+        clearTimeout(limit);
       }
     },
     stop: () => abort.abort(),

@@ -45,6 +45,8 @@ forEachStore('SDK revocation state past maxEntries', (fixture) => {
       issuer: server.issuer,
       apiKey: agent.apiKey,
       maxEntries: MAX_ENTRIES,
+      // The events of this resource's tokens name it in `aud` (a server without `aud` sends none: applied all the same).
+      audience: RESOURCE,
       clock: server.clock.nowMs,
       fetch: countingFetch,
       onEvent: (event) => {

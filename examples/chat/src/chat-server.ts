@@ -1,10 +1,11 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AgentAuthClient } from '@mandate/sdk/agent';
 import { type ChatAgent, Conversation } from './conversation.ts';
 import { renderCallbackPage, renderChatPage, renderEntry } from './page.ts';
+import { sameSecret } from './same-secret.ts';
 
 /**
  * The chat's web server (node:http, no framework): the page, its script and stylesheet, `POST /messages`, the
@@ -58,12 +59,6 @@ interface Visitor {
   id: string;
   csrf: string;
   conversation: Conversation;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function readCookie(req: IncomingMessage, name: string): string | undefined {
@@ -179,7 +174,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<Runni
       case 'POST /messages': {
         const form = await readForm(req);
         const text = form?.get('text')?.trim() ?? '';
-        if (visitor === undefined || form === undefined || !sameSecret(form.get('csrf') ?? '', visitor.csrf)) return send(res, 403, 'text/plain; charset=utf-8', 'This form is stale: reload the chat.');
+        if (visitor === undefined || form === undefined || !sameSecret(visitor.csrf, form.get('csrf') ?? '')) return send(res, 403, 'text/plain; charset=utf-8', 'This form is stale: reload the chat.');
         if (text === '' || text.length > 2000) return send(res, 400, 'text/plain; charset=utf-8', 'A message is 1 to 2000 characters.');
         void visitor.conversation.say(text).catch((err: unknown) => log(`turn failed: ${String(err)}`));
         if (/application\/json/.test(req.headers.accept ?? '')) return send(res, 202, 'application/json', '{"accepted":true}');

@@ -5,6 +5,7 @@ import { isMandateError } from '@mandate/sdk/errors';
 import { type McpSession, openMcpSession, type ToolOutcome } from '../../agent/src/mcp-session.ts';
 import type { Reporter } from '../../agent/src/reporter.ts';
 import { describeOutcome } from '../../agent/src/step.ts';
+import { sameSecret } from './same-secret.ts';
 import { type ApprovalStatus, type Entry, Transcript } from './transcript.ts';
 
 /**
@@ -71,7 +72,8 @@ export class Conversation {
   #signedIn: SignedIn | undefined;
   /** The `state` of the sign-in this conversation started, and the message that waits for it. */
   #pendingSignIn: { state: string; text: string | undefined } | undefined;
-  #signInEntry: (Entry & { kind: 'sign_in' }) | undefined;
+  /** The sign-in notices still open (one per message sent before signing in); all close when the person signs in. */
+  #signInEntries: (Entry & { kind: 'sign_in' })[] = [];
   #delegated: McpSession | undefined;
   /** A token approved through CIBA for scopes the sign-in did not grant, and its session. */
   #approved: { session: McpSession; scopes: string[]; expiresAt: number | undefined } | undefined;
@@ -114,20 +116,23 @@ export class Conversation {
    */
   async finishSignIn(callbackUrl: URL): Promise<{ ok: true; who: string } | { ok: false; error: string }> {
     const pending = this.#pendingSignIn;
-    if (pending === undefined || pending.state === '' || callbackUrl.searchParams.get('state') !== pending.state) return { ok: false, error: 'This sign-in was not started from this chat (or it was already used).' };
+    if (pending === undefined || !sameSecret(pending.state, callbackUrl.searchParams.get('state') ?? '')) return { ok: false, error: 'This sign-in was not started from this chat (or it was already used).' };
     this.#pendingSignIn = undefined;
     try {
       const tokens = await this.#deps.agent.exchangeCode(this.#deps.agent.handleCallback(callbackUrl));
       const who = String(tokens.idTokenClaims?.['email'] ?? tokens.subject);
       this.#signedIn = { key: tokens.key, subject: tokens.subject!, who, scope: tokens.scope };
       await this.#dropSessions();
-      if (this.#signInEntry) this.transcript.update(this.#signInEntry, { done: true, who });
+      for (const entry of this.#signInEntries.splice(0)) this.transcript.update(entry, { done: true, who });
       // The message that waited for the sign-in is answered now (it is in the transcript already).
       if (pending.text !== undefined) void this.#enqueue(pending.text, false).catch(() => {});
       return { ok: true, who };
     } catch (err) {
+      // The message still waits: the person may try the sign-in again.
+      this.#pendingSignIn = { state: '', text: pending.text };
       const error = isMandateError(err) && 'errorDescription' in err && err.errorDescription ? String(err.errorDescription) : (err as Error).message;
-      if (this.#signInEntry) this.transcript.update(this.#signInEntry, { error });
+      const last = this.#signInEntries.at(-1);
+      if (last) this.transcript.update(last, { error });
       return { ok: false, error };
     }
   }
@@ -139,19 +144,21 @@ export class Conversation {
   async #turn(text: string, show: boolean): Promise<void> {
     if (show) this.transcript.add({ kind: 'user', text });
     if (this.#signedIn === undefined) return this.#askToSignIn(text);
+    let answer: string;
     try {
-      const answer = await this.#deps.brain.reply(text, this.#context(), this.#memory);
-      if (this.#signedIn === undefined) return this.#askToSignIn(text);
-      this.transcript.add({ kind: 'agent', text: answer });
+      answer = await this.#deps.brain.reply(text, this.#context(), this.#memory);
     } catch (err) {
+      answer = `Sorry, that failed: ${(err as Error).message}`;
       this.#deps.log(`turn failed: ${(err as Error).stack ?? String(err)}`);
-      this.transcript.add({ kind: 'agent', text: `Sorry, that failed: ${(err as Error).message}` });
     }
+    // The authorization went away during the turn (revoked, expired): the person signs in again, then it is retried.
+    if (this.#signedIn === undefined) return this.#askToSignIn(text);
+    this.transcript.add({ kind: 'agent', text: answer });
   }
 
   #askToSignIn(text: string): void {
     this.#pendingSignIn = { state: this.#pendingSignIn?.state ?? '', text };
-    this.#signInEntry = this.transcript.add({ kind: 'sign_in' as const, done: false });
+    this.#signInEntries.push(this.transcript.add({ kind: 'sign_in' as const, done: false }));
   }
 
   #context(): TurnContext {
@@ -184,14 +191,18 @@ export class Conversation {
     const signedIn = this.#signedIn!;
     // CIBA §7.1: shown to the approver and to the person, so both know they look at the same request.
     const binding = `Chat ${String(randomInt(1000, 10_000))}: ${name} for ${signedIn.who}`.slice(0, 100);
-    const entry = this.transcript.add({ kind: 'approval' as const, tool: name, scopes: missing, binding, status: 'waiting' as ApprovalStatus });
+    const notice = (status: ApprovalStatus, reason?: string) => this.transcript.add({ kind: 'approval' as const, tool: name, scopes: missing, binding, status, ...(reason === undefined ? {} : { reason }) });
     let pending: PendingApproval;
     try {
       pending = await this.#deps.agent.requestApproval({ loginHint: signedIn.subject, scope: missing, resource: this.#deps.mcpUrl, bindingMessage: binding });
     } catch (err) {
       // Refused before anyone was asked: a policy (`deny`, a role), or a scope the agent may not have.
-      return this.#notApproved(entry, 'refused', err);
+      const reason = refusalReason(err);
+      notice('refused', reason);
+      return { ok: false, kind: 'not_approved', reason };
     }
+    // Shown once the request is in the queue, so that what the person reads is where the approvers look.
+    const entry = notice('waiting');
     let tokens: TokenResponse;
     try {
       tokens = await pending.tokens;
@@ -210,8 +221,7 @@ export class Conversation {
 
   /** Shows why the approval did not come (the server's own words: the approver's reason, the policy) and says so to the brain. */
   #notApproved(entry: Entry & { kind: 'approval' }, status: ApprovalStatus, err: unknown): ChatToolOutcome {
-    if (!isMandateError(err) || err.code !== 'ERR_TOKEN_REQUEST_FAILED') throw err;
-    const reason = err.errorDescription ?? err.error ?? err.message;
+    const reason = refusalReason(err);
     this.transcript.update(entry, { status, reason });
     return { ok: false, kind: 'not_approved', reason };
   }
@@ -270,4 +280,10 @@ export class Conversation {
     this.#approved = undefined;
     for (const session of sessions) await session?.close().catch(() => {});
   }
+}
+
+/** The authorization server's own words for a refusal (the approver's reason, the policy); anything else is rethrown. */
+function refusalReason(err: unknown): string {
+  if (!isMandateError(err) || err.code !== 'ERR_TOKEN_REQUEST_FAILED') throw err;
+  return err.errorDescription ?? err.error ?? err.message;
 }

@@ -95,4 +95,13 @@ forEachStore('examples/chat with an OpenAI-compatible model', (fixture) => {
     const stray = await jar.fetch(`${stack.chat.url}callback?code=x&state=not-ours`);
     assert.equal(stray.status, 400);
   });
+  test('issue 12 item 9: when the person’s authorization is gone (the user disabled, the refresh refused), the chat asks them to sign in again', async () => {
+    const disabled = await stack.server.admin('POST', `/users/${stack.ids.ada}/disable`);
+    assert.equal(disabled.status, 200, await disabled.clone().text());
+    // Past the access token's lifetime: the agent must refresh, and the refresh is refused.
+    stack.server.clock.advance(901);
+    assert.equal((await say('list files')).status, 303);
+    await entry(/sign-in open/);
+    assert.equal([...fake.requests].length, 4, 'the model was not asked: there was nobody to act for');
+  });
 });

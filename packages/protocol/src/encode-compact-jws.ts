@@ -7,12 +7,19 @@ export interface JwsSigningKey {
   readonly sign: SignatureMaker;
 }
 
+/** A key that signs in process (a {@link JwsSigningKey}) or asks another party to sign, answering later (a KMS, an HSM). */
+export interface JwsSigner {
+  readonly alg: SigningAlgorithm;
+  readonly kid: string;
+  readonly sign: (signingInput: Buffer) => Buffer | Promise<Buffer>;
+}
+
 // One encoded header per key and `typ`, encoded once: every token of that kind repeats it byte for byte.
 // Bounded, and cleared when full (a rotation adds one key at a time).
 const headerCache = new Map<string, string>();
 const headerCacheMax = 64;
 
-function encodedHeader(key: JwsSigningKey, typ: string): string {
+function encodedHeader(key: JwsSigner, typ: string): string {
   const cacheKey = `${key.alg}\u0000${key.kid}\u0000${typ}`;
   let header = headerCache.get(cacheKey);
   if (header === undefined) {
@@ -35,4 +42,11 @@ export function encodeCompactJws(key: JwsSigningKey, typ: string, payload: objec
 export function signJws(encodedHeader: string, payload: object, sign: SignatureMaker): string {
   const signingInput = `${encodedHeader}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   return `${signingInput}.${sign(Buffer.from(signingInput, 'latin1')).toString('base64url')}`;
+}
+
+/** {@link encodeCompactJws} with a signer that may answer later; an in-process key signs at once all the same. */
+export async function encodeCompactJwsWith(signer: JwsSigner, typ: string, payload: object): Promise<string> {
+  const signingInput = `${encodedHeader(signer, typ)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  const signature = await signer.sign(Buffer.from(signingInput, 'latin1'));
+  return `${signingInput}.${signature.toString('base64url')}`;
 }

@@ -165,6 +165,19 @@ const configSchema = z
        * --publish-ahead`, `publish_ahead_seconds`. Env MANDATE_KEY_PUBLISH_AHEAD.
        */
       publishAheadSeconds: seconds(0, 604_800).default(600),
+      /**
+       * Rotates the signing key on a schedule: once the newest key is this old, a running server makes a new one,
+       * published ahead by `publishAheadSeconds` as a manual rotation is; several instances make one between them.
+       * Default: none (rotate with `mandate keys rotate`). At least an hour. Env MANDATE_KEY_ROTATION_INTERVAL.
+       */
+      rotationIntervalSeconds: seconds(3600, 31_536_000).optional(),
+      /**
+       * An external signer (a KMS, an HSM) that holds the private signing keys: `module`, a path (relative to the
+       * working directory) or package name exporting `createKeySigner(options)`, and the `options` it is given
+       * (docs/deployment.md). New keys are made there; keys already in the database keep signing until rotated out.
+       * Default: none, the keys are kept in the database encrypted under the KEK. Env MANDATE_KEYS_EXTERNAL_SIGNER (JSON).
+       */
+      externalSigner: z.strictObject({ module: z.string().min(1).max(2000), options: z.record(z.string(), z.unknown()).default({}) }).optional(),
     }),
     tokens: group({
       /** Default access-token lifetime; agents may set their own. Default 900 (15 min): short, as OAuth 2.1 and MCP recommend. Env MANDATE_ACCESS_TOKEN_TTL. */
@@ -690,6 +703,8 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_KEY_PUBLISH_AHEAD', path: 'keys.publishAheadSeconds', parse: wholeNumberText },
   { name: 'MANDATE_KEK', path: 'keys.kek', parse: text },
   { name: 'MANDATE_KEK_FILE', path: 'keys.kekFile', parse: text },
+  { name: 'MANDATE_KEY_ROTATION_INTERVAL', path: 'keys.rotationIntervalSeconds', parse: wholeNumberText },
+  { name: 'MANDATE_KEYS_EXTERNAL_SIGNER', path: 'keys.externalSigner', parse: jsonText },
   { name: 'MANDATE_ACCESS_TOKEN_TTL', path: 'tokens.accessTokenTtlSeconds', parse: wholeNumberText },
   { name: 'MANDATE_DEVICE_CODE_TTL', path: 'device.codeTtlSeconds', parse: wholeNumberText },
   { name: 'MANDATE_DEVICE_POLL_INTERVAL', path: 'device.pollIntervalSeconds', parse: wholeNumberText },

@@ -12,3 +12,4 @@ export { ConfigError, configFromEnvironment, defaults, resolveConfig } from './c
 export type { ConfigOverrides, MandateConfig, UpstreamProviderConfig } from './config.ts';
 export { startServer } from './server.ts';
 export type { RunningServer, StartOptions } from './server.ts';
+export type { CreateKeySigner, ExternalKeySigner } from './keys/external-signer.ts';

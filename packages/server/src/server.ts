@@ -16,6 +16,7 @@ import { revocationWebhookDispatcher } from './flows/revocation-webhooks.ts';
 import { cibaPingDispatcher } from './flows/ciba-ping.ts';
 import { endResourceKeyGraces } from './management/resources.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
+import { type KeyCustody, openKeyCustody } from './keys/key-custody.ts';
 import { KeyRing } from './keys/key-ring.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
@@ -73,6 +74,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
 
   let store: Store | undefined;
+  let custody: KeyCustody | undefined;
   let metricsListener: { server: Server; port: number } | undefined;
   let tracing: RequestTracing | undefined;
   try {
@@ -84,9 +86,11 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     // Every store call made while answering a request becomes a child span of the request's.
     if (tracing) store = tracing.traced(store, 'store', { 'db.system': store.dialect === 'postgres' ? 'postgresql' : 'sqlite' });
     const kek = loadKek(config.keys);
-    // With tracing, each signature is a span of the request it signs for (its algorithm and kid; never what it signs).
-    const traceSign = tracing && ((key: { kid: string; alg: string }, sign: (input: Buffer) => Buffer) => (input: Buffer) => tracing!.span('sign', { 'jws.alg': key.alg, 'jws.kid': key.kid }, () => sign(input)));
-    const keys = await KeyRing.open(store, kek, config.keys.algorithm, now, traceSign);
+    custody = await openKeyCustody(config.keys, kek);
+    // With tracing, each signature is a span of the request it signs for (its algorithm and kid; never what it signs),
+    // an external signer's call included.
+    const traceSign = tracing && ((key: { kid: string; alg: string }, sign: (input: Buffer) => Buffer | Promise<Buffer>) => (input: Buffer) => tracing!.span('sign', { 'jws.alg': key.alg, 'jws.kid': key.kid }, () => sign(input)));
+    const keys = await KeyRing.open(store, custody, config.keys.algorithm, now, traceSign);
     const audit = new AuditLog(store, deriveAuditKey(kek));
     const opened = store;
     const refusals = new RefusalAudit(audit, now);
@@ -105,7 +109,21 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     if (metricsModule && metrics) metricsListener = await metricsModule.serveMetrics(metrics, config.metrics.port!, config.metrics.host);
     const metricsServer = metricsListener?.server;
 
-    const reload = setInterval(() => void keys.reload().catch((err) => app.log.error({ err }, 'key reload failed')), config.keys.reloadIntervalSeconds * 1000);
+    // Each reload also makes a scheduled rotation when one is due (keys.rotationIntervalSeconds); the store lets
+    // one instance make it, and the others publish it at their next reload.
+    const { rotationIntervalSeconds } = config.keys;
+    const rotateIfDue = async () => {
+      if (rotationIntervalSeconds === undefined || draining) return;
+      const rotated = await keys.rotateIfDue(config.keys.algorithm, rotationIntervalSeconds, config.tokens.maxAccessTokenTtlSeconds, config.keys.publishAheadSeconds);
+      if (rotated) {
+        app.log.info({ kid: rotated.kid, retired_kid: rotated.retiredKid, activates_at: rotated.activatesAt }, 'signing key rotated on schedule');
+        await audit.record({ event: 'key.rotated', actor: 'schedule', detail: KeyRing.rotationView(rotated) });
+      }
+    };
+    const reload = setInterval(
+      () => void keys.reload().then(rotateIfDue).catch((err) => app.log.error({ err }, 'key reload or scheduled rotation failed')),
+      config.keys.reloadIntervalSeconds * 1000,
+    );
     // Retention: expired rows every ten minutes; audit rows past the horizon, when one is configured, also at start.
     const { auditDays } = config.retention;
     const pruneAudit = () => auditDays !== undefined && void audit.prune((now() - auditDays * 86_400) * 1000).catch((err) => app.log.error({ err }, 'audit retention failed'));
@@ -212,6 +230,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           await endingGraces;
           await audit.flush();
           await opened.close();
+          await custody?.close();
           await tracing?.shutdown().catch((err: unknown) => app.log.error({ err }, 'trace export failed'));
         })();
         return closed;
@@ -221,6 +240,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     http.close();
     metricsListener?.server.close();
     await store?.close();
+    await custody?.close().catch(() => {});
     await tracing?.shutdown().catch(() => {});
     throw err;
   }

@@ -1,4 +1,4 @@
-import { isRevokedBy } from '@mandate/protocol';
+import { isRevokedBy, revocationEventConcerns } from '@mandate/protocol';
 import type { AccessTokenClaims, RevocationCutoff, RevocationEvent } from '@mandate/protocol';
 import { TokenInactive } from '../errors.ts';
 import type { HttpOptions } from '../lib/fetch-json.ts';
@@ -30,6 +30,12 @@ export interface RevocationStateOptions {
    * sets it from its own `issuer` and `apiKey`.
    */
   introspection?: HttpOptions & { issuer: string; credentials: IntrospectionCredentials; cacheTtlSeconds?: number };
+  /**
+   * This resource's URI (or URIs): an event whose `aud` names none of them is ignored, since it revokes only tokens
+   * meant for other resources (an event without `aud`, from a cutoff or an older server, is always applied). So
+   * another resource's revocations never take room under `maxEntries`. Default: every event is applied.
+   */
+  audience?: string | readonly string[];
   /** Current time in milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number;
 }
@@ -52,6 +58,7 @@ export class RevocationState {
   readonly #skewSeconds: number;
   readonly #clock: () => number;
   readonly #introspector: Introspector | undefined;
+  readonly #audiences: readonly string[] | undefined;
   /** Tokens with `iat` at or before `before` may have been named by a forgotten entry, until `until` (seconds). */
   #horizon: { before: number; until: number } | undefined;
   #appliedSinceSweep = 0;
@@ -69,6 +76,11 @@ export class RevocationState {
     this.#skewSeconds = skew;
     this.#clock = options.clock ?? Date.now;
     this.#introspector = options.introspection === undefined ? undefined : introspectorFor(options.introspection, this.#clock);
+    const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
+    if (audiences !== undefined && (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string' && a !== ''))) {
+      throw new TypeError('audience must be a non-empty string or a non-empty array of them');
+    }
+    this.#audiences = audiences;
   }
 
   /** How many entries (revoked ids and party cutoffs) are kept now. */
@@ -90,7 +102,13 @@ export class RevocationState {
     return horizon === undefined ? undefined : { issuedBefore: horizon.before, until: horizon.until };
   }
 
+  /** Whether an event is for this resource (see `audience`); {@link apply} ignores the others. */
+  concerns(event: RevocationEvent): boolean {
+    return this.#audiences === undefined || this.#audiences.some((uri) => revocationEventConcerns(event, uri));
+  }
+
   apply(event: RevocationEvent): void {
+    if (!this.concerns(event)) return;
     const now = this.#clock() / 1000;
     const until = event.exp ?? now + this.#retentionSeconds;
     if (until <= now) return;

@@ -13,7 +13,7 @@ export interface RevocationSubscriberOptions {
   url?: string;
   /** Resume after this event id (one kept from an earlier subscription); default: from now. */
   lastEventId?: string;
-  /** Called for each event, after it is applied. */
+  /** Called for each event for this resource (see `audience`), after it is applied. */
   onEvent?: (event: RevocationEvent, id: string) => void;
   /** Called when the stream fails or ends; the subscriber reconnects (with Last-Event-ID) after `reconnectMs`. */
   onError?: (error: unknown) => void;
@@ -28,6 +28,12 @@ export interface RevocationSubscriberOptions {
   maxEntries?: number;
   /** Timeout of those introspection requests, in milliseconds. Default 5000. */
   httpTimeoutMs?: number;
+  /**
+   * This resource's URI (or URIs): events whose `aud` names none of them are ignored (see `RevocationStateOptions`).
+   * The server already sends a resource only the events that name it or cannot say; this keeps another resource's
+   * revocations out of the bound even when one reaches it. Default: every event is applied.
+   */
+  audience?: string | readonly string[];
   /** Current time in milliseconds since the epoch, to forget expired events. Default `Date.now`. */
   clock?: () => number;
 }
@@ -59,7 +65,12 @@ export function subscribeRevocations(options: RevocationSubscriberOptions): Revo
   const url = options.url ?? `${options.issuer.replace(/\/$/, '')}/revocation-events`;
   const doFetch = options.fetch ?? fetch;
   const introspection = { issuer: options.issuer, credentials: { apiKey: options.apiKey }, fetch: doFetch, ...(options.httpTimeoutMs === undefined ? {} : { httpTimeoutMs: options.httpTimeoutMs }) };
-  const state = new RevocationState({ introspection, ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const state = new RevocationState({
+    introspection,
+    ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
+    ...(options.audience === undefined ? {} : { audience: options.audience }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   const abort = new AbortController();
   let lastEventId = options.lastEventId;
   let retryMs = options.reconnectMs ?? 1000;
@@ -102,8 +113,10 @@ export function subscribeRevocations(options: RevocationSubscriberOptions): Revo
     if (type !== REVOCATION_EVENT_TYPE || data.length === 0) return;
     const event = parseRevocationEvent(data.join('\n'));
     if (!event) return;
-    state.apply(event);
+    // An event for other resources only is passed over, but the stream resumes after it all the same.
     if (id !== undefined) lastEventId = id;
+    if (!state.concerns(event)) return;
+    state.apply(event);
     options.onEvent?.(event, id ?? '');
   }
 

@@ -92,3 +92,21 @@ test('a forgotten cutoff makes uncertain exactly the tokens issued before its ia
   assert.equal(state.isUncertain({ iat: 501 }), false);
   assert.throws(() => new RevocationState({ clockSkewSeconds: -1 }), TypeError);
 });
+
+test('issue 11: with audience, events whose aud names other resources only are ignored (and take no room); events without aud still apply', () => {
+  const state = new RevocationState({ audience: ['https://rs.example/mcp', 'https://rs.example/api'], maxEntries: 2, clock: () => 0 });
+  assert.equal(state.concerns({ jti: ['x'], aud: ['https://other.example/mcp'] }), false);
+  for (let i = 0; i < 10; i++) state.apply({ jti: [`other${i}`], aud: ['https://other.example/mcp'], exp: 10 });
+  assert.equal(state.size, 0, 'another resource’s flood takes no room');
+  assert.equal(state.dropped, 0);
+  state.apply({ jti: ['mine'], aud: ['https://other.example/mcp', 'https://rs.example/api'], exp: 10 });
+  state.apply({ cutoff: [{ party: 'user', id: 'usr_9', iat_before: 500 }], exp: 10 });
+  assert.equal(state.isRevoked(claims('mine')), true, 'an event naming one of its audiences applies');
+  assert.equal(state.isRevoked(claims('any', { sub: 'usr_9', iat: 400 })), true, 'an event without aud (a cutoff) applies');
+  assert.equal(state.isRevoked(claims('other3')), false);
+  // Without audience (backward compatible), every event applies.
+  const all = new RevocationState({ clock: () => 0 });
+  all.apply({ jti: ['other'], aud: ['https://other.example/mcp'], exp: 10 });
+  assert.equal(all.isRevoked(claims('other')), true);
+  assert.throws(() => new RevocationState({ audience: [] }), TypeError);
+});

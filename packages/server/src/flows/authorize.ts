@@ -416,7 +416,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       if (!user || stale) {
         if (requested.prompt.has('none')) return redirectError(requested, 'login_required', user ? 'the user must authenticate again (max_age)' : 'the user is not signed in', user?.id ?? null, ip);
         const next = afterLogin(query, requested.prompt);
-        return { kind: 'login', query: pushedBy ? await deps.pushed.afterLogin(pushedBy, next, now, CONSENT_TTL_SECONDS) : next, reauthenticate: stale };
+        return { kind: 'login', query: pushedBy ? await deps.pushed.afterLogin(pushedBy, next, CONSENT_TTL_SECONDS) : next, reauthenticate: stale };
       }
       // Step-up keeps what was granted: the new grant holds the union, and the page asks only for what is new. An
       // action (RFC 9396) is asked for alone, and always of the user: no remembered consent stands for a tool call.

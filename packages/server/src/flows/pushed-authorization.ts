@@ -35,13 +35,19 @@ export interface PushInput {
   now: number;
 }
 
-export type ResolvedRequest = { ok: true; query: string; pushedBy: string | null } | { ok: false; clientId: string | undefined; description: string };
+/** Who pushed a request, and when it was first pushed (a request kept again for the login page keeps that time). */
+export interface PushedBy {
+  clientId: string;
+  pushedAt: number;
+}
+
+export type ResolvedRequest = { ok: true; query: string; pushedBy: PushedBy | null } | { ok: false; clientId: string | undefined; description: string };
 
 export function pushedAuthorizationFlow(deps: PushedAuthorizationDeps) {
   /** Keeps `params` for `clientId` under a new request_uri until `expiresAt`. */
-  async function keep(clientId: string, params: string, now: number, expiresAt: number): Promise<string> {
+  async function keep(clientId: string, params: string, pushedAt: number, expiresAt: number): Promise<string> {
     const requestUri = `${REQUEST_URI_PREFIX}${generateSecret()}`;
-    await deps.records.createPushedAuthorization({ uriHash: hashSecret(requestUri), clientId, params, createdAt: now, expiresAt });
+    await deps.records.createPushedAuthorization({ uriHash: hashSecret(requestUri), clientId, params, createdAt: pushedAt, expiresAt });
     return requestUri;
   }
 
@@ -90,16 +96,18 @@ export function pushedAuthorizationFlow(deps: PushedAuthorizationDeps) {
       if (!requestUri?.startsWith(REQUEST_URI_PREFIX)) return { ok: false, clientId, description: `invalid_request_uri: request_uri must be one this server issued (${REQUEST_URI_PREFIX}…)` };
       const record = await deps.records.takePushedAuthorization(hashSecret(requestUri), clientId, now);
       if (!record) return { ok: false, clientId, description: 'invalid_request_uri: the request_uri is unknown, expired, already used, or was pushed by another client' };
-      return { ok: true, query: record.params, pushedBy: clientId };
+      return { ok: true, query: record.params, pushedBy: { clientId, pushedAt: record.createdAt } };
     },
 
     /**
      * The query to come back with after the login page: `client_id` and a fresh request_uri for `params` (which may
      * drop what the login satisfies), so that each request_uri is still used once and the parameters never enter
-     * the browser's URL. It lives as long as a consent page: the browser came in time, signing in may take a while.
+     * the browser's URL. It lives `lifetimeSeconds` (a consent page's) from the first push: the browser came in
+     * time and signing in may take a while, but coming back again and again never extends it.
      */
-    async afterLogin(clientId: string, params: string, now: number, lifetimeSeconds: number): Promise<string> {
-      return new URLSearchParams({ client_id: clientId, request_uri: await keep(clientId, params, now, now + lifetimeSeconds) }).toString();
+    async afterLogin(pushed: PushedBy, params: string, lifetimeSeconds: number): Promise<string> {
+      const requestUri = await keep(pushed.clientId, params, pushed.pushedAt, pushed.pushedAt + lifetimeSeconds);
+      return new URLSearchParams({ client_id: pushed.clientId, request_uri: requestUri }).toString();
     },
   };
 }

@@ -6,7 +6,7 @@ import type { KeyRing } from '../keys/key-ring.ts';
 import { invalidRequest, invalidScope, invalidTarget, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
-import { decideScopes, highestRisk } from '../policy/scope-policy.ts';
+import { decideScopes, highestRisk, scopesNeedingApproval } from '../policy/scope-policy.ts';
 import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetDecision, type TargetFacts } from '../policy/token-targets.ts';
 import type { ClientRecord, ResourceRecords } from '../store/store.ts';
 import { type ApprovalGateDeps, passApprovalGate } from '../policy/approval-gate.ts';
@@ -71,6 +71,13 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
     facts.registered = await lookUpResources(policy.lookUp(facts), deps.resources);
     const targets = decideTargets(policy, facts);
     if (!targets.ok) return targets;
+    // A request without `scope` asked for nothing in particular: it gets the default scopes that need no approver
+    // (the response's `scope` says which, RFC 6749 §3.3), and asks an approver only when every one of them needs one.
+    if (request.scopes === undefined && !requestedAction) {
+      const needing = scopesNeedingApproval(targets.scopes, targets.resources, facts.registered);
+      const free = targets.scopes.filter((scope) => !needing.includes(scope));
+      if (needing.length > 0 && free.length > 0) targets.scopes = free;
+    }
     const scopes = await decideScopes({
       flow: 'client',
       scopes: targets.scopes,
@@ -132,7 +139,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
         decision.ok && decision.authorizationDetails ? ACTION_TOKEN_MAX_TTL_SECONDS : Infinity,
       );
       const action = decision.authorizationDetails;
-      const minted = mintAccessToken(
+      const minted = await mintAccessToken(
         {
           subject: client.clientId,
           subjectIsAgent: client.kind === 'agent',

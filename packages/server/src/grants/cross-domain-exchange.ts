@@ -116,7 +116,7 @@ export function withCrossDomainExchange<R>(inner: Grant<R>, deps: CrossDomainExc
     if (verified.grant === null) throw invalidRequest('subject_token does not come from a user’s sign-in');
     const scopes = grantScopes(request.scopes, null, request.peer);
     const email = await emailOf(claims.sub);
-    const minted = mintIdJag(
+    const minted = await mintIdJag(
       {
         audience: request.peer.issuer,
         subject: claims.sub,
@@ -143,7 +143,7 @@ export function withCrossDomainExchange<R>(inner: Grant<R>, deps: CrossDomainExc
     }
     const scopes = grantScopes(request.scopes, life.scopes, request.peer);
     const email = claims.gid !== undefined ? await emailOf(claims.sub) : undefined;
-    const minted = mintChainingGrant(
+    const minted = await mintChainingGrant(
       {
         audience: request.peer.issuer,
         subject: claims.sub,

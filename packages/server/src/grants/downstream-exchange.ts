@@ -132,7 +132,7 @@ export function downstreamExchange(deps: DownstreamExchangeDeps) {
       if (!binding.ok) throw invalidRequest(binding.description);
 
       const ttl = exp - now;
-      const minted = mintAccessToken(
+      const minted = await mintAccessToken(
         {
           subject: subject.sub,
           subjectIsAgent: subject.sub_profile === 'ai_agent',

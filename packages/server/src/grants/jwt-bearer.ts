@@ -249,7 +249,7 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
         }
       : null;
     if (grant) await deps.grants.createGrant(grant);
-    const minted = mintAccessToken(
+    const minted = await mintAccessToken(
       { subject, subjectIsAgent: false, clientId: client.clientId, audience: targets.resources, scopes: targets.scopes, ttlSeconds, dpopJkt, ...(grant ? { grantId: grant.id } : {}) },
       { keys: deps.keys, issuer: deps.issuer, now },
     );

@@ -291,7 +291,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
       });
       if (!binding.ok) throw invalidRequest(binding.description);
       const scopes = targets.scopes;
-      const minted = mintAccessToken(
+      const minted = await mintAccessToken(
         {
           subject: subject.sub,
           subjectIsAgent: subject.subProfile === 'ai_agent',

@@ -81,7 +81,7 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
     1,
     Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, grant.expiresAt - now, request.maxLifetimeSeconds ?? Infinity, action ? ACTION_TOKEN_MAX_TTL_SECONDS : Infinity),
   );
-  const minted = mintAccessToken(
+  const minted = await mintAccessToken(
     {
       subject: user.id,
       subjectIsAgent: false,
@@ -119,7 +119,7 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
     response.refresh_token = refresh.token;
   }
   if (request.scopes.includes('openid')) {
-    response.id_token = mintIdToken(
+    response.id_token = await mintIdToken(
       { user, clientId: client.clientId, scopes: request.scopes, authTime: grant.authTime, amr: grant.amr, nonce: request.nonce, grantId: grant.id, ttlSeconds: Math.min(deps.idTokenTtlSeconds, grant.expiresAt - now) },
       { keys: deps.keys, issuer: deps.issuer, now },
     );

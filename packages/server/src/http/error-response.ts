@@ -1,3 +1,4 @@
+import { SigningUnavailableError } from '../keys/external-signer.ts';
 import { ManagementError } from '../management/management-error.ts';
 import { StoreConflictError, StoreInputError, StoreUnavailableError } from '../store/store.ts';
 import type { ErrorFormat } from './route.ts';
@@ -69,6 +70,11 @@ export function errorResponse(err: unknown, format: ErrorFormat, bodyLimit: numb
     return format === 'oauth'
       ? json(400, { error: 'invalid_request', error_description: 'the request conflicts with an existing record' })
       : json(409, new Problem('conflict', 'a record with this key exists').toJSON());
+  }
+  // The external signer did not answer: nothing was issued or written; the client may try again shortly.
+  if (err instanceof SigningUnavailableError) {
+    const body = format === 'oauth' ? { error: 'temporarily_unavailable', error_description: 'the token could not be signed; try again shortly' } : new Problem('unavailable', 'the token could not be signed; try again shortly').toJSON();
+    return { ...json(503, body, { 'retry-after': '5' }), unavailable: true };
   }
   // The database dropped, failed over, stayed locked or ran out of disk: the request's transaction did not commit, so
   // the client may retry it as it was (RFC 9110 §15.6.4, §10.2.3). RFC 6749 §4.1.2.1 names the error.

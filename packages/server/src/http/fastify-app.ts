@@ -10,7 +10,7 @@ import { inputGuardHooks } from './input-guard.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { RequestTracing } from './tracing.ts';
 import { Problem } from './problem.ts';
-import type { RouteHooks } from './route-guards.ts';
+import { BASE_HEADERS, type RouteHooks } from './route-guards.ts';
 import type { ErrorFormat, RouteAccess, RouteDefinition } from './route.ts';
 
 /** Fastify's own dependencies, resolved from where Fastify is (they are not ours to name in package.json). */
@@ -157,7 +157,7 @@ export async function createHttpApp(
     const allowed = [...methodsByUrl.entries()].find(([url]) => url === path)?.[1];
     const problem = allowed ? new Problem('method-not-allowed', `use ${[...allowed].join(', ')}`) : new Problem('not-found', `no route ${request.method} ${path}`);
     if (allowed) reply.header('allow', [...allowed].join(', '));
-    return reply.code(problem.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(problem.toJSON()));
+    return reply.code(problem.status).headers(BASE_HEADERS).type('application/problem+json; charset=utf-8').send(JSON.stringify(problem.toJSON()));
   });
 
   const corsMethodsByUrl = new Map<string, string[]>();

@@ -23,8 +23,11 @@ export interface RouteHooks {
   preHandler: RouteHook[];
 }
 
+/** What every response carries, an unknown path's too (RFC 9700 §4.2: no URL leaks through the Referer header). */
+export const BASE_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } as const;
+
 function baseHeaders(_request: FastifyRequest, reply: FastifyReply, done: () => void): void {
-  reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+  reply.headers(BASE_HEADERS);
   done();
 }
 

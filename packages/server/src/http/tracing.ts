@@ -100,18 +100,25 @@ export async function startTracing(settings: TracingSettings): Promise<RequestTr
       }
       done();
     },
-    span(name, attributes, fn) {
+    span<T>(name: string, attributes: Record<string, string>, fn: () => T): T {
       const parent = current.getStore();
       if (parent === undefined) return fn();
       const span = tracer.startSpan(name, { attributes }, api.trace.setSpan(api.ROOT_CONTEXT, parent));
-      try {
-        return fn();
-      } catch (err) {
+      const failed = (err: unknown): never => {
         span.setStatus({ code: api.SpanStatusCode.ERROR });
-        throw err;
-      } finally {
         span.end();
+        throw err;
+      };
+      let result: T;
+      try {
+        result = fn();
+      } catch (err) {
+        return failed(err);
       }
+      // An external signer answers later: the span lasts until it does.
+      if (result instanceof Promise) return result.then((value) => (span.end(), value), failed) as T;
+      span.end();
+      return result;
     },
     traced(target, prefix, attributes = {}) {
       return new Proxy(target, {

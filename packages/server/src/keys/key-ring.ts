@@ -1,6 +1,7 @@
-import type { SignatureMaker, SigningAlgorithm } from '@mandate/protocol';
+import type { JwsSigner, SigningAlgorithm } from '@mandate/protocol';
 import type { SigningKeyRecords } from '../store/store.ts';
-import { generateSigningKey, type LoadedSigningKey, loadSigningKey } from './signing-key.ts';
+import type { KeyCustody } from './key-custody.ts';
+import { type LoadedSigningKey, loadSigningKey } from './signing-key.ts';
 
 export type Clock = () => number;
 
@@ -35,12 +36,12 @@ type KeyRecords = Pick<SigningKeyRecords, 'listSigningKeys' | 'insertFirstActive
  * the injected clock) every instance switches, each having published the new key for at least the publish-ahead
  * time less its reload interval. A resource server that cached the JWKS within that window already holds the new key.
  */
-/** Wraps a key's signature maker; the key ring applies it to each key it loads. */
-export type SignWrapper = (key: Pick<LoadedSigningKey, 'kid' | 'alg'>, sign: SignatureMaker) => SignatureMaker;
+/** Wraps a key's signer (in process or external); the key ring applies it to each key it loads. */
+export type SignWrapper = (key: Pick<LoadedSigningKey, 'kid' | 'alg'>, sign: JwsSigner['sign']) => JwsSigner['sign'];
 
 export class KeyRing {
   readonly #store: KeyRecords;
-  readonly #kek: Buffer;
+  readonly #custody: KeyCustody;
   readonly #now: Clock;
   #keys = new Map<string, LoadedSigningKey>();
   /** The newest key (status `active`): it signs from `#current.activatesAt`. */
@@ -49,29 +50,29 @@ export class KeyRing {
   #previous: LoadedSigningKey | null = null;
   #lastReloadMs = 0;
 
-  /** Wraps each loaded key's signature maker (a trace span per signature, when tracing is on). */
+  /** Wraps each loaded key's signer (a trace span per signature, when tracing is on). */
   readonly #wrapSign: SignWrapper | undefined;
 
-  private constructor(store: KeyRecords, kek: Buffer, now: Clock, wrapSign: SignWrapper | undefined) {
+  private constructor(store: KeyRecords, custody: KeyCustody, now: Clock, wrapSign: SignWrapper | undefined) {
     this.#store = store;
-    this.#kek = kek;
+    this.#custody = custody;
     this.#now = now;
     this.#wrapSign = wrapSign;
   }
 
-  /** Loads the keys, generating the first one (of `algorithm`) when the store has none. */
+  /** Loads the keys, generating the first one (of `algorithm`, in `custody`) when the store has none. */
   static async open(
     store: KeyRecords,
-    kek: Buffer,
+    custody: KeyCustody,
     algorithm: SigningAlgorithm,
     now: Clock,
     wrapSign?: SignWrapper,
   ): Promise<KeyRing> {
-    const ring = new KeyRing(store, kek, now, wrapSign);
+    const ring = new KeyRing(store, custody, now, wrapSign);
     const records = await store.listSigningKeys();
     if (!records.some((r) => r.status === 'active')) {
       // Two instances starting at once may both try; the store admits one active key and the loser reloads.
-      await store.insertFirstActiveKey(await generateSigningKey(algorithm, kek, now()));
+      await store.insertFirstActiveKey(await custody.generate(algorithm, now()));
     }
     await ring.reload();
     return ring;
@@ -86,7 +87,7 @@ export class KeyRing {
       const previous = this.#keys.get(record.kid);
       // Keep already-decrypted keys whose status and signing window are unchanged; decrypt only what is new.
       const unchanged = previous && previous.status === record.status && previous.retiredAt === record.retiredAt;
-      const loaded = unchanged ? { ...previous, publishUntil: record.publishUntil } : this.#withWrappedSigner(loadSigningKey(record, this.#kek, now));
+      const loaded = unchanged ? { ...previous, publishUntil: record.publishUntil } : this.#withWrappedSigner(loadSigningKey(record, this.#custody, now));
       keys.set(record.kid, loaded);
       if (record.status === 'active') current = loaded;
     }
@@ -114,17 +115,42 @@ export class KeyRing {
    * published and the current key keeps signing. Refused while an earlier rotation has not activated yet.
    */
   async rotate(algorithm: SigningAlgorithm, publishForSeconds: number, publishAheadSeconds = 0): Promise<KeyRotation> {
+    const rotated = await this.#rotate(algorithm, publishForSeconds, publishAheadSeconds);
+    if (!rotated) throw new RotationPendingError(this.#current.kid, this.#current.activatesAt);
+    return rotated;
+  }
+
+  /**
+   * Scheduled rotation: rotates (published ahead, as {@link rotate}) when the newest key was made `intervalSeconds`
+   * ago or more; otherwise, or when another instance rotated first, does nothing and resolves to null. Instances
+   * that all call it on their own schedule make one new key between them: the store rotates only while the active
+   * key is older than the interval, in the same transaction.
+   */
+  async rotateIfDue(algorithm: SigningAlgorithm, intervalSeconds: number, publishForSeconds: number, publishAheadSeconds: number): Promise<KeyRotation | null> {
+    const dueBefore = this.#now() - intervalSeconds;
+    if (this.#current.createdAt > dueBefore) return null;
+    await this.reload();
+    if (this.#current.createdAt > dueBefore || this.#current.activatesAt > this.#now()) return null;
+    return this.#rotate(algorithm, publishForSeconds, publishAheadSeconds, dueBefore + 1);
+  }
+
+  async #rotate(algorithm: SigningAlgorithm, publishForSeconds: number, publishAheadSeconds: number, onlyIfActiveCreatedBefore?: number): Promise<KeyRotation | null> {
     const now = this.#now();
     const activatesAt = now + publishAheadSeconds;
-    const record = await generateSigningKey(algorithm, this.#kek, now, activatesAt);
+    const record = await this.#custody.generate(algorithm, now, activatesAt);
     await this.reload();
     const retiredKid = this.#current.kid;
-    if (!(await this.#store.rotateActiveKey(record, activatesAt, activatesAt + publishForSeconds, now))) {
+    if (!(await this.#store.rotateActiveKey(record, activatesAt, activatesAt + publishForSeconds, now, onlyIfActiveCreatedBefore))) {
       await this.reload();
-      throw new RotationPendingError(this.#current.kid, this.#current.activatesAt);
+      return null;
     }
     await this.reload();
     return { kid: record.kid, retiredKid, retiredPublishedUntil: activatesAt + publishForSeconds, activatesAt };
+  }
+
+  /** Who holds the private keys (`keys/key-custody.ts`). */
+  get custody(): KeyCustody {
+    return this.#custody;
   }
 
   /** The wire view of a rotation (CLI `--json`, admin API), snake_case like every other Mandate JSON. */

@@ -149,6 +149,16 @@ export async function decideScopes(facts: ScopePolicyFacts): Promise<ScopeDecisi
   return { ok: true, needConsent: facts.flow === 'authorization_request' ? needConsent : [], maxLifetimeSeconds };
 }
 
+/** The scopes among `scopes` whose policy, at any of the resources defining them, asks an approver. */
+export function scopesNeedingApproval(scopes: readonly string[], resources: readonly string[], registered: ReadonlyMap<string, ResourceRecord>): string[] {
+  return scopes.filter((scope) =>
+    resources.some((uri) => {
+      const defined = registered.get(uri)?.scopes.find((s) => s.name === scope);
+      return defined !== undefined && effectivePolicy(defined).kind === 'admin_approval';
+    }),
+  );
+}
+
 const RISK_ORDER: readonly ScopeRisk[] = ['low', 'medium', 'high', 'critical'];
 
 /** The highest risk among the scopes the resources define (what an approval request shows its approvers). */

@@ -290,8 +290,10 @@ export interface SigningKeyRecord {
   kid: string;
   alg: SigningAlgorithm;
   publicJwk: Record<string, unknown>;
-  /** The PKCS#8 private key, encrypted under the key-encryption key (`keys/kek.ts`). */
+  /** The PKCS#8 private key, encrypted under the key-encryption key (`keys/kek.ts`); empty for an external key. */
   privateKeyEncrypted: string;
+  /** The external signer's name for the key (a KMS key id, an HSM label); null for a key of the local key store. */
+  externalKeyRef: string | null;
   status: SigningKeyStatus;
   createdAt: number;
   retiredAt: number | null;
@@ -308,9 +310,10 @@ export interface SigningKeyRecords {
   /**
    * Atomically retires the active key (signing until `retiredAt`, published until `publishUntil`) and makes
    * `record` active (signing from its `activatesAt`). False, changing nothing, when the active key has not started
-   * signing at `now` yet: one rotation at a time.
+   * signing at `now` yet: one rotation at a time. With `onlyIfActiveCreatedBefore`, also false when the active key
+   * was created at or after it: a scheduled rotation that another instance already made.
    */
-  rotateActiveKey(record: SigningKeyRecord, retiredAt: number, publishUntil: number, now: number): Promise<boolean>;
+  rotateActiveKey(record: SigningKeyRecord, retiredAt: number, publishUntil: number, now: number, onlyIfActiveCreatedBefore?: number): Promise<boolean>;
 }
 
 export interface RevocationRecords {

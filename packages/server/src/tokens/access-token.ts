@@ -27,7 +27,7 @@ export interface MintedAccessToken {
 }
 
 /** Signs an RFC 9068 JWT access token with the active key. */
-export function mintAccessToken(grant: AccessTokenGrant, deps: { keys: KeyRing; issuer: string; now: number }): MintedAccessToken {
+export async function mintAccessToken(grant: AccessTokenGrant, deps: { keys: KeyRing; issuer: string; now: number }): Promise<MintedAccessToken> {
   const claims: AccessTokenClaims = {
     iss: deps.issuer,
     sub: grant.subject,
@@ -45,5 +45,5 @@ export function mintAccessToken(grant: AccessTokenGrant, deps: { keys: KeyRing; 
   if (grant.grantId !== undefined) claims.gid = grant.grantId;
   if (grant.mayAct !== undefined) claims.may_act = grant.mayAct;
   if (grant.authorizationDetails !== undefined) claims.authorization_details = [...grant.authorizationDetails];
-  return { token: encodeJwt(deps.keys.active, ACCESS_TOKEN_TYP, claims), claims, expiresIn: grant.ttlSeconds };
+  return { token: await encodeJwt(deps.keys.active, ACCESS_TOKEN_TYP, claims), claims, expiresIn: grant.ttlSeconds };
 }

@@ -53,13 +53,13 @@ function claimsOf(input: AuthorizationGrantInput, deps: { issuer: string; now: n
 }
 
 /** An ID-JAG for the resource authorization server `input.audience`. */
-export function mintIdJag(input: AuthorizationGrantInput, deps: { keys: KeyRing; issuer: string; now: number }): MintedAuthorizationGrant {
+export async function mintIdJag(input: AuthorizationGrantInput, deps: { keys: KeyRing; issuer: string; now: number }): Promise<MintedAuthorizationGrant> {
   const claims = claimsOf(input, deps);
-  return { token: encodeJwt(deps.keys.active, ID_JAG_TYP, claims), claims, expiresIn: input.ttlSeconds };
+  return { token: await encodeJwt(deps.keys.active, ID_JAG_TYP, claims), claims, expiresIn: input.ttlSeconds };
 }
 
 /** An identity chaining JWT authorization grant for the peer authorization server `input.audience`. */
-export function mintChainingGrant(input: AuthorizationGrantInput, deps: { keys: KeyRing; issuer: string; now: number }): MintedAuthorizationGrant {
+export async function mintChainingGrant(input: AuthorizationGrantInput, deps: { keys: KeyRing; issuer: string; now: number }): Promise<MintedAuthorizationGrant> {
   const claims = claimsOf(input, deps);
-  return { token: encodeJwt(deps.keys.active, 'JWT', claims), claims, expiresIn: input.ttlSeconds };
+  return { token: await encodeJwt(deps.keys.active, 'JWT', claims), claims, expiresIn: input.ttlSeconds };
 }

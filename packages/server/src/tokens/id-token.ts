@@ -28,7 +28,7 @@ export interface IdTokenInput {
 }
 
 /** Signs an ID token (`typ: JWT`) with the active key; its audience is the client alone (OIDC Core §2). */
-export function mintIdToken(input: IdTokenInput, deps: { keys: KeyRing; issuer: string; now: number }): string {
+export function mintIdToken(input: IdTokenInput, deps: { keys: KeyRing; issuer: string; now: number }): Promise<string> {
   const claims: IdTokenClaims = {
     iss: deps.issuer,
     sub: input.user.id,

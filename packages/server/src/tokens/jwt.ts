@@ -1,5 +1,5 @@
 import {
-  encodeCompactJws,
+  encodeCompactJwsWith,
   type JwsAlgorithm,
   type JwsRefusal,
   type SignatureCheck,
@@ -15,10 +15,13 @@ import type { LoadedSigningKey } from '../keys/signing-key.ts';
  * introspection endpoints; tokens from other issuers (client assertions, upstream ID tokens) go through `jose`.
  */
 
-/** Signs `claims` as a compact JWS with the given key and `typ` header. */
-export function encodeJwt(key: LoadedSigningKey, typ: string, claims: object): string {
+/**
+ * Signs `claims` as a compact JWS with the given key and `typ` header: in process for a key of the local key store,
+ * through the external signer for one held there (`keys/key-custody.ts`).
+ */
+export function encodeJwt(key: LoadedSigningKey, typ: string, claims: object): Promise<string> {
   if (!key.signer) throw new Error(`signing key ${key.kid} has no private key loaded`);
-  return encodeCompactJws(key.signer, typ, claims);
+  return encodeCompactJwsWith(key.signer, typ, claims);
 }
 
 export type JwtFailure = JwsRefusal['failure'] | 'wrong_issuer' | 'expired' | 'not_yet_valid';

@@ -24,7 +24,7 @@ export interface TxnTokenContent {
 }
 
 /** Signs a Txn-Token with the active key; returns it and its claims. */
-export function mintTxnToken(content: TxnTokenContent, deps: { keys: KeyRing; issuer: string; now: number }): { token: string; claims: TxnTokenClaims & { jti: string } } {
+export async function mintTxnToken(content: TxnTokenContent, deps: { keys: KeyRing; issuer: string; now: number }): Promise<{ token: string; claims: TxnTokenClaims & { jti: string } }> {
   const claims: TxnTokenClaims & { jti: string } = {
     iss: deps.issuer,
     iat: deps.now,
@@ -38,7 +38,7 @@ export function mintTxnToken(content: TxnTokenContent, deps: { keys: KeyRing; is
     rctx: content.rctx,
     jti: randomUUID(),
   };
-  return { token: encodeJwt(deps.keys.active, TXN_TOKEN_TYP, claims), claims };
+  return { token: await encodeJwt(deps.keys.active, TXN_TOKEN_TYP, claims), claims };
 }
 
 export type OwnTxnTokenResult = { ok: true; claims: TxnTokenClaims & { jti: string; iss: string } } | { ok: false; reason: 'expired' | 'invalid' };

@@ -95,6 +95,20 @@ forEachStore('dynamic client registration (RFC 7591, RFC 7592)', (fixture) => {
     assert.ok(cursor.response.headers.get('location')?.startsWith('cursor://anysphere.cursor-mcp/oauth/callback?code='));
   });
 
+  test('BCP-15 a registration cannot choose its client_id: a user’s subject or another client’s id in the body is ignored (RFC 9700 §4.15)', async () => {
+    const userId = await createUser(server, 'grace@example.com');
+    assert.match(userId, /^usr_/);
+    const first = await registered(server, mcpHost);
+    for (const wanted of [userId, first.client_id, 'agt_chosen']) {
+      const client = await registered(server, { ...mcpHost, client_id: wanted });
+      assert.match(client.client_id, /^app_/, wanted);
+      assert.notEqual(client.client_id, wanted);
+      assert.notEqual(client.client_id, first.client_id);
+    }
+    // The namespaces do not meet: a client's id can never be read as a person's subject.
+    assert.equal((await fixture.store.getUser(first.client_id)) ?? null, null);
+  });
+
   test('DCR-02 redirect URIs: http to a non-loopback host, javascript:, data:, file:, a fragment → invalid_redirect_uri naming the URI', async () => {
     for (const uri of ['http://app.example.com/cb', 'javascript:alert(1)', 'data:text/html,hi', 'file:///etc/passwd', 'https://app.example.com/cb#frag', 'https://user:pw@app.example.com/cb', 'not a uri']) {
       const response = await register(server, { ...mcpHost, redirect_uris: [uri] });

@@ -117,6 +117,16 @@ forEachStore('pushed authorization requests (RFC 9126)', (fixture) => {
     assert.equal(again.status, 400);
     assert.match(await again.text(), /unknown, expired, already used/);
 
+    // The login page's request_uri lives 10 minutes from the push; coming back without signing in never extends it.
+    let kept = comeBack.get('request_uri')!;
+    server.clock.advance(500);
+    const revisit = await new Browser().fetch(`${server.issuer}/authorize?${new URLSearchParams({ client_id: app.clientId, request_uri: kept })}`);
+    assert.equal(revisit.status, 302, 'to the login page again');
+    kept = new URLSearchParams(new URL(new URL(revisit.headers.get('location')!, server.issuer).searchParams.get('return_to')!, server.issuer).search).get('request_uri')!;
+    server.clock.advance(101);
+    const stale = await new Browser().fetch(`${server.issuer}/authorize?${new URLSearchParams({ client_id: app.clientId, request_uri: kept })}`);
+    assert.equal(stale.status, 400, '601 s after the push');
+
     const late = await pushed();
     server.clock.advance(61);
     const expired = await new Browser().fetch(`${server.issuer}/authorize?${new URLSearchParams({ client_id: app.clientId, request_uri: late.requestUri })}`);

@@ -85,6 +85,18 @@ forEachStore('client_credentials grant', (fixture) => {
     assert.equal(decodeJwt(body.access_token).payload['scope'], 'calc');
   });
 
+  test('no scope asked: the default scopes that need no approver; an approval is asked only when the request names the scope', async () => {
+    const withExec = await registerAgentAndResource(server, { scopes: ['calc', 'files:read', 'exec'] });
+    const ask = (params: Record<string, string>) => server.postForm('/token', { grant_type: 'client_credentials', ...params }, { authorization: basicAuth(withExec.clientId, withExec.clientSecret) });
+    const lenient = await ask({});
+    assert.equal(lenient.status, 200, await lenient.clone().text());
+    const body = (await lenient.json()) as { scope: string };
+    assert.deepEqual(body.scope.split(' ').sort(), ['calc', 'files:read'], 'exec (high risk: admin_approval by default) left out');
+    const named = await ask({ scope: 'exec' });
+    assert.equal(named.status, 400);
+    assert.match(((await named.json()) as { error_description: string }).error_description, /needs an approver's approval.*approval request \S+ was created/);
+  });
+
   test('RI-01 resource not allowed, unregistered, malformed or with a fragment → invalid_target', async () => {
     for (const resource of ['https://other.example.com/api', 'not a uri', `${MCP_RESOURCE}#frag`, 'urn:example:thing']) {
       const response = await requestToken({ resource });

@@ -48,9 +48,9 @@ async function published(server: Instance, kid: string): Promise<void> {
 forEachStore(
   'SR-08 key rotation publishes ahead',
   (fixture) => {
-    async function twoInstances() {
-      const a = await startTestServer(fixture, { keys: { kek, reloadIntervalSeconds: 1 } });
-      const b: ServerProcess = await startServerProcess(fixture, { keys: { kek, reloadIntervalSeconds: 1 } });
+    async function twoInstances(keys: { rotationIntervalSeconds?: number; publishAheadSeconds?: number } = {}) {
+      const a = await startTestServer(fixture, { keys: { kek, reloadIntervalSeconds: 1, ...keys } });
+      const b: ServerProcess = await startServerProcess(fixture, { keys: { kek, reloadIntervalSeconds: 1, ...keys } });
       const agent = await registerAgentAndResource(a);
       /** The `kid` a fresh token from `server` is signed with. */
       const signingKid = async (server: Instance): Promise<string> => {
@@ -117,6 +117,38 @@ forEachStore(
         }
         const audit = (await (await a.admin('GET', '/audit?event=key.rotated')).json()) as { events: { detail: Record<string, unknown> }[] };
         assert.ok(audit.events.some((e) => e.detail['kid'] === rotated.kid && e.detail['activates_at'] === rotated.activates_at));
+      } finally {
+        await close();
+      }
+    });
+
+    test('KEY-ROT-01 scheduled rotation (keys.rotationIntervalSeconds): once the key is that old, the two instances make one new key between them, published ahead, then signing with it everywhere', async () => {
+      const { a, b, signingKid, close } = await twoInstances({ rotationIntervalSeconds: 86_400, publishAheadSeconds: 600 });
+      try {
+        const oldKid = await signingKid(a);
+        for (const server of [a, b]) await server.clock.advance(86_399);
+        assert.equal((await fixture.store.listSigningKeys()).length, 1, 'not due a second early');
+        for (const server of [a, b]) await server.clock.advance(1);
+        // Both instances check at their next reload; the first to rotate wins, the other publishes its key.
+        const deadline = Date.now() + 120_000;
+        let records = await fixture.store.listSigningKeys();
+        while (records.length < 2 || !(await jwksKids(a)).includes(records.find((r) => r.status === 'active')!.kid)) {
+          if (Date.now() > deadline) throw new Error('no scheduled rotation');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          records = await fixture.store.listSigningKeys();
+        }
+        const fresh = records.find((r) => r.status === 'active')!;
+        await published(b, fresh.kid);
+        assert.equal(fresh.activatesAt! - fresh.createdAt, 600, 'published ahead by keys.publishAheadSeconds');
+        for (const server of [a, b]) assert.equal(await signingKid(server), oldKid, 'published, not signing yet');
+        // A later reload round on both instances makes no second key: the new one is not due for a day.
+        for (const server of [a, b]) {
+          await server.clock.advance(fresh.activatesAt! - server.clock.now());
+          assert.equal(await signingKid(server), fresh.kid);
+        }
+        assert.equal((await fixture.store.listSigningKeys()).length, 2, 'exactly one new key between the two instances');
+        const audit = (await (await a.admin('GET', '/audit?event=key.rotated')).json()) as { events: { actor: string; detail: Record<string, unknown> }[] };
+        assert.deepEqual(audit.events.map((e) => [e.actor, e.detail['kid']]), [['schedule', fresh.kid]]);
       } finally {
         await close();
       }

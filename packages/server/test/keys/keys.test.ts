@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadKek } from '../../src/keys/kek.ts';
+import { localKeyCustody } from '../../src/keys/key-custody.ts';
 import { createAgent } from '../../src/management/agents.ts';
 import { createResource } from '../../src/management/resources.ts';
 import { KeyRing } from '../../src/keys/key-ring.ts';
@@ -51,7 +52,7 @@ forEachStore('signing keys', (fixture) => {
 
     // Rotate as `mandate keys rotate` does from another process: straight on the store, with the KEK.
     const store = await openStore(fixture.url);
-    const ring = await KeyRing.open(store, loadKek({ kek, kekFile: '' }), 'ES256', server.clock.now);
+    const ring = await KeyRing.open(store, localKeyCustody(loadKek({ kek, kekFile: '' })), 'ES256', server.clock.now);
     const rotated = await ring.rotate('ES256', 3600);
     await store.close();
     assert.equal(rotated.retiredKid, oldKid);

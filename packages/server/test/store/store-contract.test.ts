@@ -37,6 +37,7 @@ function key(kid: string): SigningKeyRecord {
     alg: 'ES256',
     publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid },
     privateKeyEncrypted: 'v1.encrypted',
+    externalKeyRef: null,
     status: 'active',
     createdAt: 1000,
     retiredAt: null,

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadKek } from '../../keys/kek.ts';
+import { openKeyCustody } from '../../keys/key-custody.ts';
 import { KeyRing } from '../../keys/key-ring.ts';
 import { rotateSigningKey } from '../../management/signing-keys.ts';
 import { cliConfig, formatTime, output, table, UsageError, withManagement } from '../cli-context.ts';
@@ -25,19 +26,25 @@ export async function keysCommand(args: string[]): Promise<void> {
   if (sub !== 'rotate' && sub !== 'list') throw new UsageError(keysHelp);
   if (sub === 'list' && values['publish-ahead'] !== undefined) throw new UsageError(keysHelp);
   await withManagement(config, async (deps) => {
-    const ring = await KeyRing.open(deps.store, loadKek(config.keys), config.keys.algorithm, () => deps.now);
-    if (sub === 'list') {
-      const keys = ring.list();
-      const rows = [
-        ['KID', 'ALG', 'STATUS', 'SIGNING', 'FROM', 'PUBLISHED', 'UNTIL'],
-        ...keys.map((k) => [k.kid, k.alg, k.status, String(k.signing), formatTime(k.activates_at), String(k.published), formatTime(k.publish_until)]),
-      ];
-      return out.print(keys, table(rows));
+    // The same custody as the server's: with an external signer configured, a rotation makes the new key there.
+    const custody = await openKeyCustody(config.keys, loadKek(config.keys));
+    try {
+      const ring = await KeyRing.open(deps.store, custody, config.keys.algorithm, () => deps.now);
+      if (sub === 'list') {
+        const keys = ring.list();
+        const rows = [
+          ['KID', 'ALG', 'STATUS', 'SIGNING', 'FROM', 'PUBLISHED', 'UNTIL'],
+          ...keys.map((k) => [k.kid, k.alg, k.status, String(k.signing), formatTime(k.activates_at), String(k.published), formatTime(k.publish_until)]),
+        ];
+        return out.print(keys, table(rows));
+      }
+      const rotated = await rotateSigningKey(ring, deps, { publishAheadSeconds: values['publish-ahead'] });
+      out.print(
+        KeyRing.rotationView(rotated),
+        `new key      ${rotated.kid} (published now, signs from ${formatTime(rotated.activatesAt)})\nretired key  ${rotated.retiredKid} (signs until then, published until ${formatTime(rotated.retiredPublishedUntil)})`,
+      );
+    } finally {
+      await custody.close();
     }
-    const rotated = await rotateSigningKey(ring, deps, { publishAheadSeconds: values['publish-ahead'] });
-    out.print(
-      KeyRing.rotationView(rotated),
-      `new key      ${rotated.kid} (published now, signs from ${formatTime(rotated.activatesAt)})\nretired key  ${rotated.retiredKid} (signs until then, published until ${formatTime(rotated.retiredPublishedUntil)})`,
-    );
   });
 }

@@ -7,6 +7,7 @@ const signingKeyColumns: ColumnMap<SigningKeyRecord> = {
   alg: { column: 'alg' },
   publicJwk: { column: 'public_jwk', json: true },
   privateKeyEncrypted: { column: 'private_key_encrypted' },
+  externalKeyRef: { column: 'external_key_ref' },
   status: { column: 'status' },
   createdAt: { column: 'created_at' },
   retiredAt: { column: 'retired_at' },
@@ -32,10 +33,11 @@ export function signingKeyRecords(db: SqlDriver): SigningKeyRecords {
         throw err;
       }
     },
-    async rotateActiveKey(record, retiredAt, publishUntil, now) {
+    async rotateActiveKey(record, retiredAt, publishUntil, now, onlyIfActiveCreatedBefore) {
       return db.transaction(async (tx) => {
-        const active = await tx.get("SELECT activates_at FROM signing_keys WHERE status = 'active'");
+        const active = await tx.get("SELECT activates_at, created_at FROM signing_keys WHERE status = 'active'");
         if (active && active['activates_at'] !== null && Number(active['activates_at']) > now) return false;
+        if (active && onlyIfActiveCreatedBefore !== undefined && Number(active['created_at']) >= onlyIfActiveCreatedBefore) return false;
         await tx.run("UPDATE signing_keys SET status = 'retired', retired_at = ?, publish_until = ? WHERE status = 'active'", [
           retiredAt,
           publishUntil,
