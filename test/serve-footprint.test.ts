@@ -24,6 +24,8 @@ const OPTIONAL = {
   '@simplewebauthn/server': /\/node_modules\/@simplewebauthn\/server\//,
   oauth4webapi: /\/node_modules\/oauth4webapi\//,
   'ajv (Fastify schema compilers)': /\/node_modules\/ajv\//,
+  // Verifies others' JWTs only: client assertions, trusted issuers' grants, software statements, upstream ID tokens.
+  jose: /\/node_modules\/jose\//,
 };
 
 interface Loaded {
@@ -53,7 +55,7 @@ const loadedLibraries = ({ resolved }: Loaded) =>
     .map(([name]) => name);
 
 describe('mandate serve loads only what its configuration uses', () => {
-  test('on SQLite, without metrics, passkeys used or upstream login: no pg, prom-client, @simplewebauthn/server, oauth4webapi or ajv, and no TypeScript parser', async () => {
+  test('on SQLite, without metrics, passkeys used or upstream login: no pg, prom-client, @simplewebauthn/server, oauth4webapi, ajv or jose, and no TypeScript parser', async () => {
     const loaded = await loadedByIdleServe('sqlite');
     assert.ok(loaded.resolved.some((url) => url.includes('/node_modules/fastify/')), 'the recorder saw the server load (fastify)');
     assert.deepEqual(loadedLibraries(loaded), []);

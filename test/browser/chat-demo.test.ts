@@ -97,7 +97,8 @@ forEachStore('browser: examples/chat', (fixture) => {
     }
     assert.equal(await popup.title(), 'Signed in · Mandate demo chat');
     if (shots) await shot(popup, 'callback');
-    await popup.getByRole('button', { name: 'Close this window' }).click();
+    // The button closes its own window: wait for the close, not for the click's aftermath (the page is gone by then).
+    await Promise.all([popup.waitForEvent('close'), popup.getByRole('button', { name: 'Close this window' }).click({ noWaitAfter: true }).catch(() => {})]);
     await page.locator('#transcript .sign-in.done').waitFor();
   }
 

@@ -82,6 +82,8 @@ forEachStore('per-action approvals and tool-call audit through the SDK’s MCP a
       clientId: agent.clientId,
       clientSecret: agent.clientSecret,
       clock: server.clock.nowMs,
+      // Polling, so that the approver decides in the first wait (the events stream is tested in request-approval.test.ts).
+      approvalEvents: false,
       sleep: async (ms) => {
         server.clock.advance(ms / 1000);
         if (!decided) {

@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type AccessTokenClaims, type ActClaim, RESOURCE_SERVER_PROFILE } from './claims.ts';
 
 /**
@@ -105,24 +104,5 @@ export function parseRevocationEvent(json: string): RevocationEvent | null {
   return event;
 }
 
-/** The header a revocation webhook is signed in: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
-export const REVOCATION_WEBHOOK_SIGNATURE_HEADER = 'mandate-signature';
-
-/** Signs a webhook body with the webhook's secret at time `t` (seconds): the value of {@link REVOCATION_WEBHOOK_SIGNATURE_HEADER}. */
-export function signRevocationWebhook(secret: string, t: number, body: string): string {
-  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
-}
-
-/**
- * Checks a webhook signature header against the raw body: the HMAC in constant time, and `t` within `toleranceSeconds`
- * of `nowSeconds` (a captured delivery replayed later is refused). Returns why not, or null when it holds.
- */
-export function revocationWebhookSignatureProblem(header: string | undefined, body: string, secret: string, nowSeconds: number, toleranceSeconds: number): string | null {
-  const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header ?? '');
-  if (!match) return 'no well-formed signature header';
-  const t = Number(match[1]);
-  if (Math.abs(nowSeconds - t) > toleranceSeconds) return 'the signature is too old or from the future';
-  const expected = Buffer.from(signRevocationWebhook(secret, t, body).slice(-64), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'))) return 'the signature does not match';
-  return null;
-}
+/** Revocation webhooks are signed as every Mandate webhook is (webhook-signature.ts); the names they had first. */
+export { WEBHOOK_SIGNATURE_HEADER as REVOCATION_WEBHOOK_SIGNATURE_HEADER, signWebhook as signRevocationWebhook, webhookSignatureProblem as revocationWebhookSignatureProblem } from './webhook-signature.ts';

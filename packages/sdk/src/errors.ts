@@ -21,7 +21,7 @@ export { MetadataFetchFailed, MetadataIssuerMismatch, MetadataInvalid, ResourceM
 export { TokenRequestFailed, AuthorizationStateMismatch, AuthorizationIssuerMismatch, AuthorizationDenied, AuthorizationResponseInvalid, AuthorizationTimeout, IdTokenInvalid, RevocationFailed, RegistrationFailed, ClientUnidentified, AuthorizationLimit } from './errors/authorization.ts';
 export type { IdTokenFailureReason } from './errors/authorization.ts';
 export { TokenStoreInsecure, TokenStoreMalformed, TokenStoreLocked } from './errors/token-store.ts';
-export { AdminRequestFailed } from './errors/admin.ts';
+export { AdminRequestFailed, ApprovalWebhookInvalid } from './errors/admin.ts';
 
 import { MandateError } from './errors/base.ts';
 import type { TokenMissing, InvalidRequest, TokenMalformed, AlgorithmNotAllowed, TokenTypeInvalid, SignatureInvalid, NoMatchingKey, JwksFetchFailed, TokenExpired, TokenNotYetValid, AudienceMismatch, IssuerMismatch, ClaimInvalid, SenderConstrainedToken, TokenInactive, InsufficientScope } from './errors/token.ts';
@@ -32,7 +32,7 @@ import type { ActionNotApproved, ActionTokenUsed, ActionUseFailed } from './erro
 import type { MetadataFetchFailed, MetadataIssuerMismatch, MetadataInvalid, ResourceMismatch } from './errors/discovery.ts';
 import type { TokenRequestFailed, AuthorizationStateMismatch, AuthorizationIssuerMismatch, AuthorizationDenied, AuthorizationResponseInvalid, AuthorizationTimeout, IdTokenInvalid, RevocationFailed, RegistrationFailed, ClientUnidentified, AuthorizationLimit } from './errors/authorization.ts';
 import type { TokenStoreInsecure, TokenStoreMalformed, TokenStoreLocked } from './errors/token-store.ts';
-import type { AdminRequestFailed } from './errors/admin.ts';
+import type { AdminRequestFailed, ApprovalWebhookInvalid } from './errors/admin.ts';
 
 /** Every SDK error, discriminated by `code`. */
 export type AnyMandateError =
@@ -81,6 +81,7 @@ export type AnyMandateError =
   | DelegationActorNotAllowed
   | DelegationNotAllowed
   | AdminRequestFailed
+  | ApprovalWebhookInvalid
   | ActionNotApproved
   | ActionTokenUsed
   | ActionUseFailed;

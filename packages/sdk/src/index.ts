@@ -46,6 +46,8 @@ export type { ToolCallEvent, ToolCallReporter, ToolCallReporterOptions } from '.
 export { argumentsSha256, canonicalJson, MCP_TOOL_DETAIL_TYPE } from '@mandate/protocol';
 export type { AuthorizationDetail, McpToolAuthorizationDetail } from '@mandate/protocol';
 export type { HttpOptions } from './lib/fetch-json.ts';
+export { verifyApprovalWebhook, type ApprovalWebhookOptions } from './admin/approval-webhook.ts';
+export type { ApprovalEvent, ApprovalEventKind, ApprovalEventRequest } from '@mandate/protocol';
 export { createDpopFetch, createDpopNonces, DpopProver, MemoryDpopReplayCache } from './dpop/index.ts';
 export type { DpopNonces, DpopProverOptions, DpopReplayCache, DpopVerifyOptions, PresentedRequest } from './dpop/index.ts';
 export { RevocationState, type RevocationStateOptions } from './verify/revocation-state.ts';

@@ -14,6 +14,7 @@ import { adminClientRoutes } from './endpoints/admin/clients.ts';
 import { adminApprovalRoutes } from './endpoints/admin/approvals.ts';
 import { adminResourceRoutes } from './endpoints/admin/resources.ts';
 import { adminRevocationWebhookRoutes } from './endpoints/admin/revocation-webhooks.ts';
+import { adminApprovalWebhookRoutes } from './endpoints/admin/approval-webhooks.ts';
 import { adminUserRoutes } from './endpoints/admin/users.ts';
 import { authorizationEndpoints } from './endpoints/authorize.ts';
 import { healthEndpoints } from './endpoints/health.ts';
@@ -30,6 +31,8 @@ import { registrationEndpoints } from './endpoints/register.ts';
 import { revocationEndpoint } from './endpoints/revoke.ts';
 import { staticAssetRoutes } from './endpoints/static-assets.ts';
 import { backchannelAuthenticationEndpoint } from './endpoints/backchannel-authentication.ts';
+import { approvalEventsEndpoint } from './endpoints/approval-events.ts';
+import { approvalStatusFlow } from './flows/approval-status.ts';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.ts';
 import { deviceVerificationEndpoints } from './endpoints/device-verification.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
@@ -290,6 +293,7 @@ function oauthRoutes(ctx: ServerContext, store: Store, requests: AuthorizationRe
       now,
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit, pingSealKey: ctx.webhookSecretKey }), clientAuth, now }),
+    approvalEventsEndpoint({ flow: approvalStatusFlow({ approvals: store }), clientAuth, now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
     deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now, sharedRateCounts: ctx.sharedRateCounts }),
     introspectionEndpoint(introspection, now),
     // Per-action approvals and tool-call audit (issue 12 items 4, 7): resource servers call them with their API key.
@@ -401,6 +405,7 @@ function adminRoutes(ctx: ServerContext, store: Store, exchange: ExchangeCheck):
     ...adminAgentRoutes(api),
     ...adminResourceRoutes(api), ...adminApprovalRoutes(api),
     ...adminRevocationWebhookRoutes(api, ctx.webhookSecretKey),
+    ...adminApprovalWebhookRoutes(api, ctx.webhookSecretKey),
     ...adminDelegationRoutes(api, exchange),
     ...adminAuditAndKeyRoutes(api),
     ...adminTokenRoutes(api),

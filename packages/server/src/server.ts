@@ -14,6 +14,7 @@ import { deriveUserCodeKey, deriveWebhookSecretKey, loadKek } from './keys/kek.t
 import { systemResolver } from './flows/metadata-document-fetch.ts';
 import { revocationWebhookDispatcher } from './flows/revocation-webhooks.ts';
 import { cibaPingDispatcher } from './flows/ciba-ping.ts';
+import { approvalWebhookDispatcher } from './flows/approval-webhooks.ts';
 import { endResourceKeyGraces } from './management/resources.ts';
 import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { type KeyCustody, openKeyCustody } from './keys/key-custody.ts';
@@ -156,6 +157,15 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
       timeoutMs: 5000,
       now,
     });
+    // Approval webhooks too; each round first closes the approval requests past their expiry (queueing their events).
+    const approvalHooks = approvalWebhookDispatcher({
+      approvals: opened,
+      webhooks: opened,
+      secretKey: context.webhookSecretKey,
+      resolveHost: options.resolveHost ?? systemResolver,
+      timeoutMs: 5000,
+      now,
+    });
     let delivering: Promise<void> | null = null;
     let deliverAgain = false;
     const deliver = (): void => {
@@ -166,6 +176,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
       delivering = Promise.all([
         webhooks.run().catch((err) => app.log.error({ err }, 'revocation webhooks failed')),
         pings.run().catch((err) => app.log.error({ err }, 'CIBA pings failed')),
+        approvalHooks.run().catch((err) => app.log.error({ err }, 'approval webhooks failed')),
       ])
         .then(() => undefined)
         .finally(() => {
@@ -188,6 +199,8 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     }, config.revocationEventsPollMs);
     endGraces.unref();
     const stopWake = opened.onRevocationEvent(deliver);
+    // An approval event made here (created, decided) goes out at once, with the CIBA ping a decision queues.
+    const stopApprovalWake = opened.onApprovalEvent(deliver);
     reload.unref();
     purge.unref();
     countRefusals.unref();
@@ -211,6 +224,7 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
           clearInterval(deliverTimer);
           clearInterval(endGraces);
           stopWake();
+          stopApprovalWake();
           // Fastify did not call listen() itself, so it leaves the server to us. close() stops accepting and ends
           // idle keep-alive connections; a busy one ends after its response, which `draining` marks Connection: close.
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));

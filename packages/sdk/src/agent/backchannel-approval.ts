@@ -2,6 +2,7 @@ import { argumentsSha256, type AuthorizationDetail, GRANT_TYPE_CIBA, MCP_TOOL_DE
 import { MetadataInvalid, TokenRequestFailed } from '../errors.ts';
 import { fetchJson, isJsonObject } from '../lib/fetch-json.ts';
 import type { AuthenticationTarget, ClientAuthentication } from './client-authentication.ts';
+import { awaitApprovalDecision } from './approval-events.ts';
 import { requestToken } from './token-request.ts';
 import type { TokenRequestOptions, TokenResponse } from './token-request.ts';
 
@@ -53,8 +54,9 @@ export interface PendingApproval {
   /** Seconds between polls, as the server asked (it grows by 5 after a `slow_down`). */
   interval: number;
   /**
-   * Polls the token endpoint (poll mode, §10.1) at the server's interval through the client's `sleep`, until the
-   * request is approved. Rejects with {@link TokenRequestFailed}: `error` `access_denied` (denied), `expired_token`
+   * Waits on the server's approval events stream when it offers one (`approval_events_endpoint`) and then asks the
+   * token endpoint once; otherwise, or when the stream fails, polls it (poll mode, §10.1) at the server's interval
+   * through the client's `sleep`, until the request is approved. Rejects with {@link TokenRequestFailed}: `error` `access_denied` (denied), `expired_token`
    * (nobody decided in time) or another §11 error.
    */
   tokens: Promise<TokenResponse>;
@@ -64,6 +66,8 @@ export interface BackchannelDeps {
   issuer: string;
   backchannelEndpoint: string | undefined;
   tokenEndpoint: string | undefined;
+  /** The server's approval events stream (a Mandate extension), or undefined to poll only. */
+  eventsEndpoint: string | undefined;
   authenticate: ClientAuthentication;
   http: TokenRequestOptions;
   /** Waits `ms` milliseconds (the client's scheduler; tests inject one so no real time passes). */
@@ -105,12 +109,23 @@ export async function requestBackchannelApproval(request: ApprovalRequest, deps:
     interval: typeof body['interval'] === 'number' && body['interval'] > 0 ? body['interval'] : 5,
   };
   const state = { ...pending };
+  const tokenTarget = { issuer: deps.issuer, endpoint: deps.tokenEndpoint, tokenEndpoint: deps.tokenEndpoint };
+  const ask = () => requestToken(tokenTarget, new URLSearchParams({ grant_type: GRANT_TYPE_CIBA, auth_req_id: authReqId }), deps.authenticate, deps.http);
   const poll = async (): Promise<TokenResponse> => {
-    const tokenTarget = { issuer: deps.issuer, endpoint: deps.tokenEndpoint!, tokenEndpoint: deps.tokenEndpoint! };
+    // Told of the decision: one token request, no wait. A pending answer (the stream ran ahead) falls back to polling.
+    const events = deps.eventsEndpoint;
+    const eventsTarget = { issuer: deps.issuer, endpoint: events!, tokenEndpoint: deps.tokenEndpoint! };
+    if (events !== undefined && (await awaitApprovalDecision(events, new URLSearchParams({ auth_req_id: authReqId }), deps.authenticate, eventsTarget, deps.http, (body['expires_in'] as number) * 1000 + 5000))) {
+      try {
+        return await ask();
+      } catch (err) {
+        if (!(err instanceof TokenRequestFailed) || (err.error !== 'authorization_pending' && err.error !== 'slow_down')) throw err;
+      }
+    }
     for (;;) {
       await deps.sleep(state.interval * 1000);
       try {
-        return await requestToken(tokenTarget, new URLSearchParams({ grant_type: GRANT_TYPE_CIBA, auth_req_id: authReqId }), deps.authenticate, deps.http);
+        return await ask();
       } catch (err) {
         if (!(err instanceof TokenRequestFailed)) throw err;
         if (err.error === 'authorization_pending') continue;

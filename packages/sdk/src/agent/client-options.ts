@@ -35,6 +35,12 @@ export interface AgentAuthClientOptions extends HttpOptions {
   /** Waits `ms` milliseconds between CIBA polls (`requestApproval`). Default: a timer. Tests inject their scheduler. */
   sleep?: (ms: number) => Promise<void>;
   /**
+   * Whether `requestApproval`'s `tokens` wait on the server's approval events stream (Server-Sent Events, when its
+   * metadata offers `approval_events_endpoint`) and ask the token endpoint once decided, rather than polling. Polling
+   * takes over whenever the stream fails. Default true.
+   */
+  approvalEvents?: boolean;
+  /**
    * The OAuth application through which a user authorizes this agent (on-behalf-of): it makes the authorization
    * request with `requested_actor` = the agent, and redeems and refreshes the code's tokens (an `AppAuthClient`
    * with this client's issuer, clock, HTTP and store options). Needed by `authorizationUrl`, `exchangeCode`,

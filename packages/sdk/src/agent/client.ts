@@ -70,6 +70,7 @@ export class AgentAuthClient {
   readonly #app: AppAuthClient | undefined;
   readonly #store: TokenStore;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #approvalEvents: boolean;
 
   constructor(options: AgentAuthClientOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -87,6 +88,7 @@ export class AgentAuthClient {
     this.#tokens = new AgentTokenCache((form) => this.#requestToken(form), this.#http.clock, renewBefore * 1000);
     this.#store = options.tokenStore ?? new MemoryTokenStore();
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#approvalEvents = options.approvalEvents ?? true;
     if (options.app !== undefined && (typeof options.app !== 'object' || options.app === null)) throw new TypeError('app must be an object');
     this.#app =
       options.app === undefined
@@ -324,7 +326,7 @@ export class AgentAuthClient {
    * Asks a person to approve, out of band (OpenID CIBA Core 1.0, poll mode): the request waits in the authorization
    * server's approval queue until an approver decides. `await (await agent.requestApproval(…)).tokens` resolves with
    * the user's tokens once approved, or rejects with `TokenRequestFailed` (`error`: `access_denied`,
-   * `expired_token`). Polls at the server's interval through the `sleep` option.
+   * `expired_token`). Waits on the approval events stream when offered (polling if it fails), else polls via `sleep`.
    * @see https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#rfc.section.7
    */
   async requestApproval(request: ApprovalRequest): Promise<PendingApproval> {
@@ -334,6 +336,7 @@ export class AgentAuthClient {
       issuer: this.issuer,
       backchannelEndpoint: typeof endpoint === 'string' && isAcceptableEndpoint(endpoint) ? endpoint : undefined,
       tokenEndpoint: metadata.token_endpoint !== undefined && isAcceptableEndpoint(metadata.token_endpoint) ? metadata.token_endpoint : undefined,
+      eventsEndpoint: this.#approvalEvents && typeof metadata['approval_events_endpoint'] === 'string' && isAcceptableEndpoint(metadata['approval_events_endpoint']) ? metadata['approval_events_endpoint'] : undefined,
       authenticate: this.#authenticate,
       http: this.#http,
       sleep: this.#sleep,

@@ -1,4 +1,4 @@
-/** Errors of the admin API client. */
+/** Errors of the admin API client, and of an approval webhook's receiver. */
 
 import { MandateError } from './base.ts';
 
@@ -19,5 +19,13 @@ export class AdminRequestFailed extends MandateError {
     this.problem = init.problem;
     this.detail = init.detail;
     this.errors = init.errors;
+  }
+}
+
+/** An approval webhook delivery whose signature, time or body does not hold (`verifyApprovalWebhook`). */
+export class ApprovalWebhookInvalid extends MandateError {
+  declare readonly code: 'ERR_APPROVAL_WEBHOOK_INVALID';
+  constructor(reason: string) {
+    super('ERR_APPROVAL_WEBHOOK_INVALID', `approval webhook refused: ${reason}`);
   }
 }

@@ -18,6 +18,7 @@ usage: mandate <command> [options]
   user …                  create and manage users (create reads the password from stdin)
   resource …              register resource servers and their scopes
   admin-token …           create admin API tokens
+  approval-webhook …      signed webhooks for approval events (add, list, show, delete)
   keys …                  rotate and list signing keys
   audit …                 verify and list the audit trail
 
@@ -32,6 +33,7 @@ const commands: Record<string, () => Promise<{ help: string; run(args: string[])
   user: async () => import('./commands/user.ts').then((m) => ({ help: m.userHelp, run: m.userCommand })),
   resource: async () => import('./commands/resource.ts').then((m) => ({ help: m.resourceHelp, run: m.resourceCommand })),
   'admin-token': async () => import('./commands/admin-token.ts').then((m) => ({ help: m.adminTokenHelp, run: m.adminTokenCommand })),
+  'approval-webhook': async () => import('./commands/approval-webhook.ts').then((m) => ({ help: m.approvalWebhookHelp, run: m.approvalWebhookCommand })),
   keys: async () => import('./commands/keys.ts').then((m) => ({ help: m.keysHelp, run: m.keysCommand })),
   audit: async () => import('./commands/audit.ts').then((m) => ({ help: m.auditHelp, run: m.auditCommand })),
   migrate: async () => ({ help: migrateHelp, run: migrateCommand }),

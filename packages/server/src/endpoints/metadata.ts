@@ -70,6 +70,8 @@ export async function authorizationServerMetadata(deps: MetadataDeps, grants: Re
     // Mandate extensions for resource servers (API key): recording an action token's one use, reporting tool calls.
     action_uses_endpoint: endpointUrl(issuer, ACTION_USES_PATH),
     tool_calls_endpoint: endpointUrl(issuer, TOOL_CALLS_PATH),
+    // Mandate extension for clients: a waiting agent's Server-Sent Events stream of its own approval request.
+    approval_events_endpoint: endpointUrl(issuer, endpointPaths.approvalEvents),
     grant_types_supported: [...grants.keys()],
     // OpenID CIBA Core 1.0 §4: poll mode; requests join the approval queue (docs/policies.md).
     ...(grants.has(GRANT_TYPE_CIBA)

@@ -1,14 +1,14 @@
 import { decryptPrivateKey, encryptPrivateKey } from '../keys/kek.ts';
 import type { ApprovalRequestRecord, ApprovalRequestRecords } from '../store/store.ts';
-import { DocumentFetchError, postChecked, type ResolveHost } from './metadata-document-fetch.ts';
-import { MAX_WEBHOOK_ATTEMPTS, webhookBackoffSeconds } from './revocation-webhooks.ts';
+import type { ResolveHost } from './metadata-document-fetch.ts';
+import { attemptOutcome, postWebhook, WEBHOOK_LEASE_SECONDS } from './webhook-delivery.ts';
 
 /**
  * CIBA ping mode (OpenID CIBA Core 1.0 §10.2): once an approver decides a ping client's request, the server POSTs
  * `{"auth_req_id": …}` to the client's `backchannel_client_notification_endpoint` with `Authorization: Bearer
  * <client_notification_token>`; the client then polls the token endpoint once. The notification is sealed when the
  * request is made (the auth_req_id is otherwise kept as a hash only), queued by the decision itself (the store's
- * decideApprovalRequest), and sent here through the SSRF-checked request with the revocation webhooks' retries.
+ * decideApprovalRequest), and sent here through the SSRF-checked request with the retries every notification shares (webhook-delivery.ts).
  */
 
 export interface CibaPingNotification {
@@ -38,42 +38,30 @@ export interface CibaPingDeps {
   now(): number;
 }
 
-const LEASE_SECONDS = 60;
-
 export function cibaPingDispatcher(deps: CibaPingDeps) {
   async function attempt(record: ApprovalRequestRecord): Promise<void> {
     // The attempt's own time: its retry is due a backoff after it started, whatever the clock did meanwhile.
     const now = deps.now();
     const attempts = (record.pingAttempts ?? 0) + 1;
-    let result: string;
-    let delivered = false;
+    let outcome: { delivered: boolean; result: string };
     try {
       const ping = openCibaPing(deps.sealKey, record.id, record.pingSealed!);
-      const url = new URL(ping.endpoint);
       // §10.2: the body is exactly the auth_req_id; the bearer token is the client's own (CIBA-05).
-      const status = await postChecked(url, JSON.stringify({ auth_req_id: ping.authReqId }), { authorization: `Bearer ${ping.clientNotificationToken}`, 'user-agent': 'mandate (CIBA ping)' }, {
-        resolve: deps.resolveHost,
+      outcome = await postWebhook(ping.endpoint, JSON.stringify({ auth_req_id: ping.authReqId }), { authorization: `Bearer ${ping.clientNotificationToken}`, 'user-agent': 'mandate (CIBA ping)' }, {
+        resolveHost: deps.resolveHost,
         timeoutMs: deps.timeoutMs,
-        loopbackOnly: url.protocol === 'http:',
       });
-      delivered = status >= 200 && status < 300;
-      result = `HTTP ${status}`;
-    } catch (err) {
-      result = err instanceof DocumentFetchError ? `refused: ${err.message}` : 'failed';
+    } catch {
+      outcome = { delivered: false, result: 'failed' };
     }
-    const gaveUp = !delivered && attempts >= MAX_WEBHOOK_ATTEMPTS;
-    await deps.approvals.recordCibaPingAttempt(record.id, {
-      status: delivered ? 'delivered' : gaveUp ? 'failed' : 'pending',
-      attempts,
-      nextAttemptAt: delivered || gaveUp ? now : now + webhookBackoffSeconds(attempts),
-      lastResult: result,
-    });
+    const { status, nextAttemptAt } = attemptOutcome(outcome.delivered, attempts, now);
+    await deps.approvals.recordCibaPingAttempt(record.id, { status, attempts, nextAttemptAt, lastResult: outcome.result });
   }
 
   return {
     /** One round: every due ping, attempted once. */
     async run(): Promise<void> {
-      for (let due = await deps.approvals.claimDueCibaPings(deps.now(), LEASE_SECONDS, 50); due.length > 0; due = await deps.approvals.claimDueCibaPings(deps.now(), LEASE_SECONDS, 50)) {
+      for (let due = await deps.approvals.claimDueCibaPings(deps.now(), WEBHOOK_LEASE_SECONDS, 50); due.length > 0; due = await deps.approvals.claimDueCibaPings(deps.now(), WEBHOOK_LEASE_SECONDS, 50)) {
         await Promise.all(due.map(attempt));
       }
     },

@@ -1,4 +1,3 @@
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { MandateConfig } from '../config.ts';
 import { CLIENT_ASSERTION_ALGS } from '../oauth/client-jwks.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
@@ -29,6 +28,8 @@ export async function applySoftwareStatement(
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !('software_statement' in body)) return { metadata: body, issuer: null };
   const { software_statement: statement, ...rest } = body as Record<string, unknown>;
   if (typeof statement !== 'string') throw invalid('software_statement must be a JWT');
+  // Loaded at the first software statement: most deployments never see one (idle memory).
+  const { createLocalJWKSet, decodeJwt, errors: joseErrors, jwtVerify } = await import('jose');
   let claimedIssuer: unknown;
   try {
     claimedIssuer = decodeJwt(statement).iss;

@@ -8,7 +8,7 @@ import type { Grant, GrantInput, GrantResult } from './grant.ts';
 import { issueUserTokens, policyLimitedLifetime, type UserTokenDeps } from './user-tokens.ts';
 
 export interface CibaDeps extends UserTokenDeps {
-  approvals: Pick<ApprovalRequestRecords, 'getApprovalRequestByAuthReq' | 'recordApprovalPoll' | 'useApprovalRequest'>;
+  approvals: Pick<ApprovalRequestRecords, 'getApprovalRequestByAuthReq' | 'pollApprovalRequest' | 'useApprovalRequest'>;
   grants: Pick<UserGrantRecords, 'createGrant'>;
   users: Pick<UserRecords, 'getUser'>;
   refreshTokenFamilyTtlSeconds: number;
@@ -45,20 +45,21 @@ export function cibaGrant(deps: CibaDeps): Grant<CibaRequest> {
     confidentialClientsOnly: true,
     parse: (params) => ({ authReqId: params.required('auth_req_id'), authorizationDetails: parseAuthorizationDetails(params.get('authorization_details')) }),
     async handle({ client: { client }, request, now, dpopJkt }: GrantInput<CibaRequest>): Promise<GrantResult> {
-      const record = await deps.approvals.getApprovalRequestByAuthReq(hashSecret(request.authReqId));
+      const authReqHash = hashSecret(request.authReqId);
+      let record = await deps.approvals.getApprovalRequestByAuthReq(authReqHash);
       if (!record || record.clientId !== client.clientId) throw invalidGrant('auth_req_id is invalid');
       if (record.usedAt !== null) throw invalidGrant('auth_req_id was already used');
       if (record.expiresAt <= now) throw new OAuthError('expired_token', 'the auth_req_id has expired');
-      if (record.status === 'denied') throw new OAuthError('access_denied', `the request was denied${record.reason ? `: ${record.reason}` : ''}`);
       if (record.status === 'pending') {
-        const interval = record.pollInterval ?? SLOW_DOWN_STEP_SECONDS;
-        if (record.lastPolledAt !== null && now - record.lastPolledAt < interval) {
-          await deps.approvals.recordApprovalPoll(record.id, now, interval + SLOW_DOWN_STEP_SECONDS);
-          throw new OAuthError('slow_down', `poll at most every ${interval + SLOW_DOWN_STEP_SECONDS} seconds`);
-        }
-        await deps.approvals.recordApprovalPoll(record.id, now, interval);
-        throw new OAuthError('authorization_pending', 'the request is waiting for approval');
+        // The interval check and the poll's record are one conditional write: concurrent polls cannot both pass it.
+        const poll = await deps.approvals.pollApprovalRequest(record.id, now, { initial: SLOW_DOWN_STEP_SECONDS, step: SLOW_DOWN_STEP_SECONDS });
+        if (poll.outcome === 'slow_down') throw new OAuthError('slow_down', `poll at most every ${poll.interval} seconds`);
+        if (poll.outcome === 'pending') throw new OAuthError('authorization_pending', 'the request is waiting for approval');
+        // Decided since it was read: the decision as it now stands.
+        record = (await deps.approvals.getApprovalRequestByAuthReq(authReqHash))!;
       }
+      if (record.status === 'denied') throw new OAuthError('access_denied', `the request was denied${record.reason ? `: ${record.reason}` : ''}`);
+      if (record.status === 'expired') throw new OAuthError('expired_token', 'the auth_req_id has expired');
       if (record.status !== 'approved' || record.userId === null) throw invalidGrant('auth_req_id is invalid');
       checkRequestedDetails(request.authorizationDetails, record.authorizationDetails ?? null);
       const user = await deps.users.getUser(record.userId);

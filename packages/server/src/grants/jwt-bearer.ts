@@ -1,5 +1,5 @@
-import { GRANT_TYPE_JWT_BEARER, GRANT_TYPE_JWT_DPOP, ID_JAG_TYP, normalizeTyp } from '@mandate/protocol';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
+import { GRANT_TYPE_JWT_BEARER, GRANT_TYPE_JWT_DPOP, ID_JAG_TYP, normalizeTyp, parseCompactJws } from '@mandate/protocol';
+import type { JWTPayload } from 'jose';
 import type { TrustedIssuerConfig } from '../config.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { CLIENT_ASSERTION_ALGS } from '../oauth/client-jwks.ts';
@@ -76,7 +76,7 @@ export interface JwtBearerRequest {
 const NOT_GRANTS = new Set(['at+jwt', 'dpop+jwt', 'txntoken+jwt', 'client-authentication+jwt', 'secevent+jwt', 'logout+jwt', 'token-introspection+jwt']);
 
 /** Why jose refused an assertion, in words for the client. */
-function verificationFailure(err: unknown): string {
+function verificationFailure(err: unknown, joseErrors: typeof import('jose').errors): string {
   if (err instanceof joseErrors.JWTExpired) return 'the assertion has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.claim === 'nbf') return 'the assertion is not valid yet (nbf)';
@@ -94,14 +94,10 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
 
   /** Steps 1–2: the trusted issuer and the kind of assertion, before any key is fetched. */
   function trustOf(assertion: string, client: ClientRecord, publicClient: boolean) {
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    let claims: JWTPayload;
-    try {
-      header = decodeProtectedHeader(assertion);
-      claims = decodeJwt(assertion);
-    } catch {
-      throw invalidGrant('assertion is not a JWT');
-    }
+    const parsed = parseCompactJws(assertion);
+    if (!parsed.ok) throw invalidGrant('assertion is not a JWT');
+    const { header } = parsed;
+    const claims: JWTPayload = parsed.payload;
     const iss = claims.iss;
     if (typeof iss !== 'string' || iss === '') throw invalidGrant('the assertion has no iss');
     if (iss === deps.issuer) throw invalidGrant('an assertion this server issued is not an authorization grant here');
@@ -120,6 +116,8 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
   /** Steps 3–6: signature and claims. */
   async function verify(assertion: string, trust: ReturnType<typeof trustOf>, client: ClientRecord, now: number, dpopJkt: string | undefined): Promise<JWTPayload & { exp: number; sub: string; jti: string }> {
     const { trusted, kind } = trust;
+    // Loaded at the first assertion: a deployment without trusted issuers never holds jose (idle memory).
+    const { createLocalJWKSet, errors: joseErrors, jwtVerify } = await import('jose');
     const keys = await deps.issuerKeys(trusted, trust.kid);
     if (!keys.ok) throw invalidGrant(keys.description ?? `the keys of ${trusted.issuer} could not be obtained`, keys.reason);
     let payload: JWTPayload;
@@ -132,7 +130,7 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
         clockTolerance: deps.clockSkewSeconds,
       }));
     } catch (err) {
-      throw invalidGrant(verificationFailure(err));
+      throw invalidGrant(verificationFailure(err, joseErrors));
     }
     const aud = [payload.aud].flat();
     if (kind === 'id-jag') {

@@ -7,6 +7,8 @@ export const endpointPaths = {
   registration: '/register',
   /** OpenID CIBA Core 1.0 §7: the backchannel authentication endpoint. */
   backchannelAuthentication: '/bc-authorize',
+  /** A waiting agent's Server-Sent Events stream of its own approval request (issue 12 item 5). */
+  approvalEvents: '/approval-events',
   /** RFC 8628 §3.1: the device authorization endpoint. */
   deviceAuthorization: '/device_authorization',
   /** RFC 9126 §2: the pushed authorization request endpoint. */

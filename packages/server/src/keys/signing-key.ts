@@ -1,6 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { type JwsSigner, type SignatureCheck, signatureCheckFor, type SigningAlgorithm, signatureMakerFor } from '@mandate/protocol';
-import { calculateJwkThumbprint } from 'jose';
+import { type JwsSigner, jwkThumbprint, type SignatureCheck, signatureCheckFor, type SigningAlgorithm, signatureMakerFor } from '@mandate/protocol';
 import type { SigningKeyRecord } from '../store/store.ts';
 import type { KeyCustody } from './key-custody.ts';
 import { decryptPrivateKey, encryptPrivateKey } from './kek.ts';
@@ -48,7 +47,8 @@ export async function signingKeyRecord(
   activatesAt = now,
 ): Promise<SigningKeyRecord> {
   const { kid: _kid, alg: _alg, use: _use, key_ops: _ops, ...members } = publicJwk;
-  const kid = await calculateJwkThumbprint(members as Parameters<typeof calculateJwkThumbprint>[0]);
+  const kid = jwkThumbprint(members);
+  if (kid === undefined) throw new Error(`no RFC 7638 thumbprint for a ${String(members['kty'])} key`);
   return {
     kid,
     alg,

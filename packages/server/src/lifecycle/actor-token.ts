@@ -1,5 +1,4 @@
-import type { ActClaim } from '@mandate/protocol';
-import { decodeJwt } from 'jose';
+import { type ActClaim, parseCompactJws } from '@mandate/protocol';
 import { type ClientAuthDeps, verifyClientAssertion } from '../oauth/client-authentication.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import type { ClientRecord } from '../store/store.ts';
@@ -31,12 +30,10 @@ export const actClaim = (record: ClientRecord): ActClaim => ({ sub: record.clien
 
 /** Is `token` a client assertion (signed by a client, `iss` = `sub`) rather than a token we issued? */
 function looksLikeAssertion(token: string, issuer: string): boolean {
-  try {
-    const claims = decodeJwt(token);
-    return typeof claims.iss === 'string' && claims.iss !== issuer && claims.iss === claims.sub;
-  } catch {
-    return false;
-  }
+  const parsed = parseCompactJws(token);
+  if (!parsed.ok) return false;
+  const claims = parsed.payload;
+  return typeof claims['iss'] === 'string' && claims['iss'] !== issuer && claims['iss'] === claims['sub'];
 }
 
 export async function verifyActorToken(token: string, deps: ActorTokenDeps): Promise<ActorProof> {

@@ -1,16 +1,17 @@
 import { z } from 'zod';
-import type { ApprovalRequestRecord, ApprovalRequestRecords, SessionRecords } from '../store/store.ts';
+import { normalizeEmail } from '../users/email-address.ts';
+import type { ApprovalRequestRecord, ApprovalRequestRecords, ClientRecords, SessionRecords, UserRecords } from '../store/store.ts';
 import { parseInput } from './input.ts';
 import type { ManagementDeps } from './management-deps.ts';
 import { ManagementError } from './management-error.ts';
 
 /**
  * The approval queue (issue 12 item 2), as approvers see it through `/admin/v1/approvals`. A pending request past
- * its expiry reads as `expired` (the store marks it so on every list; no timer runs). The decider is whoever the
- * request authenticated as, passed in by the caller: never a field of the body.
+ * its expiry reads as `expired` at once (reads never write; the delivery timer marks it: flows/approval-webhooks.ts).
+ * The decider is whoever the request authenticated as, passed in by the caller: never a field of the body.
  */
 
-export type ApprovalStore = ApprovalRequestRecords & Pick<SessionRecords, 'latestAuthTime'>;
+export type ApprovalStore = ApprovalRequestRecords & Pick<SessionRecords, 'latestAuthTime'> & Pick<ClientRecords, 'getClient'> & Pick<UserRecords, 'getUser'>;
 
 /** Who decides: the principal string recorded, and the user it is (null for an admin token of no user). */
 export interface Decider {
@@ -23,6 +24,11 @@ export interface Decider {
    * sign-in counts).
    */
   signedInAt: number | null | 'latest-sign-in';
+  /**
+   * Set when the decider is the user the request is made for, deciding on /account because the policy names them
+   * (management/own-approvals.ts); otherwise an approver may not decide a request of their own.
+   */
+  asRequestUser?: true;
 }
 
 export interface ApprovalView {
@@ -103,10 +109,27 @@ async function checkFreshSignIn(current: ApprovalView, deps: ManagementDeps<Appr
   }
 }
 
+/**
+ * Separation of duties: an approver does not decide a request made on their own behalf, nor one an agent or client
+ * they own asks for (its owner e-mail is theirs). The user the policy names as approver decides on /account instead.
+ */
+async function checkNotOwnRequest(current: ApprovalView, deps: ManagementDeps<ApprovalStore> & Decider): Promise<void> {
+  if (deps.asRequestUser || deps.deciderUserId === null) return;
+  if (current.user_id === deps.deciderUserId) throw new ManagementError('forbidden', 'this request is made on your behalf: another approver decides it (or you, on /account, where its policy names you)');
+  const email = (await deps.store.getUser(deps.deciderUserId))?.email ?? null;
+  if (email === null) return;
+  for (const clientId of new Set(current.chain)) {
+    const owner = (await deps.store.getClient(clientId))?.owner;
+    const normalized = owner ? normalizeEmail(owner) : null;
+    if (normalized?.ok && normalized.email === email) throw new ManagementError('forbidden', `this request is made by ${clientId}, which you own: another approver decides it`);
+  }
+}
+
 /** Approves or denies a pending request as `decider`; audited as `approval.approved` / `approval.denied`. */
 export async function decideApproval(id: string, input: unknown, deps: ManagementDeps<ApprovalStore> & Decider): Promise<ApprovalView> {
   const parsed = parseInput(decisionSchema, input);
   const current = await getApproval(id, deps);
+  await checkNotOwnRequest(current, deps);
   await checkFreshSignIn(current, deps);
   const status = parsed.decision === 'approve' ? 'approved' : 'denied';
   const reason = parsed.reason || null;

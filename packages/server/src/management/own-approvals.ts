@@ -44,5 +44,5 @@ export async function decideOwnApproval(id: string, input: unknown, deps: Manage
   if (current.user_id !== deps.userId) throw new ManagementError('not-found', `no approval request ${id} of yours`);
   const [view] = await withDecider([current], deps);
   if (!view!.user_may_decide) throw new ManagementError('forbidden', `${view!.decided_elsewhere_reason}`);
-  return decideApproval(id, input, { ...deps, decider: deps.userId, deciderUserId: deps.userId, signedInAt: deps.sessionAuthTime });
+  return decideApproval(id, input, { ...deps, decider: deps.userId, deciderUserId: deps.userId, signedInAt: deps.sessionAuthTime, asRequestUser: true });
 }

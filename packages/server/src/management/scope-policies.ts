@@ -19,6 +19,8 @@ export interface ScopePolicyView {
   risk: ResourceScope['risk'];
   policy: ScopePolicySetting['kind'];
   role?: string;
+  /** `admin_approval` only: `user` when the user on whose behalf the agent acts may decide too. */
+  approver?: 'approvers' | 'user';
   conditions?: {
     clients?: string[];
     max_token_lifetime_seconds?: number;
@@ -38,6 +40,7 @@ function policyView(scope: ResourceScope): ScopePolicyView {
     risk: scope.risk,
     policy: setting.kind,
     ...(setting.role ? { role: setting.role } : {}),
+    ...(setting.kind === 'admin_approval' ? { approver: setting.approver ?? 'approvers' } : {}),
     ...(c
       ? {
           conditions: {
@@ -59,6 +62,7 @@ const policySchema = z
   .object({
     policy: z.enum(['auto', 'user_consent', 'admin_approval', 'role_required', 'deny']),
     role: z.string().regex(/^[a-z0-9][a-z0-9_:-]{0,63}$/, 'must be a role name (a-z, 0-9, _ - :)').optional(),
+    approver: z.enum(['approvers', 'user']).optional(),
     risk: z.enum(['low', 'medium', 'high', 'critical']).optional(),
     conditions: z
       .object({
@@ -74,6 +78,7 @@ const policySchema = z
   .superRefine((value, ctx) => {
     if (value.policy === 'role_required' && !value.role) ctx.addIssue({ code: 'custom', path: ['role'], message: 'role_required needs a role' });
     if (value.policy !== 'role_required' && value.role) ctx.addIssue({ code: 'custom', path: ['role'], message: 'only role_required takes a role' });
+    if (value.policy !== 'admin_approval' && value.approver) ctx.addIssue({ code: 'custom', path: ['approver'], message: 'only admin_approval takes an approver' });
   });
 
 function findScope(scopes: readonly ResourceScope[], name: string, resource: string): ResourceScope {
@@ -97,6 +102,7 @@ export async function setScopePolicy(idOrUri: string, scopeName: string, input: 
   const policy: ScopePolicySetting = {
     kind: parsed.policy,
     ...(parsed.role ? { role: parsed.role } : {}),
+    ...(parsed.approver === 'user' ? { approver: 'user' as const } : {}),
     ...(c
       ? {
           conditions: {

@@ -1,5 +1,4 @@
 import { CLIENT_ASSERTION_TYPE_JWT_BEARER } from '@mandate/protocol';
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { unstorableText } from '../store/storable-text.ts';
 import type { ClientRecord, ClientRecords, ReplayRecords, TokenEndpointAuthMethod } from '../store/store.ts';
 import { hashSecret, secretMatchesHash } from '../tokens/secret.ts';
@@ -148,6 +147,8 @@ async function authenticateByAssertion(params: FormParams, bodyClientId: string 
  * another client.
  */
 export async function verifyClientAssertion(assertion: string, deps: ClientAuthDeps, now: number, bodyClientId?: string): Promise<{ client: ClientRecord; exp: number }> {
+  // jose is loaded at the first client assertion: a deployment without private_key_jwt never holds it (idle memory).
+  const { createLocalJWKSet, decodeJwt, errors: joseErrors, jwtVerify } = await import('jose');
   let unverified: ReturnType<typeof decodeJwt>;
   try {
     unverified = decodeJwt(assertion);

@@ -6,9 +6,10 @@ import { effectivePolicy } from './scope-policy.ts';
  * Whether the user on whose behalf an approval request was made may decide it themselves (issue 12 items 2 and 8:
  * "approvers, or the user on whose behalf the agent acts, as the policy says"). The policy says so when every scope
  * it asks for needs no more than that user's consent (`auto` or `user_consent`, e.g. a CIBA request for calendar
- * access); a scope whose policy is `admin_approval` or `role_required` keeps the decision with approvers. Whatever
- * cannot be checked here goes to approvers too: a resource no longer registered, a scope none of the request's
- * resources defines, and a per-action approval (`authorization_details`, decided by a tool policy).
+ * access) or is `admin_approval` naming the user as approver (`approver: user`); any other scope (`admin_approval`
+ * with approvers alone, `role_required`) keeps the decision with approvers. Whatever cannot be checked here goes to
+ * approvers too: a resource no longer registered, a scope none of the request's resources defines, and a per-action
+ * approval (`authorization_details`, decided by a tool policy).
  */
 export function userMayDecide(
   request: { userId: string | null; scopes: readonly string[]; resources: readonly string[]; authorizationDetails?: readonly unknown[] | null | undefined },
@@ -30,7 +31,8 @@ export function userMayDecide(
       if (!definition) continue;
       defined = true;
       const policy = effectivePolicy(definition);
-      if (policy.kind !== 'auto' && policy.kind !== 'user_consent') {
+      const userDecides = policy.kind === 'auto' || policy.kind === 'user_consent' || (policy.kind === 'admin_approval' && policy.approver === 'user');
+      if (!userDecides) {
         return { ok: false, why: `scope ${scope} needs an approver (policy ${policy.kind} at ${resource.uri})` };
       }
     }

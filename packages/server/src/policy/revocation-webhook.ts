@@ -1,4 +1,7 @@
-/** What a revocation webhook's URL may be (issue 11 item 3); the delivery itself connects to public addresses only. */
+/**
+ * What a webhook's URL may be (revocation webhooks, issue 11 item 3; approval webhooks and CIBA ping endpoints, issue
+ * 12); the delivery itself connects to public addresses only.
+ */
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -18,3 +21,6 @@ export function webhookUrlProblem(value: string, allowHttpLocalhost: boolean): s
 
 /** The associated data a webhook secret is encrypted with: it cannot be moved to another resource's row. */
 export const webhookSecretAad = (resourceId: string): string => `revocation-webhook:${resourceId}`;
+
+/** The associated data an approval webhook's secret is encrypted with: it cannot be moved to another webhook's row. */
+export const approvalWebhookSecretAad = (webhookId: string): string => `approval-webhook:${webhookId}`;

@@ -1,6 +1,8 @@
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { SqliteDriver } from './sqlite/sqlite-driver.ts';
+import type { CacheVersion } from './read-cache.ts';
+import { guardedDriver, type SqlDriver, type SqlRow } from './sql/driver.ts';
 import { createSqlStore } from './sql/sql-store.ts';
 import { type Store, StoreUnavailableError } from './store.ts';
 
@@ -17,14 +19,15 @@ export async function openStore(url: string, options: { sqliteSynchronous?: 'NOR
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new TypeError('sqlite URL needs a path, e.g. sqlite:./.mandate/mandate.db');
-    const [{ SqliteDriver }, { withReadCache }] = await Promise.all([import('./sqlite/sqlite-driver.ts'), import('./sqlite/read-cache.ts')]);
+    const [{ SqliteDriver }, { withReadCache }] = await Promise.all([import('./sqlite/sqlite-driver.ts'), import('./read-cache.ts')]);
     let driver: SqliteDriver;
     try {
       driver = new SqliteDriver(path, { synchronous: options.sqliteSynchronous, busyTimeoutMs: options.sqliteBusyTimeoutMs });
     } catch (err) {
       throw new StoreUnavailableError(`cannot open the database ${url}: ${failureReason(err)}`, { cause: err });
     }
-    return withReadCache(createSqlStore(driver, migrations('sqlite')), () => driver.dataVersion());
+    const dataVersion = () => driver.dataVersion();
+    return withReadCache(createSqlStore(driver, migrations('sqlite')), { read: dataVersion, afterWrite: dataVersion }, dataVersion());
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const parsed = new URL(url);
@@ -34,7 +37,7 @@ export async function openStore(url: string, options: { sqliteSynchronous?: 'NOR
     parsed.searchParams.delete('pool');
     // As libpq does: no user in the URL means the operating-system user.
     if (!parsed.username) parsed.username = process.env['PGUSER'] ?? userInfo().username;
-    const { PostgresDriver } = await import('./postgres/postgres-driver.ts');
+    const [{ PostgresDriver }, { withReadCache }] = await Promise.all([import('./postgres/postgres-driver.ts'), import('./read-cache.ts')]);
     const driver = new PostgresDriver(parsed.toString(), { schema, poolSize: pool ? Number(pool) : undefined });
     try {
       // Connect now, so that an unreachable database is reported as such rather than by the first query.
@@ -44,9 +47,28 @@ export async function openStore(url: string, options: { sqliteSynchronous?: 'NOR
       await driver.close().catch(() => undefined);
       throw new StoreUnavailableError(`cannot reach the database ${withoutPassword(url)}: ${failureReason(err)}`, { cause: err });
     }
-    return createSqlStore(driver, migrations('postgres'));
+    // The shared cache version (migration 064): every instance advances it after its writes, and reads it once per turn.
+    return withReadCache(createSqlStore(driver, migrations('postgres')), postgresCacheVersion(guardedDriver(driver)), -1);
   }
   throw new TypeError(`database URL must start with sqlite: or postgres://, got "${withoutPassword(url)}"`);
+}
+
+/**
+ * The read cache's version on PostgreSQL: the `cache_version` sequence, advanced after every write through the store
+ * (by any instance) and read once per event-loop turn. Before migration 064 has run (a fresh database: `serve`
+ * migrates after opening), the version reads as -1 and writes do not advance it; the cache is then only this
+ * instance's (the CLI's migrate, or the server starting).
+ */
+function postgresCacheVersion(driver: Pick<SqlDriver, 'get'>): CacheVersion {
+  const value = (row: SqlRow | undefined) => Number(row?.['v'] ?? -1);
+  const missing = (err: unknown) => {
+    if ((err as { code?: unknown } | null)?.code === '42P01') return -1; // undefined_table: not migrated yet
+    throw err;
+  };
+  return {
+    read: () => driver.get('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM cache_version').then(value, missing),
+    afterWrite: () => driver.get("SELECT nextval('cache_version') AS v").then(value, missing),
+  };
 }
 
 const withoutPassword = (url: string) => url.replace(/\/\/([^@/]*)@/, (_, userinfo: string) => `//${userinfo.split(':')[0]}@`);

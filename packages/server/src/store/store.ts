@@ -17,11 +17,13 @@ import type { DeviceAuthorizationRecords } from './device-authorization.ts';
 import type { PendingAuthorizationRecords } from './pending-authorization.ts';
 import type { PushedAuthorizationRecords } from './pushed-authorization.ts';
 import type { RevocationWebhookRecords } from './revocation-webhooks.ts';
+import type { ApprovalWebhookRecords } from './approval-webhooks.ts';
 
 export type { PendingAuthorizationRecord, PendingAuthorizationRecords } from './pending-authorization.ts';
 export type { PushedAuthorizationRecord, PushedAuthorizationRecords } from './pushed-authorization.ts';
 export type { DeviceAuthorizationRecord, DeviceAuthorizationRecords, DevicePoll } from './device-authorization.ts';
 export type { ClientRegistrationRecord, ClientRegistrationRecords, RegistrationSource } from './client-registration.ts';
+export type { ApprovalEventKind, ApprovalWebhookDeliveryRecord, ApprovalWebhookRecord, ApprovalWebhookRecords, ClaimedApprovalDelivery } from './approval-webhooks.ts';
 export type { ClaimedWebhookDelivery, RevocationWebhookRecord, RevocationWebhookRecords, WebhookDeliveryRecord, WebhookDeliveryStatus } from './revocation-webhooks.ts';
 
 export type ClientKind = 'agent' | 'app';
@@ -90,6 +92,11 @@ export interface ScopePolicySetting {
   kind: ScopePolicyKind;
   /** For `role_required`: the role the user must hold. */
   role?: string;
+  /**
+   * For `admin_approval`: who decides. `approvers` (the default): users with the approver role, never on their own
+   * request; `user`: also the user on whose behalf the agent acts, on /account (issue 12 item 2).
+   */
+  approver?: 'approvers' | 'user';
   conditions?: {
     /** Only these clients or agents (one of the chain listed) may get the scope. */
     clients?: string[];
@@ -174,17 +181,35 @@ export interface ApprovalRequestRecords {
   /** The newest request of this client for this exact request that is pending, or approved and unused, and unexpired. */
   findOpenApprovalRequest(clientId: string, requestKey: string, now: number): Promise<ApprovalRequestRecord | null>;
   /**
-   * Newest first, at most 500; pending ones past their expiry are marked `expired` first. `userId` keeps the
-   * requests made on that user's behalf (filtered in the query, so other users' newer requests never crowd them out).
+   * Newest first, at most 500. Reads only: a pending request past its expiry is listed as `expired` (and not as
+   * `pending`) whether or not `expireApprovalRequests` has marked it yet. `userId` keeps the requests made on that
+   * user's behalf (filtered in the query, so other users' newer requests never crowd them out).
    */
   listApprovalRequests(filter: { status?: ApprovalStatus; userId?: string }, now: number): Promise<ApprovalRequestRecord[]>;
-  /** Marks a pending, unexpired request decided; false when it was not (decided already, expired, unknown). */
+  /**
+   * Marks pending requests past their expiry `expired` and queues their `expired` approval-webhook events, in one
+   * transaction (a timer runs it); returns how many it closed.
+   */
+  expireApprovalRequests(now: number): Promise<number>;
+  /**
+   * Marks a pending, unexpired request decided, and queues its approval-webhook event in the same transaction; false
+   * when it was not (decided already, expired, unknown).
+   */
   decideApprovalRequest(id: string, decision: { status: 'approved' | 'denied'; decidedBy: string; reason: string | null }, now: number): Promise<boolean>;
   /** Takes an approved, unused, unexpired request for one token; false when another took it first. */
   useApprovalRequest(id: string, now: number): Promise<boolean>;
   getApprovalRequestByAuthReq(authReqHash: string): Promise<ApprovalRequestRecord | null>;
-  /** Records a CIBA poll and the interval the client must keep from now on. */
-  recordApprovalPoll(id: string, now: number, pollInterval: number): Promise<void>;
+  /**
+   * A CIBA poll of a pending request, decided and recorded in one conditional write (concurrent polls cannot both
+   * pass the interval): `pending` when the interval had passed since the last poll (or none was made), `slow_down`
+   * (the interval grown by `step`) when it had not, `decided` when the request is no longer pending (read it again).
+   */
+  pollApprovalRequest(id: string, now: number, interval: { initial: number; step: number }): Promise<{ outcome: 'pending' | 'slow_down'; interval: number } | { outcome: 'decided' }>;
+  /**
+   * Calls `listener` after this process created, decided or expired an approval request (another instance's are
+   * found by reading); returns the unsubscribe.
+   */
+  onApprovalEvent(listener: () => void): () => void;
   /**
    * Claims up to `limit` decided requests whose ping is due at `now`, moving each one's next attempt `leaseSeconds`
    * on, so that another instance does not send it meanwhile.
@@ -762,6 +787,7 @@ export interface Store
     TransactionTokenRecords,
     RevocationEventRecords,
     RevocationWebhookRecords,
+    ApprovalWebhookRecords,
     ReplayRecords,
     AuditRecords,
     UserRecords,

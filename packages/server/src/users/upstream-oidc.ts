@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { createRemoteJWKSet } from 'jose';
 import type * as OAuth from 'oauth4webapi';
 import type { UpstreamProviderConfig } from '../config.ts';
 import { normalizeEmail } from './email-address.ts';
@@ -54,6 +54,8 @@ export class UpstreamProviders {
         const response = await oauth.discoveryRequest(issuer, { algorithm: 'oidc', [oauth.allowInsecureRequests]: this.#insecure(provider) });
         const as = await oauth.processDiscoveryResponse(issuer, response);
         if (!as.jwks_uri || !as.authorization_endpoint) throw new Error(`provider ${provider.id} has no jwks_uri or authorization_endpoint`);
+        // jose, like oauth4webapi, is loaded at the first upstream login (idle memory).
+        const { createRemoteJWKSet } = await import('jose');
         return { oauth, as, jwks: createRemoteJWKSet(new URL(as.jwks_uri)) };
       })();
       // A failed discovery is retried next time rather than cached.
@@ -89,6 +91,7 @@ export class UpstreamProviders {
     });
     const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: attempt.nonce, requireIdToken: true });
     const claims = oauth.getValidatedIdTokenClaims(result)!;
+    const { jwtVerify } = await import('jose');
     await jwtVerify(result.id_token!, jwks, {
       issuer: as.issuer,
       audience: provider.clientId,

@@ -169,7 +169,7 @@ forEachStore('scope policies', (fixture) => {
     const id = await resourceId(server, uri);
     const initial = (await (await server.admin('GET', `/resources/${id}/policies`)).json()) as { policies: { scope: string; policy: string; source: string; version: number }[]; defaults: Record<string, string> };
     assert.deepEqual(initial.defaults, { low: 'user_consent', medium: 'user_consent', high: 'admin_approval', critical: 'admin_approval' });
-    assert.deepEqual(initial.policies.find((p) => p.scope === 'exec'), { scope: 'exec', risk: 'high', policy: 'admin_approval', version: 0, source: 'default' });
+    assert.deepEqual(initial.policies.find((p) => p.scope === 'exec'), { scope: 'exec', risk: 'high', policy: 'admin_approval', approver: 'approvers', version: 0, source: 'default' });
 
     await mustSetPolicy(server, uri, 'exec', { policy: 'admin_approval', risk: 'critical' });
     await mustSetPolicy(server, uri, 'exec', { policy: 'deny' });
@@ -186,7 +186,9 @@ forEachStore('scope policies', (fixture) => {
       [{ policy: 'role_required' }, 'role'],
       [{ policy: 'auto', role: 'x' }, 'role'],
       [{ policy: 'auto', conditions: { time_window: { from: '25:00', to: '01:00' } } }, 'conditions.time_window.from'],
-      [{ policy: 'auto', approver: 'someone' }, '(body)'],
+      [{ policy: 'admin_approval', approver: 'someone' }, 'approver'],
+      [{ policy: 'auto', approver: 'user' }, 'approver'],
+      [{ policy: 'auto', surprise: 'someone' }, '(body)'],
     ] as const) {
       const response = await setPolicy(server, uri, 'exec', body);
       assert.equal(response.status, 400, JSON.stringify(body));

@@ -9,7 +9,8 @@ import { TEST_POSTGRES_URL } from './stores.ts';
  * dropped (every connection cut, new ones refused until `restore()`), or one connection reset at the moment it carries
  * a given statement, as a failover does mid-transaction, or that connection's backend ended by the database itself
  * (`pg_terminate_backend`, as an operator or a failover manager does: SQLSTATE 57P01). It reads the client's bytes only to find the statement's
- * text (node-postgres sends SQL as plain text on loopback); everything else passes through unchanged.
+ * text (node-postgres sends SQL as plain text on loopback; a statement the driver prepared is sent by its name after
+ * the first time, so the proxy remembers each prepared name's text); everything else passes through unchanged.
  */
 export interface ArmedReset {
   /** Resolves once the reset happened. */
@@ -42,6 +43,8 @@ export class PostgresFaultProxy {
   readonly #links = new Set<Link>();
   #refusing = false;
   #trigger: Trigger | null = null;
+  /** Prepared statements' text by name (the driver's `mandate_<n>`, the same name on every connection). */
+  readonly #prepared = new Map<string, string>();
 
   private constructor(server: Server, target: { host: string; port: number }) {
     this.#server = server;
@@ -113,6 +116,8 @@ export class PostgresFaultProxy {
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
     client.on('data', (chunk: Buffer) => {
+      // A Parse of a named statement: its name, then its text.
+      for (const [, name, sql] of chunk.toString('latin1').matchAll(/(mandate_\d+)\0((?:SELECT|INSERT|UPDATE|DELETE|WITH)\b[^\0]*)\0/g)) this.#prepared.set(name!, sql!);
       const action = this.#actionFor(link, chunk);
       if (action === 'reset') return this.#reset(link);
       if (action === 'terminate') {
@@ -135,8 +140,10 @@ export class PostgresFaultProxy {
   #actionFor(link: Link, chunk: Buffer): 'forward' | 'reset' | 'terminate' {
     const trigger = this.#trigger;
     if (!trigger) return 'forward';
-    const text = link.tail + chunk.toString('latin1');
-    link.tail = text.slice(-Math.max(trigger.statement.length, trigger.after?.length ?? 0));
+    const raw = link.tail + chunk.toString('latin1');
+    link.tail = raw.slice(-Math.max(trigger.statement.length, trigger.after?.length ?? 0));
+    // A Bind names its prepared statement: read it as the statement's text, in place.
+    const text = raw.replace(/(mandate_\d+)\0/g, (named, name: string) => `${named}${this.#prepared.get(name) ?? ''}\0`);
     if (trigger.after !== undefined && !link.sawAfter) {
       const at = text.indexOf(trigger.after);
       if (at < 0) return 'forward';

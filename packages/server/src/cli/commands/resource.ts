@@ -42,10 +42,11 @@ export const resourceHelp = `mandate resource <command>
                           secret, once; needs the server's KEK) or clear it (see docs/sdk.md)
   policies <id|uri>       show each scope's policy (set, or the default of its risk)
   policy <id|uri> <scope> --policy <auto|user_consent|admin_approval|role_required|deny>
-         [--role <role>] [--risk <low|medium|high|critical>] [--clients <id,id>]
+         [--role <role>] [--approver <approvers|user>] [--risk <low|medium|high|critical>] [--clients <id,id>]
          [--max-lifetime <seconds>] [--max-chain-depth <n>] [--window <HH:MM-HH:MM>]
                           set a scope's policy (a new version, audited); the conditions limit who may get
-                          the scope, how long its tokens live, how deep a delegation chain and when (UTC)
+                          the scope, how long its tokens live, how deep a delegation chain and when (UTC);
+                          --approver user (admin_approval only): the user the agent acts for may decide too
   tools <id|uri>          show which of its tools take per-action approvals
   tool <id|uri> <tool> (--per-action-approval [--risk <low|medium|high|critical>] | --clear)
                           let calls of the tool be approved one by one (RFC 9396 mcp_tool details; the
@@ -91,6 +92,7 @@ export async function resourceCommand(args: string[]): Promise<void> {
     'per-action-approval': { type: 'boolean' },
     policy: { type: 'string' },
     role: { type: 'string' },
+    approver: { type: 'string' },
     clients: { type: 'string' },
     'max-lifetime': { type: 'string' },
     'max-chain-depth': { type: 'string' },
@@ -220,7 +222,7 @@ ${shown.deliveries.length ? table(rows) : 'no deliveries yet'}`);
 
 const policyText = (p: ScopePolicyView) => {
   const c = p.conditions;
-  const parts = [p.policy === 'role_required' ? `role_required(${p.role})` : p.policy];
+  const parts = [p.policy === 'role_required' ? `role_required(${p.role})` : p.approver === 'user' ? 'admin_approval(approver: user)' : p.policy];
   if (c?.clients) parts.push(`clients ${c.clients.join(',')}`);
   if (c?.max_token_lifetime_seconds !== undefined) parts.push(`max ${c.max_token_lifetime_seconds}s`);
   if (c?.max_chain_depth !== undefined) parts.push(`chain ≤ ${c.max_chain_depth}`);
@@ -252,6 +254,7 @@ function policyInput(values: Record<string, unknown>): Record<string, unknown> {
   return {
     policy: values['policy'],
     ...(values['role'] !== undefined ? { role: values['role'] } : {}),
+    ...(values['approver'] !== undefined ? { approver: values['approver'] } : {}),
     // --risk is repeatable for `create`; here it is the scope's level, the last one given.
     ...(Array.isArray(values['risk']) && values['risk'].length ? { risk: values['risk'].at(-1) } : {}),
     ...(Object.keys(conditions).length ? { conditions } : {}),

@@ -49,6 +49,7 @@ function policyInput(form: URLSearchParams): unknown {
   return {
     policy,
     ...(policy === 'role_required' ? { role: optionalField(form, 'role') } : {}),
+    ...(policy === 'admin_approval' && optionalField(form, 'approver') ? { approver: optionalField(form, 'approver') } : {}),
     ...(optionalField(form, 'risk') ? { risk: optionalField(form, 'risk') } : {}),
     ...(Object.keys(conditions).length ? { conditions } : {}),
   };

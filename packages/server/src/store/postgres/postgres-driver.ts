@@ -29,16 +29,34 @@ function toPositional(sql: string): string {
   return out;
 }
 
+/**
+ * Prepared statements: each connection parses and plans a named statement once, then only binds and executes it.
+ * Only the statements the record families repeat (plain DML; at most PREPARED_MAX distinct texts, so SQL built with
+ * a varying number of rows cannot make every connection hold statements without bound); the rest go unnamed.
+ */
+const PREPARED_MAX = 500;
+const statementNames = new Map<string, string>();
+const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i;
+function statement(sql: string, params: readonly SqlValue[]): pg.QueryConfig<SqlValue[]> {
+  const text = toPositional(sql);
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < PREPARED_MAX && PREPARABLE.test(sql)) {
+    name = `mandate_${statementNames.size}`;
+    statementNames.set(sql, name);
+  }
+  return name === undefined ? { text, values: params as SqlValue[] } : { name, text, values: params as SqlValue[] };
+}
+
 function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   return {
     async all(sql, params = []) {
-      return (await client.query(toPositional(sql), params as SqlValue[])).rows as SqlRow[];
+      return (await client.query(statement(sql, params))).rows as SqlRow[];
     },
     async get(sql, params = []) {
-      return (await client.query(toPositional(sql), params as SqlValue[])).rows[0] as SqlRow | undefined;
+      return (await client.query(statement(sql, params))).rows[0] as SqlRow | undefined;
     },
     async run(sql, params = []) {
-      return (await client.query(toPositional(sql), params as SqlValue[])).rowCount ?? 0;
+      return (await client.query(statement(sql, params))).rowCount ?? 0;
     },
   };
 }

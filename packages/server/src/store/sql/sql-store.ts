@@ -1,7 +1,8 @@
 import type { Store } from '../store.ts';
 import { actionTokenUseRecords, toolPolicyRecords } from './action-approval-records.ts';
 import { adminTokenRecords } from './admin-token-records.ts';
-import { approvalRequestRecords } from './approval-request-records.ts';
+import { approvalRequestRecords, decodeApprovalRow } from './approval-request-records.ts';
+import { approvalWebhookRecords } from './approval-webhook-records.ts';
 import { auditRecords } from './audit-records.ts';
 import { clientRecords } from './client-records.ts';
 import { clientRegistrationRecords } from './client-registration-records.ts';
@@ -42,6 +43,7 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
     ...transactionTokenRecords(db),
     ...events,
     ...revocationWebhookRecords(db),
+    ...approvalWebhookRecords(db, decodeApprovalRow),
     ...delegationPolicyRecords(db),
     ...replayRecords(db),
     ...auditRecords(db),
@@ -65,6 +67,8 @@ export function createSqlStore(driver: SqlDriver, migrationsDirectory: string): 
       purged += await db.run('DELETE FROM transaction_tokens WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM revocation_events WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM revocation_webhook_deliveries WHERE event_id NOT IN (SELECT id FROM revocation_events)');
+      // The approval webhooks' delivery log keeps a finished delivery for 30 days.
+      purged += await db.run("DELETE FROM approval_webhook_deliveries WHERE status <> 'pending' AND updated_at < ?", [now - 30 * 86_400]);
       purged += await db.run('DELETE FROM replay_markers WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM action_token_uses WHERE expires_at < ?', [now]);
       purged += await db.run('DELETE FROM sessions WHERE expires_at < ?', [now]);

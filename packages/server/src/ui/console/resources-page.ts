@@ -69,6 +69,10 @@ const POLICY_OPTIONS = [
   { value: 'role_required', label: 'role_required: only users with a role' },
   { value: 'deny', label: 'deny: never granted' },
 ];
+const APPROVER_OPTIONS = [
+  { value: 'approvers', label: 'approvers (users with the approver role)' },
+  { value: 'user', label: 'also the user the agent acts for (on /account)' },
+];
 const RISK_OPTIONS = ['low', 'medium', 'high', 'critical'].map((r) => ({ value: r, label: r }));
 
 function conditionsText(p: ScopePolicyRow): string {
@@ -101,7 +105,7 @@ ${
 ${model.policies.map((p) => {
   const versions = model.history.get(p.scope) ?? [];
   return html`<tr id="scope-${p.scope}"><th scope="row"><code>${p.scope}</code></th><td>${riskBadge(p.risk)}</td>
-<td><strong>${p.policy}</strong>${p.role ? html` <code>${p.role}</code>` : ''} ${p.source === 'default' ? badge('default', 'neutral') : ''}</td>
+<td><strong>${p.policy}</strong>${p.role ? html` <code>${p.role}</code>` : ''}${p.approver === 'user' ? html` <span class="muted">(the user may decide)</span>` : ''} ${p.source === 'default' ? badge('default', 'neutral') : ''}</td>
 <td>${conditionsText(p) || html`<span class="muted">none</span>`}</td>
 <td>${p.version === 0 ? html`<span class="muted">—</span>` : `v${p.version}`}${
     versions.length
@@ -114,6 +118,7 @@ ${
 <form method="post" action="${base}/admin/resources/${r.id}/policies/${encodeURIComponent(p.scope)}" class="grid-form compact">${csrfField(csrf)}
 ${select({ form: `p-${p.scope}`, name: 'policy', label: 'Policy', value: p.policy, options: POLICY_OPTIONS })}
 ${field({ form: `p-${p.scope}`, name: 'role', label: 'Role (role_required only)', value: p.role })}
+${select({ form: `p-${p.scope}`, name: 'approver', label: 'Who approves (admin_approval only)', value: p.approver ?? 'approvers', options: APPROVER_OPTIONS })}
 ${select({ form: `p-${p.scope}`, name: 'risk', label: 'Risk', value: p.risk, options: RISK_OPTIONS })}
 ${field({ form: `p-${p.scope}`, name: 'clients', label: 'Only these clients or agents', value: p.conditions?.clients?.join(' '), hint: 'Client ids separated by spaces; empty: any.' })}
 ${field({ form: `p-${p.scope}`, name: 'max_token_lifetime_seconds', label: 'Maximum token lifetime (seconds)', type: 'number', value: p.conditions?.max_token_lifetime_seconds?.toString() })}

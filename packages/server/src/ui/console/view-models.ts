@@ -78,6 +78,8 @@ export interface ScopePolicyRow {
   risk: Risk;
   policy: string;
   role?: string;
+  /** admin_approval only: `user` when the user the agent acts for may decide too. */
+  approver?: 'approvers' | 'user';
   conditions?: { clients?: string[]; max_token_lifetime_seconds?: number; max_chain_depth?: number; time_window?: { from: string; to: string } };
   version: number;
   source: 'set' | 'default';

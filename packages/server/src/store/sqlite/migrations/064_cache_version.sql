@@ -1,0 +1,2 @@
+-- PostgreSQL's migration 064 creates the read cache's shared version; SQLite has its own (`PRAGMA data_version`),
+-- so nothing changes here.

@@ -1,0 +1,70 @@
+import { DatabaseSync } from 'node:sqlite';
+import { userInfo } from 'node:os';
+import pg from 'pg';
+
+/**
+ * Read-only views of a fuzzed database, on its own connection: the rows a refused request must never write, and
+ * the relations no sequence of requests may break (a partial write leaves a child without its parent).
+ */
+
+/** Tables only a successful request writes to (audit, rate counts, replay markers and sessions are written on refusals too). */
+const DURABLE_TABLES = [
+  'clients', 'resources', 'users', 'user_grants', 'authorization_codes', 'refresh_tokens', 'consents', 'token_lineage',
+  'transaction_tokens', 'client_registrations', 'device_authorizations', 'pushed_authorizations', 'admin_tokens', 'signing_keys',
+];
+
+/** Each query counts rows that break one relation; every count must be zero. */
+const BROKEN_RELATIONS: Record<string, string> = {
+  'grant without its client': 'SELECT count(*) AS n FROM user_grants g WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = g.client_id)',
+  'grant without its user': 'SELECT count(*) AS n FROM user_grants g WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = g.user_id)',
+  'refresh token without its grant': 'SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM user_grants g WHERE g.id = r.grant_id)',
+  'code without its grant': 'SELECT count(*) AS n FROM authorization_codes a WHERE NOT EXISTS (SELECT 1 FROM user_grants g WHERE g.id = a.grant_id)',
+  'consent without its client': 'SELECT count(*) AS n FROM consents s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id)',
+  'refresh token whose grant has no token.issued audit row naming it':
+    "SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.event = 'token.issued' AND l.detail LIKE '%' || r.grant_id || '%')",
+  'registration without its client': 'SELECT count(*) AS n FROM client_registrations r WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = r.client_id)',
+};
+
+export interface DatabaseProbe {
+  /** Row counts of the durable tables, as one comparable string. */
+  durableCounts(): Promise<string>;
+  /** The names of broken relations with their counts (empty when the database is consistent). */
+  brokenRelations(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+const countsSql = `SELECT ${DURABLE_TABLES.map((t) => `(SELECT count(*) FROM ${t}) AS ${t}`).join(', ')}`;
+
+export async function openProbe(url: string): Promise<DatabaseProbe> {
+  let query: (sql: string) => Promise<Record<string, unknown>>;
+  let close: () => Promise<void>;
+  if (url.startsWith('sqlite:')) {
+    const db = new DatabaseSync(url.slice('sqlite:'.length), { readOnly: true });
+    query = async (sql) => db.prepare(sql).get() as Record<string, unknown>;
+    close = async () => db.close();
+  } else {
+    const parsed = new URL(url);
+    const schema = parsed.searchParams.get('schema');
+    parsed.searchParams.delete('schema');
+    if (!parsed.username) parsed.username = process.env['PGUSER'] ?? userInfo().username;
+    const client = new pg.Client({ connectionString: parsed.toString(), ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    await client.connect();
+    query = async (sql) => (await client.query(sql)).rows[0] as Record<string, unknown>;
+    close = () => client.end();
+  }
+  return {
+    async durableCounts() {
+      const row = await query(countsSql);
+      return DURABLE_TABLES.map((t) => `${t}=${String(row[t])}`).join(' ');
+    },
+    async brokenRelations() {
+      const broken: string[] = [];
+      for (const [name, sql] of Object.entries(BROKEN_RELATIONS)) {
+        const n = Number((await query(sql))['n']);
+        if (n !== 0) broken.push(`${name}: ${n}`);
+      }
+      return broken;
+    },
+    close,
+  };
+}
