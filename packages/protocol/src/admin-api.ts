@@ -14,6 +14,11 @@ export interface AdminAgent {
   audiences: string[];
   /** May request Transaction Tokens (draft-ietf-oauth-transaction-tokens) at the token endpoint. Default false. */
   txn_tokens: boolean;
+  /**
+   * May redeem other domains' JWT authorization grants with the RFC 7523 `jwt-bearer` grant (a workload's JWT, an
+   * identity chaining grant, an ID-JAG: docs/cross-domain.md). Default false.
+   */
+  jwt_bearer: boolean;
   access_token_ttl_seconds: number | null;
   /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
   dpop_bound_access_tokens: boolean;

@@ -21,7 +21,7 @@ export { actorsOf, checkDelegationChain, hasHumanRoot } from './delegation-chain
 export type { JwsAlgorithm, SignatureCheck, SignatureMaker, SigningAlgorithm } from './algorithms.ts';
 export { isJwsAlgorithm, JWS_ALGORITHMS, keyTypeFor, SIGNING_ALGORITHMS, signatureCheckFor, signatureMakerFor } from './algorithms.ts';
 export { ecdsaDerToJose, ecdsaJoseToDer } from './ecdsa-signature.ts';
-export { GRANT_PROFILE_ID_JAG, GRANT_TYPE_JWT_BEARER, ID_JAG_TYP, TOKEN_TYPE_ID_JAG } from './urns.ts';
+export { GRANT_PROFILE_ID_JAG, GRANT_TYPE_JWT_BEARER, GRANT_TYPE_JWT_DPOP, ID_JAG_TYP, TOKEN_TYPE_ID_JAG } from './urns.ts';
 export { MAX_COMPACT_JWS_LENGTH, parseCompactJws } from './parse-compact-jws.ts';
 export type { MalformedJws, ParsedJws } from './parse-compact-jws.ts';
 export { encodeCompactJws, encodeCompactJwsWith } from './encode-compact-jws.ts';

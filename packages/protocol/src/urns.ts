@@ -10,6 +10,13 @@ export const TOKEN_TYPE_ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 /** RFC 7523 §2.1: a JWT used as an authorization grant (identity chaining, ID-JAG, workload identity federation). */
 export const GRANT_TYPE_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
+/**
+ * draft-parecki-oauth-jwt-dpop-grant: a JWT authorization grant redeemed with a DPoP proof. The ID-JAG draft's
+ * example uses it while its normative text says `jwt-bearer`; servers accept both (Mandate: an alias of jwt-bearer
+ * that requires the proof).
+ */
+export const GRANT_TYPE_JWT_DPOP = 'urn:ietf:params:oauth:grant-type:jwt-dpop';
+
 /** draft-ietf-oauth-identity-assertion-authz-grant: an Identity Assertion JWT Authorization Grant (ID-JAG). */
 export const TOKEN_TYPE_ID_JAG = 'urn:ietf:params:oauth:token-type:id-jag';
 

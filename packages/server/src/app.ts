@@ -51,7 +51,7 @@ import { type ResolveHost, systemResolver } from './flows/metadata-document-fetc
 import { introspectionFlow } from './flows/introspection.ts';
 import { trustedIssuerKeys } from './flows/trusted-issuer-keys.ts';
 import { withCrossDomainExchange } from './grants/cross-domain-exchange.ts';
-import { jwtBearerGrant } from './grants/jwt-bearer.ts';
+import { jwtBearerGrant, jwtDpopGrant } from './grants/jwt-bearer.ts';
 import { revocationEventsFlow } from './flows/revocation-events.ts';
 import { passkeyFlow } from './flows/passkeys.ts';
 import { revocationFlow } from './flows/revocation.ts';
@@ -182,10 +182,10 @@ function crossDomainGrants(ctx: ServerContext, store: Store, lifecycle: TokenLif
     const issuerKeys = trustedIssuerKeys({
       fetch: { resolveHost: ctx.resolveHost ?? systemResolver, timeoutMs: config.clientMetadataDocuments.timeoutMs, allowHttpLocalhost: cross.allowHttpLocalhost },
       cacheSeconds: cross.jwksCacheSeconds,
+      maxStaleSeconds: cross.jwksMaxStaleSeconds,
       now: ctx.now,
     });
-    grants.push(
-      jwtBearerGrant({
+    const jwtBearer = jwtBearerGrant({
         keys,
         issuer: config.issuer,
         tokenEndpoint: clientAuth.tokenEndpoint,
@@ -193,13 +193,14 @@ function crossDomainGrants(ctx: ServerContext, store: Store, lifecycle: TokenLif
         issuerKeys,
         replay: store,
         users: store,
+        grants: store,
         resources: store,
         clockSkewSeconds: config.tokens.clockSkewSeconds,
         assertionMaxTtlSeconds: cross.assertionMaxTtlSeconds,
         defaultAccessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
         maxAccessTokenTtlSeconds: config.tokens.maxAccessTokenTtlSeconds,
-      }),
-    );
+    });
+    grants.push(jwtBearer, jwtDpopGrant(jwtBearer));
   }
   return grants;
 }

@@ -372,6 +372,12 @@ const configSchema = z
       grantTtlSeconds: seconds(10, 3600).default(300),
       /** How long a trusted issuer's `jwksUri` keys are kept before they are fetched again. Default 300. */
       jwksCacheSeconds: seconds(0, 86_400).default(300),
+      /**
+       * How old a trusted issuer's `jwksUri` keys may be (since they were last fetched) and still verify assertions
+       * while fetching them again fails. Default 3600: an hour's outage at the issuer does not stop sign-ins, and a
+       * key the issuer withdrew is not honoured beyond that by blocking our fetch. Env MANDATE_TRUSTED_ISSUERS_JWKS_MAX_STALE.
+       */
+      jwksMaxStaleSeconds: seconds(0, 604_800).default(3600),
       /** Development only: fetch an `http://localhost` `jwksUri` from loopback. Default false. Env MANDATE_TRUSTED_ISSUERS_ALLOW_HTTP_LOCALHOST. */
       allowHttpLocalhost: yesNo().default(false),
     }),
@@ -723,6 +729,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_REGISTRATION_SOFTWARE_STATEMENT_ISSUERS', path: 'registration.softwareStatementIssuers', parse: jsonText },
   { name: 'MANDATE_TRUSTED_ISSUERS', path: 'crossDomain.trustedIssuers', parse: jsonText },
   { name: 'MANDATE_IDENTITY_CHAINING_PEERS', path: 'crossDomain.peers', parse: jsonText },
+  { name: 'MANDATE_TRUSTED_ISSUERS_JWKS_MAX_STALE', path: 'crossDomain.jwksMaxStaleSeconds', parse: wholeNumberText },
   { name: 'MANDATE_TRUSTED_ISSUERS_ALLOW_HTTP_LOCALHOST', path: 'crossDomain.allowHttpLocalhost', parse: booleanText },
   { name: 'MANDATE_REGISTRATION_DEVICE_GRANT', path: 'registration.allowDeviceGrant', parse: booleanText },
   { name: 'MANDATE_PAR_TTL', path: 'authorization.pushedRequestTtlSeconds', parse: wholeNumberText },

@@ -15,7 +15,7 @@ export interface RevocationEventsEndpointOptions {
 
 /**
  * GET /revocation-events: a Server-Sent Events stream (`text/event-stream`) of revocation events for the resource
- * whose API key authenticates the request. Each event is `id: <log id>`, `event: revocation`, `data: <JSON>`; a
+ * whose API key authenticates the request, about tokens meant for it (flows/revocation-events.ts). Each event is `id: <log id>`, `event: revocation`, `data: <JSON>`; a
  * reconnecting client sends `Last-Event-ID` and gets every event after it that the log still holds. A stream reads
  * the log when this process appends to it and every `pollMs`, and ends when the server drains.
  */
@@ -26,7 +26,7 @@ export function revocationEventsEndpoint(flow: RevocationEventsFlow, options: Re
     access: 'oauth',
     errorFormat: 'oauth',
     async handler(request, reply) {
-      await flow.authenticateResource(authorizationHeader(request), options.now());
+      const { uri } = await flow.authenticateResource(authorizationHeader(request), options.now());
       const lastEventId = request.headers['last-event-id'];
       let cursor = await flow.startAfter(typeof lastEventId === 'string' ? lastEventId : undefined);
 
@@ -48,11 +48,9 @@ export function revocationEventsEndpoint(flow: RevocationEventsFlow, options: Re
       try {
         while (!closed && !options.draining()) {
           const waiting = new Promise<void>((resolve) => (wake = resolve));
-          for (let page = await flow.read(cursor); page.length > 0 && !closed; page = await flow.read(cursor)) {
-            for (const { id, event } of page) {
-              out.write(`id: ${id}\nevent: ${REVOCATION_EVENT_TYPE}\ndata: ${JSON.stringify(event)}\n\n`);
-              cursor = id;
-            }
+          for (let page = await flow.read(cursor, uri); page.cursor > cursor && !closed; page = await flow.read(cursor, uri)) {
+            for (const { id, event } of page.events) out.write(`id: ${id}\nevent: ${REVOCATION_EVENT_TYPE}\ndata: ${JSON.stringify(event)}\n\n`);
+            cursor = page.cursor;
           }
           await waiting;
         }

@@ -148,7 +148,7 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
           request.authenticatedClientId = actorId;
           const clientRefusal = perClient.take(authenticated.client.clientId);
           if (clientRefusal) throw new RateLimited(clientRefusal, 'client');
-          if (!authenticated.client.grantTypes.includes(grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);
+          if (!authenticated.client.grantTypes.includes(grant.heldAs ?? grantType)) throw unauthorizedClient(`this client may not use ${grantType}`);
           if (grant.confidentialClientsOnly && authenticated.client.tokenEndpointAuthMethod === 'none') {
             throw invalidRequest(`${grantType} needs a confidential client`);
           }

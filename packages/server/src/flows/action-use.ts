@@ -91,7 +91,7 @@ export function actionUseFlow(deps: ActionUseDeps) {
         expiresAt: claims.exp,
       });
       if (!first) return refuseReuse(resource, claims, request, (await deps.uses.getActionTokenUse(claims.jti))?.usedAt ?? null);
-      await deps.revocations.revokeTokenId(claims.jti, claims.exp, now);
+      await deps.revocations.revokeTokenId(claims.jti, claims.exp, now, [claims.aud].flat());
       await deps.audit.record({ event: 'action.used', ...audit, detail: { jti: claims.jti, tool: request.tool, arguments_sha256: request.arguments_sha256 } });
       return { jti: claims.jti, tool: request.tool, arguments_sha256: request.arguments_sha256, used_at: now };
     },

@@ -3,7 +3,7 @@ import { jwksInput } from '../oauth/client-jwks.ts';
 import { OAuthError } from '../oauth/oauth-error.ts';
 import { isOidcScope } from '../policy/oidc-scopes.ts';
 import { redirectUriProblem } from '../policy/redirect-uri.ts';
-import { selfRegisteredAllowance } from '../policy/token-targets.ts';
+import { selfRegisteredAllowance } from '../policy/self-registered-allowance.ts';
 import type { ClientRecord, ResourceRecord, TokenEndpointAuthMethod } from '../store/store.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { RevocationEvent } from '@mandate/protocol';
+import { type RevocationEvent, revocationEventConcerns } from '@mandate/protocol';
 import { authenticateResource, presentedResourceKey } from '../oauth/resource-authentication.ts';
 import type { ResourceRecords, RevocationEventRecords } from '../store/store.ts';
 import { bearerRefused } from './introspection.ts';
@@ -14,8 +14,10 @@ const PAGE = 500;
 /**
  * Revocation events for resource servers (issue 11 item 3): a registered resource, authenticated with its API key
  * as for introspection, reads the store-backed event log from where it left off (`Last-Event-ID`) or from now.
- * Every resource receives every event (decided so: an event names token and grant ids, never claims, and the
- * lineage does not record audiences; a resource ignores ids it never saw). The endpoint streams what this returns.
+ * A resource receives only the events about tokens meant for it (`aud`: the audiences of every token an event
+ * revokes, from the token and its lineage, or a grant's resources), so it never learns of another resource's
+ * tokens; an event that cannot say (a party's cutoff, a token recorded before lineage had audiences) goes to all.
+ * The endpoint streams what this returns.
  */
 export function revocationEventsFlow(deps: RevocationEventsDeps) {
   return {
@@ -32,8 +34,13 @@ export function revocationEventsFlow(deps: RevocationEventsDeps) {
       return deps.events.lastRevocationEventId();
     },
 
-    async read(afterId: number): Promise<{ id: number; event: RevocationEvent }[]> {
-      return (await deps.events.listRevocationEvents(afterId, PAGE)).map(({ id, event }) => ({ id, event }));
+    /** The events after `afterId` for the resource `uri`, and where the next read starts (past those skipped too). */
+    async read(afterId: number, uri: string): Promise<{ events: { id: number; event: RevocationEvent }[]; cursor: number }> {
+      const page = await deps.events.listRevocationEvents(afterId, PAGE);
+      return {
+        events: page.filter(({ event }) => revocationEventConcerns(event, uri)).map(({ id, event }) => ({ id, event })),
+        cursor: page.at(-1)?.id ?? afterId,
+      };
     },
 
     /** The in-process wake-up: `listener` runs after this process appended an event. */

@@ -1,4 +1,4 @@
-import { signRevocationWebhook, REVOCATION_WEBHOOK_SIGNATURE_HEADER } from '@mandate/protocol';
+import { revocationEventConcerns, signRevocationWebhook, REVOCATION_WEBHOOK_SIGNATURE_HEADER } from '@mandate/protocol';
 import { decryptPrivateKey } from '../keys/kek.ts';
 import type { ClaimedWebhookDelivery, RevocationWebhookRecords } from '../store/store.ts';
 import { webhookSecretAad } from '../policy/revocation-webhook.ts';
@@ -19,7 +19,8 @@ export interface RevocationWebhookDeps {
 const LEASE_SECONDS = WEBHOOK_LEASE_SECONDS;
 
 /**
- * Delivers revocation events to resources' webhooks: queues each new event once per webhook, then POSTs each due
+ * Delivers revocation events to resources' webhooks: queues each new event once per webhook whose resource it
+ * concerns, then POSTs each due
  * delivery (`{ id, ...event }` as JSON, signed with HMAC-SHA256 in `Mandate-Signature`) through the SSRF-checked
  * request (public addresses only, pinned, no redirects, deadline); a 2xx delivers it, anything else is retried
  * after a doubling backoff on the injected clock, and given up after eight (webhook-delivery.ts). Every instance
@@ -45,7 +46,8 @@ export function revocationWebhookDispatcher(deps: RevocationWebhookDeps) {
     /** One round: queue new events, attempt every due delivery. */
     async run(): Promise<void> {
       const now = deps.now();
-      await deps.webhooks.enqueueWebhookDeliveries(now);
+      // Only the events about tokens meant for each webhook's resource (or that cannot say: flows/revocation-events.ts).
+      await deps.webhooks.enqueueWebhookDeliveries(now, revocationEventConcerns);
       for (let due = await deps.webhooks.claimDueWebhookDeliveries(now, LEASE_SECONDS, 50); due.length > 0; due = await deps.webhooks.claimDueWebhookDeliveries(deps.now(), LEASE_SECONDS, 50)) {
         await Promise.all(due.map(attempt));
       }

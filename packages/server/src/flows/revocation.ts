@@ -68,7 +68,7 @@ export function revocationFlow(deps: RevocationDeps) {
       if (!claims) return;
       if (claims.owner !== client.clientId) throw await refuseForeign(input, { jti: claims.jti });
       // Every token exchanged from it, however many hops down, goes with it (the lineage).
-      const descendants = await deps.revocations.revokeTokenId(claims.jti, claims.exp, now);
+      const descendants = await deps.revocations.revokeTokenId(claims.jti, claims.exp, now, [claims.aud].flat());
       await deps.audit.record({
         event: 'token.revoked',
         actor: client.clientId,

@@ -8,7 +8,9 @@ import { fetchClientJwks, type JwksFetchSettings } from './client-jwks-fetch.ts'
  * redirects, a size cap, a deadline) and held to the rules of a client's keys (public asymmetric keys only). Fetched
  * keys are kept `cacheSeconds`; a `kid` the cached set lacks fetches again (key rollover at the issuer), at most once
  * per `REFETCH_MIN_SECONDS`, so assertions with made-up `kid`s cannot turn us into a fetch loop. One fetch at a time
- * per issuer: concurrent requests share it.
+ * per issuer: concurrent requests share it. When fetching again fails, the keys fetched before still verify until
+ * they are `maxStaleSeconds` old (an outage at the issuer does not stop every sign-in at once), and no longer: a key
+ * the issuer withdrew is not kept alive indefinitely by whoever can make our fetch fail.
  */
 
 type Jwks = NonNullable<ClientRecord['jwks']>;
@@ -19,11 +21,16 @@ const REFETCH_MIN_SECONDS = 30;
 export interface TrustedIssuerKeysSettings {
   fetch: JwksFetchSettings;
   cacheSeconds: number;
+  /** The oldest (seconds since their fetch) keys may be and still be used when fetching them again fails. */
+  maxStaleSeconds: number;
   now(): number;
 }
 
 /** The keys of `issuer` that may verify an assertion with `kid` (undefined: any), or why none can be had. */
-export type IssuerKeysLookup = (issuer: TrustedIssuerConfig, kid: string | undefined) => Promise<{ ok: true; jwks: Jwks } | { ok: false; reason: string }>;
+export type IssuerKeysLookup = (issuer: TrustedIssuerConfig, kid: string | undefined) => Promise<IssuerKeys>;
+
+/** `reason` is for logs (it may name addresses); `description`, when present, may be shown to the client. */
+export type IssuerKeys = { ok: true; jwks: Jwks } | { ok: false; reason: string; description?: string };
 
 interface Cached {
   jwks: Jwks;
@@ -32,7 +39,7 @@ interface Cached {
 
 export function trustedIssuerKeys(settings: TrustedIssuerKeysSettings): IssuerKeysLookup {
   const cache = new Map<string, Cached>();
-  const inFlight = new Map<string, Promise<{ ok: true; jwks: Jwks } | { ok: false; reason: string }>>();
+  const inFlight = new Map<string, Promise<IssuerKeys>>();
 
   function fetchFor(uri: string) {
     let pending = inFlight.get(uri);
@@ -59,8 +66,14 @@ export function trustedIssuerKeys(settings: TrustedIssuerKeysSettings): IssuerKe
       if (fresh && (knowsKid || now - cached.fetchedAt < REFETCH_MIN_SECONDS)) return { ok: true, jwks: cached.jwks };
     }
     const fetched = await fetchFor(uri);
-    // A failed fetch falls back to keys that were good a moment ago rather than refusing every assertion.
-    if (!fetched.ok && cached !== undefined) return { ok: true, jwks: cached.jwks };
-    return fetched;
+    if (fetched.ok || cached === undefined) return fetched;
+    // A failed fetch falls back to keys that were good a while ago, up to their age limit.
+    const age = now - cached.fetchedAt;
+    if (age <= settings.maxStaleSeconds) return { ok: true, jwks: cached.jwks };
+    return {
+      ok: false,
+      reason: fetched.reason,
+      description: `the keys of ${issuer.issuer} could not be fetched again, and those fetched ${age} s ago are older than the ${settings.maxStaleSeconds} s allowed`,
+    };
   };
 }

@@ -5,7 +5,8 @@ import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 import { decideChainPolicies } from '../policy/chain-policy.ts';
 import { decideExchangeBinding } from '../policy/dpop-binding.ts';
 import { chainDepth, decideScopes } from '../policy/scope-policy.ts';
-import { classifyExchangeAudiences, decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
+import { classifyExchangeAudiences } from '../policy/token-audiences.ts';
+import { decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { DelegationPolicyRecords, ResourceRecord, ResourceRecords, RevocationRecords, UserRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type GrantResult, tokenTypeFor } from './grant.ts';
@@ -147,7 +148,7 @@ export function downstreamExchange(deps: DownstreamExchangeDeps) {
         },
         { keys: deps.keys, issuer: deps.issuer, now },
       );
-      if (!(await deps.lineage.recordDerivation(minted.claims.jti, [subject.jti], minted.claims.exp))) {
+      if (!(await deps.lineage.recordDerivation(minted.claims.jti, [subject.jti], minted.claims.exp, [minted.claims.aud].flat()))) {
         throw invalidRequest('subject_token is not valid (inactive)', 'a parent token was revoked while the exchange ran');
       }
       return {

@@ -45,6 +45,8 @@ export interface Grant<Request = unknown> {
   readonly repeatable: ReadonlySet<string>;
   /** Only confidential clients may use it (RFC 6749 §4.4: client credentials are a secret or a key). */
   readonly confidentialClientsOnly?: boolean;
+  /** An alias: the grant type a client must hold to use this one (`jwt-dpop` is held as `jwt-bearer`). */
+  readonly heldAs?: string;
   parse(params: FormParams): Request;
   handle(input: GrantInput<Request>): Promise<GrantResult>;
 }

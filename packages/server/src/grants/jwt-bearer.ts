@@ -1,4 +1,4 @@
-import { GRANT_TYPE_JWT_BEARER, ID_JAG_TYP, normalizeTyp, parseCompactJws } from '@mandate/protocol';
+import { GRANT_TYPE_JWT_BEARER, GRANT_TYPE_JWT_DPOP, ID_JAG_TYP, normalizeTyp, parseCompactJws } from '@mandate/protocol';
 import type { JWTPayload } from 'jose';
 import type { TrustedIssuerConfig } from '../config.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
@@ -8,9 +8,9 @@ import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
 import { decideScopes } from '../policy/scope-policy.ts';
 import { decideTargets, NO_RESOURCES, type Party, TARGET_POLICIES, type TargetFacts } from '../policy/token-targets.ts';
-import type { ClientRecord, ReplayRecords, ResourceRecords, UserRecords } from '../store/store.ts';
+import type { ClientRecord, ReplayRecords, ResourceRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
-import { hashSecret } from '../tokens/secret.ts';
+import { hashSecret, newId } from '../tokens/secret.ts';
 import { normalizeEmail } from '../users/email-address.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
@@ -36,7 +36,13 @@ import { lookUpResources } from './registered-resources.ts';
  * 8. targets by `policy/token-targets.ts` (`jwt_bearer`): the client's allowance, the issuer's `scopes`, the
  *    assertion's `scope` and `resource`; scope policies that need an approval or a role refuse (`invalid_scope`);
  * 9. the `jti` consumed in the replay markers every instance shares (IC-06, JAG acceptance: a replay is refused);
- * 10. an access token minted; no refresh token (identity chaining §2.4, ID-JAG §5: the client presents a new grant).
+ * 10. for a subject mapped to a local user, a user grant recorded (the token's `gid`): the token then lives only as
+ *     long as that user, the client and the grant (lifecycle/token-lifecycle.ts), so disabling or deleting the user
+ *     here, or revoking the grant (/account, the console), ends it at once, and re-enabling does not revive it;
+ * 11. an access token minted; no refresh token (identity chaining §2.4, ID-JAG §5: the client presents a new grant).
+ *
+ * `jwt-dpop` (draft-parecki-oauth-jwt-dpop-grant) is the same grant under the name the ID-JAG draft's example uses
+ * (specs.md §8 item 4: accept both): a client holding `jwt-bearer` may use it, and it requires a DPoP proof.
  */
 
 type Jwks = NonNullable<ClientRecord['jwks']>;
@@ -47,8 +53,10 @@ export interface JwtBearerDeps {
   tokenEndpoint: string;
   trustedIssuers: readonly TrustedIssuerConfig[];
   /** A trusted issuer's keys for an assertion's `kid` (flows/trusted-issuer-keys.ts, wired by the app). */
-  issuerKeys: (issuer: TrustedIssuerConfig, kid: string | undefined) => Promise<{ ok: true; jwks: Jwks } | { ok: false; reason: string }>;
+  issuerKeys: (issuer: TrustedIssuerConfig, kid: string | undefined) => Promise<{ ok: true; jwks: Jwks } | { ok: false; reason: string; description?: string }>;
   replay: Pick<ReplayRecords, 'consumeOnce'>;
+  /** Where the user grant of a token for a local user is recorded (step 10). */
+  grants: Pick<UserGrantRecords, 'createGrant'>;
   users: Pick<UserRecords, 'getUser' | 'getUserByEmail' | 'getIdentity'>;
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
   clockSkewSeconds: number;
@@ -111,7 +119,7 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
     // Loaded at the first assertion: a deployment without trusted issuers never holds jose (idle memory).
     const { createLocalJWKSet, errors: joseErrors, jwtVerify } = await import('jose');
     const keys = await deps.issuerKeys(trusted, trust.kid);
-    if (!keys.ok) throw invalidGrant(`the keys of ${trusted.issuer} could not be obtained`, keys.reason);
+    if (!keys.ok) throw invalidGrant(keys.description ?? `the keys of ${trusted.issuer} could not be obtained`, keys.reason);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(assertion, createLocalJWKSet(keys.jwks as Parameters<typeof createLocalJWKSet>[0]), {
@@ -151,9 +159,9 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
     return payload as JWTPayload & { exp: number; sub: string; jti: string };
   }
 
-  /** Step 7 (IC-05): the assertion's subject as ours. */
-  async function localSubject(trusted: TrustedIssuerConfig, claims: JWTPayload & { sub: string }): Promise<string> {
-    if (trusted.subject === 'sub') return claims.sub;
+  /** Step 7 (IC-05): the assertion's subject as ours, and whether it is a local user (who then gets a grant). */
+  async function localSubject(trusted: TrustedIssuerConfig, claims: JWTPayload & { sub: string }): Promise<{ subject: string; isUser: boolean }> {
+    if (trusted.subject === 'sub') return { subject: claims.sub, isUser: false };
     let userId: string | null = null;
     if (trusted.subject === 'linked') {
       userId = (await deps.users.getIdentity(trusted.issuer, claims.sub))?.userId ?? null;
@@ -164,7 +172,7 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
     }
     const user = userId === null ? null : await deps.users.getUser(userId);
     if (!user || user.status !== 'active') throw invalidGrant(`the assertion’s subject is not a user here (by ${trusted.subject === 'linked' ? 'linked account' : 'email'})`);
-    return user.id;
+    return { subject: user.id, isUser: true };
   }
 
   /** The assertion's `resource` (a string or an array, RFC 8707 URIs), canonical; undefined without one. */
@@ -212,48 +220,79 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
     return { ...targets, maxLifetimeSeconds: decided.maxLifetimeSeconds };
   }
 
-  return {
-    grantType: GRANT_TYPE_JWT_BEARER,
-    repeatable: new Set(['resource']),
-    parse(params) {
-      const assertion = params.get('assertion');
-      if (!assertion) throw invalidRequest('assertion is required');
-      return { assertion, resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')) };
-    },
-    async handle({ client: { client, method }, request, now, dpopJkt }: GrantInput<JwtBearerRequest>): Promise<GrantResult> {
-      const trust = trustOf(request.assertion, client, method === 'none');
-      const claims = await verify(request.assertion, trust, client, now, dpopJkt);
-      const subject = await localSubject(trust.trusted, claims);
-      const targets = await decide(client, trust.trusted, claims, request, now);
-      // Single use, on every instance: the marker outlives the assertion's acceptance window.
-      const marker = `jwt_bearer:${hashSecret(`${trust.trusted.issuer}\u0000${claims.jti}`)}`;
-      if (!(await deps.replay.consumeOnce(marker, claims.exp + deps.clockSkewSeconds, now))) throw invalidGrant('the assertion was used before');
-      const ttlSeconds = Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, targets.maxLifetimeSeconds ?? Infinity);
-      const minted = await mintAccessToken(
-        { subject, subjectIsAgent: false, clientId: client.clientId, audience: targets.resources, scopes: targets.scopes, ttlSeconds, dpopJkt },
-        { keys: deps.keys, issuer: deps.issuer, now },
-      );
-      const scope = minted.claims.scope ?? '';
-      return {
-        response: { access_token: minted.token, token_type: tokenTypeFor(dpopJkt), expires_in: minted.expiresIn, scope },
-        audit: {
-          event: 'token.issued',
-          actor: client.clientId,
-          subject,
+  async function handle({ client: { client, method }, request, now, dpopJkt }: GrantInput<JwtBearerRequest>): Promise<GrantResult> {
+    const trust = trustOf(request.assertion, client, method === 'none');
+    const claims = await verify(request.assertion, trust, client, now, dpopJkt);
+    const { subject, isUser } = await localSubject(trust.trusted, claims);
+    const targets = await decide(client, trust.trusted, claims, request, now);
+    // Single use, on every instance: the marker outlives the assertion's acceptance window.
+    const marker = `jwt_bearer:${hashSecret(`${trust.trusted.issuer}\u0000${claims.jti}`)}`;
+    if (!(await deps.replay.consumeOnce(marker, claims.exp + deps.clockSkewSeconds, now))) throw invalidGrant('the assertion was used before');
+    const ttlSeconds = Math.min(client.accessTokenTtlSeconds ?? deps.defaultAccessTokenTtlSeconds, deps.maxAccessTokenTtlSeconds, targets.maxLifetimeSeconds ?? Infinity);
+    // Step 10: the user's grant, ending with the token (no refresh token outlives it).
+    const grant: UserGrantRecord | null = isUser
+      ? {
+          id: newId('grt'),
+          userId: subject,
           clientId: client.clientId,
-          detail: {
-            grant_type: GRANT_TYPE_JWT_BEARER,
-            assertion: trust.kind,
-            assertion_iss: trust.trusted.issuer,
-            assertion_sub: claims.sub,
-            assertion_jti: claims.jti,
-            jti: minted.claims.jti,
-            aud: minted.claims.aud,
-            scope,
-            exp: minted.claims.exp,
-          },
+          actorId: null,
+          scopes: targets.scopes,
+          resources: targets.resources,
+          authTime: typeof claims['auth_time'] === 'number' ? claims['auth_time'] : now,
+          amr: [],
+          status: 'active',
+          createdAt: now,
+          expiresAt: now + ttlSeconds,
+          revokedAt: null,
+        }
+      : null;
+    if (grant) await deps.grants.createGrant(grant);
+    const minted = await mintAccessToken(
+      { subject, subjectIsAgent: false, clientId: client.clientId, audience: targets.resources, scopes: targets.scopes, ttlSeconds, dpopJkt, ...(grant ? { grantId: grant.id } : {}) },
+      { keys: deps.keys, issuer: deps.issuer, now },
+    );
+    const scope = minted.claims.scope ?? '';
+    return {
+      response: { access_token: minted.token, token_type: tokenTypeFor(dpopJkt), expires_in: minted.expiresIn, scope },
+      audit: {
+        event: 'token.issued',
+        actor: client.clientId,
+        subject,
+        clientId: client.clientId,
+        detail: {
+          grant_type: GRANT_TYPE_JWT_BEARER,
+          assertion: trust.kind,
+          assertion_iss: trust.trusted.issuer,
+          assertion_sub: claims.sub,
+          assertion_jti: claims.jti,
+          ...(grant ? { grant_id: grant.id } : {}),
+          jti: minted.claims.jti,
+          aud: minted.claims.aud,
+          scope,
+          exp: minted.claims.exp,
         },
-      };
+      },
+    };
+  }
+
+  const parse: Grant<JwtBearerRequest>['parse'] = (params) => {
+    const assertion = params.get('assertion');
+    if (!assertion) throw invalidRequest('assertion is required');
+    return { assertion, resources: parseResourceParameters(params), scopes: parseScope(params.get('scope')) };
+  };
+  return { grantType: GRANT_TYPE_JWT_BEARER, repeatable: new Set(['resource']), parse, handle };
+}
+
+/** The `jwt-dpop` alias of a `jwt-bearer` grant: held as `jwt-bearer`, and only with a DPoP proof. */
+export function jwtDpopGrant(jwtBearer: Grant<JwtBearerRequest>): Grant<JwtBearerRequest> {
+  return {
+    ...jwtBearer,
+    grantType: GRANT_TYPE_JWT_DPOP,
+    heldAs: GRANT_TYPE_JWT_BEARER,
+    async handle(input) {
+      if (input.dpopJkt === undefined) throw new OAuthError('invalid_dpop_proof', `${GRANT_TYPE_JWT_DPOP} needs a DPoP proof`);
+      const result = await jwtBearer.handle(input);
+      return { ...result, audit: { ...result.audit, detail: { ...result.audit.detail, grant_type: GRANT_TYPE_JWT_DPOP } } };
     },
   };
 }

@@ -17,7 +17,8 @@ import { decideChainPolicies, delegationStep } from '../policy/chain-policy.ts';
 import { decideDelegation } from '../policy/delegation.ts';
 import { decideExchangeBinding } from '../policy/dpop-binding.ts';
 import { chainDepth, decideScopes } from '../policy/scope-policy.ts';
-import { classifyExchangeAudiences, decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
+import { classifyExchangeAudiences } from '../policy/token-audiences.ts';
+import { decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { ClientRecord, ClientRecords, DelegationPolicyRecords, ResourceRecords, RevocationRecords, UserRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
@@ -309,7 +310,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
       // Lineage: the new token is a child of the subject token and of the actor token, so revoking either revokes it.
       // Recorded before the answer, and refused if a parent was revoked meanwhile (the revocation wins the race).
       const parents = actor?.jti ? [subject.jti, actor.jti] : [subject.jti];
-      if (!(await deps.lineage.recordDerivation(minted.claims.jti, parents, minted.claims.exp))) {
+      if (!(await deps.lineage.recordDerivation(minted.claims.jti, parents, minted.claims.exp, [minted.claims.aud].flat()))) {
         throw invalidRequest('subject_token is not valid (inactive)', 'a parent token was revoked while the exchange ran');
       }
       return {

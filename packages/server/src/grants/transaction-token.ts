@@ -118,7 +118,7 @@ export function transactionTokenService(deps: TransactionTokenDeps) {
   }): Promise<GrantResult> {
     const { token, claims } = await mintTxnToken(input.content, { keys: deps.keys, issuer: deps.issuer, now: input.now });
     // Lineage: revoking the subject token (or the replaced Txn-Token) revokes this one; a revocation racing wins.
-    if (!(await deps.lineage.recordDerivation(claims.jti, [input.parentJti], claims.exp))) {
+    if (!(await deps.lineage.recordDerivation(claims.jti, [input.parentJti], claims.exp, [claims.aud].flat()))) {
       throw invalidRequest('subject_token is not valid (inactive)', 'a parent token was revoked while the Txn-Token was issued');
     }
     await deps.records.recordTransactionToken({ jti: claims.jti, txn: claims.txn, rootClaims: input.rootClaims, workloads: input.workloads, createdAt: input.now, expiresAt: claims.exp });

@@ -1,4 +1,4 @@
-import { type AdminAgent, GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
+import { type AdminAgent, GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE, GRANT_TYPE_JWT_BEARER, GRANT_TYPE_TOKEN_EXCHANGE } from '@mandate/protocol';
 import { z } from 'zod';
 import { usableClientJwks } from '../oauth/client-jwks.ts';
 import type { ClientRecord, ClientRecords } from '../store/store.ts';
@@ -25,6 +25,7 @@ function agentView(record: ClientRecord): AgentView {
     scopes: record.allowedScopes,
     audiences: record.allowedAudiences,
     txn_tokens: record.txnTokensAllowed === true,
+    jwt_bearer: record.grantTypes.includes(GRANT_TYPE_JWT_BEARER),
     access_token_ttl_seconds: record.accessTokenTtlSeconds,
     dpop_bound_access_tokens: record.dpopBoundAccessTokens === true,
     backchannel_token_delivery_mode: record.backchannelTokenDeliveryMode ?? 'poll',
@@ -46,6 +47,8 @@ const agentFields = {
   audiences: z.array(resourceUri).max(50),
   /** May request Transaction Tokens (issue 11 item 5): a workload of the trust domain. */
   txn_tokens: z.boolean(),
+  /** May redeem trusted issuers' assertions (RFC 7523 `jwt-bearer`; docs/cross-domain.md). */
+  jwt_bearer: z.boolean(),
   access_token_ttl_seconds: z.number().int().min(60).nullable(),
   dpop_bound_access_tokens: z.boolean(),
   ...backchannelDeliveryFields,
@@ -59,6 +62,7 @@ const createSchema = z
     scopes: agentFields.scopes.default([]),
     audiences: agentFields.audiences.default([]),
     txn_tokens: agentFields.txn_tokens.default(false),
+    jwt_bearer: agentFields.jwt_bearer.default(false),
     access_token_ttl_seconds: agentFields.access_token_ttl_seconds.optional(),
     dpop_bound_access_tokens: agentFields.dpop_bound_access_tokens.default(false),
     backchannel_token_delivery_mode: agentFields.backchannel_token_delivery_mode.optional(),
@@ -74,6 +78,11 @@ const createSchema = z
 
 const updateSchema = z.object({ ...agentFields, jwks: jwksInput }).partial().strict();
 
+
+const AGENT_GRANT_TYPES = ['client_credentials', GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE];
+
+/** The grant types with `jwt-bearer` added or taken away. */
+const withJwtBearer = (grantTypes: readonly string[], allowed: boolean): string[] => [...grantTypes.filter((g) => g !== GRANT_TYPE_JWT_BEARER), ...(allowed ? [GRANT_TYPE_JWT_BEARER] : [])];
 
 const existingAgent = (store: ClientRecords, clientId: string) => existingClientOfKind({ store }, 'agent', clientId);
 
@@ -110,7 +119,8 @@ export async function createAgent(input: unknown, deps: ManagementDeps<ClientSto
     // every exchange must present a subject token that names the agent (aud, act or may_act) or was issued to it.
     // CIBA (issue 12 item 3) asks a person out of band; every request waits for an approver's decision. The device
     // grant (RFC 8628) lets a headless agent ask a person to sign in elsewhere and approve (issue 13 item 7).
-    grantTypes: ['client_credentials', GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_CIBA, GRANT_TYPE_DEVICE_CODE],
+    // RFC 7523 jwt-bearer only when asked for: it lets the agent act as whoever a trusted issuer's assertion names.
+    grantTypes: withJwtBearer(AGENT_GRANT_TYPES, parsed.jwt_bearer),
     tokensValidAfter: 0,
     createdAt: deps.now,
     updatedAt: deps.now,
@@ -149,6 +159,7 @@ export async function updateAgent(clientId: string, input: unknown, deps: Manage
     allowedScopes: parsed.scopes && [...new Set(parsed.scopes)],
     allowedAudiences: parsed.audiences && [...new Set(parsed.audiences)],
     txnTokensAllowed: parsed.txn_tokens,
+    grantTypes: parsed.jwt_bearer === undefined ? undefined : withJwtBearer(current.grantTypes, parsed.jwt_bearer),
     accessTokenTtlSeconds: parsed.access_token_ttl_seconds,
     dpopBoundAccessTokens: parsed.dpop_bound_access_tokens,
     ...(parsed.backchannel_token_delivery_mode !== undefined || parsed.backchannel_client_notification_endpoint !== undefined ? backchannelDelivery(parsed, current, deps) : {}),

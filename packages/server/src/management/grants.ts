@@ -141,7 +141,10 @@ export async function revokeTokenAsOperator(jti: string, deps: ManagementDeps<Gr
   const rows = await deps.store.listAuditRows({ event: 'token.issued', limit: TOKEN_SCAN_LIMIT, descending: true });
   const token = rows.map(issuedToken).find((t) => t?.jti === jti);
   if (!token) throw new ManagementError('not-found', `no recently issued token ${jti}`);
-  const descendants = await deps.store.revokeTokenId(jti, token.exp, deps.now);
+  const aud = token.row.detail['aud'];
+  // Its audiences as issued (the revocation event goes to those resources); unknown, it goes to every subscriber.
+  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.map(String) : undefined;
+  const descendants = await deps.store.revokeTokenId(jti, token.exp, deps.now, audiences);
   await deps.audit.record({
     event: 'token.revoked',
     actor: deps.actor,

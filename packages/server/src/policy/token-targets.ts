@@ -1,4 +1,4 @@
-import type { ClientKind, ClientRecord, ResourceRecord } from '../store/store.ts';
+import type { ClientKind, ResourceRecord } from '../store/store.ts';
 import { isOidcScope } from './oidc-scopes.ts';
 
 /**
@@ -240,63 +240,37 @@ export const resourceDefaultScopes = (facts: TargetFacts, resources: readonly st
   return defaults.length > 0 ? unique([defaults]) : facts.parties[0]!.allowedScopes;
 };
 
-// ── What a self-registered client may ask for ──────────────────────────────────────────────────────────────────
+// ── The policies ────────────────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * The allowance of a client that registered itself (RFC 7591, or a Client ID Metadata Document): any scope of the
- * registered resources, and its metadata `scope` (OpenID scopes too) as its default scopes, never as a cap. That
- * `scope` is the client's own claim, so a cap would guard nothing (anyone may register again with a wider one); but
- * an MCP host registers with the scopes of its first 401 and must step up to what a tool's 403 names later. The
- * gates are the user's consent (the page marks such a client unverified) and the scope policies. Clients created
- * by an operator (CLI, admin API) keep their explicit allow-lists.
+ * RFC 6749 §4.4 + RFC 8707: the client's listed resources only; scopes it may hold that those resources define
+ * (what it asked for less the rest; without `scope`, its defaults, else the resource's). Every party must allow
+ * each resource and scope.
  */
-export function selfRegisteredAllowance(metadataScope: string | undefined, resources: readonly ResourceRecord[]): { allowedScopes: string[]; defaultScopes: string[] } {
-  return {
-    allowedScopes: unique(resources.map((r) => r.scopes.map((s) => s.name))),
-    defaultScopes: metadataScope ? unique([metadataScope.split(' ')]) : [],
-  };
-}
-
-// ── The policies ────────────────────────────────────────────────────────────────────────────────────────────────
+const CLIENT_OWN_RESOURCES = {
+  identityScopes: 'like-any-scope',
+  resourcesWhenOmitted: [onlyListedResource, clientResourceRequired],
+  resourceChecks: [allowedToEveryParty(listsResource), isRegistered],
+  requestWhenOmitted: partyDefaultScopes,
+  scopesWhenOmitted: resourceDefaultScopes,
+  scopeChecks: [allowedScopeOfEveryParty, definedByResources],
+  unpermittedScopes: 'dropped',
+  resultChecks: [],
+  lookUp: (facts) => {
+    const client = facts.parties[0]!;
+    return (facts.requestedResources.length > 0 ? facts.requestedResources : client.allowedAudiences).filter((uri) => listsResource(client, uri));
+  },
+} satisfies TargetPolicy;
 
 /** Each flow's rules, in the order they apply. */
 export const TARGET_POLICIES = {
+  client_credentials: CLIENT_OWN_RESOURCES,
   /**
-   * RFC 6749 §4.4 + RFC 8707: the client's listed resources only; scopes it may hold that those resources define
-   * (what it asked for less the rest; without `scope`, its defaults, else the resource's).
+   * RFC 7523 §2.1 (identity chaining, ID-JAG): the same rules, with the trusted issuer and the assertion as the
+   * second and third parties, so every resource and scope is also within what the issuer may open and what the
+   * assertion grants.
    */
-  client_credentials: {
-    identityScopes: 'like-any-scope',
-    resourcesWhenOmitted: [onlyListedResource, clientResourceRequired],
-    resourceChecks: [allowedToEveryParty(listsResource), isRegistered],
-    requestWhenOmitted: partyDefaultScopes,
-    scopesWhenOmitted: resourceDefaultScopes,
-    scopeChecks: [allowedScopeOfEveryParty, definedByResources],
-    unpermittedScopes: 'dropped',
-    resultChecks: [],
-    lookUp: (facts) => {
-      const client = facts.parties[0]!;
-      return (facts.requestedResources.length > 0 ? facts.requestedResources : client.allowedAudiences).filter((uri) => listsResource(client, uri));
-    },
-  },
-  /**
-   * RFC 7523 §2.1 (identity chaining, ID-JAG): as `client_credentials`, and every resource and scope also within what
-   * the trusted issuer may open and what the assertion grants (the second and third parties).
-   */
-  jwt_bearer: {
-    identityScopes: 'like-any-scope',
-    resourcesWhenOmitted: [onlyListedResource, clientResourceRequired],
-    resourceChecks: [allowedToEveryParty(listsResource), isRegistered],
-    requestWhenOmitted: partyDefaultScopes,
-    scopesWhenOmitted: resourceDefaultScopes,
-    scopeChecks: [allowedScopeOfEveryParty, definedByResources],
-    unpermittedScopes: 'dropped',
-    resultChecks: [],
-    lookUp: (facts) => {
-      const client = facts.parties[0]!;
-      return (facts.requestedResources.length > 0 ? facts.requestedResources : client.allowedAudiences).filter((uri) => listsResource(client, uri));
-    },
-  },
+  jwt_bearer: CLIENT_OWN_RESOURCES,
   /**
    * RFC 6749 §4.1.1 + RFC 8707 + draft-oauth-ai-agents-on-behalf-of-user-02: what a user may be asked to grant a
    * client and the agent it names. An agent never receives through a user more than it may hold at all. MCP
@@ -432,38 +406,4 @@ export function decideTargets(policy: TargetPolicy, facts: TargetFacts): TargetD
     (s) => !scopes.includes(s) && s !== 'offline_access' && ((isOidcScope(s) && setAside) || failureOf(s, resources) === null),
   );
   return { ok: true, resources: [...resources], scopes: unique([scopes, kept]) };
-}
-
-/**
- * RFC 8693 §2.1 `audience` values of an exchange: each a registered resource (by its canonical URI) or the id of
- * one active agent, which makes the token a hand-off to that agent; an agent cannot be combined with resources.
- */
-export function classifyExchangeAudiences(
-  requestedResources: readonly string[],
-  audiences: readonly { value: string; canonicalUri: string | null }[],
-  facts: { registered: ReadonlyMap<string, ResourceRecord>; agents: ReadonlyMap<string, ClientRecord | null> },
-): { ok: true; resources: string[]; handOff: ClientRecord | null } | TargetRefusal {
-  const resources = [...requestedResources];
-  let handOff: ClientRecord | null = null;
-  for (const { value, canonicalUri } of audiences) {
-    if (canonicalUri && facts.registered.has(canonicalUri)) {
-      if (!resources.includes(canonicalUri)) resources.push(canonicalUri);
-      continue;
-    }
-    const agent = facts.agents.get(value) ?? null;
-    if (!agent || agent.kind !== 'agent' || agent.status !== 'active' || handOff) return refuse('invalid_target', `audience ${value} is not a registered resource or an active agent`);
-    handOff = agent;
-  }
-  if (handOff && resources.length > 0) return refuse('invalid_target', 'an agent audience cannot be combined with resources');
-  return { ok: true, resources: handOff ? [] : resources, handOff };
-}
-
-/**
- * The `aud` of a token for a user: its resources, and the userinfo endpoint when it was granted `openid` or targets
- * no resource (OIDC Core §5.3). Naming userinfo beside a resource (as Auth0 does) lets "who is signed in?" work with
- * the token an MCP client holds, while userinfo still accepts only tokens that name it (never one meant for a
- * resource alone, RFC 9700 §4.10); a resource server checks that `aud` contains itself (RFC 9068 §4).
- */
-export function userTokenAudience(resources: readonly string[], scopes: readonly string[], userinfoUrl: string): string[] {
-  return resources.length === 0 || scopes.includes('openid') ? [...resources, userinfoUrl] : [...resources];
 }

@@ -39,10 +39,11 @@ export interface RevocationWebhookRecords {
   /** Removes the webhook and its delivery log; false when there was none. */
   deleteRevocationWebhook(resourceId: string): Promise<boolean>;
   /**
-   * Queues one pending delivery (due at `now`) per event after each webhook's `lastEventId`, and moves those, in one
-   * transaction that excludes appends, so no event is queued twice or skipped; returns how many were queued.
+   * Queues one pending delivery (due at `now`) per event after each webhook's `lastEventId` that `concerns` its
+   * resource (by URI), and moves those cursors past every event, in one transaction that excludes appends, so no
+   * event is queued twice or skipped; returns how many were queued.
    */
-  enqueueWebhookDeliveries(now: number): Promise<number>;
+  enqueueWebhookDeliveries(now: number, concerns: (event: RevocationEvent, resourceUri: string) => boolean): Promise<number>;
   /**
    * Claims up to `limit` pending deliveries due at `now`, moving each one's next attempt `leaseSeconds` on, so that
    * another instance does not attempt it meanwhile.

@@ -345,15 +345,17 @@ export interface RevocationRecords {
   /**
    * Marks a token id revoked until it would have expired anyway, and every token derived from it (its descendants
    * in the lineage, however deep) until theirs; resolves to the number of descendants newly revoked. When that
-   * changed anything, appends one revocation event naming the token and all its descendants.
+   * changed anything, appends one revocation event naming the token and all its descendants, and their audiences
+   * (`audiences`: the token's own `aud` values; the descendants' come from the lineage) when all of them are known.
    */
-  revokeTokenId(jti: string, expiresAt: number, now: number): Promise<number>;
+  revokeTokenId(jti: string, expiresAt: number, now: number, audiences?: readonly string[]): Promise<number>;
   isTokenIdRevoked(jti: string): Promise<boolean>;
   /**
-   * Records that the token `childJti` (expiring at `expiresAt`) derives from `parentJtis`. Resolves to false, and
-   * revokes the child, when a parent is revoked by then: a revocation racing the derivation wins either way.
+   * Records that the token `childJti` (expiring at `expiresAt`, for `audiences`: its `aud` values) derives from
+   * `parentJtis`. Resolves to false, and revokes the child, when a parent is revoked by then: a revocation racing
+   * the derivation wins either way.
    */
-  recordDerivation(childJti: string, parentJtis: readonly string[], expiresAt: number): Promise<boolean>;
+  recordDerivation(childJti: string, parentJtis: readonly string[], expiresAt: number, audiences?: readonly string[]): Promise<boolean>;
 }
 
 /**
@@ -704,7 +706,7 @@ export interface UserGrantRecords {
   listRecentGrants(userId: string, clientId: string, actorId: string | null, now: number, limit: number): Promise<UserGrantRecord[]>;
   /** Every grant still active and unexpired at `now`, of every user, newest first, at most `limit` (the console's list). */
   listActiveGrants(now: number, limit: number): Promise<UserGrantRecord[]>;
-  /** Marks the grant revoked (and appends a revocation event naming it); false when it was unknown or revoked already. */
+  /** Marks the grant revoked (and appends a revocation event naming it and its resources); false when it was unknown or revoked already. */
   revokeGrant(id: string, now: number): Promise<boolean>;
   /**
    * Revokes every active grant of a user, or every active grant a client or agent takes part in (as the client or

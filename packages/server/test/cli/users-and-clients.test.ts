@@ -37,6 +37,22 @@ forEachStore('CLI: mandate user and mandate client', (fixture) => {
     assert.equal(mandate(['user', 'create', '--email', 'Dup@example.com', '--db', fixture.url], 'another long one').status, 1);
   });
 
+  test('mandate agent create --jwt-bearer lets an agent redeem trusted issuers’ assertions; mandate agent jwt-bearer --deny|--allow changes it', () => {
+    const created = mandate(['agent', 'create', '--name', 'Reporter', '--scope', 'calc', '--jwt-bearer', '--json', '--db', fixture.url]);
+    assert.equal(created.status, 0, created.stderr);
+    const agent = JSON.parse(created.stdout) as { client_id: string; jwt_bearer: boolean };
+    assert.equal(agent.jwt_bearer, true);
+    const denied = mandate(['agent', 'jwt-bearer', agent.client_id, '--deny', '--json', '--db', fixture.url]);
+    assert.equal(denied.status, 0, denied.stderr);
+    assert.equal((JSON.parse(denied.stdout) as { jwt_bearer: boolean }).jwt_bearer, false);
+    const shown = mandate(['agent', 'jwt-bearer', agent.client_id, '--db', fixture.url]);
+    assert.match(shown.stdout, /jwt-bearer\s+denied/);
+    const allowed = mandate(['agent', 'jwt-bearer', agent.client_id, '--allow', '--json', '--db', fixture.url]);
+    assert.equal((JSON.parse(allowed.stdout) as { jwt_bearer: boolean }).jwt_bearer, true);
+    const plain = JSON.parse(mandate(['agent', 'create', '--name', 'Plain', '--json', '--db', fixture.url]).stdout) as { jwt_bearer: boolean };
+    assert.equal(plain.jwt_bearer, false, 'off by default');
+  });
+
   test('mandate client create --public --json prints the client without a secret; confidential ones get one', () => {
     const pub = mandate(['client', 'create', '--name', 'CLI', '--redirect-uri', 'http://127.0.0.1/callback', '--public', '--scope', 'calc files:read', '--json', '--db', fixture.url]);
     assert.equal(pub.status, 0, pub.stderr);

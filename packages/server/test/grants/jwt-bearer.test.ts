@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { createDpopProof, dpopKeyFrom } from '@mandate/protocol';
 import { exportJWK, SignJWT } from 'jose';
@@ -13,11 +14,13 @@ import { createApp, createUser, isActive, obtainCode, redeemCode } from '../help
  * chaining grants for its peer B, `crossDomain.peers`); B trusts A (`crossDomain.trustedIssuers`, A's keys fetched
  * from its `jwks_uri` through the SSRF-checked fetch) and redeems A's grants with the RFC 7523 `jwt-bearer` grant.
  * B also trusts a workload issuer whose keys are inline, for assertions the test signs itself (the refusals).
- * A second instance of B on B's database shows that a grant is single use across instances.
+ * A second instance of B on B's database shows that a grant is single use across instances. A third issuer's keys
+ * are served by a small HTTP server the test can make fail (the age limit of stale `jwksUri` keys).
  */
 
 const TE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const JWT_DPOP = 'urn:ietf:params:oauth:grant-type:jwt-dpop';
 const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 const JWT = 'urn:ietf:params:oauth:token-type:jwt';
@@ -25,6 +28,8 @@ const ID_JAG = 'urn:ietf:params:oauth:token-type:id-jag';
 const RESOURCE_A = 'https://api.a.example/mcp';
 const RESOURCE_B = 'https://api.b.example/mcp';
 const WORKLOAD_ISSUER = 'https://workloads.example';
+/** An issuer whose keys B fetches from a `jwksUri` the test can make fail (the stale-keys limit). */
+const FEDERATED_ISSUER = 'https://federated.example';
 
 type Body = Record<string, unknown>;
 
@@ -35,6 +40,10 @@ forEachStore('cross-domain: jwt-bearer, identity chaining and ID-JAG between two
   let databaseB: TestDatabase;
   const workloadKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const strangerKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const federatedKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let keyServer: Server;
+  /** Whether the federated issuer's key server answers (else 503). */
+  let keysServed = true;
   /** Client CA at A (an application users sign in to) and its counterpart CB at B. */
   let ca: { clientId: string; clientSecret: string };
   let cb: { clientId: string; clientSecret: string };
@@ -50,6 +59,13 @@ forEachStore('cross-domain: jwt-bearer, identity chaining and ID-JAG between two
     const issuerB = `http://127.0.0.1:${portB}`;
     databaseB = await createTestDatabase(fixture.dialect);
     const workloadJwk = { ...(await exportJWK(workloadKey.publicKey)), kid: 'w1', alg: 'ES256' };
+    const federatedJwks = JSON.stringify({ keys: [{ ...(await exportJWK(federatedKey.publicKey)), kid: 'f1', alg: 'ES256' }] });
+    keyServer = createServer((_request, response) => {
+      if (!keysServed) return void response.writeHead(503).end();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(federatedJwks);
+    });
+    await new Promise<void>((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
+    const keyPort = (keyServer.address() as { port: number }).port;
     const configB = {
       issuer: issuerB,
       port: portB,
@@ -59,6 +75,7 @@ forEachStore('cross-domain: jwt-bearer, identity chaining and ID-JAG between two
         trustedIssuers: [
           { issuer: issuerA, jwksUri: `${issuerA}/jwks.json`, subject: 'email' as const },
           { issuer: WORKLOAD_ISSUER, jwks: { keys: [workloadJwk] }, subject: 'email' as const, scopes: ['calc'] },
+          { issuer: FEDERATED_ISSUER, jwksUri: `http://127.0.0.1:${keyPort}/jwks`, subject: 'sub' as const, assertions: ['jwt' as const] },
         ],
       },
     };
@@ -91,6 +108,7 @@ forEachStore('cross-domain: jwt-bearer, identity chaining and ID-JAG between two
     await b2?.close();
     await b?.close();
     await databaseB?.drop();
+    await new Promise((resolve) => keyServer?.close(resolve));
   });
 
   /** Alice signs in to CA at A: an ID token (aud CA) and an access token for RESOURCE_A. */
@@ -313,6 +331,120 @@ forEachStore('cross-domain: jwt-bearer, identity chaining and ID-JAG between two
     b.clock.advance(31);
     const redeemed = await redeem(b, idJag);
     assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+  });
+
+  test('a jwt-bearer token for a user mapped by e-mail carries a user grant: disabling the user at B ends it at once, re-enabling does not revive it', async () => {
+    const { idToken } = await signIn();
+    const redeemed = await redeem(b, (await post(a, idJagRequest(idToken), ca)).body['access_token'] as string);
+    assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+    const token = redeemed.body['access_token'] as string;
+    assert.equal(typeof decodeJwt(token).payload['gid'], 'string', 'the token names its grant');
+    assert.ok(await isActive(b, resourceBKey, token));
+    assert.equal((await b.admin('POST', `/users/${userB}/disable`)).status, 200);
+    assert.equal(await isActive(b, resourceBKey, token), false, 'inactive at once, on this instance');
+    assert.equal(await isActive(b2, resourceBKey, token), false, 'and on the other');
+    assert.equal((await b.admin('POST', `/users/${userB}/enable`)).status, 200);
+    assert.equal(await isActive(b, resourceBKey, token), false, 're-enabling never revives');
+    // The user's next sign-in at A works again (a moment after the enable: the cutoff covers the instant of the disable).
+    b.clock.advance(2);
+    const again = await redeem(b, (await post(a, idJagRequest((await signIn()).idToken), ca)).body['access_token'] as string);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.ok(await isActive(b, resourceBKey, again.body['access_token'] as string));
+  });
+
+  test('a jwt-bearer token for a user ends with its grant, its client and its user (revoked, disabled, deleted)', async () => {
+    // Revoking the grant (as /account and the console do) ends its token.
+    const first = await redeem(b, await workloadAssertion(), cb, { resource: RESOURCE_B });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const firstToken = first.body['access_token'] as string;
+    assert.ok(await b.store.revokeGrant(decodeJwt(firstToken).payload['gid'] as string, b.clock.now()));
+    assert.equal(await isActive(b, resourceBKey, firstToken), false, 'its grant was revoked');
+
+    // Disabling the client ends it, and enabling the client again does not revive it.
+    const second = await redeem(b, await workloadAssertion(), otherB, { resource: RESOURCE_B });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.equal((await b.admin('POST', `/clients/${otherB.clientId}/disable`)).status, 200);
+    assert.equal(await isActive(b, resourceBKey, second.body['access_token'] as string), false, 'its client was disabled');
+    assert.equal((await b.admin('POST', `/clients/${otherB.clientId}/enable`)).status, 200);
+    assert.equal(await isActive(b, resourceBKey, second.body['access_token'] as string), false, 're-enabling the client never revives');
+
+    // Deleting the user ends it.
+    const bob = 'bob@a.example';
+    const bobId = await createUser(b, bob);
+    const third = await redeem(b, await workloadAssertion({ email: bob }), cb, { resource: RESOURCE_B });
+    assert.equal(third.status, 200, JSON.stringify(third.body));
+    assert.equal(decodeJwt(third.body['access_token'] as string).payload['sub'], bobId);
+    assert.ok(await isActive(b, resourceBKey, third.body['access_token'] as string));
+    assert.equal((await b.admin('DELETE', `/users/${bobId}`)).status, 204);
+    assert.equal(await isActive(b, resourceBKey, third.body['access_token'] as string), false, 'its user was deleted');
+  });
+
+  test('JAG-05: the jwt-dpop grant type (the ID-JAG draft’s example) is an alias of jwt-bearer that needs a DPoP proof; both are advertised', async () => {
+    const key = dpopKeyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'ES256');
+    const proof = () => ({ dpop: createDpopProof(key, { method: 'POST', url: `${b.issuer}/token` }, b.clock.now()) });
+    const { idToken } = await signIn();
+    const idJag = (await post(a, idJagRequest(idToken), ca)).body['access_token'] as string;
+    const withoutProof = await post(b, { grant_type: JWT_DPOP, assertion: idJag }, cb);
+    assert.deepEqual([withoutProof.status, withoutProof.body['error']], [400, 'invalid_dpop_proof']);
+    assert.match(String(withoutProof.body['error_description']), /needs a DPoP proof/);
+    const bound = await post(b, { grant_type: JWT_DPOP, assertion: idJag }, cb, proof());
+    assert.equal(bound.status, 200, JSON.stringify(bound.body));
+    assert.equal(bound.body['token_type'], 'DPoP');
+    assert.deepEqual(decodeJwt(bound.body['access_token'] as string).payload['cnf'], { jkt: key.jkt });
+    const replayed = await post(b, { grant_type: JWT_BEARER, assertion: idJag }, cb, proof());
+    assert.deepEqual([replayed.status, replayed.body['error']], [400, 'invalid_grant'], 'one assertion, single use under either name');
+    // A client that does not hold jwt-bearer may not use its alias either.
+    const app = await createApp(b, { grant_types: ['authorization_code'], audiences: [RESOURCE_B], scopes: ['calc'] });
+    const refused = await post(b, { grant_type: JWT_DPOP, assertion: await workloadAssertion() }, { clientId: app.clientId, clientSecret: app.clientSecret! }, proof());
+    assert.deepEqual([refused.status, refused.body['error']], [400, 'unauthorized_client']);
+    const metaB = (await (await fetch(`${b.issuer}/.well-known/oauth-authorization-server`)).json()) as Body;
+    for (const grantType of [JWT_BEARER, JWT_DPOP]) assert.ok((metaB['grant_types_supported'] as string[]).includes(grantType), grantType);
+  });
+
+  test('an agent may hold the jwt-bearer grant (admin API jwt_bearer): off by default, allowed, then denied again', async () => {
+    const created = await b.admin('POST', '/agents', { name: 'reporter', scopes: ['calc'], audiences: [RESOURCE_B] });
+    assert.equal(created.status, 201, await created.clone().text());
+    const agent = (await created.json()) as { client_id: string; client_secret: string; jwt_bearer: boolean };
+    assert.equal(agent.jwt_bearer, false);
+    const credentials = { clientId: agent.client_id, clientSecret: agent.client_secret };
+    const before = await redeem(b, await workloadAssertion(), credentials, { resource: RESOURCE_B });
+    assert.deepEqual([before.status, before.body['error']], [400, 'unauthorized_client']);
+    const allowed = await b.admin('PATCH', `/agents/${agent.client_id}`, { jwt_bearer: true });
+    assert.equal(allowed.status, 200, await allowed.clone().text());
+    assert.equal(((await allowed.json()) as { jwt_bearer: boolean }).jwt_bearer, true);
+    const granted = await redeem(b, await workloadAssertion(), credentials, { resource: RESOURCE_B });
+    assert.equal(granted.status, 200, JSON.stringify(granted.body));
+    const claims = decodeJwt(granted.body['access_token'] as string).payload;
+    assert.deepEqual([claims['client_id'], claims['sub'], claims['scope']], [agent.client_id, userB, 'calc']);
+    assert.equal((await b.admin('PATCH', `/agents/${agent.client_id}`, { jwt_bearer: false })).status, 200);
+    const denied = await redeem(b, await workloadAssertion(), credentials, { resource: RESOURCE_B });
+    assert.deepEqual([denied.status, denied.body['error']], [400, 'unauthorized_client']);
+    const shown = (await (await b.admin('GET', `/agents/${agent.client_id}`)).json()) as { jwt_bearer: boolean };
+    assert.equal(shown.jwt_bearer, false);
+  });
+
+  // Last: it moves B's clock past what A's grants live.
+  test('a trusted issuer’s jwksUri keys serve while a refetch fails only up to crossDomain.jwksMaxStaleSeconds (3600), then refuse saying so', async () => {
+    const federated = async () => {
+      const now = b.clock.now();
+      const assertion = await new SignJWT({ iss: FEDERATED_ISSUER, sub: 'system:serviceaccount:prod:reporter', aud: b.issuer, iat: now, exp: now + 60, jti: randomUUID() })
+        .setProtectedHeader({ alg: 'ES256', kid: 'f1' })
+        .sign(federatedKey.privateKey);
+      return redeem(b, assertion, cb, { resource: RESOURCE_B });
+    };
+    const fresh = await federated();
+    assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+    keysServed = false;
+    b.clock.advance(400);
+    const stale = await federated();
+    assert.equal(stale.status, 200, `past the cache (300 s), within the age limit: ${JSON.stringify(stale.body)}`);
+    b.clock.advance(3300);
+    const tooOld = await federated();
+    assert.deepEqual([tooOld.status, tooOld.body['error']], [400, 'invalid_grant'], JSON.stringify(tooOld.body));
+    assert.match(String(tooOld.body['error_description']), /could not be fetched again, and those fetched 3700 s ago are older than the 3600 s allowed/);
+    keysServed = true;
+    const refetched = await federated();
+    assert.equal(refetched.status, 200, JSON.stringify(refetched.body));
   });
 });
 

@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { subscribeRevocations, type RevocationEvent, type RevocationSubscriber } from '@mandate/sdk/verify';
 import { createVerifier } from '@mandate/sdk/verify';
-import { decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { exchangeAs, onBehalfOfRoot } from '../helpers/user-flow.ts';
+import { agentToken, exchangeAs, onBehalfOfRoot } from '../helpers/user-flow.ts';
 
 /**
  * Revocation events (issue 11 item 3, second half), over real HTTP on both stores: a resource subscribed to
- * GET /revocation-events with its API key learns of every revocation (a token and its lineage, a grant, a party's
- * cutoff), and an SDK verifier given the subscription refuses the JWTs of revoked chains without introspection.
+ * GET /revocation-events with its API key learns of every revocation of tokens meant for it (a token and its
+ * lineage, a grant, a party's cutoff), never of another resource's, and an SDK verifier given the subscription
+ * refuses the JWTs of revoked chains without introspection.
  * Tests wait for the event itself (a promise the subscriber resolves), never for time.
  */
 
@@ -172,6 +173,48 @@ forEachStore('revocation events', (fixture) => {
       assert.ok(await verifier.verify(bystander.token), 'another agent’s token is untouched');
     } finally {
       events.subscription.close();
+    }
+  });
+
+  test('revocation events per resource: revoking a token for A reaches A and its downstream D, pushed at once; B, subscribed too, sees nothing', { timeout: 60_000 }, async (t) => {
+    // Polling every 60 s: an event that arrives within this test's 60 s was pushed by the append itself.
+    const pushed = await startTestServer(fixture, { revocationEventsPollMs: 60_000 });
+    t.after(() => pushed.close());
+    const i = ++n;
+    // D first: A names it as its downstream.
+    const uris = { d: `https://d${i}.scoped.example/mcp`, a: `https://a${i}.scoped.example/mcp`, b: `https://b${i}.scoped.example/mcp` };
+    const keys: Record<string, string> = {};
+    for (const [name, uri] of Object.entries(uris)) {
+      const created = await pushed.admin('POST', '/resources', { resource: uri, scopes: ['calc'], ...(name === 'a' ? { downstream_resources: [uris.d] } : {}) });
+      assert.equal(created.status, 201, await created.clone().text());
+      keys[name] = ((await created.json()) as { api_key: string }).api_key;
+    }
+    const made = await pushed.admin('POST', '/agents', { name: `scoped agent ${i}`, scopes: ['calc'], audiences: Object.values(uris) });
+    const agentCreated = (await made.json()) as { client_id: string; client_secret: string };
+    const agentA = { clientId: agentCreated.client_id, clientSecret: agentCreated.client_secret };
+    const [atA, atB] = [await agentToken(pushed, agentA, { resource: uris.a, scope: 'calc' }), await agentToken(pushed, agentA, { resource: uris.b, scope: 'calc' })];
+    // Gateway A exchanges the token it received for one to its downstream D: D is in A's token's chain.
+    const downstream = await pushed.postForm('/token', { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: atA, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', resource: uris.d }, { authorization: `Bearer ${keys['a']}` });
+    assert.equal(downstream.status, 200, await downstream.clone().text());
+    const atD = ((await downstream.json()) as Body)['access_token']!;
+    const [jA, jB, jD] = [atA, atB, atD].map((token) => String(decodeJwt(token).payload['jti']));
+    const [onA, onB, onD] = [subscriber(pushed, keys['a']!), subscriber(pushed, keys['b']!), subscriber(pushed, keys['d']!)];
+    try {
+      await Promise.all([onA, onB, onD].map((s) => s.subscription.ready));
+      const started = performance.now();
+      assert.equal((await pushed.postForm('/revoke', { token: atA }, { authorization: basicAuth(agentA.clientId, agentA.clientSecret) })).status, 200);
+      const { event } = await onA.next((e) => e.jti?.includes(jA!) ?? false);
+      t.diagnostic(`A received the event ${Math.round(performance.now() - started)} ms after the revoke request was sent (pushed, not polled)`);
+      assert.deepEqual([...event.jti!].sort(), [jA, jD].sort());
+      assert.deepEqual([...event.aud!].sort(), [uris.a, uris.d].sort(), 'the audiences of what it revokes');
+      await onD.next((e) => e.jti?.includes(jD!) ?? false);
+      // Events arrive in log order: once B has the event about its own token, revoked after A's, it would have had A's.
+      assert.equal((await pushed.postForm('/revoke', { token: atB }, { authorization: basicAuth(agentA.clientId, agentA.clientSecret) })).status, 200);
+      await onB.next((e) => e.jti?.includes(jB!) ?? false);
+      assert.deepEqual(onB.received.map((r) => r.event.jti), [[jB]], 'B learned of its own token only');
+      assert.equal(onA.received.some((r) => r.event.jti?.includes(jB!)), false, 'and A nothing of B’s');
+    } finally {
+      for (const s of [onA, onB, onD]) s.subscription.close();
     }
   });
 

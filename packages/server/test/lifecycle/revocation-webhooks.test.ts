@@ -27,11 +27,12 @@ forEachStore('revocation webhooks', (fixture) => {
   });
   after(() => server.close());
 
-  /** A resource of its own for each test, so each test's webhook is its own. */
-  async function resource(): Promise<string> {
-    const response = await server.admin('POST', '/resources', { resource: `https://hook${++n}.example.com/api`, scopes: ['read'] });
+  /** A resource of its own for each test, so each test's webhook is its own: its id and URI. */
+  async function resource(): Promise<{ id: string; uri: string }> {
+    const uri = `https://hook${++n}.example.com/api`;
+    const response = await server.admin('POST', '/resources', { resource: uri, scopes: ['calc'] });
     assert.equal(response.status, 201);
-    return ((await response.json()) as { id: string }).id;
+    return { id: ((await response.json()) as { id: string }).id, uri };
   }
   const setWebhook = (id: string, url: string) => server.admin('PUT', `/resources/${id}/revocation-webhook`, { url });
   const deliveries = async (id: string): Promise<Delivery[]> => ((await (await server.admin('GET', `/resources/${id}/revocation-webhook`)).json()) as { deliveries: Delivery[] }).deliveries;
@@ -43,22 +44,22 @@ forEachStore('revocation webhooks', (fixture) => {
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
-  /** Issues an agent's own token and revokes it; resolves to its jti. */
-  async function revokeOne(): Promise<string> {
-    const agent = await registerAgentAndResource(server, { name: `hook agent ${++n}`, scopes: ['calc'] }, RESOURCE);
-    const token = await agentToken(server, agent, { resource: RESOURCE, scope: 'calc' });
+  /** Issues an agent's own token for `uri` and revokes it; resolves to its jti. */
+  async function revokeOne(uri = RESOURCE): Promise<string> {
+    const agent = await registerAgentAndResource(server, { name: `hook agent ${++n}`, scopes: ['calc'] }, uri);
+    const token = await agentToken(server, agent, { resource: uri, scope: 'calc' });
     assert.equal((await server.postForm('/revoke', { token }, { authorization: basicAuth(agent.clientId, agent.clientSecret) })).status, 200);
     return String(decodeJwt(token).payload['jti']);
   }
 
   test('a revocation is POSTed to the webhook, signed with its secret; the SDK verifies it and refuses a forgery', { timeout: 60_000 }, async () => {
-    const id = await resource();
+    const { id, uri } = await resource();
     const hook = await receiver();
     try {
       const set = await setWebhook(id, hook.url);
       assert.equal(set.status, 200);
       const { secret } = (await set.json()) as { secret: string };
-      const jti = await revokeOne();
+      const jti = await revokeOne(uri);
       let delivery: Received;
       for (let i = 1; ; i++) {
         delivery = await hook.next(i);
@@ -84,12 +85,39 @@ forEachStore('revocation webhooks', (fixture) => {
     }
   });
 
+  test('webhooks per resource: a revocation of a token for A is queued for A’s webhook only, never for B’s', { timeout: 60_000 }, async () => {
+    const [a, b] = [await resource(), await resource()];
+    const [hookA, hookB] = [await receiver(), await receiver()];
+    try {
+      assert.equal((await setWebhook(a.id, hookA.url)).status, 200);
+      assert.equal((await setWebhook(b.id, hookB.url)).status, 200);
+      const jtiA = await revokeOne(a.uri);
+      const toA = await hookA.next(1);
+      assert.ok(toA.body.includes(jtiA));
+      assert.deepEqual((JSON.parse(toA.body) as { aud: string[] }).aud, [a.uri], 'the event names its audiences');
+      // Deliveries are queued in log order: once B's webhook has the event about B's token, revoked after A's, it
+      // would have had A's before it.
+      const jtiB = await revokeOne(b.uri);
+      const toB = await hookB.next(1);
+      assert.ok(toB.body.includes(jtiB), 'B’s first delivery is about its own token');
+      assert.equal(toB.body.includes(jtiA), false);
+      const logB = await logUntil(b.id, (l) => l.some((d) => d.status === 'delivered'));
+      assert.equal(logB.length, 1, 'nothing was queued for B about A’s token');
+      assert.equal(hookA.received.some((r) => r.body.includes(jtiB)), false, 'nor for A about B’s');
+    } finally {
+      await server.admin('DELETE', `/resources/${a.id}/revocation-webhook`);
+      await server.admin('DELETE', `/resources/${b.id}/revocation-webhook`);
+      await hookA.close();
+      await hookB.close();
+    }
+  });
+
   test('a failing receiver is retried after the backoff on the server’s clock; the delivery log shows each attempt', { timeout: 60_000 }, async () => {
-    const id = await resource();
+    const { id, uri } = await resource();
     const hook = await receiver([500]);
     try {
       assert.equal((await setWebhook(id, hook.url)).status, 200);
-      const jti = await revokeOne();
+      const jti = await revokeOne(uri);
       const first = await hook.next(1);
       assert.ok(first.body.includes(jti));
       const [failed] = await logUntil(id, (l) => l[0]?.attempts === 1);
@@ -111,7 +139,7 @@ forEachStore('revocation webhooks', (fixture) => {
   });
 
   test('webhook URLs: https only (http on loopback in development); delivery connects to public addresses only (SSRF)', { timeout: 60_000 }, async () => {
-    const id = await resource();
+    const { id, uri } = await resource();
     for (const url of ['http://example.com/hook', 'ftp://example.com/hook', 'https://user:pw@example.com/hook', 'not a url']) {
       const response = await setWebhook(id, url);
       assert.equal(response.status, 400, url);
@@ -120,7 +148,7 @@ forEachStore('revocation webhooks', (fixture) => {
     assert.equal((await server.admin('PUT', `/resources/${id}/revocation-webhook`, { url: 'https://a.example/', extra: 1 })).status, 400, 'unknown members');
     assert.equal((await setWebhook(id, 'https://10.0.0.1/hook')).status, 200, 'an https URL is accepted; its address is checked at each delivery');
     try {
-      await revokeOne();
+      await revokeOne(uri);
       const [refused] = await logUntil(id, (l) => l[0]?.attempts === 1);
       assert.equal(refused!.status, 'pending');
       assert.match(refused!.last_result ?? '', /^refused: .*10\.0\.0\.1.*private/);

@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  classifyExchangeAudiences,
-  decideTargets,
-  selfRegisteredAllowance,
-  type Party,
-  TARGET_POLICIES,
-  type TargetDecision,
-  type TargetFacts,
-  type TargetPolicyName,
-  userTokenAudience,
-} from '../../src/policy/token-targets.ts';
+import { selfRegisteredAllowance } from '../../src/policy/self-registered-allowance.ts';
+import { classifyExchangeAudiences, userTokenAudience } from '../../src/policy/token-audiences.ts';
+import { decideTargets, type Party, TARGET_POLICIES, type TargetDecision, type TargetFacts, type TargetPolicyName } from '../../src/policy/token-targets.ts';
 import type { ClientRecord, ResourceRecord } from '../../src/store/store.ts';
 
 const MCP = 'https://mcp.example.com/mcp';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { revocationEventConcerns } from '@mandate/protocol';
 import { forEachStore } from '../helpers/stores.ts';
 
 /** The revocation event log on both stores: every revoking write appends one event, in order, kept until its tokens expire. */
@@ -29,6 +30,21 @@ forEachStore(
       assert.equal((await store.listRevocationEvents(0, 10)).length, 0);
     });
 
+    test('an event names the audiences of every token it revokes (the token’s, its lineage’s); unknown for one, it names none', async () => {
+      const store = fixture.store;
+      await store.recordDerivation('child', ['root'], 500, ['https://b.example/mcp']);
+      await store.recordDerivation('grandchild', ['child'], 400, ['https://c.example/mcp', 'https://b.example/mcp']);
+      await store.revokeTokenId('root', 600, 10, ['https://a.example/mcp']);
+      await store.recordDerivation('unknown-child', ['other-root'], 500);
+      await store.revokeTokenId('other-root', 600, 11, ['https://a.example/mcp']);
+      await store.revokeTokenId('no-audiences', 600, 12);
+      const [known, unknown, none] = (await store.listRevocationEvents(0, 10)).map((e) => e.event);
+      assert.deepEqual([...known!.aud!].sort(), ['https://a.example/mcp', 'https://b.example/mcp', 'https://c.example/mcp']);
+      assert.deepEqual([...known!.jti!].sort(), ['child', 'grandchild', 'root']);
+      assert.equal(unknown!.aud, undefined, 'a lineage row without audiences: the event goes to every resource');
+      assert.equal(none!.aud, undefined);
+    });
+
     test('events are listed after an id, oldest first, at most `limit`', async () => {
       const store = fixture.store;
       for (const jti of ['a', 'b', 'c']) await store.revokeTokenId(jti, 100, 1);
@@ -46,8 +62,8 @@ forEachStore(
       await store.setRevocationWebhook({ ...hook, resourceId: 'res_a' });
       await store.setRevocationWebhook({ ...hook, resourceId: 'res_b' });
       await store.revokeTokenId('after', 100, 2);
-      assert.equal(await store.enqueueWebhookDeliveries(5), 2, 'the new event, once per webhook; not the one before');
-      assert.equal(await store.enqueueWebhookDeliveries(6), 0, 'queued once');
+      assert.equal(await store.enqueueWebhookDeliveries(5, revocationEventConcerns), 2, 'the new event, once per webhook; not the one before');
+      assert.equal(await store.enqueueWebhookDeliveries(6, revocationEventConcerns), 0, 'queued once');
       const claimed = await store.claimDueWebhookDeliveries(10, 60, 10);
       assert.deepEqual(claimed.map((c) => [c.delivery.resourceId, c.event?.jti]).sort(), [['res_a', ['after']], ['res_b', ['after']]]);
       assert.deepEqual(await store.claimDueWebhookDeliveries(10, 60, 10), [], 'leased');

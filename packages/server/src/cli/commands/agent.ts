@@ -5,10 +5,10 @@ import { getAgentDelegationPolicy, setAgentDelegationPolicy } from '../../manage
 export const agentHelp = `mandate agent <command>
 
   create --name <name> [--scope "<s1 s2>"] [--audience <uri>]... [--owner <email>]
-         [--description <text>] [--ttl <seconds>] [--jwks-file <path>]
+         [--description <text>] [--ttl <seconds>] [--jwks-file <path>] [--jwt-bearer]
                           create an agent; prints its client_id and, once, its client_secret
                           (--jwks-file: authenticate with private_key_jwt instead of a secret; the
-                          file is a JWK Set of public keys)
+                          file is a JWK Set of public keys; --jwt-bearer: see jwt-bearer below)
   list                    list agents
   show <client_id>        show one agent
   disable <client_id>     disable it; every token it holds or acts in becomes inactive at once, and every
@@ -24,6 +24,10 @@ export const agentHelp = `mandate agent <command>
   txn-tokens <client_id> [--allow | --deny]
                           show, allow or deny its requests for Transaction Tokens (off by default; see
                           docs/transaction-tokens.md)
+  jwt-bearer <client_id> [--allow | --deny]
+                          show, allow or deny its use of the RFC 7523 jwt-bearer grant (trusted
+                          issuers' assertions: workload JWTs, identity chaining grants, ID-JAGs; off by
+                          default; see docs/cross-domain.md)
   delegation-policy <client_id> [--may-delegate-to <client_id>]… [--clear]
                           show, set (replacing it) or clear the agents it may pass a token on to
                           (checked when a token exchange mints; see docs/users-and-delegation.md)
@@ -59,6 +63,7 @@ export async function agentCommand(args: string[]): Promise<void> {
     clear: { type: 'boolean' },
     allow: { type: 'boolean' },
     deny: { type: 'boolean' },
+    'jwt-bearer': { type: 'boolean' },
   }, 'client_id');
 
   switch (sub) {
@@ -76,6 +81,7 @@ export async function agentCommand(args: string[]): Promise<void> {
             description: values.description,
             access_token_ttl_seconds: values.ttl === undefined ? undefined : Number(values.ttl),
             ...(jwks ? { token_endpoint_auth_method: 'private_key_jwt', jwks } : {}),
+            ...(values['jwt-bearer'] ? { jwt_bearer: true } : {}),
           },
           deps,
         ),
@@ -114,13 +120,15 @@ export async function agentCommand(args: string[]): Promise<void> {
       await withManagement(config, (deps) => deleteAgent(clientId, deps));
       return out.print({ deleted: clientId }, `deleted ${clientId}`);
     }
-    case 'txn-tokens': {
+    case 'txn-tokens':
+    case 'jwt-bearer': {
       const clientId = id();
       if (values.allow && values.deny) throw new UsageError('--allow and --deny exclude each other');
       const change = values.allow ? true : values.deny ? false : undefined;
-      const agent = await withManagement(config, (deps) => (change === undefined ? getAgent(deps.store, clientId) : updateAgent(clientId, { txn_tokens: change }, deps)));
+      const field = sub === 'txn-tokens' ? 'txn_tokens' : 'jwt_bearer';
+      const agent = await withManagement(config, (deps) => (change === undefined ? getAgent(deps.store, clientId) : updateAgent(clientId, { [field]: change }, deps)));
       return out.print(agent, `agent       ${agent.client_id}
-txn-tokens  ${agent.txn_tokens ? 'allowed' : 'denied'}`);
+${sub.padEnd(11)} ${agent[field] ? 'allowed' : 'denied'}`);
     }
     case 'delegation-policy': {
       const clientId = id();

@@ -25,6 +25,19 @@ const grantColumns: ColumnMap<UserGrantRecord> = {
   revokedAt: { column: 'revoked_at' },
 };
 
+/**
+ * The resources of revoked grants: every token of a grant (its own, and those exchanged from them) targets only
+ * the grant's resources (lifecycle/token-lifecycle.ts, SR-03), so its revocation event goes to those alone.
+ */
+function grantResources(rows: readonly Record<string, unknown>[]): string[] {
+  const all = new Set<string>();
+  for (const row of rows) {
+    const raw = row['resources'];
+    for (const uri of (typeof raw === 'string' ? JSON.parse(raw) : raw) as string[]) all.add(uri);
+  }
+  return [...all];
+}
+
 const codeColumns: ColumnMap<AuthorizationCodeRecord> = {
   codeHash: { column: 'code_hash' },
   grantId: { column: 'grant_id' },
@@ -89,16 +102,16 @@ export function userGrantRecords(db: SqlDriver, events: Pick<RevocationEventLog,
       return rows.map((r) => decodeRow(grantColumns, r));
     },
     async revokeGrant(id, now) {
-      const row = await db.get("UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active' RETURNING expires_at", [now, id]);
+      const row = await db.get("UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active' RETURNING expires_at, resources", [now, id]);
       if (row === undefined) return false;
-      await events.append({ gid: [id] }, now, Number(row['expires_at']));
+      await events.append({ gid: [id], aud: grantResources([row]) }, now, Number(row['expires_at']));
       return true;
     },
     async revokeGrantsOf(party, now) {
       const [where, id] = 'userId' in party ? ['user_id = ?', party.userId] : ['(client_id = ? OR actor_id = ?)', party.clientId];
       const params = 'userId' in party ? [now, id] : [now, id, id];
-      const rows = await db.all(`UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE status = 'active' AND ${where} RETURNING id, expires_at`, params);
-      if (rows.length > 0) await events.append({ gid: rows.map((row) => String(row['id'])) }, now, Math.max(...rows.map((row) => Number(row['expires_at']))));
+      const rows = await db.all(`UPDATE user_grants SET status = 'revoked', revoked_at = ? WHERE status = 'active' AND ${where} RETURNING id, expires_at, resources`, params);
+      if (rows.length > 0) await events.append({ gid: rows.map((row) => String(row['id'])), aud: grantResources(rows) }, now, Math.max(...rows.map((row) => Number(row['expires_at']))));
       return rows.map((row) => String(row['id']));
     },
     async redeemAuthorizationCode(codeHash, now) {

@@ -38,19 +38,38 @@ export function revocationWebhookRecords(db: SqlDriver): RevocationWebhookRecord
       await db.run('DELETE FROM revocation_webhook_deliveries WHERE resource_id = ?', [resourceId]);
       return (await db.run('DELETE FROM revocation_webhooks WHERE resource_id = ?', [resourceId])) > 0;
     },
-    async enqueueWebhookDeliveries(now) {
+    async enqueueWebhookDeliveries(now, concerns) {
       // Every instance asks every poll interval: a plain read first, so that nothing is locked when nothing is new.
       const behind = await db.get('SELECT 1 AS behind FROM revocation_webhooks WHERE last_event_id < (SELECT COALESCE(MAX(id), 0) FROM revocation_events) LIMIT 1');
       if (behind === undefined) return 0;
-      // Under the appends' own lock: no event commits between the queueing and the cursor's move.
+      // Under the appends' own lock: no event commits between the queueing and the cursors' move.
       return db.transaction(async (tx) => {
-        const queued = await tx.run(
-          `INSERT INTO revocation_webhook_deliveries (resource_id, event_id, status, attempts, next_attempt_at, last_result, updated_at)
-           SELECT w.resource_id, e.id, 'pending', 0, ?, NULL, ? FROM revocation_webhooks w JOIN revocation_events e ON e.id > w.last_event_id
-           ON CONFLICT (resource_id, event_id) DO NOTHING`,
-          [now, now],
+        const hooks = await tx.all(
+          `SELECT w.resource_id, w.last_event_id, r.uri FROM revocation_webhooks w LEFT JOIN resources r ON r.id = w.resource_id
+           WHERE w.last_event_id < (SELECT MAX(id) FROM revocation_events)`,
         );
-        await tx.run('UPDATE revocation_webhooks SET last_event_id = (SELECT MAX(id) FROM revocation_events) WHERE last_event_id < (SELECT MAX(id) FROM revocation_events)');
+        if (hooks.length === 0) return 0;
+        const from = Math.min(...hooks.map((hook) => Number(hook['last_event_id'])));
+        const events = (await tx.all('SELECT id, payload FROM revocation_events WHERE id > ? ORDER BY id', [from])).map((row) => ({
+          id: Number(row['id']),
+          event: JSON.parse(String(row['payload'])) as RevocationEvent,
+        }));
+        let queued = 0;
+        for (const hook of hooks) {
+          const resourceId = String(hook['resource_id']);
+          const after = Number(hook['last_event_id']);
+          // A webhook whose resource is gone learns only what every resource does.
+          const uri = hook['uri'] == null ? null : String(hook['uri']);
+          for (const { id, event } of events) {
+            if (id <= after || !(uri === null ? event.aud === undefined : concerns(event, uri))) continue;
+            queued += await tx.run(
+              `INSERT INTO revocation_webhook_deliveries (resource_id, event_id, status, attempts, next_attempt_at, last_result, updated_at)
+               VALUES (?, ?, 'pending', 0, ?, NULL, ?) ON CONFLICT (resource_id, event_id) DO NOTHING`,
+              [resourceId, id, now, now],
+            );
+          }
+        }
+        await tx.run('UPDATE revocation_webhooks SET last_event_id = ? WHERE last_event_id < ?', [events.at(-1)!.id, events.at(-1)!.id]);
         return queued;
       }, APPEND_LOCK);
     },

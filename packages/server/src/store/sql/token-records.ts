@@ -13,18 +13,31 @@ const REVOKE_DESCENDANTS = `
   SELECT jti, MAX(expires_at) FROM descendants GROUP BY jti
   ON CONFLICT (jti) DO NOTHING`;
 
-/** The token `?` and every descendant in the lineage, with the latest expiry: what a revocation event names. */
+/**
+ * The token `?` and every descendant in the lineage, with the latest expiry and the audiences (a JSON array, NULL
+ * when unknown): what a revocation event names.
+ */
 const TREE = `
-  WITH RECURSIVE tree (jti, expires_at) AS (
-    SELECT CAST(? AS TEXT), CAST(? AS BIGINT)
+  WITH RECURSIVE tree (jti, expires_at, audiences) AS (
+    SELECT CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT)
     UNION
-    SELECT l.child_jti, l.expires_at FROM token_lineage l JOIN tree t ON l.parent_jti = t.jti
+    SELECT l.child_jti, l.expires_at, l.audiences FROM token_lineage l JOIN tree t ON l.parent_jti = t.jti
   )
-  SELECT jti, MAX(expires_at) AS expires_at FROM tree GROUP BY jti`;
+  SELECT jti, MAX(expires_at) AS expires_at, audiences FROM tree GROUP BY jti, audiences`;
+
+/** The audiences of every token of a tree, or undefined when one of them is unknown (the event then goes to all). */
+function treeAudiences(rows: readonly Record<string, unknown>[]): string[] | undefined {
+  const all = new Set<string>();
+  for (const row of rows) {
+    if (row['audiences'] == null) return undefined;
+    for (const aud of JSON.parse(String(row['audiences'])) as string[]) all.add(aud);
+  }
+  return [...all];
+}
 
 export function revocationRecords(db: SqlExecutor, events: Pick<RevocationEventLog, 'append'>): RevocationRecords {
   return {
-    async revokeTokenId(jti, expiresAt, now) {
+    async revokeTokenId(jti, expiresAt, now, audiences) {
       const newlyRevoked = await db.run('INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING', [jti, expiresAt]);
       // The parent is revoked before its lineage is read, and a derivation records its lineage before it reads its
       // parents' revocation (recordDerivation): one of the two sees the other. A child recorded while the walk ran
@@ -33,18 +46,20 @@ export function revocationRecords(db: SqlExecutor, events: Pick<RevocationEventL
       for (let added = await db.run(REVOKE_DESCENDANTS, [jti]); added > 0; added = await db.run(REVOKE_DESCENDANTS, [jti])) revoked += added;
       // One event per revocation that changed something (a repeated revoke stays silent), naming the whole tree.
       if (newlyRevoked > 0 || revoked > 0) {
-        const tree = await db.all(TREE, [jti, expiresAt]);
+        const tree = await db.all(TREE, [jti, expiresAt, audiences === undefined ? null : JSON.stringify(audiences)]);
         const until = Math.max(...tree.map((row) => Number(row['expires_at'])));
-        await events.append({ jti: tree.map((row) => String(row['jti'])) }, now, until);
+        const aud = treeAudiences(tree);
+        await events.append({ jti: [...new Set(tree.map((row) => String(row['jti'])))], ...(aud ? { aud } : {}) }, now, until);
       }
       return revoked;
     },
     async isTokenIdRevoked(jti) {
       return (await db.get('SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?', [jti])) !== undefined;
     },
-    async recordDerivation(childJti, parentJtis, expiresAt) {
+    async recordDerivation(childJti, parentJtis, expiresAt, audiences) {
+      const audienceList = audiences === undefined ? null : JSON.stringify(audiences);
       for (const parent of new Set(parentJtis)) {
-        await db.run('INSERT INTO token_lineage (parent_jti, child_jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [parent, childJti, expiresAt]);
+        await db.run('INSERT INTO token_lineage (parent_jti, child_jti, expires_at, audiences) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [parent, childJti, expiresAt, audienceList]);
       }
       const placeholders = parentJtis.map(() => '?').join(', ');
       const revokedParent = await db.get(`SELECT 1 AS revoked FROM revoked_tokens WHERE jti IN (${placeholders})`, [...parentJtis]);
