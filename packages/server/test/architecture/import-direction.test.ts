@@ -25,6 +25,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['keys/', 'audit/', 'ui/'],
   ['store/'],
   ['config.ts'],
+  ['config/'],
 ];
 
 /** Paths are relative to the source root, with `/` separators: `grants/client-credentials.ts`. */
