@@ -14,6 +14,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['cli/', 'index.ts'],
   ['server.ts'],
   ['app.ts'],
+  ['app/'],
   ['endpoints/'],
   ['http/'],
   ['grants/', 'flows/', 'management/'],
