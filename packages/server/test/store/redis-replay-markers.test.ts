@@ -74,7 +74,21 @@ describe('replay markers in Redis', () => {
     const silent = await silentServer();
     const hanging = redisReplayMarkers(silent.url, { timeoutMs: 200 });
     try {
-      await assert.rejects(hanging.consumeOnce('k', 20, 10), (err: Error) => err instanceof StoreUnavailableError && /did not answer within 200 ms/.test(err.message));
+      // Commands keep coming every 50 ms: the oldest one's deadline holds all the same (newer ones do not push it back).
+      const first = hanging.consumeOnce('k', 20, 10);
+      let settled = false;
+      void first.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      const later: Promise<unknown>[] = [];
+      while (!settled && later.length < 40) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        if (!settled) later.push(hanging.consumeOnce(`k${later.length}`, 20, 10).catch(() => {}));
+      }
+      await assert.rejects(first, (err: Error) => err instanceof StoreUnavailableError && /did not answer within 200 ms/.test(err.message));
+      assert.ok(later.length < 10, `failed after ${later.length} later commands, not pushed back by them`);
+      await Promise.all(later);
     } finally {
       hanging.close();
       await silent.close();

@@ -106,7 +106,8 @@ export class RespClient {
   #send(socket: Socket, args: readonly (string | number)[], setup: boolean): Promise<RespReply> {
     return new Promise<RespReply>((resolve, reject) => {
       this.#pending.push({ resolve, reject, setup });
-      this.#armTimer();
+      // The deadline runs for the oldest command waiting: newer ones do not push it back.
+      if (this.#timer === undefined) this.#armTimer();
       socket.write(encodeCommand(args));
     });
   }
