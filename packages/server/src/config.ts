@@ -133,6 +133,13 @@ const configSchema = z
      */
     databaseUrl: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<path> or postgres://…').default('sqlite:./.mandate/mandate.db'),
     /**
+     * Where the replay markers live (DPoP proof `jti`s, client assertions, `jwt-bearer` grants: each accepted once):
+     * unset, the database's `replay_markers` table; `redis://[user:password@]host[:port][/db]` (or `rediss://`), that
+     * Redis, shared by every instance that names it, off the database's write path. Redis unreachable answers 503.
+     * Env MANDATE_REDIS_URL.
+     */
+    redisUrl: z.string().regex(/^rediss?:\/\/.+/, 'must be redis://… or rediss://…').optional(),
+    /**
      * SQLite `synchronous` pragma. Default NORMAL: with WAL it survives a process crash and keeps token issuance fast;
      * FULL also survives a power loss, at a write-latency cost. Env MANDATE_SQLITE_SYNCHRONOUS.
      */
@@ -697,6 +704,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_HOST', path: 'host', parse: text },
   { name: 'PORT', path: 'port', parse: wholeNumberText },
   { name: 'MANDATE_DATABASE_URL', path: 'databaseUrl', parse: text },
+  { name: 'MANDATE_REDIS_URL', path: 'redisUrl', parse: text },
   { name: 'MANDATE_SQLITE_SYNCHRONOUS', path: 'sqliteSynchronous', parse: text },
   { name: 'MANDATE_SQLITE_BUSY_TIMEOUT_MS', path: 'sqliteBusyTimeoutMs', parse: wholeNumberText },
   { name: 'MANDATE_SIGNING_ALG', path: 'keys.algorithm', parse: text },
