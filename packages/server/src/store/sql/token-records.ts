@@ -58,9 +58,13 @@ export function revocationRecords(db: SqlExecutor, events: Pick<RevocationEventL
     },
     async recordDerivation(childJti, parentJtis, expiresAt, audiences) {
       const audienceList = audiences === undefined ? null : JSON.stringify(audiences);
-      for (const parent of new Set(parentJtis)) {
-        await db.run('INSERT INTO token_lineage (parent_jti, child_jti, expires_at, audiences) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [parent, childJti, expiresAt, audienceList]);
-      }
+      // One statement for every parent: one commit (SQLite) or one round trip (PostgreSQL) per derived token.
+      const parents = [...new Set(parentJtis)];
+      if (parents.length === 0) return true;
+      await db.run(
+        `INSERT INTO token_lineage (parent_jti, child_jti, expires_at, audiences) VALUES ${parents.map(() => '(?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
+        parents.flatMap((parent) => [parent, childJti, expiresAt, audienceList]),
+      );
       const placeholders = parentJtis.map(() => '?').join(', ');
       const revokedParent = await db.get(`SELECT 1 AS revoked FROM revoked_tokens WHERE jti IN (${placeholders})`, [...parentJtis]);
       if (revokedParent === undefined) return true;
