@@ -45,7 +45,7 @@ forEachStore('token exchange: remembered signatures', (fixture) => {
     );
   const refusal = async (response: Response) => {
     assert.equal(response.status, 400);
-    return ((await response.json()) as Body)['error_description'];
+    return String(((await response.json()) as Body)['error_description']);
   };
 
   test('TE-03 a subject token exchanged before is refused once revoked; so is a remembered actor token', async () => {
