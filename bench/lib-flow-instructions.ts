@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +59,7 @@ interface Prepared {
 
 const withOffline = `${REQUESTED_SCOPE} offline_access`;
 
-async function prepare(scenario: FlowScenario, app: WithApp, agent: Agent, concurrency: number, extra: { authorization?: string; body?: string }): Promise<Prepared> {
+async function prepare(scenario: FlowScenario, app: WithApp, agent: Agent, concurrency: number, extra: { authorization?: string; body?: string; renew?: () => Promise<string> }): Promise<Prepared> {
   const { origin, tokenPath, authorizationPath, tokenEndpoint } = app.endpoints;
   const form = { 'content-type': FORM_CONTENT_TYPE };
   switch (scenario) {
@@ -67,18 +67,35 @@ async function prepare(scenario: FlowScenario, app: WithApp, agent: Agent, concu
       const headers = { ...form, authorization: basicAuthorization(app.mandate!.clientId, app.mandate!.clientSecret) };
       return { app, requestsPerUnit: 1, unit: async () => void expect(await send(agent, origin, 'POST', tokenPath, headers, CLIENT_CREDENTIALS_BODY), 200, '"access_token":"', 'cc') };
     }
-    case 'exchange': {
-      const headers = { ...form, authorization: extra.authorization! };
-      return { app, requestsPerUnit: 1, unit: async () => void expect(await send(agent, origin, 'POST', tokenPath, headers, extra.body!), 200, '"token_type":"Bearer"', 'exchange') };
-    }
+    case 'exchange':
     case 'exchange-dpop': {
-      const prover = DpopProver.generate('ES256');
       const headers = { ...form, authorization: extra.authorization! };
+      // B's actor token and A's hand-off live 300 s at most (client-credentials.ts; a child never outlives its actor
+      // token), less than valgrind takes for a run: they are renewed every 120 s, as the agents would before they
+      // expire (a few requests and signature checks per run, counted with the rest).
+      let body = extra.body!;
+      let renewedAt = Date.now();
+      let renewing: Promise<void> | null = null;
+      const renew = async () => {
+        body = await extra.renew!();
+        renewedAt = Date.now();
+      };
+      const fresh = async () => {
+        if (Date.now() - renewedAt > 120_000) await (renewing ??= renew().finally(() => (renewing = null)));
+        return body;
+      };
+      if (scenario === 'exchange') {
+        return { app, requestsPerUnit: 1, unit: async () => void expect(await send(agent, origin, 'POST', tokenPath, headers, await fresh()), 200, '"token_type":"Bearer"', 'exchange') };
+      }
+      const prover = DpopProver.generate('ES256');
       // The proof is made by this process (not counted), fresh per request: each is single-use.
       return {
         app,
         requestsPerUnit: 1,
-        unit: async () => void expect(await send(agent, origin, 'POST', tokenPath, { ...headers, dpop: prover.proof('POST', tokenEndpoint) }, extra.body!), 200, '"token_type":"DPoP"', 'exchange with DPoP'),
+        unit: async () => {
+          const form = await fresh();
+          expect(await send(agent, origin, 'POST', tokenPath, { ...headers, dpop: prover.proof('POST', tokenEndpoint) }, form), 200, '"token_type":"DPoP"', 'exchange with DPoP');
+        },
       };
     }
     case 'refresh':
@@ -127,7 +144,10 @@ export interface FlowInstructionOptions {
   warmup?: number;
   units?: number;
   concurrency?: number;
-  tool?: 'callgrind' | 'cpu-prof';
+  /** `syscalls`: no valgrind; `strace -f -c` attached for the measured units (fsyncs and writes per unit: WAL commits and checkpoints). */
+  tool?: 'callgrind' | 'cpu-prof' | 'syscalls';
+  /** Where to keep callgrind's output (for callgrind_annotate: native frames, i.e. SQLite, OpenSSL, V8's runtime). */
+  keep?: string;
 }
 
 export interface FlowInstructionCount {
@@ -138,6 +158,25 @@ export interface FlowInstructionCount {
   instructions: number;
   perUnit: number;
   profile?: string;
+}
+
+/** Attaches `strace -f -c` to `pid`; resolves once it is attached, with a function that stops it and returns its table. */
+async function attachStrace(pid: number, out: string): Promise<() => Promise<string>> {
+  const child = spawn('strace', ['-f', '-c', '-e', 'trace=fsync,fdatasync,pwrite64,write,writev', '-o', out, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk;
+      if (/attached/.test(err)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`strace exited (${code}): ${err}`)));
+  });
+  return async () => {
+    child.kill('SIGINT');
+    await exited;
+    return readFileSync(out, 'utf8');
+  };
 }
 
 export async function countFlowInstructions(options: FlowInstructionOptions): Promise<FlowInstructionCount> {
@@ -157,11 +196,11 @@ export async function countFlowInstructions(options: FlowInstructionOptions): Pr
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let app: WithApp | undefined;
   try {
-    let extra: { authorization?: string; body?: string } = {};
+    let extra: { authorization?: string; body?: string; renew?: () => Promise<string> } = {};
     if (scenario === 'exchange' || scenario === 'exchange-dpop') {
       const hop = await startTwoHop(ctx);
       app = hop.app;
-      extra = { authorization: hop.authorization, body: hop.body };
+      extra = { authorization: hop.authorization, body: hop.body, renew: hop.renew };
     } else {
       app = await startMandateWithApp(ctx);
     }
@@ -169,20 +208,25 @@ export async function countFlowInstructions(options: FlowInstructionOptions): Pr
     await run(prepared.unit, warmup, concurrency);
     const pid = app.server.pid;
     if (tool === 'callgrind') execFileSync('callgrind_control', ['--instr=on', String(pid)], { stdio: 'ignore' });
+    const stopStrace = tool === 'syscalls' ? await attachStrace(pid, join(dir, 'strace.txt')) : null;
     const startUs = Number(process.hrtime.bigint() / 1000n);
     await run(prepared.unit, units, concurrency);
+    const syscalls = stopStrace ? await stopStrace() : null;
     const endUs = Number(process.hrtime.bigint() / 1000n);
     if (tool === 'callgrind') execFileSync('callgrind_control', ['--instr=off', String(pid)], { stdio: 'ignore' });
     agent.destroy();
     await app.close();
     app = undefined;
     const base = { scenario, units, requestsPerUnit: prepared.requestsPerUnit, concurrency };
+    if (syscalls !== null) return { ...base, instructions: NaN, perUnit: NaN, profile: syscalls };
     if (tool === 'cpu-prof') {
       const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'))!;
       const profile = formatProfile(summariseProfile(join(dir, file), [{ startUs, endUs }], units, 40), units);
       return { ...base, instructions: NaN, perUnit: NaN, profile };
     }
-    const text = readFileSync(readdirSync(dir).filter((name) => name.startsWith('callgrind.out')).map((name) => join(dir, name))[0]!, 'utf8');
+    const outFile = readdirSync(dir).filter((name) => name.startsWith('callgrind.out')).map((name) => join(dir, name))[0]!;
+    if (options.keep) copyFileSync(outFile, options.keep);
+    const text = readFileSync(outFile, 'utf8');
     const totals = /^totals: (\d+)/m.exec(text) ?? /^summary: (\d+)/m.exec(text);
     if (!totals) throw new Error('callgrind wrote no totals');
     const instructions = Number(totals[1]);
@@ -194,18 +238,19 @@ export async function countFlowInstructions(options: FlowInstructionOptions): Pr
   }
 }
 
-// `node bench/lib-flow-instructions.ts cc|exchange|exchange-dpop|refresh|code [units] [--warmup=n] [--cpu-prof] [--concurrency=16]`
+// `node bench/lib-flow-instructions.ts cc|exchange|exchange-dpop|refresh|code [units] [--warmup=n] [--cpu-prof | --syscalls] [--concurrency=16] [--keep=<callgrind.out>]`
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [scenario, units = '1000'] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
   if (!FLOW_SCENARIOS.includes(scenario as FlowScenario)) throw new Error(`usage: node bench/lib-flow-instructions.ts ${FLOW_SCENARIOS.join('|')} [units] [--warmup=n] [--cpu-prof] [--concurrency=n]`);
   const flag = (name: string) => /=(\d+)$/.exec(process.argv.find((arg) => arg.startsWith(`--${name}=`)) ?? '')?.[1];
-  const tool = process.argv.includes('--cpu-prof') ? 'cpu-prof' : 'callgrind';
+  const tool = process.argv.includes('--cpu-prof') ? 'cpu-prof' : process.argv.includes('--syscalls') ? 'syscalls' : 'callgrind';
   const { profile, ...result } = await countFlowInstructions({
     scenario: scenario as FlowScenario,
     units: Number(units),
     warmup: Number(flag('warmup') ?? (tool === 'cpu-prof' ? 5000 : 2000)),
     concurrency: Number(flag('concurrency') ?? 16),
     tool,
+    ...(process.argv.find((arg) => arg.startsWith('--keep=')) ? { keep: process.argv.find((arg) => arg.startsWith('--keep='))!.slice('--keep='.length) } : {}),
   });
   process.stdout.write(`${profile ? `${profile}\n` : ''}${JSON.stringify(result)}\n`);
 }
