@@ -77,8 +77,11 @@ const base = measured[0]!.rssMiB;
 const end = samples.at(-1)!.rssMiB;
 const max = Math.max(...measured.map((s) => s.rssMiB));
 const flat = end <= base * (1 + FLATNESS) && max <= base * (1 + FLATNESS);
+// Where a leak would show, next to RSS: V8's old space (reserved, and used) as the warm-up ended and at the end.
+const heapAt = (r: (typeof minutes)[number] | undefined) => (r ? `${r.heap.oldMiB.toFixed(0)} (${r.heap.oldUsedMiB.toFixed(0)} used)` : '?');
+const oldSpace = `V8 old space after the warm-up ${heapAt(minutes[WARMUP_MINUTES - 1])}, end ${heapAt(minutes.at(-1))} MiB`;
 const errors = minutes.filter((r) => !r.warmUp).reduce((n, r) => n + r.non2xx + r.wrongBody + r.socketErrors, 0);
-const verdict = `RSS start ${samples[0]!.rssMiB.toFixed(0)} MiB, after the ${WARMUP_MINUTES}-minute warm-up ${base.toFixed(0)}, end ${end.toFixed(0)}, max ${max.toFixed(0)}: ${flat ? 'flat (within 10 %)' : 'NOT flat (more than 10 % above the RSS after the warm-up)'}; ${errors} errors in the ${options.minutes} measured minutes (${minutes.filter((r) => r.warmUp).reduce((n, r) => n + r.non2xx + r.wrongBody + r.socketErrors, 0)} in the warm-up)`;
+const verdict = `RSS start ${samples[0]!.rssMiB.toFixed(0)} MiB, after the ${WARMUP_MINUTES}-minute warm-up ${base.toFixed(0)}, end ${end.toFixed(0)}, max ${max.toFixed(0)}: ${flat ? 'flat (within 10 %)' : 'NOT flat (more than 10 % above the RSS after the warm-up)'}; ${oldSpace}; ${errors} errors in the ${options.minutes} measured minutes (${minutes.filter((r) => r.warmUp).reduce((n, r) => n + r.non2xx + r.wrongBody + r.socketErrors, 0)} in the warm-up)`;
 const table = [
   '| minute | sent/s | p50 ms | p99 ms | errors | RSS MiB | V8 new / old space MiB (old used) |',
   '|---|---|---|---|---|---|---|',
