@@ -6,7 +6,8 @@
  * metrics listener). Verdict: RSS is flat when neither the end nor the maximum of the measured minutes is more than
  * 10 % above the RSS at the end of the warm-up. The warm-up is V8 sizing its young generation to the load: the new
  * space doubles whenever as much as its size has survived collections since it last grew, up to its maximum (128 MiB
- * on a machine with 16 GiB or more), which took about 3 minutes at 4,000 req/s (bench/results/
+ * on the 24 GiB benchmark VM), which took about 3 minutes at 4,000 req/s and takes
+ * longer at lower rates (each doubling needs twice the survivors of the one before; bench/results/
  * profile-memory-2026-12-01.md); old space, where a leak would show, is in the table. Also p99 per minute and errors.
  * Writes `bench/results/soak-<date>.json` and `.md`. Driver: lib-rate.ts (open loop, on the load core).
  */
@@ -22,7 +23,7 @@ import { writeResults } from './lib-report.ts';
 const SAMPLE_SECONDS = 10;
 const FLATNESS = 0.1;
 const RING = 1000;
-const WARMUP_MINUTES = 3;
+const WARMUP_MINUTES = 5;
 const options = parseBenchOptions('soak', process.argv.slice(2));
 const startedAt = new Date();
 const machine = machineInfo();
