@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { exportJWK } from 'jose';
+import { basicAuth, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
 import { send } from './fuzz-harness.ts';
+import { signEs256 } from './proof-targets.ts';
 
 /** Regression tests for what fuzzing found (docs/security.md, Fuzzing). */
 forEachStore('fuzzing findings', (fixture) => {
@@ -19,5 +22,42 @@ forEachStore('fuzzing findings', (fixture) => {
       assert.equal(body['type'], 'urn:mandate:problem:invalid-request', `${path}: ${response.body}`);
       assert.equal(body['code'], undefined, 'no Fastify error code leaks');
     }
+  });
+
+  test('SR-FUZZ-02 a DPoP proof or client assertion whose NumericDate has a fraction (iat, exp of x.5) is judged, not a 500; its replay is still refused', async () => {
+    const ec = async () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      return { privateKey, jwk: await exportJWK(publicKey) };
+    };
+    const now = server.clock.now();
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const token = (headers: Record<string, string>, body: string) => send(server.issuer, { method: 'POST', path: '/token', headers: { ...form, ...headers }, body });
+
+    // RFC 9449 §4.2 `iat` is a NumericDate (RFC 7519 §2: it may have a fraction).
+    const agent = await registerAgentAndResource(server, { name: 'fractional dpop' });
+    const dpop = await ec();
+    const proof = signEs256(dpop.privateKey, { typ: 'dpop+jwt', alg: 'ES256', jwk: dpop.jwk }, { jti: randomUUID(), htm: 'POST', htu: `${server.issuer}/token`, iat: now + 0.5 });
+    const auth = { authorization: basicAuth(agent.clientId, agent.clientSecret) };
+    const first = await token({ ...auth, dpop: proof }, 'grant_type=client_credentials');
+    assert.equal(first.status, 200, first.body);
+    assert.equal(JSON.parse(first.body).token_type, 'DPoP');
+    const again = await token({ ...auth, dpop: proof }, 'grant_type=client_credentials');
+    assert.equal(again.status, 400, again.body);
+    assert.equal(JSON.parse(again.body).error, 'invalid_dpop_proof');
+
+    // RFC 7523 §3 `exp` of a client assertion, likewise.
+    const key = await ec();
+    const created = await server.admin('POST', '/agents', {
+      name: 'fractional assertion', scopes: ['calc'], audiences: [MCP_RESOURCE], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...key.jwk, kid: 'k1', alg: 'ES256' }] },
+    });
+    assert.equal(created.status, 201);
+    const clientId = ((await created.json()) as { client_id: string }).client_id;
+    const assertion = signEs256(key.privateKey, { alg: 'ES256', kid: 'k1' }, { iss: clientId, sub: clientId, aud: server.issuer, iat: now, exp: now + 60.5, jti: randomUUID() });
+    const body = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString();
+    const byKey = await token({}, body);
+    assert.equal(byKey.status, 200, byKey.body);
+    const replayed = await token({}, body);
+    assert.equal(replayed.status, 401, replayed.body);
+    assert.equal(JSON.parse(replayed.body).error, 'invalid_client');
   });
 });
