@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz`: every fuzz target on SQLite and on PostgreSQL (a fresh database each, as the tests make them),
- * FUZZ_RUNS inputs per target per store (default 2,400: 29 targets × 2 stores = 139,200 inputs). Prints the seed
+ * FUZZ_RUNS inputs per target per store (default 2,400: 30 targets × 2 stores = 144,000 inputs). Prints the seed
  * first (FC_SEED replays a run), a summary per target at the end with how many inputs got each outcome (status and
  * error), and writes the same report to bench/results/fuzz-<time>.md and .json; exits 1 on any failure or unhandled
  * rejection. FUZZ_STORES picks the stores, FUZZ_TARGETS (comma-separated name prefixes) the targets.

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { exportJWK } from 'jose';
-import { basicAuth, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
+import { basicAuth, decodeJwt, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
 import { send } from './fuzz-harness.ts';
 import { signEs256 } from './proof-targets.ts';
+import { createApp, createUser } from '../helpers/user-flow.ts';
 
 /** Regression tests for what fuzzing found (docs/security.md, Fuzzing). */
 forEachStore('fuzzing findings', (fixture) => {
@@ -59,5 +60,35 @@ forEachStore('fuzzing findings', (fixture) => {
     const replayed = await token({}, body);
     assert.equal(replayed.status, 401, replayed.body);
     assert.equal(JSON.parse(replayed.body).error, 'invalid_client');
+  });
+
+  test('SR-FUZZ-03 a jwt-bearer assertion whose auth_time is past what a grant holds (1e20), in the future or not a number is invalid_grant, not a 500; a fraction is kept whole', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const issuer = 'https://workloads.example';
+    const trusting = await startTestServer(fixture, { crossDomain: { trustedIssuers: [{ issuer, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'w1', alg: 'ES256' }] }, subject: 'email', scopes: ['calc'] }] } });
+    try {
+      await registerAgentAndResource(trusting, { name: 'sr-fuzz-03' });
+      const client = await createApp(trusting, { grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'], audiences: [MCP_RESOURCE], scopes: ['calc'] });
+      const email = `sr-fuzz-03-${randomUUID()}@example.com`;
+      const userId = await createUser(trusting, email);
+      const now = trusting.clock.now();
+      const redeem = async (authTime: unknown) => {
+        const assertion = signEs256(privateKey, { alg: 'ES256', kid: 'w1' }, { iss: issuer, sub: 'w', aud: trusting.issuer, email, iat: now, exp: now + 120, jti: randomUUID(), auth_time: authTime });
+        const response = await trusting.postForm('/token', { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, resource: MCP_RESOURCE, scope: 'calc' }, { authorization: basicAuth(client.clientId, client.clientSecret!) });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      for (const bad of [1e20, now + 3600, -1, 'yesterday']) {
+        const refused = await redeem(bad);
+        assert.equal(refused.status, 400, `${bad}: ${JSON.stringify(refused.body)}`);
+        assert.equal(refused.body['error'], 'invalid_grant');
+      }
+      const fraction = await redeem(now - 30.5);
+      assert.equal(fraction.status, 200, JSON.stringify(fraction.body));
+      assert.equal(decodeJwt(String(fraction.body['access_token'])).payload['sub'], userId);
+      // The user's grant holds the authentication time in whole seconds.
+      assert.deepEqual((await fixture.store.listUserGrants(userId)).map((g) => g.authTime), [Math.floor(now - 30.5)]);
+    } finally {
+      await trusting.close();
+    }
   });
 });

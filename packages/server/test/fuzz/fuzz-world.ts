@@ -30,7 +30,11 @@ export interface FuzzWorld {
   otherAgent: { clientId: string; clientSecret: string };
   /** A user's on-behalf-of token for `agent` (the root of a chain) and the agent's actor token: a valid exchange. */
   delegation: { subjectToken: string; actorToken: string; otherActorToken: string };
+  /** An issuer the server trusts for RFC 7523 `jwt-bearer` grants (inline key, subjects by email) and a client allowed them. */
+  workload: { issuer: string; key: JwtKey; client: { clientId: string; clientSecret: string } };
 }
+
+export const WORKLOAD_ISSUER = 'https://workloads.example';
 
 /** A new authorization code of the world's app and user, with its PKCE verifier, through the real /authorize. */
 export function freshCode(world: FuzzWorld): Promise<{ code: string; verifier: string }> {
@@ -43,12 +47,14 @@ async function ecKey(kid: string): Promise<JwtKey> {
 }
 
 export async function buildWorld(fixture: { url: string }): Promise<FuzzWorld> {
+  const workloadKey = await ecKey('w1');
   const server = await startTestServer(fixture, {
     rateLimit: { tokenPerClientPerMinute: 0, tokenPerIpPerMinute: 0 },
     registration: { perIpPerMinute: 0 },
     device: { userCodeAttemptsPerIpPerMinute: 0, userCodeFailuresPerMinute: 0, requestsPerIpPerMinute: 0 },
     // Client ID Metadata Documents come from the test's own loopback server (document-targets.ts).
     clientMetadataDocuments: { allowHttpLocalhost: true },
+    crossDomain: { trustedIssuers: [{ issuer: WORKLOAD_ISSUER, jwks: { keys: [workloadKey.publicJwk] }, subject: 'email', scopes: ['calc'] }] },
   });
   const registered = await registerAgentAndResource(server);
   const agent = { clientId: registered.clientId, clientSecret: registered.clientSecret };
@@ -76,6 +82,8 @@ export async function buildWorld(fixture: { url: string }): Promise<FuzzWorld> {
   const root = await onBehalfOfRoot(server, agent, MCP_RESOURCE, `fuzz-obo-${randomUUID()}@example.com`);
   if (!root.token) throw new Error('no on-behalf-of token');
   const delegation = { subjectToken: root.token, actorToken: await actorToken(server, agent), otherActorToken: await actorToken(server, otherAgent) };
+  const workloadClient = await createApp(server, { grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'], audiences: [MCP_RESOURCE], scopes: ['calc', 'files:read'] });
+  const workload = { issuer: WORKLOAD_ISSUER, key: workloadKey, client: { clientId: workloadClient.clientId, clientSecret: workloadClient.clientSecret! } };
   return {
     server,
     agent,
@@ -90,5 +98,6 @@ export async function buildWorld(fixture: { url: string }): Promise<FuzzWorld> {
     otherApp,
     otherAgent,
     delegation,
+    workload,
   };
 }

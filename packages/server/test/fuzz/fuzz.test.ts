@@ -37,7 +37,7 @@ forEachStore('fuzzing (quick subset)', (fixture) => {
     // through the real endpoints, one field changed) both succeeds and is refused by the grant's own checks.
     assert.ok(summaries.some((s) => s.accepted > 0), JSON.stringify(summaries));
     const successPaths = summaries.filter((s) => s.target.startsWith('success:'));
-    assert.equal(successPaths.length, 6);
+    assert.equal(successPaths.length, 7);
     for (const s of successPaths) assert.ok(s.accepted > 0 && s.refused > 0, `${s.target}: ${JSON.stringify(s.outcomes)}`);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomUUID, sign } from 'node:crypto';
-import { basicAuth, decodeJwt } from '../helpers/server.ts';
+import { basicAuth, decodeJwt, MCP_RESOURCE } from '../helpers/server.ts';
 import { type FuzzRequest, type FuzzResponse, type FuzzTarget, judge, labelOf, OracleFailure, send, type Verdict } from './fuzz-harness.ts';
 import type { FuzzWorld } from './fuzz-world.ts';
 import type { JwtKey } from './hostile-jwt.ts';
@@ -7,7 +7,8 @@ import { formText, type Mutation, mutateObject, mutation, NONE } from './mutatio
 
 /**
  * Valid proofs with one claim changed: DPoP proofs (RFC 9449) at the token endpoint, `private_key_jwt` client
- * assertions (RFC 7523), and registration metadata (RFC 7591) with one member changed. Each proof is signed correctly
+ * assertions and `jwt-bearer` grants of a trusted issuer (RFC 7523), and registration metadata (RFC 7591) with one
+ * member changed. Each proof is signed correctly
  * with the real key and carries a fresh `jti` and the server's current time, so a refusal comes from the check of the
  * changed claim. The oracles know what must be refused (a proof for another method or URL, out of its time window,
  * replayed, signed by another key; an assertion naming another client or audience) and what a success must carry.
@@ -241,4 +242,81 @@ const registration: FuzzTarget<Mutation> = {
   },
 };
 
-export const proofTargets: FuzzTarget<any>[] = [dpop, clientAssertion, registration];
+/** RFC 7523 `jwt-bearer` grants: a trusted issuer's assertion for the world's user (by email), one claim changed. */
+const jwtBearer: FuzzTarget<Mutation> = {
+  name: 'success:jwt-bearer',
+  inputs: () => mutation(['h.alg', 'h.kid', 'h.typ', 'iss', 'sub', 'aud', 'email', 'exp', 'iat', 'nbf', 'jti', 'auth_time', 'scope', 'resource', 'client_id', 'cnf', 'replay', 'other-key']),
+  async run(w, m): Promise<Verdict> {
+    const now = w.server.clock.now();
+    const { issuer } = w.server;
+    const { workload } = w;
+    const header = { alg: 'ES256', kid: workload.key.kid };
+    const payload = { iss: workload.issuer, sub: `w-${randomUUID()}`, aud: issuer, email: w.app.email, iat: now, exp: now + 120, jti: randomUUID() };
+    const alternatives = (field: string): readonly unknown[] => ({
+      alg: ['ES384', 'RS256', 'none', 'HS256', ''],
+      kid: ['w2', '', 'W1', 1, null],
+      typ: ['JWT', 'oauth-id-jag+jwt', 'at+jwt', 'dpop+jwt', 'secevent+jwt'],
+      iss: [issuer, `${workload.issuer}/`, workload.issuer.toUpperCase(), 'https://idp.example.com', ''],
+      sub: ['', 1, null, 'x'.repeat(5000)],
+      aud: [`${issuer}/token`, [issuer], [issuer, 'https://evil.example'], `${issuer}/`, 'https://evil.example', [], issuer.toUpperCase()],
+      email: ['nobody@example.com', w.app.email.toUpperCase(), ` ${w.app.email}`, '', 1, [w.app.email]],
+      exp: [now - 61, now - 59, now + 59, now + 599, now + 601, now + 60.5, String(now + 60), null],
+      iat: [now + 61, now + 59, now + 0.5, now - 3600, String(now)],
+      nbf: [now + 61, now + 59, now - 10, now + 0.5],
+      jti: ['', 1, null, 'x'.repeat(5000)],
+      auth_time: [now - 10, now + 0.5, String(now), -1, 1e20, 2 ** 31, null],
+      scope: ['calc', 'exec', 'files:read', 'calc exec', '', 1],
+      resource: [MCP_RESOURCE, 'https://other.example/mcp', [MCP_RESOURCE, 'https://other.example/mcp'], 'not a uri', 1, []],
+      client_id: [workload.client.clientId, w.agent.clientId, ''],
+      cnf: [{ jkt: 'x' }, { jkt: thumbprint(publicMembers(w.dpop.publicJwk)) }, {}, 'x'],
+    })[field] ?? [];
+    const [where, change] = part(m);
+    const special = ['replay', 'other-key'].includes(m.field);
+    const h = where === 'header' && !special ? mutateObject(header, change, alternatives) : header;
+    const p: Record<string, unknown> = where === 'payload' && !special ? mutateObject(payload, change, alternatives) : payload;
+    const assertion = signEs256(m.field === 'other-key' ? w.forger.privateKey : workload.key.privateKey, h, p);
+    const body = formText([['grant_type', 'urn:ietf:params:oauth:grant-type:jwt-bearer'], ['assertion', assertion], ['resource', MCP_RESOURCE], ['scope', 'calc']]);
+    const request: FuzzRequest = { method: 'POST', path: '/token', headers: { ...FORM, authorization: basicAuth(workload.client.clientId, workload.client.clientSecret) }, body };
+    if (m.field === 'replay') {
+      const first = await exchange(w, request);
+      const second = await exchange(w, request);
+      judge('oauth', first.request, first.response);
+      const verdict = judge('oauth', second.request, second.response);
+      check(first.response.status === 200, 'a valid jwt-bearer assertion was refused', m, first.request, first.response);
+      check(second.response.status === 400 && second.body['error'] === 'invalid_grant', 'a jwt-bearer assertion was accepted twice', m, second.request, second.response);
+      return { outcome: 'accepted', label: `replay: ${labelOf(first.response)} + ${verdict.label}` };
+    }
+    const { response, body: answer } = await exchange(w, request);
+    const verdict = judge('oauth', request, response);
+    const aud = [p['aud']].flat();
+    const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+    const iat = num(p['iat']) ? p['iat'] : now;
+    const mustRefuse =
+      m.field === 'other-key' ||
+      h['alg'] !== 'ES256' || ('kid' in h && h['kid'] !== workload.key.kid) ||
+      p['iss'] !== workload.issuer ||
+      typeof p['sub'] !== 'string' || p['sub'] === '' ||
+      aud.length === 0 || !aud.every((a) => typeof a === 'string' && [issuer, `${issuer}/token`].includes(a)) ||
+      !num(p['exp']) || p['exp'] < now - 60 || p['exp'] - Math.min(iat, now) > 600 ||
+      (num(p['iat']) && p['iat'] > now + 60) ||
+      (num(p['nbf']) && p['nbf'] > now + 60) ||
+      typeof p['jti'] !== 'string' || p['jti'] === '' ||
+      p['email'] === 'nobody@example.com' || typeof p['email'] !== 'string' ||
+      ('client_id' in p && p['client_id'] !== workload.client.clientId) ||
+      ('auth_time' in p && !(num(p['auth_time']) && p['auth_time'] >= 0 && p['auth_time'] <= now + 60)) ||
+      (typeof p['cnf'] === 'object' && p['cnf'] !== null && 'jkt' in (p['cnf'] as object));
+    if (mustRefuse) check(response.status >= 400, 'a jwt-bearer assertion that fails RFC 7523 §3 was accepted', m, request, response);
+    if (m.field === NONE) check(response.status === 200, 'a valid jwt-bearer assertion was refused', m, request, response);
+    if (response.status === 200) {
+      const claims = decodeJwt(String(answer['access_token'])).payload;
+      check(subset(String(answer['scope'] ?? '').split(' ').filter(Boolean), ['calc']), 'a jwt-bearer grant gave a scope beyond the trusted issuer\'s', m, request, response);
+      check([claims['aud']].flat().every((a) => a === MCP_RESOURCE), 'a jwt-bearer grant gave an audience nobody asked for', m, request, response);
+      check(claims['client_id'] === workload.client.clientId, 'a jwt-bearer token issued to another client', m, request, response);
+    }
+    return verdict;
+  },
+};
+
+const subset = (a: readonly string[], b: readonly string[]): boolean => a.every((x) => b.includes(x));
+
+export const proofTargets: FuzzTarget<any>[] = [dpop, clientAssertion, jwtBearer, registration];
