@@ -2,7 +2,7 @@
  * `npm run fuzz`: every fuzz target on SQLite and on PostgreSQL (a fresh database each, as the tests make them),
  * FUZZ_RUNS inputs per target per store (default 2,400: 30 targets × 2 stores = 144,000 inputs). Prints the seed
  * first (FC_SEED replays a run), a summary per target at the end with how many inputs got each outcome (status and
- * error), and writes the same report to bench/results/fuzz-<time>.md and .json; exits 1 on any failure or unhandled
+ * error), and writes the same report to bench/results/fuzz-<time>[-<store>].md and .json; exits 1 on any failure or unhandled
  * rejection. FUZZ_STORES picks the stores, FUZZ_TARGETS (comma-separated name prefixes) the targets.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -66,12 +66,13 @@ for (const reason of unhandled.list()) console.log(`\nUNHANDLED ${String(reason)
 
 // The report, beside the benchmark results. Measured on whatever machine ran it: the time is not a benchmark figure.
 const stamp = new Date(started).toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+const reportName = `fuzz-${stamp}${dialects.length === 1 ? `-${dialects[0]}` : ''}`;
 const dir = new URL('../bench/results/', import.meta.url);
 mkdirSync(dir, { recursive: true });
 const machine = `${cpus().length} CPUs, node ${process.version}`;
-writeFileSync(new URL(`fuzz-${stamp}.json`, dir), `${JSON.stringify({ seed, runsPerTarget: runs, stores: dialects, seconds, machine, total, accepted, failures, unhandled: unhandled.list().map(String), results }, null, 2)}\n`);
+writeFileSync(new URL(`${reportName}.json`, dir), `${JSON.stringify({ seed, runsPerTarget: runs, stores: dialects, seconds, machine, total, accepted, failures, unhandled: unhandled.list().map(String), results }, null, 2)}\n`);
 writeFileSync(
-  new URL(`fuzz-${stamp}.md`, dir),
+  new URL(`${reportName}.md`, dir),
   `# npm run fuzz, ${new Date(started).toISOString()}\n\n${machine}; replay with \`FC_SEED=${seed} FUZZ_RUNS=${runs}\`.\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n${failures.map((f) => `\nFAILURE ${f}\n`).join('')}`,
 );
 process.exit(failures.length === 0 && unhandled.count() === 0 ? 0 : 1);
