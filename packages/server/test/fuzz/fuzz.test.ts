@@ -120,8 +120,9 @@ forEachStore('fuzzing invariants', (fixture) => {
         "INSERT INTO refresh_tokens (token_hash, grant_id, status, created_at, expires_at) VALUES ('r1', 'g2', 'active', 1, 2)",
         "INSERT INTO refresh_tokens (token_hash, grant_id, status, created_at, expires_at) VALUES ('r2', 'g2', 'active', 1, 2)",
         // One code, two issuances from it.
-        issued(1, { grant_type: 'authorization_code', grant_id: 'g2', jti: 'j1' }),
-        issued(2, { grant_type: 'authorization_code', grant_id: 'g2', jti: 'j1b' }),
+        // (Each row names its refresh token's hash, as a token.issued row does: only the relations below break.)
+        issued(1, { grant_type: 'authorization_code', grant_id: 'g2', jti: 'j1', refresh_hash: 'r1' }),
+        issued(2, { grant_type: 'authorization_code', grant_id: 'g2', jti: 'j1b', refresh_hash: 'r2' }),
         issued(3, { grant_type: 'refresh_token', grant_id: 'g9', jti: 'j2' }),
         // An exchange with two parents and one lineage row; a lineage row for a token never issued, of a parent never issued.
         issued(4, { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', jti: 'j3', parent_jtis: ['j1', 'jX'] }),

@@ -13,11 +13,25 @@ const DURABLE_TABLES = [
   'transaction_tokens', 'client_registrations', 'device_authorizations', 'pushed_authorizations', 'admin_tokens', 'signing_keys',
 ];
 
+/** Each query counts rows that break one relation; every count must be zero. */
+const BROKEN_RELATIONS: Record<string, string> = {
+  'grant without its client': 'SELECT count(*) AS n FROM user_grants g WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = g.client_id)',
+  'grant without its user': 'SELECT count(*) AS n FROM user_grants g WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = g.user_id)',
+  'refresh token without its grant': 'SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM user_grants g WHERE g.id = r.grant_id)',
+  'code without its grant': 'SELECT count(*) AS n FROM authorization_codes a WHERE NOT EXISTS (SELECT 1 FROM user_grants g WHERE g.id = a.grant_id)',
+  'consent without its client': 'SELECT count(*) AS n FROM consents s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id)',
+  'refresh token whose grant has no token.issued audit row naming it':
+    "SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.event = 'token.issued' AND l.detail LIKE '%' || r.grant_id || '%')",
+  'registration without its client': 'SELECT count(*) AS n FROM client_registrations r WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = r.client_id)',
+};
+
 /**
- * Each query counts rows that break one relation; every count must be zero. The audit rows' `detail` is JSON text,
- * read with each dialect's JSON functions (`issued` is every `token.issued` row's detail, parsed once).
+ * The relations of what the success paths write (success-targets.ts, proof-targets.ts), counted like those above:
+ * every token's grant, lineage and audit row, codes used once, one live refresh token per family (users are never
+ * deleted in a fuzz run, so no grant goes with its user). The audit rows' `detail` is JSON text, read with each
+ * dialect's JSON functions (`i` is every `token.issued` row's detail, parsed once).
  */
-function brokenRelations(dialect: 'sqlite' | 'postgres'): Record<string, string> {
+function successPathRelations(dialect: 'sqlite' | 'postgres'): Record<string, string> {
   const pg = dialect === 'postgres';
   // PostgreSQL: `json` (not `jsonb`, which refuses the \u0000 escape a hostile input may leave in a refusal's detail),
   // over only the token.issued rows, materialized first so that no other row is ever cast.
@@ -28,15 +42,6 @@ function brokenRelations(dialect: 'sqlite' | 'postgres'): Record<string, string>
     ? "CROSS JOIN LATERAL json_array_elements_text(CASE WHEN json_typeof(i.detail->'parent_jtis') = 'array' THEN i.detail->'parent_jtis' ELSE '[]'::json END) AS p(value)"
     : "JOIN json_each(i.detail, '$.parent_jtis') AS p";
   return {
-    'grant without its client': 'SELECT count(*) AS n FROM user_grants g WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = g.client_id)',
-    'grant without its user': 'SELECT count(*) AS n FROM user_grants g WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = g.user_id)',
-    'refresh token without its grant': 'SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM user_grants g WHERE g.id = r.grant_id)',
-    'code without its grant': 'SELECT count(*) AS n FROM authorization_codes a WHERE NOT EXISTS (SELECT 1 FROM user_grants g WHERE g.id = a.grant_id)',
-    'consent without its client': 'SELECT count(*) AS n FROM consents s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id)',
-    'refresh token whose grant has no token.issued audit row naming it':
-      "SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.event = 'token.issued' AND l.detail LIKE '%' || r.grant_id || '%')",
-    'registration without its client': 'SELECT count(*) AS n FROM client_registrations r WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = r.client_id)',
-    // What the success paths write (users are never deleted in a fuzz run, so no grant goes with its user).
     'issued token naming a grant that does not exist': `${issued} SELECT count(*) AS n FROM i WHERE i.gid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM user_grants g WHERE g.id = i.gid)`,
     'exchanged token without the lineage row to its parent': `${issued} SELECT count(*) AS n FROM i ${parents} WHERE NOT EXISTS (SELECT 1 FROM token_lineage t WHERE t.parent_jti = p.value AND t.child_jti = i.jti)`,
     'lineage row whose token has no token.issued audit row': `${issued} SELECT count(*) AS n FROM token_lineage t WHERE NOT EXISTS (SELECT 1 FROM i WHERE i.jti = t.child_jti)`,
@@ -60,7 +65,7 @@ const countsSql = `SELECT ${DURABLE_TABLES.map((t) => `(SELECT count(*) FROM ${t
 export async function openProbe(url: string): Promise<DatabaseProbe> {
   let query: (sql: string) => Promise<Record<string, unknown>>;
   let close: () => Promise<void>;
-  const relations = brokenRelations(url.startsWith('sqlite:') ? 'sqlite' : 'postgres');
+  const relations = { ...BROKEN_RELATIONS, ...successPathRelations(url.startsWith('sqlite:') ? 'sqlite' : 'postgres') };
   if (url.startsWith('sqlite:')) {
     const db = new DatabaseSync(url.slice('sqlite:'.length), { readOnly: true });
     query = async (sql) => db.prepare(sql).get() as Record<string, unknown>;
