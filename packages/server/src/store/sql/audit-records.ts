@@ -105,7 +105,7 @@ export function auditRecords(db: SqlDriver): AuditRecords {
         // No round trips to save: the locked transaction, with the same condition.
         return db.transaction(async (tx) => {
           const state = await chainState(tx);
-          if (!sameAnchor(state.anchor, head) || state.lastRow.seq !== head.seq) return { appended: false, state };
+          if (!sameAnchor(state.anchor, head) || state.lastRow.seq > head.seq) return { appended: false, state };
           for (const row of rows) await tx.run(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, values(row));
           await tx.run(SAVE_ANCHOR, [anchor.seq, anchor.hash, anchor.keyedFromSeq, anchor.mac]);
           return { appended: true };
