@@ -16,7 +16,7 @@ function optionPaths(value: unknown, prefix = ''): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [prefix];
   return Object.entries(value).flatMap(([key, inner]) => optionPaths(inner, prefix ? `${prefix}.${key}` : key));
 }
-const OPTIONAL_WITHOUT_DEFAULT = ['keys.kek', 'users.webauthnRpId', 'metrics.port', 'retention.auditDays', 'transactionTokens.trustDomain', 'telemetry.otlpEndpoint', 'keys.rotationIntervalSeconds', 'keys.externalSigner'];
+const OPTIONAL_WITHOUT_DEFAULT = ['keys.kek', 'users.webauthnRpId', 'metrics.port', 'retention.auditDays', 'transactionTokens.trustDomain', 'telemetry.otlpEndpoint', 'keys.rotationIntervalSeconds', 'keys.externalSigner', 'redisUrl'];
 const allPaths = [...optionPaths(defaults), ...OPTIONAL_WITHOUT_DEFAULT];
 
 const at = (object: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], object);

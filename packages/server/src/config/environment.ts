@@ -38,6 +38,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_HOST', path: 'host', parse: text },
   { name: 'PORT', path: 'port', parse: wholeNumberText },
   { name: 'MANDATE_DATABASE_URL', path: 'databaseUrl', parse: text },
+  { name: 'MANDATE_REDIS_URL', path: 'redisUrl', parse: text },
   { name: 'MANDATE_SQLITE_SYNCHRONOUS', path: 'sqliteSynchronous', parse: text },
   { name: 'MANDATE_SQLITE_BUSY_TIMEOUT_MS', path: 'sqliteBusyTimeoutMs', parse: wholeNumberText },
   { name: 'MANDATE_SIGNING_ALG', path: 'keys.algorithm', parse: text },

@@ -21,6 +21,13 @@ export const processOptions = {
    */
   databaseUrl: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<path> or postgres://…').default('sqlite:./.mandate/mandate.db'),
   /**
+   * Where the replay markers live (DPoP proof `jti`s, client assertions, `jwt-bearer` grants: each accepted once):
+   * unset, the database's `replay_markers` table; `redis://[user:password@]host[:port][/db]` (or `rediss://`), that
+   * Redis, shared by every instance that names it, off the database's write path. Redis unreachable answers 503.
+   * Env MANDATE_REDIS_URL.
+   */
+  redisUrl: z.string().regex(/^rediss?:\/\/.+/, 'must be redis://… or rediss://…').optional(),
+  /**
    * SQLite `synchronous` pragma. Default NORMAL: with WAL it survives a process crash and keeps token issuance fast;
    * FULL also survives a power loss, at a write-latency cost. Env MANDATE_SQLITE_SYNCHRONOUS.
    */

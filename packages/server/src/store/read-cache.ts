@@ -28,9 +28,11 @@ const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId'
 /**
  * Writes that touch none of the cached rows, so they need not clear it. `recordDerivation` revokes only the token
  * being derived, whose id nothing has read yet; `recordTransactionToken` writes a row of its own table; the code's
- * redemption, refresh tokens and a session's last use touch tables of their own (the code and refresh flows' writes). The revocation event log's reader and its listener, and the webhook delivery queues (revocation and approval; expiring and polling approval requests), touch none either.
+ * redemption, refresh tokens and a session's last use touch tables of their own (the code and refresh flows' writes). The revocation event log's reader and its listener, and the webhook delivery queues (revocation and approval; expiring and polling approval requests; CIBA pings), touch none either.
+ * Every instance claims due CIBA pings each poll interval: as a write, that claim emptied every instance's cache
+ * once per interval per instance, found or not.
  */
-const UNRELATED = new Set(['redeemAuthorizationCode', 'createRefreshToken', 'rotateRefreshToken', 'touchSession', 'appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'recordTransactionToken', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'onApprovalEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'expireApprovalRequests', 'pollApprovalRequest', 'claimDueApprovalDeliveries', 'recordApprovalDeliveryAttempt', 'ping', 'close']);
+const UNRELATED = new Set(['redeemAuthorizationCode', 'createRefreshToken', 'rotateRefreshToken', 'touchSession', 'appendAuditRows', 'appendAuditRowsAfter', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'recordTransactionToken', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'onApprovalEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'expireApprovalRequests', 'pollApprovalRequest', 'claimDueApprovalDeliveries', 'recordApprovalDeliveryAttempt', 'claimDueCibaPings', 'recordCibaPingAttempt', 'ping', 'close']);
 /**
  * Writes that only add a record under a new key: they drop that key's entry (a miss read before, cached as null)
  * rather than the whole cache, so the code flow's grant does not make every request after it read its client again.
@@ -41,6 +43,18 @@ const ADDS_RECORD: Record<string, (args: unknown[]) => string> = {
 };
 const cacheKeyOf = (name: string, ...args: readonly string[]) => [name, ...args].join('\u0000');
 const READ = /^(get|list|is)[A-Z]/;
+const GENERATION = Symbol('read cache generation');
+
+/**
+ * The read cache's generation, after this turn's version check (so a commit by another process or instance counts):
+ * a number that changes whenever the cache is cleared or an entry dropped. While it stays the same, every cached read
+ * answers as it did, so a result computed from cached reads alone (introspection's lifecycle decision) may be reused.
+ * Undefined for a store without the read cache (then nothing may be reused).
+ */
+export function readCacheGeneration(store: object): (() => number | Promise<number>) | undefined {
+  const read = (store as { [GENERATION]?: unknown })[GENERATION];
+  return typeof read === 'function' ? (read as () => number | Promise<number>) : undefined;
+}
 const MAX_ENTRIES = 10_000;
 
 function deepFreeze<T>(value: T): T {
@@ -118,8 +132,14 @@ export function withReadCache(store: Store, version: CacheVersion, seen: number)
     }
   };
 
+  const generationNow = (): number | Promise<number> => {
+    const checked = checkVersion();
+    return checked === true ? generation : checked.then(() => generation);
+  };
+
   return new Proxy(store, {
     get(target, name, receiver) {
+      if (name === GENERATION) return generationNow;
       const value: unknown = Reflect.get(target, name, receiver);
       if (typeof value !== 'function' || typeof name !== 'string' || UNRELATED.has(name)) return value;
       if (READ.test(name) && !CACHED.has(name)) return value;
