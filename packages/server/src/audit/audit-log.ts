@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { storableJson, storableText } from '../store/storable-text.ts';
-import type { AuditAnchor, AuditChainState, AuditRecords, AuditRow } from '../store/store.ts';
+import type { AuditAnchor, AuditChainState, AuditRecords, AuditRow, IssuedTokenRecords } from '../store/store.ts';
 import { AuditAnchorError, anchorProblem, auditAnchorMac, auditCheckpointMac, auditRowMac } from './audit-chain.ts';
 import { type AuditChainReport, type VerifyOptions, verifyAuditChain } from './verify-audit-chain.ts';
 
@@ -34,11 +34,20 @@ interface Pending {
   tsMs: number;
 }
 
+/** The token records of a batch's events, together. */
+function batchRecords(batch: readonly IssuedTokenRecords[]): IssuedTokenRecords | undefined {
+  if (batch.length === 0) return undefined;
+  if (batch.length === 1) return batch[0];
+  return { refreshTokens: batch.flatMap((records) => records.refreshTokens ?? []), transactionTokens: batch.flatMap((records) => records.transactionTokens ?? []) };
+}
+
 /**
  * Appends events to the hash-chained audit trail with group commit: events recorded during one turn of the event
  * loop are written in one transaction, and each `record()` resolves only once its row is committed. A caller that
  * awaits `record()` before answering therefore never answers for an action whose audit row could be lost to a
- * crash, while the cost per row stays that of a batched insert.
+ * crash, while the cost per row stays that of a batched insert. The records of the tokens an event reports issued
+ * (`record(event, records)`: refresh tokens, Transaction Tokens) are written in the same transaction as its row, so
+ * no crash can leave a token without its row; if the batch fails, neither is written.
  *
  * Each batch also moves the chain's anchor (audit-chain.ts). A batch is refused, and its callers' `record()`
  * rejects, when the anchor does not verify or rows were added after it: extending such a chain would re-anchor it
@@ -52,6 +61,8 @@ export class AuditLog {
   #lastAnchor: AuditAnchor | null = null;
   #pendingAnchor: AuditAnchor | null = null;
   #pending: Pending[] = [];
+  /** The token records of the pending events that carry some (most carry none). */
+  #pendingRecords: IssuedTokenRecords[] = [];
   #waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   #scheduled = false;
   #draining = false;
@@ -64,8 +75,9 @@ export class AuditLog {
     this.#nowMs = nowMs;
   }
 
-  record(event: AuditEvent): Promise<void> {
+  record(event: AuditEvent, records?: IssuedTokenRecords): Promise<void> {
     this.#pending.push({ event, tsMs: this.#nowMs() });
+    if (records) this.#pendingRecords.push(records);
     const committed = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     if (!this.#scheduled && !this.#draining) {
       this.#scheduled = true;
@@ -146,8 +158,10 @@ export class AuditLog {
     try {
       while (this.#pending.length > 0) {
         const batch = this.#pending;
+        const records = batchRecords(this.#pendingRecords);
         const waiters = this.#waiters;
         this.#pending = [];
+        this.#pendingRecords = [];
         this.#waiters = [];
         this.#writing = batch.length;
         try {
@@ -155,7 +169,7 @@ export class AuditLog {
             const built = chainRows(this.#key, trustedHead(this.#key, state, this.#lastAnchor), batch);
             this.#pendingAnchor = built.anchor;
             return built;
-          });
+          }, records);
           // Committed: the next batch that finds this very anchor need not verify its MAC again.
           this.#lastAnchor = this.#pendingAnchor;
           for (const w of waiters) w.resolve();

@@ -475,13 +475,23 @@ export interface AuditFilter {
   descending?: boolean;
 }
 
+/**
+ * Records of issued tokens that are written in the transaction of their `token.issued` audit rows, so that no token
+ * exists without its row, whatever crash comes between (issue 14: fault injection). A refresh token whose grant is
+ * gone by then is not written (the grant's deletion ended it).
+ */
+export interface IssuedTokenRecords {
+  refreshTokens?: RefreshTokenRecord[];
+  transactionTokens?: TransactionTokenRecord[];
+}
+
 export interface AuditRecords {
   /**
-   * Appends rows at the end of the chain and replaces the anchor, in one transaction. `build` receives the chain
-   * state inside the transaction, so concurrent writers (other processes, other instances) never fork the chain;
-   * an exception from `build` writes nothing.
+   * Appends rows at the end of the chain and replaces the anchor, in one transaction, with the `records` of the
+   * tokens the rows record. `build` receives the chain state inside the transaction, so concurrent writers (other
+   * processes, other instances) never fork the chain; an exception from `build` writes nothing.
    */
-  appendAuditRows(build: (state: AuditChainState) => { rows: AuditRow[]; anchor: AuditAnchor }): Promise<void>;
+  appendAuditRows(build: (state: AuditChainState) => { rows: AuditRow[]; anchor: AuditAnchor }, records?: IssuedTokenRecords): Promise<void>;
   listAuditRows(filter: AuditFilter): Promise<AuditRow[]>;
   /** The anchor and the last row, read together. */
   auditChainState(): Promise<AuditChainState>;
@@ -722,10 +732,11 @@ export interface UserGrantRecords {
   createRefreshToken(record: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
   /**
-   * Marks `oldHash` rotated and stores `next`, atomically. `reused` when `oldHash` was rotated already (by an
-   * earlier or a concurrent call): the caller must treat the family as stolen.
+   * Marks `oldHash` rotated, in one statement: exactly one concurrent caller gets `rotated`. `reused` when it was
+   * rotated already (by an earlier or a concurrent call): the caller must treat the family as stolen. Its successor
+   * is written with the successor's audit row (`IssuedTokenRecords`).
    */
-  rotateRefreshToken(oldHash: string, next: RefreshTokenRecord): Promise<'rotated' | 'reused' | 'unknown'>;
+  retireRefreshToken(oldHash: string): Promise<'rotated' | 'reused' | 'unknown'>;
 }
 
 /** Remembered consent per (user, client, agent or '', resource or ''). */
