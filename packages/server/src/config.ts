@@ -419,6 +419,14 @@ const configSchema = z
        * the clients they vouch for. Env MANDATE_REGISTRATION_DEVICE_GRANT.
        */
       allowDeviceGrant: yesNo().default(false),
+      /**
+       * A dynamically registered client whose name looks like the name of a client an operator created or of a
+       * resource (the same letters, or look-alikes: "Сlaude" with a Cyrillic С, "CIaude", fullwidth letters), or
+       * mixes Latin, Cyrillic and Greek letters: `warn` (registered; the consent page warns that it may be an
+       * imitation, naming what it looks like) or `refuse` (the registration, or an RFC 7592 update, is refused with
+       * `invalid_client_metadata`). Default warn. Env MANDATE_REGISTRATION_LOOK_ALIKE_NAMES.
+       */
+      lookAlikeNames: oneOf(['warn', 'refuse']).default('warn'),
     }),
     clientMetadataDocuments: group({
       /**
@@ -732,6 +740,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_TRUSTED_ISSUERS_JWKS_MAX_STALE', path: 'crossDomain.jwksMaxStaleSeconds', parse: wholeNumberText },
   { name: 'MANDATE_TRUSTED_ISSUERS_ALLOW_HTTP_LOCALHOST', path: 'crossDomain.allowHttpLocalhost', parse: booleanText },
   { name: 'MANDATE_REGISTRATION_DEVICE_GRANT', path: 'registration.allowDeviceGrant', parse: booleanText },
+  { name: 'MANDATE_REGISTRATION_LOOK_ALIKE_NAMES', path: 'registration.lookAlikeNames', parse: text },
   { name: 'MANDATE_PAR_TTL', path: 'authorization.pushedRequestTtlSeconds', parse: wholeNumberText },
   { name: 'MANDATE_REQUIRE_PAR', path: 'authorization.requirePushedAuthorizationRequests', parse: booleanText },
   { name: 'MANDATE_FAPI', path: 'fapi2SecurityProfile', parse: booleanText },

@@ -35,6 +35,7 @@ import {
   redirectWith,
 } from './authorization-request.ts';
 import type { PushedAuthorizationFlow } from './pushed-authorization.ts';
+import { selfRegisteredLookAlike } from './look-alike-clients.ts';
 
 /** How many of the newest live grants an authorization request reads for what was granted before (grantedBefore). */
 const RECENT_GRANTS = 8;
@@ -42,7 +43,7 @@ const RECENT_GRANTS = 8;
 export interface AuthorizeDeps {
   clients: Pick<ClientRecords, 'getClient'>;
   /** How a self-registered client came to be, which the consent page says (unverified). */
-  registrations: Pick<ClientRegistrationRecords, 'getClientRegistration'>;
+  registrations: Pick<ClientRegistrationRecords, 'getClientRegistration' | 'listVouchedClientNames'>;
   resources: Pick<ResourceRecords, 'listResources'> & Pick<ToolPolicyRecords, 'getToolPolicy'>;
   consents: Pick<ConsentRecords, 'getConsent' | 'saveConsent'>;
   grants: Pick<UserGrantRecords, 'createGrantWithCode' | 'listRecentGrants'>;
@@ -302,6 +303,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
         selfRegistered: registration && {
           source: registration.source,
           documentHost: registration.source === 'metadata_document' ? new URL(registration.clientId).host : null,
+          lookAlike: await selfRegisteredLookAlike(auth.client.name, deps),
         },
       },
       agent: auth.actor && { id: auth.actor.clientId, name: auth.actor.name, owner: auth.actor.owner, description: auth.actor.description },

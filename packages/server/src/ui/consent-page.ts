@@ -1,3 +1,4 @@
+import type { LookAlike } from '../policy/look-alike-names.ts';
 import type { ScopeRisk } from '../store/store.ts';
 import { html } from './html.ts';
 import { page } from './layout.ts';
@@ -20,7 +21,12 @@ export interface ConsentPageModel {
     redirectHost: string;
     isPublic: boolean;
     /** The client registered itself (RFC 7591, or a metadata document on `documentHost`): nobody vouched for its name. */
-    selfRegistered: { source: 'dynamic' | 'metadata_document'; documentHost: string | null } | null;
+    selfRegistered: {
+      source: 'dynamic' | 'metadata_document';
+      documentHost: string | null;
+      /** Its name looks like a name the operator registered, or mixes scripts (policy/look-alike-names.ts). */
+      lookAlike: LookAlike | null;
+    } | null;
   };
   /** The agent named by `requested_actor` (draft-oauth-ai-agents-on-behalf-of-user-02 §4: consent names it). */
   agent: { id: string; name: string; owner: string | null; description: string | null } | null;
@@ -54,6 +60,19 @@ const riskLabel: Record<ScopeRisk, string> = { low: 'Low risk', medium: 'Medium 
 const scopeItem = (s: ConsentScope) => html`<li class="risk-${s.risk}"><strong>${s.description}</strong><span class="badge">${riskLabel[s.risk]}</span><br>
 <span class="muted"><code>${s.name}</code>${s.resource ? html` on ${s.resource}` : ''}</span></li>`;
 
+const KIND_NAME = { client: 'an application registered on this server', resource: 'a service registered on this server' } as const;
+
+/** The specific warning for a self-registered client whose name imitates a registered one, or mixes alphabets. */
+function lookAlikeWarning(name: string, found: LookAlike) {
+  return html`<p class="warning look-alike" role="alert" id="look-alike"><strong>Warning: this may be an imitation.</strong>${
+    found.imitates
+      ? html` The name <strong>${name}</strong> looks like <strong>${found.imitates.name}</strong>, ${KIND_NAME[found.imitates.kind]}, but it is another application, which gave itself this name.`
+      : ''
+  }${
+    found.scripts ? html` Its name mixes letters of different alphabets (${found.scripts.join(', ')}), a common trick to copy another name.` : ''
+  } Deny unless you are sure who runs it.</p>`;
+}
+
 /**
  * The consent page names the client, the agent that will act (Asgardeo #28110: the user must see who acts), each
  * scope with its description and risk, and the resources; high-risk scopes are highlighted.
@@ -85,7 +104,7 @@ ${
         client.selfRegistered.documentHost ? html` with a metadata document published on <strong>${client.selfRegistered.documentHost}</strong>` : html` dynamically`
       }. Its name is <strong>unverified</strong>: nobody has checked who runs it. Approve only if you started this from an application you trust, and it will send the result to <strong>${client.redirectHost}</strong>.${
         LOOPBACK_HOST.test(client.redirectHost) ? html` That is a program on this device: any program running here could have started this request.` : ''
-      }</p>`
+      }</p>${client.selfRegistered.lookAlike ? lookAlikeWarning(client.name, client.selfRegistered.lookAlike) : ''}`
     : ''
 }
 ${
