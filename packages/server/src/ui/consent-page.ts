@@ -2,6 +2,7 @@ import type { LookAlike } from '../policy/look-alike-names.ts';
 import type { ScopeRisk } from '../store/store.ts';
 import { html } from './html.ts';
 import { page } from './layout.ts';
+import { lookAlikeWarning } from './look-alike-warning.ts';
 
 export interface ConsentScope {
   name: string;
@@ -59,19 +60,6 @@ const riskLabel: Record<ScopeRisk, string> = { low: 'Low risk', medium: 'Medium 
 
 const scopeItem = (s: ConsentScope) => html`<li class="risk-${s.risk}"><strong>${s.description}</strong><span class="badge">${riskLabel[s.risk]}</span><br>
 <span class="muted"><code>${s.name}</code>${s.resource ? html` on ${s.resource}` : ''}</span></li>`;
-
-const KIND_NAME = { client: 'an application registered on this server', resource: 'a service registered on this server' } as const;
-
-/** The specific warning for a self-registered client whose name imitates a registered one, or mixes alphabets. */
-function lookAlikeWarning(name: string, found: LookAlike) {
-  return html`<p class="warning look-alike" role="alert" id="look-alike"><strong>Warning: this may be an imitation.</strong>${
-    found.imitates
-      ? html` The name <strong>${name}</strong> looks like <strong>${found.imitates.name}</strong>, ${KIND_NAME[found.imitates.kind]}, but it is another application, which gave itself this name.`
-      : ''
-  }${
-    found.scripts ? html` Its name mixes letters of different alphabets (${found.scripts.join(', ')}), a common trick to copy another name.` : ''
-  } Deny unless you are sure who runs it.</p>`;
-}
 
 /**
  * The consent page names the client, the agent that will act (Asgardeo #28110: the user must see who acts), each

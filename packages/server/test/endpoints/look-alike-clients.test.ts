@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { authorizeInBrowser, Browser, createApp, createUser, pkce } from '../helpers/user-flow.ts';
+import { authorizeInBrowser, Browser, createApp, createUser, inputValue, pkce, signedInBrowser } from '../helpers/user-flow.ts';
 
 /**
  * Consent phishing with look-alike names (issue 14 leftover 4), over real HTTP on both stores: a client that
@@ -78,6 +78,33 @@ forEachStore('look-alike client names', (fixture) => {
     assert.doesNotMatch(second.page, /look-alike|imitation/, 'two installations of one host are not imitations of each other');
     const [row] = await fixture.store.listAuditRows({ event: 'client.registered', clientId: second.clientId, limit: 1 });
     assert.equal(row?.detail['look_alike'], undefined);
+  });
+});
+
+forEachStore('look-alike client names on the device page', (fixture) => {
+  let server: TestServer;
+  before(async () => {
+    // The operator lets self-registered clients use the device grant (off by default, RFC 8628 §5.4).
+    server = await startTestServer(fixture, { registration: { perIpPerMinute: 0, allowDeviceGrant: true } });
+    await setUp(server);
+  });
+  after(() => server.close());
+
+  test('LOOK-ALIKE the device confirmation page of a self-registered "CIaude Desktop" names the application it looks like', async () => {
+    const response = await register(server, { ...host('CIaude Desktop'), grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'] });
+    assert.equal(response.status, 201, await response.clone().text());
+    const { client_id: clientId } = (await response.json()) as { client_id: string };
+    const started = await server.postForm('/device_authorization', { client_id: clientId, scope: 'calc', resource: MCP_RESOURCE });
+    assert.equal(started.status, 200, await started.clone().text());
+    const { user_code: userCode } = (await started.json()) as { user_code: string };
+    const browser = await signedInBrowser(server, 'ada@example.com');
+    const entry = await (await browser.fetch(`${server.issuer}/device`)).text();
+    const confirm = await browser.postForm(`${server.issuer}/device`, { csrf: inputValue(entry, 'csrf'), user_code: userCode });
+    assert.equal(confirm.status, 200);
+    const page = await confirm.text();
+    assert.match(page, /registered itself/);
+    assert.match(page, /looks like <strong>Claude Desktop<\/strong>, an application registered on this server/);
+    assert.doesNotMatch(page, /alphabets/);
   });
 });
 
