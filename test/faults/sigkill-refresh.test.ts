@@ -11,7 +11,7 @@ import { openProbe } from '../../packages/server/test/fuzz/invariants.ts';
 import { formBody, freePort, httpCalls, type TestServer } from '../../packages/server/test/helpers/server.ts';
 import { forEachStore } from '../../packages/server/test/helpers/stores.ts';
 import { Browser, createApp, createUser, obtainCode, redeemCode } from '../../packages/server/test/helpers/user-flow.ts';
-import { mandateEnv, runCliJson, startServerProcess } from '../helpers/processes.ts';
+import { mandateEnv, PROCESS_TIMEOUT_MS, runCliJson, startServerProcess } from '../helpers/processes.ts';
 
 /**
  * Issue 14 item 4, "no token without its audit row", for the tokens that have a record: `mandate serve` killed with
@@ -137,6 +137,8 @@ forEachStore('mandate serve killed with SIGKILL while refresh tokens are issued 
     const { token: adminToken } = await runCliJson<{ token: string }>(['admin-token', 'create', '--name', 'held-batch'], env);
     const server = await startServerProcess(await freePort(), env);
     const exited = once(server.child, 'exit');
+    // Whatever fails, the process ends and the lock is released (other suites' audit batches wait on the lock too).
+    t.after(() => server.child.kill('SIGKILL'));
     const api = { issuer: server.issuer, ...httpCalls(server.issuer, adminToken) } as unknown as TestServer;
     await createUser(api, 'held@example.com');
     const app = await createApp(api, { public: true });
@@ -163,7 +165,7 @@ forEachStore('mandate serve killed with SIGKILL while refresh tokens are issued 
       fetch(`${server.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: formBody({ grant_type: 'refresh_token', refresh_token: redeemed.refresh_token, client_id: app.clientId }) }),
     ].map((answer) => answer.then((response) => response.status, () => 'no answer'));
     const depth = async () => Number(/^mandate_audit_queue_depth (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())?.[1] ?? 0);
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + PROCESS_TIMEOUT_MS;
     while ((await depth()) < 2) assert.ok(Date.now() < deadline, 'both rows reach the audit queue');
     server.child.kill('SIGKILL');
     await exited;
