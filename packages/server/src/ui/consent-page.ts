@@ -1,8 +1,7 @@
-import type { LookAlike } from '../policy/look-alike-names.ts';
 import type { ScopeRisk } from '../store/store.ts';
 import { html } from './html.ts';
 import { page } from './layout.ts';
-import { lookAlikeWarning } from './look-alike-warning.ts';
+import { lookAlikeWarning, type LookAlikeView } from './look-alike-warning.ts';
 
 export interface ConsentScope {
   name: string;
@@ -26,7 +25,7 @@ export interface ConsentPageModel {
       source: 'dynamic' | 'metadata_document';
       documentHost: string | null;
       /** Its name looks like a name the operator registered, or mixes scripts (policy/look-alike-names.ts). */
-      lookAlike: LookAlike | null;
+      lookAlike: LookAlikeView | null;
     } | null;
   };
   /** The agent named by `requested_actor` (draft-oauth-ai-agents-on-behalf-of-user-02 §4: consent names it). */

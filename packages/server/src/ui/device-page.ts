@@ -1,8 +1,7 @@
-import type { LookAlike } from '../policy/look-alike-names.ts';
 import type { ScopeRisk } from '../store/store.ts';
 import { html } from './html.ts';
 import { page } from './layout.ts';
-import { lookAlikeWarning } from './look-alike-warning.ts';
+import { lookAlikeWarning, type LookAlikeView } from './look-alike-warning.ts';
 
 /**
  * The RFC 8628 verification pages: enter the code shown on the device, then confirm what it asks for. The code is
@@ -24,7 +23,7 @@ export interface DeviceConfirmModel {
   csrf: string;
   userEmail: string;
   userCode: string;
-  client: { id: string; name: string; isPublic: boolean; selfRegistered: boolean; lookAlike?: LookAlike | null };
+  client: { id: string; name: string; isPublic: boolean; selfRegistered: boolean; lookAlike?: LookAlikeView | null };
   scopes: { name: string; description: string; risk: ScopeRisk; resource: string | null }[];
   offlineAccess: boolean;
   expiresInSeconds: number;
