@@ -110,7 +110,9 @@ describe('PostgreSQL failover mid-transaction [postgres]', () => {
   test('FAULT-09 audit batch reset after COMMIT: the client gets 503 and no token, the retry gets one; the chain still extends and verifies', async () => {
     const issue = () =>
       server.postForm('/token', { grant_type: 'client_credentials', scope: 'calc', resource: MCP_RESOURCE }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
-    const reset = proxy.resetOn('COMMIT', { when: 'after-reply', after: 'INSERT INTO audit_log' });
+    // A batch after the server's first is one statement, its own transaction (audit-log.ts): its answer is lost after
+    // it committed, so the server's head is stale and the retry's batch must find the one it wrote.
+    const reset = proxy.resetOn('INSERT INTO audit_log', { when: 'after-reply' });
     await assertUnavailable(await issue());
     await reset.fired;
     assert.equal((await issue()).status, 200);

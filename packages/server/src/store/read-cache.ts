@@ -28,9 +28,11 @@ const CACHED = new Set(['getClient', 'getResourceByUri', 'getResourceByApiKeyId'
 /**
  * Writes that touch none of the cached rows, so they need not clear it. `recordDerivation` revokes only the token
  * being derived, whose id nothing has read yet; `recordTransactionToken` writes a row of its own table; the code's
- * redemption, refresh tokens and a session's last use touch tables of their own (the code and refresh flows' writes). The revocation event log's reader and its listener, and the webhook delivery queues (revocation and approval; expiring and polling approval requests), touch none either.
+ * redemption, refresh tokens and a session's last use touch tables of their own (the code and refresh flows' writes). The revocation event log's reader and its listener, and the webhook delivery queues (revocation and approval; expiring and polling approval requests; CIBA pings), touch none either.
+ * Every instance claims due CIBA pings each poll interval: as a write, that claim emptied every instance's cache
+ * once per interval per instance, found or not.
  */
-const UNRELATED = new Set(['redeemAuthorizationCode', 'createRefreshToken', 'retireRefreshToken', 'touchSession', 'appendAuditRows', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'recordTransactionToken', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'onApprovalEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'expireApprovalRequests', 'pollApprovalRequest', 'claimDueApprovalDeliveries', 'recordApprovalDeliveryAttempt', 'ping', 'close']);
+const UNRELATED = new Set(['redeemAuthorizationCode', 'createRefreshToken', 'retireRefreshToken', 'touchSession', 'appendAuditRows', 'appendAuditRowsAfter', 'auditChainState', 'consumeOnce', 'createPendingAuthorization', 'takePendingAuthorization', 'recordDerivation', 'recordTransactionToken', 'addRateLimitCounts', 'pruneAuditRows', 'auditCheckpoint', 'lastRevocationEventId', 'onRevocationEvent', 'onApprovalEvent', 'enqueueWebhookDeliveries', 'claimDueWebhookDeliveries', 'recordWebhookAttempt', 'expireApprovalRequests', 'pollApprovalRequest', 'claimDueApprovalDeliveries', 'recordApprovalDeliveryAttempt', 'claimDueCibaPings', 'recordCibaPingAttempt', 'ping', 'close']);
 /**
  * Writes that only add a record under a new key: they drop that key's entry (a miss read before, cached as null)
  * rather than the whole cache, so the code flow's grant does not make every request after it read its client again.

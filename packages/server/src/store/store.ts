@@ -492,6 +492,14 @@ export interface AuditRecords {
    * processes, other instances) never fork the chain; an exception from `build` writes nothing.
    */
   appendAuditRows(build: (state: AuditChainState) => { rows: AuditRow[]; anchor: AuditAnchor }, records?: IssuedTokenRecords): Promise<void>;
+  /**
+   * The hot path's append, for batches without token records: `batch` continues `head`, an anchor the caller has verified (the one it committed last,
+   * or one it read). It is written, and the anchor moved to `batch.anchor`, only if the anchor is still exactly
+   * `head`, no row follows it and no `appendAuditRows` holds the append lock; otherwise nothing is written and the
+   * chain's state as then seen comes back, for the caller to verify and build on again. One statement on PostgreSQL,
+   * so no lock is held across round trips and instances do not queue behind one another's.
+   */
+  appendAuditRowsAfter(head: AuditAnchor, batch: { rows: AuditRow[]; anchor: AuditAnchor }): Promise<{ appended: true } | { appended: false; state: AuditChainState }>;
   listAuditRows(filter: AuditFilter): Promise<AuditRow[]>;
   /** The anchor and the last row, read together. */
   auditChainState(): Promise<AuditChainState>;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
-import type { AuditRow, ClientRecord, SigningKeyRecord, Store } from '../../src/store/store.ts';
+import type { AuditAnchor, AuditRow, ClientRecord, SigningKeyRecord, Store } from '../../src/store/store.ts';
 import { StoreConflictError } from '../../src/store/store.ts';
 import { forEachStore } from '../helpers/stores.ts';
 
@@ -218,5 +218,51 @@ forEachStore('store contract', (fixture) => {
     assert.ok((await store.listAuditRows({ clientId: 'agt_a', limit: 100 })).every((r) => r.clientId === 'agt_a'));
     assert.deepEqual((await store.listAuditRows({ afterSeq: 13, limit: 100 })).map((r) => r.seq), [14, 15]);
     assert.deepEqual((await store.listAuditRows({ descending: true, limit: 2 })).map((r) => r.seq), [15, 14]);
+  });
+
+  test('audit: an append after a head writes only while that head is the chain\'s; racing writers, locked or not, keep one chain', async () => {
+    const batch = (head: AuditAnchor, count: number, event = 'token.issued') => {
+      const rows: AuditRow[] = Array.from({ length: count }, (_, i) => ({
+        seq: head.seq + i + 1,
+        tsMs: 2000 + head.seq + i,
+        event,
+        actor: 'agt_\'"\\ é 😀',
+        subject: null,
+        clientId: 'agt_a',
+        ip: '::1',
+        detail: { quote: 'a"b\'c\\d', unicode: 'ü → 😀', n: i },
+        prevHash: i === 0 ? head.hash : `h${head.seq + i}`,
+        hash: `h${head.seq + i + 1}`,
+      }));
+      return { rows, anchor: { seq: head.seq + count, hash: rows.at(-1)!.hash, keyedFromSeq: head.keyedFromSeq, mac: `m${head.seq + count}` } };
+    };
+    await store.appendAuditRows(({ anchor }) => batch(anchor!, 2));
+    const head = (await store.auditChainState()).anchor!;
+    assert.deepEqual(await store.appendAuditRowsAfter(head, batch(head, 3)), { appended: true });
+    const rows = await store.listAuditRows({ limit: 100 });
+    assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(rows[4], batch(head, 3).rows[2], 'every column as written, text exactly');
+    const moved = { anchor: { seq: 5, hash: 'h5', keyedFromSeq: 1, mac: 'm5' }, lastRow: { seq: 5, hash: 'h5' } };
+    assert.deepEqual(await store.auditChainState(), moved);
+    assert.deepEqual(await store.appendAuditRowsAfter(head, batch(head, 1)), { appended: false, state: moved }, 'a stale head writes nothing');
+    assert.deepEqual(await store.appendAuditRowsAfter({ ...moved.anchor, mac: 'forged' }, batch(moved.anchor, 1)), { appended: false, state: moved });
+    // Writers that each retry on the head they are told, and writers under the append lock, all at once.
+    const unlocked = async (count: number) => {
+      let at = (await store.auditChainState()).anchor!;
+      for (;;) {
+        const result = await store.appendAuditRowsAfter(at, batch(at, count, 'unlocked'));
+        if (result.appended) return;
+        at = result.state.anchor!;
+      }
+    };
+    await Promise.all([
+      ...Array.from({ length: 6 }, (_, i) => unlocked(i + 1)),
+      ...Array.from({ length: 3 }, () => store.appendAuditRows(({ anchor }) => batch(anchor!, 2, 'locked'))),
+    ]);
+    const all = await store.listAuditRows({ limit: 100 });
+    assert.deepEqual(all.map((r) => r.seq), Array.from({ length: 5 + 21 + 6 }, (_, i) => i + 1));
+    for (let i = 1; i < all.length; i++) assert.equal(all[i]!.prevHash, all[i - 1]!.hash);
+    assert.equal(all.filter((r) => r.event === 'unlocked').length, 21);
+    assert.deepEqual((await store.auditChainState()).anchor, { seq: 32, hash: 'h32', keyedFromSeq: 1, mac: 'm32' });
   });
 }, { databasePer: 'test' });

@@ -1,6 +1,6 @@
 import { AUDIT_GENESIS_HASH, type AuditAnchor, type AuditChainState, type AuditCheckpoint, type AuditFilter, type AuditRecords, type AuditRow } from '../store.ts';
 import { type ColumnMap, decodeRow } from './columns.ts';
-import type { SqlDriver, SqlValue } from './driver.ts';
+import type { SqlDriver, SqlRow, SqlValue } from './driver.ts';
 import { insertIssuedRefreshTokens } from './grant-records.ts';
 import { insertIssuedTransactionTokens } from './transaction-token-records.ts';
 
@@ -33,6 +33,31 @@ const CHAIN_STATE =
   ' LEFT JOIN audit_anchor a ON a.id = 1' +
   ' LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) t ON 1 = 1';
 
+/**
+ * appendAuditRowsAfter on PostgreSQL, in one statement (its own transaction): the anchor moves only if it is still
+ * the caller's head, no row follows it and the append lock is free (tried, never waited for: a transaction of
+ * appendAuditRows holding it is never overtaken between its read and its write); the rows, passed as one JSON array,
+ * are inserted only if it moved. Two such statements from the same head: the second waits for the anchor's row lock,
+ * re-checks its condition on the committed row and moves nothing. The chain state comes back with the count, from the
+ * statement's snapshot, for the caller's next attempt. (`added` is referenced by nothing: a data-modifying CTE runs all the same.)
+ */
+const APPEND_AFTER =
+  'WITH moved AS (' +
+  'UPDATE audit_anchor SET seq = ?, hash = ?, keyed_from_seq = ?, mac = ?' +
+  ' WHERE id = 1 AND seq = ? AND hash = ? AND keyed_from_seq = ? AND mac IS NOT DISTINCT FROM ?' +
+  ' AND NOT EXISTS (SELECT 1 FROM audit_log WHERE seq > ?) AND pg_try_advisory_xact_lock(?)' +
+  ' RETURNING 1 AS moved), ' +
+  `added AS (INSERT INTO audit_log (${INSERT_COLUMNS}) SELECT ${INSERT_COLUMNS}` +
+  ' FROM json_to_recordset(?::json) AS r(seq bigint, ts_ms bigint, event text, actor text, subject text, client_id text, ip text, detail text, prev_hash text, hash text)' +
+  ' WHERE EXISTS (SELECT 1 FROM moved)) ' +
+  'SELECT (SELECT count(*) FROM moved) AS moved, a.seq AS anchor_seq, a.hash AS anchor_hash, a.keyed_from_seq, a.mac, t.seq AS last_seq, t.hash AS last_hash' +
+  ' FROM (SELECT 1 AS one) o' +
+  ' LEFT JOIN audit_anchor a ON a.id = 1' +
+  ' LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) t ON 1 = 1';
+
+const sameAnchor = (a: AuditAnchor | null, b: AuditAnchor) =>
+  a !== null && a.seq === b.seq && a.hash === b.hash && a.keyedFromSeq === b.keyedFromSeq && a.mac === b.mac;
+
 /** Migration 020 creates the one anchor row, and an append whose anchor is missing refuses before it gets here. */
 const SAVE_ANCHOR = 'UPDATE audit_anchor SET seq = ?, hash = ?, keyed_from_seq = ?, mac = ? WHERE id = 1';
 /** SQLite has no round trips to save: two cached statements are cheaper than one join. */
@@ -40,9 +65,9 @@ const ANCHOR = 'SELECT seq AS anchor_seq, hash AS anchor_hash, keyed_from_seq, m
 const LAST_ROW = 'SELECT seq AS last_seq, hash AS last_hash FROM audit_log ORDER BY seq DESC LIMIT 1';
 
 export function auditRecords(db: SqlDriver): AuditRecords {
-  const chainState = async (exec: Pick<SqlDriver, 'get'>): Promise<AuditChainState> => {
-    const row =
-      db.dialect === 'sqlite' ? { ...(await exec.get(ANCHOR)), ...(await exec.get(LAST_ROW)) } : (await exec.get(CHAIN_STATE))!;
+  const chainState = async (exec: Pick<SqlDriver, 'get'>): Promise<AuditChainState> =>
+    decodeChainState(db.dialect === 'sqlite' ? { ...(await exec.get(ANCHOR)), ...(await exec.get(LAST_ROW)) } : (await exec.get(CHAIN_STATE))!);
+  const decodeChainState = (row: SqlRow): AuditChainState => {
     const anchor: AuditAnchor | null =
       row['anchor_seq'] === null || row['anchor_seq'] === undefined
         ? null
@@ -80,6 +105,29 @@ export function auditRecords(db: SqlDriver): AuditRecords {
         }
         await tx.run(SAVE_ANCHOR, [anchor.seq, anchor.hash, anchor.keyedFromSeq, anchor.mac]);
       }, AUDIT_APPEND_LOCK);
+    },
+
+    async appendAuditRowsAfter(head, { rows, anchor }) {
+      if (db.dialect === 'sqlite') {
+        // No round trips to save: the locked transaction, with the same condition.
+        return db.transaction(async (tx) => {
+          const state = await chainState(tx);
+          if (!sameAnchor(state.anchor, head) || state.lastRow.seq > head.seq) return { appended: false, state };
+          for (const row of rows) await tx.run(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, values(row));
+          await tx.run(SAVE_ANCHOR, [anchor.seq, anchor.hash, anchor.keyedFromSeq, anchor.mac]);
+          return { appended: true };
+        });
+      }
+      const records = rows.map((row) => {
+        const [seq, tsMs, event, actor, subject, clientId, ip, detail, prevHash, hash] = values(row);
+        return { seq, ts_ms: tsMs, event, actor, subject, client_id: clientId, ip, detail, prev_hash: prevHash, hash };
+      });
+      const result = (await db.get(APPEND_AFTER, [
+        anchor.seq, anchor.hash, anchor.keyedFromSeq, anchor.mac,
+        head.seq, head.hash, head.keyedFromSeq, head.mac, head.seq, AUDIT_APPEND_LOCK,
+        JSON.stringify(records),
+      ]))!;
+      return Number(result['moved']) === 1 ? { appended: true } : { appended: false, state: decodeChainState(result) };
     },
 
     async listAuditRows(filter: AuditFilter) {
