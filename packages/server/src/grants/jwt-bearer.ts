@@ -141,6 +141,12 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
     }
     const exp = payload.exp!;
     if (payload.iat !== undefined && payload.iat > now + deps.clockSkewSeconds) throw invalidGrant('the assertion’s iat is in the future');
+    // The user's grant keeps it (whole seconds): a time in the future, or past what the column holds, is no
+    // authentication time (an auth_time of 1e20 gave a 500, SR-FUZZ-03).
+    const authTime = payload['auth_time'];
+    if (authTime !== undefined && (typeof authTime !== 'number' || !(authTime >= 0) || authTime > now + deps.clockSkewSeconds)) {
+      throw invalidGrant('the assertion’s auth_time must be a time (NumericDate) not in the future');
+    }
     const maxTtl = trusted.maxAssertionLifetimeSeconds ?? deps.assertionMaxTtlSeconds;
     if (exp - Math.min(payload.iat ?? now, now) > maxTtl) throw invalidGrant(`the assertion lives longer than ${maxTtl} seconds`);
     if (typeof payload.jti !== 'string' || payload.jti === '') throw invalidGrant('the assertion has no jti: every grant is single use here');
@@ -238,7 +244,7 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
           actorId: null,
           scopes: targets.scopes,
           resources: targets.resources,
-          authTime: typeof claims['auth_time'] === 'number' ? claims['auth_time'] : now,
+          authTime: typeof claims['auth_time'] === 'number' ? Math.floor(claims['auth_time']) : now,
           amr: [],
           status: 'active',
           createdAt: now,

@@ -28,11 +28,22 @@ export interface FuzzResponse {
 /** What one input did: `accepted` (2xx/3xx or a parser's success) or `refused`. */
 export type Outcome = 'accepted' | 'refused';
 
-export interface FuzzTarget<T = unknown> {
+/** An outcome with its label for the per-target outcome table (`200`, `400 invalid_grant`, `302 error=access_denied`). */
+export interface Verdict {
+  outcome: Outcome;
+  label: string;
+}
+
+export interface FuzzTarget<T = unknown, P = any> {
   name: string;
   inputs(world: FuzzWorld): fc.Arbitrary<T>;
+  /**
+   * Makes fresh valid artefacts for one input through the real endpoints (a code, a refresh token), before the
+   * durable row counts are read: what it writes is not the input's doing.
+   */
+  prepare?(world: FuzzWorld): Promise<P>;
   /** Sends or parses one input; throws (an assertion) when an oracle fails. */
-  run(world: FuzzWorld, input: T): Promise<Outcome>;
+  run(world: FuzzWorld, input: T, prepared: P): Promise<Outcome | Verdict>;
 }
 
 /** Raw HTTP, so malformed headers and bodies reach the server exactly as generated (fetch would normalise them). */
@@ -88,13 +99,37 @@ export function checkResponse(format: ErrorFormat, request: FuzzRequest, respons
   return 'refused';
 }
 
+/** A response's label: its status, with the RFC 6749 `error`, the problem `type`'s last part or a redirect's `error`. */
+export function labelOf(response: FuzzResponse): string {
+  const location = String(response.headers['location'] ?? '');
+  if (response.status >= 300 && response.status < 400) {
+    const error = /[?&#]error=([^&]*)/.exec(location)?.[1];
+    return error ? `${response.status} error=${decodeURIComponent(error)}` : String(response.status);
+  }
+  if (response.status < 400) return String(response.status);
+  try {
+    const body = JSON.parse(response.body) as Record<string, unknown>;
+    if (typeof body['error'] === 'string') return `${response.status} ${body['error']}`;
+    if (typeof body['type'] === 'string') return `${response.status} ${body['type'].split(':').at(-1)}`;
+  } catch {
+    // not JSON: the status alone
+  }
+  const challenge = /error="([^"]*)"/.exec(String(response.headers['www-authenticate'] ?? ''))?.[1];
+  return challenge ? `${response.status} ${challenge}` : String(response.status);
+}
+
+/** Applies the format oracle to a response and labels it. */
+export function judge(format: ErrorFormat, request: FuzzRequest, response: FuzzResponse): Verdict {
+  return { outcome: checkResponse(format, request, response), label: labelOf(response) };
+}
+
 /** An HTTP target: builds requests and applies the format oracle. */
 export function httpTarget(name: string, format: ErrorFormat, requests: (world: FuzzWorld) => fc.Arbitrary<FuzzRequest>): FuzzTarget<FuzzRequest> {
   return {
     name,
     inputs: requests,
     async run(world, request) {
-      return checkResponse(format, request, await send(world.server.issuer, request));
+      return judge(format, request, await send(world.server.issuer, request));
     },
   };
 }
@@ -104,6 +139,8 @@ export interface TargetSummary {
   inputs: number;
   accepted: number;
   refused: number;
+  /** How many inputs got each outcome label (`200`, `400 invalid_grant`, …). */
+  outcomes: Record<string, number>;
   failures: string[];
 }
 
@@ -126,15 +163,18 @@ export function watchUnhandled(): { count(): number; list(): unknown[] } {
  * rather than thrown, so that one run reports every target.
  */
 export async function runTarget(world: FuzzWorld, databaseUrl: string, target: FuzzTarget<any>, runs: number, seed: number): Promise<TargetSummary> {
-  const summary: TargetSummary = { target: target.name, inputs: 0, accepted: 0, refused: 0, failures: [] };
+  const summary: TargetSummary = { target: target.name, inputs: 0, accepted: 0, refused: 0, outcomes: {}, failures: [] };
   const probe = await openProbe(databaseUrl);
   try {
     const result = await fc.check(
       fc.asyncProperty(target.inputs(world), async (input) => {
         summary.inputs++;
+        const prepared = target.prepare ? await target.prepare(world) : undefined;
         const before = await probe.durableCounts();
-        const outcome = await target.run(world, input);
+        const ran = await target.run(world, input, prepared);
+        const { outcome, label } = typeof ran === 'string' ? { outcome: ran, label: ran } : ran;
         summary[outcome]++;
+        summary.outcomes[label] = (summary.outcomes[label] ?? 0) + 1;
         if (outcome === 'refused') {
           const after = await probe.durableCounts();
           if (after !== before) throw new OracleFailure(`a refused input wrote rows: ${before} → ${after}`);

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { exportJWK } from 'jose';
 import { basicAuth, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
-import { createApp, createUser, obtainCode, redeemCode } from '../helpers/user-flow.ts';
+import { actorToken, Browser, type CodeFlowOptions, createApp, createUser, obtainCode, onBehalfOfRoot, redeemCode } from '../helpers/user-flow.ts';
 import type { JwtKey } from './hostile-jwt.ts';
 
 /**
@@ -22,6 +22,23 @@ export interface FuzzWorld {
   app: { clientId: string; refreshToken: string; userToken: string; email: string };
   /** The server's own signing key is not ours: resource tokens are forged with this key, published nowhere. */
   forger: JwtKey;
+  /** The app's code flow and the user's browser, signed in with consent remembered: each new code is one GET /authorize. */
+  flow: CodeFlowOptions;
+  browser: Browser;
+  /** Another public app, and another agent (a hand-off audience), for parties that must not match. */
+  otherApp: { clientId: string };
+  otherAgent: { clientId: string; clientSecret: string };
+  /** A user's on-behalf-of token for `agent` (the root of a chain) and the agent's actor token: a valid exchange. */
+  delegation: { subjectToken: string; actorToken: string; otherActorToken: string };
+  /** An issuer the server trusts for RFC 7523 `jwt-bearer` grants (inline key, subjects by email) and a client allowed them. */
+  workload: { issuer: string; key: JwtKey; client: { clientId: string; clientSecret: string } };
+}
+
+export const WORKLOAD_ISSUER = 'https://workloads.example';
+
+/** A new authorization code of the world's app and user, with its PKCE verifier, through the real /authorize. */
+export function freshCode(world: FuzzWorld): Promise<{ code: string; verifier: string }> {
+  return obtainCode(world.server, world.flow, world.browser);
 }
 
 async function ecKey(kid: string): Promise<JwtKey> {
@@ -30,12 +47,14 @@ async function ecKey(kid: string): Promise<JwtKey> {
 }
 
 export async function buildWorld(fixture: { url: string }): Promise<FuzzWorld> {
+  const workloadKey = await ecKey('w1');
   const server = await startTestServer(fixture, {
     rateLimit: { tokenPerClientPerMinute: 0, tokenPerIpPerMinute: 0 },
     registration: { perIpPerMinute: 0 },
     device: { userCodeAttemptsPerIpPerMinute: 0, userCodeFailuresPerMinute: 0, requestsPerIpPerMinute: 0 },
     // Client ID Metadata Documents come from the test's own loopback server (document-targets.ts).
     clientMetadataDocuments: { allowHttpLocalhost: true },
+    crossDomain: { trustedIssuers: [{ issuer: WORKLOAD_ISSUER, jwks: { keys: [workloadKey.publicJwk] }, subject: 'email', scopes: ['calc'] }] },
   });
   const registered = await registerAgentAndResource(server);
   const agent = { clientId: registered.clientId, clientSecret: registered.clientSecret };
@@ -53,9 +72,18 @@ export async function buildWorld(fixture: { url: string }): Promise<FuzzWorld> {
   await createUser(server, email);
   const app = await createApp(server, { public: true });
   const flow = { clientId: app.clientId, scope: 'openid calc offline_access', resource: MCP_RESOURCE, email };
-  const { code, verifier } = await obtainCode(server, flow);
+  const browser = new Browser();
+  const { code, verifier } = await obtainCode(server, flow, browser);
   const redeemed = (await (await redeemCode(server, flow, code, verifier)).json()) as Record<string, string>;
   if (!redeemed['access_token']) throw new Error(`code flow: ${JSON.stringify(redeemed)}`);
+  const otherApp = await createApp(server, { public: true });
+  const other = await registerAgentAndResource(server, { name: 'fuzz other agent' });
+  const otherAgent = { clientId: other.clientId, clientSecret: other.clientSecret };
+  const root = await onBehalfOfRoot(server, agent, MCP_RESOURCE, `fuzz-obo-${randomUUID()}@example.com`);
+  if (!root.token) throw new Error('no on-behalf-of token');
+  const delegation = { subjectToken: root.token, actorToken: await actorToken(server, agent), otherActorToken: await actorToken(server, otherAgent) };
+  const workloadClient = await createApp(server, { grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'], audiences: [MCP_RESOURCE], scopes: ['calc', 'files:read'] });
+  const workload = { issuer: WORKLOAD_ISSUER, key: workloadKey, client: { clientId: workloadClient.clientId, clientSecret: workloadClient.clientSecret! } };
   return {
     server,
     agent,
@@ -65,5 +93,11 @@ export async function buildWorld(fixture: { url: string }): Promise<FuzzWorld> {
     dpop: await ecKey('dpop'),
     app: { clientId: app.clientId, refreshToken: redeemed['refresh_token'] ?? 'no-refresh-token', userToken: redeemed['access_token'], email },
     forger: await ecKey('forged'),
+    flow,
+    browser,
+    otherApp,
+    otherAgent,
+    delegation,
+    workload,
   };
 }

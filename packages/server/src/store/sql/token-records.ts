@@ -74,10 +74,12 @@ export function replayRecords(db: SqlExecutor): ReplayRecords {
   return {
     async consumeOnce(key, expiresAt, now) {
       // An expired marker may still be there before the purge runs: take it over rather than call it a replay.
+      // The column holds whole seconds; a JWT's NumericDate may have a fraction (RFC 7519 §2: a proof's `iat` of
+      // 1764551234.5 gave a 500, SR-FUZZ-02), so the marker is kept to the next whole second, never less.
       const changed = await db.run(
         `INSERT INTO replay_markers (key, expires_at) VALUES (?, ?)
          ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_markers.expires_at < ?`,
-        [key, expiresAt, now],
+        [key, Math.ceil(expiresAt), now],
       );
       return changed > 0;
     },
