@@ -15,6 +15,11 @@ export interface TwoHop {
   body: string;
   /** What one exchange returned, decoded: its `act` chain. */
   checked: Record<string, unknown>;
+  /**
+   * A new body for the same hop: A's hand-off and B's actor token again, fresh. Both live at most 300 s (an actor
+   * token's limit, and the hand-off never outlives A's): a run longer than that (under valgrind) renews them.
+   */
+  renew(): Promise<string>;
 }
 
 type Agent = { client_id: string; client_secret: string };
@@ -53,23 +58,26 @@ export async function startTwoHop(ctx: StartContext): Promise<TwoHop> {
     const code = await mandateSignInAndConsent(app.browser, app.endpoints.authorizationPath, query);
     const root = (await redeem(app, code, { actor_token: await actorToken(app, a), actor_token_type: TOKEN_TYPE_ACCESS_TOKEN }))['access_token'] as string;
     const aAuthorization = basicAuthorization(a.client_id, a.client_secret);
-    const handOff = (await post(app, aAuthorization, {
-      grant_type: GRANT_TOKEN_EXCHANGE,
-      subject_token: root,
-      subject_token_type: TOKEN_TYPE_ACCESS_TOKEN,
-      actor_token: await actorToken(app, a),
-      actor_token_type: TOKEN_TYPE_ACCESS_TOKEN,
-      audience: b.client_id,
-    }))['access_token'] as string;
-    const form = {
-      grant_type: GRANT_TOKEN_EXCHANGE,
-      subject_token: handOff,
-      subject_token_type: TOKEN_TYPE_ACCESS_TOKEN,
-      actor_token: await actorToken(app, b),
-      actor_token_type: TOKEN_TYPE_ACCESS_TOKEN,
-      resource: RESOURCE,
-      scope: REQUESTED_SCOPE,
+    const hop = async () => {
+      const handOff = (await post(app, aAuthorization, {
+        grant_type: GRANT_TOKEN_EXCHANGE,
+        subject_token: root,
+        subject_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+        actor_token: await actorToken(app, a),
+        actor_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+        audience: b.client_id,
+      }))['access_token'] as string;
+      return {
+        grant_type: GRANT_TOKEN_EXCHANGE,
+        subject_token: handOff,
+        subject_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+        actor_token: await actorToken(app, b),
+        actor_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+        resource: RESOURCE,
+        scope: REQUESTED_SCOPE,
+      };
     };
+    const form = await hop();
     const authorization = basicAuthorization(b.client_id, b.client_secret);
     const claims = claimsOf((await post(app, authorization, form))['access_token'] as string);
     const act = claims['act'] as { sub?: string; act?: { sub?: string; act?: unknown } } | undefined;
@@ -81,6 +89,7 @@ export async function startTwoHop(ctx: StartContext): Promise<TwoHop> {
       authorization,
       body: new URLSearchParams(form).toString(),
       checked: { sub: claims['sub'], aud: claims['aud'], scope: claims['scope'], act, rootIsUser: String(claims['sub']).startsWith('usr_') },
+      renew: async () => new URLSearchParams(await hop()).toString(),
     };
   } catch (err) {
     await app.close();

@@ -47,6 +47,8 @@ export interface MandateStartOptions {
   cores?: readonly (number | null)[];
   /** More environment for `serve` (e.g. a raised registration rate limit). */
   env?: Record<string, string>;
+  /** `serve` under this command (lib-flow-instructions.ts: valgrind), given up to 10 minutes to start. */
+  wrapper?: readonly string[];
   /** Runs before `serve`, with the CLI on the same database: users, clients, policies a scenario needs. */
   setup?(cli: MandateCli): void;
 }
@@ -95,6 +97,7 @@ export async function startMandate(options: MandateStartOptions): Promise<Mandat
           args: [...profileArgs, CLI, 'serve', '--port', '0', '--db', db],
           env,
           core: options.cores?.[i] ?? options.core,
+          ...(options.wrapper ? { wrapper: options.wrapper, readyTimeoutMs: 600_000 } : {}),
           readyUrl: (line) => /^Mandate authorization server on (\S+)/.exec(line)?.[1],
         }),
       );

@@ -22,6 +22,9 @@ export interface SpawnServer {
   core: number | null;
   /** Finds the base URL in a line of the server's stdout. */
   readyUrl(line: string): string | undefined;
+  /** A command the server runs under (e.g. valgrind and its options), before node; and how long it may take to start. */
+  wrapper?: readonly string[];
+  readyTimeoutMs?: number;
 }
 
 export const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -45,7 +48,8 @@ export function processRssBytes(pid: number): number {
 }
 
 export function startServerProcess(spec: SpawnServer): Promise<ServerProcess> {
-  const [command, args] = spec.core === null ? [process.execPath, spec.args] : ['taskset', ['-c', String(spec.core), process.execPath, ...spec.args]];
+  const node = [...(spec.wrapper ?? []), process.execPath];
+  const [command, args] = spec.core === null ? [node[0]!, [...node.slice(1), ...spec.args]] : ['taskset', ['-c', String(spec.core), ...node, ...spec.args]];
   const child: ChildProcess = spawn(command, args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -59,7 +63,8 @@ export function startServerProcess(spec: SpawnServer): Promise<ServerProcess> {
       child.kill('SIGKILL');
       reject(new Error(`${spec.label} did not start: ${why}\n${log}`));
     };
-    const timer = setTimeout(() => fail('no ready line within 30 s'), 30_000);
+    const timeoutMs = spec.readyTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => fail(`no ready line within ${timeoutMs / 1000} s`), timeoutMs);
     const onEarlyExit = (code: number | null) => fail(`exited with ${code}`);
     child.once('exit', onEarlyExit);
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));

@@ -19,6 +19,8 @@ export interface StartContext {
   core: number | null;
   /** Where Mandate writes its `--cpu-prof` profile, or null. */
   profileDir: string | null;
+  /** A command Mandate's `serve` runs under (valgrind, for lib-flow-instructions.ts). */
+  wrapper?: readonly string[];
 }
 
 /** One benchmark: how to start each server and what to load it with. */
@@ -36,7 +38,7 @@ export interface Scenario {
 
 /** Options for `startMandate` that come from the command line (store, instances), with the server's core. */
 export function mandateStart(ctx: StartContext): MandateStartOptions {
-  return { core: ctx.core, profileDir: ctx.profileDir, store: ctx.options.store, instances: ctx.options.instances };
+  return { core: ctx.core, profileDir: ctx.profileDir, store: ctx.options.store, instances: ctx.options.instances, ...(ctx.wrapper ? { wrapper: ctx.wrapper } : {}) };
 }
 
 /** The origin (`http://127.0.0.1:<port>`) of each Mandate instance, for the load generator. */

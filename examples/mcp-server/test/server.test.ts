@@ -62,7 +62,7 @@ describe('demo MCP server (in process, fixture AS)', () => {
   });
 
   test('add, and whoami with the whole delegation chain of a delegated token', async () => {
-    const act = { sub: 'agt_assistant', sub_profile: 'ai_agent', client_id: 'agt_assistant', act: { sub: 'agt_planner', sub_profile: 'ai_agent' } };
+    const act = { sub: 'agt_assistant', sub_profile: 'ai_agent', client_id: 'agt_assistant', act: { sub: 'agt_planner', sub_profile: 'ai_agent', client_id: 'agt_planner' } };
     const client = await demo.connect(demo.token({ sub: 'usr_alice', client_id: 'agt_assistant', scope: 'calc', act }));
     assert.deepEqual(JSON.parse(textOf(await client.callTool({ name: 'add', arguments: { a: 2, b: 3.5 } }))), { sum: 5.5 });
     const whoami = JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} })));
@@ -71,7 +71,7 @@ describe('demo MCP server (in process, fixture AS)', () => {
     assert.equal(whoami.acting_for_itself, false);
     assert.deepEqual(whoami.delegation_chain, [
       { subject: 'agt_assistant', clientId: 'agt_assistant', subjectProfile: 'ai_agent' },
-      { subject: 'agt_planner', subjectProfile: 'ai_agent' },
+      { subject: 'agt_planner', clientId: 'agt_planner', subjectProfile: 'ai_agent' },
     ]);
     assert.equal(JSON.stringify(whoami).includes('eyJ'), false, 'the token itself is never echoed');
   });

@@ -25,8 +25,9 @@ export interface RevocationEvent {
   exp?: number;
   /**
    * The audiences (`aud` values) of every token the event revokes: the server sends it only to these resources.
-   * Absent when it cannot say (a party's cutoff, which reaches tokens wherever they went; a token recorded before
-   * audiences were): then every subscribed resource receives it. Informational for a subscriber ({@link isRevokedBy}
+   * A user's cutoff names the resources of all their grants (every token of a user's carries a grant and targets
+   * only its resources). Absent when it cannot say (a client's, agent's or resource server's cutoff, which reaches
+   * tokens wherever they went; a token recorded before audiences were): then every subscribed resource receives it. Informational for a subscriber ({@link isRevokedBy}
    * ignores it).
    */
   aud?: string[];

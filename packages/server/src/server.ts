@@ -20,6 +20,7 @@ import { deriveDpopNonceSecret } from './oauth/dpop.ts';
 import { type KeyCustody, openKeyCustody } from './keys/key-custody.ts';
 import { KeyRing } from './keys/key-ring.ts';
 import { openStore } from './store/open-store.ts';
+import { redisReplayMarkers, withReplayMarkers } from './store/redis/replay-markers.ts';
 import type { Store } from './store/store.ts';
 
 export interface RunningServer {
@@ -84,6 +85,8 @@ export async function startServer(overrides: ConfigOverrides | readonly ConfigOv
     if (otlpEndpoint !== undefined) tracing = await startTracing({ endpoint: otlpEndpoint, serviceName });
     store = await openStore(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous, sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs });
     await store.migrate();
+    // Replay markers in Redis when configured (issue 11 item 4); the store's table otherwise.
+    if (config.redisUrl !== undefined) store = withReplayMarkers(store, redisReplayMarkers(config.redisUrl));
     // Every store call made while answering a request becomes a child span of the request's.
     if (tracing) store = tracing.traced(store, 'store', { 'db.system': store.dialect === 'postgres' ? 'postgresql' : 'sqlite' });
     const kek = loadKek(config.keys);

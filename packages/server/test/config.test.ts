@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ConfigError, configFromEnvironment, configFromFile, configFromFileAndEnvironment, defaults, ENVIRONMENT_VARIABLES, resolveConfig } from '../src/config.ts';
 
-const configSource = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
-/** The schema's own text, where the options are defined (the provider entries above it have their own comments). */
-const source = configSource.slice(configSource.indexOf('const configSchema'));
+/** The sections' own text, where the options are defined (list entries and value types have files, and comments, of their own). */
+const configDir = new URL('../src/config/', import.meta.url);
+const sectionFiles = readdirSync(configDir).filter((file) => file.endsWith('-options.ts')).sort();
+const source = sectionFiles.map((file) => readFileSync(new URL(file, configDir), 'utf8')).join('\n');
 const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 
 /** Every option's dotted path, from the defaults (an absent optional option such as keys.kek is listed by hand). */
@@ -15,7 +16,7 @@ function optionPaths(value: unknown, prefix = ''): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [prefix];
   return Object.entries(value).flatMap(([key, inner]) => optionPaths(inner, prefix ? `${prefix}.${key}` : key));
 }
-const OPTIONAL_WITHOUT_DEFAULT = ['keys.kek', 'users.webauthnRpId', 'metrics.port', 'retention.auditDays', 'transactionTokens.trustDomain', 'telemetry.otlpEndpoint', 'keys.rotationIntervalSeconds', 'keys.externalSigner'];
+const OPTIONAL_WITHOUT_DEFAULT = ['keys.kek', 'users.webauthnRpId', 'metrics.port', 'retention.auditDays', 'transactionTokens.trustDomain', 'telemetry.otlpEndpoint', 'keys.rotationIntervalSeconds', 'keys.externalSigner', 'redisUrl'];
 const allPaths = [...optionPaths(defaults), ...OPTIONAL_WITHOUT_DEFAULT];
 
 const at = (object: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], object);
@@ -143,12 +144,12 @@ describe('environment variables', () => {
     }
   });
 
-  test('no module but config.ts reads process.env (the PostgreSQL user default follows libpq, in open-store.ts)', () => {
+  test('no module but config/environment.ts reads process.env (the PostgreSQL user default follows libpq, in open-store.ts)', () => {
     const src = new URL('../src/', import.meta.url);
     const readers = readdirSync(src, { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts') && readFileSync(new URL(file, src), 'utf8').includes('process.env'))
       .sort();
-    assert.deepEqual(readers, ['config.ts', 'store/open-store.ts']);
+    assert.deepEqual(readers, ['config/environment.ts', 'store/open-store.ts']);
   });
 });
 

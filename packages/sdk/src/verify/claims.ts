@@ -80,11 +80,18 @@ function parseScope(scope: unknown): string[] {
   return scope.split(' ').filter((s) => s !== '');
 }
 
-function isActClaim(value: unknown, depth: number): value is ActClaim {
+/**
+ * Whether `value` is an `act` chain as Mandate issues it (RFC 8693 §4.1, issue 11 item 1): every node an object
+ * with a non-empty `sub` and `client_id` (`sub_profile` and `iss` strings where present), at most
+ * {@link maxActDepth} deep. A node without them cannot come from Mandate, whatever signed it: such a token is
+ * refused, never read as a shorter or anonymous chain.
+ */
+export function isActClaim(value: unknown, depth = 1): value is ActClaim {
   if (depth > maxActDepth || typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const node = value as Record<string, unknown>;
   if (typeof node.sub !== 'string' || node.sub === '') return false;
-  for (const member of ['client_id', 'sub_profile', 'iss'] as const) {
+  if (typeof node.client_id !== 'string' || node.client_id === '') return false;
+  for (const member of ['sub_profile', 'iss'] as const) {
     if (node[member] !== undefined && typeof node[member] !== 'string') return false;
   }
   return node.act === undefined || isActClaim(node.act, depth + 1);

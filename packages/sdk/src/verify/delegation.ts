@@ -1,6 +1,7 @@
 import { checkDelegationChain, type DelegationPolicy } from '@mandate/protocol';
-import { DelegationActorNotAllowed, DelegationNotAllowed, DelegationTooDeep, DelegationWithoutHumanRoot } from '../errors.ts';
+import { ClaimInvalid, DelegationActorNotAllowed, DelegationNotAllowed, DelegationTooDeep, DelegationWithoutHumanRoot } from '../errors.ts';
 import type { AuthInfo } from './auth-info.ts';
+import { isActClaim } from './claims.ts';
 
 export type { DelegationPolicy };
 
@@ -10,7 +11,8 @@ export type { DelegationPolicy };
  * `allowedDelegations` admits. The rules are `@mandate/protocol`'s, the same Mandate applies when it mints an
  * exchanged token; a resource applies them again to whatever token reaches it. Throws a typed error per rule:
  * {@link DelegationTooDeep}, {@link DelegationWithoutHumanRoot}, {@link DelegationActorNotAllowed},
- * {@link DelegationNotAllowed}. What holds between a token and its parent (scopes and audiences only shrink, the
+ * {@link DelegationNotAllowed}; a chain that is not one (a node that is not an object, or lacks `sub` or `client_id`)
+ * is {@link ClaimInvalid} (`act`), as `createVerifier` refuses it. What holds between a token and its parent (scopes and audiences only shrink, the
  * lifetime never exceeds the parent's) cannot be seen in one token: Mandate enforces it at every exchange.
  *
  * @example
@@ -18,6 +20,8 @@ export type { DelegationPolicy };
  * verifyDelegation(auth, { maxDepth: 2, requireHumanRoot: true, allowedActors: ['agt_planner', 'agt_researcher'] });
  */
 export function verifyDelegation(auth: Pick<AuthInfo, 'claims'>, policy: DelegationPolicy): void {
+  // Claims that did not come through createVerifier are checked here too: a policy is never applied to a forged chain.
+  if (auth.claims.act !== undefined && !isActClaim(auth.claims.act)) throw new ClaimInvalid('act', 'invalid');
   // Mandate puts `gid` on every token that derives from a user's grant: a person is at its root.
   const violation = checkDelegationChain({ ...auth.claims, ...(auth.claims.gid !== undefined ? { person: true } : {}) }, policy);
   if (violation === null) return;

@@ -224,13 +224,13 @@ describe('createVerifier (RFC 9068 §4)', () => {
   });
 
   test('AuthInfo of an agent acting for a user: actor chain outermost first, agentId from act', async () => {
-    const act = { sub: 'agt_planner', sub_profile: 'ai_agent', client_id: 'agt_planner', act: { sub: 'agt_helper', sub_profile: 'ai_agent' } };
+    const act = { sub: 'agt_planner', sub_profile: 'ai_agent', client_id: 'agt_planner', act: { sub: 'agt_helper', sub_profile: 'ai_agent', client_id: 'agt_helper' } };
     const auth = await verifierFor().verify(as.accessToken({ sub: 'usr_alice', client_id: 'agt_planner', act }));
     assert.equal(auth.subject, 'usr_alice');
     assert.equal(auth.agentId, 'agt_planner');
     assert.deepEqual(auth.actors, [
       { subject: 'agt_planner', subjectProfile: 'ai_agent', clientId: 'agt_planner' },
-      { subject: 'agt_helper', subjectProfile: 'ai_agent' },
+      { subject: 'agt_helper', subjectProfile: 'ai_agent', clientId: 'agt_helper' },
     ]);
     assert.deepEqual(auth.claims.act, act);
   });

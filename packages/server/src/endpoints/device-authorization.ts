@@ -6,7 +6,7 @@ import type { SharedRateCounts } from '../http/shared-rate-counts.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { authenticateClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
-import { OAuthError, unauthorizedClient } from '../oauth/oauth-error.ts';
+import { tooManyRequests, unauthorizedClient } from '../oauth/oauth-error.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
 
 /**
@@ -32,9 +32,7 @@ export function deviceAuthorizationEndpoint(deps: {
     cors: true,
     async handler(request, reply) {
       const refusal = perIp.take(request.ip);
-      if (refusal) {
-        throw new OAuthError('invalid_request', `too many device authorization requests; retry after ${refusal.retryAfter}s`, { status: 429, headers: { 'retry-after': String(refusal.retryAfter) } });
-      }
+      if (refusal) throw tooManyRequests('device authorization requests', refusal.retryAfter);
       const params = requestForm(request);
       params.rejectRepeated(new Set(['resource']));
       const now = deps.now();

@@ -6,7 +6,7 @@ import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { authenticateClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
 import { checkDpopProof, type DpopDeps, dpopNonceHeader, dpopTokenError } from '../oauth/dpop.ts';
-import { OAuthError, unauthorizedClient } from '../oauth/oauth-error.ts';
+import { tooManyRequests, unauthorizedClient } from '../oauth/oauth-error.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
 
 export interface PushedAuthorizationEndpointDeps {
@@ -37,9 +37,7 @@ export function pushedAuthorizationEndpoint(deps: PushedAuthorizationEndpointDep
     cors: true,
     async handler(request, reply) {
       const refusal = perIp.take(request.ip);
-      if (refusal) {
-        throw new OAuthError('invalid_request', `too many pushed authorization requests; retry after ${refusal.retryAfter}s`, { status: 429, headers: { 'retry-after': String(refusal.retryAfter) } });
-      }
+      if (refusal) throw tooManyRequests('pushed authorization requests', refusal.retryAfter);
       const params = requestForm(request);
       const now = deps.now();
       const { client } = await authenticateClient({ authorization: authorizationHeader(request), params }, deps.clientAuth, now);

@@ -4,7 +4,7 @@ import { endpointPaths } from '../http/endpoint-paths.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import type { RouteDefinition } from '../http/route.ts';
 import { bearerCredential } from '../oauth/bearer-token.ts';
-import { OAuthError } from '../oauth/oauth-error.ts';
+import { tooManyRequests } from '../oauth/oauth-error.ts';
 import { sendNoStoreJson } from './oauth-response.ts';
 
 /**
@@ -28,13 +28,7 @@ export function registrationEndpoints(flow: ClientRegistrationFlow, deps: Regist
   const perIp = new RateLimiter(deps.perIpPerMinute, () => deps.now() * 1000);
   const limited = (request: FastifyRequest) => {
     const refusal = perIp.take(request.ip);
-    if (refusal) {
-      throw new OAuthError('invalid_request', `too many registration requests; retry after ${refusal.retryAfter}s`, {
-        status: 429,
-        detail: 'rate limited by address',
-        headers: { 'retry-after': String(refusal.retryAfter) },
-      });
-    }
+    if (refusal) throw tooManyRequests('registration requests', refusal.retryAfter, 'rate limited by address');
   };
   const path = endpointPaths.registration;
   const route = (method: RouteDefinition['method'], url: string, handler: RouteDefinition['handler']): RouteDefinition => ({

@@ -1,7 +1,8 @@
-import { type ApprovalEvent, type ApprovalEventRequest, signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@mandate/protocol';
+import { type ApprovalEvent, signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@mandate/protocol';
 import { decryptPrivateKey } from '../keys/kek.ts';
+import { approvalRequestFields } from '../policy/approval-request-fields.ts';
 import { approvalWebhookSecretAad } from '../policy/revocation-webhook.ts';
-import type { ApprovalRequestRecord, ApprovalRequestRecords, ApprovalWebhookRecords, ClaimedApprovalDelivery } from '../store/store.ts';
+import type { ApprovalRequestRecords, ApprovalWebhookRecords, ClaimedApprovalDelivery } from '../store/store.ts';
 import type { ResolveHost } from './metadata-document-fetch.ts';
 import { attemptOutcome, postWebhook, WEBHOOK_LEASE_SECONDS } from './webhook-delivery.ts';
 
@@ -24,27 +25,6 @@ export interface ApprovalWebhookDeps {
   now(): number;
 }
 
-/** The request as an event carries it. */
-export function approvalEventRequest(r: ApprovalRequestRecord): ApprovalEventRequest {
-  return {
-    id: r.id,
-    status: r.status,
-    client_id: r.clientId,
-    chain: r.chain,
-    user_id: r.userId,
-    scopes: r.scopes,
-    resources: r.resources,
-    justification: r.justification,
-    risk: r.risk,
-    ...(r.authorizationDetails ? { authorization_details: r.authorizationDetails } : {}),
-    created_at: r.createdAt,
-    expires_at: r.expiresAt,
-    decided_by: r.decidedBy,
-    decided_at: r.decidedAt,
-    reason: r.reason,
-  };
-}
-
 export function approvalWebhookDispatcher(deps: ApprovalWebhookDeps) {
   async function attempt({ delivery, webhook, approval }: ClaimedApprovalDelivery): Promise<void> {
     // The attempt's own time: its retry is due a backoff after it started, whatever the clock did meanwhile.
@@ -52,7 +32,7 @@ export function approvalWebhookDispatcher(deps: ApprovalWebhookDeps) {
     const attempts = delivery.attempts + 1;
     let outcome = { delivered: false, result: 'the approval request was purged before it could be delivered' };
     if (approval !== null) {
-      const event: ApprovalEvent = { id: `${delivery.approvalId}.${delivery.event}`, type: `approval.${delivery.event}`, occurred_at: delivery.occurredAt, approval: approvalEventRequest(approval) };
+      const event: ApprovalEvent = { id: `${delivery.approvalId}.${delivery.event}`, type: `approval.${delivery.event}`, occurred_at: delivery.occurredAt, approval: approvalRequestFields(approval, approval.status) };
       const body = JSON.stringify(event);
       const secret = decryptPrivateKey(deps.secretKey, approvalWebhookSecretAad(webhook.id), webhook.secretEncrypted).toString('utf8');
       outcome = await postWebhook(webhook.url, body, { [WEBHOOK_SIGNATURE_HEADER]: signWebhook(secret, now, body), 'mandate-event-id': event.id, 'user-agent': 'mandate (approval webhook)' }, {

@@ -231,3 +231,17 @@ export function redirectWith(redirectUri: string, params: Record<string, string 
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
   return url.href;
 }
+
+/**
+ * The authorization request to come back to after the login page: without `prompt=login` and `max_age`, which the
+ * login just satisfied (kept, they would ask again forever, or whenever a second passed with `max_age=0`). The
+ * ID token's `auth_time` says when it happened, for the client to check (OIDC Core §3.1.3.7).
+ */
+export function queryAfterLogin(query: string, prompt: ReadonlySet<string>): string {
+  const params = new URLSearchParams(query);
+  const remaining = [...prompt].filter((p) => p !== 'login');
+  if (remaining.length) params.set('prompt', remaining.join(' '));
+  else params.delete('prompt');
+  params.delete('max_age');
+  return params.toString();
+}

@@ -2,15 +2,12 @@ import type { McpToolAuthorizationDetail } from '@mandate/protocol';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { RefusalAudit } from '../audit/refusal-audit.ts';
 import type { MandateConfig } from '../config.ts';
-import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import { decideScopes, highestRisk, type ScopeDecision } from '../policy/scope-policy.ts';
 import { type ApprovalGateDeps, approvalRequestKey, askApprovers } from '../policy/approval-gate.ts';
-import { decideGrantLife } from '../lifecycle/token-lifecycle.ts';
 import type {
   ApprovalRequestRecords,
   ClientRecord,
   ClientRecords,
-  ClientRegistrationRecords,
   ConsentRecords,
   PendingAuthorizationRecord,
   PendingAuthorizationRecords,
@@ -21,29 +18,24 @@ import type {
   UserRecords,
 } from '../store/store.ts';
 import { generateSecret, hashSecret, newId } from '../tokens/secret.ts';
-import type { ConsentPageModel, ConsentScope } from '../ui/consent-page.ts';
 import {
   ACTOR_REFUSED,
   approvableAction,
-  type AuthorizationRequest,
   CLIENT_REFUSED,
   clientRefusal,
   decideAuthorizationTargets,
   isActiveAgent,
   parseAuthorizationRequest,
   type ParsedAuthorizationRequest,
+  queryAfterLogin,
   redirectWith,
 } from './authorization-request.ts';
+import { type ConsentView, consentView, type ConsentViewDeps } from './consent-view.ts';
+import { consentRemembered, grantedBefore, scopesByResource, withGrantedBefore } from './granted-before.ts';
 import type { PushedAuthorizationFlow } from './pushed-authorization.ts';
-import { selfRegisteredLookAlike } from './look-alike-clients.ts';
 
-/** How many of the newest live grants an authorization request reads for what was granted before (grantedBefore). */
-const RECENT_GRANTS = 8;
-
-export interface AuthorizeDeps {
+export interface AuthorizeDeps extends ConsentViewDeps {
   clients: Pick<ClientRecords, 'getClient'>;
-  /** How a self-registered client came to be, which the consent page says (unverified). */
-  registrations: Pick<ClientRegistrationRecords, 'getClientRegistration' | 'listVouchedClientNames'>;
   resources: Pick<ResourceRecords, 'listResources'> & Pick<ToolPolicyRecords, 'getToolPolicy'>;
   consents: Pick<ConsentRecords, 'getConsent' | 'saveConsent'>;
   grants: Pick<UserGrantRecords, 'createGrantWithCode' | 'listRecentGrants'>;
@@ -74,8 +66,7 @@ export interface SignedInUser {
   sessionHash: string;
 }
 
-/** What the consent page shows (the endpoint adds the page's base path, the form's CSRF token and the pending request's id). */
-export type ConsentView = Omit<ConsentPageModel, 'base' | 'csrf' | 'requestId'>;
+export type { ConsentView } from './consent-view.ts';
 
 /** What the endpoint should do next. Redirects go back to the client (a code, or an RFC 6749 §4.1.2.1 error). */
 export type AuthorizeOutcome =
@@ -173,18 +164,6 @@ export function authorizationFlow(deps: AuthorizeDeps) {
   const redirectError = (auth: Pending, error: string, description: string, userId: string | null, ip: string) =>
     refuse({ ok: false, redirect: true, clientId: auth.client.clientId, redirectUri: auth.redirectUri, state: auth.state, error, description }, userId, ip);
 
-  /** Consent is keyed per resource; OpenID scopes live under the empty resource. */
-  function scopesByResource(auth: Pick<Pending, 'scopes' | 'resources'>, registered: ReadonlyMap<string, ResourceRecord>): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    const oidc = auth.scopes.filter(isOidcScope);
-    if (oidc.length) out.set('', oidc);
-    for (const uri of auth.resources) {
-      const defined = registered.get(uri)!.scopes.map((s) => s.name);
-      out.set(uri, auth.scopes.filter((s) => !isOidcScope(s) && defined.includes(s)));
-    }
-    return out;
-  }
-
   /** The scope policies over a request (policy/scope-policy.ts): refused, or which scopes need the user's consent. */
   function decidePolicies(auth: Pick<Pending, 'client' | 'actor' | 'scopes' | 'resources'>, registered: ReadonlyMap<string, ResourceRecord>, userId: string, now: number): Promise<ScopeDecision> {
     return decideScopes({
@@ -197,45 +176,6 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       chainDepth: auth.actor ? 1 : 0,
       now,
     });
-  }
-
-  /** Whether the user consented before to every scope that needs consent (the `auto` ones need none). */
-  async function consentRemembered(auth: AuthorizationRequest, needConsent: readonly string[], userId: string): Promise<boolean> {
-    for (const [resource, scopes] of scopesByResource({ scopes: [...needConsent], resources: auth.resources }, auth.registered)) {
-      const consent = await deps.consents.getConsent(userId, auth.client.clientId, auth.actor?.clientId ?? '', resource);
-      if (!consent || !scopes.every((s) => consent.scopes.includes(s))) return false;
-    }
-    return true;
-  }
-
-  /**
-   * Incremental authorization: the scopes this user granted this client (and agent) before for the same resources
-   * (or, for a request for no resource, for none), in grants still alive and as far as they may still give them
-   * (lifecycle/token-lifecycle.ts). Only the newest RECENT_GRANTS live grants are read: every authorization makes
-   * a grant, and each is made holding what was granted before (below), so the newest carry what older ones gave
-   * (a user signed in for months would otherwise have every request read thousands). An older grant's scope a policy
-   * left out of every newer one is asked for again, never given without asking.
-   */
-  async function grantedBefore(auth: AuthorizationRequest, userId: string, now: number): Promise<string[]> {
-    const actorId = auth.actor?.clientId ?? null;
-    const sameTarget = (resources: readonly string[]) => (auth.resources.length === 0 ? resources.length === 0 : resources.some((uri) => auth.resources.includes(uri)));
-    const recent = await deps.grants.listRecentGrants(userId, auth.client.clientId, actorId, now, RECENT_GRANTS);
-    const earlier = recent.filter((g) => sameTarget(g.resources));
-    if (earlier.length === 0) return [];
-    const user = await deps.users.getUser(userId);
-    const scopes = new Set<string>();
-    for (const grant of earlier) {
-      const life = decideGrantLife(grant, { user, client: auth.client, agent: auth.actor }, now);
-      if (life.alive) for (const scope of life.scopes) scopes.add(scope);
-    }
-    return [...scopes];
-  }
-
-  /** The request with what was granted before kept beside what it asks for now (the same policy decides both). */
-  function withGrantedBefore(auth: AuthorizationRequest, before: readonly string[]): AuthorizationRequest {
-    if (before.length === 0) return auth;
-    const decision = decideAuthorizationTargets(auth.client, auth.actor, { resources: auth.resources, scopes: auth.requestedScopes }, auth.registered, before);
-    return decision.ok ? { ...auth, scopes: decision.scopes, resources: decision.resources } : auth;
   }
 
   /** Creates the grant and its code (one transaction), then redirects back with `code`, `state` and `iss`. */
@@ -281,40 +221,6 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       detail: { grant_id: grantId, actor_id: auth.actor?.clientId, scope: auth.scopes.join(' '), resources: auth.resources, consent: how, ...(auth.authorizationDetails ? { authorization_details: auth.authorizationDetails } : {}) },
     });
     return back(auth, { code });
-  }
-
-  /** The page lists the scopes this request adds, and those granted before apart from them. */
-  async function consentView(auth: AuthorizationRequest, user: SignedInUser, reconfirm: boolean, before: readonly string[], approvalNeeded: string | null): Promise<ConsentView> {
-    const registration = await deps.registrations.getClientRegistration(auth.client.clientId);
-    const described = auth.scopes.map((name): ConsentScope => {
-      if (isOidcScope(name)) return { name, description: OIDC_SCOPES[name]!.description, risk: OIDC_SCOPES[name]!.risk, resource: null };
-      const uri = auth.resources.find((u) => auth.registered.get(u)!.scopes.some((s) => s.name === name))!;
-      const scope = auth.registered.get(uri)!.scopes.find((s) => s.name === name)!;
-      return { name, description: scope.description ?? name, risk: scope.risk, resource: uri };
-    });
-    const scopes = described.filter((s) => !before.includes(s.name));
-    return {
-      userEmail: user.email ?? user.id,
-      client: {
-        id: auth.client.clientId,
-        name: auth.client.name,
-        redirectHost: new URL(auth.redirectUri).host || auth.redirectUri,
-        isPublic: auth.client.tokenEndpointAuthMethod === 'none',
-        selfRegistered: registration && {
-          source: registration.source,
-          documentHost: registration.source === 'metadata_document' ? new URL(registration.clientId).host : null,
-          lookAlike: await selfRegisteredLookAlike(auth.client.name, deps),
-        },
-      },
-      agent: auth.actor && { id: auth.actor.clientId, name: auth.actor.name, owner: auth.actor.owner, description: auth.actor.description },
-      scopes,
-      alreadyGranted: described.filter((s) => before.includes(s.name)),
-      resources: auth.resources,
-      offlineAccess: auth.scopes.includes('offline_access'),
-      reconfirm,
-      approvalNeeded,
-      ...(auth.authorizationDetails ? { action: actionView(auth.authorizationDetails[0]!) } : {}),
-    };
   }
 
   /** Keeps the validated request until the user answers; the page carries only the returned id. */
@@ -417,13 +323,13 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       const stale = user !== null && (requested.prompt.has('login') || maxAge === 0 || (maxAge !== undefined && (user.authTime === null || now - user.authTime > maxAge)));
       if (!user || stale) {
         if (requested.prompt.has('none')) return redirectError(requested, 'login_required', user ? 'the user must authenticate again (max_age)' : 'the user is not signed in', user?.id ?? null, ip);
-        const next = afterLogin(query, requested.prompt);
+        const next = queryAfterLogin(query, requested.prompt);
         return { kind: 'login', query: pushedBy ? await deps.pushed.afterLogin(pushedBy, next, CONSENT_TTL_SECONDS) : next, reauthenticate: stale };
       }
       // Step-up keeps what was granted: the new grant holds the union, and the page asks only for what is new. An
       // action (RFC 9396) is asked for alone, and always of the user: no remembered consent stands for a tool call.
       const action = requested.authorizationDetails !== undefined;
-      const before = action ? [] : await grantedBefore(requested, user.id, now);
+      const before = action ? [] : await grantedBefore(deps, requested, user.id, now);
       const auth = withGrantedBefore(requested, before);
       // Scope policies: `deny`, a missing role or an unmet condition refuses; `auto` scopes need no consent.
       const policies = await decidePolicies(auth, auth.registered, user.id, now);
@@ -431,7 +337,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
       // `admin_approval`: the user decides first (the page says an approver decides next), then approvers.
       const approval = policies.ok ? null : policies.description;
       const consentFree = policies.needConsent.length === 0;
-      const remembered = !action && !auth.prompt.has('consent') && (consentFree || (await consentRemembered(auth, policies.needConsent, user.id)));
+      const remembered = !action && !auth.prompt.has('consent') && (consentFree || (await consentRemembered(deps, auth, policies.needConsent, user.id)));
       // RFC 8252 §8.6: a public client's identity is not assured (anyone may claim its client id and a loopback
       // port), so remembered consent (or none needed) never yields its code silently: the user confirms on the page.
       const publicClient = auth.client.tokenEndpointAuthMethod === 'none';
@@ -441,7 +347,7 @@ export function authorizationFlow(deps: AuthorizeDeps) {
           ? redirectError(auth, 'interaction_required', 'a public client needs the user to confirm each authorization (RFC 8252 §8.6)', user.id, ip)
           : redirectError(auth, 'consent_required', 'the user has not consented', user.id, ip);
       }
-      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: await consentView(auth, user, remembered, before, approval) };
+      return { kind: 'consent', requestId: await keepPending(auth, user, now), view: await consentView(deps, auth, user.email ?? user.id, remembered, before, approval) };
     },
 
     async consent({ requestId, approve, remember, user, ip, now }: ConsentInput): Promise<AuthorizeOutcome> {
@@ -497,20 +403,3 @@ export function authorizationFlow(deps: AuthorizeDeps) {
 }
 
 export type AuthorizationFlow = ReturnType<typeof authorizationFlow>;
-
-/** What the consent page says of a tool call. */
-const actionView = (detail: McpToolAuthorizationDetail) => ({ tool: detail.tool, argumentsSha256: detail.arguments_sha256, resource: detail.locations?.[0] ?? '' });
-
-/**
- * The authorization request to come back to after the login page: without `prompt=login` and `max_age`, which the
- * login just satisfied (kept, they would ask again forever, or whenever a second passed with `max_age=0`). The
- * ID token's `auth_time` says when it happened, for the client to check (OIDC Core §3.1.3.7).
- */
-function afterLogin(query: string, prompt: ReadonlySet<string>): string {
-  const params = new URLSearchParams(query);
-  const remaining = [...prompt].filter((p) => p !== 'login');
-  if (remaining.length) params.set('prompt', remaining.join(' '));
-  else params.delete('prompt');
-  params.delete('max_age');
-  return params.toString();
-}

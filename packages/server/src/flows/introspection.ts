@@ -1,5 +1,5 @@
 import type { KeyRing } from '../keys/key-ring.ts';
-import { accessTokenLife, type TokenLifecycleDeps } from '../lifecycle/token-lifecycle.ts';
+import { type AccessTokenLife, accessTokenLife, type TokenLifecycleDeps } from '../lifecycle/token-lifecycle.ts';
 import { type TxnTokenLifeDeps, verifyLiveTxnToken } from '../lifecycle/transaction-token-life.ts';
 import { bearerCredential } from '../oauth/bearer-token.ts';
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from '../oauth/client-authentication.ts';
@@ -12,6 +12,7 @@ import { authenticateAdminToken } from '../tokens/admin-token.ts';
 import { verifyOwnAccessToken } from '../tokens/own-token.ts';
 import { ADMIN_TOKEN_PREFIX } from '../tokens/secret.ts';
 import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
+import { readCacheGeneration } from '../store/read-cache.ts';
 
 export interface IntrospectionDeps {
   resources: Pick<ResourceRecords, 'getResourceByApiKeyId'>;
@@ -31,6 +32,8 @@ export type IntrospectionCaller = { kind: 'resource'; uri: string } | { kind: 'c
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
 const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
+/** Lifecycle decisions kept for repeated tokens (as many as signatures remembered). */
+const MAX_LIVES = 10_000;
 
 export const bearerRefused = () =>
   new OAuthError('invalid_client', 'caller authentication failed', {
@@ -60,6 +63,26 @@ function mayInspect(caller: IntrospectionCaller, claims: AccessTokenClaims, audi
  */
 export function introspectionFlow(deps: IntrospectionDeps) {
   const verified = new VerifiedTokenCache<AccessTokenClaims>();
+  /**
+   * A repeated token's lifecycle decision, reused only within the same second and while the read cache's generation
+   * is unchanged: every read it made (revocation, parties, grant, resource servers) would answer the same, so it would
+   * decide the same. A revocation or disable through any instance or process changes the generation (a write here
+   * clears the cache; another's commit is seen by the version check), so the next call decides anew.
+   */
+  const generation = readCacheGeneration(deps.lifecycle.revocations);
+  const lives = new Map<string, { generation: number; now: number; life: AccessTokenLife }>();
+
+  async function liveState(cacheKey: string, claims: AccessTokenClaims, now: number): Promise<AccessTokenLife> {
+    if (!generation) return accessTokenLife(claims, deps.lifecycle, now);
+    const read = generation();
+    const current = typeof read === 'number' ? read : await read;
+    const known = lives.get(cacheKey);
+    if (known && known.generation === current && known.now === now) return known.life;
+    const life = await accessTokenLife(claims, deps.lifecycle, now);
+    if (lives.size >= MAX_LIVES) lives.clear();
+    lives.set(cacheKey, { generation: current, now, life });
+    return life;
+  }
 
   /**
    * A Txn-Token: it names no resource and no client, it is meant for every workload of the trust domain, so any
@@ -123,7 +146,7 @@ export function introspectionFlow(deps: IntrospectionDeps) {
         verified.set(cacheKey, claims, claims.exp);
       }
       if (!mayInspect(caller, claims, claims.aud)) return INACTIVE;
-      const life = await accessTokenLife(claims, deps.lifecycle, now);
+      const life = await liveState(cacheKey, claims, now);
       if (!life.alive || !mayInspect(caller, claims, life.audiences)) return INACTIVE;
       // The token's own shape: a single audience stays a string (RFC 7519 §4.1.3).
       const aud = typeof claims.aud === 'string' ? life.audiences[0]! : life.audiences;

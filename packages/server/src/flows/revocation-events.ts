@@ -16,7 +16,8 @@ const PAGE = 500;
  * as for introspection, reads the store-backed event log from where it left off (`Last-Event-ID`) or from now.
  * A resource receives only the events about tokens meant for it (`aud`: the audiences of every token an event
  * revokes, from the token and its lineage, or a grant's resources), so it never learns of another resource's
- * tokens; an event that cannot say (a party's cutoff, a token recorded before lineage had audiences) goes to all.
+ * tokens; a user's cutoff names the resources of their grants; an event that cannot say (a client's, agent's or
+ * resource server's cutoff, a token recorded before lineage had audiences) goes to all.
  * The endpoint streams what this returns.
  */
 export function revocationEventsFlow(deps: RevocationEventsDeps) {

@@ -6,7 +6,7 @@ import type { KeyRing } from '../keys/key-ring.ts';
 import { invalidRequest, invalidScope, invalidTarget, OAuthError } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
-import { decideScopes, highestRisk, scopesNeedingApproval } from '../policy/scope-policy.ts';
+import { decideClientScopes, highestRisk, scopesNeedingApproval } from '../policy/scope-policy.ts';
 import { decideTargets, NO_RESOURCES, TARGET_POLICIES, type TargetDecision, type TargetFacts } from '../policy/token-targets.ts';
 import type { ClientRecord, ResourceRecords } from '../store/store.ts';
 import { type ApprovalGateDeps, passApprovalGate } from '../policy/approval-gate.ts';
@@ -78,16 +78,7 @@ export function clientCredentialsGrant(deps: ClientCredentialsDeps): Grant<Clien
       const free = targets.scopes.filter((scope) => !needing.includes(scope));
       if (needing.length > 0 && free.length > 0) targets.scopes = free;
     }
-    const scopes = await decideScopes({
-      flow: 'client',
-      scopes: targets.scopes,
-      resources: targets.resources,
-      registered: facts.registered,
-      parties: [client.clientId],
-      userRoles: async () => null,
-      chainDepth: 0,
-      now,
-    });
+    const scopes = await decideClientScopes(client.clientId, targets, facts.registered, now);
     if (!scopes.ok && scopes.reason === 'denied') return { ok: false, error: 'invalid_scope', description: scopes.description };
     let risk = highestRisk(targets.scopes, targets.resources, facts.registered);
     let authorizationDetails: McpToolAuthorizationDetail[] | undefined;

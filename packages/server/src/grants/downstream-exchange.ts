@@ -12,6 +12,8 @@ import { mintAccessToken } from '../tokens/access-token.ts';
 import { type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
 import { chainParties, type ExchangeDryRun, type TokenExchangeRequest } from './token-exchange.ts';
+import type { VerifiedAccessToken } from '../tokens/own-token.ts';
+import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
 
 export interface DownstreamExchangeDeps {
   keys: KeyRing;
@@ -47,6 +49,9 @@ export const resourceServerAct = (uri: string, inner: ActClaim | undefined): Act
  * (nor beyond the grace period of the key it was obtained with), record the lineage. `check` is the dry run.
  */
 export function downstreamExchange(deps: DownstreamExchangeDeps) {
+  // A gateway exchanges the token it received for each downstream call: its signature is checked once, its life every time.
+  const verified = new VerifiedTokenCache<VerifiedAccessToken>();
+
   /**
    * Everything the exchange decides before it mints, for `handle` and for the admin API's dry run (`check`): the
    * subject, the chain, the targets, the policies and the latest expiry. Throws the refusal.
@@ -56,7 +61,7 @@ export function downstreamExchange(deps: DownstreamExchangeDeps) {
       throw invalidRequest('a resource server exchanges an access token it received (subject_token_type access_token or jwt)');
     }
     if (request.actorToken !== undefined) throw invalidRequest('a resource server proves itself with its API key: actor_token is not used');
-    const live = await verifyLiveAccessToken(request.subjectToken, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle });
+    const live = await verifyLiveAccessToken(request.subjectToken, { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle, verified });
     if (!live.ok) throw invalidRequest(`subject_token is not valid (${live.reason})`);
     const subject = live.claims;
     if (!live.life.audiences.includes(resource.uri)) {

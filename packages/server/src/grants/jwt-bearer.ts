@@ -6,7 +6,7 @@ import { CLIENT_ASSERTION_ALGS } from '../oauth/client-jwks.ts';
 import { invalidGrant, invalidRequest, OAuthError, unauthorizedClient } from '../oauth/oauth-error.ts';
 import { canonicalResourceUri } from '../oauth/resource-uri.ts';
 import { parseResourceParameters, parseScope } from '../oauth/target-parameters.ts';
-import { decideScopes } from '../policy/scope-policy.ts';
+import { decideClientScopes } from '../policy/scope-policy.ts';
 import { decideTargets, NO_RESOURCES, type Party, TARGET_POLICIES, type TargetFacts } from '../policy/token-targets.ts';
 import type { ClientRecord, ReplayRecords, ResourceRecords, UserGrantRecord, UserGrantRecords, UserRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
@@ -211,16 +211,7 @@ export function jwtBearerGrant(deps: JwtBearerDeps): Grant<JwtBearerRequest> {
     facts.registered = await lookUpResources(policy.lookUp(facts), deps.resources);
     const targets = decideTargets(policy, facts);
     if (!targets.ok) throw new OAuthError(targets.error, targets.description);
-    const decided = await decideScopes({
-      flow: 'client',
-      scopes: targets.scopes,
-      resources: targets.resources,
-      registered: facts.registered,
-      parties: [client.clientId],
-      userRoles: async () => null,
-      chainDepth: 0,
-      now,
-    });
+    const decided = await decideClientScopes(client.clientId, targets, facts.registered, now);
     // No approval queue across domains: the other domain's grant is the whole authorization.
     if (!decided.ok) throw new OAuthError('invalid_scope', decided.description);
     return { ...targets, maxLifetimeSeconds: decided.maxLifetimeSeconds };

@@ -21,6 +21,8 @@ import { classifyExchangeAudiences } from '../policy/token-audiences.ts';
 import { decideTargets, type Party, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { ClientRecord, ClientRecords, DelegationPolicyRecords, ResourceRecords, RevocationRecords, UserRecords } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
+import type { VerifiedAccessToken } from '../tokens/own-token.ts';
+import { VerifiedTokenCache } from '../tokens/verified-token-cache.ts';
 import { type Grant, type GrantInput, type GrantResult, tokenTypeFor } from './grant.ts';
 import { lookUpResources } from './registered-resources.ts';
 import { ACTION_TOKEN_NOT_EXCHANGED, isActionToken } from '../policy/action-approval.ts';
@@ -105,9 +107,13 @@ const isTokenType = <T extends string>(types: readonly T[], value: string | unde
  * token. No refresh token (TE-09).
  */
 export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchangeRequest> & { check: (input: { actor: ClientRecord; request: TokenExchangeRequest; now: number }) => Promise<ExchangeDryRun> } {
+  // Subject and actor tokens come back again and again (an agent's actor token until it expires, a hand-off
+  // exchanged for each downstream call): their signatures are checked once; their life at every exchange.
+  const verified = new VerifiedTokenCache<VerifiedAccessToken>();
+
   /** The subject token, alive, with what it may still carry (SR-02: the current allowance of its chain). */
   async function verifySubject(token: string, type: TokenExchangeRequest['subjectTokenType'], now: number): Promise<Subject> {
-    const own = { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle };
+    const own = { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle, verified };
     if (type === TOKEN_TYPE_ACCESS_TOKEN || type === TOKEN_TYPE_JWT) {
       const result = await verifyLiveAccessToken(token, own);
       if (!result.ok) throw invalidRequest(`subject_token is not valid (${result.reason})`);
@@ -132,7 +138,7 @@ export function tokenExchangeGrant(deps: TokenExchangeDeps): Grant<TokenExchange
 
   /** SR-04: the actor proves itself with a token for this server or its own client assertion, held by the exchanging client. */
   async function verifyActor(token: string, client: ClientRecord, now: number): Promise<Actor> {
-    const proof = await verifyActorToken(token, { live: { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle }, clientAuth: deps.clientAuth });
+    const proof = await verifyActorToken(token, { live: { keys: deps.keys, issuer: deps.issuer, now, lifecycle: deps.lifecycle, verified }, clientAuth: deps.clientAuth });
     if (!proof.ok) throw invalidRequest(`actor_token is not valid: ${proof.reason}`, `actor_token refused: ${proof.reason}`);
     if (proof.record.clientId !== client.clientId) throw invalidRequest('actor_token must be the exchanging client’s own token for this authorization server, or its client assertion', `actor_token of ${proof.record.clientId}`);
     // A client assertion is a one-time proof, not a credential with a lifetime of its own to pass on.

@@ -3,7 +3,7 @@ import type { KeyRing } from '../keys/key-ring.ts';
 import { isOidcScope } from '../policy/oidc-scopes.ts';
 import { listsResource, listsResourceOrIsOpenApp } from '../policy/token-targets.ts';
 import type { ClientRecord, ClientRecords, ResourceRecord, ResourceRecords, RevocationRecords, UserGrantRecord, UserGrantRecords, UserRecord, UserRecords } from '../store/store.ts';
-import { type OwnIdTokenClaims, verifyOwnAccessToken, verifyOwnIdToken } from '../tokens/own-token.ts';
+import { type OwnIdTokenClaims, type OwnTokenDeps, verifyOwnAccessToken, verifyOwnIdToken } from '../tokens/own-token.ts';
 import { decideResourceServerChain, resourceServersOf } from './resource-server-chain.ts';
 
 /**
@@ -232,6 +232,8 @@ export interface LiveTokenDeps {
   issuer: string;
   now: number;
   lifecycle: TokenLifecycleDeps;
+  /** Access tokens whose signature was verified before (own-token.ts); their life is read anew every time. */
+  verified?: OwnTokenDeps['verified'];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approvalRequestFields } from '../policy/approval-request-fields.ts';
 import { normalizeEmail } from '../users/email-address.ts';
 import type { ApprovalRequestRecord, ApprovalRequestRecords, ClientRecords, SessionRecords, UserRecords } from '../store/store.ts';
 import { parseInput } from './input.ts';
@@ -55,21 +56,7 @@ export interface ApprovalView {
 
 export function approvalView(r: ApprovalRequestRecord, now: number): ApprovalView {
   return {
-    id: r.id,
-    status: r.status === 'pending' && r.expiresAt <= now ? 'expired' : r.status,
-    client_id: r.clientId,
-    chain: r.chain,
-    user_id: r.userId,
-    scopes: r.scopes,
-    resources: r.resources,
-    justification: r.justification,
-    risk: r.risk,
-    ...(r.authorizationDetails ? { authorization_details: r.authorizationDetails } : {}),
-    created_at: r.createdAt,
-    expires_at: r.expiresAt,
-    decided_by: r.decidedBy,
-    decided_at: r.decidedAt,
-    reason: r.reason,
+    ...approvalRequestFields(r, r.status === 'pending' && r.expiresAt <= now ? 'expired' : r.status),
     used_at: r.usedAt,
     ping: r.pingStatus ? { status: r.pingStatus, attempts: r.pingAttempts ?? 0, next_attempt_at: r.pingNextAttemptAt ?? null, last_result: r.pingLastResult ?? null } : null,
   };

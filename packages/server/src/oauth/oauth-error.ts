@@ -67,6 +67,13 @@ export const invalidTarget = (description: string, detail?: string) => new OAuth
 export const unauthorizedClient = (description: string, detail?: string) => new OAuthError('unauthorized_client', description, { detail });
 
 /**
+ * 429 for a request over its rate limit (`what`: `pushed authorization requests`). RFC 6749 has no code for this;
+ * 429 with Retry-After is what clients (and RFC 6585) understand.
+ */
+export const tooManyRequests = (what: string, retryAfterSeconds: number, detail?: string) =>
+  new OAuthError('invalid_request', `too many ${what}; retry after ${retryAfterSeconds}s`, { status: 429, detail, headers: { 'retry-after': String(retryAfterSeconds) } });
+
+/**
  * RFC 6749 §5.2: 401 for a failed client authentication, with a WWW-Authenticate challenge for the scheme the
  * client tried when it used the Authorization header.
  */

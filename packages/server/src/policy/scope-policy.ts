@@ -149,6 +149,19 @@ export async function decideScopes(facts: ScopePolicyFacts): Promise<ScopeDecisi
   return { ok: true, needConsent: facts.flow === 'authorization_request' ? needConsent : [], maxLifetimeSeconds };
 }
 
+/**
+ * `decideScopes` for a client acting for itself (`client_credentials`, `jwt-bearer`): the client is the only party,
+ * no user stands behind the grant (a `role_required` scope is refused) and no actor is in a chain.
+ */
+export function decideClientScopes(
+  clientId: string,
+  targets: { scopes: readonly string[]; resources: readonly string[] },
+  registered: ReadonlyMap<string, ResourceRecord>,
+  now: number,
+): Promise<ScopeDecision> {
+  return decideScopes({ flow: 'client', scopes: targets.scopes, resources: targets.resources, registered, parties: [clientId], userRoles: async () => null, chainDepth: 0, now });
+}
+
 /** The scopes among `scopes` whose policy, at any of the resources defining them, asks an approver. */
 export function scopesNeedingApproval(scopes: readonly string[], resources: readonly string[], registered: ReadonlyMap<string, ResourceRecord>): string[] {
   return scopes.filter((scope) =>

@@ -1,4 +1,4 @@
-import type { ApprovalRequestRecord } from './store.ts';
+import type { ApprovalRequestRecord } from './approval-requests.ts';
 import type { WebhookDeliveryStatus } from './revocation-webhooks.ts';
 
 /** What happened to an approval request: each is queued once per approval webhook (issue 12 item 5). */

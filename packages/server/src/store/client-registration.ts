@@ -1,4 +1,4 @@
-import type { ClientRecord } from './store.ts';
+import type { ClientRecord } from './clients.ts';
 
 /**
  * How a self-registered client came to be (issue 9): by dynamic client registration (RFC 7591, managed with the

@@ -43,6 +43,18 @@ const ADDS_RECORD: Record<string, (args: unknown[]) => string> = {
 };
 const cacheKeyOf = (name: string, ...args: readonly string[]) => [name, ...args].join('\u0000');
 const READ = /^(get|list|is)[A-Z]/;
+const GENERATION = Symbol('read cache generation');
+
+/**
+ * The read cache's generation, after this turn's version check (so a commit by another process or instance counts):
+ * a number that changes whenever the cache is cleared or an entry dropped. While it stays the same, every cached read
+ * answers as it did, so a result computed from cached reads alone (introspection's lifecycle decision) may be reused.
+ * Undefined for a store without the read cache (then nothing may be reused).
+ */
+export function readCacheGeneration(store: object): (() => number | Promise<number>) | undefined {
+  const read = (store as { [GENERATION]?: unknown })[GENERATION];
+  return typeof read === 'function' ? (read as () => number | Promise<number>) : undefined;
+}
 const MAX_ENTRIES = 10_000;
 
 function deepFreeze<T>(value: T): T {
@@ -120,8 +132,14 @@ export function withReadCache(store: Store, version: CacheVersion, seen: number)
     }
   };
 
+  const generationNow = (): number | Promise<number> => {
+    const checked = checkVersion();
+    return checked === true ? generation : checked.then(() => generation);
+  };
+
   return new Proxy(store, {
     get(target, name, receiver) {
+      if (name === GENERATION) return generationNow;
       const value: unknown = Reflect.get(target, name, receiver);
       if (typeof value !== 'function' || typeof name !== 'string' || UNRELATED.has(name)) return value;
       if (READ.test(name) && !CACHED.has(name)) return value;

@@ -14,6 +14,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['cli/', 'index.ts'],
   ['server.ts'],
   ['app.ts'],
+  ['app/'],
   ['endpoints/'],
   ['http/'],
   ['grants/', 'flows/', 'management/'],
@@ -25,6 +26,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['keys/', 'audit/', 'ui/'],
   ['store/'],
   ['config.ts'],
+  ['config/'],
 ];
 
 /** Paths are relative to the source root, with `/` separators: `grants/client-credentials.ts`. */

@@ -146,6 +146,22 @@ forEachStore('introspection and revocation', (fixture) => {
     assert.equal((await server.postForm('/revoke', { token: 'garbage' }, auth)).status, 200);
   });
 
+  test('a token introspected repeatedly (its decision reused) is inactive at once when revoked, narrowed at once when its agent loses a scope', async () => {
+    const token = await issueToken();
+    for (let i = 0; i < 3; i++) assert.equal((await introspect(token))['active'], true, 'the same second, nothing written: the decision is reused');
+    const narrowed = await registerAgentAndResource(server);
+    const wide = await server.postForm('/token', { grant_type: 'client_credentials', scope: 'calc files:read' }, { authorization: basicAuth(narrowed.clientId, narrowed.clientSecret) });
+    const wideToken = ((await wide.json()) as { access_token: string }).access_token;
+    const asNarrowed = `Bearer ${agent.apiKey}`;
+    assert.equal((await introspect(wideToken, asNarrowed))['scope'], 'calc files:read');
+    assert.equal((await introspect(wideToken, asNarrowed))['scope'], 'calc files:read');
+    assert.equal((await server.admin('PATCH', `/agents/${narrowed.clientId}`, { scopes: ['calc'] })).status, 200);
+    assert.equal((await introspect(wideToken, asNarrowed))['scope'], 'calc', 'the narrowing is seen by the next call');
+    const revoked = await server.postForm('/revoke', { token }, { authorization: basicAuth(agent.clientId, agent.clientSecret) });
+    assert.equal(revoked.status, 200);
+    assert.deepEqual(await introspect(token), { active: false });
+  });
+
   test('RV-02 another client cannot revoke the token', async () => {
     const token = await issueToken();
     const other = await registerAgentAndResource(server);

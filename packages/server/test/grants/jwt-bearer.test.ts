@@ -423,6 +423,63 @@ forEachStore('cross-domain: jwt-bearer, identity chaining and ID-JAG between two
     assert.equal(shown.jwt_bearer, false);
   });
 
+  test('TE-06 IC-04 JAG-03: an act in a trusted issuer’s JWT grant or ID-JAG is not carried: B’s token names no actor', async () => {
+    // The other domain's chain names its own parties: B records none of it as its own (a forged nested act).
+    const act = { sub: 'agt_root', client_id: 'agt_root', sub_profile: 'ai_agent', act: { sub: 'usr_admin', client_id: 'usr_admin' } };
+    const cases: [string, Promise<string>][] = [
+      ['JWT grant', workloadAssertion({ act, may_act: { sub: 'agt_root' } })],
+      ['ID-JAG', workloadAssertion({ act, client_id: cb.clientId }, { typ: 'oauth-id-jag+jwt' })],
+    ];
+    for (const [what, assertion] of cases) {
+      const redeemed = await redeem(b, await assertion, cb, { resource: RESOURCE_B });
+      assert.equal(redeemed.status, 200, `${what}: ${JSON.stringify(redeemed.body)}`);
+      const token = redeemed.body['access_token'] as string;
+      const claims = decodeJwt(token).payload;
+      assert.deepEqual([claims['sub'], claims['client_id'], claims['act'], claims['may_act']], [userB, cb.clientId, undefined, undefined], what);
+      const introspected = (await (await b.postForm('/introspect', { token }, { authorization: `Bearer ${resourceBKey}` })).json()) as Body;
+      assert.deepEqual([introspected['active'], introspected['act']], [true, undefined], what);
+    }
+  });
+
+  test('IC-06: a revocation at A does not reach B’s token (the documented bound): A issues no new grant and refuses the refresh, B’s token dies at its expiry, B issues no refresh token', async (t) => {
+    // CB with the shortest lifetime an operator may set (60 s), and allowed refresh_token: the bound is grant lifetime + this.
+    const patched = await b.admin('PATCH', `/clients/${cb.clientId}`, { access_token_ttl_seconds: 60, grant_types: [JWT_BEARER, 'refresh_token'] });
+    assert.equal(patched.status, 200, await patched.clone().text());
+    t.after(() => b.admin('PATCH', `/clients/${cb.clientId}`, { access_token_ttl_seconds: null, grant_types: [JWT_BEARER] }));
+    const shortClient = cb;
+    const flow = { clientId: ca.clientId, clientSecret: ca.clientSecret, scope: 'openid email calc offline_access', resource: RESOURCE_A, email };
+    const { code, verifier } = await obtainCode(a, flow);
+    const signedIn = (await (await redeemCode(a, flow, code, verifier)).json()) as { access_token: string; refresh_token: string };
+    assert.ok(signedIn.refresh_token, 'A issued a refresh token');
+    const chaining = { grant_type: TE, requested_token_type: JWT, subject_token: signedIn.access_token, subject_token_type: ACCESS_TOKEN, audience: b.issuer, scope: 'calc' };
+    const grant = await post(a, chaining, ca);
+    assert.equal(grant.status, 200, JSON.stringify(grant.body));
+    const redeemed = await redeem(b, grant.body['access_token'] as string, shortClient, { resource: RESOURCE_B, scope: 'calc offline_access' });
+    assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+    assert.equal(redeemed.body['refresh_token'], undefined, 'no refresh token, even for a client allowed refresh_token');
+    const tokenB = redeemed.body['access_token'] as string;
+    assert.equal(decodeJwt(tokenB).payload['exp'], b.clock.now() + 60);
+
+    // Alice's grant revoked at A: A refuses to issue another grant from it, and its refresh token is dead.
+    assert.ok(await a.store.revokeGrant(decodeJwt(signedIn.access_token).payload['gid'] as string, a.clock.now()));
+    const again = await post(a, chaining, ca);
+    assert.deepEqual([again.status, again.body['error']], [400, 'invalid_request'], JSON.stringify(again.body));
+    const refreshed = await post(a, { grant_type: 'refresh_token', refresh_token: signedIn.refresh_token }, ca);
+    assert.deepEqual([refreshed.status, refreshed.body['error']], [400, 'invalid_grant'], JSON.stringify(refreshed.body));
+
+    // B has not heard of it (no channel between the domains): its token lives on until its expiry, then dies.
+    assert.equal(await isActive(b, resourceBKey, tokenB), true, 'the bound: alive at B after the revocation at A');
+    b.clock.advance(59);
+    assert.equal(await isActive(b, resourceBKey, tokenB), true);
+    b.clock.advance(2);
+    assert.equal(await isActive(b, resourceBKey, tokenB), false, 'dead at its expiry');
+    // Nothing at B renews it: the used grant is refused, and B never issued a refresh token to present.
+    const replayed = await redeem(b, grant.body['access_token'] as string, shortClient, { resource: RESOURCE_B });
+    assert.deepEqual([replayed.status, replayed.body['error']], [400, 'invalid_grant']);
+    const refreshAtB = await post(b, { grant_type: 'refresh_token', refresh_token: tokenB }, shortClient);
+    assert.deepEqual([refreshAtB.status, refreshAtB.body['error']], [400, 'invalid_grant']);
+  });
+
   // Last: it moves B's clock past what A's grants live.
   test('a trusted issuer’s jwksUri keys serve while a refetch fails only up to crossDomain.jwksMaxStaleSeconds (3600), then refuse saying so', async () => {
     const federated = async () => {

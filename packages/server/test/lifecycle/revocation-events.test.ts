@@ -218,6 +218,45 @@ forEachStore('revocation events', (fixture) => {
     }
   });
 
+  test('a user’s cutoff goes only to the resources of their grants: disabling Alice (consent at A) reaches A, deleting Bob (consent at B) reaches B', { timeout: 60_000 }, async () => {
+    const i = ++n;
+    const uris = { a: `https://a${i}.users.example/mcp`, b: `https://b${i}.users.example/mcp` };
+    const keys: Record<string, string> = {};
+    for (const [name, uri] of Object.entries(uris)) {
+      const created = await server.admin('POST', '/resources', { resource: uri, scopes: ['calc'] });
+      assert.equal(created.status, 201, await created.clone().text());
+      keys[name] = ((await created.json()) as { api_key: string }).api_key;
+    }
+    const made = (await (await server.admin('POST', '/agents', { name: `users agent ${i}`, scopes: ['calc'], audiences: [uris.a, uris.b] })).json()) as { client_id: string; client_secret: string };
+    const both = { clientId: made.client_id, clientSecret: made.client_secret };
+    const alice = await onBehalfOfRoot(server, both, uris.a, `alice${i}@users.example`);
+    const bob = await onBehalfOfRoot(server, both, uris.b, `bob${i}@users.example`);
+    const subjectOf = (token: string) => String(decodeJwt(token).payload['sub']);
+    const [aliceId, bobId] = [subjectOf(alice.token), subjectOf(bob.token)];
+    const cutOf = (userId: string) => (e: RevocationEvent) => e.cutoff?.some((c) => c.party === 'user' && c.id === userId) ?? false;
+    const [onA, onB] = [subscriber(server, keys['a']!), subscriber(server, keys['b']!)];
+    try {
+      await Promise.all([onA, onB].map((s) => s.subscription.ready));
+      const verifierA = verifierFor(uris.a, onA.subscription);
+      assert.ok(await verifierA.verify(alice.token));
+      assert.equal((await server.admin('POST', `/users/${aliceId}/disable`)).status, 200);
+      const { event } = await onA.next(cutOf(aliceId));
+      assert.deepEqual(event.aud, [uris.a], 'the resources of Alice’s grants');
+      await assert.rejects(verifierA.verify(alice.token), { code: 'ERR_TOKEN_INACTIVE' });
+      assert.equal((await server.admin('DELETE', `/users/${bobId}`)).status, 204);
+      // Events arrive in log order: once B has Bob's cutoff, appended after Alice's, it would have had Alice's.
+      assert.deepEqual((await onB.next(cutOf(bobId))).event.aud, [uris.b], 'the resources of Bob’s grants, read before they went with him');
+      assert.equal(onB.received.some((r) => cutOf(aliceId)(r.event)), false, 'B never heard of Alice');
+      // A marker for A, after Bob's deletion: A has had everything up to it, and nothing of Bob.
+      const atA = await agentToken(server, both, { resource: uris.a, scope: 'calc' });
+      assert.equal((await server.postForm('/revoke', { token: atA }, { authorization: basicAuth(both.clientId, both.clientSecret) })).status, 200);
+      await onA.next((e) => e.jti?.includes(String(decodeJwt(atA).payload['jti'])) ?? false);
+      assert.equal(onA.received.some((r) => cutOf(bobId)(r.event)), false, 'A never heard of Bob');
+    } finally {
+      for (const s of [onA, onB]) s.subscription.close();
+    }
+  });
+
   test('GET /revocation-events refuses a caller without a resource API key (401, WWW-Authenticate)', async () => {
     for (const authorization of [undefined, 'Bearer mrk_nope.nope', `Bearer ${server.adminToken}`]) {
       const response = await fetch(`${server.issuer}/revocation-events`, { headers: authorization ? { authorization } : {} });

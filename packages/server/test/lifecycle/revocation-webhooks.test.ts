@@ -4,7 +4,7 @@ import { verifyRevocationWebhook } from '@mandate/sdk/verify';
 import { basicAuth, decodeJwt, registerAgentAndResource, startTestServer, type TestServer } from '../helpers/server.ts';
 import { httpReceiver as receiver, type Received } from '../helpers/http-receiver.ts';
 import { forEachStore } from '../helpers/stores.ts';
-import { agentToken } from '../helpers/user-flow.ts';
+import { agentToken, onBehalfOfRoot } from '../helpers/user-flow.ts';
 
 /**
  * Revocation webhooks (issue 11 item 3), over real HTTP on both stores: a resource's webhook receives each
@@ -104,6 +104,37 @@ forEachStore('revocation webhooks', (fixture) => {
       const logB = await logUntil(b.id, (l) => l.some((d) => d.status === 'delivered'));
       assert.equal(logB.length, 1, 'nothing was queued for B about A’s token');
       assert.equal(hookA.received.some((r) => r.body.includes(jtiB)), false, 'nor for A about B’s');
+    } finally {
+      await server.admin('DELETE', `/resources/${a.id}/revocation-webhook`);
+      await server.admin('DELETE', `/resources/${b.id}/revocation-webhook`);
+      await hookA.close();
+      await hookB.close();
+    }
+  });
+
+  test('a user’s cutoff is queued only for the webhooks of their grants’ resources: disabling Alice (consent at A) reaches A’s, never B’s', { timeout: 60_000 }, async () => {
+    const [a, b] = [await resource(), await resource()];
+    const [hookA, hookB] = [await receiver(), await receiver()];
+    try {
+      assert.equal((await setWebhook(a.id, hookA.url)).status, 200);
+      assert.equal((await setWebhook(b.id, hookB.url)).status, 200);
+      const agent = await registerAgentAndResource(server, { name: `hook agent ${++n}`, scopes: ['calc'] }, a.uri);
+      const { token } = await onBehalfOfRoot(server, agent, a.uri, `alice${n}@hooks.example`);
+      const aliceId = String(decodeJwt(token).payload['sub']);
+      assert.equal((await server.admin('POST', `/users/${aliceId}/disable`)).status, 200);
+      let toA: Received;
+      for (let i = 1; ; i++) {
+        toA = await hookA.next(i);
+        if (toA.body.includes(aliceId)) break;
+      }
+      const event = JSON.parse(toA.body) as { cutoff: { party: string; id: string }[]; aud: string[] };
+      assert.deepEqual([event.cutoff[0]!.party, event.cutoff[0]!.id, event.aud], ['user', aliceId, [a.uri]]);
+      // Queued in log order: B's first delivery is about its own token, revoked after the disable.
+      const jtiB = await revokeOne(b.uri);
+      const toB = await hookB.next(1);
+      assert.ok(toB.body.includes(jtiB), 'B’s first delivery is about its own token');
+      const logB = await logUntil(b.id, (l) => l.some((d) => d.status === 'delivered'));
+      assert.equal(logB.length, 1, 'nothing was queued for B about Alice');
     } finally {
       await server.admin('DELETE', `/resources/${a.id}/revocation-webhook`);
       await server.admin('DELETE', `/resources/${b.id}/revocation-webhook`);

@@ -29,6 +29,20 @@ forEachStore(
       assert.equal(await store.isTokenIdRevoked('child'), true);
     });
 
+    test('SR-14 derivations recorded at once (one batch) each learn whether their own parents stand; revocation reaches every child', async () => {
+      const store = fixture.store;
+      await store.revokeTokenId('dead', 500, 1);
+      const children = Array.from({ length: 300 }, (_, i) => ({ jti: `kid-${i}`, parents: i % 3 === 0 ? [`live-${i % 7}`, 'dead'] : [`live-${i % 7}`, `actor-${i % 5}`] }));
+      const recorded = await Promise.all(children.map((c) => store.recordDerivation(c.jti, c.parents, 400, ['https://mcp.example.com'])));
+      children.forEach((c, i) => assert.equal(recorded[i], !c.parents.includes('dead'), c.jti));
+      for (const c of children) assert.equal(await store.isTokenIdRevoked(c.jti), c.parents.includes('dead'), c.jti);
+      // Every child of actor-1 was recorded under it: revoking it revokes those still standing.
+      const ofActor = children.filter((c) => c.parents.includes('actor-1'));
+      assert.ok(ofActor.length > 0);
+      assert.equal(await store.revokeTokenId('actor-1', 500, 1), ofActor.length);
+      for (const c of ofActor) assert.equal(await store.isTokenIdRevoked(c.jti), true, c.jti);
+    });
+
     test('SR-14 lineage rows go with their child token’s expiry', async () => {
       const store = fixture.store;
       await store.recordDerivation('x', ['y'], 100);

@@ -29,7 +29,7 @@ const grantColumns: ColumnMap<UserGrantRecord> = {
  * The resources of revoked grants: every token of a grant (its own, and those exchanged from them) targets only
  * the grant's resources (lifecycle/token-lifecycle.ts, SR-03), so its revocation event goes to those alone.
  */
-function grantResources(rows: readonly Record<string, unknown>[]): string[] {
+export function grantResources(rows: readonly Record<string, unknown>[]): string[] {
   const all = new Set<string>();
   for (const row of rows) {
     const raw = row['resources'];

@@ -14,9 +14,17 @@ export const CUTOFF_EVENT_RETENTION_SECONDS = 86_400;
 /** The log the revoking record families append to (after their own write has committed), and its readers. */
 export interface RevocationEventLog extends RevocationEventRecords {
   append(event: RevocationEvent, now: number, expiresAt: number): Promise<void>;
-  /** A party's cutoff, when an update moved its `tokensValidAfter` (a disable, a password reset). */
-  appendCutoff(party: RevocationCutoff['party'], id: string, patch: { tokensValidAfter?: number | undefined; updatedAt?: number | undefined }): Promise<void>;
+  /**
+   * A party's cutoff, when an update moved its `tokensValidAfter` (a disable, a password reset). `aud`: the
+   * resources every token it cuts can be meant for, when the caller knows them (a user: the resources of their
+   * grants); without it, every subscribed resource receives the event.
+   */
+  appendCutoff(party: RevocationCutoff['party'], id: string, patch: { tokensValidAfter?: number | undefined; updatedAt?: number | undefined }, aud?: string[]): Promise<void>;
 }
+
+/** Whether an update moves a party's cutoff (`tokensValidAfter` set past 0): then it appends a cutoff event. */
+export const movesCutoff = <T extends { tokensValidAfter?: number | undefined }>(patch: T): patch is T & { tokensValidAfter: number } =>
+  patch.tokensValidAfter !== undefined && patch.tokensValidAfter > 0;
 
 export function revocationEventLog(db: SqlDriver): RevocationEventLog {
   const listeners = new Set<() => void>();
@@ -29,10 +37,10 @@ export function revocationEventLog(db: SqlDriver): RevocationEventLog {
   };
   return {
     append,
-    async appendCutoff(party, id, patch) {
-      if (patch.tokensValidAfter === undefined || patch.tokensValidAfter <= 0) return;
+    async appendCutoff(party, id, patch, aud) {
+      if (!movesCutoff(patch)) return;
       const at = patch.updatedAt ?? patch.tokensValidAfter;
-      await append({ cutoff: [{ party, id, iat_before: patch.tokensValidAfter }] }, at, patch.tokensValidAfter + CUTOFF_EVENT_RETENTION_SECONDS);
+      await append({ cutoff: [{ party, id, iat_before: patch.tokensValidAfter }], ...(aud !== undefined ? { aud } : {}) }, at, patch.tokensValidAfter + CUTOFF_EVENT_RETENTION_SECONDS);
     },
     async listRevocationEvents(afterId, limit) {
       const rows = await db.all('SELECT id, created_at, payload FROM revocation_events WHERE id > ? ORDER BY id LIMIT ?', [afterId, limit]);

@@ -35,6 +35,66 @@ function treeAudiences(rows: readonly Record<string, unknown>[]): string[] | und
   return [...all];
 }
 
+interface Derivation {
+  childJti: string;
+  parentJtis: readonly string[];
+  expiresAt: number;
+  audiences: string | null;
+  settle: { resolve(recorded: boolean): void; reject(err: unknown): void };
+}
+
+/** Derivations recorded in one statement at most (4 parameters a lineage row, below every dialect's limit). */
+const MAX_BATCH = 250;
+
+/**
+ * `recordDerivation` with group commit: the derivations asked for during one turn of the event loop are written in one
+ * INSERT (one commit, one round trip), then their parents' revocation is read in one SELECT, and each caller learns
+ * whether its child stands. The order is the one a single derivation needs: its lineage rows are committed before
+ * its parents' revocation is read, while a revocation revokes the parent before it walks the lineage (revokeTokenId),
+ * so one of the two sees the other and a child of a revoked parent never survives (SR-14).
+ */
+function derivationBatcher(db: SqlExecutor): RevocationRecords['recordDerivation'] {
+  let pending: Derivation[] = [];
+  let scheduled = false;
+
+  async function write(batch: readonly Derivation[]): Promise<void> {
+    const rows = batch.flatMap((d) => [...new Set(d.parentJtis)].map((parent) => [parent, d.childJti, d.expiresAt, d.audiences] as const));
+    await db.run(`INSERT INTO token_lineage (parent_jti, child_jti, expires_at, audiences) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`, rows.flat());
+    const parents = [...new Set(batch.flatMap((d) => d.parentJtis))];
+    const revoked = new Set((await db.all(`SELECT jti FROM revoked_tokens WHERE jti IN (${parents.map(() => '?').join(', ')})`, parents)).map((row) => String(row['jti'])));
+    for (const d of batch) {
+      if (!d.parentJtis.some((parent) => revoked.has(parent))) continue;
+      await db.run('INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING', [d.childJti, d.expiresAt]);
+    }
+    for (const d of batch) d.settle.resolve(!d.parentJtis.some((parent) => revoked.has(parent)));
+  }
+
+  /** One drain at a time: what arrives while a batch is written waits for it, and goes in the next (group commit). */
+  async function drain(): Promise<void> {
+    while (pending.length > 0) {
+      const batch = pending.slice(0, MAX_BATCH);
+      pending = pending.slice(MAX_BATCH);
+      try {
+        await write(batch);
+      } catch (err) {
+        for (const d of batch) d.settle.reject(err);
+      }
+    }
+    scheduled = false;
+  }
+
+  return (childJti, parentJtis, expiresAt, audiences) => {
+    if (parentJtis.length === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve, reject) => {
+      pending.push({ childJti, parentJtis, expiresAt, audiences: audiences === undefined ? null : JSON.stringify(audiences), settle: { resolve, reject } });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => void drain());
+      }
+    });
+  };
+}
+
 export function revocationRecords(db: SqlExecutor, events: Pick<RevocationEventLog, 'append'>): RevocationRecords {
   return {
     async revokeTokenId(jti, expiresAt, now, audiences) {
@@ -56,17 +116,7 @@ export function revocationRecords(db: SqlExecutor, events: Pick<RevocationEventL
     async isTokenIdRevoked(jti) {
       return (await db.get('SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?', [jti])) !== undefined;
     },
-    async recordDerivation(childJti, parentJtis, expiresAt, audiences) {
-      const audienceList = audiences === undefined ? null : JSON.stringify(audiences);
-      for (const parent of new Set(parentJtis)) {
-        await db.run('INSERT INTO token_lineage (parent_jti, child_jti, expires_at, audiences) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [parent, childJti, expiresAt, audienceList]);
-      }
-      const placeholders = parentJtis.map(() => '?').join(', ');
-      const revokedParent = await db.get(`SELECT 1 AS revoked FROM revoked_tokens WHERE jti IN (${placeholders})`, [...parentJtis]);
-      if (revokedParent === undefined) return true;
-      await db.run('INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING', [childJti, expiresAt]);
-      return false;
-    },
+    recordDerivation: derivationBatcher(db),
   };
 }
 

@@ -2,7 +2,8 @@ import type { PasskeyRecord, PasskeyRecords, UserIdentityRecord, UserRecord, Use
 import { StoreConflictError } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement, updateStatement } from './columns.ts';
 import { isUniqueViolation, type SqlDriver, type SqlExecutor, type SqlValue } from './driver.ts';
-import type { RevocationEventLog } from './revocation-event-records.ts';
+import { grantResources } from './grant-records.ts';
+import { movesCutoff, type RevocationEventLog } from './revocation-event-records.ts';
 
 const userColumns: ColumnMap<UserRecord> = {
   id: { column: 'id' },
@@ -52,6 +53,12 @@ export function userRecords(db: SqlDriver, events: Pick<RevocationEventLog, 'app
     const row = await db.get(sql, params);
     return row ? decodeRow(userColumns, row) : null;
   };
+  /**
+   * Where a user's cutoff goes: every token whose subject is the user carries one of their grants and targets only
+   * that grant's resources (SR-03: exchanges and downstream exchanges stay within the consent; a hand-off targets
+   * an agent, no resource), so the resources of all their grants are every resource such a token can reach.
+   */
+  const grantAudiences = async (userId: string) => grantResources(await db.all('SELECT resources FROM user_grants WHERE user_id = ?', [userId]));
   return {
     createUser: (record) => insertOrConflict(db, insertStatement('users', userColumns, record), 'a user with this id or email'),
     getUser: (id) => one('SELECT * FROM users WHERE id = ?', [id]),
@@ -65,7 +72,7 @@ export function userRecords(db: SqlDriver, events: Pick<RevocationEventLog, 'app
       try {
         const row = await db.get(...statement);
         if (!row) return null;
-        await events.appendCutoff('user', id, patch);
+        if (movesCutoff(patch)) await events.appendCutoff('user', id, patch, await grantAudiences(id));
         return decodeRow(userColumns, row);
       } catch (err) {
         if (isUniqueViolation(err)) throw new StoreConflictError('a user with this email exists');
@@ -73,9 +80,11 @@ export function userRecords(db: SqlDriver, events: Pick<RevocationEventLog, 'app
       }
     },
     async deleteUser(id, now) {
+      // Read before the delete: their grants go with the row.
+      const aud = await grantAudiences(id);
       const deleted = (await db.run('DELETE FROM users WHERE id = ?', [id])) > 0;
-      // Their grants went with the row, so their tokens are dead: subscribed resources learn it as a cutoff.
-      if (deleted) await events.appendCutoff('user', id, { tokensValidAfter: now + 1, updatedAt: now });
+      // Their grants went with the row, so their tokens are dead: the resources they reached learn it as a cutoff.
+      if (deleted) await events.appendCutoff('user', id, { tokensValidAfter: now + 1, updatedAt: now }, aud);
       return deleted;
     },
     async createUserWithIdentity(user, identity) {
