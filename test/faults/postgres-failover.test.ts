@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { openProbe } from '../../packages/server/test/fuzz/invariants.ts';
 import { PostgresFaultProxy } from '../../packages/server/test/helpers/postgres-fault-proxy.ts';
 import { basicAuth, MCP_RESOURCE, registerAgentAndResource, startTestServer, type TestServer } from '../../packages/server/test/helpers/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../packages/server/test/helpers/stores.ts';
@@ -70,24 +71,40 @@ describe('PostgreSQL failover mid-transaction [postgres]', () => {
     assert.equal(((await retried.json()) as { error: string }).error, 'invalid_grant');
   });
 
-  test('FAULT-08 refresh rotation reset before and after COMMIT: rolled back, the retry rotates it; committed, the retry is a reuse and refused', async () => {
+  test('FAULT-08 refresh rotation reset before and after its retiring statement, and before the COMMIT of the batch writing its successor: not applied, the retry rotates it; applied, the retry is a reuse and refused; the successor never exists without its audit row', async () => {
     const { code, verifier } = await obtainCode(server, flow());
     const first = (await (await redeemCode(server, flow(), code, verifier)).json()) as { refresh_token: string };
     const refresh = (token: string) => server.postForm('/token', { grant_type: 'refresh_token', refresh_token: token, client_id: app.clientId });
+    // The old token is retired by one statement (its own transaction); the successor is written with its audit row.
+    const retire = "UPDATE refresh_tokens SET status = 'rotated'";
 
-    let reset = proxy.resetOn('COMMIT', { when: 'before', after: "UPDATE refresh_tokens SET status = 'rotated'" });
+    let reset = proxy.resetOn(retire, { when: 'before' });
     await assertUnavailable(await refresh(first.refresh_token));
     await reset.fired;
     const rotated = await refresh(first.refresh_token);
-    assert.equal(rotated.status, 200, 'rolled back: the same refresh token still works');
+    assert.equal(rotated.status, 200, 'never applied: the same refresh token still works');
     const second = (await rotated.json()) as { refresh_token: string };
 
-    reset = proxy.resetOn('COMMIT', { when: 'after-reply', after: "UPDATE refresh_tokens SET status = 'rotated'" });
+    reset = proxy.resetOn(retire, { when: 'after-reply' });
     await assertUnavailable(await refresh(second.refresh_token));
     await reset.fired;
     const reused = await refresh(second.refresh_token);
-    assert.equal(reused.status, 400, 'committed: the retry is a reuse of a rotated token');
+    assert.equal(reused.status, 400, 'applied: the retry is a reuse of a rotated token');
     assert.equal(((await reused.json()) as { error: string }).error, 'invalid_grant');
+
+    // A third family: its rotation's audit batch (successor and row together) is cut before COMMIT.
+    const again = await obtainCode(server, flow());
+    const third = (await (await redeemCode(server, flow(), again.code, again.verifier)).json()) as { refresh_token: string };
+    reset = proxy.resetOn('COMMIT', { when: 'before', after: 'INSERT INTO refresh_tokens' });
+    await assertUnavailable(await refresh(third.refresh_token));
+    await reset.fired;
+    const probe = await openProbe(database.url);
+    try {
+      assert.deepEqual(await probe.brokenRelations(), [], 'the successor was rolled back with its row');
+    } finally {
+      await probe.close();
+    }
+    assert.equal((await refresh(third.refresh_token)).status, 400, 'the old token was retired: the retry is a reuse');
   });
 
   test('FAULT-09 audit batch reset after COMMIT: the client gets 503 and no token, the retry gets one; the chain still extends and verifies', async () => {

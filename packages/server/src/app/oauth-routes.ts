@@ -125,7 +125,15 @@ export function oauthRoutes(ctx: ServerContext, store: Store, requests: Authoriz
       now,
     }),
     backchannelAuthenticationEndpoint({ flow: backchannelAuthenticationFlow({ users: store, resources: store, approvals: store, audit, pingSealKey: ctx.webhookSecretKey }), clientAuth, now }),
-    approvalEventsEndpoint({ flow: approvalStatusFlow({ approvals: store }), clientAuth, now, pollMs: config.revocationEventsPollMs, draining: ctx.draining }),
+    approvalEventsEndpoint({
+      flow: approvalStatusFlow({ approvals: store }),
+      clientAuth,
+      now,
+      pollMs: config.revocationEventsPollMs,
+      draining: ctx.draining,
+      rateLimit: config.rateLimit,
+      sharedRateCounts: ctx.sharedRateCounts,
+    }),
     deviceAuthorizationEndpoint({ flow: deviceFlow(ctx, store), clientAuth, requestsPerIpPerMinute: config.device.requestsPerIpPerMinute, now, sharedRateCounts: ctx.sharedRateCounts }),
     introspectionEndpoint(introspection, now),
     // Per-action approvals and tool-call audit (issue 12 items 4, 7): resource servers call them with their API key.

@@ -36,7 +36,6 @@ export function assembleGrants(
     refreshTokenIdleTtlSeconds: config.authorization.refreshTokenIdleTtlSeconds,
     // FAPI 2.0 Security Profile §5.3.2.1: no refresh token rotation.
     rotateRefreshTokens: !config.fapi2SecurityProfile,
-    refreshTokens: store,
     resources: store,
     policies: store,
   };

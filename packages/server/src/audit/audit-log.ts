@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { storableJson, storableText } from '../store/storable-text.ts';
-import type { AuditAnchor, AuditChainState, AuditRecords, AuditRow } from '../store/store.ts';
+import type { AuditAnchor, AuditChainState, AuditRecords, AuditRow, IssuedTokenRecords } from '../store/store.ts';
 import { AuditAnchorError, anchorProblem, auditAnchorMac, auditCheckpointMac, auditRowMac } from './audit-chain.ts';
 import { type AuditChainReport, type VerifyOptions, verifyAuditChain } from './verify-audit-chain.ts';
 
@@ -37,11 +37,20 @@ interface Pending {
   tsMs: number;
 }
 
+/** The token records of a batch's events, together. */
+function batchRecords(batch: readonly IssuedTokenRecords[]): IssuedTokenRecords | undefined {
+  if (batch.length === 0) return undefined;
+  if (batch.length === 1) return batch[0];
+  return { refreshTokens: batch.flatMap((records) => records.refreshTokens ?? []), transactionTokens: batch.flatMap((records) => records.transactionTokens ?? []) };
+}
+
 /**
  * Appends events to the hash-chained audit trail with group commit: events recorded during one turn of the event
  * loop are written in one transaction, and each `record()` resolves only once its row is committed. A caller that
  * awaits `record()` before answering therefore never answers for an action whose audit row could be lost to a
- * crash, while the cost per row stays that of a batched insert.
+ * crash, while the cost per row stays that of a batched insert. The records of the tokens an event reports issued
+ * (`record(event, records)`: refresh tokens, Transaction Tokens) are written in the same transaction as its row, so
+ * no crash can leave a token without its row; if the batch fails, neither is written.
  *
  * Each batch also moves the chain's anchor (audit-chain.ts). A batch is refused, and its callers' `record()`
  * rejects, when the anchor does not verify or rows were added after it: extending such a chain would re-anchor it
@@ -55,6 +64,8 @@ export class AuditLog {
   #lastAnchor: AuditAnchor | null = null;
   #pendingAnchor: AuditAnchor | null = null;
   #pending: Pending[] = [];
+  /** The token records of the pending events that carry some (most carry none). */
+  #pendingRecords: IssuedTokenRecords[] = [];
   #waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   #scheduled = false;
   #draining = false;
@@ -67,8 +78,9 @@ export class AuditLog {
     this.#nowMs = nowMs;
   }
 
-  record(event: AuditEvent): Promise<void> {
+  record(event: AuditEvent, records?: IssuedTokenRecords): Promise<void> {
     this.#pending.push({ event, tsMs: this.#nowMs() });
+    if (records) this.#pendingRecords.push(records);
     const committed = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     if (!this.#scheduled && !this.#draining) {
       this.#scheduled = true;
@@ -146,14 +158,15 @@ export class AuditLog {
    * log committed last, which is still the head unless another process or instance wrote since; if one did, on the
    * head it was shown, verified as any other writer's (the rows are built again only when the head moved: a head
    * that did not means another writer's append was under way, and the same rows are sent again). Under the append
-   * lock after OPTIMISTIC_ATTEMPTS conflicts, or when there is no keyed head to start from (the first batch, rows
-   * written before the audit key). Measured with three writers appending back to back on PostgreSQL
+   * lock after OPTIMISTIC_ATTEMPTS conflicts, when there is no keyed head to start from (the first batch, rows
+   * written before the audit key), or when the batch carries token records (written in the same transaction). Measured with three writers appending back to back on PostgreSQL
    * (audit-writers.test.ts, a loaded machine): ~3 statements per batch, against 6 for every batch under the lock.
    * Waiting for the lock sooner does worse: while one writer holds it, every other writer's attempt fails and queues
    * for it too (with the lock after 5 conflicts: ~7.5 statements per batch; at the first: nearly every batch locked).
    */
-  async #append(batch: Pending[]): Promise<void> {
-    let head = this.#lastAnchor;
+  async #append(batch: Pending[], records: IssuedTokenRecords | undefined): Promise<void> {
+    // Token records go in the locked transaction with their rows (no token without its row).
+    let head = records ? null : this.#lastAnchor;
     let built = head && chainRows(this.#key, head, batch);
     for (let attempt = 0; head !== null && head.mac !== null && attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
       const result = await this.#store.appendAuditRowsAfter(head, built!);
@@ -170,7 +183,7 @@ export class AuditLog {
       const built = chainRows(this.#key, trustedHead(this.#key, state, this.#lastAnchor), batch);
       this.#pendingAnchor = built.anchor;
       return built;
-    });
+    }, records);
     // Committed: the next batch that finds this very anchor need not verify its MAC again.
     this.#lastAnchor = this.#pendingAnchor;
   }
@@ -183,12 +196,14 @@ export class AuditLog {
     try {
       while (this.#pending.length > 0) {
         const batch = this.#pending;
+        const records = batchRecords(this.#pendingRecords);
         const waiters = this.#waiters;
         this.#pending = [];
+        this.#pendingRecords = [];
         this.#waiters = [];
         this.#writing = batch.length;
         try {
-          await this.#append(batch);
+          await this.#append(batch, records);
           for (const w of waiters) w.resolve();
         } catch (err) {
           for (const w of waiters) w.reject(err);

@@ -74,6 +74,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; path: string; parse
   { name: 'MANDATE_TRUSTED_ISSUERS_JWKS_MAX_STALE', path: 'crossDomain.jwksMaxStaleSeconds', parse: wholeNumberText },
   { name: 'MANDATE_TRUSTED_ISSUERS_ALLOW_HTTP_LOCALHOST', path: 'crossDomain.allowHttpLocalhost', parse: booleanText },
   { name: 'MANDATE_REGISTRATION_DEVICE_GRANT', path: 'registration.allowDeviceGrant', parse: booleanText },
+  { name: 'MANDATE_REGISTRATION_LOOK_ALIKE_NAMES', path: 'registration.lookAlikeNames', parse: text },
   { name: 'MANDATE_PAR_TTL', path: 'authorization.pushedRequestTtlSeconds', parse: wholeNumberText },
   { name: 'MANDATE_REQUIRE_PAR', path: 'authorization.requirePushedAuthorizationRequests', parse: booleanText },
   { name: 'MANDATE_FAPI', path: 'fapi2SecurityProfile', parse: booleanText },

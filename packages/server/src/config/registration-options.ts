@@ -42,6 +42,14 @@ export const registrationOptions = {
      * the clients they vouch for. Env MANDATE_REGISTRATION_DEVICE_GRANT.
      */
     allowDeviceGrant: yesNo().default(false),
+    /**
+     * A dynamically registered client whose name looks like the name of a client an operator created or of a
+     * resource (the same letters, or look-alikes: "Сlaude" with a Cyrillic С, "CIaude", fullwidth letters), or
+     * mixes Latin, Cyrillic and Greek letters: `warn` (registered; the consent page warns that it may be an
+     * imitation, naming what it looks like) or `refuse` (the registration, or an RFC 7592 update, is refused with
+     * `invalid_client_metadata`). Default warn. Env MANDATE_REGISTRATION_LOOK_ALIKE_NAMES.
+     */
+    lookAlikeNames: oneOf(['warn', 'refuse']).default('warn'),
   }),
   clientMetadataDocuments: group({
     /**

@@ -1,9 +1,12 @@
+import type { MandateConfig } from '../config.ts';
 import type { ApprovalStatusFlow } from '../flows/approval-status.ts';
 import { endpointPaths } from '../http/endpoint-paths.ts';
+import { RateLimiter } from '../http/rate-limit.ts';
 import { authorizationHeader, requestForm } from '../http/request-form.ts';
 import type { RouteDefinition } from '../http/route.ts';
+import type { SharedRateCounts } from '../http/shared-rate-counts.ts';
 import { authenticateClient, type ClientAuthDeps } from '../oauth/client-authentication.ts';
-import { invalidRequest } from '../oauth/oauth-error.ts';
+import { invalidRequest, OAuthError } from '../oauth/oauth-error.ts';
 
 export interface ApprovalEventsEndpointOptions {
   flow: ApprovalStatusFlow;
@@ -12,6 +15,10 @@ export interface ApprovalEventsEndpointOptions {
   /** How often the stream reads the request (a decision may be made on any instance). */
   pollMs: number;
   draining(): boolean;
+  /** The token endpoint's limits, per address (before authentication) and per client: each stream is a request. */
+  rateLimit: Pick<MandateConfig['rateLimit'], 'tokenPerIpPerMinute' | 'tokenPerClientPerMinute'>;
+  /** With `rateLimit.shared`: the instances on one database count an address's and a client's streams together. */
+  sharedRateCounts?: SharedRateCounts | undefined;
 }
 
 /** A comment after this many quiet reads keeps proxies from closing an idle stream. */
@@ -26,17 +33,32 @@ const KEEPALIVE_TICKS = 15;
  * token endpoint once (CIBA poll, or its repeated request). It reads the request when this process decides one and
  * every `pollMs`; it ends too when
  * the server drains (the agent falls back to polling, or reconnects).
+ *
+ * Each stream holds a connection and reads the store every `pollMs`, so opening streams is limited like token
+ * requests, with the token endpoint's rates but counts of its own: per address before authentication, per client
+ * after it (shared across instances with `rateLimit.shared`). A refusal is 429 with `Retry-After` and an RFC 6749
+ * `invalid_request` body, as at the token endpoint.
  */
 export function approvalEventsEndpoint(options: ApprovalEventsEndpointOptions): RouteDefinition {
+  const shared = (prefix: string) => (options.sharedRateCounts ? { counts: options.sharedRateCounts, prefix } : undefined);
+  const clock = () => options.now() * 1000;
+  const perIp = new RateLimiter(options.rateLimit.tokenPerIpPerMinute, clock, shared('approval-events-ip:'));
+  const perClient = new RateLimiter(options.rateLimit.tokenPerClientPerMinute, clock, shared('approval-events-client:'));
+  const limited = (refusal: { retryAfter: number } | null) => {
+    if (refusal) throw new OAuthError('invalid_request', `too many approval event streams; retry after ${refusal.retryAfter}s`, { status: 429, headers: { 'retry-after': String(refusal.retryAfter) } });
+  };
   return {
     method: 'POST',
     url: endpointPaths.approvalEvents,
     access: 'oauth',
     errorFormat: 'oauth',
     async handler(request, reply) {
+      limited(perIp.take(request.ip));
       const params = requestForm(request);
       params.rejectRepeated();
       const { client, method } = await authenticateClient({ authorization: authorizationHeader(request), params }, options.clientAuth, options.now());
+      request.authenticatedClientId = client.clientId;
+      limited(perClient.take(client.clientId));
       if (method === 'none') throw invalidRequest('approval events need a confidential client');
       const id = await options.flow.find(client, params);
 

@@ -164,7 +164,8 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RouteDefinition {
         }
         // The key a token is bound to is part of what was issued (a thumbprint: public, not a secret).
         if (dpopJkt !== undefined) result.audit.detail = { ...result.audit.detail, dpop_jkt: dpopJkt };
-        await deps.audit.record({ ...result.audit, ip });
+        // The issued tokens' records are written with their audit row, in one transaction (audit/audit-log.ts).
+        await deps.audit.record({ ...result.audit, ip }, result.records);
         deps.metrics?.tokenIssued(grantType);
         return sendNoStoreJson(reply, 200, result.response);
       } catch (err) {

@@ -5,6 +5,7 @@ import type { ClientRegistrationRecords } from '../store/client-registration.ts'
 import type { ClientRecord, ClientRecords, ResourceRecords, UserGrantRecords } from '../store/store.ts';
 import { generateSecret, hashSecret, newId, secretMatchesHash } from '../tokens/secret.ts';
 import { fetchClientJwks, type JwksFetchSettings } from './client-jwks-fetch.ts';
+import { selfRegisteredLookAlike } from './look-alike-clients.ts';
 import { clientRecordFromMetadata, effectiveMetadata, invalidClientMetadata, parseClientMetadata } from './client-metadata.ts';
 import { type SoftwareStatementIssuers, applySoftwareStatement } from './software-statement.ts';
 
@@ -92,6 +93,19 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
     });
   }
 
+  /**
+   * A name that looks like one the operator registered, or mixes scripts: refused with `registration.lookAlikeNames`
+   * `refuse`; with `warn`, returned for the audit row (the consent page warns on its own).
+   */
+  async function checkName(name: string, parsed: Awaited<ReturnType<typeof parse>>) {
+    const found = await selfRegisteredLookAlike(name, { registrations: deps.registrations, resources: { listResources: async () => parsed.resources } });
+    if (found && deps.settings.lookAlikeNames === 'refuse') {
+      const what = found.imitates ? `looks like "${found.imitates.name}", the name of a ${found.imitates.kind} registered on this server` : `mixes letters of different alphabets (${found.scripts!.join(', ')})`;
+      throw invalidClientMetadata(`client_name ${what}; choose a name of your own`);
+    }
+    return found && { ...(found.imitates ? { imitates: found.imitates.name, kind: found.imitates.kind } : {}), ...(found.scripts ? { scripts: found.scripts } : {}) };
+  }
+
   return {
     checkInitialAccessToken,
 
@@ -107,6 +121,7 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
       const secret = secretMethods.has(metadata.token_endpoint_auth_method) ? generateSecret() : null;
       const registrationToken = generateSecret();
       const record = recordOf(parsed, newId('app'), secret, now);
+      const lookAlike = await checkName(record.name, parsed);
       const stored = effectiveMetadata(metadata, record);
       await deps.registrations.createRegisteredClient(record, {
         clientId: record.clientId,
@@ -128,6 +143,7 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
           client_name: record.name,
           redirect_uris: record.redirectUris,
           token_endpoint_auth_method: record.tokenEndpointAuthMethod,
+          ...(lookAlike ? { look_alike: lookAlike } : {}),
           ...(softwareStatementIssuer ? { software_statement_issuer: softwareStatementIssuer } : {}),
         },
       });
@@ -159,6 +175,7 @@ export function clientRegistrationFlow(deps: ClientRegistrationDeps) {
         throw invalidClientMetadata('token_endpoint_auth_method cannot change between a client secret and none or private_key_jwt; register a new client');
       }
       const next = recordOf(parsed, input.clientId, null, input.now);
+      await checkName(next.name, parsed);
       const stored = effectiveMetadata(metadata, next);
       const { clientId: _id, kind: _kind, status: _status, secretHash: _secret, tokensValidAfter: _after, createdAt: _created, ...patch } = next;
       const updated = await deps.registrations.updateRegisteredClient(input.clientId, patch, { metadata: stored, updatedAt: input.now });

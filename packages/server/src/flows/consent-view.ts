@@ -3,13 +3,14 @@ import { isOidcScope, OIDC_SCOPES } from '../policy/oidc-scopes.ts';
 import type { ClientRegistrationRecords } from '../store/store.ts';
 import type { ConsentPageModel, ConsentScope } from '../ui/consent-page.ts';
 import type { AuthorizationRequest } from './authorization-request.ts';
+import { type LookAlikeDeps, selfRegisteredLookAlike } from './look-alike-clients.ts';
 
 /** What the consent page shows (the endpoint adds the page's base path, the form's CSRF token and the pending request's id). */
 export type ConsentView = Omit<ConsentPageModel, 'base' | 'csrf' | 'requestId'>;
 
-export interface ConsentViewDeps {
-  /** How a self-registered client came to be, which the consent page says (unverified). */
-  registrations: Pick<ClientRegistrationRecords, 'getClientRegistration'>;
+export interface ConsentViewDeps extends LookAlikeDeps {
+  /** How a self-registered client came to be, which the consent page says (unverified); what its name looks like. */
+  registrations: Pick<ClientRegistrationRecords, 'getClientRegistration' | 'listVouchedClientNames'>;
 }
 
 /**
@@ -42,6 +43,7 @@ export async function consentView(
       selfRegistered: registration && {
         source: registration.source,
         documentHost: registration.source === 'metadata_document' ? new URL(registration.clientId).host : null,
+        lookAlike: await selfRegisteredLookAlike(auth.client.name, deps),
       },
     },
     agent: auth.actor && { id: auth.actor.clientId, name: auth.actor.name, owner: auth.actor.owner, description: auth.actor.description },

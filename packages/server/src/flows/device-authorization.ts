@@ -12,6 +12,8 @@ import { formatUserCode, generateUserCode, normalizeUserCode, userCodeHash } fro
 import type { ConsentScope } from '../ui/consent-page.ts';
 import { decideAuthorizationTargets } from './authorization-request.ts';
 import type { SignedInUser } from './authorize.ts';
+import type { LookAlike } from '../policy/look-alike-names.ts';
+import { selfRegisteredLookAlike } from './look-alike-clients.ts';
 
 /**
  * RFC 8628 device authorization grant (issue 13 item 7), the two steps before the token request
@@ -24,7 +26,7 @@ import type { SignedInUser } from './authorize.ts';
 
 export interface DeviceAuthorizationDeps {
   clients: Pick<ClientRecords, 'getClient'>;
-  registrations: Pick<ClientRegistrationRecords, 'getClientRegistration'>;
+  registrations: Pick<ClientRegistrationRecords, 'getClientRegistration' | 'listVouchedClientNames'>;
   resources: Pick<ResourceRecords, 'listResources'>;
   users: Pick<UserRecords, 'getUser'>;
   devices: Pick<DeviceAuthorizationRecords, 'createDeviceAuthorization' | 'getDeviceAuthorizationByUserCode' | 'decideDeviceAuthorization'>;
@@ -50,7 +52,7 @@ export interface DeviceAuthorizationResponse {
 export interface DeviceConfirmView {
   userCode: string;
   userEmail: string;
-  client: { id: string; name: string; isPublic: boolean; selfRegistered: boolean };
+  client: { id: string; name: string; isPublic: boolean; selfRegistered: boolean; lookAlike: LookAlike | null };
   scopes: ConsentScope[];
   resources: string[];
   offlineAccess: boolean;
@@ -168,7 +170,13 @@ export function deviceAuthorizationFlow(deps: DeviceAuthorizationDeps) {
         view: {
           userCode: formatUserCode(normalizeUserCode(typed)!),
           userEmail: user.email ?? user.id,
-          client: { id: client.clientId, name: client.name, isPublic: client.tokenEndpointAuthMethod === 'none', selfRegistered: registration !== null },
+          client: {
+            id: client.clientId,
+            name: client.name,
+            isPublic: client.tokenEndpointAuthMethod === 'none',
+            selfRegistered: registration !== null,
+            lookAlike: registration ? await selfRegisteredLookAlike(client.name, deps) : null,
+          },
           scopes: describe(record.scopes, record.resources, registered),
           resources: record.resources,
           offlineAccess: record.scopes.includes('offline_access'),

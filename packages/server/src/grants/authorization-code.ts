@@ -130,10 +130,12 @@ export function authorizationCodeGrant(deps: AuthorizationCodeDeps): Grant<Autho
             scope: issued.response.scope ?? '',
             exp: issued.exp,
             refresh_token_issued: issued.response.refresh_token !== undefined,
+            ...(issued.refreshHash ? { refresh_hash: issued.refreshHash } : {}),
             id_token_issued: issued.response.id_token !== undefined,
             ...(action ? { authorization_details: action } : {}),
           },
         },
+        ...(issued.records ? { records: issued.records } : {}),
       };
     },
   };

@@ -96,8 +96,9 @@ export function cibaGrant(deps: CibaDeps): Grant<CibaRequest> {
           actor: client.clientId,
           subject: user.id,
           clientId: client.clientId,
-          detail: { grant_type: GRANT_TYPE_CIBA, grant_id: grant.id, approval_request: record.id, jti: issued.jti, scope: issued.response.scope ?? '', exp: issued.exp, ...(action ? { authorization_details: action } : {}) },
+          detail: { grant_type: GRANT_TYPE_CIBA, grant_id: grant.id, approval_request: record.id, jti: issued.jti, scope: issued.response.scope ?? '', exp: issued.exp, refresh_hash: issued.refreshHash, ...(action ? { authorization_details: action } : {}) },
         },
+        ...(issued.records ? { records: issued.records } : {}),
       };
     },
   };

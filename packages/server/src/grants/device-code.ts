@@ -76,8 +76,9 @@ export function deviceCodeGrant(deps: DeviceCodeDeps): Grant<{ deviceCode: strin
           actor: client.clientId,
           subject: user.id,
           clientId: client.clientId,
-          detail: { grant_type: GRANT_TYPE_DEVICE_CODE, grant_id: grant.id, device_authorization: record.id, jti: issued.jti, scope: issued.response.scope ?? '', exp: issued.exp },
+          detail: { grant_type: GRANT_TYPE_DEVICE_CODE, grant_id: grant.id, device_authorization: record.id, jti: issued.jti, scope: issued.response.scope ?? '', exp: issued.exp, refresh_hash: issued.refreshHash },
         },
+        ...(issued.records ? { records: issued.records } : {}),
       };
     },
   };

@@ -2,6 +2,7 @@ import type { AuthorizationDetail } from '@mandate/protocol';
 import type { AuditEvent } from '../audit/audit-log.ts';
 import type { AuthenticatedClient } from '../oauth/client-authentication.ts';
 import type { FormParams } from '../oauth/form-params.ts';
+import type { IssuedTokenRecords } from '../store/store.ts';
 
 /** What a grant's `handle` receives: the authenticated client and its own parsed request, never an HTTP object. */
 export interface GrantInput<Request> {
@@ -32,6 +33,8 @@ export interface GrantResult {
   response: TokenResponse;
   /** The audit row for the issuance (`token.issued`); the endpoint records it before answering. */
   audit: AuditEvent;
+  /** The records of the issued tokens, written in the audit row's transaction (`AuditLog.record`), never before it. */
+  records?: IssuedTokenRecords;
 }
 
 /**

@@ -6,10 +6,10 @@ import { decideTargets, TARGET_POLICIES } from '../policy/token-targets.ts';
 import type { UserGrantRecord, UserGrantRecords } from '../store/store.ts';
 import { mintRefreshToken, refreshTokenHash } from '../tokens/refresh-token.ts';
 import type { Grant, GrantInput, GrantResult } from './grant.ts';
-import { issueUserTokens, policyLimitedLifetime, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
+import { issuedRefreshToken, issueUserTokens, policyLimitedLifetime, userGrantTargets, type UserTokenDeps } from './user-tokens.ts';
 
 export interface RefreshTokenDeps extends UserTokenDeps {
-  grants: Pick<UserGrantRecords, 'getRefreshToken' | 'rotateRefreshToken' | 'getGrant' | 'revokeGrant'>;
+  grants: Pick<UserGrantRecords, 'getRefreshToken' | 'retireRefreshToken' | 'getGrant' | 'revokeGrant'>;
   lifecycle: Pick<TokenLifecycleDeps, 'clients' | 'users'>;
   audit: Pick<AuditLog, 'record'>;
 }
@@ -76,16 +76,25 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
           actor: grant.actorId ?? client.clientId,
           subject: user.id,
           clientId: client.clientId,
-          detail: { grant_type: 'refresh_token', grant_id: grant.id, jti: issued.jti, act: grant.actorId ?? undefined, scope: issued.response.scope ?? '', exp: issued.exp },
+          detail: { grant_type: 'refresh_token', grant_id: grant.id, jti: issued.jti, act: grant.actorId ?? undefined, scope: issued.response.scope ?? '', exp: issued.exp, refresh_hash: issued.refreshHash },
         },
+        ...(issued.records ? { records: issued.records } : {}),
       });
       if (deps.rotateRefreshTokens === false) {
         // The FAPI 2.0 mode: the same token again (bound to the client's private_key_jwt authentication).
         return result(await issueUserTokens({ ...tokenRequest, keepRefreshToken: true }, deps));
       }
 
+      // The old token is retired now (its single use decided here); its successor is written with the audit row.
+      const rotation = await deps.grants.retireRefreshToken(record.tokenHash);
+      if (rotation !== 'rotated') {
+        // A concurrent request rotated it first: the same token was used twice.
+        await revokeFamily(grant, now, 'refresh token reused concurrently', client.clientId);
+        throw invalidGrant('the refresh token was already used', 'refresh token reuse (concurrent): family revoked');
+      }
+
       const next = mintRefreshToken();
-      const rotation = await deps.grants.rotateRefreshToken(record.tokenHash, {
+      const successor = issuedRefreshToken({
         tokenHash: next.hash,
         grantId: grant.id,
         status: 'active',
@@ -93,13 +102,7 @@ export function refreshTokenGrant(deps: RefreshTokenDeps): Grant<RefreshTokenReq
         expiresAt: Math.min(now + deps.refreshTokenIdleTtlSeconds, grant.expiresAt),
         dpopJkt: record.dpopJkt ?? null,
       });
-      if (rotation !== 'rotated') {
-        // A concurrent request rotated it first: the same token was used twice.
-        await revokeFamily(grant, now, 'refresh token reused concurrently', client.clientId);
-        throw invalidGrant('the refresh token was already used', 'refresh token reuse (concurrent): family revoked');
-      }
-
-      return result(await issueUserTokens({ ...tokenRequest, rotatedRefreshToken: { token: next.token } }, deps));
+      return result({ ...(await issueUserTokens({ ...tokenRequest, rotatedRefreshToken: { token: next.token } }, deps)), ...successor });
     },
   };
 }

@@ -15,7 +15,8 @@ import { type LiveTxnToken, type TxnTokenLifeDeps, verifyLiveTxnToken } from '..
 import type { FormParams } from '../oauth/form-params.ts';
 import { invalidRequest, invalidScope, invalidTarget, unauthorizedClient } from '../oauth/oauth-error.ts';
 import { parseScope } from '../oauth/target-parameters.ts';
-import type { ClientRecord, ResourceRecord, RevocationRecords, TransactionTokenRecords, TransactionTokenWorkload } from '../store/store.ts';
+import { findUnstorable } from '../store/storable-text.ts';
+import { type ClientRecord, type ResourceRecord, type RevocationRecords, StoreInputError, type TransactionTokenRecords, type TransactionTokenWorkload } from '../store/store.ts';
 import { mintTxnToken } from '../tokens/transaction-token.ts';
 import type { GrantResult } from './grant.ts';
 
@@ -44,7 +45,7 @@ export interface TransactionTokenDeps extends Omit<TxnTokenLifeDeps, 'records'> 
   trustDomain: string;
   ttlSeconds: number;
   lifecycle: TokenLifecycleDeps;
-  records: Pick<TransactionTokenRecords, 'getTransactionToken' | 'recordTransactionToken'>;
+  records: Pick<TransactionTokenRecords, 'getTransactionToken'>;
   lineage: Pick<RevocationRecords, 'recordDerivation'>;
 }
 
@@ -121,7 +122,11 @@ export function transactionTokenService(deps: TransactionTokenDeps) {
     if (!(await deps.lineage.recordDerivation(claims.jti, [input.parentJti], claims.exp, [claims.aud].flat()))) {
       throw invalidRequest('subject_token is not valid (inactive)', 'a parent token was revoked while the Txn-Token was issued');
     }
-    await deps.records.recordTransactionToken({ jti: claims.jti, txn: claims.txn, rootClaims: input.rootClaims, workloads: input.workloads, createdAt: input.now, expiresAt: claims.exp });
+    // Written with the audit row (GrantResult.records); text the store cannot hold is refused here, for this request
+    // alone, rather than fail the audit batch it would share with others.
+    const record = { jti: claims.jti, txn: claims.txn, rootClaims: input.rootClaims, workloads: input.workloads, createdAt: input.now, expiresAt: claims.exp };
+    const unstorable = findUnstorable(record);
+    if (unstorable) throw new StoreInputError(`the transaction token's ${unstorable.path || 'claims'} contain ${unstorable.problem}, which cannot be stored`);
     const workload = workloadOf(input.requester);
     return {
       // TT-08: N_A, the txn_token type, never a refresh token.
@@ -145,6 +150,7 @@ export function transactionTokenService(deps: TransactionTokenDeps) {
           exp: claims.exp,
         },
       },
+      records: { transactionTokens: [record] },
     };
   }
 

@@ -6,7 +6,7 @@ import { decideChainPolicies } from '../policy/chain-policy.ts';
 import { decideScopes } from '../policy/scope-policy.ts';
 import { userTokenAudience } from '../policy/token-audiences.ts';
 import { NO_RESOURCES, type TargetFacts } from '../policy/token-targets.ts';
-import type { ClientRecord, DelegationPolicyRecords, ResourceRecords, UserGrantRecord, UserGrantRecords, UserRecord } from '../store/store.ts';
+import type { ClientRecord, DelegationPolicyRecords, IssuedTokenRecords, RefreshTokenRecord, ResourceRecords, UserGrantRecord, UserRecord } from '../store/store.ts';
 import { mintAccessToken } from '../tokens/access-token.ts';
 import { mintIdToken } from '../tokens/id-token.ts';
 import { mintRefreshToken } from '../tokens/refresh-token.ts';
@@ -33,7 +33,6 @@ export interface UserTokenDeps {
    * token then lives as long as its grant and is used again and again. True (rotation) when absent.
    */
   rotateRefreshTokens?: boolean;
-  refreshTokens: Pick<UserGrantRecords, 'createRefreshToken'>;
   /** The registered resources whose scope policies a token of the grant is checked against. */
   resources: Pick<ResourceRecords, 'getResourceByUri'>;
   /** The resources' delegation-chain policies (issue 11 item 4): an on-behalf-of token's chain is checked at mint and refresh. */
@@ -49,7 +48,7 @@ export interface UserTokenRequest {
   /** Resources for this token (the grant's, or fewer). */
   resources: string[];
   nonce: string | null;
-  /** When set, the refresh token to store instead of minting and storing one (refresh rotation stores it itself). */
+  /** When set, the refresh token to answer instead of minting one (refresh rotation makes its record itself). */
   rotatedRefreshToken?: { token: string };
   /** A refresh without rotation: the client keeps its refresh token, and no new one is issued. */
   keepRefreshToken?: boolean;
@@ -74,7 +73,25 @@ export function wantsRefreshToken(grant: UserGrantRecord, client: ClientRecord):
   return grant.scopes.includes('offline_access') && client.grantTypes.includes('refresh_token');
 }
 
-export async function issueUserTokens(request: UserTokenRequest, deps: UserTokenDeps): Promise<{ response: TokenResponse; jti: string; exp: number }> {
+/**
+ * What `issueUserTokens` made: the response, the access token's `jti` and `exp`, and the record of a new refresh
+ * token (not written yet: the token endpoint writes it with the audit row, `records`; `refresh_hash` in the row's
+ * detail names it).
+ */
+export interface IssuedUserTokens {
+  response: TokenResponse;
+  jti: string;
+  exp: number;
+  records?: IssuedTokenRecords;
+  refreshHash?: string;
+}
+
+/** The refresh token's record, to be written with the audit row; its hash goes in the row (never the token). */
+export function issuedRefreshToken(record: RefreshTokenRecord): Pick<IssuedUserTokens, 'records' | 'refreshHash'> {
+  return { records: { refreshTokens: [record] }, refreshHash: record.tokenHash };
+}
+
+export async function issueUserTokens(request: UserTokenRequest, deps: UserTokenDeps): Promise<IssuedUserTokens> {
   const { grant, user, client, now } = request;
   const action = request.authorizationDetails;
   const ttlSeconds = Math.max(
@@ -102,10 +119,11 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
   // RFC 9396 §7: the token response returns the granted details.
   if (action) response.authorization_details = action;
 
+  let refreshRecord: RefreshTokenRecord | undefined;
   if (request.rotatedRefreshToken) response.refresh_token = request.rotatedRefreshToken.token;
   else if (!action && !request.keepRefreshToken && wantsRefreshToken(grant, client)) {
     const refresh = mintRefreshToken();
-    await deps.refreshTokens.createRefreshToken({
+    refreshRecord = {
       tokenHash: refresh.hash,
       grantId: grant.id,
       status: 'active',
@@ -115,7 +133,7 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
       // RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a confidential client's is bound to
       // the client by its authentication already, so it may change keys.
       dpopJkt: client.tokenEndpointAuthMethod === 'none' ? (request.dpopJkt ?? null) : null,
-    });
+    };
     response.refresh_token = refresh.token;
   }
   if (request.scopes.includes('openid')) {
@@ -124,7 +142,7 @@ export async function issueUserTokens(request: UserTokenRequest, deps: UserToken
       { keys: deps.keys, issuer: deps.issuer, now },
     );
   }
-  return { response, jti: minted.claims.jti, exp: minted.claims.exp };
+  return { response, jti: minted.claims.jti, exp: minted.claims.exp, ...(refreshRecord ? issuedRefreshToken(refreshRecord) : {}) };
 }
 
 /**

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { MandateConfig } from '../config.ts';
 import { trustProxyOption } from './client-address.ts';
+import { clientErrorHandler } from './client-error.ts';
 import { corsHeaders, preflightHandler } from './cors.ts';
 import { errorResponse } from './error-response.ts';
 import { inputGuardHooks } from './input-guard.ts';
@@ -71,6 +72,8 @@ export async function createHttpApp(
   // Request ids name their instance, so that the logs of several instances behind one proxy never share an id.
   const instance = randomBytes(4).toString('hex');
   let requests = 0;
+  // The error format of each route's path, for what node's parser refuses before a route is found (client-error.ts).
+  const oauthPaths = new Set(routes.filter((route) => route.errorFormat === 'oauth').map((route) => (route.fromOrigin ? route.url : `${issuerPath}${route.url}`)));
   const fastifyOptions: FastifyHttpOptions<Server> = {
     logger:
       config.logLevel === 'silent'
@@ -91,6 +94,7 @@ export async function createHttpApp(
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
+    clientErrorHandler: clientErrorHandler((path) => (path !== undefined && oauthPaths.has(path) ? 'oauth' : 'problem')),
     // A path whose percent-encoding is not UTF-8 fails in the router, before any hook: answered like any other bad
     // input (problem+json, SR-11), not with Fastify's own error body (found by `npm run fuzz`).
     frameworkErrors: (error, _request, frameworkReply) => {

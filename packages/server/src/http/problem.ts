@@ -2,7 +2,7 @@
  * RFC 9457 problem details, the error format of the admin API. `type` is a stable URN per kind of problem;
  * `detail` is safe to show to the caller.
  */
-export type ProblemType = 'unauthorized' | 'forbidden' | 'not-found' | 'invalid-request' | 'conflict' | 'method-not-allowed' | 'too-large' | 'unavailable' | 'server-error';
+export type ProblemType = 'unauthorized' | 'forbidden' | 'not-found' | 'invalid-request' | 'conflict' | 'method-not-allowed' | 'too-large' | 'headers-too-large' | 'request-timeout' | 'unavailable' | 'server-error';
 
 const titles: Record<ProblemType, [number, string]> = {
   unauthorized: [401, 'Authentication required'],
@@ -12,6 +12,8 @@ const titles: Record<ProblemType, [number, string]> = {
   conflict: [409, 'Conflict'],
   'method-not-allowed': [405, 'Method not allowed'],
   'too-large': [413, 'Request body too large'],
+  'headers-too-large': [431, 'Request header fields too large'],
+  'request-timeout': [408, 'Request timeout'],
   unavailable: [503, 'Service unavailable'],
   'server-error': [500, 'Internal server error'],
 };

@@ -1,3 +1,5 @@
+import type { RefreshTokenRecord } from './user-grants.ts';
+import type { TransactionTokenRecord } from './transaction-tokens.ts';
 /** One audit event as the audit log hands it to the store, hash already computed. */
 export interface AuditRow {
   seq: number;
@@ -63,15 +65,25 @@ export interface AuditFilter {
   descending?: boolean;
 }
 
+/**
+ * Records of issued tokens that are written in the transaction of their `token.issued` audit rows, so that no token
+ * exists without its row, whatever crash comes between (issue 14: fault injection). A refresh token whose grant is
+ * gone by then is not written (the grant's deletion ended it).
+ */
+export interface IssuedTokenRecords {
+  refreshTokens?: RefreshTokenRecord[];
+  transactionTokens?: TransactionTokenRecord[];
+}
+
 export interface AuditRecords {
   /**
-   * Appends rows at the end of the chain and replaces the anchor, in one transaction. `build` receives the chain
-   * state inside the transaction, so concurrent writers (other processes, other instances) never fork the chain;
-   * an exception from `build` writes nothing.
+   * Appends rows at the end of the chain and replaces the anchor, in one transaction, with the `records` of the
+   * tokens the rows record. `build` receives the chain state inside the transaction, so concurrent writers (other
+   * processes, other instances) never fork the chain; an exception from `build` writes nothing.
    */
-  appendAuditRows(build: (state: AuditChainState) => { rows: AuditRow[]; anchor: AuditAnchor }): Promise<void>;
+  appendAuditRows(build: (state: AuditChainState) => { rows: AuditRow[]; anchor: AuditAnchor }, records?: IssuedTokenRecords): Promise<void>;
   /**
-   * The hot path's append: `batch` continues `head`, an anchor the caller has verified (the one it committed last,
+   * The hot path's append, for batches without token records: `batch` continues `head`, an anchor the caller has verified (the one it committed last,
    * or one it read). It is written, and the anchor moved to `batch.anchor`, only if the anchor is still exactly
    * `head`, no row follows it and no `appendAuditRows` holds the append lock; otherwise nothing is written and the
    * chain's state as then seen comes back, for the caller to verify and build on again. One statement on PostgreSQL,

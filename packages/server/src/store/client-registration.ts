@@ -24,6 +24,8 @@ export interface ClientRegistrationRecords {
   /** Writes the client and its registration in one transaction. */
   createRegisteredClient(client: ClientRecord, registration: ClientRegistrationRecord): Promise<void>;
   getClientRegistration(clientId: string): Promise<ClientRegistrationRecord | null>;
+  /** The distinct names of the clients an operator created (those without a registration): what look-alikes imitate. */
+  listVouchedClientNames(): Promise<string[]>;
   /**
    * Stores a freshly fetched metadata document's client, in one transaction: inserted when new; otherwise its
    * registered fields replaced, keeping the client's status, `tokensValidAfter` and creation time (an operator's

@@ -45,7 +45,7 @@ export type { SigningKeyRecord, SigningKeyRecords, SigningKeyStatus } from './si
 export type { RevocationEventRecord, RevocationEventRecords, RevocationRecords } from './revocations.ts';
 export type { TransactionTokenRecord, TransactionTokenRecords, TransactionTokenWorkload } from './transaction-tokens.ts';
 export type { ReplayRecords } from './replay.ts';
-export type { AuditAnchor, AuditChainState, AuditCheckpoint, AuditFilter, AuditHead, AuditRecords, AuditRow } from './audit.ts';
+export type { AuditAnchor, AuditChainState, AuditCheckpoint, AuditFilter, AuditHead, AuditRecords, AuditRow, IssuedTokenRecords } from './audit.ts';
 export { AUDIT_GENESIS_HASH } from './audit.ts';
 export type { PasskeyRecord, PasskeyRecords, UserIdentityRecord, UserRecord, UserRecords, UserStatus } from './users.ts';
 export type { SessionRecord, SessionRecords, UpstreamLoginStateRecord, UpstreamLoginStateRecords } from './sessions.ts';

@@ -85,8 +85,9 @@ export interface UserGrantRecords {
   createRefreshToken(record: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
   /**
-   * Marks `oldHash` rotated and stores `next`, atomically. `reused` when `oldHash` was rotated already (by an
-   * earlier or a concurrent call): the caller must treat the family as stolen.
+   * Marks `oldHash` rotated, in one statement: exactly one concurrent caller gets `rotated`. `reused` when it was
+   * rotated already (by an earlier or a concurrent call): the caller must treat the family as stolen. Its successor
+   * is written with the successor's audit row (`IssuedTokenRecords`).
    */
-  rotateRefreshToken(oldHash: string, next: RefreshTokenRecord): Promise<'rotated' | 'reused' | 'unknown'>;
+  retireRefreshToken(oldHash: string): Promise<'rotated' | 'reused' | 'unknown'>;
 }

@@ -1,6 +1,7 @@
 import type { ScopeRisk } from '../store/store.ts';
 import { html } from './html.ts';
 import { page } from './layout.ts';
+import { lookAlikeWarning, type LookAlikeView } from './look-alike-warning.ts';
 
 export interface ConsentScope {
   name: string;
@@ -20,7 +21,12 @@ export interface ConsentPageModel {
     redirectHost: string;
     isPublic: boolean;
     /** The client registered itself (RFC 7591, or a metadata document on `documentHost`): nobody vouched for its name. */
-    selfRegistered: { source: 'dynamic' | 'metadata_document'; documentHost: string | null } | null;
+    selfRegistered: {
+      source: 'dynamic' | 'metadata_document';
+      documentHost: string | null;
+      /** Its name looks like a name the operator registered, or mixes scripts (policy/look-alike-names.ts). */
+      lookAlike: LookAlikeView | null;
+    } | null;
   };
   /** The agent named by `requested_actor` (draft-oauth-ai-agents-on-behalf-of-user-02 §4: consent names it). */
   agent: { id: string; name: string; owner: string | null; description: string | null } | null;
@@ -85,7 +91,7 @@ ${
         client.selfRegistered.documentHost ? html` with a metadata document published on <strong>${client.selfRegistered.documentHost}</strong>` : html` dynamically`
       }. Its name is <strong>unverified</strong>: nobody has checked who runs it. Approve only if you started this from an application you trust, and it will send the result to <strong>${client.redirectHost}</strong>.${
         LOOPBACK_HOST.test(client.redirectHost) ? html` That is a program on this device: any program running here could have started this request.` : ''
-      }</p>`
+      }</p>${client.selfRegistered.lookAlike ? lookAlikeWarning(client.name, client.selfRegistered.lookAlike) : ''}`
     : ''
 }
 ${

@@ -1,6 +1,7 @@
 import type { ScopeRisk } from '../store/store.ts';
 import { html } from './html.ts';
 import { page } from './layout.ts';
+import { lookAlikeWarning, type LookAlikeView } from './look-alike-warning.ts';
 
 /**
  * The RFC 8628 verification pages: enter the code shown on the device, then confirm what it asks for. The code is
@@ -22,7 +23,7 @@ export interface DeviceConfirmModel {
   csrf: string;
   userEmail: string;
   userCode: string;
-  client: { id: string; name: string; isPublic: boolean; selfRegistered: boolean };
+  client: { id: string; name: string; isPublic: boolean; selfRegistered: boolean; lookAlike?: LookAlikeView | null };
   scopes: { name: string; description: string; risk: ScopeRisk; resource: string | null }[];
   offlineAccess: boolean;
   expiresInSeconds: number;
@@ -68,6 +69,7 @@ export function deviceConfirmPage(model: DeviceConfirmModel): string {
 <p class="info" role="note">Check that your device shows the code <strong class="user-code" id="confirm-code">${model.userCode}</strong>. If it does not, or you did not start this, deny: someone may be trying to get access in your name.</p>
 <p>Application <strong>${client.name}</strong> (<code>${client.id}</code>) asks to be allowed to:</p>
 ${client.selfRegistered ? html`<p class="warning" role="note">This application registered itself. Its name is <strong>unverified</strong>: nobody has checked who runs it.</p>` : ''}
+${client.lookAlike ? lookAlikeWarning(client.name, client.lookAlike) : ''}
 <ul class="scopes">${model.scopes.map(
       (s) => html`<li class="risk-${s.risk}"><strong>${s.description}</strong><span class="badge">${riskLabel[s.risk]}</span><br>
 <span class="muted"><code>${s.name}</code>${s.resource ? html` on ${s.resource}` : ''}</span></li>`,

@@ -22,6 +22,11 @@ const BROKEN_RELATIONS: Record<string, string> = {
   'consent without its client': 'SELECT count(*) AS n FROM consents s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id)',
   'refresh token whose grant has no token.issued audit row naming it':
     "SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.event = 'token.issued' AND l.detail LIKE '%' || r.grant_id || '%')",
+  // Issue 14: a token's record is written in its audit row's transaction, so none exists without the row naming it.
+  'refresh token without the token.issued audit row naming its hash':
+    "SELECT count(*) AS n FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.event = 'token.issued' AND l.detail LIKE '%' || r.token_hash || '%')",
+  'transaction token without the token.issued audit row naming its jti':
+    "SELECT count(*) AS n FROM transaction_tokens t WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.event = 'token.issued' AND l.detail LIKE '%' || t.jti || '%')",
   'registration without its client': 'SELECT count(*) AS n FROM client_registrations r WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = r.client_id)',
 };
 

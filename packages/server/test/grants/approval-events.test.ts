@@ -145,4 +145,59 @@ forEachStore('approval events for waiting agents', (fixture) => {
     const anonymous = await fetch(`${server.issuer}/approval-events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: formBody({ auth_req_id: authReqId }) });
     assert.equal(anonymous.status, 401);
   });
+
+  test('RATE-SSE opening streams is rate limited per client and per address: 429, Retry-After, an RFC 6749 body', async () => {
+    // A server of its own: every request here is from 127.0.0.1, and its frozen clock refills no bucket.
+    const limited = await startTestServer(fixture, { rateLimit: { tokenPerClientPerMinute: 2, tokenPerIpPerMinute: 4 } });
+    try {
+      const busy = await registerAgentAndResource(limited, { scopes: ['calc'], audiences: [uri] }, uri);
+      const calm = await registerAgentAndResource(limited, { scopes: ['calc'], audiences: [uri] }, uri);
+      const openAt = (who: { clientId: string; clientSecret: string }) =>
+        fetch(`${limited.issuer}/approval-events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(who.clientId, who.clientSecret) }, body: formBody({ auth_req_id: 'unknown' }) });
+      const refusedWith = async (response: Response) => {
+        assert.equal(response.status, 429);
+        assert.match(response.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+        assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+        const body = (await response.json()) as { error: string; error_description: string };
+        assert.equal(body.error, 'invalid_request');
+        assert.match(body.error_description, /too many approval event streams; retry after \d+s/);
+      };
+      // Each request counts, answered or not: two for the busy client, then its third is refused.
+      for (let i = 0; i < 2; i++) assert.equal((await openAt(busy)).status, 400);
+      await refusedWith(await openAt(busy));
+      // Another client has its own count, until the address's 4 are spent (the refused request counted too).
+      assert.equal((await openAt(calm)).status, 400);
+      await refusedWith(await openAt(calm));
+      const anonymous = await fetch(`${limited.issuer}/approval-events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: formBody({}) });
+      await refusedWith(anonymous);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('RATE-SSE with rateLimit.shared two instances count a client’s streams together', async () => {
+    const rateLimit = { tokenPerClientPerMinute: 3, tokenPerIpPerMinute: 0, shared: true };
+    const a = await startTestServer(fixture, { rateLimit });
+    const b = await startTestServer(fixture, { rateLimit });
+    try {
+      // One instant for both frozen clocks, so that they count the same minute.
+      b.clock.advance((a.clock.nowMs() - b.clock.nowMs()) / 1000);
+      const sharedAgent = await registerAgentAndResource(a, { scopes: ['calc'], audiences: [uri] }, uri);
+      const openAt = (at: TestServer) =>
+        fetch(`${at.issuer}/approval-events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(sharedAgent.clientId, sharedAgent.clientSecret) }, body: formBody({ auth_req_id: 'unknown' }) });
+      assert.equal((await openAt(a)).status, 400);
+      assert.equal((await openAt(a)).status, 400);
+      await a.context.sharedRateCounts!.sync();
+      await b.context.sharedRateCounts!.sync();
+      assert.equal((await openAt(b)).status, 400, 'the third of the minute, counted by B');
+      await b.context.sharedRateCounts!.sync();
+      const refused = await openAt(b);
+      assert.equal(refused.status, 429, 'B knows of A’s two and its own');
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+      assert.equal(((await refused.json()) as { error: string }).error, 'invalid_request');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });

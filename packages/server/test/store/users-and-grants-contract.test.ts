@@ -173,7 +173,7 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
     assert.equal((await store.getGrant('grt_cg'))?.id, 'grt_cg');
     assert.equal((await store.redeemAuthorizationCode('c9', 120)).status, 'redeemed');
     await store.createRefreshToken({ tokenHash: 'r9', grantId: 'grt_new', status: 'active', createdAt: 1, expiresAt: 500 });
-    assert.equal(await store.rotateRefreshToken('r9', { tokenHash: 'r10', grantId: 'grt_new', status: 'active', createdAt: 2, expiresAt: 500 }), 'rotated');
+    assert.equal(await store.retireRefreshToken('r9'), 'rotated');
     assert.equal(await store.revokeGrant('grt_new', 130), true);
     assert.equal((await store.getGrant('grt_new'))?.status, 'revoked');
     assert.equal((await store.getUser('usr_g'))?.status, 'active');
@@ -181,15 +181,40 @@ forEachStore('store contract: users, sessions, grants, consent', (fixture) => {
     assert.equal((await store.getUser('usr_g'))?.status, 'disabled', 'a write to a cached record is seen at once');
   });
 
-  test('refresh tokens: rotation is atomic; the rotated token is seen as reused', async () => {
+  test('refresh tokens: retiring is atomic; the retired token is seen as reused', async () => {
     await store.createUser(user('usr_g', 'g@example.com'));
     await store.createGrantWithCode(grant('grt_2', 'usr_g'), { codeHash: 'c2', grantId: 'grt_2', redirectUri: 'r', codeChallenge: 'x', nonce: null, expiresAt: 160, consumedAt: null });
     await store.createRefreshToken({ tokenHash: 'r1', grantId: 'grt_2', status: 'active', createdAt: 1, expiresAt: 500 });
-    const next = (n: number) => ({ tokenHash: `r1-${n}`, grantId: 'grt_2', status: 'active' as const, createdAt: 2, expiresAt: 500 });
-    const results = await Promise.all([1, 2, 3].map((n) => store.rotateRefreshToken('r1', next(n))));
+    const results = await Promise.all([1, 2, 3].map(() => store.retireRefreshToken('r1')));
     assert.deepEqual(results.sort(), ['reused', 'reused', 'rotated']);
     assert.equal((await store.getRefreshToken('r1'))?.status, 'rotated');
-    assert.equal(await store.rotateRefreshToken('unknown', next(9)), 'unknown');
+    assert.equal(await store.retireRefreshToken('unknown'), 'unknown');
+  });
+
+  test('issued token records are written in the audit batch\'s transaction: with its rows, or not at all', async () => {
+    await store.createUser(user('usr_g', 'g@example.com'));
+    await store.createGrant(grant('grt_a', 'usr_g'));
+    await store.createGrant(grant('grt_b', 'usr_g'));
+    const refresh = (hash: string, grantId: string) => ({ tokenHash: hash, grantId, status: 'active' as const, createdAt: 1, expiresAt: 500, dpopJkt: null });
+    const txn = { jti: 'txn-jti-1', txn: 'txn-1', rootClaims: { sub: 'usr_g' }, workloads: [{ kind: 'agent' as const, id: 'agt_1' }], createdAt: 1, expiresAt: 60 };
+    const records = { refreshTokens: [refresh('ra', 'grt_a'), refresh('rb', 'grt_b'), refresh('r-gone', 'grt_deleted')], transactionTokens: [txn] };
+    const batch = (fail: boolean) => (state: { anchor: { seq: number; hash: string; keyedFromSeq: number } | null }) => {
+      const head = state.anchor!;
+      const row = { seq: head.seq + 1, tsMs: 1, event: 'token.issued', actor: 'app_1', subject: 'usr_g', clientId: 'app_1', ip: null, detail: {}, prevHash: head.hash, hash: `h${head.seq + 1}` };
+      if (fail) throw new Error('the batch is refused');
+      return { rows: [row], anchor: { seq: row.seq, hash: row.hash, keyedFromSeq: head.keyedFromSeq, mac: 'm' } };
+    };
+    // A batch that fails writes none of its tokens.
+    await assert.rejects(store.appendAuditRows(batch(true), records), /the batch is refused/);
+    assert.equal(await store.getRefreshToken('ra'), null);
+    assert.equal(await store.getTransactionToken('txn-jti-1'), null);
+    // One that commits writes them all, except the refresh token of a grant that is gone (and fails no other).
+    await store.appendAuditRows(batch(false), records);
+    assert.equal((await store.getRefreshToken('ra'))?.grantId, 'grt_a');
+    assert.equal((await store.getRefreshToken('rb'))?.grantId, 'grt_b');
+    assert.equal(await store.getRefreshToken('r-gone'), null);
+    assert.deepEqual(await store.getTransactionToken('txn-jti-1'), txn);
+    assert.equal((await store.listAuditRows({ event: 'token.issued', limit: 10 })).length, 1);
   });
 
   test('consent: upsert per (user, client, actor, resource), list, delete', async () => {

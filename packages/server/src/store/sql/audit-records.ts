@@ -1,6 +1,8 @@
 import { AUDIT_GENESIS_HASH, type AuditAnchor, type AuditChainState, type AuditCheckpoint, type AuditFilter, type AuditRecords, type AuditRow } from '../store.ts';
 import { type ColumnMap, decodeRow } from './columns.ts';
 import type { SqlDriver, SqlRow, SqlValue } from './driver.ts';
+import { insertIssuedRefreshTokens } from './grant-records.ts';
+import { insertIssuedTransactionTokens } from './transaction-token-records.ts';
 
 const auditColumns: ColumnMap<AuditRow> = {
   seq: { column: 'seq' },
@@ -83,9 +85,14 @@ export function auditRecords(db: SqlDriver): AuditRecords {
   };
 
   return {
-    async appendAuditRows(build) {
+    async appendAuditRows(build, records) {
       await db.transaction(async (tx) => {
-        const { rows, anchor } = build(await chainState(tx));
+        const state = await chainState(tx);
+        // The tokens the rows record, in the same transaction: no token without its row, whatever crash comes, and
+        // none at all when the batch fails (its `build` refusing the chain included).
+        if (records?.refreshTokens?.length) await insertIssuedRefreshTokens(tx, records.refreshTokens);
+        if (records?.transactionTokens?.length) await insertIssuedTransactionTokens(tx, records.transactionTokens);
+        const { rows, anchor } = build(state);
         if (db.dialect === 'sqlite') {
           // One cached statement per row is the fastest path in SQLite (no round trips to save).
           for (const row of rows) await tx.run(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, values(row));

@@ -38,6 +38,10 @@ export function clientRegistrationRecords(db: SqlDriver): ClientRegistrationReco
   };
 
   return {
+    async listVouchedClientNames() {
+      const rows = await db.all('SELECT DISTINCT c.name FROM clients c WHERE NOT EXISTS (SELECT 1 FROM client_registrations r WHERE r.client_id = c.client_id) ORDER BY c.name');
+      return rows.map((row) => String(row['name']));
+    },
     async createRegisteredClient(client, registration) {
       try {
         await db.transaction(async (tx) => {

@@ -7,7 +7,7 @@ import type {
   UserGrantRecords,
 } from '../store.ts';
 import { type ColumnMap, decodeRow, insertStatement } from './columns.ts';
-import type { SqlDriver } from './driver.ts';
+import type { SqlDriver, SqlExecutor } from './driver.ts';
 import type { RevocationEventLog } from './revocation-event-records.ts';
 
 const grantColumns: ColumnMap<UserGrantRecord> = {
@@ -68,6 +68,22 @@ const consentColumns: ColumnMap<ConsentRecord> = {
   createdAt: { column: 'created_at' },
   updatedAt: { column: 'updated_at' },
 };
+
+/**
+ * Writes issued refresh tokens in the audit batch's transaction (audit-records.ts), one statement, except those whose
+ * grant is gone by then: a deleted user's or client's grant (or an expired one, purged) takes its tokens with it, and
+ * the batch's other rows must not fail for it.
+ */
+export async function insertIssuedRefreshTokens(tx: SqlExecutor, records: readonly RefreshTokenRecord[]): Promise<void> {
+  const grantIds = [...new Set(records.map((record) => record.grantId))];
+  const rows = await tx.all(`SELECT id FROM user_grants WHERE id IN (${grantIds.map(() => '?').join(', ')})`, grantIds);
+  const alive = new Set(rows.map((row) => String(row['id'])));
+  const statements = records.filter((record) => alive.has(record.grantId)).map((record) => insertStatement('refresh_tokens', refreshColumns, record));
+  if (statements.length === 0) return;
+  const [first] = statements[0]!;
+  const tuple = first.slice(first.indexOf(' VALUES ') + ' VALUES '.length);
+  await tx.run(`${first}${`, ${tuple}`.repeat(statements.length - 1)}`, statements.flatMap(([, values]) => values));
+}
 
 export function userGrantRecords(db: SqlDriver, events: Pick<RevocationEventLog, 'append'>): UserGrantRecords {
   const grant = async (id: string) => {
@@ -138,15 +154,10 @@ export function userGrantRecords(db: SqlDriver, events: Pick<RevocationEventLog,
       const row = await db.get('SELECT * FROM refresh_tokens WHERE token_hash = ?', [tokenHash]);
       return row ? decodeRow(refreshColumns, row) : null;
     },
-    async rotateRefreshToken(oldHash, next) {
-      return db.transaction(async (tx) => {
-        const changed = await tx.run("UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active'", [oldHash]);
-        if (changed === 0) {
-          return (await tx.get('SELECT 1 AS found FROM refresh_tokens WHERE token_hash = ?', [oldHash])) ? 'reused' : 'unknown';
-        }
-        await tx.run(...insertStatement('refresh_tokens', refreshColumns, next));
-        return 'rotated';
-      });
+    async retireRefreshToken(oldHash) {
+      const changed = await db.run("UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active'", [oldHash]);
+      if (changed > 0) return 'rotated';
+      return (await db.get('SELECT 1 AS found FROM refresh_tokens WHERE token_hash = ?', [oldHash])) ? 'reused' : 'unknown';
     },
   };
 }

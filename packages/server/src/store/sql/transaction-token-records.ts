@@ -11,6 +11,11 @@ const columns: ColumnMap<TransactionTokenRecord> = {
   expiresAt: { column: 'expires_at' },
 };
 
+/** Writes issued Transaction Tokens in the audit batch's transaction (audit-records.ts). */
+export async function insertIssuedTransactionTokens(tx: SqlExecutor, records: readonly TransactionTokenRecord[]): Promise<void> {
+  for (const record of records) await tx.run(...insertStatement('transaction_tokens', columns, record));
+}
+
 /** Issued Transaction Tokens (issue 11 item 5): one row each, purged once it has expired. */
 export function transactionTokenRecords(db: SqlExecutor): TransactionTokenRecords {
   return {
