@@ -73,6 +73,6 @@ const machine = `${cpus().length} CPUs, node ${process.version}`;
 writeFileSync(new URL(`${reportName}.json`, dir), `${JSON.stringify({ seed, runsPerTarget: runs, stores: dialects, seconds, machine, total, accepted, failures, unhandled: unhandled.list().map(String), results }, null, 2)}\n`);
 writeFileSync(
   new URL(`${reportName}.md`, dir),
-  `# npm run fuzz, ${new Date(started).toISOString()}\n\n${machine}; replay with \`FC_SEED=${seed} FUZZ_RUNS=${runs}\`.\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n${failures.map((f) => `\nFAILURE ${f}\n`).join('')}`,
+  `# npm run fuzz, ${new Date(started).toISOString()}\n\n${machine}; replay with \`FC_SEED=${seed} FUZZ_RUNS=${runs}${process.env['FUZZ_STORES'] ? ` FUZZ_STORES=${dialects.join(',')}` : ''}${prefixes ? ` FUZZ_TARGETS=${prefixes.join(',')}` : ''}\`.\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n${failures.map((f) => `\nFAILURE ${f}\n`).join('')}`,
 );
 process.exit(failures.length === 0 && unhandled.count() === 0 ? 0 : 1);
