@@ -59,7 +59,8 @@ function mayInspect(caller: IntrospectionCaller, claims: AccessTokenClaims, audi
  * wrongly signed tokens, and tokens whose chain no longer stands (lifecycle/token-lifecycle.ts), all answer exactly
  * `{"active": false}`. An active token is reported with what it may still carry: `scope` and `aud` less what its
  * client and agents lost since (SR-02), so a resource that drops from `aud` no longer sees it. Signature checks
- * are cached by the token's SHA-256 until it expires; the chain is read on every call.
+ * are cached by the token's SHA-256 until it expires; the chain's decision is reused only within the same second and
+ * while the read cache's generation is unchanged (see `liveState`), so a revocation or disable is seen at the next call.
  */
 export function introspectionFlow(deps: IntrospectionDeps) {
   const verified = new VerifiedTokenCache<AccessTokenClaims>();
