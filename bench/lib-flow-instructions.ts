@@ -184,6 +184,10 @@ export async function countFlowInstructions(options: FlowInstructionOptions): Pr
   // Under valgrind the setup and warm-up take minutes: the tokens the load reuses (actor and subject tokens of the
   // exchange) must outlive them. A lifetime is a number in the claims; it changes no work per request.
   process.env['MANDATE_ACCESS_TOKEN_TTL'] ??= '86400';
+  // Work done per second rather than per request (the revocation-event poller and the resource-key grace timer, the
+  // signing keys' reload) counts in proportion to how long valgrind takes, which the machine's load decides: once a
+  // minute, it hardly counts (as in lib-instructions.ts).
+  process.env['MANDATE_REVOCATION_EVENTS_POLL_MS'] ??= '60000';
   const dir = mkdtempSync(join(tmpdir(), 'mandate-flow-callgrind-'));
   const out = join(dir, 'callgrind.out');
   const wrapper = tool === 'callgrind' ? ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`] : undefined;
