@@ -58,6 +58,10 @@ describe('replay markers in Redis', () => {
       const raced = `test:${randomUUID()}`;
       const results = await Promise.all(Array.from({ length: 20 }, () => markers.consumeOnce(raced, now + 10, now)));
       assert.equal(results.filter(Boolean).length, 1);
+      // SR-FUZZ-04 a fractional expiry (a proof's iat or an assertion's exp of 1.7e9 + 10.0005) is judged, not a 503.
+      const fractional = `test:${randomUUID()}`;
+      assert.equal(await markers.consumeOnce(fractional, now + 10.0005, now), true);
+      assert.equal(await markers.consumeOnce(fractional, now + 10.0005, now + 10), false);
       // Redis drops the key when the marker expires (relative to now).
       const client = new RespClient(REDIS_URL);
       const ttl = (await client.command(['PTTL', `${REDIS_REPLAY_PREFIX}${raced}`]).finally(() => client.close())) as number;

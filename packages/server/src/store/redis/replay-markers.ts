@@ -29,7 +29,8 @@ export function redisReplayMarkers(url: string, options: { timeoutMs?: number } 
   const client = new RespClient(url, options);
   return {
     async consumeOnce(key, expiresAt, now) {
-      const ttlMs = Math.max(1, expiresAt - now) * 1000;
+      // Whole milliseconds: Redis refuses a fractional PX, and a proof's or assertion's exp may carry a fraction.
+      const ttlMs = Math.ceil(Math.max(1, expiresAt - now) * 1000);
       try {
         return (await client.command(['EVAL', CONSUME_ONCE, 1, `${REDIS_REPLAY_PREFIX}${key}`, expiresAt, now, ttlMs])) === 1;
       } catch (err) {
