@@ -1,3 +1,4 @@
+import type { ApprovalEventRequest } from '@mandate/protocol';
 import { z } from 'zod';
 import { approvalRequestFields } from '../policy/approval-request-fields.ts';
 import { normalizeEmail } from '../users/email-address.ts';
@@ -32,23 +33,8 @@ export interface Decider {
   asRequestUser?: true;
 }
 
-export interface ApprovalView {
-  id: string;
-  status: ApprovalRequestRecord['status'];
-  client_id: string;
-  chain: string[];
-  user_id: string | null;
-  scopes: string[];
-  resources: string[];
-  justification: string | null;
-  risk: ApprovalRequestRecord['risk'];
-  /** RFC 9396: the one tool call a per-action approval approves (issue 12 item 4); absent otherwise. */
-  authorization_details?: ApprovalRequestRecord['authorizationDetails'];
-  created_at: number;
-  expires_at: number;
-  decided_by: string | null;
-  decided_at: number | null;
-  reason: string | null;
+/** The admin API's view of an approval request: what an approval event carries (protocol), and its use and ping log. */
+export interface ApprovalView extends ApprovalEventRequest {
   used_at: number | null;
   /** CIBA ping mode (§10.2): the notification's delivery log, or null for a request nobody is pinged about. */
   ping: { status: NonNullable<ApprovalRequestRecord['pingStatus']>; attempts: number; next_attempt_at: number | null; last_result: string | null } | null;
